@@ -1,0 +1,154 @@
+//! Commands: the context a handler runs in, its arguments, its errors, and
+//! one module per command family. `table` holds the one command table.
+
+pub mod conn;
+pub mod keys;
+pub mod server;
+pub mod string;
+pub mod table;
+
+use crate::resp::{Reply, Span, parse::parse_i64};
+use crate::server::state::{Client, Shared};
+use crate::store::Db;
+use std::borrow::Cow;
+
+/// Everything a command handler may touch.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Shared,
+    pub client: &'a mut Client,
+    pub out: Reply<'a>,
+    /// Unix time in ms when the command started (one clock per command).
+    pub now: u64,
+}
+
+impl Ctx<'_> {
+    /// The client's selected database.
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.srv.dbs[self.client.db]
+    }
+}
+
+/// The arguments of one command: slices of the read buffer, no copies.
+/// Index 0 is the command name.
+#[derive(Clone, Copy)]
+pub struct Args<'a> {
+    data: &'a [u8],
+    spans: &'a [Span],
+}
+
+impl<'a> Args<'a> {
+    pub fn new(data: &'a [u8], spans: &'a [Span]) -> Args<'a> {
+        Args { data, spans }
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Argument `i`; panics if out of range, which the arity check rules out.
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        let (s, e) = self.spans[i];
+        &self.data[s..e]
+    }
+
+    /// Arguments from `i` on.
+    pub fn from(&self, i: usize) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
+        let data = self.data;
+        self.spans[i.min(self.spans.len())..].iter().map(move |&(s, e)| &data[s..e])
+    }
+
+    /// Argument `i` as an integer (Redis's strict parsing).
+    pub fn int(&self, i: usize) -> Result<i64, CmdError> {
+        parse_int(self.get(i))
+    }
+}
+
+/// Parses an integer argument like Redis's `getLongLongFromObject`.
+pub fn parse_int(s: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(s).ok_or(CmdError::NotInteger)
+}
+
+/// An error reply. Each variant renders Redis's exact text in one place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CmdError {
+    WrongType,
+    Syntax,
+    NotInteger,
+    Overflow,
+    /// `invalid expire time in '<cmd>' command`.
+    InvalidExpire(&'static str),
+    DbIndex,
+    /// Any other message; the full text after `-`.
+    Msg(Cow<'static, str>),
+}
+
+impl CmdError {
+    pub fn msg(text: impl Into<Cow<'static, str>>) -> CmdError {
+        CmdError::Msg(text.into())
+    }
+
+    pub fn text(&self) -> Cow<'static, str> {
+        match self {
+            CmdError::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".into(),
+            CmdError::Syntax => "ERR syntax error".into(),
+            CmdError::NotInteger => "ERR value is not an integer or out of range".into(),
+            CmdError::Overflow => "ERR increment or decrement would overflow".into(),
+            CmdError::InvalidExpire(cmd) => format!("ERR invalid expire time in '{cmd}' command").into(),
+            CmdError::DbIndex => "ERR DB index is out of range".into(),
+            CmdError::Msg(m) => m.clone(),
+        }
+    }
+}
+
+pub type CmdResult = Result<(), CmdError>;
+
+/// Lossy text of an argument, for error messages.
+pub fn lossy(b: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(b)
+}
+
+/// Redis's text for an unknown command: the name and the first arguments,
+/// each cut so the list stays under 128 bytes.
+fn unknown_command(args: &Args) -> String {
+    let name = lossy(&args.get(0)[..args.get(0).len().min(128)]).into_owned();
+    let mut list = String::new();
+    for arg in args.from(1) {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        list.push_str(&format!("'{}' ", lossy(&arg[..arg.len().min(room)])));
+    }
+    format!("ERR unknown command '{name}', with args beginning with: {list}")
+}
+
+/// Looks the command up, checks its arity and runs it, writing its reply or
+/// its error. The only place errors are rendered.
+pub fn dispatch(cx: &mut Ctx, args: &Args) {
+    cx.srv.stats.commands_processed += 1;
+    let result = match table::lookup(args.get(0)) {
+        None => Err(CmdError::msg(unknown_command(args))),
+        Some(cmd) if !cmd.subcommands.is_empty() && args.len() >= 2 => match cmd.subcommand(args.get(1)) {
+            None => Err(CmdError::msg(format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                lossy(&args.get(1)[..args.get(1).len().min(128)]),
+                cmd.name.to_ascii_uppercase()
+            ))),
+            Some(sub) if !sub.arity_ok(args.len()) => {
+                Err(CmdError::msg(format!("ERR wrong number of arguments for '{}|{}' command", cmd.name, sub.name)))
+            }
+            Some(sub) => (sub.handler)(cx, args),
+        },
+        Some(cmd) if !cmd.arity_ok(args.len()) => {
+            Err(CmdError::msg(format!("ERR wrong number of arguments for '{}' command", cmd.name)))
+        }
+        Some(cmd) => (cmd.handler)(cx, args),
+    };
+    if let Err(e) = result {
+        cx.out.error(&e.text());
+    }
+}

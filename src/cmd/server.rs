@@ -1,0 +1,479 @@
+//! Server commands: COMMAND, CONFIG, DBSIZE, FLUSHDB, FLUSHALL.
+//!
+//! COMMAND answers entirely from the command table, so every row shows up in
+//! `COMMAND COUNT/INFO/DOCS/LIST` without being listed again.
+
+use super::table::{self, Command, flag, flag::*, row};
+use super::{Args, CmdError, CmdResult, Ctx, lossy};
+use crate::config::{self, OPTIONS};
+use crate::glob;
+use crate::resp::Reply;
+
+pub static COMMANDS: &[Command] = &[
+    row(
+        "dbsize",
+        1,
+        READONLY | FAST,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Returns the number of keys in the database.",
+        dbsize,
+    ),
+    row("flushdb", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from the current database.", flushdb),
+    row("flushall", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from all databases.", flushall),
+    Command {
+        subcommands: COMMAND_SUBCOMMANDS,
+        ..row(
+            "command",
+            -1,
+            LOADING | STALE,
+            (0, 0, 0),
+            "server",
+            "2.8.13",
+            "Returns detailed information about all commands.",
+            command,
+        )
+    },
+    Command {
+        subcommands: CONFIG_SUBCOMMANDS,
+        ..row(
+            "config",
+            -2,
+            0,
+            (0, 0, 0),
+            "server",
+            "2.0.0",
+            "A container for server configuration commands.",
+            container,
+        )
+    },
+];
+
+static COMMAND_SUBCOMMANDS: &[Command] = &[
+    row("count", 2, LOADING | STALE, (0, 0, 0), "server", "2.8.13", "Returns a count of commands.", command_count),
+    row(
+        "info",
+        -2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.13",
+        "Returns information about one, multiple or all commands.",
+        command_info,
+    ),
+    row(
+        "docs",
+        -2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "7.0.0",
+        "Returns documentary information about one, multiple or all commands.",
+        command_docs,
+    ),
+    row("list", -2, LOADING | STALE, (0, 0, 0), "server", "7.0.0", "Returns a list of command names.", command_list),
+    row(
+        "getkeys",
+        -3,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.13",
+        "Extracts the key names from an arbitrary command.",
+        command_getkeys,
+    ),
+    row(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        command_help,
+    ),
+];
+
+static CONFIG_SUBCOMMANDS: &[Command] = &[
+    row(
+        "get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.0.0",
+        "Returns the effective values of configuration parameters.",
+        config_get,
+    ),
+    row(
+        "set",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.0.0",
+        "Sets configuration parameters in-flight.",
+        config_set,
+    ),
+    row(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        config_help,
+    ),
+];
+
+/// Handler of a container invoked without a subcommand; unreachable in
+/// practice because its arity demands one.
+fn container(_cx: &mut Ctx, _args: &Args) -> CmdResult {
+    Err(CmdError::Syntax)
+}
+
+/// Writes a `HELP` reply: the header line, then each line, as status replies.
+fn help(out: &mut Reply, name: &str, lines: &[&str]) {
+    out.array(lines.len() + 3);
+    out.simple(&format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    for l in lines {
+        out.simple(l);
+    }
+    out.simple("HELP");
+    out.simple("    Prints this help.");
+}
+
+/// # Format
+/// `DBSIZE`
+fn dbsize(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let n = cx.db().len();
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// `[ASYNC | SYNC]` of FLUSHDB/FLUSHALL. Values are freed inline for now.
+fn flush_mode(args: &Args) -> CmdResult {
+    match args.len() {
+        1 => Ok(()),
+        2 if args.get(1).eq_ignore_ascii_case(b"sync") || args.get(1).eq_ignore_ascii_case(b"async") => Ok(()),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+/// # Format
+/// `FLUSHDB [ASYNC | SYNC]`
+fn flushdb(cx: &mut Ctx, args: &Args) -> CmdResult {
+    flush_mode(args)?;
+    cx.db().clear();
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `FLUSHALL [ASYNC | SYNC]`
+fn flushall(cx: &mut Ctx, args: &Args) -> CmdResult {
+    flush_mode(args)?;
+    cx.srv.dbs.iter_mut().for_each(|db| db.clear());
+    cx.out.ok();
+    Ok(())
+}
+
+/// A command's full name: `get`, or `config|get` for a subcommand.
+fn full_name(parent: Option<&Command>, cmd: &Command) -> String {
+    match parent {
+        Some(p) => format!("{}|{}", p.name, cmd.name),
+        None => cmd.name.to_string(),
+    }
+}
+
+/// One `COMMAND INFO` entry, in Redis 7's ten-field shape.
+fn write_info(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
+    out.array(10);
+    out.bulk(full_name(parent, cmd).as_bytes());
+    out.int(cmd.arity as i64);
+    let flags: Vec<&str> = flag::NAMES.iter().filter(|(f, _)| cmd.has(*f)).map(|(_, n)| *n).collect();
+    out.set(flags.len());
+    flags.iter().for_each(|f| out.simple(f));
+    let (first, last, step) = cmd.keys;
+    out.int(first as i64);
+    out.int(last as i64);
+    out.int(step as i64);
+    let cats = cmd.acl_categories();
+    out.set(cats.len());
+    cats.iter().for_each(|c| out.simple(c));
+    out.set(0); // tips
+    if first > 0 {
+        out.array(1);
+        write_key_spec(out, cmd);
+    } else {
+        out.array(0);
+    }
+    out.array(cmd.subcommands.len());
+    for sub in cmd.subcommands {
+        write_info(out, Some(cmd), sub);
+    }
+}
+
+/// The key spec Redis 7 derives from `(first, last, step)`.
+fn write_key_spec(out: &mut Reply, cmd: &Command) {
+    let (first, last, step) = cmd.keys;
+    out.map(3);
+    out.bulk(b"flags");
+    let flags: &[&str] = if cmd.has(WRITE) { &["RW", "UPDATE"] } else { &["RO", "ACCESS"] };
+    out.array(flags.len());
+    flags.iter().for_each(|f| out.simple(f));
+    out.bulk(b"begin_search");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"index");
+    out.bulk(b"spec");
+    out.map(1);
+    out.bulk(b"index");
+    out.int(first as i64);
+    out.bulk(b"find_keys");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"range");
+    out.bulk(b"spec");
+    out.map(3);
+    out.bulk(b"lastkey");
+    out.int(if last < 0 { last as i64 } else { (last - first) as i64 });
+    out.bulk(b"keystep");
+    out.int(step as i64);
+    out.bulk(b"limit");
+    out.int(0);
+}
+
+/// One `COMMAND DOCS` entry (the value side of the map).
+fn write_docs(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
+    let has_subs = !cmd.subcommands.is_empty();
+    out.map(3 + has_subs as usize);
+    out.bulk(b"summary");
+    out.bulk(cmd.summary.as_bytes());
+    out.bulk(b"since");
+    out.bulk(cmd.since.as_bytes());
+    out.bulk(b"group");
+    out.bulk(cmd.group.as_bytes());
+    if has_subs {
+        out.bulk(b"subcommands");
+        out.map(cmd.subcommands.len());
+        for sub in cmd.subcommands {
+            out.bulk(full_name(Some(cmd), sub).as_bytes());
+            write_docs(out, Some(cmd), sub);
+        }
+    }
+    let _ = parent;
+}
+
+/// # Format
+/// `COMMAND` — information about every command.
+fn command(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.out.array(table::all().count());
+    for c in table::all() {
+        write_info(&mut cx.out, None, c);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `COMMAND COUNT`
+fn command_count(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.out.int(table::all().count() as i64);
+    Ok(())
+}
+
+/// Resolves `name` or `container|sub` to its row.
+fn resolve(name: &[u8]) -> Option<(Option<&'static Command>, &'static Command)> {
+    match name.iter().position(|&b| b == b'|') {
+        None => table::lookup(name).map(|c| (None, c)),
+        Some(bar) => {
+            let parent = table::lookup(&name[..bar])?;
+            parent.subcommand(&name[bar + 1..]).map(|s| (Some(parent), s))
+        }
+    }
+}
+
+/// # Format
+/// `COMMAND INFO [command-name [command-name ...]]`
+fn command_info(cx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() == 2 {
+        return command(cx, args);
+    }
+    cx.out.array(args.len() - 2);
+    for name in args.from(2) {
+        match resolve(name) {
+            Some((parent, c)) => write_info(&mut cx.out, parent, c),
+            None => cx.out.null_array(),
+        }
+    }
+    Ok(())
+}
+
+/// # Format
+/// `COMMAND DOCS [command-name [command-name ...]]`
+fn command_docs(cx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() == 2 {
+        cx.out.map(table::all().count());
+        for c in table::all() {
+            cx.out.bulk(c.name.as_bytes());
+            write_docs(&mut cx.out, None, c);
+        }
+        return Ok(());
+    }
+    let found: Vec<_> = args.from(2).filter_map(|n| resolve(n).map(|r| (n, r))).collect();
+    cx.out.map(found.len());
+    for (_, (parent, c)) in found {
+        cx.out.bulk(full_name(parent, c).as_bytes());
+        write_docs(&mut cx.out, parent, c);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]`
+fn command_list(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let mut names = Vec::new();
+    for c in table::all() {
+        names.push((full_name(None, c), c));
+        for s in c.subcommands {
+            names.push((full_name(Some(c), s), s));
+        }
+    }
+    match args.len() {
+        2 => {}
+        5 if args.get(2).eq_ignore_ascii_case(b"filterby") => {
+            let (kind, value) = (args.get(3), args.get(4));
+            if kind.eq_ignore_ascii_case(b"module") {
+                names.clear();
+            } else if kind.eq_ignore_ascii_case(b"aclcat") {
+                let cat = format!("@{}", lossy(value)).to_ascii_lowercase();
+                names.retain(|(_, c)| c.acl_categories().contains(&cat.as_str()));
+            } else if kind.eq_ignore_ascii_case(b"pattern") {
+                names.retain(|(n, _)| glob::matches(value, n.as_bytes(), true));
+            } else {
+                return Err(CmdError::Syntax);
+            }
+        }
+        _ => return Err(CmdError::Syntax),
+    }
+    cx.out.array(names.len());
+    names.iter().for_each(|(n, _)| cx.out.bulk(n.as_bytes()));
+    Ok(())
+}
+
+/// # Format
+/// `COMMAND GETKEYS command [arg [arg ...]]`
+fn command_getkeys(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let argv: Vec<&[u8]> = args.from(2).collect();
+    let Some(mut cmd) = table::lookup(argv[0]) else {
+        return Err(CmdError::msg("ERR Invalid command specified"));
+    };
+    if let Some(sub) = argv.get(1).and_then(|s| cmd.subcommand(s)) {
+        cmd = sub;
+    }
+    if !cmd.arity_ok(argv.len()) {
+        return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
+    }
+    let (first, last, step) = cmd.keys;
+    if first <= 0 {
+        return Err(CmdError::msg("ERR The command has no key arguments"));
+    }
+    let last = if last < 0 { argv.len() as i32 + last } else { last };
+    let keys: Vec<&[u8]> =
+        (first..=last).step_by(step.max(1) as usize).filter_map(|i| argv.get(i as usize).copied()).collect();
+    cx.out.array(keys.len());
+    keys.iter().for_each(|k| cx.out.bulk(k));
+    Ok(())
+}
+
+/// # Format
+/// `COMMAND HELP`
+fn command_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    help(
+        &mut cx.out,
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+        ],
+    );
+    Ok(())
+}
+
+/// # Format
+/// `CONFIG GET parameter [parameter ...]` — glob patterns allowed.
+fn config_get(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let found: Vec<_> =
+        OPTIONS.iter().filter(|o| args.from(2).any(|pat| glob::matches(pat, o.name.as_bytes(), true))).collect();
+    cx.out.map(found.len());
+    for o in found {
+        cx.out.bulk(o.name.as_bytes());
+        cx.out.bulk((o.get)(&cx.srv.config).as_bytes());
+    }
+    Ok(())
+}
+
+/// # Format
+/// `CONFIG SET parameter value [parameter value ...]` — all or nothing.
+fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() % 2 != 0 {
+        return Err(CmdError::msg("ERR wrong number of arguments for 'config|set' command"));
+    }
+    let mut next = cx.srv.config.clone();
+    let mut seen = Vec::new();
+    for i in (2..args.len()).step_by(2) {
+        let name = lossy(args.get(i));
+        let Some(opt) = config::option(&name) else {
+            return Err(CmdError::msg(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")));
+        };
+        let failed =
+            |why: &str| CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"));
+        if seen.contains(&opt.name) {
+            return Err(failed("duplicate parameter"));
+        }
+        seen.push(opt.name);
+        if !opt.mutable {
+            return Err(failed("can't set immutable config"));
+        }
+        (opt.set)(&mut next, &lossy(args.get(i + 1))).map_err(|e| failed(&e))?;
+    }
+    if next.timeout != cx.srv.config.timeout {
+        cx.srv.requests.rearm_idle = true;
+    }
+    log::set_max_level(next.loglevel.filter());
+    cx.srv.config = next;
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `CONFIG HELP`
+fn config_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    help(
+        &mut cx.out,
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+        ],
+    );
+    Ok(())
+}

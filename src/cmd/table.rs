@@ -1,0 +1,183 @@
+//! The one command table.
+//!
+//! Every command is one [`Command`] row exported by its family module
+//! (`string::COMMANDS`, `keys::COMMANDS`, …). Dispatch, the arity check,
+//! `COMMAND COUNT/INFO/DOCS/LIST` and `docs/commands.md` all read these rows;
+//! nothing lists commands a second time. Container commands (`CONFIG`,
+//! `COMMAND`) carry their subcommands as rows of their own.
+
+use super::{Args, CmdResult, Ctx, conn, keys, server, string};
+use hashbrown::HashMap;
+use std::sync::OnceLock;
+
+pub type Handler = fn(&mut Ctx, &Args) -> CmdResult;
+
+/// Command flags, with the names `COMMAND INFO` prints.
+pub mod flag {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const SENTINEL: u32 = 1 << 14;
+    pub const NO_MULTI: u32 = 1 << 15;
+    pub const ALLOW_BUSY: u32 = 1 << 16;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (SENTINEL, "sentinel"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// One command (or subcommand).
+pub struct Command {
+    /// Lower-case name; for a subcommand, the part after the container.
+    pub name: &'static str,
+    /// Redis's convention: `n` exactly n arguments (name included), `-n` at least n.
+    pub arity: i32,
+    pub flags: u32,
+    /// Key positions: first, last (negative counts from the end), step.
+    pub keys: (i32, i32, i32),
+    /// Redis's command group (`string`, `generic`, `server`, `connection`).
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub handler: Handler,
+    pub subcommands: &'static [Command],
+}
+
+/// A row of the table; `keys` is `(first, last, step)`.
+#[allow(clippy::too_many_arguments)]
+pub const fn row(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: (i32, i32, i32),
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+    handler: Handler,
+) -> Command {
+    Command { name, arity, flags, keys, group, since, summary, handler, subcommands: &[] }
+}
+
+impl Command {
+    pub fn has(&self, f: u32) -> bool {
+        self.flags & f != 0
+    }
+
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = self.arity as i64;
+        if arity >= 0 { argc == arity } else { argc >= -arity }
+    }
+
+    /// The subcommand named `name`, case-insensitively.
+    pub fn subcommand(&self, name: &[u8]) -> Option<&'static Command> {
+        self.subcommands.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+    }
+
+    /// ACL categories, derived from flags and group as Redis assigns them.
+    pub fn acl_categories(&self) -> Vec<&'static str> {
+        let mut cats = Vec::new();
+        if self.has(flag::WRITE) {
+            cats.push("@write");
+        }
+        if self.has(flag::READONLY) {
+            cats.push("@read");
+        }
+        if self.has(flag::ADMIN) {
+            cats.extend(["@admin", "@dangerous"]);
+        }
+        if self.has(flag::PUBSUB) {
+            cats.push("@pubsub");
+        }
+        if self.has(flag::BLOCKING) {
+            cats.push("@blocking");
+        }
+        cats.push(if self.has(flag::FAST) { "@fast" } else { "@slow" });
+        match self.group {
+            "string" => cats.push("@string"),
+            "generic" => cats.push("@keyspace"),
+            "connection" => cats.push("@connection"),
+            _ => {}
+        }
+        cats
+    }
+}
+
+/// Every family's rows, in one place.
+static FAMILIES: &[&[Command]] = &[conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS];
+
+/// All top-level commands.
+pub fn all() -> impl Iterator<Item = &'static Command> {
+    FAMILIES.iter().flat_map(|f| f.iter())
+}
+
+/// Longest command name; longer input cannot match and needs no lowering.
+const MAX_NAME: usize = 32;
+
+fn index() -> &'static HashMap<&'static [u8], &'static Command> {
+    static INDEX: OnceLock<HashMap<&'static [u8], &'static Command>> = OnceLock::new();
+    INDEX.get_or_init(|| all().map(|c| (c.name.as_bytes(), c)).collect())
+}
+
+/// Finds a command by name, case-insensitively, without allocating.
+pub fn lookup(name: &[u8]) -> Option<&'static Command> {
+    if name.len() > MAX_NAME {
+        return None;
+    }
+    let mut lower = [0u8; MAX_NAME];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    index().get(&*lower).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_lowercase_and_short() {
+        let mut seen = std::collections::HashSet::new();
+        for c in all() {
+            assert!(seen.insert(c.name), "duplicate {}", c.name);
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(c.name.len() <= MAX_NAME);
+            assert!(c.arity != 0);
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
+        assert!(lookup(b"nope").is_none());
+        assert!(lookup(&[b'a'; 100]).is_none());
+    }
+}

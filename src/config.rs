@@ -1,0 +1,367 @@
+//! Server configuration: Redis's defaults, redis.conf syntax, command-line
+//! `--option value` overrides, and the one options table behind
+//! `CONFIG GET`/`CONFIG SET`.
+//!
+//! Every option is one row in [`OPTIONS`]: its name, whether it may change at
+//! run time, and how to print and parse it. The config file, the command line
+//! and `CONFIG SET` all go through the same parse functions, so an option is
+//! validated the same way wherever it is given.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Log verbosity, with Redis's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+}
+
+impl LogLevel {
+    const NAMES: [(&'static str, LogLevel); 4] = [
+        ("debug", LogLevel::Debug),
+        ("verbose", LogLevel::Verbose),
+        ("notice", LogLevel::Notice),
+        ("warning", LogLevel::Warning),
+    ];
+
+    pub fn name(self) -> &'static str {
+        LogLevel::NAMES.iter().find(|(_, l)| *l == self).map(|(n, _)| *n).unwrap_or("notice")
+    }
+
+    /// The `log` crate's filter for this level.
+    pub fn filter(self) -> log::LevelFilter {
+        match self {
+            LogLevel::Debug => log::LevelFilter::Trace,
+            LogLevel::Verbose => log::LevelFilter::Debug,
+            LogLevel::Notice => log::LevelFilter::Info,
+            LogLevel::Warning => log::LevelFilter::Warn,
+        }
+    }
+}
+
+/// The server's settings. Field names follow redis.conf.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    /// Close a client after this many idle seconds (0 = never).
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub databases: usize,
+    pub maxclients: usize,
+    pub hz: u32,
+    pub loglevel: LogLevel,
+    /// Empty = standard output.
+    pub logfile: String,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    /// The config file the server was started with, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            port: 6379,
+            bind: vec!["127.0.0.1".into()],
+            timeout: 0,
+            tcp_keepalive: 300,
+            databases: 16,
+            maxclients: 10000,
+            hz: 10,
+            loglevel: LogLevel::Notice,
+            logfile: String::new(),
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            config_file: None,
+        }
+    }
+}
+
+type Getter = fn(&Config) -> String;
+type Setter = fn(&mut Config, &str) -> Result<(), String>;
+
+/// One configuration option.
+pub struct ConfigOption {
+    pub name: &'static str,
+    /// `CONFIG SET` may change it while running.
+    pub mutable: bool,
+    pub get: Getter,
+    pub set: Setter,
+}
+
+/// Every option ferrokv knows, in one table.
+pub static OPTIONS: &[ConfigOption] = &[
+    ConfigOption {
+        name: "port",
+        mutable: false,
+        get: |c| c.port.to_string(),
+        set: |c, v| int(v, 0, 65535).map(|n| c.port = n as u16),
+    },
+    ConfigOption {
+        name: "bind",
+        mutable: false,
+        get: |c| c.bind.join(" "),
+        set: |c, v| {
+            let addrs: Vec<String> = v.split_whitespace().map(String::from).collect();
+            if addrs.is_empty() {
+                return Err("Too many bind addresses specified.".into());
+            }
+            c.bind = addrs;
+            Ok(())
+        },
+    },
+    ConfigOption {
+        name: "timeout",
+        mutable: true,
+        get: |c| c.timeout.to_string(),
+        set: |c, v| int(v, 0, i32::MAX as i64).map(|n| c.timeout = n as u64),
+    },
+    ConfigOption {
+        name: "tcp-keepalive",
+        mutable: true,
+        get: |c| c.tcp_keepalive.to_string(),
+        set: |c, v| int(v, 0, i32::MAX as i64).map(|n| c.tcp_keepalive = n as u64),
+    },
+    ConfigOption {
+        name: "databases",
+        mutable: false,
+        get: |c| c.databases.to_string(),
+        set: |c, v| int(v, 1, i32::MAX as i64).map(|n| c.databases = n as usize),
+    },
+    ConfigOption {
+        name: "maxclients",
+        mutable: true,
+        get: |c| c.maxclients.to_string(),
+        set: |c, v| int(v, 1, u32::MAX as i64).map(|n| c.maxclients = n as usize),
+    },
+    ConfigOption {
+        name: "hz",
+        mutable: true,
+        // Redis clamps hz to 1..=500 instead of rejecting it.
+        get: |c| c.hz.to_string(),
+        set: |c, v| int(v, 0, i32::MAX as i64).map(|n| c.hz = n.clamp(1, 500) as u32),
+    },
+    ConfigOption {
+        name: "loglevel",
+        mutable: true,
+        get: |c| c.loglevel.name().into(),
+        set: |c, v| {
+            let found = LogLevel::NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(v));
+            match found {
+                Some((_, l)) => {
+                    c.loglevel = *l;
+                    log::set_max_level(l.filter());
+                    Ok(())
+                }
+                None => Err("argument(s) must be one of the following: debug, verbose, notice, warning".into()),
+            }
+        },
+    },
+    ConfigOption {
+        name: "logfile",
+        mutable: false,
+        get: |c| c.logfile.clone(),
+        set: |c, v| {
+            c.logfile = v.into();
+            Ok(())
+        },
+    },
+    ConfigOption {
+        name: "proto-max-bulk-len",
+        mutable: true,
+        get: |c| c.proto_max_bulk_len.to_string(),
+        set: |c, v| memory(v, 1024 * 1024, i64::MAX as u64).map(|n| c.proto_max_bulk_len = n),
+    },
+    ConfigOption {
+        name: "client-query-buffer-limit",
+        mutable: true,
+        get: |c| c.client_query_buffer_limit.to_string(),
+        set: |c, v| memory(v, 1024 * 1024, i64::MAX as u64).map(|n| c.client_query_buffer_limit = n),
+    },
+    // Persistence is not implemented: these report it as off, which is
+    // what tools such as redis-benchmark ask for before they run.
+    ConfigOption {
+        name: "save",
+        mutable: false,
+        get: |_| String::new(),
+        set: |_, v| if v.trim().is_empty() { Ok(()) } else { Err("persistence is not supported".into()) },
+    },
+    ConfigOption {
+        name: "appendonly",
+        mutable: false,
+        get: |_| "no".into(),
+        set: |_, v| match yes_no(v)? {
+            false => Ok(()),
+            true => Err("persistence is not supported".into()),
+        },
+    },
+];
+
+/// Finds an option by name (case-insensitive).
+pub fn option(name: &str) -> Option<&'static ConfigOption> {
+    OPTIONS.iter().find(|o| o.name.eq_ignore_ascii_case(name))
+}
+
+fn int(v: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n: i64 = v.trim().parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if n < min || n > max {
+        return Err(format!("argument must be between {min} and {max} inclusive"));
+    }
+    Ok(n)
+}
+
+fn yes_no(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn memory(v: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n = parse_memory(v).ok_or_else(|| "argument must be a memory value".to_string())?;
+    if n < min || n > max {
+        return Err(format!("argument must be between {min} and {max} inclusive"));
+    }
+    Ok(n)
+}
+
+/// Parses a redis.conf memory value: `1k` = 1000, `1kb` = 1024, likewise
+/// `m`/`mb`/`g`/`gb`, case-insensitive; a bare number is bytes.
+pub fn parse_memory(v: &str) -> Option<u64> {
+    let v = v.trim().to_ascii_lowercase();
+    let units: [(&str, u64); 7] = [
+        ("kb", 1024),
+        ("mb", 1024 * 1024),
+        ("gb", 1024 * 1024 * 1024),
+        ("k", 1000),
+        ("m", 1000 * 1000),
+        ("g", 1000 * 1000 * 1000),
+        ("b", 1),
+    ];
+    let (num, mul) =
+        units.iter().find_map(|(suffix, mul)| v.strip_suffix(suffix).map(|n| (n, *mul))).unwrap_or((v.as_str(), 1));
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    num.parse::<u64>().ok()?.checked_mul(mul)
+}
+
+/// Splits a redis.conf line into arguments (quotes as in Redis).
+fn split_line(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut spans = Vec::new();
+    crate::resp::parse::split_args(line.as_bytes(), &mut out, &mut spans)
+        .map_err(|_| "Unbalanced quotes in configuration line".to_string())?;
+    Ok(spans.iter().map(|&(s, e)| String::from_utf8_lossy(&out[s..e]).into_owned()).collect())
+}
+
+impl Config {
+    /// Applies one `name value...` directive.
+    pub fn apply(&mut self, name: &str, values: &[String]) -> Result<(), String> {
+        let opt = option(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        if values.is_empty() {
+            return Err("wrong number of arguments".into());
+        }
+        (opt.set)(self, &values.join(" "))
+    }
+
+    /// Applies the text of a config file; errors name the line, like Redis.
+    pub fn load_text(&mut self, text: &str) -> Result<(), String> {
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let words = split_line(line);
+            let result = words.and_then(|w| self.apply(&w[0], &w[1..]));
+            if let Err(e) = result {
+                return Err(format!(
+                    "*** FATAL CONFIG FILE ERROR ***\nReading the configuration file, at line {}\n>>> '{}'\n{}",
+                    n + 1,
+                    line,
+                    e
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds a config from command-line arguments like redis-server's:
+    /// `[config-file] [--name value ...]`.
+    pub fn from_args(args: &[String]) -> Result<Config, String> {
+        let mut config = Config::default();
+        let mut rest = args;
+        if let Some(first) = rest.first()
+            && !first.starts_with("--")
+        {
+            let text = std::fs::read_to_string(first)
+                .map_err(|e| format!("Fatal error, can't open config file '{first}': {e}"))?;
+            config.load_text(&text)?;
+            config.config_file = Some(PathBuf::from(first));
+            rest = &rest[1..];
+        }
+        // Like redis-server, `--name v1 v2` becomes the line `name v1 v2`.
+        let mut text = String::new();
+        for arg in rest {
+            match arg.strip_prefix("--") {
+                Some(name) => {
+                    if !text.is_empty() {
+                        text.push('\n');
+                    }
+                    text.push_str(name);
+                }
+                None if text.is_empty() => return Err(format!("Invalid argument '{arg}': options start with --")),
+                None => {
+                    let _ = write!(text, " \"{}\"", arg.replace('\\', "\\\\").replace('"', "\\\""));
+                }
+            }
+        }
+        config.load_text(&text)?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("100MB"), Some(100 << 20));
+        assert_eq!(parse_memory("64k"), Some(64_000));
+        assert_eq!(parse_memory("12"), Some(12));
+        assert_eq!(parse_memory("1.5gb"), None);
+        assert_eq!(parse_memory("-1"), None);
+        assert_eq!(parse_memory("gb"), None);
+    }
+
+    #[test]
+    fn file_and_args() {
+        let args: Vec<String> =
+            ["--port", "7000", "--bind", "127.0.0.1", "::1", "--timeout", "5"].iter().map(|s| s.to_string()).collect();
+        let c = Config::from_args(&args).unwrap();
+        assert_eq!((c.port, c.timeout), (7000, 5));
+        assert_eq!(c.bind, vec!["127.0.0.1", "::1"]);
+        let mut c = Config::default();
+        c.load_text("# comment\nhz 1000\nproto-max-bulk-len 2mb\n").unwrap();
+        assert_eq!(c.hz, 500);
+        assert_eq!(c.proto_max_bulk_len, 2 << 20);
+    }
+
+    #[test]
+    fn errors_name_the_option() {
+        let mut c = Config::default();
+        let e = c.load_text("port 6379\nfrobnicate yes\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("frobnicate"), "{e}");
+        let e = c.load_text("maxclients lots\n").unwrap_err();
+        assert!(e.contains("maxclients") && e.contains("integer"), "{e}");
+        let e = Config::from_args(&["--port".into()]).unwrap_err();
+        assert!(e.contains("port"), "{e}");
+    }
+}

@@ -1,0 +1,59 @@
+//! ferrokv: a Redis-compatible key-value server.
+//!
+//! One thread runs one `mio` event loop that owns the whole keyspace (see
+//! `server`). [`start`] runs a server on a background thread, which is how
+//! the integration tests use it; `main.rs` runs it on the main thread.
+
+pub mod cmd;
+pub mod config;
+pub mod glob;
+pub mod logging;
+pub mod resp;
+pub mod server;
+pub mod store;
+
+pub use config::Config;
+use std::io;
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+/// The version of Redis whose behaviour ferrokv follows.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// A server running on a background thread; stopped when dropped.
+pub struct Handle {
+    /// The first bound address (with the real port when port 0 was asked).
+    pub addr: SocketAddr,
+    stopper: server::Stopper,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Handle {
+    /// Stops the server and waits for its thread.
+    pub fn stop(mut self) -> io::Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        self.stopper.stop();
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| Err(io::Error::other("server thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// Binds the configured addresses and serves on a new thread.
+pub fn start(config: Config) -> io::Result<Handle> {
+    let mut srv = server::Server::bind(config)?;
+    let addr = srv.local_addrs().first().copied().ok_or_else(|| io::Error::other("no listening address"))?;
+    let stopper = srv.stopper();
+    let thread = std::thread::Builder::new().name("ferrokv".into()).spawn(move || srv.run())?;
+    Ok(Handle { addr, stopper, thread: Some(thread) })
+}

@@ -1,0 +1,521 @@
+//! Incremental, zero-copy RESP request parser.
+//!
+//! Mirrors `processMultibulkBuffer` / `processInlineBuffer` in Redis's
+//! `networking.c`. The parser keeps its position between calls, so a command
+//! whose bytes arrive in many reads is never re-scanned from its start: a
+//! pending bulk of `n` bytes costs one length comparison per read. Arguments of
+//! a multibulk request are spans relative to the command's first byte in the
+//! read buffer; inline requests (telnet style) are unquoted into a scratch
+//! buffer owned by the caller, since quoting means they cannot be slices.
+//!
+//! Invariants: `start <= pos <= buf.len()`; while a multibulk command is in
+//! progress, `spans` holds the arguments already complete.
+
+use memchr::memchr;
+
+/// Longest inline request, and longest `*<n>` / `$<n>` header line
+/// (Redis's `PROTO_INLINE_MAX_SIZE`).
+pub const INLINE_MAX: usize = 64 * 1024;
+
+/// A span of one argument: `(start, end)` offsets.
+pub type Span = (usize, usize);
+
+/// A protocol error; Redis replies `-ERR Protocol error: <text>` and closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtoError {
+    InvalidMultibulkLength,
+    InvalidBulkLength,
+    ExpectedDollar(u8),
+    UnbalancedQuotes,
+    TooBigInline,
+    TooBigMbulkCount,
+    TooBigBulkCount,
+}
+
+impl ProtoError {
+    /// The full error line Redis writes (without `-` and CRLF).
+    pub fn message(&self) -> String {
+        let what = match self {
+            ProtoError::InvalidMultibulkLength => "invalid multibulk length".to_string(),
+            ProtoError::InvalidBulkLength => "invalid bulk length".to_string(),
+            ProtoError::ExpectedDollar(c) => format!("expected '$', got '{}'", *c as char),
+            ProtoError::UnbalancedQuotes => "unbalanced quotes in request".to_string(),
+            ProtoError::TooBigInline => "too big inline request".to_string(),
+            ProtoError::TooBigMbulkCount => "too big mbulk count string".to_string(),
+            ProtoError::TooBigBulkCount => "too big bulk count string".to_string(),
+        };
+        format!("ERR Protocol error: {what}")
+    }
+}
+
+/// Where the arguments of a parsed command live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Spans are relative to `base` in the read buffer.
+    Buffer { base: usize },
+    /// Spans index the caller's inline scratch buffer.
+    Inline,
+}
+
+/// Parser state for one connection.
+#[derive(Debug, Default)]
+pub struct Parser {
+    /// First byte of the command in progress (everything before is consumed).
+    start: usize,
+    /// Scan position inside the command in progress.
+    pos: usize,
+    /// Arguments still expected; 0 when the header is not parsed yet.
+    multibulk: usize,
+    /// Length of the bulk being read, if its `$` line was parsed.
+    bulk: Option<usize>,
+}
+
+impl Parser {
+    pub fn new() -> Parser {
+        Parser::default()
+    }
+
+    /// Bytes of the buffer fully consumed by complete commands.
+    pub fn consumed(&self) -> usize {
+        self.start
+    }
+
+    /// The caller removed the first `n` consumed bytes from its buffer.
+    pub fn rebase(&mut self, n: usize) {
+        debug_assert!(n <= self.start);
+        self.start -= n;
+        self.pos -= n;
+    }
+
+    /// Bytes the command in progress still needs at least, when known
+    /// (used to grow the read buffer once instead of many times).
+    pub fn pending_bulk_end(&self) -> Option<usize> {
+        self.bulk.map(|b| self.pos + b + 2)
+    }
+
+    /// Parses the next complete command from `buf`.
+    ///
+    /// `Ok(None)` means more bytes are needed. Empty commands (`*0`, blank
+    /// inline lines) are skipped, as Redis does.
+    pub fn next(
+        &mut self,
+        buf: &[u8],
+        spans: &mut Vec<Span>,
+        inline: &mut Vec<u8>,
+        max_bulk: usize,
+    ) -> Result<Option<Source>, ProtoError> {
+        loop {
+            if self.start >= buf.len() {
+                return Ok(None);
+            }
+            let done = if buf[self.start] == b'*' || self.multibulk > 0 {
+                self.multibulk(buf, spans, max_bulk)?
+            } else {
+                self.inline(buf, spans, inline)?
+            };
+            match done {
+                Step::Incomplete => return Ok(None),
+                Step::Empty => continue,
+                Step::Done(src) => return Ok(Some(src)),
+            }
+        }
+    }
+
+    fn finish(&mut self) -> usize {
+        let base = self.start;
+        self.start = self.pos;
+        self.multibulk = 0;
+        self.bulk = None;
+        base
+    }
+
+    fn multibulk(&mut self, buf: &[u8], spans: &mut Vec<Span>, max_bulk: usize) -> Result<Step, ProtoError> {
+        if self.multibulk == 0 {
+            spans.clear();
+            self.pos = self.start;
+            let Some(nl) = find_line(buf, self.pos) else {
+                if buf.len() - self.pos > INLINE_MAX {
+                    return Err(ProtoError::TooBigMbulkCount);
+                }
+                return Ok(Step::Incomplete);
+            };
+            let n = parse_i64(&buf[self.pos + 1..nl]);
+            let n = match n {
+                Some(n) if n <= i32::MAX as i64 => n,
+                _ => return Err(ProtoError::InvalidMultibulkLength),
+            };
+            self.pos = nl + 2;
+            if n <= 0 {
+                self.finish();
+                return Ok(Step::Empty);
+            }
+            self.multibulk = n as usize;
+            spans.reserve(self.multibulk.min(1024));
+        }
+        while self.multibulk > 0 {
+            let len = match self.bulk {
+                Some(len) => len,
+                None => {
+                    let Some(nl) = find_line(buf, self.pos) else {
+                        if buf.len() - self.pos > INLINE_MAX {
+                            return Err(ProtoError::TooBigBulkCount);
+                        }
+                        return Ok(Step::Incomplete);
+                    };
+                    if buf[self.pos] != b'$' {
+                        return Err(ProtoError::ExpectedDollar(buf[self.pos]));
+                    }
+                    let len = match parse_i64(&buf[self.pos + 1..nl]) {
+                        Some(l) if l >= 0 && (l as u64) <= max_bulk as u64 => l as usize,
+                        _ => return Err(ProtoError::InvalidBulkLength),
+                    };
+                    self.pos = nl + 2;
+                    self.bulk = Some(len);
+                    len
+                }
+            };
+            // Redis skips the two bytes after a bulk without looking at them.
+            if buf.len() - self.pos < len + 2 {
+                return Ok(Step::Incomplete);
+            }
+            spans.push((self.pos - self.start, self.pos - self.start + len));
+            self.pos += len + 2;
+            self.bulk = None;
+            self.multibulk -= 1;
+        }
+        let base = self.finish();
+        Ok(Step::Done(Source::Buffer { base }))
+    }
+
+    fn inline(&mut self, buf: &[u8], spans: &mut Vec<Span>, scratch: &mut Vec<u8>) -> Result<Step, ProtoError> {
+        let Some(off) = memchr(b'\n', &buf[self.start..]) else {
+            if buf.len() - self.start > INLINE_MAX {
+                return Err(ProtoError::TooBigInline);
+            }
+            return Ok(Step::Incomplete);
+        };
+        let nl = self.start + off;
+        let mut line = &buf[self.start..nl];
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        spans.clear();
+        scratch.clear();
+        split_args(line, scratch, spans)?;
+        self.pos = nl + 1;
+        self.finish();
+        if spans.is_empty() {
+            return Ok(Step::Empty);
+        }
+        Ok(Step::Done(Source::Inline))
+    }
+}
+
+enum Step {
+    Incomplete,
+    Empty,
+    Done(Source),
+}
+
+/// Finds the `\r` ending the header line that starts at `from`; the `\n`
+/// after it must have arrived too (Redis's check).
+fn find_line(buf: &[u8], from: usize) -> Option<usize> {
+    let cr = from + memchr(b'\r', &buf[from..])?;
+    if cr + 1 >= buf.len() { None } else { Some(cr) }
+}
+
+/// Redis's strict `string2ll`: optional `-`, no `+`, no leading zeros, no
+/// spaces, must fit in an `i64`.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s {
+        [] => return None,
+        [b'0'] => return Some(0),
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, s),
+    };
+    match digits.first() {
+        Some(b'1'..=b'9') => {}
+        _ => return None,
+    }
+    if digits.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            return None;
+        }
+        Some((v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c)
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Splits an inline line like Redis's `sdssplitargs`: whitespace separates
+/// arguments; `"..."` understands `\n \r \t \b \a \xHH` and `\<c>`; `'...'`
+/// understands `\'`; a closing quote must be followed by a space or the end.
+pub fn split_args(line: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Result<(), ProtoError> {
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return Ok(());
+        }
+        let begin = out.len();
+        let (mut inq, mut insq) = (false, false);
+        loop {
+            if inq {
+                if i >= n {
+                    return Err(ProtoError::UnbalancedQuotes);
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
+                    if let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3])) {
+                        out.push(h * 16 + l);
+                        i += 4;
+                        continue;
+                    }
+                }
+                if c == b'\\' && i + 1 < n {
+                    i += 1;
+                    out.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 0x08,
+                        b'a' => 0x07,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if i + 1 < n && !is_space(line[i + 1]) {
+                        return Err(ProtoError::UnbalancedQuotes);
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    out.push(c);
+                }
+                i += 1;
+            } else if insq {
+                if i >= n {
+                    return Err(ProtoError::UnbalancedQuotes);
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    out.push(b'\'');
+                    i += 1;
+                } else if c == b'\'' {
+                    if i + 1 < n && !is_space(line[i + 1]) {
+                        return Err(ProtoError::UnbalancedQuotes);
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    out.push(c);
+                }
+                i += 1;
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    c if is_space(c) => break,
+                    b'"' => inq = true,
+                    b'\'' => insq = true,
+                    c => out.push(c),
+                }
+                i += 1;
+            }
+        }
+        spans.push((begin, out.len()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MAX: usize = 512 * 1024 * 1024;
+
+    /// Parses everything in `buf`, returning each command's arguments.
+    fn parse_all(buf: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, ProtoError> {
+        let mut p = Parser::new();
+        let (mut spans, mut inline) = (Vec::new(), Vec::new());
+        let mut out = Vec::new();
+        while let Some(src) = p.next(buf, &mut spans, &mut inline, MAX)? {
+            out.push(args_of(buf, &inline, &spans, src));
+        }
+        Ok(out)
+    }
+
+    fn args_of(buf: &[u8], inline: &[u8], spans: &[Span], src: Source) -> Vec<Vec<u8>> {
+        let data = match src {
+            Source::Buffer { base } => &buf[base..],
+            Source::Inline => inline,
+        };
+        spans.iter().map(|&(s, e)| data[s..e].to_vec()).collect()
+    }
+
+    /// Feeds `chunks` one at a time, compacting the buffer like the server.
+    fn parse_chunked(chunks: &[&[u8]]) -> Result<Vec<Vec<Vec<u8>>>, ProtoError> {
+        let mut p = Parser::new();
+        let (mut spans, mut inline, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+        let mut out = Vec::new();
+        for chunk in chunks {
+            buf.extend_from_slice(chunk);
+            while let Some(src) = p.next(&buf, &mut spans, &mut inline, MAX)? {
+                out.push(args_of(&buf, &inline, &spans, src));
+            }
+            let n = p.consumed();
+            buf.drain(..n);
+            p.rebase(n);
+        }
+        Ok(out)
+    }
+
+    fn cmd(args: &[&str]) -> Vec<Vec<u8>> {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn multibulk_and_pipeline() {
+        let got = parse_all(b"*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n").unwrap();
+        assert_eq!(got, vec![cmd(&["PING"]), cmd(&["SET", "k", ""])]);
+    }
+
+    #[test]
+    fn inline_commands() {
+        assert_eq!(parse_all(b"PING\r\n").unwrap(), vec![cmd(&["PING"])]);
+        assert_eq!(parse_all(b"set a b\n").unwrap(), vec![cmd(&["set", "a", "b"])]);
+        assert_eq!(
+            parse_all(b"set \"a b\" 'c\\'d' \"\\x41\\n\"\r\n").unwrap(),
+            vec![cmd(&["set", "a b", "c'd", "A\n"])]
+        );
+        assert_eq!(parse_all(b"\r\n\r\nPING\r\n").unwrap(), vec![cmd(&["PING"])]);
+        assert_eq!(parse_all(b"echo \"\"\r\n").unwrap(), vec![cmd(&["echo", ""])]);
+    }
+
+    #[test]
+    fn empty_multibulk_is_skipped() {
+        assert_eq!(parse_all(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n").unwrap(), vec![cmd(&["PING"])]);
+    }
+
+    #[test]
+    fn protocol_errors() {
+        let err = |b: &[u8]| parse_all(b).unwrap_err();
+        assert_eq!(err(b"*x\r\n"), ProtoError::InvalidMultibulkLength);
+        assert_eq!(err(b"*3000000000\r\n"), ProtoError::InvalidMultibulkLength);
+        assert_eq!(err(b"*1\r\n$-1\r\n"), ProtoError::InvalidBulkLength);
+        assert_eq!(err(b"*1\r\n$abc\r\n"), ProtoError::InvalidBulkLength);
+        assert_eq!(err(b"*1\r\n$600000000\r\n"), ProtoError::InvalidBulkLength);
+        assert_eq!(err(b"*1\r\nfoo\r\n"), ProtoError::ExpectedDollar(b'f'));
+        assert_eq!(err(b"set \"a\r\n"), ProtoError::UnbalancedQuotes);
+        assert_eq!(err(b"set \"a\"b\r\n"), ProtoError::UnbalancedQuotes);
+        assert_eq!(err(b"set 'a\r\n"), ProtoError::UnbalancedQuotes);
+        assert_eq!(err(&vec![b'a'; INLINE_MAX + 1]), ProtoError::TooBigInline);
+        let mut big = b"*".to_vec();
+        big.extend(vec![b'1'; INLINE_MAX + 1]);
+        assert_eq!(err(&big), ProtoError::TooBigMbulkCount);
+        let mut big = b"*1\r\n$".to_vec();
+        big.extend(vec![b'1'; INLINE_MAX + 1]);
+        assert_eq!(err(&big), ProtoError::TooBigBulkCount);
+        assert_eq!(ProtoError::ExpectedDollar(b'X').message(), "ERR Protocol error: expected '$', got 'X'");
+    }
+
+    #[test]
+    fn incomplete_waits() {
+        let mut p = Parser::new();
+        let (mut spans, mut inline) = (Vec::new(), Vec::new());
+        for part in [&b"*2\r\n$3\r\nGET"[..], b"*2\r\n$3\r\nGET\r\n$1\r", b"PIN"] {
+            assert_eq!(p.next(part, &mut spans, &mut inline, MAX), Ok(None));
+            p = Parser::new();
+        }
+    }
+
+    #[test]
+    fn big_bulk_in_small_pieces_is_linear() {
+        // A 4 MB bulk fed in 1 KB pieces: each feed is O(1) work beyond the copy.
+        let payload = vec![b'x'; 4 << 20];
+        let mut stream = format!("*2\r\n$4\r\nECHO\r\n${}\r\n", payload.len()).into_bytes();
+        stream.extend_from_slice(&payload);
+        stream.extend_from_slice(b"\r\n");
+        let chunks: Vec<&[u8]> = stream.chunks(1024).collect();
+        let got = parse_chunked(&chunks).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0][1].len(), payload.len());
+    }
+
+    #[test]
+    fn strict_integers() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        for bad in [&b""[..], b"-", b"-0", b"01", b"+1", b" 1", b"1 ", b"9223372036854775808", b"1a"] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    fn encode(cmds: &[Vec<Vec<u8>>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in cmds {
+            out.extend_from_slice(format!("*{}\r\n", c.len()).as_bytes());
+            for a in c {
+                out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                out.extend_from_slice(a);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn random_splits_parse_identically(
+            cmds in prop::collection::vec(
+                prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 1..5), 1..8),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+        ) {
+            let stream = encode(&cmds);
+            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(stream.len() + 1)).collect();
+            points.sort();
+            let mut chunks = Vec::new();
+            let mut prev = 0;
+            for p in points { chunks.push(&stream[prev..p]); prev = p; }
+            chunks.push(&stream[prev..]);
+            prop_assert_eq!(parse_chunked(&chunks).unwrap(), cmds);
+        }
+
+        #[test]
+        fn every_single_byte_split(args in prop::collection::vec("[a-z ]{0,6}", 1..4)) {
+            let cmds = vec![args.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>()];
+            let stream = encode(&cmds);
+            for cut in 0..=stream.len() {
+                let got = parse_chunked(&[&stream[..cut], &stream[cut..]]).unwrap();
+                prop_assert_eq!(&got, &cmds);
+            }
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_all(&bytes);
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! The event loop: one thread, one `mio::Poll`, connections in a `Slab`.
+//!
+//! Each wake-up: accept until `WouldBlock`; for each ready connection read,
+//! parse and execute every complete command (pipelining), then write the
+//! batch of replies once. WRITABLE interest is registered only while a write
+//! would block. A connection that produced too much unsent output is paused
+//! (no reads, no execution) until the socket drains, so memory stays bounded
+//! and the kernel pushes back on the client. A connection that has had many
+//! reads in one wake-up is put on `pending` and served again after the others
+//! (fairness).
+//!
+//! Between polls the timer wheel fires idle deadlines, and the cron runs
+//! `hz` times a second (active expiry).
+
+pub mod conn;
+pub mod state;
+pub mod timer;
+
+use crate::cmd::{self, Args, Ctx};
+use crate::config::Config;
+use crate::resp::{Reply, Source};
+use crate::store::expire::ActiveExpire;
+use conn::{Conn, ReadResult};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
+use state::{Client, Shared};
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use timer::TimerWheel;
+
+const WAKER: Token = Token(usize::MAX - 1);
+const SIGNALS: Token = Token(usize::MAX - 2);
+/// Listener `i` has token `LISTENER_BASE + i`; connection tokens are slab keys.
+const LISTENER_BASE: usize = usize::MAX / 2;
+
+/// Reads per connection per wake-up before others get a turn.
+const MAX_READS_PER_TURN: usize = 16;
+/// Unsent output above which a connection is paused.
+const OUTPUT_PAUSE: usize = 64 * 1024 * 1024;
+/// Longest a single active-expiry cycle may run.
+const EXPIRE_BUDGET: Duration = Duration::from_millis(1);
+/// Minimum spacing of the extra ("fast") expiry cycles.
+const FAST_EXPIRE_EVERY_MS: u64 = 2;
+
+/// Unix time in milliseconds.
+pub fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+enum Timer {
+    Idle { key: usize, id: u64 },
+}
+
+/// Stops a running server from another thread.
+#[derive(Clone)]
+pub struct Stopper {
+    flag: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl Stopper {
+    pub fn stop(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        let _ = self.waker.wake();
+    }
+}
+
+pub struct Server {
+    poll: Poll,
+    listeners: Vec<TcpListener>,
+    conns: Slab<Conn>,
+    shared: Shared,
+    timers: TimerWheel<Timer>,
+    expire: ActiveExpire,
+    next_client_id: u64,
+    pending: VecDeque<usize>,
+    stop: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+    signals: Option<signal_hook_mio::v1_0::Signals>,
+    started: Instant,
+    next_cron: u64,
+    last_fast_expire: u64,
+}
+
+impl Server {
+    /// Binds every `bind` address on `port` (0 = any free port).
+    pub fn bind(config: Config) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        let mut listeners = Vec::new();
+        for (i, host) in config.bind.iter().enumerate() {
+            let host = host.strip_prefix('-').unwrap_or(host);
+            let ip: std::net::IpAddr = host
+                .parse()
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{host}'")))?;
+            let mut l = TcpListener::bind(SocketAddr::new(ip, config.port))?;
+            poll.registry().register(&mut l, Token(LISTENER_BASE + i), Interest::READABLE)?;
+            listeners.push(l);
+        }
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        Ok(Server {
+            poll,
+            listeners,
+            conns: Slab::new(),
+            timers: TimerWheel::new(10, 1024, 0),
+            expire: ActiveExpire::default(),
+            next_client_id: 1,
+            pending: VecDeque::new(),
+            stop: Arc::new(AtomicBool::new(false)),
+            waker,
+            signals: None,
+            started: Instant::now(),
+            next_cron: 0,
+            last_fast_expire: 0,
+            shared: Shared::new(config),
+        })
+    }
+
+    /// The addresses actually bound (tests bind port 0).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
+    }
+
+    pub fn stopper(&self) -> Stopper {
+        Stopper { flag: self.stop.clone(), waker: self.waker.clone() }
+    }
+
+    /// Stop gracefully on SIGINT and SIGTERM.
+    pub fn handle_signals(&mut self) -> io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook_mio::v1_0::Signals::new([SIGINT, SIGTERM])?;
+        self.poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
+        self.signals = Some(signals);
+        Ok(())
+    }
+
+    /// Monotonic milliseconds since the server started (timers).
+    fn mono_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Runs the loop until stopped.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut fired = Vec::new();
+        loop {
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => {}
+                    SIGNALS => self.on_signal(),
+                    Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
+                    Token(key) => {
+                        let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                        self.on_conn_event(key, readable, ev.is_writable(), ev.is_read_closed());
+                    }
+                }
+            }
+            for _ in 0..self.pending.len() {
+                if let Some(key) = self.pending.pop_front() {
+                    self.on_conn_event(key, true, false, false);
+                }
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                log::warn!("ferrokv is now ready to exit, bye bye...");
+                return Ok(());
+            }
+            let now = self.mono_ms();
+            self.timers.advance(now, &mut fired);
+            for t in fired.drain(..) {
+                self.on_timer(t, now);
+            }
+            self.cron(now);
+        }
+    }
+
+    fn poll_timeout(&self) -> Duration {
+        let now = self.mono_ms();
+        if !self.pending.is_empty() {
+            return Duration::ZERO;
+        }
+        let mut ms = self.next_cron.saturating_sub(now);
+        if self.expire.timed_out {
+            ms = ms.min(FAST_EXPIRE_EVERY_MS);
+        }
+        if let Some(t) = self.timers.next_timeout(now) {
+            ms = ms.min(t);
+        }
+        Duration::from_millis(ms)
+    }
+
+    fn on_signal(&mut self) {
+        if let Some(signals) = self.signals.as_mut() {
+            for sig in signals.pending() {
+                let name = if sig == signal_hook::consts::SIGINT { "SIGINT" } else { "SIGTERM" };
+                log::warn!("Received {name} scheduling shutdown...");
+                self.stop.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Periodic work: the cron at `hz`, and extra expiry cycles while the
+    /// last one ran out of time.
+    fn cron(&mut self, now: u64) {
+        if self.shared.requests.rearm_idle {
+            self.shared.requests.rearm_idle = false;
+            self.arm_idle_timers(now);
+        }
+        let due = now >= self.next_cron;
+        let fast = self.expire.timed_out && now >= self.last_fast_expire + FAST_EXPIRE_EVERY_MS;
+        if due || fast {
+            let shared = &mut self.shared;
+            self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, &mut shared.rng);
+            self.last_fast_expire = now;
+        }
+        if due {
+            self.next_cron = now + 1000 / self.shared.config.hz.max(1) as u64;
+        }
+    }
+
+    fn accept(&mut self, index: usize) {
+        loop {
+            let (stream, addr) = match self.listeners[index].accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            };
+            self.add_conn(stream, addr);
+        }
+    }
+
+    fn add_conn(&mut self, mut stream: TcpStream, addr: SocketAddr) {
+        if self.conns.len() >= self.shared.config.maxclients {
+            let _ = stream.write(b"-ERR max number of clients reached\r\n");
+            self.shared.stats.rejected_connections += 1;
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        if self.shared.config.tcp_keepalive > 0 {
+            let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(self.shared.config.tcp_keepalive));
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+        }
+        let now = self.mono_ms();
+        let entry = self.conns.vacant_entry();
+        let key = entry.key();
+        if let Err(e) = self.poll.registry().register(&mut stream, Token(key), Interest::READABLE) {
+            log::warn!("Registering client connection: {e}");
+            return;
+        }
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        self.shared.stats.connections_received += 1;
+        entry.insert(Conn::new(stream, Client::new(id, Some(addr)), now));
+        log::debug!("Accepted {addr}");
+        if self.shared.config.timeout > 0 {
+            self.arm_idle(key, now);
+        }
+    }
+
+    fn arm_idle(&mut self, key: usize, now: u64) {
+        let timeout_ms = self.shared.config.timeout.saturating_mul(1000);
+        if let Some(conn) = self.conns.get_mut(key) {
+            conn.idle_timer_armed = true;
+            let deadline = conn.last_active.max(now.saturating_sub(timeout_ms)) + timeout_ms;
+            self.timers.insert(deadline, Timer::Idle { key, id: conn.client.id });
+        }
+    }
+
+    fn arm_idle_timers(&mut self, now: u64) {
+        if self.shared.config.timeout == 0 {
+            return;
+        }
+        let keys: Vec<usize> = self.conns.iter().filter(|(_, c)| !c.idle_timer_armed).map(|(k, _)| k).collect();
+        for key in keys {
+            self.arm_idle(key, now);
+        }
+    }
+
+    fn on_timer(&mut self, timer: Timer, now: u64) {
+        match timer {
+            Timer::Idle { key, id } => {
+                let Some(conn) = self.conns.get_mut(key).filter(|c| c.client.id == id) else {
+                    return;
+                };
+                let timeout_ms = self.shared.config.timeout.saturating_mul(1000);
+                if timeout_ms == 0 {
+                    conn.idle_timer_armed = false;
+                } else if now >= conn.last_active + timeout_ms {
+                    log::debug!("Closing idle client");
+                    self.close(key);
+                } else {
+                    let deadline = conn.last_active + timeout_ms;
+                    self.timers.insert(deadline, Timer::Idle { key, id });
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, key: usize) {
+        if let Some(mut conn) = self.conns.try_remove(key) {
+            let _ = conn.flush();
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+        }
+    }
+
+    fn on_conn_event(&mut self, key: usize, readable: bool, writable: bool, read_closed: bool) {
+        let Some(conn) = self.conns.get_mut(key) else { return };
+        if writable && conn.flush().is_err() {
+            return self.close(key);
+        }
+        let mut readable = readable;
+        if conn.paused && conn.pending_output() < OUTPUT_PAUSE / 2 {
+            conn.paused = false;
+            readable = true;
+        }
+        if readable && self.serve(key, read_closed).is_err() {
+            return self.close(key);
+        }
+        self.after_io(key);
+    }
+
+    /// After reading and writing: close if done, else fix WRITABLE interest.
+    fn after_io(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else { return };
+        let pending = conn.pending_output() > 0;
+        if conn.client.close_after_reply && !pending {
+            return self.close(key);
+        }
+        if pending != conn.want_write {
+            let interest = if pending { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+            if self.poll.registry().reregister(&mut conn.stream, Token(key), interest).is_err() {
+                return self.close(key);
+            }
+            conn.want_write = pending;
+        }
+    }
+
+    /// Executes buffered commands, then reads and executes until the socket
+    /// is drained, then writes. `Err` means: close the connection.
+    fn serve(&mut self, key: usize, read_closed: bool) -> Result<(), ()> {
+        self.execute(key)?;
+        let now = self.mono_ms();
+        let limit = self.shared.config.client_query_buffer_limit as usize;
+        let mut reads = 0;
+        loop {
+            let conn = &mut self.conns[key];
+            if conn.paused || conn.client.close_after_reply {
+                break;
+            }
+            if reads == MAX_READS_PER_TURN {
+                self.pending.push_back(key);
+                break;
+            }
+            match conn.read() {
+                Ok(ReadResult::Data { drained, .. }) => {
+                    reads += 1;
+                    conn.last_active = now;
+                    if conn.rlen > limit {
+                        log::warn!("Closing client that reached max query buffer length");
+                        return Err(());
+                    }
+                    self.execute(key)?;
+                    // A short read emptied the socket; with edge-triggered
+                    // polling new data brings a new event, so skip the read
+                    // that would only return WouldBlock. Not when the peer
+                    // closed: that edge has already been reported.
+                    if drained && !read_closed {
+                        break;
+                    }
+                }
+                Ok(ReadResult::WouldBlock) => break,
+                Ok(ReadResult::Eof) | Err(_) => return Err(()),
+            }
+        }
+        self.conns[key].flush().map_err(|_| ())
+    }
+
+    /// Parses and runs every complete command in the read buffer.
+    fn execute(&mut self, key: usize) -> Result<(), ()> {
+        let conn = &mut self.conns[key];
+        let max_bulk = self.shared.config.proto_max_bulk_len as usize;
+        let now = unix_ms();
+        while !conn.paused && !conn.client.close_after_reply {
+            let parsed = conn.parser.next(&conn.rbuf[..conn.rlen], &mut conn.spans, &mut conn.inline, max_bulk);
+            match parsed {
+                Ok(None) => break,
+                Ok(Some(src)) => {
+                    let data = match src {
+                        Source::Buffer { base } => &conn.rbuf[base..conn.rlen],
+                        Source::Inline => &conn.inline[..],
+                    };
+                    let args = Args::new(data, &conn.spans);
+                    let proto = conn.client.proto;
+                    let mut cx = Ctx {
+                        srv: &mut self.shared,
+                        client: &mut conn.client,
+                        out: Reply::new(&mut conn.wbuf, proto),
+                        now,
+                    };
+                    cmd::dispatch(&mut cx, &args);
+                    if conn.pending_output() > OUTPUT_PAUSE {
+                        conn.flush().map_err(|_| ())?;
+                        conn.paused = conn.pending_output() > OUTPUT_PAUSE;
+                    }
+                }
+                Err(e) => {
+                    let msg = e.message();
+                    log::debug!("Protocol error ({msg}) from client id={}", conn.client.id);
+                    Reply::new(&mut conn.wbuf, conn.client.proto).error(&msg);
+                    conn.client.close_after_reply = true;
+                }
+            }
+        }
+        conn.compact();
+        Ok(())
+    }
+}

@@ -1,0 +1,281 @@
+//! One logical database: the keyspace map plus expiry bookkeeping.
+//!
+//! The map is an `IndexMap` (a `hashbrown` table of indices over a dense
+//! vector of entries). The dense vector gives what Redis needs from a dict
+//! beyond lookups: O(1) uniform random sampling (active expiry, eviction,
+//! RANDOMKEY) and a cursor for SCAN that stays valid while the map changes.
+//!
+//! Expiry is stored in the entry (so a lookup checks it without a second
+//! probe). Keys with an expiry are also listed by map index in `volatile`,
+//! and each such entry remembers its slot there (`vpos`), so adding, removing
+//! and sampling volatile keys are all O(1).
+//!
+//! Invariants: `volatile[map[i].vpos] == i` for every entry with an expiry;
+//! `volatile` has no other elements.
+
+use super::rand::Rng;
+use super::value::Value;
+use hashbrown::DefaultHashBuilder;
+use indexmap::IndexMap;
+
+/// A key as stored.
+pub type Key = Box<[u8]>;
+
+/// A stored value with its expiry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in unix milliseconds; 0 = none.
+    expire_at: u64,
+    /// Slot in `Db::volatile` when `expire_at != 0`.
+    vpos: u32,
+}
+
+impl Entry {
+    pub fn expire_at(&self) -> Option<u64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+}
+
+/// What to do with an existing key's expiry when its value is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// No expiry (plain SET clears any TTL).
+    None,
+    /// Expire at this unix time in ms.
+    At(u64),
+    /// Keep whatever TTL the key had (`KEEPTTL`).
+    Keep,
+}
+
+#[derive(Default)]
+pub struct Db {
+    map: IndexMap<Key, Entry, DefaultHashBuilder>,
+    volatile: Vec<u32>,
+    /// Keys removed because their TTL passed (lazily or actively).
+    pub expired: u64,
+}
+
+impl Db {
+    pub fn new() -> Db {
+        Db::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Number of keys with an expiry.
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    /// Index of a live key, deleting it first if its TTL has passed.
+    fn live_index(&mut self, key: &[u8], now: u64) -> Option<usize> {
+        let i = self.map.get_index_of(key)?;
+        let at = self.map[i].expire_at;
+        if at != 0 && at <= now {
+            self.remove_index(i);
+            self.expired += 1;
+            return None;
+        }
+        Some(i)
+    }
+
+    /// Looks a key up, honouring its TTL (lazy expiry).
+    pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        let i = self.live_index(key, now)?;
+        Some(&self.map[i])
+    }
+
+    /// Mutable lookup, honouring the TTL.
+    pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+        let i = self.live_index(key, now)?;
+        Some(&mut self.map[i])
+    }
+
+    pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
+        self.live_index(key, now).is_some()
+    }
+
+    /// Stores `value` under `key`, replacing any old value; returns the old
+    /// entry if there was a live one.
+    pub fn set(&mut self, key: &[u8], value: Value, expiry: Expiry, now: u64) -> Option<Entry> {
+        match self.live_index(key, now) {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.map[i].value, value);
+                let old_at = self.map[i].expire_at;
+                match expiry {
+                    Expiry::Keep => {}
+                    Expiry::None => self.set_expire_index(i, 0),
+                    Expiry::At(t) => self.set_expire_index(i, t),
+                }
+                Some(Entry { value: old, expire_at: old_at, vpos: 0 })
+            }
+            None => {
+                let (i, _) = self.map.insert_full(key.into(), Entry { value, expire_at: 0, vpos: 0 });
+                if let Expiry::At(t) = expiry {
+                    self.set_expire_index(i, t);
+                }
+                None
+            }
+        }
+    }
+
+    /// Removes a live key, returning its entry.
+    pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
+        let i = self.live_index(key, now)?;
+        Some(self.remove_index(i))
+    }
+
+    /// Sets (`Some`) or clears (`None`) the expiry of a live key; false if the
+    /// key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], at: Option<u64>, now: u64) -> bool {
+        match self.live_index(key, now) {
+            Some(i) => {
+                self.set_expire_index(i, at.unwrap_or(0));
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.map = IndexMap::default();
+        self.volatile = Vec::new();
+    }
+
+    fn set_expire_index(&mut self, i: usize, at: u64) {
+        let had = self.map[i].expire_at != 0;
+        self.map[i].expire_at = at;
+        match (had, at != 0) {
+            (false, true) => {
+                self.map[i].vpos = self.volatile.len() as u32;
+                self.volatile.push(i as u32);
+            }
+            (true, false) => self.volatile_remove(self.map[i].vpos as usize),
+            _ => {}
+        }
+    }
+
+    fn volatile_remove(&mut self, p: usize) {
+        self.volatile.swap_remove(p);
+        if let Some(&moved) = self.volatile.get(p) {
+            self.map[moved as usize].vpos = p as u32;
+        }
+    }
+
+    fn remove_index(&mut self, i: usize) -> Entry {
+        let (_, entry) = self.map.swap_remove_index(i).expect("index from a lookup");
+        // The former last entry now lives at `i`: repoint its volatile slot.
+        if let Some(moved) = self.map.get_index(i).map(|(_, e)| e)
+            && moved.expire_at != 0
+        {
+            self.volatile[moved.vpos as usize] = i as u32;
+        }
+        if entry.expire_at != 0 {
+            self.volatile_remove(entry.vpos as usize);
+        }
+        entry
+    }
+
+    /// Samples up to `n` random keys with a TTL and deletes the expired ones.
+    /// Returns `(sampled, expired)`. One step of Redis's active expire cycle.
+    pub fn expire_sample(&mut self, now: u64, n: usize, rng: &mut Rng) -> (usize, usize) {
+        let mut expired = 0;
+        let n = n.min(self.volatile.len());
+        for _ in 0..n {
+            if self.volatile.is_empty() {
+                break;
+            }
+            let i = self.volatile[rng.below(self.volatile.len())] as usize;
+            if self.map[i].expire_at <= now {
+                self.remove_index(i);
+                expired += 1;
+            }
+        }
+        self.expired += expired as u64;
+        (n, expired)
+    }
+
+    /// Checks the volatile index invariant (tests only).
+    #[cfg(test)]
+    fn check(&self) {
+        let mut n = 0;
+        for (i, (_, e)) in self.map.iter().enumerate() {
+            if e.expire_at != 0 {
+                n += 1;
+                assert_eq!(self.volatile[e.vpos as usize] as usize, i);
+            }
+        }
+        assert_eq!(n, self.volatile.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::rand::Rng;
+    use proptest::prelude::{prop, proptest};
+
+    fn s(v: &str) -> Value {
+        Value::Str(v.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn lazy_expiry() {
+        let mut db = Db::new();
+        db.set(b"a", s("1"), Expiry::At(100), 0);
+        assert!(db.get(b"a", 99).is_some());
+        assert!(db.get(b"a", 100).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expired, 1);
+    }
+
+    #[test]
+    fn keepttl_and_clear() {
+        let mut db = Db::new();
+        db.set(b"a", s("1"), Expiry::At(100), 0);
+        db.set(b"a", s("2"), Expiry::Keep, 0);
+        assert_eq!(db.get(b"a", 0).unwrap().expire_at(), Some(100));
+        db.set(b"a", s("3"), Expiry::None, 0);
+        assert_eq!(db.get(b"a", 0).unwrap().expire_at(), None);
+        assert_eq!(db.volatile_len(), 0);
+    }
+
+    #[test]
+    fn active_sampling_empties_expired() {
+        let mut db = Db::new();
+        let mut rng = Rng::new(1);
+        for i in 0..1000 {
+            db.set(format!("k{i}").as_bytes(), s("v"), Expiry::At(10), 0);
+        }
+        db.set(b"keep", s("v"), Expiry::None, 0);
+        while db.volatile_len() > 0 {
+            db.expire_sample(20, 20, &mut rng);
+            db.check();
+        }
+        assert_eq!(db.len(), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn volatile_index_stays_consistent(ops in prop::collection::vec((0u8..4, 0u8..20, 0u64..3), 1..200)) {
+            let mut db = Db::new();
+            for (op, k, t) in ops {
+                let key = [k];
+                match op {
+                    0 => { db.set(&key, s("x"), if t == 0 { Expiry::None } else { Expiry::At(t * 10) }, 0); }
+                    1 => { db.remove(&key, 0); }
+                    2 => { db.set_expire(&key, (t > 0).then_some(t), 0); }
+                    _ => { db.get(&key, 15); }
+                }
+                db.check();
+            }
+        }
+    }
+}

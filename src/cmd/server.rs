@@ -75,7 +75,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
     row("list", -2, LOADING | STALE, (0, 0, 0), "server", "7.0.0", "Returns a list of command names.", command_list),
     row(
         "getkeys",
-        -3,
+        -4,
         LOADING | STALE,
         (0, 0, 0),
         "server",
@@ -221,7 +221,7 @@ fn write_key_spec(out: &mut Reply, cmd: &Command) {
     let (first, last, step) = cmd.keys;
     out.map(3);
     out.bulk(b"flags");
-    let flags: &[&str] = if cmd.has(WRITE) { &["RW", "UPDATE"] } else { &["RO", "ACCESS"] };
+    let flags: &[&str] = if cmd.has(WRITE) { &["RW", "update"] } else { &["RO", "access"] };
     out.array(flags.len());
     flags.iter().for_each(|f| out.simple(f));
     out.bulk(b"begin_search");

@@ -102,31 +102,50 @@ impl Command {
         self.subcommands.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
-    /// ACL categories, derived from flags and group as Redis assigns them.
+    /// ACL categories, derived from flags and group as Redis assigns them,
+    /// in Redis's category order.
     pub fn acl_categories(&self) -> Vec<&'static str> {
+        const ORDER: &[&str] = &[
+            "@keyspace",
+            "@read",
+            "@write",
+            "@set",
+            "@sortedset",
+            "@list",
+            "@hash",
+            "@string",
+            "@bitmap",
+            "@hyperloglog",
+            "@geo",
+            "@stream",
+            "@pubsub",
+            "@admin",
+            "@fast",
+            "@slow",
+            "@blocking",
+            "@dangerous",
+            "@connection",
+            "@transaction",
+            "@scripting",
+        ];
         let mut cats = Vec::new();
-        if self.has(flag::WRITE) {
-            cats.push("@write");
-        }
-        if self.has(flag::READONLY) {
-            cats.push("@read");
-        }
-        if self.has(flag::ADMIN) {
-            cats.extend(["@admin", "@dangerous"]);
-        }
-        if self.has(flag::PUBSUB) {
-            cats.push("@pubsub");
-        }
-        if self.has(flag::BLOCKING) {
-            cats.push("@blocking");
-        }
-        cats.push(if self.has(flag::FAST) { "@fast" } else { "@slow" });
-        match self.group {
-            "string" => cats.push("@string"),
-            "generic" => cats.push("@keyspace"),
-            "connection" => cats.push("@connection"),
-            _ => {}
-        }
+        let mut add = |c: &'static str, on: bool| {
+            if on {
+                cats.push(c);
+            }
+        };
+        add("@write", self.has(flag::WRITE));
+        add("@read", self.has(flag::READONLY));
+        add("@admin", self.has(flag::ADMIN));
+        add("@dangerous", self.has(flag::ADMIN));
+        add("@pubsub", self.has(flag::PUBSUB));
+        add("@blocking", self.has(flag::BLOCKING));
+        add("@fast", self.has(flag::FAST));
+        add("@slow", !self.has(flag::FAST));
+        add("@string", self.group == "string");
+        add("@keyspace", self.group == "generic");
+        add("@connection", self.group == "connection");
+        cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
         cats
     }
 }

@@ -1,0 +1,103 @@
+//! Shared test harness: an in-process server on an ephemeral port, a real
+//! client (the `redis` crate) and a raw TCP client for exact bytes.
+#![allow(dead_code)]
+
+use ferrokv::{Config, Handle};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+pub struct TestServer {
+    pub handle: Handle,
+}
+
+/// A server with default settings on 127.0.0.1 and a free port.
+pub fn server() -> TestServer {
+    server_with(|_| {})
+}
+
+/// A server whose config `f` adjusts first.
+pub fn server_with(f: impl FnOnce(&mut Config)) -> TestServer {
+    let mut config = Config { port: 0, ..Config::default() };
+    f(&mut config);
+    TestServer { handle: ferrokv::start(config).expect("server starts") }
+}
+
+impl TestServer {
+    pub fn url(&self) -> String {
+        format!("redis://{}/", self.handle.addr)
+    }
+
+    /// A connection through the `redis` crate.
+    pub fn client(&self) -> redis::Connection {
+        let client = redis::Client::open(self.url()).unwrap();
+        let con = client.get_connection().expect("connect");
+        con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        con
+    }
+
+    /// A raw TCP connection for byte-exact exchanges.
+    pub fn raw(&self) -> Raw {
+        let s = TcpStream::connect(self.handle.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Raw(s)
+    }
+}
+
+pub struct Raw(pub TcpStream);
+
+impl Raw {
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.0.write_all(bytes).unwrap();
+    }
+
+    /// Reads exactly `expected.len()` bytes and compares them.
+    pub fn expect(&mut self, expected: &[u8]) {
+        let mut got = vec![0; expected.len()];
+        self.0.read_exact(&mut got).unwrap();
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+    }
+
+    /// Reads until the server closes the connection (EOF or reset);
+    /// returns what came. Fails on a timeout.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.0.read(&mut buf) {
+                Ok(0) => return out,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return out,
+                Err(e) => panic!("waiting for the server to close: {e}"),
+            }
+        }
+    }
+
+    /// Sends `req`, then expects exactly `reply`.
+    pub fn roundtrip(&mut self, req: &[u8], reply: &[u8]) {
+        self.send(req);
+        self.expect(reply);
+    }
+}
+
+/// Runs a command and returns its error line (`CODE detail`), panicking if
+/// the command succeeded.
+pub fn err(con: &mut redis::Connection, args: &[&str]) -> String {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    match c.query::<redis::Value>(con) {
+        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
+        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
+    }
+}
+
+/// Runs a command and converts its reply.
+pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c.query(con).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+}

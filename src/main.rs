@@ -9,6 +9,10 @@ fn main() -> ExitCode {
         println!("Usage: ferrokv [/path/to/ferrokv.conf] [--port 6379] [--bind 127.0.0.1] [--option value ...]");
         return ExitCode::SUCCESS;
     }
+    if args.iter().any(|a| a == "--commands-md") {
+        print!("{}", ferrokv::cmd::table::markdown());
+        return ExitCode::SUCCESS;
+    }
     if args.iter().any(|a| a == "-v" || a == "--version") {
         println!("ferrokv v={} (Redis {} compatible)", env!("CARGO_PKG_VERSION"), ferrokv::REDIS_VERSION);
         return ExitCode::SUCCESS;

@@ -142,7 +142,7 @@ fn config_set_errors_change_nothing() {
         "ERR wrong number of arguments for 'config|set' command"
     );
     // All or nothing: the valid first pair was not applied.
-    assert_eq!(err(&mut c, &["CONFIG", "SET", "hz", "50", "timeout", "x"]).contains("timeout"), true);
+    assert!(err(&mut c, &["CONFIG", "SET", "hz", "50", "timeout", "x"]).contains("timeout"));
     let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "hz"]);
     assert_eq!(v, vec!["hz", "10"]);
 }

@@ -130,7 +130,7 @@ fn expire_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, relative: bool, cmd: 
     let allowed = match current {
         // No TTL counts as an infinite one for GT/LT.
         None => !xx && !gt,
-        Some(t) => !nx && !(gt && when <= t) && !(lt && when >= t),
+        Some(t) => !(nx || (gt && when <= t) || (lt && when >= t)),
     };
     if !allowed {
         cx.out.int(0);

@@ -432,7 +432,7 @@ fn config_get(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `CONFIG SET parameter value [parameter value ...]` — all or nothing.
 fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(CmdError::msg("ERR wrong number of arguments for 'config|set' command"));
     }
     let mut next = cx.srv.config.clone();

@@ -210,7 +210,7 @@ fn mget(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `MSET key value [key value ...]`
 fn mset(cx: &mut Ctx, args: &Args) -> CmdResult {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(CmdError::msg("ERR wrong number of arguments for 'mset' command"));
     }
     let now = cx.now;

@@ -178,6 +178,39 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     index().get(&*lower).copied()
 }
 
+/// `docs/commands.md`, generated from the table (`ferrokv --commands-md`).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Supported commands\n\n\
+         Generated from the command table (`cargo run -- --commands-md > docs/commands.md`);\n\
+         a test fails when this file and the table disagree.\n\n\
+         Every command listed behaves as in Redis 7.0: same replies, same error texts.\n\n\
+         | Command | Group | Arity | Flags | Since | Summary |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    let mut rows: Vec<(String, &Command)> = Vec::new();
+    for c in all() {
+        rows.push((c.name.to_ascii_uppercase(), c));
+        for s in c.subcommands {
+            rows.push((format!("{} {}", c.name, s.name).to_ascii_uppercase(), s));
+        }
+    }
+    rows.sort_by(|a, b| (a.1.group, &a.0).cmp(&(b.1.group, &b.0)));
+    for (name, c) in rows {
+        let flags: Vec<&str> = flag::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            name,
+            c.group,
+            c.arity,
+            flags.join(", "),
+            c.since,
+            c.summary
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -286,12 +286,14 @@ pub fn split_args(line: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Resu
                     return Err(ProtoError::UnbalancedQuotes);
                 }
                 let c = line[i];
-                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
-                    if let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3])) {
-                        out.push(h * 16 + l);
-                        i += 4;
-                        continue;
-                    }
+                if c == b'\\'
+                    && i + 3 < n
+                    && line[i + 1] == b'x'
+                    && let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3]))
+                {
+                    out.push(h * 16 + l);
+                    i += 4;
+                    continue;
                 }
                 if c == b'\\' && i + 1 < n {
                     i += 1;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Smoke test with the real Redis tools: redis-cli (one-shot and interactive),
+# redis-benchmark (plain and pipelined), redis-cli --pipe of 1,000,000 SETs,
+# an inline command over nc, and a graceful SIGTERM. Fails on any error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${SMOKE_PORT:-16379}
+BIN=target/release/ferrokv
+[ -x "$BIN" ] || cargo build --release
+LOG=$(mktemp)
+"$BIN" --port "$PORT" >"$LOG" 2>&1 &
+PID=$!
+cleanup() { kill "$PID" 2>/dev/null || true; tmux kill-session -t ferrokv-smoke 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 50); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
+
+fail() { echo "SMOKE FAIL: $*" >&2; exit 1; }
+cli() { redis-cli -p "$PORT" "$@"; }
+expect() { # expect <wanted> <command...>
+  local want=$1; shift
+  local got; got=$(cli "$@" 2>&1)
+  [ "$got" = "$want" ] || fail "'$*' gave '$got', wanted '$want'"
+}
+
+grep -q "started, pid=$PID, port=$PORT" "$LOG" || fail "no startup line in log: $(cat "$LOG")"
+
+echo "== redis-cli commands"
+expect PONG PING
+expect hello ECHO hello
+expect OK SET k v
+expect v GET k
+expect 1 EXISTS k
+expect 1 INCR n
+expect OK SELECT 1
+expect 1 DEL k
+expect 1 DBSIZE
+expect OK FLUSHDB
+expect OK FLUSHALL
+expect 0 DBSIZE
+expect OK QUIT
+count=$(cli COMMAND COUNT)
+[ "$count" -ge 20 ] || fail "COMMAND COUNT = $count"
+cli COMMAND INFO get | head -1 | grep -qx get || fail "COMMAND INFO get"
+cli COMMAND DOCS get | grep -q summary || fail "COMMAND DOCS get"
+[ "$(cli COMMAND | grep -c .)" -gt 100 ] || fail "COMMAND"
+
+echo "== redis-cli interactive (tty)"
+if command -v tmux >/dev/null; then
+  tmux new-session -d -s ferrokv-smoke -x 150 -y 40 "redis-cli -p $PORT"
+  sleep 0.5
+  for c in 'SET smoke 41' 'INCR smoke' 'HELP GET'; do tmux send-keys -t ferrokv-smoke "$c" Enter; sleep 0.3; done
+  screen=$(tmux capture-pane -t ferrokv-smoke -p)
+  tmux kill-session -t ferrokv-smoke
+  echo "$screen" | grep -q '(integer) 42' || fail "interactive INCR: $screen"
+  echo "$screen" | grep -q 'summary: Returns the string value of a key' || fail "interactive HELP (COMMAND DOCS): $screen"
+else
+  echo "tmux missing: skipped"
+fi
+
+echo "== inline command over nc"
+got=$(printf 'PING\r\n' | nc -q1 127.0.0.1 "$PORT" | tr -d '\r')
+[ "$got" = "+PONG" ] || fail "inline PING over nc gave '$got'"
+
+echo "== redis-benchmark"
+for p in 1 16; do
+  out=$(redis-benchmark -p "$PORT" -t ping,set,get,incr,mset -n 200000 -c 50 -P "$p" -q 2>&1)
+  echo "$out" | tr '\r' '\n' | grep 'requests per second' | sed "s/^/  -P $p /"
+  if echo "$out" | grep -qiE 'error|warning'; then fail "redis-benchmark -P $p: $out"; fi
+  n=$(echo "$out" | tr '\r' '\n' | grep -c 'requests per second' || true)
+  [ "$n" -eq 6 ] || fail "redis-benchmark -P $p finished $n of 6 tests: $out"
+done
+
+echo "== redis-cli --pipe of 1,000,000 SETs"
+expect OK FLUSHALL
+out=$(awk 'BEGIN { for (i = 0; i < 1000000; i++) { k = "key:" i; v = "value:" i;
+  printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v } }' | redis-cli -p "$PORT" --pipe 2>&1)
+echo "$out" | tail -1; echo
+echo "$out" | grep -q 'errors: 0, replies: 1000000' || fail "--pipe: $out"
+expect 1000000 DBSIZE
+
+echo "== SIGTERM"
+kill -TERM "$PID"
+status=0; wait "$PID" || status=$?
+[ "$status" -eq 0 ] || fail "exit status $status after SIGTERM"
+grep -q 'Received SIGTERM' "$LOG" || fail "no shutdown log line"
+echo "smoke: all passed"

@@ -1,0 +1,80 @@
+//! The `ferrokv` binary: command line, config file, bad options, startup
+//! log line and graceful shutdown on SIGTERM / SIGINT.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferrokv");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn unknown_option_names_it_and_exits_1() {
+    let out = Command::new(BIN).args(["--port", "0", "--frobnicate", "yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("frobnicate") && err.contains("Bad directive"), "{err}");
+}
+
+#[test]
+fn malformed_value_names_the_option() {
+    let out = Command::new(BIN).args(["--maxclients", "many"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("maxclients") && err.contains("integer"), "{err}");
+    let out = Command::new(BIN).args(["/nonexistent/ferrokv.conf"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+fn run_and_signal(signal: &str) {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("ferrokv-cli-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("ferrokv.conf");
+    std::fs::write(&conf, "# test config\nmaxclients 77\ntimeout 0\nhz 20\nproto-max-bulk-len 64mb\n").unwrap();
+    let mut child = Command::new(BIN)
+        .arg(&conf)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("started") && first.contains(&format!("port={port}")), "{first}");
+    assert!(first.contains(&format!("pid={}", child.id())), "{first}");
+
+    let mut con = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection().unwrap();
+    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("maxclients").query(&mut con).unwrap();
+    assert_eq!(v, vec!["maxclients", "77"]);
+    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("proto-max-bulk-len").query(&mut con).unwrap();
+    assert_eq!(v, vec!["proto-max-bulk-len", &(64u64 << 20).to_string()]);
+
+    Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("scheduling shutdown")), "{rest:?}");
+}
+
+#[test]
+fn config_file_then_sigterm_exits_0() {
+    run_and_signal("-TERM");
+}
+
+#[test]
+fn sigint_exits_0() {
+    run_and_signal("-INT");
+}

@@ -32,6 +32,8 @@ pub struct Conn {
     pub idle_timer_armed: bool,
     /// WRITABLE interest is registered with the poller.
     pub want_write: bool,
+    /// Queued for the end-of-wake-up write.
+    pub write_queued: bool,
     /// Too much unsent output: stop executing until the socket drains.
     pub paused: bool,
 }
@@ -63,6 +65,7 @@ impl Conn {
             idle_timer_armed: false,
             want_write: false,
             paused: false,
+            write_queued: false,
         }
     }
 

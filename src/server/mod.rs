@@ -79,6 +79,7 @@ pub struct Server {
     expire: ActiveExpire,
     next_client_id: u64,
     pending: VecDeque<usize>,
+    write_queue: Vec<usize>,
     stop: Arc<AtomicBool>,
     waker: Arc<Waker>,
     signals: Option<signal_hook_mio::v1_0::Signals>,
@@ -110,6 +111,7 @@ impl Server {
             expire: ActiveExpire::default(),
             next_client_id: 1,
             pending: VecDeque::new(),
+            write_queue: Vec::new(),
             stop: Arc::new(AtomicBool::new(false)),
             waker,
             signals: None,
@@ -171,6 +173,7 @@ impl Server {
                     self.on_conn_event(key, true, false, false);
                 }
             }
+            self.flush_queued();
             if self.stop.load(Ordering::SeqCst) {
                 log::warn!("ferrokv is now ready to exit, bye bye...");
                 return Ok(());
@@ -330,7 +333,33 @@ impl Server {
         if readable && self.serve(key, read_closed).is_err() {
             return self.close(key);
         }
-        self.after_io(key);
+        let conn = &mut self.conns[key];
+        if conn.pending_output() > 0 && !conn.write_queued {
+            // Written after every ready connection was served (see `run`).
+            conn.write_queued = true;
+            self.write_queue.push(key);
+        } else if !conn.write_queued {
+            self.after_io(key);
+        }
+    }
+
+    /// Writes the replies produced in this wake-up, one write per client,
+    /// like Redis's `handleClientsWithPendingWrites` before it sleeps.
+    /// Replies of many clients then leave together, which lets a client
+    /// that drives many connections (redis-benchmark) collect them with
+    /// fewer wake-ups of its own.
+    fn flush_queued(&mut self) {
+        let mut queue = std::mem::take(&mut self.write_queue);
+        for key in queue.drain(..) {
+            let Some(conn) = self.conns.get_mut(key) else { continue };
+            conn.write_queued = false;
+            if conn.flush().is_err() {
+                self.close(key);
+                continue;
+            }
+            self.after_io(key);
+        }
+        self.write_queue = queue;
     }
 
     /// After reading and writing: close if done, else fix WRITABLE interest.
@@ -350,7 +379,7 @@ impl Server {
     }
 
     /// Executes buffered commands, then reads and executes until the socket
-    /// is drained, then writes. `Err` means: close the connection.
+    /// is drained. `Err` means: close the connection.
     fn serve(&mut self, key: usize, read_closed: bool) -> Result<(), ()> {
         self.execute(key)?;
         let now = self.mono_ms();
@@ -386,7 +415,7 @@ impl Server {
                 Ok(ReadResult::Eof) | Err(_) => return Err(()),
             }
         }
-        self.conns[key].flush().map_err(|_| ())
+        Ok(())
     }
 
     /// Parses and runs every complete command in the read buffer.

@@ -4,6 +4,7 @@
 //! `server`). [`start`] runs a server on a background thread, which is how
 //! the integration tests use it; `main.rs` runs it on the main thread.
 
+pub mod alloc;
 pub mod cmd;
 pub mod config;
 pub mod glob;
@@ -16,6 +17,9 @@ pub use config::Config;
 use std::io;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 /// The version of Redis whose behaviour ferrokv follows.
 pub const REDIS_VERSION: &str = "7.0.15";

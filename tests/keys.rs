@@ -133,3 +133,221 @@ fn active_expiry_removes_untouched_keys() {
     }
     assert_eq!(q::<String>(&mut c, &["GET", "keep"]), "v");
 }
+
+#[test]
+fn unlink_touch_type() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["MSET", "a", "1", "b", "2"]);
+    assert_eq!(q::<String>(&mut c, &["TYPE", "a"]), "string");
+    assert_eq!(q::<String>(&mut c, &["TYPE", "nokey"]), "none");
+    assert_eq!(q::<i64>(&mut c, &["TOUCH", "a", "nokey", "a"]), 2);
+    assert_eq!(q::<i64>(&mut c, &["UNLINK", "a", "b", "nokey"]), 2);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 0);
+    assert_eq!(err(&mut c, &["UNLINK"]), "ERR wrong number of arguments for 'unlink' command");
+    assert_eq!(err(&mut c, &["TYPE"]), "ERR wrong number of arguments for 'type' command");
+}
+
+#[test]
+fn keys_and_randomkey() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(q::<Option<String>>(&mut c, &["RANDOMKEY"]), None);
+    q::<()>(&mut c, &["MSET", "user:1", "a", "user:2", "b", "item:1", "c", "u[x]", "d"]);
+    let mut got: Vec<String> = q(&mut c, &["KEYS", "user:*"]);
+    got.sort();
+    assert_eq!(got, vec!["user:1", "user:2"]);
+    let got: Vec<String> = q(&mut c, &["KEYS", "*"]);
+    assert_eq!(got.len(), 4);
+    let got: Vec<String> = q(&mut c, &["KEYS", "u\\[x\\]"]);
+    assert_eq!(got, vec!["u[x]"]);
+    let got: Vec<String> = q(&mut c, &["KEYS", "?tem:[0-9]"]);
+    assert_eq!(got, vec!["item:1"]);
+    let k: String = q(&mut c, &["RANDOMKEY"]);
+    assert!(["user:1", "user:2", "item:1", "u[x]"].contains(&k.as_str()));
+    // Expired keys are never returned.
+    q::<()>(&mut c, &["FLUSHALL"]);
+    q::<()>(&mut c, &["SET", "gone", "1", "PX", "1"]);
+    std::thread::sleep(Duration::from_millis(5));
+    assert_eq!(q::<Vec<String>>(&mut c, &["KEYS", "*"]), Vec::<String>::new());
+    assert_eq!(q::<Option<String>>(&mut c, &["RANDOMKEY"]), None);
+}
+
+#[test]
+fn rename_and_renamenx() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(err(&mut c, &["RENAME", "nokey", "b"]), "ERR no such key");
+    assert_eq!(err(&mut c, &["RENAMENX", "nokey", "b"]), "ERR no such key");
+    q::<()>(&mut c, &["SET", "a", "1", "EX", "100"]);
+    assert_eq!(q::<String>(&mut c, &["RENAME", "a", "a"]), "OK");
+    assert_eq!(q::<i64>(&mut c, &["RENAMENX", "a", "a"]), 0);
+    assert_eq!(q::<String>(&mut c, &["RENAME", "a", "b"]), "OK");
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "a"]), 0);
+    assert_eq!(q::<String>(&mut c, &["GET", "b"]), "1");
+    assert!(q::<i64>(&mut c, &["TTL", "b"]) > 90, "TTL moves with the key");
+    q::<()>(&mut c, &["SET", "c", "3"]);
+    assert_eq!(q::<i64>(&mut c, &["RENAMENX", "b", "c"]), 0);
+    assert_eq!(q::<i64>(&mut c, &["RENAMENX", "b", "d"]), 1);
+    assert_eq!(q::<String>(&mut c, &["RENAME", "d", "c"]), "OK");
+    assert_eq!(q::<String>(&mut c, &["GET", "c"]), "1");
+}
+
+#[test]
+fn copy_and_move() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["SET", "a", "1", "EX", "100"]);
+    assert_eq!(err(&mut c, &["COPY", "a", "a"]), "ERR source and destination objects are the same");
+    assert_eq!(err(&mut c, &["COPY", "a", "b", "DB", "16"]), "ERR DB index is out of range");
+    assert_eq!(err(&mut c, &["COPY", "a", "b", "DB", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(err(&mut c, &["COPY", "a", "b", "FOO"]), "ERR syntax error");
+    assert_eq!(q::<i64>(&mut c, &["COPY", "nokey", "b"]), 0);
+    assert_eq!(q::<i64>(&mut c, &["COPY", "a", "b"]), 1);
+    assert!(q::<i64>(&mut c, &["TTL", "b"]) > 90);
+    assert_eq!(q::<i64>(&mut c, &["COPY", "a", "b"]), 0);
+    q::<()>(&mut c, &["SET", "a", "2"]);
+    assert_eq!(q::<i64>(&mut c, &["COPY", "a", "b", "REPLACE"]), 1);
+    assert_eq!(q::<String>(&mut c, &["GET", "b"]), "2");
+    assert_eq!(q::<i64>(&mut c, &["COPY", "a", "a", "DB", "3"]), 1);
+    assert_eq!(err(&mut c, &["MOVE", "a", "0"]), "ERR source and destination objects are the same");
+    assert_eq!(err(&mut c, &["MOVE", "a", "16"]), "ERR DB index is out of range");
+    assert_eq!(q::<i64>(&mut c, &["MOVE", "nokey", "1"]), 0);
+    assert_eq!(q::<i64>(&mut c, &["MOVE", "a", "3"]), 0, "exists in db 3");
+    assert_eq!(q::<i64>(&mut c, &["MOVE", "b", "1"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "b"]), 0);
+    q::<()>(&mut c, &["SELECT", "1"]);
+    assert_eq!(q::<String>(&mut c, &["GET", "b"]), "2");
+}
+
+#[test]
+fn expiretime_and_object() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(q::<i64>(&mut c, &["EXPIRETIME", "nokey"]), -2);
+    q::<()>(&mut c, &["SET", "a", "1"]);
+    assert_eq!(q::<i64>(&mut c, &["EXPIRETIME", "a"]), -1);
+    assert_eq!(q::<i64>(&mut c, &["PEXPIRETIME", "a"]), -1);
+    q::<()>(&mut c, &["PEXPIREAT", "a", "33177117420000"]);
+    assert_eq!(q::<i64>(&mut c, &["EXPIRETIME", "a"]), 33177117420);
+    assert_eq!(q::<i64>(&mut c, &["PEXPIRETIME", "a"]), 33177117420000);
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "a"]), "int");
+    q::<()>(&mut c, &["SET", "e", "hello"]);
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "e"]), "embstr");
+    q::<()>(&mut c, &["SET", "r", &"x".repeat(45)]);
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "r"]), "raw");
+    q::<()>(&mut c, &["SET", "big", "12345678901234567890"]);
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "big"]), "embstr");
+    assert_eq!(q::<Option<String>>(&mut c, &["OBJECT", "ENCODING", "nokey"]), None);
+    assert_eq!(q::<i64>(&mut c, &["OBJECT", "REFCOUNT", "a"]), 2147483647);
+    assert_eq!(q::<i64>(&mut c, &["OBJECT", "REFCOUNT", "e"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["OBJECT", "IDLETIME", "e"]), 0);
+    assert!(err(&mut c, &["OBJECT", "FREQ", "e"]).starts_with("ERR An LFU maxmemory policy is not selected"));
+    assert_eq!(err(&mut c, &["OBJECT", "FOO"]), "ERR unknown subcommand 'FOO'. Try OBJECT HELP.");
+    assert_eq!(err(&mut c, &["OBJECT"]), "ERR wrong number of arguments for 'object' command");
+    let help: Vec<String> = q(&mut c, &["OBJECT", "HELP"]);
+    assert!(help[0].starts_with("OBJECT <subcommand>"));
+}
+
+#[test]
+fn object_idletime_grows_and_get_resets_it() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["SET", "k", "v"]);
+    std::thread::sleep(Duration::from_millis(2100));
+    assert!(q::<i64>(&mut c, &["OBJECT", "IDLETIME", "k"]) >= 1);
+    // TTL and TYPE do not count as an access; GET does.
+    q::<i64>(&mut c, &["TTL", "k"]);
+    assert!(q::<i64>(&mut c, &["OBJECT", "IDLETIME", "k"]) >= 1);
+    q::<String>(&mut c, &["GET", "k"]);
+    assert_eq!(q::<i64>(&mut c, &["OBJECT", "IDLETIME", "k"]), 0);
+}
+
+#[test]
+fn scan_options_and_errors() {
+    let s = server();
+    let mut c = s.client();
+    for i in 0..100 {
+        q::<()>(&mut c, &["SET", &format!("k:{i}"), "v"]);
+    }
+    q::<()>(&mut c, &["SET", "other", "v"]);
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let (next, keys): (String, Vec<String>) = q(&mut c, &["SCAN", &cursor, "MATCH", "k:*", "COUNT", "7"]);
+        assert!(keys.len() <= 7);
+        seen.extend(keys);
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    assert_eq!(seen.len(), 100);
+    assert!(!seen.contains("other"));
+    let (_, keys): (String, Vec<String>) = q(&mut c, &["SCAN", "0", "COUNT", "1000", "TYPE", "string"]);
+    assert_eq!(keys.len(), 101);
+    let (_, keys): (String, Vec<String>) = q(&mut c, &["SCAN", "0", "COUNT", "1000", "TYPE", "list"]);
+    assert!(keys.is_empty());
+    assert_eq!(err(&mut c, &["SCAN", "x"]), "ERR invalid cursor");
+    assert_eq!(err(&mut c, &["SCAN", "18446744073709551616"]), "ERR invalid cursor");
+    assert_eq!(err(&mut c, &["SCAN", " 1"]), "ERR invalid cursor");
+    assert_eq!(err(&mut c, &["SCAN", "0", "COUNT", "0"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["SCAN", "0", "COUNT", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(err(&mut c, &["SCAN", "0", "MATCH"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["SCAN", "0", "FOO", "bar"]), "ERR syntax error");
+    // An out-of-range cursor is undefined in Redis too, but must not fail.
+    let (next, keys): (String, Vec<String>) = q(&mut c, &["SCAN", "18446744073709551615"]);
+    assert!(next.parse::<u64>().is_ok() && keys.len() <= 10);
+    let (_, keys): (String, Vec<String>) = q(&mut c, &["SCAN", "-1"]);
+    assert!(keys.len() <= 10);
+}
+
+#[test]
+fn scan_returns_every_key_while_another_client_churns() {
+    let s = server();
+    let mut c = s.client();
+    let n = 100_000;
+    let mut pipe = redis::pipe();
+    for i in 0..n {
+        pipe.cmd("SET").arg(format!("stable:{i}")).arg("v").ignore();
+    }
+    pipe.query::<()>(&mut c).unwrap();
+    let url = s.url();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut w = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let mut round = 0u64;
+            // Grows the keyspace by far more than it started with, and
+            // deletes as it goes, so the table resizes during the scan.
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && round < 400 {
+                let mut p = redis::pipe();
+                for j in 0..500 {
+                    p.cmd("SET").arg(format!("churn:{round}:{j}")).arg("v").ignore();
+                }
+                if round > 0 {
+                    for j in 0..400 {
+                        p.cmd("DEL").arg(format!("churn:{}:{j}", round - 1)).ignore();
+                    }
+                }
+                p.query::<()>(&mut w).unwrap();
+                round += 1;
+            }
+        })
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let (next, keys): (String, Vec<String>) = q(&mut c, &["SCAN", &cursor, "COUNT", "500"]);
+        seen.extend(keys.into_iter().filter(|k| k.starts_with("stable:")));
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.join().unwrap();
+    let missing: Vec<usize> = (0..n).filter(|i| !seen.contains(&format!("stable:{i}"))).collect();
+    assert!(missing.is_empty(), "{} keys missed, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+}

@@ -62,7 +62,7 @@ fn select(cx: &mut Ctx, args: &Args) -> CmdResult {
     if db < 0 || db as usize >= cx.srv.dbs.len() {
         return Err(CmdError::DbIndex);
     }
-    cx.client.db = db as usize;
+    cx.client().db = db as usize;
     cx.out.ok();
     Ok(())
 }
@@ -71,6 +71,6 @@ fn select(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `QUIT` — replies OK, then the connection closes once the reply is sent.
 fn quit(cx: &mut Ctx, _args: &Args) -> CmdResult {
     cx.out.ok();
-    cx.client.close_after_reply = true;
+    cx.client().close_after_reply = true;
     Ok(())
 }

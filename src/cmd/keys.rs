@@ -1,8 +1,12 @@
-//! Generic key commands: DEL, EXISTS, the EXPIRE family, TTL/PTTL, PERSIST.
+//! Generic key commands: DEL/UNLINK, EXISTS, TOUCH, TYPE, KEYS, SCAN,
+//! RANDOMKEY, RENAME/RENAMENX, COPY, MOVE, the EXPIRE family, TTL/PTTL,
+//! EXPIRETIME/PEXPIRETIME, PERSIST, OBJECT.
 
 use super::string::expire_at;
 use super::table::{Command, flag::*, row};
-use super::{Args, CmdError, CmdResult, Ctx, lossy};
+use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
+use crate::glob;
+use crate::server::state::Shared;
 
 pub static COMMANDS: &[Command] = &[
     row("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys.", del),
@@ -77,10 +81,142 @@ pub static COMMANDS: &[Command] = &[
         pttl,
     ),
     row("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Removes the expiration time of a key.", persist),
+    row("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys.", del),
+    row(
+        "touch",
+        -2,
+        READONLY | FAST,
+        (1, -1, 1),
+        "generic",
+        "3.2.1",
+        "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+        touch,
+    ),
+    row(
+        "type",
+        2,
+        READONLY | FAST,
+        (1, 1, 1),
+        "generic",
+        "1.0.0",
+        "Determines the type of value stored at a key.",
+        type_,
+    ),
+    row("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Returns all key names that match a pattern.", keys),
+    row("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Iterates over the key names in the database.", scan),
+    row(
+        "randomkey",
+        1,
+        READONLY,
+        (0, 0, 0),
+        "generic",
+        "1.0.0",
+        "Returns a random key name from the database.",
+        randomkey,
+    ),
+    row("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination.", rename),
+    row(
+        "renamenx",
+        3,
+        WRITE | FAST,
+        (1, 2, 1),
+        "generic",
+        "1.0.0",
+        "Renames a key only when the target key name doesn't exist.",
+        renamenx,
+    ),
+    row("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copies the value of a key to a new key.", copy),
+    row("move", 3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Moves a key to another database.", move_),
+    row(
+        "expiretime",
+        2,
+        READONLY | FAST,
+        (1, 1, 1),
+        "generic",
+        "7.0.0",
+        "Returns the expiration time of a key as a Unix timestamp.",
+        expiretime,
+    ),
+    row(
+        "pexpiretime",
+        2,
+        READONLY | FAST,
+        (1, 1, 1),
+        "generic",
+        "7.0.0",
+        "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+        pexpiretime,
+    ),
+    Command {
+        subcommands: OBJECT_SUBCOMMANDS,
+        ..row(
+            "object",
+            -2,
+            0,
+            (0, 0, 0),
+            "generic",
+            "2.2.3",
+            "A container for object introspection commands.",
+            super::table::container,
+        )
+    },
+];
+
+static OBJECT_SUBCOMMANDS: &[Command] = &[
+    row(
+        "encoding",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the internal encoding of a Redis object.",
+        object_encoding,
+    ),
+    row(
+        "freq",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "4.0.0",
+        "Returns the logarithmic access frequency counter of a Redis object.",
+        object_freq,
+    ),
+    row(
+        "idletime",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the time since the last access to a Redis object.",
+        object_idletime,
+    ),
+    row(
+        "refcount",
+        3,
+        READONLY,
+        (2, 2, 1),
+        "generic",
+        "2.2.3",
+        "Returns the reference count of a value of a key.",
+        object_refcount,
+    ),
+    row(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "generic",
+        "6.2.0",
+        "Returns helpful text about the different subcommands.",
+        object_help,
+    ),
 ];
 
 /// # Format
-/// `DEL key [key ...]`
+/// `DEL key [key ...]` and `UNLINK key [key ...]`
 fn del(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
     let db = cx.db();
@@ -172,7 +308,7 @@ fn pexpireat(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// Remaining TTL in ms: -2 no key, -1 no TTL.
 fn ttl_ms(cx: &mut Ctx, key: &[u8]) -> i64 {
     let now = cx.now;
-    match cx.db().get(key, now) {
+    match cx.db().peek(key, now) {
         None => -2,
         Some(e) => e.expire_at().map_or(-1, |t| t.saturating_sub(now) as i64),
     }
@@ -204,5 +340,324 @@ fn persist(cx: &mut Ctx, args: &Args) -> CmdResult {
         db.set_expire(args.get(1), None, now);
     }
     cx.out.int(had as i64);
+    Ok(())
+}
+
+/// # Format
+/// `TOUCH key [key ...]`
+fn touch(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let now = cx.now;
+    let db = cx.db();
+    let n = args.from(1).filter(|k| db.get_mut(k, now).is_some()).count();
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// # Format
+/// `TYPE key`
+fn type_(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let now = cx.now;
+    let name = cx.db().peek(args.get(1), now).map_or("none", |e| e.value.type_name());
+    cx.out.simple(name);
+    Ok(())
+}
+
+/// # Format
+/// `KEYS pattern`
+fn keys(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let pattern = args.get(1);
+    let all = pattern == b"*";
+    let now = cx.now;
+    let db = cx.srv.client(cx.key).db;
+    let found: Vec<&[u8]> = cx.srv.dbs[db].live_keys(now).filter(|k| all || glob::matches(pattern, k, false)).collect();
+    cx.out.array(found.len());
+    for k in found {
+        cx.out.bulk(k);
+    }
+    Ok(())
+}
+
+/// Parses a SCAN cursor like Redis's `strtoull` check: digits with an
+/// optional sign (a negative value wraps), no spaces, no overflow.
+pub fn parse_cursor(s: &[u8]) -> Result<u64, CmdError> {
+    let invalid = || CmdError::msg("ERR invalid cursor");
+    let (neg, digits) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10).and_then(|v| v.checked_add((d - b'0') as u64)).ok_or_else(invalid)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+/// # Format
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
+fn scan(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let cursor = parse_cursor(args.get(1))?;
+    let (mut pattern, mut count, mut kind) = (None, 10usize, None);
+    let mut i = 2;
+    while i < args.len() {
+        let opt = args.get(i);
+        if i + 1 >= args.len() {
+            return Err(CmdError::Syntax);
+        }
+        let v = args.get(i + 1);
+        if opt.eq_ignore_ascii_case(b"count") {
+            let n = parse_int(v)?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            count = n as usize;
+        } else if opt.eq_ignore_ascii_case(b"match") {
+            pattern = Some(v);
+        } else if opt.eq_ignore_ascii_case(b"type") {
+            kind = Some(v);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    let now = cx.now;
+    let db = cx.srv.client(cx.key).db;
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    let all = pattern.is_none_or(|p| p == b"*");
+    let next = cx.srv.dbs[db].scan(cursor, count, now, |k, e| {
+        if !all && !pattern.is_some_and(|p| glob::matches(p, k, false)) {
+            return;
+        }
+        if kind.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes())) {
+            return;
+        }
+        found.push(k.to_vec());
+    });
+    cx.out.array(2);
+    cx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
+    cx.out.array(found.len());
+    for k in &found {
+        cx.out.bulk(k);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `RANDOMKEY`
+fn randomkey(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let now = cx.now;
+    let db = cx.srv.client(cx.key).db;
+    let Shared { dbs, rng, .. } = &mut *cx.srv;
+    match dbs[db].random_key(now, rng) {
+        Some(k) => cx.out.bulk(&k),
+        None => cx.out.null(),
+    }
+    Ok(())
+}
+
+/// Moves `src` to `dst` keeping its TTL; `nx` refuses an existing `dst`.
+/// Returns whether the rename happened.
+fn rename_generic(cx: &mut Ctx, args: &Args, nx: bool) -> Result<bool, CmdError> {
+    let (src, dst) = (args.get(1), args.get(2));
+    let now = cx.now;
+    let db = cx.db();
+    if db.peek(src, now).is_none() {
+        return Err(CmdError::msg("ERR no such key"));
+    }
+    if src == dst {
+        return Ok(!nx);
+    }
+    if nx && db.contains(dst, now) {
+        return Ok(false);
+    }
+    let Some(entry) = db.remove(src, now) else { return Err(CmdError::msg("ERR no such key")) };
+    let at = entry.expire_at();
+    db.put(dst, entry.value, at, now);
+    Ok(true)
+}
+
+/// # Format
+/// `RENAME key newkey`
+fn rename(cx: &mut Ctx, args: &Args) -> CmdResult {
+    rename_generic(cx, args, false)?;
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `RENAMENX key newkey`
+fn renamenx(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let done = rename_generic(cx, args, true)?;
+    cx.out.int(done as i64);
+    Ok(())
+}
+
+/// A database index argument, checked against `databases`.
+fn db_index(cx: &Ctx, arg: &[u8]) -> Result<usize, CmdError> {
+    let n = parse_int(arg)?;
+    if n < 0 || n as usize >= cx.srv.dbs.len() {
+        return Err(CmdError::DbIndex);
+    }
+    Ok(n as usize)
+}
+
+/// # Format
+/// `COPY source destination [DB destination-db] [REPLACE]`
+fn copy(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let src_db = cx.srv.client(cx.key).db;
+    let (mut dst_db, mut replace) = (src_db, false);
+    let mut i = 3;
+    while i < args.len() {
+        let opt = args.get(i);
+        if opt.eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else if opt.eq_ignore_ascii_case(b"db") && i + 1 < args.len() {
+            dst_db = db_index(cx, args.get(i + 1))?;
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    let (src, dst) = (args.get(1), args.get(2));
+    if src_db == dst_db && src == dst {
+        return Err(CmdError::msg("ERR source and destination objects are the same"));
+    }
+    let now = cx.now;
+    let Some(entry) = cx.srv.dbs[src_db].peek(src, now) else {
+        cx.out.int(0);
+        return Ok(());
+    };
+    let (value, at) = (entry.value.clone(), entry.expire_at());
+    let target = &mut cx.srv.dbs[dst_db];
+    if target.contains(dst, now) && !replace {
+        cx.out.int(0);
+        return Ok(());
+    }
+    target.put(dst, value, at, now);
+    cx.out.int(1);
+    Ok(())
+}
+
+/// # Format
+/// `MOVE key db`
+fn move_(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let src_db = cx.srv.client(cx.key).db;
+    let dst_db = db_index(cx, args.get(2))?;
+    if src_db == dst_db {
+        return Err(CmdError::msg("ERR source and destination objects are the same"));
+    }
+    let key = args.get(1);
+    let now = cx.now;
+    if cx.srv.dbs[src_db].peek(key, now).is_none() || cx.srv.dbs[dst_db].contains(key, now) {
+        cx.out.int(0);
+        return Ok(());
+    }
+    if let Some(entry) = cx.srv.dbs[src_db].remove(key, now) {
+        let at = entry.expire_at();
+        cx.srv.dbs[dst_db].put(key, entry.value, at, now);
+    }
+    cx.out.int(1);
+    Ok(())
+}
+
+/// Absolute expiry in ms: -2 no key, -1 no TTL.
+fn expire_time_ms(cx: &mut Ctx, key: &[u8]) -> i64 {
+    let now = cx.now;
+    match cx.db().peek(key, now) {
+        None => -2,
+        Some(e) => e.expire_at().map_or(-1, |t| t as i64),
+    }
+}
+
+/// # Format
+/// `EXPIRETIME key`
+fn expiretime(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let t = expire_time_ms(cx, args.get(1));
+    cx.out.int(if t < 0 { t } else { (t + 500) / 1000 });
+    Ok(())
+}
+
+/// # Format
+/// `PEXPIRETIME key`
+fn pexpiretime(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let t = expire_time_ms(cx, args.get(1));
+    cx.out.int(t);
+    Ok(())
+}
+
+/// Runs `f` on the entry at `OBJECT <sub> key`, or replies null if missing.
+fn with_object(cx: &mut Ctx, args: &Args, f: impl FnOnce(&mut Ctx, i64, &'static str, u64) -> CmdResult) -> CmdResult {
+    let now = cx.now;
+    let Some(e) = cx.db().peek(args.get(2), now) else {
+        cx.out.null();
+        return Ok(());
+    };
+    let (refcount, encoding, idle) = (e.value.refcount(), e.value.encoding(), e.idle_seconds(now));
+    f(cx, refcount, encoding, idle)
+}
+
+/// # Format
+/// `OBJECT ENCODING key`
+fn object_encoding(cx: &mut Ctx, args: &Args) -> CmdResult {
+    with_object(cx, args, |cx, _, enc, _| {
+        cx.out.bulk(enc.as_bytes());
+        Ok(())
+    })
+}
+
+/// # Format
+/// `OBJECT FREQ key` — only under an LFU maxmemory policy, which ferrokv
+/// does not have yet, so always Redis's error for other policies.
+fn object_freq(cx: &mut Ctx, args: &Args) -> CmdResult {
+    with_object(cx, args, |_, _, _, _| {
+        Err(CmdError::msg(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ))
+    })
+}
+
+/// # Format
+/// `OBJECT IDLETIME key`
+fn object_idletime(cx: &mut Ctx, args: &Args) -> CmdResult {
+    with_object(cx, args, |cx, _, _, idle| {
+        cx.out.int(idle as i64);
+        Ok(())
+    })
+}
+
+/// # Format
+/// `OBJECT REFCOUNT key`
+fn object_refcount(cx: &mut Ctx, args: &Args) -> CmdResult {
+    with_object(cx, args, |cx, refcount, _, _| {
+        cx.out.int(refcount);
+        Ok(())
+    })
+}
+
+/// # Format
+/// `OBJECT HELP`
+fn object_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    super::server::help(
+        &mut cx.out,
+        "OBJECT",
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+        ],
+    );
     Ok(())
 }

@@ -15,7 +15,8 @@ use std::borrow::Cow;
 /// Everything a command handler may touch.
 pub struct Ctx<'a> {
     pub srv: &'a mut Shared,
-    pub client: &'a mut Client,
+    /// The connection key of the client running the command.
+    pub key: usize,
     pub out: Reply<'a>,
     /// Unix time in ms when the command started (one clock per command).
     pub now: u64,
@@ -24,7 +25,13 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The client's selected database.
     pub fn db(&mut self) -> &mut Db {
-        &mut self.srv.dbs[self.client.db]
+        let db = self.srv.client(self.key).db;
+        &mut self.srv.dbs[db]
+    }
+
+    /// The client running the command.
+    pub fn client(&mut self) -> &mut Client {
+        self.srv.client_mut(self.key)
     }
 }
 
@@ -130,9 +137,18 @@ fn unknown_command(args: &Args) -> String {
 /// its error. The only place errors are rendered.
 pub fn dispatch(cx: &mut Ctx, args: &Args) {
     cx.srv.stats.commands_processed += 1;
-    let result = match table::lookup(args.get(0)) {
+    let now = cx.now;
+    let lookup = table::lookup(args.get(0));
+    let sub = lookup.filter(|c| !c.subcommands.is_empty() && args.len() >= 2).and_then(|c| c.subcommand(args.get(1)));
+    let client = cx.client();
+    client.last_cmd_ms = now;
+    client.last_cmd = match lookup {
+        Some(c) => (c.name, sub.map(|s| s.name)),
+        None => ("NULL", None),
+    };
+    let result = match lookup {
         None => Err(CmdError::msg(unknown_command(args))),
-        Some(cmd) if !cmd.subcommands.is_empty() && args.len() >= 2 => match cmd.subcommand(args.get(1)) {
+        Some(cmd) if !cmd.subcommands.is_empty() && args.len() >= 2 => match sub {
             None => Err(CmdError::msg(format!(
                 "ERR unknown subcommand '{}'. Try {} HELP.",
                 lossy(&args.get(1)[..args.get(1).len().min(128)]),

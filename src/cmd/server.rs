@@ -45,7 +45,7 @@ pub static COMMANDS: &[Command] = &[
             "server",
             "2.0.0",
             "A container for server configuration commands.",
-            container,
+            table::container,
         )
     },
 ];
@@ -128,14 +128,8 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
     ),
 ];
 
-/// Handler of a container invoked without a subcommand; unreachable in
-/// practice because its arity demands one.
-fn container(_cx: &mut Ctx, _args: &Args) -> CmdResult {
-    Err(CmdError::Syntax)
-}
-
 /// Writes a `HELP` reply: the header line, then each line, as status replies.
-fn help(out: &mut Reply, name: &str, lines: &[&str]) {
+pub fn help(out: &mut Reply, name: &str, lines: &[&str]) {
     out.array(lines.len() + 3);
     out.simple(&format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
     for l in lines {

@@ -93,8 +93,9 @@ fn get_str<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a [u8]>, CmdError
 /// Replies with the string at `key` or null (GET, and SET ... GET).
 fn reply_get(cx: &mut Ctx, key: &[u8]) -> CmdResult {
     let now = cx.now;
-    let Ctx { srv, client, out, .. } = cx;
-    match srv.dbs[client.db].get(key, now) {
+    let db = cx.srv.client(cx.key).db;
+    let Ctx { srv, out, .. } = cx;
+    match srv.dbs[db].get(key, now) {
         None => out.null(),
         Some(e) => match &e.value {
             Value::Str(s) => out.bulk(s),
@@ -196,8 +197,9 @@ fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn mget(cx: &mut Ctx, args: &Args) -> CmdResult {
     cx.out.array(args.len() - 1);
     let now = cx.now;
-    let Ctx { srv, client, out, .. } = cx;
-    let db = &mut srv.dbs[client.db];
+    let db = cx.srv.client(cx.key).db;
+    let Ctx { srv, out, .. } = cx;
+    let db = &mut srv.dbs[db];
     for key in args.from(1) {
         match db.get(key, now).map(|e| &e.value) {
             Some(Value::Str(s)) => out.bulk(s),

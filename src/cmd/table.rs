@@ -70,6 +70,12 @@ pub struct Command {
     pub subcommands: &'static [Command],
 }
 
+/// Handler of a container command (CONFIG, OBJECT, …) called without a
+/// subcommand; unreachable, since a container's arity demands one.
+pub fn container(_cx: &mut Ctx, _args: &Args) -> CmdResult {
+    Err(super::CmdError::Syntax)
+}
+
 /// A row of the table; `keys` is `(first, last, step)`.
 #[allow(clippy::too_many_arguments)]
 pub const fn row(

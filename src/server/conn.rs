@@ -7,7 +7,6 @@
 //! compacted after each batch of commands. The write buffer holds replies
 //! from `wpos` on that the socket has not taken yet.
 
-use super::state::Client;
 use crate::resp::{Parser, Span};
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
@@ -26,7 +25,8 @@ pub struct Conn {
     pub inline: Vec<u8>,
     pub wbuf: Vec<u8>,
     pub wpos: usize,
-    pub client: Client,
+    /// The client's id (its state lives in `Shared::clients`).
+    pub id: u64,
     /// Monotonic ms of the last read (for the idle timeout).
     pub last_active: u64,
     pub idle_timer_armed: bool,
@@ -50,7 +50,7 @@ pub enum ReadResult {
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream, client: Client, now: u64) -> Conn {
+    pub fn new(stream: TcpStream, id: u64, now: u64) -> Conn {
         Conn {
             stream,
             rbuf: Vec::new(),
@@ -60,7 +60,7 @@ impl Conn {
             inline: Vec::new(),
             wbuf: Vec::new(),
             wpos: 0,
-            client,
+            id,
             last_active: now,
             idle_timer_armed: false,
             want_write: false,

@@ -174,6 +174,10 @@ impl Server {
                 }
             }
             self.flush_queued();
+            if self.shared.requests.shutdown {
+                log::warn!("User requested shutdown...");
+                self.stop.store(true, Ordering::SeqCst);
+            }
             if self.stop.load(Ordering::SeqCst) {
                 log::warn!("ferrokv is now ready to exit, bye bye...");
                 return Ok(());
@@ -215,6 +219,11 @@ impl Server {
     /// Periodic work: the cron at `hz`, and extra expiry cycles while the
     /// last one ran out of time.
     fn cron(&mut self, now: u64) {
+        for (key, id) in std::mem::take(&mut self.shared.requests.close) {
+            if self.conns.get(key).is_some_and(|c| c.id == id) {
+                self.close(key);
+            }
+        }
         if self.shared.requests.rearm_idle {
             self.shared.requests.rearm_idle = false;
             self.arm_idle_timers(now);
@@ -267,7 +276,10 @@ impl Server {
         let id = self.next_client_id;
         self.next_client_id += 1;
         self.shared.stats.connections_received += 1;
-        entry.insert(Conn::new(stream, Client::new(id, Some(addr)), now));
+        let laddr = stream.local_addr().ok();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+        entry.insert(Conn::new(stream, id, now));
+        self.shared.add_client(key, Client::new(id, Some(addr), laddr, fd, unix_ms()));
         log::debug!("Accepted {addr}");
         if self.shared.config.timeout > 0 {
             self.arm_idle(key, now);
@@ -279,7 +291,7 @@ impl Server {
         if let Some(conn) = self.conns.get_mut(key) {
             conn.idle_timer_armed = true;
             let deadline = conn.last_active.max(now.saturating_sub(timeout_ms)) + timeout_ms;
-            self.timers.insert(deadline, Timer::Idle { key, id: conn.client.id });
+            self.timers.insert(deadline, Timer::Idle { key, id: conn.id });
         }
     }
 
@@ -296,7 +308,7 @@ impl Server {
     fn on_timer(&mut self, timer: Timer, now: u64) {
         match timer {
             Timer::Idle { key, id } => {
-                let Some(conn) = self.conns.get_mut(key).filter(|c| c.client.id == id) else {
+                let Some(conn) = self.conns.get_mut(key).filter(|c| c.id == id) else {
                     return;
                 };
                 let timeout_ms = self.shared.config.timeout.saturating_mul(1000);
@@ -317,6 +329,7 @@ impl Server {
         if let Some(mut conn) = self.conns.try_remove(key) {
             let _ = conn.flush();
             let _ = self.poll.registry().deregister(&mut conn.stream);
+            self.shared.remove_client(key);
         }
     }
 
@@ -366,7 +379,7 @@ impl Server {
     fn after_io(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
         let pending = conn.pending_output() > 0;
-        if conn.client.close_after_reply && !pending {
+        if self.shared.client(key).close_after_reply && !pending {
             return self.close(key);
         }
         if pending != conn.want_write {
@@ -387,7 +400,7 @@ impl Server {
         let mut reads = 0;
         loop {
             let conn = &mut self.conns[key];
-            if conn.paused || conn.client.close_after_reply {
+            if conn.paused || self.shared.client(key).close_after_reply {
                 break;
             }
             if reads == MAX_READS_PER_TURN {
@@ -423,7 +436,7 @@ impl Server {
         let conn = &mut self.conns[key];
         let max_bulk = self.shared.config.proto_max_bulk_len as usize;
         let now = unix_ms();
-        while !conn.paused && !conn.client.close_after_reply {
+        while !conn.paused && !self.shared.client(key).close_after_reply {
             let parsed = conn.parser.next(&conn.rbuf[..conn.rlen], &mut conn.spans, &mut conn.inline, max_bulk);
             match parsed {
                 Ok(None) => break,
@@ -433,13 +446,8 @@ impl Server {
                         Source::Inline => &conn.inline[..],
                     };
                     let args = Args::new(data, &conn.spans);
-                    let proto = conn.client.proto;
-                    let mut cx = Ctx {
-                        srv: &mut self.shared,
-                        client: &mut conn.client,
-                        out: Reply::new(&mut conn.wbuf, proto),
-                        now,
-                    };
+                    let proto = self.shared.client(key).proto;
+                    let mut cx = Ctx { srv: &mut self.shared, key, out: Reply::new(&mut conn.wbuf, proto), now };
                     cmd::dispatch(&mut cx, &args);
                     if conn.pending_output() > OUTPUT_PAUSE {
                         conn.flush().map_err(|_| ())?;
@@ -448,13 +456,18 @@ impl Server {
                 }
                 Err(e) => {
                     let msg = e.message();
-                    log::debug!("Protocol error ({msg}) from client id={}", conn.client.id);
-                    Reply::new(&mut conn.wbuf, conn.client.proto).error(&msg);
-                    conn.client.close_after_reply = true;
+                    let client = self.shared.client_mut(key);
+                    log::debug!("Protocol error ({msg}) from client id={}", client.id);
+                    Reply::new(&mut conn.wbuf, client.proto).error(&msg);
+                    client.close_after_reply = true;
                 }
             }
         }
         conn.compact();
+        let client = self.shared.client_mut(key);
+        client.qbuf = conn.rlen;
+        client.qbuf_cap = conn.rbuf.len();
+        client.omem = conn.pending_output();
         Ok(())
     }
 }

@@ -29,12 +29,29 @@ pub struct Entry {
     expire_at: u64,
     /// Slot in `Db::volatile` when `expire_at != 0`.
     vpos: u32,
+    /// Unix seconds of the last access (OBJECT IDLETIME; the LRU clock).
+    /// Fits in the padding after `vpos`, so it costs no memory.
+    lru: u32,
 }
 
 impl Entry {
+    fn new(value: Value, now: u64) -> Entry {
+        Entry { value, expire_at: 0, vpos: 0, lru: lru_clock(now) }
+    }
+
     pub fn expire_at(&self) -> Option<u64> {
         (self.expire_at != 0).then_some(self.expire_at)
     }
+
+    /// Seconds since the entry was last accessed.
+    pub fn idle_seconds(&self, now: u64) -> u64 {
+        lru_clock(now).saturating_sub(self.lru) as u64
+    }
+}
+
+/// The LRU clock: unix seconds.
+fn lru_clock(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32
 }
 
 /// What to do with an existing key's expiry when its value is replaced.
@@ -54,6 +71,9 @@ pub struct Db {
     volatile: Vec<u32>,
     /// Keys removed because their TTL passed (lazily or actively).
     pub expired: u64,
+    /// Read lookups that found / did not find their key.
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl Db {
@@ -86,16 +106,31 @@ impl Db {
         Some(i)
     }
 
-    /// Looks a key up, honouring its TTL (lazy expiry).
+    /// Looks a key up for a command, honouring its TTL (lazy expiry) and
+    /// updating its access time. Counts keyspace hits and misses.
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        let i = self.live_index(key, now)?;
-        Some(&self.map[i])
+        let Some(i) = self.live_index(key, now) else {
+            self.misses += 1;
+            return None;
+        };
+        self.hits += 1;
+        let e = &mut self.map[i];
+        e.lru = lru_clock(now);
+        Some(e)
     }
 
-    /// Mutable lookup, honouring the TTL.
+    /// Mutable lookup, honouring the TTL and updating the access time.
     pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
         let i = self.live_index(key, now)?;
-        Some(&mut self.map[i])
+        let e = &mut self.map[i];
+        e.lru = lru_clock(now);
+        Some(e)
+    }
+
+    /// Lookup that leaves the access time alone (OBJECT, TYPE, TTL).
+    pub fn peek(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        let i = self.live_index(key, now)?;
+        Some(&self.map[i])
     }
 
     pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
@@ -109,15 +144,16 @@ impl Db {
             Some(i) => {
                 let old = std::mem::replace(&mut self.map[i].value, value);
                 let old_at = self.map[i].expire_at;
+                self.map[i].lru = lru_clock(now);
                 match expiry {
                     Expiry::Keep => {}
                     Expiry::None => self.set_expire_index(i, 0),
                     Expiry::At(t) => self.set_expire_index(i, t),
                 }
-                Some(Entry { value: old, expire_at: old_at, vpos: 0 })
+                Some(Entry { value: old, expire_at: old_at, vpos: 0, lru: 0 })
             }
             None => {
-                let (i, _) = self.map.insert_full(key.into(), Entry { value, expire_at: 0, vpos: 0 });
+                let (i, _) = self.map.insert_full(key.into(), Entry::new(value, now));
                 if let Expiry::At(t) = expiry {
                     self.set_expire_index(i, t);
                 }
@@ -132,6 +168,16 @@ impl Db {
         Some(self.remove_index(i))
     }
 
+    /// Inserts or replaces `key` with `value` and an absolute expiry (RENAME,
+    /// COPY, MOVE carry the TTL along).
+    pub fn put(&mut self, key: &[u8], value: Value, expire_at: Option<u64>, now: u64) {
+        let expiry = match expire_at {
+            Some(t) => Expiry::At(t),
+            None => Expiry::None,
+        };
+        self.set(key, value, expiry, now);
+    }
+
     /// Sets (`Some`) or clears (`None`) the expiry of a live key; false if the
     /// key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at: Option<u64>, now: u64) -> bool {
@@ -142,6 +188,61 @@ impl Db {
             }
             None => false,
         }
+    }
+
+    /// Every live key (KEYS); expired keys are skipped.
+    pub fn live_keys(&self, now: u64) -> impl Iterator<Item = &[u8]> {
+        self.map.iter().filter(move |(_, e)| e.expire_at == 0 || e.expire_at > now).map(|(k, _)| &k[..])
+    }
+
+    /// A uniformly random live key (RANDOMKEY). Expired keys met on the way
+    /// are deleted; after 100 tries an expired key is returned anyway, as
+    /// Redis does, so a keyspace of expired keys cannot make it loop.
+    pub fn random_key(&mut self, now: u64, rng: &mut Rng) -> Option<Key> {
+        for tries in 0.. {
+            if self.map.is_empty() {
+                return None;
+            }
+            let i = rng.below(self.map.len());
+            let at = self.map[i].expire_at;
+            if at != 0 && at <= now && tries < 100 {
+                self.remove_index(i);
+                self.expired += 1;
+                continue;
+            }
+            return self.map.get_index(i).map(|(k, _)| k.clone());
+        }
+        None
+    }
+
+    /// One SCAN step: visits up to `count` positions from `cursor` and
+    /// returns the next cursor (0 when the iteration is complete).
+    ///
+    /// Positions are visited from the top of the dense entry vector down;
+    /// the cursor is how many positions remain. Removal moves the last entry
+    /// into the hole, i.e. only ever from a higher position to a lower one,
+    /// and inserts append at the top, so an entry present for the whole
+    /// iteration can never jump from the unvisited part into the visited
+    /// part: every such key is returned (some may come twice), which is
+    /// Redis's SCAN guarantee, through any amount of growth or shrinking.
+    pub fn scan(&mut self, cursor: u64, count: usize, now: u64, mut visit: impl FnMut(&[u8], &Entry)) -> u64 {
+        let mut pos = if cursor == 0 { self.map.len() } else { (cursor as usize).min(self.map.len()) };
+        let mut steps = 0;
+        while pos > 0 && steps < count {
+            pos -= 1;
+            steps += 1;
+            let at = self.map[pos].expire_at;
+            if at != 0 && at <= now {
+                // The entry moved in from the top was visited already.
+                self.remove_index(pos);
+                self.expired += 1;
+                continue;
+            }
+            if let Some((k, e)) = self.map.get_index(pos) {
+                visit(k, e);
+            }
+        }
+        pos as u64
     }
 
     pub fn clear(&mut self) {
@@ -260,6 +361,40 @@ mod tests {
             db.check();
         }
         assert_eq!(db.len(), 1);
+    }
+
+    #[test]
+    fn scan_returns_every_key_present_throughout() {
+        let mut db = Db::new();
+        let mut rng = Rng::new(3);
+        for i in 0..2000 {
+            db.set(format!("stable{i}").as_bytes(), s("v"), Expiry::None, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut round = 0;
+        loop {
+            cursor = db.scan(cursor, 10, 0, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            // Churn between steps: add and remove other keys.
+            for j in 0..15 {
+                db.set(format!("churn{round}-{j}").as_bytes(), s("v"), Expiry::None, 0);
+            }
+            for _ in 0..12 {
+                let k = db.random_key(0, &mut rng).unwrap();
+                if k.starts_with(b"churn") {
+                    db.remove(&k, 0);
+                }
+            }
+            round += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..2000 {
+            assert!(seen.contains(format!("stable{i}").as_bytes()), "stable{i} missed");
+        }
     }
 
     proptest! {

@@ -17,4 +17,29 @@ impl Value {
             Value::Str(_) => "string",
         }
     }
+
+    /// The encoding `OBJECT ENCODING` reports. Strings are stored as plain
+    /// byte vectors; the name is the one Redis would give the same content
+    /// (`int` for a canonical 64-bit integer, `embstr` up to 44 bytes, else
+    /// `raw`), so tools that look at it see familiar values.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) if s.len() <= 20 && crate::resp::parse::parse_i64(s).is_some() => "int",
+            Value::Str(s) if s.len() <= 44 => "embstr",
+            Value::Str(_) => "raw",
+        }
+    }
+
+    /// Redis shares the integers 0..10000; their refcount reads as
+    /// `OBJ_SHARED_REFCOUNT`.
+    pub fn refcount(&self) -> i64 {
+        match self {
+            Value::Str(s)
+                if s.len() <= 5 && crate::resp::parse::parse_i64(s).is_some_and(|n| (0..10000).contains(&n)) =>
+            {
+                i32::MAX as i64
+            }
+            Value::Str(_) => 1,
+        }
+    }
 }

@@ -1,4 +1,6 @@
-//! String commands: GET, SET, INCR/DECR and their BY forms, MGET, MSET.
+//! String commands: GET, SET and its variants (SETNX, SETEX, PSETEX, GETSET,
+//! GETDEL, GETEX), MGET, MSET, MSETNX, APPEND, STRLEN, the INCR/DECR family,
+//! INCRBYFLOAT, GETRANGE/SUBSTR, SETRANGE and LCS.
 
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, parse_int};
@@ -77,6 +79,119 @@ pub static COMMANDS: &[Command] = &[
         "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
         decrby,
     ),
+    row(
+        "setnx",
+        3,
+        WRITE | DENYOOM | FAST,
+        (1, 1, 1),
+        "string",
+        "1.0.0",
+        "Set the string value of a key only when the key doesn't exist.",
+        setnx,
+    ),
+    row(
+        "setex",
+        4,
+        WRITE | DENYOOM,
+        (1, 1, 1),
+        "string",
+        "2.0.0",
+        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+        setex,
+    ),
+    row(
+        "psetex",
+        4,
+        WRITE | DENYOOM,
+        (1, 1, 1),
+        "string",
+        "2.6.0",
+        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        psetex,
+    ),
+    row(
+        "getset",
+        3,
+        WRITE | DENYOOM | FAST,
+        (1, 1, 1),
+        "string",
+        "1.0.0",
+        "Returns the previous string value of a key after setting it to a new value.",
+        getset,
+    ),
+    row(
+        "getdel",
+        2,
+        WRITE | FAST,
+        (1, 1, 1),
+        "string",
+        "6.2.0",
+        "Returns the string value of a key after deleting the key.",
+        getdel,
+    ),
+    row(
+        "getex",
+        -2,
+        WRITE | FAST,
+        (1, 1, 1),
+        "string",
+        "6.2.0",
+        "Returns the string value of a key after setting its expiration time.",
+        getex,
+    ),
+    row(
+        "msetnx",
+        -3,
+        WRITE | DENYOOM,
+        (1, -1, 2),
+        "string",
+        "1.0.1",
+        "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+        msetnx,
+    ),
+    row(
+        "append",
+        3,
+        WRITE | DENYOOM | FAST,
+        (1, 1, 1),
+        "string",
+        "2.0.0",
+        "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+        append,
+    ),
+    row("strlen", 2, READONLY | FAST, (1, 1, 1), "string", "2.2.0", "Returns the length of a string value.", strlen),
+    row(
+        "incrbyfloat",
+        3,
+        WRITE | DENYOOM | FAST,
+        (1, 1, 1),
+        "string",
+        "2.6.0",
+        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        incrbyfloat,
+    ),
+    row(
+        "getrange",
+        4,
+        READONLY,
+        (1, 1, 1),
+        "string",
+        "2.4.0",
+        "Returns a substring of the string stored at a key.",
+        getrange,
+    ),
+    row("substr", 4, READONLY, (1, 1, 1), "string", "1.0.0", "Returns a substring from a string value.", getrange),
+    row(
+        "setrange",
+        4,
+        WRITE | DENYOOM,
+        (1, 1, 1),
+        "string",
+        "2.2.0",
+        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        setrange,
+    ),
+    row("lcs", -3, READONLY, (1, 2, 1), "string", "7.0.0", "Finds the longest common substring.", lcs),
 ];
 
 /// The string stored at `key`, `None` if missing, WRONGTYPE if not a string.
@@ -118,19 +233,37 @@ pub fn expire_at(arg: &[u8], unit_ms: i64, relative: bool, now: u64, cmd: &'stat
     if relative { ms.checked_add(now as i64).ok_or(CmdError::InvalidExpire(cmd)) } else { Ok(ms) }
 }
 
-/// # Format
-/// `SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
-///  EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`
-fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let (mut nx, mut xx, mut get, mut keepttl) = (false, false, false, false);
-    // (option index, ms per unit, relative) of EX/PX/EXAT/PXAT. Redis lets an
-    // option repeat but not combine with another expire option.
+/// Options shared by SET and GETEX (Redis's `parseExtendedStringArgumentsOrReply`).
+#[derive(Default)]
+struct StrOpts {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    /// Absolute expiry in unix ms, from EX/PX/EXAT/PXAT.
+    expire: Option<i64>,
+}
+
+/// Which command's options are being parsed.
+#[derive(PartialEq, Clone, Copy)]
+enum OptsFor {
+    Set,
+    GetEx,
+}
+
+/// Parses `args[from..]`. An expire option may repeat (the last wins) but
+/// not combine with another expire option, KEEPTTL or PERSIST; syntax is
+/// checked before any number, as in Redis.
+fn parse_str_opts(cx: &Ctx, args: &Args, from: usize, cmd: OptsFor) -> Result<StrOpts, CmdError> {
+    let mut o = StrOpts::default();
+    // (argument index, ms per unit, relative)
     let mut expire: Option<(usize, i64, bool)> = None;
-    let mut i = 3;
+    let set = cmd == OptsFor::Set;
+    let mut i = from;
     while i < args.len() {
         let opt = args.get(i);
         let is = |name: &str| opt.eq_ignore_ascii_case(name.as_bytes());
-        let has_next = i + 1 < args.len();
         let kind = match () {
             _ if is("EX") => Some((1000, true)),
             _ if is("PX") => Some((1, true)),
@@ -138,17 +271,20 @@ fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
             _ if is("PXAT") => Some((1, false)),
             _ => None,
         };
-        if is("NX") && !xx {
-            nx = true;
-        } else if is("XX") && !nx {
-            xx = true;
-        } else if is("GET") {
-            get = true;
-        } else if is("KEEPTTL") && expire.is_none() {
-            keepttl = true;
+        if set && is("NX") && !o.xx {
+            o.nx = true;
+        } else if set && is("XX") && !o.nx {
+            o.xx = true;
+        } else if set && is("GET") {
+            o.get = true;
+        } else if set && is("KEEPTTL") && expire.is_none() {
+            o.keepttl = true;
+        } else if !set && is("PERSIST") && expire.is_none() {
+            o.persist = true;
         } else if let Some((unit, relative)) = kind
-            && has_next
-            && !keepttl
+            && i + 1 < args.len()
+            && !o.keepttl
+            && !o.persist
             && expire.is_none_or(|(_, u, r)| (u, r) == (unit, relative))
         {
             expire = Some((i + 1, unit, relative));
@@ -158,36 +294,131 @@ fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         i += 1;
     }
-    let expire = match expire {
-        None => None,
-        Some((at, unit, relative)) => {
-            let n = args.int(at)?;
-            if n <= 0 {
-                return Err(CmdError::InvalidExpire("set"));
-            }
-            Some(expire_at(args.get(at), unit, relative, cx.now, "set")?)
+    if let Some((at, unit, relative)) = expire {
+        let name = if set { "set" } else { "getex" };
+        if args.int(at)? <= 0 {
+            return Err(CmdError::InvalidExpire(name));
         }
-    };
+        o.expire = Some(expire_at(args.get(at), unit, relative, cx.now, name)?);
+    }
+    Ok(o)
+}
+
+/// # Format
+/// `SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
+///  EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`
+fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let o = parse_str_opts(cx, args, 3, OptsFor::Set)?;
     let key = args.get(1);
-    if get {
+    if o.get {
         reply_get(cx, key)?;
     }
     let now = cx.now;
     let exists = cx.db().contains(key, now);
-    if (nx && exists) || (xx && !exists) {
-        if !get {
+    if (o.nx && exists) || (o.xx && !exists) {
+        if !o.get {
             cx.out.null();
         }
         return Ok(());
     }
-    let expiry = match (expire, keepttl) {
+    let expiry = match (o.expire, o.keepttl) {
         (Some(t), _) => Expiry::At(t as u64),
         (None, true) => Expiry::Keep,
         (None, false) => Expiry::None,
     };
     cx.db().set(key, Value::Str(args.get(2).to_vec()), expiry, now);
-    if !get {
+    if !o.get {
         cx.out.ok();
+    }
+    Ok(())
+}
+
+/// # Format
+/// `SETNX key value`
+fn setnx(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let now = cx.now;
+    let db = cx.db();
+    let set = !db.contains(args.get(1), now);
+    if set {
+        db.set(args.get(1), Value::Str(args.get(2).to_vec()), Expiry::None, now);
+    }
+    cx.out.int(set as i64);
+    Ok(())
+}
+
+/// SETEX and PSETEX: `key ttl value`, the TTL in units of `unit_ms`.
+fn setex_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, name: &'static str) -> CmdResult {
+    if args.int(2)? <= 0 {
+        return Err(CmdError::InvalidExpire(name));
+    }
+    let at = expire_at(args.get(2), unit_ms, true, cx.now, name)?;
+    let now = cx.now;
+    cx.db().set(args.get(1), Value::Str(args.get(3).to_vec()), Expiry::At(at as u64), now);
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `SETEX key seconds value`
+fn setex(cx: &mut Ctx, args: &Args) -> CmdResult {
+    setex_generic(cx, args, 1000, "setex")
+}
+
+/// # Format
+/// `PSETEX key milliseconds value`
+fn psetex(cx: &mut Ctx, args: &Args) -> CmdResult {
+    setex_generic(cx, args, 1, "psetex")
+}
+
+/// # Format
+/// `GETSET key value` — SET with GET; clears the TTL.
+fn getset(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let key = args.get(1);
+    reply_get(cx, key)?;
+    let now = cx.now;
+    cx.db().set(key, Value::Str(args.get(2).to_vec()), Expiry::None, now);
+    Ok(())
+}
+
+/// # Format
+/// `GETDEL key`
+fn getdel(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let key = args.get(1);
+    if get_str(cx, key)?.is_none() {
+        cx.out.null();
+        return Ok(());
+    }
+    let now = cx.now;
+    if let Some(Value::Str(v)) = cx.db().remove(key, now).map(|e| e.value) {
+        cx.out.bulk(&v);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+///  PXAT unix-time-milliseconds | PERSIST]`
+fn getex(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let o = parse_str_opts(cx, args, 2, OptsFor::GetEx)?;
+    let key = args.get(1);
+    if get_str(cx, key)?.is_none() {
+        cx.out.null();
+        return Ok(());
+    }
+    reply_get(cx, key)?;
+    let now = cx.now;
+    let db = cx.db();
+    match o.expire {
+        Some(t) if t as u64 <= now => {
+            db.remove(key, now);
+        }
+        Some(t) => {
+            db.set_expire(key, Some(t as u64), now);
+        }
+        None if o.persist => {
+            db.set_expire(key, None, now);
+        }
+        None => {}
     }
     Ok(())
 }
@@ -265,4 +496,273 @@ fn decrby(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::msg("ERR decrement would overflow"));
     }
     incr_by(cx, args.get(1), -by)
+}
+
+/// # Format
+/// `MSETNX key value [key value ...]` — all or nothing.
+fn msetnx(cx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(CmdError::msg("ERR wrong number of arguments for 'msetnx' command"));
+    }
+    let now = cx.now;
+    let db = cx.db();
+    if (1..args.len()).step_by(2).any(|i| db.contains(args.get(i), now)) {
+        cx.out.int(0);
+        return Ok(());
+    }
+    for i in (1..args.len()).step_by(2) {
+        db.set(args.get(i), Value::Str(args.get(i + 1).to_vec()), Expiry::None, now);
+    }
+    cx.out.int(1);
+    Ok(())
+}
+
+/// Redis's `checkStringLength`: a string may not outgrow proto-max-bulk-len.
+fn check_len(cx: &Ctx, len: u64) -> CmdResult {
+    if len > cx.srv.config.proto_max_bulk_len {
+        return Err(CmdError::msg("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
+    }
+    Ok(())
+}
+
+/// The string at `key` for in-place modification, created empty (keeping
+/// no TTL) when missing; WRONGTYPE for other types.
+fn str_mut<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<&'a mut Vec<u8>, CmdError> {
+    let now = cx.now;
+    let db = cx.db();
+    if db.get_mut(key, now).is_none() {
+        db.set(key, Value::Str(Vec::new()), Expiry::None, now);
+    }
+    match db.get_mut(key, now).map(|e| &mut e.value) {
+        Some(Value::Str(s)) => Ok(s),
+        None => Err(CmdError::msg("ERR no such key")),
+    }
+}
+
+/// # Format
+/// `APPEND key value`
+fn append(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (key, extra) = (args.get(1), args.get(2));
+    let current = get_str(cx, key)?.map_or(0, |s| s.len());
+    check_len(cx, (current + extra.len()) as u64)?;
+    let s = str_mut(cx, key)?;
+    s.extend_from_slice(extra);
+    let n = s.len();
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// # Format
+/// `STRLEN key`
+fn strlen(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let n = get_str(cx, args.get(1))?.map_or(0, |s| s.len());
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// Parses a float like Redis's `string2ld`: no spaces, no NaN.
+fn parse_float(s: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(s).ok()?;
+    if text.is_empty() || text.len() > 5000 || text.starts_with(|c: char| c.is_whitespace()) {
+        return None;
+    }
+    let v: f64 = text.parse().ok()?;
+    (!v.is_nan()).then_some(v)
+}
+
+/// Formats an INCRBYFLOAT result: plain decimal, no exponent, no trailing
+/// zeros (`5.0e3` + 0 → `5000`, 10.5 + 0.1 → `10.6`).
+///
+/// Redis computes in `long double` and prints 17 decimals before trimming;
+/// ferrokv computes in `f64` and prints the shortest text that reads back
+/// as the same value, which agrees for ordinary decimals.
+pub fn format_float(v: f64) -> String {
+    let s = format!("{v}");
+    if s == "-0" { "0".into() } else { s }
+}
+
+/// # Format
+/// `INCRBYFLOAT key increment`
+fn incrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let not_float = || CmdError::msg("ERR value is not a valid float");
+    let by = parse_float(args.get(2)).ok_or_else(not_float)?;
+    let key = args.get(1);
+    let current = match get_str(cx, key)? {
+        None => 0.0,
+        Some(s) => parse_float(s).ok_or_else(not_float)?,
+    };
+    let v = current + by;
+    if !v.is_finite() {
+        return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
+    }
+    let text = format_float(v);
+    let now = cx.now;
+    cx.db().set(key, Value::Str(text.as_bytes().to_vec()), Expiry::Keep, now);
+    cx.out.bulk(text.as_bytes());
+    Ok(())
+}
+
+/// # Format
+/// `GETRANGE key start end` (and the old name `SUBSTR`)
+fn getrange(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (mut start, mut end) = (args.int(2)?, args.int(3)?);
+    let s = get_str(cx, args.get(1))?.unwrap_or(&[]);
+    let len = s.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        cx.out.bulk(b"");
+        return Ok(());
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0).min(len - 1);
+    let range = if start > end || len == 0 { 0..0 } else { start as usize..end as usize + 1 };
+    let piece = s[range].to_vec();
+    cx.out.bulk(&piece);
+    Ok(())
+}
+
+/// # Format
+/// `SETRANGE key offset value`
+fn setrange(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let offset = args.int(2)?;
+    if offset < 0 {
+        return Err(CmdError::msg("ERR offset is out of range"));
+    }
+    let (key, value) = (args.get(1), args.get(3));
+    let current = get_str(cx, key)?.map(|s| s.len());
+    if value.is_empty() {
+        // Nothing to write: report the length, create nothing.
+        cx.out.int(current.unwrap_or(0) as i64);
+        return Ok(());
+    }
+    let offset = offset as usize;
+    check_len(cx, (offset as u64).saturating_add(value.len() as u64))?;
+    let s = str_mut(cx, key)?;
+    if s.len() < offset + value.len() {
+        s.resize(offset + value.len(), 0);
+    }
+    s[offset..offset + value.len()].copy_from_slice(value);
+    let n = s.len();
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// # Format
+/// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]`
+///
+/// The classic dynamic-programming table, walked back from the end to
+/// rebuild the subsequence and its matching ranges, exactly as Redis does
+/// (including the order of the ranges, last first).
+fn lcs(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (mut getlen, mut getidx, mut withmatchlen, mut minmatchlen) = (false, false, false, 0i64);
+    let mut i = 3;
+    while i < args.len() {
+        let opt = args.get(i);
+        if opt.eq_ignore_ascii_case(b"idx") {
+            getidx = true;
+        } else if opt.eq_ignore_ascii_case(b"len") {
+            getlen = true;
+        } else if opt.eq_ignore_ascii_case(b"withmatchlen") {
+            withmatchlen = true;
+        } else if opt.eq_ignore_ascii_case(b"minmatchlen") && i + 1 < args.len() {
+            minmatchlen = args.int(i + 1)?.max(0);
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    if getlen && getidx {
+        return Err(CmdError::msg("ERR If you want both the length and indexes, please just use IDX."));
+    }
+    let a = get_str(cx, args.get(1))?.unwrap_or(&[]).to_vec();
+    let b = get_str(cx, args.get(2))?.unwrap_or(&[]).to_vec();
+    let (alen, blen) = (a.len(), b.len());
+    let cells = (alen as u64 + 1) * (blen as u64 + 1);
+    if cells.saturating_mul(4) > cx.srv.config.proto_max_bulk_len {
+        return Err(CmdError::msg("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
+    }
+    let w = blen + 1;
+    let mut dp = vec![0u32; cells as usize];
+    for i in 1..=alen {
+        for j in 1..=blen {
+            dp[i * w + j] = if a[i - 1] == b[j - 1] {
+                dp[(i - 1) * w + j - 1] + 1
+            } else {
+                dp[(i - 1) * w + j].max(dp[i * w + j - 1])
+            };
+        }
+    }
+    let total = dp[alen * w + blen] as usize;
+    let mut result = vec![0u8; total];
+    let mut matches: Vec<[usize; 5]> = Vec::new();
+    let (mut i, mut j, mut idx) = (alen, blen, total);
+    let (mut a_start, mut a_end, mut b_start, mut b_end) = (alen, 0, 0, 0);
+    let computelcs = getidx || !getlen;
+    while computelcs && i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            result[idx - 1] = a[i - 1];
+            if a_start == alen {
+                (a_start, a_end, b_start, b_end) = (i - 1, i - 1, j - 1, j - 1);
+            } else if a_start == i && b_start == j {
+                a_start -= 1;
+                b_start -= 1;
+            } else {
+                emit = true;
+            }
+            if a_start == 0 || b_start == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if dp[(i - 1) * w + j] > dp[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            if a_start != alen {
+                emit = true;
+            }
+        }
+        // Unsigned wrap-around when no range is open, as in Redis; unused then.
+        let match_len = a_end.wrapping_sub(a_start).wrapping_add(1);
+        if emit {
+            if minmatchlen == 0 || match_len as i64 >= minmatchlen {
+                matches.push([a_start, a_end, b_start, b_end, match_len]);
+            }
+            a_start = alen;
+        }
+    }
+    if getidx {
+        cx.out.map(2);
+        cx.out.bulk(b"matches");
+        cx.out.array(matches.len());
+        for m in &matches {
+            cx.out.array(2 + withmatchlen as usize);
+            cx.out.array(2);
+            cx.out.int(m[0] as i64);
+            cx.out.int(m[1] as i64);
+            cx.out.array(2);
+            cx.out.int(m[2] as i64);
+            cx.out.int(m[3] as i64);
+            if withmatchlen {
+                cx.out.int(m[4] as i64);
+            }
+        }
+        cx.out.bulk(b"len");
+        cx.out.int(total as i64);
+    } else if getlen {
+        cx.out.int(total as i64);
+    } else {
+        cx.out.bulk(&result);
+    }
+    Ok(())
 }

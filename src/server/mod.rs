@@ -448,7 +448,13 @@ impl Server {
                     let args = Args::new(data, &conn.spans);
                     let proto = self.shared.client(key).proto;
                     let mut cx = Ctx { srv: &mut self.shared, key, out: Reply::new(&mut conn.wbuf, proto), now };
-                    cmd::dispatch(&mut cx, &args);
+                    // A bug in one command must not take the server down
+                    // with every other client: answer with an error instead.
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd::dispatch(&mut cx, &args)));
+                    if ran.is_err() {
+                        log::error!("Internal error while running a command; the client gets an error reply");
+                        cx.out.error("ERR internal error");
+                    }
                     if conn.pending_output() > OUTPUT_PAUSE {
                         conn.flush().map_err(|_| ())?;
                         conn.paused = conn.pending_output() > OUTPUT_PAUSE;

@@ -1,7 +1,9 @@
-//! Connection commands: PING, ECHO, SELECT, QUIT.
+//! Connection commands: PING, ECHO, SELECT, QUIT, RESET, CLIENT.
 
-use super::table::{Command, flag::*, row};
-use super::{Args, CmdError, CmdResult, Ctx};
+use super::table::{Command, flag::*, registry, row};
+use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
+use crate::resp::Proto;
+use crate::server::state::{Client, Shared};
 
 pub static COMMANDS: &[Command] = &[
     row(
@@ -35,6 +37,29 @@ pub static COMMANDS: &[Command] = &[
         "Closes the connection.",
         quit,
     ),
+    row(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        (0, 0, 0),
+        "connection",
+        "6.2.0",
+        "Resets the connection.",
+        reset,
+    ),
+    Command {
+        subcommands: CLIENT_SUBCOMMANDS,
+        ..row(
+            "client",
+            -2,
+            0,
+            (0, 0, 0),
+            "connection",
+            "2.4.0",
+            "A container for client connection commands.",
+            super::table::container,
+        )
+    },
 ];
 
 /// # Format
@@ -72,5 +97,312 @@ fn select(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn quit(cx: &mut Ctx, _args: &Args) -> CmdResult {
     cx.out.ok();
     cx.client().close_after_reply = true;
+    Ok(())
+}
+
+static CLIENT_SUBCOMMANDS: &[Command] = &[
+    row(
+        "id",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "5.0.0",
+        "Returns the unique client ID of the connection.",
+        client_id,
+    ),
+    row(
+        "setname",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "2.6.9",
+        "Sets the connection name.",
+        client_setname,
+    ),
+    row(
+        "getname",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "2.6.9",
+        "Returns the name of the connection.",
+        client_getname,
+    ),
+    row(
+        "list",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "2.4.0",
+        "Lists open connections.",
+        client_list,
+    ),
+    row(
+        "info",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.2.0",
+        "Returns information about the connection.",
+        client_info,
+    ),
+    row(
+        "kill",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "2.4.0",
+        "Terminates open connections.",
+        client_kill,
+    ),
+    row(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "5.0.0",
+        "Returns helpful text about the different subcommands.",
+        client_help,
+    ),
+];
+
+/// # Format
+/// `CLIENT ID`
+fn client_id(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let id = cx.client().id;
+    cx.out.int(id as i64);
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT SETNAME connection-name` — an empty name clears it.
+fn client_setname(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let name = args.get(2);
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(CmdError::msg("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    cx.client().name = (!name.is_empty()).then(|| name.to_vec());
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT GETNAME`
+fn client_getname(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    match cx.client().name.clone() {
+        Some(n) => cx.out.bulk(&n),
+        None => cx.out.null(),
+    }
+    Ok(())
+}
+
+/// One `CLIENT LIST` line, fields as Redis 7.0 prints them.
+fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
+    let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    let cmd = c.last_cmd.map_or("NULL", |id| registry().entries[id].fullname.as_str());
+    let _ = srv;
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} \
+         qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} \
+         user=default redir=-1 resp={}\n",
+        c.id,
+        addr(c.addr),
+        addr(c.laddr),
+        c.fd,
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
+        now.saturating_sub(c.created_ms) / 1000,
+        now.saturating_sub(c.last_cmd_ms) / 1000,
+        c.db,
+        c.qbuf,
+        c.qbuf_cap.saturating_sub(c.qbuf),
+        c.qbuf_cap,
+        c.omem.min(16 * 1024),
+        c.omem,
+        c.qbuf_cap + c.omem,
+        cmd,
+        if c.proto == Proto::Resp3 { 3 } else { 2 },
+    )
+}
+
+/// # Format
+/// `CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]`
+fn client_list(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < args.len() {
+        let opt = args.get(i);
+        if opt.eq_ignore_ascii_case(b"type") && i + 1 < args.len() {
+            let t = args.get(i + 1);
+            match t.to_ascii_lowercase().as_slice() {
+                b"normal" => {}
+                // No replicas or subscribers exist yet: these list nobody.
+                b"master" | b"replica" | b"slave" | b"pubsub" => ids = Some(Vec::new()),
+                _ => return Err(CmdError::msg(format!("ERR Unknown client type '{}'", lossy(t)))),
+            }
+            i += 2;
+        } else if opt.eq_ignore_ascii_case(b"id") && i + 1 < args.len() {
+            let mut list = Vec::new();
+            for a in args.from(i + 1) {
+                match parse_int(a) {
+                    Ok(n) if n > 0 => list.push(n as u64),
+                    _ => return Err(CmdError::msg("ERR Invalid client ID")),
+                }
+            }
+            ids = Some(list);
+            i = args.len();
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let now = cx.now;
+    let mut text = String::new();
+    for c in cx.srv.clients.iter().flatten() {
+        if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) {
+            text.push_str(&client_line(cx.srv, c, now));
+        }
+    }
+    cx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT INFO`
+fn client_info(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let now = cx.now;
+    let line = client_line(cx.srv, cx.srv.client(cx.key), now);
+    cx.out.verbatim(line.as_bytes());
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT KILL ip:port` (old form) or
+/// `CLIENT KILL [ID id] [TYPE type] [ADDR ip:port] [LADDR ip:port] [USER name] [SKIPME yes|no] ...`
+fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let old_form = args.len() == 3;
+    let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
+    let mut nobody = false;
+    if old_form {
+        addr = Some(args.get(2));
+        skipme = false;
+    } else {
+        if !args.len().is_multiple_of(2) {
+            return Err(CmdError::Syntax);
+        }
+        for i in (2..args.len()).step_by(2) {
+            let (opt, v) = (args.get(i).to_ascii_lowercase(), args.get(i + 1));
+            match opt.as_slice() {
+                b"id" => match parse_int(v) {
+                    Ok(n) if n > 0 => id = Some(n as u64),
+                    _ => return Err(CmdError::msg("ERR client-id should be greater than 0")),
+                },
+                b"type" => match v.to_ascii_lowercase().as_slice() {
+                    b"normal" => {}
+                    b"master" | b"replica" | b"slave" | b"pubsub" => nobody = true,
+                    _ => return Err(CmdError::msg(format!("ERR Unknown client type '{}'", lossy(v)))),
+                },
+                b"addr" => addr = Some(v),
+                b"laddr" => laddr = Some(v),
+                b"user" if v == b"default" => {}
+                b"user" => return Err(CmdError::msg(format!("ERR No such user '{}'", lossy(v)))),
+                b"skipme" => match v.to_ascii_lowercase().as_slice() {
+                    b"yes" => skipme = true,
+                    b"no" => skipme = false,
+                    _ => return Err(CmdError::Syntax),
+                },
+                _ => return Err(CmdError::Syntax),
+            }
+        }
+    }
+    let me = cx.key;
+    let text = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    let victims: Vec<(usize, u64)> = cx
+        .srv
+        .clients
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| c.as_ref().map(|c| (k, c)))
+        .filter(|(k, c)| {
+            !nobody
+                && id.is_none_or(|id| c.id == id)
+                && addr.is_none_or(|a| text(c.addr).as_bytes() == a)
+                && laddr.is_none_or(|a| text(c.laddr).as_bytes() == a)
+                && !(skipme && *k == me)
+        })
+        .map(|(k, c)| (k, c.id))
+        .collect();
+    for &(k, id) in &victims {
+        if k == me {
+            cx.client().close_after_reply = true;
+        } else {
+            cx.srv.requests.close.push((k, id));
+        }
+    }
+    if old_form {
+        if victims.is_empty() {
+            return Err(CmdError::msg("ERR No such client"));
+        }
+        cx.out.ok();
+    } else {
+        cx.out.int(victims.len() as i64);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT HELP`
+fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    super::server::help(
+        &mut cx.out,
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+        ],
+    );
+    Ok(())
+}
+
+/// # Format
+/// `RESET` — back to a fresh connection's state.
+fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let c = cx.client();
+    c.db = 0;
+    c.name = None;
+    c.proto = Proto::Resp2;
+    cx.out.proto = Proto::Resp2;
+    cx.out.simple("RESET");
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! one module per command family. `table` holds the one command table.
 
 pub mod conn;
+pub mod info;
 pub mod keys;
 pub mod server;
 pub mod string;
@@ -134,37 +135,50 @@ fn unknown_command(args: &Args) -> String {
 }
 
 /// Looks the command up, checks its arity and runs it, writing its reply or
-/// its error. The only place errors are rendered.
+/// its error, and counts it in the per-command statistics. The only place
+/// errors are rendered.
 pub fn dispatch(cx: &mut Ctx, args: &Args) {
     cx.srv.stats.commands_processed += 1;
+    let reg = table::registry();
+    let id = reg.id(args.get(0));
+    // The id of what runs: the subcommand for a container given one.
+    let run_id = match id {
+        Some(top) if !reg.entries[top].cmd.subcommands.is_empty() && args.len() >= 2 => reg.sub_id(top, args.get(1)),
+        other => other,
+    };
     let now = cx.now;
-    let lookup = table::lookup(args.get(0));
-    let sub = lookup.filter(|c| !c.subcommands.is_empty() && args.len() >= 2).and_then(|c| c.subcommand(args.get(1)));
     let client = cx.client();
     client.last_cmd_ms = now;
-    client.last_cmd = match lookup {
-        Some(c) => (c.name, sub.map(|s| s.name)),
-        None => ("NULL", None),
-    };
-    let result = match lookup {
-        None => Err(CmdError::msg(unknown_command(args))),
-        Some(cmd) if !cmd.subcommands.is_empty() && args.len() >= 2 => match sub {
-            None => Err(CmdError::msg(format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                lossy(&args.get(1)[..args.get(1).len().min(128)]),
-                cmd.name.to_ascii_uppercase()
-            ))),
-            Some(sub) if !sub.arity_ok(args.len()) => {
-                Err(CmdError::msg(format!("ERR wrong number of arguments for '{}|{}' command", cmd.name, sub.name)))
-            }
-            Some(sub) => (sub.handler)(cx, args),
-        },
-        Some(cmd) if !cmd.arity_ok(args.len()) => {
-            Err(CmdError::msg(format!("ERR wrong number of arguments for '{}' command", cmd.name)))
+    client.last_cmd = run_id;
+    let result = match (id, run_id) {
+        (None, _) => Err(CmdError::msg(unknown_command(args))),
+        (Some(top), None) => Err(CmdError::msg(format!(
+            "ERR unknown subcommand '{}'. Try {} HELP.",
+            lossy(&args.get(1)[..args.get(1).len().min(128)]),
+            reg.entries[top].cmd.name.to_ascii_uppercase()
+        ))),
+        (Some(_), Some(run)) if !reg.entries[run].cmd.arity_ok(args.len()) => {
+            cx.srv.stats.command(run).rejected += 1;
+            Err(CmdError::msg(format!("ERR wrong number of arguments for '{}' command", reg.entries[run].fullname)))
         }
-        Some(cmd) => (cmd.handler)(cx, args),
+        (Some(_), Some(run)) => {
+            let cmd = reg.entries[run].cmd;
+            let start = std::time::Instant::now();
+            let result = (cmd.handler)(cx, args);
+            let stat = cx.srv.stats.command(run);
+            stat.calls += 1;
+            stat.usec += start.elapsed().as_micros() as u64;
+            if result.is_err() {
+                stat.failed += 1;
+            } else if cmd.has(table::flag::WRITE) {
+                cx.srv.stats.dirty += 1;
+            }
+            result
+        }
     };
     if let Err(e) = result {
-        cx.out.error(&e.text());
+        let text = e.text();
+        cx.srv.stats.error_reply(&text);
+        cx.out.error(&text);
     }
 }

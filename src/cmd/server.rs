@@ -1,10 +1,11 @@
-//! Server commands: COMMAND, CONFIG, DBSIZE, FLUSHDB, FLUSHALL.
+//! Server commands: COMMAND, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB,
+//! TIME, LASTSAVE, SHUTDOWN, DEBUG.
 //!
 //! COMMAND answers entirely from the command table, so every row shows up in
 //! `COMMAND COUNT/INFO/DOCS/LIST` without being listed again.
 
 use super::table::{self, Command, flag, flag::*, row};
-use super::{Args, CmdError, CmdResult, Ctx, lossy};
+use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
 use crate::config::{self, OPTIONS};
 use crate::glob;
 use crate::resp::Reply;
@@ -22,6 +23,38 @@ pub static COMMANDS: &[Command] = &[
     ),
     row("flushdb", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from the current database.", flushdb),
     row("flushall", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from all databases.", flushall),
+    row("swapdb", 3, WRITE | FAST, (0, 0, 0), "server", "4.0.0", "Swaps two Redis databases.", swapdb),
+    row("time", 1, LOADING | STALE | FAST, (0, 0, 0), "server", "2.6.0", "Returns the server time.", time),
+    row(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Returns the Unix timestamp of the last successful save to disk.",
+        lastsave,
+    ),
+    row(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        shutdown,
+    ),
+    row(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "A container for debugging commands.",
+        debug,
+    ),
     Command {
         subcommands: COMMAND_SUBCOMMANDS,
         ..row(
@@ -125,6 +158,26 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         "5.0.0",
         "Returns helpful text about the different subcommands.",
         config_help,
+    ),
+    row(
+        "resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.0.0",
+        "Resets the server's statistics.",
+        config_resetstat,
+    ),
+    row(
+        "rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.0",
+        "Persists the effective configuration to file.",
+        config_rewrite,
     ),
 ];
 
@@ -469,5 +522,175 @@ fn config_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Set the configuration <directive> to <value>.",
         ],
     );
+    Ok(())
+}
+
+/// # Format
+/// `CONFIG RESETSTAT`
+fn config_resetstat(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let dirty = cx.srv.stats.dirty;
+    cx.srv.stats = Default::default();
+    cx.srv.stats.dirty = dirty;
+    for db in &mut cx.srv.dbs {
+        db.hits = 0;
+        db.misses = 0;
+        db.expired = 0;
+    }
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `CONFIG REWRITE` — writes the running config back to the config file
+/// the server was started with (atomically: a temporary file, then rename).
+fn config_rewrite(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let Some(path) = cx.srv.config.config_file.clone() else {
+        return Err(CmdError::msg("ERR The server is running without a config file"));
+    };
+    let fail = |e: std::io::Error| CmdError::msg(format!("ERR Rewriting config file: {e}"));
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let text = cx.srv.config.rewrite(&old);
+    let tmp = path.with_extension("rewrite.tmp");
+    std::fs::write(&tmp, text).map_err(fail)?;
+    std::fs::rename(&tmp, &path).map_err(fail)?;
+    log::info!("CONFIG REWRITE executed with success.");
+    cx.out.ok();
+    Ok(())
+}
+
+/// `SWAPDB` index argument, with Redis's per-position error text.
+fn swap_index(cx: &Ctx, arg: &[u8], which: &str) -> Result<usize, CmdError> {
+    let n = parse_int(arg).map_err(|_| CmdError::msg(format!("ERR invalid {which} DB index")))?;
+    if n < 0 || n as usize >= cx.srv.dbs.len() {
+        return Err(CmdError::DbIndex);
+    }
+    Ok(n as usize)
+}
+
+/// # Format
+/// `SWAPDB index1 index2`
+fn swapdb(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let a = swap_index(cx, args.get(1), "first")?;
+    let b = swap_index(cx, args.get(2), "second")?;
+    cx.srv.dbs.swap(a, b);
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `TIME`
+fn time(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    cx.out.array(2);
+    cx.out.bulk(itoa::Buffer::new().format(now.as_secs()).as_bytes());
+    cx.out.bulk(itoa::Buffer::new().format(now.subsec_micros()).as_bytes());
+    Ok(())
+}
+
+/// # Format
+/// `LASTSAVE` — with no persistence, the start time (as Redis reports
+/// before its first save).
+fn lastsave(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.out.int((cx.srv.started_unix_ms / 1000) as i64);
+    Ok(())
+}
+
+/// # Format
+/// `SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]` — stops the server; the
+/// connection closes without a reply, as in Redis. There is no persistence
+/// yet, so SAVE has nothing to write.
+fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (mut nosave, mut save, mut abort) = (false, false, false);
+    for opt in args.from(1) {
+        match opt.to_ascii_lowercase().as_slice() {
+            b"nosave" => nosave = true,
+            b"save" => save = true,
+            b"now" | b"force" => {}
+            b"abort" => abort = true,
+            _ => return Err(CmdError::Syntax),
+        }
+    }
+    if (nosave && save) || (abort && args.len() > 2) {
+        return Err(CmdError::Syntax);
+    }
+    if abort {
+        return Err(CmdError::msg("ERR No shutdown in progress."));
+    }
+    if save {
+        log::warn!("SHUTDOWN SAVE: persistence is not supported, nothing was saved");
+    }
+    cx.srv.requests.shutdown = true;
+    cx.client().close_after_reply = true;
+    Ok(())
+}
+
+/// # Format
+/// `DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | OBJECT key | HELP`.
+/// Allowed only when `enable-debug-command` is `yes`, or `local` for a
+/// loopback client, as in Redis 7.
+fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let allowed = match cx.srv.config.enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => cx.srv.client(cx.key).addr.is_some_and(|a| a.ip().is_loopback()),
+        _ => false,
+    };
+    if !allowed {
+        return Err(CmdError::msg(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        ));
+    }
+    let sub = args.get(1).to_ascii_lowercase();
+    match (sub.as_slice(), args.len()) {
+        (b"help", 2) => {
+            help(
+                &mut cx.out,
+                "DEBUG",
+                &[
+                    "OBJECT <key>",
+                    "    Show low level info about the `key` and associated value.",
+                    "SET-ACTIVE-EXPIRE <0|1>",
+                    "    Setting it to 0 disables expiring keys in background when they are not",
+                    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                    "    default.",
+                    "SLEEP <seconds>",
+                    "    Stop the server for <seconds>. Decimals allowed.",
+                ],
+            );
+        }
+        (b"sleep", 3) => {
+            let secs: f64 = std::str::from_utf8(args.get(2)).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+            if secs > 0.0 && secs.is_finite() {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+            }
+            cx.out.ok();
+        }
+        (b"set-active-expire", 3) => {
+            cx.srv.active_expire = parse_int(args.get(2))? != 0;
+            cx.out.ok();
+        }
+        (b"object", 3) => {
+            let now = cx.now;
+            let Some(e) = cx.db().peek(args.get(2), now) else {
+                return Err(CmdError::msg("ERR no such key"));
+            };
+            let crate::store::Value::Str(s) = &e.value;
+            let idle = e.idle_seconds(now);
+            let line = format!(
+                "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{idle}",
+                s.as_ptr(),
+                e.value.refcount(),
+                e.value.encoding(),
+                s.len(),
+                (now / 1000).saturating_sub(idle) & 0xFF_FFFF,
+            );
+            cx.out.simple(&line);
+        }
+        _ => {
+            return Err(CmdError::msg(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                lossy(args.get(1))
+            )));
+        }
+    }
     Ok(())
 }

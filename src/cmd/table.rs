@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, conn, keys, server, string};
+use super::{Args, CmdResult, Ctx, conn, info, keys, server, string};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -157,7 +157,7 @@ impl Command {
 }
 
 /// Every family's rows, in one place.
-static FAMILIES: &[&[Command]] = &[conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS];
+static FAMILIES: &[&[Command]] = &[conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS, info::COMMANDS];
 
 /// All top-level commands.
 pub fn all() -> impl Iterator<Item = &'static Command> {
@@ -167,21 +167,63 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
 /// Longest command name; longer input cannot match and needs no lowering.
 const MAX_NAME: usize = 32;
 
-fn index() -> &'static HashMap<&'static [u8], &'static Command> {
-    static INDEX: OnceLock<HashMap<&'static [u8], &'static Command>> = OnceLock::new();
-    INDEX.get_or_init(|| all().map(|c| (c.name.as_bytes(), c)).collect())
+/// Every command and subcommand with a dense id, so per-command counters
+/// (INFO commandstats) are a vector index, not a map lookup.
+pub struct Registry {
+    pub entries: Vec<Registered>,
+    by_name: HashMap<&'static [u8], usize>,
+}
+
+pub struct Registered {
+    pub cmd: &'static Command,
+    /// `get`, or `config|get` for a subcommand.
+    pub fullname: String,
+    /// Id of this command's first subcommand (containers only).
+    sub_base: usize,
+}
+
+/// The registry, built once from the table.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut entries: Vec<Registered> =
+            all().map(|c| Registered { cmd: c, fullname: c.name.to_string(), sub_base: 0 }).collect();
+        for top in 0..entries.len() {
+            let parent = entries[top].cmd;
+            entries[top].sub_base = entries.len();
+            for s in parent.subcommands {
+                entries.push(Registered { cmd: s, fullname: format!("{}|{}", parent.name, s.name), sub_base: 0 });
+            }
+        }
+        let by_name = all().enumerate().map(|(i, c)| (c.name.as_bytes(), i)).collect();
+        Registry { entries, by_name }
+    })
+}
+
+impl Registry {
+    /// Id of a top-level command, case-insensitively, without allocating.
+    pub fn id(&self, name: &[u8]) -> Option<usize> {
+        if name.len() > MAX_NAME {
+            return None;
+        }
+        let mut lower = [0u8; MAX_NAME];
+        let lower = &mut lower[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&*lower).copied()
+    }
+
+    /// Id of subcommand `name` of the container with id `parent`.
+    pub fn sub_id(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        let p = &self.entries[parent];
+        p.cmd.subcommands.iter().position(|s| s.name.as_bytes().eq_ignore_ascii_case(name)).map(|i| p.sub_base + i)
+    }
 }
 
 /// Finds a command by name, case-insensitively, without allocating.
 pub fn lookup(name: &[u8]) -> Option<&'static Command> {
-    if name.len() > MAX_NAME {
-        return None;
-    }
-    let mut lower = [0u8; MAX_NAME];
-    let lower = &mut lower[..name.len()];
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    index().get(&*lower).copied()
+    let r = registry();
+    r.id(name).map(|i| r.entries[i].cmd)
 }
 
 /// `docs/commands.md`, generated from the table (`ferrokv --commands-md`).

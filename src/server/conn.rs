@@ -109,12 +109,16 @@ impl Conn {
         }
     }
 
-    /// Writes pending output until done or the socket is full.
-    pub fn flush(&mut self) -> io::Result<()> {
+    /// Writes pending output until done or the socket is full, adding the
+    /// bytes written to `counter`.
+    pub fn flush(&mut self, counter: &mut u64) -> io::Result<()> {
         while self.wpos < self.wbuf.len() {
             match self.stream.write(&self.wbuf[self.wpos..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.wpos += n,
+                Ok(n) => {
+                    self.wpos += n;
+                    *counter += n as u64;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),

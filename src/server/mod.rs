@@ -90,9 +90,9 @@ pub struct Server {
 
 impl Server {
     /// Binds every `bind` address on `port` (0 = any free port).
-    pub fn bind(config: Config) -> io::Result<Server> {
+    pub fn bind(mut config: Config) -> io::Result<Server> {
         let poll = Poll::new()?;
-        let mut listeners = Vec::new();
+        let mut listeners: Vec<TcpListener> = Vec::new();
         for (i, host) in config.bind.iter().enumerate() {
             let host = host.strip_prefix('-').unwrap_or(host);
             let ip: std::net::IpAddr = host
@@ -100,6 +100,8 @@ impl Server {
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{host}'")))?;
             let mut l = TcpListener::bind(SocketAddr::new(ip, config.port))?;
             poll.registry().register(&mut l, Token(LISTENER_BASE + i), Interest::READABLE)?;
+            // Port 0 means "any": every address then shares the first one's.
+            config.port = l.local_addr()?.port();
             listeners.push(l);
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -230,7 +232,13 @@ impl Server {
         }
         let due = now >= self.next_cron;
         let fast = self.expire.timed_out && now >= self.last_fast_expire + FAST_EXPIRE_EVERY_MS;
-        if due || fast {
+        if due {
+            let s = &self.shared.stats;
+            let counters = [s.commands_processed, s.net_input_bytes, s.net_output_bytes];
+            self.shared.metrics.sample(now, counters);
+            self.shared.used_memory();
+        }
+        if (due || fast) && self.shared.active_expire {
             let shared = &mut self.shared;
             self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, &mut shared.rng);
             self.last_fast_expire = now;
@@ -327,7 +335,7 @@ impl Server {
 
     fn close(&mut self, key: usize) {
         if let Some(mut conn) = self.conns.try_remove(key) {
-            let _ = conn.flush();
+            let _ = conn.flush(&mut self.shared.stats.net_output_bytes);
             let _ = self.poll.registry().deregister(&mut conn.stream);
             self.shared.remove_client(key);
         }
@@ -335,7 +343,7 @@ impl Server {
 
     fn on_conn_event(&mut self, key: usize, readable: bool, writable: bool, read_closed: bool) {
         let Some(conn) = self.conns.get_mut(key) else { return };
-        if writable && conn.flush().is_err() {
+        if writable && conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
             return self.close(key);
         }
         let mut readable = readable;
@@ -366,7 +374,7 @@ impl Server {
         for key in queue.drain(..) {
             let Some(conn) = self.conns.get_mut(key) else { continue };
             conn.write_queued = false;
-            if conn.flush().is_err() {
+            if conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
                 self.close(key);
                 continue;
             }
@@ -408,8 +416,9 @@ impl Server {
                 break;
             }
             match conn.read() {
-                Ok(ReadResult::Data { drained, .. }) => {
+                Ok(ReadResult::Data { n, drained }) => {
                     reads += 1;
+                    self.shared.stats.net_input_bytes += n as u64;
                     conn.last_active = now;
                     if conn.rlen > limit {
                         log::warn!("Closing client that reached max query buffer length");
@@ -456,7 +465,7 @@ impl Server {
                         cx.out.error("ERR internal error");
                     }
                     if conn.pending_output() > OUTPUT_PAUSE {
-                        conn.flush().map_err(|_| ())?;
+                        conn.flush(&mut self.shared.stats.net_output_bytes).map_err(|_| ())?;
                         conn.paused = conn.pending_output() > OUTPUT_PAUSE;
                     }
                 }

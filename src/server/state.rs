@@ -13,6 +13,45 @@ pub struct Stats {
     pub commands_processed: u64,
     pub connections_received: u64,
     pub rejected_connections: u64,
+    /// Per command id (see `cmd::table::registry`).
+    pub commands: Vec<CommandStat>,
+    /// Error replies by their first word (`ERR`, `WRONGTYPE`, …).
+    pub errors: Vec<(String, u64)>,
+    pub error_replies: u64,
+    /// Successful write commands (INFO's `rdb_changes_since_last_save`).
+    pub dirty: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+}
+
+/// One command's counters (INFO commandstats).
+#[derive(Debug, Default, Clone)]
+pub struct CommandStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub failed: u64,
+    pub rejected: u64,
+}
+
+impl Stats {
+    pub fn command(&mut self, id: usize) -> &mut CommandStat {
+        if self.commands.len() <= id {
+            self.commands.resize(crate::cmd::table::registry().entries.len().max(id + 1), CommandStat::default());
+        }
+        &mut self.commands[id]
+    }
+
+    /// Counts an error reply under its code (the text up to the first space).
+    pub fn error_reply(&mut self, text: &str) {
+        self.error_replies += 1;
+        let code = text.split(' ').next().unwrap_or("ERR");
+        if let Some((_, n)) = self.errors.iter_mut().find(|(c, _)| c == code) {
+            *n += 1;
+        } else if self.errors.len() < 128 {
+            // Bounded: codes are a small fixed set of upper-case words.
+            self.errors.push((code.to_string(), 1));
+        }
+    }
 }
 
 /// What a command asks the event loop to do after it returns.
@@ -26,6 +65,35 @@ pub struct LoopRequests {
     pub shutdown: bool,
 }
 
+/// Redis's instantaneous metrics: rates sampled every cron tick, averaged
+/// over the last 16 samples (`trackInstantaneousMetric`).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    last: Option<(u64, [u64; 3])>,
+    samples: [[f64; 16]; 3],
+    next: usize,
+}
+
+impl Metrics {
+    /// Records the counters (commands, input bytes, output bytes) at `now_ms`.
+    pub fn sample(&mut self, now_ms: u64, counters: [u64; 3]) {
+        if let Some((t, prev)) = self.last
+            && now_ms > t
+        {
+            for k in 0..3 {
+                self.samples[k][self.next] = (counters[k] - prev[k]) as f64 * 1000.0 / (now_ms - t) as f64;
+            }
+            self.next = (self.next + 1) % 16;
+        }
+        self.last = Some((now_ms, counters));
+    }
+
+    /// Average rate per second of metric `k` (0 ops, 1 input, 2 output).
+    pub fn rate(&self, k: usize) -> f64 {
+        self.samples[k].iter().sum::<f64>() / 16.0
+    }
+}
+
 /// Everything the loop owns besides connections.
 pub struct Shared {
     pub dbs: Vec<Db>,
@@ -36,15 +104,33 @@ pub struct Shared {
     pub requests: LoopRequests,
     /// Per-connection client state, indexed by connection key.
     pub clients: Vec<Option<Client>>,
+    pub metrics: Metrics,
+    /// Unix ms at start (LASTSAVE, rdb_last_save_time).
+    pub started_unix_ms: u64,
+    /// 40 hex characters, new each start (INFO run_id).
+    pub run_id: String,
+    pub peak_memory: usize,
+    /// DEBUG SET-ACTIVE-EXPIRE.
+    pub active_expire: bool,
+    /// The port actually bound (INFO tcp_port).
+    pub port: u16,
 }
 
 impl Shared {
     pub fn new(config: Config) -> Shared {
+        let mut rng = Rng::from_time();
+        let run_id = (0..40).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect();
         Shared {
             dbs: (0..config.databases).map(|_| Db::new()).collect(),
+            port: config.port,
             config,
             stats: Stats::default(),
-            rng: Rng::from_time(),
+            rng,
+            metrics: Metrics::default(),
+            started_unix_ms: crate::server::unix_ms(),
+            run_id,
+            peak_memory: 0,
+            active_expire: true,
             started: Instant::now(),
             requests: LoopRequests::default(),
             clients: Vec::new(),
@@ -66,6 +152,17 @@ impl Shared {
             self.clients.resize_with(key + 1, || None);
         }
         self.clients[key] = Some(client);
+    }
+
+    pub fn connected_clients(&self) -> usize {
+        self.clients.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// Current allocation, updating the recorded peak.
+    pub fn used_memory(&mut self) -> usize {
+        let used = crate::alloc::allocated();
+        self.peak_memory = self.peak_memory.max(used);
+        used
     }
 
     pub fn remove_client(&mut self, key: usize) {
@@ -93,8 +190,8 @@ pub struct Client {
     pub created_ms: u64,
     /// Unix ms of the last command.
     pub last_cmd_ms: u64,
-    /// Full name of the last command (`get`, `client|list`).
-    pub last_cmd: (&'static str, Option<&'static str>),
+    /// Registry id of the last command (CLIENT LIST `cmd=`).
+    pub last_cmd: Option<usize>,
     /// Buffer sizes mirrored from the connection after each batch.
     pub qbuf: usize,
     pub qbuf_cap: usize,
@@ -114,7 +211,7 @@ impl Client {
             fd,
             created_ms: now_ms,
             last_cmd_ms: now_ms,
-            last_cmd: ("NULL", None),
+            last_cmd: None,
             qbuf: 0,
             qbuf_cap: 0,
             omem: 0,

@@ -74,6 +74,9 @@ pub struct Db {
     /// Read lookups that found / did not find their key.
     pub hits: u64,
     pub misses: u64,
+    /// Running estimate of the TTL of volatile keys in ms (INFO keyspace),
+    /// from the active-expiry samples as in Redis.
+    pub avg_ttl: u64,
 }
 
 impl Db {
@@ -248,6 +251,7 @@ impl Db {
     pub fn clear(&mut self) {
         self.map = IndexMap::default();
         self.volatile = Vec::new();
+        self.avg_ttl = 0;
     }
 
     fn set_expire_index(&mut self, i: usize, at: u64) {
@@ -288,16 +292,24 @@ impl Db {
     /// Returns `(sampled, expired)`. One step of Redis's active expire cycle.
     pub fn expire_sample(&mut self, now: u64, n: usize, rng: &mut Rng) -> (usize, usize) {
         let mut expired = 0;
+        let (mut ttl_sum, mut ttl_n) = (0u64, 0u64);
         let n = n.min(self.volatile.len());
         for _ in 0..n {
             if self.volatile.is_empty() {
                 break;
             }
             let i = self.volatile[rng.below(self.volatile.len())] as usize;
-            if self.map[i].expire_at <= now {
+            let at = self.map[i].expire_at;
+            if at <= now {
                 self.remove_index(i);
                 expired += 1;
+            } else {
+                ttl_sum += at - now;
+                ttl_n += 1;
             }
+        }
+        if let Some(avg) = ttl_sum.checked_div(ttl_n) {
+            self.avg_ttl = if self.avg_ttl == 0 { avg } else { self.avg_ttl / 50 * 49 + avg / 50 };
         }
         self.expired += expired as u64;
         (n, expired)

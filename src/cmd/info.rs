@@ -1,0 +1,296 @@
+//! INFO: the server's state in Redis's exact `field:value` format, section
+//! by section, with the fields monitoring tools and redis-cli read.
+
+use super::table::{Command, flag::*, registry, row};
+use super::{Args, CmdResult, Ctx};
+use crate::server::state::Shared;
+use std::fmt::Write as _;
+
+pub static COMMANDS: &[Command] = &[row(
+    "info",
+    -1,
+    LOADING | STALE,
+    (0, 0, 0),
+    "server",
+    "1.0.0",
+    "Returns information and statistics about the server.",
+    info,
+)];
+
+/// Sections printed by `INFO` / `INFO default`.
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+/// Sections printed by `INFO all` / `INFO everything`.
+const ALL: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+];
+
+/// Redis's `bytesToHuman`: `512B`, `1.50K`, `642.34M`, `1.25G`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(f64, &str); 5] =
+        [(1024.0, "K"), (1048576.0, "M"), (1073741824.0, "G"), (1099511627776.0, "T"), (1125899906842624.0, "P")];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let v = n as f64;
+    for (i, (div, unit)) in UNITS.iter().enumerate() {
+        if i + 1 == UNITS.len() || v < UNITS[i + 1].0 {
+            return format!("{:.2}{unit}", v / div);
+        }
+    }
+    format!("{n}B")
+}
+
+/// CPU seconds (user, system) of this process, from /proc.
+fn cpu_times(path: &str) -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string(path) else { return (0.0, 0.0) };
+    let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else { return (0.0, 0.0) };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    (ticks(11), ticks(12))
+}
+
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
+    let w = out;
+    match name {
+        "server" => {
+            let uptime = now.saturating_sub(srv.started_unix_ms) / 1000;
+            let _ = write!(
+                w,
+                "# Server\r\nredis_version:{}\r\nferrokv_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n\
+                 redis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n\
+                 multiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\n\
+                 process_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\n\
+                 uptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\n\
+                 io_threads_active:0\r\n",
+                crate::REDIS_VERSION,
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH,
+                std::process::id(),
+                srv.run_id,
+                srv.port,
+                now * 1000,
+                uptime,
+                uptime / 86400,
+                srv.config.hz,
+                srv.config.hz,
+                (now / 1000) & 0xFF_FFFF,
+                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+                srv.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            );
+        }
+        "clients" => {
+            let (mut max_in, mut max_out) = (0, 0);
+            for c in srv.clients.iter().flatten() {
+                max_in = max_in.max(c.qbuf_cap);
+                max_out = max_out.max(c.omem);
+            }
+            let _ = write!(
+                w,
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n\
+                 client_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\n\
+                 blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                srv.connected_clients(),
+                srv.config.maxclients,
+            );
+        }
+        "memory" => {
+            let used = srv.used_memory() as u64;
+            let peak = srv.peak_memory as u64;
+            let rss = crate::alloc::rss() as u64;
+            let total = total_system_memory();
+            let ratio = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+            let _ = write!(
+                w,
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
+                 used_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\n\
+                 used_memory_peak_perc:{:.2}%\r\nused_memory_dataset:{used}\r\ntotal_system_memory:{total}\r\n\
+                 total_system_memory_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n\
+                 mem_fragmentation_ratio:{ratio:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:libc\r\n\
+                 lazyfree_pending_objects:0\r\n",
+                human_bytes(used),
+                human_bytes(rss),
+                human_bytes(peak),
+                if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
+                human_bytes(total),
+                rss as i64 - used as i64,
+            );
+        }
+        "persistence" => {
+            let _ = write!(
+                w,
+                "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n\
+                 rdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\n\
+                 rdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\naof_enabled:0\r\n\
+                 aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n\
+                 aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n\
+                 aof_last_write_status:ok\r\n",
+                srv.stats.dirty,
+                srv.started_unix_ms / 1000,
+            );
+        }
+        "stats" => {
+            let (expired, hits, misses): (u64, u64, u64) =
+                srv.dbs.iter().fold((0, 0, 0), |(e, h, m), db| (e + db.expired, h + db.hits, m + db.misses));
+            let s = &srv.stats;
+            let _ = write!(
+                w,
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
+                 instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\n\
+                 instantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\nrejected_connections:{}\r\n\
+                 sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{expired}\r\n\
+                 evicted_keys:0\r\nevicted_clients:0\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
+                 pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
+                 total_error_replies:{}\r\n",
+                s.connections_received,
+                s.commands_processed,
+                srv.metrics.rate(0).round() as u64,
+                s.net_input_bytes,
+                s.net_output_bytes,
+                srv.metrics.rate(1) / 1024.0,
+                srv.metrics.rate(2) / 1024.0,
+                s.rejected_connections,
+                s.error_replies,
+            );
+        }
+        "replication" => {
+            let _ = write!(
+                w,
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n\
+                 master_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n\
+                 master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n\
+                 repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+                srv.run_id,
+            );
+        }
+        "cpu" => {
+            let (user, sys) = cpu_times("/proc/self/stat");
+            let (tuser, tsys) = cpu_times("/proc/thread-self/stat");
+            let _ = write!(
+                w,
+                "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\n\
+                 used_cpu_user_children:0.000000\r\nused_cpu_sys_main_thread:{tsys:.6}\r\n\
+                 used_cpu_user_main_thread:{tuser:.6}\r\n",
+            );
+        }
+        "modules" => w.push_str("# Modules\r\n"),
+        "commandstats" => {
+            w.push_str("# Commandstats\r\n");
+            let reg = registry();
+            for (id, st) in srv.stats.commands.iter().enumerate() {
+                if st.calls == 0 && st.rejected == 0 && st.failed == 0 {
+                    continue;
+                }
+                let per_call = if st.calls > 0 { st.usec as f64 / st.calls as f64 } else { 0.0 };
+                let _ = write!(
+                    w,
+                    "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+                    reg.entries[id].fullname, st.calls, st.usec, st.rejected, st.failed
+                );
+            }
+        }
+        "errorstats" => {
+            w.push_str("# Errorstats\r\n");
+            for (code, n) in &srv.stats.errors {
+                let _ = write!(w, "errorstat_{code}:count={n}\r\n");
+            }
+        }
+        "latencystats" => w.push_str("# Latencystats\r\n"),
+        "cluster" => w.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+        "keyspace" => {
+            w.push_str("# Keyspace\r\n");
+            for (i, db) in srv.dbs.iter().enumerate() {
+                if !db.is_empty() {
+                    let _ =
+                        write!(w, "db{i}:keys={},expires={},avg_ttl={}\r\n", db.len(), db.volatile_len(), db.avg_ttl);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// # Format
+/// `INFO [section [section ...]]` — `default`, `all`, `everything`, or names.
+fn info(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let mut wanted: Vec<&str> = Vec::new();
+    if args.len() == 1 {
+        wanted.extend(DEFAULT);
+    }
+    for arg in args.from(1) {
+        let name = String::from_utf8_lossy(arg).to_ascii_lowercase();
+        let names: &[&str] = match name.as_str() {
+            "default" => DEFAULT,
+            "all" | "everything" => ALL,
+            other => match ALL.iter().find(|s| **s == other) {
+                Some(s) => std::slice::from_ref(s),
+                None => &[],
+            },
+        };
+        for n in names {
+            if !wanted.contains(n) {
+                wanted.push(n);
+            }
+        }
+    }
+    // Print in Redis's order, whatever order they were asked in.
+    wanted.sort_by_key(|n| ALL.iter().position(|s| s == n));
+    let now = cx.now;
+    let mut text = String::with_capacity(4096);
+    for (i, name) in wanted.iter().enumerate() {
+        if i > 0 {
+            text.push_str("\r\n");
+        }
+        section(&mut text, cx.srv, name, now);
+    }
+    cx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn human_bytes_like_redis() {
+        assert_eq!(human_bytes(200), "200B");
+        assert_eq!(human_bytes(32768), "32.00K");
+        assert_eq!(human_bytes(673547232), "642.34M");
+        assert_eq!(human_bytes(1344591784), "1.25G");
+    }
+}

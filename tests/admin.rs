@@ -1,0 +1,236 @@
+//! Server and connection administration through a real client: INFO,
+//! CLIENT, RESET, SWAPDB, TIME, LASTSAVE, SHUTDOWN, DEBUG, CONFIG
+//! RESETSTAT/REWRITE.
+
+mod common;
+use common::{err, q, server, server_with};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// INFO as a field map.
+fn info(c: &mut redis::Connection, section: &str) -> HashMap<String, String> {
+    let text: String = q(c, &["INFO", section]);
+    text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn info_has_the_fields_tools_read() {
+    let s = server();
+    let mut c = s.client();
+    // The client library's own handshake commands are not part of the test.
+    q::<()>(&mut c, &["CONFIG", "RESETSTAT"]);
+    q::<()>(&mut c, &["SET", "a", "1"]);
+    q::<()>(&mut c, &["SET", "b", "1", "EX", "100"]);
+    q::<Option<String>>(&mut c, &["GET", "a"]);
+    q::<Option<String>>(&mut c, &["GET", "missing"]);
+    let _ = err(&mut c, &["INCR", "nope", "x"]);
+    let all = info(&mut c, "everything");
+    for field in [
+        "redis_version",
+        "ferrokv_version",
+        "uptime_in_seconds",
+        "connected_clients",
+        "used_memory",
+        "used_memory_human",
+        "used_memory_rss",
+        "used_memory_peak",
+        "maxmemory_policy",
+        "total_commands_processed",
+        "instantaneous_ops_per_sec",
+        "keyspace_hits",
+        "keyspace_misses",
+        "expired_keys",
+        "total_connections_received",
+        "role",
+        "used_cpu_sys",
+        "cluster_enabled",
+        "tcp_port",
+        "mem_allocator",
+    ] {
+        assert!(all.contains_key(field), "INFO lacks {field}");
+    }
+    assert_eq!(all["redis_version"], "7.0.15");
+    assert_eq!(all["role"], "master");
+    assert_eq!(all["connected_clients"], "1");
+    assert_eq!(all["keyspace_hits"], "1");
+    assert_eq!(all["keyspace_misses"], "1");
+    assert_eq!(all["db0"], "keys=2,expires=1,avg_ttl=0");
+    assert_eq!(all["tcp_port"], s.handle.addr.port().to_string());
+    assert!(all["used_memory"].parse::<u64>().unwrap() > 0);
+    assert!(all["cmdstat_set"].starts_with("calls=2,usec="), "{}", all["cmdstat_set"]);
+    assert!(all["cmdstat_incr"].ends_with("rejected_calls=1,failed_calls=0"), "{}", all["cmdstat_incr"]);
+    assert_eq!(all["errorstat_ERR"], "count=1");
+    // Sections: default leaves commandstats out; names are case-insensitive;
+    // unknown sections give an empty reply.
+    let text: String = q(&mut c, &["INFO"]);
+    assert!(text.starts_with("# Server\r\n") && !text.contains("# Commandstats") && text.contains("# Keyspace"));
+    let text: String = q(&mut c, &["INFO", "KEYSPACE", "server"]);
+    assert!(text.starts_with("# Server\r\n"));
+    assert!(text.ends_with("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n"), "{text:?}");
+    assert_eq!(q::<String>(&mut c, &["INFO", "nosuchsection"]), "");
+}
+
+#[test]
+fn config_resetstat_clears_counters() {
+    let s = server();
+    let mut c = s.client();
+    q::<Option<String>>(&mut c, &["GET", "x"]);
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "RESETSTAT"]), "OK");
+    let stats = info(&mut c, "stats");
+    assert_eq!(stats["keyspace_misses"], "0");
+    assert_eq!(stats["total_commands_processed"], "1");
+}
+
+#[test]
+fn client_id_name_list_info() {
+    let s = server();
+    let mut a = s.client();
+    let mut b = s.client();
+    let id_a: i64 = q(&mut a, &["CLIENT", "ID"]);
+    let id_b: i64 = q(&mut b, &["CLIENT", "ID"]);
+    assert!(id_b > id_a);
+    assert_eq!(q::<Option<String>>(&mut a, &["CLIENT", "GETNAME"]), None);
+    assert_eq!(q::<String>(&mut a, &["CLIENT", "SETNAME", "worker-1"]), "OK");
+    assert_eq!(q::<String>(&mut a, &["CLIENT", "GETNAME"]), "worker-1");
+    assert_eq!(
+        err(&mut a, &["CLIENT", "SETNAME", "a b"]),
+        "ERR Client names cannot contain spaces, newlines or special characters."
+    );
+    let list: String = q(&mut b, &["CLIENT", "LIST"]);
+    assert_eq!(list.lines().count(), 2);
+    let line_a = list.lines().find(|l| l.starts_with(&format!("id={id_a} "))).unwrap();
+    assert!(line_a.contains(" name=worker-1 ") && line_a.contains(" db=0 ") && line_a.contains(" resp=2"), "{line_a}");
+    assert!(line_a.contains(" cmd=client|setname "), "{line_a}");
+    let only_b: String = q(&mut b, &["CLIENT", "LIST", "ID", &id_b.to_string()]);
+    assert_eq!(only_b.lines().count(), 1);
+    let info_line: String = q(&mut b, &["CLIENT", "INFO"]);
+    assert!(info_line.starts_with(&format!("id={id_b} addr=127.0.0.1:")) && info_line.contains(" cmd=client|info "));
+    assert_eq!(err(&mut b, &["CLIENT", "LIST", "TYPE", "foo"]), "ERR Unknown client type 'foo'");
+    assert_eq!(err(&mut b, &["CLIENT", "LIST", "ID", "x"]), "ERR Invalid client ID");
+    assert_eq!(err(&mut b, &["CLIENT", "FOO"]), "ERR unknown subcommand 'FOO'. Try CLIENT HELP.");
+    assert_eq!(q::<String>(&mut a, &["CLIENT", "SETNAME", ""]), "OK");
+    assert_eq!(q::<Option<String>>(&mut a, &["CLIENT", "GETNAME"]), None);
+}
+
+#[test]
+fn client_kill_by_id_addr_and_old_form() {
+    let s = server();
+    let mut admin = s.client();
+    let mut victim = s.raw();
+    victim.roundtrip(b"CLIENT ID\r\n", b"");
+    let mut buf = [0u8; 32];
+    let n = std::io::Read::read(&mut victim.0, &mut buf).unwrap();
+    let id = String::from_utf8_lossy(&buf[1..n - 2]).to_string();
+    assert_eq!(q::<i64>(&mut admin, &["CLIENT", "KILL", "ID", "999999"]), 0);
+    assert_eq!(q::<i64>(&mut admin, &["CLIENT", "KILL", "ID", &id]), 1);
+    assert_eq!(victim.read_to_close(), b"");
+    let mut victim2 = s.raw();
+    victim2.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    let addr = victim2.0.local_addr().unwrap().to_string();
+    assert_eq!(q::<String>(&mut admin, &["CLIENT", "KILL", &addr]), "OK");
+    assert_eq!(victim2.read_to_close(), b"");
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "1.2.3.4:5"]), "ERR No such client");
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "ID", "x"]), "ERR client-id should be greater than 0");
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "FOO", "bar"]), "ERR syntax error");
+    assert_eq!(err(&mut admin, &["CLIENT", "KILL", "USER", "bob"]), "ERR No such user 'bob'");
+    // SKIPME yes (the default) spares the caller.
+    assert_eq!(q::<i64>(&mut admin, &["CLIENT", "KILL", "TYPE", "normal"]), 0);
+    assert_eq!(q::<String>(&mut admin, &["PING"]), "PONG");
+}
+
+#[test]
+fn reset_restores_fresh_state() {
+    let s = server();
+    let mut r = s.raw();
+    r.roundtrip(b"SELECT 3\r\n", b"+OK\r\n");
+    r.roundtrip(b"CLIENT SETNAME x\r\n", b"+OK\r\n");
+    r.roundtrip(b"RESET\r\n", b"+RESET\r\n");
+    r.roundtrip(b"CLIENT GETNAME\r\n", b"$-1\r\n");
+    r.roundtrip(b"SET k v\r\n", b"+OK\r\n");
+    let mut c = s.client();
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "v", "RESET went back to db 0");
+}
+
+#[test]
+fn swapdb_time_lastsave() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["SET", "k", "db0"]);
+    assert_eq!(q::<String>(&mut c, &["SWAPDB", "0", "1"]), "OK");
+    assert_eq!(q::<Option<String>>(&mut c, &["GET", "k"]), None);
+    q::<()>(&mut c, &["SELECT", "1"]);
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "db0");
+    assert_eq!(err(&mut c, &["SWAPDB", "x", "1"]), "ERR invalid first DB index");
+    assert_eq!(err(&mut c, &["SWAPDB", "0", "x"]), "ERR invalid second DB index");
+    assert_eq!(err(&mut c, &["SWAPDB", "0", "16"]), "ERR DB index is out of range");
+    let (secs, micros): (u64, u64) = q(&mut c, &["TIME"]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(secs.abs_diff(now) <= 1 && micros < 1_000_000);
+    let last: u64 = q(&mut c, &["LASTSAVE"]);
+    assert!(last <= now && now - last < 60);
+}
+
+#[test]
+fn shutdown_stops_the_server() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(err(&mut c, &["SHUTDOWN", "FOO"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["SHUTDOWN", "ABORT"]), "ERR No shutdown in progress.");
+    let mut r = s.raw();
+    r.send(b"SHUTDOWN NOSAVE\r\n");
+    assert_eq!(r.read_to_close(), b"");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(std::net::TcpStream::connect(s.handle.addr).is_err(), "still listening");
+}
+
+#[test]
+fn debug_is_off_by_default_like_redis() {
+    let s = server();
+    let mut c = s.client();
+    assert!(err(&mut c, &["DEBUG", "SLEEP", "0"]).starts_with("ERR DEBUG command not allowed."));
+}
+
+#[test]
+fn debug_subcommands_when_enabled() {
+    let s = server_with(|c| c.enable_debug_command = "yes".into());
+    let mut c = s.client();
+    let start = std::time::Instant::now();
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "SLEEP", "0.2"]), "OK");
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    q::<()>(&mut c, &["SET", "k", "hello"]);
+    let obj: String = q(&mut c, &["DEBUG", "OBJECT", "k"]);
+    assert!(obj.starts_with("Value at:") && obj.contains(" refcount:1 encoding:embstr serializedlength:5 "), "{obj}");
+    assert_eq!(err(&mut c, &["DEBUG", "OBJECT", "nokey"]), "ERR no such key");
+    assert!(
+        err(&mut c, &["DEBUG", "FOO"]).starts_with("ERR unknown subcommand or wrong number of arguments for 'FOO'")
+    );
+    // With active expiry off, an untouched expired key stays counted.
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "OK");
+    q::<()>(&mut c, &["SET", "t", "v", "PX", "10"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 2);
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), "OK");
+    let start = std::time::Instant::now();
+    while q::<i64>(&mut c, &["DBSIZE"]) != 1 {
+        assert!(start.elapsed() < Duration::from_secs(3), "active expiry did not resume");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn config_rewrite_writes_back_the_file() {
+    let dir = std::env::temp_dir().join(format!("ferrokv-rewrite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ferrokv.conf");
+    std::fs::write(&path, "# keep me\nmaxclients 100\n").unwrap();
+    let s = server_with(|c| c.config_file = Some(path.clone()));
+    let mut c = s.client();
+    q::<()>(&mut c, &["CONFIG", "SET", "maxclients", "200", "timeout", "7"]);
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "REWRITE"]), "OK");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# keep me\nmaxclients 200\n"), "{text}");
+    assert!(text.contains("timeout 7"), "{text}");
+    let plain = server();
+    let mut c = plain.client();
+    assert_eq!(err(&mut c, &["CONFIG", "REWRITE"]), "ERR The server is running without a config file");
+}

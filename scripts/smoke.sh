@@ -79,6 +79,26 @@ echo "$out" | tail -1; echo
 echo "$out" | grep -q 'errors: 0, replies: 1000000' || fail "--pipe: $out"
 expect 1000000 DBSIZE
 
+echo "== redis-cli tools: --scan, --bigkeys, --stat, INFO"
+expect OK FLUSHALL
+expect OK MSET key:1 a key:2 bb other c
+scan=$(cli --scan --pattern 'key:*' | sort | tr '\n' ' ')
+[ "$scan" = "key:1 key:2 " ] || fail "--scan gave '$scan'"
+big=$(cli --bigkeys 2>&1)
+echo "$big" | grep -q "Biggest string found '\"key:2\"' has 2 bytes" || fail "--bigkeys: $big"
+echo "$big" | grep -q "3 strings with 4 bytes" || fail "--bigkeys: $big"
+stat=$(timeout 3 stdbuf -oL redis-cli -p "$PORT" --stat -i 1 2>&1 | sed -n 3p || true)
+echo "$stat" | grep -qE '^3 +[0-9.]+[BKMG] +1 ' || fail "--stat: $stat"
+info=$(cli INFO | tr -d '\r')
+for f in redis_version ferrokv_version uptime_in_seconds connected_clients used_memory used_memory_human \
+         total_commands_processed instantaneous_ops_per_sec keyspace_hits keyspace_misses expired_keys; do
+  echo "$info" | grep -q "^$f:" || fail "INFO lacks $f"
+done
+echo "$info" | grep -qx 'db0:keys=3,expires=0,avg_ttl=0' || fail "INFO keyspace: $(echo "$info" | grep '^db0')"
+
+echo "== active expiry of 1,000,000 keys: slowest PING while they are purged"
+python3 scripts/expiry_latency.py "$PORT" 1000000 25 || fail "expiry latency"
+
 echo "== SIGTERM"
 kill -TERM "$PID"
 status=0; wait "$PID" || status=$?

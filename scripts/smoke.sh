@@ -79,7 +79,7 @@ echo "$out" | tail -1; echo
 echo "$out" | grep -q 'errors: 0, replies: 1000000' || fail "--pipe: $out"
 expect 1000000 DBSIZE
 
-echo "== redis-cli tools: --scan, --bigkeys, --stat, INFO"
+echo "== redis-cli tools: --scan, --bigkeys, --memkeys, --stat, INFO"
 expect OK FLUSHALL
 expect OK MSET key:1 a key:2 bb other c
 scan=$(cli --scan --pattern 'key:*' | sort | tr '\n' ' ')
@@ -87,6 +87,8 @@ scan=$(cli --scan --pattern 'key:*' | sort | tr '\n' ' ')
 big=$(cli --bigkeys 2>&1)
 echo "$big" | grep -q "Biggest string found '\"key:2\"' has 2 bytes" || fail "--bigkeys: $big"
 echo "$big" | grep -q "3 strings with 4 bytes" || fail "--bigkeys: $big"
+mem=$(cli --memkeys 2>&1)
+echo "$mem" | grep -qE "3 strings with [1-9][0-9]* bytes" || fail "--memkeys: $mem"
 stat=$(timeout 3 stdbuf -oL redis-cli -p "$PORT" --stat -i 1 2>&1 | sed -n 3p || true)
 echo "$stat" | grep -qE '^3 +[0-9.]+[BKMG] +1 ' || fail "--stat: $stat"
 info=$(cli INFO | tr -d '\r')

@@ -351,3 +351,23 @@ fn scan_returns_every_key_while_another_client_churns() {
     let missing: Vec<usize> = (0..n).filter(|i| !seen.contains(&format!("stable:{i}"))).collect();
     assert!(missing.is_empty(), "{} keys missed, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
 }
+
+#[test]
+fn memory_usage_estimates() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(q::<Option<i64>>(&mut c, &["MEMORY", "USAGE", "nokey"]), None);
+    q::<()>(&mut c, &["SET", "small", "hello"]);
+    q::<()>(&mut c, &["SET", "big", &"x".repeat(10_000)]);
+    let small: i64 = q(&mut c, &["MEMORY", "USAGE", "small"]);
+    let big: i64 = q(&mut c, &["MEMORY", "USAGE", "big", "SAMPLES", "5"]);
+    assert!(small > 10 && small < 200, "{small}");
+    assert!(big >= 10_000 && big < 10_300, "{big}");
+    assert_eq!(
+        err(&mut c, &["MEMORY", "USAGE", "small", "SAMPLES", "x"]),
+        "ERR value is not an integer or out of range"
+    );
+    assert_eq!(err(&mut c, &["MEMORY", "USAGE", "small", "FOO", "5"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["MEMORY", "USAGE", "small", "SAMPLES", "5", "x"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["MEMORY", "FOO"]), "ERR unknown subcommand 'FOO'. Try MEMORY HELP.");
+}

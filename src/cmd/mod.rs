@@ -4,6 +4,7 @@
 pub mod conn;
 pub mod info;
 pub mod keys;
+pub mod memory;
 pub mod server;
 pub mod string;
 pub mod table;

@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, conn, info, keys, server, string};
+use super::{Args, CmdResult, Ctx, conn, info, keys, memory, server, string};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -157,7 +157,8 @@ impl Command {
 }
 
 /// Every family's rows, in one place.
-static FAMILIES: &[&[Command]] = &[conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS, info::COMMANDS];
+static FAMILIES: &[&[Command]] =
+    &[conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS, info::COMMANDS, memory::COMMANDS];
 
 /// All top-level commands.
 pub fn all() -> impl Iterator<Item = &'static Command> {

@@ -181,6 +181,17 @@ impl Db {
         self.set(key, value, expiry, now);
     }
 
+    /// Estimated bytes a live key costs: its slot in the table (hash, key
+    /// pointer, entry, index), the key bytes and the value's heap (MEMORY
+    /// USAGE). Allocator rounding is not counted.
+    pub fn memory_usage(&mut self, key: &[u8], now: u64) -> Option<usize> {
+        let i = self.live_index(key, now)?;
+        let (k, e) = self.map.get_index(i)?;
+        let slot = std::mem::size_of::<(u64, Key, Entry)>() + std::mem::size_of::<usize>() + 1;
+        let volatile = if e.expire_at != 0 { std::mem::size_of::<u32>() } else { 0 };
+        Some(slot + k.len() + e.value.heap_size() + volatile)
+    }
+
     /// Sets (`Some`) or clears (`None`) the expiry of a live key; false if the
     /// key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at: Option<u64>, now: u64) -> bool {

@@ -30,6 +30,13 @@ impl Value {
         }
     }
 
+    /// Heap bytes owned by the value (allocation sizes, not just length).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.capacity(),
+        }
+    }
+
     /// Redis shares the integers 0..10000; their refcount reads as
     /// `OBJ_SHARED_REFCOUNT`.
     pub fn refcount(&self) -> i64 {

@@ -60,6 +60,13 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     /// `no`, `yes` or `local` (loopback clients only), as in Redis 7.
     pub enable_debug_command: String,
+    /// Compact-encoding thresholds of the collections (Redis's names).
+    pub list_max_listpack_size: i64,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
     /// The config file the server was started with, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -79,6 +86,12 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             enable_debug_command: "no".into(),
+            list_max_listpack_size: -2,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             config_file: None,
         }
     }
@@ -197,6 +210,42 @@ pub static OPTIONS: &[ConfigOption] = &[
             _ => Err("argument(s) must be one of the following: no, yes, local".into()),
         },
     },
+    ConfigOption {
+        name: "list-max-listpack-size",
+        mutable: true,
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, v| int(v, i32::MIN as i64, i32::MAX as i64).map(|n| c.list_max_listpack_size = n),
+    },
+    ConfigOption {
+        name: "hash-max-listpack-entries",
+        mutable: true,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| int(v, 0, i64::MAX).map(|n| c.hash_max_listpack_entries = n as usize),
+    },
+    ConfigOption {
+        name: "hash-max-listpack-value",
+        mutable: true,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| int(v, 0, i64::MAX).map(|n| c.hash_max_listpack_value = n as usize),
+    },
+    ConfigOption {
+        name: "set-max-intset-entries",
+        mutable: true,
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, v| int(v, 0, i64::MAX).map(|n| c.set_max_intset_entries = n as usize),
+    },
+    ConfigOption {
+        name: "zset-max-listpack-entries",
+        mutable: true,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| int(v, 0, i64::MAX).map(|n| c.zset_max_listpack_entries = n as usize),
+    },
+    ConfigOption {
+        name: "zset-max-listpack-value",
+        mutable: true,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| int(v, 0, i64::MAX).map(|n| c.zset_max_listpack_value = n as usize),
+    },
     // Persistence is not implemented: these report it as off, which is
     // what tools such as redis-benchmark ask for before they run.
     ConfigOption {
@@ -216,9 +265,24 @@ pub static OPTIONS: &[ConfigOption] = &[
     },
 ];
 
-/// Finds an option by name (case-insensitive).
+/// Old names Redis still accepts (`alias`, `option`).
+pub static ALIASES: &[(&str, &str)] = &[
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
+];
+
+/// Finds an option by name or alias (case-insensitive).
 pub fn option(name: &str) -> Option<&'static ConfigOption> {
+    let name = ALIASES.iter().find(|(a, _)| a.eq_ignore_ascii_case(name)).map_or(name, |(_, o)| o);
     OPTIONS.iter().find(|o| o.name.eq_ignore_ascii_case(name))
+}
+
+/// Every name CONFIG GET can match: each option, then each alias.
+pub fn names() -> impl Iterator<Item = (&'static str, &'static ConfigOption)> {
+    OPTIONS.iter().map(|o| (o.name, o)).chain(ALIASES.iter().filter_map(|(a, o)| option(o).map(|opt| (*a, opt))))
 }
 
 fn int(v: &str, min: i64, max: i64) -> Result<i64, String> {

@@ -87,8 +87,12 @@ fn config_get_set() {
     assert_eq!(v, vec!["save", ""]);
     let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "appendonly"]);
     assert_eq!(v, vec!["appendonly", "no"]);
-    let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "*max*", "timeout"]);
+    let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "*max-bulk*", "maxclients", "timeout"]);
     assert_eq!(v, vec!["timeout", "0", "maxclients", "10000", "proto-max-bulk-len", "536870912"]);
+    // Old ziplist names still work, as aliases.
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "hash-max-ziplist-entries", "100"]), "OK");
+    let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "hash-max-*-entries"]);
+    assert_eq!(v, vec!["hash-max-listpack-entries", "100", "hash-max-ziplist-entries", "100"]);
     let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "nothing-like-this"]);
     assert!(v.is_empty());
     assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "hz", "20", "maxclients", "50"]), "OK");

@@ -6,7 +6,7 @@
 
 use super::table::{self, Command, flag, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
-use crate::config::{self, OPTIONS};
+use crate::config;
 use crate::glob;
 use crate::resp::Reply;
 
@@ -467,10 +467,10 @@ fn command_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// `CONFIG GET parameter [parameter ...]` — glob patterns allowed.
 fn config_get(cx: &mut Ctx, args: &Args) -> CmdResult {
     let found: Vec<_> =
-        OPTIONS.iter().filter(|o| args.from(2).any(|pat| glob::matches(pat, o.name.as_bytes(), true))).collect();
+        config::names().filter(|(name, _)| args.from(2).any(|pat| glob::matches(pat, name.as_bytes(), true))).collect();
     cx.out.map(found.len());
-    for o in found {
-        cx.out.bulk(o.name.as_bytes());
+    for (name, o) in found {
+        cx.out.bulk(name.as_bytes());
         cx.out.bulk((o.get)(&cx.srv.config).as_bytes());
     }
     Ok(())
@@ -673,14 +673,13 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
             let Some(e) = cx.db().peek(args.get(2), now) else {
                 return Err(CmdError::msg("ERR no such key"));
             };
-            let crate::store::Value::Str(s) = &e.value;
             let idle = e.idle_seconds(now);
             let line = format!(
                 "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{idle}",
-                s.as_ptr(),
+                &e.value,
                 e.value.refcount(),
                 e.value.encoding(),
-                s.len(),
+                e.value.heap_size(),
                 (now / 1000).saturating_sub(idle) & 0xFF_FFFF,
             );
             cx.out.simple(&line);

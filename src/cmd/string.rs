@@ -201,6 +201,7 @@ fn get_str<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a [u8]>, CmdError
         None => Ok(None),
         Some(e) => match &e.value {
             Value::Str(s) => Ok(Some(s)),
+            _ => Err(CmdError::WrongType),
         },
     }
 }
@@ -214,6 +215,7 @@ fn reply_get(cx: &mut Ctx, key: &[u8]) -> CmdResult {
         None => out.null(),
         Some(e) => match &e.value {
             Value::Str(s) => out.bulk(s),
+            _ => return Err(CmdError::WrongType),
         },
     }
     Ok(())
@@ -434,6 +436,7 @@ fn mget(cx: &mut Ctx, args: &Args) -> CmdResult {
     for key in args.from(1) {
         match db.get(key, now).map(|e| &e.value) {
             Some(Value::Str(s)) => out.bulk(s),
+            Some(_) => out.null(),
             None => out.null(),
         }
     }
@@ -535,6 +538,7 @@ fn str_mut<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<&'a mut Vec<u8>, CmdError>
     }
     match db.get_mut(key, now).map(|e| &mut e.value) {
         Some(Value::Str(s)) => Ok(s),
+        Some(_) => Err(CmdError::WrongType),
         None => Err(CmdError::msg("ERR no such key")),
     }
 }

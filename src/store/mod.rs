@@ -2,8 +2,12 @@
 
 pub mod db;
 pub mod expire;
+pub mod hash;
+pub mod list;
 pub mod rand;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use db::{Db, Entry, Expiry, Key};
 pub use value::Value;

@@ -1,13 +1,20 @@
-//! Value types stored under a key.
+//! Value types stored under a key, and what TYPE / OBJECT ENCODING /
+//! MEMORY USAGE report for each.
 //!
-//! Only strings exist so far; the collections (list, hash, set, zset) join
-//! this enum with their compact encodings in later work.
+//! Strings are stored inline in the enum; the collections are boxed so a
+//! string key (the common case for a cache) pays only for a `Vec`.
+
+use super::{hash::Hash, list::List, set::Set, zset::ZSet};
 
 /// A stored value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A binary-safe string (Redis `string`).
     Str(Vec<u8>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -15,18 +22,27 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
     /// The encoding `OBJECT ENCODING` reports. Strings are stored as plain
     /// byte vectors; the name is the one Redis would give the same content
     /// (`int` for a canonical 64-bit integer, `embstr` up to 44 bytes, else
-    /// `raw`), so tools that look at it see familiar values.
+    /// `raw`), so tools that look at it see familiar values. Collections
+    /// report the encoding they really use.
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) if s.len() <= 20 && crate::resp::parse::parse_i64(s).is_some() => "int",
             Value::Str(s) if s.len() <= 44 => "embstr",
             Value::Str(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -34,6 +50,10 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.capacity(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 
@@ -46,7 +66,7 @@ impl Value {
             {
                 i32::MAX as i64
             }
-            Value::Str(_) => 1,
+            _ => 1,
         }
     }
 }

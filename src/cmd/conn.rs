@@ -162,6 +162,16 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_kill,
     ),
     row(
+        "unblock",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "5.0.0",
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        client_unblock,
+    ),
+    row(
         "help",
         2,
         LOADING | STALE,
@@ -172,6 +182,33 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_help,
     ),
 ];
+
+/// # Format
+/// `CLIENT UNBLOCK client-id [TIMEOUT | ERROR]`
+fn client_unblock(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let id = args.int(2)?;
+    let error = match args.len() {
+        3 => false,
+        4 if args.get(3).eq_ignore_ascii_case(b"timeout") => false,
+        4 if args.get(3).eq_ignore_ascii_case(b"error") => true,
+        4 => return Err(CmdError::msg("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+        _ => return Err(CmdError::Syntax),
+    };
+    let target = cx
+        .srv
+        .clients
+        .iter()
+        .enumerate()
+        .find_map(|(k, c)| c.as_ref().filter(|c| c.id as i64 == id && c.blocked.is_some()).map(|_| k));
+    match target {
+        Some(k) => {
+            cx.srv.requests.unblock.push((k, id as u64, error));
+            cx.out.int(1);
+        }
+        None => cx.out.int(0),
+    }
+    Ok(())
+}
 
 /// # Format
 /// `CLIENT ID`
@@ -390,6 +427,8 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
             "      Return clients of specified type.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
         ],
     );
     Ok(())

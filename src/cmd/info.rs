@@ -115,16 +115,17 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
             );
         }
         "clients" => {
-            let (mut max_in, mut max_out) = (0, 0);
+            let (mut max_in, mut max_out, mut blocked) = (0, 0, 0);
             for c in srv.clients.iter().flatten() {
                 max_in = max_in.max(c.qbuf_cap);
                 max_out = max_out.max(c.omem);
+                blocked += c.blocked.is_some() as usize;
             }
             let _ = write!(
                 w,
                 "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n\
                  client_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\n\
-                 blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                 blocked_clients:{blocked}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
                 srv.connected_clients(),
                 srv.config.maxclients,
             );

@@ -4,13 +4,14 @@
 pub mod conn;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod memory;
 pub mod server;
 pub mod string;
 pub mod table;
 
 use crate::resp::{Reply, Span, parse::parse_i64};
-use crate::server::state::{Client, Shared};
+use crate::server::state::{Blocked, Client, Shared};
 use crate::store::Db;
 use std::borrow::Cow;
 
@@ -34,6 +35,35 @@ impl Ctx<'_> {
     /// The client running the command.
     pub fn client(&mut self) -> &mut Client {
         self.srv.client_mut(self.key)
+    }
+
+    /// Index of the client's selected database.
+    pub fn db_index(&self) -> usize {
+        self.srv.client(self.key).db
+    }
+
+    /// A write gave `key` data: clients blocked on it may now be served.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let db = self.db_index();
+        self.srv.blocking.signal(db, key);
+    }
+
+    /// Blocks the client on `keys` until one gets data or `timeout_ms`
+    /// passes (`None`: forever); nothing is replied now. When the loop
+    /// retries a blocked command that still finds nothing, this only records
+    /// that it stays blocked.
+    pub fn block(&mut self, keys: &[&[u8]], timeout_ms: Option<u64>, args: &Args) {
+        if self.srv.blocking.retrying {
+            self.srv.blocking.still_blocked = true;
+            return;
+        }
+        let db = self.db_index();
+        let keys: Vec<crate::store::Key> = keys.iter().map(|k| (*k).into()).collect();
+        let id = self.srv.client(self.key).id;
+        self.srv.blocking.add(db, &keys, self.key, id);
+        let (data, spans) = args.to_owned_parts();
+        let deadline = timeout_ms.map(|t| self.now.saturating_add(t));
+        self.client().blocked = Some(Box::new(Blocked { db, keys, deadline, data, spans }));
     }
 }
 
@@ -68,6 +98,17 @@ impl<'a> Args<'a> {
     pub fn from(&self, i: usize) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
         let data = self.data;
         self.spans[i.min(self.spans.len())..].iter().map(move |&(s, e)| &data[s..e])
+    }
+
+    /// A copy of the arguments (kept by a blocked client to run again).
+    pub fn to_owned_parts(&self) -> (Vec<u8>, Vec<Span>) {
+        let mut data = Vec::new();
+        let mut spans = Vec::with_capacity(self.spans.len());
+        for a in self.from(0) {
+            spans.push((data.len(), data.len() + a.len()));
+            data.extend_from_slice(a);
+        }
+        (data, spans)
     }
 
     /// Argument `i` as an integer (Redis's strict parsing).

@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, conn, info, keys, memory, server, string};
+use super::{Args, CmdResult, Ctx, conn, info, keys, list, memory, server, string};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -151,14 +151,22 @@ impl Command {
         add("@string", self.group == "string");
         add("@keyspace", self.group == "generic");
         add("@connection", self.group == "connection");
+        add("@list", self.group == "list");
         cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
         cats
     }
 }
 
 /// Every family's rows, in one place.
-static FAMILIES: &[&[Command]] =
-    &[conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS, info::COMMANDS, memory::COMMANDS];
+static FAMILIES: &[&[Command]] = &[
+    conn::COMMANDS,
+    string::COMMANDS,
+    keys::COMMANDS,
+    server::COMMANDS,
+    info::COMMANDS,
+    memory::COMMANDS,
+    list::COMMANDS,
+];
 
 /// All top-level commands.
 pub fn all() -> impl Iterator<Item = &'static Command> {

@@ -53,7 +53,17 @@ pub fn unix_ms() -> u64 {
 }
 
 enum Timer {
-    Idle { key: usize, id: u64 },
+    Idle {
+        key: usize,
+        id: u64,
+    },
+    /// A blocked client's timeout; `deadline` (unix ms) tells it apart from
+    /// a later block of the same client.
+    Block {
+        key: usize,
+        id: u64,
+        deadline: u64,
+    },
 }
 
 /// Stops a running server from another thread.
@@ -315,18 +325,31 @@ impl Server {
 
     fn on_timer(&mut self, timer: Timer, now: u64) {
         match timer {
+            Timer::Block { key, id, deadline } => {
+                let current = self
+                    .conns
+                    .get(key)
+                    .filter(|c| c.id == id)
+                    .and_then(|_| self.shared.client(key).blocked.as_ref().and_then(|b| b.deadline));
+                if current == Some(deadline) {
+                    self.unblock(key, id, Unblock::Timeout);
+                    self.flush_queued();
+                }
+            }
             Timer::Idle { key, id } => {
                 let Some(conn) = self.conns.get_mut(key).filter(|c| c.id == id) else {
                     return;
                 };
                 let timeout_ms = self.shared.config.timeout.saturating_mul(1000);
+                // Blocked clients wait for data, not for input: no idle limit.
+                let blocked = self.shared.client(key).blocked.is_some();
                 if timeout_ms == 0 {
                     conn.idle_timer_armed = false;
-                } else if now >= conn.last_active + timeout_ms {
+                } else if now >= conn.last_active + timeout_ms && !blocked {
                     log::debug!("Closing idle client");
                     self.close(key);
                 } else {
-                    let deadline = conn.last_active + timeout_ms;
+                    let deadline = if blocked { now + timeout_ms } else { conn.last_active + timeout_ms };
                     self.timers.insert(deadline, Timer::Idle { key, id });
                 }
             }
@@ -337,6 +360,9 @@ impl Server {
         if let Some(mut conn) = self.conns.try_remove(key) {
             let _ = conn.flush(&mut self.shared.stats.net_output_bytes);
             let _ = self.poll.registry().deregister(&mut conn.stream);
+            if let Some(b) = self.shared.client_mut(key).blocked.take() {
+                self.shared.blocking.remove(b.db, &b.keys, key, conn.id);
+            }
             self.shared.remove_client(key);
         }
     }
@@ -440,12 +466,17 @@ impl Server {
         Ok(())
     }
 
-    /// Parses and runs every complete command in the read buffer.
+    /// Parses and runs every complete command in the read buffer, until
+    /// the client blocks, pauses or is to be closed.
     fn execute(&mut self, key: usize) -> Result<(), ()> {
-        let conn = &mut self.conns[key];
         let max_bulk = self.shared.config.proto_max_bulk_len as usize;
         let now = unix_ms();
-        while !conn.paused && !self.shared.client(key).close_after_reply {
+        loop {
+            let client = self.shared.client(key);
+            let conn = &mut self.conns[key];
+            if conn.paused || client.close_after_reply || client.blocked.is_some() {
+                break;
+            }
             let parsed = conn.parser.next(&conn.rbuf[..conn.rlen], &mut conn.spans, &mut conn.inline, max_bulk);
             match parsed {
                 Ok(None) => break,
@@ -455,15 +486,7 @@ impl Server {
                         Source::Inline => &conn.inline[..],
                     };
                     let args = Args::new(data, &conn.spans);
-                    let proto = self.shared.client(key).proto;
-                    let mut cx = Ctx { srv: &mut self.shared, key, out: Reply::new(&mut conn.wbuf, proto), now };
-                    // A bug in one command must not take the server down
-                    // with every other client: answer with an error instead.
-                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd::dispatch(&mut cx, &args)));
-                    if ran.is_err() {
-                        log::error!("Internal error while running a command; the client gets an error reply");
-                        cx.out.error("ERR internal error");
-                    }
+                    run_command(&mut self.shared, key, &mut conn.wbuf, &args, now);
                     if conn.pending_output() > OUTPUT_PAUSE {
                         conn.flush(&mut self.shared.stats.net_output_bytes).map_err(|_| ())?;
                         conn.paused = conn.pending_output() > OUTPUT_PAUSE;
@@ -477,12 +500,109 @@ impl Server {
                     client.close_after_reply = true;
                 }
             }
+            self.after_command(key, now);
         }
+        let conn = &mut self.conns[key];
         conn.compact();
         let client = self.shared.client_mut(key);
         client.qbuf = conn.rlen;
         client.qbuf_cap = conn.rbuf.len();
         client.omem = conn.pending_output();
         Ok(())
+    }
+
+    /// Work a command may leave for the loop: arm the timeout of a client
+    /// that just blocked, serve clients blocked on keys that got data, and
+    /// carry out CLIENT UNBLOCK.
+    fn after_command(&mut self, key: usize, now: u64) {
+        if let Some(b) = &self.shared.client(key).blocked
+            && let Some(deadline) = b.deadline
+        {
+            let id = self.conns[key].id;
+            let at = self.mono_ms() + deadline.saturating_sub(now);
+            self.timers.insert(at, Timer::Block { key, id, deadline });
+        }
+        if !self.shared.blocking.ready.is_empty() {
+            self.serve_ready(now);
+        }
+        for (k, id, error) in std::mem::take(&mut self.shared.requests.unblock) {
+            self.unblock(k, id, if error { Unblock::Error } else { Unblock::Timeout });
+        }
+    }
+
+    /// Serves clients blocked on keys that got data: for each ready key, the
+    /// first waiter's command runs again; if it is served it leaves the
+    /// queue and the next waiter gets a turn, until one finds nothing.
+    fn serve_ready(&mut self, now: u64) {
+        while !self.shared.blocking.ready.is_empty() {
+            for (db, rkey) in std::mem::take(&mut self.shared.blocking.ready) {
+                while let Some((k, id)) = self.shared.blocking.first(db, &rkey) {
+                    let live = self.conns.get(k).is_some_and(|c| c.id == id);
+                    let Some(blocked) = live.then(|| self.shared.client_mut(k).blocked.take()).flatten() else {
+                        self.shared.blocking.remove(db, std::slice::from_ref(&rkey), k, id);
+                        continue;
+                    };
+                    self.shared.blocking.retrying = true;
+                    self.shared.blocking.still_blocked = false;
+                    let args = Args::new(&blocked.data, &blocked.spans);
+                    run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &args, now);
+                    self.shared.blocking.retrying = false;
+                    if self.shared.blocking.still_blocked {
+                        self.shared.client_mut(k).blocked = Some(blocked);
+                        break;
+                    }
+                    self.shared.blocking.remove(blocked.db, &blocked.keys, k, id);
+                    self.resume(k);
+                }
+            }
+        }
+    }
+
+    /// A client that stopped blocking: send its reply and go on with the
+    /// commands it sent meanwhile.
+    fn resume(&mut self, key: usize) {
+        if let Some(conn) = self.conns.get_mut(key)
+            && !conn.write_queued
+        {
+            conn.write_queued = true;
+            self.write_queue.push(key);
+        }
+        self.pending.push_back(key);
+    }
+
+    /// Ends a client's wait without data: the timeout reply (a null array,
+    /// for every blocking list command) or CLIENT UNBLOCK's error.
+    fn unblock(&mut self, key: usize, id: u64, how: Unblock) {
+        if !self.conns.get(key).is_some_and(|c| c.id == id) {
+            return;
+        }
+        let client = self.shared.client_mut(key);
+        let Some(b) = client.blocked.take() else { return };
+        let proto = client.proto;
+        self.shared.blocking.remove(b.db, &b.keys, key, id);
+        let mut out = Reply::new(&mut self.conns[key].wbuf, proto);
+        match how {
+            Unblock::Timeout => out.null_array(),
+            Unblock::Error => out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+        }
+        self.resume(key);
+    }
+}
+
+enum Unblock {
+    Timeout,
+    Error,
+}
+
+/// Runs one command for client `key`, its reply going to `wbuf`.
+fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args, now: u64) {
+    let proto = shared.client(key).proto;
+    let mut cx = Ctx { srv: shared, key, out: Reply::new(wbuf, proto), now };
+    // A bug in one command must not take the server down with every other
+    // client: answer with an error instead.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd::dispatch(&mut cx, args)));
+    if ran.is_err() {
+        log::error!("Internal error while running a command; the client gets an error reply");
+        cx.out.error("ERR internal error");
     }
 }

@@ -2,10 +2,83 @@
 //! per-client state a command may change.
 
 use crate::config::Config;
-use crate::resp::Proto;
-use crate::store::{Db, rand::Rng};
+use crate::resp::{Proto, Span};
+use crate::store::{Db, Key, rand::Rng};
+use hashbrown::HashMap;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
+
+/// A client waiting in a blocking command (BLPOP, BLMOVE, …).
+#[derive(Debug)]
+pub struct Blocked {
+    pub db: usize,
+    pub keys: Vec<Key>,
+    /// Unix ms after which it times out; `None` waits forever.
+    pub deadline: Option<u64>,
+    /// The command, kept to run again when one of its keys gets data.
+    pub data: Vec<u8>,
+    pub spans: Vec<Span>,
+}
+
+/// Who waits on which key, in arrival order, and which keys got data.
+///
+/// Mirrors Redis's `blocking_keys` / `ready_keys`: a write that may serve a
+/// waiter calls [`Blocking::signal`]; after the command, the loop retries the
+/// first waiter's command for every ready key, first come first served.
+#[derive(Debug, Default)]
+pub struct Blocking {
+    /// Per database: key → (connection key, client id) in arrival order.
+    waiting: Vec<HashMap<Key, VecDeque<(usize, u64)>>>,
+    /// Keys that received data while someone waits on them.
+    pub ready: Vec<(usize, Key)>,
+    /// Set while a blocked client's command is being retried.
+    pub retrying: bool,
+    /// The retried command found nothing and would block again.
+    pub still_blocked: bool,
+}
+
+impl Blocking {
+    /// Notes that `key` in `db` got data, if anyone waits on it.
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        let waited = self.waiting.get(db).is_some_and(|m| m.contains_key(key));
+        if waited && !self.ready.iter().any(|(d, k)| *d == db && &k[..] == key) {
+            self.ready.push((db, key.into()));
+        }
+    }
+
+    pub fn add(&mut self, db: usize, keys: &[Key], conn: usize, id: u64) {
+        if self.waiting.len() <= db {
+            self.waiting.resize_with(db + 1, HashMap::new);
+        }
+        for k in keys {
+            self.waiting[db].entry(k.clone()).or_default().push_back((conn, id));
+        }
+    }
+
+    pub fn remove(&mut self, db: usize, keys: &[Key], conn: usize, id: u64) {
+        let Some(map) = self.waiting.get_mut(db) else { return };
+        for k in keys {
+            if let Some(q) = map.get_mut(k) {
+                q.retain(|&w| w != (conn, id));
+                if q.is_empty() {
+                    map.remove(k);
+                }
+            }
+        }
+    }
+
+    /// The first client waiting on `key`.
+    pub fn first(&self, db: usize, key: &[u8]) -> Option<(usize, u64)> {
+        self.waiting.get(db)?.get(key)?.front().copied()
+    }
+
+    /// Number of clients blocked (INFO blocked_clients counts clients, but
+    /// a client waits on each of its keys; the loop counts clients itself).
+    pub fn is_empty(&self) -> bool {
+        self.waiting.iter().all(|m| m.is_empty())
+    }
+}
 
 /// Counters reported by INFO and used by tests.
 #[derive(Debug, Default, Clone)]
@@ -63,6 +136,8 @@ pub struct LoopRequests {
     pub close: Vec<(usize, u64)>,
     /// SHUTDOWN was called.
     pub shutdown: bool,
+    /// CLIENT UNBLOCK: (connection key, client id, reply with an error).
+    pub unblock: Vec<(usize, u64, bool)>,
 }
 
 /// Redis's instantaneous metrics: rates sampled every cron tick, averaged
@@ -114,6 +189,7 @@ pub struct Shared {
     pub active_expire: bool,
     /// The port actually bound (INFO tcp_port).
     pub port: u16,
+    pub blocking: Blocking,
 }
 
 impl Shared {
@@ -131,6 +207,7 @@ impl Shared {
             run_id,
             peak_memory: 0,
             active_expire: true,
+            blocking: Blocking::default(),
             started: Instant::now(),
             requests: LoopRequests::default(),
             clients: Vec::new(),
@@ -196,6 +273,8 @@ pub struct Client {
     pub qbuf: usize,
     pub qbuf_cap: usize,
     pub omem: usize,
+    /// Waiting in a blocking command.
+    pub blocked: Option<Box<Blocked>>,
 }
 
 impl Client {
@@ -215,6 +294,7 @@ impl Client {
             qbuf: 0,
             qbuf_cap: 0,
             omem: 0,
+            blocked: None,
         }
     }
 }

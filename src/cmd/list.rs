@@ -1,0 +1,673 @@
+//! List commands, including the blocking pops (BLPOP, BRPOP, BLMOVE,
+//! BRPOPLPUSH, BLMPOP).
+//!
+//! A blocking command that finds data behaves exactly like its
+//! non-blocking form. Otherwise it calls [`Ctx::block`]; the event loop
+//! runs it again when a push signals one of its keys (first come, first
+//! served), or answers a null array when its timeout fires.
+
+use super::table::{Command, flag::*, row};
+use super::{Args, CmdError, CmdResult, Ctx};
+use crate::store::list::{End, List};
+use crate::store::{Expiry, Value};
+
+pub static COMMANDS: &[Command] = &[
+    row(
+        "lpush",
+        -3,
+        WRITE | DENYOOM | FAST,
+        (1, 1, 1),
+        "list",
+        "1.0.0",
+        "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+        lpush,
+    ),
+    row(
+        "rpush",
+        -3,
+        WRITE | DENYOOM | FAST,
+        (1, 1, 1),
+        "list",
+        "1.0.0",
+        "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+        rpush,
+    ),
+    row(
+        "lpushx",
+        -3,
+        WRITE | DENYOOM | FAST,
+        (1, 1, 1),
+        "list",
+        "2.2.0",
+        "Prepends one or more elements to a list only when the list exists.",
+        lpushx,
+    ),
+    row(
+        "rpushx",
+        -3,
+        WRITE | DENYOOM | FAST,
+        (1, 1, 1),
+        "list",
+        "2.2.0",
+        "Appends an element to a list only when the list exists.",
+        rpushx,
+    ),
+    row(
+        "lpop",
+        -2,
+        WRITE | FAST,
+        (1, 1, 1),
+        "list",
+        "1.0.0",
+        "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
+        lpop,
+    ),
+    row(
+        "rpop",
+        -2,
+        WRITE | FAST,
+        (1, 1, 1),
+        "list",
+        "1.0.0",
+        "Returns and removes the last elements of a list. Deletes the list if the last element was popped.",
+        rpop,
+    ),
+    row("llen", 2, READONLY | FAST, (1, 1, 1), "list", "1.0.0", "Returns the length of a list.", llen),
+    row("lrange", 4, READONLY, (1, 1, 1), "list", "1.0.0", "Returns a range of elements from a list.", lrange),
+    row("lindex", 3, READONLY, (1, 1, 1), "list", "1.0.0", "Returns an element from a list by its index.", lindex),
+    row(
+        "lset",
+        4,
+        WRITE | DENYOOM,
+        (1, 1, 1),
+        "list",
+        "1.0.0",
+        "Sets the value of an element in a list by its index.",
+        lset,
+    ),
+    row(
+        "linsert",
+        5,
+        WRITE | DENYOOM,
+        (1, 1, 1),
+        "list",
+        "2.2.0",
+        "Inserts an element before or after another element in a list.",
+        linsert,
+    ),
+    row(
+        "lrem",
+        4,
+        WRITE,
+        (1, 1, 1),
+        "list",
+        "1.0.0",
+        "Removes elements from a list. Deletes the list if the last element was removed.",
+        lrem,
+    ),
+    row(
+        "ltrim",
+        4,
+        WRITE,
+        (1, 1, 1),
+        "list",
+        "1.0.0",
+        "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
+        ltrim,
+    ),
+    row("lpos", -3, READONLY, (1, 1, 1), "list", "6.0.6", "Returns the index of matching elements in a list.", lpos),
+    row(
+        "lmove",
+        5,
+        WRITE | DENYOOM,
+        (1, 2, 1),
+        "list",
+        "6.2.0",
+        "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
+        lmove,
+    ),
+    row(
+        "rpoplpush",
+        3,
+        WRITE | DENYOOM,
+        (1, 2, 1),
+        "list",
+        "1.2.0",
+        "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
+        rpoplpush,
+    ),
+    row(
+        "lmpop",
+        -4,
+        WRITE,
+        (0, 0, 0),
+        "list",
+        "7.0.0",
+        "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
+        lmpop,
+    ),
+    row(
+        "blpop",
+        -3,
+        WRITE | NOSCRIPT | BLOCKING,
+        (1, -2, 1),
+        "list",
+        "2.0.0",
+        "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        blpop,
+    ),
+    row(
+        "brpop",
+        -3,
+        WRITE | NOSCRIPT | BLOCKING,
+        (1, -2, 1),
+        "list",
+        "2.0.0",
+        "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        brpop,
+    ),
+    row(
+        "blmove",
+        6,
+        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        (1, 2, 1),
+        "list",
+        "6.2.0",
+        "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
+        blmove,
+    ),
+    row(
+        "brpoplpush",
+        4,
+        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        (1, 2, 1),
+        "list",
+        "2.2.0",
+        "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
+        brpoplpush,
+    ),
+    row(
+        "blmpop",
+        -5,
+        WRITE | BLOCKING,
+        (0, 0, 0),
+        "list",
+        "7.0.0",
+        "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        blmpop,
+    ),
+];
+
+/// The list at `key`: `None` if missing, WRONGTYPE if not a list.
+fn list<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a mut List>, CmdError> {
+    let now = cx.now;
+    match cx.db().get_mut(key, now).map(|e| &mut e.value) {
+        None => Ok(None),
+        Some(Value::List(l)) => Ok(Some(l)),
+        Some(_) => Err(CmdError::WrongType),
+    }
+}
+
+/// Deletes `key` if its list became empty (a key never holds an empty list).
+fn drop_if_empty(cx: &mut Ctx, key: &[u8]) {
+    let now = cx.now;
+    let db = cx.db();
+    if matches!(db.peek(key, now).map(|e| &e.value), Some(Value::List(l)) if l.is_empty()) {
+        db.remove(key, now);
+    }
+}
+
+fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
+    if arg.eq_ignore_ascii_case(b"left") {
+        Ok(End::Left)
+    } else if arg.eq_ignore_ascii_case(b"right") {
+        Ok(End::Right)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+/// Pushes `values` to `key` at `end`; `only_existing` for LPUSHX/RPUSHX.
+fn push(cx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult {
+    let key = args.get(1);
+    let n = match list(cx, key)? {
+        Some(l) => {
+            args.from(2).for_each(|v| l.push(end, v));
+            l.len()
+        }
+        None if only_existing => 0,
+        None => {
+            let mut l = List::new();
+            args.from(2).for_each(|v| l.push(end, v));
+            let n = l.len();
+            let now = cx.now;
+            cx.db().set(key, Value::List(Box::new(l)), Expiry::None, now);
+            cx.signal_ready(key);
+            n
+        }
+    };
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// # Format
+/// `LPUSH key element [element ...]`
+fn lpush(cx: &mut Ctx, args: &Args) -> CmdResult {
+    push(cx, args, End::Left, false)
+}
+
+/// # Format
+/// `RPUSH key element [element ...]`
+fn rpush(cx: &mut Ctx, args: &Args) -> CmdResult {
+    push(cx, args, End::Right, false)
+}
+
+/// # Format
+/// `LPUSHX key element [element ...]`
+fn lpushx(cx: &mut Ctx, args: &Args) -> CmdResult {
+    push(cx, args, End::Left, true)
+}
+
+/// # Format
+/// `RPUSHX key element [element ...]`
+fn rpushx(cx: &mut Ctx, args: &Args) -> CmdResult {
+    push(cx, args, End::Right, true)
+}
+
+/// LPOP/RPOP, with the optional count.
+fn pop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
+    let count = match args.len() {
+        2 => None,
+        3 => {
+            let n = args.int(2)?;
+            if n < 0 {
+                return Err(CmdError::msg("ERR value is out of range, must be positive"));
+            }
+            Some(n as usize)
+        }
+        _ => {
+            return Err(CmdError::msg(format!(
+                "ERR wrong number of arguments for '{}' command",
+                if end == End::Left { "lpop" } else { "rpop" }
+            )));
+        }
+    };
+    let key = args.get(1);
+    let Some(l) = list(cx, key)? else {
+        match count {
+            None => cx.out.null(),
+            Some(_) => cx.out.null_array(),
+        }
+        return Ok(());
+    };
+    let popped: Vec<Box<[u8]>> = (0..count.unwrap_or(1).min(l.len())).filter_map(|_| l.pop(end)).collect();
+    match count {
+        None => match popped.first() {
+            Some(v) => cx.out.bulk(v),
+            None => cx.out.null(),
+        },
+        Some(_) => {
+            cx.out.array(popped.len());
+            popped.iter().for_each(|v| cx.out.bulk(v));
+        }
+    }
+    drop_if_empty(cx, key);
+    Ok(())
+}
+
+/// # Format
+/// `LPOP key [count]`
+fn lpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    pop(cx, args, End::Left)
+}
+
+/// # Format
+/// `RPOP key [count]`
+fn rpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    pop(cx, args, End::Right)
+}
+
+/// # Format
+/// `LLEN key`
+fn llen(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let n = list(cx, args.get(1))?.map_or(0, |l| l.len());
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// # Format
+/// `LRANGE key start stop`
+fn lrange(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (start, stop) = (args.int(2)?, args.int(3)?);
+    let now = cx.now;
+    let db = cx.db_index();
+    let Ctx { srv, out, .. } = cx;
+    match srv.dbs[db].get(args.get(1), now).map(|e| &e.value) {
+        None => out.array(0),
+        Some(Value::List(l)) => {
+            let items: Vec<&[u8]> = l.range(start, stop).collect();
+            out.array(items.len());
+            items.iter().for_each(|v| out.bulk(v));
+        }
+        Some(_) => return Err(CmdError::WrongType),
+    }
+    Ok(())
+}
+
+/// # Format
+/// `LINDEX key index`
+fn lindex(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let i = args.int(2)?;
+    let item = list(cx, args.get(1))?.and_then(|l| l.index(i).and_then(|i| l.get(i)).map(|v| v.to_vec()));
+    match item {
+        Some(v) => cx.out.bulk(&v),
+        None => cx.out.null(),
+    }
+    Ok(())
+}
+
+/// # Format
+/// `LSET key index element`
+fn lset(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let i = args.int(2)?;
+    let Some(l) = list(cx, args.get(1))? else { return Err(CmdError::msg("ERR no such key")) };
+    let Some(i) = l.index(i) else { return Err(CmdError::msg("ERR index out of range")) };
+    l.set(i, args.get(3));
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `LINSERT key BEFORE | AFTER pivot element`
+fn linsert(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let after = match args.get(2) {
+        w if w.eq_ignore_ascii_case(b"after") => true,
+        w if w.eq_ignore_ascii_case(b"before") => false,
+        _ => return Err(CmdError::Syntax),
+    };
+    let n = match list(cx, args.get(1))? {
+        None => 0,
+        Some(l) => {
+            if l.insert(args.get(3), after, args.get(4)) {
+                l.len() as i64
+            } else {
+                -1
+            }
+        }
+    };
+    cx.out.int(n);
+    Ok(())
+}
+
+/// # Format
+/// `LREM key count element`
+fn lrem(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let count = args.int(2)?;
+    let key = args.get(1);
+    let n = list(cx, key)?.map_or(0, |l| l.remove(args.get(3), count));
+    drop_if_empty(cx, key);
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// # Format
+/// `LTRIM key start stop`
+fn ltrim(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (start, stop) = (args.int(2)?, args.int(3)?);
+    let key = args.get(1);
+    if let Some(l) = list(cx, key)? {
+        l.trim(start, stop);
+    }
+    drop_if_empty(cx, key);
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]`
+fn lpos(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (mut rank, mut count, mut maxlen) = (1i64, None, 0usize);
+    let mut i = 3;
+    while i < args.len() {
+        let opt = args.get(i);
+        if i + 1 >= args.len() {
+            return Err(CmdError::Syntax);
+        }
+        let v = args.int(i + 1)?;
+        if opt.eq_ignore_ascii_case(b"rank") {
+            if v == 0 {
+                return Err(CmdError::msg(
+                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                ));
+            }
+            rank = v.max(-i64::MAX);
+        } else if opt.eq_ignore_ascii_case(b"count") {
+            if v < 0 {
+                return Err(CmdError::msg("ERR COUNT can't be negative"));
+            }
+            count = Some(v as usize);
+        } else if opt.eq_ignore_ascii_case(b"maxlen") {
+            if v < 0 {
+                return Err(CmdError::msg("ERR MAXLEN can't be negative"));
+            }
+            maxlen = v as usize;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    let target = args.get(2);
+    let mut found = Vec::new();
+    if let Some(l) = list(cx, args.get(1))? {
+        let mut skip = rank.unsigned_abs() - 1;
+        let want = match count {
+            Some(0) => usize::MAX,
+            Some(n) => n,
+            None => 1,
+        };
+        for (n, (idx, v)) in l.positions(rank < 0).enumerate() {
+            if maxlen != 0 && n >= maxlen {
+                break;
+            }
+            if v == target {
+                if skip > 0 {
+                    skip -= 1;
+                } else {
+                    found.push(idx as i64);
+                    if found.len() >= want {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    match count {
+        None => match found.first() {
+            Some(&i) => cx.out.int(i),
+            None => cx.out.null(),
+        },
+        Some(_) => {
+            cx.out.array(found.len());
+            found.iter().for_each(|&i| cx.out.int(i));
+        }
+    }
+    Ok(())
+}
+
+/// Moves one element from `src` (at `from`) to `dst` (at `to`); `None`
+/// when `src` is missing. Checks both types before changing anything.
+fn move_one(cx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Box<[u8]>>, CmdError> {
+    if list(cx, src)?.is_none() {
+        return Ok(None);
+    }
+    list(cx, dst)?;
+    let Some(v) = list(cx, src)?.and_then(|l| l.pop(from)) else { return Ok(None) };
+    drop_if_empty(cx, src);
+    match list(cx, dst)? {
+        Some(l) => l.push(to, &v),
+        None => {
+            let mut l = List::new();
+            l.push(to, &v);
+            let now = cx.now;
+            cx.db().set(dst, Value::List(Box::new(l)), Expiry::None, now);
+            cx.signal_ready(dst);
+        }
+    }
+    Ok(Some(v))
+}
+
+/// # Format
+/// `LMOVE source destination LEFT | RIGHT LEFT | RIGHT`
+fn lmove(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (from, to) = (parse_end(args.get(3))?, parse_end(args.get(4))?);
+    match move_one(cx, args.get(1), args.get(2), from, to)? {
+        Some(v) => cx.out.bulk(&v),
+        None => cx.out.null(),
+    }
+    Ok(())
+}
+
+/// # Format
+/// `RPOPLPUSH source destination`
+fn rpoplpush(cx: &mut Ctx, args: &Args) -> CmdResult {
+    match move_one(cx, args.get(1), args.get(2), End::Right, End::Left)? {
+        Some(v) => cx.out.bulk(&v),
+        None => cx.out.null(),
+    }
+    Ok(())
+}
+
+/// Parses `numkeys key [key ...] LEFT | RIGHT [COUNT count]` from `at`.
+fn parse_mpop<'a>(args: &Args<'a>, at: usize) -> Result<(Vec<&'a [u8]>, End, usize), CmdError> {
+    let numkeys = args.int(at)?;
+    if numkeys <= 0 {
+        return Err(CmdError::msg("ERR numkeys should be greater than 0"));
+    }
+    let first = at + 1;
+    let end_at = first.checked_add(numkeys as usize).filter(|&e| e < args.len()).ok_or(CmdError::Syntax)?;
+    let keys: Vec<&[u8]> = (first..end_at).map(|i| args.get(i)).collect();
+    let end = parse_end(args.get(end_at))?;
+    let count = match args.len() - end_at - 1 {
+        0 => 1,
+        2 if args.get(end_at + 1).eq_ignore_ascii_case(b"count") => {
+            let n = args.int(end_at + 2)?;
+            if n <= 0 {
+                return Err(CmdError::msg("ERR count should be greater than 0"));
+            }
+            n as usize
+        }
+        _ => return Err(CmdError::Syntax),
+    };
+    Ok((keys, end, count))
+}
+
+/// Pops up to `count` from the first non-empty list among `keys`; replies
+/// `[key, [elements]]` and returns true, or returns false if all are empty.
+fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, CmdError> {
+    for key in keys {
+        if let Some(l) = list(cx, key)? {
+            let popped: Vec<Box<[u8]>> = (0..count.min(l.len())).filter_map(|_| l.pop(end)).collect();
+            drop_if_empty(cx, key);
+            cx.out.array(2);
+            cx.out.bulk(key);
+            cx.out.array(popped.len());
+            popped.iter().for_each(|v| cx.out.bulk(v));
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// # Format
+/// `LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]`
+fn lmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (keys, end, count) = parse_mpop(args, 1)?;
+    if !mpop(cx, &keys, end, count)? {
+        cx.out.null_array();
+    }
+    Ok(())
+}
+
+/// A blocking timeout in seconds (decimals allowed) as milliseconds;
+/// `None` for 0 (wait forever). Redis's checks and texts.
+fn parse_timeout(arg: &[u8]) -> Result<Option<u64>, CmdError> {
+    let secs = std::str::from_utf8(arg)
+        .ok()
+        .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace))
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|v| !v.is_nan())
+        .ok_or_else(|| CmdError::msg("ERR timeout is not a float or out of range"))?;
+    let ms = (secs * 1000.0).ceil();
+    if ms > i64::MAX as f64 {
+        return Err(CmdError::msg("ERR timeout is out of range"));
+    }
+    if ms < 0.0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
+    Ok((ms > 0.0).then_some(ms as u64))
+}
+
+/// BLPOP/BRPOP: pop from the first non-empty key or block on all of them.
+fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
+    let timeout = parse_timeout(args.get(args.len() - 1))?;
+    let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
+    for key in &keys {
+        if let Some(l) = list(cx, key)?
+            && let Some(v) = l.pop(end)
+        {
+            drop_if_empty(cx, key);
+            cx.out.array(2);
+            cx.out.bulk(key);
+            cx.out.bulk(&v);
+            return Ok(());
+        }
+    }
+    cx.block(&keys, timeout, args);
+    Ok(())
+}
+
+/// # Format
+/// `BLPOP key [key ...] timeout`
+fn blpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    bpop(cx, args, End::Left)
+}
+
+/// # Format
+/// `BRPOP key [key ...] timeout`
+fn brpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    bpop(cx, args, End::Right)
+}
+
+/// BLMOVE/BRPOPLPUSH: move now, or block on the source.
+fn bmove(cx: &mut Ctx, args: &Args, from: End, to: End, timeout_at: usize) -> CmdResult {
+    let timeout = parse_timeout(args.get(timeout_at))?;
+    match move_one(cx, args.get(1), args.get(2), from, to)? {
+        Some(v) => cx.out.bulk(&v),
+        None => cx.block(&[args.get(1)], timeout, args),
+    }
+    Ok(())
+}
+
+/// # Format
+/// `BLMOVE source destination LEFT | RIGHT LEFT | RIGHT timeout`
+fn blmove(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (from, to) = (parse_end(args.get(3))?, parse_end(args.get(4))?);
+    bmove(cx, args, from, to, 5)
+}
+
+/// # Format
+/// `BRPOPLPUSH source destination timeout`
+fn brpoplpush(cx: &mut Ctx, args: &Args) -> CmdResult {
+    bmove(cx, args, End::Right, End::Left, 3)
+}
+
+/// # Format
+/// `BLMPOP timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]`
+fn blmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let timeout = parse_timeout(args.get(1))?;
+    let (keys, end, count) = parse_mpop(args, 2)?;
+    if !mpop(cx, &keys, end, count)? {
+        cx.block(&keys, timeout, args);
+    }
+    Ok(())
+}

@@ -1,0 +1,377 @@
+//! List commands through a real client, and the blocking pops: woken by
+//! another connection, timeouts, FIFO fairness, disconnects, CLIENT UNBLOCK.
+
+mod common;
+use common::{err, q, server};
+use redis::Value;
+use std::time::{Duration, Instant};
+
+#[test]
+fn push_pop_range_index() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(q::<i64>(&mut c, &["RPUSH", "l", "a", "b", "c"]), 3);
+    assert_eq!(q::<i64>(&mut c, &["LPUSH", "l", "z", "y"]), 5);
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), ["y", "z", "a", "b", "c"]);
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "l", "-2", "100"]), ["b", "c"]);
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "l", "3", "1"]), Vec::<String>::new());
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "nokey", "0", "-1"]), Vec::<String>::new());
+    assert_eq!(q::<i64>(&mut c, &["LLEN", "l"]), 5);
+    assert_eq!(q::<String>(&mut c, &["LINDEX", "l", "-1"]), "c");
+    assert_eq!(q::<Option<String>>(&mut c, &["LINDEX", "l", "10"]), None);
+    assert_eq!(q::<String>(&mut c, &["LPOP", "l"]), "y");
+    assert_eq!(q::<Vec<String>>(&mut c, &["RPOP", "l", "2"]), ["c", "b"]);
+    assert_eq!(q::<Vec<String>>(&mut c, &["LPOP", "l", "0"]), Vec::<String>::new());
+    assert_eq!(q::<Value>(&mut c, &["LPOP", "nokey", "2"]), Value::Nil);
+    assert_eq!(q::<Option<String>>(&mut c, &["LPOP", "nokey"]), None);
+    assert_eq!(q::<Vec<String>>(&mut c, &["LPOP", "l", "10"]), ["z", "a"]);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "l"]), 0, "an emptied list is deleted");
+    assert_eq!(q::<i64>(&mut c, &["LPUSHX", "l", "a"]), 0);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "l"]), 0);
+    q::<i64>(&mut c, &["RPUSH", "l", "a"]);
+    assert_eq!(q::<i64>(&mut c, &["RPUSHX", "l", "b", "c"]), 3);
+    assert_eq!(q::<String>(&mut c, &["TYPE", "l"]), "list");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "l"]), "quicklist");
+}
+
+#[test]
+fn lset_linsert_lrem_ltrim_lpos() {
+    let s = server();
+    let mut c = s.client();
+    q::<i64>(&mut c, &["RPUSH", "l", "a", "b", "a", "c", "a"]);
+    assert_eq!(q::<String>(&mut c, &["LSET", "l", "0", "A"]), "OK");
+    assert_eq!(err(&mut c, &["LSET", "l", "10", "x"]), "ERR index out of range");
+    assert_eq!(err(&mut c, &["LSET", "nokey", "0", "x"]), "ERR no such key");
+    assert_eq!(q::<i64>(&mut c, &["LINSERT", "l", "AFTER", "c", "x"]), 6);
+    assert_eq!(q::<i64>(&mut c, &["LINSERT", "l", "before", "zz", "x"]), -1);
+    assert_eq!(q::<i64>(&mut c, &["LINSERT", "nokey", "before", "zz", "x"]), 0);
+    assert_eq!(err(&mut c, &["LINSERT", "l", "middle", "c", "x"]), "ERR syntax error");
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), ["A", "b", "a", "c", "x", "a"]);
+    assert_eq!(q::<i64>(&mut c, &["LPOS", "l", "a"]), 2);
+    assert_eq!(q::<Vec<i64>>(&mut c, &["LPOS", "l", "a", "COUNT", "0"]), [2, 5]);
+    assert_eq!(q::<Vec<i64>>(&mut c, &["LPOS", "l", "a", "RANK", "-1", "COUNT", "2"]), [5, 2]);
+    assert_eq!(q::<Option<i64>>(&mut c, &["LPOS", "l", "a", "RANK", "2", "MAXLEN", "3"]), None);
+    assert_eq!(q::<Option<i64>>(&mut c, &["LPOS", "l", "zz"]), None);
+    assert!(err(&mut c, &["LPOS", "l", "a", "RANK", "0"]).starts_with("ERR RANK can't be zero"));
+    assert_eq!(err(&mut c, &["LPOS", "l", "a", "COUNT", "-1"]), "ERR COUNT can't be negative");
+    assert_eq!(err(&mut c, &["LPOS", "l", "a", "MAXLEN", "-1"]), "ERR MAXLEN can't be negative");
+    assert_eq!(err(&mut c, &["LPOS", "l", "a", "FOO", "1"]), "ERR syntax error");
+    assert_eq!(q::<i64>(&mut c, &["LREM", "l", "-1", "a"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["LREM", "l", "0", "a"]), 1);
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), ["A", "b", "c", "x"]);
+    assert_eq!(q::<String>(&mut c, &["LTRIM", "l", "1", "-2"]), "OK");
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), ["b", "c"]);
+    assert_eq!(q::<String>(&mut c, &["LTRIM", "l", "5", "1"]), "OK");
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "l"]), 0);
+}
+
+#[test]
+fn lmove_rpoplpush_lmpop() {
+    let s = server();
+    let mut c = s.client();
+    q::<i64>(&mut c, &["RPUSH", "src", "a", "b", "c"]);
+    assert_eq!(q::<String>(&mut c, &["LMOVE", "src", "dst", "RIGHT", "LEFT"]), "c");
+    assert_eq!(q::<String>(&mut c, &["RPOPLPUSH", "src", "dst"]), "b");
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "dst", "0", "-1"]), ["b", "c"]);
+    assert_eq!(q::<String>(&mut c, &["LMOVE", "dst", "dst", "LEFT", "RIGHT"]), "b");
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "dst", "0", "-1"]), ["c", "b"]);
+    assert_eq!(q::<Option<String>>(&mut c, &["LMOVE", "nokey", "dst", "LEFT", "LEFT"]), None);
+    assert_eq!(err(&mut c, &["LMOVE", "src", "dst", "UP", "LEFT"]), "ERR syntax error");
+    q::<()>(&mut c, &["SET", "str", "x"]);
+    assert_eq!(
+        err(&mut c, &["LMOVE", "src", "str", "LEFT", "LEFT"]),
+        "WRONGTYPE Operation against a key holding the wrong kind of value"
+    );
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "src", "0", "-1"]), ["a"], "nothing moved");
+    let v: Value = q(&mut c, &["LMPOP", "2", "nokey", "dst", "RIGHT", "COUNT", "10"]);
+    assert_eq!(
+        v,
+        Value::Array(vec![
+            Value::BulkString(b"dst".to_vec()),
+            Value::Array(vec![Value::BulkString(b"b".to_vec()), Value::BulkString(b"c".to_vec())])
+        ])
+    );
+    assert_eq!(q::<Value>(&mut c, &["LMPOP", "1", "nokey", "LEFT"]), Value::Nil);
+    assert_eq!(err(&mut c, &["LMPOP", "0", "src", "LEFT"]), "ERR numkeys should be greater than 0");
+    assert_eq!(err(&mut c, &["LMPOP", "2", "src", "LEFT"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["LMPOP", "1", "src", "LEFT", "COUNT", "0"]), "ERR count should be greater than 0");
+}
+
+#[test]
+fn list_errors() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["SET", "str", "x"]);
+    let wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    for args in [
+        &["LPUSH", "str", "a"][..],
+        &["RPUSH", "str", "a"],
+        &["LPOP", "str"],
+        &["LLEN", "str"],
+        &["LRANGE", "str", "0", "1"],
+        &["LINDEX", "str", "0"],
+        &["BLPOP", "str", "0.01"],
+    ] {
+        assert_eq!(err(&mut c, args), wrongtype, "{args:?}");
+    }
+    q::<i64>(&mut c, &["RPUSH", "l", "a"]);
+    assert_eq!(err(&mut c, &["GET", "l"]), wrongtype);
+    assert_eq!(err(&mut c, &["LPOP", "l", "-1"]), "ERR value is out of range, must be positive");
+    assert_eq!(err(&mut c, &["LPOP", "l", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(err(&mut c, &["LINDEX", "l", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(err(&mut c, &["LPUSH", "l"]), "ERR wrong number of arguments for 'lpush' command");
+    assert_eq!(err(&mut c, &["BLPOP", "l2", "-1"]), "ERR timeout is negative");
+    assert_eq!(err(&mut c, &["BLPOP", "l2", "x"]), "ERR timeout is not a float or out of range");
+    assert_eq!(err(&mut c, &["BLPOP", "l2", "1e300"]), "ERR timeout is out of range");
+}
+
+/// Sends a raw command on a fresh connection (it then blocks).
+fn raw_block(s: &common::TestServer, cmd: &[u8]) -> common::Raw {
+    let mut r = s.raw();
+    r.send(cmd);
+    r
+}
+
+/// Waits until INFO reports `n` blocked clients.
+fn wait_blocked(c: &mut redis::Connection, n: usize) {
+    let start = Instant::now();
+    loop {
+        let info: String = q(c, &["INFO", "clients"]);
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "never saw {n} blocked: {info}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn blpop_is_woken_by_a_push_from_another_client() {
+    let s = server();
+    let mut c = s.client();
+    let mut waiter = raw_block(&s, b"BLPOP q1 q2 0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "q2", "hello"]);
+    waiter.expect(b"*2\r\n$2\r\nq2\r\n$5\r\nhello\r\n");
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "q2"]), 0, "the element was consumed");
+    // Data already there: no blocking at all.
+    q::<i64>(&mut c, &["RPUSH", "q1", "x"]);
+    waiter.roundtrip(b"BRPOP q1 0\r\n", b"*2\r\n$2\r\nq1\r\n$1\r\nx\r\n");
+}
+
+#[test]
+fn blocking_timeout_answers_null_array() {
+    let s = server();
+    let mut r = s.raw();
+    let start = Instant::now();
+    r.roundtrip(b"BLPOP nothing 0.2\r\n", b"*-1\r\n");
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_millis(200) && waited < Duration::from_secs(2), "{waited:?}");
+    r.roundtrip(b"BRPOPLPUSH nothing dst 0.05\r\n", b"*-1\r\n");
+    r.roundtrip(b"BLMOVE nothing dst LEFT LEFT 0.05\r\n", b"*-1\r\n");
+    r.roundtrip(b"BLMPOP 0.05 1 nothing LEFT\r\n", b"*-1\r\n");
+    // The connection keeps working afterwards.
+    r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn waiters_are_served_first_come_first_served() {
+    let s = server();
+    let mut c = s.client();
+    let mut waiters = Vec::new();
+    for i in 0..3 {
+        waiters.push(raw_block(&s, b"BLPOP fifo 0\r\n"));
+        wait_blocked(&mut c, i + 1);
+    }
+    q::<i64>(&mut c, &["RPUSH", "fifo", "1", "2", "3"]);
+    for (i, w) in waiters.iter_mut().enumerate() {
+        let v = (i + 1).to_string();
+        w.expect(format!("*2\r\n$4\r\nfifo\r\n$1\r\n{v}\r\n").as_bytes());
+    }
+    wait_blocked(&mut c, 0);
+}
+
+#[test]
+fn one_push_serves_one_waiter_and_others_keep_waiting() {
+    let s = server();
+    let mut c = s.client();
+    let mut a = raw_block(&s, b"BLPOP k 0\r\n");
+    wait_blocked(&mut c, 1);
+    let mut b = raw_block(&s, b"BLPOP k 0\r\n");
+    wait_blocked(&mut c, 2);
+    q::<i64>(&mut c, &["LPUSH", "k", "only"]);
+    a.expect(b"*2\r\n$1\r\nk\r\n$4\r\nonly\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["LPUSH", "k", "next"]);
+    b.expect(b"*2\r\n$1\r\nk\r\n$4\r\nnext\r\n");
+}
+
+#[test]
+fn a_disconnected_waiter_is_forgotten() {
+    let s = server();
+    let mut c = s.client();
+    let gone = raw_block(&s, b"BLPOP k 0\r\n");
+    wait_blocked(&mut c, 1);
+    drop(gone);
+    wait_blocked(&mut c, 0);
+    let mut live = raw_block(&s, b"BLPOP k 0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "k", "v"]);
+    live.expect(b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+}
+
+#[test]
+fn blmove_and_blmpop_wake_up() {
+    let s = server();
+    let mut c = s.client();
+    let mut m = raw_block(&s, b"BLMOVE src dst RIGHT LEFT 0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "src", "a", "b"]);
+    m.expect(b"$1\r\nb\r\n");
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "dst", "0", "-1"]), ["b"]);
+    let mut p = raw_block(&s, b"BLMPOP 0 2 x y LEFT COUNT 5\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "y", "1", "2"]);
+    p.expect(b"*2\r\n$1\r\ny\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+}
+
+#[test]
+fn commands_sent_while_blocked_run_after_the_wakeup() {
+    let s = server();
+    let mut c = s.client();
+    let mut w = raw_block(&s, b"BLPOP k 0\r\nPING\r\nECHO after\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "k", "v"]);
+    w.expect(b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n+PONG\r\n$5\r\nafter\r\n");
+}
+
+#[test]
+fn client_unblock_with_timeout_or_error() {
+    let s = server();
+    let mut c = s.client();
+    let mut w = s.raw();
+    w.send(b"CLIENT ID\r\n");
+    let mut buf = [0u8; 32];
+    let n = std::io::Read::read(&mut w.0, &mut buf).unwrap();
+    let id = String::from_utf8_lossy(&buf[1..n - 2]).to_string();
+    w.send(b"BLPOP k 0\r\n");
+    wait_blocked(&mut c, 1);
+    assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", &id]), 1);
+    w.expect(b"*-1\r\n");
+    w.send(b"BLPOP k 0\r\n");
+    wait_blocked(&mut c, 1);
+    assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", &id, "ERROR"]), 1);
+    w.expect(b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", &id]), 0, "not blocked any more");
+    assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", "99999"]), 0);
+    assert_eq!(err(&mut c, &["CLIENT", "UNBLOCK", &id, "FOO"]), "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+}
+
+mod model {
+    use super::common::server;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(bool, u8, u8),
+        Pop(bool, u8),
+        Range(u8, i64, i64),
+        Index(u8, i64),
+        Rem(u8, i64, u8),
+        Len(u8),
+        Trim(u8, i64, i64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (any::<bool>(), 0u8..2, 0u8..3).prop_map(|(l, k, v)| Op::Push(l, k, v)),
+            (any::<bool>(), 0u8..2).prop_map(|(l, k)| Op::Pop(l, k)),
+            (0u8..2, -5i64..5, -5i64..5).prop_map(|(k, a, b)| Op::Range(k, a, b)),
+            (0u8..2, -5i64..5).prop_map(|(k, i)| Op::Index(k, i)),
+            (0u8..2, -2i64..3, 0u8..3).prop_map(|(k, n, v)| Op::Rem(k, n, v)),
+            (0u8..2).prop_map(Op::Len),
+            (0u8..2, -4i64..4, -4i64..4).prop_map(|(k, a, b)| Op::Trim(k, a, b)),
+        ]
+    }
+
+    fn idx(len: usize, i: i64) -> Option<usize> {
+        let i = if i < 0 { len as i64 + i } else { i };
+        (0..len as i64).contains(&i).then_some(i as usize)
+    }
+
+    fn range(len: usize, a: i64, b: i64) -> std::ops::Range<usize> {
+        let len = len as i64;
+        let s = (if a < 0 { len + a } else { a }).max(0);
+        let e = if b < 0 { len + b } else { b };
+        if s > e || s >= len { 0..0 } else { s as usize..e.min(len - 1) as usize + 1 }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn list_commands_match_a_vec_model(ops in prop::collection::vec(op(), 1..60)) {
+            let s = server();
+            let mut c = s.client();
+            let mut m: HashMap<u8, Vec<String>> = HashMap::new();
+            for op in ops {
+                match op {
+                    Op::Push(left, k, v) => {
+                        let l = m.entry(k).or_default();
+                        let v = v.to_string();
+                        if left { l.insert(0, v.clone()) } else { l.push(v.clone()) }
+                        let n: usize = redis::cmd(if left { "LPUSH" } else { "RPUSH" }).arg(k).arg(v).query(&mut c).unwrap();
+                        prop_assert_eq!(n, l.len());
+                    }
+                    Op::Pop(left, k) => {
+                        let l = m.entry(k).or_default();
+                        let want = if l.is_empty() { None } else if left { Some(l.remove(0)) } else { l.pop() };
+                        let got: Option<String> = redis::cmd(if left { "LPOP" } else { "RPOP" }).arg(k).query(&mut c).unwrap();
+                        prop_assert_eq!(got, want);
+                    }
+                    Op::Range(k, a, b) => {
+                        let l = m.entry(k).or_default();
+                        let want = l[range(l.len(), a, b)].to_vec();
+                        let got: Vec<String> = redis::cmd("LRANGE").arg(k).arg(a).arg(b).query(&mut c).unwrap();
+                        prop_assert_eq!(got, want);
+                    }
+                    Op::Index(k, i) => {
+                        let l = m.entry(k).or_default();
+                        let want = idx(l.len(), i).map(|i| l[i].clone());
+                        let got: Option<String> = redis::cmd("LINDEX").arg(k).arg(i).query(&mut c).unwrap();
+                        prop_assert_eq!(got, want);
+                    }
+                    Op::Rem(k, n, v) => {
+                        let l = m.entry(k).or_default();
+                        let v = v.to_string();
+                        let limit = if n == 0 { usize::MAX } else { n.unsigned_abs() as usize };
+                        let mut removed = 0;
+                        if n >= 0 {
+                            let mut i = 0;
+                            while i < l.len() && removed < limit { if l[i] == v { l.remove(i); removed += 1; } else { i += 1; } }
+                        } else {
+                            let mut i = l.len();
+                            while i > 0 && removed < limit { i -= 1; if l[i] == v { l.remove(i); removed += 1; } }
+                        }
+                        let got: usize = redis::cmd("LREM").arg(k).arg(n).arg(v).query(&mut c).unwrap();
+                        prop_assert_eq!(got, removed);
+                    }
+                    Op::Len(k) => {
+                        let got: usize = redis::cmd("LLEN").arg(k).query(&mut c).unwrap();
+                        prop_assert_eq!(got, m.entry(k).or_default().len());
+                    }
+                    Op::Trim(k, a, b) => {
+                        let l = m.entry(k).or_default();
+                        let r = range(l.len(), a, b);
+                        *l = l[r].to_vec();
+                        let _: () = redis::cmd("LTRIM").arg(k).arg(a).arg(b).query(&mut c).unwrap();
+                    }
+                }
+                for (k, l) in &m {
+                    let exists: i64 = redis::cmd("EXISTS").arg(*k).query(&mut c).unwrap();
+                    prop_assert_eq!(exists, (!l.is_empty()) as i64, "empty lists are deleted");
+                }
+            }
+        }
+    }
+}

@@ -573,7 +573,7 @@ impl Server {
     /// Ends a client's wait without data: the timeout reply (a null array,
     /// for every blocking list command) or CLIENT UNBLOCK's error.
     fn unblock(&mut self, key: usize, id: u64, how: Unblock) {
-        if !self.conns.get(key).is_some_and(|c| c.id == id) {
+        if self.conns.get(key).is_none_or(|c| c.id != id) {
             return;
         }
         let client = self.shared.client_mut(key);

@@ -437,7 +437,10 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// # Format
 /// `RESET` — back to a fresh connection's state.
 fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.srv.unwatch(cx.key);
     let c = cx.client();
+    c.multi = None;
+    c.multi_error = false;
     c.db = 0;
     c.name = None;
     c.proto = Proto::Resp2;

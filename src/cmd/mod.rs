@@ -9,6 +9,7 @@ pub mod memory;
 pub mod server;
 pub mod string;
 pub mod table;
+pub mod tx;
 
 use crate::resp::{Reply, Span, parse::parse_i64};
 use crate::server::state::{Blocked, Client, Shared};
@@ -53,6 +54,12 @@ impl Ctx<'_> {
     /// retries a blocked command that still finds nothing, this only records
     /// that it stays blocked.
     pub fn block(&mut self, keys: &[&[u8]], timeout_ms: Option<u64>, args: &Args) {
+        if self.srv.in_exec {
+            // Inside MULTI/EXEC a blocking command does not block: it
+            // answers like a timeout at once.
+            self.out.null_array();
+            return;
+        }
         if self.srv.blocking.retrying {
             self.srv.blocking.still_blocked = true;
             return;
@@ -176,9 +183,12 @@ fn unknown_command(args: &Args) -> String {
     format!("ERR unknown command '{name}', with args beginning with: {list}")
 }
 
-/// Looks the command up, checks its arity and runs it, writing its reply or
-/// its error, and counts it in the per-command statistics. The only place
-/// errors are rendered.
+/// Commands that run at once even inside MULTI.
+const MULTI_EXEMPT: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
+
+/// Looks the command up, checks its arity and runs it — or queues it
+/// inside MULTI — writing its reply or its error, and counts it in the
+/// per-command statistics. The only place errors are rendered.
 pub fn dispatch(cx: &mut Ctx, args: &Args) {
     cx.srv.stats.commands_processed += 1;
     let reg = table::registry();
@@ -192,7 +202,8 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
     let client = cx.client();
     client.last_cmd_ms = now;
     client.last_cmd = run_id;
-    let result = match (id, run_id) {
+    let in_multi = client.multi.is_some();
+    let checked = match (id, run_id) {
         (None, _) => Err(CmdError::msg(unknown_command(args))),
         (Some(top), None) => Err(CmdError::msg(format!(
             "ERR unknown subcommand '{}'. Try {} HELP.",
@@ -203,24 +214,75 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             cx.srv.stats.command(run).rejected += 1;
             Err(CmdError::msg(format!("ERR wrong number of arguments for '{}' command", reg.entries[run].fullname)))
         }
-        (Some(_), Some(run)) => {
-            let cmd = reg.entries[run].cmd;
-            let start = std::time::Instant::now();
-            let result = (cmd.handler)(cx, args);
-            let stat = cx.srv.stats.command(run);
-            stat.calls += 1;
-            stat.usec += start.elapsed().as_micros() as u64;
-            if result.is_err() {
-                stat.failed += 1;
-            } else if cmd.has(table::flag::WRITE) {
-                cx.srv.stats.dirty += 1;
+        (Some(top), Some(run)) if in_multi && !MULTI_EXEMPT.contains(&reg.entries[top].cmd.name) => {
+            if reg.entries[run].cmd.has(table::flag::NO_MULTI) {
+                Err(CmdError::msg("ERR Command not allowed inside a transaction"))
+            } else {
+                let queued = args.to_owned_parts();
+                if let Some(q) = cx.client().multi.as_mut() {
+                    q.push(queued);
+                }
+                cx.out.simple("QUEUED");
+                return;
             }
-            result
         }
+        (Some(_), Some(run)) => Ok(run),
     };
+    // Rejected before running (unknown, arity, not allowed in MULTI): such
+    // an error inside MULTI makes EXEC abort.
+    let rejected = checked.is_err();
+    let result = checked.and_then(|run| {
+        let cmd = reg.entries[run].cmd;
+        let start = std::time::Instant::now();
+        let result = (cmd.handler)(cx, args);
+        let stat = cx.srv.stats.command(run);
+        stat.calls += 1;
+        stat.usec += start.elapsed().as_micros() as u64;
+        if result.is_err() {
+            stat.failed += 1;
+        } else if cmd.has(table::flag::WRITE) {
+            cx.srv.stats.dirty += 1;
+            if !cx.srv.watches.is_empty() {
+                touch_keys(cx, cmd, args);
+            }
+        }
+        result
+    });
     if let Err(e) = result {
+        if in_multi && rejected {
+            cx.client().multi_error = true;
+        }
         let text = e.text();
         cx.srv.stats.error_reply(&text);
         cx.out.error(&text);
+    }
+}
+
+/// Marks the keys a successful write command names as modified, for WATCH.
+fn touch_keys(cx: &mut Ctx, cmd: &table::Command, args: &Args) {
+    let db = cx.db_index();
+    let (first, last, step) = cmd.keys;
+    if first > 0 {
+        let last = if last < 0 { args.len() as i32 + last } else { last };
+        let mut i = first;
+        while i <= last && (i as usize) < args.len() {
+            cx.srv.touch(db, args.get(i as usize));
+            i += step.max(1);
+        }
+    } else if let Some(n) = movable_numkeys(cmd.name).and_then(|at| args.int(at).ok().map(|n| (at, n))) {
+        // LMPOP / BLMPOP: `numkeys key ...` after the command (and timeout).
+        let (at, n) = n;
+        for i in at + 1..(at + 1 + n.max(0) as usize).min(args.len()) {
+            cx.srv.touch(db, args.get(i));
+        }
+    }
+}
+
+/// Position of `numkeys` for commands whose keys are not at fixed places.
+fn movable_numkeys(name: &str) -> Option<usize> {
+    match name {
+        "lmpop" | "zmpop" | "sintercard" | "zintercard" => Some(1),
+        "blmpop" | "bzmpop" => Some(2),
+        _ => None,
     }
 }

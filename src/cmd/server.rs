@@ -213,6 +213,8 @@ fn flush_mode(args: &Args) -> CmdResult {
 /// `FLUSHDB [ASYNC | SYNC]`
 fn flushdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     flush_mode(args)?;
+    let db = cx.db_index();
+    cx.srv.touch_db(db);
     cx.db().clear();
     cx.out.ok();
     Ok(())
@@ -222,6 +224,9 @@ fn flushdb(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `FLUSHALL [ASYNC | SYNC]`
 fn flushall(cx: &mut Ctx, args: &Args) -> CmdResult {
     flush_mode(args)?;
+    for db in 0..cx.srv.dbs.len() {
+        cx.srv.touch_db(db);
+    }
     cx.srv.dbs.iter_mut().for_each(|db| db.clear());
     cx.out.ok();
     Ok(())
@@ -572,6 +577,8 @@ fn swap_index(cx: &Ctx, arg: &[u8], which: &str) -> Result<usize, CmdError> {
 fn swapdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     let a = swap_index(cx, args.get(1), "first")?;
     let b = swap_index(cx, args.get(2), "second")?;
+    cx.srv.touch_db(a);
+    cx.srv.touch_db(b);
     cx.srv.dbs.swap(a, b);
     cx.out.ok();
     Ok(())

@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, conn, info, keys, list, memory, server, string};
+use super::{Args, CmdResult, Ctx, conn, info, keys, list, memory, server, string, tx};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -152,6 +152,7 @@ impl Command {
         add("@keyspace", self.group == "generic");
         add("@connection", self.group == "connection");
         add("@list", self.group == "list");
+        add("@transaction", self.group == "transactions");
         cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
         cats
     }
@@ -166,6 +167,7 @@ static FAMILIES: &[&[Command]] = &[
     info::COMMANDS,
     memory::COMMANDS,
     list::COMMANDS,
+    tx::COMMANDS,
 ];
 
 /// All top-level commands.

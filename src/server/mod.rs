@@ -363,6 +363,7 @@ impl Server {
             if let Some(b) = self.shared.client_mut(key).blocked.take() {
                 self.shared.blocking.remove(b.db, &b.keys, key, conn.id);
             }
+            self.shared.unwatch(key);
             self.shared.remove_client(key);
         }
     }

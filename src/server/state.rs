@@ -169,6 +169,50 @@ impl Metrics {
     }
 }
 
+/// Which clients WATCH which keys (Redis's `watched_keys`).
+#[derive(Debug, Default)]
+pub struct Watches {
+    /// Per database: key → (connection key, client id).
+    by_key: Vec<HashMap<Key, Vec<(usize, u64)>>>,
+}
+
+impl Watches {
+    pub fn is_empty(&self) -> bool {
+        self.by_key.iter().all(|m| m.is_empty())
+    }
+
+    pub fn add(&mut self, db: usize, key: &[u8], conn: usize, id: u64) {
+        if self.by_key.len() <= db {
+            self.by_key.resize_with(db + 1, HashMap::new);
+        }
+        let list = self.by_key[db].entry(key.into()).or_default();
+        if !list.contains(&(conn, id)) {
+            list.push((conn, id));
+        }
+    }
+
+    pub fn remove(&mut self, db: usize, key: &[u8], conn: usize, id: u64) {
+        if let Some(map) = self.by_key.get_mut(db)
+            && let Some(list) = map.get_mut(key)
+        {
+            list.retain(|&w| w != (conn, id));
+            if list.is_empty() {
+                map.remove(key);
+            }
+        }
+    }
+
+    /// Clients watching `key` in `db`.
+    pub fn watchers(&self, db: usize, key: &[u8]) -> &[(usize, u64)] {
+        self.by_key.get(db).and_then(|m| m.get(key)).map_or(&[], |v| &v[..])
+    }
+
+    /// Clients watching any key of `db`.
+    pub fn watchers_of_db(&self, db: usize) -> Vec<(usize, u64)> {
+        self.by_key.get(db).map(|m| m.values().flatten().copied().collect()).unwrap_or_default()
+    }
+}
+
 /// Everything the loop owns besides connections.
 pub struct Shared {
     pub dbs: Vec<Db>,
@@ -190,6 +234,9 @@ pub struct Shared {
     /// The port actually bound (INFO tcp_port).
     pub port: u16,
     pub blocking: Blocking,
+    pub watches: Watches,
+    /// EXEC is running its queued commands (blocking commands don't block).
+    pub in_exec: bool,
 }
 
 impl Shared {
@@ -208,6 +255,8 @@ impl Shared {
             peak_memory: 0,
             active_expire: true,
             blocking: Blocking::default(),
+            watches: Watches::default(),
+            in_exec: false,
             started: Instant::now(),
             requests: LoopRequests::default(),
             clients: Vec::new(),
@@ -240,6 +289,39 @@ impl Shared {
         let used = crate::alloc::allocated();
         self.peak_memory = self.peak_memory.max(used);
         used
+    }
+
+    /// A write touched `key` in `db`: transactions watching it will fail.
+    pub fn touch(&mut self, db: usize, key: &[u8]) {
+        let watchers = self.watches.watchers(db, key).to_vec();
+        self.mark_dirty(&watchers);
+    }
+
+    /// FLUSHDB, FLUSHALL, SWAPDB: every watcher of `db` fails.
+    pub fn touch_db(&mut self, db: usize) {
+        let watchers = self.watches.watchers_of_db(db);
+        self.mark_dirty(&watchers);
+    }
+
+    fn mark_dirty(&mut self, watchers: &[(usize, u64)]) {
+        for &(k, id) in watchers {
+            if let Some(Some(c)) = self.clients.get_mut(k)
+                && c.id == id
+            {
+                c.dirty_cas = true;
+            }
+        }
+    }
+
+    /// Forgets every key the client `key` watches (UNWATCH, EXEC, close).
+    pub fn unwatch(&mut self, key: usize) {
+        let Some(Some(c)) = self.clients.get_mut(key) else { return };
+        let id = c.id;
+        let watched = std::mem::take(&mut c.watched);
+        c.dirty_cas = false;
+        for (db, k, _) in watched {
+            self.watches.remove(db, &k, key, id);
+        }
     }
 
     pub fn remove_client(&mut self, key: usize) {
@@ -275,6 +357,14 @@ pub struct Client {
     pub omem: usize,
     /// Waiting in a blocking command.
     pub blocked: Option<Box<Blocked>>,
+    /// Commands queued since MULTI (`None` outside a transaction).
+    pub multi: Option<Vec<(Vec<u8>, Vec<Span>)>>,
+    /// A command was rejected while queuing: EXEC will abort.
+    pub multi_error: bool,
+    /// WATCHed keys: (db, key, existed when watched).
+    pub watched: Vec<(usize, Key, bool)>,
+    /// A watched key was touched: EXEC will fail.
+    pub dirty_cas: bool,
 }
 
 impl Client {
@@ -295,6 +385,10 @@ impl Client {
             qbuf_cap: 0,
             omem: 0,
             blocked: None,
+            multi: None,
+            multi_error: false,
+            watched: Vec::new(),
+            dirty_cas: false,
         }
     }
 }

@@ -1,0 +1,151 @@
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+//!
+//! Inside MULTI the dispatcher queues commands (answering `+QUEUED`) after
+//! checking them; a command rejected while queuing makes EXEC answer
+//! EXECABORT. WATCH is optimistic locking: a successful write to a watched
+//! key (found from the command table's key positions), FLUSHDB/FLUSHALL/
+//! SWAPDB, or the key expiring makes EXEC answer a null array instead.
+
+use super::table::{Command, flag::*, row};
+use super::{Args, CmdError, CmdResult, Ctx, dispatch};
+
+pub static COMMANDS: &[Command] = &[
+    row(
+        "multi",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        (0, 0, 0),
+        "transactions",
+        "1.2.0",
+        "Starts a transaction.",
+        multi,
+    ),
+    row(
+        "exec",
+        1,
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        (0, 0, 0),
+        "transactions",
+        "1.2.0",
+        "Executes all commands in a transaction.",
+        exec,
+    ),
+    row(
+        "discard",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        (0, 0, 0),
+        "transactions",
+        "2.0.0",
+        "Discards a transaction.",
+        discard,
+    ),
+    row(
+        "watch",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        (1, -1, 1),
+        "transactions",
+        "2.2.0",
+        "Monitors changes to keys to determine the execution of a transaction.",
+        watch,
+    ),
+    row(
+        "unwatch",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        (0, 0, 0),
+        "transactions",
+        "2.2.0",
+        "Forgets about watched keys of a transaction.",
+        unwatch,
+    ),
+];
+
+/// # Format
+/// `MULTI`
+fn multi(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let c = cx.client();
+    if c.multi.is_some() {
+        return Err(CmdError::msg("ERR MULTI calls can not be nested"));
+    }
+    c.multi = Some(Vec::new());
+    c.multi_error = false;
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `EXEC`
+fn exec(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let c = cx.client();
+    let Some(queue) = c.multi.take() else {
+        return Err(CmdError::msg("ERR EXEC without MULTI"));
+    };
+    let aborted = std::mem::take(&mut c.multi_error);
+    let watched = c.watched.clone();
+    let mut dirty = c.dirty_cas;
+    let now = cx.now;
+    // A watched key that existed and has since expired counts as touched.
+    for (db, key, existed) in &watched {
+        if *existed && !cx.srv.dbs[*db].contains(key, now) {
+            dirty = true;
+        }
+    }
+    cx.srv.unwatch(cx.key);
+    if aborted {
+        return Err(CmdError::msg("EXECABORT Transaction discarded because of previous errors."));
+    }
+    if dirty {
+        cx.out.null_array();
+        return Ok(());
+    }
+    cx.out.array(queue.len());
+    cx.srv.in_exec = true;
+    for (data, spans) in &queue {
+        dispatch(cx, &Args::new(data, spans));
+    }
+    cx.srv.in_exec = false;
+    Ok(())
+}
+
+/// # Format
+/// `DISCARD`
+fn discard(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let c = cx.client();
+    if c.multi.take().is_none() {
+        return Err(CmdError::msg("ERR DISCARD without MULTI"));
+    }
+    c.multi_error = false;
+    cx.srv.unwatch(cx.key);
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `WATCH key [key ...]`
+fn watch(cx: &mut Ctx, args: &Args) -> CmdResult {
+    if cx.client().multi.is_some() {
+        return Err(CmdError::msg("ERR WATCH inside MULTI is not allowed"));
+    }
+    let (db, now) = (cx.db_index(), cx.now);
+    let id = cx.client().id;
+    for key in args.from(1) {
+        if cx.client().watched.iter().any(|(d, k, _)| *d == db && &k[..] == key) {
+            continue;
+        }
+        let existed = cx.srv.dbs[db].contains(key, now);
+        cx.client().watched.push((db, key.into(), existed));
+        cx.srv.watches.add(db, key, cx.key, id);
+    }
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `UNWATCH`
+fn unwatch(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.srv.unwatch(cx.key);
+    cx.out.ok();
+    Ok(())
+}

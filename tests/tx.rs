@@ -1,0 +1,139 @@
+//! MULTI/EXEC/DISCARD/WATCH/UNWATCH through a real client and raw bytes.
+
+mod common;
+use common::{err, q, server};
+use redis::Value;
+use std::time::Duration;
+
+#[test]
+fn queued_commands_run_on_exec_with_per_command_errors() {
+    let s = server();
+    let mut r = s.raw();
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    r.roundtrip(b"SET a 1\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"INCR a\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"LPUSH a x\r\n", b"+QUEUED\r\n");
+    r.roundtrip(
+        b"EXEC\r\n",
+        b"*3\r\n+OK\r\n:2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+    );
+    // Through the client library's transaction support too.
+    let mut c = s.client();
+    let (x, y): (i64, i64) = redis::pipe().atomic().cmd("INCR").arg("n").cmd("INCR").arg("n").query(&mut c).unwrap();
+    assert_eq!((x, y), (1, 2));
+}
+
+#[test]
+fn queuing_errors_abort_exec() {
+    let s = server();
+    let mut r = s.raw();
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    r.roundtrip(b"SET a 1\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"FOO\r\n", b"-ERR unknown command 'FOO', with args beginning with: \r\n");
+    r.roundtrip(b"GET\r\n", b"-ERR wrong number of arguments for 'get' command\r\n");
+    r.roundtrip(b"EXEC\r\n", b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+    r.roundtrip(b"GET a\r\n", b"$-1\r\n");
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    r.roundtrip(b"SHUTDOWN\r\n", b"-ERR Command not allowed inside a transaction\r\n");
+    r.roundtrip(b"EXEC\r\n", b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+}
+
+#[test]
+fn misuse_errors() {
+    let s = server();
+    let mut r = s.raw();
+    r.roundtrip(b"EXEC\r\n", b"-ERR EXEC without MULTI\r\n");
+    r.roundtrip(b"DISCARD\r\n", b"-ERR DISCARD without MULTI\r\n");
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    r.roundtrip(b"MULTI\r\n", b"-ERR MULTI calls can not be nested\r\n");
+    r.roundtrip(b"WATCH x\r\n", b"-ERR WATCH inside MULTI is not allowed\r\n");
+    r.roundtrip(b"SET a 1\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"DISCARD\r\n", b"+OK\r\n");
+    r.roundtrip(b"GET a\r\n", b"$-1\r\n");
+    r.roundtrip(b"WATCH\r\n", b"-ERR wrong number of arguments for 'watch' command\r\n");
+}
+
+#[test]
+fn blocking_commands_do_not_block_inside_exec() {
+    let s = server();
+    let mut r = s.raw();
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    r.roundtrip(b"BLPOP none 0\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"EXEC\r\n", b"*1\r\n*-1\r\n");
+}
+
+/// Runs WATCH k, then `between` on another connection, then MULTI/SET/EXEC;
+/// returns whether EXEC ran.
+fn watched_exec(s: &common::TestServer, between: impl FnOnce(&mut redis::Connection)) -> bool {
+    let mut c = s.client();
+    let mut other = s.client();
+    assert_eq!(q::<String>(&mut c, &["WATCH", "k"]), "OK");
+    between(&mut other);
+    q::<String>(&mut c, &["MULTI"]);
+    q::<String>(&mut c, &["SET", "k", "mine"]);
+    match q::<Value>(&mut c, &["EXEC"]) {
+        Value::Nil => false,
+        Value::Array(v) => {
+            assert_eq!(v, vec![Value::Okay]);
+            true
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn watch_aborts_when_the_key_is_touched() {
+    let s = server();
+    assert!(watched_exec(&s, |_| {}), "untouched: runs");
+    assert!(!watched_exec(&s, |o| q::<()>(o, &["SET", "k", "theirs"])), "SET from another client");
+    assert!(!watched_exec(&s, |o| q::<()>(o, &["DEL", "k"])), "DEL");
+    assert!(!watched_exec(&s, |o| q::<()>(o, &["FLUSHDB"])), "FLUSHDB");
+    q::<()>(&mut s.client(), &["SET", "k", "v"]);
+    assert!(!watched_exec(&s, |o| q::<()>(o, &["FLUSHALL"])), "FLUSHALL");
+    q::<()>(&mut s.client(), &["SET", "k", "v"]);
+    assert!(!watched_exec(&s, |o| q::<()>(o, &["SWAPDB", "0", "1"])), "SWAPDB");
+    assert!(watched_exec(&s, |o| q::<()>(o, &["SET", "other", "x"])), "another key: runs");
+    assert!(watched_exec(&s, |o| q::<Option<String>>(o, &["GET", "k"]).map(|_| ()).unwrap_or(())), "a read: runs");
+}
+
+#[test]
+fn watch_aborts_when_the_key_expires() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["SET", "k", "v", "PX", "50"]);
+    q::<String>(&mut c, &["WATCH", "k"]);
+    std::thread::sleep(Duration::from_millis(100));
+    q::<String>(&mut c, &["MULTI"]);
+    q::<String>(&mut c, &["SET", "k", "mine"]);
+    assert_eq!(q::<Value>(&mut c, &["EXEC"]), Value::Nil);
+}
+
+#[test]
+fn unwatch_and_exec_forget_watches() {
+    let s = server();
+    let mut c = s.client();
+    let mut other = s.client();
+    q::<String>(&mut c, &["WATCH", "k"]);
+    q::<String>(&mut c, &["UNWATCH"]);
+    q::<()>(&mut other, &["SET", "k", "x"]);
+    q::<String>(&mut c, &["MULTI"]);
+    q::<String>(&mut c, &["SET", "k", "mine"]);
+    assert_eq!(q::<Value>(&mut c, &["EXEC"]), Value::Array(vec![Value::Okay]));
+    // After EXEC the old watch is gone: a new transaction is unaffected.
+    q::<()>(&mut other, &["SET", "k", "y"]);
+    q::<String>(&mut c, &["MULTI"]);
+    q::<String>(&mut c, &["GET", "k"]);
+    assert_eq!(q::<Value>(&mut c, &["EXEC"]), Value::Array(vec![Value::BulkString(b"y".to_vec())]));
+    assert_eq!(err(&mut c, &["EXEC"]), "ERR EXEC without MULTI");
+}
+
+#[test]
+fn reset_discards_a_transaction() {
+    let s = server();
+    let mut r = s.raw();
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    r.roundtrip(b"SET a 1\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"RESET\r\n", b"+RESET\r\n");
+    r.roundtrip(b"EXEC\r\n", b"-ERR EXEC without MULTI\r\n");
+    r.roundtrip(b"GET a\r\n", b"$-1\r\n");
+}

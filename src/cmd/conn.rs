@@ -1,4 +1,4 @@
-//! Connection commands: PING, ECHO, SELECT, QUIT, RESET, CLIENT.
+//! Connection commands: PING, ECHO, SELECT, QUIT, RESET, HELLO, AUTH, CLIENT.
 
 use super::table::{Command, flag::*, registry, row};
 use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
@@ -46,6 +46,26 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Resets the connection.",
         reset,
+    ),
+    row(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+        (0, 0, 0),
+        "connection",
+        "6.0.0",
+        "Handshakes with the Redis server.",
+        hello,
+    ),
+    row(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+        (0, 0, 0),
+        "connection",
+        "1.0.0",
+        "Authenticates the connection.",
+        auth,
     ),
     Command {
         subcommands: CLIENT_SUBCOMMANDS,
@@ -446,5 +466,88 @@ fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
     c.proto = Proto::Resp2;
     cx.out.proto = Proto::Resp2;
     cx.out.simple("RESET");
+    Ok(())
+}
+
+/// Checks credentials. ferrokv has no ACL users or `requirepass` yet, so
+/// the only user is `default` with no password: any password is accepted
+/// for it, and every other user is refused, as Redis does in that setup.
+fn check_auth(user: &[u8]) -> CmdResult {
+    if user == b"default" {
+        Ok(())
+    } else {
+        Err(CmdError::msg("WRONGPASS invalid username-password pair or user is disabled."))
+    }
+}
+
+/// # Format
+/// `AUTH [username] password`
+fn auth(cx: &mut Ctx, args: &Args) -> CmdResult {
+    match args.len() {
+        2 => Err(CmdError::msg(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        )),
+        3 => {
+            check_auth(args.get(1))?;
+            cx.out.ok();
+            Ok(())
+        }
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+/// # Format
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`
+fn hello(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let mut proto = cx.client().proto;
+    if args.len() >= 2 {
+        proto = match parse_int(args.get(1)) {
+            Ok(2) => Proto::Resp2,
+            Ok(3) => Proto::Resp3,
+            Ok(_) => return Err(CmdError::msg("NOPROTO unsupported protocol version")),
+            Err(_) => return Err(CmdError::msg("ERR Protocol version is not an integer or out of range")),
+        };
+    }
+    let mut name = None;
+    let mut i = 2;
+    while i < args.len() {
+        let opt = args.get(i);
+        if opt.eq_ignore_ascii_case(b"auth") && i + 2 < args.len() {
+            check_auth(args.get(i + 1))?;
+            i += 3;
+        } else if opt.eq_ignore_ascii_case(b"setname") && i + 1 < args.len() {
+            let n = args.get(i + 1);
+            if n.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+                return Err(CmdError::msg("ERR Client names cannot contain spaces, newlines or special characters."));
+            }
+            name = Some(n);
+            i += 2;
+        } else {
+            return Err(CmdError::msg(format!("ERR Syntax error in HELLO option '{}'", lossy(opt))));
+        }
+    }
+    let c = cx.client();
+    if let Some(n) = name {
+        c.name = (!n.is_empty()).then(|| n.to_vec());
+    }
+    c.proto = proto;
+    let id = c.id;
+    cx.out.proto = proto;
+    let out = &mut cx.out;
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"redis");
+    out.bulk(b"version");
+    out.bulk(crate::REDIS_VERSION.as_bytes());
+    out.bulk(b"proto");
+    out.int(if proto == Proto::Resp3 { 3 } else { 2 });
+    out.bulk(b"id");
+    out.int(id as i64);
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
     Ok(())
 }

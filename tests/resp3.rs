@@ -1,0 +1,58 @@
+//! HELLO, AUTH and RESP3 replies (maps, sets, nulls, verbatim strings).
+
+mod common;
+use common::{err, q, server};
+use redis::Value;
+
+#[test]
+fn hello_errors_and_auth() {
+    let s = server();
+    let mut r = s.raw();
+    r.roundtrip(b"HELLO 4\r\n", b"-NOPROTO unsupported protocol version\r\n");
+    r.roundtrip(b"HELLO x\r\n", b"-ERR Protocol version is not an integer or out of range\r\n");
+    r.roundtrip(b"HELLO 3 FOO\r\n", b"-ERR Syntax error in HELLO option 'FOO'\r\n");
+    r.roundtrip(b"HELLO 2 AUTH bob x\r\n", b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    r.roundtrip(b"HELLO 2 AUTH default\r\n", b"-ERR Syntax error in HELLO option 'AUTH'\r\n");
+    let mut c = s.client();
+    assert!(err(&mut c, &["AUTH", "x"]).starts_with("ERR AUTH <password> called without any password configured"));
+    assert_eq!(q::<String>(&mut c, &["AUTH", "default", "x"]), "OK");
+    assert_eq!(err(&mut c, &["AUTH", "bob", "x"]), "WRONGPASS invalid username-password pair or user is disabled.");
+}
+
+#[test]
+fn hello_3_switches_reply_types() {
+    let s = server();
+    let mut r = s.raw();
+    r.send(b"HELLO 3 SETNAME app\r\n");
+    r.expect(
+        b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:",
+    );
+    let mut rest = [0u8; 1];
+    while rest != [b'\n'] {
+        std::io::Read::read_exact(&mut r.0, &mut rest).unwrap();
+    }
+    r.expect(b"$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n");
+    r.roundtrip(b"CLIENT GETNAME\r\n", b"$3\r\napp\r\n");
+    r.roundtrip(b"GET nokey\r\n", b"_\r\n");
+    r.roundtrip(b"CONFIG GET maxclients\r\n", b"%1\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");
+    r.roundtrip(b"LPOP nokey 2\r\n", b"_\r\n");
+    r.roundtrip(b"HELLO 2\r\n", b"*14\r\n");
+}
+
+#[test]
+fn resp3_through_the_client_library() {
+    let s = server();
+    let client = redis::Client::open(format!("redis://{}/?protocol=resp3", s.handle.addr)).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let v: Value = q(&mut c, &["CONFIG", "GET", "timeout"]);
+    assert_eq!(v, Value::Map(vec![(Value::BulkString(b"timeout".to_vec()), Value::BulkString(b"0".to_vec()))]));
+    assert_eq!(q::<Value>(&mut c, &["GET", "nokey"]), Value::Nil);
+    let info: Value = q(&mut c, &["INFO", "server"]);
+    assert!(matches!(info, Value::VerbatimString { .. }), "{info:?}");
+    let cmd: Value = q(&mut c, &["COMMAND", "INFO", "get"]);
+    let Value::Array(entries) = cmd else { panic!() };
+    let Value::Array(get) = &entries[0] else { panic!() };
+    assert!(matches!(get[2], Value::Set(_)), "flags are a set: {:?}", get[2]);
+    let line: String = q(&mut c, &["CLIENT", "INFO"]);
+    assert!(line.trim_end().ends_with("resp=3"), "{line}");
+}

@@ -596,6 +596,62 @@ fn sscan(cx: &mut Ctx, args: &Args) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::resp::Proto;
+    use crate::server::state::Client;
+
+    /// Runs one command through `dispatch` on `srv` as client 0 speaking
+    /// `proto`, returning the raw reply.
+    fn run(srv: &mut Shared, proto: Proto, args: &[&str]) -> String {
+        let mut data = Vec::new();
+        let mut spans = Vec::new();
+        for a in args {
+            spans.push((data.len(), data.len() + a.len()));
+            data.extend_from_slice(a.as_bytes());
+        }
+        let mut buf = Vec::new();
+        let mut cx = Ctx { srv, key: 0, out: Reply::new(&mut buf, proto), now: 1 };
+        super::super::dispatch(&mut cx, &Args::new(&data, &spans));
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    /// RESP3 shapes (HELLO is not implemented yet, so the integration
+    /// tests cannot ask for them): sets, maps and HRANDFIELD's pairs, as
+    /// Redis 7.0.15 sends them.
+    #[test]
+    fn resp3_reply_types() {
+        let mut srv = Shared::new(Config::default());
+        srv.add_client(0, Client::new(1, None, None, -1, 0));
+        let r3 = |srv: &mut Shared, args: &[&str]| run(srv, Proto::Resp3, args);
+        r3(&mut srv, &["SADD", "s", "1", "2"]);
+        assert_eq!(r3(&mut srv, &["SMEMBERS", "s"]), "~2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(r3(&mut srv, &["SMEMBERS", "none"]), "~0\r\n");
+        assert_eq!(r3(&mut srv, &["SINTER", "s", "none"]), "~0\r\n");
+        assert_eq!(r3(&mut srv, &["SUNION", "s"]), "~2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(r3(&mut srv, &["SRANDMEMBER", "s", "5"]), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(r3(&mut srv, &["SRANDMEMBER", "none"]), "_\r\n");
+        assert_eq!(r3(&mut srv, &["SPOP", "s", "0"]), "~0\r\n");
+        assert_eq!(r3(&mut srv, &["SPOP", "none", "2"]), "~0\r\n");
+        assert_eq!(r3(&mut srv, &["SPOP", "none"]), "_\r\n");
+        let all = r3(&mut srv, &["SPOP", "s", "9"]);
+        assert!(all.starts_with("~2\r\n"), "{all}");
+        r3(&mut srv, &["HSET", "h", "a", "1"]);
+        assert_eq!(r3(&mut srv, &["HGETALL", "h"]), "%1\r\n$1\r\na\r\n$1\r\n1\r\n");
+        assert_eq!(r3(&mut srv, &["HGETALL", "none"]), "%0\r\n");
+        assert_eq!(r3(&mut srv, &["HKEYS", "none"]), "*0\r\n");
+        assert_eq!(r3(&mut srv, &["HGET", "h", "zz"]), "_\r\n");
+        assert_eq!(
+            r3(&mut srv, &["HRANDFIELD", "h", "-2", "WITHVALUES"]),
+            "*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+        );
+        assert_eq!(r3(&mut srv, &["HRANDFIELD", "h", "1"]), "*1\r\n$1\r\na\r\n");
+        assert_eq!(r3(&mut srv, &["HSCAN", "h", "0"]), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n");
+        // RESP2 flattens the pairs.
+        assert_eq!(
+            run(&mut srv, Proto::Resp2, &["HRANDFIELD", "h", "-2", "WITHVALUES"]),
+            "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n1\r\n"
+        );
+    }
 
     #[test]
     fn sample_distinct_is_distinct_and_in_range() {

@@ -2,11 +2,13 @@
 //! one module per command family. `table` holds the one command table.
 
 pub mod conn;
+pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod list;
 pub mod memory;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 pub mod tx;

@@ -565,7 +565,7 @@ fn strlen(cx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// Parses a float like Redis's `string2ld`: no spaces, no NaN.
-fn parse_float(s: &[u8]) -> Option<f64> {
+pub fn parse_float(s: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(s).ok()?;
     if text.is_empty() || text.len() > 5000 || text.starts_with(|c: char| c.is_whitespace()) {
         return None;

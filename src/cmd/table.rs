@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, conn, info, keys, list, memory, server, string, tx};
+use super::{Args, CmdResult, Ctx, conn, hash, info, keys, list, memory, server, set, string, tx};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -62,7 +62,8 @@ pub struct Command {
     pub flags: u32,
     /// Key positions: first, last (negative counts from the end), step.
     pub keys: (i32, i32, i32),
-    /// Redis's command group (`string`, `generic`, `server`, `connection`).
+    /// Redis's command group (`string`, `generic`, `server`, `connection`,
+    /// `hash`, `set`).
     pub group: &'static str,
     pub since: &'static str,
     pub summary: &'static str,
@@ -149,6 +150,8 @@ impl Command {
         add("@fast", self.has(flag::FAST));
         add("@slow", !self.has(flag::FAST));
         add("@string", self.group == "string");
+        add("@hash", self.group == "hash");
+        add("@set", self.group == "set");
         add("@keyspace", self.group == "generic");
         add("@connection", self.group == "connection");
         add("@list", self.group == "list");
@@ -168,6 +171,8 @@ static FAMILIES: &[&[Command]] = &[
     memory::COMMANDS,
     list::COMMANDS,
     tx::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
 ];
 
 /// All top-level commands.

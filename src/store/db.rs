@@ -136,6 +136,14 @@ impl Db {
         Some(&self.map[i])
     }
 
+    /// Shared-reference lookup: an expired key reads as missing but is not
+    /// deleted, and the access time is left alone. For commands that hold
+    /// several values at once (SINTER, SUNION, …) after a `get` of each.
+    pub fn get_ref(&self, key: &[u8], now: u64) -> Option<&Entry> {
+        let e = self.map.get(key)?;
+        (e.expire_at == 0 || e.expire_at > now).then_some(e)
+    }
+
     pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
         self.live_index(key, now).is_some()
     }

@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, conn, keys, server, string};
+use super::{Args, CmdResult, Ctx, bitmap, conn, keys, server, string};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -62,7 +62,7 @@ pub struct Command {
     pub flags: u32,
     /// Key positions: first, last (negative counts from the end), step.
     pub keys: (i32, i32, i32),
-    /// Redis's command group (`string`, `generic`, `server`, `connection`).
+    /// Redis's command group (`string`, `bitmap`, `generic`, `server`, `connection`).
     pub group: &'static str,
     pub since: &'static str,
     pub summary: &'static str,
@@ -143,6 +143,7 @@ impl Command {
         add("@fast", self.has(flag::FAST));
         add("@slow", !self.has(flag::FAST));
         add("@string", self.group == "string");
+        add("@bitmap", self.group == "bitmap");
         add("@keyspace", self.group == "generic");
         add("@connection", self.group == "connection");
         cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
@@ -151,7 +152,8 @@ impl Command {
 }
 
 /// Every family's rows, in one place.
-static FAMILIES: &[&[Command]] = &[conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS];
+static FAMILIES: &[&[Command]] =
+    &[conn::COMMANDS, string::COMMANDS, bitmap::COMMANDS, keys::COMMANDS, server::COMMANDS];
 
 /// All top-level commands.
 pub fn all() -> impl Iterator<Item = &'static Command> {

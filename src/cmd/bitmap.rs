@@ -81,7 +81,8 @@ const ERR_TYPE: &str =
 // Keyspace access
 
 /// The string stored at `key`: `None` if missing, WRONGTYPE if not a string.
-/// The one place that knows which value types bitmap commands accept.
+/// This and [`with_bits`] are the only places that know which value types
+/// bitmap commands accept.
 fn get_str<'a>(db: &'a mut Db, key: &[u8], now: u64) -> Result<Option<&'a [u8]>, CmdError> {
     match db.get(key, now).map(|e| &e.value) {
         None => Ok(None),
@@ -353,8 +354,8 @@ pub enum Overflow {
 ///   maximum, not the minimum.
 pub fn apply(ty: FieldType, value: u64, incr: i64, ow: Overflow) -> Option<u64> {
     let bits = ty.bits;
-    // `Some(true)`: overflow upwards, `Some(false)`: downwards.
-    let (overflow, max, min) = if ty.signed {
+    // Whether it overflows upwards or downwards, and the limits SAT stores.
+    let (up, down, max, min) = if ty.signed {
         let value = value as i64;
         let max: i64 = if bits == 64 { i64::MAX } else { (1 << (bits - 1)) - 1 };
         let min = -max - 1;
@@ -362,45 +363,21 @@ pub fn apply(ty: FieldType, value: u64, incr: i64, ow: Overflow) -> Option<u64> 
         let minincr = min.wrapping_sub(value);
         let up = value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr);
         let down = value < min || (bits != 64 && incr < minincr) || (value < 0 && incr < 0 && incr < minincr);
-        (
-            if up {
-                Some(true)
-            } else if down {
-                Some(false)
-            } else {
-                None
-            },
-            max as u64,
-            min as u64,
-        )
+        (up, down, max as u64, min as u64)
     } else {
         let max = field_mask(bits) as u64;
         let maxincr = max.wrapping_sub(value) as i64;
         let minincr = (value as i64).wrapping_neg();
         let up = value > max || (incr > 0 && incr > maxincr);
         let down = incr < 0 && incr < minincr;
-        (
-            if up {
-                Some(true)
-            } else if down {
-                Some(false)
-            } else {
-                None
-            },
-            max,
-            0,
-        )
+        (up, down, max, 0)
     };
-    let new = match (overflow, ow) {
-        (None, _) | (Some(_), Overflow::Wrap) => value.wrapping_add(incr as u64),
-        (Some(_), Overflow::Fail) => return None,
-        (Some(up), Overflow::Sat) => {
-            if up {
-                max
-            } else {
-                min
-            }
-        }
+    let new = match ow {
+        _ if !up && !down => value.wrapping_add(incr as u64),
+        Overflow::Wrap => value.wrapping_add(incr as u64),
+        Overflow::Fail => return None,
+        Overflow::Sat if up => max,
+        Overflow::Sat => min,
     };
     Some(new & field_mask(bits) as u64)
 }
@@ -612,7 +589,7 @@ fn bitop(cx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 enum FieldOp {
     Get,
     Set(i64),
@@ -655,12 +632,13 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
     while j < args.len() {
         let remaining = args.len() - j - 1;
         let sub = args.get(j);
-        let op = if is(sub, "get") && remaining >= 2 {
-            FieldOp::Get
+        // `None` for GET, else how to build the write from its value.
+        let write: Option<fn(i64) -> FieldOp> = if is(sub, "get") && remaining >= 2 {
+            None
         } else if is(sub, "set") && remaining >= 3 {
-            FieldOp::Set(0)
+            Some(FieldOp::Set)
         } else if is(sub, "incrby") && remaining >= 3 {
-            FieldOp::IncrBy(0)
+            Some(FieldOp::IncrBy)
         } else if is(sub, "overflow") && remaining >= 1 {
             let kind = args.get(j + 1);
             overflow = if is(kind, "wrap") {
@@ -679,17 +657,16 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
         };
         let ty = field_type(args.get(j + 1))?;
         let offset = bit_offset(args.get(j + 2), Some(ty.bits), max_bulk_len)?;
-        let op = match op {
-            FieldOp::Get => FieldOp::Get,
-            FieldOp::Set(_) => FieldOp::Set(args.int(j + 3)?),
-            FieldOp::IncrBy(_) => FieldOp::IncrBy(args.int(j + 3)?),
+        let op = match write {
+            None => FieldOp::Get,
+            Some(make) => {
+                let last = offset + ty.bits as u64 - 1;
+                highest_write = Some(highest_write.map_or(last, |h| h.max(last)));
+                make(args.int(j + 3)?)
+            }
         };
-        if op != FieldOp::Get {
-            let last = offset + ty.bits as u64 - 1;
-            highest_write = Some(highest_write.map_or(last, |h| h.max(last)));
-        }
         ops.push(Op { op, ty, offset, overflow });
-        j += if op == FieldOp::Get { 3 } else { 4 };
+        j += if write.is_none() { 3 } else { 4 };
     }
 
     let now = cx.now;

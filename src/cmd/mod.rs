@@ -1,6 +1,7 @@
 //! Commands: the context a handler runs in, its arguments, its errors, and
 //! one module per command family. `table` holds the one command table.
 
+pub mod bitmap;
 pub mod conn;
 pub mod hash;
 pub mod info;

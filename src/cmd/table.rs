@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, conn, hash, info, keys, list, memory, server, set, string, tx};
+use super::{Args, CmdResult, Ctx, bitmap, conn, hash, info, keys, list, memory, server, set, string, tx};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -62,8 +62,8 @@ pub struct Command {
     pub flags: u32,
     /// Key positions: first, last (negative counts from the end), step.
     pub keys: (i32, i32, i32),
-    /// Redis's command group (`string`, `generic`, `server`, `connection`,
-    /// `hash`, `set`).
+    /// Redis's command group (`string`, `bitmap`, `generic`, `server`,
+    /// `connection`, `hash`, `set`, `list`, `transactions`).
     pub group: &'static str,
     pub since: &'static str,
     pub summary: &'static str,
@@ -152,6 +152,7 @@ impl Command {
         add("@string", self.group == "string");
         add("@hash", self.group == "hash");
         add("@set", self.group == "set");
+        add("@bitmap", self.group == "bitmap");
         add("@keyspace", self.group == "generic");
         add("@connection", self.group == "connection");
         add("@list", self.group == "list");
@@ -165,6 +166,7 @@ impl Command {
 static FAMILIES: &[&[Command]] = &[
     conn::COMMANDS,
     string::COMMANDS,
+    bitmap::COMMANDS,
     keys::COMMANDS,
     server::COMMANDS,
     info::COMMANDS,

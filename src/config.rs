@@ -67,6 +67,9 @@ pub struct Config {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// `client-output-buffer-limit`: (hard, soft, soft seconds) for the
+    /// normal, pubsub and replica classes, bytes; 0 = no limit.
+    pub output_limits: [(u64, u64, u64); 3],
     /// The config file the server was started with, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -92,6 +95,7 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            output_limits: [(0, 0, 0), (32 << 20, 8 << 20, 60), (256 << 20, 64 << 20, 60)],
             config_file: None,
         }
     }
@@ -245,6 +249,36 @@ pub static OPTIONS: &[ConfigOption] = &[
         mutable: true,
         get: |c| c.zset_max_listpack_value.to_string(),
         set: |c, v| int(v, 0, i64::MAX).map(|n| c.zset_max_listpack_value = n as usize),
+    },
+    ConfigOption {
+        name: "client-output-buffer-limit",
+        mutable: true,
+        get: |c| {
+            let [n, p, r] = c.output_limits;
+            format!("normal {} {} {} slave {} {} {} pubsub {} {} {}", n.0, n.1, n.2, r.0, r.1, r.2, p.0, p.1, p.2)
+        },
+        set: |c, v| {
+            let words: Vec<&str> = v.split_whitespace().collect();
+            if words.is_empty() || !words.len().is_multiple_of(4) {
+                return Err("Wrong number of arguments in buffer limit configuration.".into());
+            }
+            let mut limits = c.output_limits;
+            for w in words.chunks(4) {
+                let class = match w[0].to_ascii_lowercase().as_str() {
+                    "normal" => 0,
+                    "pubsub" => 1,
+                    "replica" | "slave" => 2,
+                    _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+                };
+                let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string();
+                let hard = parse_memory(w[1]).ok_or_else(bad)?;
+                let soft = parse_memory(w[2]).ok_or_else(bad)?;
+                let secs = w[3].parse::<u64>().map_err(|_| bad())?;
+                limits[class] = (hard, soft, secs);
+            }
+            c.output_limits = limits;
+            Ok(())
+        },
     },
     // Persistence is not implemented: these report it as off, which is
     // what tools such as redis-benchmark ask for before they run.

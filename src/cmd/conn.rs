@@ -85,6 +85,14 @@ pub static COMMANDS: &[Command] = &[
 /// # Format
 /// `PING [message]`
 fn ping(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let c = cx.srv.client(cx.key);
+    if c.proto == Proto::Resp2 && c.subscribed() && args.len() <= 2 {
+        // Subscribed RESP2 clients get PING as a two-element array.
+        cx.out.array(2);
+        cx.out.bulk(b"pong");
+        cx.out.bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return Ok(());
+    }
     match args.len() {
         1 => cx.out.simple("PONG"),
         2 => cx.out.bulk(args.get(1)),
@@ -458,6 +466,7 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// `RESET` — back to a fresh connection's state.
 fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
     cx.srv.unwatch(cx.key);
+    cx.srv.unsubscribe_all(cx.key);
     let c = cx.client();
     c.multi = None;
     c.multi_error = false;

@@ -8,6 +8,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod memory;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -216,6 +217,13 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         (Some(_), Some(run)) if !reg.entries[run].cmd.arity_ok(args.len()) => {
             cx.srv.stats.command(run).rejected += 1;
             Err(CmdError::msg(format!("ERR wrong number of arguments for '{}' command", reg.entries[run].fullname)))
+        }
+        (Some(top), Some(_))
+            if cx.srv.client(cx.key).proto == crate::resp::Proto::Resp2
+                && cx.srv.client(cx.key).subscribed()
+                && !pubsub::ALLOWED_WHEN_SUBSCRIBED.contains(&reg.entries[top].cmd.name) =>
+        {
+            Err(pubsub::not_allowed(&reg.entries[run_id.unwrap_or(top)].fullname))
         }
         (Some(top), Some(run)) if in_multi && !MULTI_EXEMPT.contains(&reg.entries[top].cmd.name) => {
             if reg.entries[run].cmd.has(table::flag::NO_MULTI) {

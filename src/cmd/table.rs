@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, bitmap, conn, hash, info, keys, list, memory, server, set, string, tx};
+use super::{Args, CmdResult, Ctx, bitmap, conn, hash, info, keys, list, memory, pubsub, server, set, string, tx};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -175,6 +175,7 @@ static FAMILIES: &[&[Command]] = &[
     tx::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 /// All top-level commands.

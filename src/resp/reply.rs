@@ -87,6 +87,14 @@ impl<'a> Reply<'a> {
         }
     }
 
+    /// An out-of-band push (pub/sub messages): `>` in RESP3, an array in RESP2.
+    pub fn push(&mut self, n: usize) {
+        match self.proto {
+            Proto::Resp2 => self.header(b'*', n as i64),
+            Proto::Resp3 => self.header(b'>', n as i64),
+        }
+    }
+
     pub fn set(&mut self, n: usize) {
         match self.proto {
             Proto::Resp2 => self.header(b'*', n as i64),

@@ -34,6 +34,8 @@ pub struct Conn {
     pub want_write: bool,
     /// Queued for the end-of-wake-up write.
     pub write_queued: bool,
+    /// Monotonic ms since the output first exceeded the soft limit.
+    pub soft_limit_since: Option<u64>,
     /// Too much unsent output: stop executing until the socket drains.
     pub paused: bool,
 }
@@ -66,6 +68,7 @@ impl Conn {
             want_write: false,
             paused: false,
             write_queued: false,
+            soft_limit_since: None,
         }
     }
 

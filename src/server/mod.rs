@@ -19,6 +19,7 @@ pub mod timer;
 use crate::cmd::{self, Args, Ctx};
 use crate::config::Config;
 use crate::resp::{Reply, Source};
+use crate::store::Key;
 use crate::store::expire::ActiveExpire;
 use conn::{Conn, ReadResult};
 use mio::net::{TcpListener, TcpStream};
@@ -342,7 +343,8 @@ impl Server {
                 };
                 let timeout_ms = self.shared.config.timeout.saturating_mul(1000);
                 // Blocked clients wait for data, not for input: no idle limit.
-                let blocked = self.shared.client(key).blocked.is_some();
+                // Subscribers wait for messages: no idle limit either.
+                let blocked = self.shared.client(key).blocked.is_some() || self.shared.client(key).subscribed();
                 if timeout_ms == 0 {
                     conn.idle_timer_armed = false;
                 } else if now >= conn.last_active + timeout_ms && !blocked {
@@ -364,6 +366,7 @@ impl Server {
                 self.shared.blocking.remove(b.db, &b.keys, key, conn.id);
             }
             self.shared.unwatch(key);
+            self.shared.unsubscribe_all(key);
             self.shared.remove_client(key);
         }
     }
@@ -526,6 +529,12 @@ impl Server {
         if !self.shared.blocking.ready.is_empty() {
             self.serve_ready(now);
         }
+        if !self.shared.pubsub.outbox.is_empty() {
+            self.deliver();
+        }
+        if self.shared.config.output_limits[0] != (0, 0, 0) {
+            self.check_output_limit(key);
+        }
         for (k, id, error) in std::mem::take(&mut self.shared.requests.unblock) {
             self.unblock(k, id, if error { Unblock::Error } else { Unblock::Timeout });
         }
@@ -559,15 +568,90 @@ impl Server {
         }
     }
 
-    /// A client that stopped blocking: send its reply and go on with the
-    /// commands it sent meanwhile.
-    fn resume(&mut self, key: usize) {
+    /// Writes published messages into each subscriber's output buffer:
+    /// `message` to channel subscribers, `pmessage` to matching patterns,
+    /// `smessage` to shard subscribers.
+    fn deliver(&mut self) {
+        for (channel, message, shard) in std::mem::take(&mut self.shared.pubsub.outbox) {
+            let mut targets: Vec<(usize, u64, Option<Key>)> = Vec::new();
+            let ps = &self.shared.pubsub;
+            if shard {
+                targets.extend(ps.shard.get(&channel).into_iter().flatten().map(|&(k, id)| (k, id, None)));
+            } else {
+                targets.extend(ps.channels.get(&channel).into_iter().flatten().map(|&(k, id)| (k, id, None)));
+                for (pat, subs) in &ps.patterns {
+                    if crate::glob::matches(pat, &channel, false) {
+                        targets.extend(subs.iter().map(|&(k, id)| (k, id, Some(pat.clone()))));
+                    }
+                }
+            }
+            for (k, id, pattern) in targets {
+                let Some(conn) = self.conns.get_mut(k).filter(|c| c.id == id) else { continue };
+                let mut out = Reply::new(&mut conn.wbuf, self.shared.client(k).proto);
+                match (&pattern, shard) {
+                    (Some(p), _) => {
+                        out.push(4);
+                        out.bulk(b"pmessage");
+                        out.bulk(p);
+                    }
+                    (None, true) => {
+                        out.push(3);
+                        out.bulk(b"smessage");
+                    }
+                    (None, false) => {
+                        out.push(3);
+                        out.bulk(b"message");
+                    }
+                }
+                out.bulk(&channel);
+                out.bulk(&message);
+                self.resume_write(k);
+                self.check_output_limit(k);
+            }
+        }
+    }
+
+    /// Queues client `key` for the end-of-wake-up write.
+    fn resume_write(&mut self, key: usize) {
         if let Some(conn) = self.conns.get_mut(key)
             && !conn.write_queued
         {
             conn.write_queued = true;
             self.write_queue.push(key);
         }
+    }
+
+    /// Enforces `client-output-buffer-limit` for the client's class
+    /// (pubsub when subscribed, else normal): over the hard limit, or over
+    /// the soft limit for longer than its seconds, the client is closed.
+    fn check_output_limit(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else { return };
+        let client = self.shared.client(key);
+        let class = if client.subscribed() { 1 } else { 0 };
+        let (hard, soft, secs) = self.shared.config.output_limits[class];
+        let pending = conn.pending_output() as u64;
+        let now = self.started.elapsed().as_millis() as u64;
+        let soft_expired = if soft > 0 && pending > soft {
+            let since = *conn.soft_limit_since.get_or_insert(now);
+            now.saturating_sub(since) >= secs.saturating_mul(1000)
+        } else {
+            conn.soft_limit_since = None;
+            false
+        };
+        if (hard > 0 && pending > hard) || soft_expired {
+            log::warn!(
+                "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                conn.id
+            );
+            let id = conn.id;
+            self.shared.requests.close.push((key, id));
+        }
+    }
+
+    /// A client that stopped blocking: send its reply and go on with the
+    /// commands it sent meanwhile.
+    fn resume(&mut self, key: usize) {
+        self.resume_write(key);
         self.pending.push_back(key);
     }
 

@@ -213,6 +213,46 @@ impl Watches {
     }
 }
 
+/// Subscribers, by channel and by pattern (shard channels apart), and the
+/// messages published by the last command, which the loop delivers.
+#[derive(Debug, Default)]
+pub struct PubSub {
+    pub channels: HashMap<Key, Vec<(usize, u64)>>,
+    pub patterns: HashMap<Key, Vec<(usize, u64)>>,
+    pub shard: HashMap<Key, Vec<(usize, u64)>>,
+    /// (channel, message, shard) waiting for delivery.
+    pub outbox: Vec<(Key, Vec<u8>, bool)>,
+}
+
+/// One of the three subscription kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubKind {
+    Channel,
+    Pattern,
+    Shard,
+}
+
+impl PubSub {
+    pub fn map(&mut self, kind: SubKind) -> &mut HashMap<Key, Vec<(usize, u64)>> {
+        match kind {
+            SubKind::Channel => &mut self.channels,
+            SubKind::Pattern => &mut self.patterns,
+            SubKind::Shard => &mut self.shard,
+        }
+    }
+
+    /// How many clients a message on `channel` reaches.
+    pub fn receivers(&self, channel: &[u8], shard: bool) -> usize {
+        if shard {
+            return self.shard.get(channel).map_or(0, |v| v.len());
+        }
+        let direct = self.channels.get(channel).map_or(0, |v| v.len());
+        let by_pattern: usize =
+            self.patterns.iter().filter(|(p, _)| crate::glob::matches(p, channel, false)).map(|(_, v)| v.len()).sum();
+        direct + by_pattern
+    }
+}
+
 /// Everything the loop owns besides connections.
 pub struct Shared {
     pub dbs: Vec<Db>,
@@ -235,6 +275,7 @@ pub struct Shared {
     pub port: u16,
     pub blocking: Blocking,
     pub watches: Watches,
+    pub pubsub: PubSub,
     /// EXEC is running its queued commands (blocking commands don't block).
     pub in_exec: bool,
 }
@@ -256,6 +297,7 @@ impl Shared {
             active_expire: true,
             blocking: Blocking::default(),
             watches: Watches::default(),
+            pubsub: PubSub::default(),
             in_exec: false,
             started: Instant::now(),
             requests: LoopRequests::default(),
@@ -365,6 +407,58 @@ pub struct Client {
     pub watched: Vec<(usize, Key, bool)>,
     /// A watched key was touched: EXEC will fail.
     pub dirty_cas: bool,
+    /// Subscribed channels, patterns and shard channels.
+    pub subs: [Vec<Key>; 3],
+}
+
+impl Client {
+    /// Channels plus patterns (the count SUBSCRIBE replies carry).
+    pub fn sub_count(&self) -> usize {
+        self.subs[0].len() + self.subs[1].len()
+    }
+
+    pub fn subscribed(&self) -> bool {
+        self.subs.iter().any(|s| !s.is_empty())
+    }
+}
+
+impl Shared {
+    /// Adds or removes one subscription of client `key`; false if nothing
+    /// changed (already subscribed / not subscribed).
+    pub fn subscription(&mut self, key: usize, kind: SubKind, name: &[u8], on: bool) -> bool {
+        let c = self.client_mut(key);
+        let id = c.id;
+        let list = &mut c.subs[kind as usize];
+        let pos = list.iter().position(|k| &k[..] == name);
+        match (on, pos) {
+            (true, None) => list.push(name.into()),
+            (false, Some(i)) => {
+                list.swap_remove(i);
+            }
+            _ => return false,
+        }
+        let map = self.pubsub.map(kind);
+        if on {
+            map.entry(name.into()).or_default().push((key, id));
+        } else if let Some(v) = map.get_mut(name) {
+            v.retain(|&w| w != (key, id));
+            if v.is_empty() {
+                map.remove(name);
+            }
+        }
+        true
+    }
+
+    /// Drops every subscription of client `key` (close, RESET).
+    pub fn unsubscribe_all(&mut self, key: usize) {
+        for kind in [SubKind::Channel, SubKind::Pattern, SubKind::Shard] {
+            let names = std::mem::take(&mut self.client_mut(key).subs[kind as usize]);
+            for n in &names {
+                self.client_mut(key).subs[kind as usize].push(n.clone());
+                self.subscription(key, kind, n, false);
+            }
+        }
+    }
 }
 
 impl Client {
@@ -389,6 +483,7 @@ impl Client {
             multi_error: false,
             watched: Vec::new(),
             dirty_cas: false,
+            subs: Default::default(),
         }
     }
 }

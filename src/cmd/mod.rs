@@ -8,6 +8,7 @@ pub mod memory;
 pub mod server;
 pub mod string;
 pub mod table;
+pub mod zset;
 
 use crate::resp::{Reply, Span, parse::parse_i64};
 use crate::server::state::{Client, Shared};

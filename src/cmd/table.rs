@@ -6,7 +6,7 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, conn, info, keys, memory, server, string};
+use super::{Args, CmdResult, Ctx, conn, info, keys, memory, server, string, zset};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -62,7 +62,8 @@ pub struct Command {
     pub flags: u32,
     /// Key positions: first, last (negative counts from the end), step.
     pub keys: (i32, i32, i32),
-    /// Redis's command group (`string`, `generic`, `server`, `connection`).
+    /// Redis's command group (`string`, `generic`, `server`, `connection`,
+    /// `sorted-set`).
     pub group: &'static str,
     pub since: &'static str,
     pub summary: &'static str,
@@ -150,6 +151,7 @@ impl Command {
         add("@slow", !self.has(flag::FAST));
         add("@string", self.group == "string");
         add("@keyspace", self.group == "generic");
+        add("@sortedset", self.group == "sorted-set");
         add("@connection", self.group == "connection");
         cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
         cats
@@ -157,8 +159,15 @@ impl Command {
 }
 
 /// Every family's rows, in one place.
-static FAMILIES: &[&[Command]] =
-    &[conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS, info::COMMANDS, memory::COMMANDS];
+static FAMILIES: &[&[Command]] = &[
+    conn::COMMANDS,
+    string::COMMANDS,
+    keys::COMMANDS,
+    server::COMMANDS,
+    info::COMMANDS,
+    memory::COMMANDS,
+    zset::COMMANDS,
+];
 
 /// All top-level commands.
 pub fn all() -> impl Iterator<Item = &'static Command> {

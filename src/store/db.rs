@@ -136,6 +136,14 @@ impl Db {
         Some(&self.map[i])
     }
 
+    /// Read-only lookup of a live key: no lazy deletion, no statistics, no
+    /// access-time update (call `get` first for those). Lets a command hold
+    /// several values at once (ZUNION, ZINTER, …).
+    pub fn view(&self, key: &[u8], now: u64) -> Option<&Entry> {
+        let e = self.map.get(key)?;
+        (e.expire_at == 0 || e.expire_at > now).then_some(e)
+    }
+
     pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
         self.live_index(key, now).is_some()
     }

@@ -380,7 +380,7 @@ impl ZSet {
     /// step); slots only ever move down (compaction keeps their order) and
     /// new elements take free slots or the top, so an element present for
     /// the whole iteration is returned at least once.
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], f64)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(&'a [u8], f64)) -> u64 {
         match &self.enc {
             Enc::Listpack(v) => {
                 for (m, s) in v {

@@ -686,14 +686,14 @@ fn zadd_generic(cx: &mut Ctx, args: &Args, incr: bool) -> CmdResult {
         i += 1;
     }
     let rest = args.len() - i;
-    if rest == 0 || rest % 2 != 0 {
+    if rest == 0 || !rest.is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     let n = rest / 2;
     if f.nx && f.xx {
         return Err(CmdError::msg("ERR XX and NX options at the same time are not compatible"));
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Err(CmdError::msg("ERR GT, LT, and/or NX options at the same time are not compatible"));
     }
     if f.incr && n > 1 {

@@ -451,7 +451,7 @@ impl<'a> Iterator for Iter<'a> {
                 Some((&m[..], *s))
             }
             Inner::Tree { tree, stack } => {
-                let tree: &'a Tree = *tree;
+                let tree: &'a Tree = tree;
                 let i = tree.step(stack, self.rev)?;
                 let node = &tree.nodes[i as usize];
                 Some((&node.member[..], node.score))

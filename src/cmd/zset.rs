@@ -1700,6 +1700,19 @@ mod tests {
     }
 
     #[test]
+    fn withscores_is_flat_in_resp2_and_pairs_in_resp3() {
+        let items = [(&b"a"[..], 1.5), (&b"b"[..], f64::INFINITY)];
+        let write = |proto, ws| {
+            let mut buf = Vec::new();
+            reply_elements(&mut Reply::new(&mut buf, proto), items.iter().copied(), ws);
+            String::from_utf8(buf).unwrap()
+        };
+        assert_eq!(write(Proto::Resp2, true), "*4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nb\r\n$3\r\ninf\r\n");
+        assert_eq!(write(Proto::Resp3, true), "*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n,inf\r\n");
+        assert_eq!(write(Proto::Resp3, false), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    }
+
+    #[test]
     fn listpack_scan_scores() {
         assert_eq!(listpack_score_text(1e17), "100000000000000000");
         assert_eq!(listpack_score_text(4611686018427387904.0), "4611686018427387904");

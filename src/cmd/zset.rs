@@ -615,12 +615,65 @@ impl<'a> LexRange<'a> {
         if self.maxex { c == Ordering::Less } else { c != Ordering::Greater }
     }
 
-    /// The ascending ranks `start..end` of the elements in range (members
-    /// are assumed to share one score, as Redis documents).
-    fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        let start = z.prefix_len(|m, _| !self.gte_min(m));
-        let end = z.prefix_len(|m, _| self.lte_max(m));
-        (start, end.max(start))
+    /// Orders two bounds like Redis's `sdscmplex` (`-` below and `+` above
+    /// everything, each equal to itself).
+    fn cmp_bounds(a: Lex, b: Lex) -> Ordering {
+        match (a, b) {
+            (Lex::Min, Lex::Min) | (Lex::Max, Lex::Max) => Ordering::Equal,
+            (Lex::Min, _) | (_, Lex::Max) => Ordering::Less,
+            (Lex::Max, _) | (_, Lex::Min) => Ordering::Greater,
+            (Lex::Val(x), Lex::Val(y)) => x.cmp(y),
+        }
+    }
+
+    /// Redis's `zslIsInLexRange`: the bounds are not crossed, the greatest
+    /// member is ≥ min and the least is ≤ max.
+    fn may_hit(&self, z: &ZSet) -> bool {
+        let c = Self::cmp_bounds(self.min, self.max);
+        if c == Ordering::Greater || (c == Ordering::Equal && (self.minex || self.maxex)) {
+            return false;
+        }
+        match (z.get_by_rank(0), z.len().checked_sub(1).and_then(|i| z.get_by_rank(i))) {
+            (Some((first, _)), Some((last, _))) => self.gte_min(last) && self.lte_max(first),
+            _ => false,
+        }
+    }
+
+    /// The ascending ranks `start..end` a lex command visits, walking up (or
+    /// down when `rev`) from the first (last) member in range, skipping
+    /// `offset` members and taking at most `count` (negative: all) while
+    /// they stay in range. Members are meant to share one score (Redis
+    /// leaves other cases unspecified); a listpack is walked exactly as
+    /// Redis walks it even then, the skiplist encoding by binary search.
+    fn walk(&self, z: &ZSet, rev: bool, offset: i64, count: i64) -> (usize, usize) {
+        if !self.may_hit(z) || offset < 0 {
+            return (0, 0);
+        }
+        if !z.is_listpack() {
+            let start = z.prefix_len(|m, _| !self.gte_min(m));
+            let end = z.prefix_len(|m, _| self.lte_max(m)).max(start);
+            return limit_window(start, end, offset, count, rev);
+        }
+        let members: Vec<&[u8]> = z.iter().map(|(m, _)| m).collect();
+        let offset = offset as u64;
+        let take = if count < 0 { u64::MAX } else { count as u64 };
+        if !rev {
+            let Some(first) = members.iter().position(|m| self.gte_min(m)) else { return (0, 0) };
+            if !self.lte_max(members[first]) || offset >= (members.len() - first) as u64 {
+                return (0, 0);
+            }
+            let start = first + offset as usize;
+            let n = members[start..].iter().take_while(|m| self.lte_max(m)).count();
+            (start, start + (n as u64).min(take) as usize)
+        } else {
+            let Some(last) = members.iter().rposition(|m| self.lte_max(m)) else { return (0, 0) };
+            if !self.gte_min(members[last]) || offset > last as u64 {
+                return (0, 0);
+            }
+            let top = last + 1 - offset as usize;
+            let n = members[..top].iter().rev().take_while(|m| self.gte_min(m)).count();
+            (top - (n as u64).min(take) as usize, top)
+        }
     }
 }
 
@@ -858,7 +911,7 @@ fn zlexcount(cx: &mut Ctx, args: &Args) -> CmdResult {
     let range = LexRange::parse(args.get(2), args.get(3))?;
     let p = parts(cx);
     let n = zread(p.db, args.get(1), p.now)?.map_or(0, |z| {
-        let (s, e) = range.ranks(z);
+        let (s, e) = range.walk(z, false, 0, -1);
         e - s
     });
     p.out.int(n as i64);
@@ -957,10 +1010,7 @@ fn zrange_generic(
             let (s, e) = r.ranks(z);
             limit_window(s, e, offset, limit, rev)
         }
-        Spec::Lex(r) => {
-            let (s, e) = r.ranks(z);
-            limit_window(s, e, offset, limit, rev)
-        }
+        Spec::Lex(r) => r.walk(z, rev, offset, limit),
     };
     match dst {
         Some(dst) => {
@@ -1039,7 +1089,7 @@ fn zremrange_generic(cx: &mut Ctx, args: &Args, by: By) -> CmdResult {
     let (start, end) = match spec {
         Spec::Rank(s, e) => rank_window(z.len(), s, e).unwrap_or((0, 0)),
         Spec::Score(r) => r.ranks(z),
-        Spec::Lex(r) => r.ranks(z),
+        Spec::Lex(r) => r.walk(z, false, 0, -1),
     };
     let n = z.remove_range(start, end);
     if z.is_empty() {

@@ -381,20 +381,19 @@ fn c_float(s: &[u8]) -> Option<Literal> {
         _ => (false, s),
     };
     let sign = if neg { -1.0 } else { 1.0 };
-    let lower = body.to_ascii_lowercase();
-    if lower == b"inf" || lower == b"infinity" {
+    if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
         return Some(Literal { value: sign * f64::INFINITY, named_inf: true, nonzero: true });
     }
-    if lower == b"nan"
-        || (lower.len() >= 5
-            && lower.starts_with(b"nan(")
-            && lower.ends_with(b")")
-            && lower[4..lower.len() - 1].iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_'))
-    {
-        return Some(Literal { value: f64::NAN, named_inf: false, nonzero: true });
+    if body.len() >= 3 && body[..3].eq_ignore_ascii_case(b"nan") {
+        let rest = &body[3..];
+        let chars_ok = rest.len() >= 2
+            && rest[0] == b'('
+            && rest[rest.len() - 1] == b')'
+            && rest[1..rest.len() - 1].iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_');
+        return (rest.is_empty() || chars_ok).then_some(Literal { value: f64::NAN, named_inf: false, nonzero: true });
     }
-    if lower.len() > 2 && lower.starts_with(b"0x") {
-        let (v, nonzero) = hex_float(&lower[2..])?;
+    if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
+        let (v, nonzero) = hex_float(&body[2..])?;
         return Some(Literal { value: sign * v, named_inf: false, nonzero });
     }
     let digits = |from: usize| body[from..].iter().take_while(|b| b.is_ascii_digit()).count();
@@ -427,7 +426,7 @@ fn c_float(s: &[u8]) -> Option<Literal> {
     Some(Literal { value, named_inf: false, nonzero })
 }
 
-/// The value of a hex float mantissa/exponent after `0x` (lower case).
+/// The value of a hex float mantissa and exponent (what follows `0x`).
 fn hex_float(b: &[u8]) -> Option<(f64, bool)> {
     let (mut mant, mut exp, mut sticky, mut ndigits, mut nonzero, mut dot) = (0u128, 0i64, false, 0, false, false);
     let mut i = 0;
@@ -457,7 +456,7 @@ fn hex_float(b: &[u8]) -> Option<(f64, bool)> {
     if ndigits == 0 {
         return None;
     }
-    if b.get(i) == Some(&b'p') {
+    if b.get(i).is_some_and(|&c| c | 0x20 == b'p') {
         let mut j = i + 1;
         let neg = b.get(j) == Some(&b'-');
         if matches!(b.get(j), Some(b'+' | b'-')) {

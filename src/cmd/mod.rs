@@ -14,6 +14,7 @@ pub mod set;
 pub mod string;
 pub mod table;
 pub mod tx;
+pub mod zset;
 
 use crate::resp::{Reply, Span, parse::parse_i64};
 use crate::server::state::{Blocked, Client, Shared};

@@ -6,7 +6,9 @@
 //! nothing lists commands a second time. Container commands (`CONFIG`,
 //! `COMMAND`) carry their subcommands as rows of their own.
 
-use super::{Args, CmdResult, Ctx, bitmap, conn, hash, info, keys, list, memory, pubsub, server, set, string, tx};
+use super::{
+    Args, CmdResult, Ctx, bitmap, conn, hash, info, keys, list, memory, pubsub, server, set, string, tx, zset,
+};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -63,7 +65,7 @@ pub struct Command {
     /// Key positions: first, last (negative counts from the end), step.
     pub keys: (i32, i32, i32),
     /// Redis's command group (`string`, `bitmap`, `generic`, `server`,
-    /// `connection`, `hash`, `set`, `list`, `transactions`).
+    /// `connection`, `hash`, `set`, `sorted-set`, `list`, `transactions`).
     pub group: &'static str,
     pub since: &'static str,
     pub summary: &'static str,
@@ -154,6 +156,7 @@ impl Command {
         add("@set", self.group == "set");
         add("@bitmap", self.group == "bitmap");
         add("@keyspace", self.group == "generic");
+        add("@sortedset", self.group == "sorted-set");
         add("@connection", self.group == "connection");
         add("@list", self.group == "list");
         add("@transaction", self.group == "transactions");
@@ -176,6 +179,7 @@ static FAMILIES: &[&[Command]] = &[
     hash::COMMANDS,
     set::COMMANDS,
     pubsub::COMMANDS,
+    zset::COMMANDS,
 ];
 
 /// All top-level commands.

@@ -129,19 +129,55 @@ impl<'a> Reply<'a> {
     }
 }
 
-/// Formats a double the way Redis replies with scores: `%.17g`, with
-/// `inf`/`-inf`, and the shortest form for integral values.
+/// Formats a double the way Redis 7.0 replies with one (`addReplyDouble`):
+/// C's `%.17g` (17 significant digits, trailing zeros dropped, exponent
+/// form below 1e-4 and from 1e17 on), with `inf`, `-inf` and `-0`.
 pub fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
     if d.is_infinite() {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    if d == d.trunc() && d.abs() < 1e17 {
-        return format!("{}", d as i64);
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
     }
-    // Rust's shortest round-trip repr matches %.17g in value; use it, with
-    // an exponent form like C's for very large or small magnitudes.
-    let s = format!("{d}");
-    if s.len() > 24 { format!("{d:e}") } else { s }
+    // 17 significant digits, correctly rounded (ties to even, as glibc).
+    let sci = format!("{:.16e}", d.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    while digits.len() > 1 && digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    let mut out = String::with_capacity(24);
+    if d < 0.0 {
+        out.push('-');
+    }
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    if !(-4..17).contains(&exp) {
+        out.push(digits[0] as char);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&text(&digits[1..]));
+        }
+        out.push_str(&format!("e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs()));
+    } else if exp >= 0 {
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            out.push_str(&text(&digits));
+            out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+        } else {
+            out.push_str(&text(&digits[..int_len]));
+            out.push('.');
+            out.push_str(&text(&digits[int_len..]));
+        }
+    } else {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+        out.push_str(&text(&digits));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -172,5 +208,43 @@ mod tests {
         assert_eq!(out(Proto::Resp3, |r| r.set(1)), "~1\r\n");
         assert_eq!(out(Proto::Resp3, |r| r.double(f64::NEG_INFINITY)), ",-inf\r\n");
         assert_eq!(out(Proto::Resp3, |r| r.verbatim(b"x")), "=5\r\ntxt:x\r\n");
+    }
+
+    #[test]
+    // x.25 and x.75 are exact here: ties at the 17th digit, rounded to even.
+    #[allow(clippy::excessive_precision)]
+    fn doubles_print_like_c_percent_17g() {
+        // Each pair is what Redis 7.0.15 answers (ZSCORE after ZADD).
+        let cases: &[(f64, &str)] = &[
+            (1.1, "1.1000000000000001"),
+            (0.1, "0.10000000000000001"),
+            (1e20, "1e+20"),
+            (1e17, "1e+17"),
+            (1e16, "10000000000000000"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (99999999999999999.0, "1e+17"),
+            (3.0, "3"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (1.5e-7, "1.4999999999999999e-07"),
+            (1e300, "1.0000000000000001e+300"),
+            (0.000001, "9.9999999999999995e-07"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (-2.5e-5, "-2.5000000000000001e-05"),
+            (12345.678, "12345.678"),
+            (123456789.0, "123456789"),
+            (1234567890123456.25, "1234567890123456.2"),
+            (1234567890123456.75, "1234567890123456.8"),
+            (5e-324, "4.9406564584124654e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (1e-310, "9.9999999999999694e-311"),
+            (-0.05, "-0.050000000000000003"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for &(d, want) in cases {
+            assert_eq!(format_double(d), want, "{d:e}");
+        }
     }
 }

@@ -639,10 +639,7 @@ impl Server {
             false
         };
         if (hard > 0 && pending > hard) || soft_expired {
-            log::warn!(
-                "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                conn.id
-            );
+            log::warn!("Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.", conn.id);
             let id = conn.id;
             self.shared.requests.close.push((key, id));
         }

@@ -956,3 +956,46 @@ fn set_operations_accept_plain_sets_as_score_one() {
     assert_eq!(got, ["b"]);
     assert_eq!(common::q::<i64>(&mut c, &["ZINTERCARD", "2", "i", "z"]), 1);
 }
+
+mod blocking {
+    use super::common::{self, q};
+    use std::time::{Duration, Instant};
+
+    fn wait_blocked(c: &mut redis::Connection, n: usize) {
+        let start = Instant::now();
+        loop {
+            let info: String = q(c, &["INFO", "clients"]);
+            if info.contains(&format!("blocked_clients:{n}\r\n")) {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(5), "never saw {n} blocked");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn bzpopmin_bzpopmax_bzmpop() {
+        let s = common::server();
+        let mut c = s.client();
+        q::<i64>(&mut c, &["ZADD", "z", "1", "x", "2", "y"]);
+        let mut r = s.raw();
+        r.roundtrip(b"BZPOPMIN none z 0\r\n", b"*3\r\n$1\r\nz\r\n$1\r\nx\r\n$1\r\n1\r\n");
+        r.roundtrip(b"BZPOPMAX z 0\r\n", b"*3\r\n$1\r\nz\r\n$1\r\ny\r\n$1\r\n2\r\n");
+        r.roundtrip(b"BZPOPMIN none 0.01\r\n", b"*-1\r\n");
+        r.roundtrip(b"BZMPOP 0.01 1 none MIN\r\n", b"*-1\r\n");
+        r.roundtrip(b"BZMPOP 0 0 z MIN\r\n", b"-ERR numkeys should be greater than 0\r\n");
+        r.roundtrip(b"BZPOPMIN z -1\r\n", b"-ERR timeout is negative\r\n");
+        // Woken by ZADD from another client.
+        r.send(b"BZPOPMIN w 0\r\n");
+        wait_blocked(&mut c, 1);
+        q::<i64>(&mut c, &["ZADD", "w", "5", "m"]);
+        r.expect(b"*3\r\n$1\r\nw\r\n$1\r\nm\r\n$1\r\n5\r\n");
+        // BZMPOP woken by a ZUNIONSTORE into the key.
+        r.send(b"BZMPOP 0 1 dst MAX COUNT 5\r\n");
+        wait_blocked(&mut c, 1);
+        q::<i64>(&mut c, &["ZADD", "src", "1", "a", "2", "b"]);
+        q::<i64>(&mut c, &["ZUNIONSTORE", "dst", "1", "src"]);
+        r.expect(b"*2\r\n$3\r\ndst\r\n*2\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n");
+        assert_eq!(q::<i64>(&mut c, &["EXISTS", "dst"]), 0);
+    }
+}

@@ -590,7 +590,7 @@ fn lmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// A blocking timeout in seconds (decimals allowed) as milliseconds;
 /// `None` for 0 (wait forever). Redis's checks and texts.
-fn parse_timeout(arg: &[u8]) -> Result<Option<u64>, CmdError> {
+pub fn parse_timeout(arg: &[u8]) -> Result<Option<u64>, CmdError> {
     let secs = std::str::from_utf8(arg)
         .ok()
         .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace))

@@ -214,6 +214,36 @@ pub static COMMANDS: &[Command] = &[
     ),
     row("zmpop", -4, WRITE, (0, 0, 0), G, "7.0.0", "Remove and return members with scores in a sorted set", zmpop),
     row(
+        "bzpopmin",
+        -3,
+        WRITE | NOSCRIPT | FAST | BLOCKING,
+        (1, -2, 1),
+        G,
+        "5.0.0",
+        "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        bzpopmin,
+    ),
+    row(
+        "bzpopmax",
+        -3,
+        WRITE | NOSCRIPT | FAST | BLOCKING,
+        (1, -2, 1),
+        G,
+        "5.0.0",
+        "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        bzpopmax,
+    ),
+    row(
+        "bzmpop",
+        -5,
+        WRITE | BLOCKING,
+        (0, 0, 0),
+        G,
+        "7.0.0",
+        "Remove and return members with scores in a sorted set or block until one is available",
+        bzmpop,
+    ),
+    row(
         "zunionstore",
         -4,
         WRITE | DENYOOM,
@@ -797,13 +827,17 @@ fn zadd_generic(cx: &mut Ctx, args: &Args, incr: bool) -> CmdResult {
 /// # Format
 /// `ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]`
 fn zadd(cx: &mut Ctx, args: &Args) -> CmdResult {
-    zadd_generic(cx, args, false)
+    zadd_generic(cx, args, false)?;
+    cx.signal_ready(args.get(1));
+    Ok(())
 }
 
 /// # Format
 /// `ZINCRBY key increment member`
 fn zincrby(cx: &mut Ctx, args: &Args) -> CmdResult {
-    zadd_generic(cx, args, true)
+    zadd_generic(cx, args, true)?;
+    cx.signal_ready(args.get(1));
+    Ok(())
 }
 
 /// # Format
@@ -1030,7 +1064,9 @@ fn zrange(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]`
 fn zrangestore(cx: &mut Ctx, args: &Args) -> CmdResult {
-    zrange_generic(cx, args, 2, Some(args.get(1)), By::Auto, None)
+    zrange_generic(cx, args, 2, Some(args.get(1)), By::Auto, None)?;
+    cx.signal_ready(args.get(1));
+    Ok(())
 }
 
 /// # Format
@@ -1182,11 +1218,20 @@ fn zpopmax(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]`
 fn zmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let numkeys = parse_int(args.get(1))
+    if !zmpop_at(cx, args, 1)?.0 {
+        cx.out.null_array();
+    }
+    Ok(())
+}
+
+/// ZMPOP's body with `numkeys` at argument `at`: pops and replies, or
+/// returns `(false, keys)` without replying when every key is empty.
+fn zmpop_at<'a>(cx: &mut Ctx, args: &Args<'a>, at: usize) -> Result<(bool, Vec<&'a [u8]>), CmdError> {
+    let numkeys = parse_int(args.get(at))
         .ok()
         .filter(|&n| n >= 1)
         .ok_or_else(|| CmdError::msg("ERR numkeys should be greater than 0"))? as u64;
-    let where_idx = numkeys.saturating_add(2);
+    let where_idx = numkeys.saturating_add(at as u64 + 1);
     if where_idx >= args.len() as u64 {
         return Err(CmdError::Syntax);
     }
@@ -1211,17 +1256,17 @@ fn zmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         j += 1;
     }
+    let keys: Vec<&[u8]> = (at + 1..where_idx).map(|i| args.get(i)).collect();
     let mut p = parts(cx);
-    for key in (2..where_idx).map(|i| args.get(i)) {
+    for key in &keys {
         if zwrite(p.db, key, p.now)?.is_some() {
             p.out.array(2);
             p.out.bulk(key);
             pop_into(&mut p, key, count.unwrap_or(1), max, true, true);
-            return Ok(());
+            return Ok((true, keys));
         }
     }
-    p.out.null_array();
-    Ok(())
+    Ok((false, keys))
 }
 
 // ---------------------------------------------------------------------------
@@ -1459,19 +1504,25 @@ fn zsetop(cx: &mut Ctx, args: &Args, name: &str, store: bool, op: SetOp, card: b
 /// # Format
 /// `ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]`
 fn zunionstore(cx: &mut Ctx, args: &Args) -> CmdResult {
-    zsetop(cx, args, "zunionstore", true, SetOp::Union, false)
+    zsetop(cx, args, "zunionstore", true, SetOp::Union, false)?;
+    cx.signal_ready(args.get(1));
+    Ok(())
 }
 
 /// # Format
 /// `ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]`
 fn zinterstore(cx: &mut Ctx, args: &Args) -> CmdResult {
-    zsetop(cx, args, "zinterstore", true, SetOp::Inter, false)
+    zsetop(cx, args, "zinterstore", true, SetOp::Inter, false)?;
+    cx.signal_ready(args.get(1));
+    Ok(())
 }
 
 /// # Format
 /// `ZDIFFSTORE destination numkeys key [key ...]`
 fn zdiffstore(cx: &mut Ctx, args: &Args) -> CmdResult {
-    zsetop(cx, args, "zdiffstore", true, SetOp::Diff, false)
+    zsetop(cx, args, "zdiffstore", true, SetOp::Diff, false)?;
+    cx.signal_ready(args.get(1));
+    Ok(())
 }
 
 /// # Format
@@ -1779,4 +1830,51 @@ mod tests {
         assert_eq!(listpack_score_text(1.5), "1.5");
         assert_eq!(listpack_score_text(f64::INFINITY), "inf");
     }
+}
+
+// ---------------------------------------------------------------------------
+// BZPOPMIN, BZPOPMAX, BZMPOP: the blocking forms (see `list.rs` for how
+// blocking works; ZADD, ZINCRBY and the STORE commands signal waiters).
+// ---------------------------------------------------------------------------
+
+/// BZPOPMIN/BZPOPMAX: `[key, member, score]` from the first non-empty key,
+/// or block on all of them.
+fn bzpop(cx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
+    let timeout = super::list::parse_timeout(args.get(args.len() - 1))?;
+    let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
+    let mut p = parts(cx);
+    for key in &keys {
+        if zwrite(p.db, key, p.now)?.is_some() {
+            p.out.array(3);
+            p.out.bulk(key);
+            pop_into(&mut p, key, 1, max, false, false);
+            return Ok(());
+        }
+    }
+    cx.block(&keys, timeout, args);
+    Ok(())
+}
+
+/// # Format
+/// `BZPOPMIN key [key ...] timeout`
+fn bzpopmin(cx: &mut Ctx, args: &Args) -> CmdResult {
+    bzpop(cx, args, false)
+}
+
+/// # Format
+/// `BZPOPMAX key [key ...] timeout`
+fn bzpopmax(cx: &mut Ctx, args: &Args) -> CmdResult {
+    bzpop(cx, args, true)
+}
+
+/// # Format
+/// `BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]` — ZMPOP
+/// after the timeout, blocking when every key is empty.
+fn bzmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let timeout = super::list::parse_timeout(args.get(1))?;
+    let (popped, keys) = zmpop_at(cx, args, 2)?;
+    if !popped {
+        cx.block(&keys, timeout, args);
+    }
+    Ok(())
 }

@@ -1729,6 +1729,53 @@ fn zscan(cx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------
+// BZPOPMIN, BZPOPMAX, BZMPOP: the blocking forms (see `list.rs` for how
+// blocking works; ZADD, ZINCRBY and the STORE commands signal waiters).
+// ---------------------------------------------------------------------------
+
+/// BZPOPMIN/BZPOPMAX: `[key, member, score]` from the first non-empty key,
+/// or block on all of them.
+fn bzpop(cx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
+    let timeout = super::list::parse_timeout(args.get(args.len() - 1))?;
+    let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
+    let mut p = parts(cx);
+    for key in &keys {
+        if zwrite(p.db, key, p.now)?.is_some() {
+            p.out.array(3);
+            p.out.bulk(key);
+            pop_into(&mut p, key, 1, max, false, false);
+            return Ok(());
+        }
+    }
+    cx.block(&keys, timeout, args);
+    Ok(())
+}
+
+/// # Format
+/// `BZPOPMIN key [key ...] timeout`
+fn bzpopmin(cx: &mut Ctx, args: &Args) -> CmdResult {
+    bzpop(cx, args, false)
+}
+
+/// # Format
+/// `BZPOPMAX key [key ...] timeout`
+fn bzpopmax(cx: &mut Ctx, args: &Args) -> CmdResult {
+    bzpop(cx, args, true)
+}
+
+/// # Format
+/// `BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]` — ZMPOP
+/// after the timeout, blocking when every key is empty.
+fn bzmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let timeout = super::list::parse_timeout(args.get(1))?;
+    let (popped, keys) = zmpop_at(cx, args, 2)?;
+    if !popped {
+        cx.block(&keys, timeout, args);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1830,51 +1877,4 @@ mod tests {
         assert_eq!(listpack_score_text(1.5), "1.5");
         assert_eq!(listpack_score_text(f64::INFINITY), "inf");
     }
-}
-
-// ---------------------------------------------------------------------------
-// BZPOPMIN, BZPOPMAX, BZMPOP: the blocking forms (see `list.rs` for how
-// blocking works; ZADD, ZINCRBY and the STORE commands signal waiters).
-// ---------------------------------------------------------------------------
-
-/// BZPOPMIN/BZPOPMAX: `[key, member, score]` from the first non-empty key,
-/// or block on all of them.
-fn bzpop(cx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
-    let timeout = super::list::parse_timeout(args.get(args.len() - 1))?;
-    let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
-    let mut p = parts(cx);
-    for key in &keys {
-        if zwrite(p.db, key, p.now)?.is_some() {
-            p.out.array(3);
-            p.out.bulk(key);
-            pop_into(&mut p, key, 1, max, false, false);
-            return Ok(());
-        }
-    }
-    cx.block(&keys, timeout, args);
-    Ok(())
-}
-
-/// # Format
-/// `BZPOPMIN key [key ...] timeout`
-fn bzpopmin(cx: &mut Ctx, args: &Args) -> CmdResult {
-    bzpop(cx, args, false)
-}
-
-/// # Format
-/// `BZPOPMAX key [key ...] timeout`
-fn bzpopmax(cx: &mut Ctx, args: &Args) -> CmdResult {
-    bzpop(cx, args, true)
-}
-
-/// # Format
-/// `BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]` — ZMPOP
-/// after the timeout, blocking when every key is empty.
-fn bzmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let timeout = super::list::parse_timeout(args.get(1))?;
-    let (popped, keys) = zmpop_at(cx, args, 2)?;
-    if !popped {
-        cx.block(&keys, timeout, args);
-    }
-    Ok(())
 }

@@ -4,7 +4,7 @@
 //! cron tick samples keys with a TTL: per database, repeatedly sample 20
 //! volatile keys and delete the expired ones, moving on once no more than 10%
 //! of a sample was stale. The whole cycle stops when its time budget is used
-//! up (checked every 16 samples) and remembers which database to resume
+//! up (checked every 4 steps of 20) and remembers which database to resume
 //! from. When a cycle runs out of time, `timed_out` tells the event loop to
 //! run short extra cycles between polls (Redis's "fast cycle") so a mass
 //! expiry is worked off quickly without a long pause.
@@ -36,7 +36,7 @@ impl ActiveExpire {
             while db.volatile_len() > 0 {
                 let (sampled, expired) = db.expire_sample(now_ms, KEYS_PER_LOOP, rng);
                 steps += 1;
-                if steps.is_multiple_of(16) && start.elapsed() > budget {
+                if steps.is_multiple_of(4) && start.elapsed() > budget {
                     self.timed_out = true;
                     return;
                 }

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Memory per dataset, ferrokv vs redis-server, side by side.
+
+For each dataset, starts a fresh redis-server and a fresh ferrokv (no
+persistence), loads the same data into both through pipelined RESP, and
+compares the growth of resident memory (VmRSS from /proc) caused by the data.
+Datasets (names for --only):
+
+  strings      1,000,000 keys `key:0000001`... with 16-byte values
+  strings-ttl  the same, each with a TTL
+  hashes       10,000 hashes of 10 small fields
+  zsets        10,000 sorted sets of 50 members
+
+Usage: scripts/mem_vs_redis.py [--only NAME,...] [--write FILE]
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def cmd(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def load(port, commands, batch=5000):
+    """Sends commands in pipelined batches and reads every reply line."""
+    s = socket.create_connection(("127.0.0.1", port))
+    f = s.makefile("rb")
+    pending = []
+    for c in commands:
+        pending.append(c)
+        if len(pending) == batch:
+            s.sendall(b"".join(pending))
+            for _ in pending:
+                line = f.readline()
+                if line.startswith(b"-"):
+                    sys.exit(f"error reply while loading: {line!r}")
+            pending = []
+    if pending:
+        s.sendall(b"".join(pending))
+        for _ in pending:
+            f.readline()
+    s.close()
+
+
+def wait_ready(port):
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"server on {port} did not start")
+
+
+def datasets():
+    v16 = b"v" * 16
+    return {
+        "strings": lambda: (cmd("SET", b"key:%07d" % i, v16) for i in range(1_000_000)),
+        "strings-ttl": lambda: (cmd("SET", b"key:%07d" % i, v16, "EX", 100000) for i in range(1_000_000)),
+        "hashes": lambda: (
+            cmd("HSET", b"hash:%05d" % i, *[x for j in range(10) for x in (b"field%d" % j, b"value%d" % j)])
+            for i in range(10_000)
+        ),
+        "zsets": lambda: (
+            cmd("ZADD", b"zset:%05d" % i, *[x for j in range(50) for x in (j * 1.5, b"member%02d" % j)])
+            for i in range(10_000)
+        ),
+    }
+
+
+def measure(server_cmd, port, gen):
+    proc = subprocess.Popen(server_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(port)
+        before = rss(proc.pid)
+        load(port, gen())
+        time.sleep(0.5)
+        return rss(proc.pid) - before
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default="strings,strings-ttl,hashes,zsets")
+    ap.add_argument("--write", metavar="FILE")
+    args = ap.parse_args()
+    ferrokv = os.path.join(ROOT, "target", "release", "ferrokv")
+    if not os.path.exists(ferrokv):
+        subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    rows = ["| dataset | redis-server RSS growth | ferrokv RSS growth | ratio ferrokv/redis |", "|---|---|---|---|"]
+    for name in args.only.split(","):
+        gen = datasets()[name]
+        rp, fp = free_port(), free_port()
+        redis = measure(["redis-server", "--port", str(rp), "--save", "", "--appendonly", "no"], rp, gen)
+        fkv = measure([ferrokv, "--port", str(fp), "--loglevel", "warning"], fp, gen)
+        rows.append(f"| {name} | {redis / 1e6:.1f} MB | {fkv / 1e6:.1f} MB | **{fkv / redis:.2f}** |")
+        print(rows[-1], flush=True)
+    report = "\n".join([f"`scripts/mem_vs_redis.py --only {args.only}`", ""] + rows) + "\n"
+    print(report)
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,14 +2,14 @@
 //! and one active-expiry step over a database where every key has expired.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use ferrokv::store::{Db, Expiry, Value, rand::Rng};
+use ferrokv::store::{Db, Expiry, Value, rand::Rng, value::Str};
 use std::hint::black_box;
 
 fn filled(n: usize, expiry: Expiry) -> (Db, Vec<Vec<u8>>) {
     let mut db = Db::new();
     let keys: Vec<Vec<u8>> = (0..n).map(|i| format!("key:{i:010}").into_bytes()).collect();
     for k in &keys {
-        db.set(k, Value::Str(b"0123456789abcdef".to_vec()), expiry, 0);
+        db.set(k, Value::Str(Str::from_slice(b"0123456789abcdef")), expiry, 0);
     }
     (db, keys)
 }
@@ -26,7 +26,7 @@ fn keyspace(c: &mut Criterion) {
     c.bench_function("set overwrite (100k keys)", |b| {
         b.iter(|| {
             i = (i + 7919) % keys.len();
-            db.set(&keys[i], Value::Str(b"fedcba9876543210".to_vec()), Expiry::None, 1);
+            db.set(&keys[i], Value::Str(Str::from_slice(b"fedcba9876543210")), Expiry::None, 1);
         })
     });
     c.bench_function("get miss", |b| b.iter(|| black_box(db.get(b"no-such-key", 1).is_some())));

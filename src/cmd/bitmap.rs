@@ -15,6 +15,7 @@
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::resp::parse::parse_i64;
+use crate::store::value::Str;
 use crate::store::{Db, Expiry, Value};
 
 pub static COMMANDS: &[Command] = &[
@@ -105,7 +106,7 @@ fn with_bits<R>(db: &mut Db, key: &[u8], maxbit: u64, now: u64, f: impl FnOnce(&
             _ => Err(CmdError::WrongType),
         };
     }
-    let mut s = Vec::new();
+    let mut s = Str::new();
     grow_zeroed(&mut s, len)?;
     let r = f(&mut s);
     db.set(key, Value::Str(s), Expiry::None, now);
@@ -126,7 +127,7 @@ fn out_of_memory(bytes: impl std::fmt::Display) -> CmdError {
 /// bit is not copied every time. An allocation that fails (only possible when
 /// `proto-max-bulk-len` was raised past the machine's memory) is an error
 /// reply, where Redis would abort.
-fn grow_zeroed(s: &mut Vec<u8>, len: usize) -> Result<(), CmdError> {
+fn grow_zeroed(s: &mut Str, len: usize) -> Result<(), CmdError> {
     if len <= s.len() {
         return Ok(());
     }
@@ -585,7 +586,7 @@ fn bitop(cx: &mut Ctx, args: &Args) -> CmdResult {
             BitOp::Not => {}
         }
     }
-    db.set(args.get(2), Value::Str(res), Expiry::None, now);
+    db.set(args.get(2), Value::Str(Str::from_vec(res)), Expiry::None, now);
     cx.out.int(maxlen as i64);
     Ok(())
 }

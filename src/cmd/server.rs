@@ -686,7 +686,7 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
                 &e.value,
                 e.value.refcount(),
                 e.value.encoding(),
-                e.value.heap_size(),
+                e.value.serialized_len(),
                 (now / 1000).saturating_sub(idle) & 0xFF_FFFF,
             );
             cx.out.simple(&line);

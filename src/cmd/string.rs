@@ -5,6 +5,7 @@
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, parse_int};
 use crate::resp::parse::parse_i64;
+use crate::store::value::Str;
 use crate::store::{Expiry, Value};
 
 pub static COMMANDS: &[Command] = &[
@@ -328,7 +329,7 @@ fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
         (None, true) => Expiry::Keep,
         (None, false) => Expiry::None,
     };
-    cx.db().set(key, Value::Str(args.get(2).to_vec()), expiry, now);
+    cx.db().set(key, Value::Str(Str::from_slice(args.get(2))), expiry, now);
     if !o.get {
         cx.out.ok();
     }
@@ -342,7 +343,7 @@ fn setnx(cx: &mut Ctx, args: &Args) -> CmdResult {
     let db = cx.db();
     let set = !db.contains(args.get(1), now);
     if set {
-        db.set(args.get(1), Value::Str(args.get(2).to_vec()), Expiry::None, now);
+        db.set(args.get(1), Value::Str(Str::from_slice(args.get(2))), Expiry::None, now);
     }
     cx.out.int(set as i64);
     Ok(())
@@ -355,7 +356,7 @@ fn setex_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, name: &'static str) ->
     }
     let at = expire_at(args.get(2), unit_ms, true, cx.now, name)?;
     let now = cx.now;
-    cx.db().set(args.get(1), Value::Str(args.get(3).to_vec()), Expiry::At(at as u64), now);
+    cx.db().set(args.get(1), Value::Str(Str::from_slice(args.get(3))), Expiry::At(at as u64), now);
     cx.out.ok();
     Ok(())
 }
@@ -378,7 +379,7 @@ fn getset(cx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     reply_get(cx, key)?;
     let now = cx.now;
-    cx.db().set(key, Value::Str(args.get(2).to_vec()), Expiry::None, now);
+    cx.db().set(key, Value::Str(Str::from_slice(args.get(2))), Expiry::None, now);
     Ok(())
 }
 
@@ -452,7 +453,7 @@ fn mset(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
     let db = cx.db();
     for i in (1..args.len()).step_by(2) {
-        db.set(args.get(i), Value::Str(args.get(i + 1).to_vec()), Expiry::None, now);
+        db.set(args.get(i), Value::Str(Str::from_slice(args.get(i + 1))), Expiry::None, now);
     }
     cx.out.ok();
     Ok(())
@@ -467,7 +468,7 @@ fn incr_by(cx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
     let n = current.checked_add(by).ok_or(CmdError::Overflow)?;
     let mut buf = itoa::Buffer::new();
     let now = cx.now;
-    cx.db().set(key, Value::Str(buf.format(n).as_bytes().to_vec()), Expiry::Keep, now);
+    cx.db().set(key, Value::Str(Str::from_slice(buf.format(n).as_bytes())), Expiry::Keep, now);
     cx.out.int(n);
     Ok(())
 }
@@ -514,7 +515,7 @@ fn msetnx(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     }
     for i in (1..args.len()).step_by(2) {
-        db.set(args.get(i), Value::Str(args.get(i + 1).to_vec()), Expiry::None, now);
+        db.set(args.get(i), Value::Str(Str::from_slice(args.get(i + 1))), Expiry::None, now);
     }
     cx.out.int(1);
     Ok(())
@@ -530,11 +531,11 @@ fn check_len(cx: &Ctx, len: u64) -> CmdResult {
 
 /// The string at `key` for in-place modification, created empty (keeping
 /// no TTL) when missing; WRONGTYPE for other types.
-fn str_mut<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<&'a mut Vec<u8>, CmdError> {
+fn str_mut<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<&'a mut Str, CmdError> {
     let now = cx.now;
     let db = cx.db();
     if db.get_mut(key, now).is_none() {
-        db.set(key, Value::Str(Vec::new()), Expiry::None, now);
+        db.set(key, Value::Str(Str::new()), Expiry::None, now);
     }
     match db.get_mut(key, now).map(|e| &mut e.value) {
         Some(Value::Str(s)) => Ok(s),
@@ -601,7 +602,7 @@ fn incrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let text = format_float(v);
     let now = cx.now;
-    cx.db().set(key, Value::Str(text.as_bytes().to_vec()), Expiry::Keep, now);
+    cx.db().set(key, Value::Str(Str::from_slice(text.as_bytes())), Expiry::Keep, now);
     cx.out.bulk(text.as_bytes());
     Ok(())
 }

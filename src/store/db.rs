@@ -18,8 +18,9 @@ use super::value::Value;
 use hashbrown::DefaultHashBuilder;
 use indexmap::IndexMap;
 
-/// A key as stored.
-pub type Key = Box<[u8]>;
+/// A key as stored: up to 16 bytes live inline in the entry, so typical
+/// keys (`user:1000`, `key:0000001`) cost no separate allocation.
+pub type Key = smallvec::SmallVec<[u8; 16]>;
 
 /// A stored value with its expiry.
 #[derive(Debug, Clone)]
@@ -354,8 +355,10 @@ mod tests {
     use crate::store::rand::Rng;
     use proptest::prelude::{prop, proptest};
 
+    use crate::store::value::Str;
+
     fn s(v: &str) -> Value {
-        Value::Str(v.as_bytes().to_vec())
+        Value::Str(Str::from_slice(v.as_bytes()))
     }
 
     #[test]

@@ -6,11 +6,15 @@
 
 use super::{hash::Hash, list::List, set::Set, zset::ZSet};
 
+/// A string value's bytes: up to 16 bytes inline (counters, flags, short
+/// ids need no allocation of their own), longer ones on the heap.
+pub type Str = smallvec::SmallVec<[u8; 16]>;
+
 /// A stored value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A binary-safe string (Redis `string`).
-    Str(Vec<u8>),
+    Str(Str),
     List(Box<List>),
     Hash(Box<Hash>),
     Set(Box<Set>),
@@ -46,10 +50,20 @@ impl Value {
         }
     }
 
+    /// Approximate serialized size (DEBUG OBJECT `serializedlength`): the
+    /// bytes of a string, the heap size of a collection.
+    pub fn serialized_len(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len(),
+            _ => self.heap_size(),
+        }
+    }
+
     /// Heap bytes owned by the value (allocation sizes, not just length).
     pub fn heap_size(&self) -> usize {
         match self {
-            Value::Str(s) => s.capacity(),
+            Value::Str(s) if s.spilled() => s.capacity(),
+            Value::Str(_) => 0,
             Value::List(l) => l.heap_size(),
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => s.heap_size(),

@@ -70,6 +70,9 @@ pub struct Config {
     /// `client-output-buffer-limit`: (hard, soft, soft seconds) for the
     /// normal, pubsub and replica classes, bytes; 0 = no limit.
     pub output_limits: [(u64, u64, u64); 3],
+    /// Log commands slower than this many microseconds (negative: never).
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: usize,
     /// The config file the server was started with, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -96,6 +99,8 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             output_limits: [(0, 0, 0), (32 << 20, 8 << 20, 60), (256 << 20, 64 << 20, 60)],
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
             config_file: None,
         }
     }
@@ -279,6 +284,18 @@ pub static OPTIONS: &[ConfigOption] = &[
             c.output_limits = limits;
             Ok(())
         },
+    },
+    ConfigOption {
+        name: "slowlog-log-slower-than",
+        mutable: true,
+        get: |c| c.slowlog_log_slower_than.to_string(),
+        set: |c, v| int(v, -1, i64::MAX).map(|n| c.slowlog_log_slower_than = n),
+    },
+    ConfigOption {
+        name: "slowlog-max-len",
+        mutable: true,
+        get: |c| c.slowlog_max_len.to_string(),
+        set: |c, v| int(v, 0, i64::MAX).map(|n| c.slowlog_max_len = n as usize),
     },
     // Persistence is not implemented: these report it as off, which is
     // what tools such as redis-benchmark ask for before they run.

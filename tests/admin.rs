@@ -234,3 +234,72 @@ fn config_rewrite_writes_back_the_file() {
     let mut c = plain.client();
     assert_eq!(err(&mut c, &["CONFIG", "REWRITE"]), "ERR The server is running without a config file");
 }
+
+#[test]
+fn slowlog_records_slow_commands_like_redis() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(
+        q::<Vec<String>>(&mut c, &["CONFIG", "GET", "slowlog-*"]),
+        ["slowlog-log-slower-than", "10000", "slowlog-max-len", "128"]
+    );
+    q::<()>(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    q::<()>(&mut c, &["SLOWLOG", "RESET"]);
+    q::<()>(&mut c, &["CLIENT", "SETNAME", "me"]);
+    let long = "a".repeat(200);
+    q::<()>(&mut c, &["SET", "k", &long]);
+    let mut many = vec!["RPUSH", "l"];
+    let items: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    many.extend(items.iter().map(|s| s.as_str()));
+    q::<i64>(&mut c, &many);
+    let entries: Vec<redis::Value> = q(&mut c, &["SLOWLOG", "GET", "3"]);
+    assert_eq!(entries.len(), 3);
+    let fields = |v: &redis::Value| match v {
+        redis::Value::Array(f) => f.clone(),
+        _ => panic!(),
+    };
+    let newest = fields(&entries[0]);
+    let args: Vec<String> = redis::from_redis_value(newest[3].clone()).unwrap();
+    assert_eq!(args.len(), 32);
+    assert_eq!(args[31], "... (11 more arguments)");
+    let set_entry = fields(&entries[1]);
+    let args: Vec<String> = redis::from_redis_value(set_entry[3].clone()).unwrap();
+    assert_eq!(args[2], format!("{}... (72 more bytes)", "a".repeat(128)));
+    let name: String = redis::from_redis_value(set_entry[5].clone()).unwrap();
+    assert_eq!(name, "me");
+    let addr: String = redis::from_redis_value(set_entry[4].clone()).unwrap();
+    assert!(addr.starts_with("127.0.0.1:"));
+    assert!(q::<i64>(&mut c, &["SLOWLOG", "LEN"]) >= 3);
+    assert_eq!(err(&mut c, &["SLOWLOG", "GET", "-2"]), "ERR count should be greater than or equal to -1");
+    q::<()>(&mut c, &["CONFIG", "SET", "slowlog-max-len", "2"]);
+    q::<()>(&mut c, &["PING"]);
+    assert_eq!(q::<i64>(&mut c, &["SLOWLOG", "LEN"]), 2);
+    q::<()>(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    q::<()>(&mut c, &["SLOWLOG", "RESET"]);
+    q::<()>(&mut c, &["PING"]);
+    assert_eq!(q::<i64>(&mut c, &["SLOWLOG", "LEN"]), 0);
+}
+
+#[test]
+fn monitor_streams_other_clients_commands() {
+    let s = server();
+    let mut m = s.raw();
+    m.roundtrip(b"MONITOR\r\n", b"+OK\r\n");
+    let mut c = s.client();
+    q::<()>(&mut c, &["SET", "a key", "a\"b\n"]);
+    q::<Vec<String>>(&mut c, &["CONFIG", "GET", "hz"]);
+    q::<Option<String>>(&mut c, &["GET", "a key"]);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.iter().filter(|&&b| b == b'\n').count() < 2 {
+        let n = std::io::Read::read(&mut m.0, &mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8(got).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let strip = |l: &str| l.split_once("] ").map(|(_, rest)| rest.to_string()).unwrap();
+    assert!(lines[0].starts_with('+') && lines[0].contains(" [0 127.0.0.1:"), "{}", lines[0]);
+    assert_eq!(strip(lines[0]), r#""SET" "a key" "a\"b\n""#);
+    // CONFIG is an admin command: not shown, as in Redis.
+    assert_eq!(strip(lines[1]), r#""GET" "a key""#);
+}

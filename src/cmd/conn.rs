@@ -467,6 +467,8 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
 fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
     cx.srv.unwatch(cx.key);
     cx.srv.unsubscribe_all(cx.key);
+    let me = (cx.key, cx.client().id);
+    cx.srv.monitors.retain(|&m| m != me);
     let c = cx.client();
     c.multi = None;
     c.multi_error = false;

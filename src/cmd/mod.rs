@@ -5,6 +5,7 @@ pub mod bitmap;
 pub mod conn;
 pub mod hash;
 pub mod info;
+pub mod introspect;
 pub mod keys;
 pub mod list;
 pub mod memory;
@@ -247,12 +248,15 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         let cmd = reg.entries[run].cmd;
         let start = std::time::Instant::now();
         let result = (cmd.handler)(cx, args);
+        let micros = start.elapsed().as_micros() as u64;
         let stat = cx.srv.stats.command(run);
         stat.calls += 1;
-        stat.usec += start.elapsed().as_micros() as u64;
+        stat.usec += micros;
         if result.is_err() {
             stat.failed += 1;
-        } else if cmd.has(table::flag::WRITE) {
+        }
+        introspect::after_call(cx, cmd, args, micros);
+        if result.is_ok() && cmd.has(table::flag::WRITE) {
             cx.srv.stats.dirty += 1;
             if !cx.srv.watches.is_empty() {
                 touch_keys(cx, cmd, args);

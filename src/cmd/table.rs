@@ -7,7 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, bitmap, conn, hash, info, keys, list, memory, pubsub, server, set, string, tx, zset,
+    Args, CmdResult, Ctx, bitmap, conn, hash, info, introspect, keys, list, memory, pubsub, server, set, string, tx,
+    zset,
 };
 use hashbrown::HashMap;
 use std::sync::OnceLock;
@@ -173,6 +174,7 @@ static FAMILIES: &[&[Command]] = &[
     keys::COMMANDS,
     server::COMMANDS,
     info::COMMANDS,
+    introspect::COMMANDS,
     memory::COMMANDS,
     list::COMMANDS,
     tx::COMMANDS,

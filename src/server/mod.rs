@@ -369,6 +369,8 @@ impl Server {
             }
             self.shared.unwatch(key);
             self.shared.unsubscribe_all(key);
+            let id = conn.id;
+            self.shared.monitors.retain(|&m| m != (key, id));
             self.shared.remove_client(key);
         }
     }
@@ -533,6 +535,15 @@ impl Server {
         }
         if !self.shared.pubsub.outbox.is_empty() {
             self.deliver();
+        }
+        if !self.shared.monitor_feed.is_empty() {
+            let feed = std::mem::take(&mut self.shared.monitor_feed);
+            for (k, id) in self.shared.monitors.clone() {
+                if let Some(conn) = self.conns.get_mut(k).filter(|c| c.id == id) {
+                    conn.wbuf.extend_from_slice(&feed);
+                    self.resume_write(k);
+                }
+            }
         }
         if self.shared.config.output_limits[0] != (0, 0, 0) {
             self.check_output_limit(key);

@@ -253,6 +253,18 @@ impl PubSub {
     }
 }
 
+/// One SLOWLOG entry.
+#[derive(Debug, Clone)]
+pub struct SlowEntry {
+    pub id: u64,
+    pub unix_secs: u64,
+    pub micros: u64,
+    /// Arguments as Redis keeps them: at most 32, each cut to 128 bytes.
+    pub args: Vec<Vec<u8>>,
+    pub addr: String,
+    pub name: Vec<u8>,
+}
+
 /// Everything the loop owns besides connections.
 pub struct Shared {
     pub dbs: Vec<Db>,
@@ -278,6 +290,12 @@ pub struct Shared {
     pub pubsub: PubSub,
     /// EXEC is running its queued commands (blocking commands don't block).
     pub in_exec: bool,
+    /// SLOWLOG entries, newest first, and the next id.
+    pub slowlog: VecDeque<SlowEntry>,
+    pub slowlog_next_id: u64,
+    /// MONITOR clients, and the lines waiting to be sent to them.
+    pub monitors: Vec<(usize, u64)>,
+    pub monitor_feed: Vec<u8>,
 }
 
 impl Shared {
@@ -299,6 +317,10 @@ impl Shared {
             watches: Watches::default(),
             pubsub: PubSub::default(),
             in_exec: false,
+            slowlog: VecDeque::new(),
+            slowlog_next_id: 0,
+            monitors: Vec::new(),
+            monitor_feed: Vec::new(),
             started: Instant::now(),
             requests: LoopRequests::default(),
             clients: Vec::new(),

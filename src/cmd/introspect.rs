@@ -1,0 +1,229 @@
+//! Introspection for operators: SLOWLOG and MONITOR.
+//!
+//! The dispatcher calls [`after_call`] for every executed command: commands
+//! slower than `slowlog-log-slower-than` µs enter the slow log (Redis's
+//! argument trimming: 32 arguments, 128 bytes each), and, when someone
+//! MONITORs, the command is formatted once as Redis's
+//! `+<secs>.<usecs> [<db> <addr>] "arg" ...` line into a shared feed that the
+//! event loop copies to each monitor after the command.
+
+use super::table::{Command, container, flag::*, row};
+use super::{Args, CmdError, CmdResult, Ctx, parse_int};
+use crate::server::state::SlowEntry;
+
+pub static COMMANDS: &[Command] = &[
+    Command {
+        subcommands: SLOWLOG_SUBCOMMANDS,
+        ..row("slowlog", -2, 0, (0, 0, 0), "server", "2.2.12", "A container for slow log commands.", container)
+    },
+    row(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Listens for all requests received by the server in real-time.",
+        monitor,
+    ),
+];
+
+static SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    row(
+        "get",
+        -2,
+        ADMIN | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.2.12",
+        "Returns the slow log's entries.",
+        slowlog_get,
+    ),
+    row(
+        "len",
+        2,
+        ADMIN | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.2.12",
+        "Returns the number of entries in the slow log.",
+        slowlog_len,
+    ),
+    row(
+        "reset",
+        2,
+        ADMIN | LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.2.12",
+        "Clears all entries from the slow log.",
+        slowlog_reset,
+    ),
+    row(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "6.2.0",
+        "Show helpful text about the different subcommands",
+        slowlog_help,
+    ),
+];
+
+const SLOWLOG_MAX_ARGC: usize = 32;
+const SLOWLOG_MAX_ARGLEN: usize = 128;
+
+/// Slow log and MONITOR bookkeeping for one executed command.
+pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
+    let hidden = cmd.has(ADMIN) || cmd.has(SKIP_MONITOR);
+    if !cx.srv.monitors.is_empty() && !hidden {
+        feed_monitors(cx, args);
+    }
+    let limit = cx.srv.config.slowlog_log_slower_than;
+    if limit >= 0 && micros >= limit as u64 && !cmd.has(SKIP_SLOWLOG) {
+        let argc = args.len().min(SLOWLOG_MAX_ARGC);
+        let mut kept: Vec<Vec<u8>> = Vec::with_capacity(argc);
+        for (i, a) in args.from(0).enumerate().take(argc) {
+            if i == argc - 1 && args.len() > argc {
+                kept.push(format!("... ({} more arguments)", args.len() - argc + 1).into_bytes());
+            } else if a.len() > SLOWLOG_MAX_ARGLEN {
+                let mut v = a[..SLOWLOG_MAX_ARGLEN].to_vec();
+                v.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_ARGLEN).as_bytes());
+                kept.push(v);
+            } else {
+                kept.push(a.to_vec());
+            }
+        }
+        let c = cx.srv.client(cx.key);
+        let entry = SlowEntry {
+            id: cx.srv.slowlog_next_id,
+            unix_secs: cx.now / 1000,
+            micros,
+            args: kept,
+            addr: c.addr.map(|a| a.to_string()).unwrap_or_default(),
+            name: c.name.clone().unwrap_or_default(),
+        };
+        cx.srv.slowlog_next_id += 1;
+        cx.srv.slowlog.push_front(entry);
+        cx.srv.slowlog.truncate(cx.srv.config.slowlog_max_len);
+    }
+}
+
+/// Appends Redis's MONITOR line for this command to the shared feed.
+fn feed_monitors(cx: &mut Ctx, args: &Args) {
+    let c = cx.srv.client(cx.key);
+    let addr = c.addr.map(|a| a.to_string()).unwrap_or_default();
+    let mut line = format!("+{}.{:06} [{} {}]", cx.now / 1000, (cx.now % 1000) * 1000, c.db, addr).into_bytes();
+    for a in args.from(0) {
+        line.push(b' ');
+        repr(&mut line, a);
+    }
+    line.extend_from_slice(b"\r\n");
+    cx.srv.monitor_feed.extend_from_slice(&line);
+}
+
+/// Redis's `sdscatrepr`: a quoted string with C-style escapes.
+fn repr(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &b in s {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b if b.is_ascii_graphic() || b == b' ' => out.push(b),
+            b => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
+}
+
+/// # Format
+/// `MONITOR` — from now on the connection receives every command run.
+fn monitor(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let id = cx.client().id;
+    if !cx.srv.monitors.contains(&(cx.key, id)) {
+        cx.srv.monitors.push((cx.key, id));
+    }
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `SLOWLOG GET [count]` — newest first; -1 for all.
+fn slowlog_get(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let count = match args.len() {
+        2 => 10,
+        3 => match parse_int(args.get(2)) {
+            Ok(-1) => usize::MAX,
+            Ok(n) if n >= 0 => n as usize,
+            _ => return Err(CmdError::msg("ERR count should be greater than or equal to -1")),
+        },
+        _ => return Err(CmdError::Syntax),
+    };
+    let entries: Vec<SlowEntry> = cx.srv.slowlog.iter().take(count).cloned().collect();
+    cx.out.array(entries.len());
+    for e in &entries {
+        cx.out.array(6);
+        cx.out.int(e.id as i64);
+        cx.out.int(e.unix_secs as i64);
+        cx.out.int(e.micros as i64);
+        cx.out.array(e.args.len());
+        e.args.iter().for_each(|a| cx.out.bulk(a));
+        cx.out.bulk(e.addr.as_bytes());
+        cx.out.bulk(&e.name);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `SLOWLOG LEN`
+fn slowlog_len(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.out.int(cx.srv.slowlog.len() as i64);
+    Ok(())
+}
+
+/// # Format
+/// `SLOWLOG RESET`
+fn slowlog_reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.srv.slowlog.clear();
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `SLOWLOG HELP`
+fn slowlog_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    super::server::help(
+        &mut cx.out,
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repr;
+
+    #[test]
+    fn repr_escapes_like_redis() {
+        let mut out = Vec::new();
+        repr(&mut out, b"a\"b\\c\n\x01 d");
+        assert_eq!(out, b"\"a\\\"b\\\\c\\n\\x01 d\"");
+    }
+}

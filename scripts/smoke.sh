@@ -98,6 +98,18 @@ for f in redis_version ferrokv_version uptime_in_seconds connected_clients used_
 done
 echo "$info" | grep -qx 'db0:keys=3,expires=0,avg_ttl=0' || fail "INFO keyspace: $(echo "$info" | grep '^db0')"
 
+echo "== redis-cli MONITOR sees another client's command; redis-cli -3 (RESP3)"
+mon=$(mktemp)
+timeout 2 stdbuf -oL redis-cli -p "$PORT" MONITOR >"$mon" 2>&1 &
+MONPID=$!
+sleep 0.5
+cli SET monitored yes >/dev/null
+sleep 0.5
+wait "$MONPID" || true
+grep -q '"SET" "monitored" "yes"' "$mon" || fail "MONITOR output: $(cat "$mon")"
+resp3=$(redis-cli -3 --no-raw -p "$PORT" CONFIG GET maxclients)
+echo "$resp3" | grep -q '1# "maxclients" => "10000"' || fail "redis-cli -3: $resp3"
+
 echo "== active expiry of 1,000,000 keys: slowest PING while they are purged"
 python3 scripts/expiry_latency.py "$PORT" 1000000 25 || fail "expiry latency"
 

@@ -373,7 +373,9 @@ impl ZSet {
                 let offs = p.entries_from(0).skip(start).take(end - start).map(|(off, _, _)| off).collect();
                 Inner::PackRev { buf: &p.buf, offs }
             }
-            Enc::Listpack(p) => Inner::Pack(p.entries_from(if start == end { p.buf.len() } else { p.offset_of(start) })),
+            Enc::Listpack(p) => {
+                Inner::Pack(p.entries_from(if start == end { p.buf.len() } else { p.offset_of(start) }))
+            }
             Enc::Skiplist(t) => {
                 Inner::Tree { tree: t, stack: t.seek(if rev { end.saturating_sub(1) } else { start }, rev) }
             }
@@ -646,8 +648,14 @@ enum Inner<'a> {
     /// Ascending through a listpack (`remaining` says when to stop).
     Pack(PackIter<'a>),
     /// Descending through a listpack: the range's entry offsets, popped.
-    PackRev { buf: &'a [u8], offs: Vec<usize> },
-    Tree { tree: &'a Tree, stack: Vec<u32> },
+    PackRev {
+        buf: &'a [u8],
+        offs: Vec<usize>,
+    },
+    Tree {
+        tree: &'a Tree,
+        stack: Vec<u32>,
+    },
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -1193,10 +1201,7 @@ mod tests {
         let want_rev: Vec<Vec<u8>> = want[3..40].iter().rev().map(|(m, _)| m.clone()).collect();
         assert_eq!(rev, want_rev);
         // Exactly sized: the buffer holds the entries and nothing else.
-        let header: usize = want
-            .iter()
-            .map(|(m, s)| write_header(*s, m.len(), &mut [0; MAX_HEADER]) + m.len())
-            .sum();
+        let header: usize = want.iter().map(|(m, s)| write_header(*s, m.len(), &mut [0; MAX_HEADER]) + m.len()).sum();
         assert_eq!(z.heap_size(), header);
         let built = ZSet::from_sorted(want.iter().map(|(m, s)| (m[..].into(), *s)).collect(), lim);
         built.check();

@@ -1664,9 +1664,7 @@ fn zrandmember(cx: &mut Ctx, args: &Args) -> CmdResult {
         picks.sort_unstable();
     }
     header(out, n);
-    for r in picks {
-        emit(out, z.get_by_rank(r).unwrap_or_default());
-    }
+    z.for_ranks(&picks, |m, s| emit(out, (m, s)));
     Ok(())
 }
 

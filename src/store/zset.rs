@@ -575,6 +575,30 @@ impl ZSet {
         }
     }
 
+    /// The elements at ascending ranks `ranks`, in that order, passed to
+    /// `visit` (an empty member with score 0 for a rank out of range). A
+    /// listpack is indexed once, not walked per rank.
+    pub fn for_ranks(&self, ranks: &[usize], mut visit: impl FnMut(&[u8], f64)) {
+        match &self.enc {
+            Enc::Listpack(p) => {
+                let offs: Vec<usize> = p.entries_from(0).map(|(off, _, _)| off).collect();
+                for &r in ranks {
+                    let (m, s) = offs.get(r).map_or((&[][..], 0.0), |&off| {
+                        let (m, s, _) = read_entry(&p.buf, off);
+                        (m, s)
+                    });
+                    visit(m, s);
+                }
+            }
+            Enc::Skiplist(_) => {
+                for &r in ranks {
+                    let (m, s) = self.get_by_rank(r).unwrap_or_default();
+                    visit(m, s);
+                }
+            }
+        }
+    }
+
     /// One ZSCAN step: visits elements from `cursor` and returns the next
     /// cursor (0 when done). A listpack is returned whole in one step, as
     /// Redis does. For the skiplist encoding the cursor counts the arena
@@ -1219,6 +1243,7 @@ mod tests {
         }
         assert!(want.is_empty());
         assert_eq!(z.heap_size(), 0);
+        assert!(std::mem::size_of::<ZSet>() <= 24, "{}", std::mem::size_of::<ZSet>());
     }
 
     #[test]
@@ -1404,6 +1429,18 @@ mod tests {
                 if v.len() > entries {
                     prop_assert_eq!(z.encoding(), "skiplist");
                 }
+                let ranks: Vec<usize> = (0..v.len() + 2).rev().collect();
+                let mut at = Vec::new();
+                z.for_ranks(&ranks, |m, s| at.push((m.to_vec(), s)));
+                let want: Vec<(Vec<u8>, f64)> =
+                    ranks.iter().map(|&r| v.get(r).cloned().unwrap_or_default()).collect();
+                prop_assert_eq!(at, want);
+                let (mut r1, mut r2) = (super::Rng::new(v.len() as u64), super::Rng::new(v.len() as u64));
+                let mut many = Vec::new();
+                z.random_many(&mut r1, 5, |m, s| many.push((m.to_vec(), s)));
+                let one: Vec<(Vec<u8>, f64)> =
+                    (0..5).map(|_| z.random(&mut r2).map(|(m, s)| (m.to_vec(), s)).unwrap_or_default()).collect();
+                prop_assert_eq!(many, one);
             }
             let model_tree: BTreeMap<Vec<u8>, f64> = model.into_iter().collect();
             let mut via_scan = BTreeMap::new();

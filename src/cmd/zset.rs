@@ -1645,9 +1645,7 @@ fn zrandmember(cx: &mut Ctx, args: &Args) -> CmdResult {
             return Err(CmdError::msg("ERR value is out of range"));
         }
         header(out, n as usize);
-        for _ in 0..n {
-            emit(out, z.random(rng).unwrap_or_default());
-        }
+        z.random_many(rng, n, |m, s| emit(out, (m, s)));
         return Ok(());
     }
     let n = l as u64;
@@ -1666,9 +1664,7 @@ fn zrandmember(cx: &mut Ctx, args: &Args) -> CmdResult {
         picks.sort_unstable();
     }
     header(out, n);
-    for r in picks {
-        emit(out, z.get_by_rank(r).unwrap_or_default());
-    }
+    z.for_ranks(&picks, |m, s| emit(out, (m, s)));
     Ok(())
 }
 

@@ -3,9 +3,11 @@
 //!
 //! Two encodings, switched like Redis's (`OBJECT ENCODING` tells which):
 //!
-//! - **listpack** (small sets): one `Vec` of `(member, score)` kept sorted.
-//!   Every operation is a linear scan or a binary search over at most
-//!   `zset-max-listpack-entries` pairs.
+//! - **listpack** (small sets): one exactly sized byte buffer holding the
+//!   elements back to back in order (see [`Pack`] for the entry layout),
+//!   like Redis's listpack. Every operation is a linear walk over at most
+//!   `zset-max-listpack-entries` entries, and every change reallocates the
+//!   buffer to its new exact size, as Redis does.
 //! - **skiplist** (the name Redis reports; the structure is different): an
 //!   arena of tree nodes forming a treap (a binary search tree kept balanced
 //!   by random priorities) with subtree sizes, plus a hash table from member
@@ -75,6 +77,174 @@ fn listpack_score(score: f64) -> f64 {
     if score == 0.0 { 0.0 } else { score }
 }
 
+/// Score tags below this are small integers: tag `t` is `t - SMALL_BIAS`.
+const TAG_I32: u8 = 0xFD;
+/// An `f32` (exactly the score) follows, 4 bytes little-endian.
+const TAG_F32: u8 = 0xFE;
+/// An `f64` follows, 8 bytes little-endian.
+const TAG_F64: u8 = 0xFF;
+/// Integers `-SMALL_BIAS..TAG_I32 - SMALL_BIAS` take a single byte.
+const SMALL_BIAS: i32 = 64;
+
+/// The longest encoded score plus the longest length varint.
+const MAX_HEADER: usize = 9 + 10;
+
+/// The first `N` bytes of `b`.
+fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0; N];
+    a.copy_from_slice(&b[..N]);
+    a
+}
+
+/// Writes an entry header (score, then member length) into `out`; returns
+/// its length. The score is stored in the shortest form that reads back
+/// exactly: a one-byte small integer, an `i32`, an `f32` or an `f64`.
+fn write_header(score: f64, member_len: usize, out: &mut [u8; MAX_HEADER]) -> usize {
+    let mut n = if score.fract() == 0.0 && (i32::MIN as f64..=i32::MAX as f64).contains(&score) {
+        let i = score as i32;
+        if (-SMALL_BIAS..TAG_I32 as i32 - SMALL_BIAS).contains(&i) {
+            out[0] = (i + SMALL_BIAS) as u8;
+            1
+        } else {
+            out[0] = TAG_I32;
+            out[1..5].copy_from_slice(&i.to_le_bytes());
+            5
+        }
+    } else if (score as f32) as f64 == score {
+        out[0] = TAG_F32;
+        out[1..5].copy_from_slice(&(score as f32).to_le_bytes());
+        5
+    } else {
+        out[0] = TAG_F64;
+        out[1..9].copy_from_slice(&score.to_le_bytes());
+        9
+    };
+    let mut len = member_len as u64;
+    loop {
+        let low = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out[n] = low;
+            return n + 1;
+        }
+        out[n] = low | 0x80;
+        n += 1;
+    }
+}
+
+/// The entry at `off`: its member, its score and the offset of the next.
+fn read_entry(buf: &[u8], off: usize) -> (&[u8], f64, usize) {
+    let tag = buf[off];
+    let (score, mut p) = match tag {
+        TAG_I32 => (i32::from_le_bytes(arr(&buf[off + 1..])) as f64, off + 5),
+        TAG_F32 => (f32::from_le_bytes(arr(&buf[off + 1..])) as f64, off + 5),
+        TAG_F64 => (f64::from_le_bytes(arr(&buf[off + 1..])), off + 9),
+        t => ((t as i32 - SMALL_BIAS) as f64, off + 1),
+    };
+    let (mut len, mut shift) = (0usize, 0u32);
+    loop {
+        let b = buf[p];
+        p += 1;
+        len |= ((b & 0x7f) as usize) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    (&buf[p..p + len], score, p + len)
+}
+
+/// The listpack encoding: entries `[score][member length][member]` back to
+/// back, sorted by `(score, member)`, in a buffer of exactly their size.
+/// The score is a tag byte (a small integer itself, or which of `i32`,
+/// `f32`, `f64` follows); the member length is an LEB128 varint.
+#[derive(Debug, Clone, Default)]
+struct Pack {
+    buf: Box<[u8]>,
+    len: u32,
+}
+
+impl Pack {
+    fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Entries from byte offset `off` on, with their offsets.
+    fn entries_from(&self, off: usize) -> PackIter<'_> {
+        PackIter { buf: &self.buf, off }
+    }
+
+    /// The byte offset of the entry at rank `rank` (the end past the last).
+    fn offset_of(&self, rank: usize) -> usize {
+        match self.entries_from(0).nth(rank) {
+            Some((off, _, _)) => off,
+            None => self.buf.len(),
+        }
+    }
+
+    /// The rank, offset and score of `member`.
+    fn find(&self, member: &[u8]) -> Option<(usize, usize, f64)> {
+        self.entries_from(0).enumerate().find(|(_, (_, m, _))| *m == member).map(|(r, (off, _, s))| (r, off, s))
+    }
+
+    /// Inserts an entry (absent member, score already as the listpack
+    /// keeps it) at its place, growing the buffer to exactly its new size.
+    fn insert(&mut self, member: &[u8], score: f64) {
+        let pos = self
+            .entries_from(0)
+            .find(|&(_, m, s)| cmp_key(s, m, score, member) != Ordering::Less)
+            .map_or(self.buf.len(), |(off, _, _)| off);
+        let mut header = [0; MAX_HEADER];
+        let hn = write_header(score, member.len(), &mut header);
+        let n = hn + member.len();
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        let old = v.len();
+        v.reserve_exact(n);
+        v.resize(old + n, 0);
+        v.copy_within(pos..old, pos + n);
+        v[pos..pos + hn].copy_from_slice(&header[..hn]);
+        v[pos + hn..pos + n].copy_from_slice(member);
+        self.buf = v.into_boxed_slice();
+        self.len += 1;
+    }
+
+    /// Removes the `count` entries in bytes `from..to`, shrinking the buffer.
+    fn remove_bytes(&mut self, from: usize, to: usize, count: usize) {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        v.drain(from..to);
+        self.buf = v.into_boxed_slice();
+        self.len -= count as u32;
+    }
+
+    /// Removes the entry at `off`; returns its member and score.
+    fn remove_at(&mut self, off: usize) -> (Box<[u8]>, f64) {
+        let (m, s, next) = read_entry(&self.buf, off);
+        let m: Box<[u8]> = m.into();
+        self.remove_bytes(off, next, 1);
+        (m, s)
+    }
+}
+
+/// Walks a [`Pack`]'s entries: `(offset, member, score)`.
+struct PackIter<'a> {
+    buf: &'a [u8],
+    off: usize,
+}
+
+impl<'a> Iterator for PackIter<'a> {
+    type Item = (usize, &'a [u8], f64);
+
+    fn next(&mut self) -> Option<(usize, &'a [u8], f64)> {
+        if self.off >= self.buf.len() {
+            return None;
+        }
+        let off = self.off;
+        let (m, s, next) = read_entry(self.buf, off);
+        self.off = next;
+        Some((off, m, s))
+    }
+}
+
 /// A sorted set.
 #[derive(Debug, Clone)]
 pub struct ZSet {
@@ -83,7 +253,7 @@ pub struct ZSet {
 
 #[derive(Debug, Clone)]
 enum Enc {
-    Listpack(Vec<(Box<[u8]>, f64)>),
+    Listpack(Pack),
     Skiplist(Box<Tree>),
 }
 
@@ -103,16 +273,26 @@ impl PartialEq for ZSet {
 impl ZSet {
     /// An empty set, listpack-encoded.
     pub fn new() -> ZSet {
-        ZSet { enc: Enc::Listpack(Vec::new()) }
+        ZSet { enc: Enc::Listpack(Pack::default()) }
     }
 
     /// A set from pairs already sorted by `(score, member)` with unique
     /// members, encoded as their count and longest member call for.
     pub fn from_sorted(items: Vec<(Box<[u8]>, f64)>, lim: Limits) -> ZSet {
-        let fits = items.len() <= lim.entries && items.iter().all(|(m, _)| m.len() <= lim.value);
+        let fits = items.len() <= lim.entries
+            && items.len() < u32::MAX as usize
+            && items.iter().all(|(m, _)| m.len() <= lim.value);
         if fits {
-            let items = items.into_iter().map(|(m, s)| (m, listpack_score(s))).collect();
-            ZSet { enc: Enc::Listpack(items) }
+            let mut header = [0; MAX_HEADER];
+            let size: usize =
+                items.iter().map(|(m, s)| write_header(listpack_score(*s), m.len(), &mut header) + m.len()).sum();
+            let mut buf = Vec::with_capacity(size);
+            for (m, s) in &items {
+                let hn = write_header(listpack_score(*s), m.len(), &mut header);
+                buf.extend_from_slice(&header[..hn]);
+                buf.extend_from_slice(m);
+            }
+            ZSet { enc: Enc::Listpack(Pack { buf: buf.into_boxed_slice(), len: items.len() as u32 }) }
         } else {
             let mut tree = Tree::with_capacity(items.len());
             for (m, s) in items {
@@ -124,7 +304,7 @@ impl ZSet {
 
     pub fn len(&self) -> usize {
         match &self.enc {
-            Enc::Listpack(v) => v.len(),
+            Enc::Listpack(p) => p.len(),
             Enc::Skiplist(t) => t.len(),
         }
     }
@@ -144,9 +324,7 @@ impl ZSet {
     /// Heap bytes owned (allocation sizes; allocator rounding not counted).
     pub fn heap_size(&self) -> usize {
         match &self.enc {
-            Enc::Listpack(v) => {
-                v.capacity() * std::mem::size_of::<(Box<[u8]>, f64)>() + v.iter().map(|(m, _)| m.len()).sum::<usize>()
-            }
+            Enc::Listpack(p) => p.buf.len(),
             Enc::Skiplist(t) => std::mem::size_of::<Tree>() + t.heap_size(),
         }
     }
@@ -154,7 +332,7 @@ impl ZSet {
     /// The score of `member`.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.enc {
-            Enc::Listpack(v) => v.iter().find(|(m, _)| &m[..] == member).map(|(_, s)| *s),
+            Enc::Listpack(p) => p.find(member).map(|(_, _, s)| s),
             Enc::Skiplist(t) => t.find(member).map(|i| t.nodes[i as usize].score),
         }
     }
@@ -162,7 +340,7 @@ impl ZSet {
     /// The 0-based ascending rank of `member`.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match &self.enc {
-            Enc::Listpack(v) => v.iter().position(|(m, _)| &m[..] == member),
+            Enc::Listpack(p) => p.find(member).map(|(r, _, _)| r),
             Enc::Skiplist(t) => t.find(member).map(|i| t.rank_of(i)),
         }
     }
@@ -170,7 +348,7 @@ impl ZSet {
     /// The member and score at ascending rank `rank`.
     pub fn get_by_rank(&self, rank: usize) -> Option<(&[u8], f64)> {
         match &self.enc {
-            Enc::Listpack(v) => v.get(rank).map(|(m, s)| (&m[..], *s)),
+            Enc::Listpack(p) => p.entries_from(0).nth(rank).map(|(_, m, s)| (m, s)),
             Enc::Skiplist(t) => t.select(rank).map(|i| (&t.nodes[i as usize].member[..], t.nodes[i as usize].score)),
         }
     }
@@ -180,7 +358,7 @@ impl ZSet {
     /// lower/upper bound). O(log n) for the skiplist encoding.
     pub fn prefix_len(&self, pred: impl Fn(&[u8], f64) -> bool) -> usize {
         match &self.enc {
-            Enc::Listpack(v) => v.partition_point(|(m, s)| pred(m, *s)),
+            Enc::Listpack(p) => p.entries_from(0).take_while(|&(_, m, s)| pred(m, s)).count(),
             Enc::Skiplist(t) => t.prefix_len(pred),
         }
     }
@@ -191,7 +369,13 @@ impl ZSet {
         let end = end.min(self.len());
         let start = start.min(end);
         let inner = match &self.enc {
-            Enc::Listpack(v) => Inner::List(v[start..end].iter()),
+            Enc::Listpack(p) if rev => {
+                let offs = p.entries_from(0).skip(start).take(end - start).map(|(off, _, _)| off).collect();
+                Inner::PackRev { buf: &p.buf, offs }
+            }
+            Enc::Listpack(p) => {
+                Inner::Pack(p.entries_from(if start == end { p.buf.len() } else { p.offset_of(start) }))
+            }
             Enc::Skiplist(t) => {
                 Inner::Tree { tree: t, stack: t.seek(if rev { end.saturating_sub(1) } else { start }, rev) }
             }
@@ -262,17 +446,13 @@ impl ZSet {
 
     /// Inserts a member known to be absent, converting first if needed.
     fn insert_new(&mut self, member: &[u8], score: f64, lim: Limits) {
-        if let Enc::Listpack(v) = &self.enc
-            && (v.len() + 1 > lim.entries || member.len() > lim.value)
+        if let Enc::Listpack(p) = &self.enc
+            && (p.len() + 1 > lim.entries || member.len() > lim.value || p.len >= u32::MAX - 1)
         {
             self.convert_to_skiplist();
         }
         match &mut self.enc {
-            Enc::Listpack(v) => {
-                let score = listpack_score(score);
-                let pos = v.partition_point(|(m, s)| cmp_key(*s, m, score, member) == Ordering::Less);
-                v.insert(pos, (member.into(), score));
-            }
+            Enc::Listpack(p) => p.insert(member, listpack_score(score)),
             Enc::Skiplist(t) => t.insert(member.into(), score),
         }
     }
@@ -280,12 +460,10 @@ impl ZSet {
     /// Changes the score of an existing member.
     fn update(&mut self, member: &[u8], score: f64) {
         match &mut self.enc {
-            Enc::Listpack(v) => {
-                if let Some(i) = v.iter().position(|(m, _)| &m[..] == member) {
-                    let (m, _) = v.remove(i);
-                    let score = listpack_score(score);
-                    let pos = v.partition_point(|(x, s)| cmp_key(*s, x, score, &m) == Ordering::Less);
-                    v.insert(pos, (m, score));
+            Enc::Listpack(p) => {
+                if let Some((_, off, _)) = p.find(member) {
+                    let (m, _) = p.remove_at(off);
+                    p.insert(&m, listpack_score(score));
                 }
             }
             Enc::Skiplist(t) => {
@@ -297,11 +475,10 @@ impl ZSet {
     }
 
     fn convert_to_skiplist(&mut self) {
-        if let Enc::Listpack(v) = &mut self.enc {
-            let items = std::mem::take(v);
-            let mut tree = Tree::with_capacity(items.len() + 1);
-            for (m, s) in items {
-                tree.insert(m, s);
+        if let Enc::Listpack(p) = &self.enc {
+            let mut tree = Tree::with_capacity(p.len() + 1);
+            for (_, m, s) in p.entries_from(0) {
+                tree.insert(m.into(), s);
             }
             self.enc = Enc::Skiplist(Box::new(tree));
         }
@@ -310,9 +487,9 @@ impl ZSet {
     /// Removes `member`; returns its score if it was there.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match &mut self.enc {
-            Enc::Listpack(v) => {
-                let i = v.iter().position(|(m, _)| &m[..] == member)?;
-                Some(v.remove(i).1)
+            Enc::Listpack(p) => {
+                let (_, off, _) = p.find(member)?;
+                Some(p.remove_at(off).1)
             }
             Enc::Skiplist(t) => {
                 let i = t.find(member)?;
@@ -331,8 +508,10 @@ impl ZSet {
             return 0;
         }
         match &mut self.enc {
-            Enc::Listpack(v) => {
-                v.drain(start..end);
+            Enc::Listpack(p) => {
+                let from = p.offset_of(start);
+                let to = p.entries_from(from).nth(end - start).map_or(p.buf.len(), |(off, _, _)| off);
+                p.remove_bytes(from, to, end - start);
             }
             Enc::Skiplist(t) => {
                 t.remove_ranks(start, end);
@@ -345,13 +524,14 @@ impl ZSet {
     /// Removes and returns the lowest (or, with `max`, the highest) element.
     pub fn pop(&mut self, max: bool) -> Option<(Box<[u8]>, f64)> {
         match &mut self.enc {
-            Enc::Listpack(v) => {
-                if v.is_empty() {
+            Enc::Listpack(p) => {
+                if p.len() == 0 {
                     None
                 } else if max {
-                    v.pop()
+                    let off = p.offset_of(p.len() - 1);
+                    Some(p.remove_at(off))
                 } else {
-                    Some(v.remove(0))
+                    Some(p.remove_at(0))
                 }
             }
             Enc::Skiplist(t) => {
@@ -373,6 +553,52 @@ impl ZSet {
         self.get_by_rank(rng.below(n))
     }
 
+    /// `n` independent draws of [`ZSet::random`] (the same random numbers
+    /// used the same way), passed to `visit` (an empty member with score 0
+    /// when the set is empty). A listpack is indexed once, not walked per
+    /// draw.
+    pub fn random_many(&self, rng: &mut Rng, n: u64, mut visit: impl FnMut(&[u8], f64)) {
+        match &self.enc {
+            Enc::Listpack(p) if p.len() > 0 => {
+                let offs: Vec<usize> = p.entries_from(0).map(|(off, _, _)| off).collect();
+                for _ in 0..n {
+                    let (m, s, _) = read_entry(&p.buf, offs[rng.below(offs.len())]);
+                    visit(m, s);
+                }
+            }
+            _ => {
+                for _ in 0..n {
+                    let (m, s) = self.random(rng).unwrap_or_default();
+                    visit(m, s);
+                }
+            }
+        }
+    }
+
+    /// The elements at ascending ranks `ranks`, in that order, passed to
+    /// `visit` (an empty member with score 0 for a rank out of range). A
+    /// listpack is indexed once, not walked per rank.
+    pub fn for_ranks(&self, ranks: &[usize], mut visit: impl FnMut(&[u8], f64)) {
+        match &self.enc {
+            Enc::Listpack(p) => {
+                let offs: Vec<usize> = p.entries_from(0).map(|(off, _, _)| off).collect();
+                for &r in ranks {
+                    let (m, s) = offs.get(r).map_or((&[][..], 0.0), |&off| {
+                        let (m, s, _) = read_entry(&p.buf, off);
+                        (m, s)
+                    });
+                    visit(m, s);
+                }
+            }
+            Enc::Skiplist(_) => {
+                for &r in ranks {
+                    let (m, s) = self.get_by_rank(r).unwrap_or_default();
+                    visit(m, s);
+                }
+            }
+        }
+    }
+
     /// One ZSCAN step: visits elements from `cursor` and returns the next
     /// cursor (0 when done). A listpack is returned whole in one step, as
     /// Redis does. For the skiplist encoding the cursor counts the arena
@@ -382,9 +608,9 @@ impl ZSet {
     /// the whole iteration is returned at least once.
     pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(&'a [u8], f64)) -> u64 {
         match &self.enc {
-            Enc::Listpack(v) => {
-                for (m, s) in v {
-                    visit(m, *s);
+            Enc::Listpack(p) => {
+                for (_, m, s) in p.entries_from(0) {
+                    visit(m, s);
                 }
                 0
             }
@@ -415,9 +641,19 @@ impl ZSet {
     #[cfg(test)]
     fn check(&self) {
         match &self.enc {
-            Enc::Listpack(v) => {
-                for w in v.windows(2) {
-                    assert_eq!(cmp_key(w[0].1, &w[0].0, w[1].1, &w[1].0), Ordering::Less);
+            Enc::Listpack(p) => {
+                let items: Vec<(usize, &[u8], f64)> = p.entries_from(0).collect();
+                assert_eq!(items.len(), p.len(), "count");
+                let mut end = 0;
+                for &(off, m, s) in &items {
+                    assert_eq!(off, end, "entries back to back");
+                    assert!(!s.is_nan() && (s != 0.0 || s.is_sign_positive()), "listpack score");
+                    let mut header = [0; MAX_HEADER];
+                    end = off + write_header(s, m.len(), &mut header) + m.len();
+                }
+                assert_eq!(end, p.buf.len(), "exact size");
+                for w in items.windows(2) {
+                    assert_eq!(cmp_key(w[0].2, w[0].1, w[1].2, w[1].1), Ordering::Less);
                 }
             }
             Enc::Skiplist(t) => t.check(),
@@ -433,8 +669,17 @@ pub struct Iter<'a> {
 }
 
 enum Inner<'a> {
-    List(std::slice::Iter<'a, (Box<[u8]>, f64)>),
-    Tree { tree: &'a Tree, stack: Vec<u32> },
+    /// Ascending through a listpack (`remaining` says when to stop).
+    Pack(PackIter<'a>),
+    /// Descending through a listpack: the range's entry offsets, popped.
+    PackRev {
+        buf: &'a [u8],
+        offs: Vec<usize>,
+    },
+    Tree {
+        tree: &'a Tree,
+        stack: Vec<u32>,
+    },
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -446,9 +691,11 @@ impl<'a> Iterator for Iter<'a> {
         }
         self.remaining -= 1;
         match &mut self.inner {
-            Inner::List(it) => {
-                let (m, s) = if self.rev { it.next_back()? } else { it.next()? };
-                Some((&m[..], *s))
+            Inner::Pack(it) => it.next().map(|(_, m, s)| (m, s)),
+            Inner::PackRev { buf, offs } => {
+                let buf: &'a [u8] = buf;
+                let (m, s, _) = read_entry(buf, offs.pop()?);
+                Some((m, s))
             }
             Inner::Tree { tree, stack } => {
                 let tree: &'a Tree = tree;
@@ -922,6 +1169,84 @@ mod tests {
     }
 
     #[test]
+    fn packed_layout_round_trips_members_and_scores() {
+        let lim = Limits { entries: 1000, value: 1000 };
+        let lens = [0usize, 1, 127, 128, 300];
+        let scores = [
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            -0.0,
+            0.0,
+            -64.0,
+            -65.0,
+            188.0,
+            189.0,
+            1.5,
+            0.1,
+            -2147483648.0,
+            2147483647.0,
+            2147483648.0,
+            1e300,
+            -5e-324,
+            f32::MAX as f64,
+            f32::MIN_POSITIVE as f64 / 2.0,
+        ];
+        let mut z = ZSet::new();
+        let mut want = Vec::new();
+        for (i, &s) in scores.iter().enumerate() {
+            for (j, &n) in lens.iter().enumerate() {
+                let mut m = vec![b'a' + (i % 26) as u8; n];
+                if n > 0 {
+                    m[0] = j as u8;
+                }
+                m.push(i as u8);
+                let s = if s == 0.0 { 0.0 } else { s };
+                want.push((m.clone(), s));
+                assert_eq!(z.insert(&m, if i % 2 == 0 { s } else { 42.0 }, lim), None);
+                if i % 2 == 1 {
+                    assert_eq!(z.insert(&m, s, lim), Some(42.0));
+                }
+                z.check();
+            }
+        }
+        assert_eq!(z.encoding(), "listpack");
+        want.sort_by(|a, b| cmp_key(a.1, &a.0, b.1, &b.0));
+        let got: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        assert_eq!(got.len(), want.len());
+        for ((gm, gs), (wm, ws)) in got.iter().zip(&want) {
+            assert_eq!(gm, wm);
+            assert_eq!(gs.to_bits(), ws.to_bits());
+        }
+        for (r, (m, s)) in want.iter().enumerate() {
+            assert_eq!(z.rank(m), Some(r));
+            assert_eq!(z.score(m).map(f64::to_bits), Some(s.to_bits()));
+        }
+        let rev: Vec<Vec<u8>> = z.range(3, 40, true).map(|(m, _)| m.to_vec()).collect();
+        let want_rev: Vec<Vec<u8>> = want[3..40].iter().rev().map(|(m, _)| m.clone()).collect();
+        assert_eq!(rev, want_rev);
+        // Exactly sized: the buffer holds the entries and nothing else.
+        let header: usize = want.iter().map(|(m, s)| write_header(*s, m.len(), &mut [0; MAX_HEADER]) + m.len()).sum();
+        assert_eq!(z.heap_size(), header);
+        let built = ZSet::from_sorted(want.iter().map(|(m, s)| (m[..].into(), *s)).collect(), lim);
+        built.check();
+        assert_eq!(built, z);
+        assert_eq!(built.heap_size(), z.heap_size());
+        // The smallest encodings: a one-byte small integer, a one-byte length.
+        let mut h = [0; MAX_HEADER];
+        assert_eq!(write_header(3.0, 8, &mut h), 2);
+        assert_eq!(write_header(1.5, 8, &mut h), 6);
+        assert_eq!(write_header(0.1, 128, &mut h), 11);
+        while let Some((m, s)) = z.pop(true) {
+            let (wm, ws) = want.pop().unwrap();
+            assert_eq!((&m[..], s.to_bits()), (&wm[..], ws.to_bits()));
+            z.check();
+        }
+        assert!(want.is_empty());
+        assert_eq!(z.heap_size(), 0);
+        assert!(std::mem::size_of::<ZSet>() <= 24, "{}", std::mem::size_of::<ZSet>());
+    }
+
+    #[test]
     fn from_sorted_picks_the_encoding() {
         let items = |n: usize| (0..n).map(|i| (format!("{i:04}").into_bytes().into_boxed_slice(), 1.0)).collect();
         assert_eq!(ZSet::from_sorted(items(128), BIG).encoding(), "listpack");
@@ -1104,6 +1429,18 @@ mod tests {
                 if v.len() > entries {
                     prop_assert_eq!(z.encoding(), "skiplist");
                 }
+                let ranks: Vec<usize> = (0..v.len() + 2).rev().collect();
+                let mut at = Vec::new();
+                z.for_ranks(&ranks, |m, s| at.push((m.to_vec(), s)));
+                let want: Vec<(Vec<u8>, f64)> =
+                    ranks.iter().map(|&r| v.get(r).cloned().unwrap_or_default()).collect();
+                prop_assert_eq!(at, want);
+                let (mut r1, mut r2) = (super::Rng::new(v.len() as u64), super::Rng::new(v.len() as u64));
+                let mut many = Vec::new();
+                z.random_many(&mut r1, 5, |m, s| many.push((m.to_vec(), s)));
+                let one: Vec<(Vec<u8>, f64)> =
+                    (0..5).map(|_| z.random(&mut r2).map(|(m, s)| (m.to_vec(), s)).unwrap_or_default()).collect();
+                prop_assert_eq!(many, one);
             }
             let model_tree: BTreeMap<Vec<u8>, f64> = model.into_iter().collect();
             let mut via_scan = BTreeMap::new();

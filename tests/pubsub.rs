@@ -189,3 +189,23 @@ fn output_buffer_limit_config() {
     let v: Vec<String> = q(&mut c, &["CONFIG", "GET", "client-output-buffer-limit"]);
     assert_eq!(v[1], "normal 0 0 0 slave 268435456 67108864 60 pubsub 67108864 16777216 30");
 }
+
+#[test]
+fn client_list_and_kill_know_subscribers() {
+    let s = server();
+    let mut sub = s.raw();
+    sub.roundtrip(
+        b"SUBSCRIBE a b\r\n",
+        b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n",
+    );
+    sub.roundtrip(b"PSUBSCRIBE p*\r\n", b"*3\r\n$10\r\npsubscribe\r\n$2\r\np*\r\n:3\r\n");
+    let mut c = s.client();
+    let list: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert_eq!(list.lines().count(), 1);
+    assert!(list.contains(" flags=P ") && list.contains(" sub=2 psub=1 ssub=0 multi=-1 "), "{list}");
+    let normal: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "normal"]);
+    assert!(normal.contains(" flags=N ") && !normal.contains("flags=P"), "{normal}");
+    assert_eq!(q::<i64>(&mut c, &["CLIENT", "KILL", "TYPE", "pubsub"]), 1);
+    assert_eq!(sub.read_to_close(), b"");
+    assert_eq!(q::<Vec<String>>(&mut c, &["PUBSUB", "CHANNELS"]), Vec::<String>::new());
+}

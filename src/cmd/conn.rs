@@ -268,13 +268,57 @@ fn client_getname(cx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// The client classes CLIENT LIST / CLIENT KILL filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientKind {
+    Normal,
+    PubSub,
+    /// Master or replica: ferrokv has no replication, so nobody.
+    Replication,
+}
+
+impl ClientKind {
+    fn of(c: &Client) -> ClientKind {
+        if c.subscribed() { ClientKind::PubSub } else { ClientKind::Normal }
+    }
+}
+
+fn client_kind(t: &[u8]) -> Result<ClientKind, CmdError> {
+    match t.to_ascii_lowercase().as_slice() {
+        b"normal" => Ok(ClientKind::Normal),
+        b"pubsub" => Ok(ClientKind::PubSub),
+        b"master" | b"replica" | b"slave" => Ok(ClientKind::Replication),
+        _ => Err(CmdError::msg(format!("ERR Unknown client type '{}'", lossy(t)))),
+    }
+}
+
 /// One `CLIENT LIST` line, fields as Redis 7.0 prints them.
 fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
     let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
     let cmd = c.last_cmd.map_or("NULL", |id| registry().entries[id].fullname.as_str());
-    let _ = srv;
+    let mut flags = String::new();
+    if srv.monitors.iter().any(|&(_, id)| id == c.id) {
+        flags.push('O');
+    }
+    if c.subscribed() {
+        flags.push('P');
+    }
+    if c.multi.is_some() {
+        flags.push('x');
+    }
+    if c.blocked.is_some() {
+        flags.push('b');
+    }
+    if c.close_after_reply {
+        flags.push('c');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let multi = c.multi.as_ref().map_or(-1, |q| q.len() as i64);
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} \
+         multi={multi} qbuf={} \
          qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} \
          user=default redir=-1 resp={}\n",
         c.id,
@@ -285,6 +329,9 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
         now.saturating_sub(c.created_ms) / 1000,
         now.saturating_sub(c.last_cmd_ms) / 1000,
         c.db,
+        c.subs[0].len(),
+        c.subs[1].len(),
+        c.subs[2].len(),
         c.qbuf,
         c.qbuf_cap.saturating_sub(c.qbuf),
         c.qbuf_cap,
@@ -300,17 +347,13 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
 /// `CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]`
 fn client_list(cx: &mut Ctx, args: &Args) -> CmdResult {
     let mut ids: Option<Vec<u64>> = None;
+    let mut kind = None;
     let mut i = 2;
     while i < args.len() {
         let opt = args.get(i);
         if opt.eq_ignore_ascii_case(b"type") && i + 1 < args.len() {
             let t = args.get(i + 1);
-            match t.to_ascii_lowercase().as_slice() {
-                b"normal" => {}
-                // No replicas or subscribers exist yet: these list nobody.
-                b"master" | b"replica" | b"slave" | b"pubsub" => ids = Some(Vec::new()),
-                _ => return Err(CmdError::msg(format!("ERR Unknown client type '{}'", lossy(t)))),
-            }
+            kind = Some(client_kind(t)?);
             i += 2;
         } else if opt.eq_ignore_ascii_case(b"id") && i + 1 < args.len() {
             let mut list = Vec::new();
@@ -329,7 +372,7 @@ fn client_list(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
     let mut text = String::new();
     for c in cx.srv.clients.iter().flatten() {
-        if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) {
+        if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) && kind.is_none_or(|k| k == ClientKind::of(c)) {
             text.push_str(&client_line(cx.srv, c, now));
         }
     }
@@ -352,7 +395,7 @@ fn client_info(cx: &mut Ctx, _args: &Args) -> CmdResult {
 fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
     let old_form = args.len() == 3;
     let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
-    let mut nobody = false;
+    let mut kind = None;
     if old_form {
         addr = Some(args.get(2));
         skipme = false;
@@ -367,11 +410,7 @@ fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
                     Ok(n) if n > 0 => id = Some(n as u64),
                     _ => return Err(CmdError::msg("ERR client-id should be greater than 0")),
                 },
-                b"type" => match v.to_ascii_lowercase().as_slice() {
-                    b"normal" => {}
-                    b"master" | b"replica" | b"slave" | b"pubsub" => nobody = true,
-                    _ => return Err(CmdError::msg(format!("ERR Unknown client type '{}'", lossy(v)))),
-                },
+                b"type" => kind = Some(client_kind(v)?),
                 b"addr" => addr = Some(v),
                 b"laddr" => laddr = Some(v),
                 b"user" if v == b"default" => {}
@@ -394,7 +433,7 @@ fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
         .enumerate()
         .filter_map(|(k, c)| c.as_ref().map(|c| (k, c)))
         .filter(|(k, c)| {
-            !nobody
+            kind.is_none_or(|k| k == ClientKind::of(c))
                 && id.is_none_or(|id| c.id == id)
                 && addr.is_none_or(|a| text(c.addr).as_bytes() == a)
                 && laddr.is_none_or(|a| text(c.laddr).as_bytes() == a)

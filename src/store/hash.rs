@@ -291,8 +291,35 @@ fn pair_code(field: usize, value: usize) -> u64 {
     s * (s + 1) / 2 + value as u64
 }
 
+/// [`pair_lens`] of every code below 2^14 (the one- and two-byte headers,
+/// `field + value <= 180`), so that scanning a listpack needs no square
+/// root: 32 KiB, of which a scan touches the few lines its lengths use.
+static SMALL_CODES: [(u8, u8); 1 << 14] = {
+    let mut t = [(0u8, 0u8); 1 << 14];
+    let mut s = 0usize;
+    while s * (s + 1) / 2 < 1 << 14 {
+        let mut v = 0;
+        while v <= s && s * (s + 1) / 2 + v < 1 << 14 {
+            t[s * (s + 1) / 2 + v] = ((s - v) as u8, v as u8);
+            v += 1;
+        }
+        s += 1;
+    }
+    t
+};
+
 /// Inverse of [`pair_code`]: `(field, value)` lengths, None if out of range.
 fn pair_lens(code: u64) -> Option<(usize, usize)> {
+    if code < 1 << 14
+        && let Some(&(f, v)) = SMALL_CODES.get(code as usize)
+    {
+        return Some((f as usize, v as usize));
+    }
+    pair_lens_slow(code)
+}
+
+/// [`pair_lens`] by arithmetic, for codes past the table.
+fn pair_lens_slow(code: u64) -> Option<(usize, usize)> {
     // The largest s with s(s+1)/2 <= code: a float estimate, then corrected.
     let tri = |s: u64| s.checked_mul(s + 1).map(|x| x / 2);
     let mut s = ((((code as f64) * 8.0 + 1.0).sqrt() - 1.0) / 2.0) as u64;
@@ -325,24 +352,38 @@ fn put_code(out: &mut [u8; 10], mut n: u64) -> usize {
 /// Reads the pair at `pos`: its field's and value's ranges, or None at the
 /// end (or on a malformed buffer, which the writer never produces).
 fn read_pair(buf: &[u8], mut pos: usize) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
-    let mut code: u64 = 0;
-    let mut shift = 0u32;
-    loop {
-        let b = *buf.get(pos)?;
+    // Fast paths for one- and two-byte headers, then the general loop.
+    let b0 = *buf.get(pos)?;
+    let mut code = (b0 & 0x7f) as u64;
+    pos += 1;
+    if b0 & 0x80 != 0 {
+        let b1 = *buf.get(pos)?;
+        code |= ((b1 & 0x7f) as u64) << 7;
         pos += 1;
-        if shift >= 64 {
-            return None;
+        if b1 & 0x80 != 0 {
+            code = read_more(buf, &mut pos, code, 14)?;
         }
-        code |= ((b & 0x7f) as u64) << shift;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
     }
     let (flen, vlen) = pair_lens(code)?;
     let fend = pos.checked_add(flen)?;
     let vend = fend.checked_add(vlen)?;
     (vend <= buf.len()).then_some((pos..fend, fend..vend))
+}
+
+/// The rest of a LEB128 number whose first bytes gave `code` up to `shift`.
+fn read_more(buf: &[u8], pos: &mut usize, mut code: u64, mut shift: u32) -> Option<u64> {
+    loop {
+        let b = *buf.get(*pos)?;
+        *pos += 1;
+        if shift >= 64 {
+            return None;
+        }
+        code |= ((b & 0x7f) as u64) << shift;
+        if b & 0x80 == 0 {
+            return Some(code);
+        }
+        shift += 7;
+    }
 }
 
 /// Replaces `range` of `buf` with `new`, leaving the buffer exactly sized
@@ -588,6 +629,9 @@ mod tests {
             for &v in &lens {
                 assert_eq!(pair_lens(pair_code(f, v)), Some((f, v)), "{f} {v}");
             }
+        }
+        for code in 0..1 << 14 {
+            assert_eq!(pair_lens(code), pair_lens_slow(code), "{code}");
         }
         for f in 0..300 {
             for v in 0..300 {

@@ -1,11 +1,15 @@
 //! The hash value type: a map of fields to values in one of Redis 7.0's two
 //! encodings.
 //!
-//! - `listpack`: every field and value in one contiguous buffer, each as a
-//!   LEB128 length followed by its bytes, pairs in insertion order (an
-//!   update keeps the pair where it is, a new field goes to the end, exactly
-//!   as Redis's listpack). Lookups scan linearly, which is cheap because the
-//!   encoding is only used for small hashes.
+//! - `listpack`: every pair in one contiguous, exactly sized buffer, in
+//!   insertion order (an update keeps the pair where it is, a new field goes
+//!   to the end, exactly as Redis's listpack). Each pair is one LEB128
+//!   header holding both lengths (see [`pair_code`]: 1 byte while the two
+//!   lengths add up to at most 14, 2 bytes up to 128 together), then the
+//!   field's bytes, then the value's. Like Redis, which reallocs its
+//!   listpack on every change, the buffer is a `Box<[u8]>` resized to the
+//!   exact length on each write: no spare capacity. Lookups scan linearly,
+//!   which is cheap because the encoding is only used for small hashes.
 //! - `hashtable`: an `IndexMap` (a `hashbrown` table of indices over a dense
 //!   vector of pairs, like the keyspace in `db.rs`). The dense vector gives
 //!   what HRANDFIELD and HSCAN need from Redis's dict: O(1) uniform sampling
@@ -19,6 +23,12 @@
 //!
 //! Invariant (hashtable): `bytes` is the sum of the lengths of all fields and
 //! values, so [`Hash::heap_size`] is O(1).
+//!
+//! Size: a hash lives in a `Box<Hash>` (see `value.rs`), so `Hash` is kept
+//! at 24 bytes (the smallest allocator chunk): the listpack variant is the
+//! buffer pointer and length plus a `u32` pair count, the hashtable is
+//! boxed behind one pointer. A small hash thus costs one 24-byte allocation
+//! plus its buffer.
 
 use hashbrown::DefaultHashBuilder;
 use indexmap::IndexMap;
@@ -54,7 +64,14 @@ pub struct Hash {
 #[derive(Debug, Clone)]
 enum Repr {
     Listpack(Listpack),
-    Table { map: Table, bytes: usize },
+    Table(Box<TableRepr>),
+}
+
+/// The hashtable encoding with its byte count.
+#[derive(Debug, Clone)]
+struct TableRepr {
+    map: Table,
+    bytes: usize,
 }
 
 impl Default for Hash {
@@ -77,8 +94,8 @@ impl Hash {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(lp) => lp.len,
-            Repr::Table { map, .. } => map.len(),
+            Repr::Listpack(lp) => lp.len as usize,
+            Repr::Table(t) => t.map.len(),
         }
     }
 
@@ -90,18 +107,19 @@ impl Hash {
     pub fn encoding(&self) -> &'static str {
         match self.repr {
             Repr::Listpack(_) => "listpack",
-            Repr::Table { .. } => "hashtable",
+            Repr::Table(_) => "hashtable",
         }
     }
 
-    /// Heap bytes owned: the listpack buffer, or the table's slots (entry,
-    /// index and control byte) plus every field and value allocation.
+    /// Heap bytes owned: the listpack buffer (exactly its length), or the
+    /// boxed table, its slots (entry, index and control byte) and every
+    /// field and value allocation.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(lp) => lp.buf.capacity(),
-            Repr::Table { map, bytes } => {
+            Repr::Listpack(lp) => lp.buf.len(),
+            Repr::Table(t) => {
                 let slot = std::mem::size_of::<(u64, Box<[u8]>, Box<[u8]>)>() + std::mem::size_of::<usize>() + 1;
-                map.capacity() * slot + bytes
+                std::mem::size_of::<TableRepr>() + t.map.capacity() * slot + t.bytes
             }
         }
     }
@@ -110,7 +128,7 @@ impl Hash {
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
             Repr::Listpack(lp) => lp.find(field).map(|f| &lp.buf[f.value.clone()]),
-            Repr::Table { map, .. } => map.get(field).map(|v| &v[..]),
+            Repr::Table(t) => t.map.get(field).map(|v| &v[..]),
         }
     }
 
@@ -131,15 +149,15 @@ impl Hash {
         }
         let new = match &mut self.repr {
             Repr::Listpack(lp) => lp.insert(field, value),
-            Repr::Table { map, bytes } => match map.get_mut(field) {
+            Repr::Table(t) => match t.map.get_mut(field) {
                 Some(v) => {
-                    *bytes = *bytes - v.len() + value.len();
+                    t.bytes = t.bytes - v.len() + value.len();
                     *v = value.into();
                     false
                 }
                 None => {
-                    *bytes += field.len() + value.len();
-                    map.insert(field.into(), value.into());
+                    t.bytes += field.len() + value.len();
+                    t.map.insert(field.into(), value.into());
                     true
                 }
             },
@@ -155,9 +173,9 @@ impl Hash {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
             Repr::Listpack(lp) => lp.remove(field),
-            Repr::Table { map, bytes } => match map.swap_remove_entry(field) {
+            Repr::Table(t) => match t.map.swap_remove_entry(field) {
                 Some((f, v)) => {
-                    *bytes -= f.len() + v.len();
+                    t.bytes -= f.len() + v.len();
                     true
                 }
                 None => false,
@@ -169,7 +187,7 @@ impl Hash {
     pub fn iter(&self) -> Iter<'_> {
         match &self.repr {
             Repr::Listpack(lp) => Iter::Listpack(lp.iter()),
-            Repr::Table { map, .. } => Iter::Table(map.iter()),
+            Repr::Table(t) => Iter::Table(t.map.iter()),
         }
     }
 
@@ -178,7 +196,7 @@ impl Hash {
     pub fn nth(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match &self.repr {
             Repr::Listpack(lp) => lp.iter().nth(i),
-            Repr::Table { map, .. } => map.get_index(i).map(|(f, v)| (&f[..], &v[..])),
+            Repr::Table(t) => t.map.get_index(i).map(|(f, v)| (&f[..], &v[..])),
         }
     }
 
@@ -197,7 +215,8 @@ impl Hash {
                 lp.iter().for_each(|(f, v)| visit(f, v));
                 0
             }
-            Repr::Table { map, .. } => {
+            Repr::Table(t) => {
+                let map = &t.map;
                 let mut pos =
                     if cursor == 0 { map.len() } else { usize::try_from(cursor).unwrap_or(usize::MAX).min(map.len()) };
                 let end = pos.saturating_sub(count.max(1));
@@ -215,13 +234,13 @@ impl Hash {
     /// Listpack → hashtable (Redis's `hashTypeConvert`).
     fn convert(&mut self) {
         if let Repr::Listpack(lp) = &self.repr {
-            let mut map = Table::with_capacity_and_hasher(lp.len, DefaultHashBuilder::default());
+            let mut map = Table::with_capacity_and_hasher(lp.len as usize, DefaultHashBuilder::default());
             let mut bytes = 0;
             for (f, v) in lp.iter() {
                 bytes += f.len() + v.len();
                 map.insert(f.into(), v.into());
             }
-            self.repr = Repr::Table { map, bytes };
+            self.repr = Repr::Table(Box::new(TableRepr { map, bytes }));
         }
     }
 }
@@ -243,26 +262,80 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-/// Pairs in one buffer: `len(field) field len(value) value ...`, lengths
-/// as LEB128. `len` counts pairs.
+/// Pairs in one exactly sized buffer: `header field value ...`, the header
+/// being the LEB128 of [`pair_code`]. `len` counts pairs: a pair takes at
+/// least one byte and the buffer stays under `LISTPACK_MAX_SAFETY_SIZE`
+/// plus one pair, so it fits a `u32`.
 #[derive(Debug, Clone, Default)]
 struct Listpack {
-    buf: Vec<u8>,
-    len: usize,
+    buf: Box<[u8]>,
+    len: u32,
 }
 
 /// Where a pair lies in the buffer.
 struct Found {
-    /// Start of the field's length prefix.
+    /// Start of the pair's header.
     start: usize,
-    /// Start of the value's length prefix.
-    value_hdr: usize,
-    /// The value's bytes.
+    /// The value's bytes (the pair ends at `value.end`).
     value: std::ops::Range<usize>,
 }
 
-/// Appends `n` as LEB128 into `out`, returning the number of bytes.
-fn put_len(out: &mut [u8; 10], mut n: usize) -> usize {
+/// The number a pair's header stores: the Cantor pairing of the field and
+/// value lengths, `s(s+1)/2 + value` with `s = field + value`. It is below
+/// 128 (one LEB128 byte) while `s <= 14`, below 16384 (two bytes, what two
+/// one-byte lengths took) while `s <= 128`, so never longer than two
+/// separate lengths for the default `hash-max-listpack-value` of 64.
+/// Lengths are under 2^31 (the safety limit), so the code fits a `u64`.
+fn pair_code(field: usize, value: usize) -> u64 {
+    let s = field as u64 + value as u64;
+    s * (s + 1) / 2 + value as u64
+}
+
+/// [`pair_lens`] of every code below 2^14 (the one- and two-byte headers,
+/// `field + value <= 180`), so that scanning a listpack needs no square
+/// root: 32 KiB, of which a scan touches the few lines its lengths use.
+static SMALL_CODES: [(u8, u8); 1 << 14] = {
+    let mut t = [(0u8, 0u8); 1 << 14];
+    let mut s = 0usize;
+    while s * (s + 1) / 2 < 1 << 14 {
+        let mut v = 0;
+        while v <= s && s * (s + 1) / 2 + v < 1 << 14 {
+            t[s * (s + 1) / 2 + v] = ((s - v) as u8, v as u8);
+            v += 1;
+        }
+        s += 1;
+    }
+    t
+};
+
+/// Inverse of [`pair_code`]: `(field, value)` lengths, None if out of range.
+fn pair_lens(code: u64) -> Option<(usize, usize)> {
+    if code < 1 << 14
+        && let Some(&(f, v)) = SMALL_CODES.get(code as usize)
+    {
+        return Some((f as usize, v as usize));
+    }
+    pair_lens_slow(code)
+}
+
+/// [`pair_lens`] by arithmetic, for codes past the table.
+fn pair_lens_slow(code: u64) -> Option<(usize, usize)> {
+    // The largest s with s(s+1)/2 <= code: a float estimate, then corrected.
+    let tri = |s: u64| s.checked_mul(s + 1).map(|x| x / 2);
+    let mut s = ((((code as f64) * 8.0 + 1.0).sqrt() - 1.0) / 2.0) as u64;
+    while tri(s)? > code {
+        s -= 1;
+    }
+    while tri(s + 1).is_some_and(|t| t <= code) {
+        s += 1;
+    }
+    let value = code - tri(s)?;
+    let field = s - value;
+    Some((usize::try_from(field).ok()?, usize::try_from(value).ok()?))
+}
+
+/// Writes `n` as LEB128 into `out`, returning the number of bytes.
+fn put_code(out: &mut [u8; 10], mut n: u64) -> usize {
     let mut i = 0;
     loop {
         let byte = (n & 0x7f) as u8;
@@ -276,22 +349,64 @@ fn put_len(out: &mut [u8; 10], mut n: usize) -> usize {
     }
 }
 
-/// Reads the element at `pos`: its bytes' range, or None at the end (or on
-/// a malformed buffer, which the writer never produces).
-fn read_elem(buf: &[u8], mut pos: usize) -> Option<std::ops::Range<usize>> {
-    let mut n: usize = 0;
-    let mut shift = 0;
-    loop {
-        let b = *buf.get(pos)?;
+/// Reads the pair at `pos`: its field's and value's ranges, or None at the
+/// end (or on a malformed buffer, which the writer never produces).
+fn read_pair(buf: &[u8], mut pos: usize) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    // Fast paths for one- and two-byte headers, then the general loop.
+    let b0 = *buf.get(pos)?;
+    let mut code = (b0 & 0x7f) as u64;
+    pos += 1;
+    if b0 & 0x80 != 0 {
+        let b1 = *buf.get(pos)?;
+        code |= ((b1 & 0x7f) as u64) << 7;
         pos += 1;
-        n |= ((b & 0x7f) as usize).checked_shl(shift)?;
+        if b1 & 0x80 != 0 {
+            code = read_more(buf, &mut pos, code, 14)?;
+        }
+    }
+    let (flen, vlen) = pair_lens(code)?;
+    let fend = pos.checked_add(flen)?;
+    let vend = fend.checked_add(vlen)?;
+    (vend <= buf.len()).then_some((pos..fend, fend..vend))
+}
+
+/// The rest of a LEB128 number whose first bytes gave `code` up to `shift`.
+fn read_more(buf: &[u8], pos: &mut usize, mut code: u64, mut shift: u32) -> Option<u64> {
+    loop {
+        let b = *buf.get(*pos)?;
+        *pos += 1;
+        if shift >= 64 {
+            return None;
+        }
+        code |= ((b & 0x7f) as u64) << shift;
         if b & 0x80 == 0 {
-            break;
+            return Some(code);
         }
         shift += 7;
     }
-    let end = pos.checked_add(n)?;
-    (end <= buf.len()).then_some(pos..end)
+}
+
+/// Replaces `range` of `buf` with `new`, leaving the buffer exactly sized
+/// (one reallocation at most, like Redis's `lpInsert`/`lpDelete`).
+fn splice_exact(buf: &mut Box<[u8]>, range: std::ops::Range<usize>, new: &[&[u8]]) {
+    let added: usize = new.iter().map(|p| p.len()).sum();
+    let removed = range.len();
+    if added == removed {
+        // Same size: overwrite in place, no allocation.
+        let mut at = range.start;
+        for part in new {
+            buf[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        return;
+    }
+    let mut v = std::mem::take(buf).into_vec();
+    if added > removed {
+        v.reserve_exact(added - removed);
+    }
+    v.splice(range, new.iter().flat_map(|p| p.iter().copied()));
+    // Capacity is the length unless it shrank; then this reallocs down.
+    *buf = v.into_boxed_slice();
 }
 
 impl Listpack {
@@ -302,35 +417,28 @@ impl Listpack {
     fn find(&self, field: &[u8]) -> Option<Found> {
         let mut pos = 0;
         while pos < self.buf.len() {
-            let f = read_elem(&self.buf, pos)?;
-            let value = read_elem(&self.buf, f.end)?;
+            let (f, value) = read_pair(&self.buf, pos)?;
             if &self.buf[f.clone()] == field {
-                return Some(Found { start: pos, value_hdr: f.end, value });
+                return Some(Found { start: pos, value });
             }
             pos = value.end;
         }
         None
     }
 
-    fn push(&mut self, data: &[u8]) {
-        let mut hdr = [0u8; 10];
-        let n = put_len(&mut hdr, data.len());
-        self.buf.extend_from_slice(&hdr[..n]);
-        self.buf.extend_from_slice(data);
-    }
-
     fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
+        let mut hdr = [0u8; 10];
+        let n = put_code(&mut hdr, pair_code(field.len(), value.len()));
         match self.find(field) {
             Some(found) => {
-                let mut hdr = [0u8; 10];
-                let n = put_len(&mut hdr, value.len());
-                let new = hdr[..n].iter().chain(value.iter()).copied();
-                self.buf.splice(found.value_hdr..found.value.end, new);
+                // Keep the pair's place: header, same field (equal to
+                // `field`, which found it), new value.
+                splice_exact(&mut self.buf, found.start..found.value.end, &[&hdr[..n], field, value]);
                 false
             }
             None => {
-                self.push(field);
-                self.push(value);
+                let end = self.buf.len();
+                splice_exact(&mut self.buf, end..end, &[&hdr[..n], field, value]);
                 self.len += 1;
                 true
             }
@@ -340,11 +448,8 @@ impl Listpack {
     fn remove(&mut self, field: &[u8]) -> bool {
         match self.find(field) {
             Some(found) => {
-                self.buf.drain(found.start..found.value.end);
+                splice_exact(&mut self.buf, found.start..found.value.end, &[]);
                 self.len -= 1;
-                if self.buf.capacity() > 64 && self.buf.len() < self.buf.capacity() / 4 {
-                    self.buf.shrink_to(self.buf.len() * 2);
-                }
                 true
             }
             None => false,
@@ -362,8 +467,7 @@ impl<'a> Iterator for LpIter<'a> {
     type Item = (&'a [u8], &'a [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let f = read_elem(self.buf, self.pos)?;
-        let v = read_elem(self.buf, f.end)?;
+        let (f, v) = read_pair(self.buf, self.pos)?;
         self.pos = v.end;
         Some((&self.buf[f], &self.buf[v]))
     }
@@ -490,6 +594,56 @@ mod tests {
             h.remove(format!("field{i}").as_bytes());
         }
         assert!(h.heap_size() < full);
+    }
+
+    #[test]
+    fn small_layout_is_exact() {
+        // One 24-byte box for the hash, and a buffer with no spare capacity.
+        assert_eq!(std::mem::size_of::<Hash>(), 3 * std::mem::size_of::<usize>());
+        let mut h = Hash::new();
+        assert_eq!(h.heap_size(), 0);
+        for i in 0..10 {
+            h.insert(format!("field{i}").as_bytes(), format!("value{i}").as_bytes(), Limits::default());
+        }
+        // Ten 1-byte headers plus 12 bytes of data per pair.
+        assert_eq!(h.heap_size(), 130);
+        if let Repr::Listpack(lp) = &h.repr {
+            assert_eq!(lp.buf.len(), 130);
+        }
+        h.insert(b"field3", b"a-longer-value", Limits::default());
+        assert_eq!(h.heap_size(), 130 + 1 + 8); // a 2-byte header now
+        h.insert(b"field3", b"x", Limits::default());
+        assert_eq!(h.heap_size(), 130 - 5);
+        assert!(h.remove(b"field0"));
+        assert_eq!(h.heap_size(), 130 - 5 - 13);
+        let fields: Vec<_> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        let want: Vec<_> = (1..10).map(|i| format!("field{i}").into_bytes()).collect();
+        assert_eq!(fields, want);
+        assert_eq!(h.get(b"field3"), Some(&b"x"[..]));
+    }
+
+    #[test]
+    fn pair_code_roundtrips() {
+        let lens = [0usize, 1, 2, 6, 7, 13, 14, 15, 63, 64, 127, 128, 200, 16383, 70_000, 1 << 30, (1 << 31) - 1];
+        for &f in &lens {
+            for &v in &lens {
+                assert_eq!(pair_lens(pair_code(f, v)), Some((f, v)), "{f} {v}");
+            }
+        }
+        for code in 0..1 << 14 {
+            assert_eq!(pair_lens(code), pair_lens_slow(code), "{code}");
+        }
+        for f in 0..300 {
+            for v in 0..300 {
+                assert_eq!(pair_lens(pair_code(f, v)), Some((f, v)));
+            }
+        }
+        // One header byte while the lengths add up to 14, two up to 128.
+        assert!(pair_code(7, 7) < 128 && pair_code(0, 14) < 128);
+        assert!(pair_code(64, 64) < 16384);
+        // Malformed codes are rejected, not a panic.
+        assert!(read_pair(&[0xff; 12], 0).is_none());
+        let _ = pair_lens(u64::MAX);
     }
 
     proptest! {

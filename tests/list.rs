@@ -2,7 +2,7 @@
 //! another connection, timeouts, FIFO fairness, disconnects, CLIENT UNBLOCK.
 
 mod common;
-use common::{err, q, server};
+use common::{err, q, server, wait_blocked};
 use redis::Value;
 use std::time::{Duration, Instant};
 
@@ -130,19 +130,6 @@ fn raw_block(s: &common::TestServer, cmd: &[u8]) -> common::Raw {
     let mut r = s.raw();
     r.send(cmd);
     r
-}
-
-/// Waits until INFO reports `n` blocked clients.
-fn wait_blocked(c: &mut redis::Connection, n: usize) {
-    let start = Instant::now();
-    loop {
-        let info: String = q(c, &["INFO", "clients"]);
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(5), "never saw {n} blocked: {info}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]

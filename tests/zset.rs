@@ -958,20 +958,7 @@ fn set_operations_accept_plain_sets_as_score_one() {
 }
 
 mod blocking {
-    use super::common::{self, q};
-    use std::time::{Duration, Instant};
-
-    fn wait_blocked(c: &mut redis::Connection, n: usize) {
-        let start = Instant::now();
-        loop {
-            let info: String = q(c, &["INFO", "clients"]);
-            if info.contains(&format!("blocked_clients:{n}\r\n")) {
-                return;
-            }
-            assert!(start.elapsed() < Duration::from_secs(5), "never saw {n} blocked");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
+    use super::common::{self, q, wait_blocked};
 
     #[test]
     fn bzpopmin_bzpopmax_bzmpop() {

@@ -246,13 +246,19 @@ fn client_id(cx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// Client names are printable ASCII without spaces (CLIENT SETNAME, HELLO).
+fn check_client_name(name: &[u8]) -> CmdResult {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(CmdError::msg("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    Ok(())
+}
+
 /// # Format
 /// `CLIENT SETNAME connection-name` — an empty name clears it.
 fn client_setname(cx: &mut Ctx, args: &Args) -> CmdResult {
     let name = args.get(2);
-    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return Err(CmdError::msg("ERR Client names cannot contain spaces, newlines or special characters."));
-    }
+    check_client_name(name)?;
     cx.client().name = (!name.is_empty()).then(|| name.to_vec());
     cx.out.ok();
     Ok(())
@@ -567,9 +573,7 @@ fn hello(cx: &mut Ctx, args: &Args) -> CmdResult {
             i += 3;
         } else if opt.eq_ignore_ascii_case(b"setname") && i + 1 < args.len() {
             let n = args.get(i + 1);
-            if n.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-                return Err(CmdError::msg("ERR Client names cannot contain spaces, newlines or special characters."));
-            }
+            check_client_name(n)?;
             name = Some(n);
             i += 2;
         } else {

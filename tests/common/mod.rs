@@ -101,3 +101,16 @@ pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -
     }
     c.query(con).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
+
+/// Waits until INFO reports `n` blocked clients (blocking-command tests).
+pub fn wait_blocked(c: &mut redis::Connection, n: usize) {
+    let start = std::time::Instant::now();
+    loop {
+        let info: String = q(c, &["INFO", "clients"]);
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "never saw {n} blocked clients: {info}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

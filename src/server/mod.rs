@@ -479,6 +479,7 @@ impl Server {
     fn execute(&mut self, key: usize) -> Result<(), ()> {
         let max_bulk = self.shared.config.proto_max_bulk_len as usize;
         let now = unix_ms();
+        self.shared.cmd_clock = Instant::now();
         loop {
             let client = self.shared.client(key);
             let conn = &mut self.conns[key];
@@ -568,6 +569,7 @@ impl Server {
                     self.shared.blocking.retrying = true;
                     self.shared.blocking.still_blocked = false;
                     let args = Args::new(&blocked.data, &blocked.spans);
+                    self.shared.cmd_clock = Instant::now();
                     run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &args, now);
                     self.shared.blocking.retrying = false;
                     if self.shared.blocking.still_blocked {

@@ -285,6 +285,9 @@ pub struct Shared {
     pub active_expire: bool,
     /// The port actually bound (INFO tcp_port).
     pub port: u16,
+    /// When the next command started (see `cmd::dispatch`): set before each
+    /// batch, then moved to the end of each command.
+    pub cmd_clock: Instant,
     pub blocking: Blocking,
     pub watches: Watches,
     pub pubsub: PubSub,
@@ -305,6 +308,7 @@ impl Shared {
         Shared {
             dbs: (0..config.databases).map(|_| Db::new()).collect(),
             port: config.port,
+            cmd_clock: Instant::now(),
             config,
             stats: Stats::default(),
             rng,

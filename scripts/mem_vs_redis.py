@@ -10,6 +10,7 @@ Datasets (names for --only):
   strings-ttl  the same, each with a TTL
   hashes       10,000 hashes of 10 small fields
   zsets        10,000 sorted sets of 50 members
+  lists        10,000 lists of 100 ten-byte elements
 
 Usage: scripts/mem_vs_redis.py [--only NAME,...] [--write FILE]
 """
@@ -87,6 +88,9 @@ def datasets():
         "hashes": lambda: (
             cmd("HSET", b"hash:%05d" % i, *[x for j in range(10) for x in (b"field%d" % j, b"value%d" % j)])
             for i in range(10_000)
+        ),
+        "lists": lambda: (
+            cmd("RPUSH", b"list:%05d" % i, *[b"element%03d" % j for j in range(100)]) for i in range(10_000)
         ),
         "zsets": lambda: (
             cmd("ZADD", b"zset:%05d" % i, *[x for j in range(50) for x in (j * 1.5, b"member%02d" % j)])

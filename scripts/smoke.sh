@@ -48,12 +48,24 @@ cli COMMAND DOCS get | grep -q summary || fail "COMMAND DOCS get"
 echo "== redis-cli interactive (tty)"
 if command -v tmux >/dev/null; then
   tmux new-session -d -s ferrokv-smoke -x 150 -y 40 "redis-cli -p $PORT"
-  sleep 0.5
-  for c in 'SET smoke 41' 'INCR smoke' 'HELP GET'; do tmux send-keys -t ferrokv-smoke "$c" Enter; sleep 0.3; done
-  screen=$(tmux capture-pane -t ferrokv-smoke -p)
+  # Type a line, then wait (up to 10 s) until the screen shows `want`.
+  type_and_wait() {
+    tmux send-keys -t ferrokv-smoke "$1" Enter
+    for _ in $(seq 100); do
+      screen=$(tmux capture-pane -t ferrokv-smoke -p)
+      echo "$screen" | grep -q "$2" && return 0
+      sleep 0.1
+    done
+    fail "interactive '$1' never showed '$2': $screen"
+  }
+  for _ in $(seq 100); do
+    tmux capture-pane -t ferrokv-smoke -p | grep -q "127.0.0.1:$PORT>" && break
+    sleep 0.1
+  done
+  type_and_wait 'SET smoke 41' 'OK'
+  type_and_wait 'INCR smoke' '(integer) 42'
+  type_and_wait 'HELP GET' 'summary: Returns the string value of a key'
   tmux kill-session -t ferrokv-smoke
-  echo "$screen" | grep -q '(integer) 42' || fail "interactive INCR: $screen"
-  echo "$screen" | grep -q 'summary: Returns the string value of a key' || fail "interactive HELP (COMMAND DOCS): $screen"
 else
   echo "tmux missing: skipped"
 fi
@@ -89,7 +101,7 @@ echo "$big" | grep -q "Biggest string found '\"key:2\"' has 2 bytes" || fail "--
 echo "$big" | grep -q "3 strings with 4 bytes" || fail "--bigkeys: $big"
 mem=$(cli --memkeys 2>&1)
 echo "$mem" | grep -qE "3 strings with [1-9][0-9]* bytes" || fail "--memkeys: $mem"
-stat=$(timeout 3 stdbuf -oL redis-cli -p "$PORT" --stat -i 1 2>&1 | sed -n 3p || true)
+stat=$(timeout 5 stdbuf -oL redis-cli -p "$PORT" --stat -i 1 2>&1 | sed -n 3p || true)
 echo "$stat" | grep -qE '^3 +[0-9.]+[BKMG] +1 ' || fail "--stat: $stat"
 info=$(cli INFO | tr -d '\r')
 for f in redis_version ferrokv_version uptime_in_seconds connected_clients used_memory used_memory_human \
@@ -100,12 +112,13 @@ echo "$info" | grep -qx 'db0:keys=3,expires=0,avg_ttl=0' || fail "INFO keyspace:
 
 echo "== redis-cli MONITOR sees another client's command; redis-cli -3 (RESP3)"
 mon=$(mktemp)
-timeout 2 stdbuf -oL redis-cli -p "$PORT" MONITOR >"$mon" 2>&1 &
+timeout 10 stdbuf -oL redis-cli -p "$PORT" MONITOR >"$mon" 2>&1 &
 MONPID=$!
-sleep 0.5
+for _ in $(seq 100); do cli CLIENT LIST | grep -q 'flags=O' && break; sleep 0.1; done
 cli SET monitored yes >/dev/null
-sleep 0.5
-wait "$MONPID" || true
+for _ in $(seq 100); do grep -q '"SET" "monitored" "yes"' "$mon" && break; sleep 0.1; done
+kill "$MONPID" 2>/dev/null || true
+wait "$MONPID" 2>/dev/null || true
 grep -q '"SET" "monitored" "yes"' "$mon" || fail "MONITOR output: $(cat "$mon")"
 resp3=$(redis-cli -3 --no-raw -p "$PORT" CONFIG GET maxclients)
 echo "$resp3" | grep -q '1# "maxclients" => "10000"' || fail "redis-cli -3: $resp3"

@@ -362,3 +362,38 @@ mod model {
         }
     }
 }
+
+#[test]
+fn rename_copy_and_move_into_a_waited_key_wake_the_waiter() {
+    let s = server();
+    let mut c = s.client();
+    let mut w = raw_block(&s, b"BLPOP target 0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "src", "a"]);
+    q::<String>(&mut c, &["RENAME", "src", "target"]);
+    w.expect(b"*2\r\n$6\r\ntarget\r\n$1\r\na\r\n");
+    w.send(b"BLPOP target 0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "src2", "b"]);
+    q::<i64>(&mut c, &["COPY", "src2", "target"]);
+    w.expect(b"*2\r\n$6\r\ntarget\r\n$1\r\nb\r\n");
+    w.send(b"SELECT 1\r\n");
+    w.expect(b"+OK\r\n");
+    w.send(b"BLPOP target 0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "target", "c"]);
+    q::<i64>(&mut c, &["MOVE", "target", "1"]);
+    w.expect(b"*2\r\n$6\r\ntarget\r\n$1\r\nc\r\n");
+}
+
+#[test]
+fn swapdb_wakes_waiters_whose_key_now_has_data() {
+    let s = server();
+    let mut c = s.client();
+    let mut w = raw_block(&s, b"BLPOP k 0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<()>(&mut c, &["SELECT", "1"]);
+    q::<i64>(&mut c, &["RPUSH", "k", "from-db1"]);
+    q::<String>(&mut c, &["SWAPDB", "0", "1"]);
+    w.expect(b"*2\r\n$1\r\nk\r\n$8\r\nfrom-db1\r\n");
+}

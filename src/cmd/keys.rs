@@ -476,6 +476,8 @@ fn rename_generic(cx: &mut Ctx, args: &Args, nx: bool) -> Result<bool, CmdError>
     let Some(entry) = db.remove(src, now) else { return Err(CmdError::msg("ERR no such key")) };
     let at = entry.expire_at();
     db.put(dst, entry.value, at, now);
+    // A list or sorted set arriving under a new name may serve blocked pops.
+    cx.signal_ready(dst);
     Ok(true)
 }
 
@@ -538,6 +540,7 @@ fn copy(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     }
     target.put(dst, value, at, now);
+    cx.srv.blocking.signal(dst_db, dst);
     cx.out.int(1);
     Ok(())
 }
@@ -559,6 +562,7 @@ fn move_(cx: &mut Ctx, args: &Args) -> CmdResult {
     if let Some(entry) = cx.srv.dbs[src_db].remove(key, now) {
         let at = entry.expire_at();
         cx.srv.dbs[dst_db].put(key, entry.value, at, now);
+        cx.srv.blocking.signal(dst_db, key);
     }
     cx.out.int(1);
     Ok(())

@@ -580,6 +580,8 @@ fn swapdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     cx.srv.touch_db(a);
     cx.srv.touch_db(b);
     cx.srv.dbs.swap(a, b);
+    cx.srv.blocking.signal_db(a);
+    cx.srv.blocking.signal_db(b);
     cx.out.ok();
     Ok(())
 }

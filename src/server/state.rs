@@ -47,6 +47,14 @@ impl Blocking {
         }
     }
 
+    /// Every waited key of `db` may have data now (SWAPDB).
+    pub fn signal_db(&mut self, db: usize) {
+        let keys: Vec<Key> = self.waiting.get(db).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        for k in keys {
+            self.signal(db, &k);
+        }
+    }
+
     pub fn add(&mut self, db: usize, keys: &[Key], conn: usize, id: u64) {
         if self.waiting.len() <= db {
             self.waiting.resize_with(db + 1, HashMap::new);

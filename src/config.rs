@@ -7,6 +7,7 @@
 //! and `CONFIG SET` all go through the same parse functions, so an option is
 //! validated the same way wherever it is given.
 
+use crate::store::evict::Policy;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -73,6 +74,20 @@ pub struct Config {
     /// Log commands slower than this many microseconds (negative: never).
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
+    /// Bytes of memory before eviction starts (0 = no limit).
+    pub maxmemory: u64,
+    pub maxmemory_policy: Policy,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    /// Free big values on the lazy-free thread: when evicting, expiring,
+    /// on implicit deletes (server-del), on DEL (user-del), on FLUSH*.
+    pub lazyfree_lazy_eviction: bool,
+    pub lazyfree_lazy_expire: bool,
+    pub lazyfree_lazy_server_del: bool,
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
     /// The config file the server was started with, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -101,6 +116,19 @@ impl Default for Config {
             output_limits: [(0, 0, 0), (32 << 20, 8 << 20, 60), (256 << 20, 64 << 20, 60)],
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            maxmemory: 0,
+            maxmemory_policy: Policy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            // Redis defaults to `no`; evicting a big value synchronously is
+            // the pause a cache must not have, so ferrokv frees it aside.
+            lazyfree_lazy_eviction: true,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_server_del: false,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
             config_file: None,
         }
     }
@@ -297,6 +325,81 @@ pub static OPTIONS: &[ConfigOption] = &[
         get: |c| c.slowlog_max_len.to_string(),
         set: |c, v| int(v, 0, i64::MAX).map(|n| c.slowlog_max_len = n as usize),
     },
+    ConfigOption {
+        name: "maxmemory",
+        mutable: true,
+        get: |c| c.maxmemory.to_string(),
+        set: |c, v| memory(v, 0, u64::MAX).map(|n| c.maxmemory = n),
+    },
+    ConfigOption {
+        name: "maxmemory-policy",
+        mutable: true,
+        get: |c| c.maxmemory_policy.name().into(),
+        set: |c, v| match Policy::parse(v.trim()) {
+            Some(p) => {
+                c.maxmemory_policy = p;
+                Ok(())
+            }
+            None => Err(format!(
+                "argument(s) must be one of the following: {}",
+                Policy::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            )),
+        },
+    },
+    ConfigOption {
+        name: "maxmemory-samples",
+        mutable: true,
+        get: |c| c.maxmemory_samples.to_string(),
+        set: |c, v| int(v, 1, i32::MAX as i64).map(|n| c.maxmemory_samples = n as u32),
+    },
+    ConfigOption {
+        name: "maxmemory-eviction-tenacity",
+        mutable: true,
+        get: |c| c.maxmemory_eviction_tenacity.to_string(),
+        set: |c, v| int(v, 0, 100).map(|n| c.maxmemory_eviction_tenacity = n as u32),
+    },
+    ConfigOption {
+        name: "lfu-log-factor",
+        mutable: true,
+        get: |c| c.lfu_log_factor.to_string(),
+        set: |c, v| int(v, 0, i32::MAX as i64).map(|n| c.lfu_log_factor = n as u32),
+    },
+    ConfigOption {
+        name: "lfu-decay-time",
+        mutable: true,
+        get: |c| c.lfu_decay_time.to_string(),
+        set: |c, v| int(v, 0, i32::MAX as i64).map(|n| c.lfu_decay_time = n as u32),
+    },
+    ConfigOption {
+        name: "lazyfree-lazy-eviction",
+        mutable: true,
+        get: |c| yes(c.lazyfree_lazy_eviction),
+        set: |c, v| yes_no(v).map(|b| c.lazyfree_lazy_eviction = b),
+    },
+    ConfigOption {
+        name: "lazyfree-lazy-expire",
+        mutable: true,
+        get: |c| yes(c.lazyfree_lazy_expire),
+        set: |c, v| yes_no(v).map(|b| c.lazyfree_lazy_expire = b),
+    },
+    ConfigOption {
+        name: "lazyfree-lazy-server-del",
+        mutable: true,
+        get: |c| yes(c.lazyfree_lazy_server_del),
+        set: |c, v| yes_no(v).map(|b| c.lazyfree_lazy_server_del = b),
+    },
+    ConfigOption {
+        name: "lazyfree-lazy-user-del",
+        mutable: true,
+        get: |c| yes(c.lazyfree_lazy_user_del),
+        set: |c, v| yes_no(v).map(|b| c.lazyfree_lazy_user_del = b),
+    },
+    ConfigOption {
+        name: "lazyfree-lazy-user-flush",
+        mutable: true,
+        get: |c| yes(c.lazyfree_lazy_user_flush),
+        set: |c, v| yes_no(v).map(|b| c.lazyfree_lazy_user_flush = b),
+    },
     // Persistence is not implemented: these report it as off, which is
     // what tools such as redis-benchmark ask for before they run.
     ConfigOption {
@@ -342,6 +445,10 @@ fn int(v: &str, min: i64, max: i64) -> Result<i64, String> {
         return Err(format!("argument must be between {min} and {max} inclusive"));
     }
     Ok(n)
+}
+
+fn yes(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
 }
 
 fn yes_no(v: &str) -> Result<bool, String> {

@@ -135,21 +135,26 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
             let peak = srv.peak_memory as u64;
             let rss = crate::alloc::rss() as u64;
             let total = total_system_memory();
+            let max = srv.config.maxmemory;
             let ratio = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
             let _ = write!(
                 w,
                 "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
                  used_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\n\
                  used_memory_peak_perc:{:.2}%\r\nused_memory_dataset:{used}\r\ntotal_system_memory:{total}\r\n\
-                 total_system_memory_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n\
+                 total_system_memory_human:{}\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
                  mem_fragmentation_ratio:{ratio:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:libc\r\n\
-                 lazyfree_pending_objects:0\r\n",
+                 lazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                 human_bytes(used),
                 human_bytes(rss),
                 human_bytes(peak),
                 if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
                 human_bytes(total),
+                human_bytes(max),
+                srv.config.maxmemory_policy.name(),
                 rss as i64 - used as i64,
+                srv.lazy.pending(),
+                srv.lazy.freed(),
             );
         }
         "persistence" => {
@@ -175,7 +180,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\n\
                  instantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\nrejected_connections:{}\r\n\
                  sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{expired}\r\n\
-                 evicted_keys:0\r\nevicted_clients:0\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
+                 evicted_keys:{}\r\nevicted_clients:0\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
                  pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
                  total_error_replies:{}\r\n",
                 s.connections_received,
@@ -186,6 +191,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 srv.metrics.rate(1) / 1024.0,
                 srv.metrics.rate(2) / 1024.0,
                 s.rejected_connections,
+                s.evicted_keys,
                 s.error_replies,
             );
         }

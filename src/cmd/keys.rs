@@ -81,7 +81,7 @@ pub static COMMANDS: &[Command] = &[
         pttl,
     ),
     row("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Removes the expiration time of a key.", persist),
-    row("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys.", del),
+    row("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys.", unlink),
     row(
         "touch",
         -2,
@@ -216,12 +216,29 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
 ];
 
 /// # Format
-/// `DEL key [key ...]` and `UNLINK key [key ...]`
+/// `DEL key [key ...]` — lazily with `lazyfree-lazy-user-del yes`.
 fn del(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let now = cx.now;
-    let db = cx.db();
-    let n = args.from(1).filter(|k| db.remove(k, now).is_some()).count();
-    cx.out.int(n as i64);
+    delete(cx, args, cx.srv.config.lazyfree_lazy_user_del)
+}
+
+/// # Format
+/// `UNLINK key [key ...]` — big values are freed on the lazy-free thread.
+fn unlink(cx: &mut Ctx, args: &Args) -> CmdResult {
+    delete(cx, args, true)
+}
+
+fn delete(cx: &mut Ctx, args: &Args, lazy: bool) -> CmdResult {
+    let (now, db) = (cx.now, cx.db_index());
+    let mut n = 0;
+    for k in args.from(1) {
+        if let Some(e) = cx.srv.dbs[db].remove(k, now) {
+            n += 1;
+            if lazy {
+                cx.srv.lazy.free_value(e.value);
+            }
+        }
+    }
+    cx.out.int(n);
     Ok(())
 }
 
@@ -614,20 +631,34 @@ fn object_encoding(cx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// # Format
-/// `OBJECT FREQ key` — only under an LFU maxmemory policy, which ferrokv
-/// does not have yet, so always Redis's error for other policies.
+/// `OBJECT FREQ key` — the LFU counter, only under an LFU policy.
 fn object_freq(cx: &mut Ctx, args: &Args) -> CmdResult {
-    with_object(cx, args, |_, _, _, _| {
-        Err(CmdError::msg(
+    let (now, decay) = (cx.now, cx.srv.config.lfu_decay_time);
+    let lfu = cx.srv.config.maxmemory_policy.is_lfu();
+    let Some(e) = cx.db().peek(args.get(2), now) else {
+        cx.out.null();
+        return Ok(());
+    };
+    if !lfu {
+        return Err(CmdError::msg(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        ))
-    })
+        ));
+    }
+    let freq = crate::store::evict::lfu_decayed(e.access, decay, now);
+    cx.out.int(freq as i64);
+    Ok(())
 }
 
 /// # Format
-/// `OBJECT IDLETIME key`
+/// `OBJECT IDLETIME key` — not under an LFU policy.
 fn object_idletime(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let lfu = cx.srv.config.maxmemory_policy.is_lfu();
     with_object(cx, args, |cx, _, _, idle| {
+        if lfu {
+            return Err(CmdError::msg(
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ));
+        }
         cx.out.int(idle as i64);
         Ok(())
     })

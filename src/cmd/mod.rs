@@ -227,20 +227,26 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         {
             Err(pubsub::not_allowed(&reg.entries[run_id.unwrap_or(top)].fullname))
         }
-        (Some(top), Some(run)) if in_multi && !MULTI_EXEMPT.contains(&reg.entries[top].cmd.name) => {
-            if reg.entries[run].cmd.has(table::flag::NO_MULTI) {
-                Err(CmdError::msg("ERR Command not allowed inside a transaction"))
-            } else {
-                let queued = args.to_owned_parts();
-                if let Some(q) = cx.client().multi.as_mut() {
-                    q.push(queued);
-                }
-                cx.out.simple("QUEUED");
-                return;
-            }
-        }
         (Some(_), Some(run)) => Ok(run),
     };
+    let queue = in_multi && id.is_some_and(|top| !MULTI_EXEMPT.contains(&reg.entries[top].cmd.name));
+    let checked = checked.and_then(|run| {
+        if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
+            oom_check(cx, run, in_multi)?;
+        }
+        match queue && reg.entries[run].cmd.has(table::flag::NO_MULTI) {
+            true => Err(CmdError::msg("ERR Command not allowed inside a transaction")),
+            false => Ok(run),
+        }
+    });
+    if queue && checked.is_ok() {
+        let queued = args.to_owned_parts();
+        if let Some(q) = cx.client().multi.as_mut() {
+            q.push(queued);
+        }
+        cx.out.simple("QUEUED");
+        return;
+    }
     // Rejected before running (unknown, arity, not allowed in MULTI): such
     // an error inside MULTI makes EXEC abort.
     let rejected = checked.is_err();
@@ -276,6 +282,43 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         cx.srv.stats.error_reply(&text);
         cx.out.error(&text);
     }
+}
+
+/// Redis's reply to a write while memory is over `maxmemory`.
+pub const OOM_ERROR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// Runs an eviction pass before command `run` (every command, as Redis
+/// does); if memory stays over the limit, refuses `denyoom` commands, and
+/// anything but EXEC/DISCARD/QUIT/RESET inside MULTI (queuing costs memory).
+/// An EXEC whose queue holds a `denyoom` command discards the transaction.
+fn oom_check(cx: &mut Ctx, run: usize, in_multi: bool) -> CmdResult {
+    if cx.srv.perform_evictions(cx.now) != crate::server::evict::Evicted::Fail {
+        return Ok(());
+    }
+    let reg = table::registry();
+    let name = reg.entries[run].cmd.name;
+    let denyoom = |cmd: &table::Command| cmd.has(table::flag::DENYOOM);
+    if name == "exec" {
+        let queue_denyoom = cx.client().multi.as_ref().is_some_and(|q| {
+            q.iter().any(|(data, spans)| {
+                let args = Args::new(data, spans);
+                reg.id(args.get(0)).is_some_and(|i| denyoom(reg.entries[i].cmd))
+            })
+        });
+        if queue_denyoom {
+            let c = cx.client();
+            c.multi = None;
+            c.multi_error = false;
+            cx.srv.unwatch(cx.key);
+            return Err(CmdError::msg(format!("EXECABORT Transaction discarded because of: {OOM_ERROR}")));
+        }
+        return Ok(());
+    }
+    let exempt = ["exec", "discard", "quit", "reset"].contains(&name);
+    if denyoom(reg.entries[run].cmd) || (in_multi && !exempt) {
+        return Err(CmdError::msg(OOM_ERROR));
+    }
+    Ok(())
 }
 
 /// Marks the keys a successful write command names as modified, for WATCH.

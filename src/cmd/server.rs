@@ -200,22 +200,35 @@ fn dbsize(cx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `[ASYNC | SYNC]` of FLUSHDB/FLUSHALL. Values are freed inline for now.
-fn flush_mode(args: &Args) -> CmdResult {
+/// `[ASYNC | SYNC]` of FLUSHDB/FLUSHALL: whether to free on the lazy-free
+/// thread (no argument: `lazyfree-lazy-user-flush`).
+fn flush_async(cx: &Ctx, args: &Args) -> Result<bool, CmdError> {
     match args.len() {
-        1 => Ok(()),
-        2 if args.get(1).eq_ignore_ascii_case(b"sync") || args.get(1).eq_ignore_ascii_case(b"async") => Ok(()),
+        1 => Ok(cx.srv.config.lazyfree_lazy_user_flush),
+        2 if args.get(1).eq_ignore_ascii_case(b"sync") => Ok(false),
+        2 if args.get(1).eq_ignore_ascii_case(b"async") => Ok(true),
         _ => Err(CmdError::Syntax),
+    }
+}
+
+/// Empties database `db`, handing its contents to the lazy-free thread if
+/// `lazy` (the loop goes on at once, whatever the size).
+fn empty_db(cx: &mut Ctx, db: usize, lazy: bool) {
+    cx.srv.touch_db(db);
+    if lazy && !cx.srv.dbs[db].is_empty() {
+        let contents = cx.srv.dbs[db].take_contents();
+        cx.srv.lazy.free(Box::new(contents));
+    } else {
+        cx.srv.dbs[db].clear();
     }
 }
 
 /// # Format
 /// `FLUSHDB [ASYNC | SYNC]`
 fn flushdb(cx: &mut Ctx, args: &Args) -> CmdResult {
-    flush_mode(args)?;
+    let lazy = flush_async(cx, args)?;
     let db = cx.db_index();
-    cx.srv.touch_db(db);
-    cx.db().clear();
+    empty_db(cx, db, lazy);
     cx.out.ok();
     Ok(())
 }
@@ -223,11 +236,11 @@ fn flushdb(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `FLUSHALL [ASYNC | SYNC]`
 fn flushall(cx: &mut Ctx, args: &Args) -> CmdResult {
-    flush_mode(args)?;
+    let lazy = flush_async(cx, args)?;
     for db in 0..cx.srv.dbs.len() {
-        cx.srv.touch_db(db);
+        empty_db(cx, db, lazy);
     }
-    cx.srv.dbs.iter_mut().for_each(|db| db.clear());
+    cx.srv.evictor.clear();
     cx.out.ok();
     Ok(())
 }
@@ -509,7 +522,19 @@ fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.srv.requests.rearm_idle = true;
     }
     log::set_max_level(next.loglevel.filter());
+    let changed = next.maxmemory != cx.srv.config.maxmemory;
     cx.srv.config = next;
+    cx.srv.sync_tracking();
+    let used = cx.srv.used_for_maxmemory();
+    let max = cx.srv.config.maxmemory as usize;
+    if max != 0 && used > max {
+        if changed {
+            log::warn!(
+                "WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
+            );
+        }
+        cx.srv.evicting = true;
+    }
     cx.out.ok();
     Ok(())
 }

@@ -13,8 +13,9 @@ use std::io::{self, Read, Write};
 
 /// Initial and minimum free space for a read.
 pub const READ_CHUNK: usize = 16 * 1024;
-/// Buffers larger than this are released once empty.
-const SHRINK_ABOVE: usize = 1024 * 1024;
+/// Buffers larger than this are released once empty: memory held by idle
+/// clients counts against maxmemory (a 100 KB reply must not pin 100 KB).
+const SHRINK_ABOVE: usize = 64 * 1024;
 
 pub struct Conn {
     pub stream: TcpStream,

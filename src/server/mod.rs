@@ -13,6 +13,7 @@
 //! `hz` times a second (active expiry).
 
 pub mod conn;
+pub mod evict;
 pub mod state;
 pub mod timer;
 
@@ -208,7 +209,7 @@ impl Server {
 
     fn poll_timeout(&self) -> Duration {
         let now = self.mono_ms();
-        if !self.pending.is_empty() {
+        if !self.pending.is_empty() || self.shared.evicting {
             return Duration::ZERO;
         }
         let mut ms = self.next_cron.saturating_sub(now);
@@ -250,6 +251,14 @@ impl Server {
             let counters = [s.commands_processed, s.net_input_bytes, s.net_output_bytes];
             self.shared.metrics.sample(now, counters);
             self.shared.used_memory();
+        }
+        if self.shared.evicting {
+            self.shared.perform_evictions(unix_ms());
+        }
+        if due {
+            for db in &mut self.shared.dbs {
+                db.shrink_if_sparse();
+            }
         }
         if (due || fast) && self.shared.active_expire {
             let shared = &mut self.shared;

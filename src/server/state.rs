@@ -3,6 +3,8 @@
 
 use crate::config::Config;
 use crate::resp::{Proto, Span};
+use crate::store::evict::Evictor;
+use crate::store::lazyfree::LazyFree;
 use crate::store::{Db, Key, rand::Rng};
 use hashbrown::HashMap;
 use std::collections::VecDeque;
@@ -103,6 +105,8 @@ pub struct Stats {
     pub dirty: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
+    /// Keys removed to hold maxmemory.
+    pub evicted_keys: u64,
 }
 
 /// One command's counters (INFO commandstats).
@@ -307,13 +311,19 @@ pub struct Shared {
     /// MONITOR clients, and the lines waiting to be sent to them.
     pub monitors: Vec<(usize, u64)>,
     pub monitor_feed: Vec<u8>,
+    /// The eviction pool (maxmemory).
+    pub evictor: Evictor,
+    /// An eviction pass ran out of time: the loop goes on with it.
+    pub evicting: bool,
+    /// The lazy-free helper thread.
+    pub lazy: LazyFree,
 }
 
 impl Shared {
     pub fn new(config: Config) -> Shared {
         let mut rng = Rng::from_time();
         let run_id = (0..40).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect();
-        Shared {
+        let mut shared = Shared {
             dbs: (0..config.databases).map(|_| Db::new()).collect(),
             port: config.port,
             cmd_clock: Instant::now(),
@@ -336,7 +346,12 @@ impl Shared {
             started: Instant::now(),
             requests: LoopRequests::default(),
             clients: Vec::new(),
-        }
+            evictor: Evictor::default(),
+            evicting: false,
+            lazy: LazyFree::default(),
+        };
+        shared.sync_tracking();
+        shared
     }
 
     /// The client of a live connection.

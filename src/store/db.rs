@@ -13,6 +13,7 @@
 //! Invariants: `volatile[map[i].vpos] == i` for every entry with an expiry;
 //! `volatile` has no other elements.
 
+use super::evict::{self, Track};
 use super::rand::Rng;
 use super::value::Value;
 use hashbrown::DefaultHashBuilder;
@@ -30,29 +31,25 @@ pub struct Entry {
     expire_at: u64,
     /// Slot in `Db::volatile` when `expire_at != 0`.
     vpos: u32,
-    /// Unix seconds of the last access (OBJECT IDLETIME; the LRU clock).
-    /// Fits in the padding after `vpos`, so it costs no memory.
-    lru: u32,
+    /// Access data for eviction: the LRU clock or the LFU counter, see
+    /// [`evict`]. Fits in the padding after `vpos`, so it costs no memory.
+    pub access: u32,
 }
 
 impl Entry {
-    fn new(value: Value, now: u64) -> Entry {
-        Entry { value, expire_at: 0, vpos: 0, lru: lru_clock(now) }
+    fn new(value: Value, access: u32) -> Entry {
+        Entry { value, expire_at: 0, vpos: 0, access }
     }
 
     pub fn expire_at(&self) -> Option<u64> {
         (self.expire_at != 0).then_some(self.expire_at)
     }
 
-    /// Seconds since the entry was last accessed.
+    /// Seconds since the entry was last accessed (meaningful while the
+    /// policy is not LFU).
     pub fn idle_seconds(&self, now: u64) -> u64 {
-        lru_clock(now).saturating_sub(self.lru) as u64
+        evict::lru_clock(now).saturating_sub(self.access) as u64
     }
-}
-
-/// The LRU clock: unix seconds.
-fn lru_clock(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32
 }
 
 /// What to do with an existing key's expiry when its value is replaced.
@@ -66,6 +63,10 @@ pub enum Expiry {
     Keep,
 }
 
+/// Bytes one table slot costs: the entry with its key and hash, and the
+/// index with its control byte.
+const SLOT: usize = std::mem::size_of::<(u64, Key, Entry)>() + std::mem::size_of::<usize>() + 1;
+
 #[derive(Default)]
 pub struct Db {
     map: IndexMap<Key, Entry, DefaultHashBuilder>,
@@ -78,6 +79,10 @@ pub struct Db {
     /// Running estimate of the TTL of volatile keys in ms (INFO keyspace),
     /// from the active-expiry samples as in Redis.
     pub avg_ttl: u64,
+    /// How accesses are recorded (LRU clock or LFU counter).
+    pub track: Track,
+    /// For the LFU counter's probabilistic increment.
+    rng: Rng,
 }
 
 impl Db {
@@ -118,17 +123,15 @@ impl Db {
             return None;
         };
         self.hits += 1;
-        let e = &mut self.map[i];
-        e.lru = lru_clock(now);
-        Some(e)
+        self.touch(i, now);
+        Some(&self.map[i])
     }
 
     /// Mutable lookup, honouring the TTL and updating the access time.
     pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
         let i = self.live_index(key, now)?;
-        let e = &mut self.map[i];
-        e.lru = lru_clock(now);
-        Some(e)
+        self.touch(i, now);
+        Some(&mut self.map[i])
     }
 
     /// Lookup that leaves the access time alone (OBJECT, TYPE, TTL).
@@ -156,22 +159,56 @@ impl Db {
             Some(i) => {
                 let old = std::mem::replace(&mut self.map[i].value, value);
                 let old_at = self.map[i].expire_at;
-                self.map[i].lru = lru_clock(now);
+                self.touch(i, now);
                 match expiry {
                     Expiry::Keep => {}
                     Expiry::None => self.set_expire_index(i, 0),
                     Expiry::At(t) => self.set_expire_index(i, t),
                 }
-                Some(Entry { value: old, expire_at: old_at, vpos: 0, lru: 0 })
+                Some(Entry { value: old, expire_at: old_at, vpos: 0, access: 0 })
             }
             None => {
-                let (i, _) = self.map.insert_full(key.into(), Entry::new(value, now));
+                if self.map.len() == self.map.capacity() {
+                    // Grow by an eighth, not by doubling: under maxmemory a
+                    // doubled table could overshoot the limit by itself, and
+                    // reserved-but-unused slots would inflate used_memory.
+                    self.map.reserve_exact((self.map.len() / 8).max(16));
+                }
+                let access = evict::fresh(self.track, now);
+                let (i, _) = self.map.insert_full(key.into(), Entry::new(value, access));
                 if let Expiry::At(t) = expiry {
                     self.set_expire_index(i, t);
                 }
                 None
             }
         }
+    }
+
+    /// Records an access to entry `i` for the eviction policy.
+    fn touch(&mut self, i: usize, now: u64) {
+        let e = &mut self.map[i];
+        e.access = evict::touched(e.access, self.track, now, &mut self.rng);
+    }
+
+    /// The entry at dense position `i` (eviction sampling).
+    pub fn entry_at(&self, i: usize) -> Option<(&Key, &Entry)> {
+        self.map.get_index(i)
+    }
+
+    /// The dense position of the `j`th key with a TTL.
+    pub fn volatile_index(&self, j: usize) -> usize {
+        self.volatile[j] as usize
+    }
+
+    /// Whether `key` is stored (expired or not), with a TTL if `volatile`.
+    pub fn has_key(&self, key: &[u8], volatile: bool) -> bool {
+        self.map.get(key).is_some_and(|e| !volatile || e.expire_at != 0)
+    }
+
+    /// Removes a key whatever its TTL (eviction), returning its entry.
+    pub fn evict(&mut self, key: &[u8]) -> Option<Entry> {
+        let i = self.map.get_index_of(key)?;
+        Some(self.remove_index(i))
     }
 
     /// Removes a live key, returning its entry.
@@ -196,9 +233,28 @@ impl Db {
     pub fn memory_usage(&mut self, key: &[u8], now: u64) -> Option<usize> {
         let i = self.live_index(key, now)?;
         let (k, e) = self.map.get_index(i)?;
-        let slot = std::mem::size_of::<(u64, Key, Entry)>() + std::mem::size_of::<usize>() + 1;
         let volatile = if e.expire_at != 0 { std::mem::size_of::<u32>() } else { 0 };
-        Some(slot + k.len() + e.value.heap_size() + volatile)
+        let key_heap = if k.spilled() { k.capacity() } else { 0 };
+        Some(SLOT + key_heap + e.value.heap_size() + volatile)
+    }
+
+    /// Bytes of table slots allocated but empty: new keys fill them without
+    /// allocating, so maxmemory does not count them as used.
+    pub fn vacant_bytes(&self) -> usize {
+        (self.map.capacity() - self.map.len()) * SLOT
+    }
+
+    /// Gives back table memory after most keys went (Redis resizes its
+    /// dicts below 10% fill): true if it shrank. Costs one pass over the
+    /// remaining keys.
+    pub fn shrink_if_sparse(&mut self) -> bool {
+        let (len, cap) = (self.map.len(), self.map.capacity());
+        if cap < 1024 || len >= cap / 8 {
+            return false;
+        }
+        self.map.shrink_to(len + len / 8);
+        self.volatile.shrink_to(self.volatile.len() + self.volatile.len() / 8);
+        true
     }
 
     /// Sets (`Some`) or clears (`None`) the expiry of a live key; false if the
@@ -266,6 +322,14 @@ impl Db {
             }
         }
         pos as u64
+    }
+
+    /// Empties the database, returning its old contents for the caller
+    /// to drop (FLUSHDB ASYNC drops them on the lazy-free thread).
+    pub fn take_contents(&mut self) -> impl Send + 'static {
+        let contents = (std::mem::take(&mut self.map), std::mem::take(&mut self.volatile));
+        self.avg_ttl = 0;
+        contents
     }
 
     pub fn clear(&mut self) {

@@ -1,8 +1,10 @@
 //! The keyspace: databases, values, expiry.
 
 pub mod db;
+pub mod evict;
 pub mod expire;
 pub mod hash;
+pub mod lazyfree;
 pub mod list;
 pub mod rand;
 pub mod set;

@@ -1,7 +1,14 @@
 //! A tiny, fast pseudo-random generator (wyrand) for sampling keys.
 //! Not cryptographic; seeded from the clock.
 
+#[derive(Debug, Clone)]
 pub struct Rng(u64);
+
+impl Default for Rng {
+    fn default() -> Rng {
+        Rng::new(0x5eed)
+    }
+}
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {

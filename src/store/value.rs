@@ -71,6 +71,20 @@ impl Value {
         }
     }
 
+    /// How many steps freeing the value takes (Redis's
+    /// `lazyfreeGetFreeEffort`): 1 for a string or a compact encoding, the
+    /// element count for the big encodings.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::List(l) => l.len() / 128 + 1,
+            Value::Hash(h) if h.encoding() == "hashtable" => h.len(),
+            Value::Set(s) if s.encoding() == "hashtable" => s.len(),
+            Value::ZSet(z) if z.encoding() == "skiplist" => z.len(),
+            _ => 1,
+        }
+    }
+
     /// Redis shares the integers 0..10000; their refcount reads as
     /// `OBJ_SHARED_REFCOUNT`.
     pub fn refcount(&self) -> i64 {

@@ -1,0 +1,95 @@
+//! Holding `maxmemory`: the eviction pass run before each command (Redis's
+//! `performEvictions`), and the time-sliced continuation the loop runs
+//! while a pass ran out of time.
+
+use super::state::Shared;
+use crate::store::evict::{self, Policy};
+use std::time::Instant;
+
+/// The outcome of an eviction pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evicted {
+    /// Memory is within `maxmemory` (or no limit is set).
+    Ok,
+    /// Over the limit, keys are being evicted, the pass ran out of time;
+    /// the loop continues it. Commands still run.
+    Running,
+    /// Over the limit and nothing can be evicted: `denyoom` commands fail.
+    Fail,
+}
+
+impl Shared {
+    /// Keeps the per-database access tracking in step with the config
+    /// (at start and after CONFIG SET).
+    pub fn sync_tracking(&mut self) {
+        let c = &self.config;
+        let track = evict::Track {
+            lfu: c.maxmemory_policy.is_lfu(),
+            log_factor: c.lfu_log_factor,
+            decay_time: c.lfu_decay_time,
+        };
+        for db in &mut self.dbs {
+            db.track = track;
+        }
+    }
+
+    /// Memory that counts against `maxmemory`: everything allocated,
+    /// except table slots that are allocated but empty (new keys reuse them
+    /// without allocating; an evicted key's slot becomes one).
+    pub fn used_for_maxmemory(&self) -> usize {
+        let vacant: usize = self.dbs.iter().map(|db| db.vacant_bytes()).sum();
+        crate::alloc::allocated().saturating_sub(vacant)
+    }
+
+    /// Bytes over `maxmemory`, if any.
+    fn over_limit(&self) -> Option<usize> {
+        let max = self.config.maxmemory as usize;
+        if max == 0 {
+            return None;
+        }
+        let used = self.used_for_maxmemory();
+        (used > max).then(|| used - max)
+    }
+
+    /// Evicts keys by `maxmemory-policy` until memory is back under
+    /// `maxmemory`, for at most the tenacity's time slice.
+    pub fn perform_evictions(&mut self, now: u64) -> Evicted {
+        if self.over_limit().is_none() {
+            self.evicting = false;
+            return Evicted::Ok;
+        }
+        let policy = self.config.maxmemory_policy;
+        if policy == Policy::NoEviction {
+            self.evicting = false;
+            return Evicted::Fail;
+        }
+        let limit = evict::time_limit_us(self.config.maxmemory_eviction_tenacity);
+        let samples = self.config.maxmemory_samples as usize;
+        let start = Instant::now();
+        // Bytes of values handed to the lazy-free thread in this pass: they
+        // count as freed, or the pass would evict far more than needed
+        // while the thread catches up.
+        let mut aside = 0usize;
+        let mut keys = 0u64;
+        while self.over_limit().is_some_and(|over| over > aside) {
+            let Some(v) = self.evictor.pick(&mut self.dbs, policy, samples, now, &mut self.rng) else {
+                self.evicting = false;
+                return Evicted::Fail;
+            };
+            let Some(entry) = self.dbs[v.db].evict(&v.key) else { continue };
+            let size = entry.value.heap_size();
+            if self.config.lazyfree_lazy_eviction && self.lazy.free_value(entry.value) {
+                aside += size;
+            }
+            self.stats.evicted_keys += 1;
+            self.touch(v.db, &v.key);
+            keys += 1;
+            if keys.is_multiple_of(16) && limit.is_some_and(|us| start.elapsed().as_micros() as u64 > us) {
+                self.evicting = true;
+                return Evicted::Running;
+            }
+        }
+        self.evicting = false;
+        Evicted::Ok
+    }
+}

@@ -339,3 +339,60 @@ fn unlink_and_flush_async_free_on_the_helper_thread() {
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 0);
     assert_eq!(freed(&mut c), 2, "SYNC frees inline");
 }
+
+#[test]
+fn memory_stats_doctor_and_friends() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let srv = server();
+    let mut c = srv.client();
+    fill(&mut c, "k", 100).unwrap();
+    let _: () = redis::cmd("SELECT").arg(3).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("x").arg("1").arg("EX").arg("100").query(&mut c).unwrap();
+    let stats: Vec<redis::Value> = redis::cmd("MEMORY").arg("STATS").query(&mut c).unwrap();
+    let mut fields = std::collections::HashMap::new();
+    for pair in stats.chunks(2) {
+        let redis::Value::BulkString(name) = &pair[0] else { panic!("{pair:?}") };
+        fields.insert(String::from_utf8_lossy(name).into_owned(), pair[1].clone());
+    }
+    assert_eq!(fields.len(), 29, "{:?}", fields.keys());
+    assert_eq!(fields["keys.count"], redis::Value::Int(101));
+    let total = match fields["total.allocated"] {
+        redis::Value::Int(n) => n,
+        ref v => panic!("{v:?}"),
+    };
+    assert!(total > 0);
+    for db in ["db.0", "db.3"] {
+        let redis::Value::Array(m) = &fields[db] else { panic!("{db}: {:?}", fields[db]) };
+        assert_eq!(m[0], redis::Value::BulkString(b"overhead.hashtable.main".to_vec()));
+        assert!(matches!(m[1], redis::Value::Int(n) if n > 0));
+    }
+    assert!(!fields.contains_key("db.1"), "empty databases are left out");
+    let doctor: String = redis::cmd("MEMORY").arg("DOCTOR").query(&mut c).unwrap();
+    assert!(doctor.starts_with("Hi Sam, this instance is empty or is using very little memory"), "{doctor}");
+    assert_eq!(q::<String>(&mut c, &["MEMORY", "MALLOC-STATS"]), "Stats not supported for the current allocator");
+    assert_eq!(q::<String>(&mut c, &["MEMORY", "PURGE"]), "OK");
+    assert_eq!(err(&mut c, &["MEMORY", "STATS", "x"]), "ERR wrong number of arguments for 'memory|stats' command");
+    assert_eq!(err(&mut c, &["MEMORY", "FOO"]), "ERR unknown subcommand 'FOO'. Try MEMORY HELP.");
+    let help: Vec<String> = redis::cmd("MEMORY").arg("HELP").query(&mut c).unwrap();
+    assert!(help.iter().any(|l| l == "DOCTOR"));
+
+    // With enough data, no past peak and small client buffers, the doctor
+    // has no complaint about those (RSS is the test process's, so the RSS
+    // check may or may not fire here).
+    let value = "x".repeat(1000);
+    for start in (0..8000).step_by(100) {
+        let mut p = redis::pipe();
+        for i in start..start + 100 {
+            p.cmd("SET").arg(format!("big:{i}")).arg(&value).ignore();
+        }
+        p.query::<()>(&mut c).unwrap();
+    }
+    let doctor: String = redis::cmd("MEMORY").arg("DOCTOR").query(&mut c).unwrap();
+    assert!(
+        doctor
+            == "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+            || doctor.starts_with("Sam, I detected a few issues in this Redis instance memory implants:"),
+        "{doctor}"
+    );
+    assert!(!doctor.contains("Peak memory") && !doctor.contains("Big client buffers"), "{doctor}");
+}

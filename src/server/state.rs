@@ -317,6 +317,8 @@ pub struct Shared {
     pub evicting: bool,
     /// The lazy-free helper thread.
     pub lazy: LazyFree,
+    /// Bytes allocated when the server started (MEMORY STATS).
+    pub startup_memory: usize,
 }
 
 impl Shared {
@@ -349,6 +351,7 @@ impl Shared {
             evictor: Evictor::default(),
             evicting: false,
             lazy: LazyFree::default(),
+            startup_memory: crate::alloc::allocated(),
         };
         shared.sync_tracking();
         shared

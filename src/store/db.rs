@@ -238,6 +238,12 @@ impl Db {
         Some(SLOT + key_heap + e.value.heap_size() + volatile)
     }
 
+    /// Bytes of the key table and of the TTL index (MEMORY STATS's
+    /// `overhead.hashtable.main` / `.expires`).
+    pub fn table_bytes(&self) -> (usize, usize) {
+        (self.map.capacity() * SLOT, self.volatile.capacity() * std::mem::size_of::<u32>())
+    }
+
     /// Bytes of table slots allocated but empty: new keys fill them without
     /// allocating, so maxmemory does not count them as used.
     pub fn vacant_bytes(&self) -> usize {

@@ -131,6 +131,11 @@ fn grow_zeroed(s: &mut Str, len: usize) -> Result<(), CmdError> {
     if len <= s.len() {
         return Ok(());
     }
+    if len <= crate::store::bytes::INLINE && s.heap_size() == 0 {
+        s.resize_zeroed(len);
+        return Ok(());
+    }
+    let s = s.vec_mut();
     if len > s.capacity() {
         const MAX_PREALLOC: usize = 1024 * 1024;
         // A new string gets exactly its size, as `sdsnewlen` gives it.

@@ -551,7 +551,7 @@ fn append(cx: &mut Ctx, args: &Args) -> CmdResult {
     let current = get_str(cx, key)?.map_or(0, |s| s.len());
     check_len(cx, (current + extra.len()) as u64)?;
     let s = str_mut(cx, key)?;
-    s.extend_from_slice(extra);
+    s.append(extra);
     let n = s.len();
     cx.out.int(n as i64);
     Ok(())
@@ -649,7 +649,7 @@ fn setrange(cx: &mut Ctx, args: &Args) -> CmdResult {
     check_len(cx, (offset as u64).saturating_add(value.len() as u64))?;
     let s = str_mut(cx, key)?;
     if s.len() < offset + value.len() {
-        s.resize(offset + value.len(), 0);
+        s.resize_zeroed(offset + value.len());
     }
     s[offset..offset + value.len()].copy_from_slice(value);
     let n = s.len();

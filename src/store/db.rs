@@ -19,9 +19,9 @@ use super::value::Value;
 use hashbrown::DefaultHashBuilder;
 use indexmap::IndexMap;
 
-/// A key as stored: up to 16 bytes live inline in the entry, so typical
+/// A key as stored: up to 22 bytes live inline in the entry, so typical
 /// keys (`user:1000`, `key:0000001`) cost no separate allocation.
-pub type Key = smallvec::SmallVec<[u8; 16]>;
+pub type Key = super::bytes::Bytes;
 
 /// A stored value with its expiry.
 #[derive(Debug, Clone)]
@@ -234,8 +234,7 @@ impl Db {
         let i = self.live_index(key, now)?;
         let (k, e) = self.map.get_index(i)?;
         let volatile = if e.expire_at != 0 { std::mem::size_of::<u32>() } else { 0 };
-        let key_heap = if k.spilled() { k.capacity() } else { 0 };
-        Some(SLOT + key_heap + e.value.heap_size() + volatile)
+        Some(SLOT + k.heap_size() + e.value.heap_size() + volatile)
     }
 
     /// Bytes of the key table and of the TTL index (MEMORY STATS's

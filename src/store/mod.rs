@@ -1,5 +1,6 @@
 //! The keyspace: databases, values, expiry.
 
+pub mod bytes;
 pub mod db;
 pub mod evict;
 pub mod expire;

@@ -6,9 +6,9 @@
 
 use super::{hash::Hash, list::List, set::Set, zset::ZSet};
 
-/// A string value's bytes: up to 16 bytes inline (counters, flags, short
+/// A string value's bytes: up to 22 bytes inline (counters, flags, short
 /// ids need no allocation of their own), longer ones on the heap.
-pub type Str = smallvec::SmallVec<[u8; 16]>;
+pub type Str = super::bytes::Bytes;
 
 /// A stored value.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +62,7 @@ impl Value {
     /// Heap bytes owned by the value (allocation sizes, not just length).
     pub fn heap_size(&self) -> usize {
         match self {
-            Value::Str(s) if s.spilled() => s.capacity(),
-            Value::Str(_) => 0,
+            Value::Str(s) => s.heap_size(),
             Value::List(l) => l.heap_size(),
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => s.heap_size(),

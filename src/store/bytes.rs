@@ -64,7 +64,7 @@ impl Bytes {
     /// change the length; the string stays growable afterwards.
     pub fn vec_mut(&mut self) -> &mut Vec<u8> {
         if !matches!(self, Bytes::Grow(_)) {
-            let v = match std::mem::replace(self, Bytes::new()) {
+            let v = match std::mem::take(self) {
                 Bytes::Boxed(b) => b.into_vec(),
                 other => other.as_slice().to_vec(),
             };

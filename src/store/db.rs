@@ -1,7 +1,7 @@
 //! One logical database: the keyspace map plus expiry bookkeeping.
 //!
-//! The map is an `IndexMap` (a `hashbrown` table of indices over a dense
-//! vector of entries). The dense vector gives what Redis needs from a dict
+//! The map is a [`Table`] (a `hashbrown` table of `u32` positions over a
+//! dense vector of entries, like `IndexMap` but smaller per key). The dense vector gives what Redis needs from a dict
 //! beyond lookups: O(1) uniform random sampling (active expiry, eviction,
 //! RANDOMKEY) and a cursor for SCAN that stays valid while the map changes.
 //!
@@ -15,9 +15,8 @@
 
 use super::evict::{self, Track};
 use super::rand::Rng;
+use super::table::Table;
 use super::value::Value;
-use hashbrown::DefaultHashBuilder;
-use indexmap::IndexMap;
 
 /// A key as stored: up to 22 bytes live inline in the entry, so typical
 /// keys (`user:1000`, `key:0000001`) cost no separate allocation.
@@ -63,13 +62,13 @@ pub enum Expiry {
     Keep,
 }
 
-/// Bytes one table slot costs: the entry with its key and hash, and the
-/// index with its control byte.
-const SLOT: usize = std::mem::size_of::<(u64, Key, Entry)>() + std::mem::size_of::<usize>() + 1;
+/// Bytes one table slot costs: the entry with its key, and the position
+/// with its control byte.
+const SLOT: usize = std::mem::size_of::<(Key, Entry)>() + std::mem::size_of::<u32>() + 1;
 
 #[derive(Default)]
 pub struct Db {
-    map: IndexMap<Key, Entry, DefaultHashBuilder>,
+    map: Table<Entry>,
     volatile: Vec<u32>,
     /// Keys removed because their TTL passed (lazily or actively).
     pub expired: u64,
@@ -168,14 +167,8 @@ impl Db {
                 Some(Entry { value: old, expire_at: old_at, vpos: 0, access: 0 })
             }
             None => {
-                if self.map.len() == self.map.capacity() {
-                    // Grow by an eighth, not by doubling: under maxmemory a
-                    // doubled table could overshoot the limit by itself, and
-                    // reserved-but-unused slots would inflate used_memory.
-                    self.map.reserve_exact((self.map.len() / 8).max(16));
-                }
                 let access = evict::fresh(self.track, now);
-                let (i, _) = self.map.insert_full(key.into(), Entry::new(value, access));
+                let i = self.map.insert_new(key.into(), Entry::new(value, access));
                 if let Expiry::At(t) = expiry {
                     self.set_expire_index(i, t);
                 }
@@ -338,7 +331,7 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
-        self.map = IndexMap::default();
+        self.map = Table::default();
         self.volatile = Vec::new();
         self.avg_ttl = 0;
     }

@@ -3,7 +3,7 @@
 use super::table::{Command, flag::*, registry, row};
 use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
 use crate::resp::Proto;
-use crate::server::state::{Client, Shared};
+use crate::server::state::{Client, Pause, Shared};
 
 pub static COMMANDS: &[Command] = &[
     row(
@@ -200,6 +200,46 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_unblock,
     ),
     row(
+        "reply",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "3.2.0",
+        "Instructs the server whether to reply to commands.",
+        client_reply,
+    ),
+    row(
+        "no-evict",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "7.0.0",
+        "Sets the client eviction mode of the connection.",
+        client_no_evict,
+    ),
+    row(
+        "pause",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "3.0.0",
+        "Suspends commands processing.",
+        client_pause,
+    ),
+    row(
+        "unpause",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.2.0",
+        "Resumes processing commands from paused clients.",
+        client_unpause,
+    ),
+    row(
         "help",
         2,
         LOADING | STALE,
@@ -210,6 +250,79 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_help,
     ),
 ];
+
+/// # Format
+/// `CLIENT REPLY ON|OFF|SKIP` — OFF and SKIP answer nothing; SKIP drops
+/// the next command's reply (the loop does the dropping).
+fn client_reply(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let mode = args.get(2);
+    let c = cx.client();
+    if mode.eq_ignore_ascii_case(b"on") {
+        c.reply_off = false;
+        c.skip_next_reply = false;
+        cx.out.ok();
+    } else if mode.eq_ignore_ascii_case(b"off") {
+        c.reply_off = true;
+    } else if mode.eq_ignore_ascii_case(b"skip") {
+        c.skip_next_reply = !c.reply_off;
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT NO-EVICT ON|OFF` — recorded (flag `e` in CLIENT LIST); ferrokv
+/// never evicts clients, so every client is effectively protected.
+fn client_no_evict(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let on = match args.get(2) {
+        m if m.eq_ignore_ascii_case(b"on") => true,
+        m if m.eq_ignore_ascii_case(b"off") => false,
+        _ => return Err(CmdError::Syntax),
+    };
+    cx.client().no_evict = on;
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT PAUSE timeout [WRITE | ALL]` — for `timeout` ms, the loop holds
+/// back every command (ALL, the default) or those that write (WRITE) of
+/// every client; active expiry and eviction wait too. A longer or stricter
+/// pause in effect is kept.
+fn client_pause(cx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::msg("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP."));
+    }
+    let timeout = parse_int(args.get(2)).map_err(|_| CmdError::msg("ERR timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
+    let all = match args.len() {
+        3 => true,
+        _ if args.get(3).eq_ignore_ascii_case(b"all") => true,
+        _ if args.get(3).eq_ignore_ascii_case(b"write") => false,
+        _ => return Err(CmdError::msg("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let until = cx.now.saturating_add(timeout as u64);
+    let next = match cx.srv.pause.filter(|p| p.until > cx.now) {
+        Some(p) => Pause { until: p.until.max(until), all: p.all || all },
+        None => Pause { until, all },
+    };
+    cx.srv.pause = Some(next);
+    cx.srv.requests.pause_changed = true;
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT UNPAUSE`
+fn client_unpause(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.srv.pause = None;
+    cx.srv.requests.pause_changed = true;
+    cx.out.ok();
+    Ok(())
+}
 
 /// # Format
 /// `CLIENT UNBLOCK client-id [TIMEOUT | ERROR]`
@@ -312,11 +425,14 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
     if c.multi.is_some() {
         flags.push('x');
     }
-    if c.blocked.is_some() {
+    if c.blocked.is_some() || c.postponed.is_some() {
         flags.push('b');
     }
     if c.close_after_reply {
         flags.push('c');
+    }
+    if c.no_evict {
+        flags.push('e');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -498,10 +614,18 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
         ],
     );
     Ok(())

@@ -54,7 +54,8 @@ impl Shared {
     /// Evicts keys by `maxmemory-policy` until memory is back under
     /// `maxmemory`, for at most the tenacity's time slice.
     pub fn perform_evictions(&mut self, now: u64) -> Evicted {
-        if self.over_limit().is_none() {
+        // CLIENT PAUSE keeps the dataset still: no eviction meanwhile.
+        if self.over_limit().is_none() || self.paused(now) {
             self.evicting = false;
             return Evicted::Ok;
         }

@@ -61,6 +61,8 @@ enum Timer {
         key: usize,
         id: u64,
     },
+    /// CLIENT PAUSE may have ended.
+    Pause,
     /// A blocked client's timeout; `deadline` (unix ms) tells it apart from
     /// a later block of the same client.
     Block {
@@ -260,7 +262,7 @@ impl Server {
                 db.shrink_if_sparse();
             }
         }
-        if (due || fast) && self.shared.active_expire {
+        if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
             let shared = &mut self.shared;
             self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, &mut shared.rng);
             self.last_fast_expire = now;
@@ -347,6 +349,10 @@ impl Server {
                     self.unblock(key, id, Unblock::Timeout);
                     self.flush_queued();
                 }
+            }
+            Timer::Pause => {
+                self.end_pause(unix_ms());
+                self.flush_queued();
             }
             Timer::Idle { key, id } => {
                 let Some(conn) = self.conns.get_mut(key).filter(|c| c.id == id) else {
@@ -492,7 +498,7 @@ impl Server {
         loop {
             let client = self.shared.client(key);
             let conn = &mut self.conns[key];
-            if conn.paused || client.close_after_reply || client.blocked.is_some() {
+            if conn.paused || client.close_after_reply || client.blocked.is_some() || client.postponed.is_some() {
                 break;
             }
             let parsed = conn.parser.next(&conn.rbuf[..conn.rlen], &mut conn.spans, &mut conn.inline, max_bulk);
@@ -504,6 +510,13 @@ impl Server {
                         Source::Inline => &conn.inline[..],
                     };
                     let args = Args::new(data, &conn.spans);
+                    if self.shared.pause.is_some() && self.shared.pause_holds(key, &args, now) {
+                        // CLIENT PAUSE: keep the command for when it ends.
+                        let id = conn.id;
+                        self.shared.client_mut(key).postponed = Some(args.to_owned_parts());
+                        self.shared.postponed.push((key, id));
+                        break;
+                    }
                     run_command(&mut self.shared, key, &mut conn.wbuf, &args, now);
                     if conn.pending_output() > OUTPUT_PAUSE {
                         conn.flush(&mut self.shared.stats.net_output_bytes).map_err(|_| ())?;
@@ -560,6 +573,34 @@ impl Server {
         }
         for (k, id, error) in std::mem::take(&mut self.shared.requests.unblock) {
             self.unblock(k, id, if error { Unblock::Error } else { Unblock::Timeout });
+        }
+        if std::mem::take(&mut self.shared.requests.pause_changed) {
+            match self.shared.pause {
+                Some(p) => {
+                    let at = self.mono_ms() + p.until.saturating_sub(now);
+                    self.timers.insert(at, Timer::Pause);
+                }
+                None => self.end_pause(now),
+            }
+        }
+    }
+
+    /// Runs the commands CLIENT PAUSE held back once it is over (or lifted),
+    /// in arrival order, then lets those clients go on.
+    fn end_pause(&mut self, now: u64) {
+        if self.shared.paused(now) {
+            return;
+        }
+        self.shared.pause = None;
+        for (k, id) in std::mem::take(&mut self.shared.postponed) {
+            if self.conns.get(k).is_none_or(|c| c.id != id) {
+                continue;
+            }
+            let Some((data, spans)) = self.shared.client_mut(k).postponed.take() else { continue };
+            self.shared.cmd_clock = Instant::now();
+            run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &Args::new(&data, &spans), now);
+            self.after_command(k, now);
+            self.resume(k);
         }
     }
 
@@ -701,8 +742,12 @@ enum Unblock {
 }
 
 /// Runs one command for client `key`, its reply going to `wbuf`.
+/// CLIENT REPLY OFF / SKIP drop the reply.
 fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args, now: u64) {
-    let proto = shared.client(key).proto;
+    let client = shared.client_mut(key);
+    let proto = client.proto;
+    let skip = std::mem::take(&mut client.skip_next_reply);
+    let mark = wbuf.len();
     let mut cx = Ctx { srv: shared, key, out: Reply::new(wbuf, proto), now };
     // A bug in one command must not take the server down with every other
     // client: answer with an error instead.
@@ -710,5 +755,8 @@ fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args,
     if ran.is_err() {
         log::error!("Internal error while running a command; the client gets an error reply");
         cx.out.error("ERR internal error");
+    }
+    if skip || shared.client(key).reply_off {
+        wbuf.truncate(mark);
     }
 }

@@ -150,6 +150,17 @@ pub struct LoopRequests {
     pub shutdown: bool,
     /// CLIENT UNBLOCK: (connection key, client id, reply with an error).
     pub unblock: Vec<(usize, u64, bool)>,
+    /// CLIENT PAUSE or UNPAUSE changed the pause.
+    pub pause_changed: bool,
+}
+
+/// CLIENT PAUSE in effect: until when, and whether all commands or only
+/// writes wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Pause {
+    /// Unix ms.
+    pub until: u64,
+    pub all: bool,
 }
 
 /// Redis's instantaneous metrics: rates sampled every cron tick, averaged
@@ -319,6 +330,9 @@ pub struct Shared {
     pub lazy: LazyFree,
     /// Bytes allocated when the server started (MEMORY STATS).
     pub startup_memory: usize,
+    /// CLIENT PAUSE, and the clients whose command waits for its end.
+    pub pause: Option<Pause>,
+    pub postponed: Vec<(usize, u64)>,
 }
 
 impl Shared {
@@ -352,6 +366,8 @@ impl Shared {
             evicting: false,
             lazy: LazyFree::default(),
             startup_memory: crate::alloc::allocated(),
+            pause: None,
+            postponed: Vec::new(),
         };
         shared.sync_tracking();
         shared
@@ -372,6 +388,32 @@ impl Shared {
             self.clients.resize_with(key + 1, || None);
         }
         self.clients[key] = Some(client);
+    }
+
+    /// Whether CLIENT PAUSE holds back this command of client `key`: every
+    /// command under `ALL`; under `WRITE`, commands that write or may
+    /// replicate (EXEC of a queue holding one, too), as Redis decides.
+    pub fn pause_holds(&self, key: usize, args: &crate::cmd::Args, now: u64) -> bool {
+        use crate::cmd::table::{flag, registry};
+        let Some(p) = self.pause.filter(|p| p.until > now) else { return false };
+        if p.all {
+            return true;
+        }
+        let reg = registry();
+        let writes = |name: &[u8]| {
+            reg.id(name).is_some_and(|i| reg.entries[i].cmd.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0)
+        };
+        let name = args.get(0);
+        if name.eq_ignore_ascii_case(b"exec") {
+            let queue = self.client(key).multi.as_deref().unwrap_or_default();
+            return queue.iter().any(|(data, spans)| writes(crate::cmd::Args::new(data, spans).get(0)));
+        }
+        writes(name)
+    }
+
+    /// Paused client operations (expiry, eviction) wait too.
+    pub fn paused(&self, now: u64) -> bool {
+        self.pause.is_some_and(|p| p.until > now)
     }
 
     pub fn connected_clients(&self) -> usize {
@@ -461,6 +503,13 @@ pub struct Client {
     pub dirty_cas: bool,
     /// Subscribed channels, patterns and shard channels.
     pub subs: [Vec<Key>; 3],
+    /// CLIENT REPLY OFF; CLIENT REPLY SKIP (for the next command).
+    pub reply_off: bool,
+    pub skip_next_reply: bool,
+    /// CLIENT NO-EVICT (shown in CLIENT LIST; clients are never evicted).
+    pub no_evict: bool,
+    /// A command held back by CLIENT PAUSE, to run when the pause ends.
+    pub postponed: Option<(Vec<u8>, Vec<Span>)>,
 }
 
 impl Client {
@@ -536,6 +585,10 @@ impl Client {
             watched: Vec::new(),
             dirty_cas: false,
             subs: Default::default(),
+            reply_off: false,
+            skip_next_reply: false,
+            no_evict: false,
+            postponed: None,
         }
     }
 }

@@ -88,6 +88,11 @@ pub struct Config {
     pub lazyfree_lazy_server_del: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
+    /// Record events taking at least this many ms (0 = off).
+    pub latency_monitor_threshold: u64,
+    /// Per-command latency histograms (INFO latencystats).
+    pub latency_tracking: bool,
+    pub latency_tracking_info_percentiles: Vec<f64>,
     /// The config file the server was started with, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -129,6 +134,9 @@ impl Default for Config {
             lazyfree_lazy_server_del: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             config_file: None,
         }
     }
@@ -399,6 +407,35 @@ pub static OPTIONS: &[ConfigOption] = &[
         mutable: true,
         get: |c| yes(c.lazyfree_lazy_user_flush),
         set: |c, v| yes_no(v).map(|b| c.lazyfree_lazy_user_flush = b),
+    },
+    ConfigOption {
+        name: "latency-monitor-threshold",
+        mutable: true,
+        get: |c| c.latency_monitor_threshold.to_string(),
+        set: |c, v| int(v, 0, i64::MAX).map(|n| c.latency_monitor_threshold = n as u64),
+    },
+    ConfigOption {
+        name: "latency-tracking",
+        mutable: true,
+        get: |c| yes(c.latency_tracking),
+        set: |c, v| yes_no(v).map(|b| c.latency_tracking = b),
+    },
+    ConfigOption {
+        name: "latency-tracking-info-percentiles",
+        mutable: true,
+        get: |c| c.latency_tracking_info_percentiles.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" "),
+        set: |c, v| {
+            let mut ps = Vec::new();
+            for word in v.split_whitespace() {
+                let p: f64 = word.parse().map_err(|_| "Invalid latency-tracking-info-percentiles parameters")?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+                }
+                ps.push(p);
+            }
+            c.latency_tracking_info_percentiles = ps;
+            Ok(())
+        },
     },
     // Persistence is not implemented: these report it as off, which is
     // what tools such as redis-benchmark ask for before they run.

@@ -237,7 +237,19 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 let _ = write!(w, "errorstat_{code}:count={n}\r\n");
             }
         }
-        "latencystats" => w.push_str("# Latencystats\r\n"),
+        "latencystats" => {
+            w.push_str("# Latencystats\r\n");
+            let reg = registry();
+            for (id, st) in srv.stats.commands.iter().enumerate() {
+                let Some(h) = st.hist.as_deref().filter(|h| h.total() > 0) else { continue };
+                let _ = write!(w, "latency_percentiles_usec_{}:", reg.entries[id].fullname);
+                for (i, p) in srv.config.latency_tracking_info_percentiles.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    let _ = write!(w, "{sep}p{p}={:.3}", h.percentile(*p) as f64 / 1000.0);
+                }
+                w.push_str("\r\n");
+            }
+        }
         "cluster" => w.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
         "keyspace" => {
             w.push_str("# Keyspace\r\n");

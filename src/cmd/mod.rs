@@ -7,6 +7,7 @@ pub mod hash;
 pub mod info;
 pub mod introspect;
 pub mod keys;
+pub mod latency;
 pub mod list;
 pub mod memory;
 pub mod pubsub;
@@ -258,12 +259,21 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         let result = (cmd.handler)(cx, args);
         let end = std::time::Instant::now();
         cx.srv.cmd_clock = end;
-        let micros = end.duration_since(start).as_micros() as u64;
+        let nanos = end.duration_since(start).as_nanos() as u64;
+        let micros = nanos / 1000;
+        let tracking = cx.srv.config.latency_tracking;
         let stat = cx.srv.stats.command(run);
         stat.calls += 1;
         stat.usec += micros;
         if result.is_err() {
             stat.failed += 1;
+        }
+        if tracking {
+            stat.hist.get_or_insert_default().record(nanos);
+        }
+        if cx.srv.config.latency_monitor_threshold > 0 {
+            let event = if cmd.has(table::flag::FAST) { "fast-command" } else { "command" };
+            cx.srv.latency_event(event, micros);
         }
         introspect::after_call(cx, cmd, args, micros);
         if result.is_ok() && cmd.has(table::flag::WRITE) {

@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, bitmap, conn, hash, info, introspect, keys, list, memory, pubsub, server, set, string, tx,
-    zset,
+    Args, CmdResult, Ctx, bitmap, conn, hash, info, introspect, keys, latency, list, memory, pubsub, server, set,
+    string, tx, zset,
 };
 use hashbrown::HashMap;
 use std::sync::OnceLock;
@@ -175,6 +175,7 @@ static FAMILIES: &[&[Command]] = &[
     server::COMMANDS,
     info::COMMANDS,
     introspect::COMMANDS,
+    latency::COMMANDS,
     memory::COMMANDS,
     list::COMMANDS,
     tx::COMMANDS,

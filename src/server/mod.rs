@@ -14,6 +14,7 @@
 
 pub mod conn;
 pub mod evict;
+pub mod latency;
 pub mod state;
 pub mod timer;
 
@@ -255,7 +256,9 @@ impl Server {
             self.shared.used_memory();
         }
         if self.shared.evicting {
+            let start = Instant::now();
             self.shared.perform_evictions(unix_ms());
+            self.shared.latency_event("eviction-cycle", start.elapsed().as_micros() as u64);
         }
         if due {
             for db in &mut self.shared.dbs {
@@ -264,7 +267,9 @@ impl Server {
         }
         if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
             let shared = &mut self.shared;
+            let start = Instant::now();
             self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, &mut shared.rng);
+            shared.latency_event("expire-cycle", start.elapsed().as_micros() as u64);
             self.last_fast_expire = now;
         }
         if due {

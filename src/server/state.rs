@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::resp::{Proto, Span};
+use crate::server::latency::{Histogram, Monitor};
 use crate::store::evict::Evictor;
 use crate::store::lazyfree::LazyFree;
 use crate::store::{Db, Key, rand::Rng};
@@ -116,6 +117,8 @@ pub struct CommandStat {
     pub usec: u64,
     pub failed: u64,
     pub rejected: u64,
+    /// Latency histogram (latency-tracking), made on first use.
+    pub hist: Option<Box<Histogram>>,
 }
 
 impl Stats {
@@ -330,6 +333,8 @@ pub struct Shared {
     pub lazy: LazyFree,
     /// Bytes allocated when the server started (MEMORY STATS).
     pub startup_memory: usize,
+    /// The latency monitor (LATENCY LATEST/HISTORY).
+    pub latency: Monitor,
     /// CLIENT PAUSE, and the clients whose command waits for its end.
     pub pause: Option<Pause>,
     pub postponed: Vec<(usize, u64)>,
@@ -366,6 +371,7 @@ impl Shared {
             evicting: false,
             lazy: LazyFree::default(),
             startup_memory: crate::alloc::allocated(),
+            latency: Monitor::default(),
             pause: None,
             postponed: Vec::new(),
         };
@@ -409,6 +415,14 @@ impl Shared {
             return queue.iter().any(|(data, spans)| writes(crate::cmd::Args::new(data, spans).get(0)));
         }
         writes(name)
+    }
+
+    /// Feeds the latency monitor: `event` took `micros`.
+    pub fn latency_event(&mut self, event: &'static str, micros: u64) {
+        let threshold = self.config.latency_monitor_threshold;
+        if threshold > 0 && micros / 1000 >= threshold {
+            self.latency.add(event, crate::server::unix_ms() / 1000, micros / 1000);
+        }
     }
 
     /// Paused client operations (expiry, eviction) wait too.

@@ -1,0 +1,202 @@
+//! LATENCY: the latency monitor's events (LATEST, HISTORY, RESET, DOCTOR)
+//! and the per-command latency histograms (HISTOGRAM).
+
+use super::table::{Command, container, flag::*, registry, row};
+use super::{Args, CmdResult, Ctx};
+use crate::server::latency::Event;
+
+pub static COMMANDS: &[Command] = &[Command {
+    subcommands: LATENCY_SUBCOMMANDS,
+    ..row("latency", -2, 0, (0, 0, 0), "server", "2.8.13", "A container for latency diagnostics commands.", container)
+}];
+
+const FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+
+static LATENCY_SUBCOMMANDS: &[Command] = &[
+    row(
+        "latest",
+        2,
+        FLAGS,
+        (0, 0, 0),
+        "server",
+        "2.8.13",
+        "Returns the latest latency samples for all events.",
+        latest,
+    ),
+    row("history", 3, FLAGS, (0, 0, 0), "server", "2.8.13", "Returns timestamp-latency samples for an event.", history),
+    row("reset", -2, FLAGS, (0, 0, 0), "server", "2.8.13", "Resets the latency data for one or more events.", reset),
+    row("doctor", 2, FLAGS, (0, 0, 0), "server", "2.8.13", "Returns a human-readable latency analysis report.", doctor),
+    row(
+        "histogram",
+        -2,
+        FLAGS,
+        (0, 0, 0),
+        "server",
+        "7.0.0",
+        "Returns the cumulative distribution of latencies of a subset or all commands.",
+        histogram,
+    ),
+    row(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.13",
+        "Returns helpful text about the different subcommands.",
+        help,
+    ),
+];
+
+/// # Format
+/// `LATENCY LATEST` — per event: name, time of the latest sample, its
+/// latency and the all-time maximum (ms).
+fn latest(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let out = &mut cx.out;
+    let events = &cx.srv.latency.events;
+    out.array(events.len());
+    for (name, e) in events {
+        let (t, ms) = e.samples.back().copied().unwrap_or_default();
+        out.array(4);
+        out.bulk(name.as_bytes());
+        out.int(t as i64);
+        out.int(ms as i64);
+        out.int(e.max as i64);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `LATENCY HISTORY event` — (time, ms) pairs, oldest first; empty for an
+/// unknown event.
+fn history(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let samples: Vec<(u64, u64)> =
+        cx.srv.latency.get(args.get(2)).map(|e| e.samples.iter().copied().collect()).unwrap_or_default();
+    cx.out.array(samples.len());
+    for (t, ms) in samples {
+        cx.out.array(2);
+        cx.out.int(t as i64);
+        cx.out.int(ms as i64);
+    }
+    Ok(())
+}
+
+/// # Format
+/// `LATENCY RESET [event ...]` — the number of events reset (all of them
+/// when none is named).
+fn reset(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let monitor = &mut cx.srv.latency;
+    let n = if args.len() == 2 {
+        std::mem::take(&mut monitor.events).len()
+    } else {
+        args.from(2).filter(|e| monitor.reset(e)).count()
+    };
+    cx.out.int(n as i64);
+    Ok(())
+}
+
+/// Average, mean deviation and period (seconds between samples) of an
+/// event's samples.
+fn analyse(e: &Event) -> (u64, u64, f64) {
+    let n = e.samples.len().max(1) as u64;
+    let avg = e.samples.iter().map(|s| s.1).sum::<u64>() / n;
+    let mad = e.samples.iter().map(|s| s.1.abs_diff(avg)).sum::<u64>() / n;
+    let span = match (e.samples.front(), e.samples.back()) {
+        (Some(a), Some(b)) => b.0 - a.0,
+        _ => 0,
+    };
+    (avg, mad, span as f64 / n as f64)
+}
+
+/// # Format
+/// `LATENCY DOCTOR` — Redis's report: no spike, or each event's spikes.
+fn doctor(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let events = &cx.srv.latency.events;
+    let text = if events.is_empty() {
+        "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n".to_string()
+    } else {
+        let mut t = "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n".to_string();
+        for (i, (name, e)) in events.iter().enumerate() {
+            let (avg, mad, period) = analyse(e);
+            t.push_str(&format!(
+                "{}. {name}: {} latency spikes (average {avg}ms, mean deviation {mad}ms, period {period:.2} sec). Worst all time event {}ms.\n",
+                i + 1,
+                e.samples.len(),
+                e.max
+            ));
+        }
+        t.push_str("\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n");
+        t
+    };
+    cx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// # Format
+/// `LATENCY HISTOGRAM [command ...]` — per command called at least once
+/// (a container's subcommands when it is named): its calls and cumulative
+/// counts at power-of-two microsecond bounds. Unknown names are skipped.
+fn histogram(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let reg = registry();
+    let mut ids: Vec<usize> = Vec::new();
+    if args.len() == 2 {
+        ids.extend(0..reg.entries.len());
+    } else {
+        for name in args.from(2) {
+            let Some(top) = reg.id(name) else { continue };
+            if reg.entries[top].cmd.subcommands.is_empty() {
+                ids.push(top);
+            } else {
+                let prefix = format!("{}|", reg.entries[top].cmd.name);
+                ids.extend(
+                    reg.entries.iter().enumerate().filter(|(_, e)| e.fullname.starts_with(&prefix)).map(|(i, _)| i),
+                );
+            }
+        }
+    }
+    let stats = &cx.srv.stats.commands;
+    let found: Vec<(usize, &crate::server::latency::Histogram)> = ids
+        .into_iter()
+        .filter_map(|i| stats.get(i).and_then(|s| s.hist.as_deref()).filter(|h| h.total() > 0).map(|h| (i, h)))
+        .collect();
+    let out = &mut cx.out;
+    out.map(found.len());
+    for (i, h) in found {
+        out.bulk(reg.entries[i].fullname.as_bytes());
+        out.map(2);
+        out.bulk(b"calls");
+        out.int(h.total() as i64);
+        out.bulk(b"histogram_usec");
+        let buckets = h.cumulative_usec();
+        out.map(buckets.len());
+        for (usec, count) in buckets {
+            out.int(usec as i64);
+            out.int(count as i64);
+        }
+    }
+    Ok(())
+}
+
+/// # Format
+/// `LATENCY HELP`
+fn help(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    super::server::help(
+        &mut cx.out,
+        "LATENCY",
+        &[
+            "DOCTOR",
+            "    Return a human readable latency analysis report.",
+            "HISTORY <event>",
+            "    Return time-latency samples for the <event> class.",
+            "LATEST",
+            "    Return the latest latency samples for all events.",
+            "RESET [<event> ...]",
+            "    Reset latency data of one or more <event> classes.",
+            "    (default: reset all data for all event classes)",
+            "HISTOGRAM [COMMAND ...]",
+            "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+            "    If no commands are specified then all histograms are replied.",
+        ],
+    );
+    Ok(())
+}

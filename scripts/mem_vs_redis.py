@@ -12,7 +12,7 @@ Datasets (names for --only):
   zsets        10,000 sorted sets of 50 members
   lists        10,000 lists of 100 ten-byte elements
 
-Usage: scripts/mem_vs_redis.py [--only NAME,...] [--write FILE]
+Usage: scripts/mem_vs_redis.py [--only NAME,...] [--write FILE] [--ferrokv PATH]
 """
 
 import argparse
@@ -116,9 +116,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="strings,strings-ttl,hashes,zsets")
     ap.add_argument("--write", metavar="FILE")
+    ap.add_argument("--ferrokv", metavar="PATH", help="ferrokv binary (default: target/release/ferrokv)")
     args = ap.parse_args()
-    ferrokv = os.path.join(ROOT, "target", "release", "ferrokv")
-    if not os.path.exists(ferrokv):
+    ferrokv = args.ferrokv or os.path.join(ROOT, "target", "release", "ferrokv")
+    if not os.path.exists(ferrokv) and not args.ferrokv:
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
     rows = ["| dataset | redis-server RSS growth | ferrokv RSS growth | ratio ferrokv/redis |", "|---|---|---|---|"]
     for name in args.only.split(","):

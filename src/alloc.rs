@@ -1,21 +1,38 @@
-//! A counting global allocator: the system allocator, plus an atomic count
-//! of the bytes currently allocated. It gives INFO's `used_memory` exactly
-//! (the later `maxmemory` work needs the same number).
+//! A counting global allocator: the underlying allocator (the system's by
+//! default, jemalloc or mimalloc with the cargo features of those names),
+//! plus an atomic count of the bytes currently allocated. It gives INFO's
+//! `used_memory` and what maxmemory counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[cfg(feature = "mimalloc")]
+use mimalloc::MiMalloc as Inner;
+#[cfg(not(any(feature = "jemalloc", feature = "mimalloc")))]
+use std::alloc::System as Inner;
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+use tikv_jemallocator::Jemalloc as Inner;
+
+/// INFO's `mem_allocator`.
+pub const NAME: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else if cfg!(feature = "jemalloc") {
+    "jemalloc-5.3.0"
+} else {
+    "libc"
+};
 
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 
 pub struct Counting;
 
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged, so `System`'s guarantees carry over; the only addition is a
+// SAFETY: every method forwards to the inner allocator with the caller's arguments
+// unchanged, so its guarantees carry over; the only addition is a
 // relaxed counter update, which cannot affect the memory handed out.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { Inner.alloc(layout) };
         if !p.is_null() {
             ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
         }
@@ -24,7 +41,7 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { Inner.alloc_zeroed(layout) };
         if !p.is_null() {
             ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
         }
@@ -33,13 +50,13 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from this allocator with `layout` (caller's contract).
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { Inner.dealloc(ptr, layout) };
         ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded unchanged; the caller upholds `realloc`'s contract.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = unsafe { Inner.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
             ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);

@@ -143,7 +143,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  used_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\n\
                  used_memory_peak_perc:{:.2}%\r\nused_memory_dataset:{used}\r\ntotal_system_memory:{total}\r\n\
                  total_system_memory_human:{}\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
-                 mem_fragmentation_ratio:{ratio:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:libc\r\n\
+                 mem_fragmentation_ratio:{ratio:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:{}\r\n\
                  lazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                 human_bytes(used),
                 human_bytes(rss),
@@ -153,6 +153,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 human_bytes(max),
                 srv.config.maxmemory_policy.name(),
                 rss as i64 - used as i64,
+                crate::alloc::NAME,
                 srv.lazy.pending(),
                 srv.lazy.freed(),
             );

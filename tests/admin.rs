@@ -230,6 +230,7 @@ fn config_rewrite_writes_back_the_file() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with("# keep me\nmaxclients 200\n"), "{text}");
     assert!(text.contains("timeout 7"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
     let plain = server();
     let mut c = plain.client();
     assert_eq!(err(&mut c, &["CONFIG", "REWRITE"]), "ERR The server is running without a config file");

@@ -67,6 +67,7 @@ fn run_and_signal(signal: &str) {
     assert_eq!(status.code(), Some(0));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("scheduling shutdown")), "{rest:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -88,6 +88,8 @@ pub struct Config {
     pub lazyfree_lazy_server_del: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
+    /// `notify-keyspace-events` as flags (see `server::notify`).
+    pub notify_keyspace_events: u32,
     /// Record events taking at least this many ms (0 = off).
     pub latency_monitor_threshold: u64,
     /// Per-command latency histograms (INFO latencystats).
@@ -134,6 +136,7 @@ impl Default for Config {
             lazyfree_lazy_server_del: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
+            notify_keyspace_events: 0,
             latency_monitor_threshold: 0,
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
@@ -407,6 +410,12 @@ pub static OPTIONS: &[ConfigOption] = &[
         mutable: true,
         get: |c| yes(c.lazyfree_lazy_user_flush),
         set: |c, v| yes_no(v).map(|b| c.lazyfree_lazy_user_flush = b),
+    },
+    ConfigOption {
+        name: "notify-keyspace-events",
+        mutable: true,
+        get: |c| crate::server::notify::format(c.notify_keyspace_events),
+        set: |c, v| crate::server::notify::parse(v).map(|f| c.notify_keyspace_events = f),
     },
     ConfigOption {
         name: "latency-monitor-threshold",

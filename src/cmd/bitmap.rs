@@ -15,6 +15,7 @@
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::resp::parse::parse_i64;
+use crate::server::notify as ev;
 use crate::store::value::Str;
 use crate::store::{Db, Expiry, Value};
 
@@ -415,6 +416,7 @@ fn setbit(cx: &mut Ctx, args: &Args) -> CmdResult {
         old
     })?;
     out.int(old as i64);
+    cx.notify(ev::STRING, "setbit", args.get(1));
     Ok(())
 }
 
@@ -563,7 +565,9 @@ fn bitop(cx: &mut Ctx, args: &Args) -> CmdResult {
         maxlen = maxlen.max(get_str(db, key, now)?.map_or(0, <[u8]>::len));
     }
     if maxlen == 0 {
-        db.remove(args.get(2), now);
+        if db.remove(args.get(2), now).is_some() {
+            cx.notify(ev::GENERIC, "del", args.get(2));
+        }
         cx.out.int(0);
         return Ok(());
     }
@@ -592,6 +596,7 @@ fn bitop(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     db.set(args.get(2), Value::Str(Str::from_vec(res)), Expiry::None, now);
+    cx.notify(ev::STRING, "set", args.get(2));
     cx.out.int(maxlen as i64);
     Ok(())
 }
@@ -693,7 +698,8 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
     if read_only {
         return Err(CmdError::msg("ERR BITFIELD_RO only supports the GET subcommand"));
     }
-    with_bits(db, args.get(1), highest, now, |s| {
+    let changes = with_bits(db, args.get(1), highest, now, |s| {
+        let mut changes = 0;
         out.array(ops.len());
         for op in &ops {
             let (bits, signed) = (op.ty.bits, op.ty.signed);
@@ -711,11 +717,17 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
                 None => out.null(),
                 Some(new) => {
                     set_field(s, op.offset, bits, new);
+                    changes += 1;
                     out.int(if matches!(op.op, FieldOp::Set(_)) { as_reply(old) } else { as_reply(new) });
                 }
             }
         }
-    })
+        changes
+    })?;
+    if changes > 0 {
+        cx.notify(ev::STRING, "setbit", args.get(1));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

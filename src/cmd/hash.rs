@@ -13,6 +13,7 @@ use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, parse_int};
 use crate::glob;
 use crate::resp::{Proto, Reply};
+use crate::server::notify as ev;
 use crate::store::hash::{Hash, Limits};
 use crate::store::rand::Rng;
 use crate::store::{Expiry, Value};
@@ -148,6 +149,7 @@ fn delete_if_empty(cx: &mut Ctx, key: &[u8]) {
     let now = cx.now;
     if matches!(write(cx, key), Ok(Some(h)) if h.is_empty()) {
         cx.db().remove(key, now);
+        cx.notify(ev::GENERIC, "del", key);
     }
 }
 
@@ -170,6 +172,7 @@ fn hset(cx: &mut Ctx, args: &Args) -> CmdResult {
     for i in (2..args.len()).step_by(2) {
         created += h.insert(args.get(i), args.get(i + 1), limits) as i64;
     }
+    cx.notify(ev::HASH, "hset", args.get(1));
     if args.get(0).eq_ignore_ascii_case(b"hmset") {
         cx.out.ok();
     } else {
@@ -188,6 +191,7 @@ fn hsetnx(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let limits = limits(cx);
     write_or_create(cx, key)?.insert(field, args.get(3), limits);
+    cx.notify(ev::HASH, "hset", key);
     cx.out.int(1);
     Ok(())
 }
@@ -226,6 +230,9 @@ fn hdel(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let removed = args.from(2).filter(|f| h.remove(f)).count();
+    if removed > 0 {
+        cx.notify(ev::HASH, "hdel", key);
+    }
     delete_if_empty(cx, key);
     cx.out.int(removed as i64);
     Ok(())
@@ -297,6 +304,7 @@ fn hincrby(cx: &mut Ctx, args: &Args) -> CmdResult {
     let n = current.checked_add(by).ok_or(CmdError::Overflow)?;
     let limits = limits(cx);
     write_or_create(cx, key)?.insert(field, itoa::Buffer::new().format(n).as_bytes(), limits);
+    cx.notify(ev::HASH, "hincrby", key);
     cx.out.int(n);
     Ok(())
 }
@@ -321,6 +329,7 @@ fn hincrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
     let text = format_float(v);
     let limits = limits(cx);
     write_or_create(cx, key)?.insert(field, text.as_bytes(), limits);
+    cx.notify(ev::HASH, "hincrbyfloat", key);
     cx.out.bulk(text.as_bytes());
     Ok(())
 }

@@ -6,6 +6,7 @@ use super::string::expire_at;
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
 use crate::glob;
+use crate::server::notify as ev;
 use crate::server::state::Shared;
 
 pub static COMMANDS: &[Command] = &[
@@ -236,6 +237,7 @@ fn delete(cx: &mut Ctx, args: &Args, lazy: bool) -> CmdResult {
             if lazy {
                 cx.srv.lazy.free_value(e.value);
             }
+            cx.notify(ev::GENERIC, "del", k);
         }
     }
     cx.out.int(n);
@@ -291,8 +293,10 @@ fn expire_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, relative: bool, cmd: 
     }
     if when <= now as i64 {
         db.remove(key, now);
+        cx.notify(ev::GENERIC, "del", key);
     } else {
         db.set_expire(key, Some(when as u64), now);
+        cx.notify(ev::GENERIC, "expire", key);
     }
     cx.out.int(1);
     Ok(())
@@ -355,6 +359,7 @@ fn persist(cx: &mut Ctx, args: &Args) -> CmdResult {
     let had = db.get(args.get(1), now).is_some_and(|e| e.expire_at().is_some());
     if had {
         db.set_expire(args.get(1), None, now);
+        cx.notify(ev::GENERIC, "persist", args.get(1));
     }
     cx.out.int(had as i64);
     Ok(())
@@ -495,6 +500,8 @@ fn rename_generic(cx: &mut Ctx, args: &Args, nx: bool) -> Result<bool, CmdError>
     db.put(dst, entry.value, at, now);
     // A list or sorted set arriving under a new name may serve blocked pops.
     cx.signal_ready(dst);
+    cx.notify(ev::GENERIC, "rename_from", src);
+    cx.notify(ev::GENERIC, "rename_to", dst);
     Ok(true)
 }
 
@@ -558,6 +565,7 @@ fn copy(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     target.put(dst, value, at, now);
     cx.srv.blocking.signal(dst_db, dst);
+    cx.srv.notify(ev::GENERIC, "copy_to", dst, dst_db);
     cx.out.int(1);
     Ok(())
 }
@@ -580,6 +588,8 @@ fn move_(cx: &mut Ctx, args: &Args) -> CmdResult {
         let at = entry.expire_at();
         cx.srv.dbs[dst_db].put(key, entry.value, at, now);
         cx.srv.blocking.signal(dst_db, key);
+        cx.srv.notify(ev::GENERIC, "move_from", key, src_db);
+        cx.srv.notify(ev::GENERIC, "move_to", key, dst_db);
     }
     cx.out.int(1);
     Ok(())

@@ -8,6 +8,7 @@
 
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
+use crate::server::notify as ev;
 use crate::store::list::{End, List};
 use crate::store::{Expiry, Value};
 
@@ -214,7 +215,17 @@ fn drop_if_empty(cx: &mut Ctx, key: &[u8]) {
     let db = cx.db();
     if matches!(db.peek(key, now).map(|e| &e.value), Some(Value::List(l)) if l.is_empty()) {
         db.remove(key, now);
+        cx.notify(ev::GENERIC, "del", key);
     }
+}
+
+/// The keyspace events of a pop and a push at `end`.
+fn pop_event(end: End) -> &'static str {
+    if end == End::Left { "lpop" } else { "rpop" }
+}
+
+fn push_event(end: End) -> &'static str {
+    if end == End::Left { "lpush" } else { "rpush" }
 }
 
 fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
@@ -246,6 +257,9 @@ fn push(cx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult {
             n
         }
     };
+    if n > 0 {
+        cx.notify(ev::LIST, push_event(end), key);
+    }
     cx.out.int(n as i64);
     Ok(())
 }
@@ -311,6 +325,9 @@ fn pop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
             popped.iter().for_each(|v| cx.out.bulk(v));
         }
     }
+    if !popped.is_empty() {
+        cx.notify(ev::LIST, pop_event(end), key);
+    }
     drop_if_empty(cx, key);
     Ok(())
 }
@@ -373,6 +390,7 @@ fn lset(cx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(l) = list(cx, args.get(1))? else { return Err(CmdError::msg("ERR no such key")) };
     let Some(i) = l.index(i) else { return Err(CmdError::msg("ERR index out of range")) };
     l.set(i, args.get(3));
+    cx.notify(ev::LIST, "lset", args.get(1));
     cx.out.ok();
     Ok(())
 }
@@ -395,6 +413,9 @@ fn linsert(cx: &mut Ctx, args: &Args) -> CmdResult {
             }
         }
     };
+    if n > 0 {
+        cx.notify(ev::LIST, "linsert", args.get(1));
+    }
     cx.out.int(n);
     Ok(())
 }
@@ -405,6 +426,9 @@ fn lrem(cx: &mut Ctx, args: &Args) -> CmdResult {
     let count = args.int(2)?;
     let key = args.get(1);
     let n = list(cx, key)?.map_or(0, |l| l.remove(args.get(3), count));
+    if n > 0 {
+        cx.notify(ev::LIST, "lrem", key);
+    }
     drop_if_empty(cx, key);
     cx.out.int(n as i64);
     Ok(())
@@ -417,6 +441,7 @@ fn ltrim(cx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     if let Some(l) = list(cx, key)? {
         l.trim(start, stop);
+        cx.notify(ev::LIST, "ltrim", key);
     }
     drop_if_empty(cx, key);
     cx.out.ok();
@@ -502,7 +527,6 @@ fn move_one(cx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result<
     }
     list(cx, dst)?;
     let Some(v) = list(cx, src)?.and_then(|l| l.pop(from)) else { return Ok(None) };
-    drop_if_empty(cx, src);
     match list(cx, dst)? {
         Some(l) => l.push(to, &v),
         None => {
@@ -513,6 +537,10 @@ fn move_one(cx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result<
             cx.signal_ready(dst);
         }
     }
+    // Redis's order: the push, then the pop, then the source's deletion.
+    cx.notify(ev::LIST, push_event(to), dst);
+    cx.notify(ev::LIST, pop_event(from), src);
+    drop_if_empty(cx, src);
     Ok(Some(v))
 }
 
@@ -567,6 +595,7 @@ fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, Cm
     for key in keys {
         if let Some(l) = list(cx, key)? {
             let popped: Vec<Box<[u8]>> = (0..count.min(l.len())).filter_map(|_| l.pop(end)).collect();
+            cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
             cx.out.array(2);
             cx.out.bulk(key);
@@ -615,6 +644,7 @@ fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         if let Some(l) = list(cx, key)?
             && let Some(v) = l.pop(end)
         {
+            cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
             cx.out.array(2);
             cx.out.bulk(key);

@@ -50,6 +50,15 @@ impl Ctx<'_> {
         self.srv.client(self.key).db
     }
 
+    /// Publishes keyspace event `event` (of class `class`, see
+    /// `server::notify`) on `key` of the client's database.
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if self.srv.config.notify_keyspace_events != 0 {
+            let db = self.db_index();
+            self.srv.notify(class, event, key, db);
+        }
+    }
+
     /// A write gave `key` data: clients blocked on it may now be served.
     pub fn signal_ready(&mut self, key: &[u8]) {
         let db = self.db_index();
@@ -284,6 +293,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         }
         result
     });
+    if cx.srv.config.notify_keyspace_events != 0 {
+        cx.srv.flush_db_events();
+    }
     if let Err(e) = result {
         if in_multi && rejected {
             cx.client().multi_error = true;

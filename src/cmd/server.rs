@@ -525,6 +525,7 @@ fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
     let changed = next.maxmemory != cx.srv.config.maxmemory;
     cx.srv.config = next;
     cx.srv.sync_tracking();
+    cx.srv.sync_notify();
     let used = cx.srv.used_for_maxmemory();
     let max = cx.srv.config.maxmemory as usize;
     if max != 0 && used > max {

@@ -14,6 +14,7 @@ use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::glob;
 use crate::resp::Reply;
+use crate::server::notify as ev;
 use crate::server::state::Shared;
 use crate::store::rand::Rng;
 use crate::store::set::{Member, Set};
@@ -174,10 +175,20 @@ fn write<'a>(db: &'a mut Db, key: &[u8], now: u64) -> Result<Option<&'a mut Set>
     }
 }
 
-/// Deletes `key` if it holds an empty set.
-fn delete_if_empty(db: &mut Db, key: &[u8], now: u64) {
-    if matches!(write(db, key, now), Ok(Some(s)) if s.is_empty()) {
+/// Deletes `key` if it holds an empty set; true if it did.
+fn delete_if_empty(db: &mut Db, key: &[u8], now: u64) -> bool {
+    let empty = matches!(write(db, key, now), Ok(Some(s)) if s.is_empty());
+    if empty {
         db.remove(key, now);
+    }
+    empty
+}
+
+/// Publishes `event` on `key`, then `del` if `deleted`.
+fn notify_then_del(cx: &mut Ctx, event: &'static str, key: &[u8], deleted: bool) {
+    cx.notify(ev::SET, event, key);
+    if deleted {
+        cx.notify(ev::GENERIC, "del", key);
     }
 }
 
@@ -196,6 +207,9 @@ fn sadd(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let Some(s) = write(db, key, now)? else { return Err(CmdError::WrongType) };
     let added = args.from(2).filter(|m| s.add_bytes(m, max)).count();
+    if added > 0 {
+        cx.notify(ev::SET, "sadd", key);
+    }
     cx.out.int(added as i64);
     Ok(())
 }
@@ -209,7 +223,10 @@ fn srem(cx: &mut Ctx, args: &Args) -> CmdResult {
         None => 0,
         Some(s) => args.from(2).filter(|m| s.remove_bytes(m)).count(),
     };
-    delete_if_empty(db, key, now);
+    let deleted = delete_if_empty(db, key, now);
+    if removed > 0 {
+        notify_then_del(cx, "srem", key, deleted);
+    }
     cx.out.int(removed as i64);
     Ok(())
 }
@@ -331,12 +348,18 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         return Ok(());
     };
-    match count {
+    let popped = match count {
         None => {
             let i = rng.below(s.len());
             match s.take_nth(i) {
-                Some(m) => out.bulk(&m),
-                None => out.null(),
+                Some(m) => {
+                    out.bulk(&m);
+                    true
+                }
+                None => {
+                    out.null();
+                    false
+                }
             }
         }
         Some(count) => {
@@ -351,9 +374,13 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
             };
             out.set(taken.len());
             taken.iter().for_each(|m| out.bulk(m));
+            !taken.is_empty()
         }
+    };
+    let deleted = delete_if_empty(db, key, now);
+    if popped {
+        notify_then_del(cx, "spop", key, deleted);
     }
-    delete_if_empty(db, key, now);
     Ok(())
 }
 
@@ -380,12 +407,14 @@ fn smove(cx: &mut Ctx, args: &Args) -> CmdResult {
     if let Some(s) = write(db, src, now)? {
         s.remove_bytes(member);
     }
-    delete_if_empty(db, src, now);
+    let deleted = delete_if_empty(db, src, now);
     if write(db, dst, now)?.is_none() {
         db.set(dst, Value::Set(Box::default()), Expiry::None, now);
     }
-    if let Some(d) = write(db, dst, now)? {
-        d.add_bytes(member, max);
+    let added = write(db, dst, now)?.is_some_and(|d| d.add_bytes(member, max));
+    notify_then_del(cx, "srem", src, deleted);
+    if added {
+        cx.notify(ev::SET, "sadd", dst);
     }
     cx.out.int(1);
     Ok(())
@@ -449,14 +478,17 @@ fn union_or_diff(sets: &[Option<&Set>], diff: bool, max_intset: usize) -> Set {
 
 /// Stores `result` at `dst` (overwriting any type, dropping any TTL), or
 /// deletes `dst` when it is empty; replies with its size.
-fn store(cx: &mut Ctx, dst: &[u8], result: Set) {
+fn store(cx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) {
     let now = cx.now;
     let n = result.len();
     let db = cx.db();
     if n == 0 {
-        db.remove(dst, now);
+        if db.remove(dst, now).is_some() {
+            cx.notify(ev::GENERIC, "del", dst);
+        }
     } else {
         db.set(dst, Value::Set(Box::new(result)), Expiry::None, now);
+        cx.notify(ev::SET, event, dst);
     }
     cx.out.int(n as i64);
 }
@@ -520,7 +552,7 @@ fn sinterstore(cx: &mut Ctx, args: &Args) -> CmdResult {
     for m in intersect(&sets, 0) {
         result.add(m, max);
     }
-    store(cx, args.get(1), result);
+    store(cx, args.get(1), result, "sinterstore");
     Ok(())
 }
 
@@ -532,7 +564,7 @@ fn union_diff_command(cx: &mut Ctx, args: &Args, from: usize, diff: bool, dst: O
     check_sets(db, args.from(from), now)?;
     let result = union_or_diff(&sets_of(db, args.from(from), now), diff, max);
     match dst {
-        Some(dst) => store(cx, dst, result),
+        Some(dst) => store(cx, dst, result, if diff { "sdiffstore" } else { "sunionstore" }),
         None => {
             cx.out.set(result.len());
             result.iter().for_each(|m| reply_member(&mut cx.out, m));

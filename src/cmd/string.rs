@@ -5,6 +5,7 @@
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, parse_int};
 use crate::resp::parse::parse_i64;
+use crate::server::notify as ev;
 use crate::store::value::Str;
 use crate::store::{Expiry, Value};
 
@@ -330,6 +331,10 @@ fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
         (None, false) => Expiry::None,
     };
     cx.db().set(key, Value::Str(Str::from_slice(args.get(2))), expiry, now);
+    cx.notify(ev::STRING, "set", key);
+    if o.expire.is_some() {
+        cx.notify(ev::GENERIC, "expire", key);
+    }
     if !o.get {
         cx.out.ok();
     }
@@ -344,6 +349,7 @@ fn setnx(cx: &mut Ctx, args: &Args) -> CmdResult {
     let set = !db.contains(args.get(1), now);
     if set {
         db.set(args.get(1), Value::Str(Str::from_slice(args.get(2))), Expiry::None, now);
+        cx.notify(ev::STRING, "set", args.get(1));
     }
     cx.out.int(set as i64);
     Ok(())
@@ -357,6 +363,8 @@ fn setex_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, name: &'static str) ->
     let at = expire_at(args.get(2), unit_ms, true, cx.now, name)?;
     let now = cx.now;
     cx.db().set(args.get(1), Value::Str(Str::from_slice(args.get(3))), Expiry::At(at as u64), now);
+    cx.notify(ev::STRING, "set", args.get(1));
+    cx.notify(ev::GENERIC, "expire", args.get(1));
     cx.out.ok();
     Ok(())
 }
@@ -380,6 +388,7 @@ fn getset(cx: &mut Ctx, args: &Args) -> CmdResult {
     reply_get(cx, key)?;
     let now = cx.now;
     cx.db().set(key, Value::Str(Str::from_slice(args.get(2))), Expiry::None, now);
+    cx.notify(ev::STRING, "set", key);
     Ok(())
 }
 
@@ -394,6 +403,7 @@ fn getdel(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
     if let Some(Value::Str(v)) = cx.db().remove(key, now).map(|e| e.value) {
         cx.out.bulk(&v);
+        cx.notify(ev::GENERIC, "del", key);
     }
     Ok(())
 }
@@ -414,12 +424,15 @@ fn getex(cx: &mut Ctx, args: &Args) -> CmdResult {
     match o.expire {
         Some(t) if t as u64 <= now => {
             db.remove(key, now);
+            cx.notify(ev::GENERIC, "del", key);
         }
         Some(t) => {
             db.set_expire(key, Some(t as u64), now);
+            cx.notify(ev::GENERIC, "expire", key);
         }
-        None if o.persist => {
+        None if o.persist && db.peek(key, now).is_some_and(|e| e.expire_at().is_some()) => {
             db.set_expire(key, None, now);
+            cx.notify(ev::GENERIC, "persist", key);
         }
         None => {}
     }
@@ -455,6 +468,9 @@ fn mset(cx: &mut Ctx, args: &Args) -> CmdResult {
     for i in (1..args.len()).step_by(2) {
         db.set(args.get(i), Value::Str(Str::from_slice(args.get(i + 1))), Expiry::None, now);
     }
+    for i in (1..args.len()).step_by(2) {
+        cx.notify(ev::STRING, "set", args.get(i));
+    }
     cx.out.ok();
     Ok(())
 }
@@ -469,6 +485,7 @@ fn incr_by(cx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
     let mut buf = itoa::Buffer::new();
     let now = cx.now;
     cx.db().set(key, Value::Str(Str::from_slice(buf.format(n).as_bytes())), Expiry::Keep, now);
+    cx.notify(ev::STRING, "incrby", key);
     cx.out.int(n);
     Ok(())
 }
@@ -517,6 +534,9 @@ fn msetnx(cx: &mut Ctx, args: &Args) -> CmdResult {
     for i in (1..args.len()).step_by(2) {
         db.set(args.get(i), Value::Str(Str::from_slice(args.get(i + 1))), Expiry::None, now);
     }
+    for i in (1..args.len()).step_by(2) {
+        cx.notify(ev::STRING, "set", args.get(i));
+    }
     cx.out.int(1);
     Ok(())
 }
@@ -553,6 +573,7 @@ fn append(cx: &mut Ctx, args: &Args) -> CmdResult {
     let s = str_mut(cx, key)?;
     s.append(extra);
     let n = s.len();
+    cx.notify(ev::STRING, "append", key);
     cx.out.int(n as i64);
     Ok(())
 }
@@ -603,6 +624,7 @@ fn incrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
     let text = format_float(v);
     let now = cx.now;
     cx.db().set(key, Value::Str(Str::from_slice(text.as_bytes())), Expiry::Keep, now);
+    cx.notify(ev::STRING, "incrbyfloat", key);
     cx.out.bulk(text.as_bytes());
     Ok(())
 }
@@ -653,6 +675,7 @@ fn setrange(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     s[offset..offset + value.len()].copy_from_slice(value);
     let n = s.len();
+    cx.notify(ev::STRING, "setrange", key);
     cx.out.int(n as i64);
     Ok(())
 }

@@ -16,6 +16,7 @@ use super::{Args, CmdError, CmdResult, Ctx, parse_int};
 use crate::glob;
 use crate::resp::reply::format_double;
 use crate::resp::{Proto, Reply};
+use crate::server::notify as ev;
 use crate::server::state::Shared;
 use crate::store::rand::Rng;
 use crate::store::set::Set;
@@ -348,14 +349,25 @@ fn zwrite<'d>(db: &'d mut Db, key: &[u8], now: u64) -> Result<Option<&'d mut ZSe
 
 /// Stores a command's result set at `dst` (no TTL), or deletes `dst` when
 /// the result is empty, as the *STORE commands do; replies its size.
-fn store_result(p: Parts, dst: &[u8], items: Vec<(Box<[u8]>, f64)>) {
+fn store_result(p: Parts, dst: &[u8], items: Vec<(Box<[u8]>, f64)>, event: &'static str) {
     let n = items.len();
     if n == 0 {
-        p.db.remove(dst, p.now);
+        if p.db.remove(dst, p.now).is_some() {
+            p.db.event(ev::GENERIC, "del", dst);
+        }
     } else {
         p.db.set(dst, Value::ZSet(Box::new(ZSet::from_sorted(items, p.lim))), Expiry::None, p.now);
+        p.db.event(ev::ZSET, event, dst);
     }
     p.out.int(n as i64);
+}
+
+/// Deletes `key` if its sorted set is empty, queuing `del`.
+fn delete_if_empty(p: &mut Parts, key: &[u8]) {
+    if matches!(zwrite(p.db, key, p.now), Ok(Some(z)) if z.is_empty()) {
+        p.db.remove(key, p.now);
+        p.db.event(ev::GENERIC, "del", key);
+    }
 }
 
 fn is(arg: &[u8], word: &str) -> bool {
@@ -812,6 +824,9 @@ fn zadd_generic(cx: &mut Ctx, args: &Args, incr: bool) -> CmdResult {
             score = new;
         }
     }
+    if added + updated > 0 {
+        p.db.event(ev::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+    }
     if f.incr {
         if processed > 0 {
             p.out.double(score);
@@ -844,7 +859,7 @@ fn zincrby(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `ZREM key member [member ...]`
 fn zrem(cx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
-    let p = parts(cx);
+    let mut p = parts(cx);
     let Some(z) = zwrite(p.db, key, p.now)? else {
         p.out.int(0);
         return Ok(());
@@ -858,9 +873,10 @@ fn zrem(cx: &mut Ctx, args: &Args) -> CmdResult {
             break;
         }
     }
-    if z.is_empty() {
-        p.db.remove(key, p.now);
+    if deleted > 0 {
+        p.db.event(ev::ZSET, "zrem", key);
     }
+    delete_if_empty(&mut p, key);
     p.out.int(deleted);
     Ok(())
 }
@@ -1027,7 +1043,7 @@ fn zrange_generic(
     let p = parts(cx);
     let Some(z) = zread(p.db, args.get(src), p.now)? else {
         match dst {
-            Some(dst) => store_result(p, dst, Vec::new()),
+            Some(dst) => store_result(p, dst, Vec::new(), "zrangestore"),
             None => p.out.array(0),
         }
         return Ok(());
@@ -1048,7 +1064,7 @@ fn zrange_generic(
     match dst {
         Some(dst) => {
             let items = z.range(start, end, false).map(|(m, s)| (Box::<[u8]>::from(m), s)).collect();
-            store_result(p, dst, items);
+            store_result(p, dst, items, "zrangestore");
         }
         None => reply_elements(p.out, z.range(start, end, rev), withscores),
     }
@@ -1116,7 +1132,7 @@ fn zremrange_generic(cx: &mut Ctx, args: &Args, by: By) -> CmdResult {
         _ => Spec::Rank(parse_int(a)?, parse_int(b)?),
     };
     let key = args.get(1);
-    let p = parts(cx);
+    let mut p = parts(cx);
     let Some(z) = zwrite(p.db, key, p.now)? else {
         p.out.int(0);
         return Ok(());
@@ -1127,9 +1143,15 @@ fn zremrange_generic(cx: &mut Ctx, args: &Args, by: By) -> CmdResult {
         Spec::Lex(r) => r.walk(z, false, 0, -1),
     };
     let n = z.remove_range(start, end);
-    if z.is_empty() {
-        p.db.remove(key, p.now);
+    if n > 0 {
+        let event = match by {
+            By::Score => "zremrangebyscore",
+            By::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        p.db.event(ev::ZSET, event, key);
     }
+    delete_if_empty(&mut p, key);
     p.out.int(n as i64);
     Ok(())
 }
@@ -1173,9 +1195,10 @@ fn pop_into(p: &mut Parts, key: &[u8], count: u64, max: bool, nested: bool, head
         p.out.bulk(&m);
         p.out.double(s);
     }
-    if z.is_empty() {
-        p.db.remove(key, p.now);
+    if take > 0 {
+        p.db.event(ev::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
     }
+    delete_if_empty(p, key);
     take
 }
 
@@ -1348,7 +1371,7 @@ impl<'a> Src<'a> {
 
 /// The body of ZUNION, ZINTER, ZDIFF, ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE
 /// and ZINTERCARD (Redis's `zunionInterDiffGenericCommand`).
-fn zsetop(cx: &mut Ctx, args: &Args, name: &str, store: bool, op: SetOp, card: bool) -> CmdResult {
+fn zsetop(cx: &mut Ctx, args: &Args, name: &'static str, store: bool, op: SetOp, card: bool) -> CmdResult {
     let ki = if store { 2 } else { 1 };
     let setnum = parse_int(args.get(ki))?;
     if setnum < 1 {
@@ -1494,7 +1517,7 @@ fn zsetop(cx: &mut Ctx, args: &Args, name: &str, store: bool, op: SetOp, card: b
     } else if store {
         let items: Vec<(Box<[u8]>, f64)> = result.iter().map(|&(m, s)| (Box::from(m), s)).collect();
         drop(srcs);
-        store_result(p, args.get(1), items);
+        store_result(p, args.get(1), items, name);
     } else {
         reply_elements(p.out, result.iter().copied(), withscores);
     }

@@ -15,6 +15,7 @@
 pub mod conn;
 pub mod evict;
 pub mod latency;
+pub mod notify;
 pub mod state;
 pub mod timer;
 
@@ -270,7 +271,13 @@ impl Server {
             let start = Instant::now();
             self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, &mut shared.rng);
             shared.latency_event("expire-cycle", start.elapsed().as_micros() as u64);
+            shared.flush_db_events();
             self.last_fast_expire = now;
+        }
+        if !self.shared.pubsub.outbox.is_empty() {
+            // Keyspace events of expiry and eviction.
+            self.deliver();
+            self.flush_queued();
         }
         if due {
             self.next_cron = now + 1000 / self.shared.config.hz.max(1) as u64;

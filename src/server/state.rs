@@ -376,6 +376,7 @@ impl Shared {
             postponed: Vec::new(),
         };
         shared.sync_tracking();
+        shared.sync_notify();
         shared
     }
 

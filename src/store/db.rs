@@ -82,7 +82,13 @@ pub struct Db {
     pub track: Track,
     /// For the LFU counter's probabilistic increment.
     rng: Rng,
+    /// Keyspace-notification classes to queue here (all those enabled;
+    /// see `server::notify`), and the queued events.
+    pub notify: u32,
+    pub events: Vec<(u32, &'static str, Key)>,
 }
+
+use crate::server::notify::{EXPIRED, KEY_MISS, NEW};
 
 impl Db {
     pub fn new() -> Db {
@@ -107,8 +113,7 @@ impl Db {
         let i = self.map.get_index_of(key)?;
         let at = self.map[i].expire_at;
         if at != 0 && at <= now {
-            self.remove_index(i);
-            self.expired += 1;
+            self.expire_index(i);
             return None;
         }
         Some(i)
@@ -119,6 +124,9 @@ impl Db {
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
         let Some(i) = self.live_index(key, now) else {
             self.misses += 1;
+            if self.notify & KEY_MISS != 0 {
+                self.events.push((KEY_MISS, "keymiss", key.into()));
+            }
             return None;
         };
         self.hits += 1;
@@ -168,12 +176,22 @@ impl Db {
             }
             None => {
                 let access = evict::fresh(self.track, now);
+                if self.notify & NEW != 0 {
+                    self.events.push((NEW, "new", key.into()));
+                }
                 let i = self.map.insert_new(key.into(), Entry::new(value, access));
                 if let Expiry::At(t) = expiry {
                     self.set_expire_index(i, t);
                 }
                 None
             }
+        }
+    }
+
+    /// Queues keyspace event `event` of class `class` on `key`, if enabled.
+    pub fn event(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if self.notify & class != 0 {
+            self.events.push((class, event, key.into()));
         }
     }
 
@@ -283,8 +301,7 @@ impl Db {
             let i = rng.below(self.map.len());
             let at = self.map[i].expire_at;
             if at != 0 && at <= now && tries < 100 {
-                self.remove_index(i);
-                self.expired += 1;
+                self.expire_index(i);
                 continue;
             }
             return self.map.get_index(i).map(|(k, _)| k.clone());
@@ -311,8 +328,7 @@ impl Db {
             let at = self.map[pos].expire_at;
             if at != 0 && at <= now {
                 // The entry moved in from the top was visited already.
-                self.remove_index(pos);
-                self.expired += 1;
+                self.expire_index(pos);
                 continue;
             }
             if let Some((k, e)) = self.map.get_index(pos) {
@@ -356,6 +372,17 @@ impl Db {
         }
     }
 
+    /// Deletes entry `i` because its TTL passed.
+    fn expire_index(&mut self, i: usize) {
+        if self.notify & EXPIRED != 0
+            && let Some((k, _)) = self.map.get_index(i)
+        {
+            self.events.push((EXPIRED, "expired", k.clone()));
+        }
+        self.remove_index(i);
+        self.expired += 1;
+    }
+
     fn remove_index(&mut self, i: usize) -> Entry {
         let (_, entry) = self.map.swap_remove_index(i).expect("index from a lookup");
         // The former last entry now lives at `i`: repoint its volatile slot.
@@ -383,7 +410,7 @@ impl Db {
             let i = self.volatile[rng.below(self.volatile.len())] as usize;
             let at = self.map[i].expire_at;
             if at <= now {
-                self.remove_index(i);
+                self.expire_index(i);
                 expired += 1;
             } else {
                 ttl_sum += at - now;
@@ -393,7 +420,6 @@ impl Db {
         if let Some(avg) = ttl_sum.checked_div(ttl_n) {
             self.avg_ttl = if self.avg_ttl == 0 { avg } else { self.avg_ttl / 50 * 49 + avg / 50 };
         }
-        self.expired += expired as u64;
         (n, expired)
     }
 

@@ -1,0 +1,222 @@
+//! Keyspace notifications: `notify-keyspace-events`, and the events
+//! commands, expiry and eviction publish, with Redis's names and order.
+
+mod common;
+use common::{err, q, server};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// Subscribes to every keyspace and keyevent channel (over a raw socket:
+/// the redis crate's PubSub unsubscribes when dropped); `events` drains
+/// what arrived as (channel, payload).
+struct Listener {
+    reader: BufReader<TcpStream>,
+}
+
+impl Listener {
+    fn new(srv: &common::TestServer) -> Listener {
+        let mut raw = srv.raw();
+        raw.send(b"PSUBSCRIBE __key*__:*\r\n");
+        let mut l = Listener { reader: BufReader::new(raw.0) };
+        let confirm = l.frame().expect("psubscribe confirmation");
+        assert_eq!(confirm[0], "psubscribe");
+        l
+    }
+
+    fn line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(n) if n > 0 => Some(line.trim_end().to_string()),
+            _ => None,
+        }
+    }
+
+    /// One array frame of bulk strings / integers, as text.
+    fn frame(&mut self) -> Option<Vec<String>> {
+        let header = self.line()?;
+        let n: usize = header.strip_prefix('*')?.parse().ok()?;
+        let mut parts = Vec::new();
+        for _ in 0..n {
+            let h = self.line()?;
+            if let Some(len) = h.strip_prefix('$') {
+                let len: usize = len.parse().ok()?;
+                let mut buf = vec![0; len + 2];
+                self.reader.read_exact(&mut buf).ok()?;
+                parts.push(String::from_utf8_lossy(&buf[..len]).into_owned());
+            } else {
+                parts.push(h[1..].to_string());
+            }
+        }
+        Some(parts)
+    }
+
+    /// Messages until none arrives for a moment.
+    fn events(&mut self) -> Vec<(String, String)> {
+        self.reader.get_ref().set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        let mut out = Vec::new();
+        while let Some(f) = self.frame() {
+            assert_eq!(f[0], "pmessage", "{f:?}");
+            out.push((f[2].clone(), f[3].clone()));
+        }
+        out
+    }
+}
+
+fn set_flags(c: &mut redis::Connection, flags: &str) {
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("notify-keyspace-events").arg(flags).query(c).unwrap();
+}
+
+fn ev(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[test]
+fn flags_are_parsed_and_shown_like_redis() {
+    let srv = server();
+    let mut c = srv.client();
+    let get = |c: &mut redis::Connection| q::<Vec<String>>(c, &["CONFIG", "GET", "notify-keyspace-events"])[1].clone();
+    assert_eq!(get(&mut c), "");
+    set_flags(&mut c, "KEA");
+    assert_eq!(get(&mut c), "AKE");
+    set_flags(&mut c, "Kgxmn$lE");
+    assert_eq!(get(&mut c), "g$lxnKEm");
+    assert_eq!(
+        err(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "Kq"]),
+        "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+    );
+}
+
+#[test]
+fn keyspace_and_keyevent_channels() {
+    let srv = server();
+    let mut c = srv.client();
+    let mut l = Listener::new(&srv);
+    // Off by default.
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    assert_eq!(l.events(), vec![]);
+
+    set_flags(&mut c, "KEA");
+    let _: () = redis::cmd("SET").arg("k").arg("v").arg("EX").arg(100).query(&mut c).unwrap();
+    assert_eq!(
+        l.events(),
+        ev(&[
+            ("__keyspace@0__:k", "set"),
+            ("__keyevent@0__:set", "k"),
+            ("__keyspace@0__:k", "expire"),
+            ("__keyevent@0__:expire", "k"),
+        ])
+    );
+    // Only keyevents of the generic class.
+    set_flags(&mut c, "Eg");
+    let _: i64 = redis::cmd("INCR").arg("n").query(&mut c).unwrap();
+    let _: i64 = redis::cmd("DEL").arg("n").arg("k").arg("nokey").query(&mut c).unwrap();
+    assert_eq!(l.events(), ev(&[("__keyevent@0__:del", "n"), ("__keyevent@0__:del", "k")]));
+    // Another database shows in the channel.
+    set_flags(&mut c, "KA");
+    let _: () = redis::cmd("SELECT").arg(5).query(&mut c).unwrap();
+    let _: i64 = redis::cmd("APPEND").arg("s").arg("x").query(&mut c).unwrap();
+    assert_eq!(l.events(), ev(&[("__keyspace@5__:s", "append")]));
+}
+
+#[test]
+fn events_of_each_type() {
+    let srv = server();
+    let mut c = srv.client();
+    let mut l = Listener::new(&srv);
+    set_flags(&mut c, "EA");
+    let run = |c: &mut redis::Connection, args: &[&str]| {
+        let mut cmd = redis::cmd(args[0]);
+        args[1..].iter().for_each(|a| {
+            cmd.arg(*a);
+        });
+        let _: redis::Value = cmd.query(c).unwrap();
+    };
+    let cases: &[(&[&str], &[(&str, &str)])] = &[
+        (&["MSET", "a", "1", "b", "2"], &[("set", "a"), ("set", "b")]),
+        (&["INCRBYFLOAT", "a", "1.5"], &[("incrbyfloat", "a")]),
+        (&["SETRANGE", "b", "3", "x"], &[("setrange", "b")]),
+        (&["SETBIT", "bits", "7", "1"], &[("setbit", "bits")]),
+        (&["BITOP", "OR", "dest", "bits"], &[("set", "dest")]),
+        (&["GETDEL", "dest"], &[("del", "dest")]),
+        (&["EXPIRE", "a", "100"], &[("expire", "a")]),
+        (&["PERSIST", "a"], &[("persist", "a")]),
+        (&["PERSIST", "a"], &[]),
+        (&["RENAME", "a", "c"], &[("rename_from", "a"), ("rename_to", "c")]),
+        (&["EXPIRE", "c", "-1"], &[("del", "c")]),
+        (&["RPUSH", "l", "x", "y"], &[("rpush", "l")]),
+        (&["LINSERT", "l", "BEFORE", "y", "w"], &[("linsert", "l")]),
+        (&["LSET", "l", "0", "z"], &[("lset", "l")]),
+        (&["LMOVE", "l", "l2", "LEFT", "RIGHT"], &[("rpush", "l2"), ("lpop", "l")]),
+        (&["LREM", "l", "0", "w"], &[("lrem", "l")]),
+        (&["RPOP", "l"], &[("rpop", "l"), ("del", "l")]),
+        (&["LTRIM", "l2", "1", "0"], &[("ltrim", "l2"), ("del", "l2")]),
+        (&["HSET", "h", "f", "1"], &[("hset", "h")]),
+        (&["HINCRBY", "h", "f", "2"], &[("hincrby", "h")]),
+        (&["HDEL", "h", "f"], &[("hdel", "h"), ("del", "h")]),
+        (&["SADD", "s", "1", "2"], &[("sadd", "s")]),
+        (&["SADD", "s", "1"], &[]),
+        (&["SMOVE", "s", "s2", "1"], &[("srem", "s"), ("sadd", "s2")]),
+        (&["SUNIONSTORE", "s3", "s", "s2"], &[("sunionstore", "s3")]),
+        (&["SPOP", "s"], &[("spop", "s"), ("del", "s")]),
+        (&["SINTERSTORE", "s3", "nokey"], &[("del", "s3")]),
+        (&["ZADD", "z", "1", "a", "2", "b", "3", "c"], &[("zadd", "z")]),
+        (&["ZINCRBY", "z", "1", "a"], &[("zincr", "z")]),
+        (&["ZREM", "z", "a"], &[("zrem", "z")]),
+        (&["ZRANGESTORE", "z2", "z", "0", "-1"], &[("zrangestore", "z2")]),
+        (&["ZREMRANGEBYSCORE", "z2", "-inf", "+inf"], &[("zremrangebyscore", "z2"), ("del", "z2")]),
+        (&["ZPOPMIN", "z"], &[("zpopmin", "z")]),
+        (&["ZUNIONSTORE", "z3", "1", "z"], &[("zunionstore", "z3")]),
+        (&["ZPOPMAX", "z"], &[("zpopmax", "z"), ("del", "z")]),
+        (&["COPY", "z3", "z4"], &[("copy_to", "z4")]),
+    ];
+    for (args, expected) in cases {
+        run(&mut c, args);
+        let want: Vec<(String, String)> =
+            expected.iter().map(|(e, k)| (format!("__keyevent@0__:{e}"), k.to_string())).collect();
+        assert_eq!(l.events(), want, "{args:?}");
+    }
+    run(&mut c, &["MOVE", "z4", "2"]);
+    assert_eq!(l.events(), ev(&[("__keyevent@0__:move_from", "z4"), ("__keyevent@2__:move_to", "z4")]));
+}
+
+#[test]
+fn expired_evicted_new_and_keymiss() {
+    let srv = server();
+    let mut c = srv.client();
+    let mut l = Listener::new(&srv);
+    set_flags(&mut c, "Exn");
+    let _: () = redis::cmd("SET").arg("t").arg("v").arg("PX").arg(600).query(&mut c).unwrap();
+    assert_eq!(l.events(), ev(&[("__keyevent@0__:new", "t")]));
+    // The active expiry cycle finds it on its own.
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(l.events(), ev(&[("__keyevent@0__:expired", "t")]));
+    // Expired (by the cycle or on access), then created again.
+    set_flags(&mut c, "Egxn$");
+    let _: () = redis::cmd("SET").arg("u").arg("v").arg("PX").arg(1).query(&mut c).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let _: () = redis::cmd("SET").arg("u").arg("w").query(&mut c).unwrap();
+    let got = l.events();
+    let names: Vec<&str> = got.iter().map(|(ch, _)| ch.as_str()).collect();
+    assert_eq!(&names[..3], ["__keyevent@0__:new", "__keyevent@0__:set", "__keyevent@0__:expire"], "{got:?}");
+    // Either the cycle or the second SET expired it; the second SET then
+    // made it new again.
+    assert!(names.contains(&"__keyevent@0__:expired"), "{got:?}");
+    assert_eq!(&names[names.len() - 2..], ["__keyevent@0__:new", "__keyevent@0__:set"], "{got:?}");
+
+    set_flags(&mut c, "Em");
+    let _: Option<String> = redis::cmd("GET").arg("missing").query(&mut c).unwrap();
+    assert_eq!(l.events(), ev(&[("__keyevent@0__:keymiss", "missing")]));
+
+    set_flags(&mut c, "Ee");
+    for i in 0..200 {
+        let _: () = redis::cmd("SET").arg(format!("k{i}")).arg("x".repeat(100)).query(&mut c).unwrap();
+    }
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory-policy").arg("allkeys-random").query(&mut c).unwrap();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(1).query(&mut c).unwrap();
+    let _: String = q(&mut c, &["PING"]);
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(0).query(&mut c).unwrap();
+    let got = l.events();
+    assert!(got.len() >= 200, "{}", got.len());
+    assert!(got.iter().all(|(ch, _)| ch == "__keyevent@0__:evicted"), "{got:?}");
+}

@@ -132,7 +132,9 @@ fn events_of_each_type() {
         });
         let _: redis::Value = cmd.query(c).unwrap();
     };
-    let cases: &[(&[&str], &[(&str, &str)])] = &[
+    /// A command, and the (event, key) pairs it must publish.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: &[Case] = &[
         (&["MSET", "a", "1", "b", "2"], &[("set", "a"), ("set", "b")]),
         (&["INCRBYFLOAT", "a", "1.5"], &[("incrbyfloat", "a")]),
         (&["SETRANGE", "b", "3", "x"], &[("setrange", "b")]),

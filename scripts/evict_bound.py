@@ -4,7 +4,7 @@ maxmemory, ferrokv vs redis-server.
 
 Both servers run with the same --maxmemory (default 64mb) and
 --maxmemory-policy (default allkeys-lru). For each value size (default
-1000 bytes, then 100 bytes), each server in turn receives a flood of
+1000 bytes, then 100 and 10 bytes), each server in turn receives a flood of
 --requests (default 1,000,000) SETs of random keys out of 100,000,000
 (`redis-benchmark -t set -r 100000000 -d SIZE -P 16 -c 50`, so 1,000,000 x
 1000 bytes = 1 GB of writes, ~0.5% of keys repeat), while two probe processes
@@ -23,7 +23,7 @@ The servers are pinned to core 0, redis-benchmark and the probes to core 1
 server at a time.
 
 Examples:
-    python3 scripts/evict_bound.py                      # 1 GB + 100 MB floods, ~1 minute
+    python3 scripts/evict_bound.py                      # 1 GB, 100 MB, 10 MB floods x 3 rounds, ~2 minutes
     python3 scripts/evict_bound.py --value-sizes 1000 --requests 300000 --no-write
     python3 scripts/evict_bound.py --maxmemory 16mb --policy allkeys-lfu
 """
@@ -119,7 +119,8 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--maxmemory", default="64mb")
     ap.add_argument("--policy", default="allkeys-lru")
-    ap.add_argument("--value-sizes", default="1000,100", help="value sizes in bytes, one flood each (default 1000,100)")
+    ap.add_argument("--value-sizes", default="1000,100,10",
+                    help="value sizes in bytes, one flood each (default 1000,100,10)")
     ap.add_argument("--requests", "-n", type=int, default=1_000_000, help="SETs per flood (default 1,000,000)")
     ap.add_argument("--pipeline", "-P", type=int, default=16)
     ap.add_argument("--clients", "-c", type=int, default=50)
@@ -187,13 +188,13 @@ def main():
             rows.append([
                 f"{size} B", label, f"{r['rps']:,.0f}",
                 f"**{r['max_ratio']:.3f}** {ok} ({r['samples']})", f"{r['peak_ratio']:.3f}",
-                ev.mb(r["used"]), ev.mb(r["rss"]), ev.mb(r["max_rss"]),
+                f"{ev.mb(r['used'])} ({r['used'] / r['maxmemory']:.3f})", ev.mb(r["rss"]), ev.mb(r["max_rss"]),
                 f"{r['evicted']:,.0f}", f"{r['dbsize']:,.0f}", f"{r['errors']:,.0f}",
                 f"{r['idle_p50']:.3f} / {r['idle_p99']:.3f}",
                 f"{r['p50']:.3f} / {r['p99']:.3f} / {r['pmax']:.2f} / **{r['pmax_worst']:.2f}** ({r['pings']:,})",
             ])
     header = ["value", "server", "flood SET/s", "max sampled used_memory / maxmemory, worst round (samples)",
-              "used_memory_peak / maxmemory, worst round", "final used_memory", "final RSS", "max sampled RSS",
+              "used_memory_peak / maxmemory, worst round", "final used_memory (/ maxmemory)", "final RSS", "max sampled RSS",
               "evicted_keys", "DBSIZE", "error replies", "idle PING p50 / p99 ms",
               "PING during flood p50 / p99 / max (median of rounds) / max (worst round) ms (count)"]
     verdicts = []

@@ -357,7 +357,7 @@ def machine_line():
         pass
     out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
     version = next((w[2:] for w in out if w.startswith("v=")), "?")
-    pinned = "servers pinned to core 0, client to core 1" if can_pin() else "not pinned"
+    pinned = (f"servers pinned to CPU {SERVER_CORE}, client to CPU {CLIENT_CORE}" if can_pin() else "not pinned")
     return f"{os.cpu_count()} cores, {model}, Linux {platform.release()}, redis-server {version} ({pinned})"
 
 

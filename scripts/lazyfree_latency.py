@@ -20,12 +20,13 @@ has dropped by 90% of the set's size. Reported per mode and server:
 Both servers run with default lazyfree settings (lazyfree-lazy-user-del no,
 so DEL frees inline in both); redis-server frees UNLINKed values in its
 lazyfree bio thread, ferrokv in its lazy-free thread. Servers are pinned to
-core 0 (their background threads too), the client and the PING process to
-core 1. Free memory is checked first: each set takes ~0.5-1 GB per 10M
+core 0 (their background threads too: the free thread shares the event
+loop's core; --server-cpus 0,1 lets it run on the other core), the client
+and the PING process to core 1. Free memory is checked first: each set takes ~0.5-1 GB per 10M
 members.
 
 Examples:
-    python3 scripts/lazyfree_latency.py                    # 10M members, unlink + del, ~3-4 minutes
+    python3 scripts/lazyfree_latency.py                    # 10M members, unlink + del, 2 rounds, ~3-4 minutes
     python3 scripts/lazyfree_latency.py --members 2000000 --no-write
     python3 scripts/lazyfree_latency.py --modes unlink,del,flushall-async
 """
@@ -136,7 +137,10 @@ def parse_args():
     ap.add_argument("--modes", default="unlink,del", help="unlink,del,flushall-async (default unlink,del)")
     ap.add_argument("--poll-ms", type=float, default=5, help="INFO memory polling period (default 5 ms)")
     ap.add_argument("--timeout", type=float, default=120, help="give up waiting for the memory after this (s)")
-    ap.add_argument("--rounds", type=int, default=3, help="repetitions, server order alternating (default 3)")
+    ap.add_argument("--rounds", type=int, default=2, help="repetitions, server order alternating (default 2)")
+    ap.add_argument("--server-cpus", default="0",
+                    help="taskset CPU list for the servers, their free threads included (default 0; e.g. 0,1 "
+                         "lets the free thread run beside the event loop); a non-default value writes its own section")
     ap.add_argument("--quick", action="store_true", help="1 round of 1,000,000 members; no doc write unless --write")
     ap.add_argument("--no-build", action="store_true", help="use the existing target/release/ferrokv")
     ap.add_argument("--write", metavar="FILE", help=f"report file (default {ev.DOC} unless --quick)")
@@ -166,6 +170,7 @@ def main():
         sys.exit(f"only {avail / 1e9:.1f} GB available, {need / 1e9:.1f} GB wanted for {args.members:,} members: "
                  f"use --members with a smaller number")
     ev.build_ferrokv(args.no_build)
+    ev.SERVER_CORE = args.server_cpus
     ev.pin_self()
     t_start = time.monotonic()
     print(f"encoding {args.members:,} members...", file=sys.stderr, flush=True)
@@ -255,7 +260,12 @@ def main():
     ])
     print(md)
     if args.write:
-        ev.write_section("lazyfree_latency", md, args.write)
+        section = "lazyfree_latency"
+        if args.server_cpus != "0":
+            section += "_cpus_" + args.server_cpus.replace(",", "_").replace("-", "_")
+            md = md.replace("(`scripts/lazyfree_latency.py`)",
+                            f"(`scripts/lazyfree_latency.py`), servers on CPUs {args.server_cpus}", 1)
+        ev.write_section(section, md, args.write)
 
 
 if __name__ == "__main__":

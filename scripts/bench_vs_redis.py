@@ -405,7 +405,8 @@ def render(meta, rows, docs_mode):
 def write_chart(rows, path, meta):
     chart.ratio_chart(
         [{"label": r["key"], "rps_ratio": r["rps_ratio"], "cpu_ratio": r["cpu_ratio"],
-          "p99_redis": r["p99_redis"], "p99_ferrokv": r["p99_ferrokv"]} for r in rows],
+          "p99_redis": r["p99_redis"], "p99_ferrokv": r["p99_ferrokv"],
+          "group": (r["opts"]["P"], r["default"])} for r in rows],
         path,
         f"ferrokv vs redis-server {meta['machine'].rsplit(' ', 1)[-1]}, {meta['date']}, "
         f"{meta['rounds']} round(s), medians",
@@ -433,11 +434,11 @@ def parse_args():
     ap.add_argument("--suite", choices=("full", "default", "extras"), default="full")
     ap.add_argument("--tests", help="comma-separated -t names to keep, e.g. set,get,lrange_100")
     ap.add_argument("--pipeline", "--pipelines", dest="pipelines", default="1,16", help="default 1,16")
-    ap.add_argument("--rounds", type=int, default=5, help="default 5 (--quick: 2)")
+    ap.add_argument("--rounds", type=int, default=5, help="default 5 (--quick: 3)")
     ap.add_argument("--requests", "-n", type=int, default=100000,
-                    help="requests per run at -P 1, x4 at -P 16 (default 100000; --quick: 15000)")
+                    help="requests per run at -P 1, x4 at -P 16 (default 100000; --quick: 12000)")
     ap.add_argument("--clients", "-c", type=int, default=50)
-    ap.add_argument("--quick", action="store_true", help="2 rounds of 15000 requests: about 1.5 minutes")
+    ap.add_argument("--quick", action="store_true", help="3 rounds of 12000 requests: about 1.5 minutes")
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
     ap.add_argument("--write", metavar="FILE", help="also write the markdown report to FILE")
     ap.add_argument("--svg", metavar="FILE", help="also write the chart to FILE")
@@ -452,9 +453,9 @@ def parse_args():
     explicit = {a.split("=")[0] for a in sys.argv[1:]}
     if args.quick:
         if "--rounds" not in explicit:
-            args.rounds = 2
+            args.rounds = 3
         if not explicit & {"--requests", "-n"}:
-            args.requests = 15000
+            args.requests = 12000
     if args.tests:
         args.tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
         unknown = [t for t in args.tests if t not in DEFAULT_SUITE]

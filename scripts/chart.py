@@ -46,7 +46,7 @@ MS_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500,
 
 def ratio_chart(rows, path, title, targets=None):
     """rows: dicts with label, rps_ratio, cpu_ratio, p99_redis, p99_ferrokv
-    (None for missing). targets: optional {"rps": [..], "cpu": [..]} ratios
+    (None for missing) and optionally group (a line separates groups). targets: optional {"rps": [..], "cpu": [..]} ratios
     drawn as dashed lines."""
     targets = targets or {}
     n = len(rows)
@@ -133,6 +133,12 @@ def ratio_chart(rows, path, title, targets=None):
         if len(both) == 2:
             out.append(f'<text x="{xl(max(both)) + 4:.1f}" y="{y + ROW - 4}" font-size="9">'
                        f'{r["p99_redis"]:.2f} / {r["p99_ferrokv"]:.2f}</text>')
+
+    # a line between groups (e.g. -P 1, -P 16, extras)
+    for i in range(1, n):
+        if rows[i].get("group") != rows[i - 1].get("group"):
+            y = TOP + i * ROW
+            out.append(f'<line x1="10" y1="{y}" x2="{width - 10}" y2="{y}" stroke="#555"/>')
 
     for x0 in (x_rps0, x_cpu0, x_lat0):
         out.append(f'<rect x="{x0}" y="{TOP}" width="{PANEL_W}" height="{n * ROW}" fill="none" stroke="#999"/>')

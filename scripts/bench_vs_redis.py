@@ -174,7 +174,7 @@ def own_section(test, names):
     lrange_100, "MSET (10 keys)" for mset, "PING_INLINE" for ping_inline;
     never the helper "LPUSH (needed to benchmark LRANGE)"."""
     for name in names:
-        if name.split(" ")[0].lower() == test.lower():
+        if name.split(" ")[0].lower() == test.lower() and "needed to benchmark" not in name:
             return name
     return None
 
@@ -294,6 +294,8 @@ def summarize(results, clients):
     rows = []
     for key, entry in results.items():
         test, opts = entry["test"], entry["opts"]
+        if not entry["redis"] and not entry["ferrokv"]:
+            continue  # not reached (run cut short)
         rr = [x for x in entry["redis"] if "error" not in x]
         ff = [x for x in entry["ferrokv"] if "error" not in x]
         pairs = [(r, f) for r, f in zip(entry["redis"], entry["ferrokv"]) if "error" not in r and "error" not in f]
@@ -397,6 +399,8 @@ def render(meta, rows, docs_mode):
         f"Load average at start: {meta['load']:.2f}.",
         "",
     ]
+    if meta.get("stopped"):
+        hdr += [f"**Partial run** ({meta['stopped']}).", ""]
     if docs_mode:
         hdr += [f"![rps and CPU/request ratios, p99 latency]({os.path.basename(SVG)})", ""]
     return "\n".join(hdr + table(rows) + ["", "Summary:", ""] + summary_lines(rows, meta["clients"]) + [""])
@@ -574,6 +578,7 @@ def main():
         print(f"\n{len(failures)} failed run(s):", file=sys.stderr)
         for key, e in failures:
             print(f"  {key}: {e}", file=sys.stderr)
+    if failures or meta.get("stopped"):
         sys.exit(1)
 
 

@@ -440,9 +440,9 @@ def parse_args():
     ap.add_argument("--pipeline", "--pipelines", dest="pipelines", default="1,16", help="default 1,16")
     ap.add_argument("--rounds", type=int, default=5, help="default 5 (--quick: 3)")
     ap.add_argument("--requests", "-n", type=int, default=100000,
-                    help="requests per run at -P 1, x4 at -P 16 (default 100000; --quick: 12000)")
+                    help="requests per run at -P 1, x4 at -P 16 (default 100000; --quick: 7000)")
     ap.add_argument("--clients", "-c", type=int, default=50)
-    ap.add_argument("--quick", action="store_true", help="3 rounds of 12000 requests: about 1.5 minutes")
+    ap.add_argument("--quick", action="store_true", help="3 rounds of 7000 requests: 1-1.5 minutes")
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
     ap.add_argument("--write", metavar="FILE", help="also write the markdown report to FILE")
     ap.add_argument("--svg", metavar="FILE", help="also write the chart to FILE")
@@ -459,7 +459,7 @@ def parse_args():
         if "--rounds" not in explicit:
             args.rounds = 3
         if not explicit & {"--requests", "-n"}:
-            args.requests = 12000
+            args.requests = 7000
     if args.tests:
         args.tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
         unknown = [t for t in args.tests if t not in DEFAULT_SUITE]

@@ -6,10 +6,11 @@ persistence). Each round runs every workload against both, alternating which
 goes first (A B, then B A, ...) so that drift of a shared, noisy machine hits
 both equally. For each workload the report gives the median rps of each
 server, the median of the per-round rps ratios (ferrokv / redis), p50, p99 and
-p99.9 latency, server CPU time per request (user + system time of the
-server's threads, from /proc/<pid>/task/*/schedstat, read before the run and
-whenever redis-benchmark starts printing a test's report, so that helper steps
-such as LRANGE's LPUSH fill are not counted), and the share of its core that
+p99.9 latency, server CPU time per request and the median of its per-round
+ratios (user + system time of the server's threads, from
+/proc/<pid>/task/*/schedstat, read before the run and whenever
+redis-benchmark starts printing a test's report, so that helper steps such as
+LRANGE's LPUSH fill are not counted), and the share of its core that
 redis-benchmark used.
 
 Workloads (--suite):
@@ -312,7 +313,9 @@ def summarize(results, clients):
             "rps_redis": m(rr, "rps"), "rps_ferrokv": m(ff, "rps"),
             "rps_ratio": med([f["rps"] / r["rps"] for r, f in pairs if r["rps"] > 0]) if pairs else None,
             "cpu_redis": cpu_r, "cpu_ferrokv": cpu_f,
-            "cpu_ratio": cpu_f / cpu_r if cpu_r and cpu_f is not None and cpu_r > 0 else None,
+            # like rps: the median of per-round ratios (each pair ran back to back)
+            "cpu_ratio": med(cpu_pairs) if (cpu_pairs := [f["cpu_us"] / r["cpu_us"] for r, f in pairs
+                                                         if r["cpu_us"] > 0]) else None,
             **{f"{k}_{s}": m(runs, k) for k in ("p50", "p99", "p999") for s, runs in (("redis", rr), ("ferrokv", ff))},
             "client_redis": m(rr, "client_pct"), "client_ferrokv": m(ff, "client_pct"),
         })
@@ -390,6 +393,17 @@ def summary_lines(rows, clients):
     return out
 
 
+def busy_client(rows, clients):
+    """Median client CPU % at -P 1 if it shows that redis-benchmark did not
+    get its core to itself (else None)."""
+    vals = [v for r in rows if r["opts"]["P"] == 1 and r["default"]
+            for v in (r["client_redis"], r["client_ferrokv"]) if v is not None]
+    if not vals:
+        return None
+    m = statistics.median(vals)
+    return m if m < 85 else None
+
+
 def render(meta, rows, docs_mode):
     hdr = [
         f"Run on {meta['date']}: `{meta['command']}` ({meta['minutes']:.1f} minutes)",
@@ -401,6 +415,11 @@ def render(meta, rows, docs_mode):
     ]
     if meta.get("stopped"):
         hdr += [f"**Partial run** ({meta['stopped']}).", ""]
+    busy = busy_client(rows, meta["clients"])
+    if busy is not None:
+        hdr += [f"**Busy machine**: at `-P 1` redis-benchmark used a median {busy:.0f}% of its core (about 99% "
+                f"on an otherwise idle machine): other processes competed for the cores, so the rps ratios and "
+                f"the latencies (p99 and p99.9 most) carry that noise; CPU per request is the steadier number.", ""]
     if docs_mode:
         hdr += [f"![rps and CPU/request ratios, p99 latency]({os.path.basename(SVG)})", ""]
     return "\n".join(hdr + table(rows) + ["", "Summary:", ""] + summary_lines(rows, meta["clients"]) + [""])

@@ -1,0 +1,188 @@
+"""Shared helpers for the side-by-side scripts (bench_vs_redis.py, idle_conns.py).
+
+Starts redis-server and ferrokv on free loopback ports with the same settings
+(no persistence), reads process CPU time and RSS from /proc, and describes the
+machine. Stdlib only.
+"""
+
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FERROKV = os.path.join(ROOT, "target", "release", "ferrokv")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds_ticks(pid):
+    """utime + stime of a process from /proc/<pid>/stat, in seconds (clock-tick
+    resolution: 10 ms at 100 Hz)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 (1-based) of the whole line.
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system) of a process's live threads, in seconds, with
+    nanosecond resolution: the sum of the first field (time on CPU) of
+    /proc/<pid>/task/*/schedstat. Falls back to utime + stime from
+    /proc/<pid>/stat where schedstat is missing."""
+    total, found = 0, False
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return cpu_seconds_ticks(pid)  # raises if the process is gone
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+                found = True
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9 if found else cpu_seconds_ticks(pid)
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def raise_nofile(want):
+    """Raises this process's soft RLIMIT_NOFILE (inherited by the servers and
+    redis-benchmark) to at least `want` if the hard limit allows; returns the
+    new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as e:
+            print(f"warning: could not raise the open-files limit to {target}: {e}", file=sys.stderr)
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def ping(port, timeout=1.0):
+    """True if the server on `port` answers +PONG to an inline PING."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def wait_ready(port, proc=None, name="server"):
+    for _ in range(100):
+        if ping(port, timeout=0.2):
+            return
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} on port {port} did not start")
+
+
+def pinned(core, cmd):
+    """Prefixes `cmd` with taskset when there are 2+ cores to pin to."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(core)] + cmd
+    return cmd
+
+
+def pinning_active():
+    return bool(shutil.which("taskset")) and (os.cpu_count() or 1) >= 2
+
+
+def check_tools(*tools):
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        sys.exit(f"{', '.join(missing)} not found: apt-get install redis-server redis-tools")
+
+
+def build_ferrokv(no_build=False):
+    if no_build and os.path.exists(FERROKV):
+        return
+    r = subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT)
+    if r.returncode != 0 or not os.path.exists(FERROKV):
+        sys.exit("cargo build --release failed")
+
+
+def start_servers(extra_args=(), core=0):
+    """Starts redis-server and ferrokv (in that order) on two free ports with
+    the same extra arguments (e.g. ["--maxclients", "20000"]), pinned to
+    `core`. Returns {"redis": (Popen, port), "ferrokv": (Popen, port)}."""
+    extra = [str(a) for a in extra_args]
+    rport, fport = free_port(), free_port()
+    servers = {}
+    try:
+        redis = subprocess.Popen(
+            pinned(core, ["redis-server", "--port", str(rport), "--save", "", "--appendonly", "no",
+                          "--bind", "127.0.0.1", *extra]),
+            stdout=subprocess.DEVNULL,
+        )
+        servers["redis"] = (redis, rport)
+        fkv = subprocess.Popen(
+            pinned(core, [FERROKV, "--port", str(fport), "--bind", "127.0.0.1", "--loglevel", "warning", *extra]),
+            stdout=subprocess.DEVNULL,
+        )
+        servers["ferrokv"] = (fkv, fport)
+        wait_ready(rport, redis, "redis-server")
+        wait_ready(fport, fkv, "ferrokv")
+    except BaseException:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers):
+    for proc, _ in servers.values():
+        if proc.poll() is None:
+            proc.terminate()
+    for proc, _ in servers.values():
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def redis_version():
+    try:
+        out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
+    except OSError:
+        return "?"
+    return next((w[2:] for w in out if w.startswith("v=")), "?")
+
+
+def machine_line():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, Linux {platform.release()}, redis-server {redis_version()}"
+
+
+def loadavg():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")

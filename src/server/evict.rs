@@ -22,6 +22,7 @@ impl Shared {
     /// Keeps the per-database access tracking in step with the config
     /// (at start and after CONFIG SET).
     pub fn sync_tracking(&mut self) {
+        self.set_grow_budgets();
         let c = &self.config;
         let track = evict::Track {
             lfu: c.maxmemory_policy.is_lfu(),
@@ -51,9 +52,26 @@ impl Shared {
         (used > max).then(|| used - max)
     }
 
+    /// Gives each table the headroom left under `maxmemory` for its next
+    /// growth (none needed without a limit).
+    pub fn set_grow_budgets(&mut self) {
+        let max = self.config.maxmemory as usize;
+        let budget = if max == 0 { usize::MAX } else { max.saturating_sub(crate::alloc::allocated()) };
+        for db in &mut self.dbs {
+            db.set_grow_budget(budget);
+        }
+    }
+
     /// Evicts keys by `maxmemory-policy` until memory is back under
-    /// `maxmemory`, for at most the tenacity's time slice.
+    /// `maxmemory`, for at most the tenacity's time slice; then sets the
+    /// tables' growth budgets.
     pub fn perform_evictions(&mut self, now: u64) -> Evicted {
+        let result = self.evict_pass(now);
+        self.set_grow_budgets();
+        result
+    }
+
+    fn evict_pass(&mut self, now: u64) -> Evicted {
         // CLIENT PAUSE keeps the dataset still: no eviction meanwhile.
         if self.over_limit().is_none() || self.paused(now) {
             self.evicting = false;

@@ -66,7 +66,6 @@ pub enum Expiry {
 /// with its control byte.
 const SLOT: usize = std::mem::size_of::<(Key, Entry)>() + std::mem::size_of::<u32>() + 1;
 
-#[derive(Default)]
 pub struct Db {
     map: Table<Entry>,
     volatile: Vec<u32>,
@@ -82,6 +81,9 @@ pub struct Db {
     pub track: Track,
     /// For the LFU counter's probabilistic increment.
     rng: Rng,
+    /// How many more table slots may be reserved when the table grows
+    /// (maxmemory's headroom; unlimited without maxmemory).
+    pub grow_budget: usize,
     /// Keyspace-notification classes to queue here (all those enabled;
     /// see `server::notify`), and the queued events.
     pub notify: u32,
@@ -90,9 +92,32 @@ pub struct Db {
 
 use crate::server::notify::{EXPIRED, KEY_MISS, NEW};
 
+impl Default for Db {
+    fn default() -> Db {
+        Db {
+            map: Table::default(),
+            volatile: Vec::new(),
+            expired: 0,
+            hits: 0,
+            misses: 0,
+            avg_ttl: 0,
+            track: Track::default(),
+            rng: Rng::default(),
+            grow_budget: usize::MAX,
+            notify: 0,
+            events: Vec::new(),
+        }
+    }
+}
+
 impl Db {
     pub fn new() -> Db {
         Db::default()
+    }
+
+    /// Sets how many bytes the table may take when it next grows.
+    pub fn set_grow_budget(&mut self, bytes: usize) {
+        self.grow_budget = if bytes == usize::MAX { usize::MAX } else { bytes / SLOT };
     }
 
     pub fn len(&self) -> usize {
@@ -179,7 +204,7 @@ impl Db {
                 if self.notify & NEW != 0 {
                     self.events.push((NEW, "new", key.into()));
                 }
-                let i = self.map.insert_new(key.into(), Entry::new(value, access));
+                let i = self.map.insert_new(key.into(), Entry::new(value, access), self.grow_budget);
                 if let Expiry::At(t) = expiry {
                     self.set_expire_index(i, t);
                 }

@@ -70,10 +70,14 @@ impl<V> Table<V> {
         entries.reserve_exact(additional);
     }
 
-    /// Adds `key`, which must not be present; returns its position.
-    pub fn insert_new(&mut self, key: Bytes, value: V) -> usize {
+    /// Adds `key`, which must not be present; returns its position. When
+    /// the table must grow, it grows by an eighth, or by fewer slots if
+    /// that many would not fit in `budget` (slots, at least 16): near
+    /// maxmemory, reserved-but-empty slots would push the memory in use
+    /// over the limit and stay there.
+    pub fn insert_new(&mut self, key: Bytes, value: V, budget: usize) -> usize {
         if self.entries.len() == self.entries.capacity() {
-            self.reserve_exact((self.entries.len() / 8).max(16));
+            self.reserve_exact((self.entries.len() / 8).min(budget).max(16));
         }
         let i = self.entries.len();
         assert!(i < u32::MAX as usize, "keyspace table full");
@@ -152,7 +156,7 @@ mod tests {
                 match op {
                     0 | 1 => match t.get_index_of(&key) {
                         Some(i) => { t[i] = n as u32; model.insert(key, n as u32); }
-                        None => { t.insert_new(Bytes::from_slice(&key), n as u32); model.insert(key, n as u32); }
+                        None => { t.insert_new(Bytes::from_slice(&key), n as u32, usize::MAX); model.insert(key, n as u32); }
                     },
                     2 => {
                         if let Some(i) = t.get_index_of(&key) {
@@ -173,9 +177,19 @@ mod tests {
     fn grows_by_an_eighth() {
         let mut t = Table::default();
         for i in 0..100_000u32 {
-            t.insert_new(Bytes::from_slice(format!("k{i}").as_bytes()), i);
+            t.insert_new(Bytes::from_slice(format!("k{i}").as_bytes()), i, usize::MAX);
         }
         assert!(t.entries.capacity() <= 100_000 + 100_000 / 8 + 16);
         assert_eq!(t.get(b"k99999"), Some(&99_999));
+        // With a budget, the step shrinks (but stays at least 16).
+        while t.len() < t.entries.capacity() {
+            let n = t.len() as u32;
+            t.insert_new(Bytes::from_slice(format!("k{n}").as_bytes()), n, usize::MAX);
+        }
+        let cap = t.entries.capacity();
+        t.insert_new(Bytes::from_slice(b"tight"), 0, 100);
+        assert_eq!(t.entries.capacity(), cap + 100);
+        t.insert_new(Bytes::from_slice(b"tight2"), 0, 0);
+        assert_eq!(t.entries.capacity(), cap + 100, "room left from the last step");
     }
 }

@@ -227,3 +227,29 @@ fn idle_timeout_closes_quiet_clients_only() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
 }
+
+#[test]
+fn idle_connections_give_their_buffers_back() {
+    let srv = common::server();
+    let mut idle = srv.client();
+    let _: () = redis::cmd("CLIENT").arg("SETNAME").arg("idler").query(&mut idle).unwrap();
+    let big = "x".repeat(40_000);
+    let _: () = redis::cmd("SET").arg("k").arg(&big).query(&mut idle).unwrap();
+    let mut admin = srv.client();
+    let rbs = |admin: &mut redis::Connection| -> u64 {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(admin).unwrap();
+        let line = list.lines().find(|l| l.contains("name=idler")).unwrap().to_string();
+        let field = line.split(' ').find_map(|f| f.strip_prefix("rbs=")).unwrap();
+        field.parse().unwrap()
+    };
+    assert!(rbs(&mut admin) >= 16_384, "the read buffer is kept while in use");
+    // After two idle seconds the cron releases them.
+    let start = std::time::Instant::now();
+    while rbs(&mut admin) != 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "buffers kept");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // The connection still works, of course.
+    let v: String = redis::cmd("GET").arg("k").query(&mut idle).unwrap();
+    assert_eq!(v.len(), 40_000);
+}

@@ -113,6 +113,21 @@ impl Conn {
         }
     }
 
+    /// Releases the buffers of a connection with nothing pending (an idle
+    /// client then costs its socket and a few words, as in Redis, which
+    /// shrinks idle clients' query buffers); true if anything was freed.
+    pub fn release_buffers(&mut self) -> bool {
+        if self.rlen != 0 || self.pending_output() != 0 || self.rbuf.capacity() + self.wbuf.capacity() == 0 {
+            return false;
+        }
+        self.rbuf = Vec::new();
+        self.wbuf = Vec::new();
+        self.wpos = 0;
+        self.spans = Vec::new();
+        self.inline = Vec::new();
+        true
+    }
+
     /// Writes pending output until done or the socket is full, adding the
     /// bytes written to `counter`.
     pub fn flush(&mut self, counter: &mut u64) -> io::Result<()> {

@@ -42,6 +42,8 @@ const SIGNALS: Token = Token(usize::MAX - 2);
 /// Listener `i` has token `LISTENER_BASE + i`; connection tokens are slab keys.
 const LISTENER_BASE: usize = usize::MAX / 2;
 
+/// A connection idle this long (ms) gives its buffers back.
+const IDLE_BUFFERS_MS: u64 = 2000;
 /// Reads per connection per wake-up before others get a turn.
 const MAX_READS_PER_TURN: usize = 16;
 /// Unsent output above which a connection is paused.
@@ -264,6 +266,13 @@ impl Server {
         if due {
             for db in &mut self.shared.dbs {
                 db.shrink_if_sparse();
+            }
+            for (key, conn) in self.conns.iter_mut() {
+                if now.saturating_sub(conn.last_active) >= IDLE_BUFFERS_MS && conn.release_buffers() {
+                    let client = self.shared.client_mut(key);
+                    client.qbuf_cap = 0;
+                    client.omem = 0;
+                }
             }
         }
         if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {

@@ -67,6 +67,13 @@ impl Shared {
     /// tables' growth budgets.
     pub fn perform_evictions(&mut self, now: u64) -> Evicted {
         let result = self.evict_pass(now);
+        // Evicted keys leave empty slots, which count as free for the pass;
+        // if the memory in use is still over the limit, give them back.
+        if crate::alloc::allocated() > self.config.maxmemory as usize {
+            for db in &mut self.dbs {
+                db.trim_vacancy();
+            }
+        }
         self.set_grow_budgets();
         result
     }

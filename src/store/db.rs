@@ -62,9 +62,8 @@ pub enum Expiry {
     Keep,
 }
 
-/// Bytes one table slot costs: the entry with its key, and the position
-/// with its control byte.
-const SLOT: usize = std::mem::size_of::<(Key, Entry)>() + std::mem::size_of::<u32>() + 1;
+/// Bytes one table slot costs: the entry with its key, and a bucket.
+const SLOT: usize = std::mem::size_of::<(Key, Entry)>() + super::table::BUCKET_BYTES;
 
 pub struct Db {
     map: Table<Entry>,
@@ -283,6 +282,17 @@ impl Db {
     /// allocating, so maxmemory does not count them as used.
     pub fn vacant_bytes(&self) -> usize {
         (self.map.capacity() - self.map.len()) * SLOT
+    }
+
+    /// Gives back empty entry slots (more than a few), so that slots left
+    /// empty by eviction do not keep the memory in use over maxmemory;
+    /// true if it did.
+    pub fn trim_vacancy(&mut self) -> bool {
+        if self.map.vacant_entries() <= 64 {
+            return false;
+        }
+        self.map.trim_entries(16);
+        true
     }
 
     /// Gives back table memory after most keys went (Redis resizes its

@@ -1,10 +1,11 @@
 //! The keyspace table: `IndexMap`'s design (a dense vector of entries plus a
 //! hash table of positions into it), trimmed for memory per key:
 //!
-//! - positions are `u32`, not `usize` (4 bytes a bucket instead of 8);
-//! - hashes are not stored with the entries: they are recomputed from the
-//!   key when the table grows or an entry moves (foldhash on a short key is
-//!   a few nanoseconds), saving 8 bytes an entry;
+//! - a bucket holds a `u32` position and 32 bits of the key's hash (8
+//!   bytes, as IndexMap's `usize` alone); the entries hold no hash. Growing
+//!   the table rehashes from the buckets alone, without touching the
+//!   entries: growing past 900,000 keys takes a few ms, where recomputing
+//!   each key's hash (a cache miss per key) took ~95 ms;
 //! - the entry vector grows by an eighth, not by doubling, so a big table
 //!   holds little unused capacity (which would count as used memory).
 //!
@@ -12,14 +13,31 @@
 //! RANDOMKEY) and a SCAN cursor that survives resizing; see `Db`.
 //!
 //! Invariant: `indices` holds exactly the positions `0..entries.len()`, each
-//! once, under the hash of the key at that position.
+//! once, with the upper 32 bits of the hash of the key at that position.
 
 use super::bytes::Bytes;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 
+/// A bucket: where the entry is, and the upper half of its key's hash.
+#[derive(Clone, Copy)]
+struct Slot {
+    idx: u32,
+    hash: u32,
+}
+
+/// The table's 64-bit hash, from the 32 bits a bucket keeps: multiplying
+/// by an odd constant spreads them over the word (hashbrown takes the
+/// bucket from the low bits and a tag from the top 7).
+fn spread(h: u32) -> u64 {
+    (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Bytes a bucket costs: the slot and hashbrown's control byte.
+pub const BUCKET_BYTES: usize = std::mem::size_of::<Slot>() + 1;
+
 pub struct Table<V> {
-    indices: HashTable<u32>,
+    indices: HashTable<Slot>,
     entries: Vec<(Bytes, V)>,
     hasher: DefaultHashBuilder,
 }
@@ -44,14 +62,17 @@ impl<V> Table<V> {
         self.indices.capacity().min(self.entries.capacity())
     }
 
-    fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+    fn hash(&self, key: &[u8]) -> u32 {
+        (self.hasher.hash_one(key) >> 32) as u32
     }
 
     /// Position of `key`.
     pub fn get_index_of(&self, key: &[u8]) -> Option<usize> {
         let entries = &self.entries;
-        self.indices.find(self.hash(key), |&i| entries[i as usize].0.as_slice() == key).map(|&i| i as usize)
+        let h = self.hash(key);
+        self.indices
+            .find(spread(h), |s| s.hash == h && entries[s.idx as usize].0.as_slice() == key)
+            .map(|s| s.idx as usize)
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&V> {
@@ -65,9 +86,8 @@ impl<V> Table<V> {
 
     /// Makes room for `additional` more entries (exactly, for the vector).
     pub fn reserve_exact(&mut self, additional: usize) {
-        let Table { indices, entries, hasher } = self;
-        indices.reserve(additional, |&i| hasher.hash_one(entries[i as usize].0.as_slice()));
-        entries.reserve_exact(additional);
+        self.indices.reserve(additional, |s| spread(s.hash));
+        self.entries.reserve_exact(additional);
     }
 
     /// Adds `key`, which must not be present; returns its position. When
@@ -76,30 +96,35 @@ impl<V> Table<V> {
     /// maxmemory, reserved-but-empty slots would push the memory in use
     /// over the limit and stay there.
     pub fn insert_new(&mut self, key: Bytes, value: V, budget: usize) -> usize {
-        if self.entries.len() == self.entries.capacity() {
-            self.reserve_exact((self.entries.len() / 8).min(budget).max(16));
+        let len = self.entries.len();
+        if len == self.entries.capacity() {
+            let mut step = (len / 8).min(budget).max(16);
+            // Fill the buckets there are before doubling them.
+            let room = self.indices.capacity().saturating_sub(len);
+            if room >= 16 {
+                step = step.min(room);
+            }
+            self.reserve_exact(step);
         }
-        let i = self.entries.len();
-        assert!(i < u32::MAX as usize, "keyspace table full");
+        assert!(len < u32::MAX as usize, "keyspace table full");
         let h = self.hash(&key);
         self.entries.push((key, value));
-        let Table { indices, entries, hasher } = self;
-        indices.insert_unique(h, i as u32, |&j| hasher.hash_one(entries[j as usize].0.as_slice()));
-        i
+        self.indices.insert_unique(spread(h), Slot { idx: len as u32, hash: h }, |s| spread(s.hash));
+        len
     }
 
     /// Removes the entry at `i`, moving the last entry into its place.
     pub fn swap_remove_index(&mut self, i: usize) -> Option<(Bytes, V)> {
         let key = &self.entries.get(i)?.0;
         let h = self.hash(key);
-        if let Ok(slot) = self.indices.find_entry(h, |&j| j as usize == i) {
+        if let Ok(slot) = self.indices.find_entry(spread(h), |s| s.idx as usize == i) {
             slot.remove();
         }
         let last = self.entries.len() - 1;
         if i != last {
             let hl = self.hash(&self.entries[last].0);
-            if let Some(slot) = self.indices.find_mut(hl, |&j| j as usize == last) {
-                *slot = i as u32;
+            if let Some(slot) = self.indices.find_mut(spread(hl), |s| s.idx as usize == last) {
+                slot.idx = i as u32;
             }
         }
         Some(self.entries.swap_remove(i))
@@ -107,9 +132,19 @@ impl<V> Table<V> {
 
     /// Shrinks both parts to hold at least `min` entries.
     pub fn shrink_to(&mut self, min: usize) {
-        let Table { indices, entries, hasher } = self;
-        indices.shrink_to(min, |&i| hasher.hash_one(entries[i as usize].0.as_slice()));
-        entries.shrink_to(min);
+        self.indices.shrink_to(min, |s| spread(s.hash));
+        self.entries.shrink_to(min);
+    }
+
+    /// Gives back entry slots beyond `len + keep` (a cheap in-place
+    /// reallocation; the buckets stay).
+    pub fn trim_entries(&mut self, keep: usize) {
+        self.entries.shrink_to(self.entries.len() + keep);
+    }
+
+    /// Empty entry slots.
+    pub fn vacant_entries(&self) -> usize {
+        self.entries.capacity() - self.entries.len()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &V)> {

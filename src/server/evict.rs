@@ -36,10 +36,12 @@ impl Shared {
 
     /// Memory that counts against `maxmemory`: everything allocated,
     /// except table slots that are allocated but empty (new keys reuse them
-    /// without allocating; an evicted key's slot becomes one).
+    /// without allocating; an evicted key's slot becomes one), plus what is
+    /// held back for tables about to double.
     pub fn used_for_maxmemory(&self) -> usize {
-        let vacant: usize = self.dbs.iter().map(|db| db.vacant_bytes()).sum();
-        crate::alloc::allocated().saturating_sub(vacant)
+        let (vacant, reserved) =
+            self.dbs.iter().fold((0, 0), |(v, r), db| (v + db.vacant_bytes(), r + db.reserve_bytes()));
+        crate::alloc::allocated().saturating_sub(vacant) + reserved
     }
 
     /// Bytes over `maxmemory`, if any.

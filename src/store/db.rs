@@ -284,6 +284,11 @@ impl Db {
         (self.map.capacity() - self.map.len()) * SLOT
     }
 
+    /// Bytes maxmemory holds back for the table's next doubling.
+    pub fn reserve_bytes(&self) -> usize {
+        self.map.doubling_reserve()
+    }
+
     /// Gives back empty entry slots (more than a few), so that slots left
     /// empty by eviction do not keep the memory in use over maxmemory;
     /// true if it did.

@@ -142,6 +142,21 @@ impl<V> Table<V> {
         self.entries.shrink_to(self.entries.len() + keep);
     }
 
+    /// Memory to hold back for the next doubling of the buckets, rising
+    /// from 0 at 80% of their capacity to the whole cost when full. Under
+    /// maxmemory, counting it as used makes eviction make room for the
+    /// doubling gradually, instead of owing it all at once (which would
+    /// leave memory over the limit, or stall the loop while evicting).
+    pub fn doubling_reserve(&self) -> usize {
+        let (len, cap) = (self.entries.len(), self.indices.capacity());
+        let start = cap / 5 * 4;
+        if cap < 1024 || len <= start {
+            return 0;
+        }
+        let cost = cap / 7 * 8 * BUCKET_BYTES;
+        cost / (cap - start) * (len - start).min(cap - start)
+    }
+
     /// Empty entry slots.
     pub fn vacant_entries(&self) -> usize {
         self.entries.capacity() - self.entries.len()

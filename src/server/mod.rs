@@ -179,7 +179,6 @@ impl Server {
                 }
                 return Err(e);
             }
-            let busy = Instant::now();
             for ev in events.iter() {
                 match ev.token() {
                     WAKER => {}
@@ -211,10 +210,6 @@ impl Server {
                 self.on_timer(t, now);
             }
             self.cron(now);
-            if self.shared.config.latency_monitor_threshold > 0 {
-                // One turn of the loop: what any client may have waited.
-                self.shared.latency_event("event-loop", busy.elapsed().as_micros() as u64);
-            }
         }
     }
 

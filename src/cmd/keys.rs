@@ -277,11 +277,11 @@ fn expire_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, relative: bool, cmd: 
     let key = args.get(1);
     let now = cx.now;
     let db = cx.db();
-    let Some(entry) = db.get(key, now) else {
+    if db.get(key, now).is_none() {
         cx.out.int(0);
         return Ok(());
-    };
-    let current = entry.expire_at().map(|t| t as i64);
+    }
+    let current = db.expiry(key, now).flatten().map(|t| t as i64);
     let allowed = match current {
         // No TTL counts as an infinite one for GT/LT.
         None => !xx && !gt,
@@ -329,9 +329,9 @@ fn pexpireat(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// Remaining TTL in ms: -2 no key, -1 no TTL.
 fn ttl_ms(cx: &mut Ctx, key: &[u8]) -> i64 {
     let now = cx.now;
-    match cx.db().peek(key, now) {
+    match cx.db().expiry(key, now) {
         None => -2,
-        Some(e) => e.expire_at().map_or(-1, |t| t.saturating_sub(now) as i64),
+        Some(at) => at.map_or(-1, |t| t.saturating_sub(now) as i64),
     }
 }
 
@@ -356,7 +356,7 @@ fn pttl(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn persist(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
     let db = cx.db();
-    let had = db.get(args.get(1), now).is_some_and(|e| e.expire_at().is_some());
+    let had = db.get(args.get(1), now).is_some_and(|e| e.has_ttl());
     if had {
         db.set_expire(args.get(1), None, now);
         cx.notify(ev::GENERIC, "persist", args.get(1));
@@ -495,9 +495,8 @@ fn rename_generic(cx: &mut Ctx, args: &Args, nx: bool) -> Result<bool, CmdError>
     if nx && db.contains(dst, now) {
         return Ok(false);
     }
-    let Some(entry) = db.remove(src, now) else { return Err(CmdError::msg("ERR no such key")) };
-    let at = entry.expire_at();
-    db.put(dst, entry.value, at, now);
+    let Some((value, at)) = db.take(src, now) else { return Err(CmdError::msg("ERR no such key")) };
+    db.put(dst, value, at, now);
     // A list or sorted set arriving under a new name may serve blocked pops.
     cx.signal_ready(dst);
     cx.notify(ev::GENERIC, "rename_from", src);
@@ -553,11 +552,11 @@ fn copy(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::msg("ERR source and destination objects are the same"));
     }
     let now = cx.now;
-    let Some(entry) = cx.srv.dbs[src_db].peek(src, now) else {
+    let Some(value) = cx.srv.dbs[src_db].peek(src, now).map(|e| e.value.clone()) else {
         cx.out.int(0);
         return Ok(());
     };
-    let (value, at) = (entry.value.clone(), entry.expire_at());
+    let at = cx.srv.dbs[src_db].expiry(src, now).flatten();
     let target = &mut cx.srv.dbs[dst_db];
     if target.contains(dst, now) && !replace {
         cx.out.int(0);
@@ -584,9 +583,8 @@ fn move_(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.out.int(0);
         return Ok(());
     }
-    if let Some(entry) = cx.srv.dbs[src_db].remove(key, now) {
-        let at = entry.expire_at();
-        cx.srv.dbs[dst_db].put(key, entry.value, at, now);
+    if let Some((value, at)) = cx.srv.dbs[src_db].take(key, now) {
+        cx.srv.dbs[dst_db].put(key, value, at, now);
         cx.srv.blocking.signal(dst_db, key);
         cx.srv.notify(ev::GENERIC, "move_from", key, src_db);
         cx.srv.notify(ev::GENERIC, "move_to", key, dst_db);
@@ -598,9 +596,9 @@ fn move_(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// Absolute expiry in ms: -2 no key, -1 no TTL.
 fn expire_time_ms(cx: &mut Ctx, key: &[u8]) -> i64 {
     let now = cx.now;
-    match cx.db().peek(key, now) {
+    match cx.db().expiry(key, now) {
         None => -2,
-        Some(e) => e.expire_at().map_or(-1, |t| t as i64),
+        Some(at) => at.map_or(-1, |t| t as i64),
     }
 }
 

@@ -430,7 +430,7 @@ fn getex(cx: &mut Ctx, args: &Args) -> CmdResult {
             db.set_expire(key, Some(t as u64), now);
             cx.notify(ev::GENERIC, "expire", key);
         }
-        None if o.persist && db.peek(key, now).is_some_and(|e| e.expire_at().is_some()) => {
+        None if o.persist && db.peek(key, now).is_some_and(|e| e.has_ttl()) => {
             db.set_expire(key, None, now);
             cx.notify(ev::GENERIC, "persist", key);
         }

@@ -5,13 +5,16 @@
 //! beyond lookups: O(1) uniform random sampling (active expiry, eviction,
 //! RANDOMKEY) and a cursor for SCAN that stays valid while the map changes.
 //!
-//! Expiry is stored in the entry (so a lookup checks it without a second
-//! probe). Keys with an expiry are also listed by map index in `volatile`,
-//! and each such entry remembers its slot there (`vpos`), so adding, removing
-//! and sampling volatile keys are all O(1).
+//! Expiry costs nothing for keys without one: keys with an expiry are
+//! listed by map index in `vol_idx`, their expiry time in `vol_at` at the
+//! same position, and the entry remembers that position (`vpos`, or
+//! `NO_TTL`), so checking, adding, removing and sampling expiries are all
+//! O(1) (a lookup of a volatile key reads one more array, where Redis probes
+//! a second dictionary).
 //!
-//! Invariants: `volatile[map[i].vpos] == i` for every entry with an expiry;
-//! `volatile` has no other elements.
+//! Invariants: `vol_idx[map[i].vpos] == i` for every entry with an expiry,
+//! `vpos == NO_TTL` for the others; `vol_idx` has no other elements and
+//! `vol_at` is as long, with every time non-zero.
 
 use super::evict::{self, Track};
 use super::rand::Rng;
@@ -22,26 +25,27 @@ use super::value::Value;
 /// keys (`user:1000`, `key:0000001`) cost no separate allocation.
 pub type Key = super::bytes::Bytes;
 
-/// A stored value with its expiry.
+/// `Entry::vpos` of a key without an expiry.
+const NO_TTL: u32 = u32::MAX;
+
+/// A stored value (32 bytes with its bookkeeping).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
-    /// Absolute expiry in unix milliseconds; 0 = none.
-    expire_at: u64,
-    /// Slot in `Db::volatile` when `expire_at != 0`.
+    /// Position in `Db::vol_idx` / `vol_at`, or `NO_TTL`.
     vpos: u32,
     /// Access data for eviction: the LRU clock or the LFU counter, see
-    /// [`evict`]. Fits in the padding after `vpos`, so it costs no memory.
+    /// [`evict`].
     pub access: u32,
 }
 
 impl Entry {
     fn new(value: Value, access: u32) -> Entry {
-        Entry { value, expire_at: 0, vpos: 0, access }
+        Entry { value, vpos: NO_TTL, access }
     }
 
-    pub fn expire_at(&self) -> Option<u64> {
-        (self.expire_at != 0).then_some(self.expire_at)
+    pub fn has_ttl(&self) -> bool {
+        self.vpos != NO_TTL
     }
 
     /// Seconds since the entry was last accessed (meaningful while the
@@ -67,7 +71,8 @@ const SLOT: usize = std::mem::size_of::<(Key, Entry)>() + super::table::BUCKET_B
 
 pub struct Db {
     map: Table<Entry>,
-    volatile: Vec<u32>,
+    vol_idx: Vec<u32>,
+    vol_at: Vec<u64>,
     /// Keys removed because their TTL passed (lazily or actively).
     pub expired: u64,
     /// Read lookups that found / did not find their key.
@@ -95,7 +100,8 @@ impl Default for Db {
     fn default() -> Db {
         Db {
             map: Table::default(),
-            volatile: Vec::new(),
+            vol_idx: Vec::new(),
+            vol_at: Vec::new(),
             expired: 0,
             hits: 0,
             misses: 0,
@@ -129,13 +135,33 @@ impl Db {
 
     /// Number of keys with an expiry.
     pub fn volatile_len(&self) -> usize {
-        self.volatile.len()
+        self.vol_idx.len()
+    }
+
+    /// Expiry of the entry at position `i` (0 = none).
+    fn at(&self, i: usize) -> u64 {
+        match self.map[i].vpos {
+            NO_TTL => 0,
+            p => self.vol_at[p as usize],
+        }
+    }
+
+    /// Expiry of the entry at position `i` (eviction's volatile-ttl).
+    pub fn expire_at_index(&self, i: usize) -> Option<u64> {
+        Some(self.at(i)).filter(|&t| t != 0)
+    }
+
+    /// The expiry of a live key: `None` if the key is missing, `Some(None)`
+    /// if it has no TTL. Does not count as an access.
+    pub fn expiry(&mut self, key: &[u8], now: u64) -> Option<Option<u64>> {
+        let i = self.live_index(key, now)?;
+        Some(self.expire_at_index(i))
     }
 
     /// Index of a live key, deleting it first if its TTL has passed.
     fn live_index(&mut self, key: &[u8], now: u64) -> Option<usize> {
         let i = self.map.get_index_of(key)?;
-        let at = self.map[i].expire_at;
+        let at = self.at(i);
         if at != 0 && at <= now {
             self.expire_index(i);
             return None;
@@ -175,8 +201,9 @@ impl Db {
     /// deleted, and the access time is left alone. For commands that hold
     /// several values at once (SINTER, SUNION, …) after a `get` of each.
     pub fn get_ref(&self, key: &[u8], now: u64) -> Option<&Entry> {
-        let e = self.map.get(key)?;
-        (e.expire_at == 0 || e.expire_at > now).then_some(e)
+        let i = self.map.get_index_of(key)?;
+        let at = self.at(i);
+        (at == 0 || at > now).then(|| &self.map[i])
     }
 
     pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
@@ -189,14 +216,13 @@ impl Db {
         match self.live_index(key, now) {
             Some(i) => {
                 let old = std::mem::replace(&mut self.map[i].value, value);
-                let old_at = self.map[i].expire_at;
                 self.touch(i, now);
                 match expiry {
                     Expiry::Keep => {}
                     Expiry::None => self.set_expire_index(i, 0),
                     Expiry::At(t) => self.set_expire_index(i, t),
                 }
-                Some(Entry { value: old, expire_at: old_at, vpos: 0, access: 0 })
+                Some(Entry { value: old, vpos: NO_TTL, access: 0 })
             }
             None => {
                 let access = evict::fresh(self.track, now);
@@ -232,24 +258,31 @@ impl Db {
 
     /// The dense position of the `j`th key with a TTL.
     pub fn volatile_index(&self, j: usize) -> usize {
-        self.volatile[j] as usize
+        self.vol_idx[j] as usize
     }
 
     /// Whether `key` is stored (expired or not), with a TTL if `volatile`.
     pub fn has_key(&self, key: &[u8], volatile: bool) -> bool {
-        self.map.get(key).is_some_and(|e| !volatile || e.expire_at != 0)
+        self.map.get(key).is_some_and(|e| !volatile || e.has_ttl())
     }
 
     /// Removes a key whatever its TTL (eviction), returning its entry.
     pub fn evict(&mut self, key: &[u8]) -> Option<Entry> {
         let i = self.map.get_index_of(key)?;
-        Some(self.remove_index(i))
+        Some(self.remove_index(i).0)
     }
 
     /// Removes a live key, returning its entry.
     pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
         let i = self.live_index(key, now)?;
-        Some(self.remove_index(i))
+        Some(self.remove_index(i).0)
+    }
+
+    /// Removes a live key, returning its value and expiry (RENAME, MOVE).
+    pub fn take(&mut self, key: &[u8], now: u64) -> Option<(Value, Option<u64>)> {
+        let i = self.live_index(key, now)?;
+        let (entry, at) = self.remove_index(i);
+        Some((entry.value, at))
     }
 
     /// Inserts or replaces `key` with `value` and an absolute expiry (RENAME,
@@ -268,14 +301,14 @@ impl Db {
     pub fn memory_usage(&mut self, key: &[u8], now: u64) -> Option<usize> {
         let i = self.live_index(key, now)?;
         let (k, e) = self.map.get_index(i)?;
-        let volatile = if e.expire_at != 0 { std::mem::size_of::<u32>() } else { 0 };
+        let volatile = if e.has_ttl() { std::mem::size_of::<(u32, u64)>() } else { 0 };
         Some(SLOT + k.heap_size() + e.value.heap_size() + volatile)
     }
 
     /// Bytes of the key table and of the TTL index (MEMORY STATS's
     /// `overhead.hashtable.main` / `.expires`).
     pub fn table_bytes(&self) -> (usize, usize) {
-        (self.map.capacity() * SLOT, self.volatile.capacity() * std::mem::size_of::<u32>())
+        (self.map.capacity() * SLOT, self.vol_idx.capacity() * 4 + self.vol_at.capacity() * 8)
     }
 
     /// Bytes of table slots allocated but empty: new keys fill them without
@@ -309,7 +342,9 @@ impl Db {
             return false;
         }
         self.map.shrink_to(len + len / 8);
-        self.volatile.shrink_to(self.volatile.len() + self.volatile.len() / 8);
+        let n = self.vol_idx.len() + self.vol_idx.len() / 8;
+        self.vol_idx.shrink_to(n);
+        self.vol_at.shrink_to(n);
         true
     }
 
@@ -327,7 +362,7 @@ impl Db {
 
     /// Every live key (KEYS); expired keys are skipped.
     pub fn live_keys(&self, now: u64) -> impl Iterator<Item = &[u8]> {
-        self.map.iter().filter(move |(_, e)| e.expire_at == 0 || e.expire_at > now).map(|(k, _)| &k[..])
+        self.map.iter().filter(move |(_, e)| !e.has_ttl() || self.vol_at[e.vpos as usize] > now).map(|(k, _)| &k[..])
     }
 
     /// A uniformly random live key (RANDOMKEY). Expired keys met on the way
@@ -339,7 +374,7 @@ impl Db {
                 return None;
             }
             let i = rng.below(self.map.len());
-            let at = self.map[i].expire_at;
+            let at = self.at(i);
             if at != 0 && at <= now && tries < 100 {
                 self.expire_index(i);
                 continue;
@@ -365,7 +400,7 @@ impl Db {
         while pos > 0 && steps < count {
             pos -= 1;
             steps += 1;
-            let at = self.map[pos].expire_at;
+            let at = self.at(pos);
             if at != 0 && at <= now {
                 // The entry moved in from the top was visited already.
                 self.expire_index(pos);
@@ -381,33 +416,39 @@ impl Db {
     /// Empties the database, returning its old contents for the caller
     /// to drop (FLUSHDB ASYNC drops them on the lazy-free thread).
     pub fn take_contents(&mut self) -> impl Send + 'static {
-        let contents = (std::mem::take(&mut self.map), std::mem::take(&mut self.volatile));
+        let contents =
+            (std::mem::take(&mut self.map), std::mem::take(&mut self.vol_idx), std::mem::take(&mut self.vol_at));
         self.avg_ttl = 0;
         contents
     }
 
     pub fn clear(&mut self) {
         self.map = Table::default();
-        self.volatile = Vec::new();
+        self.vol_idx = Vec::new();
+        self.vol_at = Vec::new();
         self.avg_ttl = 0;
     }
 
     fn set_expire_index(&mut self, i: usize, at: u64) {
-        let had = self.map[i].expire_at != 0;
-        self.map[i].expire_at = at;
-        match (had, at != 0) {
-            (false, true) => {
-                self.map[i].vpos = self.volatile.len() as u32;
-                self.volatile.push(i as u32);
+        match (self.map[i].vpos, at) {
+            (NO_TTL, 0) => {}
+            (NO_TTL, at) => {
+                self.map[i].vpos = self.vol_idx.len() as u32;
+                self.vol_idx.push(i as u32);
+                self.vol_at.push(at);
             }
-            (true, false) => self.volatile_remove(self.map[i].vpos as usize),
-            _ => {}
+            (p, 0) => {
+                self.volatile_remove(p as usize);
+                self.map[i].vpos = NO_TTL;
+            }
+            (p, at) => self.vol_at[p as usize] = at,
         }
     }
 
     fn volatile_remove(&mut self, p: usize) {
-        self.volatile.swap_remove(p);
-        if let Some(&moved) = self.volatile.get(p) {
+        self.vol_idx.swap_remove(p);
+        self.vol_at.swap_remove(p);
+        if let Some(&moved) = self.vol_idx.get(p) {
             self.map[moved as usize].vpos = p as u32;
         }
     }
@@ -423,18 +464,23 @@ impl Db {
         self.expired += 1;
     }
 
-    fn remove_index(&mut self, i: usize) -> Entry {
-        let (_, entry) = self.map.swap_remove_index(i).expect("index from a lookup");
+    /// Removes entry `i` (and its expiry), returning it with the expiry
+    /// it had.
+    fn remove_index(&mut self, i: usize) -> (Entry, Option<u64>) {
+        let (_, mut entry) = self.map.swap_remove_index(i).expect("index from a lookup");
         // The former last entry now lives at `i`: repoint its volatile slot.
         if let Some(moved) = self.map.get_index(i).map(|(_, e)| e)
-            && moved.expire_at != 0
+            && moved.has_ttl()
         {
-            self.volatile[moved.vpos as usize] = i as u32;
+            self.vol_idx[moved.vpos as usize] = i as u32;
         }
-        if entry.expire_at != 0 {
+        let mut at = None;
+        if entry.has_ttl() {
+            at = Some(self.vol_at[entry.vpos as usize]);
             self.volatile_remove(entry.vpos as usize);
+            entry.vpos = NO_TTL;
         }
-        entry
+        (entry, at)
     }
 
     /// Samples up to `n` random keys with a TTL and deletes the expired ones.
@@ -442,13 +488,13 @@ impl Db {
     pub fn expire_sample(&mut self, now: u64, n: usize, rng: &mut Rng) -> (usize, usize) {
         let mut expired = 0;
         let (mut ttl_sum, mut ttl_n) = (0u64, 0u64);
-        let n = n.min(self.volatile.len());
+        let n = n.min(self.vol_idx.len());
         for _ in 0..n {
-            if self.volatile.is_empty() {
+            if self.vol_idx.is_empty() {
                 break;
             }
-            let i = self.volatile[rng.below(self.volatile.len())] as usize;
-            let at = self.map[i].expire_at;
+            let p = rng.below(self.vol_idx.len());
+            let (i, at) = (self.vol_idx[p] as usize, self.vol_at[p]);
             if at <= now {
                 self.expire_index(i);
                 expired += 1;
@@ -468,12 +514,14 @@ impl Db {
     fn check(&self) {
         let mut n = 0;
         for (i, (_, e)) in self.map.iter().enumerate() {
-            if e.expire_at != 0 {
+            if e.has_ttl() {
                 n += 1;
-                assert_eq!(self.volatile[e.vpos as usize] as usize, i);
+                assert_eq!(self.vol_idx[e.vpos as usize] as usize, i);
+                assert_ne!(self.vol_at[e.vpos as usize], 0);
             }
         }
-        assert_eq!(n, self.volatile.len());
+        assert_eq!(n, self.vol_idx.len());
+        assert_eq!(n, self.vol_at.len());
     }
 }
 
@@ -487,6 +535,19 @@ mod tests {
 
     fn s(v: &str) -> Value {
         Value::Str(Str::from_slice(v.as_bytes()))
+    }
+
+    #[test]
+    fn an_entry_is_32_bytes_and_expiry_lives_apart() {
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+        let mut db = Db::new();
+        db.set(b"a", s("1"), Expiry::At(100), 0);
+        db.set(b"b", s("2"), Expiry::None, 0);
+        db.set(b"c", s("3"), Expiry::At(300), 0);
+        assert_eq!(db.take(b"a", 0).map(|(_, at)| at), Some(Some(100)));
+        assert_eq!(db.take(b"b", 0).map(|(_, at)| at), Some(None));
+        assert_eq!(db.expiry(b"c", 0), Some(Some(300)), "moved into the freed TTL slot");
+        db.check();
     }
 
     #[test]
@@ -504,9 +565,9 @@ mod tests {
         let mut db = Db::new();
         db.set(b"a", s("1"), Expiry::At(100), 0);
         db.set(b"a", s("2"), Expiry::Keep, 0);
-        assert_eq!(db.get(b"a", 0).unwrap().expire_at(), Some(100));
+        assert_eq!(db.expiry(b"a", 0), Some(Some(100)));
         db.set(b"a", s("3"), Expiry::None, 0);
-        assert_eq!(db.get(b"a", 0).unwrap().expire_at(), None);
+        assert_eq!(db.expiry(b"a", 0), Some(None));
         assert_eq!(db.volatile_len(), 0);
     }
 

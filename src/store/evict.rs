@@ -198,7 +198,7 @@ impl Evictor {
                     let i = if volatile { db.volatile_index(rng.below(n)) } else { rng.below(n) };
                     if let Some((key, e)) = db.entry_at(i) {
                         let score = match policy {
-                            Policy::VolatileTtl => u64::MAX - e.expire_at().unwrap_or(u64::MAX),
+                            Policy::VolatileTtl => u64::MAX - db.expire_at_index(i).unwrap_or(u64::MAX),
                             p if p.is_lfu() => 255 - lfu_decayed(e.access, db.track.decay_time, now) as u64,
                             _ => lru_clock(now).saturating_sub(e.access) as u64 * 1000,
                         };

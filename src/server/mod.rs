@@ -264,8 +264,11 @@ impl Server {
             self.shared.latency_event("eviction-cycle", start.elapsed().as_micros() as u64);
         }
         if due {
-            for db in &mut self.shared.dbs {
-                db.shrink_if_sparse();
+            for i in 0..self.shared.dbs.len() {
+                if let Some(old) = self.shared.dbs[i].shrink_if_sparse() {
+                    // Unmapping the old arrays takes milliseconds: aside.
+                    self.shared.lazy.free_boxed(old);
+                }
             }
             for (key, conn) in self.conns.iter_mut() {
                 if now.saturating_sub(conn.last_active) >= IDLE_BUFFERS_MS && conn.release_buffers() {

@@ -25,6 +25,10 @@ use super::value::Value;
 /// keys (`user:1000`, `key:0000001`) cost no separate allocation.
 pub type Key = super::bytes::Bytes;
 
+/// Most keys a sparse table is rehashed with when it shrinks (well under a
+/// millisecond of work).
+const SHRINK_REHASH_MAX: usize = 16_384;
+
 /// `Entry::vpos` of a key without an expiry.
 const NO_TTL: u32 = u32::MAX;
 
@@ -334,18 +338,23 @@ impl Db {
     }
 
     /// Gives back table memory after most keys went (Redis resizes its
-    /// dicts below 10% fill): true if it shrank. Costs one pass over the
-    /// remaining keys.
-    pub fn shrink_if_sparse(&mut self) -> bool {
-        let (len, cap) = (self.map.len(), self.map.capacity());
-        if cap < 1024 || len >= cap / 8 {
-            return false;
+    /// dicts below 10% fill): the entry vector at once, the buckets once
+    /// few keys are left (rebuilding them rehashes every key in one go).
+    /// The old arrays are returned for the caller to free off the event
+    /// loop: unmapping tens of megabytes takes milliseconds.
+    pub fn shrink_if_sparse(&mut self) -> Option<Box<dyn Send>> {
+        let len = self.map.len();
+        let sparse = |cap: usize| cap >= 1024 && len < cap / 8;
+        let entries = sparse(self.map.entries_capacity()).then(|| self.map.compact_entries(len / 8));
+        let buckets = (sparse(self.map.buckets_capacity()) && len <= SHRINK_REHASH_MAX)
+            .then(|| self.map.rebuild_buckets(len + len / 8));
+        if entries.is_none() && buckets.is_none() {
+            return None;
         }
-        self.map.shrink_to(len + len / 8);
         let n = self.vol_idx.len() + self.vol_idx.len() / 8;
         self.vol_idx.shrink_to(n);
         self.vol_at.shrink_to(n);
-        true
+        Some(Box::new((entries, buckets)))
     }
 
     /// Sets (`Some`) or clears (`None`) the expiry of a live key; false if the

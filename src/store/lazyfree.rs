@@ -15,7 +15,7 @@ use std::sync::mpsc::{Sender, channel};
 /// Values whose free effort is above this are freed on the helper thread.
 pub const THRESHOLD: usize = 64;
 
-type Garbage = Box<dyn Send>;
+pub type Garbage = Box<dyn Send>;
 
 #[derive(Default)]
 pub struct LazyFree {
@@ -44,8 +44,12 @@ impl LazyFree {
 
     /// Drops anything (a whole database's map) on the helper thread.
     pub fn free<T: Send + 'static>(&mut self, garbage: Box<T>) {
+        self.free_boxed(garbage);
+    }
+
+    /// [`LazyFree::free`] for an already type-erased box.
+    pub fn free_boxed(&mut self, garbage: Garbage) {
         self.counts.pending.fetch_add(1, Ordering::Relaxed);
-        let garbage: Garbage = garbage;
         let garbage = match &self.tx {
             Some(tx) => match tx.send(garbage) {
                 Ok(()) => return,

@@ -136,6 +136,26 @@ impl<V> Table<V> {
         self.entries.shrink_to(min);
     }
 
+    /// Moves the entries into a vector of capacity `len + keep`, returning
+    /// the old (empty) vector for the caller to free elsewhere; positions
+    /// do not change, so the buckets stay as they are.
+    pub fn compact_entries(&mut self, keep: usize) -> Vec<(Bytes, V)> {
+        let mut fresh = Vec::with_capacity(self.entries.len() + keep);
+        fresh.append(&mut self.entries);
+        std::mem::replace(&mut self.entries, fresh)
+    }
+
+    /// Rebuilds the buckets for at least `cap` entries, returning the old
+    /// ones for the caller to free elsewhere (one rehash of every key).
+    pub fn rebuild_buckets(&mut self, cap: usize) -> impl Send + 'static {
+        let mut fresh = HashTable::with_capacity(cap.max(self.entries.len()));
+        for (i, (k, _)) in self.entries.iter().enumerate() {
+            let h = (self.hasher.hash_one(k.as_slice()) >> 32) as u32;
+            fresh.insert_unique(spread(h), Slot { idx: i as u32, hash: h }, |s| spread(s.hash));
+        }
+        std::mem::replace(&mut self.indices, fresh)
+    }
+
     /// Gives back entry slots beyond `len + keep` (a cheap in-place
     /// reallocation; the buckets stay).
     pub fn trim_entries(&mut self, keep: usize) {
@@ -155,6 +175,16 @@ impl<V> Table<V> {
         }
         let cost = cap / 7 * 8 * BUCKET_BYTES;
         cost / (cap - start) * (len - start).min(cap - start)
+    }
+
+    /// Entries the vector holds without growing.
+    pub fn entries_capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
+    /// Entries the buckets hold without growing.
+    pub fn buckets_capacity(&self) -> usize {
+        self.indices.capacity()
     }
 
     /// Empty entry slots.

@@ -207,6 +207,9 @@ fn expired_evicted_new_and_keymiss() {
     assert_eq!(&names[names.len() - 2..], ["__keyevent@0__:new", "__keyevent@0__:set"], "{got:?}");
 
     set_flags(&mut c, "Em");
+    // Writes look keys up for writing: no keymiss (as in Redis).
+    let _: i64 = redis::cmd("INCR").arg("fresh").query(&mut c).unwrap();
+    let _: i64 = redis::cmd("APPEND").arg("fresh2").arg("x").query(&mut c).unwrap();
     let _: Option<String> = redis::cmd("GET").arg("missing").query(&mut c).unwrap();
     assert_eq!(l.events(), ev(&[("__keyevent@0__:keymiss", "missing")]));
 

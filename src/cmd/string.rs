@@ -208,6 +208,19 @@ fn get_str<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a [u8]>, CmdError
     }
 }
 
+/// The string at `key` looked up for writing (Redis's `lookupKeyWrite`: no
+/// keyspace hit/miss counted, no `keymiss` event), `None` if missing.
+fn get_str_for_write<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a [u8]>, CmdError> {
+    let now = cx.now;
+    match cx.db().get_mut(key, now) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::Str(s) => Ok(Some(s)),
+            _ => Err(CmdError::WrongType),
+        },
+    }
+}
+
 /// Replies with the string at `key` or null (GET, and SET ... GET).
 fn reply_get(cx: &mut Ctx, key: &[u8]) -> CmdResult {
     let now = cx.now;
@@ -477,7 +490,7 @@ fn mset(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// Adds `by` to the integer at `key` (created as 0), keeping its TTL.
 fn incr_by(cx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
-    let current = match get_str(cx, key)? {
+    let current = match get_str_for_write(cx, key)? {
         None => 0,
         Some(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
     };
@@ -568,7 +581,7 @@ fn str_mut<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<&'a mut Str, CmdError> {
 /// `APPEND key value`
 fn append(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (key, extra) = (args.get(1), args.get(2));
-    let current = get_str(cx, key)?.map_or(0, |s| s.len());
+    let current = get_str_for_write(cx, key)?.map_or(0, |s| s.len());
     check_len(cx, (current + extra.len()) as u64)?;
     let s = str_mut(cx, key)?;
     s.append(extra);
@@ -613,7 +626,7 @@ fn incrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
     let not_float = || CmdError::msg("ERR value is not a valid float");
     let by = parse_float(args.get(2)).ok_or_else(not_float)?;
     let key = args.get(1);
-    let current = match get_str(cx, key)? {
+    let current = match get_str_for_write(cx, key)? {
         None => 0.0,
         Some(s) => parse_float(s).ok_or_else(not_float)?,
     };
@@ -661,7 +674,7 @@ fn setrange(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::msg("ERR offset is out of range"));
     }
     let (key, value) = (args.get(1), args.get(3));
-    let current = get_str(cx, key)?.map(|s| s.len());
+    let current = get_str_for_write(cx, key)?.map(|s| s.len());
     if value.is_empty() {
         // Nothing to write: report the length, create nothing.
         cx.out.int(current.unwrap_or(0) as i64);

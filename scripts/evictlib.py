@@ -13,13 +13,15 @@
 
 import multiprocessing
 import os
-import platform
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
+
+import benchlib
+from benchlib import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FERROKV = os.path.join(ROOT, "target", "release", "ferrokv")
@@ -30,12 +32,6 @@ SERVER_CORE, CLIENT_CORE = 0, 1
 def now_ns():
     """CLOCK_MONOTONIC in ns: comparable between the processes of this run."""
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def can_pin():
@@ -144,12 +140,9 @@ def parse_info(raw):
 
 
 def build_ferrokv(no_build=False):
-    if no_build and os.path.exists(FERROKV):
-        return
-    print("building ferrokv (cargo build --release)...", file=sys.stderr, flush=True)
-    r = subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT)
-    if r.returncode != 0 or not os.path.exists(FERROKV):
-        sys.exit("cargo build --release failed")
+    if not (no_build and os.path.exists(FERROKV)):
+        print("building ferrokv (cargo build --release)...", file=sys.stderr, flush=True)
+    benchlib.build_ferrokv(no_build)
 
 
 class Server:
@@ -346,19 +339,8 @@ def percentile(values, p):
 
 
 def machine_line():
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
-    version = next((w[2:] for w in out if w.startswith("v=")), "?")
     pinned = (f"servers pinned to CPU {SERVER_CORE}, client to CPU {CLIENT_CORE}" if can_pin() else "not pinned")
-    return f"{os.cpu_count()} cores, {model}, Linux {platform.release()}, redis-server {version} ({pinned})"
+    return f"{benchlib.machine_line()} ({pinned})"
 
 
 def command_line():

@@ -371,6 +371,9 @@ fn memory_stats_doctor_and_friends() {
     assert!(doctor.starts_with("Hi Sam, this instance is empty or is using very little memory"), "{doctor}");
     assert_eq!(q::<String>(&mut c, &["MEMORY", "MALLOC-STATS"]), "Stats not supported for the current allocator");
     assert_eq!(q::<String>(&mut c, &["MEMORY", "PURGE"]), "OK");
+    assert_eq!(err(&mut c, &["MEMORY", "USAGE", "x", "SAMPLES", "-1"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["MEMORY", "USAGE", "x", "SAMPLES", "x"]), "ERR value is not an integer or out of range");
+    assert!(q::<i64>(&mut c, &["MEMORY", "USAGE", "x", "SAMPLES", "0"]) > 0);
     assert_eq!(err(&mut c, &["MEMORY", "STATS", "x"]), "ERR wrong number of arguments for 'memory|stats' command");
     assert_eq!(err(&mut c, &["MEMORY", "FOO"]), "ERR unknown subcommand 'FOO'. Try MEMORY HELP.");
     let help: Vec<String> = redis::cmd("MEMORY").arg("HELP").query(&mut c).unwrap();

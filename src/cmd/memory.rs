@@ -35,7 +35,9 @@ fn memory_usage(cx: &mut Ctx, args: &Args) -> CmdResult {
     match args.len() {
         3 => {}
         5 if args.get(3).eq_ignore_ascii_case(b"samples") => {
-            args.int(4)?;
+            if args.int(4)? < 0 {
+                return Err(CmdError::Syntax);
+            }
         }
         _ => return Err(CmdError::Syntax),
     }

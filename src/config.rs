@@ -74,6 +74,8 @@ pub struct Config {
     /// Log commands slower than this many microseconds (negative: never).
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
+    /// Keys the client-side caching table remembers at most (0: no limit).
+    pub tracking_table_max_keys: u64,
     /// Bytes of memory before eviction starts (0 = no limit).
     pub maxmemory: u64,
     pub maxmemory_policy: Policy,
@@ -123,6 +125,7 @@ impl Default for Config {
             output_limits: [(0, 0, 0), (32 << 20, 8 << 20, 60), (256 << 20, 64 << 20, 60)],
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            tracking_table_max_keys: 1_000_000,
             maxmemory: 0,
             maxmemory_policy: Policy::NoEviction,
             maxmemory_samples: 5,
@@ -335,6 +338,12 @@ pub static OPTIONS: &[ConfigOption] = &[
         mutable: true,
         get: |c| c.slowlog_max_len.to_string(),
         set: |c, v| int(v, 0, i64::MAX).map(|n| c.slowlog_max_len = n as usize),
+    },
+    ConfigOption {
+        name: "tracking-table-max-keys",
+        mutable: true,
+        get: |c| c.tracking_table_max_keys.to_string(),
+        set: |c, v| int(v, 0, i64::MAX).map(|n| c.tracking_table_max_keys = n as u64),
     },
     ConfigOption {
         name: "maxmemory",

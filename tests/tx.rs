@@ -87,11 +87,28 @@ fn watch_aborts_when_the_key_is_touched() {
     assert!(watched_exec(&s, |_| {}), "untouched: runs");
     assert!(!watched_exec(&s, |o| q::<()>(o, &["SET", "k", "theirs"])), "SET from another client");
     assert!(!watched_exec(&s, |o| q::<()>(o, &["DEL", "k"])), "DEL");
+    // Only real changes count, as in Redis: nothing to delete, flush or
+    // swap in, a refused SET.
+    q::<()>(&mut s.client(), &["DEL", "k"]);
+    assert!(watched_exec(&s, |o| q::<()>(o, &["DEL", "k"])), "DEL of a missing key: runs");
+    q::<()>(&mut s.client(), &["DEL", "k"]);
+    assert!(watched_exec(&s, |o| q::<()>(o, &["FLUSHDB"])), "FLUSHDB without the key: runs");
+    assert!(watched_exec(&s, |o| q::<()>(o, &["SET", "k", "x", "NX"])), "refused SET NX: runs");
+    assert!(watched_exec(&s, |o| q::<()>(o, &["PERSIST", "k"])), "PERSIST without a TTL: runs");
+    assert!(!watched_exec(&s, |o| q::<()>(o, &["EXPIRE", "k", "100", "NX"])), "EXPIRE NX on a key without TTL");
+    assert!(watched_exec(&s, |o| q::<()>(o, &["SETBIT", "k", "0", "0"])), "SETBIT to the same bit: runs");
+    q::<()>(&mut s.client(), &["SET", "k", "v"]);
     assert!(!watched_exec(&s, |o| q::<()>(o, &["FLUSHDB"])), "FLUSHDB");
     q::<()>(&mut s.client(), &["SET", "k", "v"]);
     assert!(!watched_exec(&s, |o| q::<()>(o, &["FLUSHALL"])), "FLUSHALL");
     q::<()>(&mut s.client(), &["SET", "k", "v"]);
     assert!(!watched_exec(&s, |o| q::<()>(o, &["SWAPDB", "0", "1"])), "SWAPDB");
+    assert!(watched_exec(&s, |o| q::<()>(o, &["SWAPDB", "2", "3"])), "SWAPDB of other databases: runs");
+    q::<()>(&mut s.client(), &["FLUSHALL"]);
+    let mut db1 = s.client();
+    q::<()>(&mut db1, &["SELECT", "1"]);
+    q::<()>(&mut db1, &["SET", "k", "in1"]);
+    assert!(!watched_exec(&s, |o| q::<()>(o, &["SWAPDB", "0", "1"])), "SWAPDB bringing the key in");
     assert!(watched_exec(&s, |o| q::<()>(o, &["SET", "other", "x"])), "another key: runs");
     assert!(watched_exec(&s, |o| q::<Option<String>>(o, &["GET", "k"]).map(|_| ()).unwrap_or(())), "a read: runs");
 }

@@ -95,21 +95,29 @@ fn get_str<'a>(db: &'a mut Db, key: &[u8], now: u64) -> Result<Option<&'a [u8]>,
 
 /// Redis's `lookupStringForBitCommand`: runs `f` on the string at `key`
 /// grown (with zero bytes) to hold bit `maxbit`, creating the key if it is
-/// missing. The TTL of an existing key is kept. WRONGTYPE if not a string.
-fn with_bits<R>(db: &mut Db, key: &[u8], maxbit: u64, now: u64, f: impl FnOnce(&mut [u8]) -> R) -> Result<R, CmdError> {
+/// missing, and tells `f` whether the string was created or grown. The TTL
+/// of an existing key is kept. WRONGTYPE if not a string.
+fn with_bits<R>(
+    db: &mut Db,
+    key: &[u8],
+    maxbit: u64,
+    now: u64,
+    f: impl FnOnce(&mut [u8], bool) -> R,
+) -> Result<R, CmdError> {
     let len = byte_len(maxbit)?;
     if let Some(e) = db.get_mut(key, now) {
         return match &mut e.value {
             Value::Str(s) => {
+                let grown = len > s.len();
                 grow_zeroed(s, len)?;
-                Ok(f(s))
+                Ok(f(s, grown))
             }
             _ => Err(CmdError::WrongType),
         };
     }
     let mut s = Str::new();
     grow_zeroed(&mut s, len)?;
-    let r = f(&mut s);
+    let r = f(&mut s, true);
     db.set(key, Value::Str(s), Expiry::None, now);
     Ok(r)
 }
@@ -404,7 +412,7 @@ fn setbit(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
     let dbi = cx.db_index();
     let Ctx { srv, out, .. } = cx;
-    let old = with_bits(&mut srv.dbs[dbi], args.get(1), offset, now, |s| {
+    let (old, modified) = with_bits(&mut srv.dbs[dbi], args.get(1), offset, now, |s, grown| {
         let old = get_bit(s, offset);
         let byte = &mut s[(offset / 8) as usize];
         let m = 0x80u8 >> (offset % 8);
@@ -413,10 +421,13 @@ fn setbit(cx: &mut Ctx, args: &Args) -> CmdResult {
         } else {
             *byte &= !m
         }
-        old
+        (old, grown || old != on)
     })?;
     out.int(old as i64);
-    cx.notify(ev::STRING, "setbit", args.get(1));
+    // As Redis: a bit set to the value it had changes nothing (no event).
+    if modified {
+        cx.notify(ev::STRING, "setbit", args.get(1));
+    }
     Ok(())
 }
 
@@ -698,7 +709,7 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
     if read_only {
         return Err(CmdError::msg("ERR BITFIELD_RO only supports the GET subcommand"));
     }
-    let changes = with_bits(db, args.get(1), highest, now, |s| {
+    let changes = with_bits(db, args.get(1), highest, now, |s, _| {
         let mut changes = 0;
         out.array(ops.len());
         for op in &ops {

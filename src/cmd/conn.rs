@@ -4,6 +4,7 @@ use super::table::{Command, flag::*, registry, row};
 use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
 use crate::resp::Proto;
 use crate::server::state::{Client, Pause, Shared};
+use crate::server::tracking::ClientTracking;
 
 pub static COMMANDS: &[Command] = &[
     row(
@@ -240,6 +241,46 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_unpause,
     ),
     row(
+        "tracking",
+        -3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.0.0",
+        "Controls server-assisted client-side caching for the connection.",
+        client_tracking,
+    ),
+    row(
+        "caching",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.0.0",
+        "Instructs the server whether to track the keys in the next request.",
+        client_caching,
+    ),
+    row(
+        "getredir",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.0.0",
+        "Returns the client ID to which the connection's tracking notifications are redirected.",
+        client_getredir,
+    ),
+    row(
+        "trackinginfo",
+        2,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "6.2.0",
+        "Returns information about server-assisted client-side caching for the connection.",
+        client_trackinginfo,
+    ),
+    row(
         "help",
         2,
         LOADING | STALE,
@@ -250,6 +291,141 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_help,
     ),
 ];
+
+/// # Format
+/// `CLIENT TRACKING <ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]`
+fn client_tracking(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let mut mode = ClientTracking::default();
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    let mut i = 3;
+    while i < args.len() {
+        let opt = args.get(i).to_ascii_lowercase();
+        let more = i + 1 < args.len();
+        match opt.as_slice() {
+            b"redirect" if more => {
+                i += 1;
+                if mode.redirect != 0 {
+                    return Err(CmdError::msg("ERR A client can only redirect to a single other client"));
+                }
+                let id = args.int(i)?;
+                if !cx.srv.by_id.contains_key(&(id as u64)) {
+                    return Err(CmdError::msg("ERR The client ID you want redirect to does not exist"));
+                }
+                mode.redirect = id as u64;
+            }
+            b"bcast" => mode.bcast = true,
+            b"optin" => mode.optin = true,
+            b"optout" => mode.optout = true,
+            b"noloop" => mode.noloop = true,
+            b"prefix" if more => {
+                i += 1;
+                prefixes.push(args.get(i));
+            }
+            _ => return Err(CmdError::Syntax),
+        }
+        i += 1;
+    }
+    let on = args.get(2);
+    if on.eq_ignore_ascii_case(b"on") {
+        let current = cx.srv.client(cx.key).tracking.as_deref();
+        crate::server::tracking::check_enable(current, &mode, &prefixes).map_err(CmdError::msg)?;
+        cx.srv.enable_tracking(cx.key, mode, &prefixes);
+    } else if on.eq_ignore_ascii_case(b"off") {
+        cx.srv.disable_tracking(cx.key);
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT CACHING YES|NO` — for the next command (or transaction) of an
+/// OPTIN (YES) or OPTOUT (NO) tracking client.
+fn client_caching(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let Some(t) = cx.client().tracking.as_deref_mut() else {
+        return Err(CmdError::msg(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode \
+             enabled",
+        ));
+    };
+    let opt = args.get(2);
+    if opt.eq_ignore_ascii_case(b"yes") {
+        if !t.optin {
+            return Err(CmdError::msg("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
+        }
+    } else if opt.eq_ignore_ascii_case(b"no") {
+        if !t.optout {
+            return Err(CmdError::msg("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    t.caching = true;
+    cx.out.ok();
+    Ok(())
+}
+
+/// The redirect of a tracking client (0: none), -1 when tracking is off.
+fn tracking_redirect(c: &Client) -> i64 {
+    c.tracking.as_ref().map_or(-1, |t| t.redirect as i64)
+}
+
+/// # Format
+/// `CLIENT GETREDIR`
+fn client_getredir(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let redirect = tracking_redirect(cx.client());
+    cx.out.int(redirect);
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT TRACKINGINFO` — flags, redirect and prefixes, as Redis's map.
+fn client_trackinginfo(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let c = cx.srv.client(cx.key);
+    let mut flags: Vec<&[u8]> = Vec::new();
+    let redirect = tracking_redirect(c);
+    let mut prefixes: Vec<crate::store::Key> = Vec::new();
+    match c.tracking.as_deref() {
+        None => flags.push(b"off"),
+        Some(t) => {
+            flags.push(b"on");
+            if t.bcast {
+                flags.push(b"bcast");
+            }
+            if t.optin {
+                flags.push(b"optin");
+                if t.caching {
+                    flags.push(b"caching-yes");
+                }
+            }
+            if t.optout {
+                flags.push(b"optout");
+                if t.caching {
+                    flags.push(b"caching-no");
+                }
+            }
+            if t.noloop {
+                flags.push(b"noloop");
+            }
+            if t.broken_redirect {
+                flags.push(b"broken_redirect");
+            }
+            prefixes = t.prefixes.clone();
+        }
+    }
+    let out = &mut cx.out;
+    out.map(3);
+    out.bulk(b"flags");
+    out.set(flags.len());
+    flags.iter().for_each(|f| out.bulk(f));
+    out.bulk(b"redirect");
+    out.int(redirect);
+    out.bulk(b"prefixes");
+    out.array(prefixes.len());
+    prefixes.iter().for_each(|p| out.bulk(p));
+    Ok(())
+}
 
 /// # Format
 /// `CLIENT REPLY ON|OFF|SKIP` — OFF and SKIP answer nothing; SKIP drops
@@ -428,6 +604,18 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
     if c.blocked.is_some() || c.postponed.is_some() {
         flags.push('b');
     }
+    if let Some(t) = c.tracking.as_deref() {
+        flags.push('t');
+        if t.broken_redirect {
+            flags.push('R');
+        }
+        if t.bcast {
+            flags.push('B');
+        }
+    }
+    if c.dirty_cas {
+        flags.push('d');
+    }
     if c.close_after_reply {
         flags.push('c');
     }
@@ -442,7 +630,7 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} \
          multi={multi} qbuf={} \
          qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} \
-         user=default redir=-1 resp={}\n",
+         user=default redir={} resp={}\n",
         c.id,
         addr(c.addr),
         addr(c.laddr),
@@ -461,6 +649,7 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
         c.omem,
         c.qbuf_cap + c.omem,
         cmd,
+        tracking_redirect(c),
         if c.proto == Proto::Resp3 { 3 } else { 2 },
     )
 }
@@ -481,7 +670,8 @@ fn client_list(cx: &mut Ctx, args: &Args) -> CmdResult {
             let mut list = Vec::new();
             for a in args.from(i + 1) {
                 match parse_int(a) {
-                    Ok(n) if n > 0 => list.push(n as u64),
+                    // Any integer is accepted; only live ids match.
+                    Ok(n) => list.push(n as u64),
                     _ => return Err(CmdError::msg("ERR Invalid client ID")),
                 }
             }
@@ -588,6 +778,10 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
         &mut cx.out,
         "CLIENT",
         &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
             "ID",
@@ -608,8 +802,6 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
             "      Kill connections authenticated by <username>.",
             "    * SKIPME (YES|NO)",
             "      Skip killing current connection (default: yes).",
-            "    * ID <client-id>",
-            "      Kill connections by client id.",
             "LIST [options ...]",
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -624,6 +816,11 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Assign the name <name> to the current connection.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
         ],
@@ -636,6 +833,7 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
 fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
     cx.srv.unwatch(cx.key);
     cx.srv.unsubscribe_all(cx.key);
+    cx.srv.disable_tracking(cx.key);
     let me = (cx.key, cx.client().id);
     cx.srv.monitors.retain(|&m| m != me);
     let c = cx.client();

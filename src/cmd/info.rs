@@ -125,9 +125,10 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 w,
                 "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n\
                  client_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\n\
-                 blocked_clients:{blocked}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                 blocked_clients:{blocked}\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
                 srv.connected_clients(),
                 srv.config.maxclients,
+                srv.tracking.clients,
             );
         }
         "memory" => {
@@ -182,8 +183,9 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  instantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\nrejected_connections:{}\r\n\
                  sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{expired}\r\n\
                  evicted_keys:{}\r\nevicted_clients:0\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
-                 pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
-                 total_error_replies:{}\r\n",
+                 pubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:0\r\n\
+                 total_forks:0\r\ntracking_total_keys:{}\r\ntracking_total_items:{}\r\n\
+                 tracking_total_prefixes:{}\r\ntotal_error_replies:{}\r\n",
                 s.connections_received,
                 s.commands_processed,
                 srv.metrics.rate(0).round() as u64,
@@ -193,6 +195,12 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 srv.metrics.rate(2) / 1024.0,
                 s.rejected_connections,
                 s.evicted_keys,
+                srv.pubsub.channels.len(),
+                srv.pubsub.patterns.len(),
+                srv.pubsub.shard.len(),
+                srv.tracking.total_keys(),
+                srv.tracking.total_items(),
+                srv.tracking.total_prefixes(),
                 s.error_replies,
             );
         }

@@ -50,10 +50,11 @@ impl Ctx<'_> {
         self.srv.client(self.key).db
     }
 
-    /// Publishes keyspace event `event` (of class `class`, see
-    /// `server::notify`) on `key` of the client's database.
+    /// Keyspace event `event` (of class `class`, see `server::notify`)
+    /// happened to `key` of the client's database: every command that
+    /// modifies a key says so here, which also serves WATCH and tracking.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
-        if self.srv.config.notify_keyspace_events != 0 {
+        if self.srv.key_signals {
             let db = self.db_index();
             self.srv.notify(class, event, key, db);
         }
@@ -239,6 +240,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         }
         (Some(_), Some(run)) => Ok(run),
     };
+    if cx.srv.tracking.clients > 0 && !cx.srv.in_exec {
+        cx.srv.limit_tracking_table();
+    }
     let queue = in_multi && id.is_some_and(|top| !MULTI_EXEMPT.contains(&reg.entries[top].cmd.name));
     let checked = checked.and_then(|run| {
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
@@ -287,14 +291,26 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         introspect::after_call(cx, cmd, args, micros);
         if result.is_ok() && cmd.has(table::flag::WRITE) {
             cx.srv.stats.dirty += 1;
-            if !cx.srv.watches.is_empty() {
-                touch_keys(cx, cmd, args);
-            }
+        }
+        if cmd.has(table::flag::READONLY) && cx.srv.tracking.clients > 0 {
+            remember_keys(cx, cmd, args);
         }
         result
     });
-    if cx.srv.config.notify_keyspace_events != 0 {
+    if cx.srv.key_signals {
         cx.srv.flush_db_events();
+    }
+    if cx.srv.tracking.clients > 0 && !cx.srv.in_exec {
+        // CLIENT CACHING lasts for one command: the next one that is not
+        // CLIENT, or the whole of a transaction.
+        let keeps = id.is_some_and(|top| reg.entries[top].cmd.name == "client");
+        let c = cx.client();
+        if !keeps
+            && c.multi.is_none()
+            && let Some(t) = c.tracking.as_deref_mut()
+        {
+            t.caching = false;
+        }
     }
     if let Err(e) = result {
         if in_multi && rejected {
@@ -343,31 +359,12 @@ fn oom_check(cx: &mut Ctx, run: usize, in_multi: bool) -> CmdResult {
     Ok(())
 }
 
-/// Marks the keys a successful write command names as modified, for WATCH.
-fn touch_keys(cx: &mut Ctx, cmd: &table::Command, args: &Args) {
-    let db = cx.db_index();
-    let (first, last, step) = cmd.keys;
-    if first > 0 {
-        let last = if last < 0 { args.len() as i32 + last } else { last };
-        let mut i = first;
-        while i <= last && (i as usize) < args.len() {
-            cx.srv.touch(db, args.get(i as usize));
-            i += step.max(1);
-        }
-    } else if let Some(n) = movable_numkeys(cmd.name).and_then(|at| args.int(at).ok().map(|n| (at, n))) {
-        // LMPOP / BLMPOP: `numkeys key ...` after the command (and timeout).
-        let (at, n) = n;
-        for i in at + 1..(at + 1 + n.max(0) as usize).min(args.len()) {
-            cx.srv.touch(db, args.get(i));
-        }
+/// Client-side caching: the keys a read-only command of a tracking client
+/// names are remembered (by EXEC's client for commands inside it).
+fn remember_keys(cx: &mut Ctx, cmd: &table::Command, args: &Args) {
+    if cmd.has(table::flag::PUBSUB) || cx.srv.client(cx.key).tracking.is_none() {
+        return;
     }
-}
-
-/// Position of `numkeys` for commands whose keys are not at fixed places.
-fn movable_numkeys(name: &str) -> Option<usize> {
-    match name {
-        "lmpop" | "zmpop" | "sintercard" | "zintercard" => Some(1),
-        "blmpop" | "bzmpop" => Some(2),
-        _ => None,
-    }
+    let positions = cmd.key_positions(args.len(), |i| args.int(i).ok());
+    cx.srv.remember_keys(cx.key, positions.into_iter().map(|i| args.get(i)));
 }

@@ -214,7 +214,8 @@ fn flush_async(cx: &Ctx, args: &Args) -> Result<bool, CmdError> {
 /// Empties database `db`, handing its contents to the lazy-free thread if
 /// `lazy` (the loop goes on at once, whatever the size).
 fn empty_db(cx: &mut Ctx, db: usize, lazy: bool) {
-    cx.srv.touch_db(db);
+    let now = cx.now;
+    cx.srv.touch_db(db, None, now);
     if lazy && !cx.srv.dbs[db].is_empty() {
         let contents = cx.srv.dbs[db].take_contents();
         cx.srv.lazy.free(Box::new(contents));
@@ -229,6 +230,7 @@ fn flushdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     let lazy = flush_async(cx, args)?;
     let db = cx.db_index();
     empty_db(cx, db, lazy);
+    cx.srv.invalidate_all();
     cx.out.ok();
     Ok(())
 }
@@ -240,6 +242,7 @@ fn flushall(cx: &mut Ctx, args: &Args) -> CmdResult {
     for db in 0..cx.srv.dbs.len() {
         empty_db(cx, db, lazy);
     }
+    cx.srv.invalidate_all();
     cx.srv.evictor.clear();
     cx.out.ok();
     Ok(())
@@ -603,8 +606,9 @@ fn swap_index(cx: &Ctx, arg: &[u8], which: &str) -> Result<usize, CmdError> {
 fn swapdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     let a = swap_index(cx, args.get(1), "first")?;
     let b = swap_index(cx, args.get(2), "second")?;
-    cx.srv.touch_db(a);
-    cx.srv.touch_db(b);
+    let now = cx.now;
+    cx.srv.touch_db(a, Some(b), now);
+    cx.srv.touch_db(b, Some(a), now);
     cx.srv.dbs.swap(a, b);
     cx.srv.blocking.signal_db(a);
     cx.srv.blocking.signal_db(b);

@@ -107,6 +107,33 @@ impl Command {
         if arity >= 0 { argc == arity } else { argc >= -arity }
     }
 
+    /// Positions of the keys in a call with `argc` arguments (name
+    /// included), `numkeys(i)` reading argument `i` as an integer (Redis's
+    /// `getKeysFromCommand`): the fixed `(first, last, step)` range, then,
+    /// for commands whose keys move, the keys their `numkeys` counts.
+    pub fn key_positions(&self, argc: usize, numkeys: impl Fn(usize) -> Option<i64>) -> Vec<usize> {
+        let mut keys = Vec::new();
+        let (first, last, step) = self.keys;
+        if first > 0 {
+            let last = if last < 0 { argc as i32 + last } else { last };
+            let mut i = first;
+            while i <= last && (i as usize) < argc {
+                keys.push(i as usize);
+                i += step.max(1);
+            }
+        }
+        let at = match self.name {
+            "lmpop" | "zmpop" | "sintercard" | "zintercard" | "zunion" | "zinter" | "zdiff" => 1,
+            "blmpop" | "bzmpop" | "zunionstore" | "zinterstore" | "zdiffstore" => 2,
+            _ => return keys,
+        };
+        if let Some(n) = (at < argc).then(|| numkeys(at)).flatten().filter(|&n| n > 0) {
+            let end = (at + 1).saturating_add(n as usize).min(argc);
+            keys.extend(at + 1..end);
+        }
+        keys
+    }
+
     /// The subcommand named `name`, case-insensitively.
     pub fn subcommand(&self, name: &[u8]) -> Option<&'static Command> {
         self.subcommands.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))

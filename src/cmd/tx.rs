@@ -2,9 +2,10 @@
 //!
 //! Inside MULTI the dispatcher queues commands (answering `+QUEUED`) after
 //! checking them; a command rejected while queuing makes EXEC answer
-//! EXECABORT. WATCH is optimistic locking: a successful write to a watched
-//! key (found from the command table's key positions), FLUSHDB/FLUSHALL/
-//! SWAPDB, or the key expiring makes EXEC answer a null array instead.
+//! EXECABORT. WATCH is optimistic locking: a command that modifies a
+//! watched key (each says so where Redis signals it, see `Ctx::notify`),
+//! FLUSHDB/FLUSHALL/SWAPDB, eviction, or the key expiring makes EXEC answer
+//! a null array instead.
 
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, dispatch};
@@ -136,7 +137,7 @@ fn watch(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         let existed = cx.srv.dbs[db].contains(key, now);
         cx.client().watched.push((db, key.into(), existed));
-        cx.srv.watches.add(db, key, cx.key, id);
+        cx.srv.watch(db, key, cx.key, id);
     }
     cx.out.ok();
     Ok(())

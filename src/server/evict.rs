@@ -110,7 +110,6 @@ impl Shared {
                 aside += size;
             }
             self.stats.evicted_keys += 1;
-            self.touch(v.db, &v.key);
             self.notify(crate::server::notify::EVICTED, "evicted", &v.key, v.db);
             keys += 1;
             if keys.is_multiple_of(16) && limit.is_some_and(|us| start.elapsed().as_micros() as u64 > us) {

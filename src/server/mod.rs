@@ -18,6 +18,7 @@ pub mod latency;
 pub mod notify;
 pub mod state;
 pub mod timer;
+pub mod tracking;
 
 use crate::cmd::{self, Args, Ctx};
 use crate::config::Config;
@@ -195,6 +196,10 @@ impl Server {
                     self.on_conn_event(key, true, false, false);
                 }
             }
+            if self.shared.tracking.clients > 0 {
+                self.shared.broadcast_invalidations();
+                self.deliver_invalidations();
+            }
             self.flush_queued();
             if self.shared.requests.shutdown {
                 log::warn!("User requested shutdown...");
@@ -286,9 +291,10 @@ impl Server {
             shared.flush_db_events();
             self.last_fast_expire = now;
         }
-        if !self.shared.pubsub.outbox.is_empty() {
-            // Keyspace events of expiry and eviction.
+        if !self.shared.pubsub.outbox.is_empty() || !self.shared.tracking.sends.is_empty() {
+            // Keyspace events and invalidations of expiry and eviction.
             self.deliver();
+            self.deliver_invalidations();
             self.flush_queued();
         }
         if due {
@@ -408,6 +414,7 @@ impl Server {
             }
             self.shared.unwatch(key);
             self.shared.unsubscribe_all(key);
+            self.shared.disable_tracking(key);
             let id = conn.id;
             self.shared.monitors.retain(|&m| m != (key, id));
             self.shared.remove_client(key);
@@ -583,6 +590,9 @@ impl Server {
         if !self.shared.pubsub.outbox.is_empty() {
             self.deliver();
         }
+        if !self.shared.tracking.sends.is_empty() {
+            self.deliver_invalidations();
+        }
         if !self.shared.monitor_feed.is_empty() {
             let feed = std::mem::take(&mut self.shared.monitor_feed);
             for (k, id) in self.shared.monitors.clone() {
@@ -700,6 +710,21 @@ impl Server {
         }
     }
 
+    /// Writes the invalidation messages tracking produced into their
+    /// clients' output buffers.
+    fn deliver_invalidations(&mut self) {
+        let sends = std::mem::take(&mut self.shared.tracking.sends);
+        for &(k, id, start, end) in &sends {
+            let Some(conn) = self.conns.get_mut(k).filter(|c| c.id == id) else { continue };
+            conn.wbuf.extend_from_slice(&self.shared.tracking.buf[start..end]);
+            self.resume_write(k);
+            self.check_output_limit(k);
+        }
+        self.shared.tracking.buf.clear();
+        self.shared.tracking.sends = sends;
+        self.shared.tracking.sends.clear();
+    }
+
     /// Queues client `key` for the end-of-wake-up write.
     fn resume_write(&mut self, key: usize) {
         if let Some(conn) = self.conns.get_mut(key)
@@ -772,6 +797,7 @@ fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args,
     let proto = client.proto;
     let skip = std::mem::take(&mut client.skip_next_reply);
     let mark = wbuf.len();
+    shared.current = Some(key);
     let mut cx = Ctx { srv: shared, key, out: Reply::new(wbuf, proto), now };
     // A bug in one command must not take the server down with every other
     // client: answer with an error instead.
@@ -783,4 +809,6 @@ fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args,
     if skip || shared.client(key).reply_off {
         wbuf.truncate(mark);
     }
+    shared.flush_pending_invalidations();
+    shared.current = None;
 }

@@ -9,7 +9,7 @@
 //! events are published in order before the next direct one and at the end
 //! of the command.
 
-use super::state::Shared;
+use super::state::{Cause, Shared};
 use crate::store::Key;
 
 pub const KEYSPACE: u32 = 1 << 0;
@@ -82,28 +82,43 @@ pub fn format(flags: u32) -> String {
 }
 
 impl Shared {
-    /// Publishes event `event` of class `class` on `key` in database `db`,
-    /// if the configuration asks for it. Events the databases queued
-    /// (expired, new, keymiss) go first.
+    /// Event `event` of class `class` happened to `key` in database `db`:
+    /// unless it is `new` or `keymiss`, the key was modified (WATCH and
+    /// tracking are told), and the event is published if the configuration
+    /// asks for it. Events the databases queued (expired, new, keymiss) go
+    /// first.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8], db: usize) {
-        let flags = self.config.notify_keyspace_events;
-        if flags == 0 {
+        if !self.key_signals {
             return;
         }
         self.flush_db_events();
-        self.publish_event(flags, class, event, key, db);
+        self.key_event(class, event, key, db);
     }
 
-    /// Publishes the events the databases queued.
+    /// Handles the events the databases queued.
     pub fn flush_db_events(&mut self) {
-        let flags = self.config.notify_keyspace_events;
         for db in 0..self.dbs.len() {
             if self.dbs[db].events.is_empty() {
                 continue;
             }
             for (class, event, key) in std::mem::take(&mut self.dbs[db].events) {
-                self.publish_event(flags, class, event, &key, db);
+                self.key_event(class, event, &key, db);
             }
+        }
+    }
+
+    fn key_event(&mut self, class: u32, event: &'static str, key: &[u8], db: usize) {
+        if class & ALL != 0 {
+            let cause = match class {
+                EXPIRED => Cause::Expired,
+                EVICTED => Cause::Evicted,
+                _ => Cause::Write,
+            };
+            self.signal_modified(db, key, cause);
+        }
+        let flags = self.config.notify_keyspace_events;
+        if flags != 0 {
+            self.publish_event(flags, class, event, key, db);
         }
     }
 
@@ -122,11 +137,17 @@ impl Shared {
         }
     }
 
-    /// Tells the databases which events to queue (at start and after
-    /// CONFIG SET).
+    /// Decides which events the databases queue and whether commands
+    /// report modified keys at all: the configured events, and every
+    /// modification while a client WATCHes or tracking is on (at start,
+    /// after CONFIG SET, and when those start or end).
     pub fn sync_notify(&mut self) {
         let flags = self.config.notify_keyspace_events;
-        let queued = if flags & (KEYSPACE | KEYEVENT) == 0 { 0 } else { flags };
+        let mut queued = if flags & (KEYSPACE | KEYEVENT) == 0 { 0 } else { flags };
+        if !self.watches.is_empty() || self.tracking.active() {
+            queued |= ALL;
+        }
+        self.key_signals = queued != 0;
         for db in &mut self.dbs {
             db.notify = queued;
         }

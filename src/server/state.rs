@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::resp::{Proto, Span};
 use crate::server::latency::{Histogram, Monitor};
+use crate::server::tracking::{ClientTracking, Tracking};
 use crate::store::evict::Evictor;
 use crate::store::lazyfree::LazyFree;
 use crate::store::{Db, Key, rand::Rng};
@@ -195,6 +196,15 @@ impl Metrics {
     }
 }
 
+/// What modified a key, for [`Shared::signal_modified`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// A command of the running client.
+    Write,
+    Expired,
+    Evicted,
+}
+
 /// Which clients WATCH which keys (Redis's `watched_keys`).
 #[derive(Debug, Default)]
 pub struct Watches {
@@ -233,9 +243,9 @@ impl Watches {
         self.by_key.get(db).and_then(|m| m.get(key)).map_or(&[], |v| &v[..])
     }
 
-    /// Clients watching any key of `db`.
-    pub fn watchers_of_db(&self, db: usize) -> Vec<(usize, u64)> {
-        self.by_key.get(db).map(|m| m.values().flatten().copied().collect()).unwrap_or_default()
+    /// The watched keys of `db` with their watchers.
+    pub fn keys_of_db(&self, db: usize) -> impl Iterator<Item = (&Key, &Vec<(usize, u64)>)> {
+        self.by_key.get(db).into_iter().flatten()
     }
 }
 
@@ -338,6 +348,16 @@ pub struct Shared {
     /// CLIENT PAUSE, and the clients whose command waits for its end.
     pub pause: Option<Pause>,
     pub postponed: Vec<(usize, u64)>,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: Tracking,
+    /// Connection key of each live client id (CLIENT TRACKING REDIRECT,
+    /// the tracking table's ids).
+    pub by_id: HashMap<u64, usize>,
+    /// The client whose command is running (Redis's `current_client`).
+    pub current: Option<usize>,
+    /// Whether writes report the keys they modify (keyspace events, WATCH
+    /// or tracking need them); kept by `sync_notify`.
+    pub key_signals: bool,
 }
 
 impl Shared {
@@ -374,6 +394,10 @@ impl Shared {
             latency: Monitor::default(),
             pause: None,
             postponed: Vec::new(),
+            tracking: Tracking::default(),
+            by_id: HashMap::new(),
+            current: None,
+            key_signals: false,
         };
         shared.sync_tracking();
         shared.sync_notify();
@@ -394,6 +418,7 @@ impl Shared {
         if self.clients.len() <= key {
             self.clients.resize_with(key + 1, || None);
         }
+        self.by_id.insert(client.id, key);
         self.clients[key] = Some(client);
     }
 
@@ -442,15 +467,50 @@ impl Shared {
         used
     }
 
-    /// A write touched `key` in `db`: transactions watching it will fail.
-    pub fn touch(&mut self, db: usize, key: &[u8]) {
-        let watchers = self.watches.watchers(db, key).to_vec();
-        self.mark_dirty(&watchers);
+    /// Starts watching `key` in `db` for client `conn` (WATCH).
+    pub fn watch(&mut self, db: usize, key: &[u8], conn: usize, id: u64) {
+        let was_empty = self.watches.is_empty();
+        self.watches.add(db, key, conn, id);
+        if was_empty {
+            self.sync_notify();
+        }
     }
 
-    /// FLUSHDB, FLUSHALL, SWAPDB: every watcher of `db` fails.
-    pub fn touch_db(&mut self, db: usize) {
-        let watchers = self.watches.watchers_of_db(db);
+    /// `key` in `db` was modified (Redis's `signalModifiedKey`):
+    /// transactions watching it will fail, and clients caching it are told.
+    /// `expired`: it was deleted by expiry, which does not fail the
+    /// transactions that watched it while it already did not exist.
+    pub fn signal_modified(&mut self, db: usize, key: &[u8], cause: Cause) {
+        let expired = cause == Cause::Expired;
+        if !self.watches.is_empty() {
+            let mut watchers = self.watches.watchers(db, key).to_vec();
+            if expired {
+                watchers.retain(|&(k, id)| {
+                    self.clients.get(k).and_then(|c| c.as_ref()).is_some_and(|c| {
+                        c.id == id && c.watched.iter().any(|(d, w, existed)| *d == db && &w[..] == key && *existed)
+                    })
+                });
+            }
+            self.mark_dirty(&watchers);
+        }
+        if self.tracking.active() {
+            let by = if cause == Cause::Write { self.current.map(|k| self.client(k).id) } else { None };
+            self.invalidate_key(key, by, true);
+        }
+    }
+
+    /// FLUSHDB, FLUSHALL (`with` None) and SWAPDB (`with` the other
+    /// database), before the change: watchers of `db` fail where the key
+    /// exists in `db` or in the database that replaces it (Redis's
+    /// `touchAllWatchedKeysInDb`).
+    pub fn touch_db(&mut self, db: usize, with: Option<usize>, now: u64) {
+        let exists = |d: usize, k: &[u8]| self.dbs.get(d).is_some_and(|d| d.get_ref(k, now).is_some());
+        let watchers: Vec<(usize, u64)> = self
+            .watches
+            .keys_of_db(db)
+            .filter(|(k, _)| exists(db, k) || with.is_some_and(|w| exists(w, k)))
+            .flat_map(|(_, list)| list.iter().copied())
+            .collect();
         self.mark_dirty(&watchers);
     }
 
@@ -470,14 +530,20 @@ impl Shared {
         let id = c.id;
         let watched = std::mem::take(&mut c.watched);
         c.dirty_cas = false;
+        let had_watches = !watched.is_empty();
         for (db, k, _) in watched {
             self.watches.remove(db, &k, key, id);
+        }
+        if had_watches && self.watches.is_empty() {
+            self.sync_notify();
         }
     }
 
     pub fn remove_client(&mut self, key: usize) {
-        if let Some(slot) = self.clients.get_mut(key) {
-            *slot = None;
+        if let Some(slot) = self.clients.get_mut(key)
+            && let Some(c) = slot.take()
+        {
+            self.by_id.remove(&c.id);
         }
     }
 }
@@ -516,6 +582,8 @@ pub struct Client {
     pub watched: Vec<(usize, Key, bool)>,
     /// A watched key was touched: EXEC will fail.
     pub dirty_cas: bool,
+    /// CLIENT TRACKING mode, when on.
+    pub tracking: Option<Box<ClientTracking>>,
     /// Subscribed channels, patterns and shard channels.
     pub subs: [Vec<Key>; 3],
     /// CLIENT REPLY OFF; CLIENT REPLY SKIP (for the next command).
@@ -599,6 +667,7 @@ impl Client {
             multi_error: false,
             watched: Vec::new(),
             dirty_cas: false,
+            tracking: None,
             subs: Default::default(),
             reply_off: false,
             skip_next_reply: false,

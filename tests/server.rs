@@ -70,6 +70,19 @@ fn command_introspection_comes_from_the_table() {
     assert_eq!(keys, vec!["a", "b"]);
     assert_eq!(err(&mut c, &["COMMAND", "GETKEYS", "PING", "x"]), "ERR The command has no key arguments");
     assert_eq!(err(&mut c, &["COMMAND", "GETKEYS", "nosuch", "x"]), "ERR Invalid command specified");
+    // Movable keys: counted by `numkeys`, after a destination or timeout.
+    let keys: Vec<String> = q(&mut c, &["COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"]);
+    assert_eq!(keys, ["d", "a", "b"]);
+    let keys: Vec<String> = q(&mut c, &["COMMAND", "GETKEYS", "BLMPOP", "0", "2", "a", "b", "LEFT"]);
+    assert_eq!(keys, ["a", "b"]);
+    let keys: Vec<String> = q(&mut c, &["COMMAND", "GETKEYS", "SINTERCARD", "1", "a", "LIMIT", "2"]);
+    assert_eq!(keys, ["a"]);
+    for bad in ["0", "x", "5"] {
+        assert_eq!(
+            err(&mut c, &["COMMAND", "GETKEYS", "ZUNION", bad, "a"]),
+            "ERR Invalid arguments specified for command"
+        );
+    }
     let filtered: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "PATTERN", "inc*"]);
     assert_eq!(filtered, vec!["incr", "incrby", "incrbyfloat"]);
     let help: Vec<String> = q(&mut c, &["COMMAND", "HELP"]);

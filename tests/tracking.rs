@@ -4,45 +4,10 @@
 //! and, where exact bytes matter, raw RESP.
 
 mod common;
-use common::{Raw, TestServer, err, q, server, server_with};
-use redis::{PushInfo, PushKind, Value};
+use common::{Raw, err, invalidated, q, resp3, server, server_with};
+use redis::Value;
 use std::io::Read;
-use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
-
-/// A RESP3 connection whose pushes arrive on the returned channel.
-fn resp3(s: &TestServer) -> (redis::Connection, Receiver<PushInfo>) {
-    let client = redis::Client::open(format!("redis://{}/?protocol=resp3", s.handle.addr)).unwrap();
-    let mut con = client.get_connection().unwrap();
-    con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let (tx, rx) = channel();
-    con.set_push_sender(tx);
-    (con, rx)
-}
-
-/// The keys of the invalidations received so far (after a PING, so that
-/// the connection has read everything the server sent before it); `None`
-/// stands for a flush's null.
-fn invalidated(con: &mut redis::Connection, rx: &Receiver<PushInfo>) -> Vec<Option<Vec<String>>> {
-    q::<String>(con, &["PING"]);
-    let mut out = Vec::new();
-    while let Ok(p) = rx.try_recv() {
-        assert_eq!(p.kind, PushKind::Invalidate, "{p:?}");
-        out.push(match &p.data[..] {
-            [Value::Nil] => None,
-            [Value::Array(keys)] => Some(
-                keys.iter()
-                    .map(|k| match k {
-                        Value::BulkString(b) => String::from_utf8(b.clone()).unwrap(),
-                        other => panic!("{other:?}"),
-                    })
-                    .collect(),
-            ),
-            other => panic!("{other:?}"),
-        });
-    }
-    out
-}
 
 /// Switches a raw connection to RESP3, reading HELLO's reply whole.
 fn hello3(r: &mut Raw) {

@@ -444,15 +444,18 @@ fn command_getkeys(cx: &mut Ctx, args: &Args) -> CmdResult {
     if !cmd.arity_ok(argv.len()) {
         return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
     }
-    let (first, last, step) = cmd.keys;
-    if first <= 0 {
+    if let Some(at) = cmd.numkeys_at() {
+        let n = argv.get(at).and_then(|a| parse_int(a).ok());
+        if !n.is_some_and(|n| n > 0 && (at as i64).saturating_add(n) < argv.len() as i64) {
+            return Err(CmdError::msg("ERR Invalid arguments specified for command"));
+        }
+    }
+    let keys = cmd.key_positions(argv.len(), |i| parse_int(argv[i]).ok());
+    if keys.is_empty() {
         return Err(CmdError::msg("ERR The command has no key arguments"));
     }
-    let last = if last < 0 { argv.len() as i32 + last } else { last };
-    let keys: Vec<&[u8]> =
-        (first..=last).step_by(step.max(1) as usize).filter_map(|i| argv.get(i as usize).copied()).collect();
     cx.out.array(keys.len());
-    keys.iter().for_each(|k| cx.out.bulk(k));
+    keys.iter().for_each(|&i| cx.out.bulk(argv[i]));
     Ok(())
 }
 

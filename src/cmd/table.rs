@@ -122,16 +122,21 @@ impl Command {
                 i += step.max(1);
             }
         }
-        let at = match self.name {
-            "lmpop" | "zmpop" | "sintercard" | "zintercard" | "zunion" | "zinter" | "zdiff" => 1,
-            "blmpop" | "bzmpop" | "zunionstore" | "zinterstore" | "zdiffstore" => 2,
-            _ => return keys,
-        };
+        let Some(at) = self.numkeys_at() else { return keys };
         if let Some(n) = (at < argc).then(|| numkeys(at)).flatten().filter(|&n| n > 0) {
             let end = (at + 1).saturating_add(n as usize).min(argc);
             keys.extend(at + 1..end);
         }
         keys
+    }
+
+    /// Where the `numkeys` argument of a command with movable keys is.
+    pub fn numkeys_at(&self) -> Option<usize> {
+        match self.name {
+            "lmpop" | "zmpop" | "sintercard" | "zintercard" | "zunion" | "zinter" | "zdiff" => Some(1),
+            "blmpop" | "bzmpop" | "zunionstore" | "zinterstore" | "zdiffstore" => Some(2),
+            _ => None,
+        }
     }
 
     /// The subcommand named `name`, case-insensitively.

@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 use ferrokv::{Config, Handle};
+use redis::{PushInfo, PushKind, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 pub struct TestServer {
@@ -113,4 +115,38 @@ pub fn wait_blocked(c: &mut redis::Connection, n: usize) {
         assert!(start.elapsed() < Duration::from_secs(5), "never saw {n} blocked clients: {info}");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// A RESP3 connection whose pushes arrive on the returned channel.
+pub fn resp3(s: &TestServer) -> (redis::Connection, Receiver<PushInfo>) {
+    let client = redis::Client::open(format!("redis://{}/?protocol=resp3", s.handle.addr)).unwrap();
+    let mut con = client.get_connection().unwrap();
+    con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (tx, rx) = channel();
+    con.set_push_sender(tx);
+    (con, rx)
+}
+
+/// The keys of the invalidations received so far (after a PING, so that
+/// the connection has read everything the server sent before it); `None`
+/// stands for a flush's null.
+pub fn invalidated(con: &mut redis::Connection, rx: &Receiver<PushInfo>) -> Vec<Option<Vec<String>>> {
+    q::<String>(con, &["PING"]);
+    let mut out = Vec::new();
+    while let Ok(p) = rx.try_recv() {
+        assert_eq!(p.kind, PushKind::Invalidate, "{p:?}");
+        out.push(match &p.data[..] {
+            [Value::Nil] => None,
+            [Value::Array(keys)] => Some(
+                keys.iter()
+                    .map(|k| match k {
+                        Value::BulkString(b) => String::from_utf8(b.clone()).unwrap(),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect(),
+            ),
+            other => panic!("{other:?}"),
+        });
+    }
+    out
 }

@@ -9,7 +9,7 @@
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::server::notify as ev;
-use crate::store::list::{End, Fill, List};
+use crate::store::list::{Elem, End, Fill, List};
 use crate::store::{Expiry, Value};
 
 pub static COMMANDS: &[Command] = &[
@@ -368,9 +368,9 @@ fn lrange(cx: &mut Ctx, args: &Args) -> CmdResult {
     match srv.dbs[db].get(args.get(1), now).map(|e| &e.value) {
         None => out.array(0),
         Some(Value::List(l)) => {
-            let items: Vec<&[u8]> = l.range(start, stop).collect();
-            out.array(items.len());
-            items.iter().for_each(|v| out.bulk(v));
+            out.array(l.range_len(start, stop));
+            let mut buf = itoa::Buffer::new();
+            l.range(start, stop).for_each(|v| out.bulk(v.bytes(&mut buf)));
         }
         Some(_) => return Err(CmdError::WrongType),
     }
@@ -381,7 +381,7 @@ fn lrange(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `LINDEX key index`
 fn lindex(cx: &mut Ctx, args: &Args) -> CmdResult {
     let i = args.int(2)?;
-    let item = list(cx, args.get(1))?.and_then(|l| l.index(i).and_then(|i| l.get(i)).map(|v| v.to_vec()));
+    let item = list(cx, args.get(1))?.and_then(|l| l.index(i).and_then(|i| l.get(i)).map(|v| v.to_boxed()));
     match item {
         Some(v) => cx.out.bulk(&v),
         None => cx.out.null(),
@@ -490,7 +490,7 @@ fn lpos(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         i += 2;
     }
-    let target = args.get(2);
+    let target = Elem::of(args.get(2));
     let mut found = Vec::new();
     if let Some(l) = list(cx, args.get(1))? {
         let mut skip = rank.unsigned_abs() - 1;

@@ -1,12 +1,14 @@
 //! The list value type: a quicklist-like chain of packed nodes.
 //!
 //! A node is one exactly sized byte buffer (`Box<[u8]>`, no spare
-//! capacity), laid out like a Redis listpack: a 2-byte entry count, then
-//! the entries back to back. An entry is its length as a LEB128 varint, the
-//! bytes, and the length again written backwards (Redis's "backlen"), so a
-//! node can be walked from either end: an element of up to 127 bytes costs
-//! its bytes plus 2. Like Redis, which reallocs its listpack on every
-//! change, every write resizes the buffer to its exact length.
+//! capacity) laid out like a Redis listpack: a 2-byte entry count, then the
+//! entries back to back. An entry is a header (1 byte for up to 127 bytes
+//! of data), the data, and the entry's size written backwards (Redis's
+//! "backlen"), so a node can be walked from either end. A string that is
+//! the canonical decimal form of an integer is stored as the integer, in 1
+//! to 9 bytes (see [`Elem`]), and read back as the same text. Like Redis,
+//! which reallocs its listpack on every change, every write resizes the
+//! buffer to its exact length.
 //!
 //! How big a node may grow is `list-max-listpack-size` (see [`Fill`]), read
 //! from the config at each write: nodes built after a CONFIG SET follow the
@@ -74,6 +76,49 @@ impl Default for Fill {
     }
 }
 
+/// An element as stored: bytes, or an integer kept in binary (a string
+/// that is the canonical decimal form of an `i64`, as Redis's listpack
+/// does). Equal elements have equal `Elem`s, since the choice depends only
+/// on the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elem<'a> {
+    Bytes(&'a [u8]),
+    Int(i64),
+}
+
+impl<'a> Elem<'a> {
+    /// How `v` is stored.
+    pub fn of(v: &'a [u8]) -> Elem<'a> {
+        match crate::resp::parse::parse_i64(v) {
+            Some(n) if v.len() <= 20 => Elem::Int(n),
+            _ => Elem::Bytes(v),
+        }
+    }
+
+    /// The element's bytes, formatting an integer into `buf`.
+    pub fn bytes<'s>(&'s self, buf: &'s mut itoa::Buffer) -> &'s [u8] {
+        match *self {
+            Elem::Bytes(b) => b,
+            Elem::Int(n) => buf.format(n).as_bytes(),
+        }
+    }
+
+    pub fn to_boxed(self) -> Box<[u8]> {
+        self.bytes(&mut itoa::Buffer::new()).into()
+    }
+}
+
+/// Entry headers (the first byte), after Redis's listpack:
+/// `0xxxxxxx` bytes of length 0-127; `10xxxxxx` the integer 0-63;
+/// `110xxxxx` + 1 byte a 13-bit signed integer; `1110xxxx` + 1 byte bytes
+/// of length 128-4223; then `STR_VAR` + LEB128 length for longer bytes and
+/// `INT16`..`INT64` + that many little-endian bytes for wider integers.
+const STR_VAR: u8 = 0xF0;
+const INT16: u8 = 0xF1;
+const INT24: u8 = 0xF2;
+const INT32: u8 = 0xF3;
+const INT64: u8 = 0xF4;
+
 /// Bytes of `n` as a LEB128 varint.
 fn varint_size(mut n: usize) -> usize {
     let mut size = 1;
@@ -84,57 +129,143 @@ fn varint_size(mut n: usize) -> usize {
     size
 }
 
-/// Bytes of an entry holding `len` bytes: header, payload, backlen.
-fn entry_size(len: usize) -> usize {
-    2 * varint_size(len) + len
-}
-
-/// Writes the entry for `v` into `dst` (exactly `entry_size(v.len())`
-/// bytes): LEB128 length, bytes, then the same 7-bit groups in reverse
-/// order, the last byte holding the lowest group and a set high bit meaning
-/// "another byte precedes".
-fn put_entry(dst: &mut [u8], v: &[u8]) {
-    let h = varint_size(v.len());
-    let mut n = v.len();
-    for i in 0..h {
-        let more = if i + 1 < h { 0x80 } else { 0 };
-        dst[i] = (n & 0x7f) as u8 | more;
-        dst[2 * h + v.len() - 1 - i] = (n & 0x7f) as u8 | more;
-        n >>= 7;
+/// Bytes of an element's header and payload.
+fn body_size(e: Elem) -> usize {
+    match e {
+        Elem::Bytes(b) if b.len() < 128 => 1 + b.len(),
+        Elem::Bytes(b) if b.len() < 128 + 4096 => 2 + b.len(),
+        Elem::Bytes(b) => 1 + varint_size(b.len()) + b.len(),
+        Elem::Int(0..=63) => 1,
+        Elem::Int(-4096..=4095) => 2,
+        Elem::Int(n) if i16::try_from(n).is_ok() => 3,
+        Elem::Int(-0x80_0000..=0x7f_ffff) => 4,
+        Elem::Int(n) if i32::try_from(n).is_ok() => 5,
+        Elem::Int(_) => 9,
     }
-    dst[h..h + v.len()].copy_from_slice(v);
 }
 
-/// The entry starting at `pos`: (payload start, payload end, next entry).
-fn read_fwd(buf: &[u8], pos: usize) -> (usize, usize, usize) {
-    let (mut n, mut shift, mut p) = (0usize, 0, pos);
-    loop {
-        let b = buf[p];
-        p += 1;
-        n |= ((b & 0x7f) as usize) << shift;
-        shift += 7;
-        if b < 0x80 {
-            break;
+/// Bytes of a whole entry: header, payload and backlen (the body size
+/// minus one as a reversed varint, so a body of up to 128 bytes takes 1).
+fn entry_size(e: Elem) -> usize {
+    let body = body_size(e);
+    body + varint_size(body - 1)
+}
+
+/// Writes the entry for `e` into `dst`, exactly `entry_size(e)` bytes.
+fn put_entry(dst: &mut [u8], e: Elem) {
+    let body = body_size(e);
+    match e {
+        Elem::Bytes(b) => {
+            let at = match b.len() {
+                n if n < 128 => {
+                    dst[0] = n as u8;
+                    1
+                }
+                n if n < 128 + 4096 => {
+                    let n = n - 128;
+                    dst[0] = 0xE0 | (n >> 8) as u8;
+                    dst[1] = n as u8;
+                    2
+                }
+                mut n => {
+                    dst[0] = STR_VAR;
+                    let mut at = 1;
+                    while n >= 0x80 {
+                        dst[at] = (n & 0x7f) as u8 | 0x80;
+                        n >>= 7;
+                        at += 1;
+                    }
+                    dst[at] = n as u8;
+                    at + 1
+                }
+            };
+            dst[at..at + b.len()].copy_from_slice(b);
+        }
+        Elem::Int(n @ 0..=63) => dst[0] = 0x80 | n as u8,
+        Elem::Int(n @ -4096..=4095) => {
+            let u = (n as u16) & 0x1fff;
+            dst[0] = 0xC0 | (u >> 8) as u8;
+            dst[1] = u as u8;
+        }
+        Elem::Int(n) => {
+            let (tag, width) = match body {
+                3 => (INT16, 2),
+                4 => (INT24, 3),
+                5 => (INT32, 4),
+                _ => (INT64, 8),
+            };
+            dst[0] = tag;
+            dst[1..1 + width].copy_from_slice(&n.to_le_bytes()[..width]);
         }
     }
-    let h = p - pos;
-    (p, p + n, p + n + h)
+    // The backlen: lowest 7-bit group last; a set high bit means another
+    // byte precedes.
+    let mut v = body - 1;
+    let h = varint_size(v);
+    for i in 0..h {
+        dst[body + h - 1 - i] = (v & 0x7f) as u8 | if i + 1 < h { 0x80 } else { 0 };
+        v >>= 7;
+    }
 }
 
-/// The entry ending at `end`: (entry start, payload start, payload end).
-fn read_back(buf: &[u8], end: usize) -> (usize, usize, usize) {
-    let (mut n, mut shift, mut p) = (0usize, 0, end);
+/// Sign-extends the low `bits` bits of `v`.
+fn sign_extend(v: u64, bits: u32) -> i64 {
+    ((v << (64 - bits)) as i64) >> (64 - bits)
+}
+
+/// The entry starting at `pos`: the element and where the next entry starts.
+fn read_fwd(buf: &[u8], pos: usize) -> (Elem<'_>, usize) {
+    let b = buf[pos];
+    let int = |width: usize| {
+        let mut le = [0u8; 8];
+        le[..width].copy_from_slice(&buf[pos + 1..pos + 1 + width]);
+        sign_extend(u64::from_le_bytes(le), 8 * width as u32)
+    };
+    let (e, body) = match b {
+        0x00..=0x7F => {
+            let n = b as usize;
+            (Elem::Bytes(&buf[pos + 1..pos + 1 + n]), 1 + n)
+        }
+        0x80..=0xBF => (Elem::Int((b & 0x3f) as i64), 1),
+        0xC0..=0xDF => (Elem::Int(sign_extend(((b as u64 & 0x1f) << 8) | buf[pos + 1] as u64, 13)), 2),
+        0xE0..=0xEF => {
+            let n = 128 + (((b as usize & 0x0f) << 8) | buf[pos + 1] as usize);
+            (Elem::Bytes(&buf[pos + 2..pos + 2 + n]), 2 + n)
+        }
+        INT16 => (Elem::Int(int(2)), 3),
+        INT24 => (Elem::Int(int(3)), 4),
+        INT32 => (Elem::Int(int(4)), 5),
+        INT64 => (Elem::Int(int(8)), 9),
+        _ => {
+            let (mut n, mut shift, mut p) = (0usize, 0, pos + 1);
+            loop {
+                let c = buf[p];
+                p += 1;
+                n |= ((c & 0x7f) as usize) << shift;
+                shift += 7;
+                if c < 0x80 {
+                    break;
+                }
+            }
+            (Elem::Bytes(&buf[p..p + n]), p - pos + n)
+        }
+    };
+    (e, pos + body + varint_size(body - 1))
+}
+
+/// Where the entry ending at `end` starts, from its backlen.
+fn read_back(buf: &[u8], end: usize) -> usize {
+    let (mut v, mut shift, mut p) = (0usize, 0, end);
     loop {
         p -= 1;
         let b = buf[p];
-        n |= ((b & 0x7f) as usize) << shift;
+        v |= ((b & 0x7f) as usize) << shift;
         shift += 7;
         if b < 0x80 {
             break;
         }
     }
-    let h = end - p;
-    (p - n - h, p - n, p)
+    p - (v + 1)
 }
 
 /// One node: `[count: u16 LE][entry]...`, or an empty buffer for no
@@ -178,21 +309,20 @@ impl Node {
         if j <= count / 2 {
             let mut pos = HDR;
             for _ in 0..j {
-                pos = read_fwd(&self.0, pos).2;
+                pos = read_fwd(&self.0, pos).1;
             }
             pos
         } else {
             let mut pos = self.0.len();
             for _ in j..count {
-                pos = read_back(&self.0, pos).0;
+                pos = read_back(&self.0, pos);
             }
             pos
         }
     }
 
-    fn get(&self, j: usize) -> &[u8] {
-        let (s, e, _) = read_fwd(&self.0, self.offset(j));
-        &self.0[s..e]
+    fn get(&self, j: usize) -> Elem<'_> {
+        read_fwd(&self.0, self.offset(j)).0
     }
 
     /// Entries from `j` on.
@@ -211,9 +341,9 @@ impl Node {
         NodeIter { buf: &self.0, front: HDR.min(self.0.len()), back: self.0.len(), left: self.count() }
     }
 
-    /// Replaces the bytes `at..at + cut` with `add` entries' worth of
-    /// `insert` bytes written by `fill`, adjusting the count by `delta`;
-    /// the buffer ends up exactly sized.
+    /// Replaces the bytes `at..at + cut` with `size` bytes written by
+    /// `fill`, adjusting the count by `delta`; the buffer ends up exactly
+    /// sized (and freed when no entry is left).
     fn splice(&mut self, at: usize, cut: usize, size: usize, delta: isize, fill: impl FnOnce(&mut [u8])) {
         let count = (self.count() as isize + delta) as usize;
         if count == 0 {
@@ -239,16 +369,16 @@ impl Node {
     }
 
     /// Inserts `v` before entry `j` (`j == count` appends).
-    fn insert(&mut self, j: usize, v: &[u8]) {
+    fn insert(&mut self, j: usize, v: Elem) {
         let at = if self.0.is_empty() { HDR } else { self.offset(j) };
-        self.splice(at, 0, entry_size(v.len()), 1, |dst| put_entry(dst, v));
+        self.splice(at, 0, entry_size(v), 1, |dst| put_entry(dst, v));
     }
 
     /// Replaces entry `j` with `v`.
-    fn replace(&mut self, j: usize, v: &[u8]) {
+    fn replace(&mut self, j: usize, v: Elem) {
         let at = self.offset(j);
-        let next = read_fwd(&self.0, at).2;
-        self.splice(at, next - at, entry_size(v.len()), 0, |dst| put_entry(dst, v));
+        let next = read_fwd(&self.0, at).1;
+        self.splice(at, next - at, entry_size(v), 0, |dst| put_entry(dst, v));
     }
 
     /// Removes `k` entries starting at entry `j`.
@@ -259,7 +389,7 @@ impl Node {
         let at = self.offset(j);
         let mut end = at;
         for _ in 0..k {
-            end = read_fwd(&self.0, end).2;
+            end = read_fwd(&self.0, end).1;
         }
         self.splice(at, end - at, 0, -(k as isize), |_| {});
     }
@@ -268,8 +398,8 @@ impl Node {
         if self.count() == 0 {
             return None;
         }
-        let (s, e, next) = read_fwd(&self.0, HDR);
-        let v = self.0[s..e].into();
+        let (e, next) = read_fwd(&self.0, HDR);
+        let v = e.to_boxed();
         self.splice(HDR, next - HDR, 0, -1, |_| {});
         Some(v)
     }
@@ -279,16 +409,16 @@ impl Node {
             return None;
         }
         let end = self.0.len();
-        let (start, s, e) = read_back(&self.0, end);
-        let v = self.0[s..e].into();
+        let start = read_back(&self.0, end);
+        let v = read_fwd(&self.0, start).0.to_boxed();
         self.splice(start, end - start, 0, -1, |_| {});
         Some(v)
     }
 
-    /// Whether one more entry of `len` bytes fits under `fill`.
-    fn room_for(&self, len: usize, fill: Fill) -> bool {
+    /// Whether one more entry `v` fits under `fill`.
+    fn room_for(&self, v: Elem, fill: Fill) -> bool {
         let hdr = if self.0.is_empty() { HDR } else { 0 };
-        fill.fits(self.count() + 1, self.bytes() + hdr + entry_size(len))
+        fill.fits(self.count() + 1, self.bytes() + hdr + entry_size(v))
     }
 }
 
@@ -302,16 +432,16 @@ struct NodeIter<'a> {
 }
 
 impl<'a> Iterator for NodeIter<'a> {
-    type Item = &'a [u8];
+    type Item = Elem<'a>;
 
-    fn next(&mut self) -> Option<&'a [u8]> {
+    fn next(&mut self) -> Option<Elem<'a>> {
         if self.left == 0 {
             return None;
         }
         self.left -= 1;
-        let (s, e, next) = read_fwd(self.buf, self.front);
+        let (e, next) = read_fwd(self.buf, self.front);
         self.front = next;
-        Some(&self.buf[s..e])
+        Some(e)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -325,9 +455,8 @@ impl DoubleEndedIterator for NodeIter<'_> {
             return None;
         }
         self.left -= 1;
-        let (start, s, e) = read_back(self.buf, self.back);
-        self.back = start;
-        Some(&self.buf[s..e])
+        self.back = read_back(self.buf, self.back);
+        Some(read_fwd(self.buf, self.back).0)
     }
 }
 
@@ -493,8 +622,9 @@ impl List {
     }
 
     pub fn push(&mut self, end: End, value: &[u8], fill: Fill) {
+        let value = Elem::of(value);
         match &mut self.0 {
-            Repr::One(node) if node.room_for(value.len(), fill) => {
+            Repr::One(node) if node.room_for(value, fill) => {
                 let at = if end == End::Left { 0 } else { node.count() };
                 node.insert(at, value);
             }
@@ -504,7 +634,7 @@ impl List {
                     End::Right => c.nodes.back_mut(),
                 };
                 match node {
-                    Some(node) if node.room_for(value.len(), fill) => {
+                    Some(node) if node.room_for(value, fill) => {
                         let at = if end == End::Left { 0 } else { node.count() };
                         node.insert(at, value);
                     }
@@ -607,13 +737,14 @@ impl List {
         a.first().or(b.first())
     }
 
-    pub fn get(&self, i: usize) -> Option<&[u8]> {
+    pub fn get(&self, i: usize) -> Option<Elem<'_>> {
         let (n, j) = self.locate(i)?;
         self.node(n).map(|node| node.get(j))
     }
 
     /// Sets element `i` (LSET); the node splits if it outgrows `fill`.
     pub fn set(&mut self, i: usize, value: &[u8], fill: Fill) {
+        let value = Elem::of(value);
         let Some((n, j)) = self.locate(i) else { return };
         match &mut self.0 {
             Repr::One(node) => {
@@ -628,13 +759,19 @@ impl List {
     }
 
     /// Every element from the head.
-    fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
+    fn iter(&self) -> impl DoubleEndedIterator<Item = Elem<'_>> {
         self.nodes().flat_map(Node::iter)
+    }
+
+    /// How many elements `range(start, end)` yields.
+    pub fn range_len(&self, start: i64, end: i64) -> usize {
+        let (s, e) = clamp_range(start, end, self.len());
+        e.saturating_sub(s)
     }
 
     /// Elements from `start` to `end` inclusive, Redis range rules
     /// (negative from the tail, clamped); empty when out of range.
-    pub fn range(&self, start: i64, end: i64) -> impl Iterator<Item = &[u8]> {
+    pub fn range(&self, start: i64, end: i64) -> impl Iterator<Item = Elem<'_>> {
         let (s, e) = clamp_range(start, end, self.len());
         let first = if s < e { self.locate(s) } else { None };
         let (n0, j0) = first.unwrap_or((usize::MAX, 0));
@@ -686,6 +823,7 @@ impl List {
     /// Inserts `value` before or after the first `pivot` (LINSERT); false
     /// if absent. A node that outgrows `fill` splits.
     pub fn insert(&mut self, pivot: &[u8], after: bool, value: &[u8], fill: Fill) -> bool {
+        let (pivot, value) = (Elem::of(pivot), Elem::of(value));
         let Some((n, j)) =
             self.nodes().enumerate().find_map(|(n, node)| node.iter().position(|e| e == pivot).map(|j| (n, j)))
         else {
@@ -713,6 +851,7 @@ impl List {
     /// node with matches is rebuilt once; nodes that shrank merge with
     /// neighbours when they fit together under `fill`.
     pub fn remove(&mut self, value: &[u8], count: i64, fill: Fill) -> usize {
+        let value = Elem::of(value);
         let limit = if count == 0 { usize::MAX } else { count.unsigned_abs().min(usize::MAX as u64) as usize };
         let from_tail = count < 0;
         let mut removed = 0;
@@ -727,8 +866,8 @@ impl List {
             let mut raw = Vec::with_capacity(node.raw().len());
             let mut pos = HDR;
             for _ in 0..node.count() {
-                let (s, e, next) = read_fwd(&node.0, pos);
-                let hit = &node.0[s..e] == value;
+                let (e, next) = read_fwd(&node.0, pos);
+                let hit = e == value;
                 if hit && keep == 0 && taken < take {
                     taken += 1;
                 } else {
@@ -760,7 +899,7 @@ impl List {
     }
 
     /// Index iterator from the head or the tail (LPOS).
-    pub fn positions(&self, from_tail: bool) -> Box<dyn Iterator<Item = (usize, &[u8])> + '_> {
+    pub fn positions(&self, from_tail: bool) -> Box<dyn Iterator<Item = (usize, Elem<'_>)> + '_> {
         if from_tail {
             let last = self.len().wrapping_sub(1);
             Box::new(self.iter().rev().enumerate().map(move |(k, v)| (last - k, v)))
@@ -802,13 +941,13 @@ mod tests {
     }
 
     fn items(l: &List) -> Vec<String> {
-        l.range(0, -1).map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+        l.range(0, -1).map(|b| String::from_utf8_lossy(&b.to_boxed()).into_owned()).collect()
     }
 
     #[test]
     fn ranges_like_redis() {
         let l = list(&["a", "b", "c", "d", "e"]);
-        let r = |s, e| l.range(s, e).map(|b| b[0] as char).collect::<String>();
+        let r = |s, e| l.range(s, e).map(|b| b.to_boxed()[0] as char).collect::<String>();
         assert_eq!(r(0, -1), "abcde");
         assert_eq!(r(-2, -1), "de");
         assert_eq!(r(1, 100), "bcde");
@@ -857,17 +996,17 @@ mod tests {
         assert_eq!(l.len(), m.len());
         assert!(l.node_count() > 10, "spread over many nodes");
         for i in (0..m.len()).step_by(37) {
-            assert_eq!(l.get(i), Some(&m[i][..]));
+            assert_eq!(l.get(i), Some(Elem::of(&m[i])));
         }
         let mid = m.len() as i64 / 2;
-        let got: Vec<&[u8]> = l.range(mid, mid + 500).collect();
-        let want: Vec<&[u8]> = m.iter().skip(mid as usize).take(501).map(|v| &v[..]).collect();
+        let got: Vec<Elem> = l.range(mid, mid + 500).collect();
+        let want: Vec<Elem> = m.iter().skip(mid as usize).take(501).map(|v| Elem::of(v)).collect();
         assert_eq!(got, want);
         l.set(mid as usize, b"changed", Fill::default());
-        assert_eq!(l.get(mid as usize), Some(&b"changed"[..]));
+        assert_eq!(l.get(mid as usize), Some(Elem::Bytes(b"changed")));
         l.trim(10, -11);
         assert_eq!(l.len(), m.len() - 20);
-        assert_eq!(l.get(0), Some(&m[10][..]));
+        assert_eq!(l.get(0), Some(Elem::of(&m[10])));
         assert!(l.nodes().all(|n| n.count() > 0));
     }
 
@@ -887,8 +1026,8 @@ mod tests {
                 n.count(),
                 n.bytes()
             );
-            let fwd: Vec<&[u8]> = n.iter().collect();
-            let mut back: Vec<&[u8]> = n.iter().rev().collect();
+            let fwd: Vec<Elem> = n.iter().collect();
+            let mut back: Vec<Elem> = n.iter().rev().collect();
             back.reverse();
             assert_eq!(fwd, back);
             assert_eq!(fwd.len(), n.count());
@@ -899,13 +1038,13 @@ mod tests {
     #[test]
     fn entries_of_every_header_size() {
         let mut l = List::new();
-        let sizes = [0usize, 1, 127, 128, 129, 16383, 16384, 70_000];
+        let sizes = [0usize, 1, 63, 64, 127, 128, 129, 4223, 4224, 16383, 16384, 70_000];
         for &n in &sizes {
             l.push(End::Right, &vec![n as u8; n], Fill::default());
         }
         check(&l, Fill::default());
         for (i, &n) in sizes.iter().enumerate() {
-            assert_eq!(l.get(i), Some(&vec![n as u8; n][..]));
+            assert_eq!(l.get(i), Some(Elem::Bytes(&vec![n as u8; n])));
         }
         for &n in sizes.iter().rev() {
             assert_eq!(l.pop(End::Right).as_deref(), Some(&vec![n as u8; n][..]));
@@ -941,6 +1080,58 @@ mod tests {
     }
 
     #[test]
+    fn integers_are_stored_compactly_and_read_back_exactly() {
+        let edges: [i64; 24] = [
+            0,
+            63,
+            64,
+            -1,
+            4095,
+            4096,
+            -4096,
+            -4097,
+            32767,
+            32768,
+            -32768,
+            -32769,
+            0x7f_ffff,
+            0x80_0000,
+            -0x80_0000,
+            -0x80_0001,
+            i32::MAX as i64,
+            i32::MAX as i64 + 1,
+            i32::MIN as i64,
+            i32::MIN as i64 - 1,
+            i64::MAX,
+            i64::MIN,
+            1_700_000_000,
+            12345,
+        ];
+        let sizes = [2, 2, 3, 3, 3, 4, 3, 4, 4, 5, 4, 5, 5, 6, 5, 6, 6, 10, 6, 10, 10, 10, 6, 4];
+        for (&n, &size) in edges.iter().zip(&sizes) {
+            let text = n.to_string();
+            assert_eq!(Elem::of(text.as_bytes()), Elem::Int(n));
+            assert_eq!(entry_size(Elem::Int(n)), size, "{n}");
+            let mut l = List::new();
+            l.push(End::Left, text.as_bytes(), Fill::default());
+            l.push(End::Left, b"x", Fill::default());
+            assert_eq!(l.heap_size(), HDR + 3 + size);
+            assert_eq!(l.get(1), Some(Elem::Int(n)));
+            assert_eq!(l.pop(End::Right).as_deref(), Some(text.as_bytes()));
+        }
+        // Not canonical: kept as bytes, read back as given.
+        for s in ["-0", "01", "+1", " 1", "1 ", "", "99999999999999999999", "-9223372036854775809", "0x10"] {
+            assert_eq!(Elem::of(s.as_bytes()), Elem::Bytes(s.as_bytes()), "{s:?}");
+        }
+        let mut l = List::new();
+        for v in ["5", "05", "5"] {
+            l.push(End::Right, v.as_bytes(), Fill::default());
+        }
+        assert_eq!(l.remove(b"5", 0, Fill::default()), 2);
+        assert_eq!(items(&l), ["05"]);
+    }
+
+    #[test]
     fn small_lists_are_one_exact_buffer() {
         let mut l = List::new();
         assert_eq!(l.heap_size(), 0);
@@ -969,6 +1160,9 @@ mod tests {
     fn value() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             8 => (0u8..4).prop_map(|v| vec![b'a' + v]),
+            3 => prop_oneof![any::<i64>(), -70_000i64..70_000, -10i64..70].prop_map(|n| n.to_string().into_bytes()),
+            1 => prop::sample::select(vec!["-0", "01", "+1", "1e3", " 1", "99999999999999999999", "-9223372036854775809"])
+                .prop_map(|s| s.as_bytes().to_vec()),
             2 => prop::collection::vec(any::<u8>(), 0..300),
             1 => (0usize..20_000).prop_map(|n| vec![b'z'; n]),
         ]
@@ -1022,7 +1216,7 @@ mod tests {
                     }
                     Op::Get(i) => {
                         prop_assert_eq!(l.index(i), resolve(i, m.len()));
-                        prop_assert_eq!(l.index(i).and_then(|i| l.get(i)), resolve(i, m.len()).map(|i| &m[i][..]));
+                        prop_assert_eq!(l.index(i).and_then(|i| l.get(i)).map(Elem::to_boxed), resolve(i, m.len()).map(|i| m[i].clone().into_boxed_slice()));
                     }
                     Op::Set(i, v) => {
                         if let Some(i) = resolve(i, m.len()) {
@@ -1033,7 +1227,9 @@ mod tests {
                     Op::Range(a, b) => {
                         let (s, e) = clamp_range(a, b, m.len());
                         let want: Vec<&[u8]> = m.range(s..e.max(s)).map(|v| &v[..]).collect();
-                        prop_assert_eq!(l.range(a, b).collect::<Vec<_>>(), want);
+                        prop_assert_eq!(l.range_len(a, b), want.len());
+                        let got: Vec<Box<[u8]>> = l.range(a, b).map(Elem::to_boxed).collect();
+                        prop_assert_eq!(got.iter().map(|b| &b[..]).collect::<Vec<_>>(), want);
                     }
                     Op::Trim(a, b) => {
                         let (s, e) = clamp_range(a, b, m.len());
@@ -1060,7 +1256,7 @@ mod tests {
                     }
                     Op::Pos(v, tail) => {
                         let val = [b'a' + v];
-                        let got: Vec<usize> = l.positions(tail).filter(|(_, e)| *e == val).map(|(i, _)| i).collect();
+                        let got: Vec<usize> = l.positions(tail).filter(|(_, e)| *e == Elem::of(&val)).map(|(i, _)| i).collect();
                         let mut want: Vec<usize> = m.iter().enumerate().filter(|(_, e)| e[..] == val).map(|(i, _)| i).collect();
                         if tail { want.reverse(); }
                         prop_assert_eq!(got, want);
@@ -1069,7 +1265,7 @@ mod tests {
                 prop_assert_eq!(l.len(), m.len());
                 check(&l, fill);
             }
-            prop_assert!(l.iter().eq(m.iter().map(|v| &v[..])));
+            prop_assert!(l.iter().map(Elem::to_boxed).eq(m.iter().map(|v| v.clone().into_boxed_slice())));
         }
     }
 
@@ -1090,7 +1286,7 @@ mod tests {
                         let (mut s, mut e) = (if a < 0 { len + a } else { a }, if b < 0 { len + b } else { b });
                         s = s.max(0);
                         let want: Vec<Vec<u8>> = if s > e || s >= len { vec![] } else { e = e.min(len - 1); m[s as usize..=e as usize].to_vec() };
-                        let got: Vec<Vec<u8>> = l.range(a, b).map(|x| x.to_vec()).collect();
+                        let got: Vec<Vec<u8>> = l.range(a, b).map(|x| x.to_boxed().into_vec()).collect();
                         prop_assert_eq!(got, want);
                     }
                     _ => {

@@ -11,6 +11,10 @@ Datasets (names for --only):
   hashes       10,000 hashes of 10 small fields
   zsets        10,000 sorted sets of 50 members
   lists        10,000 lists of 100 ten-byte elements
+  lists-xxx    10,000 lists of 100 three-byte elements ("xxx", as redis-benchmark's LPUSH)
+  lists-long   100 lists of 100,000 ten-byte elements
+  lists-tiny   1,000,000 lists of 1 to 3 ten-byte elements
+  lists-ints   10,000 lists of 100 integers (0..99999)
 
 Usage: scripts/mem_vs_redis.py [--only NAME,...] [--write FILE] [--ferrokv PATH]
 """
@@ -91,6 +95,19 @@ def datasets():
         ),
         "lists": lambda: (
             cmd("RPUSH", b"list:%05d" % i, *[b"element%03d" % j for j in range(100)]) for i in range(10_000)
+        ),
+        "lists-xxx": lambda: (cmd("RPUSH", b"list:%05d" % i, *[b"xxx"] * 100) for i in range(10_000)),
+        "lists-long": lambda: (
+            cmd("RPUSH", b"list:%03d" % i, *[b"element%03d" % (j % 1000) for j in range(b * 1000, b * 1000 + 1000)])
+            for b in range(100)
+            for i in range(100)
+        ),
+        "lists-tiny": lambda: (
+            cmd("RPUSH", b"list:%07d" % i, *[b"element%03d" % j for j in range(i % 3 + 1)]) for i in range(1_000_000)
+        ),
+        "lists-ints": lambda: (
+            cmd("RPUSH", b"list:%05d" % i, *[b"%d" % ((i * 7919 + j * 104729) % 100000) for j in range(100)])
+            for i in range(10_000)
         ),
         "zsets": lambda: (
             cmd("ZADD", b"zset:%05d" % i, *[x for j in range(50) for x in (j * 1.5, b"member%02d" % j)])

@@ -397,3 +397,165 @@ fn swapdb_wakes_waiters_whose_key_now_has_data() {
     q::<String>(&mut c, &["SWAPDB", "0", "1"]);
     w.expect(b"*2\r\n$1\r\nk\r\n$8\r\nfrom-db1\r\n");
 }
+
+/// Every list command stays correct whatever `list-max-listpack-size` makes
+/// of the nodes (one entry each, two, five, 4 KB, 64 KB): a deterministic
+/// random mix of commands, each checked against a model, with elements big
+/// enough to cross the byte limits and edits in the middle (LINSERT, LSET,
+/// LREM, LTRIM) that split and merge nodes.
+#[test]
+fn list_max_listpack_size_keeps_every_command_correct() {
+    let s = server();
+    let mut c = s.client();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rand = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for setting in ["1", "2", "5", "-1", "-5", "0", "-2"] {
+        assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "list-max-listpack-size", setting]), "OK");
+        assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "list-max-listpack-size"])[1], setting);
+        q::<i64>(&mut c, &["DEL", "l", "other"]);
+        let mut m: std::collections::VecDeque<String> = Default::default();
+        for step in 0..400 {
+            // Mostly one-letter values (so pivots and LREM find matches),
+            // sometimes long ones (past a 4 KB node).
+            let value = match rand(10) {
+                0 => "x".repeat(500 + rand(6000) as usize),
+                1 => format!("v{step}"),
+                _ => ((b'a' + rand(4) as u8) as char).to_string(),
+            };
+            let len = m.len() as i64;
+            let idx = if len > 0 { rand(len as u64 * 2) as i64 - len } else { 0 };
+            match rand(12) {
+                0..=2 => {
+                    let n = 1 + rand(20) as usize;
+                    let vals: Vec<String> = (0..n).map(|k| format!("{value}{}", k % 3)).collect();
+                    let mut args = vec!["RPUSH", "l"];
+                    args.extend(vals.iter().map(String::as_str));
+                    m.extend(vals.iter().cloned());
+                    assert_eq!(q::<i64>(&mut c, &args), m.len() as i64);
+                }
+                3 => {
+                    assert_eq!(q::<i64>(&mut c, &["LPUSH", "l", &value]), m.len() as i64 + 1);
+                    m.push_front(value);
+                }
+                4 => {
+                    let pivot = ((b'a' + rand(4) as u8) as char).to_string();
+                    let after = rand(2) == 0;
+                    let pos = m.iter().position(|e| *e == pivot);
+                    let where_ = if after { "AFTER" } else { "BEFORE" };
+                    let want = match pos {
+                        Some(p) => {
+                            m.insert(p + after as usize, value.clone());
+                            m.len() as i64
+                        }
+                        None if m.is_empty() => 0,
+                        None => -1,
+                    };
+                    assert_eq!(q::<i64>(&mut c, &["LINSERT", "l", where_, &pivot, &value]), want);
+                }
+                5 if len > 0 => {
+                    let i = (if idx < 0 { idx + len } else { idx }) as usize;
+                    assert_eq!(q::<String>(&mut c, &["LSET", "l", &idx.to_string(), &value]), "OK");
+                    m[i] = value;
+                }
+                6 => {
+                    let target = ((b'a' + rand(4) as u8) as char).to_string();
+                    let count = rand(5) as i64 - 2;
+                    let mut hits: Vec<usize> =
+                        m.iter().enumerate().filter(|(_, e)| **e == target).map(|(i, _)| i).collect();
+                    if count < 0 {
+                        hits.reverse();
+                    }
+                    hits.truncate(if count == 0 { usize::MAX } else { count.unsigned_abs() as usize });
+                    hits.sort_unstable();
+                    hits.iter().rev().for_each(|&i| {
+                        m.remove(i);
+                    });
+                    assert_eq!(q::<i64>(&mut c, &["LREM", "l", &count.to_string(), &target]), hits.len() as i64);
+                }
+                7 if rand(4) == 0 => {
+                    let (a, b) = (rand(5) as i64, -1 - rand(5) as i64);
+                    assert_eq!(q::<String>(&mut c, &["LTRIM", "l", &a.to_string(), &b.to_string()]), "OK");
+                    let end = (len + b + 1).max(0) as usize;
+                    m = m.iter().take(end).skip(a as usize).cloned().collect();
+                }
+                8 => {
+                    let n = rand(4);
+                    let got: Vec<String> = q(&mut c, &["RPOP", "l", &n.to_string()]);
+                    let want: Vec<String> = (0..n).filter_map(|_| m.pop_back()).collect();
+                    if m.is_empty() && want.is_empty() {
+                        continue;
+                    }
+                    assert_eq!(got, want);
+                }
+                9 => {
+                    let got: Option<String> = q(&mut c, &["LMOVE", "l", "l", "LEFT", "RIGHT"]);
+                    let v = m.pop_front();
+                    assert_eq!(got, v);
+                    m.extend(v);
+                }
+                10 if len > 0 => {
+                    let i = (if idx < 0 { idx + len } else { idx }) as usize;
+                    assert_eq!(q::<String>(&mut c, &["LINDEX", "l", &idx.to_string()]), m[i]);
+                    let (a, b) = (idx, idx + rand(30) as i64);
+                    let s = (if a < 0 { a + len } else { a }) as usize;
+                    let e = (if b < 0 { b + len } else { b }).min(len - 1);
+                    let want: Vec<String> =
+                        if e < s as i64 { vec![] } else { m.range(s..=e as usize).cloned().collect() };
+                    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "l", &a.to_string(), &b.to_string()]), want);
+                }
+                _ => {
+                    let target = ((b'a' + rand(4) as u8) as char).to_string();
+                    let want: Vec<i64> =
+                        m.iter().enumerate().rev().filter(|(_, e)| **e == target).map(|(i, _)| i as i64).collect();
+                    assert_eq!(q::<Vec<i64>>(&mut c, &["LPOS", "l", &target, "RANK", "-1", "COUNT", "0"]), want);
+                }
+            }
+            assert_eq!(q::<i64>(&mut c, &["LLEN", "l"]), m.len() as i64, "{setting} step {step}");
+            if step % 20 == 0 || m.len() < 30 {
+                assert_eq!(
+                    q::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]),
+                    Vec::from(m.clone()),
+                    "{setting} step {step}"
+                );
+            }
+        }
+        assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "l", "0", "-1"]), Vec::from(m.clone()));
+        if !m.is_empty() {
+            assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "l"]), "quicklist");
+        }
+    }
+}
+
+/// CONFIG SET applies to writes after it: a list built one entry per node
+/// keeps working (and reads the same) as it grows under a bigger limit, and
+/// the old name `list-max-ziplist-size` is the same setting. Out-of-range
+/// settings are accepted and clamped internally, as in Redis.
+#[test]
+fn list_max_listpack_size_changes_at_runtime() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["CONFIG", "SET", "list-max-ziplist-size", "1"]);
+    assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "list-max-listpack-size"]), ["list-max-listpack-size", "1"]);
+    let first: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    let mut args = vec!["RPUSH", "l"];
+    args.extend(first.iter().map(String::as_str));
+    q::<i64>(&mut c, &args);
+    for setting in ["-2", "100000", "-100", "3"] {
+        q::<()>(&mut c, &["CONFIG", "SET", "list-max-listpack-size", setting]);
+        assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "list-max-ziplist-size"])[1], setting);
+        q::<i64>(&mut c, &["LPUSH", "l", setting]);
+        q::<i64>(&mut c, &["LINSERT", "l", "AFTER", "50", setting]);
+    }
+    let all: Vec<String> = q(&mut c, &["LRANGE", "l", "0", "-1"]);
+    assert_eq!(all.len(), 108);
+    assert_eq!(&all[..4], ["3", "-100", "100000", "-2"]);
+    assert_eq!(&all[54..59], ["50", "3", "-100", "100000", "-2"]);
+    assert_eq!(q::<String>(&mut c, &["LINDEX", "l", "-1"]), "99");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "l"]), "quicklist");
+    assert!(err(&mut c, &["CONFIG", "SET", "list-max-listpack-size", "abc"]).contains("list-max-listpack-size"));
+}

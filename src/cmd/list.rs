@@ -9,7 +9,7 @@
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::server::notify as ev;
-use crate::store::list::{End, List};
+use crate::store::list::{Elem, End, Fill, List};
 use crate::store::{Expiry, Value};
 
 pub static COMMANDS: &[Command] = &[
@@ -209,6 +209,11 @@ fn list<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a mut List>, CmdErro
     }
 }
 
+/// The node limit from `list-max-listpack-size`, read at each write.
+fn fill(cx: &Ctx) -> Fill {
+    Fill::new(cx.srv.config.list_max_listpack_size)
+}
+
 /// Deletes `key` if its list became empty (a key never holds an empty list).
 fn drop_if_empty(cx: &mut Ctx, key: &[u8]) {
     let now = cx.now;
@@ -241,18 +246,19 @@ fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
 /// Pushes `values` to `key` at `end`; `only_existing` for LPUSHX/RPUSHX.
 fn push(cx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult {
     let key = args.get(1);
+    let fill = fill(cx);
     let n = match list(cx, key)? {
         Some(l) => {
-            args.from(2).for_each(|v| l.push(end, v));
+            args.from(2).for_each(|v| l.push(end, v, fill));
             l.len()
         }
         None if only_existing => 0,
         None => {
             let mut l = List::new();
-            args.from(2).for_each(|v| l.push(end, v));
+            args.from(2).for_each(|v| l.push(end, v, fill));
             let n = l.len();
             let now = cx.now;
-            cx.db().set(key, Value::List(Box::new(l)), Expiry::None, now);
+            cx.db().set(key, Value::List(l), Expiry::None, now);
             cx.signal_ready(key);
             n
         }
@@ -362,9 +368,9 @@ fn lrange(cx: &mut Ctx, args: &Args) -> CmdResult {
     match srv.dbs[db].get(args.get(1), now).map(|e| &e.value) {
         None => out.array(0),
         Some(Value::List(l)) => {
-            let items: Vec<&[u8]> = l.range(start, stop).collect();
-            out.array(items.len());
-            items.iter().for_each(|v| out.bulk(v));
+            out.array(l.range_len(start, stop));
+            let mut buf = itoa::Buffer::new();
+            l.range(start, stop).for_each(|v| out.bulk(v.bytes(&mut buf)));
         }
         Some(_) => return Err(CmdError::WrongType),
     }
@@ -375,7 +381,7 @@ fn lrange(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `LINDEX key index`
 fn lindex(cx: &mut Ctx, args: &Args) -> CmdResult {
     let i = args.int(2)?;
-    let item = list(cx, args.get(1))?.and_then(|l| l.index(i).and_then(|i| l.get(i)).map(|v| v.to_vec()));
+    let item = list(cx, args.get(1))?.and_then(|l| l.index(i).and_then(|i| l.get(i)).map(|v| v.to_boxed()));
     match item {
         Some(v) => cx.out.bulk(&v),
         None => cx.out.null(),
@@ -387,9 +393,10 @@ fn lindex(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `LSET key index element`
 fn lset(cx: &mut Ctx, args: &Args) -> CmdResult {
     let i = args.int(2)?;
+    let fill = fill(cx);
     let Some(l) = list(cx, args.get(1))? else { return Err(CmdError::msg("ERR no such key")) };
     let Some(i) = l.index(i) else { return Err(CmdError::msg("ERR index out of range")) };
-    l.set(i, args.get(3));
+    l.set(i, args.get(3), fill);
     cx.notify(ev::LIST, "lset", args.get(1));
     cx.out.ok();
     Ok(())
@@ -403,10 +410,11 @@ fn linsert(cx: &mut Ctx, args: &Args) -> CmdResult {
         w if w.eq_ignore_ascii_case(b"before") => false,
         _ => return Err(CmdError::Syntax),
     };
+    let fill = fill(cx);
     let n = match list(cx, args.get(1))? {
         None => 0,
         Some(l) => {
-            if l.insert(args.get(3), after, args.get(4)) {
+            if l.insert(args.get(3), after, args.get(4), fill) {
                 l.len() as i64
             } else {
                 -1
@@ -425,7 +433,8 @@ fn linsert(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn lrem(cx: &mut Ctx, args: &Args) -> CmdResult {
     let count = args.int(2)?;
     let key = args.get(1);
-    let n = list(cx, key)?.map_or(0, |l| l.remove(args.get(3), count));
+    let fill = fill(cx);
+    let n = list(cx, key)?.map_or(0, |l| l.remove(args.get(3), count, fill));
     if n > 0 {
         cx.notify(ev::LIST, "lrem", key);
     }
@@ -481,7 +490,7 @@ fn lpos(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         i += 2;
     }
-    let target = args.get(2);
+    let target = Elem::of(args.get(2));
     let mut found = Vec::new();
     if let Some(l) = list(cx, args.get(1))? {
         let mut skip = rank.unsigned_abs() - 1;
@@ -527,13 +536,14 @@ fn move_one(cx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result<
     }
     list(cx, dst)?;
     let Some(v) = list(cx, src)?.and_then(|l| l.pop(from)) else { return Ok(None) };
+    let fill = fill(cx);
     match list(cx, dst)? {
-        Some(l) => l.push(to, &v),
+        Some(l) => l.push(to, &v, fill),
         None => {
             let mut l = List::new();
-            l.push(to, &v);
+            l.push(to, &v, fill);
             let now = cx.now;
-            cx.db().set(dst, Value::List(Box::new(l)), Expiry::None, now);
+            cx.db().set(dst, Value::List(l), Expiry::None, now);
             cx.signal_ready(dst);
         }
     }

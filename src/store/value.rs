@@ -15,11 +15,14 @@ pub type Str = super::bytes::Bytes;
 pub enum Value {
     /// A binary-safe string (Redis `string`).
     Str(Str),
-    List(Box<List>),
+    /// Inline: a list is one 16-byte pointer (see `list.rs`).
+    List(List),
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
 }
+
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
 
 impl Value {
     /// The name `TYPE` reports.

@@ -73,17 +73,6 @@ fn cpu_times(path: &str) -> (f64, f64) {
     (ticks(11), ticks(12))
 }
 
-fn total_system_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
     let w = out;
     match name {
@@ -134,8 +123,8 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
         "memory" => {
             let used = srv.used_memory() as u64;
             let peak = srv.peak_memory as u64;
-            let rss = crate::alloc::rss() as u64;
-            let total = total_system_memory();
+            let rss = srv.rss as u64;
+            let total = srv.system_memory;
             let max = srv.config.maxmemory;
             let ratio = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
             let _ = write!(

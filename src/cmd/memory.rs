@@ -101,15 +101,7 @@ impl Breakdown {
             })
             .collect();
         let keys = srv.dbs.iter().map(|db| db.len()).sum();
-        Breakdown {
-            peak: srv.peak_memory,
-            total,
-            startup: srv.startup_memory,
-            clients,
-            tables,
-            keys,
-            rss: crate::alloc::rss(),
-        }
+        Breakdown { peak: srv.peak_memory, total, startup: srv.startup_memory, clients, tables, keys, rss: srv.rss }
     }
 
     fn overhead(&self) -> usize {

@@ -112,6 +112,7 @@ pub struct Server {
 impl Server {
     /// Binds every `bind` address on `port` (0 = any free port).
     pub fn bind(mut config: Config) -> io::Result<Server> {
+        crate::alloc::tune();
         let poll = Poll::new()?;
         let mut listeners: Vec<TcpListener> = Vec::new();
         for (i, host) in config.bind.iter().enumerate() {
@@ -262,6 +263,7 @@ impl Server {
             let counters = [s.commands_processed, s.net_input_bytes, s.net_output_bytes];
             self.shared.metrics.sample(now, counters);
             self.shared.used_memory();
+            self.shared.sample_rss();
         }
         if self.shared.evicting {
             let start = Instant::now();

@@ -355,6 +355,12 @@ pub struct Shared {
     pub by_id: HashMap<u64, usize>,
     /// The client whose command is running (Redis's `current_client`).
     pub current: Option<usize>,
+    /// Resident set size as last sampled by the cron (INFO, MEMORY STATS):
+    /// reading /proc on every INFO could stall the loop while the kernel
+    /// takes back pages the lazy-free thread released.
+    pub rss: usize,
+    /// MemTotal, read once at start (INFO total_system_memory).
+    pub system_memory: u64,
     /// Whether writes report the keys they modify (keyspace events, WATCH
     /// or tracking need them); kept by `sync_notify`.
     pub key_signals: bool,
@@ -398,6 +404,8 @@ impl Shared {
             by_id: HashMap::new(),
             current: None,
             key_signals: false,
+            rss: crate::alloc::rss(),
+            system_memory: crate::alloc::system_memory(),
         };
         shared.sync_tracking();
         shared.sync_notify();
@@ -458,6 +466,16 @@ impl Shared {
 
     pub fn connected_clients(&self) -> usize {
         self.clients.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// Samples the RSS (from the cron), unless the lazy-free thread is
+    /// releasing memory: then the kernel is busy with this process's pages
+    /// and reading /proc/self/statm can take milliseconds; the previous
+    /// sample stands until it is done.
+    pub fn sample_rss(&mut self) {
+        if self.lazy.pending() == 0 {
+            self.rss = crate::alloc::rss();
+        }
     }
 
     /// Current allocation, updating the recorded peak.

@@ -16,6 +16,9 @@ against redis-server 7.0.15, against ferrokv and compares every line.
 import socket
 import sys
 
+sys.dont_write_bytecode = True  # no scripts/__pycache__ in the tree
+from resp_transcript import encode  # noqa: E402
+
 KEYS = ["s", "n", "l", "h", "st", "z", "t", "nx", "dst", "s2", "c2", "l2", "st2", "nx2"]
 
 SETUP = [
@@ -148,14 +151,6 @@ SWAPDB 0 1
 SELECT 1
 GET s
 """
-
-
-def encode(args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a.encode() if isinstance(a, str) else a
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
 
 
 def parse(b, i):

@@ -390,27 +390,16 @@ fn client_trackinginfo(cx: &mut Ctx, _args: &Args) -> CmdResult {
         None => flags.push(b"off"),
         Some(t) => {
             flags.push(b"on");
-            if t.bcast {
-                flags.push(b"bcast");
-            }
-            if t.optin {
-                flags.push(b"optin");
-                if t.caching {
-                    flags.push(b"caching-yes");
-                }
-            }
-            if t.optout {
-                flags.push(b"optout");
-                if t.caching {
-                    flags.push(b"caching-no");
-                }
-            }
-            if t.noloop {
-                flags.push(b"noloop");
-            }
-            if t.broken_redirect {
-                flags.push(b"broken_redirect");
-            }
+            let named: [(bool, &[u8]); 7] = [
+                (t.bcast, b"bcast"),
+                (t.optin, b"optin"),
+                (t.optin && t.caching, b"caching-yes"),
+                (t.optout, b"optout"),
+                (t.optout && t.caching, b"caching-no"),
+                (t.noloop, b"noloop"),
+                (t.broken_redirect, b"broken_redirect"),
+            ];
+            flags.extend(named.iter().filter(|(on, _)| *on).map(|(_, name)| *name));
             prefixes = t.prefixes.clone();
         }
     }

@@ -36,12 +36,13 @@ impl Shared {
 
     /// Memory that counts against `maxmemory`: everything allocated,
     /// except table slots that are allocated but empty (new keys reuse them
-    /// without allocating; an evicted key's slot becomes one), plus what is
-    /// held back for tables about to double.
+    /// without allocating; an evicted key's slot becomes one) and values the
+    /// lazy-free thread has yet to free, plus what is held back for tables
+    /// about to double.
     pub fn used_for_maxmemory(&self) -> usize {
         let (vacant, reserved) =
             self.dbs.iter().fold((0, 0), |(v, r), db| (v + db.vacant_bytes(), r + db.reserve_bytes()));
-        crate::alloc::allocated().saturating_sub(vacant) + reserved
+        crate::alloc::allocated().saturating_sub(vacant + self.lazy.pending_bytes()) + reserved
     }
 
     /// Bytes over `maxmemory`, if any.
@@ -94,20 +95,18 @@ impl Shared {
         let limit = evict::time_limit_us(self.config.maxmemory_eviction_tenacity);
         let samples = self.config.maxmemory_samples as usize;
         let start = Instant::now();
-        // Bytes of values handed to the lazy-free thread in this pass: they
-        // count as freed, or the pass would evict far more than needed
-        // while the thread catches up.
-        let mut aside = 0usize;
+        // Values handed to the lazy-free thread count as freed at once (see
+        // `used_for_maxmemory`), or the pass would evict far more than
+        // needed while the thread catches up.
         let mut keys = 0u64;
-        while self.over_limit().is_some_and(|over| over > aside) {
+        while self.over_limit().is_some() {
             let Some(v) = self.evictor.pick(&mut self.dbs, policy, samples, now, &mut self.rng) else {
                 self.evicting = false;
                 return Evicted::Fail;
             };
             let Some(entry) = self.dbs[v.db].evict(&v.key) else { continue };
-            let size = entry.value.heap_size();
-            if self.config.lazyfree_lazy_eviction && self.lazy.free_value(entry.value) {
-                aside += size;
+            if self.config.lazyfree_lazy_eviction {
+                self.lazy.free_value(entry.value);
             }
             self.stats.evicted_keys += 1;
             self.notify(crate::server::notify::EVICTED, "evicted", &v.key, v.db);

@@ -10,6 +10,8 @@ Datasets (names for --only):
   strings-ttl  the same, each with a TTL
   hashes       10,000 hashes of 10 small fields
   zsets        10,000 sorted sets of 50 members
+  sets         10,000 sets of 100 ten-byte members (hashtable encoding)
+  sets-big     one set of 1,000,000 ten-byte members
   lists        10,000 lists of 100 ten-byte elements
   lists-xxx    10,000 lists of 100 three-byte elements ("xxx", as redis-benchmark's LPUSH)
   lists-long   100 lists of 100,000 ten-byte elements
@@ -108,6 +110,12 @@ def datasets():
         "lists-ints": lambda: (
             cmd("RPUSH", b"list:%05d" % i, *[b"%d" % ((i * 7919 + j * 104729) % 100000) for j in range(100)])
             for i in range(10_000)
+        ),
+        "sets": lambda: (
+            cmd("SADD", b"set:%05d" % i, *[b"member%04d" % j for j in range(100)]) for i in range(10_000)
+        ),
+        "sets-big": lambda: (
+            cmd("SADD", b"bigset", *[b"m%09d" % j for j in range(b * 1000, b * 1000 + 1000)]) for b in range(1000)
         ),
         "zsets": lambda: (
             cmd("ZADD", b"zset:%05d" % i, *[x for j in range(50) for x in (j * 1.5, b"member%02d" % j)])

@@ -13,15 +13,19 @@
 //! A set becomes a hashtable when a non-integer is added or it outgrows the
 //! limit, and never goes back (Redis 7.0 has no listpack sets).
 //!
-//! Invariant (hashtable): `bytes` is the sum of the member lengths, so
-//! [`Set::heap_size`] is O(1).
+//! Hashtable members are compact strings (`Bytes`): up to 22 bytes live
+//! inside the table's entry, with no allocation of their own.
+//!
+//! Invariant (hashtable): `bytes` is the sum of the members' own heap
+//! sizes, so [`Set::heap_size`] is O(1).
 
 use crate::resp::parse::parse_i64;
 use hashbrown::DefaultHashBuilder;
 use indexmap::IndexSet;
+use crate::store::bytes::Bytes;
 
 /// The hashtable encoding.
-type Table = IndexSet<Box<[u8]>, DefaultHashBuilder>;
+type Table = IndexSet<Bytes, DefaultHashBuilder>;
 
 /// A member as stored: an integer of an intset or the bytes of a hashtable
 /// member. Both read as the same text.
@@ -116,7 +120,7 @@ impl Set {
         match &self.repr {
             Repr::Intset(v) => v.capacity() * std::mem::size_of::<i64>(),
             Repr::Table { set, bytes } => {
-                let slot = std::mem::size_of::<(u64, Box<[u8]>)>() + std::mem::size_of::<usize>() + 1;
+                let slot = std::mem::size_of::<(u64, Bytes)>() + std::mem::size_of::<usize>() + 1;
                 set.capacity() * slot + bytes
             }
         }
@@ -160,8 +164,9 @@ impl Set {
                 if set.contains(b) {
                     return false;
                 }
-                *bytes += b.len();
-                set.insert(b.into());
+                let member = Bytes::from_slice(b);
+                *bytes += member.heap_size();
+                set.insert(member);
                 true
             }),
             Repr::Intset(_) => false,
@@ -195,7 +200,7 @@ impl Set {
             }
             Repr::Table { set, bytes } => m.with_bytes(|b| match set.swap_take(b) {
                 Some(old) => {
-                    *bytes -= old.len();
+                    *bytes -= old.heap_size();
                     true
                 }
                 None => false,
@@ -229,8 +234,8 @@ impl Set {
         match &mut self.repr {
             Repr::Intset(v) => (i < v.len()).then(|| Member::Int(v.remove(i)).to_vec()),
             Repr::Table { set, bytes } => set.swap_remove_index(i).map(|b| {
-                *bytes -= b.len();
-                b.into_vec()
+                *bytes -= b.heap_size();
+                b.to_vec()
             }),
         }
     }
@@ -257,7 +262,7 @@ impl Set {
                     let t = take.get(i).copied().unwrap_or(false);
                     i += 1;
                     if t {
-                        *bytes -= b.len();
+                        *bytes -= b.heap_size();
                         out.push(b.to_vec());
                     }
                     !t
@@ -303,8 +308,8 @@ impl Set {
             let mut set = Table::with_capacity_and_hasher(v.len() + 1, DefaultHashBuilder::default());
             let mut bytes = 0;
             for &n in v {
-                let text = itoa::Buffer::new().format(n).as_bytes().to_vec().into_boxed_slice();
-                bytes += text.len();
+                let text = Bytes::from_slice(itoa::Buffer::new().format(n).as_bytes());
+                bytes += text.heap_size();
                 set.insert(text);
             }
             self.repr = Repr::Table { set, bytes };
@@ -315,7 +320,7 @@ impl Set {
 /// Iterator over a set's members.
 pub enum Iter<'a> {
     Intset(std::slice::Iter<'a, i64>),
-    Table(indexmap::set::Iter<'a, Box<[u8]>>),
+    Table(indexmap::set::Iter<'a, Bytes>),
 }
 
 impl<'a> Iterator for Iter<'a> {

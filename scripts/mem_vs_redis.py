@@ -10,6 +10,7 @@ Datasets (names for --only):
   strings-ttl  the same, each with a TTL
   hashes       10,000 hashes of 10 small fields
   zsets        10,000 sorted sets of 50 members
+  hashes-big   1,000 hashes of 1,000 fields (hashtable encoding)
   sets         10,000 sets of 100 ten-byte members (hashtable encoding)
   sets-big     one set of 1,000,000 ten-byte members
   lists        10,000 lists of 100 ten-byte elements
@@ -110,6 +111,10 @@ def datasets():
         "lists-ints": lambda: (
             cmd("RPUSH", b"list:%05d" % i, *[b"%d" % ((i * 7919 + j * 104729) % 100000) for j in range(100)])
             for i in range(10_000)
+        ),
+        "hashes-big": lambda: (
+            cmd("HSET", b"hash:%04d" % i, *[x for j in range(1000) for x in (b"field%04d" % j, b"value%04d" % j)])
+            for i in range(1_000)
         ),
         "sets": lambda: (
             cmd("SADD", b"set:%05d" % i, *[b"member%04d" % j for j in range(100)]) for i in range(10_000)

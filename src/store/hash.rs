@@ -21,8 +21,11 @@
 //! when a field or value longer than `hash-max-listpack-value` bytes is
 //! stored, or when the buffer would pass Redis's listpack safety limit.
 //!
-//! Invariant (hashtable): `bytes` is the sum of the lengths of all fields and
-//! values, so [`Hash::heap_size`] is O(1).
+//! Hashtable fields and values are compact strings (`Bytes`): up to 22
+//! bytes live inside the table's entry, with no allocation of their own.
+//!
+//! Invariant (hashtable): `bytes` is the sum of the fields' and values' own
+//! heap sizes, so [`Hash::heap_size`] is O(1).
 //!
 //! Size: a hash lives in a `Box<Hash>` (see `value.rs`), so `Hash` is kept
 //! at 24 bytes (the smallest allocator chunk): the listpack variant is the
@@ -30,11 +33,12 @@
 //! boxed behind one pointer. A small hash thus costs one 24-byte allocation
 //! plus its buffer.
 
+use crate::store::bytes::Bytes;
 use hashbrown::DefaultHashBuilder;
 use indexmap::IndexMap;
 
 /// The hashtable encoding.
-type Table = IndexMap<Box<[u8]>, Box<[u8]>, DefaultHashBuilder>;
+type Table = IndexMap<Bytes, Bytes, DefaultHashBuilder>;
 
 /// Redis's `LISTPACK_MAX_SAFETY_SIZE`: a listpack is never grown past 1 GiB.
 const LISTPACK_MAX_SAFETY_SIZE: usize = 1 << 30;
@@ -118,7 +122,7 @@ impl Hash {
         match &self.repr {
             Repr::Listpack(lp) => lp.buf.len(),
             Repr::Table(t) => {
-                let slot = std::mem::size_of::<(u64, Box<[u8]>, Box<[u8]>)>() + std::mem::size_of::<usize>() + 1;
+                let slot = std::mem::size_of::<(u64, Bytes, Bytes)>() + std::mem::size_of::<usize>() + 1;
                 std::mem::size_of::<TableRepr>() + t.map.capacity() * slot + t.bytes
             }
         }
@@ -151,13 +155,15 @@ impl Hash {
             Repr::Listpack(lp) => lp.insert(field, value),
             Repr::Table(t) => match t.map.get_mut(field) {
                 Some(v) => {
-                    t.bytes = t.bytes - v.len() + value.len();
-                    *v = value.into();
+                    let value = Bytes::from_slice(value);
+                    t.bytes = t.bytes - v.heap_size() + value.heap_size();
+                    *v = value;
                     false
                 }
                 None => {
-                    t.bytes += field.len() + value.len();
-                    t.map.insert(field.into(), value.into());
+                    let (field, value) = (Bytes::from_slice(field), Bytes::from_slice(value));
+                    t.bytes += field.heap_size() + value.heap_size();
+                    t.map.insert(field, value);
                     true
                 }
             },
@@ -175,7 +181,7 @@ impl Hash {
             Repr::Listpack(lp) => lp.remove(field),
             Repr::Table(t) => match t.map.swap_remove_entry(field) {
                 Some((f, v)) => {
-                    t.bytes -= f.len() + v.len();
+                    t.bytes -= f.heap_size() + v.heap_size();
                     true
                 }
                 None => false,
@@ -237,8 +243,9 @@ impl Hash {
             let mut map = Table::with_capacity_and_hasher(lp.len as usize, DefaultHashBuilder::default());
             let mut bytes = 0;
             for (f, v) in lp.iter() {
-                bytes += f.len() + v.len();
-                map.insert(f.into(), v.into());
+                let (f, v) = (Bytes::from_slice(f), Bytes::from_slice(v));
+                bytes += f.heap_size() + v.heap_size();
+                map.insert(f, v);
             }
             self.repr = Repr::Table(Box::new(TableRepr { map, bytes }));
         }
@@ -248,7 +255,7 @@ impl Hash {
 /// Iterator over a hash's pairs.
 pub enum Iter<'a> {
     Listpack(LpIter<'a>),
-    Table(indexmap::map::Iter<'a, Box<[u8]>, Box<[u8]>>),
+    Table(indexmap::map::Iter<'a, Bytes, Bytes>),
 }
 
 impl<'a> Iterator for Iter<'a> {

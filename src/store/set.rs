@@ -20,9 +20,9 @@
 //! sizes, so [`Set::heap_size`] is O(1).
 
 use crate::resp::parse::parse_i64;
+use crate::store::bytes::Bytes;
 use hashbrown::DefaultHashBuilder;
 use indexmap::IndexSet;
-use crate::store::bytes::Bytes;
 
 /// The hashtable encoding.
 type Table = IndexSet<Bytes, DefaultHashBuilder>;

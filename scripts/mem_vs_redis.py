@@ -11,6 +11,7 @@ Datasets (names for --only):
   hashes       10,000 hashes of 10 small fields
   zsets        10,000 sorted sets of 50 members
   hashes-big   1,000 hashes of 1,000 fields (hashtable encoding)
+  zsets-big    100 sorted sets of 10,000 members (skiplist encoding)
   sets         10,000 sets of 100 ten-byte members (hashtable encoding)
   sets-big     one set of 1,000,000 ten-byte members
   lists        10,000 lists of 100 ten-byte elements
@@ -115,6 +116,11 @@ def datasets():
         "hashes-big": lambda: (
             cmd("HSET", b"hash:%04d" % i, *[x for j in range(1000) for x in (b"field%04d" % j, b"value%04d" % j)])
             for i in range(1_000)
+        ),
+        "zsets-big": lambda: (
+            cmd("ZADD", b"zset:%03d" % i, *[x for j in range(b * 1000, b * 1000 + 1000) for x in (j, b"member%05d" % j)])
+            for i in range(100)
+            for b in range(10)
         ),
         "sets": lambda: (
             cmd("SADD", b"set:%05d" % i, *[b"member%04d" % j for j in range(100)]) for i in range(10_000)

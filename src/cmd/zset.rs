@@ -18,6 +18,7 @@ use crate::resp::reply::format_double;
 use crate::resp::{Proto, Reply};
 use crate::server::notify as ev;
 use crate::server::state::Shared;
+use crate::store::bytes::Bytes;
 use crate::store::rand::Rng;
 use crate::store::set::Set;
 use crate::store::zset::{AddFlags, AddOutcome, Limits, ZSet, cmp_key};
@@ -349,7 +350,7 @@ fn zwrite<'d>(db: &'d mut Db, key: &[u8], now: u64) -> Result<Option<&'d mut ZSe
 
 /// Stores a command's result set at `dst` (no TTL), or deletes `dst` when
 /// the result is empty, as the *STORE commands do; replies its size.
-fn store_result(p: Parts, dst: &[u8], items: Vec<(Box<[u8]>, f64)>, event: &'static str) {
+fn store_result(p: Parts, dst: &[u8], items: Vec<(Bytes, f64)>, event: &'static str) {
     let n = items.len();
     if n == 0 {
         if p.db.remove(dst, p.now).is_some() {
@@ -1063,7 +1064,7 @@ fn zrange_generic(
     };
     match dst {
         Some(dst) => {
-            let items = z.range(start, end, false).map(|(m, s)| (Box::<[u8]>::from(m), s)).collect();
+            let items = z.range(start, end, false).map(|(m, s)| (Bytes::from_slice(m), s)).collect();
             store_result(p, dst, items, "zrangestore");
         }
         None => reply_elements(p.out, z.range(start, end, rev), withscores),
@@ -1515,7 +1516,7 @@ fn zsetop(cx: &mut Ctx, args: &Args, name: &'static str, store: bool, op: SetOp,
     if card {
         p.out.int(cardinality);
     } else if store {
-        let items: Vec<(Box<[u8]>, f64)> = result.iter().map(|&(m, s)| (Box::from(m), s)).collect();
+        let items: Vec<(Bytes, f64)> = result.iter().map(|&(m, s)| (Bytes::from_slice(m), s)).collect();
         drop(srcs);
         store_result(p, args.get(1), items, name);
     } else {

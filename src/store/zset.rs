@@ -26,6 +26,7 @@
 //! listpack encoding does not keep the sign of a zero score (`-0` reads back
 //! as `0`); the skiplist encoding keeps it.
 
+use super::bytes::Bytes;
 use super::rand::Rng;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::cmp::Ordering;
@@ -217,9 +218,9 @@ impl Pack {
     }
 
     /// Removes the entry at `off`; returns its member and score.
-    fn remove_at(&mut self, off: usize) -> (Box<[u8]>, f64) {
+    fn remove_at(&mut self, off: usize) -> (Bytes, f64) {
         let (m, s, next) = read_entry(&self.buf, off);
-        let m: Box<[u8]> = m.into();
+        let m: Bytes = m.into();
         self.remove_bytes(off, next, 1);
         (m, s)
     }
@@ -278,7 +279,7 @@ impl ZSet {
 
     /// A set from pairs already sorted by `(score, member)` with unique
     /// members, encoded as their count and longest member call for.
-    pub fn from_sorted(items: Vec<(Box<[u8]>, f64)>, lim: Limits) -> ZSet {
+    pub fn from_sorted(items: Vec<(Bytes, f64)>, lim: Limits) -> ZSet {
         let fits = items.len() <= lim.entries
             && items.len() < u32::MAX as usize
             && items.iter().all(|(m, _)| m.len() <= lim.value);
@@ -522,7 +523,7 @@ impl ZSet {
     }
 
     /// Removes and returns the lowest (or, with `max`, the highest) element.
-    pub fn pop(&mut self, max: bool) -> Option<(Box<[u8]>, f64)> {
+    pub fn pop(&mut self, max: bool) -> Option<(Bytes, f64)> {
         match &mut self.enc {
             Enc::Listpack(p) => {
                 if p.len() == 0 {
@@ -719,7 +720,7 @@ const NIL: u32 = u32::MAX;
 /// A tree node; `size == 0` marks a free arena slot.
 #[derive(Debug, Clone)]
 struct Node {
-    member: Box<[u8]>,
+    member: Bytes,
     score: f64,
     left: u32,
     right: u32,
@@ -804,10 +805,10 @@ impl Tree {
     }
 
     /// Adds a member known to be absent.
-    fn insert(&mut self, member: Box<[u8]>, score: f64) {
+    fn insert(&mut self, member: Bytes, score: f64) {
         self.ticks += 1;
         let prio = self.hasher.hash_one(self.ticks) as u32;
-        self.member_bytes += member.len();
+        self.member_bytes += member.heap_size();
         let node = Node { member, score, left: NIL, right: NIL, size: 1, prio };
         let i = match self.free.pop() {
             Some(i) => {
@@ -937,13 +938,13 @@ impl Tree {
     }
 
     /// Unlinks node `i` and frees its slot; returns its member and score.
-    fn remove_node(&mut self, i: u32) -> (Box<[u8]>, f64) {
+    fn remove_node(&mut self, i: u32) -> (Bytes, f64) {
         self.root = self.erase(self.root, i);
         self.release(i)
     }
 
     /// Drops node `i` (already unlinked) from the index and frees its slot.
-    fn release(&mut self, i: u32) -> (Box<[u8]>, f64) {
+    fn release(&mut self, i: u32) -> (Bytes, f64) {
         let hash = self.hasher.hash_one(&self.nodes[i as usize].member[..]);
         if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
             entry.remove();
@@ -954,7 +955,7 @@ impl Tree {
         node.size = 0;
         node.left = NIL;
         node.right = NIL;
-        self.member_bytes -= member.len();
+        self.member_bytes -= member.heap_size();
         self.free.push(i);
         (member, score)
     }
@@ -1122,7 +1123,7 @@ impl Tree {
         for &i in &order {
             assert_eq!(self.find(&self.nodes[i as usize].member), Some(i));
         }
-        let bytes: usize = order.iter().map(|&i| self.nodes[i as usize].member.len()).sum();
+        let bytes: usize = order.iter().map(|&i| self.nodes[i as usize].member.heap_size()).sum();
         assert_eq!(bytes, self.member_bytes);
     }
 }
@@ -1248,7 +1249,7 @@ mod tests {
 
     #[test]
     fn from_sorted_picks_the_encoding() {
-        let items = |n: usize| (0..n).map(|i| (format!("{i:04}").into_bytes().into_boxed_slice(), 1.0)).collect();
+        let items = |n: usize| (0..n).map(|i| (Bytes::from_vec(format!("{i:04}").into_bytes()), 1.0)).collect();
         assert_eq!(ZSet::from_sorted(items(128), BIG).encoding(), "listpack");
         let z = ZSet::from_sorted(items(129), BIG);
         assert_eq!(z.encoding(), "skiplist");

@@ -796,7 +796,12 @@ impl Tree {
     /// Whether node `a` orders before node `b`.
     fn less(&self, a: u32, b: u32) -> bool {
         let (a, b) = (&self.nodes[a as usize], &self.nodes[b as usize]);
-        cmp_key(a.score, &a.member, b.score, &b.member) == Ordering::Less
+        // The members only when the scores tie: reading a compact string's
+        // bytes costs a branch, and scores mostly differ.
+        match a.score.partial_cmp(&b.score) {
+            Some(Ordering::Equal) | None => a.member.as_slice() < b.member.as_slice(),
+            Some(o) => o == Ordering::Less,
+        }
     }
 
     fn find(&self, member: &[u8]) -> Option<u32> {

@@ -174,6 +174,23 @@ fn a_subscriber_that_stops_reading_is_disconnected() {
 }
 
 #[test]
+fn client_list_shows_a_stalled_subscribers_backlog() {
+    let s = server();
+    let mut c = s.client();
+    let mut slow = s.raw();
+    slow.roundtrip(b"SUBSCRIBE backlog\r\n", b"*3\r\n$9\r\nsubscribe\r\n$7\r\nbacklog\r\n:1\r\n");
+    let payload = "x".repeat(64 * 1024);
+    // 8 MB, more than the socket buffers take, less than the 32 MB limit.
+    for _ in 0..128 {
+        q::<i64>(&mut c, &["PUBLISH", "backlog", &payload]);
+    }
+    let list: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    let omem: usize =
+        list.split(' ').find_map(|f| f.strip_prefix("omem=")).and_then(|v| v.parse().ok()).expect("omem field");
+    assert!(omem > 1 << 20, "the unsent messages show in omem: {list}");
+}
+
+#[test]
 fn output_buffer_limit_config() {
     let s = server();
     let mut c = s.client();

@@ -468,6 +468,8 @@ impl Server {
     /// After reading and writing: close if done, else fix WRITABLE interest.
     fn after_io(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
+        // CLIENT LIST's omem/obl: what is still unsent after this write.
+        self.shared.client_mut(key).omem = conn.pending_output();
         let pending = conn.pending_output() > 0;
         if self.shared.client(key).close_after_reply && !pending {
             return self.close(key);
@@ -727,8 +729,12 @@ impl Server {
         self.shared.tracking.sends.clear();
     }
 
-    /// Queues client `key` for the end-of-wake-up write.
+    /// Queues client `key` for the end-of-wake-up write (output was added
+    /// to its buffer from outside its own commands: messages, pushes).
     fn resume_write(&mut self, key: usize) {
+        if let Some(conn) = self.conns.get_mut(key) {
+            self.shared.client_mut(key).omem = conn.pending_output();
+        }
         if let Some(conn) = self.conns.get_mut(key)
             && !conn.write_queued
         {

@@ -96,6 +96,34 @@ fn flush_expiry_and_eviction_invalidate() {
 }
 
 #[test]
+fn a_key_read_as_expired_stays_tracked() {
+    let s = server_with(|c| c.enable_debug_command = "yes".into());
+    let (mut t, rx) = resp3(&s);
+    let mut other = s.client();
+    q::<()>(&mut other, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    q::<()>(&mut t, &["CLIENT", "TRACKING", "ON"]);
+    q::<()>(&mut other, &["SET", "k", "v", "PX", "20"]);
+    std::thread::sleep(Duration::from_millis(60));
+    // The read deletes the expired key, then remembers it as read.
+    assert_eq!(q::<Option<String>>(&mut t, &["GET", "k"]), None);
+    let _ = invalidated(&mut t, &rx);
+    q::<()>(&mut other, &["SET", "k", "again"]);
+    assert_eq!(invalidated(&mut t, &rx), vec![keys(&["k"])], "the next write is reported");
+}
+
+#[test]
+fn bcast_hears_of_keys_the_expiry_cycle_deletes() {
+    let s = server();
+    let (mut t, rx) = resp3(&s);
+    let mut other = s.client();
+    q::<()>(&mut t, &["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "e:"]);
+    q::<()>(&mut other, &["SET", "e:1", "v", "PX", "20"]);
+    assert_eq!(invalidated(&mut t, &rx), vec![keys(&["e:1"])]);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(invalidated(&mut t, &rx), vec![keys(&["e:1"])], "deleted by the cycle");
+}
+
+#[test]
 fn the_running_clients_own_invalidation_follows_its_reply() {
     let s = server();
     let mut r = s.raw();

@@ -293,6 +293,12 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             cx.srv.stats.dirty += 1;
         }
         if cmd.has(table::flag::READONLY) && cx.srv.tracking.clients > 0 {
+            // A key the read found expired is invalidated first (it was
+            // deleted), then remembered as read, as in Redis: else the
+            // client would not hear of the key's next write.
+            if cx.srv.key_signals {
+                cx.srv.flush_db_events();
+            }
             remember_keys(cx, cmd, args);
         }
         result

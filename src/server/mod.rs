@@ -293,6 +293,10 @@ impl Server {
             shared.flush_db_events();
             self.last_fast_expire = now;
         }
+        if self.shared.tracking.clients > 0 {
+            // BCAST keys expired or evicted just now go out before sleeping.
+            self.shared.broadcast_invalidations();
+        }
         if !self.shared.pubsub.outbox.is_empty() || !self.shared.tracking.sends.is_empty() {
             // Keyspace events and invalidations of expiry and eviction.
             self.deliver();

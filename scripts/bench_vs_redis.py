@@ -438,16 +438,7 @@ def write_chart(rows, path, meta):
 
 
 def update_docs(block):
-    with open(DOCS) as f:
-        text = f.read()
-    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
-        a, b = text.index(BEGIN) + len(BEGIN), text.index(END)
-        text = text[:a] + "\n" + block.rstrip("\n") + "\n" + text[b:]
-    else:
-        print(f"note: no {BEGIN} / {END} markers in {DOCS}; appending a section", file=sys.stderr)
-        text = text.rstrip("\n") + f"\n\n## Latest run\n\n{BEGIN}\n{block.rstrip()}\n{END}\n"
-    with open(DOCS, "w") as f:
-        f.write(text)
+    benchlib.replace_section(DOCS, BEGIN, END, block, "Latest run")
 
 
 # ------------------------------------------------------------------ main

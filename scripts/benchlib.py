@@ -186,3 +186,19 @@ def loadavg():
         return os.getloadavg()[0]
     except OSError:
         return float("nan")
+
+
+def replace_section(path, begin, end, block, heading):
+    """Writes `block` between the `begin` and `end` markers of the file at
+    `path`, or appends it under `heading` with the markers if they are
+    missing."""
+    with open(path) as f:
+        text = f.read()
+    if begin in text and end in text and text.index(begin) < text.index(end):
+        a, b = text.index(begin) + len(begin), text.index(end)
+        text = text[:a] + "\n" + block.rstrip("\n") + "\n" + text[b:]
+    else:
+        print(f"note: no {begin} / {end} markers in {path}; appending a section", file=sys.stderr)
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n{begin}\n{block.rstrip()}\n{end}\n"
+    with open(path, "w") as f:
+        f.write(text)

@@ -128,18 +128,11 @@ def parse_args():
     ap.add_argument("--ping-ms", type=float, default=2, help="pause between timed PINGs (default 2 ms)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="floods per server and value size, fresh servers each round, order alternating (default 3)")
-    ap.add_argument("--quick", action="store_true",
-                    help="1 round of 300,000 SETs per flood; no doc write unless --write")
-    ap.add_argument("--no-build", action="store_true", help="use the existing target/release/ferrokv")
-    ap.add_argument("--write", metavar="FILE", help=f"report file (default {ev.DOC} unless --quick)")
-    ap.add_argument("--no-write", action="store_true")
+    ev.add_report_args(ap, "1 round of 300,000 SETs per flood; no doc write unless --write")
     args = ap.parse_args()
     if args.quick:
         args.requests, args.rounds = 300_000, 1
-    if not args.write and not args.quick:
-        args.write = ev.DOC
-    if args.no_write:
-        args.write = None
+    ev.resolve_write(args)
     args.value_sizes = [int(v) for v in args.value_sizes.split(",")]
     parse_size(args.maxmemory)  # validates
     return args

@@ -139,6 +139,23 @@ def parse_info(raw):
 # -------------------------------------------------------------------- servers
 
 
+def add_report_args(ap, quick_help):
+    """The options every side-by-side script shares: --quick, --no-build,
+    --write FILE, --no-write."""
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--no-build", action="store_true", help="use the existing target/release/ferrokv")
+    ap.add_argument("--write", metavar="FILE", help=f"report file (default {DOC} unless --quick)")
+    ap.add_argument("--no-write", action="store_true", help="only print the report")
+
+
+def resolve_write(args):
+    """Where the report goes: --write, else the docs unless --quick; none with --no-write."""
+    if not args.write and not args.quick:
+        args.write = DOC
+    if args.no_write:
+        args.write = None
+
+
 def build_ferrokv(no_build=False):
     if not (no_build and os.path.exists(FERROKV)):
         print("building ferrokv (cargo build --release)...", file=sys.stderr, flush=True)

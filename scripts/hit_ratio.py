@@ -172,20 +172,13 @@ def parse_args():
     ap.add_argument("--zipf", type=float, default=0.99, help="Zipf exponent s (default 0.99)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--batch", type=int, default=100, help="GETs per pipeline (default 100)")
-    ap.add_argument("--quick", action="store_true",
-                    help="200k keys, 200k warm-up + 400k ops (about a minute); does not write the doc unless --write")
-    ap.add_argument("--no-build", action="store_true", help="use the existing target/release/ferrokv")
-    ap.add_argument("--write", metavar="FILE", help=f"report file (default {ev.DOC} unless --quick)")
-    ap.add_argument("--no-write", action="store_true", help="only print the table")
+    ev.add_report_args(ap, "200k keys, 200k warm-up + 400k ops (about a minute); does not write the doc unless --write")
     args = ap.parse_args()
     defaults = (200_000, 200_000, 400_000) if args.quick else (1_000_000, 1_000_000, 2_000_000)
     args.keys = args.keys or defaults[0]
     args.warmup = defaults[1] if args.warmup is None else args.warmup
     args.ops = args.ops or defaults[2]
-    if not args.write and not args.quick:
-        args.write = ev.DOC
-    if args.no_write:
-        args.write = None
+    ev.resolve_write(args)
     args.policies = args.policies.split(",")
     return args
 

@@ -141,17 +141,11 @@ def parse_args():
     ap.add_argument("--server-cpus", default="0",
                     help="taskset CPU list for the servers, their free threads included (default 0; e.g. 0,1 "
                          "lets the free thread run beside the event loop); a non-default value writes its own section")
-    ap.add_argument("--quick", action="store_true", help="1 round of 1,000,000 members; no doc write unless --write")
-    ap.add_argument("--no-build", action="store_true", help="use the existing target/release/ferrokv")
-    ap.add_argument("--write", metavar="FILE", help=f"report file (default {ev.DOC} unless --quick)")
-    ap.add_argument("--no-write", action="store_true")
+    ev.add_report_args(ap, "1 round of 1,000,000 members; no doc write unless --write")
     args = ap.parse_args()
     if args.quick:
         args.members, args.rounds = 1_000_000, 1
-    if not args.write and not args.quick:
-        args.write = ev.DOC
-    if args.no_write:
-        args.write = None
+    ev.resolve_write(args)
     args.modes = args.modes.split(",")
     for m in args.modes:
         if m not in MODES:

@@ -736,12 +736,9 @@ impl Server {
     /// Queues client `key` for the end-of-wake-up write (output was added
     /// to its buffer from outside its own commands: messages, pushes).
     fn resume_write(&mut self, key: usize) {
-        if let Some(conn) = self.conns.get_mut(key) {
-            self.shared.client_mut(key).omem = conn.pending_output();
-        }
-        if let Some(conn) = self.conns.get_mut(key)
-            && !conn.write_queued
-        {
+        let Some(conn) = self.conns.get_mut(key) else { return };
+        self.shared.client_mut(key).omem = conn.pending_output();
+        if !conn.write_queued {
             conn.write_queued = true;
             self.write_queue.push(key);
         }

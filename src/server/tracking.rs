@@ -16,6 +16,7 @@
 //! after each command (`sends`).
 
 use super::state::{Client, Shared};
+use crate::cmd::lossy;
 use crate::resp::{Proto, Reply};
 use crate::store::Key;
 use hashbrown::DefaultHashBuilder;
@@ -127,7 +128,6 @@ pub fn check_enable(current: Option<&ClientTracking>, new: &ClientTracking, pref
     }
     if new.bcast {
         let overlap = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
-        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         for (i, p) in prefixes.iter().enumerate() {
             if let Some(old) = current.into_iter().flat_map(|c| &c.prefixes).find(|old| overlap(old, p)) {
                 return Err(format!(

@@ -5,6 +5,7 @@
 //! the integration tests use it; `main.rs` runs it on the main thread.
 
 pub mod alloc;
+pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod glob;

@@ -209,7 +209,7 @@ const MULTI_EXEMPT: &[&str] = &["exec", "discard", "multi", "watch", "quit", "re
 pub fn dispatch(cx: &mut Ctx, args: &Args) {
     cx.srv.stats.commands_processed += 1;
     let reg = table::registry();
-    let id = reg.id(args.get(0));
+    let id = reg.id_hinted(args.get(0), cx.srv.client(cx.key).last_cmd);
     // The id of what runs: the subcommand for a container given one.
     let run_id = match id {
         Some(top) if !reg.entries[top].cmd.subcommands.is_empty() && args.len() >= 2 => reg.sub_id(top, args.get(1)),
@@ -270,9 +270,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         // one ended (the loop resets the mark before each batch).
         let start = cx.srv.cmd_clock;
         let result = (cmd.handler)(cx, args);
-        let end = std::time::Instant::now();
+        let end = crate::clock::mono_ns();
         cx.srv.cmd_clock = end;
-        let nanos = end.duration_since(start).as_nanos() as u64;
+        let nanos = end.saturating_sub(start);
         let micros = nanos / 1000;
         let tracking = cx.srv.config.latency_tracking;
         let stat = cx.srv.stats.command(run);

@@ -10,7 +10,7 @@ use super::{
     Args, CmdResult, Ctx, bitmap, conn, hash, info, introspect, keys, latency, list, memory, pubsub, server, set,
     string, tx, zset,
 };
-use hashbrown::HashMap;
+use hashbrown::HashTable;
 use std::sync::OnceLock;
 
 pub type Handler = fn(&mut Ctx, &Args) -> CmdResult;
@@ -222,14 +222,28 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
     FAMILIES.iter().flat_map(|f| f.iter())
 }
 
-/// Longest command name; longer input cannot match and needs no lowering.
-const MAX_NAME: usize = 32;
-
 /// Every command and subcommand with a dense id, so per-command counters
 /// (INFO commandstats) are a vector index, not a map lookup.
 pub struct Registry {
     pub entries: Vec<Registered>,
-    by_name: HashMap<&'static [u8], usize>,
+    /// Ids of the top-level commands, hashed by [`name_hash`].
+    by_name: HashTable<usize>,
+    /// Top-level commands have ids `0..top`; subcommands come after.
+    top: usize,
+}
+
+/// A hash of a command name that ignores ASCII case without lowering a copy:
+/// names equal but for case differ only in bit 0x20 of their letters, which
+/// is set in every byte before mixing (other bytes may collide with each other
+/// that way; the lookup compares the names anyway). Names are a few bytes,
+/// where this costs a fraction of a general-purpose hasher.
+fn name_hash(name: &[u8]) -> u64 {
+    let mut h = name.len() as u64;
+    for &b in name {
+        h = (h.rotate_left(5) ^ (b | 0x20) as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    // The table takes its buckets from the low bits, which a product mixes least.
+    h ^ (h >> 29)
 }
 
 pub struct Registered {
@@ -239,6 +253,24 @@ pub struct Registered {
     /// Id of this command's first subcommand (containers only).
     sub_base: usize,
 }
+
+/// Whether `name` is `lower` (a lowercase name) in any case; cheaper than
+/// `eq_ignore_ascii_case`, which lowers both sides.
+fn eq_lowercase(lower: &[u8], name: &[u8]) -> bool {
+    if lower.len() != name.len() {
+        return false;
+    }
+    for i in 0..lower.len() {
+        let (l, b) = (lower[i], name[i]);
+        if l != b && (l != b | 0x20 || !l.is_ascii_lowercase()) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Longest command name; longer input cannot match and is not hashed.
+const MAX_NAME: usize = 32;
 
 /// The registry, built once from the table.
 pub fn registry() -> &'static Registry {
@@ -253,8 +285,12 @@ pub fn registry() -> &'static Registry {
                 entries.push(Registered { cmd: s, fullname: format!("{}|{}", parent.name, s.name), sub_base: 0 });
             }
         }
-        let by_name = all().enumerate().map(|(i, c)| (c.name.as_bytes(), i)).collect();
-        Registry { entries, by_name }
+        let top = all().count();
+        let mut by_name = HashTable::with_capacity(top);
+        for (i, c) in all().enumerate() {
+            by_name.insert_unique(name_hash(c.name.as_bytes()), i, |&i| name_hash(entries[i].cmd.name.as_bytes()));
+        }
+        Registry { entries, by_name, top }
     })
 }
 
@@ -264,11 +300,18 @@ impl Registry {
         if name.len() > MAX_NAME {
             return None;
         }
-        let mut lower = [0u8; MAX_NAME];
-        let lower = &mut lower[..name.len()];
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        self.by_name.get(&*lower).copied()
+        let entries = &self.entries;
+        self.by_name.find(name_hash(name), |&i| eq_lowercase(entries[i].cmd.name.as_bytes(), name)).copied()
+    }
+
+    /// [`Registry::id`], trying `hint` (the id of the client's previous
+    /// command) first: a pipeline usually repeats one command, and comparing
+    /// one name costs a fraction of the hash lookup.
+    pub fn id_hinted(&self, name: &[u8], hint: Option<usize>) -> Option<usize> {
+        match hint {
+            Some(h) if h < self.top && eq_lowercase(self.entries[h].cmd.name.as_bytes(), name) => Some(h),
+            _ => self.id(name),
+        }
     }
 
     /// Id of subcommand `name` of the container with id `parent`.
@@ -375,5 +418,31 @@ mod tests {
         assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
         assert!(lookup(b"nope").is_none());
         assert!(lookup(&[b'a'; 100]).is_none());
+        assert!(lookup(b"get\0").is_none());
+        assert!(lookup(b"ge").is_none());
+    }
+
+    #[test]
+    fn a_hint_is_used_only_when_it_names_the_command() {
+        let r = registry();
+        let get = r.id(b"get").unwrap();
+        let set = r.id(b"set").unwrap();
+        assert_eq!(r.id_hinted(b"GET", Some(get)), Some(get));
+        assert_eq!(r.id_hinted(b"set", Some(get)), Some(set));
+        assert_eq!(r.id_hinted(b"nope", Some(get)), None);
+        // CONFIG GET's subcommand row is named "get" too: never a top-level answer.
+        let config = r.id(b"config").unwrap();
+        let config_get = r.sub_id(config, b"get").unwrap();
+        assert_eq!(r.id_hinted(b"get", Some(config_get)), Some(get));
+        assert_eq!(r.id_hinted(b"get", Some(usize::MAX)), Some(get));
+    }
+
+    #[test]
+    fn every_command_is_found_in_any_case() {
+        let r = registry();
+        for (i, c) in all().enumerate() {
+            assert_eq!(r.id(c.name.as_bytes()), Some(i));
+            assert_eq!(r.id(c.name.to_ascii_uppercase().as_bytes()), Some(i));
+        }
     }
 }

@@ -133,13 +133,18 @@ impl Parser {
         if self.multibulk == 0 {
             spans.clear();
             self.pos = self.start;
-            let Some(nl) = find_line(buf, self.pos) else {
-                if buf.len() - self.pos > INLINE_MAX {
-                    return Err(ProtoError::TooBigMbulkCount);
+            let (n, nl) = match quick_header(buf, self.pos) {
+                Some((n, nl)) => (Some(n as i64), nl),
+                None => {
+                    let Some(nl) = find_line(buf, self.pos) else {
+                        if buf.len() - self.pos > INLINE_MAX {
+                            return Err(ProtoError::TooBigMbulkCount);
+                        }
+                        return Ok(Step::Incomplete);
+                    };
+                    (parse_i64(&buf[self.pos + 1..nl]), nl)
                 }
-                return Ok(Step::Incomplete);
             };
-            let n = parse_i64(&buf[self.pos + 1..nl]);
             let n = match n {
                 Some(n) if n <= i32::MAX as i64 => n,
                 _ => return Err(ProtoError::InvalidMultibulkLength),
@@ -156,16 +161,22 @@ impl Parser {
             let len = match self.bulk {
                 Some(len) => len,
                 None => {
-                    let Some(nl) = find_line(buf, self.pos) else {
-                        if buf.len() - self.pos > INLINE_MAX {
-                            return Err(ProtoError::TooBigBulkCount);
+                    let (len, nl) = match quick_header(buf, self.pos) {
+                        Some((l, nl)) if buf[self.pos] == b'$' => (Some(l as i64), nl),
+                        _ => {
+                            let Some(nl) = find_line(buf, self.pos) else {
+                                if buf.len() - self.pos > INLINE_MAX {
+                                    return Err(ProtoError::TooBigBulkCount);
+                                }
+                                return Ok(Step::Incomplete);
+                            };
+                            if buf[self.pos] != b'$' {
+                                return Err(ProtoError::ExpectedDollar(buf[self.pos]));
+                            }
+                            (parse_i64(&buf[self.pos + 1..nl]), nl)
                         }
-                        return Ok(Step::Incomplete);
                     };
-                    if buf[self.pos] != b'$' {
-                        return Err(ProtoError::ExpectedDollar(buf[self.pos]));
-                    }
-                    let len = match parse_i64(&buf[self.pos + 1..nl]) {
+                    let len = match len {
                         Some(l) if l >= 0 && (l as u64) <= max_bulk as u64 => l as usize,
                         _ => return Err(ProtoError::InvalidBulkLength),
                     };
@@ -215,6 +226,39 @@ enum Step {
     Incomplete,
     Empty,
     Done(Source),
+}
+
+/// Fast path for the usual header line: the byte at `at` (`*` or `$`,
+/// checked by the caller), then 1 to 18 digits without a leading zero, then
+/// `\r` with one more byte after it. Returns the number and the `\r`'s index,
+/// or `None` for anything else (incomplete, signed, malformed, long), which
+/// the general path (`find_line` + `parse_i64`) handles with the same result
+/// and Redis's errors. Header lines are a few bytes long, where a scan by hand
+/// costs far less than setting up `memchr`.
+#[inline(always)]
+fn quick_header(buf: &[u8], at: usize) -> Option<(u64, usize)> {
+    let first = buf.get(at + 1)?.wrapping_sub(b'0');
+    if first > 9 {
+        return None;
+    }
+    let mut v = first as u64;
+    let mut i = at + 2;
+    loop {
+        let c = *buf.get(i)?;
+        let d = c.wrapping_sub(b'0');
+        if d <= 9 {
+            // A second digit after a leading zero, or a 19th digit.
+            if v == 0 || i - at > 18 {
+                return None;
+            }
+            v = v * 10 + d as u64;
+            i += 1;
+        } else if c == b'\r' && i + 1 < buf.len() {
+            return Some((v, i));
+        } else {
+            return None;
+        }
+    }
 }
 
 /// Finds the `\r` ending the header line that starts at `from`; the `\n`
@@ -513,6 +557,23 @@ mod tests {
                 let got = parse_chunked(&[&stream[..cut], &stream[cut..]]).unwrap();
                 prop_assert_eq!(&got, &cmds);
             }
+        }
+
+        /// The fast header path only answers where the general one gives the
+        /// same number and line end.
+        #[test]
+        fn quick_header_agrees_with_the_general_path(line in "[*$][-+0-9 a\r\n]{0,24}", tail in 0usize..2) {
+            let buf = format!("{line}{}", "\n".repeat(tail)).into_bytes();
+            if let Some((v, cr)) = quick_header(&buf, 0) {
+                prop_assert_eq!(find_line(&buf, 0), Some(cr));
+                prop_assert_eq!(parse_i64(&buf[1..cr]), Some(v as i64));
+            }
+        }
+
+        #[test]
+        fn quick_header_takes_the_usual_lengths(n in 0u64..1_000_000_000_000_000_000) {
+            let buf = format!("${n}\r\n").into_bytes();
+            prop_assert_eq!(quick_header(&buf, 0), Some((n, buf.len() - 2)));
         }
 
         #[test]

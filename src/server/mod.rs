@@ -35,7 +35,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use timer::TimerWheel;
 
 const WAKER: Token = Token(usize::MAX - 1);
@@ -57,9 +57,7 @@ const EXPIRE_BUDGET: Duration = Duration::from_micros(500);
 const FAST_EXPIRE_EVERY_MS: u64 = 1;
 
 /// Unix time in milliseconds.
-pub fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
+pub use crate::clock::unix_ms;
 
 enum Timer {
     Idle {
@@ -104,7 +102,8 @@ pub struct Server {
     stop: Arc<AtomicBool>,
     waker: Arc<Waker>,
     signals: Option<signal_hook_mio::v1_0::Signals>,
-    started: Instant,
+    /// `clock::mono_ns()` when the server started.
+    started_ns: u64,
     next_cron: u64,
     last_fast_expire: u64,
 }
@@ -139,7 +138,7 @@ impl Server {
             stop: Arc::new(AtomicBool::new(false)),
             waker,
             signals: None,
-            started: Instant::now(),
+            started_ns: crate::clock::mono_ns(),
             next_cron: 0,
             last_fast_expire: 0,
             shared: Shared::new(config),
@@ -166,7 +165,7 @@ impl Server {
 
     /// Monotonic milliseconds since the server started (timers).
     fn mono_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+        (crate::clock::mono_ns() - self.started_ns) / 1_000_000
     }
 
     /// Runs the loop until stopped.
@@ -533,7 +532,7 @@ impl Server {
     fn execute(&mut self, key: usize) -> Result<(), ()> {
         let max_bulk = self.shared.config.proto_max_bulk_len as usize;
         let now = unix_ms();
-        self.shared.cmd_clock = Instant::now();
+        self.shared.cmd_clock = crate::clock::mono_ns();
         loop {
             let client = self.shared.client(key);
             let conn = &mut self.conns[key];
@@ -639,7 +638,7 @@ impl Server {
                 continue;
             }
             let Some((data, spans)) = self.shared.client_mut(k).postponed.take() else { continue };
-            self.shared.cmd_clock = Instant::now();
+            self.shared.cmd_clock = crate::clock::mono_ns();
             run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &Args::new(&data, &spans), now);
             self.after_command(k, now);
             self.resume(k);
@@ -661,7 +660,7 @@ impl Server {
                     self.shared.blocking.retrying = true;
                     self.shared.blocking.still_blocked = false;
                     let args = Args::new(&blocked.data, &blocked.spans);
-                    self.shared.cmd_clock = Instant::now();
+                    self.shared.cmd_clock = crate::clock::mono_ns();
                     run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &args, now);
                     self.shared.blocking.retrying = false;
                     if self.shared.blocking.still_blocked {
@@ -748,12 +747,12 @@ impl Server {
     /// (pubsub when subscribed, else normal): over the hard limit, or over
     /// the soft limit for longer than its seconds, the client is closed.
     fn check_output_limit(&mut self, key: usize) {
+        let now = self.mono_ms();
         let Some(conn) = self.conns.get_mut(key) else { return };
         let client = self.shared.client(key);
         let class = if client.subscribed() { 1 } else { 0 };
         let (hard, soft, secs) = self.shared.config.output_limits[class];
         let pending = conn.pending_output() as u64;
-        let now = self.started.elapsed().as_millis() as u64;
         let soft_expired = if soft > 0 && pending > soft {
             let since = *conn.soft_limit_since.get_or_insert(now);
             now.saturating_sub(since) >= secs.saturating_mul(1000)

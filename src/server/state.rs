@@ -323,7 +323,7 @@ pub struct Shared {
     pub port: u16,
     /// When the next command started (see `cmd::dispatch`): set before each
     /// batch, then moved to the end of each command.
-    pub cmd_clock: Instant,
+    pub cmd_clock: u64,
     pub blocking: Blocking,
     pub watches: Watches,
     pub pubsub: PubSub,
@@ -373,7 +373,7 @@ impl Shared {
         let mut shared = Shared {
             dbs: (0..config.databases).map(|_| Db::new()).collect(),
             port: config.port,
-            cmd_clock: Instant::now(),
+            cmd_clock: crate::clock::mono_ns(),
             config,
             stats: Stats::default(),
             rng,

@@ -76,8 +76,7 @@ const SLOWLOG_MAX_ARGLEN: usize = 128;
 
 /// Slow log and MONITOR bookkeeping for one executed command.
 pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
-    let hidden = cmd.has(ADMIN) || cmd.has(SKIP_MONITOR);
-    if !cx.srv.monitors.is_empty() && !hidden {
+    if !cx.srv.monitors.is_empty() && !cmd.has(ADMIN) && !cmd.has(SKIP_MONITOR) {
         feed_monitors(cx, args);
     }
     let limit = cx.srv.config.slowlog_log_slower_than;

@@ -490,14 +490,21 @@ fn mset(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// Adds `by` to the integer at `key` (created as 0), keeping its TTL.
 fn incr_by(cx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
-    let current = match get_str_for_write(cx, key)? {
-        None => 0,
-        Some(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
-    };
-    let n = current.checked_add(by).ok_or(CmdError::Overflow)?;
-    let mut buf = itoa::Buffer::new();
     let now = cx.now;
-    cx.db().set(key, Value::Str(Str::from_slice(buf.format(n).as_bytes())), Expiry::Keep, now);
+    let mut buf = itoa::Buffer::new();
+    // An existing string is rewritten in place: one lookup, not two.
+    let n = match cx.db().get_mut(key, now) {
+        Some(e) => {
+            let Value::Str(s) = &mut e.value else { return Err(CmdError::WrongType) };
+            let n = parse_i64(s).ok_or(CmdError::NotInteger)?.checked_add(by).ok_or(CmdError::Overflow)?;
+            *s = Str::from_slice(buf.format(n).as_bytes());
+            n
+        }
+        None => {
+            cx.db().set(key, Value::Str(Str::from_slice(buf.format(by).as_bytes())), Expiry::Keep, now);
+            by
+        }
+    };
     cx.notify(ev::STRING, "incrby", key);
     cx.out.int(n);
     Ok(())

@@ -267,6 +267,9 @@ impl Shared {
 
     /// After the running command's reply: its own invalidations.
     pub fn flush_pending_invalidations(&mut self) {
+        if self.tracking.pending.is_empty() {
+            return;
+        }
         let Some(me) = self.current else { return };
         for p in std::mem::take(&mut self.tracking.pending) {
             if self.clients.get(me).is_none_or(|c| c.as_ref().is_none_or(|c| c.tracking.is_none())) {

@@ -10,11 +10,12 @@
 //!   listpack on every change, the buffer is a `Box<[u8]>` resized to the
 //!   exact length on each write: no spare capacity. Lookups scan linearly,
 //!   which is cheap because the encoding is only used for small hashes.
-//! - `hashtable`: an `IndexMap` (a `hashbrown` table of indices over a dense
-//!   vector of pairs, like the keyspace in `db.rs`). The dense vector gives
-//!   what HRANDFIELD and HSCAN need from Redis's dict: O(1) uniform sampling
-//!   and a cursor that stays valid while the hash changes (see
-//!   [`Hash::scan`]).
+//! - `hashtable`: the keyspace's [`Table`](crate::store::table::Table) (a
+//!   `hashbrown` table of positions over a dense vector of pairs). The dense
+//!   vector gives what HRANDFIELD and HSCAN need from Redis's dict: O(1)
+//!   uniform sampling and a cursor that stays valid while the hash changes
+//!   (see [`Hash::scan`]); past 65,536 fields its buckets split in 16 that
+//!   grow one at a time.
 //!
 //! A hash starts as a listpack and becomes a hashtable, never back (like
 //! Redis), when it would hold more than `hash-max-listpack-entries` pairs,
@@ -34,11 +35,9 @@
 //! plus its buffer.
 
 use crate::store::bytes::Bytes;
-use hashbrown::DefaultHashBuilder;
-use indexmap::IndexMap;
 
 /// The hashtable encoding.
-type Table = IndexMap<Bytes, Bytes, DefaultHashBuilder>;
+type Table = crate::store::table::Table<Bytes>;
 
 /// Redis's `LISTPACK_MAX_SAFETY_SIZE`: a listpack is never grown past 1 GiB.
 const LISTPACK_MAX_SAFETY_SIZE: usize = 1 << 30;
@@ -121,10 +120,7 @@ impl Hash {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Listpack(lp) => lp.buf.len(),
-            Repr::Table(t) => {
-                let slot = std::mem::size_of::<(u64, Bytes, Bytes)>() + std::mem::size_of::<usize>() + 1;
-                std::mem::size_of::<TableRepr>() + t.map.capacity() * slot + t.bytes
-            }
+            Repr::Table(t) => std::mem::size_of::<TableRepr>() + t.map.heap_size() + t.bytes,
         }
     }
 
@@ -163,7 +159,7 @@ impl Hash {
                 None => {
                     let (field, value) = (Bytes::from_slice(field), Bytes::from_slice(value));
                     t.bytes += field.heap_size() + value.heap_size();
-                    t.map.insert(field, value);
+                    t.map.insert_new(field, value, usize::MAX);
                     true
                 }
             },
@@ -179,7 +175,7 @@ impl Hash {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
             Repr::Listpack(lp) => lp.remove(field),
-            Repr::Table(t) => match t.map.swap_remove_entry(field) {
+            Repr::Table(t) => match t.map.swap_remove(field) {
                 Some((f, v)) => {
                     t.bytes -= f.heap_size() + v.heap_size();
                     true
@@ -193,7 +189,7 @@ impl Hash {
     pub fn iter(&self) -> Iter<'_> {
         match &self.repr {
             Repr::Listpack(lp) => Iter::Listpack(lp.iter()),
-            Repr::Table(t) => Iter::Table(t.map.iter()),
+            Repr::Table(t) => Iter::Table(t.map.entries().iter()),
         }
     }
 
@@ -240,12 +236,13 @@ impl Hash {
     /// Listpack → hashtable (Redis's `hashTypeConvert`).
     fn convert(&mut self) {
         if let Repr::Listpack(lp) = &self.repr {
-            let mut map = Table::with_capacity_and_hasher(lp.len as usize, DefaultHashBuilder::default());
+            let mut map = Table::with_capacity(lp.len as usize);
             let mut bytes = 0;
             for (f, v) in lp.iter() {
                 let (f, v) = (Bytes::from_slice(f), Bytes::from_slice(v));
                 bytes += f.heap_size() + v.heap_size();
-                map.insert(f, v);
+                // A listpack's fields are distinct.
+                map.insert_new(f, v, usize::MAX);
             }
             self.repr = Repr::Table(Box::new(TableRepr { map, bytes }));
         }
@@ -255,7 +252,7 @@ impl Hash {
 /// Iterator over a hash's pairs.
 pub enum Iter<'a> {
     Listpack(LpIter<'a>),
-    Table(indexmap::map::Iter<'a, Bytes, Bytes>),
+    Table(std::slice::Iter<'a, (Bytes, Bytes)>),
 }
 
 impl<'a> Iterator for Iter<'a> {

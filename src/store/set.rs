@@ -5,10 +5,12 @@
 //!   leading zeros, no `-0`) and there are at most `set-max-intset-entries`
 //!   members. Lookups are binary searches; members come out in ascending
 //!   order, as from Redis's intset.
-//! - `hashtable`: an `IndexSet` (a `hashbrown` table of indices over a dense
-//!   vector of members, like the keyspace in `db.rs`), which gives O(1)
-//!   uniform sampling for SRANDMEMBER/SPOP and an SSCAN cursor that stays
-//!   valid while the set changes (see [`Set::scan`]).
+//! - `hashtable`: the keyspace's [`Table`](crate::store::table::Table) (a
+//!   `hashbrown` table of positions over a dense vector of members), which
+//!   gives O(1) uniform sampling for SRANDMEMBER/SPOP, an SSCAN cursor that
+//!   stays valid while the set changes (see [`Set::scan`]), and, past 65,536
+//!   members, buckets split in 16 that grow one at a time (no whole-set
+//!   rehash stalling the server).
 //!
 //! A set becomes a hashtable when a non-integer is added or it outgrows the
 //! limit, and never goes back (Redis 7.0 has no listpack sets).
@@ -21,11 +23,9 @@
 
 use crate::resp::parse::parse_i64;
 use crate::store::bytes::Bytes;
-use hashbrown::DefaultHashBuilder;
-use indexmap::IndexSet;
 
 /// The hashtable encoding.
-type Table = IndexSet<Bytes, DefaultHashBuilder>;
+type Table = crate::store::table::Table<()>;
 
 /// A member as stored: an integer of an intset or the bytes of a hashtable
 /// member. Both read as the same text.
@@ -119,10 +119,7 @@ impl Set {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Intset(v) => v.capacity() * std::mem::size_of::<i64>(),
-            Repr::Table { set, bytes } => {
-                let slot = std::mem::size_of::<(u64, Bytes)>() + std::mem::size_of::<usize>() + 1;
-                set.capacity() * slot + bytes
-            }
+            Repr::Table { set, bytes } => set.heap_size() + bytes,
         }
     }
 
@@ -166,7 +163,7 @@ impl Set {
                 }
                 let member = Bytes::from_slice(b);
                 *bytes += member.heap_size();
-                set.insert(member);
+                set.insert_new(member, (), usize::MAX);
                 true
             }),
             Repr::Intset(_) => false,
@@ -198,8 +195,8 @@ impl Set {
                     Err(_) => false,
                 }
             }
-            Repr::Table { set, bytes } => m.with_bytes(|b| match set.swap_take(b) {
-                Some(old) => {
+            Repr::Table { set, bytes } => m.with_bytes(|b| match set.swap_remove(b) {
+                Some((old, ())) => {
                     *bytes -= old.heap_size();
                     true
                 }
@@ -217,7 +214,7 @@ impl Set {
     pub fn iter(&self) -> Iter<'_> {
         match &self.repr {
             Repr::Intset(v) => Iter::Intset(v.iter()),
-            Repr::Table { set, .. } => Iter::Table(set.iter()),
+            Repr::Table { set, .. } => Iter::Table(set.entries().iter()),
         }
     }
 
@@ -225,7 +222,7 @@ impl Set {
     pub fn nth(&self, i: usize) -> Option<Member<'_>> {
         match &self.repr {
             Repr::Intset(v) => v.get(i).map(|&n| Member::Int(n)),
-            Repr::Table { set, .. } => set.get_index(i).map(|b| Member::Str(b)),
+            Repr::Table { set, .. } => set.get_index(i).map(|(b, _)| Member::Str(b)),
         }
     }
 
@@ -233,7 +230,7 @@ impl Set {
     pub fn take_nth(&mut self, i: usize) -> Option<Vec<u8>> {
         match &mut self.repr {
             Repr::Intset(v) => (i < v.len()).then(|| Member::Int(v.remove(i)).to_vec()),
-            Repr::Table { set, bytes } => set.swap_remove_index(i).map(|b| {
+            Repr::Table { set, bytes } => set.swap_remove_index(i).map(|(b, ())| {
                 *bytes -= b.heap_size();
                 b.to_vec()
             }),
@@ -258,7 +255,7 @@ impl Set {
             }
             Repr::Table { set, bytes } => {
                 let mut i = 0;
-                set.retain(|b| {
+                set.retain(|b, _| {
                     let t = take.get(i).copied().unwrap_or(false);
                     i += 1;
                     if t {
@@ -293,7 +290,7 @@ impl Set {
                 let end = pos.saturating_sub(count.max(1));
                 while pos > end {
                     pos -= 1;
-                    if let Some(b) = set.get_index(pos) {
+                    if let Some((b, _)) = set.get_index(pos) {
                         visit(Member::Str(b));
                     }
                 }
@@ -305,12 +302,12 @@ impl Set {
     /// Intset → hashtable (Redis's `setTypeConvert`).
     fn convert(&mut self) {
         if let Repr::Intset(v) = &self.repr {
-            let mut set = Table::with_capacity_and_hasher(v.len() + 1, DefaultHashBuilder::default());
+            let mut set = Table::with_capacity(v.len() + 1);
             let mut bytes = 0;
             for &n in v {
                 let text = Bytes::from_slice(itoa::Buffer::new().format(n).as_bytes());
                 bytes += text.heap_size();
-                set.insert(text);
+                set.insert_new(text, (), usize::MAX);
             }
             self.repr = Repr::Table { set, bytes };
         }
@@ -320,7 +317,7 @@ impl Set {
 /// Iterator over a set's members.
 pub enum Iter<'a> {
     Intset(std::slice::Iter<'a, i64>),
-    Table(indexmap::set::Iter<'a, Bytes>),
+    Table(std::slice::Iter<'a, (Bytes, ())>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -329,7 +326,7 @@ impl<'a> Iterator for Iter<'a> {
     fn next(&mut self) -> Option<Member<'a>> {
         match self {
             Iter::Intset(it) => it.next().map(|&n| Member::Int(n)),
-            Iter::Table(it) => it.next().map(|b| Member::Str(b)),
+            Iter::Table(it) => it.next().map(|(b, _)| Member::Str(b)),
         }
     }
 

@@ -8,18 +8,21 @@
 //!   each key's hash (a cache miss per key) took ~95 ms;
 //! - the entry vector grows by an eighth, not by doubling, so a big table
 //!   holds little unused capacity (which would count as used memory);
-//! - the buckets are split in 16 tables by the top 4 bits of the hash, each
-//!   growing on its own: a doubling rehashes a sixteenth of the keys, so
-//!   the one command that triggers it pauses 1/16 as long (Redis rehashes
-//!   incrementally instead; at 7,300,000 keys a whole-table doubling took
-//!   ~350 ms).
+//! - from 65,536 entries on, the buckets are split in 16 tables by the top
+//!   4 bits of the hash, each growing on its own: a doubling rehashes a
+//!   sixteenth of the keys, so the one command that triggers it pauses 1/16
+//!   as long (Redis rehashes incrementally instead; at 7,300,000 keys a
+//!   whole-table doubling took ~350 ms). Smaller tables keep one bucket
+//!   table, so a small set or hash does not pay for 16.
 //!
 //! The dense vector is what gives O(1) uniform sampling (expiry, eviction,
-//! RANDOMKEY) and a SCAN cursor that survives resizing; see `Db`.
+//! RANDOMKEY, SPOP) and a SCAN cursor that survives resizing; see `Db`.
+//! The keyspace, big sets and big hashes all use it.
 //!
-//! Invariant: the shards of `indices` together hold exactly the positions
-//! `0..entries.len()`, each once, with the upper 32 bits of the hash of the
-//! key at that position, in the shard its top 4 bits name.
+//! Invariant: the shards of `indices` (1 or 16 of them) together hold
+//! exactly the positions `0..entries.len()`, each once, with the upper 32
+//! bits of the hash of the key at that position, in the shard its top bits
+//! name (`shard`).
 
 use super::bytes::Bytes;
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -42,15 +45,21 @@ fn spread(h: u32) -> u64 {
 /// Bytes a bucket costs: the slot and hashbrown's control byte.
 pub const BUCKET_BYTES: usize = std::mem::size_of::<Slot>() + 1;
 
-/// Bucket tables, picked by the top bits of the hash.
+/// Bucket tables of a big table, picked by the top bits of the hash.
 const SHARDS: usize = 16;
 
-fn shard(h: u32) -> usize {
-    (h >> 28) as usize
+/// Entries from which the buckets are split in `SHARDS` tables.
+const SPLIT_AT: usize = 1 << 16;
+
+/// The shard of hash `h` among `n` (1 or `SHARDS`) tables.
+fn shard(h: u32, n: usize) -> usize {
+    (h >> 28) as usize & (n - 1)
 }
 
+#[derive(Clone)]
 pub struct Table<V> {
-    indices: [HashTable<Slot>; SHARDS],
+    /// One bucket table, or `SHARDS` of them from `SPLIT_AT` entries on.
+    indices: Box<[HashTable<Slot>]>,
     /// The shards' capacities added up (read per command under maxmemory).
     bucket_cap: usize,
     entries: Vec<(Bytes, V)>,
@@ -59,16 +68,30 @@ pub struct Table<V> {
 
 impl<V> Default for Table<V> {
     fn default() -> Table<V> {
-        Table {
-            indices: std::array::from_fn(|_| HashTable::new()),
-            bucket_cap: 0,
-            entries: Vec::new(),
-            hasher: DefaultHashBuilder::default(),
-        }
+        Table::with_capacity(0)
+    }
+}
+
+impl<V> std::fmt::Debug for Table<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table").field("len", &self.entries.len()).field("shards", &self.indices.len()).finish()
     }
 }
 
 impl<V> Table<V> {
+    /// A table with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Table<V> {
+        let shards = if n >= SPLIT_AT { SHARDS } else { 1 };
+        let per_shard = if n == 0 { 0 } else { n / shards + 1 };
+        let indices: Box<[HashTable<Slot>]> = (0..shards).map(|_| HashTable::with_capacity(per_shard)).collect();
+        Table {
+            bucket_cap: indices.iter().map(|t| t.capacity()).sum(),
+            indices,
+            entries: Vec::with_capacity(n),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -91,13 +114,50 @@ impl<V> Table<V> {
     pub fn get_index_of(&self, key: &[u8]) -> Option<usize> {
         let entries = &self.entries;
         let h = self.hash(key);
-        self.indices[shard(h)]
+        self.indices[shard(h, self.indices.len())]
             .find(spread(h), |s| s.hash == h && entries[s.idx as usize].0.as_slice() == key)
             .map(|s| s.idx as usize)
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&V> {
         self.get_index_of(key).map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        self.get_index_of(key).map(|i| &mut self.entries[i].1)
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.get_index_of(key).is_some()
+    }
+
+    /// Removes `key`, moving the last entry into its place.
+    pub fn swap_remove(&mut self, key: &[u8]) -> Option<(Bytes, V)> {
+        let i = self.get_index_of(key)?;
+        self.swap_remove_index(i)
+    }
+
+    /// Keeps the entries `keep` says yes to, in their order (which moves
+    /// positions, so the buckets are rebuilt: O(n), like IndexMap's).
+    pub fn retain(&mut self, mut keep: impl FnMut(&Bytes, &mut V) -> bool) {
+        let before = self.entries.len();
+        self.entries.retain_mut(|(k, v)| keep(k, v));
+        if self.entries.len() != before {
+            drop(self.rebuild_buckets(self.entries.len()));
+        }
+    }
+
+    /// The entries in position order.
+    pub fn entries(&self) -> &[(Bytes, V)] {
+        &self.entries
+    }
+
+    /// Heap bytes of the table itself (not of what keys and values own):
+    /// the entry vector and the buckets with their control bytes.
+    pub fn heap_size(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<(Bytes, V)>()
+            + self.bucket_cap / 7 * 8 * BUCKET_BYTES
+            + self.indices.len() * std::mem::size_of::<HashTable<Slot>>()
     }
 
     /// The key and value at position `i`.
@@ -130,24 +190,46 @@ impl<V> Table<V> {
         assert!(len < u32::MAX as usize, "keyspace table full");
         let h = self.hash(&key);
         self.entries.push((key, value));
-        let t = &mut self.indices[shard(h)];
+        let n = self.indices.len();
+        let t = &mut self.indices[shard(h, n)];
         let before = t.capacity();
         t.insert_unique(spread(h), Slot { idx: len as u32, hash: h }, |s| spread(s.hash));
         self.bucket_cap += t.capacity() - before;
+        if n == 1 && len + 1 >= SPLIT_AT {
+            self.split();
+        }
         len
+    }
+
+    /// One bucket table → `SHARDS`, from the hashes the slots keep (no key
+    /// is read or hashed again).
+    fn split(&mut self) {
+        let per_shard = self.entries.len() / SHARDS * 2;
+        let mut fresh: Box<[HashTable<Slot>]> = (0..SHARDS).map(|_| HashTable::with_capacity(per_shard)).collect();
+        for s in self.indices[0].iter() {
+            fresh[shard(s.hash, SHARDS)].insert_unique(spread(s.hash), *s, |s| spread(s.hash));
+        }
+        self.bucket_cap = fresh.iter().map(|t| t.capacity()).sum();
+        self.indices = fresh;
     }
 
     /// Removes the entry at `i`, moving the last entry into its place.
     pub fn swap_remove_index(&mut self, i: usize) -> Option<(Bytes, V)> {
         let key = &self.entries.get(i)?.0;
         let h = self.hash(key);
-        if let Ok(slot) = self.indices[shard(h)].find_entry(spread(h), |s| s.idx as usize == i) {
+        let n = self.indices.len();
+        let t = &mut self.indices[shard(h, n)];
+        let before = t.capacity();
+        if let Ok(slot) = t.find_entry(spread(h), |s| s.idx as usize == i) {
             slot.remove();
         }
+        // A freed bucket can add to the capacity (hashbrown marks it empty,
+        // not deleted, when its neighbours allow).
+        self.bucket_cap = self.bucket_cap + t.capacity() - before;
         let last = self.entries.len() - 1;
         if i != last {
             let hl = self.hash(&self.entries[last].0);
-            if let Some(slot) = self.indices[shard(hl)].find_mut(spread(hl), |s| s.idx as usize == last) {
+            if let Some(slot) = self.indices[shard(hl, n)].find_mut(spread(hl), |s| s.idx as usize == last) {
                 slot.idx = i as u32;
             }
         }
@@ -176,11 +258,13 @@ impl<V> Table<V> {
     /// Rebuilds the buckets for at least `cap` entries, returning the old
     /// ones for the caller to free elsewhere (one rehash of every key).
     pub fn rebuild_buckets(&mut self, cap: usize) -> impl Send + 'static {
-        let per_shard = cap.max(self.entries.len()) / SHARDS + 1;
-        let mut fresh: [HashTable<Slot>; SHARDS] = std::array::from_fn(|_| HashTable::with_capacity(per_shard));
+        let cap = cap.max(self.entries.len());
+        let shards = if cap >= SPLIT_AT { SHARDS } else { 1 };
+        let per_shard = cap / shards + 1;
+        let mut fresh: Box<[HashTable<Slot>]> = (0..shards).map(|_| HashTable::with_capacity(per_shard)).collect();
         for (i, (k, _)) in self.entries.iter().enumerate() {
             let h = (self.hasher.hash_one(k.as_slice()) >> 32) as u32;
-            fresh[shard(h)].insert_unique(spread(h), Slot { idx: i as u32, hash: h }, |s| spread(s.hash));
+            fresh[shard(h, shards)].insert_unique(spread(h), Slot { idx: i as u32, hash: h }, |s| spread(s.hash));
         }
         self.bucket_cap = fresh.iter().map(|t| t.capacity()).sum();
         std::mem::replace(&mut self.indices, fresh)
@@ -290,6 +374,44 @@ mod tests {
             }
             check(&t, &model);
         }
+    }
+
+    #[test]
+    fn splits_its_buckets_when_big_and_keeps_every_key() {
+        let mut t = Table::default();
+        let mut model = HashMap::new();
+        for i in 0..(SPLIT_AT as u32 + 5_000) {
+            assert_eq!(t.indices.len(), if (i as usize) < SPLIT_AT { 1 } else { SHARDS }, "at {i}");
+            let k = format!("member:{i}").into_bytes();
+            t.insert_new(Bytes::from_slice(&k), i, usize::MAX);
+            model.insert(k, i);
+        }
+        check(&t, &model);
+        for i in (0..SPLIT_AT as u32).step_by(3) {
+            let k = format!("member:{i}").into_bytes();
+            assert_eq!(t.swap_remove(&k).map(|(_, v)| v), Some(i));
+            model.remove(&k);
+        }
+        check(&t, &model);
+        t.retain(|_, v| *v % 2 == 0);
+        model.retain(|_, v| *v % 2 == 0);
+        check(&t, &model);
+        assert_eq!(t.indices.len(), 1, "rebuilt for what is left ({} entries)", t.len());
+        let again: Table<u32> = Table::with_capacity(SPLIT_AT);
+        assert_eq!(again.indices.len(), SHARDS);
+    }
+
+    #[test]
+    fn retain_keeps_the_order() {
+        let mut t = Table::default();
+        for i in 0..10u32 {
+            t.insert_new(Bytes::from_slice(format!("{i}").as_bytes()), i, usize::MAX);
+        }
+        t.retain(|_, v| *v != 3 && *v != 7);
+        let order: Vec<u32> = t.entries().iter().map(|(_, v)| *v).collect();
+        assert_eq!(order, [0, 1, 2, 4, 5, 6, 8, 9]);
+        assert_eq!(t.get(b"8"), Some(&8));
+        assert!(!t.contains(b"3"));
     }
 
     #[test]

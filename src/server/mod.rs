@@ -165,7 +165,7 @@ impl Server {
 
     /// Monotonic milliseconds since the server started (timers).
     fn mono_ms(&self) -> u64 {
-        (crate::clock::mono_ns() - self.started_ns) / 1_000_000
+        crate::clock::mono_ns().saturating_sub(self.started_ns) / 1_000_000
     }
 
     /// Runs the loop until stopped.

@@ -321,8 +321,9 @@ pub struct Shared {
     pub active_expire: bool,
     /// The port actually bound (INFO tcp_port).
     pub port: u16,
-    /// When the next command started (see `cmd::dispatch`): set before each
-    /// batch, then moved to the end of each command.
+    /// When the next command started, in `clock::mono_ns` nanoseconds (see
+    /// `cmd::dispatch`): set before each batch, then moved to the end of each
+    /// command.
     pub cmd_clock: u64,
     pub blocking: Blocking,
     pub watches: Watches,

@@ -175,6 +175,46 @@ fn bcast_sends_one_message_per_prefix_and_loop_turn() {
 }
 
 #[test]
+fn bcast_prefixes_of_many_lengths_and_clients() {
+    let s = server();
+    let (mut a, rx_a) = resp3(&s);
+    let (mut b, rx_b) = resp3(&s);
+    let (mut c, rx_c) = resp3(&s);
+    let mut other = s.client();
+    q::<()>(&mut a, &["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a:", "PREFIX", "bb:"]);
+    q::<()>(&mut b, &["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a:", "PREFIX", "bb:x"]);
+    q::<()>(&mut c, &["CLIENT", "TRACKING", "ON", "BCAST"]);
+    q::<()>(&mut other, &["SET", "bb:xy", "1"]);
+    assert_eq!(invalidated(&mut a, &rx_a), vec![keys(&["bb:xy"])]);
+    assert_eq!(invalidated(&mut b, &rx_b), vec![keys(&["bb:xy"])]);
+    assert_eq!(invalidated(&mut c, &rx_c), vec![keys(&["bb:xy"])], "the empty prefix matches every key");
+    // A's prefixes go away with its tracking; B's (one shared with A) stay.
+    q::<()>(&mut a, &["CLIENT", "TRACKING", "OFF"]);
+    q::<()>(&mut c, &["CLIENT", "TRACKING", "OFF"]);
+    q::<()>(&mut other, &["SET", "bb:q", "1"]);
+    q::<()>(&mut other, &["SET", "a:", "1"]);
+    q::<()>(&mut other, &["SET", "bb:x1", "1"]);
+    let mut got = invalidated(&mut b, &rx_b);
+    got.sort();
+    assert_eq!(got, vec![keys(&["a:"]), keys(&["bb:x1"])], "a key as long as its prefix matches it");
+    assert_eq!(invalidated(&mut a, &rx_a), vec![]);
+    // Thousands of prefixes: a key is matched by its own, however many there are.
+    let mut cmd = vec!["CLIENT".to_string(), "TRACKING".into(), "ON".into(), "BCAST".into()];
+    for i in 0..3000 {
+        cmd.push("PREFIX".into());
+        cmd.push(format!("p:{i:05}:"));
+    }
+    let cmd: Vec<&str> = cmd.iter().map(|s| s.as_str()).collect();
+    q::<()>(&mut a, &cmd);
+    q::<()>(&mut other, &["SET", "p:01234:k", "1"]);
+    q::<()>(&mut other, &["SET", "p:1234:k", "1"]);
+    assert_eq!(invalidated(&mut a, &rx_a), vec![keys(&["p:01234:k"])]);
+    let info: String = q(&mut other, &["INFO", "stats"]);
+    assert!(info.contains("tracking_total_prefixes:3002\r\n"), "{info}");
+    assert_eq!(invalidated(&mut c, &rx_c), vec![]);
+}
+
+#[test]
 fn optin_and_optout_follow_client_caching() {
     let s = server();
     let (mut t, rx) = resp3(&s);

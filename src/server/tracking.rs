@@ -73,6 +73,13 @@ pub struct Tracking {
     /// Client ids over all keys of the table (INFO tracking_total_items).
     items: usize,
     prefixes: BTreeMap<Key, Bcast>,
+    /// How many registered prefixes have each length: a modified key is
+    /// looked up once per length present (its first `len` bytes), not
+    /// compared with every prefix (Redis 7.0 walks them all: with 10,000
+    /// prefixes its SET throughput falls to ~2,300/s).
+    prefix_lens: BTreeMap<usize, usize>,
+    /// Prefixes whose `keys` went from empty to not since the last broadcast.
+    dirty_prefixes: Vec<Key>,
     /// Clients with tracking on (INFO tracking_clients).
     pub clients: usize,
     pending: Vec<Pending>,
@@ -127,6 +134,19 @@ pub fn check_enable(current: Option<&ClientTracking>, new: &ClientTracking, pref
             .into());
     }
     if new.bcast {
+        // Sorted, any two overlapping prefixes leave an overlapping pair of
+        // neighbours (whatever sorts between a prefix and a longer string
+        // starting with it starts with it too): O(n log n) when all is well.
+        // Only a refusal runs the quadratic scan, to name the pair Redis names.
+        let mut all: Vec<&[u8]> = current
+            .into_iter()
+            .flat_map(|c| c.prefixes.iter().map(|p| &p[..]))
+            .chain(prefixes.iter().copied())
+            .collect();
+        all.sort_unstable();
+        if all.windows(2).all(|w| !w[1].starts_with(w[0])) {
+            return Ok(());
+        }
         let overlap = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
         for (i, p) in prefixes.iter().enumerate() {
             if let Some(old) = current.into_iter().flat_map(|c| &c.prefixes).find(|old| overlap(old, p)) {
@@ -163,14 +183,17 @@ impl Shared {
         if t.bcast {
             let new: Vec<&[u8]> = if prefixes.is_empty() { vec![b""] } else { prefixes.to_vec() };
             for p in new {
+                if !self.tracking.prefixes.contains_key(p) {
+                    *self.tracking.prefix_lens.entry(p.len()).or_default() += 1;
+                }
                 let bs = self.tracking.prefixes.entry(p.into()).or_default();
                 if !bs.clients.contains(&(key, id)) {
                     bs.clients.push((key, id));
                 }
-                if let Err(at) = t.prefixes.binary_search_by(|q| q[..].cmp(p)) {
-                    t.prefixes.insert(at, p.into());
-                }
+                t.prefixes.push(p.into());
             }
+            t.prefixes.sort_unstable();
+            t.prefixes.dedup();
         }
         self.client_mut(key).tracking = Some(Box::new(t));
         if !was_on {
@@ -190,6 +213,12 @@ impl Shared {
                 bs.clients.retain(|&c| c != (key, id));
                 if bs.clients.is_empty() {
                     self.tracking.prefixes.remove(p);
+                    if let Some(n) = self.tracking.prefix_lens.get_mut(&p.len()) {
+                        *n -= 1;
+                        if *n == 0 {
+                            self.tracking.prefix_lens.remove(&p.len());
+                        }
+                    }
                 }
             }
         }
@@ -224,8 +253,13 @@ impl Shared {
     /// cache it, and queues it for matching BCAST prefixes.
     pub fn invalidate_key(&mut self, key: &[u8], by: Option<u64>, bcast: bool) {
         if bcast && !self.tracking.prefixes.is_empty() {
-            for (p, bs) in self.tracking.prefixes.iter_mut() {
-                if key.starts_with(p) {
+            let Tracking { prefixes, prefix_lens, dirty_prefixes, .. } = &mut self.tracking;
+            for &len in prefix_lens.range(..=key.len()).map(|(len, _)| len) {
+                let p = &key[..len];
+                if let Some(bs) = prefixes.get_mut(p) {
+                    if bs.keys.is_empty() {
+                        dirty_prefixes.push(p.into());
+                    }
                     bs.keys.insert(key.into(), by.unwrap_or(0));
                 }
             }
@@ -286,29 +320,24 @@ impl Shared {
     /// modified under it, to each of its clients (NOLOOP clients without
     /// the keys they modified themselves).
     pub fn broadcast_invalidations(&mut self) {
-        if self.tracking.clients == 0 || self.tracking.prefixes.values().all(|bs| bs.keys.is_empty()) {
+        if self.tracking.dirty_prefixes.is_empty() {
             return;
         }
-        let prefixes = std::mem::take(&mut self.tracking.prefixes);
-        for bs in prefixes.values() {
-            if bs.keys.is_empty() {
-                continue;
-            }
-            let all = key_array(&bs.keys, None);
-            for &(k, id) in &bs.clients {
+        for p in std::mem::take(&mut self.tracking.dirty_prefixes) {
+            let Some(bs) = self.tracking.prefixes.get_mut(&p) else { continue };
+            let keys = std::mem::take(&mut bs.keys);
+            let clients = bs.clients.clone();
+            let all = key_array(&keys, None);
+            for (k, id) in clients {
                 let noloop = self.client(k).tracking.as_deref().is_some_and(|t| t.noloop);
                 if noloop {
-                    if let Some(own) = key_array(&bs.keys, Some(id)) {
+                    if let Some(own) = key_array(&keys, Some(id)) {
                         self.send_tracking(k, Payload::Raw(&own));
                     }
                 } else if let Some(all) = &all {
                     self.send_tracking(k, Payload::Raw(all));
                 }
             }
-        }
-        self.tracking.prefixes = prefixes;
-        for bs in self.tracking.prefixes.values_mut() {
-            bs.keys.clear();
         }
     }
 

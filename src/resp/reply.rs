@@ -25,9 +25,16 @@ impl<'a> Reply<'a> {
     }
 
     fn header(&mut self, tag: u8, n: i64) {
-        self.buf.push(tag);
-        self.buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-        self.buf.extend_from_slice(b"\r\n");
+        // Most lengths and counts are below 100: one fixed-size copy.
+        match n {
+            0..=9 => self.buf.extend_from_slice(&[tag, b'0' + n as u8, b'\r', b'\n']),
+            10..=99 => self.buf.extend_from_slice(&[tag, b'0' + (n / 10) as u8, b'0' + (n % 10) as u8, b'\r', b'\n']),
+            _ => {
+                self.buf.push(tag);
+                self.buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
     }
 
     pub fn ok(&mut self) {
@@ -193,6 +200,10 @@ mod tests {
     #[test]
     fn resp2_frames() {
         assert_eq!(out(Proto::Resp2, |r| r.int(-42)), ":-42\r\n");
+        for n in [-1, 0, 7, 9, 10, 42, 99, 100, 12345, i64::MIN, i64::MAX] {
+            assert_eq!(out(Proto::Resp2, |r| r.int(n)), format!(":{n}\r\n"));
+        }
+        assert_eq!(out(Proto::Resp2, |r| r.bulk(&[b'x'; 100])), format!("${}\r\n{}\r\n", 100, "x".repeat(100)));
         assert_eq!(out(Proto::Resp2, |r| r.bulk(b"hi")), "$2\r\nhi\r\n");
         assert_eq!(out(Proto::Resp2, |r| r.null()), "$-1\r\n");
         assert_eq!(out(Proto::Resp2, |r| r.null_array()), "*-1\r\n");

@@ -323,7 +323,10 @@ impl Shared {
         if self.tracking.dirty_prefixes.is_empty() {
             return;
         }
-        for p in std::mem::take(&mut self.tracking.dirty_prefixes) {
+        let mut dirty = std::mem::take(&mut self.tracking.dirty_prefixes);
+        // In prefix order, as Redis walks its prefix table.
+        dirty.sort_unstable();
+        for p in dirty {
             let Some(bs) = self.tracking.prefixes.get_mut(&p) else { continue };
             let keys = std::mem::take(&mut bs.keys);
             let clients = bs.clients.clone();

@@ -223,6 +223,10 @@ impl Shared {
             }
         }
         self.tracking.clients -= 1;
+        if self.tracking.clients == 0 {
+            // Nobody is left to broadcast to (the loop stops calling it).
+            self.tracking.dirty_prefixes.clear();
+        }
         self.sync_notify();
     }
 

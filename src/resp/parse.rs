@@ -109,6 +109,11 @@ impl Parser {
                 return Ok(None);
             }
             let done = if buf[self.start] == b'*' || self.multibulk > 0 {
+                if self.multibulk == 0
+                    && let Some(src) = self.whole_command(buf, spans, max_bulk)
+                {
+                    return Ok(Some(src));
+                }
                 self.multibulk(buf, spans, max_bulk)?
             } else {
                 self.inline(buf, spans, inline)?
@@ -127,6 +132,41 @@ impl Parser {
         self.multibulk = 0;
         self.bulk = None;
         base
+    }
+
+    /// The common case in one pass: a multibulk command that has arrived
+    /// whole, with plain headers (see [`quick_header`]) and at most 1,024
+    /// arguments. Anything else (incomplete, unusual, wrong) returns `None`
+    /// having changed nothing but `spans`, and [`Parser::multibulk`] takes
+    /// it from the start with the same outcome.
+    #[inline]
+    fn whole_command(&mut self, buf: &[u8], spans: &mut Vec<Span>, max_bulk: usize) -> Option<Source> {
+        let start = self.start;
+        let (n, nl) = quick_header(buf, start)?;
+        if n == 0 || n > 1024 {
+            return None;
+        }
+        spans.clear();
+        let mut pos = nl + 2;
+        for _ in 0..n {
+            if *buf.get(pos)? != b'$' {
+                return None;
+            }
+            let (len, nl) = quick_header(buf, pos)?;
+            if len > max_bulk as u64 {
+                return None;
+            }
+            let from = nl + 2;
+            let to = from + len as usize;
+            if buf.len() < to + 2 {
+                return None;
+            }
+            spans.push((from - start, to - start));
+            pos = to + 2;
+        }
+        self.start = pos;
+        self.pos = pos;
+        Some(Source::Buffer { base: start })
     }
 
     fn multibulk(&mut self, buf: &[u8], spans: &mut Vec<Span>, max_bulk: usize) -> Result<Step, ProtoError> {

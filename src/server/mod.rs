@@ -612,8 +612,10 @@ impl Server {
         if self.shared.config.output_limits[0] != (0, 0, 0) {
             self.check_output_limit(key);
         }
-        for (k, id, error) in std::mem::take(&mut self.shared.requests.unblock) {
-            self.unblock(k, id, if error { Unblock::Error } else { Unblock::Timeout });
+        if !self.shared.requests.unblock.is_empty() {
+            for (k, id, error) in std::mem::take(&mut self.shared.requests.unblock) {
+                self.unblock(k, id, if error { Unblock::Error } else { Unblock::Timeout });
+            }
         }
         if std::mem::take(&mut self.shared.requests.pause_changed) {
             match self.shared.pause {

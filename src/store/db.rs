@@ -103,7 +103,7 @@ use crate::server::notify::{EXPIRED, KEY_MISS, NEW};
 impl Default for Db {
     fn default() -> Db {
         Db {
-            map: Table::default(),
+            map: Table::sharded(),
             vol_idx: Vec::new(),
             vol_at: Vec::new(),
             expired: 0,
@@ -432,7 +432,7 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
-        self.map = Table::default();
+        self.map = Table::sharded();
         self.vol_idx = Vec::new();
         self.vol_at = Vec::new();
         self.avg_ttl = 0;

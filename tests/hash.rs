@@ -71,6 +71,45 @@ fn hset_hget_and_friends() {
     assert_eq!(got, bin);
 }
 
+/// Past 65,536 fields a hash's buckets are split in 16 tables: updates,
+/// deletions (which move the last pair into the hole) and HSCAN still see
+/// every field exactly as written.
+#[test]
+fn a_hash_big_enough_to_split_its_buckets() {
+    let srv = server();
+    let mut c = srv.client();
+    let n = 70_000;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg("h");
+        for i in chunk {
+            cmd.arg(format!("f{i}")).arg(format!("v{i}"));
+        }
+        let _: i64 = cmd.query(&mut c).unwrap();
+    }
+    assert_eq!(q::<i64>(&mut c, &["HLEN", "h"]), n);
+    assert_eq!(q::<i64>(&mut c, &["HSET", "h", "f7", "new"]), 0);
+    let mut del = redis::cmd("HDEL");
+    del.arg("h");
+    for i in (0..n).filter(|i| i % 3 == 0) {
+        del.arg(format!("f{i}"));
+    }
+    let _: i64 = del.query(&mut c).unwrap();
+    let (pairs, _) = hscan_all(&mut c, "h", &["COUNT", "1000"]);
+    let got: HashMap<String, String> = pairs.into_iter().collect();
+    assert_eq!(got.len() as i64, q::<i64>(&mut c, &["HLEN", "h"]));
+    for i in 0..n {
+        let want = match i {
+            _ if i % 3 == 0 => None,
+            7 => Some("new".to_string()),
+            _ => Some(format!("v{i}")),
+        };
+        assert_eq!(got.get(&format!("f{i}")), want.as_ref(), "f{i}");
+    }
+    assert_eq!(q::<Option<String>>(&mut c, &["HGET", "h", "f69998"]), Some("v69998".into()));
+    assert_eq!(q::<Option<String>>(&mut c, &["HGET", "h", "f69999"]), None);
+}
+
 #[test]
 fn listpack_order_is_insertion_order_like_redis() {
     let srv = server();

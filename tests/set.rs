@@ -372,6 +372,49 @@ fn sscan() {
     }
 }
 
+/// Past 65,536 members a set's buckets are split in 16 tables: every command
+/// still finds every member, before and after removals that move members
+/// (SREM, SPOP one by one) and one that rebuilds the buckets (SPOP count).
+#[test]
+fn a_set_big_enough_to_split_its_buckets() {
+    let srv = server();
+    let mut c = srv.client();
+    let n = 80_000;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
+        let members: Vec<String> = chunk.iter().map(|i| format!("m{i}")).collect();
+        let _: i64 = redis::cmd("SADD").arg("s").arg(&members).query(&mut c).unwrap();
+    }
+    assert_eq!(q::<i64>(&mut c, &["SCARD", "s"]), n);
+    assert_eq!(q::<i64>(&mut c, &["SADD", "s", "m123", "m79999"]), 0);
+    for i in (0..n).step_by(2) {
+        assert_eq!(q::<i64>(&mut c, &["SREM", "s", &format!("m{i}")]), 1);
+    }
+    let popped: Vec<String> = vec![q(&mut c, &["SPOP", "s"])];
+    let popped_many: Vec<String> = q(&mut c, &["SPOP", "s", "15000"]);
+    assert_eq!(popped_many.len(), 15_000);
+    let left = n / 2 - 1 - 15_000;
+    assert_eq!(q::<i64>(&mut c, &["SCARD", "s"]), left);
+    let all = members(&mut c, &["SMEMBERS", "s"]);
+    assert_eq!(all.len() as i64, left);
+    for m in &all {
+        assert_eq!(q::<i64>(&mut c, &["SISMEMBER", "s", m]), 1, "{m}");
+        assert!(!popped.contains(m) && m[1..].parse::<i64>().unwrap() % 2 == 1);
+    }
+    for m in popped.iter().chain(&popped_many) {
+        assert_eq!(q::<i64>(&mut c, &["SISMEMBER", "s", m]), 0, "{m}");
+    }
+    let (mut cursor, mut seen) = ("0".to_string(), HashSet::new());
+    loop {
+        let (next, items): (String, Vec<String>) = q(&mut c, &["SSCAN", "s", &cursor, "COUNT", "1000"]);
+        seen.extend(items);
+        cursor = next;
+        if cursor == "0" {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), all.len());
+}
+
 #[test]
 fn wrongtype_everywhere() {
     let srv = server();

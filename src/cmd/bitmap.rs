@@ -86,11 +86,7 @@ const ERR_TYPE: &str =
 /// This and [`with_bits`] are the only places that know which value types
 /// bitmap commands accept.
 fn get_str<'a>(db: &'a mut Db, key: &[u8], now: u64) -> Result<Option<&'a [u8]>, CmdError> {
-    match db.get(key, now).map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(s)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    super::str_of(db.get(key, now))
 }
 
 /// Redis's `lookupStringForBitCommand`: runs `f` on the string at `key`

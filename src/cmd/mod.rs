@@ -20,7 +20,7 @@ pub mod zset;
 
 use crate::resp::{Reply, Span, parse::parse_i64};
 use crate::server::state::{Blocked, Client, Shared};
-use crate::store::Db;
+use crate::store::{Db, Entry, Value};
 use std::borrow::Cow;
 
 /// Everything a command handler may touch.
@@ -181,6 +181,16 @@ impl CmdError {
 pub type CmdResult = Result<(), CmdError>;
 
 /// Lossy text of an argument, for error messages.
+/// The string in `entry`: `None` for no entry, WRONGTYPE for another type
+/// (how every string and bitmap command reads its key).
+pub fn str_of(entry: Option<&Entry>) -> Result<Option<&[u8]>, CmdError> {
+    match entry.map(|e| &e.value) {
+        None => Ok(None),
+        Some(Value::Str(s)) => Ok(Some(s)),
+        Some(_) => Err(CmdError::WrongType),
+    }
+}
+
 pub fn lossy(b: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(b)
 }

@@ -3,7 +3,7 @@
 //! INCRBYFLOAT, GETRANGE/SUBSTR, SETRANGE and LCS.
 
 use super::table::{Command, flag::*, row};
-use super::{Args, CmdError, CmdResult, Ctx, parse_int};
+use super::{Args, CmdError, CmdResult, Ctx, parse_int, str_of};
 use crate::resp::parse::parse_i64;
 use crate::server::notify as ev;
 use crate::store::value::Str;
@@ -199,26 +199,14 @@ pub static COMMANDS: &[Command] = &[
 /// The string stored at `key`, `None` if missing, WRONGTYPE if not a string.
 fn get_str<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a [u8]>, CmdError> {
     let now = cx.now;
-    match cx.db().get(key, now) {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Str(s) => Ok(Some(s)),
-            _ => Err(CmdError::WrongType),
-        },
-    }
+    str_of(cx.db().get(key, now))
 }
 
 /// The string at `key` looked up for writing (Redis's `lookupKeyWrite`: no
 /// keyspace hit/miss counted, no `keymiss` event), `None` if missing.
 fn get_str_for_write<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a [u8]>, CmdError> {
     let now = cx.now;
-    match cx.db().get_mut(key, now) {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Str(s) => Ok(Some(s)),
-            _ => Err(CmdError::WrongType),
-        },
-    }
+    str_of(cx.db().get_mut(key, now).map(|e| &*e))
 }
 
 /// Replies with the string at `key` or null (GET, and SET ... GET).

@@ -279,6 +279,10 @@ def run_bench(server, test, opts, timeout):
         # Share of one core redis-benchmark used: near 100% means the client,
         # not the server, bounds the rps.
         "client_pct": 100 * client_cpu / wall if wall > 0 else float("nan"),
+        # The client's own CPU for the whole run (same requests against both
+        # servers): compared between servers it shows whether the client's
+        # cost per request depends on the server at all.
+        "client_s": client_cpu,
     }
 
 
@@ -318,6 +322,14 @@ def summarize(results, clients):
                                                          if r["cpu_us"] > 0]) else None,
             **{f"{k}_{s}": m(runs, k) for k in ("p50", "p99", "p999") for s, runs in (("redis", rr), ("ferrokv", ff))},
             "client_redis": m(rr, "client_pct"), "client_ferrokv": m(ff, "client_pct"),
+            # The client's CPU per request against ferrokv / against Redis.
+            "client_ratio": med(cr) if (cr := [f["client_s"] / r["client_s"] for r, f in pairs
+                                               if r.get("client_s") and f.get("client_s")]) else None,
+            # The most any server could reach, as a ratio to Redis, with the
+            # client's cost per request as against Redis: the rps at which
+            # redis-benchmark's core would be full, 100 / its share of the core.
+            "ceiling": med(cl) if (cl := [100 / r["client_pct"] for r, _ in pairs
+                                          if r.get("client_pct") and r["client_pct"] > 0]) else None,
         })
     return rows
 
@@ -329,8 +341,8 @@ def fmt(v, spec, none="–"):
 def table(rows):
     out = [
         "| workload | redis rps | ferrokv rps | rps ratio | redis p50 / p99 / p99.9 ms | ferrokv p50 / p99 / p99.9 ms "
-        "| redis CPU µs/req | ferrokv CPU µs/req | CPU ratio | client CPU % (redis / ferrokv) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| redis CPU µs/req | ferrokv CPU µs/req | CPU ratio | client CPU % (redis / ferrokv) | client ceiling |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         name = r["key"]
@@ -344,7 +356,7 @@ def table(rows):
             f"| {name} | {fmt(r['rps_redis'], ',.0f')} | {fmt(r['rps_ferrokv'], ',.0f')} | "
             f"**{fmt(r['rps_ratio'], '.2f')}** | {lat('redis')} | {lat('ferrokv')} | "
             f"{fmt(r['cpu_redis'], '.2f')} | {fmt(r['cpu_ferrokv'], '.2f')} | **{fmt(r['cpu_ratio'], '.2f')}** | "
-            f"{fmt(r['client_redis'], '.0f')} / {fmt(r['client_ferrokv'], '.0f')} |"
+            f"{fmt(r['client_redis'], '.0f')} / {fmt(r['client_ferrokv'], '.0f')} | {fmt(r['ceiling'], '.2f')} |"
         )
     return out
 
@@ -361,12 +373,24 @@ def summary_lines(rows, clients):
             continue
         g_rps = geomean([r["rps_ratio"] for r in sel])
         g_cpu = geomean([r["cpu_ratio"] for r in sel])
+        g_ceil = geomean([r["ceiling"] for r in sel if r["ceiling"] is not None])
         line = (f"- `-P {p}` ({len(sel)} default-suite workloads, `-c {clients}`): geometric mean of rps ratio "
                 f"**{g_rps:.3f}**")
         if rps_t:
             line += f" (target ≥ {rps_t:.2f}: {verdict(g_rps >= rps_t)})"
+        if math.isfinite(g_ceil):
+            line += f", of the client ceiling {g_ceil:.3f}"
         line += f", of CPU/request ratio **{g_cpu:.3f}** (target ≤ {cpu_t:.2f}: {verdict(g_cpu <= cpu_t)})"
         out.append(line)
+    by_p = {p: geomean([r["client_ratio"] for r in rows if r["opts"]["P"] == p and r["default"]
+                        and r["client_ratio"] is not None]) for p in (1, 16)}
+    if any(math.isfinite(v) for v in by_p.values()):
+        out.append(
+            "- redis-benchmark's own CPU per request, against ferrokv / against Redis (geometric mean): "
+            + ", ".join(f"`-P {p}` **{v:.3f}**" for p, v in by_p.items() if math.isfinite(v))
+            + ". Near 1.0 the client does the same work per request for either server, so no server can "
+            "beat Redis by more than the **client ceiling**, 100 / (the client's CPU % against Redis): "
+            "the rps at which redis-benchmark's core would be full")
     p1 = [r for r in rows if r["opts"]["P"] == 1 and r["rps_ratio"] is not None]
     if p1:
         low = min(p1, key=lambda r: r["rps_ratio"])

@@ -555,6 +555,20 @@ def run_all(args, wl):
     return results, time.monotonic() - t_start, interrupted or dead
 
 
+def report_args(argv):
+    """The command line without the options that only choose where output
+    goes (--json, --write, --svg): they do not change what was measured."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in ("--json", "--write", "--svg"):
+            skip = True
+        elif not a.startswith(("--json=", "--write=", "--svg=")):
+            out.append(a)
+    return out
+
+
 def main():
     args = parse_args()
     if args.from_json:
@@ -577,7 +591,7 @@ def main():
         results, elapsed, stopped = run_all(args, wl)
         meta = {
             "date": str(date.today()),
-            "command": " ".join(["scripts/bench-vs-redis.sh", *sys.argv[1:]]),
+            "command": " ".join(["scripts/bench-vs-redis.sh", *report_args(sys.argv[1:])]),
             "minutes": elapsed / 60,
             "machine": benchlib.machine_line(),
             "pinning": ("Servers pinned to core 0, redis-benchmark to core 1" if benchlib.pinning_active()

@@ -117,7 +117,7 @@ fn list_errors() {
     q::<i64>(&mut c, &["RPUSH", "l", "a"]);
     assert_eq!(err(&mut c, &["GET", "l"]), wrongtype);
     assert_eq!(err(&mut c, &["LPOP", "l", "-1"]), "ERR value is out of range, must be positive");
-    assert_eq!(err(&mut c, &["LPOP", "l", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(err(&mut c, &["LPOP", "l", "x"]), "ERR value is out of range, must be positive");
     assert_eq!(err(&mut c, &["LINDEX", "l", "x"]), "ERR value is not an integer or out of range");
     assert_eq!(err(&mut c, &["LPUSH", "l"]), "ERR wrong number of arguments for 'lpush' command");
     assert_eq!(err(&mut c, &["BLPOP", "l2", "-1"]), "ERR timeout is negative");

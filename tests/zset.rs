@@ -4,37 +4,12 @@
 //! on a big set, and a model check of random command sequences.
 
 mod common;
+use common::transcript::{replay, run};
 use common::{err, q, server, server_with};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
-use redis::Value;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-
-/// A reply rendered the way `scripts/resp_transcript.py` prints it.
-fn render(v: &Value) -> String {
-    match v {
-        Value::Nil => "nil".into(),
-        Value::Int(n) => format!(":{n}"),
-        Value::BulkString(b) => format!("'{}'", String::from_utf8_lossy(b)),
-        Value::Array(a) => format!("*[{}]", a.iter().map(render).collect::<Vec<_>>().join(", ")),
-        Value::SimpleString(s) => format!("+{s}"),
-        Value::Okay => "+OK".into(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// Runs a command and renders its reply or error (`-CODE detail`).
-fn run<A: AsRef<[u8]>>(con: &mut redis::Connection, args: &[A]) -> String {
-    let mut c = redis::cmd(std::str::from_utf8(args[0].as_ref()).unwrap());
-    for a in &args[1..] {
-        c.arg(a.as_ref());
-    }
-    match c.query::<Value>(con) {
-        Ok(v) => render(&v),
-        Err(e) => format!("-{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
-    }
-}
 
 /// `run` for a command written as one line (words split on spaces).
 fn r(con: &mut redis::Connection, line: &str) -> String {
@@ -42,54 +17,11 @@ fn r(con: &mut redis::Connection, line: &str) -> String {
     run(con, &args)
 }
 
-/// Splits a transcript command: words separated by spaces, `"..."` quoting.
-fn split_words(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = line.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c == ' ' {
-            chars.next();
-            continue;
-        }
-        let mut word = String::new();
-        if c == '"' {
-            chars.next();
-            for c in chars.by_ref() {
-                if c == '"' {
-                    break;
-                }
-                word.push(c);
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == ' ' {
-                    break;
-                }
-                word.push(c);
-                chars.next();
-            }
-        }
-        out.push(word);
-    }
-    out
-}
-
 /// Replays `tests/data/zset_transcript.txt` (what Redis 7.0.15 answered to
 /// ~370 sorted set commands, error paths included) and compares each reply.
 #[test]
 fn transcript_matches_redis_7_0() {
-    let s = server();
-    let mut c = s.client();
-    let text = include_str!("data/zset_transcript.txt");
-    let mut checked = 0;
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
-        let (cmd, want) = line.split_once("  =>  ").expect("transcript line");
-        // The client library reads a null array as nil too.
-        let want = if want == "nil*" { "nil" } else { want };
-        let got = run(&mut c, &split_words(cmd));
-        assert_eq!(got, want, "{cmd}");
-        checked += 1;
-    }
+    let checked = replay(&server(), include_str!("data/zset_transcript.txt"));
     assert!(checked > 300);
 }
 

@@ -339,7 +339,8 @@ fn ttl_ms(cx: &mut Ctx, key: &[u8]) -> i64 {
 /// `TTL key`
 fn ttl(cx: &mut Ctx, args: &Args) -> CmdResult {
     let t = ttl_ms(cx, args.get(1));
-    cx.out.int(if t < 0 { t } else { (t + 500) / 1000 });
+    // Rounded without overflow near i64::MAX, as Redis's build computes it.
+    cx.out.int(if t < 0 { t } else { ((t as i128 + 500) / 1000) as i64 });
     Ok(())
 }
 
@@ -399,10 +400,15 @@ fn keys(cx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor like Redis's `strtoull` check: digits with an
-/// optional sign (a negative value wraps), no spaces, no overflow.
+/// Parses a SCAN cursor like Redis's `strtoul` check: digits with an
+/// optional sign (a negative value wraps), no spaces, no overflow. `strtoul`
+/// reads a C string, so it stops at a NUL byte, and an empty one is 0.
 pub fn parse_cursor(s: &[u8]) -> Result<u64, CmdError> {
     let invalid = || CmdError::msg("ERR invalid cursor");
+    let s = s.split(|&b| b == 0).next().unwrap_or_default();
+    if s.is_empty() {
+        return Ok(0);
+    }
     let (neg, digits) = match s {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
@@ -606,7 +612,8 @@ fn expire_time_ms(cx: &mut Ctx, key: &[u8]) -> i64 {
 /// `EXPIRETIME key`
 fn expiretime(cx: &mut Ctx, args: &Args) -> CmdResult {
     let t = expire_time_ms(cx, args.get(1));
-    cx.out.int(if t < 0 { t } else { (t + 500) / 1000 });
+    // Rounded without overflow near i64::MAX, as Redis's build computes it.
+    cx.out.int(if t < 0 { t } else { ((t as i128 + 500) / 1000) as i64 });
     Ok(())
 }
 

@@ -298,13 +298,7 @@ fn rpushx(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn pop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
     let count = match args.len() {
         2 => None,
-        3 => {
-            let n = args.int(2)?;
-            if n < 0 {
-                return Err(CmdError::msg("ERR value is out of range, must be positive"));
-            }
-            Some(n as usize)
-        }
+        3 => Some(args.int_in(2, 0, i64::MAX, "ERR value is out of range, must be positive")? as usize),
         _ => {
             return Err(CmdError::msg(format!(
                 "ERR wrong number of arguments for '{}' command",
@@ -380,9 +374,13 @@ fn lrange(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `LINDEX key index`
 fn lindex(cx: &mut Ctx, args: &Args) -> CmdResult {
+    // The key before the index, as in Redis: a missing key is nil whatever the index.
+    let Some(l) = list(cx, args.get(1))? else {
+        cx.out.null();
+        return Ok(());
+    };
     let i = args.int(2)?;
-    let item = list(cx, args.get(1))?.and_then(|l| l.index(i).and_then(|i| l.get(i)).map(|v| v.to_boxed()));
-    match item {
+    match l.index(i).and_then(|i| l.get(i)).map(|v| v.to_boxed()) {
         Some(v) => cx.out.bulk(&v),
         None => cx.out.null(),
     }
@@ -392,10 +390,9 @@ fn lindex(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `LSET key index element`
 fn lset(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let i = args.int(2)?;
     let fill = fill(cx);
     let Some(l) = list(cx, args.get(1))? else { return Err(CmdError::msg("ERR no such key")) };
-    let Some(i) = l.index(i) else { return Err(CmdError::msg("ERR index out of range")) };
+    let Some(i) = l.index(args.int(2)?) else { return Err(CmdError::msg("ERR index out of range")) };
     l.set(i, args.get(3), fill);
     cx.notify(ev::LIST, "lset", args.get(1));
     cx.out.ok();
@@ -464,27 +461,19 @@ fn lpos(cx: &mut Ctx, args: &Args) -> CmdResult {
     let mut i = 3;
     while i < args.len() {
         let opt = args.get(i);
-        if i + 1 >= args.len() {
-            return Err(CmdError::Syntax);
-        }
-        let v = args.int(i + 1)?;
-        if opt.eq_ignore_ascii_case(b"rank") {
-            if v == 0 {
+        // An option's value is read only once its name is known, as in Redis.
+        let has_value = i + 1 < args.len();
+        if has_value && opt.eq_ignore_ascii_case(b"rank") {
+            rank = args.int(i + 1)?;
+            if rank == 0 {
                 return Err(CmdError::msg(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
                 ));
             }
-            rank = v.max(-i64::MAX);
-        } else if opt.eq_ignore_ascii_case(b"count") {
-            if v < 0 {
-                return Err(CmdError::msg("ERR COUNT can't be negative"));
-            }
-            count = Some(v as usize);
-        } else if opt.eq_ignore_ascii_case(b"maxlen") {
-            if v < 0 {
-                return Err(CmdError::msg("ERR MAXLEN can't be negative"));
-            }
-            maxlen = v as usize;
+        } else if has_value && opt.eq_ignore_ascii_case(b"count") {
+            count = Some(args.int_in(i + 1, 0, i64::MAX, "ERR COUNT can't be negative")? as usize);
+        } else if has_value && opt.eq_ignore_ascii_case(b"maxlen") {
+            maxlen = args.int_in(i + 1, 0, i64::MAX, "ERR MAXLEN can't be negative")? as usize;
         } else {
             return Err(CmdError::Syntax);
         }
@@ -493,9 +482,13 @@ fn lpos(cx: &mut Ctx, args: &Args) -> CmdResult {
     let target = Elem::of(args.get(2));
     let mut found = Vec::new();
     if let Some(l) = list(cx, args.get(1))? {
-        let mut skip = rank.unsigned_abs() - 1;
+        // Redis negates RANK -9223372036854775808 into itself, and every
+        // match from the tail then passes its rank and count checks.
+        let wraps = rank == i64::MIN;
+        let mut skip = if wraps { 0 } else { rank.unsigned_abs() - 1 };
         let want = match count {
             Some(0) => usize::MAX,
+            _ if wraps => usize::MAX,
             Some(n) => n,
             None => 1,
         };
@@ -576,27 +569,9 @@ fn rpoplpush(cx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// Parses `numkeys key [key ...] LEFT | RIGHT [COUNT count]` from `at`.
-fn parse_mpop<'a>(args: &Args<'a>, at: usize) -> Result<(Vec<&'a [u8]>, End, usize), CmdError> {
-    let numkeys = args.int(at)?;
-    if numkeys <= 0 {
-        return Err(CmdError::msg("ERR numkeys should be greater than 0"));
-    }
-    let first = at + 1;
-    let end_at = first.checked_add(numkeys as usize).filter(|&e| e < args.len()).ok_or(CmdError::Syntax)?;
-    let keys: Vec<&[u8]> = (first..end_at).map(|i| args.get(i)).collect();
-    let end = parse_end(args.get(end_at))?;
-    let count = match args.len() - end_at - 1 {
-        0 => 1,
-        2 if args.get(end_at + 1).eq_ignore_ascii_case(b"count") => {
-            let n = args.int(end_at + 2)?;
-            if n <= 0 {
-                return Err(CmdError::msg("ERR count should be greater than 0"));
-            }
-            n as usize
-        }
-        _ => return Err(CmdError::Syntax),
-    };
-    Ok((keys, end, count))
+fn parse_lmpop<'a>(args: &Args<'a>, at: usize) -> Result<(Vec<&'a [u8]>, End, usize), CmdError> {
+    let (keys, right, count) = super::parse_mpop(args, at, ["left", "right"])?;
+    Ok((keys, if right { End::Right } else { End::Left }, count))
 }
 
 /// Pops up to `count` from the first non-empty list among `keys`; replies
@@ -620,7 +595,7 @@ fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, Cm
 /// # Format
 /// `LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]`
 fn lmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let (keys, end, count) = parse_mpop(args, 1)?;
+    let (keys, end, count) = parse_lmpop(args, 1)?;
     if !mpop(cx, &keys, end, count)? {
         cx.out.null_array();
     }
@@ -704,8 +679,9 @@ fn brpoplpush(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `BLMPOP timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]`
 fn blmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    // The timeout comes first but is checked last, as in Redis.
+    let (keys, end, count) = parse_lmpop(args, 2)?;
     let timeout = parse_timeout(args.get(1))?;
-    let (keys, end, count) = parse_mpop(args, 2)?;
     if !mpop(cx, &keys, end, count)? {
         cx.block(&keys, timeout, args);
     }

@@ -139,6 +139,43 @@ impl<'a> Args<'a> {
     pub fn int(&self, i: usize) -> Result<i64, CmdError> {
         parse_int(self.get(i))
     }
+
+    /// Redis's `getRangeLongFromObjectOrReply` with a message: argument `i`
+    /// as an integer in `min..=max`, else the error `ERR <msg>` (for a
+    /// non-integer too).
+    pub fn int_in(&self, i: usize, min: i64, max: i64, msg: &'static str) -> Result<i64, CmdError> {
+        parse_i64(self.get(i)).filter(|n| (min..=max).contains(n)).ok_or(CmdError::Msg(msg.into()))
+    }
+}
+
+/// `numkeys key [key ...] <side> [COUNT count]` from `args[at..]`, the
+/// arguments of LMPOP/ZMPOP and (after the timeout) BLMPOP/BZMPOP, checked
+/// in Redis's order and with its texts. Returns the keys, whether the side
+/// named was `sides[1]` (RIGHT, MAX), and the count (1 if not given).
+pub fn parse_mpop<'a>(args: &Args<'a>, at: usize, sides: [&str; 2]) -> Result<(Vec<&'a [u8]>, bool, usize), CmdError> {
+    let numkeys = args.int_in(at, 1, i64::MAX, "ERR numkeys should be greater than 0")?;
+    let side_at = (numkeys as u64).saturating_add(at as u64 + 1);
+    if side_at >= args.len() as u64 {
+        return Err(CmdError::Syntax);
+    }
+    let side_at = side_at as usize;
+    let side = match args.get(side_at) {
+        w if w.eq_ignore_ascii_case(sides[0].as_bytes()) => false,
+        w if w.eq_ignore_ascii_case(sides[1].as_bytes()) => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    let mut count = None;
+    let mut i = side_at + 1;
+    while i < args.len() {
+        if count.is_none() && i + 1 < args.len() && args.get(i).eq_ignore_ascii_case(b"count") {
+            count = Some(args.int_in(i + 1, 1, i64::MAX, "ERR count should be greater than 0")? as usize);
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let keys = (at + 1..side_at).map(|i| args.get(i)).collect();
+    Ok((keys, side, count.unwrap_or(1)))
 }
 
 /// Parses an integer argument like Redis's `getLongLongFromObject`.
@@ -332,7 +369,14 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         if in_multi && rejected {
             cx.client().multi_error = true;
         }
-        let text = e.text();
+        let mut text = e.text();
+        if rejected && id.is_some_and(|top| reg.entries[top].cmd.name == "exec") {
+            // Redis's execCommandAbort: an EXEC refused before it runs
+            // (arity, OOM, ...) discards the transaction, in MULTI or not.
+            tx::abort(cx);
+            let why = text.strip_prefix("ERR ").unwrap_or(&text);
+            text = format!("EXECABORT Transaction discarded because of: {why}").into();
+        }
         cx.srv.stats.error_reply(&text);
         cx.out.error(&text);
     }
@@ -359,14 +403,8 @@ fn oom_check(cx: &mut Ctx, run: usize, in_multi: bool) -> CmdResult {
                 reg.id(args.get(0)).is_some_and(|i| denyoom(reg.entries[i].cmd))
             })
         });
-        if queue_denyoom {
-            let c = cx.client();
-            c.multi = None;
-            c.multi_error = false;
-            cx.srv.unwatch(cx.key);
-            return Err(CmdError::msg(format!("EXECABORT Transaction discarded because of: {OOM_ERROR}")));
-        }
-        return Ok(());
+        // Refused, EXEC discards the transaction (see dispatch).
+        return if queue_denyoom { Err(CmdError::msg(OOM_ERROR)) } else { Ok(()) };
     }
     let exempt = ["exec", "discard", "quit", "reset"].contains(&name);
     if denyoom(reg.entries[run].cmd) || (in_multi && !exempt) {

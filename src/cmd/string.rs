@@ -246,8 +246,21 @@ struct StrOpts {
     get: bool,
     keepttl: bool,
     persist: bool,
-    /// Absolute expiry in unix ms, from EX/PX/EXAT/PXAT.
-    expire: Option<i64>,
+    /// EX/PX/EXAT/PXAT: (index of the value, ms per unit, relative).
+    expire: Option<(usize, i64, bool)>,
+}
+
+impl StrOpts {
+    /// The absolute expiry in unix ms of an EX/PX/EXAT/PXAT option: its
+    /// value is checked here, after the syntax (and, for GETEX, after the
+    /// key's lookup), as Redis's `getExpireMillisecondsOrReply` does.
+    fn expire_ms(&self, args: &Args, now: u64, name: &'static str) -> Result<Option<i64>, CmdError> {
+        let Some((at, unit, relative)) = self.expire else { return Ok(None) };
+        if args.int(at)? <= 0 {
+            return Err(CmdError::InvalidExpire(name));
+        }
+        expire_at(args.get(at), unit, relative, now, name).map(Some)
+    }
 }
 
 /// Which command's options are being parsed.
@@ -258,12 +271,10 @@ enum OptsFor {
 }
 
 /// Parses `args[from..]`. An expire option may repeat (the last wins) but
-/// not combine with another expire option, KEEPTTL or PERSIST; syntax is
-/// checked before any number, as in Redis.
-fn parse_str_opts(cx: &Ctx, args: &Args, from: usize, cmd: OptsFor) -> Result<StrOpts, CmdError> {
+/// not combine with another expire option, KEEPTTL or PERSIST; only the
+/// syntax is checked here (see [`StrOpts::expire_ms`] for the number).
+fn parse_str_opts(args: &Args, from: usize, cmd: OptsFor) -> Result<StrOpts, CmdError> {
     let mut o = StrOpts::default();
-    // (argument index, ms per unit, relative)
-    let mut expire: Option<(usize, i64, bool)> = None;
     let set = cmd == OptsFor::Set;
     let mut i = from;
     while i < args.len() {
@@ -282,29 +293,22 @@ fn parse_str_opts(cx: &Ctx, args: &Args, from: usize, cmd: OptsFor) -> Result<St
             o.xx = true;
         } else if set && is("GET") {
             o.get = true;
-        } else if set && is("KEEPTTL") && expire.is_none() {
+        } else if set && is("KEEPTTL") && o.expire.is_none() {
             o.keepttl = true;
-        } else if !set && is("PERSIST") && expire.is_none() {
+        } else if !set && is("PERSIST") && o.expire.is_none() {
             o.persist = true;
         } else if let Some((unit, relative)) = kind
             && i + 1 < args.len()
             && !o.keepttl
             && !o.persist
-            && expire.is_none_or(|(_, u, r)| (u, r) == (unit, relative))
+            && o.expire.is_none_or(|(_, u, r)| (u, r) == (unit, relative))
         {
-            expire = Some((i + 1, unit, relative));
+            o.expire = Some((i + 1, unit, relative));
             i += 1;
         } else {
             return Err(CmdError::Syntax);
         }
         i += 1;
-    }
-    if let Some((at, unit, relative)) = expire {
-        let name = if set { "set" } else { "getex" };
-        if args.int(at)? <= 0 {
-            return Err(CmdError::InvalidExpire(name));
-        }
-        o.expire = Some(expire_at(args.get(at), unit, relative, cx.now, name)?);
     }
     Ok(o)
 }
@@ -313,7 +317,8 @@ fn parse_str_opts(cx: &Ctx, args: &Args, from: usize, cmd: OptsFor) -> Result<St
 /// `SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
 ///  EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]`
 fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let o = parse_str_opts(cx, args, 3, OptsFor::Set)?;
+    let o = parse_str_opts(args, 3, OptsFor::Set)?;
+    let expire = o.expire_ms(args, cx.now, "set")?;
     let key = args.get(1);
     if o.get {
         reply_get(cx, key)?;
@@ -326,14 +331,14 @@ fn set(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         return Ok(());
     }
-    let expiry = match (o.expire, o.keepttl) {
+    let expiry = match (expire, o.keepttl) {
         (Some(t), _) => Expiry::At(t as u64),
         (None, true) => Expiry::Keep,
         (None, false) => Expiry::None,
     };
     cx.db().set(key, Value::Str(Str::from_slice(args.get(2))), expiry, now);
     cx.notify(ev::STRING, "set", key);
-    if o.expire.is_some() {
+    if expire.is_some() {
         cx.notify(ev::GENERIC, "expire", key);
     }
     if !o.get {
@@ -413,16 +418,17 @@ fn getdel(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 ///  PXAT unix-time-milliseconds | PERSIST]`
 fn getex(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let o = parse_str_opts(cx, args, 2, OptsFor::GetEx)?;
+    let o = parse_str_opts(args, 2, OptsFor::GetEx)?;
     let key = args.get(1);
     if get_str(cx, key)?.is_none() {
         cx.out.null();
         return Ok(());
     }
+    let expire = o.expire_ms(args, cx.now, "getex")?;
     reply_get(cx, key)?;
     let now = cx.now;
     let db = cx.db();
-    match o.expire {
+    match expire {
         Some(t) if t as u64 <= now => {
             db.remove(key, now);
             cx.notify(ev::GENERIC, "del", key);
@@ -695,6 +701,10 @@ fn setrange(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// rebuild the subsequence and its matching ranges, exactly as Redis does
 /// (including the order of the ranges, last first).
 fn lcs(cx: &mut Ctx, args: &Args) -> CmdResult {
+    // The keys are checked before the options, with LCS's own text.
+    let not_str = CmdError::msg("ERR The specified keys must contain string values");
+    let a = get_str(cx, args.get(1)).map_err(|_| not_str.clone())?.unwrap_or(&[]).to_vec();
+    let b = get_str(cx, args.get(2)).map_err(|_| not_str)?.unwrap_or(&[]).to_vec();
     let (mut getlen, mut getidx, mut withmatchlen, mut minmatchlen) = (false, false, false, 0i64);
     let mut i = 3;
     while i < args.len() {
@@ -716,8 +726,6 @@ fn lcs(cx: &mut Ctx, args: &Args) -> CmdResult {
     if getlen && getidx {
         return Err(CmdError::msg("ERR If you want both the length and indexes, please just use IDX."));
     }
-    let a = get_str(cx, args.get(1))?.unwrap_or(&[]).to_vec();
-    let b = get_str(cx, args.get(2))?.unwrap_or(&[]).to_vec();
     let (alen, blen) = (a.len(), b.len());
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
     if cells.saturating_mul(4) > cx.srv.config.proto_max_bulk_len {

@@ -113,14 +113,20 @@ fn exec(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// # Format
 /// `DISCARD`
 fn discard(cx: &mut Ctx, _args: &Args) -> CmdResult {
-    let c = cx.client();
-    if c.multi.take().is_none() {
+    if cx.client().multi.is_none() {
         return Err(CmdError::msg("ERR DISCARD without MULTI"));
     }
-    c.multi_error = false;
-    cx.srv.unwatch(cx.key);
+    abort(cx);
     cx.out.ok();
     Ok(())
+}
+
+/// Drops the client's transaction, if any, and its watched keys.
+pub fn abort(cx: &mut Ctx) {
+    let c = cx.client();
+    c.multi = None;
+    c.multi_error = false;
+    cx.srv.unwatch(cx.key);
 }
 
 /// # Format

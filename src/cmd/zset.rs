@@ -1242,55 +1242,26 @@ fn zpopmax(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]`
 fn zmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
-    if !zmpop_at(cx, args, 1)?.0 {
+    let (keys, max, count) = super::parse_mpop(args, 1, ["min", "max"])?;
+    if !zmpop_keys(cx, &keys, max, count)? {
         cx.out.null_array();
     }
     Ok(())
 }
 
-/// ZMPOP's body with `numkeys` at argument `at`: pops and replies, or
-/// returns `(false, keys)` without replying when every key is empty.
-fn zmpop_at<'a>(cx: &mut Ctx, args: &Args<'a>, at: usize) -> Result<(bool, Vec<&'a [u8]>), CmdError> {
-    let numkeys = parse_int(args.get(at))
-        .ok()
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| CmdError::msg("ERR numkeys should be greater than 0"))? as u64;
-    let where_idx = numkeys.saturating_add(at as u64 + 1);
-    if where_idx >= args.len() as u64 {
-        return Err(CmdError::Syntax);
-    }
-    let where_idx = where_idx as usize;
-    let max = match args.get(where_idx) {
-        w if is(w, "min") => false,
-        w if is(w, "max") => true,
-        _ => return Err(CmdError::Syntax),
-    };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        if count.is_none() && is(args.get(j), "count") && j + 1 < args.len() {
-            j += 1;
-            let n = parse_int(args.get(j))
-                .ok()
-                .filter(|&n| n >= 1)
-                .ok_or_else(|| CmdError::msg("ERR count should be greater than 0"))?;
-            count = Some(n as u64);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        j += 1;
-    }
-    let keys: Vec<&[u8]> = (at + 1..where_idx).map(|i| args.get(i)).collect();
+/// ZMPOP's body: pops from the first non-empty key and replies, or returns
+/// false without replying when every key is empty.
+fn zmpop_keys(cx: &mut Ctx, keys: &[&[u8]], max: bool, count: usize) -> Result<bool, CmdError> {
     let mut p = parts(cx);
-    for key in &keys {
+    for key in keys {
         if zwrite(p.db, key, p.now)?.is_some() {
             p.out.array(2);
             p.out.bulk(key);
-            pop_into(&mut p, key, count.unwrap_or(1), max, true, true);
-            return Ok((true, keys));
+            pop_into(&mut p, key, count as u64, max, true, true);
+            return Ok(true);
         }
     }
-    Ok((false, keys))
+    Ok(false)
 }
 
 // ---------------------------------------------------------------------------
@@ -1788,9 +1759,10 @@ fn bzpopmax(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]` — ZMPOP
 /// after the timeout, blocking when every key is empty.
 fn bzmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
+    // The timeout comes first but is checked last, as in Redis.
+    let (keys, max, count) = super::parse_mpop(args, 2, ["min", "max"])?;
     let timeout = super::list::parse_timeout(args.get(1))?;
-    let (popped, keys) = zmpop_at(cx, args, 2)?;
-    if !popped {
+    if !zmpop_keys(cx, &keys, max, count)? {
         cx.block(&keys, timeout, args);
     }
     Ok(())

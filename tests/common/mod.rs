@@ -2,6 +2,8 @@
 //! client (the `redis` crate) and a raw TCP client for exact bytes.
 #![allow(dead_code)]
 
+pub mod transcript;
+
 use ferrokv::{Config, Handle};
 use redis::{PushInfo, PushKind, Value};
 use std::io::{Read, Write};

@@ -106,6 +106,7 @@ fn with_bits<R>(
             Value::Str(s) => {
                 let grown = len > s.len();
                 grow_zeroed(s, len)?;
+                s.mark_raw();
                 Ok(f(s, grown))
             }
             _ => Err(CmdError::WrongType),
@@ -113,6 +114,7 @@ fn with_bits<R>(
     }
     let mut s = Str::new();
     grow_zeroed(&mut s, len)?;
+    s.mark_raw();
     let r = f(&mut s, true);
     db.set(key, Value::Str(s), Expiry::None, now);
     Ok(r)
@@ -602,7 +604,9 @@ fn bitop(cx: &mut Ctx, args: &Args) -> CmdResult {
             BitOp::Not => {}
         }
     }
-    db.set(args.get(2), Value::Str(Str::from_vec(res)), Expiry::None, now);
+    let mut res = Str::from_vec(res);
+    res.mark_raw();
+    db.set(args.get(2), Value::Str(res), Expiry::None, now);
     cx.notify(ev::STRING, "set", args.get(2));
     cx.out.int(maxlen as i64);
     Ok(())

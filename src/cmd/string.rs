@@ -582,10 +582,14 @@ fn str_mut<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<&'a mut Str, CmdError> {
 /// `APPEND key value`
 fn append(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (key, extra) = (args.get(1), args.get(2));
-    let current = get_str_for_write(cx, key)?.map_or(0, |s| s.len());
-    check_len(cx, (current + extra.len()) as u64)?;
+    let current = get_str_for_write(cx, key)?.map(|s| s.len());
+    check_len(cx, (current.unwrap_or(0) + extra.len()) as u64)?;
     let s = str_mut(cx, key)?;
     s.append(extra);
+    if current.is_some() {
+        // Changed in place; a new key is encoded by its content, as in Redis.
+        s.mark_raw();
+    }
     let n = s.len();
     cx.notify(ev::STRING, "append", key);
     cx.out.int(n as i64);
@@ -637,7 +641,9 @@ fn incrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let text = format_float(v);
     let now = cx.now;
-    cx.db().set(key, Value::Str(Str::from_slice(text.as_bytes())), Expiry::Keep, now);
+    let mut value = Str::from_slice(text.as_bytes());
+    value.mark_embstr();
+    cx.db().set(key, Value::Str(value), Expiry::Keep, now);
     cx.notify(ev::STRING, "incrbyfloat", key);
     cx.out.bulk(text.as_bytes());
     Ok(())
@@ -688,6 +694,7 @@ fn setrange(cx: &mut Ctx, args: &Args) -> CmdResult {
         s.resize_zeroed(offset + value.len());
     }
     s[offset..offset + value.len()].copy_from_slice(value);
+    s.mark_raw();
     let n = s.len();
     cx.notify(ev::STRING, "setrange", key);
     cx.out.int(n as i64);

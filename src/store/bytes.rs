@@ -10,6 +10,10 @@
 //!
 //! Hashing, equality and ordering are those of the byte slice, so maps keyed
 //! by `Bytes` are looked up with a plain `&[u8]`.
+//!
+//! A string value also remembers how Redis would have encoded it where its
+//! content alone does not tell (see [`Bytes::encoding_hint`]): `Grow` is
+//! `raw`, and an inline string keeps two flag bits above its length.
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
@@ -18,9 +22,23 @@ use std::ops::{Deref, DerefMut};
 /// Longest string stored inline.
 pub const INLINE: usize = 22;
 
+/// The bits of `Inline::len` that hold the length; the others are flags.
+const LEN: u8 = 0x1f;
+/// Inline flag: changed in place (APPEND, SETRANGE, SETBIT, ...): Redis's
+/// `raw` whatever the content.
+const RAW: u8 = 0x20;
+/// Inline flag: made by INCRBYFLOAT: Redis's `embstr` even when the text
+/// reads as an integer.
+const EMBSTR: u8 = 0x40;
+const _: () = assert!(INLINE as u8 <= LEN);
+
 #[derive(Clone)]
 pub enum Bytes {
-    Inline { len: u8, buf: [u8; INLINE] },
+    /// `len`: the length in the low bits ([`LEN`]), flags above.
+    Inline {
+        len: u8,
+        buf: [u8; INLINE],
+    },
     Boxed(Box<[u8]>),
     Grow(Box<Vec<u8>>),
 }
@@ -46,7 +64,7 @@ impl Bytes {
 
     pub fn as_slice(&self) -> &[u8] {
         match self {
-            Bytes::Inline { len, buf } => &buf[..*len as usize],
+            Bytes::Inline { len, buf } => &buf[..(*len & LEN) as usize],
             Bytes::Boxed(b) => b,
             Bytes::Grow(v) => v,
         }
@@ -54,7 +72,7 @@ impl Bytes {
 
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         match self {
-            Bytes::Inline { len, buf } => &mut buf[..*len as usize],
+            Bytes::Inline { len, buf } => &mut buf[..(*len & LEN) as usize],
             Bytes::Boxed(b) => b,
             Bytes::Grow(v) => v,
         }
@@ -79,8 +97,8 @@ impl Bytes {
     /// Appends `extra`, staying inline while the result fits.
     pub fn append(&mut self, extra: &[u8]) {
         match self {
-            Bytes::Inline { len, buf } if *len as usize + extra.len() <= INLINE => {
-                let at = *len as usize;
+            Bytes::Inline { len, buf } if (*len & LEN) as usize + extra.len() <= INLINE => {
+                let at = (*len & LEN) as usize;
                 buf[at..at + extra.len()].copy_from_slice(extra);
                 *len += extra.len() as u8;
             }
@@ -93,10 +111,41 @@ impl Bytes {
     pub fn resize_zeroed(&mut self, new_len: usize) {
         match self {
             Bytes::Inline { len, buf } if new_len <= INLINE => {
-                buf[new_len.min(*len as usize)..].fill(0);
-                *len = new_len as u8;
+                buf[new_len.min((*len & LEN) as usize)..].fill(0);
+                *len = (*len & !LEN) | new_len as u8;
             }
             _ => self.vec_mut().resize(new_len, 0),
+        }
+    }
+
+    /// Marks a string value changed in place, as Redis's `raw` strings are
+    /// (an exact-size heap string becomes growable, as Redis's copy does).
+    pub fn mark_raw(&mut self) {
+        match self {
+            Bytes::Inline { len, .. } => *len = (*len & LEN) | RAW,
+            Bytes::Boxed(_) => {
+                self.vec_mut();
+            }
+            Bytes::Grow(_) => {}
+        }
+    }
+
+    /// Marks a string value as INCRBYFLOAT's result: `embstr` while short.
+    pub fn mark_embstr(&mut self) {
+        if let Bytes::Inline { len, .. } = self {
+            *len = (*len & LEN) | EMBSTR;
+        }
+    }
+
+    /// The OBJECT ENCODING Redis would report for this string value where
+    /// its history decides it, or `None` where its content does (`int`,
+    /// `embstr` up to 44 bytes, else `raw`).
+    pub fn encoding_hint(&self) -> Option<&'static str> {
+        match self {
+            Bytes::Inline { len, .. } if len & RAW != 0 => Some("raw"),
+            Bytes::Inline { len, .. } if len & EMBSTR != 0 => Some("embstr"),
+            Bytes::Inline { .. } | Bytes::Boxed(_) => None,
+            Bytes::Grow(_) => Some("raw"),
         }
     }
 
@@ -227,6 +276,26 @@ mod tests {
         assert_eq!(&a[..], b"ab\0\0", "truncated bytes come back as zeros");
         a.append(&[1; 30]);
         assert_eq!(a.len(), 34);
+    }
+
+    #[test]
+    fn encoding_flags_follow_the_bytes_and_leave_them_alone() {
+        let mut a = Bytes::from_slice(b"123");
+        assert_eq!(a.encoding_hint(), None);
+        a.mark_raw();
+        assert_eq!((a.encoding_hint(), &a[..]), (Some("raw"), &b"123"[..]));
+        a.append(b"45");
+        a.resize_zeroed(7);
+        assert_eq!((a.encoding_hint(), &a[..]), (Some("raw"), &b"12345\0\0"[..]));
+        assert_eq!(a, Bytes::from_slice(b"12345\0\0"), "flags do not take part in equality");
+        let mut e = Bytes::from_slice(b"3");
+        e.mark_embstr();
+        assert_eq!((e.encoding_hint(), e.len()), (Some("embstr"), 1));
+        let mut long = Bytes::from_slice(&[b'x'; 30]);
+        long.mark_raw();
+        assert!(matches!(long, Bytes::Grow(_)));
+        assert_eq!((long.encoding_hint(), long.len()), (Some("raw"), 30));
+        assert_eq!(Bytes::from_slice(b"new").encoding_hint(), None);
     }
 
     proptest! {

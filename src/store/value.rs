@@ -37,12 +37,15 @@ impl Value {
     }
 
     /// The encoding `OBJECT ENCODING` reports. Strings are stored as plain
-    /// byte vectors; the name is the one Redis would give the same content
-    /// (`int` for a canonical 64-bit integer, `embstr` up to 44 bytes, else
-    /// `raw`), so tools that look at it see familiar values. Collections
-    /// report the encoding they really use.
+    /// byte vectors; the name is the one Redis would give the same string:
+    /// `raw` once changed in place, `embstr` for INCRBYFLOAT's results (see
+    /// [`Str::encoding_hint`]), else by content (`int` for a canonical
+    /// 64-bit integer, `embstr` up to 44 bytes, else `raw`), so tools that
+    /// look at it see familiar values. Collections report the encoding they
+    /// really use.
     pub fn encoding(&self) -> &'static str {
         match self {
+            Value::Str(s) if let Some(hint) = s.encoding_hint() => hint,
             Value::Str(s) if s.len() <= 20 && crate::resp::parse::parse_i64(s).is_some() => "int",
             Value::Str(s) if s.len() <= 44 => "embstr",
             Value::Str(_) => "raw",
@@ -92,7 +95,9 @@ impl Value {
     pub fn refcount(&self) -> i64 {
         match self {
             Value::Str(s)
-                if s.len() <= 5 && crate::resp::parse::parse_i64(s).is_some_and(|n| (0..10000).contains(&n)) =>
+                if s.len() <= 5
+                    && s.encoding_hint().is_none()
+                    && crate::resp::parse::parse_i64(s).is_some_and(|n| (0..10000).contains(&n)) =>
             {
                 i32::MAX as i64
             }

@@ -1,0 +1,1284 @@
+#!/usr/bin/env python3
+"""Differential fuzzer: random commands against real Redis and ferrokv, replies compared.
+
+Usage:
+    redis-server --port 6480 --save '' --appendonly no --daemonize yes
+    target/release/ferrokv --port 6481 > /tmp/fuzz-fk.log &
+    python3 scripts/fuzz_vs_redis.py --redis-port 6480 --ferrokv-port 6481 \
+        --seed 1 --commands 20000 [--json findings.json] [--log all.txt] [--stats] \
+        [--ignore REGEX ...]
+
+Exit status 1 when a divergence was found. 30,000 commands take about 10 s.
+
+What it does: FLUSHALL on both servers, then sends the same random command
+(RESP2 over raw sockets, Python standard library only) to both and compares
+the replies. Commands come from a grammar covering strings, bitmaps, generic
+key commands, lists, hashes, sets and sorted sets (plus SETEX/PSETEX/SUBSTR,
+MOVE, SCAN/SSCAN/HSCAN/ZSCAN, OBJECT subcommands, MULTI/EXEC/DISCARD/WATCH,
+blocking pops with a 10 ms timeout, and a "token soup" generator that gives
+any command 0-6 arguments for arity and parsing errors). The key space is 6
+keys, so types collide and WRONGTYPE paths are hit; members and fields come
+from small sets; numbers are often edge cases ("inf", "nan", "1e", " 1",
+2^63, "0x10", ...); ranges include bad syntax; 3% of commands lose trailing
+arguments and 3% get an extra token; 10% of names/options are mixed case.
+Sometimes a big collection is written (127..600 entries, or a 64/65-byte
+value) so encodings convert. Runs are split in phases: "mixed" phases,
+where each command family prefers two of the keys, and focused phases where
+most commands come from one family (so e.g. several sorted sets exist at once
+for ZUNIONSTORE and friends).
+
+Comparison is exact (reply type and value, error texts included), except:
+  - replies Redis does not order (SMEMBERS, SINTER/SUNION/SDIFF, HKEYS/HVALS,
+    HGETALL as pairs, KEYS) are sorted first;
+  - SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER, RANDOMKEY: only the reply's
+    type and length (after SPOP the key is deleted on both);
+  - TTL/PTTL/EXPIRETIME/PEXPIRETIME: only -2 / -1 / >= 0; OBJECT IDLETIME
+    only as "an integer";
+  - *SCAN: only cursor 0 is sent, and elements are compared (sorted) only when
+    both servers end the scan in one call (reply cursor 0);
+  - BYLEX commands (ZRANGEBYLEX, ZLEXCOUNT, ZRANGE BYLEX, ...) on a sorted
+    set whose scores differ are not compared (Redis leaves the result
+    unspecified); the fuzzer asks Redis for the scores first;
+  - inside MULTI only exactly-compared commands are generated.
+Every --check-every commands the whole keyspace is compared too (TYPE,
+OBJECT ENCODING, TTL category, content), which finds writes that replied
+alike but stored different data or encodings.
+
+On a divergence the commands since the last FLUSHALL are shrunk (delta
+debugging, replaying on both servers) to a minimal sequence that still shows
+the same kind of divergence; then both servers are FLUSHALLed so one
+difference does not cascade. Kinds are: command name + the two reply kinds
+(error texts with numbers and quoted words normalised, or reply types, plus
+option keywords for value differences). --ignore REGEX (repeatable) counts
+kinds matching the regex without minimising or printing them, to look for
+new kinds once known ones are understood. At the end every kind is printed
+with its minimal reproduction in redis-cli syntax.
+"""
+import argparse
+import json
+import random
+import re
+import shlex
+import socket
+import sys
+import time
+
+# ---------------------------------------------------------------- RESP
+
+
+def encode(args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class Conn:
+    def __init__(self, port):
+        self.port = port
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.settimeout(20)
+        self.f = self.sock.makefile("rb")
+
+    def read(self):
+        line = self.f.readline()
+        if not line:
+            raise ConnectionError("connection to port %d closed" % self.port)
+        t, rest = line[:1], line[1:-2]
+        if t == b"+":
+            return ("+", rest.decode(errors="replace"))
+        if t == b"-":
+            return ("-", rest.decode(errors="replace"))
+        if t == b":":
+            return (":", int(rest))
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return ("$", None)
+            return ("$", self.f.read(n + 2)[:-2])
+        if t == b"*":
+            n = int(rest)
+            if n < 0:
+                return ("*", None)
+            return ("*", [self.read() for _ in range(n)])
+        raise ValueError("bad reply line %r" % line)
+
+    def call(self, args):
+        self.sock.sendall(encode(args))
+        return self.read()
+
+    def pipeline(self, cmds):
+        replies = []
+        for i in range(0, len(cmds), 200):
+            chunk = cmds[i:i + 200]
+            self.sock.sendall(b"".join(encode(c) for c in chunk))
+            replies.extend(self.read() for _ in chunk)
+        return replies
+
+
+def render(r):
+    t, v = r
+    if t == "+":
+        return "+" + v
+    if t == "-":
+        return "-" + v
+    if t == ":":
+        return ":%d" % v
+    if t == "$":
+        return "nil" if v is None else repr(v.decode(errors="replace"))
+    if v is None:
+        return "nil*"
+    return "*[" + ", ".join(render(x) for x in v) + "]"
+
+
+def cli(args):
+    return " ".join(shlex.quote(a) for a in args)
+
+
+# ---------------------------------------------------------------- grammar
+
+R = random.Random()
+KEYS = ["k0", "k1", "k2", "k3", "k4", "k5"]
+MEMBERS = ["a", "b", "c", "d", "e", "f", "1", "2", "3", "10", "-1", "1.5", ""]
+INTMEMBERS = ["0", "1", "2", "3", "10", "-5", "100", "9223372036854775807", "-9223372036854775808", "01", "1.0"]
+FIELDS = ["f1", "f2", "f3", "a", "b", "1"]
+EDGE_INTS = ["0", "-1", "1", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+             "-9223372036854775809", "1.5", "abc", "", " 1", "1 ", "0x10", "+1", "01", "-0", "4294967296",
+             "2147483648", "-2147483649", "9223372036854775806", "-9223372036854775807"]
+EDGE_FLOATS = ["0", "-1", "1.5", "-0.0", "1e308", "-1e308", "5.0e3", ".5", "1e", "inf", "-inf", "+inf",
+               "nan", "0x10", " 1", "1 ", "abc", "1e400", "-1e400", "1.7976931348623157e308", "4.9e-324",
+               "9223372036854775807", "1e-5", "123456789012345678", "0.1", "3.0", "-", "+", "1.", "Infinity"]
+SCORE_RANGE = ["-inf", "+inf", "inf", "(1.5", "1", "(1", "2", "5", "(5", "0", "-1", "(-inf", "(+inf", "3",
+               "(3", "10", "2.5", "(0"]
+BAD_SCORE_RANGE = ["abc", "(", "((1", "[1", "-", "+", "nan", "1e", " 1", "(nan", ""]
+LEX_RANGE = ["-", "+", "[a", "(a", "[c", "(c", "[d", "[f", "(f", "[", "(", "(1", "[10", "[b", "(e", "[2"]
+BAD_LEX_RANGE = ["x", "a", "++", "--", "", "1"]
+KEYWORDS = {"EX", "PX", "EXAT", "PXAT", "KEEPTTL", "NX", "XX", "GT", "LT", "GET", "CH", "INCR", "PERSIST",
+            "WITHSCORES", "BYSCORE", "BYLEX", "REV", "LIMIT", "WEIGHTS", "AGGREGATE", "SUM", "MIN", "MAX",
+            "LEFT", "RIGHT", "BEFORE", "AFTER", "RANK", "COUNT", "MAXLEN", "REPLACE", "DB", "BYTE", "BIT",
+            "AND", "OR", "XOR", "NOT", "SET", "INCRBY", "OVERFLOW", "WRAP", "SAT", "FAIL", "LEN", "IDX",
+            "MINMATCHLEN", "WITHMATCHLEN", "WITHVALUES", "ENCODING"}
+MIXED_CASE = 0.1
+
+
+def cased(s):
+    if R.random() < MIXED_CASE:
+        return "".join(c.upper() if R.random() < 0.5 else c.lower() for c in s)
+    return s
+
+
+kw = cased
+
+
+# Key affinity: each command family prefers two keys (neighbouring families
+# share one), so most commands hit a key of their type and some hit another.
+FAMILY_KEYS = {"str": ["k0", "k1"], "list": ["k1", "k2"], "hash": ["k2", "k3"], "set": ["k3", "k4"],
+               "zset": ["k4", "k5"], "any": KEYS}
+FAMILY = "any"
+# Phases: every ~--phase-len commands a focus is drawn; in a focused phase 80%
+# of the commands come from that family and use all six keys, so collections
+# of one type fill up and multi-key commands meet several keys of that type.
+FOCUS = "mixed"
+FOCUSES = ["mixed", "mixed", "str", "list", "hash", "set", "zset"]
+AFFINITY = 0.8
+EDGE = 0.2      # probability a numeric argument is drawn from the edge cases
+
+
+def key():
+    if FOCUS != "mixed":
+        return R.choice(KEYS)
+    if R.random() < AFFINITY:
+        return R.choice(FAMILY_KEYS[FAMILY])
+    return R.choice(KEYS)
+
+
+def srange():
+    return R.choice(SCORE_RANGE) if R.random() < 0.9 else R.choice(BAD_SCORE_RANGE)
+
+
+def lrange_():
+    return R.choice(LEX_RANGE) if R.random() < 0.9 else R.choice(BAD_LEX_RANGE)
+
+
+def keys(lo=1, hi=4):
+    return [key() for _ in range(R.randint(lo, hi))]
+
+
+def member():
+    r = R.random()
+    if r < 0.01:
+        return "x" * 70
+    if r < 0.6:
+        return R.choice(MEMBERS[:6])
+    return R.choice(MEMBERS)
+
+
+def setmember():
+    return R.choice(INTMEMBERS) if R.random() < 0.5 else member()
+
+
+def field():
+    return R.choice(FIELDS) if R.random() < 0.97 else "y" * 70
+
+
+def value():
+    r = R.random()
+    if r < 0.4:
+        return R.choice(["a", "b", "hello", "foo", "bar", "", "xyzzy"])
+    if r < 0.7:
+        return str(R.randint(-5, 20))
+    if r < 0.85:
+        return R.choice(EDGE_INTS + EDGE_FLOATS)
+    if r < 0.95:
+        return R.choice(["1.5", "2.5", "-0.5", "100", "10"])
+    return "v" * R.choice([40, 44, 45, 70])
+
+
+def intarg():
+    return str(R.randint(-5, 10)) if R.random() > EDGE else R.choice(EDGE_INTS)
+
+
+def floatarg():
+    return R.choice(["1", "2.5", "-1.5", "0", "3", "10", "0.1", "-2"]) if R.random() > EDGE else R.choice(EDGE_FLOATS)
+
+
+def score():
+    return str(R.randint(-3, 10)) if R.random() < 0.7 else floatarg()
+
+
+def idx():
+    if R.random() > EDGE:
+        return str(R.randint(-6, 6))
+    return R.choice(["-100", "100", "9223372036854775807", "-9223372036854775808", "a", "1.5", "", "-0"])
+
+
+def count():
+    if R.random() > EDGE:
+        return str(R.randint(0, 5))
+    return R.choice(["-1", "-5", "0", "9223372036854775807", "-9223372036854775808", "a", "1.5", "100", "2147483648"])
+
+
+def secs():
+    if R.random() < 0.8:
+        return R.choice(["100", "1000", "100000", "200", "5000"])
+    return R.choice(["0", "-1", "abc", "9223372036854775807", "1.5", "-9223372036854775808",
+                     "9223372036854775", "9223372036854776", "", "-100"])
+
+
+def msecs():
+    if R.random() < 0.8:
+        return R.choice(["100000", "1000000", "200000", "5000000"])
+    return R.choice(["0", "-1", "abc", "9223372036854775807", "1.5", "-9223372036854775808", "-100"])
+
+
+def abs_secs():
+    if R.random() < 0.8:
+        return str(int(time.time()) + R.choice([1000, 5000, 100000]))
+    return R.choice(["1", "0", "-1", "9223372036854775807", "abc", str(int(time.time()) - 100)])
+
+
+def abs_msecs():
+    if R.random() < 0.8:
+        return str(int(time.time() * 1000) + R.choice([1000000, 5000000]))
+    return R.choice(["1", "0", "-1", "9223372036854775807", "abc"])
+
+
+def numkeys_and(keys_):
+    r = R.random()
+    if r < 0.9:
+        return [str(len(keys_))] + keys_
+    return [R.choice(["0", "-1", "a", str(len(keys_) + 1), str(len(keys_) + 5), "1"])] + keys_
+
+
+def opt_order(groups):
+    out = []
+    R.shuffle(groups)
+    for g in groups:
+        out += g
+    return out
+
+
+# Each generator returns (args, mode). mode: exact, sorted, pairs, shape, ttl, spop
+
+def g_set():
+    a = [cased("SET"), key(), value()]
+    groups = []
+    e = R.random()
+    if e < 0.15:
+        groups.append([kw("EX"), secs()])
+    elif e < 0.25:
+        groups.append([kw("PX"), msecs()])
+    elif e < 0.3:
+        groups.append([kw("EXAT"), abs_secs()])
+    elif e < 0.35:
+        groups.append([kw("PXAT"), abs_msecs()])
+    elif e < 0.45:
+        groups.append([kw("KEEPTTL")])
+    c = R.random()
+    if c < 0.2:
+        groups.append([kw("NX")])
+    elif c < 0.4:
+        groups.append([kw("XX")])
+    if R.random() < 0.3:
+        groups.append([kw("GET")])
+    if R.random() < 0.05:
+        groups.append([kw(R.choice(["NX", "XX", "EX", "PX", "KEEPTTL", "GET", "FOO"]))] + ([secs()] if R.random() < 0.5 else []))
+    return a + opt_order(groups), "exact"
+
+
+def g_getex():
+    a = [cased("GETEX"), key()]
+    e = R.random()
+    if e < 0.2:
+        a += [kw("EX"), secs()]
+    elif e < 0.35:
+        a += [kw("PX"), msecs()]
+    elif e < 0.45:
+        a += [kw("EXAT"), abs_secs()]
+    elif e < 0.5:
+        a += [kw("PXAT"), abs_msecs()]
+    elif e < 0.65:
+        a += [kw("PERSIST")]
+    if R.random() < 0.05:
+        a += [kw(R.choice(["PERSIST", "EX", "FOO"]))] + ([secs()] if R.random() < 0.5 else [])
+    return a, "exact"
+
+
+def g_lcs():
+    a = [cased("LCS"), key(), key()]
+    opts = []
+    if R.random() < 0.3:
+        opts.append([kw("LEN")])
+    if R.random() < 0.4:
+        opts.append([kw("IDX")])
+    if R.random() < 0.3:
+        opts.append([kw("MINMATCHLEN"), R.choice(["0", "1", "2", "-1", "a"])])
+    if R.random() < 0.3:
+        opts.append([kw("WITHMATCHLEN")])
+    return a + opt_order(opts), "exact"
+
+
+def simple(name, *parts, mode="exact"):
+    def g():
+        return [cased(name)] + [p() if callable(p) else p for p in parts], mode
+    return g
+
+
+def varargs(name, head, item, lo=1, hi=4, mode="exact"):
+    def g():
+        a = [cased(name)] + [p() for p in head]
+        for _ in range(R.randint(lo, hi)):
+            it = item()
+            a += it if isinstance(it, list) else [it]
+        return a, mode
+    return g
+
+
+def g_setrange():
+    off = str(R.randint(0, 20)) if R.random() < 0.8 else R.choice(["-1", "536870912", "a", "100", "1000", "9223372036854775807"])
+    return [cased("SETRANGE"), key(), off, R.choice([value(), "", "xy"])], "exact"
+
+
+def bitoff():
+    return str(R.randint(0, 40)) if R.random() < 0.8 else R.choice(["-1", "4294967296", "a", "100", "1000", "1.5", "9223372036854775807"])
+
+
+def g_bitcount():
+    a = [cased("BITCOUNT"), key()]
+    r = R.random()
+    if r < 0.6:
+        a += [idx(), idx()]
+        if R.random() < 0.4:
+            a.append(kw(R.choice(["BYTE", "BIT", "bit", "FOO"])))
+    elif r < 0.65:
+        a += [idx()]
+    return a, "exact"
+
+
+def g_bitpos():
+    a = [cased("BITPOS"), key(), R.choice(["0", "1", "1", "0", "2", "a"])]
+    r = R.random()
+    if r < 0.3:
+        a += [idx()]
+    elif r < 0.7:
+        a += [idx(), idx()]
+        if R.random() < 0.4:
+            a.append(kw(R.choice(["BYTE", "BIT", "FOO"])))
+    return a, "exact"
+
+
+def g_bitop():
+    op = kw(R.choice(["AND", "OR", "XOR", "NOT", "NOT", "FOO"]))
+    return [cased("BITOP"), op, key()] + keys(1, 3 if op.upper() != "NOT" or R.random() < 0.2 else 1), "exact"
+
+
+def bftype():
+    return R.choice(["i8", "u8", "i1", "u1", "i16", "u16", "i64", "u63", "u64", "i65", "x8", "i0", "u4", "i5", "I8", "u32"])
+
+
+def bfoff():
+    return R.choice(["0", "1", "7", "8", "#0", "#1", "100", "-1", "#-1", "a", "3", "#2", "4294967296"])
+
+
+def g_bitfield(ro=False):
+    a = [cased("BITFIELD_RO" if ro else "BITFIELD"), key()]
+    for _ in range(R.randint(1, 3)):
+        r = R.random()
+        if r < 0.35 or ro:
+            a += [kw("GET"), bftype(), bfoff()]
+        elif r < 0.6:
+            a += [kw("SET"), bftype(), bfoff(), intarg()]
+        elif r < 0.85:
+            a += [kw("INCRBY"), bftype(), bfoff(), intarg()]
+        else:
+            a += [kw("OVERFLOW"), kw(R.choice(["WRAP", "SAT", "FAIL", "FOO"]))]
+    if ro and R.random() < 0.1:
+        a += [kw("SET"), "u8", "0", "1"]
+    return a, "exact"
+
+
+def g_copy():
+    a = [cased("COPY"), key(), key()]
+    opts = []
+    if R.random() < 0.4:
+        opts.append([kw("REPLACE")])
+    if R.random() < 0.1:
+        opts.append([kw("DB"), R.choice(["0", "1", "a", "100"])])
+    return a + opt_order(opts), "exact"
+
+
+def g_expire(name, t):
+    def g():
+        a = [cased(name), key(), t()]
+        r = R.random()
+        if r < 0.4:
+            a.append(kw(R.choice(["NX", "XX", "GT", "LT"])))
+        if R.random() < 0.05:
+            a.append(kw(R.choice(["NX", "XX", "GT", "LT", "FOO"])))
+        return a, "exact"
+    return g
+
+
+def g_object():
+    r = R.random()
+    if r < 0.9:
+        return [cased("OBJECT"), kw("ENCODING"), key()], "exact"
+    return [cased("OBJECT"), kw(R.choice(["ENCODING", "FOO"])), key(), "extra"][:R.randint(2, 4)], "exact"
+
+
+def g_object_other():
+    a = [cased("OBJECT"), kw(R.choice(["REFCOUNT", "FREQ", "IDLETIME", "HELP"])), key()]
+    return a, mode_for(a)
+
+
+def g_scan(name):
+    # Only cursor 0 (and invalid cursors): what a non-zero cursor means is the
+    # implementation's own, and so is a non-zero cursor in the reply.
+    def g():
+        a = [cased(name)] + ([] if name == "SCAN" else [key()]) + [R.choice(["0", "0", "0", "0", "a", "18446744073709551616", "1.5", ""])]
+        opts = []
+        if R.random() < 0.4:
+            opts.append([kw("MATCH"), R.choice(["*", "k*", "a*", "*1*", "f?", "[", "m1*", "[ab]"])])
+        if R.random() < 0.4:
+            opts.append([kw("COUNT"), R.choice(["1000", "1000", "10", "0", "-1", "a", "1"])])
+        if name == "SCAN" and R.random() < 0.3:
+            opts.append([kw("TYPE"), R.choice(["string", "list", "hash", "set", "zset", "foo", "STRING"])])
+        return a + opt_order(opts), "scanpairs" if name in ("HSCAN", "ZSCAN") else "scan"
+    return g
+
+
+def btimeout():
+    return R.choice(["0.01", "0.01", "0.01", "0.001", "-1", "a", "1e", "inf", "0.01 ", "-0.01"])
+
+
+def g_blocking():
+    """Blocking pops with a 10 ms timeout (an empty key answers nil after it)."""
+    c = R.choice(["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP"])
+    if c in ("BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX"):
+        a = [c] + keys(1, 3) + [btimeout()]
+    elif c == "BLMOVE":
+        a = [c, key(), key(), side(), side(), btimeout()]
+    elif c == "BRPOPLPUSH":
+        a = [c, key(), key(), btimeout()]
+    else:
+        a = [c, btimeout()] + numkeys_and(keys(1, 3)) + [kw(R.choice(["LEFT", "RIGHT"]) if c == "BLMPOP" else R.choice(["MIN", "MAX"]))]
+        if R.random() < 0.4:
+            a += [kw("COUNT"), count()]
+    return [cased(a[0])] + a[1:], "exact"
+
+
+def g_tx():
+    return [cased(R.choice(["MULTI", "MULTI", "EXEC", "EXEC", "DISCARD", "WATCH", "UNWATCH"]))] + \
+        ([key()] if R.random() < 0.3 else []), "exact"
+
+
+ARITY_NAMES = ["SET", "GET", "GETSET", "GETDEL", "GETEX", "APPEND", "STRLEN", "INCR", "DECR", "INCRBY", "DECRBY",
+               "INCRBYFLOAT", "GETRANGE", "SETRANGE", "MSET", "MGET", "MSETNX", "SETNX", "SETEX", "PSETEX", "SUBSTR",
+               "LCS", "SETBIT", "GETBIT", "BITCOUNT", "BITPOS", "BITOP", "BITFIELD", "BITFIELD_RO", "DEL", "EXISTS",
+               "TYPE", "RENAME", "RENAMENX", "COPY", "MOVE", "PERSIST", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT",
+               "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "OBJECT", "TOUCH", "UNLINK", "KEYS", "DBSIZE", "RANDOMKEY",
+               "LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP", "RPOP", "LLEN", "LRANGE", "LINDEX", "LSET", "LINSERT",
+               "LREM", "LTRIM", "LPOS", "LMOVE", "RPOPLPUSH", "LMPOP", "HSET", "HMSET", "HSETNX", "HGET", "HMGET",
+               "HDEL", "HLEN", "HSTRLEN", "HEXISTS", "HKEYS", "HVALS", "HGETALL", "HINCRBY", "HINCRBYFLOAT",
+               "HRANDFIELD", "SADD", "SREM", "SISMEMBER", "SMISMEMBER", "SCARD", "SMEMBERS", "SMOVE", "SINTER",
+               "SINTERCARD", "SINTERSTORE", "SUNION", "SUNIONSTORE", "SDIFF", "SDIFFSTORE", "SPOP", "SRANDMEMBER",
+               "ZADD", "ZINCRBY", "ZREM", "ZCARD", "ZSCORE", "ZMSCORE", "ZRANK", "ZREVRANK", "ZCOUNT", "ZLEXCOUNT",
+               "ZRANGE", "ZRANGESTORE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX",
+               "ZREVRANGEBYLEX", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX", "ZPOPMIN", "ZPOPMAX",
+               "ZMPOP", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZUNION", "ZINTER", "ZDIFF", "ZINTERCARD",
+               "ZRANDMEMBER", "SCAN", "SSCAN", "HSCAN", "ZSCAN", "ECHO", "PING", "FOOBAR", "GETX", "ZFOO"]
+ARITY_TOKENS = ["0", "1", "-1", "2", "a", "b", "1.5", "", "WITHSCORES", "LIMIT", "COUNT", "NX", "XX", "GT", "EX",
+                "100", "BYSCORE", "REV", "LEFT", "RIGHT", "MIN", "MAX", "GET", "SET", "u8", "i8", "BEFORE", "(1", "[a",
+                "-", "+", "-inf", "+inf", "WEIGHTS", "AGGREGATE", "SUM", "IDX", "LEN", "MATCH", "TYPE", "REPLACE",
+                "DB", "KEEPTTL", "PERSIST", "RANK", "MAXLEN", "INCR", "CH", "BYTE", "BIT", "AND", "NOT", "WITHVALUES"]
+
+
+def g_arity():
+    """A known (or unknown) command with 0-6 arguments drawn from a token pool."""
+    a = [cased(R.choice(ARITY_NAMES))]
+    for _ in range(R.choice([0, 1, 1, 2, 2, 3, 3, 4, 5, 6])):
+        a.append(key() if R.random() < 0.35 else kw(R.choice(ARITY_TOKENS)))
+    return a, mode_for(a)
+
+
+def mode_for(args, default="exact"):
+    n = args[0].upper()
+    u = {x.upper() for x in args[1:]}
+    if n in ("SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKEYS", "HVALS", "KEYS"):
+        return "sorted"
+    if n == "HGETALL":
+        return "pairs"
+    if n in ("SRANDMEMBER", "HRANDFIELD", "ZRANDMEMBER", "RANDOMKEY"):
+        return "shape"
+    if n == "SPOP":
+        return "spop"
+    if n in ("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"):
+        return "ttl"
+    if n in ("SCAN", "SSCAN"):
+        return "scan"
+    if n in ("HSCAN", "ZSCAN"):
+        return "scanpairs"
+    if n == "OBJECT" and "IDLETIME" in u:
+        return "object"
+    if n in ("ZLEXCOUNT", "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZREMRANGEBYLEX") or \
+            (n in ("ZRANGE", "ZRANGESTORE") and "BYLEX" in u):
+        return "lex"
+    return default
+
+
+def g_keys():
+    return [cased("KEYS"), R.choice(["*", "k*", "k[0-2]", "*1", "?0", "k[^1]*", "x*", "[", "k\\1"])], "sorted"
+
+
+def g_pop(name):
+    def g():
+        a = [cased(name), key()]
+        if R.random() < 0.5:
+            a.append(count())
+        return a, "exact"
+    return g
+
+
+def g_linsert():
+    return [cased("LINSERT"), key(), kw(R.choice(["BEFORE", "AFTER", "BEFORE", "AFTER", "MIDDLE"])), member(), member()], "exact"
+
+
+def g_lpos():
+    a = [cased("LPOS"), key(), member()]
+    opts = []
+    if R.random() < 0.4:
+        opts.append([kw("RANK"), R.choice(["1", "-1", "2", "-2", "0", "a", "-9223372036854775808", "9223372036854775807", "3"])])
+    if R.random() < 0.4:
+        opts.append([kw("COUNT"), R.choice(["0", "1", "2", "-1", "a", "5"])])
+    if R.random() < 0.3:
+        opts.append([kw("MAXLEN"), R.choice(["0", "1", "2", "-1", "a", "3"])])
+    return a + opt_order(opts), "exact"
+
+
+def side():
+    return kw(R.choice(["LEFT", "RIGHT", "LEFT", "RIGHT", "UP"]) if R.random() < 0.95 else "MIDDLE")
+
+
+def g_lmove():
+    return [cased("LMOVE"), key(), key(), side(), side()], "exact"
+
+
+def g_lmpop():
+    ks = keys(1, 3)
+    a = [cased("LMPOP")] + numkeys_and(ks) + [side()]
+    if R.random() < 0.4:
+        a += [kw("COUNT"), count()]
+    return a, "exact"
+
+
+def g_hrandfield():
+    a = [cased("HRANDFIELD"), key()]
+    if R.random() < 0.6:
+        a.append(count())
+        if R.random() < 0.4:
+            a.append(kw("WITHVALUES"))
+    return a, "shape"
+
+
+def g_srandmember():
+    a = [cased("SRANDMEMBER"), key()]
+    if R.random() < 0.6:
+        a.append(count())
+    return a, "shape"
+
+
+def g_spop():
+    a = [cased("SPOP"), key()]
+    if R.random() < 0.6:
+        a.append(count())
+    return a, "spop"
+
+
+def g_sintercard():
+    a = [cased("SINTERCARD")] + numkeys_and(keys(1, 3))
+    if R.random() < 0.3:
+        a += [kw("LIMIT"), count()]
+    return a, "exact"
+
+
+def g_zadd():
+    a = [cased("ZADD"), key()]
+    opts = []
+    r = R.random()
+    if r < 0.15:
+        opts.append([kw("NX")])
+    elif r < 0.3:
+        opts.append([kw("XX")])
+    r = R.random()
+    if r < 0.15:
+        opts.append([kw("GT")])
+    elif r < 0.3:
+        opts.append([kw("LT")])
+    if R.random() < 0.25:
+        opts.append([kw("CH")])
+    incr = R.random() < 0.15
+    if incr:
+        opts.append([kw("INCR")])
+    a += opt_order(opts)
+    n = 1 if incr and R.random() < 0.8 else R.randint(1, 5)
+    for _ in range(n):
+        a += [score(), member()]
+    return a, "exact"
+
+
+def zrange_args(name, by=None):
+    a = [cased(name), key()]
+    if by == "score":
+        a += [srange(), srange()]
+    elif by == "lex":
+        a += [lrange_(), lrange_()]
+    else:
+        a += [idx(), idx()]
+    return a
+
+
+def g_zrange(store=False):
+    def g():
+        by = R.choice([None, None, "score", "lex"])
+        a = [cased("ZRANGESTORE"), key()] if store else [cased("ZRANGE")]
+        a += zrange_args("x", by)[1:]
+        opts = []
+        if by == "score":
+            opts.append([kw("BYSCORE")])
+        elif by == "lex":
+            opts.append([kw("BYLEX")])
+        elif R.random() < 0.05:
+            opts.append([kw(R.choice(["BYSCORE", "BYLEX"]))])
+        if R.random() < 0.3:
+            opts.append([kw("REV")])
+        if R.random() < 0.3:
+            opts.append([kw("LIMIT"), idx(), count() if R.random() < 0.7 else "-1"])
+        if not store and R.random() < 0.4:
+            opts.append([kw("WITHSCORES")])
+        return a + opt_order(opts), "lex" if by == "lex" else "exact"
+    return g
+
+
+def g_zrangeby(name, by):
+    def g():
+        a = zrange_args(name, by)
+        opts = []
+        if by == "score" and R.random() < 0.4:
+            opts.append([kw("WITHSCORES")])
+        if R.random() < 0.3:
+            opts.append([kw("LIMIT"), idx(), count() if R.random() < 0.7 else "-1"])
+        return a + opt_order(opts), "lex" if by == "lex" else "exact"
+    return g
+
+
+def g_zadd_lex():
+    """A sorted set whose members all have one score: the only case where the BYLEX
+    commands are specified."""
+    a = [cased("ZADD"), key()]
+    sc = R.choice(["0", "0", "1", "-2.5"])
+    for m in R.sample(MEMBERS + ["aa", "ab", "b1", "c2", "[x", "(y", "-", "+"], R.randint(2, 9)):
+        a += [sc, m]
+    return a, "exact"
+
+
+def g_zrevrange():
+    a = [cased("ZREVRANGE"), key(), idx(), idx()]
+    if R.random() < 0.4:
+        a.append(kw("WITHSCORES"))
+    return a, "exact"
+
+
+def g_zpop(name):
+    def g():
+        a = [cased(name), key()]
+        if R.random() < 0.5:
+            a.append(count())
+        return a, "exact"
+    return g
+
+
+def g_zmpop():
+    a = [cased("ZMPOP")] + numkeys_and(keys(1, 3)) + [kw(R.choice(["MIN", "MAX", "MIN", "MAX", "MID"]))]
+    if R.random() < 0.4:
+        a += [kw("COUNT"), count()]
+    return a, "exact"
+
+
+def weights_aggr(n, withscores):
+    opts = []
+    if R.random() < 0.3:
+        m = n if R.random() < 0.85 else max(0, n + R.choice([-1, 1]))
+        opts.append([kw("WEIGHTS")] + [floatarg() if R.random() < 0.3 else str(R.randint(-2, 3)) for _ in range(m)])
+    if R.random() < 0.3:
+        opts.append([kw("AGGREGATE"), kw(R.choice(["SUM", "MIN", "MAX", "SUM", "AVG"]))])
+    if withscores and R.random() < 0.4:
+        opts.append([kw("WITHSCORES")])
+    return opt_order(opts)
+
+
+def g_zsetop(name, store, weights=True):
+    def g():
+        ks = keys(1, 3)
+        a = [cased(name)] + ([key()] if store else []) + numkeys_and(ks)
+        if weights:
+            a += weights_aggr(len(ks), not store)
+        elif not store and R.random() < 0.4:
+            a.append(kw("WITHSCORES"))
+        return a, "exact"
+    return g
+
+
+def g_zintercard():
+    a = [cased("ZINTERCARD")] + numkeys_and(keys(1, 3))
+    if R.random() < 0.3:
+        a += [kw("LIMIT"), count()]
+    return a, "exact"
+
+
+def g_zrandmember():
+    a = [cased("ZRANDMEMBER"), key()]
+    if R.random() < 0.6:
+        a.append(count())
+        if R.random() < 0.4:
+            a.append(kw("WITHSCORES"))
+    return a, "shape"
+
+
+def g_big():
+    global FAMILY
+    n = R.choice([127, 128, 129, 200, 511, 512, 513, 600])
+    t = R.choice(["list", "set_int", "set_str", "hash", "zset", "hash_long", "zset_long"])
+    FAMILY = t.split("_")[0]
+    k = key()
+    if t == "list":
+        return [cased("RPUSH"), k] + [str(R.randint(0, 50)) if R.random() < 0.5 else R.choice(MEMBERS[:6]) for _ in range(n)], "exact"
+    if t == "set_int":
+        return [cased("SADD"), k] + [str(i) for i in range(n)], "exact"
+    if t == "set_str":
+        return [cased("SADD"), k] + ["m%d" % i for i in range(n)], "exact"
+    if t == "hash":
+        a = [cased("HSET"), k]
+        for i in range(n):
+            a += ["f%d" % i, str(i)]
+        return a, "exact"
+    if t == "hash_long":
+        return [cased("HSET"), k, "f1", "z" * R.choice([64, 65])], "exact"
+    if t == "zset_long":
+        return [cased("ZADD"), k, "1", "z" * R.choice([64, 65])], "exact"
+    a = [cased("ZADD"), k]
+    for i in range(n):
+        a += [str(i % 17), "m%d" % i]
+    return a, "exact"
+
+
+GENS = [
+    # strings
+    (6, "str", g_set), (3, "str", simple("GET", key)), (1, "str", simple("GETSET", key, value)), (1, "str", simple("GETDEL", key)),
+    (2, "str", g_getex), (2, "str", simple("APPEND", key, value)), (1, "str", simple("STRLEN", key)),
+    (2, "str", simple("INCR", key)), (1, "str", simple("DECR", key)), (2, "str", simple("INCRBY", key, intarg)),
+    (1, "str", simple("DECRBY", key, intarg)), (2, "str", simple("INCRBYFLOAT", key, floatarg)),
+    (2, "str", simple("GETRANGE", key, idx, idx)), (2, "str", g_setrange),
+    (1, "str", varargs("MSET", [], lambda: [key(), value()], 1, 3)), (1, "str", varargs("MGET", [], key, 1, 4)),
+    (1, "str", varargs("MSETNX", [], lambda: [key(), value()], 1, 3)), (1, "str", simple("SETNX", key, value)), (2, "str", g_lcs),
+    # bitmaps
+    (2, "str", simple("SETBIT", key, bitoff, lambda: R.choice(["0", "1", "1", "2", "a", "-1"]))),
+    (1, "str", simple("GETBIT", key, bitoff)), (2, "str", g_bitcount), (2, "str", g_bitpos), (1, "str", g_bitop), (3, "str", g_bitfield),
+    (1, "str", lambda: g_bitfield(True)),
+    # keys
+    (2, "any", varargs("DEL", [], key, 1, 3)), (2, "any", varargs("EXISTS", [], key, 1, 3)), (2, "any", simple("TYPE", key)),
+    (1, "any", simple("RENAME", key, key)), (1, "any", simple("RENAMENX", key, key)), (2, "any", g_copy), (1, "any", simple("PERSIST", key)),
+    (2, "any", g_expire("EXPIRE", secs)), (1, "any", g_expire("PEXPIRE", msecs)), (1, "any", g_expire("EXPIREAT", abs_secs)),
+    (1, "any", g_expire("PEXPIREAT", abs_msecs)),
+    (1, "any", simple("TTL", key, mode="ttl")), (1, "any", simple("PTTL", key, mode="ttl")),
+    (1, "any", simple("EXPIRETIME", key, mode="ttl")), (1, "any", simple("PEXPIRETIME", key, mode="ttl")),
+    (3, "any", g_object), (1, "any", varargs("TOUCH", [], key, 1, 3)), (1, "any", varargs("UNLINK", [], key, 1, 3)),
+    (1, "any", g_keys), (1, "any", simple("DBSIZE")), (1, "any", simple("RANDOMKEY", mode="shape")),
+    # lists
+    (7, "list", varargs("LPUSH", [key], member, 1, 5)), (7, "list", varargs("RPUSH", [key], member, 1, 5)),
+    (1, "list", varargs("LPUSHX", [key], member, 1, 3)), (1, "list", varargs("RPUSHX", [key], member, 1, 3)),
+    (2, "list", g_pop("LPOP")), (2, "list", g_pop("RPOP")), (1, "list", simple("LLEN", key)), (3, "list", simple("LRANGE", key, idx, idx)),
+    (2, "list", simple("LINDEX", key, idx)), (2, "list", simple("LSET", key, idx, member)), (2, "list", g_linsert),
+    (2, "list", simple("LREM", key, lambda: R.choice(["0", "1", "-1", "2", "-2", "a", "100"]), member)),
+    (1, "list", simple("LTRIM", key, idx, idx)), (3, "list", g_lpos), (2, "list", g_lmove), (1, "list", simple("RPOPLPUSH", key, key)),
+    (2, "list", g_lmpop),
+    # hashes
+    (6, "hash", varargs("HSET", [key], lambda: [field(), value()], 1, 4)), (1, "hash", varargs("HMSET", [key], lambda: [field(), value()], 1, 2)),
+    (1, "hash", simple("HSETNX", key, field, value)), (2, "hash", simple("HGET", key, field)), (1, "hash", varargs("HMGET", [key], field, 1, 3)),
+    (2, "hash", varargs("HDEL", [key], field, 1, 3)), (1, "hash", simple("HLEN", key)), (1, "hash", simple("HSTRLEN", key, field)),
+    (1, "hash", simple("HEXISTS", key, field)), (1, "hash", simple("HKEYS", key, mode="sorted")),
+    (1, "hash", simple("HVALS", key, mode="sorted")), (2, "hash", simple("HGETALL", key, mode="pairs")),
+    (2, "hash", simple("HINCRBY", key, field, intarg)), (2, "hash", simple("HINCRBYFLOAT", key, field, floatarg)),
+    (1, "hash", g_hrandfield),
+    # sets
+    (8, "set", varargs("SADD", [key], setmember, 1, 5)), (2, "set", varargs("SREM", [key], setmember, 1, 3)),
+    (1, "set", simple("SISMEMBER", key, setmember)), (1, "set", varargs("SMISMEMBER", [key], setmember, 1, 3)),
+    (1, "set", simple("SCARD", key)), (2, "set", simple("SMEMBERS", key, mode="sorted")), (1, "set", simple("SMOVE", key, key, setmember)),
+    (1, "set", varargs("SINTER", [], key, 1, 3, mode="sorted")), (1, "set", g_sintercard),
+    (1, "set", varargs("SINTERSTORE", [key], key, 1, 3)), (1, "set", varargs("SUNION", [], key, 1, 3, mode="sorted")),
+    (1, "set", varargs("SUNIONSTORE", [key], key, 1, 3)), (1, "set", varargs("SDIFF", [], key, 1, 3, mode="sorted")),
+    (1, "set", varargs("SDIFFSTORE", [key], key, 1, 3)), (1, "set", g_spop), (1, "set", g_srandmember),
+    # sorted sets
+    (12, "zset", g_zadd), (2, "zset", simple("ZINCRBY", key, floatarg, member)), (2, "zset", varargs("ZREM", [key], member, 1, 3)),
+    (1, "zset", simple("ZCARD", key)), (2, "zset", simple("ZSCORE", key, member)), (1, "zset", varargs("ZMSCORE", [key], member, 1, 3)),
+    (1, "zset", simple("ZRANK", key, member)), (1, "zset", simple("ZREVRANK", key, member)),
+    (2, "zset", simple("ZCOUNT", key, srange, srange)),
+    (2, "zset", simple("ZLEXCOUNT", key, lrange_, lrange_, mode="lex")), (3, "zset", g_zadd_lex),
+    (5, "zset", g_zrange()), (2, "zset", g_zrange(True)), (2, "zset", g_zrevrange),
+    (2, "zset", g_zrangeby("ZRANGEBYSCORE", "score")), (2, "zset", g_zrangeby("ZREVRANGEBYSCORE", "score")),
+    (2, "zset", g_zrangeby("ZRANGEBYLEX", "lex")), (2, "zset", g_zrangeby("ZREVRANGEBYLEX", "lex")),
+    (1, "zset", simple("ZREMRANGEBYRANK", key, idx, idx)),
+    (1, "zset", simple("ZREMRANGEBYSCORE", key, srange, srange)),
+    (1, "zset", simple("ZREMRANGEBYLEX", key, lrange_, lrange_, mode="lex")),
+    (2, "zset", g_zpop("ZPOPMIN")), (2, "zset", g_zpop("ZPOPMAX")), (2, "zset", g_zmpop),
+    (1, "zset", g_zsetop("ZUNIONSTORE", True)), (1, "zset", g_zsetop("ZINTERSTORE", True)), (1, "zset", g_zsetop("ZDIFFSTORE", True, False)),
+    (1, "zset", g_zsetop("ZUNION", False)), (1, "zset", g_zsetop("ZINTER", False)), (1, "zset", g_zsetop("ZDIFF", False, False)),
+    (1, "zset", g_zintercard), (1, "zset", g_zrandmember),
+    # extra string commands, scans, OBJECT subcommands, MOVE, transactions, arity/unknown commands
+    (1, "str", simple("SETEX", key, secs, value)), (1, "str", simple("PSETEX", key, msecs, value)),
+    (1, "str", simple("SUBSTR", key, idx, idx)), (1, "any", simple("MOVE", key, lambda: R.choice(["1", "0", "a", "16", "-1"]))),
+    (1, "any", g_scan("SCAN")), (1, "set", g_scan("SSCAN")), (1, "hash", g_scan("HSCAN")), (1, "zset", g_scan("ZSCAN")),
+    (1, "any", g_object_other), (1, "any", g_tx), (4, "any", g_arity),
+    (1, "list", g_blocking), (1, "zset", g_blocking),
+    # big collections
+    (2, "any", g_big),
+]
+TOTAL_W = sum(g[0] for g in GENS)
+
+
+def pick():
+    gens, total = GENS, TOTAL_W
+    if FOCUS != "mixed" and R.random() < 0.8:
+        gens = [g for g in GENS if g[1] == FOCUS]
+        total = sum(g[0] for g in gens)
+    x = R.uniform(0, total)
+    for w, fam, g in gens:
+        x -= w
+        if x <= 0:
+            return fam, g
+    return GENS[-1][1:]
+
+
+def gen():
+    global FAMILY
+    FAMILY, g = pick()
+    args, mode = g()
+    r = R.random()
+    if r < 0.03 and len(args) > 1:
+        args = args[:R.randint(1, len(args) - 1)]          # too few / cut options
+        mode = mode_for(args, mode)
+    elif r < 0.06:
+        tok = R.choice(["foo", "NX", "WITHSCORES", "1", "LIMIT", "COUNT", "-1", "XX", "BYLEX", "REV", "GET"])
+        args = args[:]
+        args.insert(R.randint(1, len(args)), tok)   # extra / unknown token
+        mode = mode_for(args, mode)
+    return args, mode
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def ttl_cat(r):
+    if r[0] == ":":
+        return (":", "-2" if r[1] == -2 else "-1" if r[1] == -1 else ">=0" if r[1] >= 0 else str(r[1]))
+    return r
+
+
+def same(rr, rf, mode):
+    if mode in ("scan", "scanpairs"):
+        # a scan that did not finish in one call may stop anywhere: compare only
+        # when both servers say the scan is complete (cursor 0)
+        part = [r[0] == "*" and r[1] and len(r[1]) == 2 and r[1][0] != ("$", b"0") for r in (rr, rf)]
+        if any(part):
+            return True
+    return normalize(rr, mode) == normalize(rf, mode)
+
+
+def normalize(r, mode):
+    t, v = r
+    if t == "-":
+        return r
+    if mode == "exact":
+        return r
+    if mode == "ttl":
+        return ttl_cat(r)
+    if mode == "sorted" and t == "*" and v is not None:
+        return ("*", sorted(v, key=repr))
+    if mode == "pairs" and t == "*" and v is not None:
+        return ("*", sorted([tuple(v[i:i + 2]) for i in range(0, len(v), 2)], key=repr))
+    if mode in ("scan", "scanpairs") and t == "*" and v and len(v) == 2 and v[1][0] == "*":
+        cur, elems = v[0][1], v[1][1]
+        if cur != b"0":
+            return ("*", ["cursor not 0"])   # cursors are the implementation's own
+        if mode == "scanpairs":
+            return ("*", [cur, sorted([tuple(elems[i:i + 2]) for i in range(0, len(elems), 2)], key=repr)])
+        return ("*", [cur, sorted(elems, key=repr)])
+    if mode == "object" and t == ":":
+        return (":", "int")                  # IDLETIME/REFCOUNT values are the implementation's own
+    if mode in ("shape", "spop"):
+        if t == "*":
+            return ("*", None if v is None else len(v))
+        if t == "$":
+            return ("$", None if v is None else "bulk")
+        return r
+    return r
+
+
+def err_norm(msg):
+    msg = re.sub(r"'[^']*'", "'…'", msg)
+    return re.sub(r"-?\d+", "N", msg)
+
+
+def kind(r):
+    if r[0] == "-":
+        return "-" + err_norm(r[1])
+    if r[1] is None:
+        return r[0] + "nil"
+    return r[0]
+
+
+def signature(args, rr, rf):
+    name = args[0].upper()
+    if name in ("OBJECT", "BITOP") and len(args) > 1:
+        name += " " + args[1].upper()
+    opts = sorted({a.upper() for a in args[1:] if a.upper() in KEYWORDS})
+    kr, kf = kind(rr), kind(rf)
+    if name == "OBJECT ENCODING" and rr[0] == rf[0] == "$" and rr[1] and rf[1]:
+        kr, kf = render(rr), render(rf)
+    if kr == kf:
+        kr = kf = kr + "(value)"
+    if kr.startswith("-") or kf.startswith("-"):
+        return "%s | redis %s | ferrokv %s" % (name, kr, kf)
+    return "%s [%s] | redis %s | ferrokv %s" % (name, " ".join(opts), kr, kf)
+
+
+# ---------------------------------------------------------------- state check
+
+
+def dump_cmds(k):
+    return [["TYPE", k], ["OBJECT", "ENCODING", k], ["TTL", k], ["GET", k], ["LRANGE", k, "0", "-1"],
+            ["SMEMBERS", k], ["HGETALL", k], ["ZRANGE", k, "0", "-1", "WITHSCORES"]]
+
+
+def state_diff(rc, fc):
+    """First difference in the keyspace, as (signature, args, redis, ferrokv) or None."""
+    for k in KEYS:
+        cmds = dump_cmds(k)
+        a, b = rc.pipeline(cmds), fc.pipeline(cmds)
+        typ = a[0][1]
+        for c, x, y in zip(cmds, a, b):
+            if c[0] == "TTL":
+                x, y = ttl_cat(x), ttl_cat(y)
+            if c[0] in ("GET", "LRANGE", "SMEMBERS", "HGETALL", "ZRANGE") and x[0] == "-" and y[0] == "-":
+                continue
+            mode = "sorted" if c[0] == "SMEMBERS" else "pairs" if c[0] == "HGETALL" else "exact"
+            if normalize(x, mode) != normalize(y, mode):
+                return ("STATE %s of a %s | redis %s | ferrokv %s" % (" ".join(c[:-1]) if c[0] == "OBJECT" else c[0], typ, kind(x), kind(y)),
+                        c, x, y)
+    return None
+
+
+# ---------------------------------------------------------------- driver
+
+
+class Fuzzer:
+    def __init__(self, opts):
+        self.opts = opts
+        self.rc = Conn(opts.redis_port)
+        self.fc = Conn(opts.ferrokv_port)
+        self.found = {}          # signature -> record
+        self.order = []
+        self.history = []        # deterministic commands since the last FLUSHALL
+        self.ncmds = 0
+        self.stats = {}
+        self.ignored = {}
+        self.nunspec = 0
+        self.in_multi = False
+        self.ndiv = 0
+        self.log = open(opts.log, "w") if opts.log else None
+
+    def flush(self):
+        for c in (self.rc, self.fc):
+            c.pipeline([["DISCARD"]])        # leave a MULTI the history may have opened
+            r = c.call(["FLUSHALL"])
+            assert r == ("+", "OK"), r
+        self.history = []
+        self.in_multi = False
+
+    def replay(self, hist):
+        self.flush()
+        if hist:
+            self.rc.pipeline(hist)
+            self.fc.pipeline(hist)
+
+    def lex_key(self, args):
+        i = 2 if args[0].upper() == "ZRANGESTORE" else 1
+        return args[i] if len(args) > i else None
+
+    def lex_specified(self, args):
+        """BYLEX results are unspecified unless every member has the same score."""
+        k = self.lex_key(args)
+        if k is None:
+            return True
+        r = self.rc.call(["ZRANGE", k, "0", "-1", "WITHSCORES"])
+        if r[0] != "*" or not r[1]:
+            return True
+        return len({x[1] for x in r[1][1::2]}) <= 1
+
+    def test_cmd(self, hist, args, mode, sig):
+        self.replay(hist)
+        if mode == "lex" and not self.lex_specified(args):
+            return None
+        rr, rf = self.rc.call(args), self.fc.call(args)
+        if same(rr, rf, mode):
+            return None
+        return (rr, rf) if signature(args, rr, rf) == sig else None
+
+    def test_state(self, hist, sig):
+        self.replay(hist)
+        d = state_diff(self.rc, self.fc)
+        return d if d and d[0] == sig else None
+
+    def minimize(self, hist, test):
+        budget = [self.opts.min_budget]
+
+        def t(h):
+            budget[0] -= 1
+            return test(h) is not None
+        if t([]):
+            return []
+        n = 2
+        while len(hist) >= 2 and budget[0] > 0:
+            chunk = -(-len(hist) // n)
+            removed = False
+            for i in range(0, len(hist), chunk):
+                cand = hist[:i] + hist[i + chunk:]
+                if t(cand):
+                    hist, n, removed = cand, max(n - 1, 2), True
+                    break
+                if budget[0] <= 0:
+                    break
+            if not removed:
+                if chunk == 1:
+                    break
+                n = min(n * 2, len(hist))
+        if len(hist) == 1 and t([]):
+            hist = []
+        return hist
+
+    def transcript(self, hist, final):
+        """Replays hist (+ final command) on both; returns lines 'cmd  =>  redis | ferrokv'."""
+        self.flush()
+        lines = []
+        for c in hist + ([final] if final else []):
+            rr, rf = self.rc.call(c), self.fc.call(c)
+            lines.append((cli(c), render(rr), render(rf)))
+        return lines
+
+    def record(self, sig, hist, final, mode, rr, rf, state=False):
+        self.ndiv += 1
+        if any(re.search(pat, sig) for pat in self.opts.ignore):
+            self.ignored[sig] = self.ignored.get(sig, 0) + 1
+            harmless = ((rr[0] == rf[0] == "-") and not re.match(r"(EXEC|MULTI|DISCARD)\b", sig)) \
+                or "OBJECT ENCODING" in sig
+            if not harmless:
+                self.flush()
+            return
+        rec = self.found.get(sig)
+        if rec is None:
+            rec = {"signature": sig, "count": 0, "examples": [], "seed": self.opts.seed, "at": self.ncmds}
+            self.found[sig] = rec
+            self.order.append(sig)
+            print("[%d] NEW %s\n     %s\n     redis:   %s\n     ferrokv: %s" % (
+                self.ncmds, sig, ("(state check) " if state else "") + cli(final), render(rr)[:300], render(rf)[:300]), flush=True)
+        rec["count"] += 1
+        if len(rec["examples"]) < self.opts.examples and len(self.found) <= self.opts.max_minimize:
+            h0 = list(hist)
+            if state:
+                mh = self.minimize(h0, lambda h: self.test_state(h, sig))
+                ok = self.test_state(mh, sig)
+                tr = self.transcript(mh, None)
+                if ok:
+                    _, c, x, y = ok
+                    self.flush()
+                    tr = self.transcript(mh, None)
+                    tr.append(("(state check) " + cli(c), render(x), render(y)))
+            else:
+                mh = self.minimize(h0, lambda h: self.test_cmd(h, final, mode, sig))
+                ok = self.test_cmd(mh, final, mode, sig)
+                tr = self.transcript(mh, final)
+            rec["examples"].append({"reproduced": bool(ok), "history_len": len(hist),
+                                    "original": [("(state check) " if state else "") + cli(final), render(rr), render(rf)],
+                                    "repro": tr})
+            rec["examples"].sort(key=lambda e: (not e["reproduced"], len(e["repro"])))
+        self.flush()
+
+    def run(self):
+        global FOCUS
+        R.seed(self.opts.seed)
+        FOCUS = self.opts.focus or "mixed"
+        self.flush()
+        for i in range(self.opts.commands):
+            self.ncmds += 1
+            if R.random() < 1 / self.opts.flush_every:
+                self.flush()
+            if R.random() < 1 / self.opts.phase_len:
+                FOCUS = self.opts.focus or R.choice(FOCUSES)
+            args, mode = gen()
+            while self.in_multi and mode != "exact":
+                args, mode = gen()       # EXEC compares its array exactly
+            if mode == "lex" and not self.lex_specified(args):
+                mode = "unspecified"
+            rr = self.rc.call(args)
+            try:
+                rf = self.fc.call(args)
+            except Exception as e:   # crash / hang
+                print("ferrokv failed on %s: %r" % (cli(args), e))
+                self.found["CRASH"] = {"signature": "CRASH " + args[0], "count": 1, "seed": self.opts.seed,
+                                       "examples": [{"reproduced": False, "history": [cli(c) for c in self.history],
+                                                     "original": [cli(args), render(rr), repr(e)], "repro": []}]}
+                self.order.append("CRASH")
+                break
+            st = self.stats.setdefault(args[0].upper(), {})
+            k = "wrongtype" if rr[0] == "-" and rr[1].startswith("WRONGTYPE") else "err" if rr[0] == "-" else \
+                "nil" if rr[1] is None else "empty" if rr[0] == "*" and not rr[1] else "ok"
+            st[k] = st.get(k, 0) + 1
+            if self.log:
+                self.log.write("%s  =>  %s | %s\n" % (cli(args), render(rr)[:200], render(rf)[:200]))
+            if mode == "unspecified":
+                self.nunspec += 1
+                if args[0].upper() in ("ZREMRANGEBYLEX", "ZRANGESTORE") and len(args) > 1:
+                    for c in (self.rc, self.fc):   # may have removed/stored different members
+                        c.call(["DEL", args[1]])
+                    self.history.append(["DEL", args[1]])
+                continue
+            if not same(rr, rf, mode):
+                self.record(signature(args, rr, rf), self.history, args, mode, rr, rf)
+                continue
+            name = args[0].upper()
+            if name == "MULTI" and rr == ("+", "OK"):
+                self.in_multi = True
+            elif name in ("EXEC", "DISCARD") and self.in_multi:
+                self.in_multi = False
+            if mode == "spop":
+                if rr[0] != "-":
+                    self.rc.call(["DEL", args[1]])
+                    self.fc.call(["DEL", args[1]])
+                    self.history.append(["DEL", args[1]])
+            elif mode != "shape":
+                self.history.append(args)
+            if self.ncmds % self.opts.check_every == 0 and not self.in_multi:
+                d = state_diff(self.rc, self.fc)
+                if d:
+                    self.record(d[0], self.history, d[1], None, d[2], d[3], state=True)
+        return self.report()
+
+    def report(self):
+        out = []
+        out.append("# fuzz_vs_redis seed=%d commands=%d divergences=%d kinds=%d "
+                   "(BYLEX on mixed scores, not compared: %d)\n" % (
+                       self.opts.seed, self.ncmds, self.ndiv, len(self.found), self.nunspec))
+        for sig in self.order:
+            rec = self.found[sig]
+            out.append("## %s  (x%d, first at command %d)" % (rec["signature"], rec["count"], rec.get("at", 0)))
+            for ex in rec["examples"][:1]:
+                out.append("   first seen: %s  =>  redis %s | ferrokv %s" % tuple(x[:300] for x in ex["original"]))
+                out.append("   minimal repro (%s, from %d prior commands):" % (
+                    "reproduced" if ex["reproduced"] else "NOT reproduced", ex.get("history_len", 0)))
+                out.append("     FLUSHALL")
+                for c, a, b in ex["repro"]:
+                    c = c if len(c) < 300 else c[:300] + " ...(%d chars)" % len(c)
+                    if a == b:
+                        out.append("     %s  =>  %s" % (c, a[:200]))
+                    else:
+                        out.append("     %s\n         redis:   %s\n         ferrokv: %s" % (c, a[:500], b[:500]))
+            out.append("")
+        if self.ignored:
+            out.append("# ignored (--ignore) kinds")
+            for sig, n in sorted(self.ignored.items()):
+                out.append("  x%-5d %s" % (n, sig))
+        if self.opts.stats:
+            out.append("# Redis reply kinds per command (ok / empty / nil / err / wrongtype)")
+            for name in sorted(self.stats):
+                d = self.stats[name]
+                out.append("  %-18s %s" % (name, " ".join("%s=%d" % (k, d.get(k, 0)) for k in ("ok", "empty", "nil", "err", "wrongtype"))))
+        text = "\n".join(out)
+        print(text)
+        if self.opts.json:
+            with open(self.opts.json, "w") as f:
+                json.dump({"seed": self.opts.seed, "commands": self.ncmds, "divergences": self.ndiv,
+                           "kinds": [self.found[s] for s in self.order]}, f, indent=1)
+        return 1 if self.found else 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--redis-port", type=int, default=6480)
+    p.add_argument("--ferrokv-port", type=int, default=6481)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--commands", type=int, default=20000)
+    p.add_argument("--check-every", type=int, default=50, help="compare the whole keyspace every N commands")
+    p.add_argument("--flush-every", type=float, default=400, help="FLUSHALL with probability 1/N per command")
+    p.add_argument("--examples", type=int, default=2, help="minimised examples kept per kind")
+    p.add_argument("--max-minimize", type=int, default=300, help="stop minimising after this many kinds")
+    p.add_argument("--min-budget", type=int, default=1500, help="replays allowed per minimisation")
+    p.add_argument("--mixed-case", type=float, default=0.1)
+    p.add_argument("--json", help="write the findings as JSON here")
+    p.add_argument("--log", help="write every command with both replies here")
+    p.add_argument("--ignore", action="append", default=[], metavar="REGEX",
+                   help="known divergence kinds (signature regex) to count but not report; repeatable")
+    p.add_argument("--stats", action="store_true", help="print per-command reply kinds (coverage)")
+    p.add_argument("--phase-len", type=float, default=300, help="mean commands per focus phase")
+    p.add_argument("--focus", choices=sorted(set(FOCUSES)), help="stay in this focus (default: random phases)")
+    p.add_argument("--edge", type=float, default=0.2, help="probability a number is an edge case")
+    p.add_argument("--affinity", type=float, default=0.8, help="probability a key is one of its family's")
+    opts = p.parse_args()
+    global MIXED_CASE, AFFINITY, EDGE
+    MIXED_CASE = opts.mixed_case
+    AFFINITY = opts.affinity
+    EDGE = opts.edge
+    sys.exit(Fuzzer(opts).run())
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod config;
 pub mod glob;
 pub mod logging;
+pub mod longdouble;
 pub mod resp;
 pub mod server;
 pub mod store;

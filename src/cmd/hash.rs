@@ -8,10 +8,11 @@
 
 use super::keys::parse_cursor;
 use super::set::sample_distinct;
-use super::string::{format_float, parse_float};
+use super::string::incr_float_text;
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, parse_int};
 use crate::glob;
+use crate::longdouble::LongDouble;
 use crate::resp::{Proto, Reply};
 use crate::server::notify as ev;
 use crate::store::hash::{Hash, Limits};
@@ -311,26 +312,22 @@ fn hincrby(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// # Format
 /// `HINCRBYFLOAT key field increment` — the result is formatted like
-/// INCRBYFLOAT's (see `string::format_float`).
+/// INCRBYFLOAT's (see `string::incr_float_text`).
 fn hincrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let by = parse_float(args.get(3)).ok_or_else(|| CmdError::msg("ERR value is not a valid float"))?;
-    if !by.is_finite() {
+    let by = LongDouble::parse(args.get(3)).ok_or_else(|| CmdError::msg("ERR value is not a valid float"))?;
+    if by.is_nan() || by.is_infinite() {
         return Err(CmdError::msg("ERR value is NaN or Infinity"));
     }
     let (key, field) = (args.get(1), args.get(2));
     let current = match write(cx, key)?.and_then(|h| h.get(field)) {
-        None => 0.0,
-        Some(v) => parse_float(v).ok_or_else(|| CmdError::msg("ERR hash value is not a float"))?,
+        None => LongDouble::from_i64(0),
+        Some(v) => LongDouble::parse(v).ok_or_else(|| CmdError::msg("ERR hash value is not a float"))?,
     };
-    let v = current + by;
-    if !v.is_finite() {
-        return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
-    }
-    let text = format_float(v);
+    let text = incr_float_text(current, by)?;
     let limits = limits(cx);
-    write_or_create(cx, key)?.insert(field, text.as_bytes(), limits);
+    write_or_create(cx, key)?.insert(field, &text, limits);
     cx.notify(ev::HASH, "hincrbyfloat", key);
-    cx.out.bulk(text.as_bytes());
+    cx.out.bulk(&text);
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
+use crate::longdouble::LongDouble;
 use crate::server::notify as ev;
 use crate::store::list::{Elem, End, Fill, List};
 use crate::store::{Expiry, Value};
@@ -603,27 +604,22 @@ fn lmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// A blocking timeout in seconds (decimals allowed) as milliseconds;
-/// `None` for 0 (wait forever). Redis's checks and texts.
-pub fn parse_timeout(arg: &[u8]) -> Result<Option<u64>, CmdError> {
-    let secs = std::str::from_utf8(arg)
-        .ok()
-        .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace))
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|v| !v.is_nan())
-        .ok_or_else(|| CmdError::msg("ERR timeout is not a float or out of range"))?;
-    let ms = (secs * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
-        return Err(CmdError::msg("ERR timeout is out of range"));
-    }
-    if ms < 0.0 {
+/// `None` to wait forever. Redis's `getTimeoutFromObjectOrReply`: the
+/// seconds are a C `long double`, `(long long) ceill(secs * 1000)` rounds up (an
+/// out-of-range product, `inf` included, comes out negative), and a deadline
+/// past the largest time (`now` + ms overflowing) never fires.
+pub fn parse_timeout(arg: &[u8], now: u64) -> Result<Option<u64>, CmdError> {
+    let secs = LongDouble::parse(arg).ok_or_else(|| CmdError::msg("ERR timeout is not a float or out of range"))?;
+    let ms = secs.mul1000_ceil_to_i64();
+    if ms < 0 {
         return Err(CmdError::msg("ERR timeout is negative"));
     }
-    Ok((ms > 0.0).then_some(ms as u64))
+    Ok((ms > 0 && ms.checked_add(now as i64).is_some()).then_some(ms as u64))
 }
 
 /// BLPOP/BRPOP: pop from the first non-empty key or block on all of them.
 fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
-    let timeout = parse_timeout(args.get(args.len() - 1))?;
+    let timeout = parse_timeout(args.get(args.len() - 1), cx.now)?;
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
     for key in &keys {
         if let Some(l) = list(cx, key)?
@@ -655,7 +651,7 @@ fn brpop(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// BLMOVE/BRPOPLPUSH: move now, or block on the source.
 fn bmove(cx: &mut Ctx, args: &Args, from: End, to: End, timeout_at: usize) -> CmdResult {
-    let timeout = parse_timeout(args.get(timeout_at))?;
+    let timeout = parse_timeout(args.get(timeout_at), cx.now)?;
     match move_one(cx, args.get(1), args.get(2), from, to)? {
         Some(v) => cx.out.bulk(&v),
         None => cx.block(&[args.get(1)], timeout, args),
@@ -681,7 +677,7 @@ fn brpoplpush(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn blmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
     // The timeout comes first but is checked last, as in Redis.
     let (keys, end, count) = parse_lmpop(args, 2)?;
-    let timeout = parse_timeout(args.get(1))?;
+    let timeout = parse_timeout(args.get(1), cx.now)?;
     if !mpop(cx, &keys, end, count)? {
         cx.block(&keys, timeout, args);
     }

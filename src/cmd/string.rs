@@ -4,6 +4,7 @@
 
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, parse_int, str_of};
+use crate::longdouble::LongDouble;
 use crate::resp::parse::parse_i64;
 use crate::server::notify as ev;
 use crate::store::value::Str;
@@ -604,48 +605,38 @@ fn strlen(cx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Parses a float like Redis's `string2ld`: no spaces, no NaN.
-pub fn parse_float(s: &[u8]) -> Option<f64> {
-    let text = std::str::from_utf8(s).ok()?;
-    if text.is_empty() || text.len() > 5000 || text.starts_with(|c: char| c.is_whitespace()) {
-        return None;
+/// The text of an INCRBYFLOAT/HINCRBYFLOAT result: `current + by` in C
+/// `long double` (Redis's arithmetic), printed as Redis's
+/// `ld2string(LD_STR_HUMAN)` does (17 decimals, trailing zeros trimmed);
+/// NaN or an infinity is the error Redis gives.
+pub fn incr_float_text(current: LongDouble, by: LongDouble) -> Result<Vec<u8>, CmdError> {
+    let v = current + by;
+    if v.is_nan() || v.is_infinite() {
+        return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
     }
-    let v: f64 = text.parse().ok()?;
-    (!v.is_nan()).then_some(v)
-}
-
-/// Formats an INCRBYFLOAT result: plain decimal, no exponent, no trailing
-/// zeros (`5.0e3` + 0 → `5000`, 10.5 + 0.1 → `10.6`).
-///
-/// Redis computes in `long double` and prints 17 decimals before trimming;
-/// ferrokv computes in `f64` and prints the shortest text that reads back
-/// as the same value, which agrees for ordinary decimals.
-pub fn format_float(v: f64) -> String {
-    let s = format!("{v}");
-    if s == "-0" { "0".into() } else { s }
+    let mut text = Vec::new();
+    v.write_human(&mut text);
+    Ok(text)
 }
 
 /// # Format
 /// `INCRBYFLOAT key increment`
 fn incrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
     let not_float = || CmdError::msg("ERR value is not a valid float");
-    let by = parse_float(args.get(2)).ok_or_else(not_float)?;
     let key = args.get(1);
+    // The key's type, then its value, then the increment, as in Redis.
     let current = match get_str_for_write(cx, key)? {
-        None => 0.0,
-        Some(s) => parse_float(s).ok_or_else(not_float)?,
+        None => LongDouble::from_i64(0),
+        Some(s) => LongDouble::parse(s).ok_or_else(not_float)?,
     };
-    let v = current + by;
-    if !v.is_finite() {
-        return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
-    }
-    let text = format_float(v);
+    let by = LongDouble::parse(args.get(2)).ok_or_else(not_float)?;
+    let text = incr_float_text(current, by)?;
     let now = cx.now;
-    let mut value = Str::from_slice(text.as_bytes());
+    let mut value = Str::from_slice(&text);
     value.mark_embstr();
     cx.db().set(key, Value::Str(value), Expiry::Keep, now);
     cx.notify(ev::STRING, "incrbyfloat", key);
-    cx.out.bulk(text.as_bytes());
+    cx.out.bulk(&text);
     Ok(())
 }
 

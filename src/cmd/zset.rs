@@ -1728,7 +1728,7 @@ fn zscan(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// BZPOPMIN/BZPOPMAX: `[key, member, score]` from the first non-empty key,
 /// or block on all of them.
 fn bzpop(cx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
-    let timeout = super::list::parse_timeout(args.get(args.len() - 1))?;
+    let timeout = super::list::parse_timeout(args.get(args.len() - 1), cx.now)?;
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
     let mut p = parts(cx);
     for key in &keys {
@@ -1761,7 +1761,7 @@ fn bzpopmax(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn bzmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
     // The timeout comes first but is checked last, as in Redis.
     let (keys, max, count) = super::parse_mpop(args, 2, ["min", "max"])?;
-    let timeout = super::list::parse_timeout(args.get(1))?;
+    let timeout = super::list::parse_timeout(args.get(1), cx.now)?;
     if !zmpop_keys(cx, &keys, max, count)? {
         cx.block(&keys, timeout, args);
     }

@@ -585,13 +585,18 @@ fn append(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (key, extra) = (args.get(1), args.get(2));
     let current = get_str_for_write(cx, key)?.map(|s| s.len());
     check_len(cx, (current.unwrap_or(0) + extra.len()) as u64)?;
-    let s = str_mut(cx, key)?;
-    s.append(extra);
-    if current.is_some() {
-        // Changed in place; a new key is encoded by its content, as in Redis.
+    let n = if current.is_some() {
+        let s = str_mut(cx, key)?;
+        s.append(extra);
+        // Changed in place: Redis's `raw`.
         s.mark_raw();
-    }
-    let n = s.len();
+        s.len()
+    } else {
+        // A new key is stored as SET would store it (encoded by content).
+        let now = cx.now;
+        cx.db().set(key, Value::Str(Str::from_slice(extra)), Expiry::None, now);
+        extra.len()
+    };
     cx.notify(ev::STRING, "append", key);
     cx.out.int(n as i64);
     Ok(())

@@ -53,6 +53,48 @@ option keywords for value differences). --ignore REGEX (repeatable) counts
 kinds matching the regex without minimising or printing them, to look for
 new kinds once known ones are understood. At the end every kind is printed
 with its minimal reproduction in redis-cli syntax.
+
+RESP3 mode (--resp3):
+    python3 scripts/fuzz_vs_redis.py --redis-port 6482 --ferrokv-port 6483 --resp3 --seed 1 --commands 30000
+Every connection sends HELLO 3 first (and checks both servers answer a map
+with proto 3). The reader understands every RESP3 type: % map, ~ set,
+, double, _ null, # boolean, ( big number, = verbatim, | attribute, > push,
+! blob error. Replies are rendered with the type visible: %{k: v}, ~[..],
+,1.5, _, #t, (123, ='txt:..', >[..], $-1 / *-1 for RESP2 nulls, 'bulk',
++simple; and compared with the type kept (a map is not an array, a double
+not a bulk string, _ not $-1). Doubles are compared as the exact text sent.
+Ignore rules as in RESP2, adapted: sets/arrays of unordered replies sorted,
+maps sorted by key; random commands by type structure and lengths only.
+Divergence kinds get a tag: "TYPE" (same data, other RESP3 type, with the
+path of the first differing element), "DOUBLE-FORMAT" (only the text of
+doubles differs), "PUSH-ORDER" (the same frames, pushes on the other side of
+the reply).
+Out-of-band pushes: once the connection may receive pushes (SUBSCRIBE
+family, CLIENT TRACKING), each command is followed by ECHO <sentinel> and
+every frame before the sentinel's reply belongs to the command; a reply with
+pushes is shown as &<frame ; frame ...>. With tracking on, the sentinel goes
+in a second round trip (Redis sends some invalidations before sleeping);
+inside MULTI no sentinel is sent. Consecutive pushes are compared as a
+multiset, their place relative to the reply exactly. UNSUBSCRIBE without
+arguments is compared as a set of channels (Redis walks a dict). Replies
+in which Redis 7.0 itself wrote a push in the middle of an array (keyspace
+events during ZPOPMIN...) are not compared (counted in the report header).
+FLUSHALL becomes RESET + HELLO 3 + CONFIG SET notify-keyspace-events "" +
+FLUSHALL. Keyspace checks and the BYLEX score check run on separate
+connections, so they do not change the fuzzed connection's tracking state.
+Extra grammar (RESP3 only; the RESP2 command stream is unchanged): pub/sub
+(SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE and their UNSUBSCRIBEs, PUBLISH/SPUBLISH,
+PUBSUB ...), keyspace notifications (CONFIG SET notify-keyspace-events),
+client-side caching (CLIENT TRACKING with BCAST/PREFIX/OPTIN/OPTOUT/NOLOOP,
+CLIENT CACHING/TRACKINGINFO/GETREDIR), CLIENT GETNAME/SETNAME/ID/INFO/LIST/
+NO-EVICT/UNBLOCK, CONFIG GET (map), COMMAND COUNT/INFO/DOCS/GETKEYS, INFO,
+MEMORY USAGE/STATS/DOCTOR, LATENCY, SLOWLOG, TIME, HELLO variants, ZRANK/
+ZREVRANK WITHSCORE, odd doubles (ZADD/ZINCRBY/ZADD INCR with 0.1, 1e17,
+-0, 5e-324, inf, ...), WATCH + touching write + MULTI/EXEC sequences (EXEC
+null) and RESET sequences (RESP2 replies until HELLO 3). Commands whose
+content is the implementation's own (INFO, CLIENT INFO, COMMAND COUNT,
+COMMAND INFO/DOCS, MEMORY STATS, TIME, ...) are compared by type structure
+only.
 """
 import argparse
 import json
@@ -74,12 +116,39 @@ def encode(args):
     return b"".join(out)
 
 
+RESP3 = False              # --resp3: every connection starts with HELLO 3
+SENTINEL = "__fuzz_sentinel_7f3a__"
+SENTINEL_REPLY = ("$", SENTINEL.encode())
+SUB_CMDS = {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"}
+
+
+def combine(frames):
+    """The frames one command produced: the reply itself, or ("&", frames) when
+    out-of-band pushes came with it (or a SUBSCRIBE sent several pushes)."""
+    return frames[0] if len(frames) == 1 else ("&", frames)
+
+
 class Conn:
-    def __init__(self, port):
+    def __init__(self, port, resp3=False):
         self.port = port
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.settimeout(20)
         self.f = self.sock.makefile("rb")
+        self.resp3 = resp3
+        # Predicted connection state (from the commands sent), RESP3 mode only:
+        # pushes may arrive (subscribed, tracking, keyspace events) -> every
+        # command is followed by ECHO SENTINEL and all frames up to the sentinel's
+        # reply belong to the command; tracking may be on -> the sentinel goes in
+        # a second round trip (Redis sends BCAST invalidations before sleeping);
+        # inside MULTI no sentinel (it would be queued).
+        self.pushy = False
+        self.tracking = False
+        self.multi = False
+        if resp3:
+            r = self.call(["HELLO", "3"])
+            proto = dict(r[1]).get(("$", b"proto")) if r[0] == "%" else None
+            if proto != (":", 3):
+                raise SystemExit("port %d does not speak RESP3: HELLO 3 => %s" % (port, render(r)))
 
     def read(self):
         line = self.f.readline()
@@ -102,18 +171,115 @@ class Conn:
             if n < 0:
                 return ("*", None)
             return ("*", [self.read() for _ in range(n)])
+        # RESP3 types (a RESP2 server never sends them)
+        if t in (b"~", b">"):
+            return (t.decode(), [self.read() for _ in range(int(rest))])
+        if t == b"%":
+            return ("%", [(self.read(), self.read()) for _ in range(int(rest))])
+        if t == b"|":                     # attribute: a map, then the reply it annotates
+            attrs = [(self.read(), self.read()) for _ in range(int(rest))]
+            return ("|", (attrs, self.read()))
+        if t in (b",", b"(", b"#"):       # double / big number / boolean: the exact text
+            return (t.decode(), rest.decode(errors="replace"))
+        if t == b"_":
+            return ("_", None)
+        if t in (b"=", b"!"):             # verbatim string / blob error
+            return (t.decode(), self.f.read(int(rest) + 2)[:-2])
         raise ValueError("bad reply line %r" % line)
 
+    # ---- RESP3 framing
+
+    def _until_reply(self):
+        frames = []
+        while True:
+            r = self.read()
+            frames.append(r)
+            if r[0] != ">":
+                return frames
+
+    def _until_sentinel(self):
+        frames = []
+        while True:
+            r = self.read()
+            if r == SENTINEL_REPLY or (r[0] == "-" and "Can't execute 'echo'" in r[1]):
+                return frames
+            frames.append(r)
+
+    def _plan(self, args):
+        """0: read one reply (and pushes before it); 1: command + sentinel in one
+        write; 2: reply, then the sentinel in a second round trip. Updates the
+        predicted state."""
+        name = args[0].upper() if args else ""
+        sub = name in SUB_CMDS
+        ending = name == "EXEC" or (name == "DISCARD" and len(args) == 1)
+        if (self.multi and not ending) or (name == "MULTI" and len(args) == 1):
+            plan = 0
+        elif sub:
+            plan = 1
+        elif self.tracking:
+            plan = 2
+        elif self.pushy:
+            plan = 1
+        else:
+            plan = 0
+        n = len(args)
+        if sub:
+            self.pushy = True
+        elif name == "CLIENT" and n > 1 and args[1].upper() == "TRACKING":
+            self.pushy = self.tracking = True
+        elif name == "RESET" and n == 1:
+            self.pushy = self.tracking = self.multi = False
+        elif name == "MULTI" and n == 1:
+            self.multi = True
+        elif name == "EXEC" or (name == "DISCARD" and n == 1):
+            self.multi = False           # (EXEC with arguments aborts the transaction too)
+        return plan
+
     def call(self, args):
+        if self.resp3:
+            r = self.pipeline([args])[0]
+            name = args[0].upper() if args else ""
+            main = ([f for f in r[1] if f[0] != ">"][-1:] or [r])[0] if r[0] == "&" else r
+            if name == "MULTI" and len(args) == 1:    # correct the prediction from the reply
+                self.multi = main == ("+", "OK") or (main[0] == "-" and "nested" in main[1])
+            elif name == "DISCARD" and (main == ("+", "OK") or (main[0] == "-" and "without MULTI" in main[1])):
+                self.multi = False
+            return r
         self.sock.sendall(encode(args))
         return self.read()
 
     def pipeline(self, cmds):
         replies = []
-        for i in range(0, len(cmds), 200):
-            chunk = cmds[i:i + 200]
-            self.sock.sendall(b"".join(encode(c) for c in chunk))
-            replies.extend(self.read() for _ in chunk)
+        if not self.resp3:
+            for i in range(0, len(cmds), 200):
+                chunk = cmds[i:i + 200]
+                self.sock.sendall(b"".join(encode(c) for c in chunk))
+                replies.extend(self.read() for _ in chunk)
+            return replies
+        i = 0
+        while i < len(cmds):
+            buf, plans = [], []
+            while i < len(cmds) and len(plans) < 200:
+                c = cmds[i]
+                i += 1
+                p = self._plan(c)
+                buf.append(encode(c))
+                if p == 1:
+                    buf.append(encode(["ECHO", SENTINEL]))
+                plans.append(p)
+                if p == 2:
+                    break
+            self.sock.sendall(b"".join(buf))
+            for p in plans:
+                if p == 0:
+                    fr = self._until_reply()
+                elif p == 1:
+                    fr = self._until_sentinel()
+                else:
+                    fr = self._until_reply()
+                    self.sock.sendall(encode(["ECHO", SENTINEL]))
+                    fr += self._until_sentinel()
+                replies.append(combine(fr) if fr else ("&", []))
         return replies
 
 
@@ -126,10 +292,26 @@ def render(r):
     if t == ":":
         return ":%d" % v
     if t == "$":
-        return "nil" if v is None else repr(v.decode(errors="replace"))
-    if v is None:
-        return "nil*"
-    return "*[" + ", ".join(render(x) for x in v) + "]"
+        if v is None:
+            return "$-1" if RESP3 else "nil"
+        return repr(v.decode(errors="replace"))
+    if t == "*" and v is None:
+        return "*-1" if RESP3 else "nil*"
+    if t in ("*", "~", ">"):
+        return t + "[" + ", ".join(render(x) for x in v) + "]"
+    if t == "%":
+        return "%{" + ", ".join("%s: %s" % (render(a), render(b)) for a, b in v) + "}"
+    if t in (",", "(", "#"):
+        return t + v
+    if t == "_":
+        return "_"
+    if t in ("=", "!"):
+        return t + repr(v.decode(errors="replace"))
+    if t == "|":
+        return "|{" + ", ".join("%s: %s" % (render(a), render(b)) for a, b in v[0]) + "} " + render(v[1])
+    if t == "&":
+        return "&<" + " ; ".join(render(x) for x in v) + ">"
+    return repr(r)
 
 
 def cli(args):
@@ -557,6 +739,8 @@ def mode_for(args, default="exact"):
         return "ttl"
     if n in ("SCAN", "SSCAN"):
         return "scan"
+    if n in ("UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE") and len(args) == 1:
+        return "unsub"
     if n in ("HSCAN", "ZSCAN"):
         return "scanpairs"
     if n == "OBJECT" and "IDLETIME" in u:
@@ -883,6 +1067,230 @@ GENS = [
     # big collections
     (2, "any", g_big),
 ]
+
+
+# ---------------------------------------------------------------- RESP3 grammar (--resp3 only)
+# Commands whose RESP3 replies are special (maps, sets, pushes, verbatim
+# strings, nulls) and that the RESP2 grammar does not send: pub/sub (pushes,
+# also while subscribed), keyspace notifications, client-side caching
+# (invalidation pushes), CONFIG GET / CLIENT TRACKINGINFO / PUBSUB NUMSUB /
+# COMMAND INFO|DOCS / MEMORY STATS / LATENCY HISTOGRAM / HELLO (maps), INFO /
+# CLIENT INFO|LIST / MEMORY DOCTOR (verbatim), ZRANK WITHSCORE, EXEC after a
+# failed WATCH (null), RESET (back to RESP2). Some generators queue a short
+# sequence of commands (QUEUE) that the next calls of gen() return in order.
+
+QUEUE = []
+CHANNELS = ["ch1", "ch2", "news.a", "k0", "__keyspace@0__:k0"]
+PATTERNS = ["ch*", "news.*", "*", "k?", "__key*__:*", "__keyevent@0__:*", "ch[12]", "["]
+
+
+def g_subscribe():
+    c = R.choice(["SUBSCRIBE", "SUBSCRIBE", "PSUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE",
+                  "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"])
+    pool = PATTERNS if c.startswith("P") else CHANNELS
+    n = R.choice([0, 1, 1, 2, 3]) if "UNSUB" in c else R.choice([0, 1, 1, 1, 2, 3] if R.random() < 0.1 else [1, 1, 2])
+    return [cased(c)] + [R.choice(pool) for _ in range(n)], "unsub" if "UNSUB" in c and n == 0 else "push"
+
+
+def g_publish():
+    c = R.choice(["PUBLISH", "PUBLISH", "PUBLISH", "SPUBLISH"])
+    a = [cased(c), R.choice(CHANNELS), R.choice(["hi", "", "1.5", "x" * 70])]
+    return a[:R.choice([3, 3, 3, 3, 3, 3, 3, 3, 3, 2])], "push"
+
+
+def g_pubsub_info():
+    sub = R.choice(["CHANNELS", "NUMSUB", "NUMPAT", "SHARDCHANNELS", "SHARDNUMSUB", "HELP", "FOO"])
+    a = [cased("PUBSUB"), kw(sub)]
+    if sub in ("CHANNELS", "SHARDCHANNELS"):
+        if R.random() < 0.5:
+            a.append(R.choice(PATTERNS))
+        return a, "sorted"
+    if sub in ("NUMSUB", "SHARDNUMSUB"):
+        a += [R.choice(CHANNELS) for _ in range(R.randint(0, 3))]
+    return a, "exact"
+
+
+def g_notify_config():
+    flags = R.choice(["KEA", "AKE", "Kg$", "El", "KA", "", "Ex", "Kz", "Eh", "Ks", "K$lshzxeg", "KEA", "q"])
+    return [cased("CONFIG"), kw("SET"), "notify-keyspace-events", flags], "exact"
+
+
+def g_tracking():
+    r = R.random()
+    if r < 0.6:
+        a = [cased("CLIENT"), kw("TRACKING"), kw(R.choice(["ON", "ON", "ON", "OFF", "maybe"]))]
+        opts = []
+        if R.random() < 0.3:
+            opts.append([kw("BCAST")])
+            for _ in range(R.randint(0, 2)):
+                opts.append([kw("PREFIX"), R.choice(["k", "k1", "", "k0", "f"])])
+        if R.random() < 0.2:
+            opts.append([kw(R.choice(["OPTIN", "OPTOUT"]))])
+        if R.random() < 0.2:
+            opts.append([kw("NOLOOP")])
+        if R.random() < 0.05:
+            opts.append([kw(R.choice(["REDIRECT", "FOO", "PREFIX"]))] + (["1"] if R.random() < 0.5 else []))
+        return a + opt_order(opts), "push"
+    if r < 0.8:
+        return [cased("CLIENT"), kw("CACHING"), kw(R.choice(["YES", "NO", "maybe"]))], "push"
+    if r < 0.9:
+        return [cased("CLIENT"), kw("TRACKINGINFO")], "exact"
+    return [cased("CLIENT"), kw("GETREDIR")], "exact"
+
+
+def g_client():
+    r = R.choice(["GETNAME", "GETNAME", "SETNAME", "SETNAME", "ID", "INFO", "LIST", "NO-EVICT", "HELP", "FOO", "UNBLOCK"])
+    a = [cased("CLIENT"), kw(r)]
+    if r == "SETNAME":
+        a.append(R.choice(["n1", "n2", "bad name", ""]))
+    elif r == "NO-EVICT":
+        a.append(kw(R.choice(["ON", "OFF", "maybe"])))
+    elif r == "UNBLOCK":
+        a += [R.choice(["123456", "a", "-1"])] + ([kw(R.choice(["TIMEOUT", "ERROR", "FOO"]))] if R.random() < 0.5 else [])
+    if r in ("ID", "INFO", "LIST"):
+        return a, "typeonly"
+    if r == "HELP":
+        return a, "typeshape"
+    return a, "exact"
+
+
+CONFIG_PARAMS = ["maxmemory", "maxmemory-policy", "hash-max-listpack-entries", "hash-max-ziplist-entries",
+                 "zset-max-listpack-entries", "set-max-intset-entries", "list-max-listpack-size", "timeout",
+                 "databases", "nonexistent", "*max-*-entries*", "lazyfree-lazy-user-del", "notify-keyspace-events",
+                 "appendonly", "zset-max-ziplist-value", "maxmemory-samples"]
+
+
+def g_config_get():
+    return [cased("CONFIG"), kw("GET")] + [R.choice(CONFIG_PARAMS) for _ in range(R.choice([0, 1, 1, 1, 2, 3]))], "sorted"
+
+
+def g_admin():
+    c = R.choice(["COMMAND COUNT", "COMMAND INFO", "COMMAND DOCS", "COMMAND GETKEYS", "INFO", "MEMORY USAGE",
+                  "MEMORY STATS", "MEMORY DOCTOR", "LATENCY DOCTOR", "LATENCY LATEST", "LATENCY HISTOGRAM",
+                  "SLOWLOG LEN", "SLOWLOG GET", "TIME", "LASTSAVE", "DBSIZE", "ECHO", "PING", "PING"])
+    a = [cased(x) for x in c.split()]
+    if c == "COMMAND COUNT" or c in ("INFO", "MEMORY DOCTOR", "LATENCY DOCTOR", "SLOWLOG LEN", "SLOWLOG GET",
+                                      "LASTSAVE", "LATENCY LATEST"):
+        if c == "INFO" and R.random() < 0.5:
+            a.append(R.choice(["server", "keyspace", "clients", "foo", "memory"]))
+        return a, "typeonly"
+    if c in ("COMMAND INFO", "COMMAND DOCS"):
+        a += [R.choice(["get", "zadd", "set", "zrange", "foo", "client|list", "hgetall"]) for _ in range(R.randint(0, 2))]
+        return a, "typeshape" if c == "COMMAND INFO" else "typeshape1"
+    if c == "COMMAND GETKEYS":
+        a += R.choice([["set", "a", "b"], ["mget", "a", "b"], ["zunionstore", "d", "2", "a", "b"], ["get"], ["foo", "a"],
+                       ["lmpop", "2", "a", "b", "LEFT"], ["ping"]])
+        return a, "exact"
+    if c == "MEMORY USAGE":
+        return a + [key()], "typeonly"
+    if c == "MEMORY STATS":
+        return a, "typeshape"
+    if c == "LATENCY HISTOGRAM":
+        return a + [R.choice(["get", "set", "zadd", "foo"]) for _ in range(R.randint(0, 2))], "typeshape1"
+    if c == "TIME":
+        return a, "typeshape"
+    if c == "ECHO":
+        return a + [R.choice(["hi", "", "1.5"])], "exact"
+    if R.random() < 0.3:
+        a.append("hello")
+    return a, "exact"
+
+
+def g_hello():
+    a = R.choice([["HELLO", "3"], ["HELLO", "3"], ["HELLO"], ["HELLO", "4"], ["HELLO", "abc"], ["HELLO", "1"],
+                  ["HELLO", "3", "SETNAME", "n1"], ["HELLO", "3", "SETNAME"], ["HELLO", "3", "AUTH", "default", "x"],
+                  ["HELLO", "3", "FOO"], ["HELLO", "-1"], ["HELLO", "3", "SETNAME", "bad name"]])
+    return [cased(a[0])] + [kw(x) for x in a[1:]], "hello"
+
+
+def g_zrank_withscore():
+    return [cased(R.choice(["ZRANK", "ZREVRANK"])), key(), member(), kw("WITHSCORE")], "exact"
+
+
+def g_exact_cmd():
+    """A command of the RESP2 grammar that is compared exactly (for inside MULTI)."""
+    total = sum(g[0] for g in BASE_GENS)
+    while True:
+        x = R.uniform(0, total)
+        for w, fam, g in BASE_GENS:
+            x -= w
+            if x <= 0:
+                break
+        args, mode = g()
+        if mode == "exact" and args[0].upper() not in ("MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "RESET",
+                                                      "HELLO", "FLUSHALL"):
+            return args
+
+
+def g_watch_seq():
+    """WATCH, maybe a write that touches the key, MULTI, 1-3 commands, EXEC
+    (a touched WATCH makes EXEC answer null: _ in RESP3, *-1 in RESP2)."""
+    k = key()
+    seq = [[cased("WATCH"), k] + ([key()] if R.random() < 0.2 else [])]
+    r = R.random()
+    if r < 0.6:
+        seq.append(R.choice([["SET", k, "x"], ["DEL", k], ["LPUSH", k, "a"], ["EXPIRE", k, "100"], ["SADD", k, "a"],
+                             ["INCR", k], ["PERSIST", k], ["GET", k], ["FLUSHDB"], ["SET", "k5", "y"], ["RENAME", k, "k5"],
+                             ["EXPIRE", k, "0"], ["ZADD", k, "1", "a"]]))
+    elif r < 0.65:
+        seq.append(["UNWATCH"])
+    seq.append(["MULTI"])
+    for _ in range(R.randint(1, 3)):
+        seq.append(g_exact_cmd())
+    seq.append(["EXEC"])
+    QUEUE.extend((c, "exact") for c in seq[1:])
+    return seq[0], "exact"
+
+
+def g_reset_seq():
+    """RESET switches the connection back to RESP2: a command then shows RESP2
+    nulls/arrays, then HELLO 3 again."""
+    k = key()
+    probe = R.choice([["GET", k], ["HGETALL", k], ["ZSCORE", k, "a"], ["LPOP", k, "2"], ["SMEMBERS", k],
+                      ["ZRANGE", k, "0", "-1", "WITHSCORES"], ["CONFIG", "GET", "maxmemory"], ["BLPOP", k, "0.01"]])
+    QUEUE.append((probe, mode_for(probe)))
+    QUEUE.append((["HELLO", "3"], "hello"))
+    return [cased("RESET")], "exact"
+
+
+ODD_DOUBLES = ["0.1", "0.2", "0.3", "1e-5", "123456789012345678", "1e17", "1e16", "12345678901234567", "3.14159",
+               "-0", "1e-300", "2.5e-7", "1.1", "100000000000000000000", "9007199254740993", "1e21", "1e22",
+               "5e-324", "0.000001", "0.0001", "1e15", "999999999999999", "1e308", "-1e308", "inf", "-inf",
+               "2.2250738585072014e-308", "0.5", "-2.5", "33.333333333333336", "1.7976931348623157e308", "7",
+               "-12345.678", "4503599627370496.5", "1e-7", "0.00001234"]
+
+
+def g_zdouble():
+    """Scores and increments that print oddly (%.17g: 0.1 -> 0.10000000000000001,
+    1e17 -> 1e+17, -0, inf, denormals), then commands replying with doubles."""
+    k = key()
+    r = R.random()
+    if r < 0.35:
+        a = [cased("ZADD"), k]
+        for _ in range(R.randint(1, 3)):
+            a += [R.choice(ODD_DOUBLES), member()]
+        return a, "exact"
+    if r < 0.55:
+        return [cased("ZINCRBY"), k, R.choice(ODD_DOUBLES), member()], "exact"
+    if r < 0.65:
+        return [cased("ZADD"), k, kw("INCR"), R.choice(ODD_DOUBLES), member()], "exact"
+    if r < 0.75:
+        return [cased("ZSCORE"), k, member()], "exact"
+    if r < 0.8:
+        return [cased("ZMSCORE"), k] + [member() for _ in range(R.randint(1, 3))], "exact"
+    if r < 0.9:
+        return [cased("ZRANGE"), k, "0", "-1", kw("WITHSCORES")], "exact"
+    return [cased(R.choice(["INCRBYFLOAT", "HINCRBYFLOAT"]))] + ([k] if R.random() < 0.5 else [k, field()]) + \
+        [R.choice(ODD_DOUBLES)], "exact"
+
+
+BASE_GENS = list(GENS)
+GENS3 = [
+    (3, "any", g_subscribe), (3, "any", g_publish), (1, "any", g_pubsub_info), (1, "any", g_notify_config),
+    (2, "any", g_tracking), (2, "any", g_client), (1, "any", g_config_get), (2, "any", g_admin), (1, "any", g_hello),
+    (2, "zset", g_zrank_withscore), (3, "any", g_watch_seq), (1, "any", g_reset_seq), (4, "zset", g_zdouble),
+]
+
 TOTAL_W = sum(g[0] for g in GENS)
 
 
@@ -901,6 +1309,8 @@ def pick():
 
 def gen():
     global FAMILY
+    if QUEUE:
+        return QUEUE.pop(0)
     FAMILY, g = pick()
     args, mode = g()
     r = R.random()
@@ -924,7 +1334,29 @@ def ttl_cat(r):
     return r
 
 
+NESTED_PUSH = [0]
+
+
+def nested_push(r, top=True):
+    """A push inside another reply: Redis 7.0 writes keyspace notifications /
+    invalidations in the middle of a reply it is building (e.g. ZPOPMIN), which
+    corrupts the reply; such replies are not compared."""
+    t, v = r
+    if t == ">" and not top:
+        return True
+    if t == "&":
+        return any(nested_push(x, True) for x in v)
+    if t in ("*", "~", ">") and v:
+        return any(nested_push(x, False) for x in v)
+    if t == "%":
+        return any(nested_push(a, False) or nested_push(b, False) for a, b in v)
+    return False
+
+
 def same(rr, rf, mode):
+    if RESP3 and nested_push(rr):
+        NESTED_PUSH[0] += 1
+        return True
     if mode in ("scan", "scanpairs"):
         # a scan that did not finish in one call may stop anywhere: compare only
         # when both servers say the scan is complete (cursor 0)
@@ -935,6 +1367,12 @@ def same(rr, rf, mode):
 
 
 def normalize(r, mode):
+    if RESP3:
+        return normalize3(r, mode)
+    return normalize2(r, mode)
+
+
+def normalize2(r, mode):
     t, v = r
     if t == "-":
         return r
@@ -972,16 +1410,24 @@ def err_norm(msg):
 def kind(r):
     if r[0] == "-":
         return "-" + err_norm(r[1])
+    if RESP3:
+        return tshape(r, 2)
     if r[1] is None:
         return r[0] + "nil"
     return r[0]
 
 
-def signature(args, rr, rf):
+def signature(args, rr, rf, mode="exact"):
     name = args[0].upper()
     if name in ("OBJECT", "BITOP") and len(args) > 1:
         name += " " + args[1].upper()
+    if RESP3 and name in SUBCMD_NAMES and len(args) > 1:
+        name += " " + args[1].upper()
     opts = sorted({a.upper() for a in args[1:] if a.upper() in KEYWORDS})
+    if RESP3:
+        s3 = signature3(name, opts, rr, rf, mode)
+        if s3:
+            return s3
     kr, kf = kind(rr), kind(rf)
     if name == "OBJECT ENCODING" and rr[0] == rf[0] == "$" and rr[1] and rf[1]:
         kr, kf = render(rr), render(rf)
@@ -990,6 +1436,260 @@ def signature(args, rr, rf):
     if kr.startswith("-") or kf.startswith("-"):
         return "%s | redis %s | ferrokv %s" % (name, kr, kf)
     return "%s [%s] | redis %s | ferrokv %s" % (name, " ".join(opts), kr, kf)
+
+
+
+# ---------------------------------------------------------------- RESP3 comparison
+
+SUBCMD_NAMES = {"CONFIG", "CLIENT", "COMMAND", "PUBSUB", "MEMORY", "LATENCY", "SLOWLOG"}
+AGGR = ("*", "~", ">")
+
+
+def tshape(r, depth=8):
+    """The reply's type structure, values left out: '*[*[$|,]]' is an array of
+    [bulk, double] pairs, '%{$:~[+]|$::}' a map of bulk keys to sets or integers,
+    '_' the RESP3 null, '$-1'/'*-1' the RESP2 nulls."""
+    t, v = r
+    if t == "-":
+        return "-" + err_norm(v)
+    if t in ("$", "*") and v is None:
+        return t + "-1"
+    if t in AGGR:
+        if depth <= 0:
+            return t
+        return t + "[" + "|".join(sorted({tshape(x, depth - 1) for x in v})) + "]"
+    if t == "%":
+        if depth <= 0:
+            return t
+        return "%{" + "|".join(sorted({tshape(a, depth - 1) + ":" + tshape(b, depth - 1) for a, b in v})) + "}"
+    if t == "|":
+        return "|" + tshape(v[1], depth)
+    if t == "&":
+        return "&<" + " ".join(tshape(x, depth - 1) for x in v) + ">"
+    return t
+
+
+def shape3(r):
+    """For random replies: types and lengths, recursively, no values."""
+    t, v = r
+    if t == "-":
+        return r
+    if v is None:
+        return (t, None)
+    if t in AGGR:
+        return (t, len(v), sorted({repr(shape3(x)) for x in v}))
+    if t == "%":
+        return (t, len(v), sorted({repr((shape3(a), shape3(b))) for a, b in v}))
+    if t == "&":
+        return (t, [shape3(x) for x in v])
+    return (t,)
+
+
+def sort_push_runs(frames):
+    """Consecutive pushes (e.g. keyspace events, invalidations, pmessages of
+    several patterns) are compared as a multiset; their position relative to
+    the reply is kept."""
+    out, run = [], []
+    for f in frames:
+        if f[0] == ">":
+            run.append(f)
+        else:
+            out += sorted(run, key=repr) + [f]
+            run = []
+    return out + sorted(run, key=repr)
+
+
+def unsub_norm(frames):
+    """UNSUBSCRIBE without arguments: Redis walks its own dict, the order is
+    unspecified; compare the channels unsubscribed and the counts."""
+    pushes = [f for f in frames if f[0] in (">", "*") and f[1] and len(f[1]) == 3]
+    others = [f for f in frames if f not in pushes]
+    return ("&unsub", sorted(repr(p[1][:2]) for p in pushes), sorted(p[1][2][1] for p in pushes
+                                                                      if p[1][2][0] == ":"), others)
+
+
+def normalize3(r, mode):
+    t, v = r
+    if t == "&":
+        if mode == "unsub":
+            return unsub_norm(v)
+        return ("&", [f if f[0] == ">" else normalize3(f, mode) for f in sort_push_runs(v)])
+    if mode == "unsub" and t == ">":
+        return unsub_norm([r])
+    if t == "-":
+        return r
+    if mode == "ttl":
+        return ttl_cat(r)
+    if mode == "object" and t == ":":
+        return (":", "int")
+    if mode in ("sorted", "pairs") and v is not None and t in AGGR + ("%",):
+        if mode == "pairs" and t == "*":
+            return ("*", sorted([tuple(v[i:i + 2]) for i in range(0, len(v), 2)], key=repr))
+        return (t, sorted(v, key=repr))
+    if mode in ("scan", "scanpairs") and t == "*" and v and len(v) == 2 and v[1][0] == "*":
+        cur, elems = v[0][1], v[1][1]
+        if cur != b"0":
+            return ("*", ["cursor not 0"])
+        if mode == "scanpairs":
+            return ("*", [cur, sorted([tuple(elems[i:i + 2]) for i in range(0, len(elems), 2)], key=repr)])
+        return ("*", [cur, sorted(elems, key=repr)])
+    if mode in ("shape", "spop"):
+        return shape3(r)
+    if mode == "hello" and t == "%":
+        return ("%", [(a, (":", "id") if a == ("$", b"id") and b[0] == ":" else b) for a, b in v])
+    if mode == "typeonly":
+        return (t, None) if v is None else (t, v[:4]) if t == "=" else (t,)   # verbatim: its format too
+    if mode == "typeshape":
+        return ("shape", tshape(r))
+    if mode == "typeshape1":
+        return ("shape", tshape(r, 1))
+    return r
+
+
+def downgrade(r):
+    """How RESP2 would carry the reply (map/set/push -> array, pairs of
+    [member, double] -> flat, double/big number/verbatim -> bulk, every null ->
+    nil): replies equal after this differ only in RESP3 types."""
+    t, v = r
+    if t == "_" or (t in ("$", "*") and v is None):
+        return ("$", None)
+    if t in AGGR:
+        items = [downgrade(x) for x in v]
+        if items and all(x[0] == "*" and x[1] and len(x[1]) == 2 for x in items) and \
+                all(x[0] == "*" and x[1][1][0] == "," for x in v):
+            items = [y for x in items for y in x[1]]
+        return ("*", items)
+    if t == "%":
+        return ("*", [y for a, b in v for y in (downgrade(a), downgrade(b))])
+    if t in (",", "("):
+        return ("$", v.encode())
+    if t == "#":
+        return (":", 1 if v == "t" else 0)
+    if t == "=":
+        return ("$", v[4:])
+    if t == "!":
+        return ("-", v.decode(errors="replace"))
+    if t == "|":
+        return downgrade(v[1])
+    if t == "&":
+        return ("&", [downgrade(x) for x in v])
+    return r
+
+
+def strip_doubles(r):
+    t, v = r
+    if t == ",":
+        return (",", "?")
+    if isinstance(v, list):
+        return (t, [tuple(strip_doubles(y) for y in x) if isinstance(x, tuple) and len(x) == 2 and
+                    isinstance(x[0], tuple) else strip_doubles(x) if isinstance(x, tuple) else x for x in v])
+    return r
+
+
+def doubles(r, out):
+    t, v = r
+    if t == ",":
+        out.append(v)
+    elif isinstance(v, list):
+        for x in v:
+            if isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], tuple):
+                doubles(x[0], out)
+                doubles(x[1], out)
+            elif isinstance(x, tuple):
+                doubles(x, out)
+    elif t == "|":
+        doubles(v[1], out)
+    return out
+
+
+def dclass(x):
+    if x.lower() in ("inf", "-inf", "nan", "+inf"):
+        return x
+    if "e" in x.lower():
+        return "exponent"
+    if "." not in x:
+        return "integer"
+    return "%d-digit" % len(x.lstrip("-").replace(".", "").lstrip("0"))
+
+
+def first_type_diff(a, b, path=""):
+    """(path, redis type, ferrokv type) of the first place where the two replies'
+    types differ, walking both in parallel; None if the types agree everywhere."""
+    ta, tb = tshape(a, 0), tshape(b, 0)
+    if ta != tb:
+        return path or ".", ta, tb
+    t = a[0]
+    if t in AGGR + ("&",) and a[1] is not None:
+        for i, (x, y) in enumerate(zip(a[1], b[1])):
+            d = first_type_diff(x, y, path + "[%d]" % i)
+            if d:
+                return d
+    elif t == "%":
+        for (ka, va), (kb, vb) in zip(a[1], b[1]):
+            name = ka[1].decode(errors="replace") if ka[0] == "$" else ka[1] if ka[0] == "+" else "?"
+            d = first_type_diff(ka, kb, path + "{key}") or first_type_diff(va, vb, path + "{%s}" % name)
+            if d:
+                return d
+    elif t == "|":
+        return first_type_diff(a[1][1], b[1][1], path)
+    return None
+
+
+def frame_seq(r):
+    """'push+ reply' / 'reply push+': where the pushes are relative to the reply."""
+    out = []
+    for f in r[1]:
+        w = "push+" if f[0] == ">" else "reply"
+        if not out or out[-1] != w or w == "reply":
+            out.append(w)
+    return " ".join(out)
+
+
+def type_sig(name, opts, rr, rf, ordered):
+    d = first_type_diff(rr, rf) if ordered else None
+    if d:
+        p = re.sub(r"^\[\d+\]", "[i]", d[0])
+        return "%s%s | TYPE redis %s | ferrokv %s%s" % (name, " [%s]" % " ".join(opts) if opts else "", d[1], d[2],
+                                                     "" if p == "." else " at " + p)
+    return "%s%s | TYPE redis %s | ferrokv %s" % (name, " [%s]" % " ".join(opts) if opts else "", tshape(rr, 3), tshape(rf, 3))
+
+
+def signature3(name, opts, rr, rf, mode):
+    """Kinds for RESP3: TYPE (same data, other RESP3 type), PUSH-ORDER, DOUBLE-FORMAT,
+    else None (the RESP2-style kinds, with type structures)."""
+    if rr[0] == "-" or rf[0] == "-":
+        return None
+    if mode in ("typeshape", "typeshape1", "typeonly"):
+        return type_sig(name, [], rr, rf, True)
+    if rr[0] == rf[0] == "&" and sorted(rr[1], key=repr) == sorted(rf[1], key=repr):
+        kinds = sorted({f[1][0][1].decode(errors="replace") for f in rr[1]
+                        if f[0] == ">" and f[1] and f[1][0][0] == "$"})
+        return "PUSH-ORDER (%s) | redis %s | ferrokv %s" % (" ".join(kinds), frame_seq(rr), frame_seq(rf))
+    if mode in ("shape", "spop"):
+        if tshape(rr) != tshape(rf) and shape3(downgrade(rr)) == shape3(downgrade(rf)):
+            return type_sig(name, opts, rr, rf, False)
+        return None
+    nr, nf = normalize3(rr, mode), normalize3(rf, mode)
+    if tshape(rr) != tshape(rf):
+        try:
+            m2 = mode if mode in ("sorted", "pairs", "ttl", "scan", "scanpairs", "object") else "exact"
+            same_data = normalize2(downgrade(rr), m2) == normalize2(downgrade(rf), m2)
+        except Exception:
+            same_data = False
+        if same_data:
+            if mode == "sorted":
+                return type_sig(name, opts, nr, nf, True)
+            return type_sig(name, opts, rr, rf, mode in ("exact", "lex", "ttl", "object", "hello"))
+        return None
+    try:
+        if strip_doubles(nr) == strip_doubles(nf):
+            pairs = [(a, b) for a, b in zip(doubles(nr, []), doubles(nf, [])) if a != b]
+            if pairs:
+                a, b = pairs[0]
+                return "%s | DOUBLE-FORMAT redis %s | ferrokv %s" % (name, dclass(a), dclass(b))
+    except Exception:
+        pass
+    return None
 
 
 # ---------------------------------------------------------------- state check
@@ -1024,8 +1724,12 @@ def state_diff(rc, fc):
 class Fuzzer:
     def __init__(self, opts):
         self.opts = opts
-        self.rc = Conn(opts.redis_port)
-        self.fc = Conn(opts.ferrokv_port)
+        self.rc = Conn(opts.redis_port, RESP3)
+        self.fc = Conn(opts.ferrokv_port, RESP3)
+        # RESP3: keyspace checks on their own connections, so their reads do not
+        # change the fuzzed connection's client-side-caching (tracking) state
+        self.rcs = Conn(opts.redis_port, True) if RESP3 else self.rc
+        self.fcs = Conn(opts.ferrokv_port, True) if RESP3 else self.fc
         self.found = {}          # signature -> record
         self.order = []
         self.history = []        # deterministic commands since the last FLUSHALL
@@ -1038,7 +1742,15 @@ class Fuzzer:
         self.log = open(opts.log, "w") if opts.log else None
 
     def flush(self):
+        QUEUE.clear()
         for c in (self.rc, self.fc):
+            if RESP3:
+                # RESET leaves MULTI, subscriptions, tracking, client name (and
+                # RESP3): back to a fresh RESP3 connection on an empty server
+                rs = c.pipeline([["RESET"], ["HELLO", "3"], ["CONFIG", "SET", "notify-keyspace-events", ""],
+                                 ["FLUSHALL"]])
+                assert rs[1][0] == "%" and rs[2:] == [("+", "OK")] * 2, (c.port, [render(x) for x in rs])
+                continue
             c.pipeline([["DISCARD"]])        # leave a MULTI the history may have opened
             r = c.call(["FLUSHALL"])
             assert r == ("+", "OK"), r
@@ -1060,9 +1772,11 @@ class Fuzzer:
         k = self.lex_key(args)
         if k is None:
             return True
-        r = self.rc.call(["ZRANGE", k, "0", "-1", "WITHSCORES"])
+        r = self.rcs.call(["ZRANGE", k, "0", "-1", "WITHSCORES"])
         if r[0] != "*" or not r[1]:
             return True
+        if r[1][0][0] == "*":              # RESP3: [member, score] pairs
+            return len({repr(x[1][1]) for x in r[1]}) <= 1
         return len({x[1] for x in r[1][1::2]}) <= 1
 
     def test_cmd(self, hist, args, mode, sig):
@@ -1072,11 +1786,11 @@ class Fuzzer:
         rr, rf = self.rc.call(args), self.fc.call(args)
         if same(rr, rf, mode):
             return None
-        return (rr, rf) if signature(args, rr, rf) == sig else None
+        return (rr, rf) if signature(args, rr, rf, mode) == sig else None
 
     def test_state(self, hist, sig):
         self.replay(hist)
-        d = state_diff(self.rc, self.fc)
+        d = state_diff(self.rcs, self.fcs)
         return d if d and d[0] == sig else None
 
     def minimize(self, hist, test):
@@ -1141,7 +1855,7 @@ class Fuzzer:
                 if ok:
                     _, c, x, y = ok
                     self.flush()
-                    tr = self.transcript(mh, None)
+                    tr = self.transcript(mh, None)   # (state check on the check connections)
                     tr.append(("(state check) " + cli(c), render(x), render(y)))
             else:
                 mh = self.minimize(h0, lambda h: self.test_cmd(h, final, mode, sig))
@@ -1182,6 +1896,8 @@ class Fuzzer:
             st = self.stats.setdefault(args[0].upper(), {})
             k = "wrongtype" if rr[0] == "-" and rr[1].startswith("WRONGTYPE") else "err" if rr[0] == "-" else \
                 "nil" if rr[1] is None else "empty" if rr[0] == "*" and not rr[1] else "ok"
+            if RESP3 and k == "ok" or k in ("nil", "empty"):
+                k = tshape(rr, 2)[:40] if RESP3 else k    # RESP3: count reply types
             st[k] = st.get(k, 0) + 1
             if self.log:
                 self.log.write("%s  =>  %s | %s\n" % (cli(args), render(rr)[:200], render(rf)[:200]))
@@ -1193,12 +1909,13 @@ class Fuzzer:
                     self.history.append(["DEL", args[1]])
                 continue
             if not same(rr, rf, mode):
-                self.record(signature(args, rr, rf), self.history, args, mode, rr, rf)
+                self.record(signature(args, rr, rf, mode), self.history, args, mode, rr, rf)
                 continue
             name = args[0].upper()
-            if name == "MULTI" and rr == ("+", "OK"):
+            main = [f for f in rr[1] if f[0] != ">"][-1:] or [rr] if rr[0] == "&" else [rr]
+            if name == "MULTI" and main[0] == ("+", "OK"):
                 self.in_multi = True
-            elif name in ("EXEC", "DISCARD") and self.in_multi:
+            elif name in ("EXEC", "DISCARD", "RESET") and self.in_multi:
                 self.in_multi = False
             if mode == "spop":
                 if rr[0] != "-":
@@ -1208,16 +1925,17 @@ class Fuzzer:
             elif mode != "shape":
                 self.history.append(args)
             if self.ncmds % self.opts.check_every == 0 and not self.in_multi:
-                d = state_diff(self.rc, self.fc)
+                d = state_diff(self.rcs, self.fcs)
                 if d:
                     self.record(d[0], self.history, d[1], None, d[2], d[3], state=True)
         return self.report()
 
     def report(self):
         out = []
-        out.append("# fuzz_vs_redis seed=%d commands=%d divergences=%d kinds=%d "
-                   "(BYLEX on mixed scores, not compared: %d)\n" % (
-                       self.opts.seed, self.ncmds, self.ndiv, len(self.found), self.nunspec))
+        out.append("# fuzz_vs_redis%s seed=%d commands=%d divergences=%d kinds=%d "
+                   "(BYLEX on mixed scores, not compared: %d%s)\n" % (
+                       " --resp3" if RESP3 else "", self.opts.seed, self.ncmds, self.ndiv, len(self.found), self.nunspec,
+                       "; Redis replies with a push inside, not compared: %d" % NESTED_PUSH[0] if RESP3 else ""))
         for sig in self.order:
             rec = self.found[sig]
             out.append("## %s  (x%d, first at command %d)" % (rec["signature"], rec["count"], rec.get("at", 0)))
@@ -1238,10 +1956,11 @@ class Fuzzer:
             for sig, n in sorted(self.ignored.items()):
                 out.append("  x%-5d %s" % (n, sig))
         if self.opts.stats:
-            out.append("# Redis reply kinds per command (ok / empty / nil / err / wrongtype)")
+            out.append("# Redis reply kinds per command (ok / empty / nil / err / wrongtype; RESP3: reply types)")
             for name in sorted(self.stats):
                 d = self.stats[name]
-                out.append("  %-18s %s" % (name, " ".join("%s=%d" % (k, d.get(k, 0)) for k in ("ok", "empty", "nil", "err", "wrongtype"))))
+                ks = ("ok", "empty", "nil", "err", "wrongtype") if not RESP3 else sorted(d)
+                out.append("  %-18s %s" % (name, " ".join("%s=%d" % (k, d.get(k, 0)) for k in ks)))
         text = "\n".join(out)
         print(text)
         if self.opts.json:
@@ -1271,9 +1990,16 @@ def main():
     p.add_argument("--phase-len", type=float, default=300, help="mean commands per focus phase")
     p.add_argument("--focus", choices=sorted(set(FOCUSES)), help="stay in this focus (default: random phases)")
     p.add_argument("--edge", type=float, default=0.2, help="probability a number is an edge case")
+    p.add_argument("--resp3", action="store_true",
+                   help="HELLO 3 on every connection; RESP3 reply types compared; extra RESP3 grammar")
     p.add_argument("--affinity", type=float, default=0.8, help="probability a key is one of its family's")
     opts = p.parse_args()
-    global MIXED_CASE, AFFINITY, EDGE
+    global MIXED_CASE, AFFINITY, EDGE, RESP3, TOTAL_W
+    if opts.resp3:
+        RESP3 = True
+        GENS.extend(GENS3)
+        TOTAL_W = sum(g[0] for g in GENS)
+        ARITY_NAMES.extend(["CONFIG", "PUBSUB", "MEMORY", "CLIENT", "LATENCY"])
     MIXED_CASE = opts.mixed_case
     AFFINITY = opts.affinity
     EDGE = opts.edge

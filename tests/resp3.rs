@@ -56,3 +56,29 @@ fn resp3_through_the_client_library() {
     let line: String = q(&mut c, &["CLIENT", "INFO"]);
     assert!(line.trim_end().ends_with("resp=3"), "{line}");
 }
+
+/// Reply types Redis 7.0.15 sends in RESP3 where an array might be expected
+/// (found by `scripts/fuzz_vs_redis.py --resp3`): COMMAND INFO's key specs,
+/// their flags and an empty subcommand list are sets; PUBSUB NUMSUB stays a
+/// flat array.
+#[test]
+fn resp3_shapes_of_command_info_and_numsub() {
+    let s = server();
+    let mut r = s.raw();
+    r.send(b"HELLO 3\r\n");
+    let mut byte = [0u8; 1];
+    let mut seen = Vec::new();
+    while !seen.ends_with(b"modules\r\n*0\r\n") {
+        std::io::Read::read_exact(&mut r.0, &mut byte).unwrap();
+        seen.push(byte[0]);
+    }
+    r.roundtrip(
+        b"COMMAND INFO get\r\n",
+        b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n\
+~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n\
+$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n\
+:1\r\n$5\r\nlimit\r\n:0\r\n~0\r\n",
+    );
+    r.roundtrip(b"PUBSUB NUMSUB a b\r\n", b"*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
+    r.roundtrip(b"PUBSUB SHARDNUMSUB\r\n", b"*0\r\n");
+}

@@ -709,8 +709,9 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
     if read_only {
         return Err(CmdError::msg("ERR BITFIELD_RO only supports the GET subcommand"));
     }
-    let changes = with_bits(db, args.get(1), highest, now, |s, _| {
-        let mut changes = 0;
+    let changes = with_bits(db, args.get(1), highest, now, |s, grown| {
+        // Growing the string is a change even if no field's value moves.
+        let mut changes = usize::from(grown);
         out.array(ops.len());
         for op in &ops {
             let (bits, signed) = (op.ty.bits, op.ty.signed);
@@ -728,7 +729,10 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
                 None => out.null(),
                 Some(new) => {
                     set_field(s, op.offset, bits, new);
-                    changes += 1;
+                    // Only a write that changes the bits counts (WATCH,
+                    // notifications, tracking), as in Redis.
+                    let mask = u64::MAX >> (64 - bits);
+                    changes += usize::from(new & mask != old);
                     out.int(if matches!(op.op, FieldOp::Set(_)) { as_reply(old) } else { as_reply(new) });
                 }
             }

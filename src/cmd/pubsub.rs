@@ -290,8 +290,10 @@ fn channels_generic(cx: &mut Ctx, args: &Args, kind: SubKind) -> CmdResult {
     Ok(())
 }
 
+/// A flat array of channel, count pairs: Redis 7.0 sends an array, not a
+/// map, in RESP3 too.
 fn numsub_generic(cx: &mut Ctx, args: &Args, kind: SubKind) -> CmdResult {
-    cx.out.map(args.len() - 2);
+    cx.out.array(2 * (args.len() - 2));
     for name in args.from(2) {
         let n = cx.srv.pubsub.map(kind).get(name).map_or(0, |v| v.len());
         cx.out.bulk(name);

@@ -272,13 +272,17 @@ fn write_info(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
     out.set(cats.len());
     cats.iter().for_each(|c| out.simple(c));
     out.set(0); // tips
+    // Key specs are a set in RESP3, as Redis sends them; subcommands a set
+    // when there are none, else an array.
+    out.set(usize::from(first > 0));
     if first > 0 {
-        out.array(1);
         write_key_spec(out, cmd);
-    } else {
-        out.array(0);
     }
-    out.array(cmd.subcommands.len());
+    if cmd.subcommands.is_empty() {
+        out.set(0);
+    } else {
+        out.array(cmd.subcommands.len());
+    }
     for sub in cmd.subcommands {
         write_info(out, Some(cmd), sub);
     }
@@ -290,7 +294,7 @@ fn write_key_spec(out: &mut Reply, cmd: &Command) {
     out.map(3);
     out.bulk(b"flags");
     let flags: &[&str] = if cmd.has(WRITE) { &["RW", "update"] } else { &["RO", "access"] };
-    out.array(flags.len());
+    out.set(flags.len());
     flags.iter().for_each(|f| out.simple(f));
     out.bulk(b"begin_search");
     out.map(2);

@@ -704,10 +704,13 @@ fn setrange(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// rebuild the subsequence and its matching ranges, exactly as Redis does
 /// (including the order of the ranges, last first).
 fn lcs(cx: &mut Ctx, args: &Args) -> CmdResult {
-    // The keys are checked before the options, with LCS's own text.
-    let not_str = CmdError::msg("ERR The specified keys must contain string values");
-    let a = get_str(cx, args.get(1)).map_err(|_| not_str.clone())?.unwrap_or(&[]).to_vec();
-    let b = get_str(cx, args.get(2)).map_err(|_| not_str)?.unwrap_or(&[]).to_vec();
+    // Both keys are looked up (expiring either), then checked before the
+    // options, with LCS's own text.
+    let a = get_str(cx, args.get(1)).map(|s| s.unwrap_or(&[]).to_vec());
+    let b = get_str(cx, args.get(2)).map(|s| s.unwrap_or(&[]).to_vec());
+    let (Ok(a), Ok(b)) = (a, b) else {
+        return Err(CmdError::msg("ERR The specified keys must contain string values"));
+    };
     let (mut getlen, mut getidx, mut withmatchlen, mut minmatchlen) = (false, false, false, 0i64);
     let mut i = 3;
     while i < args.len() {

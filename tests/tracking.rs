@@ -54,6 +54,16 @@ fn default_mode_invalidates_keys_that_were_read() {
     assert!(err(&mut t, &["GET", "list"]).starts_with("WRONGTYPE"));
     q::<()>(&mut other, &["RPUSH", "list", "y"]);
     assert_eq!(invalidated(&mut t, &rx), vec![keys(&["list"])]);
+    // A numkeys past the arguments (a syntax error) tracks no key at all,
+    // as Redis's key extraction gives none.
+    q::<()>(&mut other, &["ZADD", "z4", "1", "a"]);
+    assert_eq!(err(&mut t, &["ZUNION", "7", "z5", "z4"]), "ERR syntax error");
+    assert_eq!(err(&mut t, &["SINTERCARD", "3", "z4"]), "ERR Number of keys can't be greater than number of args");
+    q::<()>(&mut other, &["ZADD", "z4", "2", "b"]);
+    assert_eq!(invalidated(&mut t, &rx), vec![]);
+    q::<Vec<String>>(&mut t, &["ZUNION", "2", "z5", "z4"]);
+    q::<()>(&mut other, &["ZADD", "z4", "3", "c"]);
+    assert_eq!(invalidated(&mut t, &rx), vec![keys(&["z4"])]);
     // Writes by the tracking client itself are invalidated too.
     q::<Option<String>>(&mut t, &["GET", "k"]);
     q::<()>(&mut t, &["SET", "k", "mine"]);

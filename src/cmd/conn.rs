@@ -492,7 +492,7 @@ fn client_unpause(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// # Format
 /// `CLIENT UNBLOCK client-id [TIMEOUT | ERROR]`
 fn client_unblock(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let id = args.int(2)?;
+    // The reason is checked before the id, as in Redis.
     let error = match args.len() {
         3 => false,
         4 if args.get(3).eq_ignore_ascii_case(b"timeout") => false,
@@ -500,6 +500,7 @@ fn client_unblock(cx: &mut Ctx, args: &Args) -> CmdResult {
         4 => return Err(CmdError::msg("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
         _ => return Err(CmdError::Syntax),
     };
+    let id = args.int(2)?;
     let target = cx
         .srv
         .clients

@@ -507,8 +507,10 @@ fn config_get(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `CONFIG SET parameter value [parameter value ...]` — all or nothing.
 fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
+    // Past the table's arity check (at least one pair), an odd count is a
+    // syntax error in Redis.
     if !args.len().is_multiple_of(2) {
-        return Err(CmdError::msg("ERR wrong number of arguments for 'config|set' command"));
+        return Err(CmdError::Syntax);
     }
     let mut next = cx.srv.config.clone();
     let mut seen = Vec::new();

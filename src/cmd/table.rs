@@ -123,9 +123,12 @@ impl Command {
             }
         }
         let Some(at) = self.numkeys_at() else { return keys };
-        if let Some(n) = (at < argc).then(|| numkeys(at)).flatten().filter(|&n| n > 0) {
-            let end = (at + 1).saturating_add(n as usize).min(argc);
-            keys.extend(at + 1..end);
+        // A `numkeys` that is not a count of the arguments after it (the
+        // command will answer a syntax error) means no keys at all, as
+        // Redis's key extraction says.
+        match (at < argc).then(|| numkeys(at)).flatten() {
+            Some(n) if n > 0 && (n as u64) < (argc - at) as u64 => keys.extend(at + 1..at + 1 + n as usize),
+            _ => keys.clear(),
         }
         keys
     }

@@ -82,3 +82,34 @@ $5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\
     r.roundtrip(b"PUBSUB NUMSUB a b\r\n", b"*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
     r.roundtrip(b"PUBSUB SHARDNUMSUB\r\n", b"*0\r\n");
 }
+
+/// A push the command causes for its own connection goes where Redis
+/// writes it: a PUBLISH to one's own channel and most keyspace events come
+/// before the reply; LPUSH, HSET and EXPIRE notify after replying.
+#[test]
+fn own_pushes_come_where_redis_puts_them() {
+    let s = server();
+    let mut r = s.raw();
+    r.send(b"HELLO 3\r\n");
+    let mut byte = [0u8; 1];
+    let mut seen = Vec::new();
+    while !seen.ends_with(b"modules\r\n*0\r\n") {
+        std::io::Read::read_exact(&mut r.0, &mut byte).unwrap();
+        seen.push(byte[0]);
+    }
+    r.roundtrip(b"SUBSCRIBE ch\r\n", b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+    r.roundtrip(b"PUBLISH ch hi\r\n", b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n:1\r\n");
+    r.roundtrip(b"CONFIG SET notify-keyspace-events KA\r\n", b"+OK\r\n");
+    r.roundtrip(b"PSUBSCRIBE __keyspace@0__:*\r\n", b">3\r\n$10\r\npsubscribe\r\n$16\r\n__keyspace@0__:*\r\n:2\r\n");
+    let event = |key: &str, name: &str| {
+        format!(
+            ">4\r\n$8\r\npmessage\r\n$16\r\n__keyspace@0__:*\r\n$16\r\n__keyspace@0__:{key}\r\n${}\r\n{name}\r\n",
+            name.len()
+        )
+    };
+    r.roundtrip(b"SET k v\r\n", format!("{}+OK\r\n", event("k", "set")).as_bytes());
+    r.roundtrip(b"LPUSH l x\r\n", format!(":1\r\n{}", event("l", "lpush")).as_bytes());
+    r.roundtrip(b"HSET h f v\r\n", format!(":1\r\n{}", event("h", "hset")).as_bytes());
+    r.roundtrip(b"EXPIRE k 100\r\n", format!(":1\r\n{}", event("k", "expire")).as_bytes());
+    r.roundtrip(b"INCR n\r\n", format!("{}:1\r\n", event("n", "incrby")).as_bytes());
+}

@@ -173,12 +173,13 @@ fn hset(cx: &mut Ctx, args: &Args) -> CmdResult {
     for i in (2..args.len()).step_by(2) {
         created += h.insert(args.get(i), args.get(i + 1), limits) as i64;
     }
-    cx.notify(ev::HASH, "hset", args.get(1));
+    // Redis replies first, then notifies.
     if args.get(0).eq_ignore_ascii_case(b"hmset") {
         cx.out.ok();
     } else {
         cx.out.int(created);
     }
+    cx.notify(ev::HASH, "hset", args.get(1));
     Ok(())
 }
 

@@ -291,14 +291,16 @@ fn expire_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, relative: bool, cmd: 
         cx.out.int(0);
         return Ok(());
     }
+    // Redis notifies "del" before its reply and "expire" after it.
     if when <= now as i64 {
         db.remove(key, now);
         cx.notify(ev::GENERIC, "del", key);
+        cx.out.int(1);
     } else {
         db.set_expire(key, Some(when as u64), now);
+        cx.out.int(1);
         cx.notify(ev::GENERIC, "expire", key);
     }
-    cx.out.int(1);
     Ok(())
 }
 

@@ -264,10 +264,11 @@ fn push(cx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult {
             n
         }
     };
+    // Redis replies first, then notifies (a subscriber sees its own push after the reply).
+    cx.out.int(n as i64);
     if n > 0 {
         cx.notify(ev::LIST, push_event(end), key);
     }
-    cx.out.int(n as i64);
     Ok(())
 }
 

@@ -56,7 +56,31 @@ impl Ctx<'_> {
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
         if self.srv.key_signals {
             let db = self.db_index();
+            let from = self.srv.pubsub.outbox.len();
             self.srv.notify(class, event, key, db);
+            self.publish_inline(from);
+        }
+    }
+
+    /// Messages published since outbox index `from` (by PUBLISH, or as
+    /// keyspace events of this command) that this client subscribes to
+    /// itself are written into its reply stream now, where Redis writes
+    /// them (before a reply still to come, after one already written), and
+    /// delivery skips this client for them.
+    pub fn publish_inline(&mut self, from: usize) {
+        if !self.srv.client(self.key).subscribed() {
+            return;
+        }
+        let (key, id) = (self.key, self.srv.client(self.key).id);
+        for i in from..self.srv.pubsub.outbox.len() {
+            let msg = &self.srv.pubsub.outbox[i];
+            let targets = self.srv.pubsub.targets(&msg.channel, msg.shard);
+            let mut mine = targets.iter().filter(|t| (t.0, t.1) == (key, id)).peekable();
+            if mine.peek().is_none() {
+                continue;
+            }
+            mine.for_each(|(_, _, pattern)| pubsub::write_message(&mut self.out, msg, pattern.as_deref()));
+            self.srv.pubsub.outbox[i].served = Some(key);
         }
     }
 

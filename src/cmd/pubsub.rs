@@ -10,7 +10,8 @@
 use super::table::{Command, container, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::glob;
-use crate::server::state::SubKind;
+use crate::resp::Reply;
+use crate::server::state::{Outgoing, SubKind};
 
 pub static COMMANDS: &[Command] = &[
     row(
@@ -251,7 +252,9 @@ fn publish_generic(cx: &mut Ctx, args: &Args, shard: bool) -> CmdResult {
     let (channel, message) = (args.get(1), args.get(2));
     let n = cx.srv.pubsub.receivers(channel, shard);
     if n > 0 {
-        cx.srv.pubsub.outbox.push((channel.into(), message.to_vec(), shard));
+        let from = cx.srv.pubsub.outbox.len();
+        cx.srv.pubsub.outbox.push(Outgoing { channel: channel.into(), message: message.to_vec(), shard, served: None });
+        cx.publish_inline(from);
     }
     cx.out.int(n as i64);
     Ok(())
@@ -362,4 +365,27 @@ pub fn not_allowed(fullname: &str) -> CmdError {
     CmdError::msg(format!(
         "ERR Can't execute '{fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
     ))
+}
+
+/// A published message as a subscriber receives it: `message` (`smessage`
+/// for a shard channel, `pmessage` with the pattern it matched), the
+/// channel, the payload.
+pub fn write_message(out: &mut Reply, msg: &Outgoing, pattern: Option<&[u8]>) {
+    match (pattern, msg.shard) {
+        (Some(p), _) => {
+            out.push(4);
+            out.bulk(b"pmessage");
+            out.bulk(p);
+        }
+        (None, true) => {
+            out.push(3);
+            out.bulk(b"smessage");
+        }
+        (None, false) => {
+            out.push(3);
+            out.bulk(b"message");
+        }
+    }
+    out.bulk(&msg.channel);
+    out.bulk(&msg.message);
 }

@@ -20,10 +20,10 @@ pub mod state;
 pub mod timer;
 pub mod tracking;
 
+use crate::cmd::pubsub::write_message;
 use crate::cmd::{self, Args, Ctx};
 use crate::config::Config;
 use crate::resp::{Reply, Source};
-use crate::store::Key;
 use crate::store::expire::ActiveExpire;
 use conn::{Conn, ReadResult};
 use mio::net::{TcpListener, TcpStream};
@@ -680,39 +680,14 @@ impl Server {
     /// `message` to channel subscribers, `pmessage` to matching patterns,
     /// `smessage` to shard subscribers.
     fn deliver(&mut self) {
-        for (channel, message, shard) in std::mem::take(&mut self.shared.pubsub.outbox) {
-            let mut targets: Vec<(usize, u64, Option<Key>)> = Vec::new();
-            let ps = &self.shared.pubsub;
-            if shard {
-                targets.extend(ps.shard.get(&channel).into_iter().flatten().map(|&(k, id)| (k, id, None)));
-            } else {
-                targets.extend(ps.channels.get(&channel).into_iter().flatten().map(|&(k, id)| (k, id, None)));
-                for (pat, subs) in &ps.patterns {
-                    if crate::glob::matches(pat, &channel, false) {
-                        targets.extend(subs.iter().map(|&(k, id)| (k, id, Some(pat.clone()))));
-                    }
+        for msg in std::mem::take(&mut self.shared.pubsub.outbox) {
+            for (k, id, pattern) in self.shared.pubsub.targets(&msg.channel, msg.shard) {
+                if msg.served == Some(k) {
+                    continue;
                 }
-            }
-            for (k, id, pattern) in targets {
                 let Some(conn) = self.conns.get_mut(k).filter(|c| c.id == id) else { continue };
                 let mut out = Reply::new(&mut conn.wbuf, self.shared.client(k).proto);
-                match (&pattern, shard) {
-                    (Some(p), _) => {
-                        out.push(4);
-                        out.bulk(b"pmessage");
-                        out.bulk(p);
-                    }
-                    (None, true) => {
-                        out.push(3);
-                        out.bulk(b"smessage");
-                    }
-                    (None, false) => {
-                        out.push(3);
-                        out.bulk(b"message");
-                    }
-                }
-                out.bulk(&channel);
-                out.bulk(&message);
+                write_message(&mut out, &msg, pattern.as_deref());
                 self.resume_write(k);
                 self.check_output_limit(k);
             }

@@ -9,7 +9,7 @@
 //! events are published in order before the next direct one and at the end
 //! of the command.
 
-use super::state::{Cause, Shared};
+use super::state::{Cause, Outgoing, Shared};
 use crate::store::Key;
 
 pub const KEYSPACE: u32 = 1 << 0;
@@ -129,11 +129,18 @@ impl Shared {
         if flags & KEYSPACE != 0 {
             let mut channel = format!("__keyspace@{db}__:").into_bytes();
             channel.extend_from_slice(key);
-            self.pubsub.outbox.push((Key::from_vec(channel), event.as_bytes().to_vec(), false));
+            let channel = Key::from_vec(channel);
+            self.pubsub.outbox.push(Outgoing {
+                channel,
+                message: event.as_bytes().to_vec(),
+                shard: false,
+                served: None,
+            });
         }
         if flags & KEYEVENT != 0 {
             let channel = format!("__keyevent@{db}__:{event}");
-            self.pubsub.outbox.push((Key::from_slice(channel.as_bytes()), key.to_vec(), false));
+            let channel = Key::from_slice(channel.as_bytes());
+            self.pubsub.outbox.push(Outgoing { channel, message: key.to_vec(), shard: false, served: None });
         }
     }
 

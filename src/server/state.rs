@@ -256,8 +256,20 @@ pub struct PubSub {
     pub channels: HashMap<Key, Vec<(usize, u64)>>,
     pub patterns: HashMap<Key, Vec<(usize, u64)>>,
     pub shard: HashMap<Key, Vec<(usize, u64)>>,
-    /// (channel, message, shard) waiting for delivery.
-    pub outbox: Vec<(Key, Vec<u8>, bool)>,
+    /// Messages waiting for delivery.
+    pub outbox: Vec<Outgoing>,
+}
+
+/// A published message (PUBLISH, SPUBLISH or a keyspace event) on its way
+/// to its subscribers.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub channel: Key,
+    pub message: Vec<u8>,
+    pub shard: bool,
+    /// A client the command's own connection already wrote it to (it is
+    /// the publisher and a subscriber): skipped on delivery.
+    pub served: Option<usize>,
 }
 
 /// One of the three subscription kinds.
@@ -278,6 +290,24 @@ impl PubSub {
     }
 
     /// How many clients a message on `channel` reaches.
+    /// The subscriptions a message on `channel` reaches, in Redis's order
+    /// (the channel's subscribers, then each matching pattern's): client,
+    /// id, and the pattern for a pattern subscription.
+    pub fn targets(&self, channel: &[u8], shard: bool) -> Vec<(usize, u64, Option<Key>)> {
+        let mut targets = Vec::new();
+        if shard {
+            targets.extend(self.shard.get(channel).into_iter().flatten().map(|&(k, id)| (k, id, None)));
+        } else {
+            targets.extend(self.channels.get(channel).into_iter().flatten().map(|&(k, id)| (k, id, None)));
+            for (pat, subs) in &self.patterns {
+                if crate::glob::matches(pat, channel, false) {
+                    targets.extend(subs.iter().map(|&(k, id)| (k, id, Some(pat.clone()))));
+                }
+            }
+        }
+        targets
+    }
+
     pub fn receivers(&self, channel: &[u8], shard: bool) -> usize {
         if shard {
             return self.shard.get(channel).map_or(0, |v| v.len());

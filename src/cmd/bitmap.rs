@@ -409,8 +409,7 @@ fn setbit(cx: &mut Ctx, args: &Args) -> CmdResult {
     };
     let now = cx.now;
     let dbi = cx.db_index();
-    let Ctx { srv, out, .. } = cx;
-    let (old, modified) = with_bits(&mut srv.dbs[dbi], args.get(1), offset, now, |s, grown| {
+    let (old, modified) = with_bits(&mut cx.srv.dbs[dbi], args.get(1), offset, now, |s, grown| {
         let old = get_bit(s, offset);
         let byte = &mut s[(offset / 8) as usize];
         let m = 0x80u8 >> (offset % 8);
@@ -421,11 +420,12 @@ fn setbit(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         (old, grown || old != on)
     })?;
-    out.int(old as i64);
-    // As Redis: a bit set to the value it had changes nothing (no event).
+    // As Redis: a bit set to the value it had changes nothing (no event);
+    // the event comes before the reply.
     if modified {
         cx.notify(ev::STRING, "setbit", args.get(1));
     }
+    cx.out.int(old as i64);
     Ok(())
 }
 

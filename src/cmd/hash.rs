@@ -306,8 +306,9 @@ fn hincrby(cx: &mut Ctx, args: &Args) -> CmdResult {
     let n = current.checked_add(by).ok_or(CmdError::Overflow)?;
     let limits = limits(cx);
     write_or_create(cx, key)?.insert(field, itoa::Buffer::new().format(n).as_bytes(), limits);
-    cx.notify(ev::HASH, "hincrby", key);
+    // Redis replies, then notifies.
     cx.out.int(n);
+    cx.notify(ev::HASH, "hincrby", key);
     Ok(())
 }
 
@@ -327,8 +328,8 @@ fn hincrbyfloat(cx: &mut Ctx, args: &Args) -> CmdResult {
     let text = incr_float_text(current, by)?;
     let limits = limits(cx);
     write_or_create(cx, key)?.insert(field, &text, limits);
-    cx.notify(ev::HASH, "hincrbyfloat", key);
     cx.out.bulk(&text);
+    cx.notify(ev::HASH, "hincrbyfloat", key);
     Ok(())
 }
 

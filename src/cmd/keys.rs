@@ -572,7 +572,9 @@ fn copy(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     target.put(dst, value, at, now);
     cx.srv.blocking.signal(dst_db, dst);
+    let from = cx.srv.pubsub.outbox.len();
     cx.srv.notify(ev::GENERIC, "copy_to", dst, dst_db);
+    cx.publish_inline(from);
     cx.out.int(1);
     Ok(())
 }

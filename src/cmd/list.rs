@@ -396,8 +396,9 @@ fn lset(cx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(l) = list(cx, args.get(1))? else { return Err(CmdError::msg("ERR no such key")) };
     let Some(i) = l.index(args.int(2)?) else { return Err(CmdError::msg("ERR index out of range")) };
     l.set(i, args.get(3), fill);
-    cx.notify(ev::LIST, "lset", args.get(1));
+    // Redis replies, then notifies.
     cx.out.ok();
+    cx.notify(ev::LIST, "lset", args.get(1));
     Ok(())
 }
 
@@ -523,14 +524,15 @@ fn lpos(cx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Moves one element from `src` (at `from`) to `dst` (at `to`); `None`
-/// when `src` is missing. Checks both types before changing anything.
-fn move_one(cx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Box<[u8]>>, CmdError> {
+/// Moves one element from `src` (at `from`) to `dst` (at `to`) and replies
+/// with it; false, with no reply, when `src` is missing. Checks both types
+/// before changing anything.
+fn move_one(cx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result<bool, CmdError> {
     if list(cx, src)?.is_none() {
-        return Ok(None);
+        return Ok(false);
     }
     list(cx, dst)?;
-    let Some(v) = list(cx, src)?.and_then(|l| l.pop(from)) else { return Ok(None) };
+    let Some(v) = list(cx, src)?.and_then(|l| l.pop(from)) else { return Ok(false) };
     let fill = fill(cx);
     match list(cx, dst)? {
         Some(l) => l.push(to, &v, fill),
@@ -542,20 +544,21 @@ fn move_one(cx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result<
             cx.signal_ready(dst);
         }
     }
-    // Redis's order: the push, then the pop, then the source's deletion.
+    // Redis's order: the push event, the reply, the pop event, then the
+    // source's deletion.
     cx.notify(ev::LIST, push_event(to), dst);
+    cx.out.bulk(&v);
     cx.notify(ev::LIST, pop_event(from), src);
     drop_if_empty(cx, src);
-    Ok(Some(v))
+    Ok(true)
 }
 
 /// # Format
 /// `LMOVE source destination LEFT | RIGHT LEFT | RIGHT`
 fn lmove(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (from, to) = (parse_end(args.get(3))?, parse_end(args.get(4))?);
-    match move_one(cx, args.get(1), args.get(2), from, to)? {
-        Some(v) => cx.out.bulk(&v),
-        None => cx.out.null(),
+    if !move_one(cx, args.get(1), args.get(2), from, to)? {
+        cx.out.null();
     }
     Ok(())
 }
@@ -563,9 +566,8 @@ fn lmove(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `RPOPLPUSH source destination`
 fn rpoplpush(cx: &mut Ctx, args: &Args) -> CmdResult {
-    match move_one(cx, args.get(1), args.get(2), End::Right, End::Left)? {
-        Some(v) => cx.out.bulk(&v),
-        None => cx.out.null(),
+    if !move_one(cx, args.get(1), args.get(2), End::Right, End::Left)? {
+        cx.out.null();
     }
     Ok(())
 }
@@ -582,12 +584,13 @@ fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, Cm
     for key in keys {
         if let Some(l) = list(cx, key)? {
             let popped: Vec<Box<[u8]>> = (0..count.min(l.len())).filter_map(|_| l.pop(end)).collect();
-            cx.notify(ev::LIST, pop_event(end), key);
-            drop_if_empty(cx, key);
+            // Redis replies, then notifies.
             cx.out.array(2);
             cx.out.bulk(key);
             cx.out.array(popped.len());
             popped.iter().for_each(|v| cx.out.bulk(v));
+            cx.notify(ev::LIST, pop_event(end), key);
+            drop_if_empty(cx, key);
             return Ok(true);
         }
     }
@@ -653,9 +656,8 @@ fn brpop(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// BLMOVE/BRPOPLPUSH: move now, or block on the source.
 fn bmove(cx: &mut Ctx, args: &Args, from: End, to: End, timeout_at: usize) -> CmdResult {
     let timeout = parse_timeout(args.get(timeout_at), cx.now)?;
-    match move_one(cx, args.get(1), args.get(2), from, to)? {
-        Some(v) => cx.out.bulk(&v),
-        None => cx.block(&[args.get(1)], timeout, args),
+    if !move_one(cx, args.get(1), args.get(2), from, to)? {
+        cx.block(&[args.get(1)], timeout, args);
     }
     Ok(())
 }

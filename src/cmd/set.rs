@@ -481,6 +481,8 @@ fn union_or_diff(sets: &[Option<&Set>], diff: bool, max_intset: usize) -> Set {
 fn store(cx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) {
     let now = cx.now;
     let n = result.len();
+    // Redis replies, then notifies.
+    cx.out.int(n as i64);
     let db = cx.db();
     if n == 0 {
         if db.remove(dst, now).is_some() {
@@ -490,7 +492,6 @@ fn store(cx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) {
         db.set(dst, Value::Set(Box::new(result)), Expiry::None, now);
         cx.notify(ev::SET, event, dst);
     }
-    cx.out.int(n as i64);
 }
 
 /// # Format

@@ -193,8 +193,9 @@ fn hsetnx(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let limits = limits(cx);
     write_or_create(cx, key)?.insert(field, args.get(3), limits);
-    cx.notify(ev::HASH, "hset", key);
+    // Redis replies, then notifies.
     cx.out.int(1);
+    cx.notify(ev::HASH, "hset", key);
     Ok(())
 }
 

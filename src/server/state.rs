@@ -289,7 +289,6 @@ impl PubSub {
         }
     }
 
-    /// How many clients a message on `channel` reaches.
     /// The subscriptions a message on `channel` reaches, in Redis's order
     /// (the channel's subscribers, then each matching pattern's): client,
     /// id, and the pattern for a pattern subscription.
@@ -308,6 +307,7 @@ impl PubSub {
         targets
     }
 
+    /// How many clients a message on `channel` reaches.
     pub fn receivers(&self, channel: &[u8], shard: bool) -> usize {
         if shard {
             return self.shard.get(channel).map_or(0, |v| v.len());

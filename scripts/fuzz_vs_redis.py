@@ -796,13 +796,18 @@ def g_lmpop():
     return a, "exact"
 
 
-def g_hrandfield():
-    a = [cased("HRANDFIELD"), key()]
+def rand_with(name, with_kw):
+    """HRANDFIELD / ZRANDMEMBER: key [count [WITHVALUES | WITHSCORES]]."""
+    a = [cased(name), key()]
     if R.random() < 0.6:
         a.append(count())
         if R.random() < 0.4:
-            a.append(kw("WITHVALUES"))
+            a.append(kw(with_kw))
     return a, "shape"
+
+
+def g_hrandfield():
+    return rand_with("HRANDFIELD", "WITHVALUES")
 
 
 def g_srandmember():
@@ -913,13 +918,8 @@ def g_zrevrange():
     return a, "exact"
 
 
-def g_zpop(name):
-    def g():
-        a = [cased(name), key()]
-        if R.random() < 0.5:
-            a.append(count())
-        return a, "exact"
-    return g
+# ZPOPMIN/ZPOPMAX take the same arguments as LPOP/RPOP.
+g_zpop = g_pop
 
 
 def g_zmpop():
@@ -961,12 +961,7 @@ def g_zintercard():
 
 
 def g_zrandmember():
-    a = [cased("ZRANDMEMBER"), key()]
-    if R.random() < 0.6:
-        a.append(count())
-        if R.random() < 0.4:
-            a.append(kw("WITHSCORES"))
-    return a, "shape"
+    return rand_with("ZRANDMEMBER", "WITHSCORES")
 
 
 def g_big():

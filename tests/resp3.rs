@@ -65,13 +65,7 @@ fn resp3_through_the_client_library() {
 fn resp3_shapes_of_command_info_and_numsub() {
     let s = server();
     let mut r = s.raw();
-    r.send(b"HELLO 3\r\n");
-    let mut byte = [0u8; 1];
-    let mut seen = Vec::new();
-    while !seen.ends_with(b"modules\r\n*0\r\n") {
-        std::io::Read::read_exact(&mut r.0, &mut byte).unwrap();
-        seen.push(byte[0]);
-    }
+    r.hello3();
     r.roundtrip(
         b"COMMAND INFO get\r\n",
         b"*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n\
@@ -90,13 +84,7 @@ $5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\
 fn own_pushes_come_where_redis_puts_them() {
     let s = server();
     let mut r = s.raw();
-    r.send(b"HELLO 3\r\n");
-    let mut byte = [0u8; 1];
-    let mut seen = Vec::new();
-    while !seen.ends_with(b"modules\r\n*0\r\n") {
-        std::io::Read::read_exact(&mut r.0, &mut byte).unwrap();
-        seen.push(byte[0]);
-    }
+    r.hello3();
     r.roundtrip(b"SUBSCRIBE ch\r\n", b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
     r.roundtrip(b"PUBLISH ch hi\r\n", b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n:1\r\n");
     r.roundtrip(b"CONFIG SET notify-keyspace-events KA\r\n", b"+OK\r\n");

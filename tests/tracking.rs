@@ -4,21 +4,9 @@
 //! and, where exact bytes matter, raw RESP.
 
 mod common;
-use common::{Raw, err, invalidated, q, resp3, server, server_with};
+use common::{err, invalidated, q, resp3, server, server_with};
 use redis::Value;
-use std::io::Read;
 use std::time::Duration;
-
-/// Switches a raw connection to RESP3, reading HELLO's reply whole.
-fn hello3(r: &mut Raw) {
-    r.roundtrip(b"HELLO 3\r\n", b"%7\r\n");
-    let mut tail = Vec::new();
-    let mut byte = [0u8; 1];
-    while !tail.ends_with(b"modules\r\n*0\r\n") {
-        r.0.read_exact(&mut byte).unwrap();
-        tail.push(byte[0]);
-    }
-}
 
 fn keys(k: &[&str]) -> Option<Vec<String>> {
     Some(k.iter().map(|s| s.to_string()).collect())
@@ -137,7 +125,7 @@ fn bcast_hears_of_keys_the_expiry_cycle_deletes() {
 fn the_running_clients_own_invalidation_follows_its_reply() {
     let s = server();
     let mut r = s.raw();
-    hello3(&mut r);
+    r.hello3();
     r.roundtrip(b"CLIENT TRACKING on\r\n", b"+OK\r\n");
     r.roundtrip(b"GET k\r\n", b"_\r\n");
     r.roundtrip(b"SET k 1\r\n", b"+OK\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
@@ -301,7 +289,7 @@ fn redirect_to_a_resp2_subscriber_and_broken_redirects() {
     assert!(flags(&info).contains("broken_redirect"), "{info:?}");
     assert!(q::<String>(&mut c, &["CLIENT", "INFO"]).contains(" flags=tR "));
     let mut r = s.raw();
-    hello3(&mut r);
+    r.hello3();
     let mut helper = s.client();
     let helper_id: i64 = q(&mut helper, &["CLIENT", "ID"]);
     r.roundtrip(format!("CLIENT TRACKING on REDIRECT {helper_id}\r\n").as_bytes(), b"+OK\r\n");
@@ -329,7 +317,7 @@ fn trackinginfo_getredir_and_client_list() {
           $8\r\nprefixes\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n",
     );
     r.roundtrip(b"CLIENT GETREDIR\r\n", b":0\r\n");
-    hello3(&mut r);
+    r.hello3();
     r.roundtrip(b"CLIENT TRACKING off\r\n", b"+OK\r\n");
     r.roundtrip(b"CLIENT TRACKING on OPTIN\r\n", b"+OK\r\n");
     r.roundtrip(b"CLIENT CACHING yes\r\n", b"+OK\r\n");

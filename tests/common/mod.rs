@@ -51,6 +51,17 @@ impl TestServer {
 pub struct Raw(pub TcpStream);
 
 impl Raw {
+    /// Switches the connection to RESP3, reading HELLO's reply whole.
+    pub fn hello3(&mut self) {
+        self.roundtrip(b"HELLO 3\r\n", b"%7\r\n");
+        let mut tail = Vec::new();
+        let mut byte = [0u8; 1];
+        while !tail.ends_with(b"modules\r\n*0\r\n") {
+            self.0.read_exact(&mut byte).unwrap();
+            tail.push(byte[0]);
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.0.write_all(bytes).unwrap();
     }

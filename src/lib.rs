@@ -11,6 +11,8 @@ pub mod config;
 pub mod glob;
 pub mod logging;
 pub mod longdouble;
+pub mod process;
+pub mod proctitle;
 pub mod resp;
 pub mod server;
 pub mod store;
@@ -55,10 +57,15 @@ impl Drop for Handle {
     }
 }
 
-/// Binds the configured addresses and serves on a new thread.
+/// Binds the configured addresses and serves on a new thread. Unlike
+/// redis-server, `port 0` here means a free port chosen by the kernel,
+/// unless a Unix socket is configured (then it means no TCP, and `addr` is
+/// `0.0.0.0:0`).
 pub fn start(config: Config) -> io::Result<Handle> {
-    let mut srv = server::Server::bind(config)?;
-    let addr = srv.local_addrs().first().copied().ok_or_else(|| io::Error::other("no listening address"))?;
+    let any_port = config.unixsocket.is_empty();
+    let mut srv = server::Server::bind_with(config, any_port)
+        .map_err(|e| io::Error::new(e.error.kind(), format!("{}: {}", e.addr, e.error)))?;
+    let addr = srv.local_addrs().first().copied().unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     let stopper = srv.stopper();
     let thread = std::thread::Builder::new().name("ferrokv".into()).spawn(move || srv.run())?;
     Ok(Handle { addr, stopper, thread: Some(thread) })

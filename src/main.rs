@@ -1,20 +1,29 @@
-//! The `ferrokv` binary: `ferrokv [/path/to/ferrokv.conf] [--option value ...]`.
+//! The `ferrokv` binary: `ferrokv [/path/to/redis.conf | -] [--option value ...]`,
+//! started the way redis-server starts: configuration, logging, detaching,
+//! process settings, listening sockets, then the event loop, with Redis's
+//! log lines at each step (tools wait for "Ready to accept connections").
 
-use ferrokv::{Config, logging, server::Server};
+use ferrokv::{Config, logging, process, server::Server};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("Usage: ferrokv [/path/to/ferrokv.conf] [--port 6379] [--bind 127.0.0.1] [--option value ...]");
+        println!("Usage: ferrokv [/path/to/redis.conf | -] [--port 6379] [--bind 127.0.0.1] [--option value ...]");
+        println!("       ferrokv -v or --version");
+        println!("       ferrokv --commands-md | --config-md   (the docs tables)");
         return ExitCode::SUCCESS;
     }
     if args.iter().any(|a| a == "--commands-md") {
         print!("{}", ferrokv::cmd::table::markdown());
         return ExitCode::SUCCESS;
     }
+    if args.iter().any(|a| a == "--config-md") {
+        print!("{}", ferrokv::config::markdown());
+        return ExitCode::SUCCESS;
+    }
     if args.iter().any(|a| a == "-v" || a == "--version") {
-        println!("ferrokv v={} (Redis {} compatible)", env!("CARGO_PKG_VERSION"), ferrokv::REDIS_VERSION);
+        println!("{}", version_line());
         return ExitCode::SUCCESS;
     }
     let config = match Config::from_args(&args) {
@@ -28,26 +37,87 @@ fn main() -> ExitCode {
         eprintln!("{e}");
         return ExitCode::FAILURE;
     }
+    log::warn!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    log::warn!(
+        "Redis version={}, bits=64, commit=00000000, modified=0, pid={}, just started (ferrokv {})",
+        ferrokv::REDIS_VERSION,
+        std::process::id(),
+        env!("CARGO_PKG_VERSION")
+    );
+    match &config.config_file {
+        Some(_) => log::warn!("Configuration loaded"),
+        None => log::warn!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use ferrokv /path/to/redis.conf"
+        ),
+    }
+    if config.crash_log_enabled {
+        process::install_crash_log();
+    }
+    let supervisor = process::supervisor(&config);
+    if config.daemonize
+        && supervisor.is_none()
+        && let Err(e) = process::daemonize()
+    {
+        log::error!("Can't daemonize: {e}");
+        return ExitCode::FAILURE;
+    }
+    if !config.dir.is_empty()
+        && let Err(e) = std::env::set_current_dir(&config.dir)
+    {
+        log::error!("Can't chdir to '{}': {e}", config.dir);
+        return ExitCode::FAILURE;
+    }
+    process::set_affinity(&config.server_cpulist);
+    process::disable_thp(&config);
+    let _ = process::set_oom_score_adj(&config);
+    let pidfile = process::pidfile(&config);
+    if let Some(path) = &pidfile {
+        process::write_pidfile(path);
+    }
+    let show_logo =
+        config.always_show_logo || (config.logfile.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let port = config.port;
     let mut server = match Server::bind(config) {
         Ok(s) => s,
         Err(e) => {
-            log::error!("Could not create server TCP listening socket on port {port}: {e}");
+            if e.unix {
+                log::warn!("Failed opening Unix socket: bind: {}", ferrokv::config::strerror(&e.error));
+            } else {
+                log::warn!(
+                    "Warning: Could not create server TCP listening socket {}: bind: {}",
+                    e.addr,
+                    ferrokv::config::strerror(&e.error)
+                );
+                log::warn!("Failed listening on port {port} (tcp), aborting.");
+            }
+            if let Some(path) = &pidfile {
+                let _ = std::fs::remove_file(path);
+            }
             return ExitCode::FAILURE;
         }
     };
+    server.pidfile = pidfile;
     if let Err(e) = server.handle_signals() {
         log::error!("Could not install signal handlers: {e}");
         return ExitCode::FAILURE;
     }
-    let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
-    log::info!(
-        "ferrokv {} started, pid={}, port={}, listening on {}",
-        env!("CARGO_PKG_VERSION"),
-        std::process::id(),
-        port,
-        addrs.join(" ")
-    );
+    let port = server.config().port;
+    if show_logo {
+        log::info!("{}", logo(port));
+    } else {
+        log::info!("Running mode=standalone, port={port}.");
+    }
+    if server.config().set_proc_title {
+        ferrokv::proctitle::set_from(server.config());
+    }
+    log::warn!("Server initialized");
+    if !server.local_addrs().is_empty() {
+        log::info!("Ready to accept connections tcp");
+    }
+    if !server.config().unixsocket.is_empty() {
+        log::info!("Ready to accept connections unix");
+    }
+    process::notify_ready(supervisor);
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -55,4 +125,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--version`, in redis-server's shape (tools read `v=`).
+fn version_line() -> String {
+    format!(
+        "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=ferrokv-{}",
+        ferrokv::REDIS_VERSION,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The startup banner (`always-show-logo`, or logging to a terminal).
+fn logo(port: u16) -> String {
+    format!(
+        r"
+   ___                    _
+  / __\___ _ __ _ __ ___ | | ____   __     ferrokv {} (Redis {} compatible) 64 bit
+ / _\/ _ \ '__| '__/ _ \| |/ /\ \ / /
+/ / |  __/ |  | | | (_) |   <  \ V /       Running in standalone mode
+\/   \___|_|  |_|  \___/|_|\_\  \_/        Port: {port}
+                                           PID: {}
+",
+        env!("CARGO_PKG_VERSION"),
+        ferrokv::REDIS_VERSION,
+        std::process::id()
+    )
 }

@@ -45,9 +45,19 @@ fn run_and_signal(signal: &str) {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert!(first.contains("started") && first.contains(&format!("port={port}")), "{first}");
-    assert!(first.contains(&format!("pid={}", child.id())), "{first}");
+    // Redis's startup lines, up to the one tools wait for.
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let ready = line.contains("Ready to accept connections tcp");
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    let has = |s: &str| seen.iter().any(|l| l.contains(s));
+    assert!(has("Redis is starting") && has("Configuration loaded") && has("Server initialized"), "{seen:?}");
+    assert!(has(&format!("pid={}", child.id())) && has(&format!("Running mode=standalone, port={port}.")), "{seen:?}");
 
     let mut con = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection().unwrap();
     let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("maxclients").query(&mut con).unwrap();
@@ -66,7 +76,9 @@ fn run_and_signal(signal: &str) {
     };
     assert_eq!(status.code(), Some(0));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert!(rest.iter().any(|l| l.contains("scheduling shutdown")), "{rest:?}");
+    let name = if signal == "-TERM" { "SIGTERM" } else { "SIGINT" };
+    assert!(rest.iter().any(|l| l.contains(&format!("Received {name} scheduling shutdown..."))), "{rest:?}");
+    assert!(rest.last().is_some_and(|l| l.contains("Redis is now ready to exit, bye bye...")), "{rest:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

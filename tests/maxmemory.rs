@@ -272,6 +272,8 @@ fn maxmemory_config_is_validated_like_redis() {
     assert_eq!(
         got,
         [
+            "maxmemory-clients",
+            "0",
             "maxmemory",
             "0",
             "maxmemory-policy",

@@ -492,61 +492,73 @@ fn command_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
 }
 
 /// # Format
-/// `CONFIG GET parameter [parameter ...]` — glob patterns allowed.
+/// `CONFIG GET parameter [parameter ...]` — glob patterns allowed; hidden
+/// parameters answer only to their exact name, as in Redis.
 fn config_get(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let found: Vec<_> =
-        config::names().filter(|(name, _)| args.from(2).any(|pat| glob::matches(pat, name.as_bytes(), true))).collect();
+    let found: Vec<_> = config::names()
+        .filter(|(name, o)| {
+            args.from(2).any(|pat| {
+                if o.has(config::flag::HIDDEN) {
+                    pat.eq_ignore_ascii_case(name.as_bytes())
+                } else {
+                    glob::matches(pat, name.as_bytes(), true)
+                }
+            })
+        })
+        .collect();
     cx.out.map(found.len());
     for (name, o) in found {
         cx.out.bulk(name.as_bytes());
-        cx.out.bulk((o.get)(&cx.srv.config).as_bytes());
+        cx.out.bulk((o.get)(&cx.srv.config, o).as_bytes());
     }
     Ok(())
 }
 
 /// # Format
 /// `CONFIG SET parameter value [parameter value ...]` — all or nothing.
+/// As Redis's configSetCommand: every name is looked up and checked
+/// (unknown, immutable, protected, duplicate) before any value is set; then
+/// the values are set in order, the first bad one failing the whole call.
 fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
     // Past the table's arity check (at least one pair), an odd count is a
     // syntax error in Redis.
     if !args.len().is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
-    let mut next = cx.srv.config.clone();
-    let mut seen = Vec::new();
+    let failed = |name: &str, why: &str| {
+        CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
+    };
+    let protected_ok = match cx.srv.config.enable_protected_configs {
+        "yes" => true,
+        "local" => cx.srv.client(cx.key).is_local(),
+        _ => false,
+    };
+    let mut chosen: Vec<(&config::ConfigOption, String)> = Vec::new();
     for i in (2..args.len()).step_by(2) {
         let name = lossy(args.get(i));
         let Some(opt) = config::option(&name) else {
             return Err(CmdError::msg(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")));
         };
-        let failed =
-            |why: &str| CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"));
-        if seen.contains(&opt.name) {
-            return Err(failed("duplicate parameter"));
+        if opt.has(config::flag::IMMUTABLE) {
+            return Err(failed(&name, "can't set immutable config"));
         }
-        seen.push(opt.name);
-        if !opt.mutable {
-            return Err(failed("can't set immutable config"));
+        if opt.has(config::flag::PROTECTED) && !protected_ok {
+            return Err(failed(&name, "can't set protected config"));
         }
-        (opt.set)(&mut next, &lossy(args.get(i + 1))).map_err(|e| failed(&e))?;
+        if chosen.iter().any(|(o, _)| o.name == opt.name) {
+            return Err(failed(&name, "duplicate parameter"));
+        }
+        chosen.push((opt, lossy(args.get(i + 1)).into_owned()));
     }
-    if next.timeout != cx.srv.config.timeout {
-        cx.srv.requests.rearm_idle = true;
+    let mut next = cx.srv.config.clone();
+    for (opt, value) in &chosen {
+        (opt.set)(&mut next, opt, value).map_err(|e| failed(opt.name, &e))?;
     }
-    log::set_max_level(next.loglevel.filter());
-    let changed = next.maxmemory != cx.srv.config.maxmemory;
-    cx.srv.config = next;
-    cx.srv.sync_tracking();
-    cx.srv.sync_notify();
-    let used = cx.srv.used_for_maxmemory();
-    let max = cx.srv.config.maxmemory as usize;
-    if max != 0 && used > max {
-        if changed {
-            log::warn!(
-                "WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
-            );
-        }
-        cx.srv.evicting = true;
+    let old = std::mem::replace(&mut cx.srv.config, next);
+    if let Err(e) = cx.srv.apply_config(&old) {
+        let name = chosen.iter().find(|(o, _)| e.0 == o.name).map_or(e.0, |(o, _)| o.name);
+        cx.srv.config = old;
+        return Err(failed(name, &e.1));
     }
     cx.out.ok();
     Ok(())
@@ -679,7 +691,7 @@ fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
     let allowed = match cx.srv.config.enable_debug_command.as_str() {
         "yes" => true,
-        "local" => cx.srv.client(cx.key).addr.is_some_and(|a| a.ip().is_loopback()),
+        "local" => cx.srv.client(cx.key).is_local(),
         _ => false,
     };
     if !allowed {

@@ -7,8 +7,8 @@
 //! compacted after each batch of commands. The write buffer holds replies
 //! from `wpos` on that the socket has not taken yet.
 
+use super::listen::Stream;
 use crate::resp::{Parser, Span};
-use mio::net::TcpStream;
 use std::io::{self, Read, Write};
 
 /// Initial and minimum free space for a read.
@@ -18,7 +18,7 @@ pub const READ_CHUNK: usize = 16 * 1024;
 const SHRINK_ABOVE: usize = 64 * 1024;
 
 pub struct Conn {
-    pub stream: TcpStream,
+    pub stream: Stream,
     pub rbuf: Vec<u8>,
     pub rlen: usize,
     pub parser: Parser,
@@ -53,7 +53,7 @@ pub enum ReadResult {
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream, id: u64, now: u64) -> Conn {
+    pub fn new(stream: Stream, id: u64, now: u64) -> Conn {
         Conn {
             stream,
             rbuf: Vec::new(),

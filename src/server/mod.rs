@@ -15,7 +15,9 @@
 pub mod conn;
 pub mod evict;
 pub mod latency;
+pub mod listen;
 pub mod notify;
+pub mod reconfig;
 pub mod state;
 pub mod timer;
 pub mod tracking;
@@ -26,7 +28,7 @@ use crate::config::Config;
 use crate::resp::{Reply, Source};
 use crate::store::expire::ActiveExpire;
 use conn::{Conn, ReadResult};
-use mio::net::{TcpListener, TcpStream};
+use listen::{LISTENER_BASE, Listeners, Stream, UNIX_LISTENER};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 use state::{Client, Shared};
@@ -40,8 +42,6 @@ use timer::TimerWheel;
 
 const WAKER: Token = Token(usize::MAX - 1);
 const SIGNALS: Token = Token(usize::MAX - 2);
-/// Listener `i` has token `LISTENER_BASE + i`; connection tokens are slab keys.
-const LISTENER_BASE: usize = usize::MAX / 2;
 
 /// A connection idle this long (ms) gives its buffers back.
 const IDLE_BUFFERS_MS: u64 = 2000;
@@ -55,6 +55,18 @@ const EXPIRE_BUDGET: Duration = Duration::from_micros(500);
 /// Minimum spacing of the extra ("fast") expiry cycles: with the budget
 /// above, at most half the loop's time goes to expiry.
 const FAST_EXPIRE_EVERY_MS: u64 = 1;
+
+/// What a client outside loopback gets in protected mode (Redis 7.0.15's
+/// text, typo included).
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Loopback, including IPv4 loopback mapped into IPv6.
+pub(crate) fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
 
 /// Unix time in milliseconds.
 pub use crate::clock::unix_ms;
@@ -91,7 +103,6 @@ impl Stopper {
 
 pub struct Server {
     poll: Poll,
-    listeners: Vec<TcpListener>,
     conns: Slab<Conn>,
     shared: Shared,
     timers: TimerWheel<Timer>,
@@ -106,29 +117,29 @@ pub struct Server {
     started_ns: u64,
     next_cron: u64,
     last_fast_expire: u64,
+    /// The pid file main wrote, removed at exit.
+    pub pidfile: Option<String>,
 }
 
 impl Server {
-    /// Binds every `bind` address on `port` (0 = any free port).
-    pub fn bind(mut config: Config) -> io::Result<Server> {
+    /// Binds what the config asks for, as redis-server: every `bind`
+    /// address on `port` (0 = no TCP) and the Unix socket, if any.
+    pub fn bind(config: Config) -> Result<Server, listen::BindError> {
+        Server::bind_with(config, false)
+    }
+
+    /// As [`Server::bind`], with `port 0` meaning a free port chosen by the
+    /// kernel (how the tests run servers side by side).
+    pub fn bind_with(mut config: Config, any_port: bool) -> Result<Server, listen::BindError> {
         crate::alloc::tune();
-        let poll = Poll::new()?;
-        let mut listeners: Vec<TcpListener> = Vec::new();
-        for (i, host) in config.bind.iter().enumerate() {
-            let host = host.strip_prefix('-').unwrap_or(host);
-            let ip: std::net::IpAddr = host
-                .parse()
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{host}'")))?;
-            let mut l = TcpListener::bind(SocketAddr::new(ip, config.port))?;
-            poll.registry().register(&mut l, Token(LISTENER_BASE + i), Interest::READABLE)?;
-            // Port 0 means "any": every address then shares the first one's.
-            config.port = l.local_addr()?.port();
-            listeners.push(l);
-        }
-        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let fail = |error| listen::BindError { addr: "poll".into(), error, unix: false };
+        let poll = Poll::new().map_err(fail)?;
+        let listeners = Listeners::open(&mut config, poll.registry(), any_port)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(fail)?);
+        let mut shared = Shared::new(config);
+        shared.listeners = Some(listeners);
         Ok(Server {
             poll,
-            listeners,
             conns: Slab::new(),
             timers: TimerWheel::new(10, 1024, 0),
             expire: ActiveExpire::default(),
@@ -141,13 +152,18 @@ impl Server {
             started_ns: crate::clock::mono_ns(),
             next_cron: 0,
             last_fast_expire: 0,
-            shared: Shared::new(config),
+            pidfile: None,
+            shared,
         })
     }
 
-    /// The addresses actually bound (tests bind port 0).
+    /// The TCP addresses actually bound (tests bind port 0).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
+        self.shared.listeners.as_ref().map(|l| l.local_addrs()).unwrap_or_default()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
     }
 
     pub fn stopper(&self) -> Stopper {
@@ -184,6 +200,7 @@ impl Server {
                 match ev.token() {
                     WAKER => {}
                     SIGNALS => self.on_signal(),
+                    UNIX_LISTENER => self.accept_unix(),
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
                     Token(key) => {
                         let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
@@ -206,7 +223,7 @@ impl Server {
                 self.stop.store(true, Ordering::SeqCst);
             }
             if self.stop.load(Ordering::SeqCst) {
-                log::warn!("ferrokv is now ready to exit, bye bye...");
+                self.prepare_for_shutdown();
                 return Ok(());
             }
             let now = self.mono_ms();
@@ -216,6 +233,22 @@ impl Server {
             }
             self.cron(now);
         }
+    }
+
+    /// The last steps before exiting, with Redis's log lines: the pid
+    /// file and the Unix socket's file are removed.
+    fn prepare_for_shutdown(&mut self) {
+        if let Some(path) = self.pidfile.take() {
+            log::info!("Removing the pid file.");
+            let _ = std::fs::remove_file(path);
+        }
+        if let Some(l) = self.shared.listeners.as_mut()
+            && l.unix.is_some()
+        {
+            log::info!("Removing the unix socket file.");
+            l.remove_unix_file();
+        }
+        log::warn!("Redis is now ready to exit, bye bye...");
     }
 
     fn poll_timeout(&self) -> Duration {
@@ -309,7 +342,10 @@ impl Server {
 
     fn accept(&mut self, index: usize) {
         loop {
-            let (stream, addr) = match self.listeners[index].accept() {
+            let Some(listener) = self.shared.listeners.as_ref().and_then(|l| l.tcp.get(index)) else {
+                return;
+            };
+            let (stream, addr) = match listener.accept() {
                 Ok(pair) => pair,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -318,20 +354,53 @@ impl Server {
                     return;
                 }
             };
-            self.add_conn(stream, addr);
+            let _ = stream.set_nodelay(true);
+            if self.shared.config.tcp_keepalive > 0 {
+                let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(self.shared.config.tcp_keepalive));
+                let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+            }
+            let laddr = stream.local_addr().ok();
+            self.add_conn(Stream::Tcp(stream), Some(addr), laddr, None);
         }
     }
 
-    fn add_conn(&mut self, mut stream: TcpStream, addr: SocketAddr) {
+    fn accept_unix(&mut self) {
+        loop {
+            let Some((listener, path)) = self.shared.listeners.as_ref().and_then(|l| l.unix.as_ref()) else {
+                return;
+            };
+            let path: Arc<str> = path.to_string_lossy().into();
+            let stream = match listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            };
+            self.add_conn(Stream::Unix(stream), None, None, Some(path));
+        }
+    }
+
+    fn add_conn(
+        &mut self,
+        mut stream: Stream,
+        addr: Option<SocketAddr>,
+        laddr: Option<SocketAddr>,
+        unix: Option<Arc<str>>,
+    ) {
         if self.conns.len() >= self.shared.config.maxclients {
             let _ = stream.write(b"-ERR max number of clients reached\r\n");
             self.shared.stats.rejected_connections += 1;
             return;
         }
-        let _ = stream.set_nodelay(true);
-        if self.shared.config.tcp_keepalive > 0 {
-            let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(self.shared.config.tcp_keepalive));
-            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+        // Protected mode (Redis's acceptCommonHandler): with no password
+        // for the default user, only loopback and Unix-socket clients.
+        if self.shared.config.protected_mode && unix.is_none() && !addr.is_some_and(|a| is_loopback(a.ip())) {
+            let _ = stream.write(PROTECTED_MODE_DENIED);
+            self.shared.stats.rejected_connections += 1;
+            return;
         }
         let now = self.mono_ms();
         let entry = self.conns.vacant_entry();
@@ -343,11 +412,12 @@ impl Server {
         let id = self.next_client_id;
         self.next_client_id += 1;
         self.shared.stats.connections_received += 1;
-        let laddr = stream.local_addr().ok();
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+        let fd = stream.fd();
         entry.insert(Conn::new(stream, id, now));
-        self.shared.add_client(key, Client::new(id, Some(addr), laddr, fd, unix_ms()));
-        log::debug!("Accepted {addr}");
+        let mut client = Client::new(id, addr, laddr, fd, unix_ms());
+        client.unix = unix;
+        log::debug!("Accepted {}", client.addr_text());
+        self.shared.add_client(key, client);
         if self.shared.config.timeout > 0 {
             self.arm_idle(key, now);
         }

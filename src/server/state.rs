@@ -11,6 +11,7 @@ use crate::store::{Db, Key, rand::Rng};
 use hashbrown::HashMap;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A client waiting in a blocking command (BLPOP, BLMOVE, …).
@@ -335,6 +336,8 @@ pub struct SlowEntry {
 pub struct Shared {
     pub dbs: Vec<Db>,
     pub config: Config,
+    /// The listening sockets (CONFIG SET port/bind rebinds them).
+    pub listeners: Option<super::listen::Listeners>,
     pub stats: Stats,
     pub rng: Rng,
     pub started: Instant,
@@ -406,6 +409,7 @@ impl Shared {
             port: config.port,
             cmd_clock: crate::clock::mono_ns(),
             config,
+            listeners: None,
             stats: Stats::default(),
             rng,
             metrics: Metrics::default(),
@@ -610,6 +614,8 @@ pub struct Client {
     pub close_after_reply: bool,
     pub addr: Option<SocketAddr>,
     pub laddr: Option<SocketAddr>,
+    /// The Unix socket's path, for a client connected through it.
+    pub unix: Option<Arc<str>>,
     pub fd: i32,
     /// Unix ms when the connection was accepted.
     pub created_ms: u64,
@@ -645,6 +651,30 @@ pub struct Client {
 }
 
 impl Client {
+    /// Connected through loopback or the Unix socket (Redis's
+    /// islocalClient).
+    pub fn is_local(&self) -> bool {
+        self.unix.is_some() || self.addr.is_some_and(|a| super::is_loopback(a.ip()))
+    }
+
+    /// CLIENT LIST's `addr`: `ip:port`, or `path:0` on the Unix socket.
+    pub fn addr_text(&self) -> String {
+        match (&self.unix, self.addr) {
+            (Some(path), _) => format!("{path}:0"),
+            (None, Some(a)) => a.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// CLIENT LIST's `laddr`, likewise.
+    pub fn laddr_text(&self) -> String {
+        match (&self.unix, self.laddr) {
+            (Some(path), _) => format!("{path}:0"),
+            (None, Some(a)) => a.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
     /// Channels plus patterns (the count SUBSCRIBE replies carry).
     pub fn sub_count(&self) -> usize {
         self.subs[0].len() + self.subs[1].len()
@@ -704,6 +734,7 @@ impl Client {
             close_after_reply: false,
             addr,
             laddr,
+            unix: None,
             fd,
             created_ms: now_ms,
             last_cmd_ms: now_ms,

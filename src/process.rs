@@ -1,0 +1,233 @@
+//! The process around the server, as redis-server sets it up: detaching
+//! (`daemonize`), the pid file, telling a supervisor it is ready
+//! (`supervised`), the OOM score (`oom-score-adj`), transparent huge pages
+//! (`disable-thp`), CPU affinity (`server_cpulist`, `bio_cpulist`) and the
+//! crash report (`crash-log-enabled`).
+
+use crate::config::Config;
+use std::io;
+
+/// `daemonize yes`: forks; the parent exits at once, the child starts a
+/// new session with standard input and output on /dev/null (Redis's
+/// daemonize()). Call before any thread starts.
+pub fn daemonize() -> io::Result<()> {
+    // SAFETY: fork() in a process with one thread (main, before the server
+    // starts any); the child only continues the same program.
+    match unsafe { libc::fork() } {
+        -1 => return Err(io::Error::last_os_error()),
+        0 => {}
+        _ => std::process::exit(0),
+    }
+    // SAFETY: setsid/open/dup2/close on descriptors this process owns; the
+    // path is a NUL-terminated literal.
+    unsafe {
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR, 0);
+        if fd != -1 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The pid file to write: `pidfile`, or Redis's default when daemonized
+/// without one.
+pub fn pidfile(config: &Config) -> Option<String> {
+    match (&config.pidfile, config.daemonize) {
+        (p, _) if !p.is_empty() => Some(p.clone()),
+        (_, true) => Some("/var/run/redis.pid".into()),
+        _ => None,
+    }
+}
+
+/// Writes the pid file; a failure is logged, not fatal, as in Redis.
+pub fn write_pidfile(path: &str) {
+    if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
+        log::warn!("Failed to write PID file: {}", crate::config::strerror(&e));
+    }
+}
+
+/// The supervisor detected for `supervised` (Redis's redisIsSupervised):
+/// `Some("systemd")` or `Some("upstart")`, `None` when not supervised.
+pub fn supervisor(config: &Config) -> Option<&'static str> {
+    let systemd = std::env::var_os("NOTIFY_SOCKET").is_some();
+    let upstart = std::env::var_os("UPSTART_JOB").is_some();
+    match config.supervised {
+        "systemd" if systemd => Some("systemd"),
+        "systemd" => {
+            log::warn!("systemd supervision requested or auto-detected, but NOTIFY_SOCKET not found!");
+            None
+        }
+        "upstart" if upstart => Some("upstart"),
+        "upstart" => {
+            log::warn!("upstart supervision requested, but UPSTART_JOB not found!");
+            None
+        }
+        "auto" if upstart => Some("upstart"),
+        "auto" if systemd => Some("systemd"),
+        _ => None,
+    }
+}
+
+/// Tells the supervisor the server is ready to accept connections.
+pub fn notify_ready(supervisor: Option<&str>) {
+    match supervisor {
+        Some("systemd") => {
+            log::info!(
+                "Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit."
+            );
+            if let Err(e) = sd_notify("STATUS=Ready to accept connections\nREADY=1\n") {
+                log::warn!("Can't send notification to systemd: {e}");
+            }
+        }
+        Some("upstart") => {
+            log::info!("supervised by upstart, will stop to signal readiness.");
+            // SAFETY: raise() of a signal whose default action stops the
+            // process; upstart resumes it.
+            unsafe {
+                libc::raise(libc::SIGSTOP);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Sends `state` to systemd's notification socket.
+pub fn sd_notify(state: &str) -> io::Result<()> {
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+    let path = std::env::var("NOTIFY_SOCKET").map_err(|_| io::Error::other("NOTIFY_SOCKET not set"))?;
+    let sock = UnixDatagram::unbound()?;
+    match path.strip_prefix('@') {
+        Some(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+            sock.send_to_addr(state.as_bytes(), &addr)?;
+        }
+        None => {
+            sock.send_to(state.as_bytes(), &path)?;
+        }
+    }
+    Ok(())
+}
+
+/// The process's oom_score_adj before ferrokv changed it.
+static OOM_BASE: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+
+/// Applies `oom-score-adj` (Redis's setOOMScoreAdj): `relative`/`yes`
+/// adds the first of `oom-score-adj-values` to the value the process
+/// started with, `absolute` sets it, `no` puts the starting value back.
+pub fn set_oom_score_adj(config: &Config) -> io::Result<()> {
+    const PATH: &str = "/proc/self/oom_score_adj";
+    let read = || -> io::Result<i32> {
+        std::fs::read_to_string(PATH)?.trim().parse().map_err(|_| io::Error::other("bad oom_score_adj"))
+    };
+    let base = match OOM_BASE.get() {
+        Some(b) => *b,
+        None if config.oom_score_adj == "no" => return Ok(()),
+        None => *OOM_BASE.get_or_init(|| read().unwrap_or(0)),
+    };
+    let value = match config.oom_score_adj {
+        "absolute" => config.oom_score_adj_values[0],
+        "yes" | "relative" => base + config.oom_score_adj_values[0],
+        _ => base,
+    }
+    .clamp(-1000, 1000);
+    std::fs::write(PATH, value.to_string()).inspect_err(|e| {
+        log::warn!("Unable to write oom_score_adj: {}", crate::config::strerror(e));
+    })
+}
+
+/// `disable-thp yes`: turns transparent huge pages off for this process
+/// when the system has them always on (their copy-on-write and latency
+/// cost), as Redis does.
+pub fn disable_thp(config: &Config) {
+    if !config.disable_thp {
+        return;
+    }
+    let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+    if mode.contains("[always]") {
+        // SAFETY: PR_SET_THP_DISABLE takes plain integers.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    }
+}
+
+/// Parses a Redis cpu list (`0,2-3,8-15:2`) into CPU numbers; `None` when
+/// malformed.
+pub fn parse_cpulist(list: &str) -> Option<Vec<usize>> {
+    let mut cpus = Vec::new();
+    for part in list.split(',').filter(|p| !p.is_empty()) {
+        let (range, step) = match part.split_once(':') {
+            Some((r, s)) => (r, s.parse::<usize>().ok().filter(|s| *s > 0)?),
+            None => (part, 1),
+        };
+        let (a, b) = match range.split_once('-') {
+            Some((a, b)) => (a.parse::<usize>().ok()?, b.parse::<usize>().ok()?),
+            None => {
+                let n = range.parse::<usize>().ok()?;
+                (n, n)
+            }
+        };
+        if a > b || b >= 1024 {
+            return None;
+        }
+        cpus.extend((a..=b).step_by(step));
+    }
+    Some(cpus)
+}
+
+/// Pins the calling thread to the CPUs of `list` (empty: no change).
+pub fn set_affinity(list: &str) {
+    if list.is_empty() {
+        return;
+    }
+    let Some(cpus) = parse_cpulist(list) else {
+        log::warn!("Invalid cpu list '{list}', CPU affinity not set");
+        return;
+    };
+    // SAFETY: cpu_set_t is plain data, zero-initialised, filled by CPU_SET
+    // with numbers below CPU_SETSIZE (1024, checked by parse_cpulist), and
+    // passed with its size.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for cpu in cpus {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            log::warn!("Can't set CPU affinity '{list}': {}", io::Error::last_os_error());
+        }
+    }
+}
+
+/// `crash-log-enabled yes`: a panic logs Redis's bug-report frame with the
+/// message, the location and a backtrace, then the default hook runs.
+pub fn install_crash_log() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        log::error!("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===");
+        log::error!("------ CRASH ------\n{info}\n------ STACK TRACE ------\n{backtrace}");
+        log::error!("=== REDIS BUG REPORT END. Make sure to include from START to END. ===");
+        default(info);
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists_as_redis() {
+        assert_eq!(parse_cpulist("0,2-3"), Some(vec![0, 2, 3]));
+        assert_eq!(parse_cpulist("0-7:2"), Some(vec![0, 2, 4, 6]));
+        assert_eq!(parse_cpulist("3-1"), None);
+        assert_eq!(parse_cpulist("x"), None);
+        assert_eq!(parse_cpulist("1-2:0"), None);
+    }
+}

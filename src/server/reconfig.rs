@@ -1,0 +1,56 @@
+//! Applying a changed configuration to the running server (CONFIG SET):
+//! what Redis does in its `apply` functions — rebinding the listeners when
+//! `port` or `bind` changed, the log level, idle timers, eviction,
+//! tracking and notification state, the OOM score.
+
+use super::state::Shared;
+use crate::config::Config;
+
+impl Shared {
+    /// Makes the server follow `self.config`, which replaced `old`. On an
+    /// error (named by its option) the caller puts `old` back.
+    pub fn apply_config(&mut self, old: &Config) -> Result<(), (&'static str, String)> {
+        let c = &self.config;
+        if c.port != old.port || c.bind != old.bind {
+            let which = if c.port != old.port { "port" } else { "bind" };
+            let mut config = self.config.clone();
+            if let Some(l) = self.listeners.as_mut()
+                && let Err(e) = l.rebind(&mut config)
+            {
+                log::warn!("Could not create server TCP listening socket {}: {}", e.addr, e.error);
+                let text = if which == "port" {
+                    "Unable to listen on this port. Check server logs."
+                } else {
+                    "Failed to bind to specified addresses."
+                };
+                return Err((which, text.into()));
+            }
+            self.port = config.port;
+        }
+        if self.config.timeout != old.timeout {
+            self.requests.rearm_idle = true;
+        }
+        log::set_max_level(self.config.loglevel.filter());
+        if self.config.oom_score_adj != old.oom_score_adj
+            || self.config.oom_score_adj_values != old.oom_score_adj_values
+        {
+            crate::process::set_oom_score_adj(&self.config).map_err(|_| {
+                ("oom-score-adj", "Failed to set current oom_score_adj. Check server logs.".to_string())
+            })?;
+        }
+        let changed = self.config.maxmemory != old.maxmemory;
+        self.sync_tracking();
+        self.sync_notify();
+        let used = self.used_for_maxmemory();
+        let max = self.config.maxmemory as usize;
+        if max != 0 && used > max {
+            if changed {
+                log::warn!(
+                    "WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
+                );
+            }
+            self.evicting = true;
+        }
+        Ok(())
+    }
+}

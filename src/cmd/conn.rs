@@ -579,7 +579,6 @@ fn client_kind(t: &[u8]) -> Result<ClientKind, CmdError> {
 
 /// One `CLIENT LIST` line, fields as Redis 7.0 prints them.
 fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
-    let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
     let cmd = c.last_cmd.map_or("NULL", |id| registry().entries[id].fullname.as_str());
     let mut flags = String::new();
     if srv.monitors.iter().any(|&(_, id)| id == c.id) {
@@ -609,6 +608,9 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
     if c.close_after_reply {
         flags.push('c');
     }
+    if c.unix.is_some() {
+        flags.push('U');
+    }
     if c.no_evict {
         flags.push('e');
     }
@@ -622,8 +624,8 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
          qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} \
          user=default redir={} resp={}\n",
         c.id,
-        addr(c.addr),
-        addr(c.laddr),
+        c.addr_text(),
+        c.laddr_text(),
         c.fd,
         String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
         now.saturating_sub(c.created_ms) / 1000,
@@ -727,7 +729,6 @@ fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     let me = cx.key;
-    let text = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
     let victims: Vec<(usize, u64)> = cx
         .srv
         .clients
@@ -737,8 +738,8 @@ fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
         .filter(|(k, c)| {
             kind.is_none_or(|k| k == ClientKind::of(c))
                 && id.is_none_or(|id| c.id == id)
-                && addr.is_none_or(|a| text(c.addr).as_bytes() == a)
-                && laddr.is_none_or(|a| text(c.laddr).as_bytes() == a)
+                && addr.is_none_or(|a| c.addr_text().as_bytes() == a)
+                && laddr.is_none_or(|a| c.laddr_text().as_bytes() == a)
                 && !(skipme && *k == me)
         })
         .map(|(k, c)| (k, c.id))

@@ -96,7 +96,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 now * 1000,
                 uptime,
                 uptime / 86400,
-                srv.config.hz,
+                srv.hz,
                 srv.config.hz,
                 (now / 1000) & 0xFF_FFFF,
                 std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),

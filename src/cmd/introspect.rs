@@ -100,7 +100,7 @@ pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
             unix_secs: cx.now / 1000,
             micros,
             args: kept,
-            addr: c.addr.map(|a| a.to_string()).unwrap_or_default(),
+            addr: c.addr_text(),
             name: c.name.clone().unwrap_or_default(),
         };
         cx.srv.slowlog_next_id += 1;
@@ -112,7 +112,10 @@ pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
 /// Appends Redis's MONITOR line for this command to the shared feed.
 fn feed_monitors(cx: &mut Ctx, args: &Args) {
     let c = cx.srv.client(cx.key);
-    let addr = c.addr.map(|a| a.to_string()).unwrap_or_default();
+    let addr = match &c.unix {
+        Some(path) => format!("unix:{path}"),
+        None => c.addr_text(),
+    };
     let mut line = format!("+{}.{:06} [{} {}]", cx.now / 1000, (cx.now % 1000) * 1000, c.db, addr).into_bytes();
     for a in args.from(0) {
         line.push(b' ');

@@ -319,6 +319,12 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
             oom_check(cx, run, in_multi)?;
         }
+        // Redis's min-replicas check: ferrokv has no replicas, so with the
+        // check on every write is refused, in MULTI at queue time.
+        let c = &cx.srv.config;
+        if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 && reg.entries[run].cmd.has(table::flag::WRITE) {
+            return Err(CmdError::msg("NOREPLICAS Not enough good replicas to write."));
+        }
         match queue && reg.entries[run].cmd.has(table::flag::NO_MULTI) {
             true => Err(CmdError::msg("ERR Command not allowed inside a transaction")),
             false => Ok(run),

@@ -138,6 +138,7 @@ impl Server {
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(fail)?);
         let mut shared = Shared::new(config);
         shared.listeners = Some(listeners);
+        shared.lazy.cpus = shared.config.bio_cpulist.clone();
         Ok(Server {
             poll,
             conns: Slab::new(),
@@ -320,7 +321,13 @@ impl Server {
         if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
             let shared = &mut self.shared;
             let start = Instant::now();
-            self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, &mut shared.rng);
+            self.expire.run(
+                &mut shared.dbs,
+                unix_ms(),
+                EXPIRE_BUDGET,
+                shared.config.active_expire_effort,
+                &mut shared.rng,
+            );
             shared.latency_event("expire-cycle", start.elapsed().as_micros() as u64);
             shared.flush_db_events();
             self.last_fast_expire = now;
@@ -336,8 +343,22 @@ impl Server {
             self.flush_queued();
         }
         if due {
-            self.next_cron = now + 1000 / self.shared.config.hz.max(1) as u64;
+            self.shared.hz = self.hz();
+            self.next_cron = now + 1000 / self.shared.hz as u64;
         }
+    }
+
+    /// The cron frequency: `hz`, doubled while there are more than 200
+    /// clients per tick when `dynamic-hz` is on (Redis's serverCron), at
+    /// most 500.
+    fn hz(&self) -> u32 {
+        let mut hz = self.shared.config.hz.max(1);
+        if self.shared.config.dynamic_hz {
+            while self.conns.len() / hz as usize > 200 && hz < 500 {
+                hz = (hz * 2).min(500);
+            }
+        }
+        hz
     }
 
     fn accept(&mut self, index: usize) {

@@ -336,6 +336,8 @@ pub struct SlowEntry {
 pub struct Shared {
     pub dbs: Vec<Db>,
     pub config: Config,
+    /// The cron frequency now (`hz`, raised by `dynamic-hz`).
+    pub hz: u32,
     /// The listening sockets (CONFIG SET port/bind rebinds them).
     pub listeners: Option<super::listen::Listeners>,
     pub stats: Stats,
@@ -408,6 +410,7 @@ impl Shared {
             dbs: (0..config.databases).map(|_| Db::new()).collect(),
             port: config.port,
             cmd_clock: crate::clock::mono_ns(),
+            hz: config.hz,
             config,
             listeners: None,
             stats: Stats::default(),

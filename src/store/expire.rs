@@ -17,6 +17,28 @@ const KEYS_PER_LOOP: usize = 20;
 /// Stop sampling a database once at most this percent of a sample expired.
 const ACCEPTABLE_STALE: usize = 10;
 
+/// What `active-expire-effort` (1..=10) changes, as Redis's
+/// activeExpireCycle scales it: more keys per step, a lower stale
+/// threshold, and a longer time budget (25% + 2% per level of the tick).
+pub fn effort(effort: u32, budget: Duration) -> (usize, usize, Duration) {
+    let e = effort.clamp(1, 10) as usize - 1;
+    let keys = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * e;
+    let stale = ACCEPTABLE_STALE - e;
+    (keys, stale, budget * (25 + 2 * e as u32) / 25)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effort_scales_as_redis() {
+        let b = Duration::from_micros(500);
+        assert_eq!(effort(1, b), (20, 10, b));
+        assert_eq!(effort(10, b), (65, 1, Duration::from_micros(860)));
+    }
+}
+
 #[derive(Default)]
 pub struct ActiveExpire {
     next_db: usize,
@@ -25,7 +47,10 @@ pub struct ActiveExpire {
 }
 
 impl ActiveExpire {
-    pub fn run(&mut self, dbs: &mut [Db], now_ms: u64, budget: Duration, rng: &mut Rng) {
+    /// One cycle at `active-expire-effort` level `level` (1 = Redis's
+    /// default).
+    pub fn run(&mut self, dbs: &mut [Db], now_ms: u64, budget: Duration, level: u32, rng: &mut Rng) {
+        let (keys_per_loop, acceptable_stale, budget) = effort(level, budget);
         let start = Instant::now();
         self.timed_out = false;
         let n = dbs.len();
@@ -34,13 +59,13 @@ impl ActiveExpire {
             let db = &mut dbs[self.next_db];
             let mut steps = 0u32;
             while db.volatile_len() > 0 {
-                let (sampled, expired) = db.expire_sample(now_ms, KEYS_PER_LOOP, rng);
+                let (sampled, expired) = db.expire_sample(now_ms, keys_per_loop, rng);
                 steps += 1;
                 if steps.is_multiple_of(4) && start.elapsed() > budget {
                     self.timed_out = true;
                     return;
                 }
-                if expired * 100 <= sampled * ACCEPTABLE_STALE {
+                if expired * 100 <= sampled * acceptable_stale {
                     break;
                 }
             }

@@ -22,6 +22,8 @@ pub type Garbage = Box<dyn Send>;
 #[derive(Default)]
 pub struct LazyFree {
     tx: Option<Sender<(Garbage, usize)>>,
+    /// `bio_cpulist`: the CPUs the thread runs on (empty: any).
+    pub cpus: String,
     /// Objects handed over and not yet freed; objects freed by the thread.
     counts: Arc<Counts>,
 }
@@ -82,7 +84,9 @@ impl LazyFree {
     fn spawn(&mut self) -> Option<&Sender<(Garbage, usize)>> {
         let (tx, rx) = channel::<(Garbage, usize)>();
         let counts = Arc::clone(&self.counts);
+        let cpus = self.cpus.clone();
         let spawned = std::thread::Builder::new().name("lazyfree".into()).spawn(move || {
+            crate::process::set_affinity(&cpus);
             lowest_priority();
             for (garbage, bytes) in rx {
                 drop(garbage);

@@ -190,7 +190,8 @@ def run_bench(server, test, opts, timeout):
     result dict, or {"error": message}."""
     proc, port = server
     pid = proc.pid
-    cmd = ["redis-benchmark", "-p", str(port), "-t", test, "-n", str(opts["n"]), "-c", str(opts["c"]),
+    where = ["-s", benchlib.UNIX[port]] if port in benchlib.UNIX else ["-p", str(port)]
+    cmd = ["redis-benchmark", *where, "-t", test, "-n", str(opts["n"]), "-c", str(opts["c"]),
            "-P", str(opts["P"])]
     if opts.get("d"):
         cmd += ["-d", str(opts["d"])]
@@ -476,6 +477,7 @@ def parse_args():
     ap.add_argument("--requests", "-n", type=int, default=100000,
                     help="requests per run at -P 1, x4 at -P 16 (default 100000; --quick: 7000)")
     ap.add_argument("--clients", "-c", type=int, default=50)
+    ap.add_argument("--unix", action="store_true", help="connect through Unix sockets (redis-benchmark -s)")
     ap.add_argument("--quick", action="store_true", help="3 rounds of 7000 requests: 1-1.5 minutes")
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
     ap.add_argument("--write", metavar="FILE", help="also write the markdown report to FILE")
@@ -507,7 +509,7 @@ def parse_args():
         ap.error("--rounds and --requests must be positive")
     if args.docs is None:
         args.docs = (args.suite == "full" and not args.tests and args.pipelines == [1, 16] and not args.quick
-                     and args.clients == 50 and not args.from_json)
+                     and args.clients == 50 and not args.from_json and not args.unix)
     return args
 
 
@@ -515,7 +517,7 @@ def run_all(args, wl):
     results = {}
     for test, opts in wl:
         results[label(test, opts)] = {"test": test, "opts": opts, "redis": [], "ferrokv": []}
-    servers = benchlib.start_servers()
+    servers = benchlib.start_servers(unix=args.unix)
     t_start = time.monotonic()
     interrupted = dead = None
     try:

@@ -121,22 +121,32 @@ def build_ferrokv(no_build=False):
         sys.exit("cargo build --release failed")
 
 
-def start_servers(extra_args=(), core=0):
+# Unix socket of the server on each port, when started with unix=True:
+# clients (redis-benchmark -s) connect through it instead of TCP.
+UNIX = {}
+
+
+def start_servers(extra_args=(), core=0, unix=False):
     """Starts redis-server and ferrokv (in that order) on two free ports with
     the same extra arguments (e.g. ["--maxclients", "20000"]), pinned to
-    `core`. Returns {"redis": (Popen, port), "ferrokv": (Popen, port)}."""
-    extra = [str(a) for a in extra_args]
+    `core`; with `unix`, each also listens on a Unix socket (see UNIX).
+    Returns {"redis": (Popen, port), "ferrokv": (Popen, port)}."""
     rport, fport = free_port(), free_port()
+    extra = [str(a) for a in extra_args]
+    if unix:
+        for name, port in (("redis", rport), ("ferrokv", fport)):
+            UNIX[port] = f"/tmp/bench-{name}-{port}.sock"
+    sock = lambda port: ["--unixsocket", UNIX[port]] if port in UNIX else []  # noqa: E731
     servers = {}
     try:
         redis = subprocess.Popen(
             pinned(core, ["redis-server", "--port", str(rport), "--save", "", "--appendonly", "no",
-                          "--bind", "127.0.0.1", *extra]),
+                          "--bind", "127.0.0.1", *sock(rport), *extra]),
             stdout=subprocess.DEVNULL,
         )
         servers["redis"] = (redis, rport)
         fkv = subprocess.Popen(
-            pinned(core, [FERROKV, "--port", str(fport), "--bind", "127.0.0.1", "--loglevel", "warning", *extra]),
+            pinned(core, [FERROKV, "--port", str(fport), "--bind", "127.0.0.1", "--loglevel", "warning", *sock(fport), *extra]),
             stdout=subprocess.DEVNULL,
         )
         servers["ferrokv"] = (fkv, fport)

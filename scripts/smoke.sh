@@ -9,7 +9,8 @@ PORT=${SMOKE_PORT:-16379}
 BIN=target/release/ferrokv
 [ -x "$BIN" ] || cargo build --release
 LOG=$(mktemp)
-"$BIN" --port "$PORT" >"$LOG" 2>&1 &
+SOCK=$(mktemp -u /tmp/ferrokv-smoke-XXXXXX.sock)
+"$BIN" --port "$PORT" --unixsocket "$SOCK" >"$LOG" 2>&1 &
 PID=$!
 cleanup() { kill "$PID" 2>/dev/null || true; tmux kill-session -t ferrokv-smoke 2>/dev/null || true; }
 trap cleanup EXIT
@@ -23,7 +24,17 @@ expect() { # expect <wanted> <command...>
   [ "$got" = "$want" ] || fail "'$*' gave '$got', wanted '$want'"
 }
 
-grep -q "started, pid=$PID, port=$PORT" "$LOG" || fail "no startup line in log: $(cat "$LOG")"
+grep -q "pid=$PID, just started" "$LOG" || fail "no startup line in log: $(cat "$LOG")"
+grep -q "Running mode=standalone, port=$PORT." "$LOG" || fail "no port line in log: $(cat "$LOG")"
+grep -q "Ready to accept connections unix" "$LOG" || fail "no readiness line in log: $(cat "$LOG")"
+
+echo "== redis-cli and redis-benchmark over the Unix socket"
+[ "$(redis-cli -s "$SOCK" PING)" = PONG ] || fail "redis-cli -s"
+redis-cli -s "$SOCK" CLIENT INFO | grep -q "addr=$SOCK:0 .*flags=U " || fail "CLIENT INFO over the socket: $(redis-cli -s "$SOCK" CLIENT INFO)"
+out=$(redis-benchmark -s "$SOCK" -t set,get -n 100000 -c 50 -P 16 -q 2>&1)
+echo "$out" | tr '\r' '\n' | grep 'requests per second' | sed "s/^/  unix -P 16 /"
+[ "$(echo "$out" | tr '\r' '\n' | grep -c 'requests per second')" -eq 2 ] || fail "redis-benchmark -s: $out"
+redis-cli -s "$SOCK" FLUSHALL >/dev/null
 
 echo "== redis-cli commands"
 expect PONG PING
@@ -130,5 +141,8 @@ echo "== SIGTERM"
 kill -TERM "$PID"
 status=0; wait "$PID" || status=$?
 [ "$status" -eq 0 ] || fail "exit status $status after SIGTERM"
-grep -q 'Received SIGTERM' "$LOG" || fail "no shutdown log line"
+grep -q 'Received SIGTERM scheduling shutdown...' "$LOG" || fail "no shutdown log line"
+grep -q 'Removing the unix socket file.' "$LOG" || fail "no socket removal line"
+[ ! -e "$SOCK" ] || fail "the Unix socket file is left behind"
+tail -1 "$LOG" | grep -q 'Redis is now ready to exit, bye bye...' || fail "no goodbye line: $(tail -3 "$LOG")"
 echo "smoke: all passed"

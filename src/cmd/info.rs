@@ -200,7 +200,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  master_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n\
                  master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n\
                  repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-                srv.run_id,
+                srv.repl_id,
             );
         }
         "cpu" => {

@@ -3,6 +3,7 @@
 
 pub mod bitmap;
 pub mod conn;
+pub mod debug;
 pub mod hash;
 pub mod info;
 pub mod introspect;
@@ -301,6 +302,11 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         (Some(_), Some(run)) if !reg.entries[run].cmd.arity_ok(args.len()) => {
             cx.srv.stats.command(run).rejected += 1;
             Err(CmdError::msg(format!("ERR wrong number of arguments for '{}' command", reg.entries[run].fullname)))
+        }
+        // A protected command the configuration does not allow is refused
+        // right after the arity check, as in Redis (inside MULTI too).
+        (Some(_), Some(run)) if reg.entries[run].cmd.has(table::flag::PROTECTED) && !debug::allowed(cx.srv, cx.key) => {
+            Err(CmdError::msg(debug::NOT_ALLOWED))
         }
         (Some(top), Some(_))
             if cx.srv.client(cx.key).proto == crate::resp::Proto::Resp2

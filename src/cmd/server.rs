@@ -1,5 +1,5 @@
 //! Server commands: COMMAND, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB,
-//! TIME, LASTSAVE, SHUTDOWN, DEBUG.
+//! TIME, LASTSAVE, SHUTDOWN (DEBUG is in `debug.rs`).
 //!
 //! COMMAND answers entirely from the command table, so every row shows up in
 //! `COMMAND COUNT/INFO/DOCS/LIST` without being listed again.
@@ -44,16 +44,6 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         shutdown,
-    ),
-    row(
-        "debug",
-        -2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        (0, 0, 0),
-        "server",
-        "1.0.0",
-        "A container for debugging commands.",
-        debug,
     ),
     Command {
         subcommands: COMMAND_SUBCOMMANDS,
@@ -681,75 +671,5 @@ fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     cx.srv.requests.shutdown = true;
     cx.client().close_after_reply = true;
-    Ok(())
-}
-
-/// # Format
-/// `DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | OBJECT key | HELP`.
-/// Allowed only when `enable-debug-command` is `yes`, or `local` for a
-/// loopback client, as in Redis 7.
-fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let allowed = match cx.srv.config.enable_debug_command.as_str() {
-        "yes" => true,
-        "local" => cx.srv.client(cx.key).is_local(),
-        _ => false,
-    };
-    if !allowed {
-        return Err(CmdError::msg(
-            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
-        ));
-    }
-    let sub = args.get(1).to_ascii_lowercase();
-    match (sub.as_slice(), args.len()) {
-        (b"help", 2) => {
-            help(
-                &mut cx.out,
-                "DEBUG",
-                &[
-                    "OBJECT <key>",
-                    "    Show low level info about the `key` and associated value.",
-                    "SET-ACTIVE-EXPIRE <0|1>",
-                    "    Setting it to 0 disables expiring keys in background when they are not",
-                    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-                    "    default.",
-                    "SLEEP <seconds>",
-                    "    Stop the server for <seconds>. Decimals allowed.",
-                ],
-            );
-        }
-        (b"sleep", 3) => {
-            let secs: f64 = std::str::from_utf8(args.get(2)).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-            if secs > 0.0 && secs.is_finite() {
-                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
-            }
-            cx.out.ok();
-        }
-        (b"set-active-expire", 3) => {
-            cx.srv.active_expire = parse_int(args.get(2))? != 0;
-            cx.out.ok();
-        }
-        (b"object", 3) => {
-            let now = cx.now;
-            let Some(e) = cx.db().peek(args.get(2), now) else {
-                return Err(CmdError::msg("ERR no such key"));
-            };
-            let idle = e.idle_seconds(now);
-            let line = format!(
-                "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{idle}",
-                &e.value,
-                e.value.refcount(),
-                e.value.encoding(),
-                e.value.serialized_len(),
-                (now / 1000).saturating_sub(idle) & 0xFF_FFFF,
-            );
-            cx.out.simple(&line);
-        }
-        _ => {
-            return Err(CmdError::msg(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-                lossy(args.get(1))
-            )));
-        }
-    }
     Ok(())
 }

@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, bitmap, conn, hash, info, introspect, keys, latency, list, memory, pubsub, server, set,
-    string, tx, zset,
+    Args, CmdResult, Ctx, bitmap, conn, debug, hash, info, introspect, keys, latency, list, memory, pubsub, server,
+    set, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -34,6 +34,10 @@ pub mod flag {
     pub const SENTINEL: u32 = 1 << 14;
     pub const NO_MULTI: u32 = 1 << 15;
     pub const ALLOW_BUSY: u32 = 1 << 16;
+    /// Runs only where a config option allows it (DEBUG and
+    /// `enable-debug-command`); checked by the dispatcher. Redis 7.0's
+    /// `COMMAND INFO` does not show it, so it is not in [`NAMES`].
+    pub const PROTECTED: u32 = 1 << 17;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -208,6 +212,7 @@ static FAMILIES: &[&[Command]] = &[
     bitmap::COMMANDS,
     keys::COMMANDS,
     server::COMMANDS,
+    debug::COMMANDS,
     info::COMMANDS,
     introspect::COMMANDS,
     latency::COMMANDS,

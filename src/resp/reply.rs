@@ -4,7 +4,9 @@
 //! Aggregates are written as a header followed by their elements; the caller
 //! is responsible for writing exactly the announced number of elements. In
 //! RESP2 a map of `n` pairs becomes an array of `2n`, a set an array, a double
-//! a bulk string and null `$-1` (or `*-1` for null arrays), as Redis does.
+//! or a big number a bulk string, a boolean the integer 1 or 0, a verbatim
+//! string a bulk string, and null `$-1` (or `*-1` for null arrays), as Redis
+//! does; attributes exist only in RESP3.
 
 /// The protocol version a connection speaks (`HELLO 2|3`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +124,37 @@ impl<'a> Reply<'a> {
         }
     }
 
+    /// A boolean: `#t` / `#f` in RESP3, the integer 1 or 0 in RESP2.
+    pub fn boolean(&mut self, b: bool) {
+        match self.proto {
+            Proto::Resp2 => self.int(i64::from(b)),
+            Proto::Resp3 => self.buf.extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" }),
+        }
+    }
+
+    /// A big number given as its decimal digits: `(` in RESP3, a bulk
+    /// string in RESP2. `digits` must not contain CR or LF.
+    pub fn bignum(&mut self, digits: &[u8]) {
+        match self.proto {
+            Proto::Resp2 => self.bulk(digits),
+            Proto::Resp3 => {
+                self.buf.push(b'(');
+                self.buf.extend_from_slice(digits);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// The header of an attribute of `n` key/value pairs (`|n`), which
+    /// the caller follows with the pairs and then the real reply. RESP3
+    /// only: RESP2 has no attributes, and a caller leaves them out there,
+    /// as Redis does (so nothing is written in RESP2).
+    pub fn attribute(&mut self, n: usize) {
+        if self.proto == Proto::Resp3 {
+            self.header(b'|', n as i64);
+        }
+    }
+
     /// A bulk string of text (verbatim `txt` in RESP3).
     pub fn verbatim(&mut self, text: &[u8]) {
         match self.proto {
@@ -210,6 +243,14 @@ mod tests {
         assert_eq!(out(Proto::Resp2, |r| r.map(2)), "*4\r\n");
         assert_eq!(out(Proto::Resp2, |r| r.error("ERR a\r\nb")), "-ERR a  b\r\n");
         assert_eq!(out(Proto::Resp2, |r| r.double(1.5)), "$3\r\n1.5\r\n");
+        assert_eq!(out(Proto::Resp2, |r| r.boolean(true)), ":1\r\n");
+        assert_eq!(out(Proto::Resp2, |r| r.boolean(false)), ":0\r\n");
+        assert_eq!(
+            out(Proto::Resp2, |r| r.bignum(b"-123456789012345678901234567890")),
+            "$31\r\n-123456789012345678901234567890\r\n"
+        );
+        assert_eq!(out(Proto::Resp2, |r| r.attribute(2)), "");
+        assert_eq!(out(Proto::Resp2, |r| r.verbatim(b"a\nb")), "$3\r\na\nb\r\n");
     }
 
     #[test]
@@ -219,6 +260,14 @@ mod tests {
         assert_eq!(out(Proto::Resp3, |r| r.set(1)), "~1\r\n");
         assert_eq!(out(Proto::Resp3, |r| r.double(f64::NEG_INFINITY)), ",-inf\r\n");
         assert_eq!(out(Proto::Resp3, |r| r.verbatim(b"x")), "=5\r\ntxt:x\r\n");
+        assert_eq!(out(Proto::Resp3, |r| r.boolean(true)), "#t\r\n");
+        assert_eq!(out(Proto::Resp3, |r| r.boolean(false)), "#f\r\n");
+        assert_eq!(
+            out(Proto::Resp3, |r| r.bignum(b"-123456789012345678901234567890")),
+            "(-123456789012345678901234567890\r\n"
+        );
+        assert_eq!(out(Proto::Resp3, |r| r.attribute(1)), "|1\r\n");
+        assert_eq!(out(Proto::Resp3, |r| r.attribute(12)), "|12\r\n");
     }
 
     #[test]

@@ -197,6 +197,36 @@ impl Metrics {
     }
 }
 
+/// Settings that only DEBUG changes (Redis keeps them in `server`), kept
+/// here for the code that will read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebugSettings {
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this many
+    /// bytes long go in a plain node of their own (Redis's quicklist
+    /// `packed_threshold`, 1 GB by default, below 4 GB - 1 MB).
+    pub quicklist_packed_threshold: u64,
+    /// DEBUG REPLYBUFFER PEAK-RESET-TIME: ms between resets of a client's
+    /// reply-buffer peak, -1 for never (Redis's default 5000).
+    pub reply_buffer_peak_reset_time: i64,
+    /// DEBUG REPLYBUFFER RESIZING: whether the cron resizes reply buffers.
+    pub reply_buffer_resizing: bool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged
+    /// `noscript` (for the scripting work).
+    pub disable_deny_scripts: bool,
+}
+
+impl Default for DebugSettings {
+    /// Redis's defaults.
+    fn default() -> DebugSettings {
+        DebugSettings {
+            quicklist_packed_threshold: 1 << 30,
+            reply_buffer_peak_reset_time: 5000,
+            reply_buffer_resizing: true,
+            disable_deny_scripts: false,
+        }
+    }
+}
+
 /// What modified a key, for [`Shared::signal_modified`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
@@ -354,6 +384,11 @@ pub struct Shared {
     pub peak_memory: usize,
     /// DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire: bool,
+    /// The other settings DEBUG changes.
+    pub debug: DebugSettings,
+    /// INFO `master_replid`: 40 hex characters, new each start and on
+    /// DEBUG CHANGE-REPL-ID.
+    pub repl_id: String,
     /// The port actually bound (INFO tcp_port).
     pub port: u16,
     /// When the next command started, in `clock::mono_ns` nanoseconds (see
@@ -402,10 +437,16 @@ pub struct Shared {
     pub key_signals: bool,
 }
 
+/// 40 random hex digits (a run id, a replication id).
+pub fn random_hex40(rng: &mut Rng) -> String {
+    (0..40).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect()
+}
+
 impl Shared {
     pub fn new(config: Config) -> Shared {
         let mut rng = Rng::from_time();
-        let run_id = (0..40).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect();
+        let run_id = random_hex40(&mut rng);
+        let repl_id = random_hex40(&mut rng);
         let mut shared = Shared {
             dbs: (0..config.databases).map(|_| Db::new()).collect(),
             port: config.port,
@@ -420,6 +461,8 @@ impl Shared {
             run_id,
             peak_memory: 0,
             active_expire: true,
+            debug: DebugSettings::default(),
+            repl_id,
             blocking: Blocking::default(),
             watches: Watches::default(),
             pubsub: PubSub::default(),

@@ -369,6 +369,19 @@ impl Db {
         }
     }
 
+    /// The stored entry of `key`, expired or not, left untouched (DEBUG
+    /// OBJECT and DIGEST-VALUE look keys up this way, as Redis's
+    /// `dictFind`).
+    pub fn get_raw(&self, key: &[u8]) -> Option<&Entry> {
+        self.map.get(key)
+    }
+
+    /// Every stored key and entry, expired or not yet deleted included, in
+    /// no particular order (DEBUG DIGEST walks the dict this way).
+    pub fn iter_raw(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
+        self.map.iter().map(|(k, e)| (&k[..], e))
+    }
+
     /// Every live key (KEYS); expired keys are skipped.
     pub fn live_keys(&self, now: u64) -> impl Iterator<Item = &[u8]> {
         self.map.iter().filter(move |(_, e)| !e.has_ttl() || self.vol_at[e.vpos as usize] > now).map(|(k, _)| &k[..])

@@ -56,6 +56,12 @@ impl Fill {
         Fill(setting.clamp(-5, FILL_MAX) as i16)
     }
 
+    /// The setting as clamped (Redis's quicklist `fill`, which DEBUG
+    /// OBJECT shows as `ql_listpack_max`).
+    pub fn get(self) -> i16 {
+        self.0
+    }
+
     /// Whether a node of `count` entries and `bytes` bytes is within limits.
     fn fits(self, count: usize, bytes: usize) -> bool {
         if count <= 1 {
@@ -756,6 +762,12 @@ impl List {
             Repr::Many(c) => c.nodes[n].replace(j, value),
         }
         self.with_chain(|c| c.fix(n, fill));
+    }
+
+    /// The byte size of each node, from the head (DEBUG OBJECT's
+    /// `ql_nodes` and `ql_uncompressed_size`).
+    pub fn node_sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.nodes().map(Node::bytes)
     }
 
     /// Every element from the head.

@@ -11,6 +11,7 @@ pub mod config;
 pub mod glob;
 pub mod logging;
 pub mod longdouble;
+pub mod persist;
 pub mod lzf;
 pub mod process;
 pub mod proctitle;

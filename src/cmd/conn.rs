@@ -418,17 +418,22 @@ fn client_trackinginfo(cx: &mut Ctx, _args: &Args) -> CmdResult {
 
 /// # Format
 /// `CLIENT REPLY ON|OFF|SKIP` — OFF and SKIP answer nothing; SKIP drops
-/// the next command's reply (the loop does the dropping).
+/// the next command's reply (unless OFF is on). ON also ends the SKIP of
+/// the command it is (its `+OK` is sent), as in Redis. Pushes (pub/sub)
+/// are sent whatever the mode.
 fn client_reply(cx: &mut Ctx, args: &Args) -> CmdResult {
     let mode = args.get(2);
-    let c = cx.client();
     if mode.eq_ignore_ascii_case(b"on") {
+        let c = cx.client();
         c.reply_off = false;
-        c.skip_next_reply = false;
+        c.reply_skip = false;
+        cx.unmute();
         cx.out.ok();
     } else if mode.eq_ignore_ascii_case(b"off") {
-        c.reply_off = true;
+        cx.client().reply_off = true;
+        cx.mute();
     } else if mode.eq_ignore_ascii_case(b"skip") {
+        let c = cx.client();
         c.skip_next_reply = !c.reply_off;
     } else {
         return Err(CmdError::Syntax);
@@ -832,6 +837,13 @@ fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
     c.db = 0;
     c.name = None;
     c.proto = Proto::Resp2;
+    // CLIENT REPLY OFF ends (RESET's own reply is sent) and a pending SKIP
+    // is forgotten; a SKIP of RESET itself stays, as in Redis.
+    c.reply_off = false;
+    c.skip_next_reply = false;
+    if !c.reply_skip {
+        cx.unmute();
+    }
     cx.out.proto = Proto::Resp2;
     cx.out.simple("RESET");
     Ok(())

@@ -79,8 +79,40 @@ impl Ctx<'_> {
             if mine.peek().is_none() {
                 continue;
             }
+            let start = self.out.buf.len();
             mine.for_each(|(_, _, pattern)| pubsub::write_message(&mut self.out, msg, pattern.as_deref()));
             self.srv.pubsub.outbox[i].served = Some(key);
+            self.keep_push(start);
+        }
+    }
+
+    /// CLIENT REPLY OFF, or the command after CLIENT REPLY SKIP: what the
+    /// command writes from here on is dropped when it ends (pushes aside,
+    /// see [`Ctx::keep_push`]). Redis checks its flags at each write; a
+    /// region from here to the end of the command, or to CLIENT REPLY ON
+    /// inside the same EXEC, drops exactly what Redis drops.
+    pub fn mute(&mut self) {
+        if self.srv.mute_from.is_none() {
+            self.srv.mute_from = Some(self.out.buf.len());
+        }
+    }
+
+    /// CLIENT REPLY ON (or RESET): drops what was muted so far; what
+    /// follows is written again.
+    pub fn unmute(&mut self) {
+        if let Some(from) = self.srv.mute_from.take() {
+            self.out.buf.truncate(from);
+        }
+    }
+
+    /// The frame written since `start` is a push (a pub/sub confirmation
+    /// or message): in Redis these reach the client under CLIENT REPLY OFF
+    /// or SKIP too. The muted output before it is dropped now and the push
+    /// is kept in front of the muted region.
+    pub fn keep_push(&mut self, start: usize) {
+        if let Some(from) = self.srv.mute_from {
+            self.out.buf.drain(from..start);
+            self.srv.mute_from = Some(self.out.buf.len());
         }
     }
 

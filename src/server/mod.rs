@@ -760,9 +760,11 @@ impl Server {
         let client = self.shared.client_mut(key);
         let Some(b) = client.blocked.take() else { return };
         let proto = client.proto;
+        let silent = std::mem::take(&mut client.skip_next_reply) || client.reply_off;
         self.shared.blocking.remove(b.db, &b.keys, key, id);
         let mut out = Reply::new(&mut self.conns[key].wbuf, proto);
         match how {
+            _ if silent => {}
             Unblock::Timeout => out.null_array(),
             Unblock::Error => out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
         }
@@ -776,12 +778,13 @@ enum Unblock {
 }
 
 /// Runs one command for client `key`, its reply going to `wbuf`.
-/// CLIENT REPLY OFF / SKIP drop the reply.
+/// CLIENT REPLY OFF / SKIP drop the reply (pushes aside, see `Ctx::mute`).
 fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args, now: u64) {
     let client = shared.client_mut(key);
     let proto = client.proto;
-    let skip = std::mem::take(&mut client.skip_next_reply);
-    let mark = wbuf.len();
+    client.reply_skip = std::mem::take(&mut client.skip_next_reply);
+    let muted = client.reply_skip || client.reply_off;
+    shared.mute_from = muted.then_some(wbuf.len());
     shared.current = Some(key);
     let mut cx = Ctx { srv: shared, key, out: Reply::new(wbuf, proto), now };
     // A bug in one command must not take the server down with every other
@@ -791,9 +794,17 @@ fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args,
         log::error!("Internal error while running a command; the client gets an error reply");
         cx.out.error("ERR internal error");
     }
-    if skip || shared.client(key).reply_off {
-        wbuf.truncate(mark);
+    if let Some(from) = shared.mute_from.take() {
+        wbuf.truncate(from);
     }
+    let still_blocked = shared.blocking.retrying && shared.blocking.still_blocked;
+    let client = shared.client_mut(key);
+    if client.blocked.is_some() || still_blocked {
+        // A SKIP outlives a blocking wait: it drops the reply that ends it
+        // (data or timeout), as in Redis.
+        client.skip_next_reply |= client.reply_skip;
+    }
+    client.reply_skip = false;
     shared.flush_pending_invalidations();
     shared.current = None;
 }

@@ -360,6 +360,9 @@ pub struct Shared {
     pub pubsub: PubSub,
     /// EXEC is running its queued commands (blocking commands don't block).
     pub in_exec: bool,
+    /// CLIENT REPLY OFF or SKIP silences the running command's output from
+    /// this offset of its client's output buffer on (see `Ctx::mute`).
+    pub mute_from: Option<usize>,
     /// SLOWLOG entries, newest first, and the next id.
     pub slowlog: VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
@@ -417,6 +420,7 @@ impl Shared {
             watches: Watches::default(),
             pubsub: PubSub::default(),
             in_exec: false,
+            mute_from: None,
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
             monitors: Vec::new(),
@@ -635,9 +639,11 @@ pub struct Client {
     pub tracking: Option<Box<ClientTracking>>,
     /// Subscribed channels, patterns and shard channels.
     pub subs: [Vec<Key>; 3],
-    /// CLIENT REPLY OFF; CLIENT REPLY SKIP (for the next command).
+    /// CLIENT REPLY OFF; CLIENT REPLY SKIP for the next command, and for
+    /// the running one (Redis's REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP).
     pub reply_off: bool,
     pub skip_next_reply: bool,
+    pub reply_skip: bool,
     /// CLIENT NO-EVICT (shown in CLIENT LIST; clients are never evicted).
     pub no_evict: bool,
     /// A command held back by CLIENT PAUSE, to run when the pause ends.
@@ -720,6 +726,7 @@ impl Client {
             subs: Default::default(),
             reply_off: false,
             skip_next_reply: false,
+            reply_skip: false,
             no_evict: false,
             postponed: None,
         }

@@ -323,6 +323,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
     client.last_cmd_ms = now;
     client.last_cmd = run_id;
     let in_multi = client.multi.is_some();
+    // The checks before a command runs or is queued, in the order of
+    // Redis's processCommand: unknown, arity, not allowed in a transaction,
+    // out of memory, not allowed while subscribed (RESP2).
     let checked = match (id, run_id) {
         (None, _) => Err(CmdError::msg(unknown_command(args))),
         (Some(top), None) => Err(CmdError::msg(format!(
@@ -331,15 +334,10 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             reg.entries[top].cmd.name.to_ascii_uppercase()
         ))),
         (Some(_), Some(run)) if !reg.entries[run].cmd.arity_ok(args.len()) => {
-            cx.srv.stats.command(run).rejected += 1;
             Err(CmdError::msg(format!("ERR wrong number of arguments for '{}' command", reg.entries[run].fullname)))
         }
-        (Some(top), Some(_))
-            if cx.srv.client(cx.key).proto == crate::resp::Proto::Resp2
-                && cx.srv.client(cx.key).subscribed()
-                && !pubsub::ALLOWED_WHEN_SUBSCRIBED.contains(&reg.entries[top].cmd.name) =>
-        {
-            Err(pubsub::not_allowed(&reg.entries[run_id.unwrap_or(top)].fullname))
+        (Some(_), Some(run)) if in_multi && reg.entries[run].cmd.has(table::flag::NO_MULTI) => {
+            Err(CmdError::msg("ERR Command not allowed inside a transaction"))
         }
         (Some(_), Some(run)) => Ok(run),
     };
@@ -351,11 +349,23 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
             oom_check(cx, run, in_multi)?;
         }
-        match queue && reg.entries[run].cmd.has(table::flag::NO_MULTI) {
-            true => Err(CmdError::msg("ERR Command not allowed inside a transaction")),
-            false => Ok(run),
+        let c = cx.srv.client(cx.key);
+        // Inside EXEC the queued commands run whatever they subscribed to.
+        if c.proto == crate::resp::Proto::Resp2
+            && c.subscribed()
+            && !cx.srv.in_exec
+            && !pubsub::ALLOWED_WHEN_SUBSCRIBED.contains(&reg.entries[id.unwrap_or(run)].cmd.name)
+        {
+            return Err(pubsub::not_allowed(&reg.entries[run].fullname));
         }
+        Ok(run)
     });
+    if checked.is_err()
+        && let Some(run) = run_id
+    {
+        // Redis's rejected_calls: a known command refused before running.
+        cx.srv.stats.command(run).rejected += 1;
+    }
     if queue && checked.is_ok() {
         let queued = args.to_owned_parts();
         if let Some(q) = cx.client().multi.as_mut() {

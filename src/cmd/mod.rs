@@ -382,7 +382,16 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         // One clock read per command: a command starts when the previous
         // one ended (the loop resets the mark before each batch).
         let start = cx.srv.cmd_clock;
+        let no_touch = cx.srv.client(cx.key).no_touch && cmd.name != "touch";
+        // CLIENT NO-TOUCH, for this command (EXEC's commands set their own).
+        let outer = cx.srv.dbs.first().is_some_and(|d| d.no_touch);
+        if no_touch != outer {
+            cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = no_touch);
+        }
         let result = (cmd.handler)(cx, args);
+        if no_touch != outer {
+            cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = outer);
+        }
         let end = crate::clock::mono_ns();
         cx.srv.cmd_clock = end;
         let nanos = end.saturating_sub(start);

@@ -43,8 +43,10 @@ const SIGNALS: Token = Token(usize::MAX - 2);
 /// Listener `i` has token `LISTENER_BASE + i`; connection tokens are slab keys.
 const LISTENER_BASE: usize = usize::MAX / 2;
 
-/// A connection idle this long (ms) gives its buffers back.
-const IDLE_BUFFERS_MS: u64 = 2000;
+/// Clients the cron looks at per tick at least (Redis's
+/// `CLIENTS_CRON_MIN_ITERATIONS`); else a `hz`th of them, so each is seen
+/// about once a second.
+const CLIENTS_CRON_MIN: usize = 5;
 /// Reads per connection per wake-up before others get a turn.
 const MAX_READS_PER_TURN: usize = 16;
 /// Unsent output above which a connection is paused.
@@ -106,6 +108,8 @@ pub struct Server {
     started_ns: u64,
     next_cron: u64,
     last_fast_expire: u64,
+    /// Where the clients cron goes on (a slab key).
+    clients_cron_next: usize,
 }
 
 impl Server {
@@ -141,6 +145,7 @@ impl Server {
             started_ns: crate::clock::mono_ns(),
             next_cron: 0,
             last_fast_expire: 0,
+            clients_cron_next: 0,
             shared: Shared::new(config),
         })
     }
@@ -276,13 +281,7 @@ impl Server {
                     self.shared.lazy.free_boxed(old);
                 }
             }
-            for (key, conn) in self.conns.iter_mut() {
-                if now.saturating_sub(conn.last_active) >= IDLE_BUFFERS_MS && conn.release_buffers() {
-                    let client = self.shared.client_mut(key);
-                    client.qbuf_cap = 0;
-                    client.omem = 0;
-                }
-            }
+            self.clients_cron(now);
         }
         if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
             let shared = &mut self.shared;
@@ -305,6 +304,32 @@ impl Server {
         if due {
             self.next_cron = now + 1000 / self.shared.config.hz.max(1) as u64;
         }
+    }
+
+    /// Redis's `clientsCron` buffer work: a share of the clients per tick,
+    /// round robin, get their query and reply buffers resized.
+    fn clients_cron(&mut self, now: u64) {
+        let n = self.conns.len();
+        let hz = self.shared.config.hz.max(1) as usize;
+        let mut todo = (n / hz).max(n.min(CLIENTS_CRON_MIN));
+        let slots = self.conns.capacity();
+        let unix_s = unix_ms() / 1000;
+        let mut key = self.clients_cron_next;
+        for _ in 0..slots {
+            if todo == 0 {
+                break;
+            }
+            key = if key + 1 >= slots { 0 } else { key + 1 };
+            let Some(conn) = self.conns.get_mut(key) else { continue };
+            todo -= 1;
+            let client = self.shared.client_mut(key);
+            // Redis compares whole seconds: idle means more than 2 of them.
+            let idle = unix_s.saturating_sub(client.last_interaction / 1000) > 2;
+            conn.resize_query_buffer(idle);
+            conn.resize_reply_buffer(now, idle);
+            mirror(conn, client);
+        }
+        self.clients_cron_next = key;
     }
 
     fn accept(&mut self, index: usize) {
@@ -471,8 +496,10 @@ impl Server {
     /// After reading and writing: close if done, else fix WRITABLE interest.
     fn after_io(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
-        // CLIENT LIST's omem/obl: what is still unsent after this write.
-        self.shared.client_mut(key).omem = conn.pending_output();
+        let client = self.shared.clients[key].as_mut().expect("a live connection has a client");
+        if std::mem::take(&mut conn.wrote) {
+            client.last_interaction = unix_ms();
+        }
         let pending = conn.pending_output() > 0;
         if self.shared.client(key).close_after_reply && !pending {
             return self.close(key);
@@ -484,6 +511,7 @@ impl Server {
             }
             conn.want_write = pending;
         }
+        mirror(conn, self.shared.client_mut(key));
     }
 
     /// Executes buffered commands, then reads and executes until the socket
@@ -533,6 +561,13 @@ impl Server {
         let max_bulk = self.shared.config.proto_max_bulk_len as usize;
         let now = unix_ms();
         self.shared.cmd_clock = crate::clock::mono_ns();
+        {
+            // What CLIENT LIST shows for this client while its commands
+            // run: the whole input read so far, as Redis's query buffer.
+            let client = self.shared.client_mut(key);
+            client.last_interaction = now;
+            mirror(&self.conns[key], client);
+        }
         loop {
             let client = self.shared.client(key);
             let conn = &mut self.conns[key];
@@ -573,10 +608,8 @@ impl Server {
         }
         let conn = &mut self.conns[key];
         conn.compact();
-        let client = self.shared.client_mut(key);
-        client.qbuf = conn.rlen;
-        client.qbuf_cap = conn.rbuf.len();
-        client.omem = conn.pending_output();
+        conn.note_output();
+        mirror(conn, self.shared.client_mut(key));
         Ok(())
     }
 
@@ -713,7 +746,8 @@ impl Server {
     /// to its buffer from outside its own commands: messages, pushes).
     fn resume_write(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
-        self.shared.client_mut(key).omem = conn.pending_output();
+        conn.note_output();
+        mirror(conn, self.shared.client_mut(key));
         if !conn.write_queued {
             conn.write_queued = true;
             self.write_queue.push(key);
@@ -775,6 +809,20 @@ impl Server {
 enum Unblock {
     Timeout,
     Error,
+}
+
+/// Copies what CLIENT LIST, INFO and MEMORY report of a connection into
+/// its client (commands see only `Shared`).
+fn mirror(conn: &Conn, client: &mut Client) {
+    client.qbuf = conn.rlen;
+    client.qbuf_cap = conn.rbuf.len();
+    client.omem = conn.pending_output();
+    client.wsent = conn.wpos;
+    client.partial_args = conn.partial_args();
+    client.rbs = conn.wbuf.capacity();
+    client.rbp = conn.wpeak;
+    client.write_wait = conn.want_write;
+    client.conn_mem = conn.memory();
 }
 
 /// Runs one command for client `key`, its reply going to `wbuf`.

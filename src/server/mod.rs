@@ -496,9 +496,8 @@ impl Server {
     /// After reading and writing: close if done, else fix WRITABLE interest.
     fn after_io(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
-        let client = self.shared.clients[key].as_mut().expect("a live connection has a client");
         if std::mem::take(&mut conn.wrote) {
-            client.last_interaction = unix_ms();
+            self.shared.client_mut(key).last_interaction = unix_ms();
         }
         let pending = conn.pending_output() > 0;
         if self.shared.client(key).close_after_reply && !pending {

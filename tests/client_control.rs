@@ -104,3 +104,165 @@ fn client_pause_errors() {
     assert_eq!(err(&mut c, &["CLIENT", "UNPAUSE", "x"]), "ERR wrong number of arguments for 'client|unpause' command");
     assert_eq!(q::<String>(&mut c, &["CLIENT", "UNPAUSE"]), "OK");
 }
+
+/// Sends `cmds` (inline, pipelined) on a fresh connection and expects
+/// exactly `reply`, then silence.
+fn pipeline(srv: &common::TestServer, cmds: &[&str], reply: &[u8]) {
+    let mut raw = srv.raw();
+    let mut req = Vec::new();
+    for c in cmds {
+        req.extend_from_slice(c.as_bytes());
+        req.extend_from_slice(b"\r\n");
+    }
+    raw.send(&req);
+    raw.expect(reply);
+    assert_silent(&mut raw);
+}
+
+#[test]
+fn client_reply_modes_combine_as_in_redis() {
+    // Each reply recorded from Redis 7.0.15.
+    let srv = server();
+    // ON ends a SKIP: its +OK is the reply that comes.
+    pipeline(&srv, &["CLIENT REPLY SKIP", "CLIENT REPLY ON", "ECHO a", "ECHO b"], b"+OK\r\n$1\r\na\r\n$1\r\nb\r\n");
+    pipeline(
+        &srv,
+        &["CLIENT REPLY SKIP", "CLIENT REPLY OFF", "ECHO a", "CLIENT REPLY ON", "ECHO b"],
+        b"+OK\r\n$1\r\nb\r\n",
+    );
+    pipeline(&srv, &["CLIENT REPLY SKIP", "CLIENT REPLY SKIP", "ECHO a", "ECHO b"], b"$1\r\nb\r\n");
+    pipeline(
+        &srv,
+        &["CLIENT REPLY OFF", "CLIENT REPLY SKIP", "ECHO a", "CLIENT REPLY ON", "ECHO b"],
+        b"+OK\r\n$1\r\nb\r\n",
+    );
+    pipeline(
+        &srv,
+        &["CLIENT REPLY OFF", "CLIENT REPLY OFF", "ECHO a", "CLIENT REPLY ON", "CLIENT REPLY ON", "ECHO b"],
+        b"+OK\r\n+OK\r\n$1\r\nb\r\n",
+    );
+    pipeline(&srv, &["CLIENT REPLY ON", "ECHO a"], b"+OK\r\n$1\r\na\r\n");
+    pipeline(
+        &srv,
+        &["CLIENT REPLY OFF", "CLIENT REPLY ON", "CLIENT REPLY SKIP", "CLIENT REPLY ON", "ECHO b"],
+        b"+OK\r\n+OK\r\n$1\r\nb\r\n",
+    );
+    // Errors are skipped too, a failed CLIENT REPLY included.
+    pipeline(&srv, &["CLIENT REPLY SKIP", "NOSUCH", "ECHO b"], b"$1\r\nb\r\n");
+    pipeline(&srv, &["CLIENT REPLY SKIP", "CLIENT REPLY bad", "ECHO b"], b"$1\r\nb\r\n");
+    pipeline(&srv, &["CLIENT REPLY OFF", "CLIENT REPLY bad", "CLIENT REPLY ON"], b"+OK\r\n");
+    // Inside a transaction the mode changes between two replies of EXEC.
+    pipeline(
+        &srv,
+        &["MULTI", "CLIENT REPLY OFF", "ECHO a", "EXEC", "ECHO b", "CLIENT REPLY ON"],
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n",
+    );
+    pipeline(
+        &srv,
+        &["MULTI", "CLIENT REPLY SKIP", "ECHO a", "EXEC", "ECHO b"],
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n$1\r\na\r\n",
+    );
+    pipeline(
+        &srv,
+        &["CLIENT REPLY OFF", "MULTI", "CLIENT REPLY ON", "ECHO a", "EXEC", "ECHO b"],
+        b"+OK\r\n$1\r\na\r\n$1\r\nb\r\n",
+    );
+    pipeline(
+        &srv,
+        &["MULTI", "CLIENT REPLY SKIP", "CLIENT REPLY ON", "ECHO a", "EXEC"],
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n+OK\r\n$1\r\na\r\n",
+    );
+    // RESET ends OFF (its own reply is sent), not the SKIP of itself.
+    pipeline(&srv, &["CLIENT REPLY OFF", "RESET", "ECHO a"], b"+RESET\r\n$1\r\na\r\n");
+    pipeline(&srv, &["CLIENT REPLY SKIP", "RESET", "ECHO a"], b"$1\r\na\r\n");
+}
+
+#[test]
+fn client_reply_off_still_sends_pubsub_pushes() {
+    // Recorded from Redis 7.0.15: confirmations and messages are pushes,
+    // which CLIENT REPLY OFF does not silence; PING's reply it does.
+    let srv = server();
+    let mut publisher = srv.client();
+    let mut raw = srv.raw();
+    raw.send(b"CLIENT REPLY OFF\r\nSUBSCRIBE a b\r\n");
+    raw.expect(b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n");
+    assert_eq!(q::<i64>(&mut publisher, &["PUBLISH", "a", "hi"]), 1);
+    raw.expect(b"*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n");
+    raw.send(b"PSUBSCRIBE p*\r\n");
+    raw.expect(b"*3\r\n$10\r\npsubscribe\r\n$2\r\np*\r\n:3\r\n");
+    assert_eq!(q::<i64>(&mut publisher, &["PUBLISH", "pq", "x"]), 1);
+    raw.expect(b"*4\r\n$8\r\npmessage\r\n$2\r\np*\r\n$2\r\npq\r\n$1\r\nx\r\n");
+    raw.send(b"UNSUBSCRIBE a\r\nPUNSUBSCRIBE\r\nPUNSUBSCRIBE\r\nPING\r\nSSUBSCRIBE s\r\n");
+    raw.expect(b"*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:2\r\n*3\r\n$12\r\npunsubscribe\r\n$2\r\np*\r\n:1\r\n");
+    raw.expect(b"*3\r\n$12\r\npunsubscribe\r\n$-1\r\n:1\r\n*3\r\n$10\r\nssubscribe\r\n$1\r\ns\r\n:1\r\n");
+    assert_eq!(q::<i64>(&mut publisher, &["SPUBLISH", "s", "y"]), 1);
+    raw.expect(b"*3\r\n$8\r\nsmessage\r\n$1\r\ns\r\n$1\r\ny\r\n");
+    raw.send(b"SUNSUBSCRIBE\r\nUNSUBSCRIBE\r\nCLIENT REPLY ON\r\nPING\r\n");
+    raw.expect(b"*3\r\n$12\r\nsunsubscribe\r\n$1\r\ns\r\n:0\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n");
+    raw.expect(b"+OK\r\n+PONG\r\n");
+    assert_silent(&mut raw);
+    // SKIP does not silence the confirmation either.
+    pipeline(
+        &srv,
+        &["CLIENT REPLY SKIP", "SUBSCRIBE a", "UNSUBSCRIBE"],
+        b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:0\r\n",
+    );
+}
+
+#[test]
+fn client_reply_off_still_sends_resp3_pushes() {
+    // A RESP3 client (the `redis` crate) that turns replies off keeps
+    // getting its subscriptions confirmed and its messages.
+    let srv = server();
+    let mut publisher = srv.client();
+    let mut raw = srv.raw();
+    raw.hello3();
+    raw.send(b"CLIENT REPLY OFF\r\nSUBSCRIBE a\r\n");
+    raw.expect(b">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
+    assert_eq!(q::<i64>(&mut publisher, &["PUBLISH", "a", "hi"]), 1);
+    raw.expect(b">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n");
+    // Its own PUBLISH: the message comes, the count does not.
+    raw.send(b"PUBLISH a x\r\nPING\r\nCLIENT REPLY ON\r\n");
+    raw.expect(b">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nx\r\n+OK\r\n");
+    assert_silent(&mut raw);
+
+    let (mut con, rx) = common::resp3(&srv);
+    redis::cmd("CLIENT").arg("REPLY").arg("OFF").exec(&mut con).ok();
+    con.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    // The connection sees no reply for SUBSCRIBE (it times out), but the
+    // confirmation arrives as a push.
+    let _ = redis::cmd("SUBSCRIBE").arg("news").exec(&mut con);
+    let start = std::time::Instant::now();
+    while q::<i64>(&mut publisher, &["PUBLISH", "news", "hello"]) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "never subscribed");
+    }
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 && start.elapsed() < Duration::from_secs(5) {
+        let _ = redis::cmd("PING").exec(&mut con);
+        while let Ok(p) = rx.try_recv() {
+            kinds.push(p.kind.clone());
+        }
+    }
+    assert_eq!(kinds[..2], [redis::PushKind::Subscribe, redis::PushKind::Message], "{kinds:?}");
+}
+
+#[test]
+fn client_reply_skip_outlives_a_blocking_wait() {
+    // Redis 7.0.15 drops the reply that ends the wait, timeout or data;
+    // under OFF the timeout reply is dropped too.
+    let srv = server();
+    let mut raw = srv.raw();
+    raw.send(b"CLIENT REPLY SKIP\r\nBLPOP q 0.2\r\nECHO a\r\n");
+    raw.expect(b"$1\r\na\r\n");
+    raw.send(b"CLIENT REPLY SKIP\r\nBLPOP q2 0\r\nECHO b\r\n");
+    assert_silent(&mut raw);
+    let mut c = srv.client();
+    assert_eq!(q::<i64>(&mut c, &["RPUSH", "q2", "x"]), 1);
+    raw.expect(b"$1\r\nb\r\n");
+    assert_eq!(q::<i64>(&mut c, &["LLEN", "q2"]), 0, "the skipped BLPOP popped");
+    raw.send(b"CLIENT REPLY OFF\r\nBLPOP q 0.2\r\n");
+    assert_silent(&mut raw);
+    std::thread::sleep(Duration::from_millis(300));
+    raw.roundtrip(b"CLIENT REPLY ON\r\n", b"+OK\r\n");
+    assert_silent(&mut raw);
+}

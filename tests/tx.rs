@@ -154,3 +154,63 @@ fn reset_discards_a_transaction() {
     r.roundtrip(b"EXEC\r\n", b"-ERR EXEC without MULTI\r\n");
     r.roundtrip(b"GET a\r\n", b"$-1\r\n");
 }
+
+/// The commandstats line of `cmd`.
+fn cmdstat(c: &mut redis::Connection, cmd: &str) -> String {
+    let info: String = q(c, &["INFO", "commandstats"]);
+    info.lines().find(|l| l.starts_with(&format!("cmdstat_{cmd}:"))).unwrap_or_default().to_string()
+}
+
+#[test]
+fn no_multi_commands_are_refused_while_queuing_and_abort_exec() {
+    // Bytes recorded from Redis 7.0.15, whose no_multi commands ferrokv has
+    // only SHUTDOWN of (the others are SAVE, SYNC, PSYNC).
+    let s = server();
+    let mut r = s.raw();
+    r.send(b"MULTI\r\nSHUTDOWN\r\nECHO a\r\nEXEC\r\n");
+    r.expect(
+        b"+OK\r\n-ERR Command not allowed inside a transaction\r\n+QUEUED\r\n\
+          -EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    r.send(b"MULTI\r\nshutdown nosave abort\r\nDISCARD\r\nPING\r\n");
+    r.expect(b"+OK\r\n-ERR Command not allowed inside a transaction\r\n+OK\r\n+PONG\r\n");
+    // Before the command's own argument checks; WATCH and MULTI answer
+    // their own error, which does not abort the transaction.
+    r.send(b"MULTI\r\nSHUTDOWN a b c d e f\r\nEXEC\r\n");
+    r.expect(
+        b"+OK\r\n-ERR Command not allowed inside a transaction\r\n\
+          -EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    r.send(b"MULTI\r\nWATCH k\r\nMULTI\r\nECHO a\r\nEXEC\r\n");
+    r.expect(
+        b"+OK\r\n-ERR WATCH inside MULTI is not allowed\r\n-ERR MULTI calls can not be nested\r\n+QUEUED\r\n*1\r\n$1\r\na\r\n",
+    );
+    // Counted as rejected calls, as in Redis.
+    let mut c = s.client();
+    assert!(
+        cmdstat(&mut c, "shutdown").contains("calls=0,") && cmdstat(&mut c, "shutdown").contains("rejected_calls=3,")
+    );
+    // The transaction check comes before the memory check.
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "1"]);
+    r.send(b"MULTI\r\nSHUTDOWN\r\nSET a 1\r\nEXEC\r\n");
+    r.expect(
+        b"+OK\r\n-ERR Command not allowed inside a transaction\r\n\
+          -OOM command not allowed when used memory > 'maxmemory'.\r\n\
+          -EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+    assert!(cmdstat(&mut c, "set").contains("rejected_calls=1,"), "{}", cmdstat(&mut c, "set"));
+}
+
+#[test]
+fn exec_runs_what_follows_a_subscribe_in_its_queue() {
+    // Redis 7.0.15 runs the queued GET although the client subscribed
+    // just before, inside the same EXEC (RESP2).
+    let s = server();
+    let mut r = s.raw();
+    r.send(b"MULTI\r\nSUBSCRIBE c\r\nGET a\r\nEXEC\r\nGET a\r\n");
+    r.expect(b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n$-1\r\n");
+    r.expect(
+        b"-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+    );
+}

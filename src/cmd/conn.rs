@@ -151,6 +151,16 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_setname,
     ),
     row(
+        "setinfo",
+        4,
+        NOSCRIPT | LOADING | STALE | SENTINEL,
+        (0, 0, 0),
+        "connection",
+        "7.2.0",
+        "Sets information specific to the client or connection.",
+        client_setinfo,
+    ),
+    row(
         "getname",
         2,
         NOSCRIPT | LOADING | STALE,
@@ -219,6 +229,16 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         "7.0.0",
         "Sets the client eviction mode of the connection.",
         client_no_evict,
+    ),
+    row(
+        "no-touch",
+        3,
+        NOSCRIPT | LOADING | STALE,
+        (0, 0, 0),
+        "connection",
+        "7.2.0",
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        client_no_touch,
     ),
     row(
         "pause",
@@ -418,17 +438,22 @@ fn client_trackinginfo(cx: &mut Ctx, _args: &Args) -> CmdResult {
 
 /// # Format
 /// `CLIENT REPLY ON|OFF|SKIP` — OFF and SKIP answer nothing; SKIP drops
-/// the next command's reply (the loop does the dropping).
+/// the next command's reply (unless OFF is on). ON also ends the SKIP of
+/// the command it is (its `+OK` is sent), as in Redis. Pushes (pub/sub)
+/// are sent whatever the mode.
 fn client_reply(cx: &mut Ctx, args: &Args) -> CmdResult {
     let mode = args.get(2);
-    let c = cx.client();
     if mode.eq_ignore_ascii_case(b"on") {
+        let c = cx.client();
         c.reply_off = false;
-        c.skip_next_reply = false;
+        c.reply_skip = false;
+        cx.unmute();
         cx.out.ok();
     } else if mode.eq_ignore_ascii_case(b"off") {
-        c.reply_off = true;
+        cx.client().reply_off = true;
+        cx.mute();
     } else if mode.eq_ignore_ascii_case(b"skip") {
+        let c = cx.client();
         c.skip_next_reply = !c.reply_off;
     } else {
         return Err(CmdError::Syntax);
@@ -544,6 +569,50 @@ fn client_setname(cx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// # Format
+/// `CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>` (Redis 7.2) — shown
+/// as `lib-name=` / `lib-ver=` in CLIENT LIST; an empty value clears it.
+fn client_setinfo(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (attr, value) = (args.get(2), args.get(3));
+    let lib_name = if attr.eq_ignore_ascii_case(b"lib-name") {
+        true
+    } else if attr.eq_ignore_ascii_case(b"lib-ver") {
+        false
+    } else {
+        return Err(CmdError::msg(format!("ERR Unrecognized option '{}'", lossy(attr))));
+    };
+    // The check of CLIENT SETNAME: CLIENT LIST must stay splittable on spaces.
+    if value.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(CmdError::msg(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            lossy(attr)
+        )));
+    }
+    let value = (!value.is_empty()).then(|| value.to_vec());
+    let c = cx.client();
+    if lib_name {
+        c.lib_name = value;
+    } else {
+        c.lib_ver = value;
+    }
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `CLIENT NO-TOUCH ON|OFF` (Redis 7.2) — when on, the client's commands
+/// other than TOUCH do not update the LRU/LFU data of the keys they read.
+fn client_no_touch(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let on = match args.get(2) {
+        m if m.eq_ignore_ascii_case(b"on") => true,
+        m if m.eq_ignore_ascii_case(b"off") => false,
+        _ => return Err(CmdError::Syntax),
+    };
+    cx.client().no_touch = on;
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
 /// `CLIENT GETNAME`
 fn client_getname(cx: &mut Ctx, _args: &Args) -> CmdResult {
     match cx.client().name.clone() {
@@ -577,8 +646,35 @@ fn client_kind(t: &[u8]) -> Result<ClientKind, CmdError> {
     }
 }
 
-/// One `CLIENT LIST` line, fields as Redis 7.0 prints them.
-fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
+/// The running command, for its own client's CLIENT LIST line: its
+/// arguments and how much output the client has in its buffer by now.
+struct Running<'a> {
+    args: &'a Args<'a>,
+    wbuf_len: usize,
+}
+
+/// One `CLIENT LIST` line: Redis 7.0's fields in its order, then Redis
+/// 7.2's `lib-name` and `lib-ver`.
+///
+/// Redis's accounting where it is not about allocations: `qbuf` is the
+/// input read and not yet trimmed (the running client's includes its
+/// current batch of commands), `argv-mem` the length of the arguments a
+/// command holds (the running one, a blocked or paused one, or one that has
+/// partly arrived), `multi-mem` the queued arguments plus a pointer per
+/// argument. Where Redis reports allocator sizes ferrokv reports its own,
+/// computed from its buffers: `qbuf-free` is the free part of the read
+/// buffer (whose header bytes of an incomplete command stay in it, where
+/// Redis moves a big argument to the start of its own); `rbs`/`rbp` the
+/// part of the output buffer that stands for Redis's 16 KB reply buffer and
+/// its recent peak, `obl` the unsent output in it and `oll`/`omem` the rest
+/// in 16 KB blocks; `tot-mem` the connection's real memory (its struct and
+/// buffers, the client state, queued and blocked commands, subscriptions);
+/// arguments are slices of the read buffer, counted there, not again as in
+/// Redis. ferrokv's buffers start empty and an idle client's are freed
+/// (see `server::conn`), so `rbs` is 0 where Redis shows 16384 or 1024.
+fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Running>) -> String {
+    use crate::server::conn::REPLY_CHUNK;
+    let text = |v: &Option<Vec<u8>>| String::from_utf8_lossy(v.as_deref().unwrap_or_default()).into_owned();
     let cmd = c.last_cmd.map_or("NULL", |id| registry().entries[id].fullname.as_str());
     let mut flags = String::new();
     if srv.monitors.iter().any(|&(_, id)| id == c.id) {
@@ -614,35 +710,73 @@ fn client_line(srv: &Shared, c: &Client, now: u64) -> String {
     if c.no_evict {
         flags.push('e');
     }
+    if c.no_touch {
+        flags.push('T');
+    }
     if flags.is_empty() {
         flags.push('N');
     }
-    let multi = c.multi.as_ref().map_or(-1, |q| q.len() as i64);
+    // The arguments the client holds: (count, total length, bytes copied).
+    let held = |(data, spans): (&Vec<u8>, &Vec<crate::resp::Span>)| (spans.len(), data.len(), data.capacity());
+    let (argc, argv_mem, argv_copy) = match (&running, &c.blocked, &c.postponed) {
+        (Some(r), _, _) => (r.args.len(), r.args.from(0).map(<[u8]>::len).sum(), 0),
+        (None, Some(b), _) => held((&b.data, &b.spans)),
+        (None, None, Some((data, spans))) => held((data, spans)),
+        (None, None, None) => (c.partial_args.0, c.partial_args.1, 0),
+    };
+    let argv_copy = argv_copy + argc * std::mem::size_of::<crate::resp::Span>() * usize::from(argv_copy > 0);
+    let (multi, multi_mem, multi_alloc) = match &c.multi {
+        Some(q) => (
+            q.len() as i64,
+            q.iter().map(|(data, spans)| data.len() + spans.len() * std::mem::size_of::<usize>()).sum(),
+            q.capacity() * std::mem::size_of::<(Vec<u8>, Vec<crate::resp::Span>)>()
+                + q.iter()
+                    .map(|(d, s)| d.capacity() + s.capacity() * std::mem::size_of::<crate::resp::Span>())
+                    .sum::<usize>(),
+        ),
+        None => (-1, 0, 0),
+    };
+    // Output: the running client's buffer has grown by its batch's replies.
+    let buffered = running.as_ref().map_or(c.omem + c.wsent, |r| r.wbuf_len);
+    let pending = buffered.saturating_sub(c.wsent);
+    let rbs = c.rbs.max(buffered).min(REPLY_CHUNK);
+    let rbp = c.rbp.max(buffered).min(rbs);
+    let obl = pending.min(REPLY_CHUNK);
+    let omem = pending - obl;
+    let oll = omem.div_ceil(REPLY_CHUNK);
+    let state_mem = std::mem::size_of::<Client>()
+        + c.name.as_ref().map_or(0, Vec::capacity)
+        + c.lib_name.as_ref().map_or(0, Vec::capacity)
+        + c.lib_ver.as_ref().map_or(0, Vec::capacity)
+        + c.watched.capacity() * std::mem::size_of::<(usize, crate::store::Key, bool)>()
+        + c.watched.iter().map(|(_, k, _)| k.len()).sum::<usize>()
+        + c.subs.iter().map(|s| s.capacity() * std::mem::size_of::<crate::store::Key>()).sum::<usize>()
+        + c.tracking.as_ref().map_or(0, |_| std::mem::size_of::<crate::server::tracking::ClientTracking>());
+    let tot_mem = c.conn_mem + state_mem + argv_copy + multi_alloc;
+    let secs = |ms: u64| ms / 1000;
+    let events = if c.write_wait { "rw" } else { "r" };
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} \
-         multi={multi} qbuf={} \
-         qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} \
-         user=default redir={} resp={}\n",
+         multi={multi} qbuf={} qbuf-free={} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={rbp} \
+         obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={cmd} user=default redir={} resp={} \
+         lib-name={} lib-ver={}\n",
         c.id,
         c.addr_text(),
         c.laddr_text(),
         c.fd,
-        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
-        now.saturating_sub(c.created_ms) / 1000,
-        now.saturating_sub(c.last_cmd_ms) / 1000,
+        text(&c.name),
+        secs(now).saturating_sub(secs(c.created_ms)),
+        secs(now).saturating_sub(secs(c.last_interaction)),
         c.db,
         c.subs[0].len(),
         c.subs[1].len(),
         c.subs[2].len(),
         c.qbuf,
         c.qbuf_cap.saturating_sub(c.qbuf),
-        c.qbuf_cap,
-        c.omem.min(16 * 1024),
-        c.omem,
-        c.qbuf_cap + c.omem,
-        cmd,
         tracking_redirect(c),
         if c.proto == Proto::Resp3 { 3 } else { 2 },
+        text(&c.lib_name),
+        text(&c.lib_ver),
     )
 }
 
@@ -675,9 +809,11 @@ fn client_list(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let now = cx.now;
     let mut text = String::new();
-    for c in cx.srv.clients.iter().flatten() {
+    for (k, c) in cx.srv.clients.iter().enumerate() {
+        let Some(c) = c else { continue };
         if ids.as_ref().is_none_or(|ids| ids.contains(&c.id)) && kind.is_none_or(|k| k == ClientKind::of(c)) {
-            text.push_str(&client_line(cx.srv, c, now));
+            let running = (k == cx.key).then_some(Running { args, wbuf_len: cx.out.buf.len() });
+            text.push_str(&client_line(cx.srv, c, now, running));
         }
     }
     cx.out.verbatim(text.as_bytes());
@@ -686,9 +822,10 @@ fn client_list(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// # Format
 /// `CLIENT INFO`
-fn client_info(cx: &mut Ctx, _args: &Args) -> CmdResult {
+fn client_info(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
-    let line = client_line(cx.srv, cx.srv.client(cx.key), now);
+    let running = Running { args, wbuf_len: cx.out.buf.len() };
+    let line = client_line(cx.srv, cx.srv.client(cx.key), now, Some(running));
     cx.out.verbatim(line.as_bytes());
     Ok(())
 }
@@ -805,6 +942,10 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
             "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
@@ -814,6 +955,8 @@ fn client_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
         ],
     );
     Ok(())
@@ -833,6 +976,15 @@ fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
     c.db = 0;
     c.name = None;
     c.proto = Proto::Resp2;
+    // CLIENT REPLY OFF ends (RESET's own reply is sent) and a pending SKIP
+    // is forgotten; a SKIP of RESET itself stays, as in Redis.
+    c.reply_off = false;
+    c.skip_next_reply = false;
+    // Redis 7.2 ends NO-TOUCH too; the library name and version stay.
+    c.no_touch = false;
+    if !c.reply_skip {
+        cx.unmute();
+    }
     cx.out.proto = Proto::Resp2;
     cx.out.simple("RESET");
     Ok(())

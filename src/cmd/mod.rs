@@ -80,8 +80,40 @@ impl Ctx<'_> {
             if mine.peek().is_none() {
                 continue;
             }
+            let start = self.out.buf.len();
             mine.for_each(|(_, _, pattern)| pubsub::write_message(&mut self.out, msg, pattern.as_deref()));
             self.srv.pubsub.outbox[i].served = Some(key);
+            self.keep_push(start);
+        }
+    }
+
+    /// CLIENT REPLY OFF, or the command after CLIENT REPLY SKIP: what the
+    /// command writes from here on is dropped when it ends (pushes aside,
+    /// see [`Ctx::keep_push`]). Redis checks its flags at each write; a
+    /// region from here to the end of the command, or to CLIENT REPLY ON
+    /// inside the same EXEC, drops exactly what Redis drops.
+    pub fn mute(&mut self) {
+        if self.srv.mute_from.is_none() {
+            self.srv.mute_from = Some(self.out.buf.len());
+        }
+    }
+
+    /// CLIENT REPLY ON (or RESET): drops what was muted so far; what
+    /// follows is written again.
+    pub fn unmute(&mut self) {
+        if let Some(from) = self.srv.mute_from.take() {
+            self.out.buf.truncate(from);
+        }
+    }
+
+    /// The frame written since `start` is a push (a pub/sub confirmation
+    /// or message): in Redis these reach the client under CLIENT REPLY OFF
+    /// or SKIP too. The muted output before it is dropped now and the push
+    /// is kept in front of the muted region.
+    pub fn keep_push(&mut self, start: usize) {
+        if let Some(from) = self.srv.mute_from {
+            self.out.buf.drain(from..start);
+            self.srv.mute_from = Some(self.out.buf.len());
         }
     }
 
@@ -292,6 +324,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
     client.last_cmd_ms = now;
     client.last_cmd = run_id;
     let in_multi = client.multi.is_some();
+    // The checks before a command runs or is queued, in the order of
+    // Redis's processCommand: unknown, arity, not allowed in a transaction,
+    // out of memory, not allowed while subscribed (RESP2).
     let checked = match (id, run_id) {
         (None, _) => Err(CmdError::msg(unknown_command(args))),
         (Some(top), None) => Err(CmdError::msg(format!(
@@ -300,7 +335,6 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             reg.entries[top].cmd.name.to_ascii_uppercase()
         ))),
         (Some(_), Some(run)) if !reg.entries[run].cmd.arity_ok(args.len()) => {
-            cx.srv.stats.command(run).rejected += 1;
             Err(CmdError::msg(format!("ERR wrong number of arguments for '{}' command", reg.entries[run].fullname)))
         }
         // A protected command the configuration does not allow is refused
@@ -308,12 +342,8 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         (Some(_), Some(run)) if reg.entries[run].cmd.has(table::flag::PROTECTED) && !debug::allowed(cx.srv, cx.key) => {
             Err(CmdError::msg(debug::NOT_ALLOWED))
         }
-        (Some(top), Some(_))
-            if cx.srv.client(cx.key).proto == crate::resp::Proto::Resp2
-                && cx.srv.client(cx.key).subscribed()
-                && !pubsub::ALLOWED_WHEN_SUBSCRIBED.contains(&reg.entries[top].cmd.name) =>
-        {
-            Err(pubsub::not_allowed(&reg.entries[run_id.unwrap_or(top)].fullname))
+        (Some(_), Some(run)) if in_multi && reg.entries[run].cmd.has(table::flag::NO_MULTI) => {
+            Err(CmdError::msg("ERR Command not allowed inside a transaction"))
         }
         (Some(_), Some(run)) => Ok(run),
     };
@@ -331,11 +361,23 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 && reg.entries[run].cmd.has(table::flag::WRITE) {
             return Err(CmdError::msg("NOREPLICAS Not enough good replicas to write."));
         }
-        match queue && reg.entries[run].cmd.has(table::flag::NO_MULTI) {
-            true => Err(CmdError::msg("ERR Command not allowed inside a transaction")),
-            false => Ok(run),
+        let c = cx.srv.client(cx.key);
+        // Inside EXEC the queued commands run whatever they subscribed to.
+        if c.proto == crate::resp::Proto::Resp2
+            && c.subscribed()
+            && !cx.srv.in_exec
+            && !pubsub::ALLOWED_WHEN_SUBSCRIBED.contains(&reg.entries[id.unwrap_or(run)].cmd.name)
+        {
+            return Err(pubsub::not_allowed(&reg.entries[run].fullname));
         }
+        Ok(run)
     });
+    if checked.is_err()
+        && let Some(run) = run_id
+    {
+        // Redis's rejected_calls: a known command refused before running.
+        cx.srv.stats.command(run).rejected += 1;
+    }
     if queue && checked.is_ok() {
         let queued = args.to_owned_parts();
         if let Some(q) = cx.client().multi.as_mut() {
@@ -352,7 +394,16 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         // One clock read per command: a command starts when the previous
         // one ended (the loop resets the mark before each batch).
         let start = cx.srv.cmd_clock;
+        let no_touch = cx.srv.client(cx.key).no_touch && cmd.name != "touch";
+        // CLIENT NO-TOUCH, for this command (EXEC's commands set their own).
+        let outer = cx.srv.dbs.first().is_some_and(|d| d.no_touch);
+        if no_touch != outer {
+            cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = no_touch);
+        }
         let result = (cmd.handler)(cx, args);
+        if no_touch != outer {
+            cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = outer);
+        }
         let end = crate::clock::mono_ns();
         cx.srv.cmd_clock = end;
         let nanos = end.saturating_sub(start);

@@ -179,6 +179,7 @@ fn count(cx: &mut Ctx, kind: SubKind) -> i64 {
 fn confirm(cx: &mut Ctx, kind: SubKind, on: bool, name: Option<&[u8]>) {
     let n = count(cx, kind);
     let (s, u) = CONFIRM[kind as usize];
+    let start = cx.out.buf.len();
     cx.out.push(3);
     cx.out.bulk(if on { s } else { u }.as_bytes());
     match name {
@@ -186,6 +187,7 @@ fn confirm(cx: &mut Ctx, kind: SubKind, on: bool, name: Option<&[u8]>) {
         None => cx.out.null(),
     }
     cx.out.int(n);
+    cx.keep_push(start);
 }
 
 fn subscribe_generic(cx: &mut Ctx, args: &Args, kind: SubKind) -> CmdResult {

@@ -446,6 +446,17 @@ mod tests {
     }
 
     #[test]
+    fn no_multi_is_flagged_as_in_redis() {
+        // Every command and subcommand Redis 7.0.15's COMMAND flags
+        // no_multi; the dispatcher refuses these inside MULTI.
+        const REDIS: &[&str] = &["psync", "save", "shutdown", "sync"];
+        for e in &registry().entries {
+            let want = REDIS.contains(&e.fullname.as_str());
+            assert_eq!(e.cmd.has(flag::NO_MULTI), want, "{}", e.fullname);
+        }
+    }
+
+    #[test]
     fn every_command_is_found_in_any_case() {
         let r = registry();
         for (i, c) in all().enumerate() {

@@ -93,6 +93,17 @@ impl Parser {
         self.bulk.map(|b| self.pos + b + 2)
     }
 
+    /// Length of the bulk being read, once its `$` line has been parsed.
+    pub fn pending_bulk(&self) -> Option<usize> {
+        self.bulk
+    }
+
+    /// A multibulk command has begun (its header is parsed) but is not
+    /// complete; `spans` then holds its complete arguments.
+    pub fn in_progress(&self) -> bool {
+        self.multibulk > 0
+    }
+
     /// Parses the next complete command from `buf`.
     ///
     /// `Ok(None)` means more bytes are needed. Empty commands (`*0`, blank

@@ -3,18 +3,40 @@
 //!
 //! Buffers are reused across requests. The read buffer is a zero-filled
 //! `Vec` whose first `rlen` bytes hold unparsed input; it grows by doubling
-//! (so a large bulk arriving in many reads costs linear time) and is
-//! compacted after each batch of commands. The write buffer holds replies
-//! from `wpos` on that the socket has not taken yet.
+//! (so a large bulk arriving in many reads costs linear time), not past the
+//! end of a big argument, and is compacted after each batch of commands. The write buffer holds replies from `wpos` on that the socket
+//! has not taken yet.
+//!
+//! Both buffers are resized by the clients cron with Redis 7.0's rules
+//! (`clientsCronResizeQueryBuffer`, `clientsCronResizeOutputBuffer` in
+//! server.c), see [`Conn::resize_query_buffer`] and
+//! [`Conn::resize_reply_buffer`].
 
 use super::listen::Stream;
 use crate::resp::{Parser, Span};
 use std::io::{self, Read, Write};
 
-/// Initial and minimum free space for a read.
+/// Initial and minimum free space for a read (Redis's `PROTO_IOBUF_LEN`).
 pub const READ_CHUNK: usize = 16 * 1024;
-/// Buffers larger than this are released once empty: memory held by idle
-/// clients counts against maxmemory (a 100 KB reply must not pin 100 KB).
+/// An argument this long is read into a buffer sized for exactly it
+/// (Redis's `PROTO_MBULK_BIG_ARG`).
+const BIG_ARG: usize = 32 * 1024;
+/// A query buffer larger than this shrinks back to its recent peak
+/// (Redis's `PROTO_RESIZE_THRESHOLD`).
+const RESIZE_THRESHOLD: usize = 32 * 1024;
+/// Free space a query buffer must waste before the cron trims it.
+const RESIZE_MIN_FREE: usize = 4 * 1024;
+/// Redis's fixed reply buffer (`PROTO_REPLY_CHUNK_BYTES`): output up to this
+/// size is what CLIENT LIST calls `obl`, the rest `omem` in `oll` blocks.
+pub const REPLY_CHUNK: usize = 16 * 1024;
+/// The smallest reply buffer the cron shrinks to (`PROTO_REPLY_MIN_BYTES`).
+const REPLY_MIN: usize = 1024;
+/// How long a reply buffer peak counts (Redis's
+/// `reply_buffer_peak_reset_time` default).
+const REPLY_PEAK_RESET_MS: u64 = 5000;
+/// Reply buffers larger than this are released once sent: memory held by
+/// idle clients counts against maxmemory (a 100 KB reply must not pin
+/// 100 KB); Redis frees its reply blocks once written the same way.
 const SHRINK_ABOVE: usize = 64 * 1024;
 
 pub struct Conn {
@@ -39,6 +61,14 @@ pub struct Conn {
     pub soft_limit_since: Option<u64>,
     /// Too much unsent output: stop executing until the socket drains.
     pub paused: bool,
+    /// Largest `rlen` since the cron last looked (Redis's `querybuf_peak`).
+    pub qpeak: usize,
+    /// Largest `wbuf.len()` since `wpeak_reset` (Redis's `buf_peak`), and
+    /// when it was last reset (monotonic ms).
+    pub wpeak: usize,
+    pub wpeak_reset: u64,
+    /// The last flush wrote something (CLIENT LIST's `idle` counts writes).
+    pub wrote: bool,
 }
 
 /// Outcome of a read.
@@ -70,7 +100,34 @@ impl Conn {
             paused: false,
             write_queued: false,
             soft_limit_since: None,
+            qpeak: 0,
+            wpeak: 0,
+            wpeak_reset: now,
+            wrote: false,
         }
+    }
+
+    /// Memory this connection holds: the struct and its buffers.
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Conn>()
+            + self.rbuf.capacity()
+            + self.wbuf.capacity()
+            + self.spans.capacity() * std::mem::size_of::<Span>()
+            + self.inline.capacity()
+    }
+
+    /// Arguments of a command that has partly arrived: their number and
+    /// total length (Redis's `argc` and `argv_len_sum` for it).
+    pub fn partial_args(&self) -> (usize, usize) {
+        if !self.parser.in_progress() {
+            return (0, 0);
+        }
+        (self.spans.len(), self.spans.iter().map(|(s, e)| e - s).sum())
+    }
+
+    /// Notes the reply buffer's fill for its peak (after output was added).
+    pub fn note_output(&mut self) {
+        self.wpeak = self.wpeak.max(self.wbuf.len());
     }
 
     /// Bytes of output not yet written to the socket.
@@ -78,10 +135,18 @@ impl Conn {
         self.wbuf.len() - self.wpos
     }
 
-    /// Reads once into the free part of the read buffer, growing it first.
+    /// Reads once into the free part of the read buffer, growing it first
+    /// by doubling (for a big argument, 32 KB or more, not past its end).
     pub fn read(&mut self) -> io::Result<ReadResult> {
         if self.rbuf.len() - self.rlen < READ_CHUNK / 2 {
-            let new_len = (self.rbuf.len() * 2).max(READ_CHUNK);
+            let mut new_len = (self.rbuf.len() * 2).max(READ_CHUNK);
+            if let Some(end) = self.parser.pending_bulk_end().filter(|_| self.parser.pending_bulk() >= Some(BIG_ARG)) {
+                // Not past a big argument's end: Redis sizes its query
+                // buffer for exactly the argument then. Still by doubling,
+                // so memory follows the bytes that actually arrived.
+                new_len = new_len.min(end.max(self.rlen + READ_CHUNK / 2));
+                self.rbuf.reserve_exact(new_len.saturating_sub(self.rbuf.len()));
+            }
             self.rbuf.resize(new_len, 0);
         }
         let space = self.rbuf.len() - self.rlen;
@@ -90,6 +155,7 @@ impl Conn {
                 Ok(0) => Ok(ReadResult::Eof),
                 Ok(n) => {
                     self.rlen += n;
+                    self.qpeak = self.qpeak.max(self.rlen);
                     Ok(ReadResult::Data { n, drained: n < space })
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(ReadResult::WouldBlock),
@@ -99,7 +165,8 @@ impl Conn {
         }
     }
 
-    /// Drops the bytes of fully parsed commands from the read buffer.
+    /// Drops the bytes of fully parsed commands from the read buffer (its
+    /// size is left to [`Conn::resize_query_buffer`]).
     pub fn compact(&mut self) {
         let done = self.parser.consumed();
         if done == 0 {
@@ -108,24 +175,59 @@ impl Conn {
         self.rbuf.copy_within(done..self.rlen, 0);
         self.rlen -= done;
         self.parser.rebase(done);
-        if self.rlen == 0 && self.rbuf.len() > SHRINK_ABOVE {
-            self.rbuf = Vec::new();
-        }
     }
 
-    /// Releases the buffers of a connection with nothing pending (an idle
-    /// client then costs its socket and a few words, as in Redis, which
-    /// shrinks idle clients' query buffers); true if anything was freed.
-    pub fn release_buffers(&mut self) -> bool {
-        if self.rlen != 0 || self.pending_output() != 0 || self.rbuf.capacity() + self.wbuf.capacity() == 0 {
-            return false;
+    /// Redis 7.0's `clientsCronResizeQueryBuffer`: a query buffer wasting
+    /// more than 4 KB is trimmed to its content when the client has been
+    /// idle (`idle`: more than 2 s), or, if it is over 32 KB and more than
+    /// twice its recent peak, to that peak (never below the argument being
+    /// read). The peak then restarts from the current content. An empty
+    /// buffer trimmed this way is freed, with the parser's scratch space.
+    pub fn resize_query_buffer(&mut self, idle: bool) {
+        let size = self.rbuf.len();
+        let bulk_end = self.parser.pending_bulk_end().unwrap_or(0);
+        if size - self.rlen > RESIZE_MIN_FREE {
+            let keep = if idle {
+                Some(self.rlen)
+            } else if size > RESIZE_THRESHOLD && size / 2 > self.qpeak {
+                Some(self.rlen.max(self.qpeak).max(bulk_end))
+            } else {
+                None
+            };
+            if let Some(keep) = keep {
+                self.rbuf.truncate(keep);
+                self.rbuf.shrink_to_fit();
+            }
         }
-        self.rbuf = Vec::new();
-        self.wbuf = Vec::new();
-        self.wpos = 0;
-        self.spans = Vec::new();
-        self.inline = Vec::new();
-        true
+        if self.rlen == 0 && self.rbuf.is_empty() {
+            self.spans = Vec::new();
+            self.inline = Vec::new();
+        }
+        self.qpeak = self.rlen.max(bulk_end);
+    }
+
+    /// Redis 7.0's `clientsCronResizeOutputBuffer`: a reply buffer whose
+    /// peak stayed under half its size shrinks to the peak (at least 1 KB);
+    /// the peak restarts every 5 s. Redis also grows a full buffer up to
+    /// 16 KB ahead of time, where this `Vec` grows on demand. And where
+    /// Redis keeps at least 1 KB, an idle connection (`idle`) with nothing
+    /// to send gives its reply buffer back entirely.
+    pub fn resize_reply_buffer(&mut self, now: u64, idle: bool) {
+        let size = self.wbuf.capacity();
+        if idle && self.pending_output() == 0 {
+            self.wbuf = Vec::new();
+            self.wpos = 0;
+        } else if size / 2 >= REPLY_MIN && self.wpeak < size / 2 {
+            if self.wpos > 0 {
+                self.wbuf.drain(..self.wpos);
+                self.wpos = 0;
+            }
+            self.wbuf.shrink_to(REPLY_MIN.max(self.wpeak + 1).max(self.wbuf.len()));
+        }
+        if now.saturating_sub(self.wpeak_reset) >= REPLY_PEAK_RESET_MS {
+            self.wpeak = self.wbuf.len();
+            self.wpeak_reset = now;
+        }
     }
 
     /// Writes pending output until done or the socket is full, adding the
@@ -136,6 +238,7 @@ impl Conn {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.wpos += n;
+                    self.wrote = true;
                     *counter += n as u64;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

@@ -43,8 +43,10 @@ use timer::TimerWheel;
 const WAKER: Token = Token(usize::MAX - 1);
 const SIGNALS: Token = Token(usize::MAX - 2);
 
-/// A connection idle this long (ms) gives its buffers back.
-const IDLE_BUFFERS_MS: u64 = 2000;
+/// Clients the cron looks at per tick at least (Redis's
+/// `CLIENTS_CRON_MIN_ITERATIONS`); else a `hz`th of them, so each is seen
+/// about once a second.
+const CLIENTS_CRON_MIN: usize = 5;
 /// Reads per connection per wake-up before others get a turn.
 const MAX_READS_PER_TURN: usize = 16;
 /// Unsent output above which a connection is paused.
@@ -119,6 +121,8 @@ pub struct Server {
     last_fast_expire: u64,
     /// The pid file main wrote, removed at exit.
     pub pidfile: Option<String>,
+    /// Where the clients cron goes on (a slab key).
+    clients_cron_next: usize,
 }
 
 impl Server {
@@ -154,6 +158,7 @@ impl Server {
             next_cron: 0,
             last_fast_expire: 0,
             pidfile: None,
+            clients_cron_next: 0,
             shared,
         })
     }
@@ -310,13 +315,7 @@ impl Server {
                     self.shared.lazy.free_boxed(old);
                 }
             }
-            for (key, conn) in self.conns.iter_mut() {
-                if now.saturating_sub(conn.last_active) >= IDLE_BUFFERS_MS && conn.release_buffers() {
-                    let client = self.shared.client_mut(key);
-                    client.qbuf_cap = 0;
-                    client.omem = 0;
-                }
-            }
+            self.clients_cron(now);
         }
         if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
             let shared = &mut self.shared;
@@ -359,6 +358,32 @@ impl Server {
             }
         }
         hz
+    }
+
+    /// Redis's `clientsCron` buffer work: a share of the clients per tick,
+    /// round robin, get their query and reply buffers resized.
+    fn clients_cron(&mut self, now: u64) {
+        let n = self.conns.len();
+        let hz = self.shared.config.hz.max(1) as usize;
+        let mut todo = (n / hz).max(n.min(CLIENTS_CRON_MIN));
+        let slots = self.conns.capacity();
+        let unix_s = unix_ms() / 1000;
+        let mut key = self.clients_cron_next;
+        for _ in 0..slots {
+            if todo == 0 {
+                break;
+            }
+            key = if key + 1 >= slots { 0 } else { key + 1 };
+            let Some(conn) = self.conns.get_mut(key) else { continue };
+            todo -= 1;
+            let client = self.shared.client_mut(key);
+            // Redis compares whole seconds: idle means more than 2 of them.
+            let idle = unix_s.saturating_sub(client.last_interaction / 1000) > 2;
+            conn.resize_query_buffer(idle);
+            conn.resize_reply_buffer(now, idle);
+            mirror(conn, client);
+        }
+        self.clients_cron_next = key;
     }
 
     fn accept(&mut self, index: usize) {
@@ -562,8 +587,9 @@ impl Server {
     /// After reading and writing: close if done, else fix WRITABLE interest.
     fn after_io(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
-        // CLIENT LIST's omem/obl: what is still unsent after this write.
-        self.shared.client_mut(key).omem = conn.pending_output();
+        if std::mem::take(&mut conn.wrote) {
+            self.shared.client_mut(key).last_interaction = unix_ms();
+        }
         let pending = conn.pending_output() > 0;
         if self.shared.client(key).close_after_reply && !pending {
             return self.close(key);
@@ -575,6 +601,7 @@ impl Server {
             }
             conn.want_write = pending;
         }
+        mirror(conn, self.shared.client_mut(key));
     }
 
     /// Executes buffered commands, then reads and executes until the socket
@@ -624,6 +651,13 @@ impl Server {
         let max_bulk = self.shared.config.proto_max_bulk_len as usize;
         let now = unix_ms();
         self.shared.cmd_clock = crate::clock::mono_ns();
+        {
+            // What CLIENT LIST shows for this client while its commands
+            // run: the whole input read so far, as Redis's query buffer.
+            let client = self.shared.client_mut(key);
+            client.last_interaction = now;
+            mirror(&self.conns[key], client);
+        }
         loop {
             let client = self.shared.client(key);
             let conn = &mut self.conns[key];
@@ -664,10 +698,8 @@ impl Server {
         }
         let conn = &mut self.conns[key];
         conn.compact();
-        let client = self.shared.client_mut(key);
-        client.qbuf = conn.rlen;
-        client.qbuf_cap = conn.rbuf.len();
-        client.omem = conn.pending_output();
+        conn.note_output();
+        mirror(conn, self.shared.client_mut(key));
         Ok(())
     }
 
@@ -804,7 +836,8 @@ impl Server {
     /// to its buffer from outside its own commands: messages, pushes).
     fn resume_write(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
-        self.shared.client_mut(key).omem = conn.pending_output();
+        conn.note_output();
+        mirror(conn, self.shared.client_mut(key));
         if !conn.write_queued {
             conn.write_queued = true;
             self.write_queue.push(key);
@@ -851,9 +884,11 @@ impl Server {
         let client = self.shared.client_mut(key);
         let Some(b) = client.blocked.take() else { return };
         let proto = client.proto;
+        let silent = std::mem::take(&mut client.skip_next_reply) || client.reply_off;
         self.shared.blocking.remove(b.db, &b.keys, key, id);
         let mut out = Reply::new(&mut self.conns[key].wbuf, proto);
         match how {
+            _ if silent => {}
             Unblock::Timeout => out.null_array(),
             Unblock::Error => out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
         }
@@ -866,13 +901,28 @@ enum Unblock {
     Error,
 }
 
+/// Copies what CLIENT LIST, INFO and MEMORY report of a connection into
+/// its client (commands see only `Shared`).
+fn mirror(conn: &Conn, client: &mut Client) {
+    client.qbuf = conn.rlen;
+    client.qbuf_cap = conn.rbuf.len();
+    client.omem = conn.pending_output();
+    client.wsent = conn.wpos;
+    client.partial_args = conn.partial_args();
+    client.rbs = conn.wbuf.capacity();
+    client.rbp = conn.wpeak;
+    client.write_wait = conn.want_write;
+    client.conn_mem = conn.memory();
+}
+
 /// Runs one command for client `key`, its reply going to `wbuf`.
-/// CLIENT REPLY OFF / SKIP drop the reply.
+/// CLIENT REPLY OFF / SKIP drop the reply (pushes aside, see `Ctx::mute`).
 fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args, now: u64) {
     let client = shared.client_mut(key);
     let proto = client.proto;
-    let skip = std::mem::take(&mut client.skip_next_reply);
-    let mark = wbuf.len();
+    client.reply_skip = std::mem::take(&mut client.skip_next_reply);
+    let muted = client.reply_skip || client.reply_off;
+    shared.mute_from = muted.then_some(wbuf.len());
     shared.current = Some(key);
     let mut cx = Ctx { srv: shared, key, out: Reply::new(wbuf, proto), now };
     // A bug in one command must not take the server down with every other
@@ -882,9 +932,17 @@ fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args,
         log::error!("Internal error while running a command; the client gets an error reply");
         cx.out.error("ERR internal error");
     }
-    if skip || shared.client(key).reply_off {
-        wbuf.truncate(mark);
+    if let Some(from) = shared.mute_from.take() {
+        wbuf.truncate(from);
     }
+    let still_blocked = shared.blocking.retrying && shared.blocking.still_blocked;
+    let client = shared.client_mut(key);
+    if client.blocked.is_some() || still_blocked {
+        // A SKIP outlives a blocking wait: it drops the reply that ends it
+        // (data or timeout), as in Redis.
+        client.skip_next_reply |= client.reply_skip;
+    }
+    client.reply_skip = false;
     shared.flush_pending_invalidations();
     shared.current = None;
 }

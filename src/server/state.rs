@@ -400,6 +400,9 @@ pub struct Shared {
     pub pubsub: PubSub,
     /// EXEC is running its queued commands (blocking commands don't block).
     pub in_exec: bool,
+    /// CLIENT REPLY OFF or SKIP silences the running command's output from
+    /// this offset of its client's output buffer on (see `Ctx::mute`).
+    pub mute_from: Option<usize>,
     /// SLOWLOG entries, newest first, and the next id.
     pub slowlog: VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
@@ -467,6 +470,7 @@ impl Shared {
             watches: Watches::default(),
             pubsub: PubSub::default(),
             in_exec: false,
+            mute_from: None,
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,
             monitors: Vec::new(),
@@ -669,10 +673,27 @@ pub struct Client {
     pub last_cmd_ms: u64,
     /// Registry id of the last command (CLIENT LIST `cmd=`).
     pub last_cmd: Option<usize>,
-    /// Buffer sizes mirrored from the connection after each batch.
+    /// The connection's buffers, mirrored by the loop after each read,
+    /// batch of commands, write and cron visit (see `Server::mirror`):
+    /// bytes in the query buffer and its size, unsent output, bytes
+    /// already sent from the output buffer (CLIENT LIST's `qbuf`,
+    /// `qbuf-free`, `obl`/`omem`).
     pub qbuf: usize,
     pub qbuf_cap: usize,
     pub omem: usize,
+    pub wsent: usize,
+    /// A command partly received: its complete arguments' count and length.
+    pub partial_args: (usize, usize),
+    /// The reply buffer's size and recent peak (`rbs`, `rbp`).
+    pub rbs: usize,
+    pub rbp: usize,
+    /// Waiting for the socket to take output (`events=rw`).
+    pub write_wait: bool,
+    /// Memory of the connection and its buffers.
+    pub conn_mem: usize,
+    /// Unix ms of the last read or write (CLIENT LIST's `idle`; the cron
+    /// trims the buffers of a client idle for more than 2 s).
+    pub last_interaction: u64,
     /// Waiting in a blocking command.
     pub blocked: Option<Box<Blocked>>,
     /// Commands queued since MULTI (`None` outside a transaction).
@@ -687,11 +708,19 @@ pub struct Client {
     pub tracking: Option<Box<ClientTracking>>,
     /// Subscribed channels, patterns and shard channels.
     pub subs: [Vec<Key>; 3],
-    /// CLIENT REPLY OFF; CLIENT REPLY SKIP (for the next command).
+    /// CLIENT REPLY OFF; CLIENT REPLY SKIP for the next command, and for
+    /// the running one (Redis's REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP).
     pub reply_off: bool,
     pub skip_next_reply: bool,
+    pub reply_skip: bool,
     /// CLIENT NO-EVICT (shown in CLIENT LIST; clients are never evicted).
     pub no_evict: bool,
+    /// CLIENT NO-TOUCH: the client's commands (but TOUCH) leave the access
+    /// time of the keys they look up alone.
+    pub no_touch: bool,
+    /// CLIENT SETINFO LIB-NAME / LIB-VER.
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
     /// A command held back by CLIENT PAUSE, to run when the pause ends.
     pub postponed: Option<(Vec<u8>, Vec<Span>)>,
 }
@@ -788,6 +817,13 @@ impl Client {
             qbuf: 0,
             qbuf_cap: 0,
             omem: 0,
+            wsent: 0,
+            partial_args: (0, 0),
+            rbs: 0,
+            rbp: 0,
+            write_wait: false,
+            conn_mem: 0,
+            last_interaction: now_ms,
             blocked: None,
             multi: None,
             multi_error: false,
@@ -797,7 +833,11 @@ impl Client {
             subs: Default::default(),
             reply_off: false,
             skip_next_reply: false,
+            reply_skip: false,
             no_evict: false,
+            no_touch: false,
+            lib_name: None,
+            lib_ver: None,
             postponed: None,
         }
     }

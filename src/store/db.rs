@@ -87,6 +87,9 @@ pub struct Db {
     pub avg_ttl: u64,
     /// How accesses are recorded (LRU clock or LFU counter).
     pub track: Track,
+    /// The running command's client is in CLIENT NO-TOUCH mode: lookups
+    /// leave the access time alone.
+    pub no_touch: bool,
     /// For the LFU counter's probabilistic increment.
     rng: Rng,
     /// How many more table slots may be reserved when the table grows
@@ -111,6 +114,7 @@ impl Default for Db {
             misses: 0,
             avg_ttl: 0,
             track: Track::default(),
+            no_touch: false,
             rng: Rng::default(),
             grow_budget: usize::MAX,
             notify: 0,
@@ -220,7 +224,13 @@ impl Db {
         match self.live_index(key, now) {
             Some(i) => {
                 let old = std::mem::replace(&mut self.map[i].value, value);
-                self.touch(i, now);
+                if !self.no_touch {
+                    self.touch(i, now);
+                } else if !self.track.lfu {
+                    // Under NO-TOUCH Redis's new value still gets a fresh
+                    // LRU clock; an LFU counter is carried over unchanged.
+                    self.map[i].access = evict::lru_clock(now);
+                }
                 match expiry {
                     Expiry::Keep => {}
                     Expiry::None => self.set_expire_index(i, 0),
@@ -249,8 +259,12 @@ impl Db {
         }
     }
 
-    /// Records an access to entry `i` for the eviction policy.
+    /// Records an access to entry `i` for the eviction policy (not for a
+    /// CLIENT NO-TOUCH client).
     fn touch(&mut self, i: usize, now: u64) {
+        if self.no_touch {
+            return;
+        }
         let e = &mut self.map[i];
         e.access = evict::touched(e.access, self.track, now, &mut self.rng);
     }

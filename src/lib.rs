@@ -68,6 +68,7 @@ pub fn start(config: Config) -> io::Result<Handle> {
     let mut srv = server::Server::bind_with(config, any_port)
         .map_err(|e| io::Error::new(e.error.kind(), format!("{}: {}", e.addr, e.error)))?;
     let addr = srv.local_addrs().first().copied().unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    srv.begin().map_err(io::Error::other)?;
     let stopper = srv.stopper();
     let thread = std::thread::Builder::new().name("ferrokv".into()).spawn(move || srv.run())?;
     Ok(Handle { addr, stopper, thread: Some(thread) })

@@ -111,13 +111,12 @@ fn main() -> ExitCode {
         ferrokv::proctitle::set_from(server.config());
     }
     log::warn!("Server initialized");
-    if !server.local_addrs().is_empty() {
-        log::info!("Ready to accept connections tcp");
+    server.supervisor = supervisor;
+    server.announce = true;
+    if let Err(e) = server.begin() {
+        log::warn!("{e}");
+        return ExitCode::FAILURE;
     }
-    if !server.config().unixsocket.is_empty() {
-        log::info!("Ready to accept connections unix");
-    }
-    process::notify_ready(supervisor);
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -45,9 +45,8 @@ const DIFFERENT_DEFAULTS: &[&str] = &[
     "bind",
     // Frees big evicted values aside (README).
     "lazyfree-lazy-eviction",
-    // No snapshots until RDB exists: only "" is accepted.
+    // Run-specific (the test servers have no save points).
     "save",
-    // Run-specific.
     "port",
     "dir",
 ];
@@ -77,9 +76,6 @@ fn starts_from_a_config_setting_every_parameter_to_redis_default() {
     let mut text = String::new();
     for (name, value) in redis_defaults() {
         let value = match name.as_str() {
-            // RDB snapshots are not there yet: the one value that turns a
-            // feature on is replaced (it is refused, tested below).
-            "save" => String::new(),
             "dir" => dir.to_string_lossy().into_owned(),
             "port" => "0".into(),
             // An empty replicaof is "wrong number of arguments" in Redis
@@ -95,6 +91,7 @@ fn starts_from_a_config_setting_every_parameter_to_redis_default() {
             "client-output-buffer-limit",
             "oom-score-adj-values",
             "latency-tracking-info-percentiles",
+            "save",
             "replicaof",
             "slaveof",
         ]
@@ -114,15 +111,13 @@ fn starts_from_a_config_setting_every_parameter_to_redis_default() {
         redis::Client::open(format!("redis://127.0.0.1:{}/", handle.addr.port())).unwrap().get_connection().unwrap();
     let ours = config_get_all(&mut c);
     for (name, value) in redis_defaults() {
-        if !["save", "dir", "port"].contains(&name.as_str()) {
+        if !["dir", "port"].contains(&name.as_str()) {
             assert_eq!(ours[&name], value, "{name}");
         }
     }
     assert_eq!(ours["dir"], dir.to_string_lossy());
-    // ... and a save rule stops it with a clear message.
-    let mut config = ferrokv::Config::default();
-    let e = config.load_text("save 3600 1 300 100 60 10000\n").unwrap_err();
-    assert!(e.contains("RDB snapshots not supported by ferrokv yet") && e.contains("at line 1"), "{e}");
+    drop(c);
+    drop(handle);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -156,8 +151,6 @@ fn starts_from_debians_stock_redis_conf_daemonized() {
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/debian-redis.conf"))
         .args(["--pidfile", pidfile.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
         .args(["--dir", dir.to_str().unwrap(), "--port", &port.to_string()])
-        // Until RDB snapshots exist (Debian's file leaves Redis's default rules on).
-        .args(["--save", ""])
         .status()
         .unwrap();
     assert!(status.success(), "the parent exits 0 once detached");
@@ -169,9 +162,11 @@ fn starts_from_debians_stock_redis_conf_daemonized() {
     assert_eq!(all["bind"], "127.0.0.1 -::1");
     assert_eq!(all["logfile"], log.to_string_lossy());
     assert_eq!(all["dir"], dir.to_string_lossy());
-    assert_eq!(all["save"], "");
+    // Debian's file leaves Redis's default save points on.
+    assert_eq!(all["save"], "3600 1 300 100 60 10000");
     let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
-    // SHUTDOWN removes the pid file and says goodbye in Redis's words.
+    // SHUTDOWN saves (save points are set), removes the pid file and says
+    // goodbye in Redis's words.
     let _ = redis::cmd("SHUTDOWN").query::<()>(&mut c);
     let start = Instant::now();
     while std::path::Path::new(&format!("/proc/{pid}")).exists() {
@@ -185,6 +180,8 @@ fn starts_from_debians_stock_redis_conf_daemonized() {
         "Server initialized",
         "Ready to accept connections tcp",
         "User requested shutdown...",
+        "Saving the final RDB snapshot before exiting.",
+        "DB saved on disk",
         "Removing the pid file.",
         "Redis is now ready to exit, bye bye...",
     ] {
@@ -197,7 +194,6 @@ fn starts_from_debians_stock_redis_conf_daemonized() {
 fn settings_that_would_turn_on_a_missing_feature_stop_startup() {
     for (args, text) in [
         (&["--appendonly", "yes"][..], "the append-only file not supported by ferrokv yet"),
-        (&["--save", "3600 1"][..], "RDB snapshots not supported by ferrokv yet"),
         (&["--requirepass", "x"][..], "passwords (requirepass) not supported by ferrokv yet"),
         (&["--tls-port", "6380"][..], "TLS not supported by ferrokv yet"),
         (&["--replicaof", "127.0.0.1", "6380"][..], "replication not supported by ferrokv yet"),
@@ -316,7 +312,6 @@ fn config_set_checks_as_redis() {
                 "passwords (requirepass) not supported by ferrokv yet: 'requirepass' accepts only \"\"",
             ),
         ),
-        (&["save", "3600 1"], failed("save", "RDB snapshots not supported by ferrokv yet: 'save' accepts only \"\"")),
         (&["tls-port", "6380"], failed("tls-port", "TLS not supported by ferrokv yet: 'tls-port' accepts only 0")),
         (
             &["activedefrag", "yes"],
@@ -418,6 +413,7 @@ fn config_rewrite_round_trips_every_parameter() {
     std::fs::write(&path, "# mine\nport 0\nmaxclients 50\n").unwrap();
     let mut config = ferrokv::Config::from_args(&[path.to_string_lossy().into_owned()]).unwrap();
     config.port = 0;
+    config.dir = dir.to_string_lossy().into_owned();
     let handle = ferrokv::start(config).unwrap();
     let mut c = redis::Client::open(format!("redis://{}/", handle.addr)).unwrap().get_connection().unwrap();
     for (k, v) in [
@@ -437,11 +433,12 @@ fn config_rewrite_round_trips_every_parameter() {
     let mut again = ferrokv::Config::default();
     again.load_text(&text).unwrap();
     again.port = 0;
+    again.dir = dir.to_string_lossy().into_owned();
     let h2 = ferrokv::start(again).unwrap();
     let mut c2 = redis::Client::open(format!("redis://{}/", h2.addr)).unwrap().get_connection().unwrap();
     let after = config_get_all(&mut c2);
     for (k, v) in &before {
-        if k != "port" {
+        if k != "port" && k != "dir" {
             assert_eq!(&after[k], v, "{k}");
         }
     }
@@ -453,9 +450,15 @@ fn unix_socket_alone_with_port_0() {
     let dir = temp_dir("unix");
     let path = dir.join("ferrokv.sock");
     let p = path.to_string_lossy().into_owned();
-    let handle =
-        ferrokv::start(ferrokv::Config { port: 0, unixsocket: p.clone(), unixsocketperm: 0o700, ..Default::default() })
-            .unwrap();
+    let handle = ferrokv::start(ferrokv::Config {
+        port: 0,
+        unixsocket: p.clone(),
+        unixsocketperm: 0o700,
+        save: Vec::new(),
+        dir: dir.to_string_lossy().into_owned(),
+        ..Default::default()
+    })
+    .unwrap();
     assert_eq!(handle.addr.port(), 0, "no TCP");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o700);
@@ -476,7 +479,14 @@ fn unix_socket_beside_tcp_and_client_kill_by_addr() {
     let dir = temp_dir("unix2");
     let p = dir.join("s.sock").to_string_lossy().into_owned();
     let port = free_port();
-    let handle = ferrokv::start(ferrokv::Config { port, unixsocket: format!("{p}2"), ..Default::default() }).unwrap();
+    let config = ferrokv::Config {
+        port,
+        unixsocket: format!("{p}2"),
+        save: Vec::new(),
+        dir: dir.to_string_lossy().into_owned(),
+        ..Default::default()
+    };
+    let handle = ferrokv::start(config).unwrap();
     let mut tcp = redis::Client::open(format!("redis://{}/", handle.addr)).unwrap().get_connection().unwrap();
     let mut unix = redis::Client::open(format!("redis+unix://{p}2")).unwrap().get_connection().unwrap();
     assert_eq!(q::<String>(&mut unix, &["PING"]), "PONG");

@@ -66,6 +66,18 @@ const HELP: &[&str] = &[
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: Merge the content of the RDB file with the existing memory.",
+    "    * NOFLUSH: Do not empty the current database before loading.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -95,6 +107,39 @@ const HELP: &[&str] = &[
     "REPLYBUFFER RESIZING <0|1>",
     "    Enable or disable the reply buffer resize cron job",
 ];
+
+/// `DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]`: save (unless NOSAVE), empty
+/// the dataset (unless NOFLUSH), load the file back (MERGE: keys already
+/// there are replaced instead of refused).
+fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in args.from(2) {
+        match opt.to_ascii_lowercase().as_slice() {
+            b"merge" => merge = true,
+            b"noflush" => flush = false,
+            b"nosave" => save = false,
+            _ => return Err(CmdError::msg("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")),
+        }
+    }
+    let now = cx.now;
+    if save {
+        cx.srv.kill_bgsave();
+        cx.srv.save_now(now).map_err(|_| CmdError::msg("ERR"))?;
+    }
+    if flush {
+        for db in 0..cx.srv.dbs.len() {
+            cx.srv.touch_db(db, None, now);
+            cx.srv.dbs[db].clear();
+        }
+    }
+    if let Err(e) = cx.srv.load_now(merge, now) {
+        log::warn!("{e}");
+        return Err(CmdError::msg("ERR Error trying to load the RDB dump, check server logs."));
+    }
+    log::warn!("DB reloaded by DEBUG RELOAD");
+    cx.out.ok();
+    Ok(())
+}
 
 /// Redis's `addReplySubcommandSyntaxError`: the subcommand as typed, cut
 /// at 128 bytes (and at a NUL, being a C string).
@@ -130,6 +175,7 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
             cx.out.error(&lossy(args.get(2)));
         }
         (b"object", 3) => object(cx, args.get(2))?,
+        (b"reload", _) => reload(cx, args)?,
         (b"listpack", 3) => listpack(cx, args.get(2))?,
         (b"populate", 3..=5) => populate(cx, args)?,
         (b"digest", 2) => {

@@ -149,17 +149,46 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
             );
         }
         "persistence" => {
+            let p = &srv.persist;
+            let now_s = crate::server::unix_ms() / 1000;
+            let (saving, keys, current) = match p.snapshot.as_deref() {
+                Some(snap) => (1, snap.keys, (now_s.saturating_sub(snap.started_ms / 1000)) as i64),
+                None => (0, 0, -1),
+            };
+            let total_keys: usize = if saving == 1 { srv.dbs.iter().map(|d| d.len()).sum() } else { 0 };
             let _ = write!(
                 w,
-                "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n\
-                 rdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\n\
-                 rdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\naof_enabled:0\r\n\
-                 aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n\
-                 aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n\
-                 aof_last_write_status:ok\r\n",
+                "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n\
+                 current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:{keys}\r\n\
+                 current_save_keys_total:{total_keys}\r\nrdb_changes_since_last_save:{}\r\n\
+                 rdb_bgsave_in_progress:{saving}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\n\
+                 rdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\nrdb_saves:{}\r\n\
+                 rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n\
+                 aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n\
+                 aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n\
+                 aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n\
+                 aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+                p.loading.is_some() as u8,
                 srv.stats.dirty,
-                srv.started_unix_ms / 1000,
+                p.lastsave,
+                if p.last_bgsave_ok { "ok" } else { "err" },
+                p.last_bgsave_secs,
+                p.saves,
+                p.last_load.1,
+                p.last_load.0,
             );
+            if let Some((loader, started)) = p.loading.as_ref() {
+                let (done, total) = loader.progress();
+                let elapsed = started.elapsed().as_secs_f64();
+                let perc = if total == 0 { 0.0 } else { done as f64 * 100.0 / total as f64 };
+                let eta = if done == 0 { 1 } else { ((total - done) as f64 * elapsed / done as f64) as u64 };
+                let _ = write!(
+                    w,
+                    "loading_start_time:{}\r\nloading_total_bytes:{total}\r\nloading_rdb_used_mem:0\r\n\
+                     loading_loaded_bytes:{done}\r\nloading_loaded_perc:{perc:.2}\r\nloading_eta_seconds:{eta}\r\n",
+                    now_s.saturating_sub(elapsed as u64),
+                );
+            }
         }
         "stats" => {
             let (expired, hits, misses): (u64, u64, u64) =

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod latency;
 pub mod list;
 pub mod memory;
+pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -355,11 +356,20 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
             oom_check(cx, run, in_multi)?;
         }
+        // After a failed save (stop-writes-on-bgsave-error), writes and
+        // PING get MISCONF, as in Redis.
+        let cmd = reg.entries[run].cmd;
+        if cx.srv.writes_refused() && (cmd.has(table::flag::WRITE) || cmd.name == "ping") {
+            return Err(CmdError::msg(crate::server::persistence::MISCONF));
+        }
         // Redis's min-replicas check: ferrokv has no replicas, so with the
         // check on every write is refused, in MULTI at queue time.
         let c = &cx.srv.config;
         if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 && reg.entries[run].cmd.has(table::flag::WRITE) {
             return Err(CmdError::msg("NOREPLICAS Not enough good replicas to write."));
+        }
+        if cx.srv.persist.loading.is_some() && !cmd.has(table::flag::LOADING) {
+            return Err(CmdError::msg("LOADING Redis is loading the dataset in memory"));
         }
         let c = cx.srv.client(cx.key);
         // Inside EXEC the queued commands run whatever they subscribed to.
@@ -394,6 +404,11 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         // One clock read per command: a command starts when the previous
         // one ended (the loop resets the mark before each batch).
         let start = cx.srv.cmd_clock;
+        if cx.srv.persist.snapshot.is_some() && cmd.has(table::flag::WRITE) {
+            let db = cx.db_index();
+            let now = cx.now;
+            cx.srv.snapshot_before_command(db, cmd, args, now);
+        }
         let no_touch = cx.srv.client(cx.key).no_touch && cmd.name != "touch";
         // CLIENT NO-TOUCH, for this command (EXEC's commands set their own).
         let outer = cx.srv.dbs.first().is_some_and(|d| d.no_touch);

@@ -1,5 +1,6 @@
 //! Server commands: COMMAND, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB,
-//! TIME, LASTSAVE, SHUTDOWN (DEBUG is in `debug.rs`).
+//! TIME, SHUTDOWN (DEBUG is in `debug.rs`, SAVE/BGSAVE/LASTSAVE in
+//! `persist.rs`).
 //!
 //! COMMAND answers entirely from the command table, so every row shows up in
 //! `COMMAND COUNT/INFO/DOCS/LIST` without being listed again.
@@ -25,16 +26,6 @@ pub static COMMANDS: &[Command] = &[
     row("flushall", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from all databases.", flushall),
     row("swapdb", 3, WRITE | FAST, (0, 0, 0), "server", "4.0.0", "Swaps two Redis databases.", swapdb),
     row("time", 1, LOADING | STALE | FAST, (0, 0, 0), "server", "2.6.0", "Returns the server time.", time),
-    row(
-        "lastsave",
-        1,
-        LOADING | STALE | FAST,
-        (0, 0, 0),
-        "server",
-        "1.0.0",
-        "Returns the Unix timestamp of the last successful save to disk.",
-        lastsave,
-    ),
     row(
         "shutdown",
         -1,
@@ -219,6 +210,11 @@ fn empty_db(cx: &mut Ctx, db: usize, lazy: bool) {
 fn flushdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     let lazy = flush_async(cx, args)?;
     let db = cx.db_index();
+    let now = cx.now;
+    // A snapshot in progress keeps the database as it was when it began.
+    if let Some(snap) = cx.srv.persist.snapshot.as_mut() {
+        snap.before_flush(&mut cx.srv.dbs, db, now);
+    }
     empty_db(cx, db, lazy);
     cx.srv.invalidate_all();
     cx.out.ok();
@@ -234,6 +230,13 @@ fn flushall(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     cx.srv.invalidate_all();
     cx.srv.evictor.clear();
+    // As Redis's flushAllDataAndResetRDB: a BGSAVE in progress is killed
+    // and, with save points, the (empty) dataset saved at once.
+    cx.srv.kill_bgsave();
+    if !cx.srv.config.save.is_empty() {
+        let now = cx.now;
+        let _ = cx.srv.save_now(now);
+    }
     cx.out.ok();
     Ok(())
 }
@@ -621,6 +624,9 @@ fn swapdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     cx.srv.touch_db(a, Some(b), now);
     cx.srv.touch_db(b, Some(a), now);
     cx.srv.dbs.swap(a, b);
+    if let Some(snap) = cx.srv.persist.snapshot.as_mut() {
+        snap.swapdb(a, b);
+    }
     cx.srv.blocking.signal_db(a);
     cx.srv.blocking.signal_db(b);
     cx.out.ok();
@@ -638,24 +644,19 @@ fn time(cx: &mut Ctx, _args: &Args) -> CmdResult {
 }
 
 /// # Format
-/// `LASTSAVE` — with no persistence, the start time (as Redis reports
-/// before its first save).
-fn lastsave(cx: &mut Ctx, _args: &Args) -> CmdResult {
-    cx.out.int((cx.srv.started_unix_ms / 1000) as i64);
-    Ok(())
-}
-
-/// # Format
-/// `SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]` — stops the server; the
-/// connection closes without a reply, as in Redis. There is no persistence
-/// yet, so SAVE has nothing to write.
+/// `SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]` — saves (with save
+/// points configured, or SAVE; not with NOSAVE), then stops the server;
+/// the connection closes without a reply, as in Redis. A failed save stops
+/// the shutdown unless FORCE. There are no replicas to wait for, so NOW
+/// changes nothing and ABORT finds no shutdown in progress.
 fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let (mut nosave, mut save, mut abort) = (false, false, false);
+    let (mut nosave, mut save, mut abort, mut force) = (false, false, false, false);
     for opt in args.from(1) {
         match opt.to_ascii_lowercase().as_slice() {
             b"nosave" => nosave = true,
             b"save" => save = true,
-            b"now" | b"force" => {}
+            b"now" => {}
+            b"force" => force = true,
             b"abort" => abort = true,
             _ => return Err(CmdError::Syntax),
         }
@@ -666,8 +667,10 @@ fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
     if abort {
         return Err(CmdError::msg("ERR No shutdown in progress."));
     }
-    if save {
-        log::warn!("SHUTDOWN SAVE: persistence is not supported, nothing was saved");
+    log::warn!("User requested shutdown...");
+    let now = cx.now;
+    if !cx.srv.prepare_for_shutdown(save, nosave, force, now) {
+        return Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
     }
     cx.srv.requests.shutdown = true;
     cx.client().close_after_reply = true;

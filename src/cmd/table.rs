@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, bitmap, conn, debug, hash, info, introspect, keys, latency, list, memory, pubsub, server,
-    set, string, tx, zset,
+    Args, CmdResult, Ctx, bitmap, conn, debug, hash, info, introspect, keys, latency, list, memory, persist, pubsub,
+    server, set, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -217,6 +217,7 @@ static FAMILIES: &[&[Command]] = &[
     introspect::COMMANDS,
     latency::COMMANDS,
     memory::COMMANDS,
+    persist::COMMANDS,
     list::COMMANDS,
     tx::COMMANDS,
     hash::COMMANDS,

@@ -175,6 +175,16 @@ pub struct Config {
     /// Per-command latency histograms (INFO latencystats).
     pub latency_tracking: bool,
     pub latency_tracking_info_percentiles: Vec<f64>,
+    /// Save points: a snapshot after `seconds` when at least `changes`
+    /// writes happened (Redis's default `3600 1 300 100 60 10000`).
+    pub save: Vec<(u64, u64)>,
+    pub dbfilename: String,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    pub stop_writes_on_bgsave_error: bool,
+    /// Test hooks: microseconds to wait per key saved / loaded.
+    pub rdb_key_save_delay: i64,
+    pub key_load_delay: i64,
     /// Writes are refused (NOREPLICAS) with fewer good replicas than this,
     /// when `min_replicas_max_lag` is not 0; ferrokv has no replicas.
     pub min_replicas_to_write: u32,
@@ -254,6 +264,13 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
+            dbfilename: "dump.rdb".into(),
+            rdbcompression: true,
+            rdbchecksum: true,
+            stop_writes_on_bgsave_error: true,
+            rdb_key_save_delay: 0,
+            key_load_delay: 0,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
             extra: BTreeMap::new(),
@@ -399,16 +416,11 @@ fn shutdown_flags(v: &str) -> Result<String, String> {
     if words.contains(&"save") && words.contains(&"nosave") {
         return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
     }
-    if words.contains(&"save") {
-        return Err(not_yet(RDB_FEATURE, "shutdown-on-sig*", "default, nosave, now, force"));
-    }
     if words.len() > 1 {
         words.retain(|w| *w != "default");
     }
     Ok(if words.is_empty() { "default".into() } else { words.join(" ") })
 }
-
-const RDB_FEATURE: &str = "RDB snapshots";
 
 /// Finds an option by name or alias (case-insensitive).
 pub fn option(name: &str) -> Option<&'static ConfigOption> {

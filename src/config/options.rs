@@ -28,7 +28,6 @@ const fn one_of(names: &'static [&'static str], default: &'static str) -> Kind {
     Kind::Enum { names, default }
 }
 
-const RDB: &str = "RDB snapshots";
 const AOF: &str = "the append-only file";
 const REPL: &str = "replication";
 const CLUSTER: &str = "cluster mode";
@@ -248,7 +247,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("use-exit-on-panic", boolean(false), HIDDEN, State::Inert("a panic always exits"), "exit() instead of abort() on a crash"),
     opt("watchdog-period", int(0, INT_MAX, 0), HIDDEN, State::Inert("no software watchdog"), "software watchdog period"),
     opt("shutdown-on-sigint", Kind::Special("default"), MULTI_ARG, State::Works,
-        "what SIGINT does: `default`, or `nosave`/`now`/`force` (`save` needs RDB snapshots)")
+        "what SIGINT does: `default` (save if save points are set), or `save`, `nosave`, `now`, `force`")
         .with((|c, _| c.shutdown_on_sigint.clone(), |c, _, v| super::shutdown_flags(v).map(|s| c.shutdown_on_sigint = s))),
     opt("shutdown-on-sigterm", Kind::Special("default"), MULTI_ARG, State::Works, "what SIGTERM does, as shutdown-on-sigint")
         .with((|c, _| c.shutdown_on_sigterm.clone(), |c, _, v| super::shutdown_flags(v).map(|s| c.shutdown_on_sigterm = s))),
@@ -348,27 +347,37 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("stream-node-max-entries", int(0, LONG_MAX, 100), 0, State::Tunes("streams"), "stream node entry limit"),
 
     // --- Persistence ---
-    opt("save", Kind::Special(""), MULTI_ARG, State::OffOnly(RDB),
-        "snapshot rules `seconds changes ...` (only `\"\"` until snapshots exist; Redis's default is `3600 1 300 100 60 10000`)")
-        .with((|c, o| c.stored(o), |c, o, v| {
+    opt("save", Kind::Special("3600 1 300 100 60 10000"), MULTI_ARG, State::Works,
+        "snapshot rules `seconds changes ...`: BGSAVE after `seconds` when at least `changes` writes happened (`\"\"` = none)")
+        .with((|c, _| c.save.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" "), |c, _, v| {
             let words: Vec<&str> = v.split_whitespace().collect();
-            if !words.len().is_multiple_of(2)
-                || words.iter().enumerate().any(|(i, w)| w.parse::<i64>().map_or(true, |n| n < 1 - (i as i64 & 1)))
-            {
-                return Err("Invalid save parameters".into());
+            let mut rules = Vec::new();
+            for pair in words.chunks(2) {
+                match (pair.first().and_then(|s| s.parse::<i64>().ok()), pair.get(1).and_then(|n| n.parse::<i64>().ok())) {
+                    (Some(s), Some(n)) if s >= 1 && n >= 0 => rules.push((s as u64, n as u64)),
+                    _ => return Err("Invalid save parameters".into()),
+                }
             }
-            c.store(o, &words.join(" "))
+            c.save = rules;
+            Ok(())
         })),
-    opt("dbfilename", Kind::Str { default: "dump.rdb", check: Some(valid_dbfilename) }, PROTECTED, State::Tunes(RDB),
-        "snapshot file name, in `dir`"),
-    opt("rdbcompression", boolean(true), 0, State::Tunes(RDB), "LZF-compress strings in snapshots"),
-    opt("rdbchecksum", boolean(true), IMMUTABLE, State::Tunes(RDB), "CRC64 at the end of snapshots"),
-    opt("rdb-del-sync-files", boolean(false), 0, State::Tunes(RDB), "delete snapshots made only for replication"),
-    opt("rdb-save-incremental-fsync", boolean(true), 0, State::Tunes(RDB), "fsync snapshots every 4 MB"),
-    opt("stop-writes-on-bgsave-error", boolean(true), 0, State::Tunes(RDB), "refuse writes (MISCONF) after a failed snapshot"),
-    opt("rdb-key-save-delay", int(INT_MIN, INT_MAX, 0), HIDDEN, State::Tunes(RDB), "test hook: delay per key saved (µs)"),
-    opt("key-load-delay", int(INT_MIN, INT_MAX, 0), HIDDEN, State::Tunes(RDB), "test hook: delay per key loaded (µs)"),
-    opt("loading-process-events-interval-bytes", int(1024, INT_MAX, 2 << 20), HIDDEN, State::Tunes(RDB),
+    opt("dbfilename", Kind::Str { default: "dump.rdb", check: Some(valid_dbfilename) }, PROTECTED, State::Works,
+        "snapshot file name, in `dir`")
+        .with(str_field!(dbfilename)),
+    opt("rdbcompression", boolean(true), 0, State::Works, "LZF-compress strings in snapshots").with(bool_field!(rdbcompression)),
+    opt("rdbchecksum", boolean(true), IMMUTABLE, State::Works, "CRC-64 at the end of snapshots (checked at load)")
+        .with(bool_field!(rdbchecksum)),
+    opt("rdb-del-sync-files", boolean(false), 0, State::Tunes(REPL), "delete snapshots made only for replication"),
+    opt("rdb-save-incremental-fsync", boolean(true), 0, State::Partly("a snapshot is fsynced once, when complete, before the rename"),
+        "fsync snapshots every 4 MB"),
+    opt("stop-writes-on-bgsave-error", boolean(true), 0, State::Works, "refuse writes (MISCONF) after a failed snapshot")
+        .with(bool_field!(stop_writes_on_bgsave_error)),
+    opt("rdb-key-save-delay", int(INT_MIN, INT_MAX, 0), HIDDEN, State::Works, "test hook: delay per key saved (µs)")
+        .with(int_field!(rdb_key_save_delay, i64)),
+    opt("key-load-delay", int(INT_MIN, INT_MAX, 0), HIDDEN, State::Works, "test hook: delay per key loaded (µs)")
+        .with(int_field!(key_load_delay, i64)),
+    opt("loading-process-events-interval-bytes", int(1024, INT_MAX, 2 << 20), HIDDEN,
+        State::Inert("the loader hands the loop back every 0.5 ms, whatever the bytes"),
         "serve events every this many bytes while loading"),
     opt("sanitize-dump-payload", one_of(&["no", "yes", "clients"], "no"), 0, State::Tunes("RESTORE"), "deep checks of RESTORE payloads"),
     opt("appendonly", boolean(false), DENY_LOADING, State::OffOnly(AOF), "append-only file"),

@@ -4,3 +4,5 @@
 //! whole files and take snapshots.
 
 pub mod codec;
+pub mod rdb;
+pub mod snapshot;

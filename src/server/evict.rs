@@ -104,6 +104,9 @@ impl Shared {
                 self.evicting = false;
                 return Evicted::Fail;
             };
+            if let Some(snap) = self.persist.snapshot.as_mut() {
+                snap.before_write(&mut self.dbs, v.db, &v.key, now);
+            }
             let Some(entry) = self.dbs[v.db].evict(&v.key) else { continue };
             if self.config.lazyfree_lazy_eviction {
                 self.lazy.free_value(entry.value);

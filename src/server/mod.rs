@@ -17,6 +17,7 @@ pub mod evict;
 pub mod latency;
 pub mod listen;
 pub mod notify;
+pub mod persistence;
 pub mod reconfig;
 pub mod state;
 pub mod timer;
@@ -123,6 +124,10 @@ pub struct Server {
     pub pidfile: Option<String>,
     /// Where the clients cron goes on (a slab key).
     clients_cron_next: usize,
+    /// Who to tell when ready (`supervised`), and whether the readiness
+    /// lines are logged (main's server; not the tests').
+    pub supervisor: Option<&'static str>,
+    pub announce: bool,
 }
 
 impl Server {
@@ -159,6 +164,8 @@ impl Server {
             last_fast_expire: 0,
             pidfile: None,
             clients_cron_next: 0,
+            supervisor: None,
+            announce: false,
             shared,
         })
     }
@@ -166,6 +173,32 @@ impl Server {
     /// The TCP addresses actually bound (tests bind port 0).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.shared.listeners.as_ref().map(|l| l.local_addrs()).unwrap_or_default()
+    }
+
+    /// Starts loading `dir/dbfilename` when it exists; the loop loads it
+    /// a slice at a time, answering `-LOADING` meanwhile, and announces
+    /// readiness when done (at once when there is nothing to load).
+    pub fn begin(&mut self) -> Result<(), String> {
+        self.shared.load_at_start()?;
+        if self.shared.persist.loading.is_none() {
+            self.ready();
+        }
+        Ok(())
+    }
+
+    /// Redis's readiness lines (tools wait for them) and the supervisor's
+    /// notification.
+    fn ready(&mut self) {
+        if !self.announce {
+            return;
+        }
+        if !self.local_addrs().is_empty() {
+            log::info!("Ready to accept connections tcp");
+        }
+        if !self.shared.config.unixsocket.is_empty() {
+            log::info!("Ready to accept connections unix");
+        }
+        crate::process::notify_ready(self.supervisor);
     }
 
     pub fn config(&self) -> &Config {
@@ -224,8 +257,20 @@ impl Server {
                 self.deliver_invalidations();
             }
             self.flush_queued();
+            if self.shared.persist.loading.is_some() {
+                match self.shared.loading_turn(unix_ms()) {
+                    Ok(true) => {}
+                    Ok(false) => self.ready(),
+                    Err(e) => {
+                        log::warn!("{e}");
+                        return Err(io::Error::other(e));
+                    }
+                }
+            }
+            if self.shared.persist.snapshot.is_some() {
+                self.shared.snapshot_turn(unix_ms());
+            }
             if self.shared.requests.shutdown {
-                log::warn!("User requested shutdown...");
                 self.stop.store(true, Ordering::SeqCst);
             }
             if self.stop.load(Ordering::SeqCst) {
@@ -259,8 +304,12 @@ impl Server {
 
     fn poll_timeout(&self) -> Duration {
         let now = self.mono_ms();
-        if !self.pending.is_empty() || self.shared.evicting {
+        if !self.pending.is_empty() || self.shared.evicting || self.shared.persist.loading.is_some() {
             return Duration::ZERO;
+        }
+        if let Some(snap) = self.shared.persist.snapshot.as_ref() {
+            // Walking: no sleep; writing: look again soon.
+            return if snap.walked() { Duration::from_millis(1) } else { Duration::ZERO };
         }
         let mut ms = self.next_cron.saturating_sub(now);
         if self.expire.timed_out {
@@ -274,9 +323,21 @@ impl Server {
 
     fn on_signal(&mut self) {
         if let Some(signals) = self.signals.as_mut() {
-            for sig in signals.pending() {
-                let name = if sig == signal_hook::consts::SIGINT { "SIGINT" } else { "SIGTERM" };
+            let sigs: Vec<i32> = signals.pending().collect();
+            for sig in sigs {
+                let int = sig == signal_hook::consts::SIGINT;
+                let name = if int { "SIGINT" } else { "SIGTERM" };
                 log::warn!("Received {name} scheduling shutdown...");
+                let c = &self.shared.config;
+                let flags = if int { &c.shutdown_on_sigint } else { &c.shutdown_on_sigterm };
+                let has = |f: &str| flags.split(' ').any(|w| w == f);
+                let (save, nosave, force) = (has("save"), has("nosave"), has("force"));
+                if !self.shared.prepare_for_shutdown(save, nosave, force, unix_ms()) {
+                    log::warn!(
+                        "{name} received but errors trying to shut down the server, check the logs for more information"
+                    );
+                    continue;
+                }
                 self.stop.store(true, Ordering::SeqCst);
             }
         }
@@ -342,6 +403,7 @@ impl Server {
             self.flush_queued();
         }
         if due {
+            self.shared.save_points(unix_ms());
             self.shared.hz = self.hz();
             self.next_cron = now + 1000 / self.shared.hz as u64;
         }

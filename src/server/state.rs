@@ -368,6 +368,8 @@ pub struct Shared {
     pub config: Config,
     /// The cron frequency now (`hz`, raised by `dynamic-hz`).
     pub hz: u32,
+    /// RDB snapshots and loading.
+    pub persist: super::persistence::Persistence,
     /// The listening sockets (CONFIG SET port/bind rebinds them).
     pub listeners: Option<super::listen::Listeners>,
     pub stats: Stats,
@@ -455,6 +457,12 @@ impl Shared {
             port: config.port,
             cmd_clock: crate::clock::mono_ns(),
             hz: config.hz,
+            persist: super::persistence::Persistence {
+                lastsave: crate::server::unix_ms() / 1000,
+                last_bgsave_ok: true,
+                last_bgsave_secs: -1,
+                ..Default::default()
+            },
             config,
             listeners: None,
             stats: Stats::default(),

@@ -29,15 +29,19 @@ pub type Key = super::bytes::Bytes;
 /// millisecond of work).
 const SHRINK_REHASH_MAX: usize = 16_384;
 
+/// The bit of `Entry::vbits` a snapshot marks entries with (see
+/// `persist::snapshot`); the other 31 bits are the volatile position.
+const SNAP_BIT: u32 = 1 << 31;
 /// `Entry::vpos` of a key without an expiry.
-const NO_TTL: u32 = u32::MAX;
+const NO_TTL: u32 = SNAP_BIT - 1;
 
 /// A stored value (32 bytes with its bookkeeping).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
-    /// Position in `Db::vol_idx` / `vol_at`, or `NO_TTL`.
-    vpos: u32,
+    /// Position in `Db::vol_idx` / `vol_at`, or `NO_TTL` (low 31 bits),
+    /// and the snapshot mark (`SNAP_BIT`).
+    vbits: u32,
     /// Access data for eviction: the LRU clock or the LFU counter, see
     /// [`evict`].
     pub access: u32,
@@ -45,11 +49,29 @@ pub struct Entry {
 
 impl Entry {
     fn new(value: Value, access: u32) -> Entry {
-        Entry { value, vpos: NO_TTL, access }
+        Entry { value, vbits: NO_TTL, access }
+    }
+
+    fn vpos(&self) -> u32 {
+        self.vbits & !SNAP_BIT
+    }
+
+    fn set_vpos(&mut self, p: u32) {
+        self.vbits = (self.vbits & SNAP_BIT) | p;
+    }
+
+    /// The snapshot mark: equal to the databases' `snap_epoch` once the
+    /// running snapshot has this entry (or it was created after it began).
+    pub fn snap_mark(&self) -> bool {
+        self.vbits & SNAP_BIT != 0
+    }
+
+    pub fn set_snap_mark(&mut self, mark: bool) {
+        self.vbits = (self.vbits & !SNAP_BIT) | if mark { SNAP_BIT } else { 0 };
     }
 
     pub fn has_ttl(&self) -> bool {
-        self.vpos != NO_TTL
+        self.vpos() != NO_TTL
     }
 
     /// Seconds since the entry was last accessed (meaningful while the
@@ -99,6 +121,8 @@ pub struct Db {
     /// see `server::notify`), and the queued events.
     pub notify: u32,
     pub events: Vec<(u32, &'static str, Key)>,
+    /// The mark new and replaced entries get (see `Entry::snap_mark`).
+    pub snap_epoch: bool,
 }
 
 use crate::server::notify::{EXPIRED, KEY_MISS, NEW};
@@ -119,6 +143,7 @@ impl Default for Db {
             grow_budget: usize::MAX,
             notify: 0,
             events: Vec::new(),
+            snap_epoch: false,
         }
     }
 }
@@ -148,7 +173,7 @@ impl Db {
 
     /// Expiry of the entry at position `i` (0 = none).
     fn at(&self, i: usize) -> u64 {
-        match self.map[i].vpos {
+        match self.map[i].vpos() {
             NO_TTL => 0,
             p => self.vol_at[p as usize],
         }
@@ -236,14 +261,17 @@ impl Db {
                     Expiry::None => self.set_expire_index(i, 0),
                     Expiry::At(t) => self.set_expire_index(i, t),
                 }
-                Some(Entry { value: old, vpos: NO_TTL, access: 0 })
+                self.map[i].set_snap_mark(self.snap_epoch);
+                Some(Entry { value: old, vbits: NO_TTL, access: 0 })
             }
             None => {
                 let access = evict::fresh(self.track, now);
                 if self.notify & NEW != 0 {
                     self.events.push((NEW, "new", key.into()));
                 }
-                let i = self.map.insert_new(key.into(), Entry::new(value, access), self.grow_budget);
+                let mut entry = Entry::new(value, access);
+                entry.set_snap_mark(self.snap_epoch);
+                let i = self.map.insert_new(key.into(), entry, self.grow_budget);
                 if let Expiry::At(t) = expiry {
                     self.set_expire_index(i, t);
                 }
@@ -390,6 +418,25 @@ impl Db {
         self.map.get(key)
     }
 
+    /// An entry whatever its TTL, to change its bookkeeping (loading sets
+    /// the access data; snapshots set their mark).
+    pub fn raw_entry_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.map.get_mut(key)
+    }
+
+    /// The dense position of `key`, whatever its TTL.
+    pub fn position_of(&self, key: &[u8]) -> Option<usize> {
+        self.map.get_index_of(key)
+    }
+
+    /// The key, entry and expiry at dense position `i`, for snapshots,
+    /// which walk positions from the top down as SCAN does (see `scan`).
+    pub fn at_position(&mut self, i: usize) -> Option<(&[u8], &mut Entry, Option<u64>)> {
+        let at = (i < self.map.len()).then(|| self.expire_at_index(i))?;
+        let (k, e) = self.map.get_index_mut(i)?;
+        Some((&k[..], e, at))
+    }
+
     /// Every stored key and entry, expired or not yet deleted included, in
     /// no particular order (DEBUG DIGEST walks the dict this way).
     pub fn iter_raw(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
@@ -398,7 +445,7 @@ impl Db {
 
     /// Every live key (KEYS); expired keys are skipped.
     pub fn live_keys(&self, now: u64) -> impl Iterator<Item = &[u8]> {
-        self.map.iter().filter(move |(_, e)| !e.has_ttl() || self.vol_at[e.vpos as usize] > now).map(|(k, _)| &k[..])
+        self.map.iter().filter(move |(_, e)| !e.has_ttl() || self.vol_at[e.vpos() as usize] > now).map(|(k, _)| &k[..])
     }
 
     /// A uniformly random live key (RANDOMKEY). Expired keys met on the way
@@ -466,16 +513,17 @@ impl Db {
     }
 
     fn set_expire_index(&mut self, i: usize, at: u64) {
-        match (self.map[i].vpos, at) {
+        match (self.map[i].vpos(), at) {
             (NO_TTL, 0) => {}
             (NO_TTL, at) => {
-                self.map[i].vpos = self.vol_idx.len() as u32;
+                let p = self.vol_idx.len() as u32;
+                self.map[i].set_vpos(p);
                 self.vol_idx.push(i as u32);
                 self.vol_at.push(at);
             }
             (p, 0) => {
                 self.volatile_remove(p as usize);
-                self.map[i].vpos = NO_TTL;
+                self.map[i].set_vpos(NO_TTL);
             }
             (p, at) => self.vol_at[p as usize] = at,
         }
@@ -485,7 +533,7 @@ impl Db {
         self.vol_idx.swap_remove(p);
         self.vol_at.swap_remove(p);
         if let Some(&moved) = self.vol_idx.get(p) {
-            self.map[moved as usize].vpos = p as u32;
+            self.map[moved as usize].set_vpos(p as u32);
         }
     }
 
@@ -508,13 +556,13 @@ impl Db {
         if let Some(moved) = self.map.get_index(i).map(|(_, e)| e)
             && moved.has_ttl()
         {
-            self.vol_idx[moved.vpos as usize] = i as u32;
+            self.vol_idx[moved.vpos() as usize] = i as u32;
         }
         let mut at = None;
         if entry.has_ttl() {
-            at = Some(self.vol_at[entry.vpos as usize]);
-            self.volatile_remove(entry.vpos as usize);
-            entry.vpos = NO_TTL;
+            at = Some(self.vol_at[entry.vpos() as usize]);
+            self.volatile_remove(entry.vpos() as usize);
+            entry.set_vpos(NO_TTL);
         }
         (entry, at)
     }
@@ -552,8 +600,8 @@ impl Db {
         for (i, (_, e)) in self.map.iter().enumerate() {
             if e.has_ttl() {
                 n += 1;
-                assert_eq!(self.vol_idx[e.vpos as usize] as usize, i);
-                assert_ne!(self.vol_at[e.vpos as usize], 0);
+                assert_eq!(self.vol_idx[e.vpos() as usize] as usize, i);
+                assert_ne!(self.vol_at[e.vpos() as usize], 0);
             }
         }
         assert_eq!(n, self.vol_idx.len());

@@ -114,6 +114,12 @@ pub fn lfu_decayed(field: u32, decay_time: u32, now_ms: u64) -> u32 {
     counter.saturating_sub(periods)
 }
 
+/// The access field of a key loaded with LFU counter `counter` (RDB's
+/// FREQ, RESTORE's FREQ): decremented now.
+pub fn lfu_field(counter: u32, now_ms: u64) -> u32 {
+    (lfu_minutes(now_ms) << 8) | counter.min(255)
+}
+
 /// Logarithmic increment: the higher the counter, the less likely an access
 /// raises it (Redis's `LFULogIncr`).
 fn lfu_log_incr(counter: u32, log_factor: u32, rng: &mut Rng) -> u32 {

@@ -180,6 +180,11 @@ impl<V> Table<V> {
         self.entries.get(i).map(|(k, v)| (k, v))
     }
 
+    /// The key and a mutable value at position `i`.
+    pub fn get_index_mut(&mut self, i: usize) -> Option<(&Bytes, &mut V)> {
+        self.entries.get_mut(i).map(|(k, v)| (&*k, v))
+    }
+
     /// Makes room for `additional` more entries in the vector (exactly);
     /// the shards grow as keys come.
     pub fn reserve_exact(&mut self, additional: usize) {

@@ -13,6 +13,14 @@ use std::time::Duration;
 
 pub struct TestServer {
     pub handle: Handle,
+    /// The server's `dir` (removed when the server is dropped).
+    pub dir: String,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// A server with default settings on 127.0.0.1 and a free port.
@@ -22,9 +30,23 @@ pub fn server() -> TestServer {
 
 /// A server whose config `f` adjusts first.
 pub fn server_with(f: impl FnOnce(&mut Config)) -> TestServer {
-    let mut config = Config { port: 0, ..Config::default() };
+    // No save points and a directory of its own: a test server neither
+    // snapshots into the working directory nor loads a dump.rdb from it.
+    let mut config = Config { port: 0, save: Vec::new(), dir: fresh_dir(), ..Config::default() };
     f(&mut config);
-    TestServer { handle: ferrokv::start(config).expect("server starts") }
+    let dir = config.dir.clone();
+    TestServer { handle: ferrokv::start(config).expect("server starts"), dir }
+}
+
+/// A new empty directory under the system's temporary directory.
+pub fn fresh_dir() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir =
+        std::env::temp_dir().join(format!("ferrokv-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.to_string_lossy().into_owned()
 }
 
 impl TestServer {

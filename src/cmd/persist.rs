@@ -1,0 +1,86 @@
+//! Snapshot commands: SAVE, BGSAVE, LASTSAVE (the machinery is in
+//! `server::persistence` and `persist::snapshot`).
+
+use super::table::{Command, flag::*, row};
+use super::{Args, CmdError, CmdResult, Ctx};
+
+pub static COMMANDS: &[Command] = &[
+    row(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Synchronously saves the database(s) to disk.",
+        save,
+    ),
+    row(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Asynchronously saves the database(s) to disk.",
+        bgsave,
+    ),
+    row(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Returns the Unix timestamp of the last successful save to disk.",
+        lastsave,
+    ),
+];
+
+const IN_PROGRESS: &str = "ERR Background save already in progress";
+
+/// # Format
+/// `SAVE` — the snapshot is taken and written before the reply.
+fn save(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    if cx.srv.persist.snapshot.is_some() {
+        return Err(CmdError::msg(IN_PROGRESS));
+    }
+    let now = cx.now;
+    // Redis answers a failed SAVE with a bare "-ERR" (shared.err).
+    cx.srv.save_now(now).map_err(|_| CmdError::msg("ERR"))?;
+    cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `BGSAVE [SCHEDULE]` — the loop takes the snapshot a slice at a time; in
+/// MULTI (or with SCHEDULE while one runs... as Redis: only when another
+/// kind of job runs) it is scheduled for the next cron tick.
+fn bgsave(cx: &mut Ctx, args: &Args) -> CmdResult {
+    let schedule = match args.len() {
+        1 => false,
+        2 if args.get(1).eq_ignore_ascii_case(b"schedule") => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    let _ = schedule;
+    if cx.srv.persist.snapshot.is_some() {
+        return Err(CmdError::msg(IN_PROGRESS));
+    }
+    if cx.srv.in_exec {
+        cx.srv.persist.scheduled = true;
+        cx.out.simple("Background saving scheduled");
+        return Ok(());
+    }
+    let now = cx.now;
+    cx.srv.bgsave_start(now);
+    cx.out.simple("Background saving started");
+    Ok(())
+}
+
+/// # Format
+/// `LASTSAVE` — unix time of the last successful save (the start time
+/// before the first one, as in Redis).
+fn lastsave(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.out.int(cx.srv.persist.lastsave as i64);
+    Ok(())
+}

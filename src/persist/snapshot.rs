@@ -1,0 +1,305 @@
+//! Forkless point-in-time snapshots (BGSAVE, SAVE, SHUTDOWN's save).
+//!
+//! Redis forks and lets the child write the parent's memory as it was at
+//! the fork. ferrokv does not fork: the event loop serialises a slice of
+//! the keyspace per turn, and a writer thread computes the CRC-64, writes,
+//! fsyncs and renames. The file must still be exactly the dataset at the
+//! moment the snapshot started, so:
+//!
+//! - every entry carries a mark bit (`Entry::snap_mark`). Starting a
+//!   snapshot flips the databases' epoch, which makes every existing entry
+//!   "not yet saved"; entries created or replaced afterwards get the new
+//!   epoch, i.e. count as saved (they were not in the dataset);
+//! - the walk visits each database's dense entry vector from the top down,
+//!   as SCAN does: an entry present throughout is met at least once
+//!   (removal only moves the top entry down), and the mark makes a second
+//!   meeting a no-op;
+//! - before a command changes or deletes a key (the keys its table row
+//!   names; FLUSHDB, SWAPDB and eviction are handled by their own hooks),
+//!   [`Snapshot::before_write`] saves the key's current value first if
+//!   it is not saved yet — copy-on-write per key.
+//!
+//! Keys that expire during the snapshot are left out, as they would be
+//! left out at load. A write moves the file's current database with a
+//! SELECTDB, so keys saved early by the copy-on-write hook can land among
+//! another database's keys; Redis's loader (and redis-check-rdb) accept
+//! any order of SELECTDB sections.
+
+use super::codec;
+use super::rdb::{self, Access};
+use crate::store::Db;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Bytes gathered before they go to the writer thread.
+const CHUNK: usize = 256 * 1024;
+
+enum Msg {
+    Data(Vec<u8>),
+    Finish,
+    Abort,
+}
+
+/// How a snapshot writes (from the config when it starts).
+#[derive(Clone)]
+pub struct Options {
+    pub dir: PathBuf,
+    pub filename: String,
+    pub compress: bool,
+    pub checksum: bool,
+    pub access: Access,
+    pub used_mem: usize,
+    /// `rdb-key-save-delay` (µs per key saved; a test hook).
+    pub key_delay_us: i64,
+}
+
+/// The outcome of a finished snapshot: bytes written, or Redis's log text
+/// of the failure.
+pub type Outcome = Result<u64, String>;
+
+pub struct Snapshot {
+    epoch: bool,
+    /// The database index each physical database's data had when the
+    /// snapshot started (SWAPDB moves data between indexes).
+    origin: Vec<usize>,
+    /// Per physical database: positions not walked yet (top-down cursor).
+    cursor: Vec<usize>,
+    /// The database of the keys the file has last been given.
+    file_db: Option<usize>,
+    buf: Vec<u8>,
+    tx: Option<Sender<Msg>>,
+    writer: Option<JoinHandle<Outcome>>,
+    opts: Options,
+    /// Keys written so far.
+    pub keys: u64,
+    /// When it started (unix ms) and the dirty counter then.
+    pub started_ms: u64,
+    pub dirty_at_start: u64,
+}
+
+impl Snapshot {
+    /// Starts a snapshot of `dbs` as they are now.
+    pub fn start(dbs: &mut [Db], opts: Options, now_ms: u64, dirty: u64) -> Snapshot {
+        let epoch = !dbs.first().is_some_and(|d| d.snap_epoch);
+        for db in dbs.iter_mut() {
+            db.snap_epoch = epoch;
+        }
+        let (tx, rx) = channel();
+        let (tmp, dest) = (opts.dir.join(format!("temp-{}.rdb", std::process::id())), opts.dir.join(&opts.filename));
+        let checksum = opts.checksum;
+        let writer = std::thread::Builder::new()
+            .name("rdb-writer".into())
+            .spawn(move || write_file(rx, &tmp, &dest, checksum))
+            .ok();
+        let mut buf = Vec::with_capacity(CHUNK + 4096);
+        rdb::write_header(&mut buf, opts.used_mem, false);
+        Snapshot {
+            epoch,
+            origin: (0..dbs.len()).collect(),
+            cursor: dbs.iter().map(|d| d.len()).collect(),
+            file_db: None,
+            buf,
+            tx: Some(tx),
+            writer,
+            opts,
+            keys: 0,
+            started_ms: now_ms,
+            dirty_at_start: dirty,
+        }
+    }
+
+    /// Whether the walk is over (the writer may still be writing).
+    pub fn walked(&self) -> bool {
+        self.tx.is_none()
+    }
+
+    /// Walks the keyspace for up to `budget`; at the end, hands the EOF
+    /// to the writer.
+    pub fn step(&mut self, dbs: &mut [Db], now_ms: u64, budget: Duration) {
+        let start = Instant::now();
+        let mut n = 0u32;
+        while let Some(i) = (0..dbs.len()).find(|&i| self.cursor[i] > 0) {
+            self.cursor[i] = self.cursor[i].min(dbs[i].len());
+            while self.cursor[i] > 0 {
+                self.cursor[i] -= 1;
+                let pos = self.cursor[i];
+                self.save_position(dbs, i, pos, now_ms);
+                n += 1;
+                if (n.is_multiple_of(64) || self.opts.key_delay_us > 0) && start.elapsed() > budget {
+                    self.flush(false);
+                    return;
+                }
+            }
+        }
+        if self.tx.is_some() {
+            self.buf.push(rdb::OP_EOF);
+            self.flush(true);
+            if let Some(tx) = self.tx.take() {
+                let _ = tx.send(Msg::Finish);
+            }
+        }
+    }
+
+    fn save_position(&mut self, dbs: &mut [Db], i: usize, pos: usize, now_ms: u64) {
+        let (epoch, origin) = (self.epoch, self.origin[i]);
+        let (keys, expires) = (dbs[i].len(), dbs[i].volatile_len());
+        let Some((key, entry, at)) = dbs[i].at_position(pos) else { return };
+        if entry.snap_mark() == epoch {
+            return;
+        }
+        entry.set_snap_mark(epoch);
+        if at.is_some_and(|t| t <= now_ms) {
+            return;
+        }
+        if self.file_db != Some(origin) {
+            rdb::write_select(&mut self.buf, origin, keys, expires);
+            self.file_db = Some(origin);
+        }
+        rdb::write_key(&mut self.buf, key, entry, at, self.opts.access, now_ms, self.opts.compress);
+        self.keys += 1;
+        if self.opts.key_delay_us > 0 {
+            std::thread::sleep(Duration::from_micros(self.opts.key_delay_us as u64));
+        }
+        if self.buf.len() >= CHUNK {
+            self.flush(false);
+        }
+    }
+
+    /// Copy-on-write: `key` of physical database `db` is about to change;
+    /// saves its current value first unless the snapshot has it already.
+    pub fn before_write(&mut self, dbs: &mut [Db], db: usize, key: &[u8], now_ms: u64) {
+        if self.tx.is_none() {
+            return;
+        }
+        let Some(pos) = dbs[db].position_of(key) else { return };
+        self.save_position(dbs, db, pos, now_ms);
+    }
+
+    /// FLUSHDB of physical database `db`: everything of it not saved yet is
+    /// saved now.
+    pub fn before_flush(&mut self, dbs: &mut [Db], db: usize, now_ms: u64) {
+        if self.tx.is_none() {
+            return;
+        }
+        while self.cursor[db] > 0 {
+            self.cursor[db] = self.cursor[db].min(dbs[db].len());
+            if self.cursor[db] == 0 {
+                break;
+            }
+            self.cursor[db] -= 1;
+            let pos = self.cursor[db];
+            self.save_position(dbs, db, pos, now_ms);
+        }
+    }
+
+    /// SWAPDB `a` `b`: the data (and where its walk stands) moves along.
+    pub fn swapdb(&mut self, a: usize, b: usize) {
+        self.origin.swap(a, b);
+        self.cursor.swap(a, b);
+    }
+
+    fn flush(&mut self, last: bool) {
+        if self.buf.is_empty() && !last {
+            return;
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 4096));
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Msg::Data(chunk));
+        }
+    }
+
+    /// The writer finished (or is gone): its outcome. `None` while it
+    /// still writes.
+    pub fn poll(&mut self) -> Option<Outcome> {
+        if !self.walked() || self.writer.as_ref().is_some_and(|w| !w.is_finished()) {
+            return None;
+        }
+        Some(self.join())
+    }
+
+    /// Waits for the writer (SAVE, SHUTDOWN).
+    pub fn join(&mut self) -> Outcome {
+        match self.writer.take() {
+            Some(w) => w.join().unwrap_or_else(|_| Err("the RDB writer thread panicked".into())),
+            None => Err("Can't start the RDB writer thread".into()),
+        }
+    }
+
+    /// Stops the snapshot, removing its temporary file; every entry gets
+    /// the current mark so the next snapshot starts clean.
+    pub fn abort(mut self, dbs: &mut [Db]) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Msg::Abort);
+        }
+        let _ = self.join();
+        for db in dbs.iter_mut() {
+            let epoch = db.snap_epoch;
+            for pos in 0..db.len() {
+                if let Some((_, e, _)) = db.at_position(pos) {
+                    e.set_snap_mark(epoch);
+                }
+            }
+        }
+    }
+}
+
+/// The writer thread: the temporary file, the CRC-64 of every byte, the
+/// checksum trailer, fsync, rename over the destination, fsync of the
+/// directory (so the rename itself survives a crash).
+fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool) -> Outcome {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let file = File::create(tmp).map_err(|e| {
+        format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
+            tmp.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            dir.display(),
+            crate::config::strerror(&e)
+        )
+    })?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let mut crc = 0u64;
+    let mut total = 0u64;
+    let fail = |e: std::io::Error, tmp: &Path| {
+        let _ = std::fs::remove_file(tmp);
+        format!("Write error saving DB on disk: {}", crate::config::strerror(&e))
+    };
+    for msg in rx {
+        match msg {
+            Msg::Data(chunk) => {
+                if checksum {
+                    crc = codec::crc64(crc, &chunk);
+                }
+                total += chunk.len() as u64;
+                out.write_all(&chunk).map_err(|e| fail(e, tmp))?;
+            }
+            Msg::Finish => {
+                out.write_all(&crc.to_le_bytes()).map_err(|e| fail(e, tmp))?;
+                let file = out.into_inner().map_err(|e| fail(e.into_error(), tmp))?;
+                file.sync_all().map_err(|e| fail(e, tmp))?;
+                drop(file);
+                std::fs::rename(tmp, dest).map_err(|e| {
+                    let _ = std::fs::remove_file(tmp);
+                    format!(
+                        "Error moving temp DB file {} on the final destination {} (in server root dir {}): {}",
+                        tmp.display(),
+                        dest.display(),
+                        dir.display(),
+                        crate::config::strerror(&e)
+                    )
+                })?;
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+                return Ok(total + 8);
+            }
+            Msg::Abort => break,
+        }
+    }
+    drop(out);
+    let _ = std::fs::remove_file(tmp);
+    Err("the snapshot was aborted".into())
+}

@@ -1,0 +1,284 @@
+//! RDB persistence in the running server: the snapshot in progress and its
+//! outcome, save points (`save 3600 1 ...`), SAVE/BGSAVE/SHUTDOWN's final
+//! save, `stop-writes-on-bgsave-error`, loading `dir/dbfilename` at start
+//! while the loop keeps serving, and INFO persistence's numbers. Log lines
+//! are Redis's.
+
+use super::state::Shared;
+use crate::persist::codec;
+use crate::persist::rdb::{Access, Loader};
+use crate::persist::snapshot::{Options, Snapshot};
+use std::time::{Duration, Instant};
+
+/// How long the loop spends on a snapshot or a load per turn: short, so a
+/// command that arrives meanwhile waits well under a millisecond.
+pub const STEP_BUDGET: Duration = Duration::from_micros(500);
+/// Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points
+/// wait this long before trying again.
+const RETRY_DELAY_MS: u64 = 5000;
+
+/// Redis's text for writes refused after a failed save.
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+#[derive(Default)]
+pub struct Persistence {
+    pub snapshot: Option<Box<Snapshot>>,
+    /// Unix seconds of the last successful save (LASTSAVE).
+    pub lastsave: u64,
+    pub last_bgsave_ok: bool,
+    /// Seconds the last BGSAVE took (-1: none yet).
+    pub last_bgsave_secs: i64,
+    pub saves: u64,
+    /// BGSAVE SCHEDULE (or BGSAVE in MULTI): start one when possible.
+    pub scheduled: bool,
+    /// Unix ms of the last BGSAVE attempt (for the retry delay).
+    pub last_try_ms: u64,
+    /// The file being loaded, and when the load started.
+    pub loading: Option<(Box<Loader>, Instant)>,
+    /// Keys loaded and skipped as expired by the last load.
+    pub last_load: (u64, u64),
+}
+
+impl Shared {
+    fn snapshot_options(&self) -> Options {
+        let c = &self.config;
+        let policy = c.maxmemory_policy;
+        let access = if policy.is_lfu() {
+            Access::Freq(c.lfu_decay_time)
+        } else if matches!(policy, crate::store::evict::Policy::AllKeysLru | crate::store::evict::Policy::VolatileLru) {
+            Access::Idle
+        } else {
+            Access::None
+        };
+        Options {
+            dir: self.data_dir(),
+            filename: c.dbfilename.clone(),
+            compress: c.rdbcompression,
+            checksum: c.rdbchecksum,
+            access,
+            used_mem: crate::alloc::allocated(),
+            key_delay_us: c.rdb_key_save_delay,
+        }
+    }
+
+    /// The directory files go to: `dir`, or the working directory.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        if self.config.dir.is_empty() {
+            std::env::current_dir().unwrap_or_else(|_| ".".into())
+        } else {
+            self.config.dir.clone().into()
+        }
+    }
+
+    /// BGSAVE: starts a snapshot the loop completes a slice at a time.
+    pub fn bgsave_start(&mut self, now_ms: u64) {
+        let opts = self.snapshot_options();
+        let dirty = self.stats.dirty;
+        self.persist.snapshot = Some(Box::new(Snapshot::start(&mut self.dbs, opts, now_ms, dirty)));
+        self.persist.last_try_ms = now_ms;
+        self.persist.scheduled = false;
+        log::info!("Background saving started by pid {}", std::process::id());
+    }
+
+    /// SAVE (and the final save of SHUTDOWN): a snapshot walked to the end
+    /// now, and written before returning. A BGSAVE in progress is aborted
+    /// first when `kill_bgsave` (SHUTDOWN, FLUSHALL), else it is an error.
+    pub fn save_now(&mut self, now_ms: u64) -> Result<(), String> {
+        let opts = self.snapshot_options();
+        let dirty = self.stats.dirty;
+        let mut snap = Snapshot::start(&mut self.dbs, opts, now_ms, dirty);
+        while !snap.walked() {
+            snap.step(&mut self.dbs, now_ms, Duration::from_secs(3600));
+        }
+        match snap.join() {
+            Ok(_) => {
+                log::info!("DB saved on disk");
+                self.stats.dirty = self.stats.dirty.saturating_sub(dirty);
+                self.persist.lastsave = now_ms / 1000;
+                self.persist.last_bgsave_ok = true;
+                self.persist.saves += 1;
+                Ok(())
+            }
+            // As Redis's rdbSave: a failed foreground save leaves the
+            // BGSAVE status (and so MISCONF) alone.
+            Err(e) => {
+                log::warn!("{e}");
+                Err(e)
+            }
+        }
+    }
+
+    /// Aborts a BGSAVE in progress (FLUSHALL, SHUTDOWN, DEBUG RELOAD).
+    pub fn kill_bgsave(&mut self) {
+        if let Some(snap) = self.persist.snapshot.take() {
+            log::warn!("Background saving terminated by signal 10");
+            snap.abort(&mut self.dbs);
+        }
+    }
+
+    /// The loop's turn: walk the snapshot for a slice; when its writer is
+    /// done, record the outcome. Returns whether there is more to walk.
+    pub fn snapshot_turn(&mut self, now_ms: u64) -> bool {
+        let Some(snap) = self.persist.snapshot.as_mut() else { return false };
+        if !snap.walked() {
+            snap.step(&mut self.dbs, now_ms, STEP_BUDGET);
+        }
+        let walking = !snap.walked();
+        if let Some(outcome) = snap.poll() {
+            let started = snap.started_ms;
+            let dirty = snap.dirty_at_start;
+            self.persist.snapshot = None;
+            self.persist.last_bgsave_secs = (now_ms.saturating_sub(started) / 1000) as i64;
+            match outcome {
+                Ok(_) => {
+                    log::info!("DB saved on disk");
+                    log::info!("Background saving terminated with success");
+                    self.stats.dirty = self.stats.dirty.saturating_sub(dirty);
+                    self.persist.lastsave = now_ms / 1000;
+                    self.persist.last_bgsave_ok = true;
+                    self.persist.saves += 1;
+                }
+                Err(e) => {
+                    log::warn!("{e}");
+                    log::warn!("Background saving error");
+                    self.persist.last_bgsave_ok = false;
+                }
+            }
+        }
+        walking
+    }
+
+    /// The cron's check of the save points and of a scheduled BGSAVE
+    /// (Redis's serverCron).
+    pub fn save_points(&mut self, now_ms: u64) {
+        if self.persist.snapshot.is_some() || self.persist.loading.is_some() {
+            return;
+        }
+        if self.persist.scheduled {
+            self.bgsave_start(now_ms);
+            return;
+        }
+        let since = now_ms / 1000 - self.persist.lastsave.min(now_ms / 1000);
+        let retry_ok = self.persist.last_bgsave_ok || now_ms.saturating_sub(self.persist.last_try_ms) > RETRY_DELAY_MS;
+        let due = self.config.save.iter().find(|&&(secs, changes)| self.stats.dirty >= changes && since >= secs);
+        if let Some(&(secs, _)) = due
+            && retry_ok
+        {
+            log::info!("{} changes in {} seconds. Saving...", self.stats.dirty, secs);
+            self.bgsave_start(now_ms);
+        }
+    }
+
+    /// Copy-on-write for the snapshot in progress: the keys write command
+    /// `cmd` names are saved first if the snapshot does not have them
+    /// yet (COPY's `DB n` names its destination's database).
+    pub fn snapshot_before_command(
+        &mut self,
+        db: usize,
+        cmd: &crate::cmd::table::Command,
+        args: &crate::cmd::Args,
+        now: u64,
+    ) {
+        let Some(snap) = self.persist.snapshot.as_mut() else { return };
+        let positions = cmd.key_positions(args.len(), |i| args.int(i).ok());
+        let mut dest_db = db;
+        if cmd.name == "copy" {
+            let mut i = 3;
+            while i + 1 < args.len() {
+                if args.get(i).eq_ignore_ascii_case(b"db") {
+                    dest_db = args
+                        .int(i + 1)
+                        .ok()
+                        .filter(|&n| n >= 0 && (n as usize) < self.dbs.len())
+                        .map_or(db, |n| n as usize);
+                }
+                i += 1;
+            }
+        }
+        for (n, i) in positions.into_iter().enumerate() {
+            let target = if cmd.name == "copy" && n == 1 { dest_db } else { db };
+            snap.before_write(&mut self.dbs, target, args.get(i), now);
+        }
+    }
+
+    /// Writes are refused (MISCONF) after a failed save while save points
+    /// are configured and `stop-writes-on-bgsave-error` is on.
+    pub fn writes_refused(&self) -> bool {
+        !self.persist.last_bgsave_ok && self.config.stop_writes_on_bgsave_error && !self.config.save.is_empty()
+    }
+
+    /// The final save of SHUTDOWN and of SIGTERM/SIGINT (Redis's
+    /// prepareForShutdown): saves when save points are configured (or
+    /// `save`), unless `nosave`; a failed save stops the shutdown unless
+    /// `force`. Returns whether the server may exit.
+    pub fn prepare_for_shutdown(&mut self, save: bool, nosave: bool, force: bool, now_ms: u64) -> bool {
+        if self.persist.snapshot.is_some() {
+            log::warn!("There is a child saving an .rdb. Killing it!");
+            self.kill_bgsave();
+        }
+        if (!self.config.save.is_empty() && !nosave) || save {
+            log::info!("Saving the final RDB snapshot before exiting.");
+            if self.save_now(now_ms).is_err() {
+                if force {
+                    log::warn!("Error trying to save the DB. Exit anyway.");
+                } else {
+                    log::warn!("Error trying to save the DB, can't exit.");
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Starts loading `dir/dbfilename` if it exists (at startup).
+    pub fn load_at_start(&mut self) -> Result<(), String> {
+        let path = self.data_dir().join(&self.config.dbfilename);
+        let data = match std::fs::read(&path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("Fatal error loading the DB: {}. Exiting.", crate::config::strerror(&e))),
+        };
+        let mut loader = Loader::new(data, self.codec_limits())?;
+        loader.key_delay_us = self.config.key_load_delay;
+        log::info!("Loading RDB from {}", path.display());
+        self.persist.loading = Some((Box::new(loader), Instant::now()));
+        Ok(())
+    }
+
+    /// Loads `dir/dbfilename` to the end before returning (DEBUG RELOAD).
+    pub fn load_now(&mut self, merge: bool, now_ms: u64) -> Result<(), String> {
+        let path = self.data_dir().join(&self.config.dbfilename);
+        let data = std::fs::read(&path)
+            .map_err(|e| format!("Fatal error loading the DB: {}.", crate::config::strerror(&e)))?;
+        let mut loader = Loader::new(data, self.codec_limits())?;
+        loader.merge = merge;
+        while !loader.done {
+            loader.step(&mut self.dbs, now_ms, Duration::from_secs(3600))?;
+        }
+        log::info!("Done loading RDB, keys loaded: {}, keys expired: {}.", loader.loaded.keys, loader.loaded.expired);
+        self.persist.last_load = (loader.loaded.keys, loader.loaded.expired);
+        Ok(())
+    }
+
+    /// The config's encoding thresholds, for values the codec builds.
+    pub fn codec_limits(&self) -> codec::Limits {
+        codec::Limits::from_config(&self.config)
+    }
+
+    /// The loop's turn while loading; returns Err on a corrupt file (the
+    /// server then exits, as Redis does).
+    pub fn loading_turn(&mut self, now_ms: u64) -> Result<bool, String> {
+        let Some((loader, started)) = self.persist.loading.as_mut() else { return Ok(false) };
+        loader.step(&mut self.dbs, now_ms, STEP_BUDGET)?;
+        if !loader.done {
+            return Ok(true);
+        }
+        let (loaded, secs) = (loader.loaded, started.elapsed().as_secs_f64());
+        self.persist.loading = None;
+        self.persist.last_load = (loaded.keys, loaded.expired);
+        log::info!("Done loading RDB, keys loaded: {}, keys expired: {}.", loaded.keys, loaded.expired);
+        log::info!("DB loaded from disk: {secs:.3} seconds");
+        self.persist.lastsave = now_ms / 1000;
+        Ok(false)
+    }
+}

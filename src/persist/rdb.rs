@@ -130,10 +130,13 @@ pub struct Loader {
 impl Loader {
     /// Checks the header of `data` and prepares to load it.
     pub fn new(data: Vec<u8>, limits: codec::Limits) -> Result<Loader, LoadError> {
-        if data.len() < 9 || &data[..5] != b"REDIS" {
-            return Err("Wrong signature trying to load DB from file".into());
-        }
-        let version: u16 = std::str::from_utf8(&data[5..9])
+        // Redis writes `REDIS` and four digits; Valkey 8+ `VALKEY` and three.
+        let digits = match data.get(..6) {
+            Some(b"VALKEY") => 6..9,
+            _ if data.len() >= 9 && &data[..5] == b"REDIS" => 5..9,
+            _ => return Err("Wrong signature trying to load DB from file".into()),
+        };
+        let version: u16 = std::str::from_utf8(data.get(digits).unwrap_or_default())
             .ok()
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| "Can't handle RDB format version 0".to_string())?;

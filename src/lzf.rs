@@ -104,6 +104,155 @@ fn literals(out: &mut Vec<u8>, bytes: &[u8], max_out: usize) -> Option<()> {
     Some(())
 }
 
+/// liblzf 3.6's own `lzf_compress` as Redis 7.0 builds it (`HLOG` 16,
+/// `VERY_FAST`, no `ULTRA_FAST`), step for step, so that what ferrokv writes in RDB
+/// strings and DUMP payloads is byte-identical to what redis-server
+/// writes. Returns `None` where `lzf_compress` returns 0: an empty input,
+/// or an output that might not fit `out_len` (liblzf checks room
+/// conservatively, so it may give up on an output that would just have
+/// fitted; Redis passes `len - 4`, wanting four bytes saved).
+///
+/// The hash table starts empty. liblzf leaves it uninitialised on the
+/// stack, so a slot this call has not written yet may hold an offset from
+/// an earlier call; that only changes the output when the stale offset is
+/// below the current position and its three bytes happen to match, which
+/// (for one thing) a previous call on the same data never leaves behind.
+/// redis-server's DUMP of a value is the same from call to call, and this
+/// one's.
+/// The table (256 KiB of slots) is kept per thread and reused, each call
+/// tagging its slots with a new generation instead of clearing them.
+pub fn compress_exact(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
+    const HLOG: u32 = 16;
+    const HSIZE: usize = 1 << HLOG;
+    thread_local! {
+        /// Slots: the generation in the high 32 bits, the position below.
+        static TABLE: std::cell::RefCell<(Vec<u64>, u32)> = const { std::cell::RefCell::new((Vec::new(), 0)) };
+    }
+    let in_len = input.len();
+    if in_len == 0 || out_len == 0 {
+        return None;
+    }
+    TABLE.with_borrow_mut(|(table, generation)| {
+        if table.is_empty() || *generation == u32::MAX {
+            *table = vec![0; HSIZE];
+            *generation = 0;
+        }
+        *generation += 1;
+        let tag = (*generation as u64) << 32;
+        let idx = |h: u32| ((h >> (24 - HLOG)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1);
+        let frst = |p: usize| ((input[p] as u32) << 8) | input[p + 1] as u32;
+        let next = |v: u32, p: usize| (v << 8) | input[p + 2] as u32;
+        // Room for liblzf's writes one past `out_len` (Redis allocates
+        // `out_len + 1`); the result is cut to `op`.
+        let mut out = vec![0u8; out_len + 2];
+        let mut lit: usize = 0;
+        let mut op: usize = 1; // start run
+        let mut ip: usize = 0;
+        if in_len >= 3 {
+            let mut hval = frst(0);
+            while ip < in_len - 2 {
+                hval = next(hval, ip);
+                let slot = idx(hval);
+                let old = table[slot];
+                table[slot] = tag | ip as u64;
+                let reference = (old & !0xffff_ffff == tag).then_some((old & 0xffff_ffff) as usize);
+                let matched = reference
+                    .filter(|&r| r < ip && ip - r - 1 < MAX_OFF && r > 0 && input[r..r + 3] == input[ip..ip + 3]);
+                if let Some(r) = matched {
+                    let off = ip - r - 1;
+                    let mut len = 2;
+                    let maxlen = (in_len - ip - len).min(MAX_REF);
+                    out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop run
+                    op -= (lit == 0) as usize; // undo run if length is zero
+                    if op + 3 + 1 >= out_len {
+                        return None;
+                    }
+                    // liblzf compares 16 bytes unrolled, without the bound,
+                    // when more than 16 may match, then one at a time.
+                    let mut done = false;
+                    if maxlen > 16 {
+                        for _ in 0..16 {
+                            len += 1;
+                            if input[r + len] != input[ip + len] {
+                                done = true;
+                                break;
+                            }
+                        }
+                    }
+                    if !done {
+                        loop {
+                            len += 1;
+                            if !(len < maxlen && input[r + len] == input[ip + len]) {
+                                break;
+                            }
+                        }
+                    }
+                    len -= 2; // len is now #octets - 1
+                    ip += 1;
+                    if len < 7 {
+                        out[op] = ((off >> 8) + (len << 5)) as u8;
+                        op += 1;
+                    } else {
+                        out[op] = ((off >> 8) + (7 << 5)) as u8;
+                        out[op + 1] = (len - 7) as u8;
+                        op += 2;
+                    }
+                    out[op] = off as u8;
+                    op += 1;
+                    lit = 0;
+                    op += 1; // start run
+                    ip += len + 1;
+                    if ip >= in_len - 2 {
+                        break;
+                    }
+                    // VERY_FAST: hash the two positions before the new one.
+                    ip -= 2;
+                    hval = frst(ip);
+                    hval = next(hval, ip);
+                    table[idx(hval)] = tag | ip as u64;
+                    ip += 1;
+                    hval = next(hval, ip);
+                    table[idx(hval)] = tag | ip as u64;
+                    ip += 1;
+                } else {
+                    // One more literal byte.
+                    if op >= out_len {
+                        return None;
+                    }
+                    lit += 1;
+                    out[op] = input[ip];
+                    op += 1;
+                    ip += 1;
+                    if lit == MAX_LIT {
+                        out[op - lit - 1] = (lit - 1) as u8; // stop run
+                        lit = 0;
+                        op += 1; // start run
+                    }
+                }
+            }
+        }
+        if op + 3 > out_len {
+            // At most 3 bytes can be missing here.
+            return None;
+        }
+        while ip < in_len {
+            lit += 1;
+            out[op] = input[ip];
+            op += 1;
+            ip += 1;
+            if lit == MAX_LIT {
+                out[op - lit - 1] = (lit - 1) as u8;
+                lit = 0;
+                op += 1;
+            }
+        }
+        out[op - lit - 1] = (lit as u8).wrapping_sub(1); // end run
+        op -= (lit == 0) as usize;
+        out.truncate(op);
+        Some(out)
+    })
+}
+
 /// Decompresses `input` into `out` and returns how many bytes it wrote, or
 /// `None` if `input` is not a valid stream or its output does not fit in
 /// `out` (liblzf's `lzf_decompress` returning 0 with `EINVAL` or `E2BIG`).
@@ -186,6 +335,9 @@ mod tests {
             assert_eq!(out, want);
             // One byte short of room: refused, not truncated.
             assert_eq!(decompress(&stream, &mut out[..want.len() - 1]), None);
+            // compress_exact writes what liblzf wrote (Redis asks for four
+            // bytes saved).
+            assert_eq!(compress_exact(want, want.len() - 4), Some(stream.clone()));
             // Ours compresses them about as well.
             let ours = round_trip(want).unwrap();
             assert!(ours <= stream.len() + stream.len() / 8, "{ours} vs liblzf's {}", stream.len());
@@ -262,6 +414,19 @@ mod tests {
             } else {
                 // Only when literals alone need more than the limit, or the data is empty.
                 prop_assert!(data.is_empty() || data.len() + data.len().div_ceil(MAX_LIT) > limit);
+            }
+        }
+
+        #[test]
+        fn compress_exact_round_trips_within_its_limit(data in compressible(), slack in -8i64..64) {
+            let limit = (data.len() as i64 + slack).max(0) as usize;
+            if let Some(packed) = compress_exact(&data, limit) {
+                prop_assert!(packed.len() <= limit);
+                let mut out = vec![0; data.len()];
+                prop_assert_eq!(decompress(&packed, &mut out), Some(data.len()));
+                prop_assert_eq!(out, data);
+            } else {
+                prop_assert!(data.is_empty() || limit < data.len() + data.len().div_ceil(MAX_LIT) + 4);
             }
         }
 

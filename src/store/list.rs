@@ -455,6 +455,8 @@ impl<'a> Iterator for NodeIter<'a> {
     }
 }
 
+impl ExactSizeIterator for NodeIter<'_> {}
+
 impl DoubleEndedIterator for NodeIter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
@@ -764,6 +766,52 @@ impl List {
         self.with_chain(|c| c.fix(n, fill));
     }
 
+    /// The elements node by node, from the head: what DUMP and snapshots
+    /// write, node for node, as Redis writes its quicklist. An empty list
+    /// has no node.
+    pub fn node_elems(&self) -> impl Iterator<Item = impl ExactSizeIterator<Item = Elem<'_>> + '_> + '_ {
+        self.nodes().filter(|n| n.count() > 0).map(Node::iter)
+    }
+
+    /// How many nodes [`List::node_elems`] yields.
+    pub fn nodes_in_use(&self) -> usize {
+        if self.is_empty() { 0 } else { self.node_count() }
+    }
+
+    /// Appends a node holding `elems` at the tail, as they come: RESTORE
+    /// and snapshot loading keep the payload's node boundaries, as Redis's
+    /// `quicklistAppendListpack` does, whatever the current fill. A node's
+    /// count is a `u16`, so a longer run is cut into several nodes.
+    pub fn push_node<'a>(&mut self, elems: impl IntoIterator<Item = Elem<'a>>) {
+        let (mut raw, mut count) = (Vec::new(), 0usize);
+        for e in elems {
+            if count == u16::MAX as usize {
+                self.append_raw(count, &raw);
+                raw.clear();
+                count = 0;
+            }
+            let at = raw.len();
+            raw.resize(at + entry_size(e), 0);
+            put_entry(&mut raw[at..], e);
+            count += 1;
+        }
+        if count > 0 {
+            self.append_raw(count, &raw);
+        }
+    }
+
+    /// Appends a node of `count` encoded entries at the tail.
+    fn append_raw(&mut self, count: usize, raw: &[u8]) {
+        let node = Node::from_raw(count, raw);
+        match &mut self.0 {
+            Repr::One(n) if n.count() == 0 => *n = node,
+            _ => self.with_chain(|c| {
+                c.len += count;
+                c.nodes.push_back(node);
+            }),
+        }
+    }
+
     /// The byte size of each node, from the head (DEBUG OBJECT's
     /// `ql_nodes` and `ql_uncompressed_size`).
     pub fn node_sizes(&self) -> impl Iterator<Item = usize> + '_ {
@@ -1045,6 +1093,33 @@ mod tests {
             assert_eq!(fwd.len(), n.count());
         }
         assert_eq!(l.iter().count(), l.len());
+    }
+
+    #[test]
+    fn nodes_are_appended_and_read_back_as_given() {
+        let mut l = List::new();
+        assert_eq!((l.nodes_in_use(), l.node_elems().count()), (0, 0));
+        l.push_node([Elem::Bytes(b"a"), Elem::Int(7)]);
+        l.push_node(std::iter::empty());
+        l.push_node([Elem::Bytes(&[b'x'; 300])]);
+        l.push_node((0..70_000).map(Elem::Int));
+        // Over any fill, but whole: counts add up, nodes walk both ways.
+        let fwd: Vec<Elem> = l.iter().collect();
+        let mut back: Vec<Elem> = l.iter().rev().collect();
+        back.reverse();
+        assert_eq!((fwd.len(), &fwd), (l.len(), &back));
+        let sizes: Vec<usize> = l.node_elems().map(|n| n.len()).collect();
+        assert_eq!(sizes, [2, 1, 65535, 70_000 - 65535]);
+        assert_eq!(l.nodes_in_use(), 4);
+        assert_eq!(l.len(), 3 + 70_000);
+        assert_eq!(l.get(1), Some(Elem::Int(7)));
+        assert_eq!(l.get(3 + 69_999), Some(Elem::Int(69_999)));
+        // Pushes still work on the ends of such a list.
+        l.push(End::Left, b"head", Fill::default());
+        assert_eq!(l.pop(End::Left).as_deref(), Some(&b"head"[..]));
+        let mut one = List::new();
+        one.push_node([Elem::Bytes(b"only")]);
+        assert_eq!((one.len(), one.nodes_in_use()), (1, 1));
     }
 
     #[test]

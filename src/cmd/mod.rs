@@ -4,6 +4,7 @@
 pub mod bitmap;
 pub mod conn;
 pub mod debug;
+pub mod dump;
 pub mod hash;
 pub mod info;
 pub mod introspect;

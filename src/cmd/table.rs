@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, bitmap, conn, debug, hash, info, introspect, keys, latency, list, memory, persist, pubsub,
-    server, set, string, tx, zset,
+    Args, CmdResult, Ctx, bitmap, conn, debug, dump, hash, info, introspect, keys, latency, list, memory, persist,
+    pubsub, server, set, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -151,7 +151,8 @@ impl Command {
         self.subcommands.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
-    /// ACL categories, derived from flags and group as Redis assigns them,
+    /// ACL categories, derived from flags and group as Redis assigns them
+    /// (plus `@dangerous` for the non-admin commands Redis puts there),
     /// in Redis's category order.
     pub fn acl_categories(&self) -> Vec<&'static str> {
         const ORDER: &[&str] = &[
@@ -186,7 +187,7 @@ impl Command {
         add("@write", self.has(flag::WRITE));
         add("@read", self.has(flag::READONLY));
         add("@admin", self.has(flag::ADMIN));
-        add("@dangerous", self.has(flag::ADMIN));
+        add("@dangerous", self.has(flag::ADMIN) || DANGEROUS.contains(&self.name));
         add("@pubsub", self.has(flag::PUBSUB));
         add("@blocking", self.has(flag::BLOCKING));
         add("@fast", self.has(flag::FAST));
@@ -205,12 +206,30 @@ impl Command {
     }
 }
 
+/// Commands without the `admin` flag that Redis 7.0 still files under
+/// `@dangerous` (INFO too, left out here: the name would also match the
+/// INFO subcommands of CLIENT and COMMAND, which are not).
+const DANGEROUS: &[&str] = &[
+    "flushall",
+    "flushdb",
+    "keys",
+    "lastsave",
+    "migrate",
+    "restore",
+    "restore-asking",
+    "role",
+    "sort",
+    "sort_ro",
+    "swapdb",
+];
+
 /// Every family's rows, in one place.
 static FAMILIES: &[&[Command]] = &[
     conn::COMMANDS,
     string::COMMANDS,
     bitmap::COMMANDS,
     keys::COMMANDS,
+    dump::COMMANDS,
     server::COMMANDS,
     debug::COMMANDS,
     info::COMMANDS,

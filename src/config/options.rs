@@ -379,7 +379,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("loading-process-events-interval-bytes", int(1024, INT_MAX, 2 << 20), HIDDEN,
         State::Inert("the loader hands the loop back every 0.5 ms, whatever the bytes"),
         "serve events every this many bytes while loading"),
-    opt("sanitize-dump-payload", one_of(&["no", "yes", "clients"], "no"), 0, State::Tunes("RESTORE"), "deep checks of RESTORE payloads"),
+    opt("sanitize-dump-payload", one_of(&["no", "yes", "clients"], "no"), 0, State::Works, "deep checks of RESTORE payloads; `clients` checks every client's (ferrokv has no master link nor ACL users that skip them)"),
     opt("appendonly", boolean(false), DENY_LOADING, State::OffOnly(AOF), "append-only file"),
     opt("appendfilename", Kind::Str { default: "appendonly.aof", check: Some(valid_appendfilename) }, IMMUTABLE, State::Tunes(AOF),
         "base name of the AOF files"),

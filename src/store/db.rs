@@ -341,6 +341,13 @@ impl Db {
         self.set(key, value, expiry, now);
     }
 
+    /// The eviction access data of a stored key (RESTORE's IDLETIME and
+    /// FREQ set it), leaving its TTL and statistics alone.
+    pub fn access_mut(&mut self, key: &[u8]) -> Option<&mut u32> {
+        let i = self.map.get_index_of(key)?;
+        Some(&mut self.map[i].access)
+    }
+
     /// Estimated bytes a live key costs: its slot in the table (hash, key
     /// pointer, entry, index), the key bytes and the value's heap (MEMORY
     /// USAGE). Allocator rounding is not counted.

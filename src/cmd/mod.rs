@@ -311,13 +311,17 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         }
         (Some(_), Some(run)) => Ok(run),
     };
-    if cx.srv.tracking.clients > 0 && !cx.srv.in_exec {
-        cx.srv.limit_tracking_table();
-    }
     let queue = in_multi && id.is_some_and(|top| !MULTI_EXEMPT.contains(&reg.entries[top].cmd.name));
     let checked = checked.and_then(|run| {
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
             oom_check(cx, run, in_multi)?;
+        }
+        if cx.srv.tracking.clients > 0 && !cx.srv.in_exec {
+            // Where Redis's processCommand calls trackingLimitUsedSlots:
+            // what this client hears of it comes before its reply.
+            cx.srv.limit_tracking_table();
+            let id = cx.srv.client(cx.key).id;
+            cx.srv.tracking.take_sends_to(cx.key, id, cx.out.buf);
         }
         match queue && reg.entries[run].cmd.has(table::flag::NO_MULTI) {
             true => Err(CmdError::msg("ERR Command not allowed inside a transaction")),

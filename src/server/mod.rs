@@ -293,6 +293,10 @@ impl Server {
             self.last_fast_expire = now;
         }
         if self.shared.tracking.clients > 0 {
+            if due {
+                // A limit lowered by CONFIG SET applies on an idle server too.
+                self.shared.limit_tracking_table();
+            }
             // BCAST keys expired or evicted just now go out before sleeping.
             self.shared.broadcast_invalidations();
         }

@@ -544,7 +544,7 @@ impl Shared {
         }
         if self.tracking.active() {
             let by = if cause == Cause::Write { self.current.map(|k| self.client(k).id) } else { None };
-            self.invalidate_key(key, by, true);
+            self.invalidate_key(key, by);
         }
     }
 

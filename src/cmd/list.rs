@@ -637,7 +637,7 @@ fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
             return Ok(());
         }
     }
-    cx.block(&keys, timeout, args);
+    cx.block(&keys, "list", timeout, args);
     Ok(())
 }
 
@@ -657,7 +657,7 @@ fn brpop(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn bmove(cx: &mut Ctx, args: &Args, from: End, to: End, timeout_at: usize) -> CmdResult {
     let timeout = parse_timeout(args.get(timeout_at), cx.now)?;
     if !move_one(cx, args.get(1), args.get(2), from, to)? {
-        cx.block(&[args.get(1)], timeout, args);
+        cx.block(&[args.get(1)], "list", timeout, args);
     }
     Ok(())
 }
@@ -682,7 +682,7 @@ fn blmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (keys, end, count) = parse_lmpop(args, 2)?;
     let timeout = parse_timeout(args.get(1), cx.now)?;
     if !mpop(cx, &keys, end, count)? {
-        cx.block(&keys, timeout, args);
+        cx.block(&keys, "list", timeout, args);
     }
     Ok(())
 }

@@ -90,11 +90,12 @@ impl Ctx<'_> {
         self.srv.blocking.signal(db, key);
     }
 
-    /// Blocks the client on `keys` until one gets data or `timeout_ms`
-    /// passes (`None`: forever); nothing is replied now. When the loop
-    /// retries a blocked command that still finds nothing, this only records
-    /// that it stays blocked.
-    pub fn block(&mut self, keys: &[&[u8]], timeout_ms: Option<u64>, args: &Args) {
+    /// Blocks the client on `keys` until one gets a value of type `wants`
+    /// (`"list"`, `"zset"`) with data, or `timeout_ms` passes (`None`:
+    /// forever); nothing is replied now. When the loop retries a blocked
+    /// command that still finds nothing, this only records that it stays
+    /// blocked.
+    pub fn block(&mut self, keys: &[&[u8]], wants: &'static str, timeout_ms: Option<u64>, args: &Args) {
         if self.srv.in_exec {
             // Inside MULTI/EXEC a blocking command does not block: it
             // answers like a timeout at once.
@@ -111,7 +112,7 @@ impl Ctx<'_> {
         self.srv.blocking.add(db, &keys, self.key, id);
         let (data, spans) = args.to_owned_parts();
         let deadline = timeout_ms.map(|t| self.now.saturating_add(t));
-        self.client().blocked = Some(Box::new(Blocked { db, keys, deadline, data, spans }));
+        self.client().blocked = Some(Box::new(Blocked { db, keys, wants, deadline, data, spans }));
     }
 }
 
@@ -170,6 +171,38 @@ impl<'a> Args<'a> {
     pub fn int_in(&self, i: usize, min: i64, max: i64, msg: &'static str) -> Result<i64, CmdError> {
         parse_i64(self.get(i)).filter(|n| (min..=max).contains(n)).ok_or(CmdError::Msg(msg.into()))
     }
+}
+
+/// The arguments a blocked command runs again with when `key` got data:
+/// the command narrowed to that key alone, since Redis serves a blocked
+/// client from the key that became ready, whatever its other keys hold
+/// (`BLPOP a b 0` becomes `BLPOP a 0`, `BLMPOP 0 2 a b LEFT` becomes
+/// `BLMPOP 0 1 a LEFT`).
+pub fn retry_parts(b: &Blocked, key: &[u8]) -> (Vec<u8>, Vec<Span>) {
+    let args = Args::new(&b.data, &b.spans);
+    let Some(cmd) = table::lookup(args.get(0)).filter(|_| b.keys.len() > 1) else {
+        return (b.data.clone(), b.spans.clone());
+    };
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(6);
+    match cmd.numkeys_at() {
+        // BLMPOP, BZMPOP: the arguments before numkeys, then the key, then
+        // those after the keys.
+        Some(at) => {
+            parts.extend(args.from(0).take(at));
+            parts.push(b"1");
+            parts.push(key);
+            parts.extend(args.from(at + 1 + b.keys.len()));
+        }
+        // BLPOP, BRPOP, BZPOPMIN, BZPOPMAX: keys, then the timeout.
+        None => parts.extend([args.get(0), key, args.get(args.len() - 1)]),
+    }
+    let mut data = Vec::new();
+    let mut spans = Vec::with_capacity(parts.len());
+    for a in parts {
+        spans.push((data.len(), data.len() + a.len()));
+        data.extend_from_slice(a);
+    }
+    (data, spans)
 }
 
 /// `numkeys key [key ...] <side> [COUNT count]` from `args[at..]`, the

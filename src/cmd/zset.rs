@@ -1739,7 +1739,7 @@ fn bzpop(cx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
             return Ok(());
         }
     }
-    cx.block(&keys, timeout, args);
+    cx.block(&keys, "zset", timeout, args);
     Ok(())
 }
 
@@ -1763,7 +1763,7 @@ fn bzmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (keys, max, count) = super::parse_mpop(args, 2, ["min", "max"])?;
     let timeout = super::list::parse_timeout(args.get(1), cx.now)?;
     if !zmpop_keys(cx, &keys, max, count)? {
-        cx.block(&keys, timeout, args);
+        cx.block(&keys, "zset", timeout, args);
     }
     Ok(())
 }

@@ -651,21 +651,37 @@ impl Server {
         }
     }
 
-    /// Serves clients blocked on keys that got data: for each ready key, the
-    /// first waiter's command runs again; if it is served it leaves the
-    /// queue and the next waiter gets a turn, until one finds nothing.
+    /// Serves clients blocked on keys that got data, once the command (or
+    /// the whole transaction) that gave it is over, as Redis's
+    /// `handleClientsBlockedOnKeys` does: for each ready key in the order
+    /// they got data, if it now holds a value of the type a waiter wants,
+    /// that waiter's command runs again narrowed to this key; if it is
+    /// served it leaves the queue and the next waiter gets a turn, until
+    /// one finds nothing. Waiters for another type stay blocked (a key
+    /// that got a list, then became a string, serves nobody).
     fn serve_ready(&mut self, now: u64) {
         while !self.shared.blocking.ready.is_empty() {
             for (db, rkey) in std::mem::take(&mut self.shared.blocking.ready) {
-                while let Some((k, id)) = self.shared.blocking.first(db, &rkey) {
+                let mut skipped = 0;
+                while let Some((k, id)) = self.shared.blocking.nth(db, &rkey, skipped) {
                     let live = self.conns.get(k).is_some_and(|c| c.id == id);
                     let Some(blocked) = live.then(|| self.shared.client_mut(k).blocked.take()).flatten() else {
                         self.shared.blocking.remove(db, std::slice::from_ref(&rkey), k, id);
                         continue;
                     };
+                    let held = self.shared.dbs[db].get_ref(&rkey, now).map(|e| e.value.type_name());
+                    if held != Some(blocked.wants) {
+                        self.shared.client_mut(k).blocked = Some(blocked);
+                        if held.is_none() {
+                            break;
+                        }
+                        skipped += 1;
+                        continue;
+                    }
                     self.shared.blocking.retrying = true;
                     self.shared.blocking.still_blocked = false;
-                    let args = Args::new(&blocked.data, &blocked.spans);
+                    let (data, spans) = cmd::retry_parts(&blocked, &rkey);
+                    let args = Args::new(&data, &spans);
                     self.shared.cmd_clock = crate::clock::mono_ns();
                     run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &args, now);
                     self.shared.blocking.retrying = false;

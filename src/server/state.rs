@@ -18,6 +18,9 @@ use std::time::Instant;
 pub struct Blocked {
     pub db: usize,
     pub keys: Vec<Key>,
+    /// The type of value that serves it (`"list"`, `"zset"`): a ready key
+    /// holding another type leaves it blocked, as in Redis 7.0.
+    pub wants: &'static str,
     /// Unix ms after which it times out; `None` waits forever.
     pub deadline: Option<u64>,
     /// The command, kept to run again when one of its keys gets data.
@@ -80,9 +83,9 @@ impl Blocking {
         }
     }
 
-    /// The first client waiting on `key`.
-    pub fn first(&self, db: usize, key: &[u8]) -> Option<(usize, u64)> {
-        self.waiting.get(db)?.get(key)?.front().copied()
+    /// The `n`th client (from 0) waiting on `key`.
+    pub fn nth(&self, db: usize, key: &[u8], n: usize) -> Option<(usize, u64)> {
+        self.waiting.get(db)?.get(key)?.get(n).copied()
     }
 
     /// Number of clients blocked (INFO blocked_clients counts clients, but

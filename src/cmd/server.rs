@@ -574,6 +574,8 @@ fn config_resetstat(cx: &mut Ctx, _args: &Args) -> CmdResult {
     let dirty = cx.srv.stats.dirty;
     cx.srv.stats = Default::default();
     cx.srv.stats.dirty = dirty;
+    // The instantaneous rates start over too (their counters just did).
+    cx.srv.metrics = Default::default();
     for db in &mut cx.srv.dbs {
         db.hits = 0;
         db.misses = 0;

@@ -186,7 +186,7 @@ impl Metrics {
             && now_ms > t
         {
             for k in 0..3 {
-                self.samples[k][self.next] = (counters[k] - prev[k]) as f64 * 1000.0 / (now_ms - t) as f64;
+                self.samples[k][self.next] = counters[k].saturating_sub(prev[k]) as f64 * 1000.0 / (now_ms - t) as f64;
             }
             self.next = (self.next + 1) % 16;
         }

@@ -285,11 +285,7 @@ impl Server {
             }
         }
         if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
-            let shared = &mut self.shared;
-            let start = Instant::now();
-            self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, &mut shared.rng);
-            shared.latency_event("expire-cycle", start.elapsed().as_micros() as u64);
-            shared.flush_db_events();
+            self.expire_cycle();
             self.last_fast_expire = now;
         }
         if self.shared.tracking.clients > 0 {
@@ -309,6 +305,15 @@ impl Server {
         if due {
             self.next_cron = now + 1000 / self.shared.config.hz.max(1) as u64;
         }
+    }
+
+    /// One active-expiry cycle, within its time budget.
+    fn expire_cycle(&mut self) {
+        let shared = &mut self.shared;
+        let start = Instant::now();
+        self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, &mut shared.rng);
+        shared.latency_event("expire-cycle", start.elapsed().as_micros() as u64);
+        shared.flush_db_events();
     }
 
     fn accept(&mut self, index: usize) {
@@ -390,7 +395,15 @@ impl Server {
                 }
             }
             Timer::Pause => {
-                self.end_pause(unix_ms());
+                let now_ms = unix_ms();
+                if self.shared.pause.is_some() && !self.shared.paused(now_ms) && self.shared.active_expire {
+                    // Redis notices the end of a pause in its expire cycle,
+                    // which then runs: keys whose TTL passed during the pause
+                    // are gone before the commands it held back run.
+                    self.shared.set_expiry_paused(false);
+                    self.expire_cycle();
+                }
+                self.end_pause(now_ms);
                 self.flush_queued();
             }
             Timer::Idle { key, id } => {
@@ -624,6 +637,7 @@ impl Server {
         if std::mem::take(&mut self.shared.requests.pause_changed) {
             match self.shared.pause {
                 Some(p) => {
+                    self.shared.set_expiry_paused(p.until > now);
                     let at = self.mono_ms() + p.until.saturating_sub(now);
                     self.timers.insert(at, Timer::Pause);
                 }
@@ -639,6 +653,7 @@ impl Server {
             return;
         }
         self.shared.pause = None;
+        self.shared.set_expiry_paused(false);
         for (k, id) in std::mem::take(&mut self.shared.postponed) {
             if self.conns.get(k).is_none_or(|c| c.id != id) {
                 continue;

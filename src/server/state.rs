@@ -498,6 +498,14 @@ impl Shared {
         self.pause.is_some_and(|p| p.until > now)
     }
 
+    /// CLIENT PAUSE (WRITE or ALL) began or ended: while it lasts no key is
+    /// deleted for its TTL, on access either (see `Db::expire_paused`).
+    pub fn set_expiry_paused(&mut self, paused: bool) {
+        for db in &mut self.dbs {
+            db.expire_paused = paused;
+        }
+    }
+
     pub fn connected_clients(&self) -> usize {
         self.clients.iter().filter(|c| c.is_some()).count()
     }

@@ -710,8 +710,10 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
         return Err(CmdError::msg("ERR BITFIELD_RO only supports the GET subcommand"));
     }
     let changes = with_bits(db, args.get(1), highest, now, |s, grown| {
-        // Growing the string is a change even if no field's value moves.
-        let mut changes = usize::from(grown);
+        // Redis counts each write that moves its field's bits, or every
+        // write when the string was created or grown; a failed INCRBY
+        // (OVERFLOW FAIL) writes nothing.
+        let mut changes = 0;
         out.array(ops.len());
         for op in &ops {
             let (bits, signed) = (op.ty.bits, op.ty.signed);
@@ -732,7 +734,7 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
                     // Only a write that changes the bits counts (WATCH,
                     // notifications, tracking), as in Redis.
                     let mask = u64::MAX >> (64 - bits);
-                    changes += usize::from(new & mask != old);
+                    changes += usize::from(grown || new & mask != old);
                     out.int(if matches!(op.op, FieldOp::Set(_)) { as_reply(old) } else { as_reply(new) });
                 }
             }
@@ -742,6 +744,7 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
     if changes > 0 {
         cx.notify(ev::STRING, "setbit", args.get(1));
     }
+    cx.dirty(changes as u64);
     Ok(())
 }
 

@@ -180,6 +180,8 @@ fn hset(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.out.int(created);
     }
     cx.notify(ev::HASH, "hset", args.get(1));
+    // Every pair counts, new, changed or not.
+    cx.dirty(args.len() as u64 / 2 - 1);
     Ok(())
 }
 
@@ -237,6 +239,7 @@ fn hdel(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.notify(ev::HASH, "hdel", key);
     }
     delete_if_empty(cx, key);
+    cx.dirty(removed as u64);
     cx.out.int(removed as i64);
     Ok(())
 }

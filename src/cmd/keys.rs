@@ -240,6 +240,7 @@ fn delete(cx: &mut Ctx, args: &Args, lazy: bool) -> CmdResult {
             cx.notify(ev::GENERIC, "del", k);
         }
     }
+    cx.dirty(n as u64);
     cx.out.int(n);
     Ok(())
 }
@@ -572,6 +573,7 @@ fn copy(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     target.put(dst, value, at, now);
     cx.srv.blocking.signal(dst_db, dst);
+    cx.dirty(1);
     let from = cx.srv.pubsub.outbox.len();
     cx.srv.notify(ev::GENERIC, "copy_to", dst, dst_db);
     cx.publish_inline(from);
@@ -596,6 +598,7 @@ fn move_(cx: &mut Ctx, args: &Args) -> CmdResult {
     if let Some((value, at)) = cx.srv.dbs[src_db].take(key, now) {
         cx.srv.dbs[dst_db].put(key, value, at, now);
         cx.srv.blocking.signal(dst_db, key);
+        cx.dirty(1);
         cx.srv.notify(ev::GENERIC, "move_from", key, src_db);
         cx.srv.notify(ev::GENERIC, "move_to", key, dst_db);
     }

@@ -268,6 +268,7 @@ fn push(cx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult {
     cx.out.int(n as i64);
     if n > 0 {
         cx.notify(ev::LIST, push_event(end), key);
+        cx.dirty(args.len() as u64 - 2);
     }
     Ok(())
 }
@@ -331,6 +332,7 @@ fn pop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         cx.notify(ev::LIST, pop_event(end), key);
     }
     drop_if_empty(cx, key);
+    cx.dirty(popped.len() as u64);
     Ok(())
 }
 
@@ -439,6 +441,7 @@ fn lrem(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.notify(ev::LIST, "lrem", key);
     }
     drop_if_empty(cx, key);
+    cx.dirty(n as u64);
     cx.out.int(n as i64);
     Ok(())
 }
@@ -449,8 +452,12 @@ fn ltrim(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (start, stop) = (args.int(2)?, args.int(3)?);
     let key = args.get(1);
     if let Some(l) = list(cx, key)? {
+        let len = l.len();
         l.trim(start, stop);
+        let removed = len - l.len();
         cx.notify(ev::LIST, "ltrim", key);
+        // One change per element removed: none for a trim that keeps all.
+        cx.dirty(removed as u64);
     }
     drop_if_empty(cx, key);
     cx.out.ok();
@@ -591,6 +598,7 @@ fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, Cm
             popped.iter().for_each(|v| cx.out.bulk(v));
             cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
+            cx.dirty(popped.len() as u64);
             return Ok(true);
         }
     }
@@ -634,11 +642,21 @@ fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
             cx.out.array(2);
             cx.out.bulk(key);
             cx.out.bulk(&v);
+            served_late_uncounted(cx);
             return Ok(());
         }
     }
     cx.block(&keys, "list", timeout, args);
     Ok(())
+}
+
+/// A BLPOP, BRPOP, BLMOVE or BRPOPLPUSH served after blocking changes no
+/// count in Redis 7.0 (its `serveClientBlockedOnList` leaves `server.dirty`
+/// alone, where BLMPOP's count and the sorted-set pops add theirs).
+fn served_late_uncounted(cx: &mut Ctx) {
+    if cx.srv.blocking.retrying {
+        cx.dirty(0);
+    }
 }
 
 /// # Format
@@ -656,7 +674,9 @@ fn brpop(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// BLMOVE/BRPOPLPUSH: move now, or block on the source.
 fn bmove(cx: &mut Ctx, args: &Args, from: End, to: End, timeout_at: usize) -> CmdResult {
     let timeout = parse_timeout(args.get(timeout_at), cx.now)?;
-    if !move_one(cx, args.get(1), args.get(2), from, to)? {
+    if move_one(cx, args.get(1), args.get(2), from, to)? {
+        served_late_uncounted(cx);
+    } else {
         cx.block(&[args.get(1)], "list", timeout, args);
     }
     Ok(())

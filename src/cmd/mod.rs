@@ -54,6 +54,7 @@ impl Ctx<'_> {
     /// happened to `key` of the client's database: every command that
     /// modifies a key says so here, which also serves WATCH and tracking.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.srv.changes.events += 1;
         if self.srv.key_signals {
             let db = self.db_index();
             let from = self.srv.pubsub.outbox.len();
@@ -82,6 +83,14 @@ impl Ctx<'_> {
             mine.for_each(|(_, _, pattern)| pubsub::write_message(&mut self.out, msg, pattern.as_deref()));
             self.srv.pubsub.outbox[i].served = Some(key);
         }
+    }
+
+    /// The command changed `n` keys or elements, as Redis counts them in
+    /// `server.dirty` (INFO's `rdb_changes_since_last_save`); called, even
+    /// with 0, it replaces the default count (see `state::Changes`).
+    pub fn dirty(&mut self, n: u64) {
+        self.srv.stats.dirty += n;
+        self.srv.changes.counted = true;
     }
 
     /// A write gave `key` data: clients blocked on it may now be served.
@@ -377,7 +386,13 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         // One clock read per command: a command starts when the previous
         // one ended (the loop resets the mark before each batch).
         let start = cx.srv.cmd_clock;
+        // EXEC runs commands through here: each counts its own changes.
+        let outer = std::mem::take(&mut cx.srv.changes);
         let result = (cmd.handler)(cx, args);
+        let changes = std::mem::replace(&mut cx.srv.changes, outer);
+        if !changes.counted && changes.events > 0 && cmd.has(table::flag::WRITE) {
+            cx.srv.stats.dirty += 1;
+        }
         let end = crate::clock::mono_ns();
         cx.srv.cmd_clock = end;
         let nanos = end.saturating_sub(start);
@@ -397,9 +412,6 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             cx.srv.latency_event(event, micros);
         }
         introspect::after_call(cx, cmd, args, micros);
-        if result.is_ok() && cmd.has(table::flag::WRITE) {
-            cx.srv.stats.dirty += 1;
-        }
         if cmd.has(table::flag::READONLY) && cx.srv.tracking.clients > 0 {
             // A key the read found expired is invalidated first (it was
             // deleted), then remembered as read, as in Redis: else the

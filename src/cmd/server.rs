@@ -212,9 +212,12 @@ fn flush_async(cx: &Ctx, args: &Args) -> Result<bool, CmdError> {
 }
 
 /// Empties database `db`, handing its contents to the lazy-free thread if
-/// `lazy` (the loop goes on at once, whatever the size).
+/// `lazy` (the loop goes on at once, whatever the size). Counts one change
+/// per key removed (those whose TTL passed too), as Redis's `emptyData`.
 fn empty_db(cx: &mut Ctx, db: usize, lazy: bool) {
     let now = cx.now;
+    let keys = cx.srv.dbs[db].len() as u64;
+    cx.dirty(keys);
     cx.srv.touch_db(db, None, now);
     if lazy && !cx.srv.dbs[db].is_empty() {
         let contents = cx.srv.dbs[db].take_contents();
@@ -623,6 +626,8 @@ fn swapdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     cx.srv.dbs.swap(a, b);
     cx.srv.blocking.signal_db(a);
     cx.srv.blocking.signal_db(b);
+    // One change, even swapping a database with itself.
+    cx.dirty(1);
     cx.out.ok();
     Ok(())
 }

@@ -210,6 +210,7 @@ fn sadd(cx: &mut Ctx, args: &Args) -> CmdResult {
     if added > 0 {
         cx.notify(ev::SET, "sadd", key);
     }
+    cx.dirty(added as u64);
     cx.out.int(added as i64);
     Ok(())
 }
@@ -227,6 +228,7 @@ fn srem(cx: &mut Ctx, args: &Args) -> CmdResult {
     if removed > 0 {
         notify_then_del(cx, "srem", key, deleted);
     }
+    cx.dirty(removed as u64);
     cx.out.int(removed as i64);
     Ok(())
 }
@@ -354,11 +356,11 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
             match s.take_nth(i) {
                 Some(m) => {
                     out.bulk(&m);
-                    true
+                    1
                 }
                 None => {
                     out.null();
-                    false
+                    0
                 }
             }
         }
@@ -374,13 +376,14 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
             };
             out.set(taken.len());
             taken.iter().for_each(|m| out.bulk(m));
-            !taken.is_empty()
+            taken.len()
         }
     };
     let deleted = delete_if_empty(db, key, now);
-    if popped {
+    if popped > 0 {
         notify_then_del(cx, "spop", key, deleted);
     }
+    cx.dirty(popped as u64);
     Ok(())
 }
 
@@ -416,6 +419,8 @@ fn smove(cx: &mut Ctx, args: &Args) -> CmdResult {
     if added {
         cx.notify(ev::SET, "sadd", dst);
     }
+    // Redis counts the removal, and the addition if the member was new there.
+    cx.dirty(1 + added as u64);
     cx.out.int(1);
     Ok(())
 }

@@ -479,6 +479,7 @@ fn mset(cx: &mut Ctx, args: &Args) -> CmdResult {
     for i in (1..args.len()).step_by(2) {
         cx.notify(ev::STRING, "set", args.get(i));
     }
+    cx.dirty(args.len() as u64 / 2);
     cx.out.ok();
     Ok(())
 }
@@ -552,6 +553,7 @@ fn msetnx(cx: &mut Ctx, args: &Args) -> CmdResult {
     for i in (1..args.len()).step_by(2) {
         cx.notify(ev::STRING, "set", args.get(i));
     }
+    cx.dirty(args.len() as u64 / 2);
     cx.out.int(1);
     Ok(())
 }

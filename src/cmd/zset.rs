@@ -320,13 +320,18 @@ struct Parts<'a, 'b> {
     out: &'a mut Reply<'b>,
     now: u64,
     lim: Limits,
+    /// The change counter (`Ctx::dirty`): sorted-set commands count their
+    /// changes themselves, per member as Redis does.
+    dirty: &'a mut u64,
 }
 
 fn parts<'a, 'b>(cx: &'a mut Ctx<'b>) -> Parts<'a, 'b> {
     let i = cx.srv.client(cx.key).db;
-    let config = &cx.srv.config;
+    cx.srv.changes.counted = true;
+    let srv = &mut *cx.srv;
+    let config = &srv.config;
     let lim = Limits { entries: config.zset_max_listpack_entries, value: config.zset_max_listpack_value };
-    Parts { db: &mut cx.srv.dbs[i], out: &mut cx.out, now: cx.now, lim }
+    Parts { db: &mut srv.dbs[i], out: &mut cx.out, now: cx.now, lim, dirty: &mut srv.stats.dirty }
 }
 
 /// The sorted set at `key` for reading (a keyspace hit or miss), `None` if
@@ -355,10 +360,12 @@ fn store_result(p: Parts, dst: &[u8], items: Vec<(Bytes, f64)>, event: &'static 
     if n == 0 {
         if p.db.remove(dst, p.now).is_some() {
             p.db.event(ev::GENERIC, "del", dst);
+            *p.dirty += 1;
         }
     } else {
         p.db.set(dst, Value::ZSet(Box::new(ZSet::from_sorted(items, p.lim))), Expiry::None, p.now);
         p.db.event(ev::ZSET, event, dst);
+        *p.dirty += 1;
     }
     p.out.int(n as i64);
 }
@@ -828,6 +835,7 @@ fn zadd_generic(cx: &mut Ctx, args: &Args, incr: bool) -> CmdResult {
     if added + updated > 0 {
         p.db.event(ev::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
     }
+    *p.dirty += (added + updated) as u64;
     if f.incr {
         if processed > 0 {
             p.out.double(score);
@@ -878,6 +886,7 @@ fn zrem(cx: &mut Ctx, args: &Args) -> CmdResult {
         p.db.event(ev::ZSET, "zrem", key);
     }
     delete_if_empty(&mut p, key);
+    *p.dirty += deleted as u64;
     p.out.int(deleted);
     Ok(())
 }
@@ -1153,6 +1162,7 @@ fn zremrange_generic(cx: &mut Ctx, args: &Args, by: By) -> CmdResult {
         p.db.event(ev::ZSET, event, key);
     }
     delete_if_empty(&mut p, key);
+    *p.dirty += n as u64;
     p.out.int(n as i64);
     Ok(())
 }
@@ -1200,6 +1210,7 @@ fn pop_into(p: &mut Parts, key: &[u8], count: u64, max: bool, nested: bool, head
         p.db.event(ev::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
     }
     delete_if_empty(p, key);
+    *p.dirty += take as u64;
     take
 }
 

@@ -106,7 +106,8 @@ pub struct Stats {
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, …).
     pub errors: Vec<(String, u64)>,
     pub error_replies: u64,
-    /// Successful write commands (INFO's `rdb_changes_since_last_save`).
+    /// Changes to the keyspace, counted as Redis counts `server.dirty` (INFO's
+    /// `rdb_changes_since_last_save`; see [`Changes`]).
     pub dirty: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
@@ -144,6 +145,19 @@ impl Stats {
             self.errors.push((code.to_string(), 1));
         }
     }
+}
+
+/// What the running command changed, for the change counter
+/// (`Stats::dirty`). Redis adds to `server.dirty` per key or element a
+/// command changes: a command that counts that way says how much
+/// (`Ctx::dirty`); any other write command that raised a keyspace event
+/// (so changed a key) counts one, and a no-op nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Changes {
+    /// Keyspace events raised (`Ctx::notify`).
+    pub events: u32,
+    /// The command counted its changes itself.
+    pub counted: bool,
 }
 
 /// What a command asks the event loop to do after it returns.
@@ -339,6 +353,8 @@ pub struct Shared {
     pub dbs: Vec<Db>,
     pub config: Config,
     pub stats: Stats,
+    /// The running command's changes (see [`Changes`]).
+    pub changes: Changes,
     pub rng: Rng,
     pub started: Instant,
     pub requests: LoopRequests,
@@ -410,6 +426,7 @@ impl Shared {
             cmd_clock: crate::clock::mono_ns(),
             config,
             stats: Stats::default(),
+            changes: Changes::default(),
             rng,
             metrics: Metrics::default(),
             started_unix_ms: crate::server::unix_ms(),

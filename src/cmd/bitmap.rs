@@ -29,7 +29,8 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Sets or clears the bit at offset in the string value stored at key",
         setbit,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "getbit",
         3,
@@ -39,9 +40,12 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Returns the bit value at offset in the string value stored at key",
         getbit,
-    ),
-    row("bitcount", -2, READONLY, (1, 1, 1), "bitmap", "2.6.0", "Count set bits in a string", bitcount),
-    row("bitpos", -3, READONLY, (1, 1, 1), "bitmap", "2.8.7", "Find first bit set or clear in a string", bitpos),
+    )
+    .key_flags(&["RO access"]),
+    row("bitcount", -2, READONLY, (1, 1, 1), "bitmap", "2.6.0", "Count set bits in a string", bitcount)
+        .key_flags(&["RO access"]),
+    row("bitpos", -3, READONLY, (1, 1, 1), "bitmap", "2.8.7", "Find first bit set or clear in a string", bitpos)
+        .key_flags(&["RO access"]),
     row(
         "bitop",
         -4,
@@ -51,7 +55,8 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Perform bitwise operations between strings",
         bitop,
-    ),
+    )
+    .key_flags(&["OW update", "RO access"]),
     row(
         "bitfield",
         -2,
@@ -61,7 +66,9 @@ pub static COMMANDS: &[Command] = &[
         "3.2.0",
         "Perform arbitrary bitfield integer operations on strings",
         bitfield,
-    ),
+    )
+    .key_notes(&["This command allows both access and modification of the key"])
+    .key_flags(&["RW access update variable_flags"]),
     row(
         "bitfield_ro",
         -2,
@@ -71,7 +78,8 @@ pub static COMMANDS: &[Command] = &[
         "6.0.0",
         "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
         bitfield_ro,
-    ),
+    )
+    .key_flags(&["RO access"]),
 ];
 
 const ERR_OFFSET: &str = "ERR bit offset is not an integer or out of range";

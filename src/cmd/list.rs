@@ -23,7 +23,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
         lpush,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "rpush",
         -3,
@@ -33,7 +33,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Appends one or more elements to a list. Creates the key if it doesn't exist.",
         rpush,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "lpushx",
         -3,
@@ -43,7 +43,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Prepends one or more elements to a list only when the list exists.",
         lpushx,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "rpushx",
         -3,
@@ -53,7 +53,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Appends an element to a list only when the list exists.",
         rpushx,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "lpop",
         -2,
@@ -63,7 +63,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
         lpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "rpop",
         -2,
@@ -73,10 +73,13 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns and removes the last elements of a list. Deletes the list if the last element was popped.",
         rpop,
-    ),
-    row("llen", 2, READONLY | FAST, (1, 1, 1), "list", "1.0.0", "Returns the length of a list.", llen),
-    row("lrange", 4, READONLY, (1, 1, 1), "list", "1.0.0", "Returns a range of elements from a list.", lrange),
-    row("lindex", 3, READONLY, (1, 1, 1), "list", "1.0.0", "Returns an element from a list by its index.", lindex),
+    ).key_flags(&["RW access delete"]),
+    row("llen", 2, READONLY | FAST, (1, 1, 1), "list", "1.0.0", "Returns the length of a list.", llen)
+        .key_flags(&["RO"]),
+    row("lrange", 4, READONLY, (1, 1, 1), "list", "1.0.0", "Returns a range of elements from a list.", lrange)
+        .key_flags(&["RO access"]),
+    row("lindex", 3, READONLY, (1, 1, 1), "list", "1.0.0", "Returns an element from a list by its index.", lindex)
+        .key_flags(&["RO access"]),
     row(
         "lset",
         4,
@@ -86,7 +89,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Sets the value of an element in a list by its index.",
         lset,
-    ),
+    ).key_flags(&["RW update"]),
     row(
         "linsert",
         5,
@@ -96,7 +99,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Inserts an element before or after another element in a list.",
         linsert,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "lrem",
         4,
@@ -106,7 +109,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Removes elements from a list. Deletes the list if the last element was removed.",
         lrem,
-    ),
+    ).key_flags(&["RW delete"]),
     row(
         "ltrim",
         4,
@@ -116,8 +119,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
         ltrim,
-    ),
-    row("lpos", -3, READONLY, (1, 1, 1), "list", "6.0.6", "Returns the index of matching elements in a list.", lpos),
+    ).key_flags(&["RW delete"]),
+    row("lpos", -3, READONLY, (1, 1, 1), "list", "6.0.6", "Returns the index of matching elements in a list.", lpos)
+        .key_flags(&["RO access"]),
     row(
         "lmove",
         5,
@@ -127,7 +131,7 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
         lmove,
-    ),
+    ).key_flags(&["RW access delete", "RW insert"]),
     row(
         "rpoplpush",
         3,
@@ -137,7 +141,7 @@ pub static COMMANDS: &[Command] = &[
         "1.2.0",
         "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
         rpoplpush,
-    ),
+    ).key_flags(&["RW access delete", "RW insert"]),
     row(
         "lmpop",
         -4,
@@ -147,7 +151,7 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
         lmpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "blpop",
         -3,
@@ -157,7 +161,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
         blpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "brpop",
         -3,
@@ -167,7 +171,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
         brpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "blmove",
         6,
@@ -177,7 +181,7 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
         blmove,
-    ),
+    ).key_flags(&["RW access delete", "RW insert"]),
     row(
         "brpoplpush",
         4,
@@ -187,7 +191,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
         brpoplpush,
-    ),
+    ).key_flags(&["RW access delete", "RW insert"]),
     row(
         "blmpop",
         -5,
@@ -197,7 +201,7 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
         blmpop,
-    ),
+    ).key_flags(&["RW access delete"]),
 ];
 
 /// The list at `key`: `None` if missing, WRONGTYPE if not a list.

@@ -134,6 +134,71 @@ fn active_expiry_removes_untouched_keys() {
     assert_eq!(q::<String>(&mut c, &["GET", "keep"]), "v");
 }
 
+fn expired_keys(c: &mut redis::Connection) -> i64 {
+    let info: String = q(c, &["INFO", "stats"]);
+    info.lines().find_map(|l| l.strip_prefix("expired_keys:")).and_then(|v| v.trim().parse().ok()).unwrap()
+}
+
+#[test]
+fn client_pause_keeps_expired_keys_until_it_ends() {
+    // Redis 7.0's expireIfNeeded while clients are paused (WRITE or ALL):
+    // a key whose TTL passed reads as missing but is not deleted, not
+    // counted, and no event goes out; active expiry waits too.
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "Ex"]);
+    let mut sub = s.raw();
+    sub.roundtrip(
+        b"SUBSCRIBE __keyevent@0__:expired\r\n",
+        b"*3\r\n$9\r\nsubscribe\r\n$22\r\n__keyevent@0__:expired\r\n:1\r\n",
+    );
+    let mut pipe = redis::pipe();
+    pipe.cmd("SET").arg("k").arg("v").arg("PX").arg(100).ignore();
+    pipe.cmd("SET").arg("k2").arg("v").arg("PX").arg(100).ignore();
+    pipe.cmd("SET").arg("j").arg("v").ignore();
+    pipe.cmd("CLIENT").arg("PAUSE").arg(100_000).arg("WRITE").ignore();
+    pipe.query::<()>(&mut c).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(expired_keys(&mut c), 0);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 3);
+    assert_eq!(q::<Option<String>>(&mut c, &["GET", "k"]), None);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "k2"]), 0);
+    assert_eq!(q::<i64>(&mut c, &["TTL", "k"]), -2);
+    assert_eq!(q::<(String, Vec<String>)>(&mut c, &["SCAN", "0"]).1, ["j"]);
+    assert_eq!(q::<Vec<String>>(&mut c, &["KEYS", "*"]), ["j"]);
+    assert_eq!(q::<String>(&mut c, &["RANDOMKEY"]), "j");
+    assert_eq!(expired_keys(&mut c), 0);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 3);
+    // No event went out: the subscriber's next frame is its PING's reply.
+    sub.roundtrip(b"PING\r\n", b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    // After UNPAUSE, expiry resumes: on access, and by the active cycle.
+    q::<()>(&mut c, &["CLIENT", "UNPAUSE"]);
+    assert_eq!(q::<Option<String>>(&mut c, &["GET", "k"]), None);
+    assert!(expired_keys(&mut c) >= 1);
+    let start = Instant::now();
+    while q::<i64>(&mut c, &["DBSIZE"]) > 1 {
+        assert!(start.elapsed() < Duration::from_secs(5), "active expiry did not resume");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(expired_keys(&mut c), 2);
+    // Both events, in the order expiry met the keys.
+    let k: &[u8] = b"*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:expired\r\n$1\r\nk\r\n";
+    let k2: &[u8] = b"*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:expired\r\n$2\r\nk2\r\n";
+    let mut got = vec![0; k.len() + k2.len()];
+    std::io::Read::read_exact(&mut sub.0, &mut got).unwrap();
+    assert!(got == [k, k2].concat() || got == [k2, k].concat(), "{}", String::from_utf8_lossy(&got));
+    // A pause ALL that times out: the keys that expired during it are gone
+    // before the commands it held back run (Redis's expire cycle is what
+    // ends the pause, then runs).
+    let mut pipe = redis::pipe();
+    pipe.cmd("SET").arg("a").arg("v").arg("PX").arg(100).ignore();
+    pipe.cmd("CLIENT").arg("PAUSE").arg(400).arg("ALL").ignore();
+    pipe.query::<()>(&mut c).unwrap();
+    let mut other = s.client();
+    assert_eq!(q::<i64>(&mut other, &["DBSIZE"]), 1);
+    assert_eq!(expired_keys(&mut other), 3);
+}
+
 #[test]
 fn unlink_touch_type() {
     let s = server();

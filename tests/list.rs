@@ -559,3 +559,54 @@ fn list_max_listpack_size_changes_at_runtime() {
     assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "l"]), "quicklist");
     assert!(err(&mut c, &["CONFIG", "SET", "list-max-listpack-size", "abc"]).contains("list-max-listpack-size"));
 }
+
+#[test]
+fn a_transaction_that_leaves_no_list_wakes_nobody() {
+    // As for the sorted-set pops: readiness is judged when EXEC is over, so
+    // a key that got a list and then became a string serves nobody; the
+    // waiter stays blocked and a later push serves it.
+    let s = server();
+    let mut c = s.client();
+    let waits: [(&[u8], &[u8]); 5] = [
+        (b"BLPOP k 0\r\n", b"*2\r\n$1\r\nk\r\n$1\r\nb\r\n"),
+        (b"BRPOP k 0\r\n", b"*2\r\n$1\r\nk\r\n$1\r\nb\r\n"),
+        (b"BLMPOP 0 1 k LEFT\r\n", b"*2\r\n$1\r\nk\r\n*1\r\n$1\r\nb\r\n"),
+        (b"BLMOVE k d LEFT LEFT 0\r\n", b"$1\r\nb\r\n"),
+        (b"BRPOPLPUSH k d 0\r\n", b"$1\r\nb\r\n"),
+    ];
+    for (block, reply) in waits {
+        let mut r = raw_block(&s, block);
+        wait_blocked(&mut c, 1);
+        q::<()>(&mut c, &["MULTI"]);
+        for cmd in [&["LPUSH", "k", "a"][..], &["DEL", "k"], &["SET", "k", "x"]] {
+            assert_eq!(q::<String>(&mut c, cmd), "QUEUED");
+        }
+        q::<Value>(&mut c, &["EXEC"]);
+        q::<i64>(&mut c, &["DEL", "k"]);
+        wait_blocked(&mut c, 1);
+        q::<i64>(&mut c, &["RPUSH", "k", "b"]);
+        r.expect(reply);
+        wait_blocked(&mut c, 0);
+        q::<i64>(&mut c, &["DEL", "d"]);
+    }
+}
+
+#[test]
+fn a_waiter_is_served_from_the_key_that_got_data_first() {
+    let s = server();
+    let mut c = s.client();
+    let mut r = raw_block(&s, b"BLPOP b a 0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<()>(&mut c, &["MULTI"]);
+    q::<String>(&mut c, &["LPUSH", "a", "x"]);
+    q::<String>(&mut c, &["LPUSH", "b", "y"]);
+    q::<Value>(&mut c, &["EXEC"]);
+    r.expect(b"*2\r\n$1\r\na\r\n$1\r\nx\r\n");
+    // Another key of the command holding a string does not matter.
+    q::<i64>(&mut c, &["DEL", "a", "b"]);
+    r.send(b"BLMPOP 0 2 b a LEFT COUNT 5\r\n");
+    wait_blocked(&mut c, 1);
+    q::<()>(&mut c, &["SET", "b", "str"]);
+    q::<i64>(&mut c, &["LPUSH", "a", "x", "x2"]);
+    r.expect(b"*2\r\n$1\r\na\r\n*2\r\n$2\r\nx2\r\n$1\r\nx\r\n");
+}

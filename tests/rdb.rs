@@ -141,7 +141,7 @@ fn bgsave_is_the_dataset_when_it_started() {
     {
         let srv = on_dir(&dir);
         let mut c = srv.client();
-        let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(200_000).arg("key").arg(20).query(&mut c).unwrap();
+        let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(50_000).arg("key").arg(20).query(&mut c).unwrap();
         load_dataset(&mut c);
         // One pipeline: the digest, BGSAVE, then writes that must not be in
         // the file (overwrites, deletes, new keys, a flushed and a swapped

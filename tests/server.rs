@@ -89,6 +89,49 @@ fn command_introspection_comes_from_the_table() {
     assert!(help[0].starts_with("COMMAND <subcommand>"));
 }
 
+/// `tests/data/command_transcript.txt`: what Redis 7.0.15 answers (made
+/// with `scripts/resp_transcript.py`) to COMMAND INFO of every command
+/// ferrokv has (flags with `movablekeys`, ACL categories, tips, key specs),
+/// to unknown names and sub-subcommands, and to COMMAND GETKEYS and
+/// GETKEYSANDFLAGS with keys of every kind and every error.
+#[test]
+fn command_info_and_getkeys_match_redis_7_0() {
+    let checked = common::transcript::replay(&server(), include_str!("data/command_transcript.txt"));
+    assert_eq!(checked, 387, "every recorded command is replayed");
+}
+
+#[test]
+fn command_list_filterby_aclcat_names_what_redis_names() {
+    // Redis 7.0.15's COMMAND LIST FILTERBY ACLCAT, kept to the commands
+    // ferrokv has (Redis lists in hash order: compared as sets).
+    let cases: &[(&str, &str)] = &[
+        (
+            "dangerous",
+            "client|kill client|list client|no-evict client|pause client|unblock client|unpause config|get \
+            config|resetstat config|rewrite config|set debug flushall flushdb info keys lastsave latency|doctor \
+            latency|histogram latency|history latency|latest latency|reset monitor shutdown slowlog|get slowlog|len \
+            slowlog|reset swapdb",
+        ),
+        ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin"),
+        ("transaction", "discard exec multi unwatch watch"),
+        (
+            "keyspace",
+            "copy dbsize del exists expire expireat expiretime flushall flushdb keys move object|encoding \
+            object|freq object|help object|idletime object|refcount persist pexpire pexpireat pexpiretime pttl \
+            randomkey rename renamenx scan swapdb touch ttl type unlink",
+        ),
+    ];
+    let s = server();
+    let mut c = s.client();
+    for (cat, want) in cases {
+        let mut got: Vec<String> = q(&mut c, &["COMMAND", "LIST", "FILTERBY", "ACLCAT", cat]);
+        got.sort();
+        let mut want: Vec<&str> = want.split_whitespace().collect();
+        want.sort();
+        assert_eq!(got, want, "{cat}");
+    }
+}
+
 #[test]
 fn config_get_set() {
     let s = server();

@@ -426,3 +426,72 @@ fn the_table_stays_within_tracking_table_max_keys() {
     let conf: Vec<String> = q(&mut c, &["CONFIG", "GET", "tracking-table-max-keys"]);
     assert_eq!(conf, vec!["tracking-table-max-keys", "100"]);
 }
+
+/// Reads `n` invalidation pushes of two-byte keys (`k0`…) from a raw RESP3
+/// connection (failing on a timeout), returning each key's second byte.
+fn read_key_pushes(r: &mut common::Raw, n: usize) -> Vec<u8> {
+    let mut keys = Vec::new();
+    for _ in 0..n {
+        let mut frame = [0u8; 33];
+        std::io::Read::read_exact(&mut r.0, &mut frame).unwrap();
+        assert_eq!(&frame[..29], b">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\n");
+        assert_eq!(&frame[31..], b"\r\n");
+        keys.push(frame[30]);
+    }
+    keys
+}
+
+#[test]
+fn a_lowered_table_limit_invalidates_on_an_idle_server() {
+    // Redis's cron runs trackingLimitUsedSlots too: the tracking client
+    // hears of the dropped keys without anyone sending a command.
+    let s = server();
+    let mut r = s.raw();
+    r.hello3();
+    r.roundtrip(b"CLIENT TRACKING on\r\n", b"+OK\r\n");
+    for k in 0..5 {
+        r.roundtrip(format!("GET k{k}\r\n").as_bytes(), b"_\r\n");
+    }
+    let mut c = s.client();
+    q::<()>(&mut c, &["CONFIG", "SET", "tracking-table-max-keys", "2"]);
+    let mut got = read_key_pushes(&mut r, 3);
+    got.sort_unstable();
+    got.dedup();
+    assert_eq!(got.len(), 3, "three distinct keys: {got:?}");
+    assert!(got.iter().all(|k| (b'0'..=b'4').contains(k)));
+    let info: String = q(&mut c, &["INFO", "stats"]);
+    assert!(info.contains("tracking_total_keys:2\r\n"), "{info}");
+    r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn the_table_limit_reaches_the_running_client_before_its_reply() {
+    // CONFIG SET and PING in one packet: the limit is applied before PING
+    // runs (not by the cron), and, as in Redis 7.0.15, the client about to
+    // run PING hears of its dropped keys before the PONG.
+    let s = server();
+    let mut r = s.raw();
+    r.hello3();
+    r.roundtrip(b"CLIENT TRACKING on\r\n", b"+OK\r\n");
+    for k in 0..5 {
+        r.roundtrip(format!("GET k{k}\r\n").as_bytes(), b"_\r\n");
+    }
+    r.send(b"CONFIG SET tracking-table-max-keys 3\r\nPING\r\n");
+    r.expect(b"+OK\r\n");
+    assert_eq!(read_key_pushes(&mut r, 2).len(), 2);
+    r.expect(b"+PONG\r\n");
+    // NOLOOP: Redis counts the running client as the one changing the
+    // keys, so it is not told; the keys still leave the table.
+    r.roundtrip(b"CONFIG SET tracking-table-max-keys 0\r\n", b"+OK\r\n");
+    r.roundtrip(b"CLIENT TRACKING off\r\n", b"+OK\r\n");
+    r.roundtrip(b"CLIENT TRACKING on NOLOOP\r\n", b"+OK\r\n");
+    for k in 0..5 {
+        r.roundtrip(format!("GET n{k}\r\n").as_bytes(), b"_\r\n");
+    }
+    r.send(b"CONFIG SET tracking-table-max-keys 3\r\nPING\r\n");
+    r.expect(b"+OK\r\n+PONG\r\n");
+    let mut c = s.client();
+    let info: String = q(&mut c, &["INFO", "stats"]);
+    assert!(info.contains("tracking_total_keys:3\r\n"), "{info}");
+    r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}

@@ -917,4 +917,81 @@ mod blocking {
         r.expect(b"*2\r\n$3\r\ndst\r\n*2\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n");
         assert_eq!(q::<i64>(&mut c, &["EXISTS", "dst"]), 0);
     }
+
+    /// Runs `cmds` in one MULTI/EXEC on `c`.
+    fn transaction(c: &mut redis::Connection, cmds: &[&[&str]]) {
+        q::<()>(c, &["MULTI"]);
+        for cmd in cmds {
+            assert_eq!(q::<String>(c, cmd), "QUEUED");
+        }
+        q::<redis::Value>(c, &["EXEC"]);
+    }
+
+    #[test]
+    fn a_transaction_that_leaves_no_zset_wakes_nobody() {
+        // Readiness is judged when EXEC is over (Redis's
+        // handleClientsBlockedOnKeys): the key got a zset, then became a
+        // string, so the waiter stays blocked (no WRONGTYPE) and a later
+        // ZADD serves it.
+        let s = common::server();
+        let mut c = s.client();
+        let waits: [(&[u8], &[u8]); 3] = [
+            (b"BZPOPMIN w 0\r\n", b"*3\r\n$1\r\nw\r\n$1\r\nb\r\n$1\r\n2\r\n"),
+            (b"BZPOPMAX w 0\r\n", b"*3\r\n$1\r\nw\r\n$1\r\nb\r\n$1\r\n2\r\n"),
+            (b"BZMPOP 0 1 w MIN\r\n", b"*2\r\n$1\r\nw\r\n*1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"),
+        ];
+        for (block, reply) in waits {
+            let mut r = s.raw();
+            r.send(block);
+            wait_blocked(&mut c, 1);
+            transaction(&mut c, &[&["ZADD", "w", "1", "a"], &["DEL", "w"], &["SET", "w", "x"]]);
+            // A string written outside a transaction wakes nobody either.
+            q::<()>(&mut c, &["SET", "w", "y"]);
+            // Data that comes and goes within one transaction neither.
+            q::<i64>(&mut c, &["DEL", "w"]);
+            transaction(&mut c, &[&["ZADD", "w", "1", "a"], &["DEL", "w"]]);
+            wait_blocked(&mut c, 1);
+            q::<i64>(&mut c, &["ZADD", "w", "2", "b"]);
+            r.expect(reply);
+            wait_blocked(&mut c, 0);
+        }
+    }
+
+    #[test]
+    fn a_waiter_is_served_from_the_key_that_got_data_first() {
+        // Keys are served in the order they got data, whatever order the
+        // command names them in, and whatever its other keys hold (Redis 7.0).
+        let s = common::server();
+        let mut c = s.client();
+        let mut r = s.raw();
+        r.send(b"BZPOPMIN b a 0\r\n");
+        wait_blocked(&mut c, 1);
+        transaction(&mut c, &[&["ZADD", "a", "1", "x"], &["ZADD", "b", "1", "y"]]);
+        r.expect(b"*3\r\n$1\r\na\r\n$1\r\nx\r\n$1\r\n1\r\n");
+        q::<i64>(&mut c, &["DEL", "a", "b"]);
+        r.send(b"BZMPOP 0 2 b a MAX COUNT 5\r\n");
+        wait_blocked(&mut c, 1);
+        q::<()>(&mut c, &["SET", "b", "str"]);
+        q::<i64>(&mut c, &["ZADD", "a", "1", "x", "2", "x2"]);
+        r.expect(b"*2\r\n$1\r\na\r\n*2\r\n*2\r\n$2\r\nx2\r\n$1\r\n2\r\n*2\r\n$1\r\nx\r\n$1\r\n1\r\n");
+    }
+
+    #[test]
+    fn waiters_for_another_type_stay_blocked() {
+        // A BZPOPMIN and then a BLPOP wait on one key: a list serves the
+        // BLPOP, a sorted set later the BZPOPMIN.
+        let s = common::server();
+        let mut c = s.client();
+        let mut z = s.raw();
+        z.send(b"BZPOPMIN k 0\r\n");
+        wait_blocked(&mut c, 1);
+        let mut l = s.raw();
+        l.send(b"BLPOP k 0\r\n");
+        wait_blocked(&mut c, 2);
+        q::<i64>(&mut c, &["LPUSH", "k", "v"]);
+        l.expect(b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+        wait_blocked(&mut c, 1);
+        q::<i64>(&mut c, &["ZADD", "k", "1", "m"]);
+        z.expect(b"*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n1\r\n");
+    }
 }

@@ -29,7 +29,8 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Sets or clears the bit at offset in the string value stored at key",
         setbit,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "getbit",
         3,
@@ -39,9 +40,12 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Returns the bit value at offset in the string value stored at key",
         getbit,
-    ),
-    row("bitcount", -2, READONLY, (1, 1, 1), "bitmap", "2.6.0", "Count set bits in a string", bitcount),
-    row("bitpos", -3, READONLY, (1, 1, 1), "bitmap", "2.8.7", "Find first bit set or clear in a string", bitpos),
+    )
+    .key_flags(&["RO access"]),
+    row("bitcount", -2, READONLY, (1, 1, 1), "bitmap", "2.6.0", "Count set bits in a string", bitcount)
+        .key_flags(&["RO access"]),
+    row("bitpos", -3, READONLY, (1, 1, 1), "bitmap", "2.8.7", "Find first bit set or clear in a string", bitpos)
+        .key_flags(&["RO access"]),
     row(
         "bitop",
         -4,
@@ -51,7 +55,8 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Perform bitwise operations between strings",
         bitop,
-    ),
+    )
+    .key_flags(&["OW update", "RO access"]),
     row(
         "bitfield",
         -2,
@@ -61,7 +66,9 @@ pub static COMMANDS: &[Command] = &[
         "3.2.0",
         "Perform arbitrary bitfield integer operations on strings",
         bitfield,
-    ),
+    )
+    .key_notes(&["This command allows both access and modification of the key"])
+    .key_flags(&["RW access update variable_flags"]),
     row(
         "bitfield_ro",
         -2,
@@ -71,7 +78,8 @@ pub static COMMANDS: &[Command] = &[
         "6.0.0",
         "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
         bitfield_ro,
-    ),
+    )
+    .key_flags(&["RO access"]),
 ];
 
 const ERR_OFFSET: &str = "ERR bit offset is not an integer or out of range";
@@ -710,8 +718,10 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
         return Err(CmdError::msg("ERR BITFIELD_RO only supports the GET subcommand"));
     }
     let changes = with_bits(db, args.get(1), highest, now, |s, grown| {
-        // Growing the string is a change even if no field's value moves.
-        let mut changes = usize::from(grown);
+        // Redis counts each write that moves its field's bits, or every
+        // write when the string was created or grown; a failed INCRBY
+        // (OVERFLOW FAIL) writes nothing.
+        let mut changes = 0;
         out.array(ops.len());
         for op in &ops {
             let (bits, signed) = (op.ty.bits, op.ty.signed);
@@ -732,7 +742,7 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
                     // Only a write that changes the bits counts (WATCH,
                     // notifications, tracking), as in Redis.
                     let mask = u64::MAX >> (64 - bits);
-                    changes += usize::from(new & mask != old);
+                    changes += usize::from(grown || new & mask != old);
                     out.int(if matches!(op.op, FieldOp::Set(_)) { as_reply(old) } else { as_reply(new) });
                 }
             }
@@ -742,6 +752,7 @@ fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
     if changes > 0 {
         cx.notify(ev::STRING, "setbit", args.get(1));
     }
+    cx.dirty(changes as u64);
     Ok(())
 }
 

@@ -18,7 +18,9 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Return a serialized version of the value stored at the specified key.",
         dump,
-    ),
+    )
+    .key_flags(&["RO access"])
+    .tips(&["nondeterministic_output"]),
     row(
         "restore",
         -4,
@@ -28,7 +30,9 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Create a key using the provided serialized value, previously obtained using DUMP.",
         restore,
-    ),
+    )
+    .key_flags(&["OW update"])
+    .acl(&["@keyspace", "@dangerous"]),
 ];
 
 /// # Format

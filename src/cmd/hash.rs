@@ -20,7 +20,8 @@ use crate::store::rand::Rng;
 use crate::store::{Expiry, Value};
 
 pub static COMMANDS: &[Command] = &[
-    row("hset", -4, WRITE | DENYOOM | FAST, (1, 1, 1), "hash", "2.0.0", "Set the string value of a hash field", hset),
+    row("hset", -4, WRITE | DENYOOM | FAST, (1, 1, 1), "hash", "2.0.0", "Set the string value of a hash field", hset)
+        .key_flags(&["RW update"]),
     row(
         "hsetnx",
         4,
@@ -30,8 +31,10 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Set the value of a hash field, only if the field does not exist",
         hsetnx,
-    ),
-    row("hget", 3, READONLY | FAST, (1, 1, 1), "hash", "2.0.0", "Get the value of a hash field", hget),
+    )
+    .key_flags(&["RW insert"]),
+    row("hget", 3, READONLY | FAST, (1, 1, 1), "hash", "2.0.0", "Get the value of a hash field", hget)
+        .key_flags(&["RO access"]),
     row(
         "hmset",
         -4,
@@ -41,10 +44,14 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Set multiple hash fields to multiple values",
         hset,
-    ),
-    row("hmget", -3, READONLY | FAST, (1, 1, 1), "hash", "2.0.0", "Get the values of all the given hash fields", hmget),
-    row("hdel", -3, WRITE | FAST, (1, 1, 1), "hash", "2.0.0", "Delete one or more hash fields", hdel),
-    row("hlen", 2, READONLY | FAST, (1, 1, 1), "hash", "2.0.0", "Get the number of fields in a hash", hlen),
+    )
+    .key_flags(&["RW update"]),
+    row("hmget", -3, READONLY | FAST, (1, 1, 1), "hash", "2.0.0", "Get the values of all the given hash fields", hmget)
+        .key_flags(&["RO access"]),
+    row("hdel", -3, WRITE | FAST, (1, 1, 1), "hash", "2.0.0", "Delete one or more hash fields", hdel)
+        .key_flags(&["RW delete"]),
+    row("hlen", 2, READONLY | FAST, (1, 1, 1), "hash", "2.0.0", "Get the number of fields in a hash", hlen)
+        .key_flags(&["RO"]),
     row(
         "hstrlen",
         3,
@@ -54,11 +61,19 @@ pub static COMMANDS: &[Command] = &[
         "3.2.0",
         "Get the length of the value of a hash field",
         hstrlen,
-    ),
-    row("hexists", 3, READONLY | FAST, (1, 1, 1), "hash", "2.0.0", "Determine if a hash field exists", hexists),
-    row("hkeys", 2, READONLY, (1, 1, 1), "hash", "2.0.0", "Get all the fields in a hash", hkeys),
-    row("hvals", 2, READONLY, (1, 1, 1), "hash", "2.0.0", "Get all the values in a hash", hvals),
-    row("hgetall", 2, READONLY, (1, 1, 1), "hash", "2.0.0", "Get all the fields and values in a hash", hgetall),
+    )
+    .key_flags(&["RO"]),
+    row("hexists", 3, READONLY | FAST, (1, 1, 1), "hash", "2.0.0", "Determine if a hash field exists", hexists)
+        .key_flags(&["RO"]),
+    row("hkeys", 2, READONLY, (1, 1, 1), "hash", "2.0.0", "Get all the fields in a hash", hkeys)
+        .tips(&["nondeterministic_output_order"])
+        .key_flags(&["RO access"]),
+    row("hvals", 2, READONLY, (1, 1, 1), "hash", "2.0.0", "Get all the values in a hash", hvals)
+        .tips(&["nondeterministic_output_order"])
+        .key_flags(&["RO access"]),
+    row("hgetall", 2, READONLY, (1, 1, 1), "hash", "2.0.0", "Get all the fields and values in a hash", hgetall)
+        .tips(&["nondeterministic_output_order"])
+        .key_flags(&["RO access"]),
     row(
         "hincrby",
         4,
@@ -68,7 +83,8 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Increment the integer value of a hash field by the given number",
         hincrby,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "hincrbyfloat",
         4,
@@ -78,7 +94,8 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Increment the float value of a hash field by the given amount",
         hincrbyfloat,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "hrandfield",
         -2,
@@ -88,7 +105,9 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Get one or multiple random fields from a hash",
         hrandfield,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO access"]),
     row(
         "hscan",
         -3,
@@ -98,7 +117,9 @@ pub static COMMANDS: &[Command] = &[
         "2.8.0",
         "Incrementally iterate hash fields and associated values",
         hscan,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO access"]),
 ];
 
 /// The conversion thresholds from the config.
@@ -180,6 +201,8 @@ fn hset(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.out.int(created);
     }
     cx.notify(ev::HASH, "hset", args.get(1));
+    // Every pair counts, new, changed or not.
+    cx.dirty(args.len() as u64 / 2 - 1);
     Ok(())
 }
 
@@ -237,6 +260,7 @@ fn hdel(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.notify(ev::HASH, "hdel", key);
     }
     delete_if_empty(cx, key);
+    cx.dirty(removed as u64);
     cx.out.int(removed as i64);
     Ok(())
 }

@@ -15,7 +15,9 @@ pub static COMMANDS: &[Command] = &[row(
     "1.0.0",
     "Returns information and statistics about the server.",
     info,
-)];
+)
+.tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+.acl(&["@dangerous"])];
 
 /// Sections printed by `INFO` / `INFO default`.
 const DEFAULT: &[&str] = &[

@@ -38,7 +38,8 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         "2.2.12",
         "Returns the slow log's entries.",
         slowlog_get,
-    ),
+    )
+    .tips(&["request_policy:all_nodes", "nondeterministic_output"]),
     row(
         "len",
         2,
@@ -48,7 +49,8 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         "2.2.12",
         "Returns the number of entries in the slow log.",
         slowlog_len,
-    ),
+    )
+    .tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"]),
     row(
         "reset",
         2,
@@ -58,7 +60,8 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         "2.2.12",
         "Clears all entries from the slow log.",
         slowlog_reset,
-    ),
+    )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     row(
         "help",
         2,

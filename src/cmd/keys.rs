@@ -10,7 +10,9 @@ use crate::server::notify as ev;
 use crate::server::state::Shared;
 
 pub static COMMANDS: &[Command] = &[
-    row("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys.", del),
+    row("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys.", del)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .key_flags(&["RM delete"]),
     row(
         "exists",
         -2,
@@ -20,7 +22,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Determines whether one or more keys exist.",
         exists,
-    ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .key_flags(&["RO"]),
     row(
         "expire",
         -3,
@@ -30,7 +34,8 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Sets the expiration time of a key in seconds.",
         expire,
-    ),
+    )
+    .key_flags(&["RW update"]),
     row(
         "pexpire",
         -3,
@@ -40,7 +45,8 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Sets the expiration time of a key in milliseconds.",
         pexpire,
-    ),
+    )
+    .key_flags(&["RW update"]),
     row(
         "expireat",
         -3,
@@ -50,7 +56,8 @@ pub static COMMANDS: &[Command] = &[
         "1.2.0",
         "Sets the expiration time of a key to a Unix timestamp.",
         expireat,
-    ),
+    )
+    .key_flags(&["RW update"]),
     row(
         "pexpireat",
         -3,
@@ -60,7 +67,8 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Sets the expiration time of a key to a Unix milliseconds timestamp.",
         pexpireat,
-    ),
+    )
+    .key_flags(&["RW update"]),
     row(
         "ttl",
         2,
@@ -70,7 +78,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns the expiration time in seconds of a key.",
         ttl,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO access"]),
     row(
         "pttl",
         2,
@@ -80,9 +90,14 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Returns the expiration time in milliseconds of a key.",
         pttl,
-    ),
-    row("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Removes the expiration time of a key.", persist),
-    row("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys.", unlink),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO access"]),
+    row("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Removes the expiration time of a key.", persist)
+        .key_flags(&["RW update"]),
+    row("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys.", unlink)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .key_flags(&["RM delete"]),
     row(
         "touch",
         -2,
@@ -92,7 +107,9 @@ pub static COMMANDS: &[Command] = &[
         "3.2.1",
         "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
         touch,
-    ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .key_flags(&["RO"]),
     row(
         "type",
         2,
@@ -102,9 +119,13 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Determines the type of value stored at a key.",
         type_,
-    ),
-    row("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Returns all key names that match a pattern.", keys),
-    row("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Iterates over the key names in the database.", scan),
+    )
+    .key_flags(&["RO"]),
+    row("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Returns all key names that match a pattern.", keys)
+        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
+        .acl(&["@keyspace", "@dangerous"]),
+    row("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Iterates over the key names in the database.", scan)
+        .tips(&["nondeterministic_output", "request_policy:special"]),
     row(
         "randomkey",
         1,
@@ -114,8 +135,10 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns a random key name from the database.",
         randomkey,
-    ),
-    row("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination.", rename),
+    )
+    .tips(&["request_policy:all_shards", "nondeterministic_output"]),
+    row("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination.", rename)
+        .key_flags(&["RW access delete", "OW update"]),
     row(
         "renamenx",
         3,
@@ -125,9 +148,12 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Renames a key only when the target key name doesn't exist.",
         renamenx,
-    ),
-    row("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copies the value of a key to a new key.", copy),
-    row("move", 3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Moves a key to another database.", move_),
+    )
+    .key_flags(&["RW access delete", "OW insert"]),
+    row("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copies the value of a key to a new key.", copy)
+        .key_flags(&["RO access", "OW update"]),
+    row("move", 3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Moves a key to another database.", move_)
+        .key_flags(&["RW access update"]),
     row(
         "expiretime",
         2,
@@ -137,7 +163,8 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Returns the expiration time of a key as a Unix timestamp.",
         expiretime,
-    ),
+    )
+    .key_flags(&["RO access"]),
     row(
         "pexpiretime",
         2,
@@ -147,7 +174,8 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Returns the expiration time of a key as a Unix milliseconds timestamp.",
         pexpiretime,
-    ),
+    )
+    .key_flags(&["RO access"]),
     Command {
         subcommands: OBJECT_SUBCOMMANDS,
         ..row(
@@ -173,7 +201,9 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         "2.2.3",
         "Returns the internal encoding of a Redis object.",
         object_encoding,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO"]),
     row(
         "freq",
         3,
@@ -183,7 +213,9 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         "4.0.0",
         "Returns the logarithmic access frequency counter of a Redis object.",
         object_freq,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO"]),
     row(
         "idletime",
         3,
@@ -193,7 +225,9 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         "2.2.3",
         "Returns the time since the last access to a Redis object.",
         object_idletime,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO"]),
     row(
         "refcount",
         3,
@@ -203,7 +237,9 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         "2.2.3",
         "Returns the reference count of a value of a key.",
         object_refcount,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO"]),
     row(
         "help",
         2,
@@ -240,6 +276,7 @@ fn delete(cx: &mut Ctx, args: &Args, lazy: bool) -> CmdResult {
             cx.notify(ev::GENERIC, "del", k);
         }
     }
+    cx.dirty(n as u64);
     cx.out.int(n);
     Ok(())
 }
@@ -572,6 +609,7 @@ fn copy(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     target.put(dst, value, at, now);
     cx.srv.blocking.signal(dst_db, dst);
+    cx.dirty(1);
     let from = cx.srv.pubsub.outbox.len();
     cx.srv.notify(ev::GENERIC, "copy_to", dst, dst_db);
     cx.publish_inline(from);
@@ -596,6 +634,7 @@ fn move_(cx: &mut Ctx, args: &Args) -> CmdResult {
     if let Some((value, at)) = cx.srv.dbs[src_db].take(key, now) {
         cx.srv.dbs[dst_db].put(key, value, at, now);
         cx.srv.blocking.signal(dst_db, key);
+        cx.dirty(1);
         cx.srv.notify(ev::GENERIC, "move_from", key, src_db);
         cx.srv.notify(ev::GENERIC, "move_to", key, dst_db);
     }

@@ -22,10 +22,14 @@ static LATENCY_SUBCOMMANDS: &[Command] = &[
         "2.8.13",
         "Returns the latest latency samples for all events.",
         latest,
-    ),
-    row("history", 3, FLAGS, (0, 0, 0), "server", "2.8.13", "Returns timestamp-latency samples for an event.", history),
-    row("reset", -2, FLAGS, (0, 0, 0), "server", "2.8.13", "Resets the latency data for one or more events.", reset),
-    row("doctor", 2, FLAGS, (0, 0, 0), "server", "2.8.13", "Returns a human-readable latency analysis report.", doctor),
+    )
+    .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+    row("history", 3, FLAGS, (0, 0, 0), "server", "2.8.13", "Returns timestamp-latency samples for an event.", history)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+    row("reset", -2, FLAGS, (0, 0, 0), "server", "2.8.13", "Resets the latency data for one or more events.", reset)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    row("doctor", 2, FLAGS, (0, 0, 0), "server", "2.8.13", "Returns a human-readable latency analysis report.", doctor)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
     row(
         "histogram",
         -2,
@@ -35,7 +39,8 @@ static LATENCY_SUBCOMMANDS: &[Command] = &[
         "7.0.0",
         "Returns the cumulative distribution of latencies of a subset or all commands.",
         histogram,
-    ),
+    )
+    .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
     row(
         "help",
         2,

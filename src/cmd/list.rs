@@ -23,7 +23,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
         lpush,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "rpush",
         -3,
@@ -33,7 +33,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Appends one or more elements to a list. Creates the key if it doesn't exist.",
         rpush,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "lpushx",
         -3,
@@ -43,7 +43,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Prepends one or more elements to a list only when the list exists.",
         lpushx,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "rpushx",
         -3,
@@ -53,7 +53,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Appends an element to a list only when the list exists.",
         rpushx,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "lpop",
         -2,
@@ -63,7 +63,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
         lpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "rpop",
         -2,
@@ -73,10 +73,13 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns and removes the last elements of a list. Deletes the list if the last element was popped.",
         rpop,
-    ),
-    row("llen", 2, READONLY | FAST, (1, 1, 1), "list", "1.0.0", "Returns the length of a list.", llen),
-    row("lrange", 4, READONLY, (1, 1, 1), "list", "1.0.0", "Returns a range of elements from a list.", lrange),
-    row("lindex", 3, READONLY, (1, 1, 1), "list", "1.0.0", "Returns an element from a list by its index.", lindex),
+    ).key_flags(&["RW access delete"]),
+    row("llen", 2, READONLY | FAST, (1, 1, 1), "list", "1.0.0", "Returns the length of a list.", llen)
+        .key_flags(&["RO"]),
+    row("lrange", 4, READONLY, (1, 1, 1), "list", "1.0.0", "Returns a range of elements from a list.", lrange)
+        .key_flags(&["RO access"]),
+    row("lindex", 3, READONLY, (1, 1, 1), "list", "1.0.0", "Returns an element from a list by its index.", lindex)
+        .key_flags(&["RO access"]),
     row(
         "lset",
         4,
@@ -86,7 +89,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Sets the value of an element in a list by its index.",
         lset,
-    ),
+    ).key_flags(&["RW update"]),
     row(
         "linsert",
         5,
@@ -96,7 +99,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Inserts an element before or after another element in a list.",
         linsert,
-    ),
+    ).key_flags(&["RW insert"]),
     row(
         "lrem",
         4,
@@ -106,7 +109,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Removes elements from a list. Deletes the list if the last element was removed.",
         lrem,
-    ),
+    ).key_flags(&["RW delete"]),
     row(
         "ltrim",
         4,
@@ -116,8 +119,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
         ltrim,
-    ),
-    row("lpos", -3, READONLY, (1, 1, 1), "list", "6.0.6", "Returns the index of matching elements in a list.", lpos),
+    ).key_flags(&["RW delete"]),
+    row("lpos", -3, READONLY, (1, 1, 1), "list", "6.0.6", "Returns the index of matching elements in a list.", lpos)
+        .key_flags(&["RO access"]),
     row(
         "lmove",
         5,
@@ -127,7 +131,7 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
         lmove,
-    ),
+    ).key_flags(&["RW access delete", "RW insert"]),
     row(
         "rpoplpush",
         3,
@@ -137,7 +141,7 @@ pub static COMMANDS: &[Command] = &[
         "1.2.0",
         "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
         rpoplpush,
-    ),
+    ).key_flags(&["RW access delete", "RW insert"]),
     row(
         "lmpop",
         -4,
@@ -147,7 +151,7 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
         lmpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "blpop",
         -3,
@@ -157,7 +161,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
         blpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "brpop",
         -3,
@@ -167,7 +171,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
         brpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "blmove",
         6,
@@ -177,7 +181,7 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
         blmove,
-    ),
+    ).key_flags(&["RW access delete", "RW insert"]),
     row(
         "brpoplpush",
         4,
@@ -187,7 +191,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
         brpoplpush,
-    ),
+    ).key_flags(&["RW access delete", "RW insert"]),
     row(
         "blmpop",
         -5,
@@ -197,7 +201,7 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
         blmpop,
-    ),
+    ).key_flags(&["RW access delete"]),
 ];
 
 /// The list at `key`: `None` if missing, WRONGTYPE if not a list.
@@ -268,6 +272,7 @@ fn push(cx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult {
     cx.out.int(n as i64);
     if n > 0 {
         cx.notify(ev::LIST, push_event(end), key);
+        cx.dirty(args.len() as u64 - 2);
     }
     Ok(())
 }
@@ -331,6 +336,7 @@ fn pop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         cx.notify(ev::LIST, pop_event(end), key);
     }
     drop_if_empty(cx, key);
+    cx.dirty(popped.len() as u64);
     Ok(())
 }
 
@@ -439,6 +445,7 @@ fn lrem(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.notify(ev::LIST, "lrem", key);
     }
     drop_if_empty(cx, key);
+    cx.dirty(n as u64);
     cx.out.int(n as i64);
     Ok(())
 }
@@ -449,8 +456,12 @@ fn ltrim(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (start, stop) = (args.int(2)?, args.int(3)?);
     let key = args.get(1);
     if let Some(l) = list(cx, key)? {
+        let len = l.len();
         l.trim(start, stop);
+        let removed = len - l.len();
         cx.notify(ev::LIST, "ltrim", key);
+        // One change per element removed: none for a trim that keeps all.
+        cx.dirty(removed as u64);
     }
     drop_if_empty(cx, key);
     cx.out.ok();
@@ -591,6 +602,7 @@ fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, Cm
             popped.iter().for_each(|v| cx.out.bulk(v));
             cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
+            cx.dirty(popped.len() as u64);
             return Ok(true);
         }
     }
@@ -634,11 +646,21 @@ fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
             cx.out.array(2);
             cx.out.bulk(key);
             cx.out.bulk(&v);
+            served_late_uncounted(cx);
             return Ok(());
         }
     }
-    cx.block(&keys, timeout, args);
+    cx.block(&keys, "list", timeout, args);
     Ok(())
+}
+
+/// A BLPOP, BRPOP, BLMOVE or BRPOPLPUSH served after blocking changes no
+/// count in Redis 7.0 (its `serveClientBlockedOnList` leaves `server.dirty`
+/// alone, where BLMPOP's count and the sorted-set pops add theirs).
+fn served_late_uncounted(cx: &mut Ctx) {
+    if cx.srv.blocking.retrying {
+        cx.dirty(0);
+    }
 }
 
 /// # Format
@@ -656,8 +678,10 @@ fn brpop(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// BLMOVE/BRPOPLPUSH: move now, or block on the source.
 fn bmove(cx: &mut Ctx, args: &Args, from: End, to: End, timeout_at: usize) -> CmdResult {
     let timeout = parse_timeout(args.get(timeout_at), cx.now)?;
-    if !move_one(cx, args.get(1), args.get(2), from, to)? {
-        cx.block(&[args.get(1)], timeout, args);
+    if move_one(cx, args.get(1), args.get(2), from, to)? {
+        served_late_uncounted(cx);
+    } else {
+        cx.block(&[args.get(1)], "list", timeout, args);
     }
     Ok(())
 }
@@ -682,7 +706,7 @@ fn blmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (keys, end, count) = parse_lmpop(args, 2)?;
     let timeout = parse_timeout(args.get(1), cx.now)?;
     if !mpop(cx, &keys, end, count)? {
-        cx.block(&keys, timeout, args);
+        cx.block(&keys, "list", timeout, args);
     }
     Ok(())
 }

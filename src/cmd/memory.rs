@@ -11,11 +11,22 @@ pub static COMMANDS: &[Command] = &[Command {
 }];
 
 static MEMORY_SUBCOMMANDS: &[Command] = &[
-    row("usage", -3, READONLY, (2, 2, 1), "server", "4.0.0", "Estimates the memory usage of a key.", memory_usage),
-    row("stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Returns details about memory usage.", memory_stats),
-    row("doctor", 2, 0, (0, 0, 0), "server", "4.0.0", "Outputs a memory problems report.", memory_doctor),
-    row("malloc-stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Returns the allocator statistics.", memory_malloc_stats),
-    row("purge", 2, 0, (0, 0, 0), "server", "4.0.0", "Asks the allocator to release memory.", memory_purge),
+    row("usage", -3, READONLY, (2, 2, 1), "server", "4.0.0", "Estimates the memory usage of a key.", memory_usage)
+        .key_flags(&["RO"]),
+    row("stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Returns details about memory usage.", memory_stats).tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ]),
+    row("doctor", 2, 0, (0, 0, 0), "server", "4.0.0", "Outputs a memory problems report.", memory_doctor).tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ]),
+    row("malloc-stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Returns the allocator statistics.", memory_malloc_stats)
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    row("purge", 2, 0, (0, 0, 0), "server", "4.0.0", "Asks the allocator to release memory.", memory_purge)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     row(
         "help",
         2,

@@ -57,6 +57,7 @@ impl Ctx<'_> {
     /// happened to `key` of the client's database: every command that
     /// modifies a key says so here, which also serves WATCH and tracking.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.srv.changes.events += 1;
         if self.srv.key_signals {
             let db = self.db_index();
             let from = self.srv.pubsub.outbox.len();
@@ -119,17 +120,26 @@ impl Ctx<'_> {
         }
     }
 
+    /// The command changed `n` keys or elements, as Redis counts them in
+    /// `server.dirty` (INFO's `rdb_changes_since_last_save`); called, even
+    /// with 0, it replaces the default count (see `state::Changes`).
+    pub fn dirty(&mut self, n: u64) {
+        self.srv.stats.dirty += n;
+        self.srv.changes.counted = true;
+    }
+
     /// A write gave `key` data: clients blocked on it may now be served.
     pub fn signal_ready(&mut self, key: &[u8]) {
         let db = self.db_index();
         self.srv.blocking.signal(db, key);
     }
 
-    /// Blocks the client on `keys` until one gets data or `timeout_ms`
-    /// passes (`None`: forever); nothing is replied now. When the loop
-    /// retries a blocked command that still finds nothing, this only records
-    /// that it stays blocked.
-    pub fn block(&mut self, keys: &[&[u8]], timeout_ms: Option<u64>, args: &Args) {
+    /// Blocks the client on `keys` until one gets a value of type `wants`
+    /// (`"list"`, `"zset"`) with data, or `timeout_ms` passes (`None`:
+    /// forever); nothing is replied now. When the loop retries a blocked
+    /// command that still finds nothing, this only records that it stays
+    /// blocked.
+    pub fn block(&mut self, keys: &[&[u8]], wants: &'static str, timeout_ms: Option<u64>, args: &Args) {
         if self.srv.in_exec {
             // Inside MULTI/EXEC a blocking command does not block: it
             // answers like a timeout at once.
@@ -146,7 +156,7 @@ impl Ctx<'_> {
         self.srv.blocking.add(db, &keys, self.key, id);
         let (data, spans) = args.to_owned_parts();
         let deadline = timeout_ms.map(|t| self.now.saturating_add(t));
-        self.client().blocked = Some(Box::new(Blocked { db, keys, deadline, data, spans }));
+        self.client().blocked = Some(Box::new(Blocked { db, keys, wants, deadline, data, spans }));
     }
 }
 
@@ -205,6 +215,38 @@ impl<'a> Args<'a> {
     pub fn int_in(&self, i: usize, min: i64, max: i64, msg: &'static str) -> Result<i64, CmdError> {
         parse_i64(self.get(i)).filter(|n| (min..=max).contains(n)).ok_or(CmdError::Msg(msg.into()))
     }
+}
+
+/// The arguments a blocked command runs again with when `key` got data:
+/// the command narrowed to that key alone, since Redis serves a blocked
+/// client from the key that became ready, whatever its other keys hold
+/// (`BLPOP a b 0` becomes `BLPOP a 0`, `BLMPOP 0 2 a b LEFT` becomes
+/// `BLMPOP 0 1 a LEFT`).
+pub fn retry_parts(b: &Blocked, key: &[u8]) -> (Vec<u8>, Vec<Span>) {
+    let args = Args::new(&b.data, &b.spans);
+    let Some(cmd) = table::lookup(args.get(0)).filter(|_| b.keys.len() > 1) else {
+        return (b.data.clone(), b.spans.clone());
+    };
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(6);
+    match cmd.numkeys_at() {
+        // BLMPOP, BZMPOP: the arguments before numkeys, then the key, then
+        // those after the keys.
+        Some(at) => {
+            parts.extend(args.from(0).take(at));
+            parts.push(b"1");
+            parts.push(key);
+            parts.extend(args.from(at + 1 + b.keys.len()));
+        }
+        // BLPOP, BRPOP, BZPOPMIN, BZPOPMAX: keys, then the timeout.
+        None => parts.extend([args.get(0), key, args.get(args.len() - 1)]),
+    }
+    let mut data = Vec::new();
+    let mut spans = Vec::with_capacity(parts.len());
+    for a in parts {
+        spans.push((data.len(), data.len() + a.len()));
+        data.extend_from_slice(a);
+    }
+    (data, spans)
 }
 
 /// `numkeys key [key ...] <side> [COUNT count]` from `args[at..]`, the
@@ -349,13 +391,17 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         }
         (Some(_), Some(run)) => Ok(run),
     };
-    if cx.srv.tracking.clients > 0 && !cx.srv.in_exec {
-        cx.srv.limit_tracking_table();
-    }
     let queue = in_multi && id.is_some_and(|top| !MULTI_EXEMPT.contains(&reg.entries[top].cmd.name));
     let checked = checked.and_then(|run| {
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
             oom_check(cx, run, in_multi)?;
+        }
+        if cx.srv.tracking.clients > 0 && !cx.srv.in_exec {
+            // Where Redis's processCommand calls trackingLimitUsedSlots:
+            // what this client hears of it comes before its reply.
+            cx.srv.limit_tracking_table();
+            let id = cx.srv.client(cx.key).id;
+            cx.srv.tracking.take_sends_to(cx.key, id, cx.out.buf);
         }
         // After a failed save (stop-writes-on-bgsave-error), writes and
         // PING get MISCONF, as in Redis.
@@ -412,13 +458,19 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         }
         let no_touch = cx.srv.client(cx.key).no_touch && cmd.name != "touch";
         // CLIENT NO-TOUCH, for this command (EXEC's commands set their own).
-        let outer = cx.srv.dbs.first().is_some_and(|d| d.no_touch);
-        if no_touch != outer {
+        let outer_touch = cx.srv.dbs.first().is_some_and(|d| d.no_touch);
+        if no_touch != outer_touch {
             cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = no_touch);
         }
+        // EXEC runs commands through here: each counts its own changes.
+        let outer = std::mem::take(&mut cx.srv.changes);
         let result = (cmd.handler)(cx, args);
-        if no_touch != outer {
-            cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = outer);
+        let changes = std::mem::replace(&mut cx.srv.changes, outer);
+        if !changes.counted && changes.events > 0 && cmd.has(table::flag::WRITE) {
+            cx.srv.stats.dirty += 1;
+        }
+        if no_touch != outer_touch {
+            cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = outer_touch);
         }
         let end = crate::clock::mono_ns();
         cx.srv.cmd_clock = end;
@@ -439,9 +491,6 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             cx.srv.latency_event(event, micros);
         }
         introspect::after_call(cx, cmd, args, micros);
-        if result.is_ok() && cmd.has(table::flag::WRITE) {
-            cx.srv.stats.dirty += 1;
-        }
         if cmd.has(table::flag::READONLY) && cx.srv.tracking.clients > 0 {
             // A key the read found expired is invalidated first (it was
             // deleted), then remembered as read, as in Redis: else the

@@ -8,7 +8,7 @@ pub static COMMANDS: &[Command] = &[
     row(
         "save",
         1,
-        ADMIN | NOSCRIPT | NO_MULTI,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
         (0, 0, 0),
         "server",
         "1.0.0",
@@ -18,7 +18,7 @@ pub static COMMANDS: &[Command] = &[
     row(
         "bgsave",
         -1,
-        ADMIN | NOSCRIPT,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         (0, 0, 0),
         "server",
         "1.0.0",
@@ -34,7 +34,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns the Unix timestamp of the last successful save to disk.",
         lastsave,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .acl(&["@admin", "@dangerous"]),
 ];
 
 const IN_PROGRESS: &str = "ERR Background save already in progress";

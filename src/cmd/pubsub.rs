@@ -63,7 +63,8 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Listens for messages published to shard channels.",
         ssubscribe,
-    ),
+    )
+    .key_flags(&["not_key"]),
     row(
         "sunsubscribe",
         -1,
@@ -73,7 +74,8 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Stops listening to messages posted to shard channels.",
         sunsubscribe,
-    ),
+    )
+    .key_flags(&["not_key"]),
     row(
         "publish",
         3,
@@ -87,13 +89,14 @@ pub static COMMANDS: &[Command] = &[
     row(
         "spublish",
         3,
-        PUBSUB | LOADING | FAST | MAY_REPLICATE,
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         (1, 1, 1),
         "pubsub",
         "7.0.0",
         "Post a message to a shard channel",
         spublish,
-    ),
+    )
+    .key_flags(&["not_key"]),
     Command {
         subcommands: PUBSUB_SUBCOMMANDS,
         ..row("pubsub", -2, 0, (0, 0, 0), "pubsub", "2.8.0", "A container for Pub/Sub commands.", container)

@@ -5,7 +5,7 @@
 //! COMMAND answers entirely from the command table, so every row shows up in
 //! `COMMAND COUNT/INFO/DOCS/LIST` without being listed again.
 
-use super::table::{self, Command, flag, flag::*, row};
+use super::table::{self, Command, FindKeys, flag, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, lossy, parse_int};
 use crate::config;
 use crate::glob;
@@ -21,11 +21,19 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns the number of keys in the database.",
         dbsize,
-    ),
-    row("flushdb", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from the current database.", flushdb),
-    row("flushall", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from all databases.", flushall),
-    row("swapdb", 3, WRITE | FAST, (0, 0, 0), "server", "4.0.0", "Swaps two Redis databases.", swapdb),
-    row("time", 1, LOADING | STALE | FAST, (0, 0, 0), "server", "2.6.0", "Returns the server time.", time),
+    )
+    .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
+    .acl(&["@keyspace"]),
+    row("flushdb", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from the current database.", flushdb)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .acl(&["@keyspace", "@dangerous"]),
+    row("flushall", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from all databases.", flushall)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .acl(&["@keyspace", "@dangerous"]),
+    row("swapdb", 3, WRITE | FAST, (0, 0, 0), "server", "4.0.0", "Swaps two Redis databases.", swapdb)
+        .acl(&["@keyspace", "@dangerous"]),
+    row("time", 1, LOADING | STALE | FAST, (0, 0, 0), "server", "2.6.0", "Returns the server time.", time)
+        .tips(&["nondeterministic_output"]),
     row(
         "shutdown",
         -1,
@@ -48,6 +56,8 @@ pub static COMMANDS: &[Command] = &[
             "Returns detailed information about all commands.",
             command,
         )
+        .tips(&["nondeterministic_output_order"])
+        .acl(&["@connection"])
     },
     Command {
         subcommands: CONFIG_SUBCOMMANDS,
@@ -65,7 +75,8 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
-    row("count", 2, LOADING | STALE, (0, 0, 0), "server", "2.8.13", "Returns a count of commands.", command_count),
+    row("count", 2, LOADING | STALE, (0, 0, 0), "server", "2.8.13", "Returns a count of commands.", command_count)
+        .acl(&["@connection"]),
     row(
         "info",
         -2,
@@ -75,7 +86,9 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         "2.8.13",
         "Returns information about one, multiple or all commands.",
         command_info,
-    ),
+    )
+    .tips(&["nondeterministic_output_order"])
+    .acl(&["@connection"]),
     row(
         "docs",
         -2,
@@ -85,8 +98,12 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         "7.0.0",
         "Returns documentary information about one, multiple or all commands.",
         command_docs,
-    ),
-    row("list", -2, LOADING | STALE, (0, 0, 0), "server", "7.0.0", "Returns a list of command names.", command_list),
+    )
+    .tips(&["nondeterministic_output_order"])
+    .acl(&["@connection"]),
+    row("list", -2, LOADING | STALE, (0, 0, 0), "server", "7.0.0", "Returns a list of command names.", command_list)
+        .tips(&["nondeterministic_output_order"])
+        .acl(&["@connection"]),
     row(
         "getkeys",
         -4,
@@ -96,7 +113,19 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         "2.8.13",
         "Extracts the key names from an arbitrary command.",
         command_getkeys,
-    ),
+    )
+    .acl(&["@connection"]),
+    row(
+        "getkeysandflags",
+        -4,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "7.0.0",
+        "Extracts the key names and access flags for an arbitrary command.",
+        command_getkeysandflags,
+    )
+    .acl(&["@connection"]),
     row(
         "help",
         2,
@@ -106,7 +135,8 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         "5.0.0",
         "Returns helpful text about the different subcommands.",
         command_help,
-    ),
+    )
+    .acl(&["@connection"]),
 ];
 
 static CONFIG_SUBCOMMANDS: &[Command] = &[
@@ -129,7 +159,8 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         "2.0.0",
         "Sets configuration parameters in-flight.",
         config_set,
-    ),
+    )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     row(
         "help",
         2,
@@ -193,9 +224,12 @@ fn flush_async(cx: &Ctx, args: &Args) -> Result<bool, CmdError> {
 }
 
 /// Empties database `db`, handing its contents to the lazy-free thread if
-/// `lazy` (the loop goes on at once, whatever the size).
+/// `lazy` (the loop goes on at once, whatever the size). Counts one change
+/// per key removed (those whose TTL passed too), as Redis's `emptyData`.
 fn empty_db(cx: &mut Ctx, db: usize, lazy: bool) {
     let now = cx.now;
+    let keys = cx.srv.dbs[db].len() as u64;
+    cx.dirty(keys);
     cx.srv.touch_db(db, None, now);
     if lazy && !cx.srv.dbs[db].is_empty() {
         let contents = cx.srv.dbs[db].take_contents();
@@ -249,12 +283,30 @@ fn full_name(parent: Option<&Command>, cmd: &Command) -> String {
     }
 }
 
+/// The flags `COMMAND INFO` prints, in Redis's order: `may_replicate` and
+/// `sentinel` are hidden, as Redis hides them, and `movablekeys` comes
+/// before `allow_busy`.
+fn info_flags(cmd: &Command) -> Vec<&'static str> {
+    let mut flags: Vec<&str> = flag::NAMES
+        .iter()
+        .filter(|(f, _)| cmd.has(*f) && *f != MAY_REPLICATE && *f != SENTINEL && *f != ALLOW_BUSY)
+        .map(|(_, n)| *n)
+        .collect();
+    if cmd.movable_keys() {
+        flags.push("movablekeys");
+    }
+    if cmd.has(ALLOW_BUSY) {
+        flags.push("allow_busy");
+    }
+    flags
+}
+
 /// One `COMMAND INFO` entry, in Redis 7's ten-field shape.
 fn write_info(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
     out.array(10);
     out.bulk(full_name(parent, cmd).as_bytes());
     out.int(cmd.arity as i64);
-    let flags: Vec<&str> = flag::NAMES.iter().filter(|(f, _)| cmd.has(*f)).map(|(_, n)| *n).collect();
+    let flags = info_flags(cmd);
     out.set(flags.len());
     flags.iter().for_each(|f| out.simple(f));
     let (first, last, step) = cmd.keys;
@@ -264,13 +316,13 @@ fn write_info(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
     let cats = cmd.acl_categories();
     out.set(cats.len());
     cats.iter().for_each(|c| out.simple(c));
-    out.set(0); // tips
+    out.set(cmd.tips.len());
+    cmd.tips.iter().for_each(|t| out.bulk(t.as_bytes()));
     // Key specs are a set in RESP3, as Redis sends them; subcommands a set
     // when there are none, else an array.
-    out.set(usize::from(first > 0));
-    if first > 0 {
-        write_key_spec(out, cmd);
-    }
+    let specs = cmd.key_specs();
+    out.set(specs.len());
+    specs.iter().for_each(|s| write_key_spec(out, s));
     if cmd.subcommands.is_empty() {
         out.set(0);
     } else {
@@ -281,12 +333,15 @@ fn write_info(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
     }
 }
 
-/// The key spec Redis 7 derives from `(first, last, step)`.
-fn write_key_spec(out: &mut Reply, cmd: &Command) {
-    let (first, last, step) = cmd.keys;
-    out.map(3);
+/// One key spec, as Redis 7 prints it.
+fn write_key_spec(out: &mut Reply, spec: &table::KeySpec) {
+    out.map(3 + usize::from(!spec.notes.is_empty()));
+    if !spec.notes.is_empty() {
+        out.bulk(b"notes");
+        out.bulk(spec.notes.as_bytes());
+    }
     out.bulk(b"flags");
-    let flags: &[&str] = if cmd.has(WRITE) { &["RW", "update"] } else { &["RO", "access"] };
+    let flags: Vec<&str> = spec.flags.split(' ').collect();
     out.set(flags.len());
     flags.iter().for_each(|f| out.simple(f));
     out.bulk(b"begin_search");
@@ -296,19 +351,34 @@ fn write_key_spec(out: &mut Reply, cmd: &Command) {
     out.bulk(b"spec");
     out.map(1);
     out.bulk(b"index");
-    out.int(first as i64);
+    out.int(spec.index as i64);
     out.bulk(b"find_keys");
     out.map(2);
     out.bulk(b"type");
-    out.bulk(b"range");
-    out.bulk(b"spec");
-    out.map(3);
-    out.bulk(b"lastkey");
-    out.int(if last < 0 { last as i64 } else { (last - first) as i64 });
-    out.bulk(b"keystep");
-    out.int(step as i64);
-    out.bulk(b"limit");
-    out.int(0);
+    match spec.find {
+        FindKeys::Range { lastkey, step } => {
+            out.bulk(b"range");
+            out.bulk(b"spec");
+            out.map(3);
+            out.bulk(b"lastkey");
+            out.int(lastkey as i64);
+            out.bulk(b"keystep");
+            out.int(step as i64);
+            out.bulk(b"limit");
+            out.int(0);
+        }
+        FindKeys::Keynum { keynumidx, firstkey, step } => {
+            out.bulk(b"keynum");
+            out.bulk(b"spec");
+            out.map(3);
+            out.bulk(b"keynumidx");
+            out.int(keynumidx as i64);
+            out.bulk(b"firstkey");
+            out.int(firstkey as i64);
+            out.bulk(b"keystep");
+            out.int(step as i64);
+        }
+    }
 }
 
 /// One `COMMAND DOCS` entry (the value side of the map).
@@ -370,7 +440,7 @@ fn command_info(cx: &mut Ctx, args: &Args) -> CmdResult {
     for name in args.from(2) {
         match resolve(name) {
             Some((parent, c)) => write_info(&mut cx.out, parent, c),
-            None => cx.out.null_array(),
+            None => cx.out.null(),
         }
     }
     Ok(())
@@ -431,12 +501,30 @@ fn command_list(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `COMMAND GETKEYS command [arg [arg ...]]`
 fn command_getkeys(cx: &mut Ctx, args: &Args) -> CmdResult {
+    getkeys(cx, args, false)
+}
+
+/// # Format
+/// `COMMAND GETKEYSANDFLAGS command [arg [arg ...]]` — each key with the
+/// flags of its key spec.
+fn command_getkeysandflags(cx: &mut Ctx, args: &Args) -> CmdResult {
+    getkeys(cx, args, true)
+}
+
+/// Redis's `getKeysSubcommandImpl`: the command (a container's subcommand
+/// when one is named), then whether it has keys, then its arity, then the
+/// keys of this call.
+fn getkeys(cx: &mut Ctx, args: &Args, with_flags: bool) -> CmdResult {
     let argv: Vec<&[u8]> = args.from(2).collect();
-    let Some(mut cmd) = table::lookup(argv[0]) else {
+    let cmd = table::lookup(argv[0]).and_then(|c| match argv.get(1) {
+        Some(sub) if !c.subcommands.is_empty() => c.subcommand(sub),
+        _ => Some(c),
+    });
+    let Some(cmd) = cmd else {
         return Err(CmdError::msg("ERR Invalid command specified"));
     };
-    if let Some(sub) = argv.get(1).and_then(|s| cmd.subcommand(s)) {
-        cmd = sub;
+    if !cmd.has_keys() {
+        return Err(CmdError::msg("ERR The command has no key arguments"));
     }
     if !cmd.arity_ok(argv.len()) {
         return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
@@ -449,10 +537,20 @@ fn command_getkeys(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let keys = cmd.key_positions(argv.len(), |i| parse_int(argv[i]).ok());
     if keys.is_empty() {
-        return Err(CmdError::msg("ERR The command has no key arguments"));
+        return Err(CmdError::msg("ERR Invalid arguments specified for command"));
     }
     cx.out.array(keys.len());
-    keys.iter().for_each(|&i| cx.out.bulk(argv[i]));
+    for &i in &keys {
+        if with_flags {
+            cx.out.array(2);
+            cx.out.bulk(argv[i]);
+            let flags: Vec<&str> = cmd.call_key_flags(&argv, i).split(' ').collect();
+            cx.out.set(flags.len());
+            flags.iter().for_each(|f| cx.out.simple(f));
+        } else {
+            cx.out.bulk(argv[i]);
+        }
+    }
     Ok(())
 }
 
@@ -479,6 +577,8 @@ fn command_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
             "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     );
     Ok(())
@@ -579,6 +679,8 @@ fn config_resetstat(cx: &mut Ctx, _args: &Args) -> CmdResult {
     let dirty = cx.srv.stats.dirty;
     cx.srv.stats = Default::default();
     cx.srv.stats.dirty = dirty;
+    // The instantaneous rates start over too (their counters just did).
+    cx.srv.metrics = Default::default();
     for db in &mut cx.srv.dbs {
         db.hits = 0;
         db.misses = 0;
@@ -629,6 +731,8 @@ fn swapdb(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     cx.srv.blocking.signal_db(a);
     cx.srv.blocking.signal_db(b);
+    // One change, even swapping a database with itself.
+    cx.dirty(1);
     cx.out.ok();
     Ok(())
 }

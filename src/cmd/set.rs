@@ -21,8 +21,10 @@ use crate::store::set::{Member, Set};
 use crate::store::{Db, Expiry, Value};
 
 pub static COMMANDS: &[Command] = &[
-    row("sadd", -3, WRITE | DENYOOM | FAST, (1, 1, 1), "set", "1.0.0", "Add one or more members to a set", sadd),
-    row("srem", -3, WRITE | FAST, (1, 1, 1), "set", "1.0.0", "Remove one or more members from a set", srem),
+    row("sadd", -3, WRITE | DENYOOM | FAST, (1, 1, 1), "set", "1.0.0", "Add one or more members to a set", sadd)
+        .key_flags(&["RW insert"]),
+    row("srem", -3, WRITE | FAST, (1, 1, 1), "set", "1.0.0", "Remove one or more members from a set", srem)
+        .key_flags(&["RW delete"]),
     row(
         "sismember",
         3,
@@ -32,7 +34,8 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Determine if a given value is a member of a set",
         sismember,
-    ),
+    )
+    .key_flags(&["RO"]),
     row(
         "smismember",
         -3,
@@ -42,9 +45,13 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Returns the membership associated with the given elements for a set",
         smismember,
-    ),
-    row("scard", 2, READONLY | FAST, (1, 1, 1), "set", "1.0.0", "Get the number of members in a set", scard),
-    row("smembers", 2, READONLY, (1, 1, 1), "set", "1.0.0", "Get all the members in a set", smembers),
+    )
+    .key_flags(&["RO access"]),
+    row("scard", 2, READONLY | FAST, (1, 1, 1), "set", "1.0.0", "Get the number of members in a set", scard)
+        .key_flags(&["RO"]),
+    row("smembers", 2, READONLY, (1, 1, 1), "set", "1.0.0", "Get all the members in a set", smembers)
+        .tips(&["nondeterministic_output_order"])
+        .key_flags(&["RO access"]),
     row(
         "srandmember",
         -2,
@@ -54,7 +61,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Get one or multiple random members from a set",
         srandmember,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO access"]),
     row(
         "spop",
         -2,
@@ -64,9 +73,14 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Remove and return one or multiple random members from a set",
         spop,
-    ),
-    row("smove", 4, WRITE | FAST, (1, 2, 1), "set", "1.0.0", "Move a member from one set to another", smove),
-    row("sinter", -2, READONLY, (1, -1, 1), "set", "1.0.0", "Intersect multiple sets", sinter),
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RW access delete"]),
+    row("smove", 4, WRITE | FAST, (1, 2, 1), "set", "1.0.0", "Move a member from one set to another", smove)
+        .key_flags(&["RW access delete", "RW insert"]),
+    row("sinter", -2, READONLY, (1, -1, 1), "set", "1.0.0", "Intersect multiple sets", sinter)
+        .tips(&["nondeterministic_output_order"])
+        .key_flags(&["RO access"]),
     row(
         "sintercard",
         -3,
@@ -76,7 +90,8 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Intersect multiple sets and return the cardinality of the result",
         sintercard,
-    ),
+    )
+    .key_flags(&["RO access"]),
     row(
         "sinterstore",
         -3,
@@ -86,8 +101,11 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Intersect multiple sets and store the resulting set in a key",
         sinterstore,
-    ),
-    row("sunion", -2, READONLY, (1, -1, 1), "set", "1.0.0", "Add multiple sets", sunion),
+    )
+    .key_flags(&["RW update", "RO access"]),
+    row("sunion", -2, READONLY, (1, -1, 1), "set", "1.0.0", "Add multiple sets", sunion)
+        .tips(&["nondeterministic_output_order"])
+        .key_flags(&["RO access"]),
     row(
         "sunionstore",
         -3,
@@ -97,8 +115,11 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Add multiple sets and store the resulting set in a key",
         sunionstore,
-    ),
-    row("sdiff", -2, READONLY, (1, -1, 1), "set", "1.0.0", "Subtract multiple sets", sdiff),
+    )
+    .key_flags(&["OW update", "RO access"]),
+    row("sdiff", -2, READONLY, (1, -1, 1), "set", "1.0.0", "Subtract multiple sets", sdiff)
+        .tips(&["nondeterministic_output_order"])
+        .key_flags(&["RO access"]),
     row(
         "sdiffstore",
         -3,
@@ -108,8 +129,11 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Subtract multiple sets and store the resulting set in a key",
         sdiffstore,
-    ),
-    row("sscan", -3, READONLY, (1, 1, 1), "set", "2.8.0", "Incrementally iterate Set elements", sscan),
+    )
+    .key_flags(&["OW update", "RO access"]),
+    row("sscan", -3, READONLY, (1, 1, 1), "set", "2.8.0", "Incrementally iterate Set elements", sscan)
+        .tips(&["nondeterministic_output"])
+        .key_flags(&["RO access"]),
 ];
 
 /// `k` distinct positions out of `0..n` (`k <= n`), uniformly at random.
@@ -210,6 +234,7 @@ fn sadd(cx: &mut Ctx, args: &Args) -> CmdResult {
     if added > 0 {
         cx.notify(ev::SET, "sadd", key);
     }
+    cx.dirty(added as u64);
     cx.out.int(added as i64);
     Ok(())
 }
@@ -227,6 +252,7 @@ fn srem(cx: &mut Ctx, args: &Args) -> CmdResult {
     if removed > 0 {
         notify_then_del(cx, "srem", key, deleted);
     }
+    cx.dirty(removed as u64);
     cx.out.int(removed as i64);
     Ok(())
 }
@@ -354,11 +380,11 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
             match s.take_nth(i) {
                 Some(m) => {
                     out.bulk(&m);
-                    true
+                    1
                 }
                 None => {
                     out.null();
-                    false
+                    0
                 }
             }
         }
@@ -374,13 +400,14 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
             };
             out.set(taken.len());
             taken.iter().for_each(|m| out.bulk(m));
-            !taken.is_empty()
+            taken.len()
         }
     };
     let deleted = delete_if_empty(db, key, now);
-    if popped {
+    if popped > 0 {
         notify_then_del(cx, "spop", key, deleted);
     }
+    cx.dirty(popped as u64);
     Ok(())
 }
 
@@ -416,6 +443,8 @@ fn smove(cx: &mut Ctx, args: &Args) -> CmdResult {
     if added {
         cx.notify(ev::SET, "sadd", dst);
     }
+    // Redis counts the removal, and the addition if the member was new there.
+    cx.dirty(1 + added as u64);
     cx.out.int(1);
     Ok(())
 }

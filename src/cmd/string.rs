@@ -11,7 +11,8 @@ use crate::store::value::Str;
 use crate::store::{Expiry, Value};
 
 pub static COMMANDS: &[Command] = &[
-    row("get", 2, READONLY | FAST, (1, 1, 1), "string", "1.0.0", "Returns the string value of a key.", get),
+    row("get", 2, READONLY | FAST, (1, 1, 1), "string", "1.0.0", "Returns the string value of a key.", get)
+        .key_flags(&["RO access"]),
     row(
         "set",
         -3,
@@ -21,7 +22,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
         set,
-    ),
+    )
+    .key_notes(&["RW and ACCESS due to the optional `GET` argument"])
+    .key_flags(&["RW access update variable_flags"]),
     row(
         "mget",
         -2,
@@ -31,7 +34,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Atomically returns the string values of one or more keys.",
         mget,
-    ),
+    )
+    .tips(&["request_policy:multi_shard"])
+    .key_flags(&["RO access"]),
     row(
         "mset",
         -3,
@@ -41,7 +46,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.1",
         "Atomically creates or modifies the string values of one or more keys.",
         mset,
-    ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
+    .key_flags(&["OW update"]),
     row(
         "incr",
         2,
@@ -51,7 +58,8 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
         incr,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "decr",
         2,
@@ -61,7 +69,8 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
         decr,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "incrby",
         3,
@@ -71,7 +80,8 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
         incrby,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "decrby",
         3,
@@ -81,7 +91,8 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
         decrby,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "setnx",
         3,
@@ -91,7 +102,8 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Set the string value of a key only when the key doesn't exist.",
         setnx,
-    ),
+    )
+    .key_flags(&["OW insert"]),
     row(
         "setex",
         4,
@@ -101,7 +113,8 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
         setex,
-    ),
+    )
+    .key_flags(&["OW update"]),
     row(
         "psetex",
         4,
@@ -111,7 +124,8 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
         psetex,
-    ),
+    )
+    .key_flags(&["OW update"]),
     row(
         "getset",
         3,
@@ -121,7 +135,8 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns the previous string value of a key after setting it to a new value.",
         getset,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "getdel",
         2,
@@ -131,7 +146,8 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Returns the string value of a key after deleting the key.",
         getdel,
-    ),
+    )
+    .key_flags(&["RW access delete"]),
     row(
         "getex",
         -2,
@@ -141,7 +157,9 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Returns the string value of a key after setting its expiration time.",
         getex,
-    ),
+    )
+    .key_notes(&["RW and UPDATE because it changes the TTL"])
+    .key_flags(&["RW access update"]),
     row(
         "msetnx",
         -3,
@@ -151,7 +169,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.1",
         "Atomically modifies the string values of one or more keys only when all keys don't exist.",
         msetnx,
-    ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
+    .key_flags(&["OW insert"]),
     row(
         "append",
         3,
@@ -161,8 +181,10 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Appends a string to the value of a key. Creates the key if it doesn't exist.",
         append,
-    ),
-    row("strlen", 2, READONLY | FAST, (1, 1, 1), "string", "2.2.0", "Returns the length of a string value.", strlen),
+    )
+    .key_flags(&["RW insert"]),
+    row("strlen", 2, READONLY | FAST, (1, 1, 1), "string", "2.2.0", "Returns the length of a string value.", strlen)
+        .key_flags(&["RO"]),
     row(
         "incrbyfloat",
         3,
@@ -172,7 +194,8 @@ pub static COMMANDS: &[Command] = &[
         "2.6.0",
         "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
         incrbyfloat,
-    ),
+    )
+    .key_flags(&["RW access update"]),
     row(
         "getrange",
         4,
@@ -182,8 +205,10 @@ pub static COMMANDS: &[Command] = &[
         "2.4.0",
         "Returns a substring of the string stored at a key.",
         getrange,
-    ),
-    row("substr", 4, READONLY, (1, 1, 1), "string", "1.0.0", "Returns a substring from a string value.", getrange),
+    )
+    .key_flags(&["RO access"]),
+    row("substr", 4, READONLY, (1, 1, 1), "string", "1.0.0", "Returns a substring from a string value.", getrange)
+        .key_flags(&["RO access"]),
     row(
         "setrange",
         4,
@@ -193,8 +218,10 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
         setrange,
-    ),
-    row("lcs", -3, READONLY, (1, 2, 1), "string", "7.0.0", "Finds the longest common substring.", lcs),
+    )
+    .key_flags(&["RW update"]),
+    row("lcs", -3, READONLY, (1, 2, 1), "string", "7.0.0", "Finds the longest common substring.", lcs)
+        .key_flags(&["RO access"]),
 ];
 
 /// The string stored at `key`, `None` if missing, WRONGTYPE if not a string.
@@ -479,6 +506,7 @@ fn mset(cx: &mut Ctx, args: &Args) -> CmdResult {
     for i in (1..args.len()).step_by(2) {
         cx.notify(ev::STRING, "set", args.get(i));
     }
+    cx.dirty(args.len() as u64 / 2);
     cx.out.ok();
     Ok(())
 }
@@ -552,6 +580,7 @@ fn msetnx(cx: &mut Ctx, args: &Args) -> CmdResult {
     for i in (1..args.len()).step_by(2) {
         cx.notify(ev::STRING, "set", args.get(i));
     }
+    cx.dirty(args.len() as u64 / 2);
     cx.out.int(1);
     Ok(())
 }

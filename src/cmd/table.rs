@@ -38,6 +38,9 @@ pub mod flag {
     /// `enable-debug-command`); checked by the dispatcher. Redis 7.0's
     /// `COMMAND INFO` does not show it, so it is not in [`NAMES`].
     pub const PROTECTED: u32 = 1 << 17;
+    /// Refused while a replica loads asynchronously (Redis's flag; shown by
+    /// COMMAND INFO).
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -55,6 +58,7 @@ pub mod flag {
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
         (SENTINEL, "sentinel"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];
@@ -76,6 +80,43 @@ pub struct Command {
     pub summary: &'static str,
     pub handler: Handler,
     pub subcommands: &'static [Command],
+    /// Flags of each key spec, as Redis's command json gives them
+    /// (`"RW access delete"`): one for a command whose keys all play one
+    /// part, two when the first key is written and the others read
+    /// (RENAME, ZUNIONSTORE, BITOP …). The specs' positions follow from
+    /// `keys` and [`Command::numkeys_at`] (see [`Command::key_specs`]).
+    pub key_flags: &'static [&'static str],
+    /// Notes of the key specs (Redis prints a spec's `notes` first), in
+    /// the order of `key_flags`; usually none.
+    pub key_notes: &'static [&'static str],
+    /// Redis's command tips (`nondeterministic_output`,
+    /// `request_policy:all_shards` …), as `COMMAND INFO` prints them.
+    pub tips: &'static [&'static str],
+    /// ACL categories Redis's command json names where they are not the
+    /// ones of the command's group (`@keyspace @dangerous` for FLUSHALL);
+    /// empty: the group's (see [`Command::acl_categories`]).
+    pub acl: &'static [&'static str],
+}
+
+/// One key spec (Redis 7's `keySpec`), derived from a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpec {
+    pub flags: &'static str,
+    /// Redis's `notes` of the spec; empty for none.
+    pub notes: &'static str,
+    /// `begin_search`: the keys start at this argument.
+    pub index: i32,
+    pub find: FindKeys,
+}
+
+/// `find_keys` of a key spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindKeys {
+    /// `lastkey` counts from `index` (negative: from the end).
+    Range { lastkey: i32, step: i32 },
+    /// The argument at `index + keynumidx` counts the keys that start at
+    /// `index + firstkey`.
+    Keynum { keynumidx: i32, firstkey: i32, step: i32 },
 }
 
 /// Handler of a container command (CONFIG, OBJECT, …) called without a
@@ -96,12 +137,147 @@ pub const fn row(
     summary: &'static str,
     handler: Handler,
 ) -> Command {
-    Command { name, arity, flags, keys, group, since, summary, handler, subcommands: &[] }
+    Command {
+        name,
+        arity,
+        flags,
+        keys,
+        group,
+        since,
+        summary,
+        handler,
+        subcommands: &[],
+        key_flags: &[],
+        key_notes: &[],
+        tips: &[],
+        acl: &[],
+    }
 }
 
 impl Command {
+    /// The row with the flags of its key specs (see [`Command::key_flags`]).
+    pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Command {
+        self.key_flags = flags;
+        self
+    }
+
+    /// The row with notes on its key specs (see [`Command::key_notes`]).
+    pub const fn key_notes(mut self, notes: &'static [&'static str]) -> Command {
+        self.key_notes = notes;
+        self
+    }
+
+    /// The row with Redis's command tips (see [`Command::tips`]).
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Command {
+        self.tips = tips;
+        self
+    }
+
+    /// The row with ACL categories of its own (see [`Command::acl`]).
+    pub const fn acl(mut self, categories: &'static [&'static str]) -> Command {
+        self.acl = categories;
+        self
+    }
+
     pub fn has(&self, f: u32) -> bool {
         self.flags & f != 0
+    }
+
+    /// Redis's `movablekeys`: where the keys are depends on the arguments
+    /// (a `numkeys` argument counts them).
+    pub fn movable_keys(&self) -> bool {
+        self.numkeys_at().is_some()
+    }
+
+    /// The key specs `COMMAND INFO` prints. A single spec covers the
+    /// `(first, last, step)` range, or the keys `numkeys` counts; with two,
+    /// the first key is one spec and the keys after it the other.
+    pub fn key_specs(&self) -> Vec<KeySpec> {
+        let (first, last, step) = self.keys;
+        let after = |from: i32| if last < 0 { last } else { last - from };
+        let keynum = |flags, notes, at: usize| KeySpec {
+            flags,
+            notes,
+            index: at as i32,
+            find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 },
+        };
+        match (self.key_flags, self.numkeys_at()) {
+            ([], _) => Vec::new(),
+            ([f], None) => vec![KeySpec {
+                flags: f,
+                notes: self.key_notes.first().copied().unwrap_or(""),
+                index: first,
+                find: FindKeys::Range { lastkey: after(first), step },
+            }],
+            ([f], Some(at)) => vec![keynum(f, self.key_notes.first().copied().unwrap_or(""), at)],
+            ([a, b, ..], numkeys) => {
+                let note = |i: usize| self.key_notes.get(i).copied().unwrap_or("");
+                let dst =
+                    KeySpec { flags: a, notes: note(0), index: first, find: FindKeys::Range { lastkey: 0, step: 1 } };
+                let rest = match numkeys {
+                    Some(at) => keynum(b, note(1), at),
+                    None => KeySpec {
+                        flags: b,
+                        notes: note(1),
+                        index: first + 1,
+                        find: FindKeys::Range { lastkey: after(first + 1), step },
+                    },
+                };
+                vec![dst, rest]
+            }
+        }
+    }
+
+    /// Whether the command has key arguments for `COMMAND GETKEYS` (Redis's
+    /// `doesCommandHaveKeys`): a spec that is not `not_key` (SPUBLISH's
+    /// channel is in a spec, but is no key).
+    pub fn has_keys(&self) -> bool {
+        self.key_flags.iter().any(|f| !f.split(' ').any(|w| w == "not_key"))
+    }
+
+    /// The flags of the key at argument `pos` (one of `key_positions`) in
+    /// the call `argv` (name included). A spec marked `variable_flags`
+    /// (SET, BITFIELD) has the flags of this call, as Redis's `setGetKeys`
+    /// and `bitfieldGetKeys` give them.
+    pub fn call_key_flags(&self, argv: &[&[u8]], pos: usize) -> &'static str {
+        let is = |a: &[u8], w: &str| a.eq_ignore_ascii_case(w.as_bytes());
+        match self.name {
+            "set" if argv.iter().skip(3).any(|a| is(a, "get")) => "RW access update",
+            "set" => "OW update",
+            "bitfield" => {
+                // Only GETs (and OVERFLOWs), each with its arguments.
+                let mut i = 2;
+                let mut read_only = true;
+                while i < argv.len() {
+                    let rest = argv.len() - i - 1;
+                    match argv[i] {
+                        a if is(a, "get") && rest >= 2 => i += 3,
+                        a if is(a, "overflow") && rest >= 1 => i += 2,
+                        _ => {
+                            read_only = false;
+                            break;
+                        }
+                    }
+                }
+                if read_only { "RO access" } else { "RW access update" }
+            }
+            _ => self.key_flags_at(pos),
+        }
+    }
+
+    /// The flags of the spec the key at argument `pos` belongs to.
+    pub fn key_flags_at(&self, pos: usize) -> &'static str {
+        match self.key_flags {
+            [a, b, ..] => {
+                if pos as i32 == self.keys.0 {
+                    a
+                } else {
+                    b
+                }
+            }
+            [f] => f,
+            [] => "",
+        }
     }
 
     /// Whether `argc` arguments (name included) satisfy the arity.
@@ -151,9 +327,9 @@ impl Command {
         self.subcommands.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
-    /// ACL categories, derived from flags and group as Redis assigns them
-    /// (plus `@dangerous` for the non-admin commands Redis puts there),
-    /// in Redis's category order.
+    /// ACL categories as Redis assigns them, in Redis's category order: those
+    /// its command json names (the group's, or [`Command::acl`]; a container
+    /// names none), then those `setImplicitACLCategories` adds for flags.
     pub fn acl_categories(&self) -> Vec<&'static str> {
         const ORDER: &[&str] = &[
             "@keyspace",
@@ -192,16 +368,25 @@ impl Command {
         add("@blocking", self.has(flag::BLOCKING));
         add("@fast", self.has(flag::FAST));
         add("@slow", !self.has(flag::FAST));
-        add("@string", self.group == "string");
-        add("@hash", self.group == "hash");
-        add("@set", self.group == "set");
-        add("@bitmap", self.group == "bitmap");
-        add("@keyspace", self.group == "generic");
-        add("@sortedset", self.group == "sorted-set");
-        add("@connection", self.group == "connection");
-        add("@list", self.group == "list");
-        add("@transaction", self.group == "transactions");
+        if !self.acl.is_empty() {
+            self.acl.iter().for_each(|c| add(c, true));
+        } else if self.subcommands.is_empty() {
+            let group = match self.group {
+                "string" => "@string",
+                "hash" => "@hash",
+                "set" => "@set",
+                "bitmap" => "@bitmap",
+                "generic" => "@keyspace",
+                "sorted-set" => "@sortedset",
+                "connection" => "@connection",
+                "list" => "@list",
+                "transactions" => "@transaction",
+                _ => "",
+            };
+            add(group, !group.is_empty());
+        }
         cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
+        cats.dedup();
         cats
     }
 }
@@ -439,6 +624,28 @@ mod tests {
             assert!(c.name.len() <= MAX_NAME);
             assert!(c.arity != 0);
         }
+    }
+
+    #[test]
+    fn every_command_with_keys_has_its_key_specs() {
+        for c in all().flat_map(|c| std::iter::once(c).chain(c.subcommands)) {
+            let has_keys = c.keys.0 > 0 || c.numkeys_at().is_some();
+            assert_eq!(has_keys, !c.key_flags.is_empty(), "{}", c.name);
+            assert!(c.key_flags.len() <= 2 && c.key_notes.len() <= c.key_flags.len(), "{}", c.name);
+            assert_eq!(c.key_specs().len(), c.key_flags.len(), "{}", c.name);
+        }
+        let zunionstore = lookup(b"zunionstore").unwrap();
+        assert!(zunionstore.movable_keys());
+        assert_eq!(
+            zunionstore.key_specs()[1],
+            KeySpec {
+                flags: "RO access",
+                notes: "",
+                index: 2,
+                find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 }
+            }
+        );
+        assert_eq!(lookup(b"bitop").unwrap().key_specs()[1].find, FindKeys::Range { lastkey: -1, step: 1 });
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Monitors changes to keys to determine the execution of a transaction.",
         watch,
-    ),
+    )
+    .key_flags(&["RO"]),
     row(
         "unwatch",
         1,

@@ -39,7 +39,7 @@ pub static COMMANDS: &[Command] = &[
         "1.2.0",
         "Add one or more members to a sorted set, or update its score if it already exists",
         zadd,
-    ),
+    ).key_flags(&["RW update"]),
     row(
         "zincrby",
         4,
@@ -49,9 +49,11 @@ pub static COMMANDS: &[Command] = &[
         "1.2.0",
         "Increment the score of a member in a sorted set",
         zincrby,
-    ),
-    row("zrem", -3, WRITE | FAST, (1, 1, 1), G, "1.2.0", "Remove one or more members from a sorted set", zrem),
-    row("zcard", 2, READONLY | FAST, (1, 1, 1), G, "1.2.0", "Get the number of members in a sorted set", zcard),
+    ).key_flags(&["RW access update"]),
+    row("zrem", -3, WRITE | FAST, (1, 1, 1), G, "1.2.0", "Remove one or more members from a sorted set", zrem)
+        .key_flags(&["RW delete"]),
+    row("zcard", 2, READONLY | FAST, (1, 1, 1), G, "1.2.0", "Get the number of members in a sorted set", zcard)
+        .key_flags(&["RO"]),
     row(
         "zscore",
         3,
@@ -61,7 +63,7 @@ pub static COMMANDS: &[Command] = &[
         "1.2.0",
         "Get the score associated with the given member in a sorted set",
         zscore,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zmscore",
         -3,
@@ -71,8 +73,9 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Get the score associated with the given members in a sorted set",
         zmscore,
-    ),
-    row("zrank", 3, READONLY | FAST, (1, 1, 1), G, "2.0.0", "Determine the index of a member in a sorted set", zrank),
+    ).key_flags(&["RO access"]),
+    row("zrank", 3, READONLY | FAST, (1, 1, 1), G, "2.0.0", "Determine the index of a member in a sorted set", zrank)
+        .key_flags(&["RO access"]),
     row(
         "zrevrank",
         3,
@@ -82,7 +85,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Determine the index of a member in a sorted set, with scores ordered from high to low",
         zrevrank,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zcount",
         4,
@@ -92,7 +95,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Count the members in a sorted set with scores within the given values",
         zcount,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zlexcount",
         4,
@@ -102,8 +105,9 @@ pub static COMMANDS: &[Command] = &[
         "2.8.9",
         "Count the number of members in a sorted set between a given lexicographical range",
         zlexcount,
-    ),
-    row("zrange", -4, READONLY, (1, 1, 1), G, "1.2.0", "Return a range of members in a sorted set", zrange),
+    ).key_flags(&["RO access"]),
+    row("zrange", -4, READONLY, (1, 1, 1), G, "1.2.0", "Return a range of members in a sorted set", zrange)
+        .key_flags(&["RO access"]),
     row(
         "zrangestore",
         -5,
@@ -113,7 +117,7 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Store a range of members from sorted set into another key",
         zrangestore,
-    ),
+    ).key_flags(&["OW update", "RO access"]),
     row(
         "zrevrange",
         -4,
@@ -123,7 +127,7 @@ pub static COMMANDS: &[Command] = &[
         "1.2.0",
         "Return a range of members in a sorted set, by index, with scores ordered from high to low",
         zrevrange,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zrangebyscore",
         -4,
@@ -133,7 +137,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.5",
         "Return a range of members in a sorted set, by score",
         zrangebyscore,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zrevrangebyscore",
         -4,
@@ -143,7 +147,7 @@ pub static COMMANDS: &[Command] = &[
         "2.2.0",
         "Return a range of members in a sorted set, by score, with scores ordered from high to low",
         zrevrangebyscore,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zrangebylex",
         -4,
@@ -153,7 +157,7 @@ pub static COMMANDS: &[Command] = &[
         "2.8.9",
         "Return a range of members in a sorted set, by lexicographical range",
         zrangebylex,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zrevrangebylex",
         -4,
@@ -163,7 +167,7 @@ pub static COMMANDS: &[Command] = &[
         "2.8.9",
         "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
         zrevrangebylex,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zremrangebyrank",
         4,
@@ -173,7 +177,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Remove all members in a sorted set within the given indexes",
         zremrangebyrank,
-    ),
+    ).key_flags(&["RW delete"]),
     row(
         "zremrangebyscore",
         4,
@@ -183,7 +187,7 @@ pub static COMMANDS: &[Command] = &[
         "1.2.0",
         "Remove all members in a sorted set within the given scores",
         zremrangebyscore,
-    ),
+    ).key_flags(&["RW delete"]),
     row(
         "zremrangebylex",
         4,
@@ -193,7 +197,7 @@ pub static COMMANDS: &[Command] = &[
         "2.8.9",
         "Remove all members in a sorted set between the given lexicographical range",
         zremrangebylex,
-    ),
+    ).key_flags(&["RW delete"]),
     row(
         "zpopmin",
         -2,
@@ -203,7 +207,7 @@ pub static COMMANDS: &[Command] = &[
         "5.0.0",
         "Remove and return members with the lowest scores in a sorted set",
         zpopmin,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "zpopmax",
         -2,
@@ -213,8 +217,9 @@ pub static COMMANDS: &[Command] = &[
         "5.0.0",
         "Remove and return members with the highest scores in a sorted set",
         zpopmax,
-    ),
-    row("zmpop", -4, WRITE, (0, 0, 0), G, "7.0.0", "Remove and return members with scores in a sorted set", zmpop),
+    ).key_flags(&["RW access delete"]),
+    row("zmpop", -4, WRITE, (0, 0, 0), G, "7.0.0", "Remove and return members with scores in a sorted set", zmpop)
+        .key_flags(&["RW access delete"]),
     row(
         "bzpopmin",
         -3,
@@ -224,7 +229,7 @@ pub static COMMANDS: &[Command] = &[
         "5.0.0",
         "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
         bzpopmin,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "bzpopmax",
         -3,
@@ -234,7 +239,7 @@ pub static COMMANDS: &[Command] = &[
         "5.0.0",
         "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
         bzpopmax,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "bzmpop",
         -5,
@@ -244,7 +249,7 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Remove and return members with scores in a sorted set or block until one is available",
         bzmpop,
-    ),
+    ).key_flags(&["RW access delete"]),
     row(
         "zunionstore",
         -4,
@@ -254,7 +259,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Add multiple sorted sets and store the resulting sorted set in a new key",
         zunionstore,
-    ),
+    ).key_flags(&["OW update", "RO access"]),
     row(
         "zinterstore",
         -4,
@@ -264,7 +269,7 @@ pub static COMMANDS: &[Command] = &[
         "2.0.0",
         "Intersect multiple sorted sets and store the resulting sorted set in a new key",
         zinterstore,
-    ),
+    ).key_flags(&["OW update", "RO access"]),
     row(
         "zdiffstore",
         -4,
@@ -274,10 +279,11 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Subtract multiple sorted sets and store the resulting sorted set in a new key",
         zdiffstore,
-    ),
-    row("zunion", -3, READONLY, (0, 0, 0), G, "6.2.0", "Add multiple sorted sets", zunion),
-    row("zinter", -3, READONLY, (0, 0, 0), G, "6.2.0", "Intersect multiple sorted sets", zinter),
-    row("zdiff", -3, READONLY, (0, 0, 0), G, "6.2.0", "Subtract multiple sorted sets", zdiff),
+    ).key_flags(&["OW update", "RO access"]),
+    row("zunion", -3, READONLY, (0, 0, 0), G, "6.2.0", "Add multiple sorted sets", zunion).key_flags(&["RO access"]),
+    row("zinter", -3, READONLY, (0, 0, 0), G, "6.2.0", "Intersect multiple sorted sets", zinter)
+        .key_flags(&["RO access"]),
+    row("zdiff", -3, READONLY, (0, 0, 0), G, "6.2.0", "Subtract multiple sorted sets", zdiff).key_flags(&["RO access"]),
     row(
         "zintercard",
         -3,
@@ -287,7 +293,7 @@ pub static COMMANDS: &[Command] = &[
         "7.0.0",
         "Intersect multiple sorted sets and return the cardinality of the result",
         zintercard,
-    ),
+    ).key_flags(&["RO access"]),
     row(
         "zrandmember",
         -2,
@@ -297,7 +303,7 @@ pub static COMMANDS: &[Command] = &[
         "6.2.0",
         "Get one or multiple random elements from a sorted set",
         zrandmember,
-    ),
+    ).tips(&["nondeterministic_output"]).key_flags(&["RO access"]),
     row(
         "zscan",
         -3,
@@ -307,7 +313,7 @@ pub static COMMANDS: &[Command] = &[
         "2.8.0",
         "Incrementally iterate sorted sets elements and associated scores",
         zscan,
-    ),
+    ).tips(&["nondeterministic_output"]).key_flags(&["RO access"]),
 ];
 
 // ---------------------------------------------------------------------------
@@ -320,13 +326,18 @@ struct Parts<'a, 'b> {
     out: &'a mut Reply<'b>,
     now: u64,
     lim: Limits,
+    /// The change counter (`Ctx::dirty`): sorted-set commands count their
+    /// changes themselves, per member as Redis does.
+    dirty: &'a mut u64,
 }
 
 fn parts<'a, 'b>(cx: &'a mut Ctx<'b>) -> Parts<'a, 'b> {
     let i = cx.srv.client(cx.key).db;
-    let config = &cx.srv.config;
+    cx.srv.changes.counted = true;
+    let srv = &mut *cx.srv;
+    let config = &srv.config;
     let lim = Limits { entries: config.zset_max_listpack_entries, value: config.zset_max_listpack_value };
-    Parts { db: &mut cx.srv.dbs[i], out: &mut cx.out, now: cx.now, lim }
+    Parts { db: &mut srv.dbs[i], out: &mut cx.out, now: cx.now, lim, dirty: &mut srv.stats.dirty }
 }
 
 /// The sorted set at `key` for reading (a keyspace hit or miss), `None` if
@@ -355,10 +366,12 @@ fn store_result(p: Parts, dst: &[u8], items: Vec<(Bytes, f64)>, event: &'static 
     if n == 0 {
         if p.db.remove(dst, p.now).is_some() {
             p.db.event(ev::GENERIC, "del", dst);
+            *p.dirty += 1;
         }
     } else {
         p.db.set(dst, Value::ZSet(Box::new(ZSet::from_sorted(items, p.lim))), Expiry::None, p.now);
         p.db.event(ev::ZSET, event, dst);
+        *p.dirty += 1;
     }
     p.out.int(n as i64);
 }
@@ -828,6 +841,7 @@ fn zadd_generic(cx: &mut Ctx, args: &Args, incr: bool) -> CmdResult {
     if added + updated > 0 {
         p.db.event(ev::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
     }
+    *p.dirty += (added + updated) as u64;
     if f.incr {
         if processed > 0 {
             p.out.double(score);
@@ -878,6 +892,7 @@ fn zrem(cx: &mut Ctx, args: &Args) -> CmdResult {
         p.db.event(ev::ZSET, "zrem", key);
     }
     delete_if_empty(&mut p, key);
+    *p.dirty += deleted as u64;
     p.out.int(deleted);
     Ok(())
 }
@@ -1153,6 +1168,7 @@ fn zremrange_generic(cx: &mut Ctx, args: &Args, by: By) -> CmdResult {
         p.db.event(ev::ZSET, event, key);
     }
     delete_if_empty(&mut p, key);
+    *p.dirty += n as u64;
     p.out.int(n as i64);
     Ok(())
 }
@@ -1200,6 +1216,7 @@ fn pop_into(p: &mut Parts, key: &[u8], count: u64, max: bool, nested: bool, head
         p.db.event(ev::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
     }
     delete_if_empty(p, key);
+    *p.dirty += take as u64;
     take
 }
 
@@ -1739,7 +1756,7 @@ fn bzpop(cx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
             return Ok(());
         }
     }
-    cx.block(&keys, timeout, args);
+    cx.block(&keys, "zset", timeout, args);
     Ok(())
 }
 
@@ -1763,7 +1780,7 @@ fn bzmpop(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (keys, max, count) = super::parse_mpop(args, 2, ["min", "max"])?;
     let timeout = super::list::parse_timeout(args.get(1), cx.now)?;
     if !zmpop_keys(cx, &keys, max, count)? {
-        cx.block(&keys, timeout, args);
+        cx.block(&keys, "zset", timeout, args);
     }
     Ok(())
 }

@@ -379,20 +379,14 @@ impl Server {
             self.clients_cron(now);
         }
         if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
-            let shared = &mut self.shared;
-            let start = Instant::now();
-            self.expire.run(
-                &mut shared.dbs,
-                unix_ms(),
-                EXPIRE_BUDGET,
-                shared.config.active_expire_effort,
-                &mut shared.rng,
-            );
-            shared.latency_event("expire-cycle", start.elapsed().as_micros() as u64);
-            shared.flush_db_events();
+            self.expire_cycle();
             self.last_fast_expire = now;
         }
         if self.shared.tracking.clients > 0 {
+            if due {
+                // A limit lowered by CONFIG SET applies on an idle server too.
+                self.shared.limit_tracking_table();
+            }
             // BCAST keys expired or evicted just now go out before sleeping.
             self.shared.broadcast_invalidations();
         }
@@ -446,6 +440,16 @@ impl Server {
             mirror(conn, client);
         }
         self.clients_cron_next = key;
+    }
+
+    /// One active-expiry cycle, within its time budget.
+    fn expire_cycle(&mut self) {
+        let shared = &mut self.shared;
+        let start = Instant::now();
+        let effort = shared.config.active_expire_effort;
+        self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, effort, &mut shared.rng);
+        shared.latency_event("expire-cycle", start.elapsed().as_micros() as u64);
+        shared.flush_db_events();
     }
 
     fn accept(&mut self, index: usize) {
@@ -564,7 +568,15 @@ impl Server {
                 }
             }
             Timer::Pause => {
-                self.end_pause(unix_ms());
+                let now_ms = unix_ms();
+                if self.shared.pause.is_some() && !self.shared.paused(now_ms) && self.shared.active_expire {
+                    // Redis notices the end of a pause in its expire cycle,
+                    // which then runs: keys whose TTL passed during the pause
+                    // are gone before the commands it held back run.
+                    self.shared.set_expiry_paused(false);
+                    self.expire_cycle();
+                }
+                self.end_pause(now_ms);
                 self.flush_queued();
             }
             Timer::Idle { key, id } => {
@@ -805,6 +817,7 @@ impl Server {
         if std::mem::take(&mut self.shared.requests.pause_changed) {
             match self.shared.pause {
                 Some(p) => {
+                    self.shared.set_expiry_paused(p.until > now);
                     let at = self.mono_ms() + p.until.saturating_sub(now);
                     self.timers.insert(at, Timer::Pause);
                 }
@@ -820,6 +833,7 @@ impl Server {
             return;
         }
         self.shared.pause = None;
+        self.shared.set_expiry_paused(false);
         for (k, id) in std::mem::take(&mut self.shared.postponed) {
             if self.conns.get(k).is_none_or(|c| c.id != id) {
                 continue;
@@ -832,21 +846,37 @@ impl Server {
         }
     }
 
-    /// Serves clients blocked on keys that got data: for each ready key, the
-    /// first waiter's command runs again; if it is served it leaves the
-    /// queue and the next waiter gets a turn, until one finds nothing.
+    /// Serves clients blocked on keys that got data, once the command (or
+    /// the whole transaction) that gave it is over, as Redis's
+    /// `handleClientsBlockedOnKeys` does: for each ready key in the order
+    /// they got data, if it now holds a value of the type a waiter wants,
+    /// that waiter's command runs again narrowed to this key; if it is
+    /// served it leaves the queue and the next waiter gets a turn, until
+    /// one finds nothing. Waiters for another type stay blocked (a key
+    /// that got a list, then became a string, serves nobody).
     fn serve_ready(&mut self, now: u64) {
         while !self.shared.blocking.ready.is_empty() {
             for (db, rkey) in std::mem::take(&mut self.shared.blocking.ready) {
-                while let Some((k, id)) = self.shared.blocking.first(db, &rkey) {
+                let mut skipped = 0;
+                while let Some((k, id)) = self.shared.blocking.nth(db, &rkey, skipped) {
                     let live = self.conns.get(k).is_some_and(|c| c.id == id);
                     let Some(blocked) = live.then(|| self.shared.client_mut(k).blocked.take()).flatten() else {
                         self.shared.blocking.remove(db, std::slice::from_ref(&rkey), k, id);
                         continue;
                     };
+                    let held = self.shared.dbs[db].get_ref(&rkey, now).map(|e| e.value.type_name());
+                    if held != Some(blocked.wants) {
+                        self.shared.client_mut(k).blocked = Some(blocked);
+                        if held.is_none() {
+                            break;
+                        }
+                        skipped += 1;
+                        continue;
+                    }
                     self.shared.blocking.retrying = true;
                     self.shared.blocking.still_blocked = false;
-                    let args = Args::new(&blocked.data, &blocked.spans);
+                    let (data, spans) = cmd::retry_parts(&blocked, &rkey);
+                    let args = Args::new(&data, &spans);
                     self.shared.cmd_clock = crate::clock::mono_ns();
                     run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &args, now);
                     self.shared.blocking.retrying = false;

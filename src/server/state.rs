@@ -19,6 +19,9 @@ use std::time::Instant;
 pub struct Blocked {
     pub db: usize,
     pub keys: Vec<Key>,
+    /// The type of value that serves it (`"list"`, `"zset"`): a ready key
+    /// holding another type leaves it blocked, as in Redis 7.0.
+    pub wants: &'static str,
     /// Unix ms after which it times out; `None` waits forever.
     pub deadline: Option<u64>,
     /// The command, kept to run again when one of its keys gets data.
@@ -81,9 +84,9 @@ impl Blocking {
         }
     }
 
-    /// The first client waiting on `key`.
-    pub fn first(&self, db: usize, key: &[u8]) -> Option<(usize, u64)> {
-        self.waiting.get(db)?.get(key)?.front().copied()
+    /// The `n`th client (from 0) waiting on `key`.
+    pub fn nth(&self, db: usize, key: &[u8], n: usize) -> Option<(usize, u64)> {
+        self.waiting.get(db)?.get(key)?.get(n).copied()
     }
 
     /// Number of clients blocked (INFO blocked_clients counts clients, but
@@ -104,7 +107,8 @@ pub struct Stats {
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, …).
     pub errors: Vec<(String, u64)>,
     pub error_replies: u64,
-    /// Successful write commands (INFO's `rdb_changes_since_last_save`).
+    /// Changes to the keyspace, counted as Redis counts `server.dirty` (INFO's
+    /// `rdb_changes_since_last_save`; see [`Changes`]).
     pub dirty: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
@@ -142,6 +146,19 @@ impl Stats {
             self.errors.push((code.to_string(), 1));
         }
     }
+}
+
+/// What the running command changed, for the change counter
+/// (`Stats::dirty`). Redis adds to `server.dirty` per key or element a
+/// command changes: a command that counts that way says how much
+/// (`Ctx::dirty`); any other write command that raised a keyspace event
+/// (so changed a key) counts one, and a no-op nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Changes {
+    /// Keyspace events raised (`Ctx::notify`).
+    pub events: u32,
+    /// The command counted its changes itself.
+    pub counted: bool,
 }
 
 /// What a command asks the event loop to do after it returns.
@@ -184,7 +201,7 @@ impl Metrics {
             && now_ms > t
         {
             for k in 0..3 {
-                self.samples[k][self.next] = (counters[k] - prev[k]) as f64 * 1000.0 / (now_ms - t) as f64;
+                self.samples[k][self.next] = counters[k].saturating_sub(prev[k]) as f64 * 1000.0 / (now_ms - t) as f64;
             }
             self.next = (self.next + 1) % 16;
         }
@@ -373,6 +390,8 @@ pub struct Shared {
     /// The listening sockets (CONFIG SET port/bind rebinds them).
     pub listeners: Option<super::listen::Listeners>,
     pub stats: Stats,
+    /// The running command's changes (see [`Changes`]).
+    pub changes: Changes,
     pub rng: Rng,
     pub started: Instant,
     pub requests: LoopRequests,
@@ -466,6 +485,7 @@ impl Shared {
             config,
             listeners: None,
             stats: Stats::default(),
+            changes: Changes::default(),
             rng,
             metrics: Metrics::default(),
             started_unix_ms: crate::server::unix_ms(),
@@ -557,6 +577,14 @@ impl Shared {
         self.pause.is_some_and(|p| p.until > now)
     }
 
+    /// CLIENT PAUSE (WRITE or ALL) began or ended: while it lasts no key is
+    /// deleted for its TTL, on access either (see `Db::expire_paused`).
+    pub fn set_expiry_paused(&mut self, paused: bool) {
+        for db in &mut self.dbs {
+            db.expire_paused = paused;
+        }
+    }
+
     pub fn connected_clients(&self) -> usize {
         self.clients.iter().filter(|c| c.is_some()).count()
     }
@@ -606,7 +634,7 @@ impl Shared {
         }
         if self.tracking.active() {
             let by = if cause == Cause::Write { self.current.map(|k| self.client(k).id) } else { None };
-            self.invalidate_key(key, by, true);
+            self.invalidate_key(key, by);
         }
     }
 

@@ -109,6 +109,19 @@ impl Tracking {
     pub fn total_prefixes(&self) -> usize {
         self.prefixes.len()
     }
+
+    /// Moves the messages queued for client `key` (`id`) into `out`, its
+    /// output buffer (the table limit's, before its command's reply).
+    pub fn take_sends_to(&mut self, key: usize, id: u64, out: &mut Vec<u8>) {
+        let buf = &self.buf;
+        self.sends.retain(|&(k, i, start, end)| {
+            let mine = (k, i) == (key, id);
+            if mine {
+                out.extend_from_slice(&buf[start..end]);
+            }
+            !mine
+        });
+    }
 }
 
 /// Why `CLIENT TRACKING ON` is refused, checked against the client's
@@ -255,8 +268,8 @@ impl Shared {
     /// A key was modified (`by`: the id of the client that did it, `None`
     /// for expiry and eviction): invalidates it for the clients that may
     /// cache it, and queues it for matching BCAST prefixes.
-    pub fn invalidate_key(&mut self, key: &[u8], by: Option<u64>, bcast: bool) {
-        if bcast && !self.tracking.prefixes.is_empty() {
+    pub fn invalidate_key(&mut self, key: &[u8], by: Option<u64>) {
+        if !self.tracking.prefixes.is_empty() {
             let Tracking { prefixes, prefix_lens, dirty_prefixes, .. } = &mut self.tracking;
             for &len in prefix_lens.range(..=key.len()).map(|(len, _)| len) {
                 let p = &key[..len];
@@ -268,6 +281,16 @@ impl Shared {
                 }
             }
         }
+        self.drop_tracked_key(key, by, true);
+    }
+
+    /// Takes `key` out of the table and tells each client remembered for
+    /// it. A NOLOOP client is not told of its own change (`by` its id).
+    /// `after_reply`: the running client hears after its reply (a command
+    /// changed the key); else at once (the table limit, checked before a
+    /// command runs, as Redis's `trackingInvalidateKey` does for a client
+    /// not executing a command).
+    fn drop_tracked_key(&mut self, key: &[u8], by: Option<u64>, after_reply: bool) {
         let Some(ids) = self.tracking.table.swap_remove(key) else { return };
         self.tracking.items -= ids.len();
         for id in ids {
@@ -276,7 +299,7 @@ impl Shared {
             if t.bcast || (t.noloop && by == Some(id)) {
                 continue;
             }
-            if Some(target) == self.current {
+            if after_reply && Some(target) == self.current {
                 self.tracking.pending.push(Pending::Key(key.into()));
             } else {
                 self.send_tracking(target, Payload::Key(key));
@@ -348,10 +371,13 @@ impl Shared {
         }
     }
 
-    /// Keeps the table within `tracking-table-max-keys` before a command:
-    /// drops random keys, invalidating them for their clients, with an
-    /// effort that grows while the table stays over (Redis's
-    /// `trackingLimitUsedSlots`).
+    /// Keeps the table within `tracking-table-max-keys`, before a command
+    /// and from the cron (so a lowered limit takes effect on an idle
+    /// server): drops random keys, invalidating them for their clients,
+    /// with an effort that grows while the table stays over (Redis's
+    /// `trackingLimitUsedSlots`). As in Redis, the client about to run a
+    /// command hears at once, before that command's reply, unless it is in
+    /// NOLOOP mode: Redis counts it as the one changing the key then.
     pub fn limit_tracking_table(&mut self) {
         let max = self.config.tracking_table_max_keys as usize;
         if max == 0 || self.tracking.table.len() <= max {
@@ -359,6 +385,7 @@ impl Shared {
             return;
         }
         let effort = 100 * (self.tracking.over_limit_runs + 1);
+        let current = self.current.map(|c| self.client(c).id);
         for _ in 0..effort {
             let len = self.tracking.table.len();
             if len <= max {
@@ -367,7 +394,7 @@ impl Shared {
             }
             let i = self.rng.below(len);
             let Some(k) = self.tracking.table.get_index(i).map(|(k, _)| k.clone()) else { break };
-            self.invalidate_key(&k, None, false);
+            self.drop_tracked_key(&k, current, false);
         }
         self.tracking.over_limit_runs += 1;
     }

@@ -123,6 +123,10 @@ pub struct Db {
     pub events: Vec<(u32, &'static str, Key)>,
     /// The mark new and replaced entries get (see `Entry::snap_mark`).
     pub snap_epoch: bool,
+    /// CLIENT PAUSE is in effect: a key whose TTL passed reads as missing
+    /// but stays (no `expired` count, no event) until the pause ends, as
+    /// Redis's `expireIfNeeded` does while clients are paused.
+    pub expire_paused: bool,
 }
 
 use crate::server::notify::{EXPIRED, KEY_MISS, NEW};
@@ -144,6 +148,7 @@ impl Default for Db {
             notify: 0,
             events: Vec::new(),
             snap_epoch: false,
+            expire_paused: false,
         }
     }
 }
@@ -191,12 +196,15 @@ impl Db {
         Some(self.expire_at_index(i))
     }
 
-    /// Index of a live key, deleting it first if its TTL has passed.
+    /// Index of a live key, deleting it first if its TTL has passed (unless
+    /// expiry is paused: then it only reads as missing).
     fn live_index(&mut self, key: &[u8], now: u64) -> Option<usize> {
         let i = self.map.get_index_of(key)?;
         let at = self.at(i);
         if at != 0 && at <= now {
-            self.expire_index(i);
+            if !self.expire_paused {
+                self.expire_index(i);
+            }
             return None;
         }
         Some(i)
@@ -265,6 +273,12 @@ impl Db {
                 Some(Entry { value: old, vbits: NO_TTL, access: 0 })
             }
             None => {
+                if self.expire_paused
+                    && let Some(i) = self.map.get_index_of(key)
+                {
+                    // An expired key kept by a pause: a write ends its stay.
+                    self.expire_index(i);
+                }
                 let access = evict::fresh(self.track, now);
                 if self.notify & NEW != 0 {
                     self.events.push((NEW, "new", key.into()));
@@ -456,8 +470,10 @@ impl Db {
     }
 
     /// A uniformly random live key (RANDOMKEY). Expired keys met on the way
-    /// are deleted; after 100 tries an expired key is returned anyway, as
-    /// Redis does, so a keyspace of expired keys cannot make it loop.
+    /// are deleted (passed over while expiry is paused); after 100 tries an
+    /// expired key is returned anyway, as Redis does, so a keyspace of
+    /// expired keys cannot make it loop (Redis 7.0 loops forever on one
+    /// during CLIENT PAUSE; this does not).
     pub fn random_key(&mut self, now: u64, rng: &mut Rng) -> Option<Key> {
         for tries in 0.. {
             if self.map.is_empty() {
@@ -466,7 +482,9 @@ impl Db {
             let i = rng.below(self.map.len());
             let at = self.at(i);
             if at != 0 && at <= now && tries < 100 {
-                self.expire_index(i);
+                if !self.expire_paused {
+                    self.expire_index(i);
+                }
                 continue;
             }
             return self.map.get_index(i).map(|(k, _)| k.clone());
@@ -493,7 +511,9 @@ impl Db {
             let at = self.at(pos);
             if at != 0 && at <= now {
                 // The entry moved in from the top was visited already.
-                self.expire_index(pos);
+                if !self.expire_paused {
+                    self.expire_index(pos);
+                }
                 continue;
             }
             if let Some((k, e)) = self.map.get_index(pos) {
@@ -626,6 +646,29 @@ mod tests {
 
     fn s(v: &str) -> Value {
         Value::Str(Str::from_slice(v.as_bytes()))
+    }
+
+    #[test]
+    fn paused_expiry_keeps_expired_keys_and_a_write_replaces_them() {
+        let mut db = Db::new();
+        db.set(b"a", s("1"), Expiry::At(100), 0);
+        db.set(b"b", s("2"), Expiry::None, 0);
+        db.expire_paused = true;
+        assert!(db.get(b"a", 200).is_none());
+        assert!(!db.contains(b"a", 200));
+        assert_eq!(db.random_key(200, &mut Rng::default()).as_deref(), Some(&b"b"[..]));
+        let mut seen = Vec::new();
+        assert_eq!(db.scan(0, 10, 200, |k, _| seen.push(k.to_vec())), 0);
+        assert_eq!(seen, [b"b".to_vec()]);
+        assert_eq!((db.len(), db.expired), (2, 0));
+        // A write to the kept key replaces it rather than adding a second.
+        assert!(db.set(b"a", s("3"), Expiry::None, 200).is_none());
+        assert_eq!((db.len(), db.expired), (2, 1));
+        db.check();
+        db.set(b"c", s("4"), Expiry::At(100), 0);
+        db.expire_paused = false;
+        assert!(db.get(b"c", 200).is_none());
+        assert_eq!((db.len(), db.expired), (2, 2));
     }
 
     #[test]

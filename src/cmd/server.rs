@@ -254,7 +254,10 @@ fn write_info(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
     out.array(10);
     out.bulk(full_name(parent, cmd).as_bytes());
     out.int(cmd.arity as i64);
-    let flags: Vec<&str> = flag::NAMES.iter().filter(|(f, _)| cmd.has(*f)).map(|(_, n)| *n).collect();
+    let mut flags: Vec<&str> = flag::NAMES.iter().filter(|(f, _)| cmd.has(*f)).map(|(_, n)| *n).collect();
+    if cmd.movable_keys() {
+        flags.push("movablekeys");
+    }
     out.set(flags.len());
     flags.iter().for_each(|f| out.simple(f));
     let (first, last, step) = cmd.keys;
@@ -447,9 +450,16 @@ fn command_getkeys(cx: &mut Ctx, args: &Args) -> CmdResult {
             return Err(CmdError::msg("ERR Invalid arguments specified for command"));
         }
     }
-    let keys = cmd.key_positions(argv.len(), |i| parse_int(argv[i]).ok());
+    let keys = cmd.key_positions(argv.len(), |i| argv[i]);
     if keys.is_empty() {
-        return Err(CmdError::msg("ERR The command has no key arguments"));
+        // A command that takes keys but found none in these arguments (a
+        // MIGRATE whose KEYS option comes with a key) is told apart from
+        // one that never takes keys, as Redis does.
+        return Err(CmdError::msg(if cmd.keys.0 > 0 || cmd.movable_keys() {
+            "ERR Invalid arguments specified for command"
+        } else {
+            "ERR The command has no key arguments"
+        }));
     }
     cx.out.array(keys.len());
     keys.iter().for_each(|&i| cx.out.bulk(argv[i]));

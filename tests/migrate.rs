@@ -634,3 +634,29 @@ fn redis_server_migrates_into_ferrokv() {
         "ERR Target instance replied with error: BUSYKEY Target key name already exists."
     );
 }
+
+/// At most 64 connections are cached: a 65th address closes one of them.
+/// (Ports spelled with leading zeros are other cache entries for the same
+/// target, as in Redis, whose cache is keyed by the text given.)
+#[test]
+fn at_most_64_connections_are_cached() {
+    let Some(r) = redis(None) else { return };
+    let s = server();
+    let mut c = s.client();
+    let mut t = r.client();
+    for i in 0..65 {
+        let port = format!("{}{}", "0".repeat(i), r.port());
+        let _: () = q(&mut c, &["SET", "k", "v"]);
+        assert_eq!(run(&mut c, &["MIGRATE", "127.0.0.1", &port, "k", "0", "1000", "REPLACE"]), "OK", "{port}");
+        let open = migrate_clients(&mut t).len();
+        let want = (i + 1).min(64);
+        // The closed one may still be listed for a moment.
+        let start = Instant::now();
+        let mut open = open;
+        while open != want && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(20));
+            open = migrate_clients(&mut t).len();
+        }
+        assert_eq!(open, want, "after {} addresses", i + 1);
+    }
+}

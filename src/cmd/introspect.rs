@@ -79,14 +79,20 @@ const SLOWLOG_MAX_ARGLEN: usize = 128;
 
 /// Slow log and MONITOR bookkeeping for one executed command.
 pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
+    // Arguments shown as `(redacted)` (MIGRATE's passwords).
+    let hidden = if cmd.name == "migrate" { super::migrate::redacted(args) } else { Vec::new() };
+    let shown =
+        |i: usize, a: &'_ [u8]| -> Vec<u8> { if hidden.contains(&i) { b"(redacted)".to_vec() } else { a.to_vec() } };
     if !cx.srv.monitors.is_empty() && !cmd.has(ADMIN) && !cmd.has(SKIP_MONITOR) {
-        feed_monitors(cx, args);
+        let args: Vec<Vec<u8>> = args.from(0).enumerate().map(|(i, a)| shown(i, a)).collect();
+        feed_monitors(cx, &args);
     }
     let limit = cx.srv.config.slowlog_log_slower_than;
     if limit >= 0 && micros >= limit as u64 && !cmd.has(SKIP_SLOWLOG) {
         let argc = args.len().min(SLOWLOG_MAX_ARGC);
         let mut kept: Vec<Vec<u8>> = Vec::with_capacity(argc);
         for (i, a) in args.from(0).enumerate().take(argc) {
+            let a = &shown(i, a)[..];
             if i == argc - 1 && args.len() > argc {
                 kept.push(format!("... ({} more arguments)", args.len() - argc + 1).into_bytes());
             } else if a.len() > SLOWLOG_MAX_ARGLEN {
@@ -113,14 +119,14 @@ pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
 }
 
 /// Appends Redis's MONITOR line for this command to the shared feed.
-fn feed_monitors(cx: &mut Ctx, args: &Args) {
+fn feed_monitors(cx: &mut Ctx, args: &[Vec<u8>]) {
     let c = cx.srv.client(cx.key);
     let addr = match &c.unix {
         Some(path) => format!("unix:{path}"),
         None => c.addr_text(),
     };
     let mut line = format!("+{}.{:06} [{} {}]", cx.now / 1000, (cx.now % 1000) * 1000, c.db, addr).into_bytes();
-    for a in args.from(0) {
+    for a in args {
         line.push(b' ');
         repr(&mut line, a);
     }

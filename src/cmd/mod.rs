@@ -12,6 +12,7 @@ pub mod keys;
 pub mod latency;
 pub mod list;
 pub mod memory;
+pub mod migrate;
 pub mod persist;
 pub mod pubsub;
 pub mod server;
@@ -571,6 +572,6 @@ fn remember_keys(cx: &mut Ctx, cmd: &table::Command, args: &Args) {
     if cmd.has(table::flag::PUBSUB) || cx.srv.client(cx.key).tracking.is_none() {
         return;
     }
-    let positions = cmd.key_positions(args.len(), |i| args.int(i).ok());
+    let positions = cmd.key_positions(args.len(), |i| args.get(i));
     cx.srv.remember_keys(cx.key, positions.into_iter().map(|i| args.get(i)));
 }

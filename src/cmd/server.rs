@@ -535,7 +535,7 @@ fn getkeys(cx: &mut Ctx, args: &Args, with_flags: bool) -> CmdResult {
             return Err(CmdError::msg("ERR Invalid arguments specified for command"));
         }
     }
-    let keys = cmd.key_positions(argv.len(), |i| parse_int(argv[i]).ok());
+    let keys = cmd.key_positions(argv.len(), |i| argv[i]);
     if keys.is_empty() {
         return Err(CmdError::msg("ERR Invalid arguments specified for command"));
     }

@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, bitmap, conn, debug, dump, hash, info, introspect, keys, latency, list, memory, persist,
-    pubsub, server, set, string, tx, zset,
+    Args, CmdResult, Ctx, bitmap, conn, debug, dump, hash, info, introspect, keys, latency, list, memory, migrate,
+    persist, pubsub, server, set, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -183,12 +183,6 @@ impl Command {
         self.flags & f != 0
     }
 
-    /// Redis's `movablekeys`: where the keys are depends on the arguments
-    /// (a `numkeys` argument counts them).
-    pub fn movable_keys(&self) -> bool {
-        self.numkeys_at().is_some()
-    }
-
     /// The key specs `COMMAND INFO` prints. A single spec covers the
     /// `(first, last, step)` range, or the keys `numkeys` counts; with two,
     /// the first key is one spec and the keys after it the other.
@@ -288,10 +282,14 @@ impl Command {
     }
 
     /// Positions of the keys in a call with `argc` arguments (name
-    /// included), `numkeys(i)` reading argument `i` as an integer (Redis's
+    /// included), `arg(i)` giving argument `i` (Redis's
     /// `getKeysFromCommand`): the fixed `(first, last, step)` range, then,
-    /// for commands whose keys move, the keys their `numkeys` counts.
-    pub fn key_positions(&self, argc: usize, numkeys: impl Fn(usize) -> Option<i64>) -> Vec<usize> {
+    /// for commands whose keys move, the keys their `numkeys` counts, or
+    /// MIGRATE's own extraction of its KEYS option.
+    pub fn key_positions<'a>(&self, argc: usize, arg: impl Fn(usize) -> &'a [u8]) -> Vec<usize> {
+        if self.name == "migrate" {
+            return migrate::key_positions(argc, arg);
+        }
         let mut keys = Vec::new();
         let (first, last, step) = self.keys;
         if first > 0 {
@@ -306,11 +304,17 @@ impl Command {
         // A `numkeys` that is not a count of the arguments after it (the
         // command will answer a syntax error) means no keys at all, as
         // Redis's key extraction says.
-        match (at < argc).then(|| numkeys(at)).flatten() {
+        match (at < argc).then(|| super::parse_int(arg(at)).ok()).flatten() {
             Some(n) if n > 0 && (n as u64) < (argc - at) as u64 => keys.extend(at + 1..at + 1 + n as usize),
             _ => keys.clear(),
         }
         keys
+    }
+
+    /// Whether the key positions depend on the arguments (COMMAND INFO's
+    /// `movablekeys`).
+    pub fn movable_keys(&self) -> bool {
+        self.numkeys_at().is_some() || self.name == "migrate"
     }
 
     /// Where the `numkeys` argument of a command with movable keys is.
@@ -415,6 +419,7 @@ static FAMILIES: &[&[Command]] = &[
     bitmap::COMMANDS,
     keys::COMMANDS,
     dump::COMMANDS,
+    migrate::COMMANDS,
     server::COMMANDS,
     debug::COMMANDS,
     info::COMMANDS,
@@ -597,7 +602,10 @@ pub fn markdown() -> String {
     }
     rows.sort_by(|a, b| (a.1.group, &a.0).cmp(&(b.1.group, &b.0)));
     for (name, c) in rows {
-        let flags: Vec<&str> = flag::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
+        let mut flags: Vec<&str> = flag::NAMES.iter().filter(|(f, _)| c.has(*f)).map(|(_, n)| *n).collect();
+        if c.movable_keys() {
+            flags.push("movablekeys");
+        }
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             name,

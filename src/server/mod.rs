@@ -377,6 +377,7 @@ impl Server {
                 }
             }
             self.clients_cron(now);
+            self.shared.migrate.close_idle(unix_ms() / 1000);
         }
         if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
             self.expire_cycle();

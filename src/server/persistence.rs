@@ -180,7 +180,7 @@ impl Shared {
         now: u64,
     ) {
         let Some(snap) = self.persist.snapshot.as_mut() else { return };
-        let positions = cmd.key_positions(args.len(), |i| args.int(i).ok());
+        let positions = cmd.key_positions(args.len(), |i| args.get(i));
         let mut dest_db = db;
         if cmd.name == "copy" {
             let mut i = 3;

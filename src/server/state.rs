@@ -459,6 +459,8 @@ pub struct Shared {
     /// Whether writes report the keys they modify (keyspace events, WATCH
     /// or tracking need them); kept by `sync_notify`.
     pub key_signals: bool,
+    /// MIGRATE's cached connections.
+    pub migrate: crate::cmd::migrate::Sockets,
 }
 
 /// 40 random hex digits (a run id, a replication id).
@@ -519,6 +521,7 @@ impl Shared {
             key_signals: false,
             rss: crate::alloc::rss(),
             system_memory: crate::alloc::system_memory(),
+            migrate: Default::default(),
         };
         shared.sync_tracking();
         shared.sync_notify();

@@ -146,7 +146,8 @@ def start_servers(extra_args=(), core=0, unix=False):
         )
         servers["redis"] = (redis, rport)
         fkv = subprocess.Popen(
-            pinned(core, [FERROKV, "--port", str(fport), "--bind", "127.0.0.1", "--loglevel", "warning", *sock(fport), *extra]),
+            pinned(core, [FERROKV, "--port", str(fport), "--save", "", "--bind", "127.0.0.1", "--loglevel", "warning",
+                          *sock(fport), *extra]),
             stdout=subprocess.DEVNULL,
         )
         servers["ferrokv"] = (fkv, fport)

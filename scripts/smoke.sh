@@ -10,7 +10,8 @@ BIN=target/release/ferrokv
 [ -x "$BIN" ] || cargo build --release
 LOG=$(mktemp)
 SOCK=$(mktemp -u /tmp/ferrokv-smoke-XXXXXX.sock)
-"$BIN" --port "$PORT" --unixsocket "$SOCK" >"$LOG" 2>&1 &
+DATA=$(mktemp -d)
+"$BIN" --port "$PORT" --unixsocket "$SOCK" --dir "$DATA" >"$LOG" 2>&1 &
 PID=$!
 cleanup() { kill "$PID" 2>/dev/null || true; tmux kill-session -t ferrokv-smoke 2>/dev/null || true; }
 trap cleanup EXIT
@@ -143,6 +144,8 @@ status=0; wait "$PID" || status=$?
 [ "$status" -eq 0 ] || fail "exit status $status after SIGTERM"
 grep -q 'Received SIGTERM scheduling shutdown...' "$LOG" || fail "no shutdown log line"
 grep -q 'Removing the unix socket file.' "$LOG" || fail "no socket removal line"
+grep -q 'DB saved on disk' "$LOG" || fail "SIGTERM did not save (Redis's default save points are on)"
+[ -s "$DATA/dump.rdb" ] || fail "no dump.rdb in $DATA"
 [ ! -e "$SOCK" ] || fail "the Unix socket file is left behind"
 tail -1 "$LOG" | grep -q 'Redis is now ready to exit, bye bye...' || fail "no goodbye line: $(tail -3 "$LOG")"
 echo "smoke: all passed"

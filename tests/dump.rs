@@ -618,9 +618,12 @@ struct RedisServer {
 impl RedisServer {
     fn start() -> Option<RedisServer> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        // A directory of its own: no dump.rdb to load from anywhere else.
+        let dir = std::env::temp_dir().join(format!("ferrokv-dump-redis-{port}"));
+        std::fs::create_dir_all(&dir).ok()?;
         let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"])
-            .args(["--bind", "127.0.0.1", "--logfile", ""])
+            .args(["--bind", "127.0.0.1", "--logfile", "", "--dir", &dir.to_string_lossy()])
             .stdout(std::process::Stdio::null())
             .spawn()
             .ok()?;

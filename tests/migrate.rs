@@ -61,7 +61,10 @@ impl Redis {
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
-        args.extend(["--dir".into(), std::env::temp_dir().to_string_lossy().into_owned()]);
+        // A directory of its own: no dump.rdb to load from anywhere else.
+        let dir = std::env::temp_dir().join(format!("ferrokv-migrate-redis-{port}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        args.extend(["--dir".into(), dir.to_string_lossy().into_owned()]);
         if let Some(p) = password {
             args.extend(["--requirepass".into(), p.into()]);
         }

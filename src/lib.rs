@@ -11,6 +11,7 @@ pub mod config;
 pub mod glob;
 pub mod logging;
 pub mod longdouble;
+pub mod lzf;
 pub mod resp;
 pub mod server;
 pub mod store;

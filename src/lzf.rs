@@ -1,0 +1,279 @@
+//! LZF compression in liblzf's format (Marc Lehmann's liblzf, which Redis
+//! vendors as `lzf_c.c`/`lzf_d.c`): what Redis uses for quicklist nodes
+//! under `list-compress-depth` and for strings in RDB files.
+//!
+//! The compressed stream is a sequence of two kinds of items:
+//!
+//! - a literal run, `000LLLLL` then `L + 1` bytes copied as they are
+//!   (1 to 32 bytes);
+//! - a back reference, `LLLooooo` (`LLL` from 1 to 7), then one more length
+//!   byte `E` when `LLL` is 7, then `oooooooo`: copy `LLL + 2` (or
+//!   `7 + E + 2`) bytes starting `((ooooo << 8) | oooooooo) + 1` bytes back
+//!   in the output, byte by byte (so a reference may overlap what it
+//!   writes, which encodes runs). Lengths run from 3 to 264 bytes and
+//!   offsets from 1 to 8192.
+//!
+//! [`compress`] is a greedy matcher over a hash of the next three bytes, as
+//! liblzf's is; its output is not byte-identical to liblzf's (the hash
+//! differs) but any liblzf decoder reads it, and [`decompress`] reads any
+//! liblzf stream. Invariants: `decompress` never writes past the buffer it
+//! is given and never panics, whatever the input; `compress` never returns
+//! more than the limit it is given.
+//!
+//! Written here rather than taken from crates.io: the `lzf` crate is
+//! marked deprecated by its author, and `lzf-sys` is raw unsafe bindings
+//! that build the C library; the format is two hundred lines of safe Rust.
+
+/// Longest literal run one control byte announces.
+const MAX_LIT: usize = 1 << 5;
+/// Farthest a back reference reaches (its offset is 13 bits, minus one).
+const MAX_OFF: usize = 1 << 13;
+/// Longest back reference: 7 + 255 from the length fields, plus 2.
+const MAX_REF: usize = (1 << 8) + (1 << 3);
+/// Largest hash table (2^14 slots); smaller inputs use a smaller one.
+const MAX_HLOG: u32 = 14;
+
+/// Compresses `input`, or returns `None` when the result would be longer
+/// than `max_out` bytes (liblzf's `lzf_compress` returning 0: the caller
+/// keeps the data uncompressed). An empty input gives `None` too, as in
+/// liblzf.
+pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    let len = input.len();
+    if len == 0 || max_out == 0 {
+        return None;
+    }
+    let hlog = (usize::BITS - len.leading_zeros()).clamp(8, MAX_HLOG);
+    // Positions plus one; 0 is an empty slot.
+    let mut table = vec![0u32; 1 << hlog];
+    let hash = |p: usize| {
+        let v = u32::from_le_bytes([input[p], input[p + 1], input[p + 2], 0]);
+        (v.wrapping_mul(2_654_435_761) >> (32 - hlog)) as usize
+    };
+    let mut out = Vec::with_capacity(max_out.min(len + len / MAX_LIT + 1));
+    let mut lit = 0; // where the literals not yet written start
+    let mut ip = 0;
+    while ip + 2 < len {
+        let h = hash(ip);
+        let cand = table[h] as usize;
+        table[h] = ip as u32 + 1;
+        if cand > 0 && ip - cand < MAX_OFF && input[cand - 1..cand + 2] == input[ip..ip + 3] {
+            let r = cand - 1;
+            let most = (len - ip).min(MAX_REF);
+            let mut n = 3;
+            while n < most && input[r + n] == input[ip + n] {
+                n += 1;
+            }
+            literals(&mut out, &input[lit..ip], max_out)?;
+            let off = ip - r - 1;
+            let l = n - 2;
+            if out.len() + if l < 7 { 2 } else { 3 } > max_out {
+                return None;
+            }
+            if l < 7 {
+                out.push(((l << 5) | (off >> 8)) as u8);
+            } else {
+                out.push(((7 << 5) | (off >> 8)) as u8);
+                out.push((l - 7) as u8);
+            }
+            out.push(off as u8);
+            // Index the positions the match covered, so later matches can
+            // start inside it.
+            for p in ip + 1..(ip + n).min(len.saturating_sub(2)) {
+                table[hash(p)] = p as u32 + 1;
+            }
+            ip += n;
+            lit = ip;
+        } else {
+            ip += 1;
+        }
+    }
+    literals(&mut out, &input[lit..], max_out)?;
+    Some(out)
+}
+
+/// Writes `bytes` as literal runs of at most [`MAX_LIT`]; `None` past
+/// `max_out`.
+fn literals(out: &mut Vec<u8>, bytes: &[u8], max_out: usize) -> Option<()> {
+    if out.len() + bytes.len() + bytes.len().div_ceil(MAX_LIT) > max_out {
+        return None;
+    }
+    for run in bytes.chunks(MAX_LIT) {
+        out.push((run.len() - 1) as u8);
+        out.extend_from_slice(run);
+    }
+    Some(())
+}
+
+/// Decompresses `input` into `out` and returns how many bytes it wrote, or
+/// `None` if `input` is not a valid stream or its output does not fit in
+/// `out` (liblzf's `lzf_decompress` returning 0 with `EINVAL` or `E2BIG`).
+/// An empty input decompresses to nothing.
+pub fn decompress(input: &[u8], out: &mut [u8]) -> Option<usize> {
+    let (mut ip, mut op) = (0, 0);
+    while ip < input.len() {
+        let ctrl = input[ip] as usize;
+        ip += 1;
+        if ctrl < MAX_LIT {
+            let n = ctrl + 1;
+            let src = input.get(ip..ip + n)?;
+            out.get_mut(op..op + n)?.copy_from_slice(src);
+            ip += n;
+            op += n;
+        } else {
+            let mut n = ctrl >> 5;
+            if n == 7 {
+                n += *input.get(ip)? as usize;
+                ip += 1;
+            }
+            let back = ((ctrl & 0x1f) << 8 | *input.get(ip)? as usize) + 1;
+            ip += 1;
+            n += 2;
+            let from = op.checked_sub(back)?;
+            let dst = out.get_mut(from..op + n)?;
+            if back >= n {
+                dst.copy_within(..n, back);
+            } else {
+                // Overlapping: each byte may be one this reference wrote.
+                for k in 0..n {
+                    dst[back + k] = dst[k];
+                }
+            }
+            op += n;
+        }
+    }
+    Some(op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    fn round_trip(data: &[u8]) -> Option<usize> {
+        let packed = compress(data, data.len() + data.len() / 32 + 2)?;
+        let mut out = vec![0; data.len()];
+        assert_eq!(decompress(&packed, &mut out), Some(data.len()));
+        assert_eq!(out, data);
+        Some(packed.len())
+    }
+
+    /// Streams written by Redis 7.0.15's liblzf: the LZF-encoded strings of
+    /// `DUMP` replies for the values below.
+    #[test]
+    fn reads_what_redis_wrote() {
+        let words = b"the quick brown fox jumps over the lazy dog ".repeat(12);
+        let runs: Vec<u8> = [vec![b'a'; 300], vec![b'b'; 7], b"abcabcabc".repeat(30)].concat();
+        let vals: Vec<u8> = (0..60).flat_map(|i| format!("value:{i:06}").into_bytes()).collect();
+        let cases = [
+            (
+                &words[..],
+                "1f74686520717569636b2062726f776e20666f78206a756d7073206f7665722074201e076c617a7920646f67600ce0ff2be1cd07016720",
+            ),
+            (&runs[..], "016161e0ff00e019000062800002616263e0ff022107"),
+            (
+                &vals[..],
+                "0676616c75653a3060000076e0010b0031e0020b0032e0020b0033e0020b0034e0020b0035e0020b0036e0020b0037e0020b0038e0020b0039e0010b0031e002770031e002770031e002770031e002770031e002770031e002770031e002770031e002770031e002770031e002770032e002770032e002770032e002770032e002770032e002770032e002770032e002770032e002770032e002770032e002770033e002770033e002770033e002770033e002770033e002770033e002770033e002770033e002770033e002770033e002770034e002770034e002770034e002770034e002770034e002770034e002770034e002770034e002770034e002770034e002770035e002770035e002770035e002770035e002770035e002770035e002770035e002770035e002770035e00277013539",
+            ),
+        ];
+        for (want, stream) in cases {
+            let stream = hex(stream);
+            let mut out = vec![0; want.len()];
+            assert_eq!(decompress(&stream, &mut out), Some(want.len()));
+            assert_eq!(out, want);
+            // One byte short of room: refused, not truncated.
+            assert_eq!(decompress(&stream, &mut out[..want.len() - 1]), None);
+            // Ours compresses them about as well.
+            let ours = round_trip(want).unwrap();
+            assert!(ours <= stream.len() + stream.len() / 8, "{ours} vs liblzf's {}", stream.len());
+        }
+    }
+
+    #[test]
+    fn round_trips_and_edges() {
+        assert_eq!(compress(b"", 100), None);
+        assert_eq!(decompress(b"", &mut []), Some(0));
+        for data in [&b"a"[..], b"ab", b"abc", b"aaaa", &[0; 70_000], &b"xy".repeat(5000)] {
+            round_trip(data).unwrap();
+        }
+        // Long runs use the longest references.
+        assert!(round_trip(&[7; 10_000]).unwrap() < 10_000 / 264 * 3 + 10);
+        // Matches near the 8 KB window's edge.
+        let mut far: Vec<u8> = (0..9000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        far.extend_from_within(..100);
+        far.extend_from_within(800..900);
+        round_trip(&far).unwrap();
+        // Incompressible data does not fit a limit below its size.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let noise: Vec<u8> = (0..1000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect();
+        assert_eq!(compress(&noise, 990), None);
+        let words = b"value:000001 value:000002 ".repeat(20);
+        let packed = compress(&words, words.len()).unwrap();
+        assert_eq!(compress(&words, packed.len()), Some(packed.clone()));
+        assert_eq!(compress(&words, packed.len() - 1), None);
+    }
+
+    #[test]
+    fn rejects_malformed_streams() {
+        let mut out = [0u8; 64];
+        // A literal run longer than the input holds.
+        assert_eq!(decompress(&[5, b'a'], &mut out), None);
+        // A reference before the start of the output.
+        assert_eq!(decompress(&[0, b'a', 0x20, 1], &mut out), None);
+        // A reference missing its offset byte, or its length byte.
+        assert_eq!(decompress(&[0, b'a', 0x20], &mut out), None);
+        assert_eq!(decompress(&[0, b'a', 0xE0], &mut out), None);
+        // A valid run-length reference, then one that overflows `out`.
+        assert_eq!(decompress(&[0, b'a', 0x20, 0], &mut out), Some(4));
+        assert_eq!(&out[..4], b"aaaa");
+        assert_eq!(decompress(&[0, b'a', 0xE0, 200, 0], &mut out), None);
+    }
+
+    fn compressible() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..600),
+            prop::collection::vec(0u8..4, 0..3000),
+            (prop::collection::vec(any::<u8>(), 1..40), 1usize..400).prop_map(|(word, times)| word.repeat(times)),
+            prop::collection::vec(0u32..1_000_000, 0..400)
+                .prop_map(|v| v.iter().flat_map(|n| format!("value:{n:06}").into_bytes()).collect()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        #[test]
+        fn compress_then_decompress_gives_the_input(data in compressible(), slack in 0usize..64) {
+            let limit = data.len() + slack;
+            if let Some(packed) = compress(&data, limit) {
+                prop_assert!(packed.len() <= limit);
+                let mut out = vec![0; data.len()];
+                prop_assert_eq!(decompress(&packed, &mut out), Some(data.len()));
+                prop_assert_eq!(out, data);
+            } else {
+                // Only when literals alone need more than the limit, or the data is empty.
+                prop_assert!(data.is_empty() || data.len() + data.len().div_ceil(MAX_LIT) > limit);
+            }
+        }
+
+        /// Decompression of arbitrary bytes never panics and never writes
+        /// more than the room it is given.
+        #[test]
+        fn decompress_takes_any_input(input in prop::collection::vec(any::<u8>(), 0..200), room in 0usize..2000) {
+            let mut out = vec![0xA5u8; room + 16];
+            if let Some(n) = decompress(&input, &mut out[..room]) {
+                prop_assert!(n <= room);
+            }
+            prop_assert!(out[room..].iter().all(|&b| b == 0xA5));
+        }
+    }
+}

@@ -63,6 +63,7 @@ pub struct Config {
     pub enable_debug_command: String,
     /// Compact-encoding thresholds of the collections (Redis's names).
     pub list_max_listpack_size: i64,
+    pub list_compress_depth: i64,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
     pub set_max_intset_entries: usize,
@@ -117,6 +118,7 @@ impl Default for Config {
             client_query_buffer_limit: 1024 * 1024 * 1024,
             enable_debug_command: "no".into(),
             list_max_listpack_size: -2,
+            list_compress_depth: 0,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
@@ -266,6 +268,12 @@ pub static OPTIONS: &[ConfigOption] = &[
         mutable: true,
         get: |c| c.list_max_listpack_size.to_string(),
         set: |c, v| int(v, i32::MIN as i64, i32::MAX as i64).map(|n| c.list_max_listpack_size = n),
+    },
+    ConfigOption {
+        name: "list-compress-depth",
+        mutable: true,
+        get: |c| c.list_compress_depth.to_string(),
+        set: |c, v| int(v, 0, i32::MAX as i64).map(|n| c.list_compress_depth = n),
     },
     ConfigOption {
         name: "hash-max-listpack-entries",

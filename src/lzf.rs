@@ -30,43 +30,59 @@ const MAX_LIT: usize = 1 << 5;
 const MAX_OFF: usize = 1 << 13;
 /// Longest back reference: 7 + 255 from the length fields, plus 2.
 const MAX_REF: usize = (1 << 8) + (1 << 3);
-/// Largest hash table (2^14 slots); smaller inputs use a smaller one.
-const MAX_HLOG: u32 = 14;
+/// The hash table has 2^13 slots (32 KB, on the stack: compressing
+/// allocates nothing but its output).
+const HLOG: u32 = 13;
 
 /// Compresses `input`, or returns `None` when the result would be longer
 /// than `max_out` bytes (liblzf's `lzf_compress` returning 0: the caller
 /// keeps the data uncompressed). An empty input gives `None` too, as in
 /// liblzf.
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
-    let len = input.len();
-    if len == 0 || max_out == 0 {
-        return None;
+    let mut out = Vec::with_capacity(max_out.min(input.len() + input.len() / MAX_LIT + 1));
+    compress_into(input, max_out, &mut out).then_some(out)
+}
+
+/// [`compress`] appending to `out`: true if the stream, at most `max_out`
+/// bytes, was appended; false (with `out` as it was) if it would be longer
+/// or `input` is empty.
+pub fn compress_into(input: &[u8], max_out: usize, out: &mut Vec<u8>) -> bool {
+    let base = out.len();
+    let done = !input.is_empty() && max_out > 0 && stream(input, base + max_out, out).is_some();
+    if !done {
+        out.truncate(base);
     }
-    let hlog = (usize::BITS - len.leading_zeros()).clamp(8, MAX_HLOG);
-    // Positions plus one; 0 is an empty slot.
-    let mut table = vec![0u32; 1 << hlog];
+    done
+}
+
+/// The greedy matcher: appends the stream to `out` while it stays within
+/// `limit` bytes in total.
+fn stream(input: &[u8], limit: usize, out: &mut Vec<u8>) -> Option<()> {
+    let len = input.len();
+    // Positions plus one (wrapping past 4 GB: a stale slot only costs a
+    // byte comparison); 0 is an empty slot.
+    let mut table = [0u32; 1 << HLOG];
     let hash = |p: usize| {
         let v = u32::from_le_bytes([input[p], input[p + 1], input[p + 2], 0]);
-        (v.wrapping_mul(2_654_435_761) >> (32 - hlog)) as usize
+        (v.wrapping_mul(2_654_435_761) >> (32 - HLOG)) as usize
     };
-    let mut out = Vec::with_capacity(max_out.min(len + len / MAX_LIT + 1));
     let mut lit = 0; // where the literals not yet written start
     let mut ip = 0;
     while ip + 2 < len {
         let h = hash(ip);
         let cand = table[h] as usize;
-        table[h] = ip as u32 + 1;
-        if cand > 0 && ip - cand < MAX_OFF && input[cand - 1..cand + 2] == input[ip..ip + 3] {
+        table[h] = (ip as u32).wrapping_add(1);
+        if cand > 0 && ip.wrapping_sub(cand) < MAX_OFF && input[cand - 1..cand + 2] == input[ip..ip + 3] {
             let r = cand - 1;
             let most = (len - ip).min(MAX_REF);
             let mut n = 3;
             while n < most && input[r + n] == input[ip + n] {
                 n += 1;
             }
-            literals(&mut out, &input[lit..ip], max_out)?;
+            literals(out, &input[lit..ip], limit)?;
             let off = ip - r - 1;
             let l = n - 2;
-            if out.len() + if l < 7 { 2 } else { 3 } > max_out {
+            if out.len() + if l < 7 { 2 } else { 3 } > limit {
                 return None;
             }
             if l < 7 {
@@ -79,7 +95,7 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
             // Index the positions the match covered, so later matches can
             // start inside it.
             for p in ip + 1..(ip + n).min(len.saturating_sub(2)) {
-                table[hash(p)] = p as u32 + 1;
+                table[hash(p)] = (p as u32).wrapping_add(1);
             }
             ip += n;
             lit = ip;
@@ -87,14 +103,13 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
             ip += 1;
         }
     }
-    literals(&mut out, &input[lit..], max_out)?;
-    Some(out)
+    literals(out, &input[lit..], limit)
 }
 
-/// Writes `bytes` as literal runs of at most [`MAX_LIT`]; `None` past
-/// `max_out`.
-fn literals(out: &mut Vec<u8>, bytes: &[u8], max_out: usize) -> Option<()> {
-    if out.len() + bytes.len() + bytes.len().div_ceil(MAX_LIT) > max_out {
+/// Writes `bytes` as literal runs of at most [`MAX_LIT`]; `None` if `out`
+/// would pass `limit` bytes.
+fn literals(out: &mut Vec<u8>, bytes: &[u8], limit: usize) -> Option<()> {
+    if out.len() + bytes.len() + bytes.len().div_ceil(MAX_LIT) > limit {
         return None;
     }
     for run in bytes.chunks(MAX_LIT) {
@@ -221,6 +236,19 @@ mod tests {
         let packed = compress(&words, words.len()).unwrap();
         assert_eq!(compress(&words, packed.len()), Some(packed.clone()));
         assert_eq!(compress(&words, packed.len() - 1), None);
+    }
+
+    #[test]
+    fn compress_into_appends_or_leaves_the_buffer_alone() {
+        let words = b"value:000001 value:000002 ".repeat(20);
+        let alone = compress(&words, words.len()).unwrap();
+        let mut out = b"head".to_vec();
+        assert!(compress_into(&words, alone.len(), &mut out));
+        assert_eq!(&out[..4], b"head");
+        assert_eq!(out[4..], alone[..]);
+        assert!(!compress_into(&words, alone.len() - 1, &mut out));
+        assert!(!compress_into(b"", 10, &mut out));
+        assert_eq!(out.len(), 4 + alone.len());
     }
 
     #[test]

@@ -55,52 +55,70 @@ pub fn compress_into(input: &[u8], max_out: usize, out: &mut Vec<u8>) -> bool {
     done
 }
 
+/// The three bytes at `p` as a number (the hash key; `p + 2 < len`).
+fn load3(input: &[u8], p: usize) -> u32 {
+    u32::from_le_bytes([input[p], input[p + 1], input[p + 2], 0])
+}
+
+/// How many bytes from `a` and `b` on are equal (`a < b`), up to `most`
+/// bytes from `b`; compares eight at a time.
+fn match_len(input: &[u8], a: usize, b: usize, most: usize) -> usize {
+    let mut n = 0;
+    while n + 8 <= most {
+        let x = u64::from_le_bytes(input[a + n..a + n + 8].try_into().unwrap_or([0; 8]));
+        let y = u64::from_le_bytes(input[b + n..b + n + 8].try_into().unwrap_or([0; 8]));
+        if x != y {
+            return n + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    while n < most && input[a + n] == input[b + n] {
+        n += 1;
+    }
+    n
+}
+
 /// The greedy matcher: appends the stream to `out` while it stays within
-/// `limit` bytes in total.
+/// `limit` bytes in total. As liblzf's default (`VERY_FAST`), only the last
+/// two positions inside a match are added to the hash table.
 fn stream(input: &[u8], limit: usize, out: &mut Vec<u8>) -> Option<()> {
     let len = input.len();
     // Positions plus one (wrapping past 4 GB: a stale slot only costs a
-    // byte comparison); 0 is an empty slot.
+    // comparison); 0 is an empty slot.
     let mut table = [0u32; 1 << HLOG];
-    let hash = |p: usize| {
-        let v = u32::from_le_bytes([input[p], input[p + 1], input[p + 2], 0]);
-        (v.wrapping_mul(2_654_435_761) >> (32 - HLOG)) as usize
-    };
+    let slot = |v: u32| (v.wrapping_mul(2_654_435_761) >> (32 - HLOG)) as usize;
     let mut lit = 0; // where the literals not yet written start
     let mut ip = 0;
     while ip + 2 < len {
-        let h = hash(ip);
+        let v = load3(input, ip);
+        let h = slot(v);
         let cand = table[h] as usize;
         table[h] = (ip as u32).wrapping_add(1);
-        if cand > 0 && ip.wrapping_sub(cand) < MAX_OFF && input[cand - 1..cand + 2] == input[ip..ip + 3] {
-            let r = cand - 1;
-            let most = (len - ip).min(MAX_REF);
-            let mut n = 3;
-            while n < most && input[r + n] == input[ip + n] {
-                n += 1;
-            }
-            literals(out, &input[lit..ip], limit)?;
-            let off = ip - r - 1;
-            let l = n - 2;
-            if out.len() + if l < 7 { 2 } else { 3 } > limit {
-                return None;
-            }
-            if l < 7 {
-                out.push(((l << 5) | (off >> 8)) as u8);
-            } else {
-                out.push(((7 << 5) | (off >> 8)) as u8);
-                out.push((l - 7) as u8);
-            }
-            out.push(off as u8);
-            // Index the positions the match covered, so later matches can
-            // start inside it.
-            for p in ip + 1..(ip + n).min(len.saturating_sub(2)) {
-                table[hash(p)] = (p as u32).wrapping_add(1);
-            }
-            ip += n;
-            lit = ip;
-        } else {
+        if cand == 0 || ip.wrapping_sub(cand) >= MAX_OFF || load3(input, cand - 1) != v {
             ip += 1;
+            continue;
+        }
+        let r = cand - 1;
+        let n = 3 + match_len(input, r + 3, ip + 3, (len - ip).min(MAX_REF) - 3);
+        literals(out, &input[lit..ip], limit)?;
+        let off = ip - r - 1;
+        let l = n - 2;
+        if out.len() + if l < 7 { 2 } else { 3 } > limit {
+            return None;
+        }
+        if l < 7 {
+            out.push(((l << 5) | (off >> 8)) as u8);
+        } else {
+            out.push(((7 << 5) | (off >> 8)) as u8);
+            out.push((l - 7) as u8);
+        }
+        out.push(off as u8);
+        ip += n;
+        lit = ip;
+        for p in ip - 2..ip {
+            if p + 2 < len {
+                table[slot(load3(input, p))] = (p as u32).wrapping_add(1);
+            }
         }
     }
     literals(out, &input[lit..], limit)

@@ -39,7 +39,7 @@ const HLOG: u32 = 13;
 /// keeps the data uncompressed). An empty input gives `None` too, as in
 /// liblzf.
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(max_out.min(input.len() + input.len() / MAX_LIT + 1));
+    let mut out = Vec::new();
     compress_into(input, max_out, &mut out).then_some(out)
 }
 
@@ -48,11 +48,22 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
 /// or `input` is empty.
 pub fn compress_into(input: &[u8], max_out: usize, out: &mut Vec<u8>) -> bool {
     let base = out.len();
-    let done = !input.is_empty() && max_out > 0 && stream(input, base + max_out, out).is_some();
-    if !done {
-        out.truncate(base);
+    if input.is_empty() || max_out == 0 {
+        return false;
     }
-    done
+    // No stream is longer than all literals.
+    let max_out = max_out.min(input.len() + input.len().div_ceil(MAX_LIT));
+    out.resize(base + max_out, 0);
+    match stream(input, &mut out[base..]) {
+        Some(n) => {
+            out.truncate(base + n);
+            true
+        }
+        None => {
+            out.truncate(base);
+            false
+        }
+    }
 }
 
 /// The three bytes at `p` as a number (the hash key; `p + 2 < len`).
@@ -78,63 +89,83 @@ fn match_len(input: &[u8], a: usize, b: usize, most: usize) -> usize {
     n
 }
 
-/// The greedy matcher: appends the stream to `out` while it stays within
-/// `limit` bytes in total. As liblzf's default (`VERY_FAST`), only the last
-/// two positions inside a match are added to the hash table.
-fn stream(input: &[u8], limit: usize, out: &mut Vec<u8>) -> Option<()> {
-    let len = input.len();
+/// Appends literal `b` at `*op` (`None` if `out` is full); a full run's
+/// control byte, reserved before its bytes at `*op - *lit - 1`, is filled
+/// in and the next one reserved.
+fn literal(out: &mut [u8], op: &mut usize, lit: &mut usize, b: u8) -> Option<()> {
+    *out.get_mut(*op)? = b;
+    *op += 1;
+    *lit += 1;
+    if *lit == MAX_LIT {
+        out[*op - MAX_LIT - 1] = (MAX_LIT - 1) as u8;
+        *lit = 0;
+        *op += 1;
+    }
+    Some(())
+}
+
+/// The greedy matcher, liblzf's loop: writes the stream into `out` and
+/// returns its length, or `None` if it does not fit. As liblzf's default
+/// (`VERY_FAST`), only the last two positions inside a match are added to
+/// the hash table.
+fn stream(input: &[u8], out: &mut [u8]) -> Option<usize> {
+    let (len, end) = (input.len(), out.len());
     // Positions plus one (wrapping past 4 GB: a stale slot only costs a
     // comparison); 0 is an empty slot.
     let mut table = [0u32; 1 << HLOG];
     let slot = |v: u32| (v.wrapping_mul(2_654_435_761) >> (32 - HLOG)) as usize;
-    let mut lit = 0; // where the literals not yet written start
-    let mut ip = 0;
+    // `op` is where the next byte goes; the current literal run's control
+    // byte is reserved at `op - lit - 1`.
+    let (mut ip, mut op, mut lit) = (0, 1, 0);
     while ip + 2 < len {
         let v = load3(input, ip);
         let h = slot(v);
         let cand = table[h] as usize;
         table[h] = (ip as u32).wrapping_add(1);
         if cand == 0 || ip.wrapping_sub(cand) >= MAX_OFF || load3(input, cand - 1) != v {
+            literal(out, &mut op, &mut lit, input[ip])?;
             ip += 1;
             continue;
         }
         let r = cand - 1;
         let n = 3 + match_len(input, r + 3, ip + 3, (len - ip).min(MAX_REF) - 3);
-        literals(out, &input[lit..ip], limit)?;
-        let off = ip - r - 1;
-        let l = n - 2;
-        if out.len() + if l < 7 { 2 } else { 3 } > limit {
+        let (off, l) = (ip - r - 1, n - 2);
+        // End the literal run, or take back its unused control byte.
+        if lit > 0 {
+            out[op - lit - 1] = (lit - 1) as u8;
+        } else {
+            op -= 1;
+        }
+        if op + if l < 7 { 2 } else { 3 } > end {
             return None;
         }
         if l < 7 {
-            out.push(((l << 5) | (off >> 8)) as u8);
+            out[op] = ((l << 5) | (off >> 8)) as u8;
         } else {
-            out.push(((7 << 5) | (off >> 8)) as u8);
-            out.push((l - 7) as u8);
+            out[op] = ((7 << 5) | (off >> 8)) as u8;
+            op += 1;
+            out[op] = (l - 7) as u8;
         }
-        out.push(off as u8);
+        out[op + 1] = off as u8;
+        op += 3; // past the offset byte and the next run's control byte
+        lit = 0;
         ip += n;
-        lit = ip;
         for p in ip - 2..ip {
             if p + 2 < len {
                 table[slot(load3(input, p))] = (p as u32).wrapping_add(1);
             }
         }
     }
-    literals(out, &input[lit..], limit)
-}
-
-/// Writes `bytes` as literal runs of at most [`MAX_LIT`]; `None` if `out`
-/// would pass `limit` bytes.
-fn literals(out: &mut Vec<u8>, bytes: &[u8], limit: usize) -> Option<()> {
-    if out.len() + bytes.len() + bytes.len().div_ceil(MAX_LIT) > limit {
-        return None;
+    while ip < len {
+        literal(out, &mut op, &mut lit, input[ip])?;
+        ip += 1;
     }
-    for run in bytes.chunks(MAX_LIT) {
-        out.push((run.len() - 1) as u8);
-        out.extend_from_slice(run);
+    if lit > 0 {
+        out[op - lit - 1] = (lit - 1) as u8;
+    } else {
+        op -= 1;
     }
-    Some(())
+    Some(op)
 }
 
 /// Decompresses `input` into `out` and returns how many bytes it wrote, or

@@ -116,7 +116,7 @@ const LZF_MARK: u8 = 0xFF;
 /// from the config at each write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Shape {
-    pub fill: Fill,
+    fill: Fill,
     depth: u16,
 }
 
@@ -678,6 +678,15 @@ impl Chain {
         lo..hi
     }
 
+    /// After LSET or LINSERT changed raw node `n`: splits and merges it
+    /// ([`Chain::fix`]), then compresses what is interior.
+    fn edited(&mut self, n: usize, shape: Shape) {
+        let before = self.nodes.len();
+        let touched = self.fix(n, shape.fill);
+        let added = self.nodes.len().saturating_sub(before);
+        self.settle(shape.depth(), touched, added);
+    }
+
     /// Merges node `n + 1` into node `n` if the result fits `fill`
     /// (decompressing them first).
     fn merge(&mut self, n: usize, fill: Fill) -> bool {
@@ -1226,17 +1235,6 @@ impl List {
             }
         }
         removed
-    }
-}
-
-impl Chain {
-    /// After LSET or LINSERT changed raw node `n`: splits and merges it
-    /// ([`Chain::fix`]), then compresses what is interior.
-    fn edited(&mut self, n: usize, shape: Shape) {
-        let before = self.nodes.len();
-        let touched = self.fix(n, shape.fill);
-        let added = self.nodes.len().saturating_sub(before);
-        self.settle(shape.depth(), touched, added);
     }
 }
 

@@ -43,6 +43,7 @@ import os
 import re
 import resource
 import selectors
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -478,6 +479,8 @@ def parse_args():
                     help="requests per run at -P 1, x4 at -P 16 (default 100000; --quick: 7000)")
     ap.add_argument("--clients", "-c", type=int, default=50)
     ap.add_argument("--unix", action="store_true", help="connect through Unix sockets (redis-benchmark -s)")
+    ap.add_argument("--server-args", default="",
+                    help="extra options for both servers, e.g. \"--list-compress-depth 1\"")
     ap.add_argument("--quick", action="store_true", help="3 rounds of 7000 requests: 1-1.5 minutes")
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
     ap.add_argument("--write", metavar="FILE", help="also write the markdown report to FILE")
@@ -517,7 +520,7 @@ def run_all(args, wl):
     results = {}
     for test, opts in wl:
         results[label(test, opts)] = {"test": test, "opts": opts, "redis": [], "ferrokv": []}
-    servers = benchlib.start_servers(unix=args.unix)
+    servers = benchlib.start_servers(args.server_args.split(), unix=args.unix)
     t_start = time.monotonic()
     interrupted = dead = None
     try:
@@ -593,7 +596,7 @@ def main():
         results, elapsed, stopped = run_all(args, wl)
         meta = {
             "date": str(date.today()),
-            "command": " ".join(["scripts/bench-vs-redis.sh", *report_args(sys.argv[1:])]),
+            "command": shlex.join(["scripts/bench-vs-redis.sh", *report_args(sys.argv[1:])]),
             "minutes": elapsed / 60,
             "machine": benchlib.machine_line(),
             "pinning": ("Servers pinned to core 0, redis-benchmark to core 1" if benchlib.pinning_active()

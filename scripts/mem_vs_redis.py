@@ -19,8 +19,14 @@ Datasets (names for --only):
   lists-long   100 lists of 100,000 ten-byte elements
   lists-tiny   1,000,000 lists of 1 to 3 ten-byte elements
   lists-ints   10,000 lists of 100 integers (0..99999)
+  lists-values 100 lists of 100,000 elements "value:000000".."value:099999"
+               (compressible: for list-compress-depth)
 
 Usage: scripts/mem_vs_redis.py [--only NAME,...] [--write FILE] [--ferrokv PATH]
+                               [--server-args "--list-compress-depth 1"] [--used-memory]
+
+--server-args are given to both servers; --used-memory adds the growth of
+INFO used_memory (each server's own count of its allocations) to the table.
 """
 
 import argparse
@@ -109,6 +115,11 @@ def datasets():
         "lists-tiny": lambda: (
             cmd("RPUSH", b"list:%07d" % i, *[b"element%03d" % j for j in range(i % 3 + 1)]) for i in range(1_000_000)
         ),
+        "lists-values": lambda: (
+            cmd("RPUSH", b"list:%03d" % i, *[b"value:%06d" % j for j in range(b * 1000, b * 1000 + 1000)])
+            for b in range(100)
+            for i in range(100)
+        ),
         "lists-ints": lambda: (
             cmd("RPUSH", b"list:%05d" % i, *[b"%d" % ((i * 7919 + j * 104729) % 100000) for j in range(100)])
             for i in range(10_000)
@@ -135,14 +146,24 @@ def datasets():
     }
 
 
+def used_memory(port):
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(cmd("INFO", "memory"))
+        f = s.makefile("rb")
+        n = int(f.readline()[1:])
+        info = f.read(n + 2).decode()
+    return int(next(line.split(":")[1] for line in info.splitlines() if line.startswith("used_memory:")))
+
+
 def measure(server_cmd, port, gen):
+    """Growth of (RSS, INFO used_memory) from loading the dataset."""
     proc = subprocess.Popen(server_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port)
-        before = rss(proc.pid)
+        before, used = rss(proc.pid), used_memory(port)
         load(port, gen())
         time.sleep(0.5)
-        return rss(proc.pid) - before
+        return rss(proc.pid) - before, used_memory(port) - used
     finally:
         proc.terminate()
         proc.wait()
@@ -153,19 +174,30 @@ def main():
     ap.add_argument("--only", default="strings,strings-ttl,hashes,zsets")
     ap.add_argument("--write", metavar="FILE")
     ap.add_argument("--ferrokv", metavar="PATH", help="ferrokv binary (default: target/release/ferrokv)")
+    ap.add_argument("--server-args", default="", help="extra options for both servers, e.g. \"--list-compress-depth 1\"")
+    ap.add_argument("--used-memory", action="store_true", help="also report INFO used_memory growth")
     args = ap.parse_args()
+    extra = args.server_args.split()
     ferrokv = args.ferrokv or os.path.join(ROOT, "target", "release", "ferrokv")
     if not os.path.exists(ferrokv) and not args.ferrokv:
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
     rows = ["| dataset | redis-server RSS growth | ferrokv RSS growth | ratio ferrokv/redis |", "|---|---|---|---|"]
+    if args.used_memory:
+        rows = [rows[0] + " redis-server used_memory | ferrokv used_memory | ratio |", rows[1] + "---|---|---|"]
     for name in args.only.split(","):
         gen = datasets()[name]
         rp, fp = free_port(), free_port()
-        redis = measure(["redis-server", "--port", str(rp), "--save", "", "--appendonly", "no"], rp, gen)
-        fkv = measure([ferrokv, "--port", str(fp), "--loglevel", "warning"], fp, gen)
-        rows.append(f"| {name} | {redis / 1e6:.1f} MB | {fkv / 1e6:.1f} MB | **{fkv / redis:.2f}** |")
+        redis, redis_used = measure(["redis-server", "--port", str(rp), "--save", "", "--appendonly", "no", *extra], rp, gen)
+        fkv, fkv_used = measure([ferrokv, "--port", str(fp), "--loglevel", "warning", *extra], fp, gen)
+        row = f"| {name} | {redis / 1e6:.1f} MB | {fkv / 1e6:.1f} MB | **{fkv / redis:.2f}** |"
+        if args.used_memory:
+            row += f" {redis_used / 1e6:.1f} MB | {fkv_used / 1e6:.1f} MB | **{fkv_used / redis_used:.2f}** |"
+        rows.append(row)
         print(rows[-1], flush=True)
-    report = "\n".join([f"`scripts/mem_vs_redis.py --only {args.only}`", ""] + rows) + "\n"
+    shown = f"scripts/mem_vs_redis.py --only {args.only}"
+    shown += f" --server-args '{args.server_args}'" if args.server_args else ""
+    shown += " --used-memory" if args.used_memory else ""
+    report = "\n".join([f"`{shown}`", ""] + rows) + "\n"
     print(report)
     if args.write:
         with open(args.write, "w") as f:

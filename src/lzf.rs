@@ -30,78 +30,142 @@ const MAX_LIT: usize = 1 << 5;
 const MAX_OFF: usize = 1 << 13;
 /// Longest back reference: 7 + 255 from the length fields, plus 2.
 const MAX_REF: usize = (1 << 8) + (1 << 3);
-/// Largest hash table (2^14 slots); smaller inputs use a smaller one.
-const MAX_HLOG: u32 = 14;
+/// The hash table has 2^13 slots (32 KB, on the stack: compressing
+/// allocates nothing but its output).
+const HLOG: u32 = 13;
 
 /// Compresses `input`, or returns `None` when the result would be longer
 /// than `max_out` bytes (liblzf's `lzf_compress` returning 0: the caller
 /// keeps the data uncompressed). An empty input gives `None` too, as in
 /// liblzf.
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
-    let len = input.len();
-    if len == 0 || max_out == 0 {
-        return None;
-    }
-    let hlog = (usize::BITS - len.leading_zeros()).clamp(8, MAX_HLOG);
-    // Positions plus one; 0 is an empty slot.
-    let mut table = vec![0u32; 1 << hlog];
-    let hash = |p: usize| {
-        let v = u32::from_le_bytes([input[p], input[p + 1], input[p + 2], 0]);
-        (v.wrapping_mul(2_654_435_761) >> (32 - hlog)) as usize
-    };
-    let mut out = Vec::with_capacity(max_out.min(len + len / MAX_LIT + 1));
-    let mut lit = 0; // where the literals not yet written start
-    let mut ip = 0;
-    while ip + 2 < len {
-        let h = hash(ip);
-        let cand = table[h] as usize;
-        table[h] = ip as u32 + 1;
-        if cand > 0 && ip - cand < MAX_OFF && input[cand - 1..cand + 2] == input[ip..ip + 3] {
-            let r = cand - 1;
-            let most = (len - ip).min(MAX_REF);
-            let mut n = 3;
-            while n < most && input[r + n] == input[ip + n] {
-                n += 1;
-            }
-            literals(&mut out, &input[lit..ip], max_out)?;
-            let off = ip - r - 1;
-            let l = n - 2;
-            if out.len() + if l < 7 { 2 } else { 3 } > max_out {
-                return None;
-            }
-            if l < 7 {
-                out.push(((l << 5) | (off >> 8)) as u8);
-            } else {
-                out.push(((7 << 5) | (off >> 8)) as u8);
-                out.push((l - 7) as u8);
-            }
-            out.push(off as u8);
-            // Index the positions the match covered, so later matches can
-            // start inside it.
-            for p in ip + 1..(ip + n).min(len.saturating_sub(2)) {
-                table[hash(p)] = p as u32 + 1;
-            }
-            ip += n;
-            lit = ip;
-        } else {
-            ip += 1;
-        }
-    }
-    literals(&mut out, &input[lit..], max_out)?;
-    Some(out)
+    let mut out = Vec::new();
+    compress_into(input, max_out, &mut out).then_some(out)
 }
 
-/// Writes `bytes` as literal runs of at most [`MAX_LIT`]; `None` past
-/// `max_out`.
-fn literals(out: &mut Vec<u8>, bytes: &[u8], max_out: usize) -> Option<()> {
-    if out.len() + bytes.len() + bytes.len().div_ceil(MAX_LIT) > max_out {
-        return None;
+/// [`compress`] appending to `out`: true if the stream, at most `max_out`
+/// bytes, was appended; false (with `out` as it was) if it would be longer
+/// or `input` is empty.
+pub fn compress_into(input: &[u8], max_out: usize, out: &mut Vec<u8>) -> bool {
+    let base = out.len();
+    if input.is_empty() || max_out == 0 {
+        return false;
     }
-    for run in bytes.chunks(MAX_LIT) {
-        out.push((run.len() - 1) as u8);
-        out.extend_from_slice(run);
+    // No stream is longer than all literals.
+    let max_out = max_out.min(input.len() + input.len().div_ceil(MAX_LIT));
+    out.resize(base + max_out, 0);
+    match stream(input, &mut out[base..]) {
+        Some(n) => {
+            out.truncate(base + n);
+            true
+        }
+        None => {
+            out.truncate(base);
+            false
+        }
+    }
+}
+
+/// The three bytes at `p` as a number (the hash key; `p + 2 < len`).
+fn load3(input: &[u8], p: usize) -> u32 {
+    u32::from_le_bytes([input[p], input[p + 1], input[p + 2], 0])
+}
+
+/// How many bytes from `a` and `b` on are equal (`a < b`), up to `most`
+/// bytes from `b`; compares eight at a time.
+fn match_len(input: &[u8], a: usize, b: usize, most: usize) -> usize {
+    let mut n = 0;
+    while n + 8 <= most {
+        let x = u64::from_le_bytes(input[a + n..a + n + 8].try_into().unwrap_or([0; 8]));
+        let y = u64::from_le_bytes(input[b + n..b + n + 8].try_into().unwrap_or([0; 8]));
+        if x != y {
+            return n + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    while n < most && input[a + n] == input[b + n] {
+        n += 1;
+    }
+    n
+}
+
+/// Appends literal `b` at `*op` (`None` if `out` is full); a full run's
+/// control byte, reserved before its bytes at `*op - *lit - 1`, is filled
+/// in and the next one reserved.
+fn literal(out: &mut [u8], op: &mut usize, lit: &mut usize, b: u8) -> Option<()> {
+    *out.get_mut(*op)? = b;
+    *op += 1;
+    *lit += 1;
+    if *lit == MAX_LIT {
+        out[*op - MAX_LIT - 1] = (MAX_LIT - 1) as u8;
+        *lit = 0;
+        *op += 1;
     }
     Some(())
+}
+
+/// The greedy matcher, liblzf's loop: writes the stream into `out` and
+/// returns its length, or `None` if it does not fit. As liblzf's default
+/// (`VERY_FAST`), only the last two positions inside a match are added to
+/// the hash table.
+fn stream(input: &[u8], out: &mut [u8]) -> Option<usize> {
+    let (len, end) = (input.len(), out.len());
+    // Positions plus one (wrapping past 4 GB: a stale slot only costs a
+    // comparison); 0 is an empty slot.
+    let mut table = [0u32; 1 << HLOG];
+    let slot = |v: u32| (v.wrapping_mul(2_654_435_761) >> (32 - HLOG)) as usize;
+    // `op` is where the next byte goes; the current literal run's control
+    // byte is reserved at `op - lit - 1`.
+    let (mut ip, mut op, mut lit) = (0, 1, 0);
+    while ip + 2 < len {
+        let v = load3(input, ip);
+        let h = slot(v);
+        let cand = table[h] as usize;
+        table[h] = (ip as u32).wrapping_add(1);
+        if cand == 0 || ip.wrapping_sub(cand) >= MAX_OFF || load3(input, cand - 1) != v {
+            literal(out, &mut op, &mut lit, input[ip])?;
+            ip += 1;
+            continue;
+        }
+        let r = cand - 1;
+        let n = 3 + match_len(input, r + 3, ip + 3, (len - ip).min(MAX_REF) - 3);
+        let (off, l) = (ip - r - 1, n - 2);
+        // End the literal run, or take back its unused control byte.
+        if lit > 0 {
+            out[op - lit - 1] = (lit - 1) as u8;
+        } else {
+            op -= 1;
+        }
+        if op + if l < 7 { 2 } else { 3 } > end {
+            return None;
+        }
+        if l < 7 {
+            out[op] = ((l << 5) | (off >> 8)) as u8;
+        } else {
+            out[op] = ((7 << 5) | (off >> 8)) as u8;
+            op += 1;
+            out[op] = (l - 7) as u8;
+        }
+        out[op + 1] = off as u8;
+        op += 3; // past the offset byte and the next run's control byte
+        lit = 0;
+        ip += n;
+        for p in ip - 2..ip {
+            if p + 2 < len {
+                table[slot(load3(input, p))] = (p as u32).wrapping_add(1);
+            }
+        }
+    }
+    while ip < len {
+        literal(out, &mut op, &mut lit, input[ip])?;
+        ip += 1;
+    }
+    if lit > 0 {
+        out[op - lit - 1] = (lit - 1) as u8;
+    } else {
+        op -= 1;
+    }
+    Some(op)
 }
 
 /// liblzf 3.6's own `lzf_compress` as Redis 7.0 builds it (`HLOG` 16,
@@ -335,9 +399,6 @@ mod tests {
             assert_eq!(out, want);
             // One byte short of room: refused, not truncated.
             assert_eq!(decompress(&stream, &mut out[..want.len() - 1]), None);
-            // compress_exact writes what liblzf wrote (Redis asks for four
-            // bytes saved).
-            assert_eq!(compress_exact(want, want.len() - 4), Some(stream.clone()));
             // Ours compresses them about as well.
             let ours = round_trip(want).unwrap();
             assert!(ours <= stream.len() + stream.len() / 8, "{ours} vs liblzf's {}", stream.len());
@@ -373,6 +434,19 @@ mod tests {
         let packed = compress(&words, words.len()).unwrap();
         assert_eq!(compress(&words, packed.len()), Some(packed.clone()));
         assert_eq!(compress(&words, packed.len() - 1), None);
+    }
+
+    #[test]
+    fn compress_into_appends_or_leaves_the_buffer_alone() {
+        let words = b"value:000001 value:000002 ".repeat(20);
+        let alone = compress(&words, words.len()).unwrap();
+        let mut out = b"head".to_vec();
+        assert!(compress_into(&words, alone.len(), &mut out));
+        assert_eq!(&out[..4], b"head");
+        assert_eq!(out[4..], alone[..]);
+        assert!(!compress_into(&words, alone.len() - 1, &mut out));
+        assert!(!compress_into(b"", 10, &mut out));
+        assert_eq!(out.len(), 4 + alone.len());
     }
 
     #[test]

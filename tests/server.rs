@@ -107,7 +107,7 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
     let cases: &[(&str, &str)] = &[
         (
             "dangerous",
-            "bgsave restore save client|kill client|list client|no-evict client|pause client|unblock client|unpause config|get \
+            "bgsave migrate restore save client|kill client|list client|no-evict client|pause client|unblock client|unpause config|get \
             config|resetstat config|rewrite config|set debug flushall flushdb info keys lastsave latency|doctor \
             latency|histogram latency|history latency|latest latency|reset monitor shutdown slowlog|get slowlog|len \
             slowlog|reset swapdb",
@@ -116,7 +116,7 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
         ("transaction", "discard exec multi unwatch watch"),
         (
             "keyspace",
-            "dump restore copy dbsize del exists expire expireat expiretime flushall flushdb keys move object|encoding \
+            "dump migrate restore copy dbsize del exists expire expireat expiretime flushall flushdb keys move object|encoding \
             object|freq object|help object|idletime object|refcount persist pexpire pexpireat pexpiretime pttl \
             randomkey rename renamenx scan swapdb touch ttl type unlink",
         ),

@@ -340,9 +340,7 @@ fn object_digest(d: &mut [u8; 20], e: &Entry) {
         Value::Str(s) => mix_digest(d, s),
         Value::List(l) => {
             let mut buf = itoa::Buffer::new();
-            for el in l.range(0, -1) {
-                mix_digest(d, el.bytes(&mut buf));
-            }
+            l.for_range(0, -1, |el| mix_digest(d, el.bytes(&mut buf)));
         }
         Value::Set(s) => s.iter().for_each(|m| m.with_bytes(|b| xor_digest(d, b))),
         Value::ZSet(z) => {

@@ -10,8 +10,9 @@ use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::longdouble::LongDouble;
 use crate::server::notify as ev;
-use crate::store::list::{Elem, End, Fill, List};
+use crate::store::list::{Elem, End, List, Shape};
 use crate::store::{Expiry, Value};
+use std::ops::ControlFlow;
 
 pub static COMMANDS: &[Command] = &[
     row(
@@ -214,9 +215,11 @@ fn list<'a>(cx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a mut List>, CmdErro
     }
 }
 
-/// The node limit from `list-max-listpack-size`, read at each write.
-fn fill(cx: &Ctx) -> Fill {
-    Fill::new(cx.srv.config.list_max_listpack_size)
+/// The node limit (`list-max-listpack-size`) and the compression depth
+/// (`list-compress-depth`), read at each write: a CONFIG SET applies to
+/// every list from its next write on.
+fn shape(cx: &Ctx) -> Shape {
+    Shape::new(cx.srv.config.list_max_listpack_size, cx.srv.config.list_compress_depth)
 }
 
 /// Deletes `key` if its list became empty (a key never holds an empty list).
@@ -251,16 +254,16 @@ fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
 /// Pushes `values` to `key` at `end`; `only_existing` for LPUSHX/RPUSHX.
 fn push(cx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult {
     let key = args.get(1);
-    let fill = fill(cx);
+    let shape = shape(cx);
     let n = match list(cx, key)? {
         Some(l) => {
-            args.from(2).for_each(|v| l.push(end, v, fill));
+            args.from(2).for_each(|v| l.push(end, v, shape));
             l.len()
         }
         None if only_existing => 0,
         None => {
             let mut l = List::new();
-            args.from(2).for_each(|v| l.push(end, v, fill));
+            args.from(2).for_each(|v| l.push(end, v, shape));
             let n = l.len();
             let now = cx.now;
             cx.db().set(key, Value::List(l), Expiry::None, now);
@@ -314,6 +317,7 @@ fn pop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         }
     };
     let key = args.get(1);
+    let shape = shape(cx);
     let Some(l) = list(cx, key)? else {
         match count {
             None => cx.out.null(),
@@ -321,7 +325,7 @@ fn pop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         }
         return Ok(());
     };
-    let popped: Vec<Box<[u8]>> = (0..count.unwrap_or(1).min(l.len())).filter_map(|_| l.pop(end)).collect();
+    let popped: Vec<Box<[u8]>> = (0..count.unwrap_or(1).min(l.len())).filter_map(|_| l.pop(end, shape)).collect();
     match count {
         None => match popped.first() {
             Some(v) => cx.out.bulk(v),
@@ -372,7 +376,7 @@ fn lrange(cx: &mut Ctx, args: &Args) -> CmdResult {
         Some(Value::List(l)) => {
             out.array(l.range_len(start, stop));
             let mut buf = itoa::Buffer::new();
-            l.range(start, stop).for_each(|v| out.bulk(v.bytes(&mut buf)));
+            l.for_range(start, stop, |v| out.bulk(v.bytes(&mut buf)));
         }
         Some(_) => return Err(CmdError::WrongType),
     }
@@ -388,7 +392,7 @@ fn lindex(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let i = args.int(2)?;
-    match l.index(i).and_then(|i| l.get(i)).map(|v| v.to_boxed()) {
+    match l.index(i).and_then(|i| l.get(i)) {
         Some(v) => cx.out.bulk(&v),
         None => cx.out.null(),
     }
@@ -398,10 +402,10 @@ fn lindex(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `LSET key index element`
 fn lset(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let fill = fill(cx);
+    let shape = shape(cx);
     let Some(l) = list(cx, args.get(1))? else { return Err(CmdError::msg("ERR no such key")) };
     let Some(i) = l.index(args.int(2)?) else { return Err(CmdError::msg("ERR index out of range")) };
-    l.set(i, args.get(3), fill);
+    l.set(i, args.get(3), shape);
     // Redis replies, then notifies.
     cx.out.ok();
     cx.notify(ev::LIST, "lset", args.get(1));
@@ -416,11 +420,11 @@ fn linsert(cx: &mut Ctx, args: &Args) -> CmdResult {
         w if w.eq_ignore_ascii_case(b"before") => false,
         _ => return Err(CmdError::Syntax),
     };
-    let fill = fill(cx);
+    let shape = shape(cx);
     let n = match list(cx, args.get(1))? {
         None => 0,
         Some(l) => {
-            if l.insert(args.get(3), after, args.get(4), fill) {
+            if l.insert(args.get(3), after, args.get(4), shape) {
                 l.len() as i64
             } else {
                 -1
@@ -439,8 +443,8 @@ fn linsert(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn lrem(cx: &mut Ctx, args: &Args) -> CmdResult {
     let count = args.int(2)?;
     let key = args.get(1);
-    let fill = fill(cx);
-    let n = list(cx, key)?.map_or(0, |l| l.remove(args.get(3), count, fill));
+    let shape = shape(cx);
+    let n = list(cx, key)?.map_or(0, |l| l.remove(args.get(3), count, shape));
     if n > 0 {
         cx.notify(ev::LIST, "lrem", key);
     }
@@ -455,9 +459,10 @@ fn lrem(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn ltrim(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (start, stop) = (args.int(2)?, args.int(3)?);
     let key = args.get(1);
+    let shape = shape(cx);
     if let Some(l) = list(cx, key)? {
         let len = l.len();
-        l.trim(start, stop);
+        l.trim(start, stop, shape);
         let removed = len - l.len();
         cx.notify(ev::LIST, "ltrim", key);
         // One change per element removed: none for a trim that keeps all.
@@ -506,21 +511,24 @@ fn lpos(cx: &mut Ctx, args: &Args) -> CmdResult {
             Some(n) => n,
             None => 1,
         };
-        for (n, (idx, v)) in l.positions(rank < 0).enumerate() {
-            if maxlen != 0 && n >= maxlen {
-                break;
+        let mut seen = 0;
+        l.scan(rank < 0, |idx, v| {
+            if maxlen != 0 && seen >= maxlen {
+                return ControlFlow::Break(());
             }
+            seen += 1;
             if v == target {
                 if skip > 0 {
                     skip -= 1;
                 } else {
                     found.push(idx as i64);
                     if found.len() >= want {
-                        break;
+                        return ControlFlow::Break(());
                     }
                 }
             }
-        }
+            ControlFlow::Continue(())
+        });
     }
     match count {
         None => match found.first() {
@@ -543,13 +551,13 @@ fn move_one(cx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Result<
         return Ok(false);
     }
     list(cx, dst)?;
-    let Some(v) = list(cx, src)?.and_then(|l| l.pop(from)) else { return Ok(false) };
-    let fill = fill(cx);
+    let shape = shape(cx);
+    let Some(v) = list(cx, src)?.and_then(|l| l.pop(from, shape)) else { return Ok(false) };
     match list(cx, dst)? {
-        Some(l) => l.push(to, &v, fill),
+        Some(l) => l.push(to, &v, shape),
         None => {
             let mut l = List::new();
-            l.push(to, &v, fill);
+            l.push(to, &v, shape);
             let now = cx.now;
             cx.db().set(dst, Value::List(l), Expiry::None, now);
             cx.signal_ready(dst);
@@ -592,9 +600,10 @@ fn parse_lmpop<'a>(args: &Args<'a>, at: usize) -> Result<(Vec<&'a [u8]>, End, us
 /// Pops up to `count` from the first non-empty list among `keys`; replies
 /// `[key, [elements]]` and returns true, or returns false if all are empty.
 fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, CmdError> {
+    let shape = shape(cx);
     for key in keys {
         if let Some(l) = list(cx, key)? {
-            let popped: Vec<Box<[u8]>> = (0..count.min(l.len())).filter_map(|_| l.pop(end)).collect();
+            let popped: Vec<Box<[u8]>> = (0..count.min(l.len())).filter_map(|_| l.pop(end, shape)).collect();
             // Redis replies, then notifies.
             cx.out.array(2);
             cx.out.bulk(key);
@@ -637,9 +646,10 @@ pub fn parse_timeout(arg: &[u8], now: u64) -> Result<Option<u64>, CmdError> {
 fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
     let timeout = parse_timeout(args.get(args.len() - 1), cx.now)?;
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
+    let shape = shape(cx);
     for key in &keys {
         if let Some(l) = list(cx, key)?
-            && let Some(v) = l.pop(end)
+            && let Some(v) = l.pop(end, shape)
         {
             cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);

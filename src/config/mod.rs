@@ -141,6 +141,8 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     /// Compact-encoding thresholds of the collections (Redis's names).
     pub list_max_listpack_size: i64,
+    /// List nodes kept raw at each end (0: no compression).
+    pub list_compress_depth: i64,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
     pub set_max_intset_entries: usize,
@@ -238,6 +240,7 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             list_max_listpack_size: -2,
+            list_compress_depth: 0,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,

@@ -341,7 +341,9 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .alias("zset-max-ziplist-value").with(int_field!(zset_max_listpack_value, usize)),
     opt("list-max-listpack-size", int(INT_MIN, INT_MAX, -2), 0, State::Works, "list node limit: N entries, or -1..-5 = 4..64 KB")
         .alias("list-max-ziplist-size").with(int_field!(list_max_listpack_size, i64)),
-    opt("list-compress-depth", int(0, INT_MAX, 0), 0, State::Tunes("list compression"), "list nodes kept uncompressed at each end (0 = no compression)"),
+    opt("list-compress-depth", int(0, INT_MAX, 0), 0, State::Partly("read at each write, like list-max-listpack-size, where Redis fixes it per list at creation"),
+        "LZF-compress list nodes except this many at each end (0 = none)")
+        .with(int_field!(list_compress_depth, i64)),
     opt("hll-sparse-max-bytes", mem(0, LONG_MAX, 3000), 0, State::Tunes("HyperLogLog"), "sparse HyperLogLog limit"),
     opt("stream-node-max-bytes", mem(0, LONG_MAX, 4096), 0, State::Tunes("streams"), "stream node size limit"),
     opt("stream-node-max-entries", int(0, LONG_MAX, 100), 0, State::Tunes("streams"), "stream node entry limit"),

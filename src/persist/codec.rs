@@ -29,7 +29,7 @@ mod zipmap;
 use crate::store::Value;
 use crate::store::bytes::Bytes;
 use crate::store::hash::{self, Hash};
-use crate::store::list::{Elem, End, Fill, List};
+use crate::store::list::{Elem, End, List, Shape};
 use crate::store::set::{Member, Set};
 use crate::store::zset::{self, ZSet, cmp_key};
 use std::borrow::Cow;
@@ -284,23 +284,21 @@ pub fn write_object(out: &mut Vec<u8>, v: &Value, compress: bool) {
 /// listpack, or the bare element for a node Redis would keep plain).
 fn write_list(out: &mut Vec<u8>, l: &List, compress: bool) {
     write_len(out, l.nodes_in_use() as u64);
-    for node in l.node_elems() {
-        let mut node = node.peekable();
-        if node.len() == 1
-            && let Some(Elem::Bytes(b)) = node.peek()
+    l.for_each_node(|node| {
+        if let [Elem::Bytes(b)] = node
             && b.len() >= PLAIN_THRESHOLD
         {
             write_len(out, CONTAINER_PLAIN);
             write_string(out, b, compress);
-            continue;
+            return;
         }
         write_len(out, CONTAINER_PACKED);
         // ferrokv stores an element as Redis's listpack does (canonical
         // integer text as the integer), so each goes in as it is.
         let mut lp = listpack::Writer::new();
-        node.for_each(|e| lp.push(e));
+        node.iter().for_each(|e| lp.push(*e));
         write_string(out, &lp.finish(), compress);
-    }
+    });
 }
 
 /// A sorted-set score in a listpack as Redis 7.0's `zzlInsertAt` writes
@@ -515,13 +513,13 @@ fn elem_bytes(e: Elem<'_>) -> Cow<'_, [u8]> {
 // Reading values
 
 /// The limits that decide a loaded value's encoding: the config's
-/// `*-max-listpack-*`, `set-max-intset-entries` and `list-max-listpack-size`.
+/// `*-max-listpack-*`, `set-max-intset-entries`, `list-max-listpack-size` and `list-compress-depth`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub hash: hash::Limits,
     pub zset: zset::Limits,
     pub set_max_intset_entries: usize,
-    pub list_fill: Fill,
+    pub list_shape: Shape,
 }
 
 impl Default for Limits {
@@ -531,7 +529,7 @@ impl Default for Limits {
             hash: hash::Limits::default(),
             zset: zset::Limits { entries: 128, value: 64 },
             set_max_intset_entries: 512,
-            list_fill: Fill::default(),
+            list_shape: Shape::default(),
         }
     }
 }
@@ -542,7 +540,7 @@ impl Limits {
             hash: hash::Limits { entries: c.hash_max_listpack_entries, value: c.hash_max_listpack_value },
             zset: zset::Limits { entries: c.zset_max_listpack_entries, value: c.zset_max_listpack_value },
             set_max_intset_entries: c.set_max_intset_entries,
-            list_fill: Fill::new(c.list_max_listpack_size),
+            list_shape: Shape::new(c.list_max_listpack_size, c.list_compress_depth),
         }
     }
 }
@@ -592,7 +590,7 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
             let blob = r.read_string()?;
             let mut l = List::new();
             ziplist::read(&blob, |e| {
-                l.push(End::Right, &elem_bytes(e), limits.list_fill);
+                l.push(End::Right, &elem_bytes(e), limits.list_shape);
                 Ok(())
             })?;
             Value::List(l)
@@ -707,7 +705,7 @@ fn read_linked_list(r: &mut Reader, limits: &Limits) -> Result<Value, Error> {
     let n = r.read_count()?;
     let mut l = List::new();
     for _ in 0..n {
-        l.push(End::Right, &r.read_string()?, limits.list_fill);
+        l.push(End::Right, &r.read_string()?, limits.list_shape);
     }
     Ok(Value::List(l))
 }

@@ -14,20 +14,40 @@
 //! from the config at each write: nodes built after a CONFIG SET follow the
 //! new limit. An element bigger than the limit gets a node of its own.
 //!
+//! `list-compress-depth` N > 0 (see [`Shape`]) LZF-compresses every node
+//! but the N at each end, as Redis's quicklist does (`__quicklistCompress`):
+//! when a node is added or removed, the N nodes at each end are made raw and
+//! the first node past each end's window is compressed; a node edited in
+//! the middle (LSET, LINSERT, LREM) is unpacked for the edit and compressed
+//! again after it. Nodes under 48 bytes, or that would not shrink by more
+//! than 8 bytes, stay raw. Reads (LRANGE, LINDEX, LPOS, the search of
+//! LINSERT and LREM) unpack a compressed node into a scratch buffer and
+//! leave the node compressed, where Redis unpacks it in place and
+//! compresses it again. Unlike Redis, which fixes a list's depth when the
+//! list is created, the depth is read from the config at each write like
+//! the fill: after a CONFIG SET a list follows the new depth as its nodes
+//! are touched (nothing is recompressed in bulk, so the SET costs no
+//! pause), and a node compressed under an earlier depth is read and edited
+//! like any other.
+//!
 //! A list of one node (every small list) is just that node: the `List` is
 //! the buffer's 16-byte pointer, stored inline in the `Value`, so a
 //! one-element list costs one small allocation. Longer lists keep their
 //! nodes in a boxed `VecDeque`. Push and pop at both ends touch only the end
 //! nodes (O(node size)); finding element `i` skips whole nodes by their
-//! counts (O(n / node size)) and then walks one node from its nearer end;
-//! reading a range allocates nothing. Redis 7.0 reports every list as
-//! `quicklist`, and so does ferrokv.
+//! counts (O(n / node size), compressed or not) and then walks one node
+//! from its nearer end; reading a range of raw nodes allocates nothing.
+//! Redis 7.0 reports every list as `quicklist`, and so does ferrokv.
 //!
 //! Invariants: a multi-node list has at least two nodes, none empty, and
-//! its `len` is the sum of their counts; a one-node list's node is empty
-//! only when the list is.
+//! its `len` is the sum of their counts; a one-node list's node is raw, and
+//! empty only when the list is. With one depth N for every write, the N
+//! nodes at each end are raw, and an interior node is raw only if
+//! compressing it would not pay.
 
+use crate::lzf;
 use std::collections::VecDeque;
+use std::ops::{ControlFlow, Range};
 
 /// Redis's `SIZE_SAFETY_LIMIT`: a node limited by entry count still stays
 /// within 8 KB.
@@ -79,6 +99,40 @@ impl Default for Fill {
     /// Redis's default, `-2` (8 KB nodes).
     fn default() -> Fill {
         Fill(-2)
+    }
+}
+
+/// Redis's `COMPRESS_MAX`: the deepest `list-compress-depth` takes effect.
+const COMPRESS_MAX: i64 = (1 << 16) - 1;
+
+/// Redis's `MIN_COMPRESS_BYTES`: smaller nodes are never compressed.
+const MIN_COMPRESS_BYTES: usize = 48;
+
+/// Redis's `MIN_COMPRESS_IMPROVE`: a node stays raw unless compressing it
+/// saves more than this many bytes.
+const MIN_COMPRESS_IMPROVE: usize = 8;
+
+/// The byte after a compressed node's count (no entry header is 0xFF).
+const LZF_MARK: u8 = 0xFF;
+
+/// How a list lays out its nodes: the [`Fill`] from
+/// `list-max-listpack-size` and the depth from `list-compress-depth` (how
+/// many nodes at each end stay raw; 0 leaves every node raw), clamped to
+/// 0..=65535 as Redis's `quicklistSetCompressDepth` does. Both are read
+/// from the config at each write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shape {
+    fill: Fill,
+    depth: u16,
+}
+
+impl Shape {
+    pub fn new(fill: i64, depth: i64) -> Shape {
+        Shape { fill: Fill::new(fill), depth: depth.clamp(0, COMPRESS_MAX) as u16 }
+    }
+
+    fn depth(self) -> usize {
+        self.depth as usize
     }
 }
 
@@ -274,22 +328,179 @@ fn read_back(buf: &[u8], end: usize) -> usize {
     p - (v + 1)
 }
 
-/// One node: `[count: u16 LE][entry]...`, or an empty buffer for no
-/// entries. Entries are position-independent, so moving a run of them
-/// between nodes is a plain byte copy.
-#[derive(Debug, Clone, Default)]
-struct Node(Box<[u8]>);
+/// A node's entries in the raw layout, `[count: u16 LE][entry]...`, read in
+/// place: a raw node's own buffer, or a compressed node unpacked into a
+/// scratch buffer by [`Node::view`].
+#[derive(Debug, Clone, Copy)]
+struct Packed<'a>(&'a [u8]);
 
-impl Node {
-    fn count(&self) -> usize {
+impl<'a> Packed<'a> {
+    fn count(self) -> usize {
         match *self.0 {
             [a, b, ..] => u16::from_le_bytes([a, b]) as usize,
             _ => 0,
         }
     }
 
+    /// Byte offset of entry `j` (`j == count` gives the end), walking from
+    /// the nearer end.
+    fn offset(self, j: usize) -> usize {
+        let count = self.count();
+        if j <= count / 2 {
+            let mut pos = HDR;
+            for _ in 0..j {
+                pos = read_fwd(self.0, pos).1;
+            }
+            pos
+        } else {
+            let mut pos = self.0.len();
+            for _ in j..count {
+                pos = read_back(self.0, pos);
+            }
+            pos
+        }
+    }
+
+    fn get(self, j: usize) -> Elem<'a> {
+        read_fwd(self.0, self.offset(j)).0
+    }
+
+    /// Entries from `j` on.
+    fn iter_from(self, j: usize) -> NodeIter<'a> {
+        let count = self.count();
+        let j = j.min(count);
+        NodeIter {
+            buf: self.0,
+            front: if j == count { self.0.len() } else { self.offset(j) },
+            back: self.0.len(),
+            left: count - j,
+        }
+    }
+
+    fn iter(self) -> NodeIter<'a> {
+        NodeIter { buf: self.0, front: HDR.min(self.0.len()), back: self.0.len(), left: self.count() }
+    }
+}
+
+/// One node: an empty buffer for no entries, or the raw layout
+/// `[count: u16 LE][entry]...`, or compressed,
+/// `[count: u16 LE][LZF_MARK][raw length: LEB128][LZF stream]`, where the
+/// stream unpacks to the raw layout's entries. The byte after the count
+/// tells the two apart: no entry header is [`LZF_MARK`]. Entries are
+/// position-independent, so moving a run of them between raw nodes is a
+/// plain byte copy. The edits below take raw nodes; a caller decompresses
+/// a node before it changes it.
+#[derive(Debug, Clone, Default)]
+struct Node(Box<[u8]>);
+
+impl Node {
+    fn count(&self) -> usize {
+        Packed(&self.0).count()
+    }
+
+    /// Bytes stored (the node's heap allocation).
     fn bytes(&self) -> usize {
         self.0.len()
+    }
+
+    fn is_compressed(&self) -> bool {
+        self.0.get(HDR) == Some(&LZF_MARK)
+    }
+
+    /// A compressed node's raw entry length and LZF stream.
+    fn lzf_parts(&self) -> (usize, &[u8]) {
+        let (mut n, mut shift, mut p) = (0usize, 0, HDR + 1);
+        loop {
+            let c = self.0[p];
+            p += 1;
+            n |= ((c & 0x7f) as usize) << shift;
+            shift += 7;
+            if c < 0x80 {
+                break;
+            }
+        }
+        (n, &self.0[p..])
+    }
+
+    /// Bytes of the raw layout (what [`Node::bytes`] is once decompressed),
+    /// which is what `list-max-listpack-size` limits.
+    fn packed_size(&self) -> usize {
+        if self.is_compressed() { HDR + self.lzf_parts().0 } else { self.bytes() }
+    }
+
+    /// Writes the raw layout of this node into `out` (replacing its contents).
+    fn unpack_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        if !self.is_compressed() {
+            out.extend_from_slice(&self.0);
+            return;
+        }
+        let (len, stream) = self.lzf_parts();
+        out.reserve_exact(HDR + len);
+        out.extend_from_slice(&self.0[..HDR]);
+        out.resize(HDR + len, 0);
+        // The stream was written by `compress` below from exactly `len` bytes.
+        let got = lzf::decompress(stream, &mut out[HDR..]);
+        assert_eq!(got, Some(len), "a compressed list node unpacks to its recorded length");
+    }
+
+    /// The entries, read in place, or unpacked into `scratch` when the
+    /// node is compressed (the node itself stays compressed).
+    fn view<'a>(&'a self, scratch: &'a mut Vec<u8>) -> Packed<'a> {
+        if self.is_compressed() {
+            self.unpack_into(scratch);
+            Packed(scratch)
+        } else {
+            Packed(&self.0)
+        }
+    }
+
+    /// The entries of a raw node.
+    fn packed(&self) -> Packed<'_> {
+        debug_assert!(!self.is_compressed(), "edits and in-place reads take raw nodes");
+        Packed(&self.0)
+    }
+
+    /// Makes the node raw again (Redis's `__quicklistDecompressNode`); a
+    /// raw node is left as it is.
+    fn decompress(&mut self) {
+        if self.is_compressed() {
+            let mut v = Vec::new();
+            self.unpack_into(&mut v);
+            self.0 = v.into_boxed_slice();
+        }
+    }
+
+    /// Compresses a raw node in place if that is worth it, as Redis's
+    /// `__quicklistCompressNode`: not under [`MIN_COMPRESS_BYTES`], and only
+    /// if the node shrinks by more than [`MIN_COMPRESS_IMPROVE`] bytes.
+    /// Returns whether the node is now compressed.
+    fn compress(&mut self) -> bool {
+        if self.is_compressed() {
+            return true;
+        }
+        if self.bytes() < MIN_COMPRESS_BYTES {
+            return false;
+        }
+        let raw = &self.0[HDR..];
+        let head = HDR + 1 + varint_size(raw.len());
+        let Some(room) = self.bytes().checked_sub(head + MIN_COMPRESS_IMPROVE + 1) else { return false };
+        let Some(stream) = lzf::compress(raw, room) else { return false };
+        // A fresh exact allocation: shrinking the raw-sized buffer in place
+        // would leave a hole beside every compressed node (measured: 10%
+        // more RSS for long lists).
+        let mut v = Vec::with_capacity(head + stream.len());
+        v.extend_from_slice(&self.0[..HDR]);
+        v.push(LZF_MARK);
+        let mut n = raw.len();
+        while n >= 0x80 {
+            v.push((n & 0x7f) as u8 | 0x80);
+            n >>= 7;
+        }
+        v.push(n as u8);
+        v.extend_from_slice(&stream);
+        self.0 = v.into_boxed_slice();
+        true
     }
 
     /// A node holding the entries in `raw` (already encoded, `count` of them).
@@ -303,54 +514,17 @@ impl Node {
         Node(v.into_boxed_slice())
     }
 
-    /// The encoded entries, without the header.
+    /// The encoded entries of a raw node, without the header.
     fn raw(&self) -> &[u8] {
+        debug_assert!(!self.is_compressed());
         self.0.get(HDR..).unwrap_or(&[])
-    }
-
-    /// Byte offset of entry `j` (`j == count` gives the end), walking from
-    /// the nearer end.
-    fn offset(&self, j: usize) -> usize {
-        let count = self.count();
-        if j <= count / 2 {
-            let mut pos = HDR;
-            for _ in 0..j {
-                pos = read_fwd(&self.0, pos).1;
-            }
-            pos
-        } else {
-            let mut pos = self.0.len();
-            for _ in j..count {
-                pos = read_back(&self.0, pos);
-            }
-            pos
-        }
-    }
-
-    fn get(&self, j: usize) -> Elem<'_> {
-        read_fwd(&self.0, self.offset(j)).0
-    }
-
-    /// Entries from `j` on.
-    fn iter_from(&self, j: usize) -> NodeIter<'_> {
-        let count = self.count();
-        let j = j.min(count);
-        NodeIter {
-            buf: &self.0,
-            front: if j == count { self.0.len() } else { self.offset(j) },
-            back: self.0.len(),
-            left: count - j,
-        }
-    }
-
-    fn iter(&self) -> NodeIter<'_> {
-        NodeIter { buf: &self.0, front: HDR.min(self.0.len()), back: self.0.len(), left: self.count() }
     }
 
     /// Replaces the bytes `at..at + cut` with `size` bytes written by
     /// `fill`, adjusting the count by `delta`; the buffer ends up exactly
     /// sized (and freed when no entry is left).
     fn splice(&mut self, at: usize, cut: usize, size: usize, delta: isize, fill: impl FnOnce(&mut [u8])) {
+        debug_assert!(!self.is_compressed());
         let count = (self.count() as isize + delta) as usize;
         if count == 0 {
             self.0 = Box::default();
@@ -376,13 +550,13 @@ impl Node {
 
     /// Inserts `v` before entry `j` (`j == count` appends).
     fn insert(&mut self, j: usize, v: Elem) {
-        let at = if self.0.is_empty() { HDR } else { self.offset(j) };
+        let at = if self.0.is_empty() { HDR } else { self.packed().offset(j) };
         self.splice(at, 0, entry_size(v), 1, |dst| put_entry(dst, v));
     }
 
     /// Replaces entry `j` with `v`.
     fn replace(&mut self, j: usize, v: Elem) {
-        let at = self.offset(j);
+        let at = self.packed().offset(j);
         let next = read_fwd(&self.0, at).1;
         self.splice(at, next - at, entry_size(v), 0, |dst| put_entry(dst, v));
     }
@@ -392,7 +566,7 @@ impl Node {
         if k == 0 {
             return;
         }
-        let at = self.offset(j);
+        let at = self.packed().offset(j);
         let mut end = at;
         for _ in 0..k {
             end = read_fwd(&self.0, end).1;
@@ -424,7 +598,7 @@ impl Node {
     /// Whether one more entry `v` fits under `fill`.
     fn room_for(&self, v: Elem, fill: Fill) -> bool {
         let hdr = if self.0.is_empty() { HDR } else { 0 };
-        fill.fits(self.count() + 1, self.bytes() + hdr + entry_size(v))
+        fill.fits(self.count() + 1, self.packed_size() + hdr + entry_size(v))
     }
 }
 
@@ -476,38 +650,64 @@ struct Chain {
 }
 
 impl Chain {
-    /// Splits node `n` in halves until every piece fits `fill`, then merges
-    /// the pieces at the edges with their neighbours where the result fits
-    /// (Redis splits a full node on a middle insert and merges around it).
-    fn fix(&mut self, n: usize, fill: Fill) {
-        let node = &self.nodes[n];
-        if !fill.fits(node.count(), node.bytes()) {
+    /// After node `n` changed: splits it in halves until every piece fits
+    /// `fill`, then merges neighbouring pieces, and the pieces at the edges
+    /// with the nodes beside them, where the result fits (Redis splits a
+    /// full node on a middle insert and merges around it). Node `n` is raw.
+    /// Returns the nodes it rewrote.
+    fn fix(&mut self, n: usize, fill: Fill) -> Range<usize> {
+        let (mut lo, mut hi, mut i) = (n, n + 1, n);
+        while i < hi {
+            let node = &self.nodes[i];
+            if fill.fits(node.count(), node.bytes()) {
+                i += 1;
+                continue;
+            }
             let half = node.count() / 2;
-            let at = node.offset(half) - HDR;
+            let at = node.packed().offset(half) - HDR;
             let (left, right) = node.raw().split_at(at);
             let (l, r) = (Node::from_raw(half, left), Node::from_raw(node.count() - half, right));
-            self.nodes[n] = l;
-            self.nodes.insert(n + 1, r);
-            self.fix(n + 1, fill);
-            self.fix(n, fill);
-            return;
+            self.nodes[i] = l;
+            self.nodes.insert(i + 1, r);
+            hi += 1;
         }
-        if n + 1 < self.nodes.len() {
-            self.merge(n, fill);
+        if hi < self.nodes.len() {
+            self.merge(hi - 1, fill);
         }
-        if n > 0 {
-            self.merge(n - 1, fill);
+        for i in (lo..hi - 1).rev() {
+            if self.merge(i, fill) {
+                hi -= 1;
+            }
         }
+        if lo > 0 && self.merge(lo - 1, fill) {
+            lo -= 1;
+            hi -= 1;
+        }
+        lo..hi
     }
 
-    /// Merges node `n + 1` into node `n` if the result fits `fill`.
+    /// After LSET or LINSERT changed raw node `n`: splits and merges it
+    /// ([`Chain::fix`]), then compresses what is interior.
+    fn edited(&mut self, n: usize, shape: Shape) {
+        let before = self.nodes.len();
+        let touched = self.fix(n, shape.fill);
+        let added = self.nodes.len().saturating_sub(before);
+        self.settle(shape.depth(), touched, added);
+    }
+
+    /// Merges node `n + 1` into node `n` if the result fits `fill`
+    /// (decompressing them first).
     fn merge(&mut self, n: usize, fill: Fill) -> bool {
         let (a, b) = (&self.nodes[n], &self.nodes[n + 1]);
         let count = a.count() + b.count();
-        if !fill.fits(count, a.bytes() + b.bytes() - HDR) || count > u16::MAX as usize {
+        let bytes = a.packed_size() + b.packed_size() - HDR;
+        if !fill.fits(count, bytes) || count > u16::MAX as usize {
             return false;
         }
-        let mut v = Vec::with_capacity(a.bytes() + b.bytes() - HDR);
+        self.nodes[n].decompress();
+        self.nodes[n + 1].decompress();
+        let (a, b) = (&self.nodes[n], &self.nodes[n + 1]);
+        let mut v = Vec::with_capacity(bytes);
         v.extend_from_slice(&(count as u16).to_le_bytes());
         v.extend_from_slice(a.raw());
         v.extend_from_slice(b.raw());
@@ -516,13 +716,53 @@ impl Chain {
         true
     }
 
-    /// Drops empty nodes and merges neighbours that fit together.
-    fn compact(&mut self, fill: Fill) {
-        self.nodes.retain(|n| n.count() > 0);
-        let mut n = 0;
-        while n + 1 < self.nodes.len() {
-            if !self.merge(n, fill) {
-                n += 1;
+    /// After LREM rewrote the nodes marked in `touched`: drops the emptied
+    /// ones and merges each rewritten node with a neighbour where the two
+    /// fit together under `fill`. Returns the marks of the new nodes.
+    fn compact(&mut self, touched: &[bool], fill: Fill) -> Vec<bool> {
+        let old = std::mem::take(&mut self.nodes);
+        let mut marks = Vec::with_capacity(old.len());
+        for (node, &t) in old.into_iter().zip(touched) {
+            if node.count() == 0 {
+                continue;
+            }
+            self.nodes.push_back(node);
+            marks.push(t);
+            let k = self.nodes.len();
+            if k >= 2 && (marks[k - 1] || marks[k - 2]) && self.merge(k - 2, fill) {
+                marks.pop();
+                marks[k - 2] = true;
+            }
+        }
+        marks
+    }
+
+    /// Redis's `__quicklistCompress`, after a change to the chain: the
+    /// `depth` nodes at each end are made raw, and once there are more than
+    /// `2 * depth` nodes, the interior nodes that may have just become
+    /// interior (the first `max(added, 1)` past each end's window) and the
+    /// rewritten interior nodes in `touched` are compressed. Nothing
+    /// happens at depth 0 (compression off); nodes compressed earlier are
+    /// then decompressed only as they are edited.
+    fn settle(&mut self, depth: usize, touched: impl IntoIterator<Item = usize>, added: usize) {
+        if depth == 0 {
+            return;
+        }
+        let n = self.nodes.len();
+        let w = depth.min(n);
+        for k in (0..w).chain(n - w..n) {
+            self.nodes[k].decompress();
+        }
+        if n <= 2 * depth {
+            return;
+        }
+        let edge = added.max(1);
+        let interior = depth..n - depth;
+        let head = depth..(depth + edge).min(n - depth);
+        let tail = (n - depth).saturating_sub(edge).max(depth)..n - depth;
+        for k in head.chain(tail).chain(touched) {
+            if interior.contains(&k) {
+                self.nodes[k].compress();
             }
         }
     }
@@ -532,6 +772,7 @@ impl Chain {
 #[derive(Debug, Clone, Default)]
 pub struct List(Repr);
 
+/// Invariant: a one-node list's node is raw (it is both ends).
 #[derive(Debug, Clone)]
 enum Repr {
     One(Node),
@@ -546,10 +787,20 @@ impl Default for Repr {
 
 const _: () = assert!(std::mem::size_of::<List>() == 16);
 
-/// Equal when they hold the same elements, however they are split in nodes.
+/// Equal when they hold the same elements, however they are split in nodes
+/// and whichever nodes are compressed.
 impl PartialEq for List {
     fn eq(&self, other: &List) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        if self.len() != other.len() {
+            return false;
+        }
+        let mine = self.to_vec();
+        let mut equal = true;
+        other.scan(false, |i, e| {
+            equal = Elem::of(&mine[i]) == e;
+            if equal { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+        });
+        equal
     }
 }
 
@@ -581,8 +832,8 @@ impl List {
         "quicklist"
     }
 
-    /// Heap bytes owned: node buffers (exactly their length), and for a
-    /// chain its box and node ring.
+    /// Heap bytes owned: node buffers (exactly their length, compressed or
+    /// not), and for a chain its box and node ring.
     pub fn heap_size(&self) -> usize {
         match &self.0 {
             Repr::One(n) => n.bytes(),
@@ -609,8 +860,9 @@ impl List {
     }
 
     /// Runs `f` on the list as a chain (a one-node list becomes a chain of
-    /// one for the duration), then goes back to one node if one or none is
-    /// left. For the mid-list edits; the end operations avoid the detour.
+    /// one for the duration), then goes back to one (raw) node if one or
+    /// none is left. For the mid-list edits; the end operations avoid the
+    /// detour.
     fn with_chain<R>(&mut self, f: impl FnOnce(&mut Chain) -> R) -> R {
         let mut chain = match std::mem::take(&mut self.0) {
             Repr::One(node) => {
@@ -622,15 +874,17 @@ impl List {
         };
         let r = f(&mut chain);
         self.0 = if chain.nodes.len() <= 1 {
-            Repr::One(chain.nodes.pop_front().unwrap_or_default())
+            let mut node = chain.nodes.pop_front().unwrap_or_default();
+            node.decompress();
+            Repr::One(node)
         } else {
             Repr::Many(chain)
         };
         r
     }
 
-    pub fn push(&mut self, end: End, value: &[u8], fill: Fill) {
-        let value = Elem::of(value);
+    pub fn push(&mut self, end: End, value: &[u8], shape: Shape) {
+        let (value, fill) = (Elem::of(value), shape.fill);
         match &mut self.0 {
             Repr::One(node) if node.room_for(value, fill) => {
                 let at = if end == End::Left { 0 } else { node.count() };
@@ -641,19 +895,24 @@ impl List {
                     End::Left => c.nodes.front_mut(),
                     End::Right => c.nodes.back_mut(),
                 };
-                match node {
-                    Some(node) if node.room_for(value, fill) => {
-                        let at = if end == End::Left { 0 } else { node.count() };
-                        node.insert(at, value);
+                let pushed = node.is_some_and(|node| {
+                    // An end node is raw unless the depth shrank since it
+                    // was compressed.
+                    node.decompress();
+                    let room = node.room_for(value, fill);
+                    if room {
+                        node.insert(if end == End::Left { 0 } else { node.count() }, value);
                     }
-                    _ => {
-                        let mut node = Node::default();
-                        node.insert(0, value);
-                        match end {
-                            End::Left => c.nodes.push_front(node),
-                            End::Right => c.nodes.push_back(node),
-                        }
+                    room
+                });
+                if !pushed {
+                    let mut node = Node::default();
+                    node.insert(0, value);
+                    match end {
+                        End::Left => c.nodes.push_front(node),
+                        End::Right => c.nodes.push_back(node),
                     }
+                    c.settle(shape.depth(), None, 1);
                 }
                 c.len += 1;
             }
@@ -666,12 +925,13 @@ impl List {
                         End::Right => c.nodes.push_back(node),
                     }
                     c.len += 1;
+                    c.settle(shape.depth(), None, 1);
                 });
             }
         }
     }
 
-    pub fn pop(&mut self, end: End) -> Option<Box<[u8]>> {
+    pub fn pop(&mut self, end: End, shape: Shape) -> Option<Box<[u8]>> {
         let pop = |node: &mut Node| match end {
             End::Left => node.pop_front(),
             End::Right => node.pop_back(),
@@ -683,13 +943,17 @@ impl List {
                     End::Left => c.nodes.front_mut(),
                     End::Right => c.nodes.back_mut(),
                 }?;
+                node.decompress();
                 let v = pop(node)?;
                 let emptied = node.count() == 0;
                 c.len -= 1;
                 if emptied {
-                    self.with_chain(|c| match end {
-                        End::Left => c.nodes.pop_front(),
-                        End::Right => c.nodes.pop_back(),
+                    self.with_chain(|c| {
+                        match end {
+                            End::Left => c.nodes.pop_front(),
+                            End::Right => c.nodes.pop_back(),
+                        };
+                        c.settle(shape.depth(), None, 0);
                     });
                 }
                 Some(v)
@@ -705,7 +969,8 @@ impl List {
     }
 
     /// The node holding element `i` and the element's place in it, skipping
-    /// whole nodes from whichever end is nearer.
+    /// whole nodes (by their counts, compressed or not) from whichever end
+    /// is nearer.
     fn locate(&self, i: usize) -> Option<(usize, usize)> {
         let len = self.len();
         if i >= len {
@@ -745,32 +1010,44 @@ impl List {
         a.first().or(b.first())
     }
 
-    pub fn get(&self, i: usize) -> Option<Elem<'_>> {
+    /// Element `i` (LINDEX); a compressed node is read through a
+    /// decompressed copy and stays compressed.
+    pub fn get(&self, i: usize) -> Option<Box<[u8]>> {
         let (n, j) = self.locate(i)?;
-        self.node(n).map(|node| node.get(j))
+        let mut scratch = Vec::new();
+        self.node(n).map(|node| node.view(&mut scratch).get(j).to_boxed())
     }
 
-    /// Sets element `i` (LSET); the node splits if it outgrows `fill`.
-    pub fn set(&mut self, i: usize, value: &[u8], fill: Fill) {
+    /// Sets element `i` (LSET); the node splits if it outgrows the fill,
+    /// and is compressed again if it is interior.
+    pub fn set(&mut self, i: usize, value: &[u8], shape: Shape) {
         let value = Elem::of(value);
         let Some((n, j)) = self.locate(i) else { return };
         match &mut self.0 {
             Repr::One(node) => {
                 node.replace(j, value);
-                if fill.fits(node.count(), node.bytes()) {
+                if shape.fill.fits(node.count(), node.bytes()) {
                     return;
                 }
             }
-            Repr::Many(c) => c.nodes[n].replace(j, value),
+            Repr::Many(c) => {
+                c.nodes[n].decompress();
+                c.nodes[n].replace(j, value);
+            }
         }
-        self.with_chain(|c| c.fix(n, fill));
+        self.with_chain(|c| c.edited(n, shape));
     }
 
-    /// The elements node by node, from the head: what DUMP and snapshots
-    /// write, node for node, as Redis writes its quicklist. An empty list
-    /// has no node.
-    pub fn node_elems(&self) -> impl Iterator<Item = impl ExactSizeIterator<Item = Elem<'_>> + '_> + '_ {
-        self.nodes().filter(|n| n.count() > 0).map(Node::iter)
+    /// Calls `f` with the elements of each node, from the head: what DUMP
+    /// and snapshots write, node for node, as Redis writes its quicklist.
+    /// A compressed node is unpacked into a reused buffer (it stays
+    /// compressed). An empty list has no node.
+    pub fn for_each_node(&self, mut f: impl FnMut(&[Elem<'_>])) {
+        let mut scratch = Vec::new();
+        for node in self.nodes().filter(|n| n.count() > 0) {
+            let elems: Vec<Elem<'_>> = node.view(&mut scratch).iter().collect();
+            f(&elems);
+        }
     }
 
     /// How many nodes [`List::node_elems`] yields.
@@ -818,30 +1095,74 @@ impl List {
         self.nodes().map(Node::bytes)
     }
 
-    /// Every element from the head.
-    fn iter(&self) -> impl DoubleEndedIterator<Item = Elem<'_>> {
-        self.nodes().flat_map(Node::iter)
+    /// Every element from the head, as owned bytes.
+    pub fn to_vec(&self) -> Vec<Box<[u8]>> {
+        let mut all = Vec::with_capacity(self.len());
+        self.scan(false, |_, e| {
+            all.push(e.to_boxed());
+            ControlFlow::Continue(())
+        });
+        all
     }
 
-    /// How many elements `range(start, end)` yields.
+    /// How many elements `for_range(start, end, ..)` visits.
     pub fn range_len(&self, start: i64, end: i64) -> usize {
         let (s, e) = clamp_range(start, end, self.len());
         e.saturating_sub(s)
     }
 
-    /// Elements from `start` to `end` inclusive, Redis range rules
-    /// (negative from the tail, clamped); empty when out of range.
-    pub fn range(&self, start: i64, end: i64) -> impl Iterator<Item = Elem<'_>> {
+    /// Calls `f` on the elements from `start` to `end` inclusive, Redis
+    /// range rules (negative from the tail, clamped); none when out of
+    /// range. Raw nodes are read in place, compressed ones through one
+    /// reused buffer.
+    pub fn for_range(&self, start: i64, end: i64, mut f: impl FnMut(Elem<'_>)) {
         let (s, e) = clamp_range(start, end, self.len());
-        let first = if s < e { self.locate(s) } else { None };
-        let (n0, j0) = first.unwrap_or((usize::MAX, 0));
-        let (a, b) = if first.is_some() { self.slices_from(n0) } else { (&[][..], &[][..]) };
-        a.iter().chain(b).enumerate().flat_map(move |(k, node)| node.iter_from(if k == 0 { j0 } else { 0 })).take(e - s)
+        let Some((n0, mut j)) = (if s < e { self.locate(s) } else { None }) else { return };
+        let mut left = e - s;
+        let mut scratch = Vec::new();
+        let (a, b) = self.slices_from(n0);
+        for node in a.iter().chain(b) {
+            for v in node.view(&mut scratch).iter_from(j) {
+                if left == 0 {
+                    return;
+                }
+                f(v);
+                left -= 1;
+            }
+            j = 0;
+        }
+    }
+
+    /// Calls `f` with each element and its index, from the head or from
+    /// the tail (LPOS), until it breaks.
+    pub fn scan(&self, from_tail: bool, mut f: impl FnMut(usize, Elem<'_>) -> ControlFlow<()>) {
+        let mut scratch = Vec::new();
+        if from_tail {
+            let mut i = self.len();
+            for node in self.nodes().rev() {
+                for v in node.view(&mut scratch).iter().rev() {
+                    i -= 1;
+                    if f(i, v).is_break() {
+                        return;
+                    }
+                }
+            }
+        } else {
+            let mut i = 0;
+            for node in self.nodes() {
+                for v in node.view(&mut scratch).iter() {
+                    if f(i, v).is_break() {
+                        return;
+                    }
+                    i += 1;
+                }
+            }
+        }
     }
 
     /// Keeps only `start..=end` (LTRIM): whole nodes go at once, then the
     /// end nodes lose their outer entries.
-    pub fn trim(&mut self, start: i64, end: i64) {
+    pub fn trim(&mut self, start: i64, end: i64, shape: Shape) {
         let (s, e) = clamp_range(start, end, self.len());
         if s >= e {
             *self = List::new();
@@ -861,7 +1182,10 @@ impl List {
                     front -= n.count();
                     c.nodes.pop_front();
                 } else {
-                    n.remove(0, front);
+                    if front > 0 {
+                        n.decompress();
+                        n.remove(0, front);
+                    }
                     break;
                 }
             }
@@ -871,21 +1195,28 @@ impl List {
                     back -= n.count();
                     c.nodes.pop_back();
                 } else {
-                    let count = n.count();
-                    n.remove(count - back, back);
+                    if back > 0 {
+                        n.decompress();
+                        let count = n.count();
+                        n.remove(count - back, back);
+                    }
                     break;
                 }
             }
             c.len = e - s;
+            c.settle(shape.depth(), None, 0);
         });
     }
 
     /// Inserts `value` before or after the first `pivot` (LINSERT); false
-    /// if absent. A node that outgrows `fill` splits.
-    pub fn insert(&mut self, pivot: &[u8], after: bool, value: &[u8], fill: Fill) -> bool {
+    /// if absent. A node that outgrows the fill splits.
+    pub fn insert(&mut self, pivot: &[u8], after: bool, value: &[u8], shape: Shape) -> bool {
         let (pivot, value) = (Elem::of(pivot), Elem::of(value));
-        let Some((n, j)) =
-            self.nodes().enumerate().find_map(|(n, node)| node.iter().position(|e| e == pivot).map(|j| (n, j)))
+        let mut scratch = Vec::new();
+        let Some((n, j)) = self
+            .nodes()
+            .enumerate()
+            .find_map(|(n, node)| node.view(&mut scratch).iter().position(|e| e == pivot).map(|j| (n, j)))
         else {
             return false;
         };
@@ -893,34 +1224,38 @@ impl List {
         match &mut self.0 {
             Repr::One(node) => {
                 node.insert(j, value);
-                if fill.fits(node.count(), node.bytes()) {
+                if shape.fill.fits(node.count(), node.bytes()) {
                     return true;
                 }
             }
             Repr::Many(c) => {
+                c.nodes[n].decompress();
                 c.nodes[n].insert(j, value);
                 c.len += 1;
             }
         }
-        self.with_chain(|c| c.fix(n, fill));
+        self.with_chain(|c| c.edited(n, shape));
         true
     }
 
     /// Removes up to `count` occurrences of `value` (LREM: positive from the
     /// head, negative from the tail, 0 all). Returns how many went. Each
-    /// node with matches is rebuilt once; nodes that shrank merge with
-    /// neighbours when they fit together under `fill`.
-    pub fn remove(&mut self, value: &[u8], count: i64, fill: Fill) -> usize {
+    /// node with matches is rebuilt once (a compressed one is searched
+    /// through a copy and unpacked only if it has a match); nodes that
+    /// shrank merge with neighbours when they fit together under the fill.
+    pub fn remove(&mut self, value: &[u8], count: i64, shape: Shape) -> usize {
         let value = Elem::of(value);
         let limit = if count == 0 { usize::MAX } else { count.unsigned_abs().min(usize::MAX as u64) as usize };
         let from_tail = count < 0;
         let mut removed = 0;
-        let rebuild = |node: &mut Node, removed: &mut usize| {
-            let matches = node.iter().filter(|e| *e == value).count();
+        let mut scratch = Vec::new();
+        let mut rebuild = |node: &mut Node, removed: &mut usize| {
+            let matches = node.view(&mut scratch).iter().filter(|e| *e == value).count();
             let take = matches.min(limit - *removed);
             if take == 0 {
-                return;
+                return false;
             }
+            node.decompress();
             // From the tail, the matches nearest the head stay.
             let (mut keep, mut taken) = (if from_tail { matches - take } else { 0 }, 0);
             let mut raw = Vec::with_capacity(node.raw().len());
@@ -938,34 +1273,33 @@ impl List {
             }
             *node = Node::from_raw(node.count() - take, &raw);
             *removed += take;
+            true
         };
         match &mut self.0 {
-            Repr::One(node) => rebuild(node, &mut removed),
+            Repr::One(node) => {
+                rebuild(node, &mut removed);
+            }
             Repr::Many(c) => {
                 let n = c.nodes.len();
+                let mut touched = vec![false; n];
                 for k in 0..n {
                     if removed == limit {
                         break;
                     }
-                    rebuild(&mut c.nodes[if from_tail { n - 1 - k } else { k }], &mut removed);
+                    let i = if from_tail { n - 1 - k } else { k };
+                    touched[i] = rebuild(&mut c.nodes[i], &mut removed);
                 }
                 if removed > 0 {
                     c.len -= removed;
-                    self.with_chain(|c| c.compact(fill));
+                    self.with_chain(|c| {
+                        let marks = c.compact(&touched, shape.fill);
+                        let touched = marks.iter().enumerate().filter(|(_, t)| **t).map(|(k, _)| k);
+                        c.settle(shape.depth(), touched, 0);
+                    });
                 }
             }
         }
         removed
-    }
-
-    /// Index iterator from the head or the tail (LPOS).
-    pub fn positions(&self, from_tail: bool) -> Box<dyn Iterator<Item = (usize, Elem<'_>)> + '_> {
-        if from_tail {
-            let last = self.len().wrapping_sub(1);
-            Box::new(self.iter().rev().enumerate().map(move |(k, v)| (last - k, v)))
-        } else {
-            Box::new(self.iter().enumerate())
-        }
     }
 }
 
@@ -995,19 +1329,25 @@ mod tests {
     fn list(items: &[&str]) -> List {
         let mut l = List::new();
         for i in items {
-            l.push(End::Right, i.as_bytes(), Fill::default());
+            l.push(End::Right, i.as_bytes(), Shape::default());
         }
         l
     }
 
     fn items(l: &List) -> Vec<String> {
-        l.range(0, -1).map(|b| String::from_utf8_lossy(&b.to_boxed()).into_owned()).collect()
+        range(l, 0, -1).iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+    }
+
+    fn range(l: &List, start: i64, end: i64) -> Vec<Box<[u8]>> {
+        let mut out = Vec::new();
+        l.for_range(start, end, |e| out.push(e.to_boxed()));
+        out
     }
 
     #[test]
     fn ranges_like_redis() {
         let l = list(&["a", "b", "c", "d", "e"]);
-        let r = |s, e| l.range(s, e).map(|b| b.to_boxed()[0] as char).collect::<String>();
+        let r = |s, e| range(&l, s, e).iter().map(|b| b[0] as char).collect::<String>();
         assert_eq!(r(0, -1), "abcde");
         assert_eq!(r(-2, -1), "de");
         assert_eq!(r(1, 100), "bcde");
@@ -1020,14 +1360,14 @@ mod tests {
     #[test]
     fn trim_insert_remove() {
         let mut l = list(&["a", "b", "a", "c", "a"]);
-        assert_eq!(l.remove(b"a", -2, Fill::default()), 2);
+        assert_eq!(l.remove(b"a", -2, Shape::default()), 2);
         assert_eq!(items(&l), ["a", "b", "c"]);
-        assert!(l.insert(b"b", true, b"x", Fill::default()));
-        assert!(!l.insert(b"zz", false, b"y", Fill::default()));
+        assert!(l.insert(b"b", true, b"x", Shape::default()));
+        assert!(!l.insert(b"zz", false, b"y", Shape::default()));
         assert_eq!(items(&l), ["a", "b", "x", "c"]);
-        l.trim(1, -2);
+        l.trim(1, -2, Shape::default());
         assert_eq!(items(&l), ["b", "x"]);
-        l.trim(5, 1);
+        l.trim(5, 1, Shape::default());
         assert!(l.is_empty());
     }
 
@@ -1042,81 +1382,108 @@ mod tests {
             let v: Vec<u8> = (0..size).map(|k| (k as u32 + i) as u8).collect();
             match rng.below(6) {
                 0 | 1 => {
-                    l.push(End::Left, &v, Fill::default());
+                    l.push(End::Left, &v, Shape::default());
                     m.push_front(v);
                 }
                 2 | 3 => {
-                    l.push(End::Right, &v, Fill::default());
+                    l.push(End::Right, &v, Shape::default());
                     m.push_back(v);
                 }
-                4 => assert_eq!(l.pop(End::Left).map(|b| b.to_vec()), m.pop_front()),
-                _ => assert_eq!(l.pop(End::Right).map(|b| b.to_vec()), m.pop_back()),
+                4 => assert_eq!(l.pop(End::Left, Shape::default()).map(|b| b.to_vec()), m.pop_front()),
+                _ => assert_eq!(l.pop(End::Right, Shape::default()).map(|b| b.to_vec()), m.pop_back()),
             }
         }
         assert_eq!(l.len(), m.len());
         assert!(l.node_count() > 10, "spread over many nodes");
         for i in (0..m.len()).step_by(37) {
-            assert_eq!(l.get(i), Some(Elem::of(&m[i])));
+            assert_eq!(l.get(i).as_deref(), Some(&m[i][..]));
         }
         let mid = m.len() as i64 / 2;
-        let got: Vec<Elem> = l.range(mid, mid + 500).collect();
-        let want: Vec<Elem> = m.iter().skip(mid as usize).take(501).map(|v| Elem::of(v)).collect();
+        let got = range(&l, mid, mid + 500);
+        let want: Vec<Box<[u8]>> = m.iter().skip(mid as usize).take(501).map(|v| v[..].into()).collect();
         assert_eq!(got, want);
-        l.set(mid as usize, b"changed", Fill::default());
-        assert_eq!(l.get(mid as usize), Some(Elem::Bytes(b"changed")));
-        l.trim(10, -11);
+        l.set(mid as usize, b"changed", Shape::default());
+        assert_eq!(l.get(mid as usize).as_deref(), Some(&b"changed"[..]));
+        l.trim(10, -11, Shape::default());
         assert_eq!(l.len(), m.len() - 20);
-        assert_eq!(l.get(0), Some(Elem::of(&m[10])));
+        assert_eq!(l.get(0).as_deref(), Some(&m[10][..]));
         assert!(l.nodes().all(|n| n.count() > 0));
     }
 
     /// Checks the invariants: counts add up, no empty node in a chain, a
-    /// chain has two nodes or more, every node of several entries fits
-    /// `fill`, and walking each node backwards gives the forward order.
-    fn check(l: &List, fill: Fill) {
+    /// chain has two nodes or more, a one-node list is raw, and walking
+    /// each node backwards gives the forward order. With `fixed` (the list
+    /// was only ever written with `shape`), also the layout: every node of
+    /// several entries fits the fill, the `depth` nodes at each end are
+    /// raw, and so is an interior node only if compressing it would not pay.
+    fn check(l: &List, shape: Shape, fixed: bool) {
+        let fill = shape.fill;
         if let Repr::Many(c) = &l.0 {
             assert!(c.nodes.len() >= 2, "a chain of one node should be one node");
             assert_eq!(c.len, c.nodes.iter().map(Node::count).sum::<usize>());
             assert!(c.nodes.iter().all(|n| n.count() > 0));
         }
-        for n in l.nodes() {
+        if let Repr::One(n) = &l.0 {
+            assert!(!n.is_compressed(), "a one-node list is raw");
+        }
+        let mut scratch = Vec::new();
+        let n = l.node_count();
+        for (k, node) in l.nodes().enumerate() {
+            let size = node.packed_size();
             assert!(
-                fill.fits(n.count(), n.bytes()),
-                "node of {} entries, {} bytes over {fill:?}",
-                n.count(),
-                n.bytes()
+                !fixed || fill.fits(node.count(), size),
+                "node of {} entries, {size} bytes over {fill:?}",
+                node.count()
             );
-            let fwd: Vec<Elem> = n.iter().collect();
-            let mut back: Vec<Elem> = n.iter().rev().collect();
+            let view = node.view(&mut scratch);
+            assert_eq!(view.0.len(), size);
+            let fwd: Vec<Elem> = view.iter().collect();
+            let mut back: Vec<Elem> = view.iter().rev().collect();
             back.reverse();
             assert_eq!(fwd, back);
-            assert_eq!(fwd.len(), n.count());
+            assert_eq!(fwd.len(), node.count());
+            if fixed && shape.depth() > 0 {
+                let window = k < shape.depth() || k + shape.depth() >= n;
+                if window {
+                    assert!(!node.is_compressed(), "node {k} of {n} is within depth {}", shape.depth());
+                } else if !node.is_compressed() {
+                    assert!(!node.clone().compress(), "interior node {k} of {n} could be compressed");
+                }
+            }
         }
-        assert_eq!(l.iter().count(), l.len());
+        assert_eq!(l.to_vec().len(), l.len());
     }
 
     #[test]
     fn nodes_are_appended_and_read_back_as_given() {
+        let node_sizes = |l: &List| {
+            let mut v = Vec::new();
+            l.for_each_node(|n| v.push(n.len()));
+            v
+        };
         let mut l = List::new();
-        assert_eq!((l.nodes_in_use(), l.node_elems().count()), (0, 0));
+        assert_eq!((l.nodes_in_use(), node_sizes(&l).len()), (0, 0));
         l.push_node([Elem::Bytes(b"a"), Elem::Int(7)]);
         l.push_node(std::iter::empty());
         l.push_node([Elem::Bytes(&[b'x'; 300])]);
         l.push_node((0..70_000).map(Elem::Int));
         // Over any fill, but whole: counts add up, nodes walk both ways.
-        let fwd: Vec<Elem> = l.iter().collect();
-        let mut back: Vec<Elem> = l.iter().rev().collect();
+        let fwd: Vec<Box<[u8]>> = l.to_vec();
+        let mut back = Vec::new();
+        l.scan(true, |_, e| {
+            back.push(e.to_boxed());
+            ControlFlow::Continue(())
+        });
         back.reverse();
         assert_eq!((fwd.len(), &fwd), (l.len(), &back));
-        let sizes: Vec<usize> = l.node_elems().map(|n| n.len()).collect();
-        assert_eq!(sizes, [2, 1, 65535, 70_000 - 65535]);
+        assert_eq!(node_sizes(&l), [2, 1, 65535, 70_000 - 65535]);
         assert_eq!(l.nodes_in_use(), 4);
         assert_eq!(l.len(), 3 + 70_000);
-        assert_eq!(l.get(1), Some(Elem::Int(7)));
-        assert_eq!(l.get(3 + 69_999), Some(Elem::Int(69_999)));
+        assert_eq!(l.get(1).as_deref(), Some(&b"7"[..]));
+        assert_eq!(l.get(3 + 69_999).as_deref(), Some(&b"69999"[..]));
         // Pushes still work on the ends of such a list.
-        l.push(End::Left, b"head", Fill::default());
-        assert_eq!(l.pop(End::Left).as_deref(), Some(&b"head"[..]));
+        l.push(End::Left, b"head", Shape::default());
+        assert_eq!(l.pop(End::Left, Shape::default()).as_deref(), Some(&b"head"[..]));
         let mut one = List::new();
         one.push_node([Elem::Bytes(b"only")]);
         assert_eq!((one.len(), one.nodes_in_use()), (1, 1));
@@ -1127,14 +1494,14 @@ mod tests {
         let mut l = List::new();
         let sizes = [0usize, 1, 63, 64, 127, 128, 129, 4223, 4224, 16383, 16384, 70_000];
         for &n in &sizes {
-            l.push(End::Right, &vec![n as u8; n], Fill::default());
+            l.push(End::Right, &vec![n as u8; n], Shape::default());
         }
-        check(&l, Fill::default());
+        check(&l, Shape::default(), true);
         for (i, &n) in sizes.iter().enumerate() {
-            assert_eq!(l.get(i), Some(Elem::Bytes(&vec![n as u8; n])));
+            assert_eq!(l.get(i).as_deref(), Some(&vec![n as u8; n][..]));
         }
         for &n in sizes.iter().rev() {
-            assert_eq!(l.pop(End::Right).as_deref(), Some(&vec![n as u8; n][..]));
+            assert_eq!(l.pop(End::Right, Shape::default()).as_deref(), Some(&vec![n as u8; n][..]));
         }
         assert!(l.is_empty());
     }
@@ -1142,24 +1509,24 @@ mod tests {
     #[test]
     fn fill_limits_nodes() {
         for (setting, most) in [(1i64, 1usize), (2, 2), (5, 5), (0, 1), (-7, 65536 / 12)] {
-            let fill = Fill::new(setting);
+            let shape = Shape::new(setting, 0);
             let mut l = List::new();
             for i in 0..20_000u32 {
-                l.push(if i % 2 == 0 { End::Left } else { End::Right }, format!("{:010}", i).as_bytes(), fill);
+                l.push(if i % 2 == 0 { End::Left } else { End::Right }, format!("{:010}", i).as_bytes(), shape);
             }
-            check(&l, fill);
+            check(&l, shape, true);
             assert!(l.nodes().all(|n| n.count() <= most), "{setting}");
             assert!(l.node_count() <= 20_000usize.div_ceil(most) + 1, "{setting}: nodes are full");
         }
         // Counts: nodes hold at most 8 KB even when more entries are allowed.
-        let fill = Fill::new(10_000);
+        let shape = Shape::new(10_000, 0);
         let mut l = List::new();
-        (0..5000).for_each(|_| l.push(End::Right, b"0123456789", fill));
+        (0..5000).for_each(|_| l.push(End::Right, b"0123456789", shape));
         assert!(l.nodes().all(|n| n.bytes() <= SIZE_SAFETY_LIMIT));
         // Bytes: -1 is 4 KB, -5 64 KB.
         for (setting, bytes) in [(-1, 4096), (-2, 8192), (-3, 16384), (-4, 32768), (-5, 65536)] {
             let mut l = List::new();
-            (0..20_000).for_each(|_| l.push(End::Left, b"0123456789", Fill::new(setting)));
+            (0..20_000).for_each(|_| l.push(End::Left, b"0123456789", Shape::new(setting, 0)));
             // All full but the head node, which is being filled.
             assert!(l.nodes().all(|n| n.bytes() <= bytes), "{setting}");
             assert!(l.nodes().skip(1).all(|n| n.bytes() > bytes - 12), "{setting}");
@@ -1200,11 +1567,11 @@ mod tests {
             assert_eq!(Elem::of(text.as_bytes()), Elem::Int(n));
             assert_eq!(entry_size(Elem::Int(n)), size, "{n}");
             let mut l = List::new();
-            l.push(End::Left, text.as_bytes(), Fill::default());
-            l.push(End::Left, b"x", Fill::default());
+            l.push(End::Left, text.as_bytes(), Shape::default());
+            l.push(End::Left, b"x", Shape::default());
             assert_eq!(l.heap_size(), HDR + 3 + size);
-            assert_eq!(l.get(1), Some(Elem::Int(n)));
-            assert_eq!(l.pop(End::Right).as_deref(), Some(text.as_bytes()));
+            assert_eq!(l.get(1).as_deref(), Some(text.as_bytes()));
+            assert_eq!(l.pop(End::Right, Shape::default()).as_deref(), Some(text.as_bytes()));
         }
         // Not canonical: kept as bytes, read back as given.
         for s in ["-0", "01", "+1", " 1", "1 ", "", "99999999999999999999", "-9223372036854775809", "0x10"] {
@@ -1212,9 +1579,9 @@ mod tests {
         }
         let mut l = List::new();
         for v in ["5", "05", "5"] {
-            l.push(End::Right, v.as_bytes(), Fill::default());
+            l.push(End::Right, v.as_bytes(), Shape::default());
         }
-        assert_eq!(l.remove(b"5", 0, Fill::default()), 2);
+        assert_eq!(l.remove(b"5", 0, Shape::default()), 2);
         assert_eq!(items(&l), ["05"]);
     }
 
@@ -1222,12 +1589,123 @@ mod tests {
     fn small_lists_are_one_exact_buffer() {
         let mut l = List::new();
         assert_eq!(l.heap_size(), 0);
-        l.push(End::Right, b"xxx", Fill::default());
+        l.push(End::Right, b"xxx", Shape::default());
         assert_eq!(l.heap_size(), 2 + 1 + 3 + 1);
-        l.push(End::Left, b"hello", Fill::default());
+        l.push(End::Left, b"hello", Shape::default());
         assert_eq!(l.heap_size(), 2 + 5 + 7);
-        assert_eq!(l.pop(End::Right).as_deref(), Some(&b"xxx"[..]));
+        assert_eq!(l.pop(End::Right, Shape::default()).as_deref(), Some(&b"xxx"[..]));
         assert_eq!(l.heap_size(), 2 + 7);
+    }
+
+    fn compressed(l: &List) -> Vec<bool> {
+        l.nodes().map(Node::is_compressed).collect()
+    }
+
+    /// Every list command's store operation on interior compressed nodes:
+    /// the node is unpacked for the edit and compressed again after it,
+    /// reads leave nodes compressed, and nodes reaching an end are raw.
+    #[test]
+    fn edits_on_compressed_interior_nodes() {
+        let shape = Shape::new(8, 1);
+        let mut l = List::new();
+        let mut m: Vec<Vec<u8>> = (0..400).map(|i| format!("value:{i:06}").into_bytes()).collect();
+        m.iter().for_each(|v| l.push(End::Right, v, shape));
+        let plain = m.iter().fold(List::new(), |mut p, v| {
+            p.push(End::Right, v, Shape::new(8, 0));
+            p
+        });
+        let all = |l: &List| compressed(l).iter().filter(|c| **c).count();
+        assert_eq!(l.node_count(), 50);
+        assert_eq!(all(&l), 48, "every node but the two ends");
+        assert!(!compressed(&l)[0] && !compressed(&l)[49]);
+        assert!(l.heap_size() * 10 < plain.heap_size() * 6, "{} vs {}", l.heap_size(), plain.heap_size());
+        assert_eq!(l, plain);
+        assert_eq!(plain, l);
+        // Reads go through copies.
+        assert_eq!(l.get(200).as_deref(), Some(&m[200][..]));
+        assert_eq!(range(&l, 198, 203), m[198..=203].iter().map(|v| v[..].into()).collect::<Vec<Box<[u8]>>>());
+        let mut at = None;
+        l.scan(true, |i, e| {
+            if e == Elem::Bytes(b"value:000123") {
+                at = Some(i);
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        assert_eq!(at, Some(123));
+        assert_eq!(all(&l), 48);
+        // LSET in node 25.
+        l.set(201, b"changed", shape);
+        m[201] = b"changed".to_vec();
+        assert_eq!(all(&l), 48);
+        // LINSERT into a full interior node splits it; both halves compressed.
+        assert!(l.insert(b"value:000300", false, b"inserted", shape));
+        m.insert(300, b"inserted".to_vec());
+        assert_eq!((l.node_count(), all(&l)), (51, 49));
+        // LREM empties two interior nodes and shrinks a third.
+        for v in &m[100..120] {
+            if &v[..] != b"value:000105" {
+                assert_eq!(l.remove(v, 1, shape), 1);
+            }
+        }
+        let kept: Vec<Vec<u8>> = m.drain(100..120).filter(|v| &v[..] == b"value:000105").collect();
+        m.splice(100..100, kept);
+        assert_eq!(l.to_vec(), m.iter().map(|v| v[..].into()).collect::<Vec<Box<[u8]>>>());
+        check(&l, shape, true);
+        // LTRIM and pops bring compressed nodes to the ends: they are unpacked.
+        l.trim(4, -4, shape);
+        m = m[4..m.len() - 3].to_vec();
+        check(&l, shape, true);
+        for _ in 0..30 {
+            assert_eq!(l.pop(End::Left, shape).as_deref(), Some(&m.remove(0)[..]));
+            assert_eq!(l.pop(End::Right, shape), m.pop().map(Vec::into_boxed_slice));
+            check(&l, shape, true);
+        }
+        // Depth 2 keeps two nodes raw at each end (applied when a node is
+        // added or removed, as in Redis).
+        (0..9).for_each(|_| l.push(End::Left, b"x", Shape::new(8, 2)));
+        let c = compressed(&l);
+        assert!(!c[0] && !c[1] && !c[c.len() - 2] && !c[c.len() - 1] && c[2], "{c:?}");
+        // Depth 0 stops compressing: a node crossing into an end is unpacked
+        // only when written, and an edited interior node stays raw.
+        let off = Shape::new(8, 0);
+        l.set(100, b"raw now", off);
+        let k = l.locate(100).unwrap().0;
+        assert!(!compressed(&l)[k]);
+        assert!(compressed(&l)[k + 1]);
+        m.splice(0..0, vec![b"x".to_vec(); 9]);
+        m[100] = b"raw now".to_vec();
+        while l.len() > 20 {
+            assert_eq!(l.pop(End::Right, off), m.pop().map(Vec::into_boxed_slice));
+            check(&l, off, false);
+        }
+        assert_eq!(l.to_vec(), m.iter().map(|v| v[..].into()).collect::<Vec<Box<[u8]>>>());
+    }
+
+    #[test]
+    fn small_or_incompressible_nodes_stay_raw() {
+        // Nodes under 48 bytes.
+        let mut l = List::new();
+        (0..100).for_each(|i| l.push(End::Right, format!("{}", i % 10 + 10).as_bytes(), Shape::new(8, 1)));
+        assert!(l.node_count() > 10 && compressed(&l).iter().all(|c| !c));
+        // Random bytes do not shrink by 8 bytes or more.
+        let mut l = List::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100 {
+            let v: Vec<u8> = (0..30)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            l.push(End::Right, &v, Shape::new(4, 1));
+        }
+        assert!(l.node_count() > 10 && compressed(&l).iter().all(|c| !c));
+        // Redis's depth limit.
+        assert_eq!(Shape::new(0, i64::MAX).depth(), 65535);
+        assert_eq!(Shape::new(0, -1).depth(), 0);
     }
 
     /// One random operation on the list and on a `VecDeque` model.
@@ -1244,7 +1722,7 @@ mod tests {
         Pos(u8, bool),
     }
 
-    fn value() -> impl Strategy<Value = Vec<u8>> {
+    fn value() -> impl Strategy<Value = Vec<u8>> + Clone {
         prop_oneof![
             8 => (0u8..4).prop_map(|v| vec![b'a' + v]),
             3 => prop_oneof![any::<i64>(), -70_000i64..70_000, -10i64..70].prop_map(|n| n.to_string().into_bytes()),
@@ -1255,16 +1733,18 @@ mod tests {
         ]
     }
 
-    fn op() -> impl Strategy<Value = Op> {
-        let idx = -30i64..30;
+    /// Operations with indexes in `-reach..reach`.
+    fn op(value: impl Strategy<Value = Vec<u8>> + Clone, reach: i64) -> impl Strategy<Value = Op> {
+        let idx = -reach..reach;
         prop_oneof![
-            6 => (any::<bool>(), value()).prop_map(|(l, v)| Op::Push(l, v)),
+            6 => (any::<bool>(), value.clone()).prop_map(|(l, v)| Op::Push(l, v)),
             2 => any::<bool>().prop_map(Op::Pop),
             1 => idx.clone().prop_map(Op::Get),
-            2 => (idx.clone(), value()).prop_map(|(i, v)| Op::Set(i, v)),
+            2 => (idx.clone(), value.clone()).prop_map(|(i, v)| Op::Set(i, v)),
             1 => (idx.clone(), idx.clone()).prop_map(|(a, b)| Op::Range(a, b)),
-            1 => (idx.clone(), idx.clone()).prop_map(|(a, b)| Op::Trim(a, b)),
-            2 => (0u8..4, any::<bool>(), value()).prop_map(|(p, a, v)| Op::Insert(p, a, v)),
+            // Any range, or a few elements off each end.
+            1 => prop_oneof![(idx.clone(), idx.clone()), (0i64..5, -5i64..0)].prop_map(|(a, b)| Op::Trim(a, b)),
+            2 => (0u8..4, any::<bool>(), value).prop_map(|(p, a, v)| Op::Insert(p, a, v)),
             1 => (0u8..4, -3i64..3).prop_map(|(v, c)| Op::Remove(v, c)),
             1 => (0u8..4, any::<bool>()).prop_map(|(v, t)| Op::Pos(v, t)),
         ]
@@ -1275,84 +1755,173 @@ mod tests {
         (0..len as i64).contains(&i).then_some(i as usize)
     }
 
+    /// The one-byte words of the first model test; `Op`s name words by number.
+    fn letter(w: u8) -> Vec<u8> {
+        vec![b'a' + w]
+    }
+
+    /// Compressible words for the compression tests.
+    fn word(w: u8) -> Vec<u8> {
+        format!("value:{:06}", w as u32 * 111).into_bytes()
+    }
+
+    /// Runs `ops` on a list and on a `VecDeque` model side by side, with
+    /// `shape(k)` for the `k`th operation (writes only), checking replies and
+    /// the invariants after each; `fixed` when every write had one shape.
+    fn run_model(
+        shape: impl Fn(usize) -> Shape,
+        fixed: bool,
+        word: fn(u8) -> Vec<u8>,
+        prefill: Vec<Vec<u8>>,
+        ops: Vec<Op>,
+    ) -> Result<(), TestCaseError> {
+        let mut l = List::new();
+        let mut m: VecDeque<Vec<u8>> = VecDeque::new();
+        for v in prefill {
+            l.push(End::Right, &v, shape(0));
+            m.push_back(v);
+        }
+        for (k, op) in ops.into_iter().enumerate() {
+            let shape = shape(k);
+            match op {
+                Op::Push(left, v) => {
+                    l.push(if left { End::Left } else { End::Right }, &v, shape);
+                    if left { m.push_front(v) } else { m.push_back(v) }
+                }
+                Op::Pop(left) => {
+                    let want = if left { m.pop_front() } else { m.pop_back() };
+                    prop_assert_eq!(l.pop(if left { End::Left } else { End::Right }, shape).map(|b| b.to_vec()), want);
+                }
+                Op::Get(i) => {
+                    prop_assert_eq!(l.index(i), resolve(i, m.len()));
+                    prop_assert_eq!(
+                        l.index(i).and_then(|i| l.get(i)),
+                        resolve(i, m.len()).map(|i| m[i].clone().into_boxed_slice())
+                    );
+                }
+                Op::Set(i, v) => {
+                    if let Some(i) = resolve(i, m.len()) {
+                        l.set(i, &v, shape);
+                        m[i] = v;
+                    }
+                }
+                Op::Range(a, b) => {
+                    let (s, e) = clamp_range(a, b, m.len());
+                    let want: Vec<&[u8]> = m.range(s..e.max(s)).map(|v| &v[..]).collect();
+                    prop_assert_eq!(l.range_len(a, b), want.len());
+                    let got = range(&l, a, b);
+                    prop_assert_eq!(got.iter().map(|b| &b[..]).collect::<Vec<_>>(), want);
+                }
+                Op::Trim(a, b) => {
+                    let (s, e) = clamp_range(a, b, m.len());
+                    l.trim(a, b, shape);
+                    m = m.range(s..e.max(s)).cloned().collect();
+                }
+                Op::Insert(p, after, v) => {
+                    let pivot = word(p);
+                    let pos = m.iter().position(|e| *e == pivot);
+                    prop_assert_eq!(l.insert(&pivot, after, &v, shape), pos.is_some());
+                    if let Some(pos) = pos {
+                        m.insert(pos + after as usize, v);
+                    }
+                }
+                Op::Remove(v, count) => {
+                    let val = word(v);
+                    let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
+                    let mut hits: Vec<usize> =
+                        m.iter().enumerate().filter(|(_, e)| **e == val).map(|(i, _)| i).collect();
+                    if count < 0 {
+                        hits.reverse();
+                    }
+                    hits.truncate(limit);
+                    hits.sort_unstable();
+                    for &i in hits.iter().rev() {
+                        m.remove(i);
+                    }
+                    prop_assert_eq!(l.remove(&val, count, shape), hits.len());
+                }
+                Op::Pos(v, tail) => {
+                    let val = word(v);
+                    let mut got = Vec::new();
+                    l.scan(tail, |i, e| {
+                        if e == Elem::of(&val) {
+                            got.push(i)
+                        }
+                        ControlFlow::Continue(())
+                    });
+                    let mut want: Vec<usize> =
+                        m.iter().enumerate().filter(|(_, e)| **e == val).map(|(i, _)| i).collect();
+                    if tail {
+                        want.reverse();
+                    }
+                    prop_assert_eq!(got, want);
+                }
+            }
+            prop_assert_eq!(l.len(), m.len());
+            check(&l, shape, fixed);
+        }
+        prop_assert_eq!(l.to_vec(), m.iter().map(|v| v.clone().into_boxed_slice()).collect::<Vec<_>>());
+        let copy = l.clone();
+        prop_assert!(copy == l);
+        Ok(())
+    }
+
+    fn fills() -> impl Strategy<Value = i64> {
+        prop_oneof![Just(-5i64), Just(-1), Just(-2), Just(0), 1i64..6, Just(100), Just(-100), Just(i64::MAX)]
+    }
+
+    /// Values for the compression tests: the probe words, other compressible
+    /// text, integers, and incompressible bytes.
+    fn text() -> impl Strategy<Value = Vec<u8>> + Clone {
+        prop_oneof![
+            6 => (0u8..4).prop_map(word),
+            3 => (0u32..1000).prop_map(|n| format!("value:{n:06}").into_bytes()),
+            2 => (1usize..12).prop_map(|n| b"the quick brown fox ".repeat(n)),
+            1 => any::<i64>().prop_map(|n| n.to_string().into_bytes()),
+            1 => prop::collection::vec(any::<u8>(), 0..80),
+            1 => (0usize..3000).prop_map(|n| b"x".repeat(n)),
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
         #[test]
         fn matches_a_deque_model_with_any_fill(
-            fill in prop_oneof![Just(-5i64), Just(-1), Just(-2), Just(0), 1i64..6, Just(100), Just(-100), Just(i64::MAX)],
+            fill in fills(),
+            depth in prop_oneof![3 => Just(0i64), 1 => 1i64..4],
             prefill in 0usize..400,
-            ops in prop::collection::vec(op(), 1..120),
+            ops in prop::collection::vec(op(value(), 30), 1..120),
         ) {
-            let fill = Fill::new(fill);
-            let mut l = List::new();
-            let mut m: VecDeque<Vec<u8>> = VecDeque::new();
-            for i in 0..prefill {
-                let v = vec![b'a' + (i % 5) as u8; i % 7];
-                l.push(End::Right, &v, fill);
-                m.push_back(v);
-            }
-            for op in ops {
-                match op {
-                    Op::Push(left, v) => {
-                        l.push(if left { End::Left } else { End::Right }, &v, fill);
-                        if left { m.push_front(v) } else { m.push_back(v) }
-                    }
-                    Op::Pop(left) => {
-                        let want = if left { m.pop_front() } else { m.pop_back() };
-                        prop_assert_eq!(l.pop(if left { End::Left } else { End::Right }).map(|b| b.to_vec()), want);
-                    }
-                    Op::Get(i) => {
-                        prop_assert_eq!(l.index(i), resolve(i, m.len()));
-                        prop_assert_eq!(l.index(i).and_then(|i| l.get(i)).map(Elem::to_boxed), resolve(i, m.len()).map(|i| m[i].clone().into_boxed_slice()));
-                    }
-                    Op::Set(i, v) => {
-                        if let Some(i) = resolve(i, m.len()) {
-                            l.set(i, &v, fill);
-                            m[i] = v;
-                        }
-                    }
-                    Op::Range(a, b) => {
-                        let (s, e) = clamp_range(a, b, m.len());
-                        let want: Vec<&[u8]> = m.range(s..e.max(s)).map(|v| &v[..]).collect();
-                        prop_assert_eq!(l.range_len(a, b), want.len());
-                        let got: Vec<Box<[u8]>> = l.range(a, b).map(Elem::to_boxed).collect();
-                        prop_assert_eq!(got.iter().map(|b| &b[..]).collect::<Vec<_>>(), want);
-                    }
-                    Op::Trim(a, b) => {
-                        let (s, e) = clamp_range(a, b, m.len());
-                        l.trim(a, b);
-                        m = m.range(s..e.max(s)).cloned().collect();
-                    }
-                    Op::Insert(p, after, v) => {
-                        let pivot = [b'a' + p];
-                        let pos = m.iter().position(|e| e[..] == pivot);
-                        prop_assert_eq!(l.insert(&pivot, after, &v, fill), pos.is_some());
-                        if let Some(pos) = pos {
-                            m.insert(pos + after as usize, v);
-                        }
-                    }
-                    Op::Remove(v, count) => {
-                        let val = [b'a' + v];
-                        let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
-                        let mut hits: Vec<usize> = m.iter().enumerate().filter(|(_, e)| e[..] == val).map(|(i, _)| i).collect();
-                        if count < 0 { hits.reverse(); }
-                        hits.truncate(limit);
-                        hits.sort_unstable();
-                        for &i in hits.iter().rev() { m.remove(i); }
-                        prop_assert_eq!(l.remove(&val, count, fill), hits.len());
-                    }
-                    Op::Pos(v, tail) => {
-                        let val = [b'a' + v];
-                        let got: Vec<usize> = l.positions(tail).filter(|(_, e)| *e == Elem::of(&val)).map(|(i, _)| i).collect();
-                        let mut want: Vec<usize> = m.iter().enumerate().filter(|(_, e)| e[..] == val).map(|(i, _)| i).collect();
-                        if tail { want.reverse(); }
-                        prop_assert_eq!(got, want);
-                    }
-                }
-                prop_assert_eq!(l.len(), m.len());
-                check(&l, fill);
-            }
-            prop_assert!(l.iter().map(Elem::to_boxed).eq(m.iter().map(|v| v.clone().into_boxed_slice())));
+            let prefill = (0..prefill).map(|i| vec![b'a' + (i % 5) as u8; i % 7]).collect();
+            run_model(|_| Shape::new(fill, depth), true, letter, prefill, ops)?;
+        }
+
+        /// Depth 1 to 3 over small nodes of compressible values, so most
+        /// interior nodes are compressed when LSET, LINSERT, LREM, LTRIM
+        /// and the pops reach them.
+        #[test]
+        fn compressed_nodes_match_a_deque_model(
+            fill in prop_oneof![6 => 4i64..12, 1 => Just(-1)],
+            depth in 1i64..4,
+            prefill in 0usize..800,
+            ops in prop::collection::vec(op(text(), 600), 1..150),
+        ) {
+            let prefill = (0..prefill).map(|i| word((i % 6) as u8)).collect();
+            run_model(|_| Shape::new(fill, depth), true, word, prefill, ops)?;
+        }
+
+        /// CONFIG SET between writes: each write takes its own fill and
+        /// depth, and nodes compressed under one depth are read and edited
+        /// under another.
+        #[test]
+        fn shapes_may_change_between_writes(
+            shapes in prop::collection::vec((prop_oneof![2i64..8, Just(-2)], 0i64..4), 1..8),
+            prefill in 0usize..800,
+            ops in prop::collection::vec(op(text(), 600), 1..150),
+        ) {
+            let prefill = (0..prefill).map(|i| word((i % 6) as u8)).collect();
+            let shape = |k: usize| { let (f, d) = shapes[k % shapes.len()]; Shape::new(f, d) };
+            run_model(shape, false, word, prefill, ops)?;
         }
     }
 
@@ -1364,20 +1933,20 @@ mod tests {
             for (op, v, a, b) in ops {
                 let val = vec![b'a' + v];
                 match op {
-                    0 => { l.push(End::Left, &val, Fill::default()); m.insert(0, val); }
-                    1 => { l.push(End::Right, &val, Fill::default()); m.push(val); }
-                    2 => { prop_assert_eq!(l.pop(End::Left).map(|b| b.to_vec()), (!m.is_empty()).then(|| m.remove(0))); }
-                    3 => { prop_assert_eq!(l.pop(End::Right).map(|b| b.to_vec()), m.pop()); }
+                    0 => { l.push(End::Left, &val, Shape::default()); m.insert(0, val); }
+                    1 => { l.push(End::Right, &val, Shape::default()); m.push(val); }
+                    2 => { prop_assert_eq!(l.pop(End::Left, Shape::default()).map(|b| b.to_vec()), (!m.is_empty()).then(|| m.remove(0))); }
+                    3 => { prop_assert_eq!(l.pop(End::Right, Shape::default()).map(|b| b.to_vec()), m.pop()); }
                     4 => {
                         let len = m.len() as i64;
                         let (mut s, mut e) = (if a < 0 { len + a } else { a }, if b < 0 { len + b } else { b });
                         s = s.max(0);
                         let want: Vec<Vec<u8>> = if s > e || s >= len { vec![] } else { e = e.min(len - 1); m[s as usize..=e as usize].to_vec() };
-                        let got: Vec<Vec<u8>> = l.range(a, b).map(|x| x.to_boxed().into_vec()).collect();
+                        let got: Vec<Vec<u8>> = range(&l, a, b).into_iter().map(|x| x.into_vec()).collect();
                         prop_assert_eq!(got, want);
                     }
                     _ => {
-                        let n = l.remove(&val, a, Fill::default());
+                        let n = l.remove(&val, a, Shape::default());
                         let mut removed = 0;
                         let limit = if a == 0 { usize::MAX } else { a.unsigned_abs() as usize };
                         if a >= 0 {

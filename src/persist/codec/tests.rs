@@ -31,7 +31,7 @@ fn string(s: &[u8]) -> Value {
 
 fn list(items: &[&[u8]]) -> Value {
     let mut l = List::new();
-    items.iter().for_each(|i| l.push(End::Right, i, Fill::default()));
+    items.iter().for_each(|i| l.push(End::Right, i, Shape::default()));
     Value::List(l)
 }
 
@@ -244,7 +244,9 @@ mod old_encodings {
         let v = undump(&payload(RDB_TYPE_LIST_QUICKLIST, &body, 9), &lim(), false).unwrap();
         assert_eq!(v, want);
         let Value::List(l) = &v else { panic!() };
-        assert_eq!(l.node_elems().map(|n| n.len()).collect::<Vec<_>>(), [1, 2]);
+        let mut sizes = Vec::new();
+        l.for_each_node(|n| sizes.push(n.len()));
+        assert_eq!(sizes, [1, 2]);
         // An empty ziplist node is skipped; a list of only those is empty.
         let mut body = vec![2];
         body.extend(blob(&ziplist::write(&[])));
@@ -344,7 +346,7 @@ mod old_encodings {
             hash: hash::Limits { entries: 1, value: 64 },
             zset: zset::Limits { entries: 1, value: 64 },
             set_max_intset_entries: 1,
-            list_fill: Fill::new(1),
+            list_shape: Shape::new(1, 0),
         };
         for (name, v, hexed) in recorded() {
             let back = undump(&hex(hexed), &small, true).unwrap();
@@ -378,7 +380,9 @@ fn lists_keep_their_nodes_through_dump() {
     let v = Value::List(l);
     let back = undump(&dump(&v), &lim(), true).unwrap();
     let Value::List(back) = &back else { panic!() };
-    assert_eq!(back.node_elems().map(|n| n.len()).collect::<Vec<_>>(), [2, 1]);
+    let mut sizes = Vec::new();
+    back.for_each_node(|n| sizes.push(n.len()));
+    assert_eq!(sizes, [2, 1]);
     // A plain node (Redis's for an element of 1 GiB or more) reads as one
     // element of its own.
     let mut body = vec![RDB_TYPE_LIST_QUICKLIST_2, 2, 1];

@@ -726,7 +726,10 @@ fn read_quicklist(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Err
             return Err(corrupt("empty quicklist node"));
         }
         if container == CONTAINER_PLAIN {
-            l.push_node([Elem::Bytes(&blob)]);
+            // Stored as ferrokv stores any element: canonical integer text
+            // as the integer (found by the fuzzer: `33` kept as bytes made
+            // a list unequal to its own DUMP).
+            l.push_node([Elem::of(&blob)]);
             continue;
         }
         let mut elems: Vec<Elem> = Vec::new();

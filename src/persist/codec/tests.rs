@@ -395,6 +395,13 @@ fn lists_keep_their_nodes_through_dump() {
     let crc = crc64(0, &body);
     body.extend_from_slice(&crc.to_le_bytes());
     assert_eq!(undump(&body, &lim(), true).unwrap(), list(&[b"plain element", b"x"]));
+    // A plain node holding integer text is the integer, as any element.
+    let mut body = vec![RDB_TYPE_LIST_QUICKLIST_2, 1, 1];
+    write_len(&mut body, 2);
+    body.extend_from_slice(b"33");
+    let v = read_object(&mut Reader::new(&body[1..]), body[0], &lim(), true).unwrap();
+    assert_eq!(v, list(&[b"33"]));
+    assert_eq!(undump(&dump(&v), &lim(), true).unwrap(), v);
 }
 
 #[test]

@@ -591,6 +591,9 @@ fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, Cm
             popped.iter().for_each(|v| cx.out.bulk(v));
             cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
+            // For the propagated form: LPOP/RPOP key count.
+            cx.srv.prop.note(key);
+            cx.srv.prop.note(popped.len().to_string().as_bytes());
             return Ok(true);
         }
     }
@@ -631,6 +634,8 @@ fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         {
             cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
+            // For the propagated form: LPOP/RPOP key.
+            cx.srv.prop.note(key);
             cx.out.array(2);
             cx.out.bulk(key);
             cx.out.bulk(&v);

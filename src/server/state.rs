@@ -440,6 +440,10 @@ pub struct Shared {
     /// Whether writes report the keys they modify (keyspace events, WATCH
     /// or tracking need them); kept by `sync_notify`.
     pub key_signals: bool,
+    /// The propagation path (what commands changed, as Redis propagates
+    /// it) and the append-only file that consumes it.
+    pub prop: crate::persist::propagate::Propagator,
+    pub aof: super::aof::AofState,
 }
 
 /// 40 random hex digits (a run id, a replication id).
@@ -497,6 +501,8 @@ impl Shared {
             by_id: HashMap::new(),
             current: None,
             key_signals: false,
+            prop: Default::default(),
+            aof: Default::default(),
             rss: crate::alloc::rss(),
             system_memory: crate::alloc::system_memory(),
         };

@@ -123,6 +123,12 @@ pub struct Db {
     pub events: Vec<(u32, &'static str, Key)>,
     /// The mark new and replaced entries get (see `Entry::snap_mark`).
     pub snap_epoch: bool,
+    /// Modifications commands reported through [`Db::event`] (the
+    /// propagation path's "did it change anything", with `Shared`'s own).
+    pub changes: u64,
+    /// Keys deleted by expiry, kept while the propagation path is on (it
+    /// writes them as DEL).
+    pub expired_log: Option<Vec<Key>>,
 }
 
 use crate::server::notify::{EXPIRED, KEY_MISS, NEW};
@@ -144,6 +150,8 @@ impl Default for Db {
             notify: 0,
             events: Vec::new(),
             snap_epoch: false,
+            changes: 0,
+            expired_log: None,
         }
     }
 }
@@ -282,6 +290,7 @@ impl Db {
 
     /// Queues keyspace event `event` of class `class` on `key`, if enabled.
     pub fn event(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.changes += 1;
         if self.notify & class != 0 {
             self.events.push((class, event, key.into()));
         }
@@ -543,6 +552,11 @@ impl Db {
             && let Some((k, _)) = self.map.get_index(i)
         {
             self.events.push((EXPIRED, "expired", k.clone()));
+        }
+        if let Some(log) = self.expired_log.as_mut()
+            && let Some((k, _)) = self.map.get_index(i)
+        {
+            log.push(k.clone());
         }
         self.remove_index(i);
         self.expired += 1;

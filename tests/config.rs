@@ -193,7 +193,6 @@ fn starts_from_debians_stock_redis_conf_daemonized() {
 #[test]
 fn settings_that_would_turn_on_a_missing_feature_stop_startup() {
     for (args, text) in [
-        (&["--appendonly", "yes"][..], "the append-only file not supported by ferrokv yet"),
         (&["--requirepass", "x"][..], "passwords (requirepass) not supported by ferrokv yet"),
         (&["--tls-port", "6380"][..], "TLS not supported by ferrokv yet"),
         (&["--replicaof", "127.0.0.1", "6380"][..], "replication not supported by ferrokv yet"),
@@ -301,10 +300,6 @@ fn config_set_checks_as_redis() {
             failed("shutdown-on-sigint", "argument(s) must be one of the following: default, save, nosave, now, force"),
         ),
         (&["replicaof", "a b"], failed("replicaof", "can't set immutable config")),
-        (
-            &["appendonly", "yes"],
-            failed("appendonly", "the append-only file not supported by ferrokv yet: 'appendonly' accepts only no"),
-        ),
         (
             &["requirepass", "x"],
             failed(

@@ -166,10 +166,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  rdb_bgsave_in_progress:{saving}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\n\
                  rdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\nrdb_saves:{}\r\n\
                  rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n\
-                 aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n\
-                 aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n\
-                 aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n\
-                 aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+                 {}module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n{}",
                 p.loading.is_some() as u8,
                 srv.stats.dirty,
                 p.lastsave,
@@ -178,6 +175,8 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 p.saves,
                 p.last_load.1,
                 p.last_load.0,
+                srv.aof_info(false),
+                srv.aof_info(true),
             );
             if let Some((loader, started)) = p.loading.as_ref() {
                 let (done, total) = loader.progress();

@@ -612,6 +612,9 @@ fn mpop(cx: &mut Ctx, keys: &[&[u8]], end: End, count: usize) -> Result<bool, Cm
             cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
             cx.dirty(popped.len() as u64);
+            // For the propagated form: LPOP/RPOP key count.
+            cx.srv.prop.note(key);
+            cx.srv.prop.note(popped.len().to_string().as_bytes());
             return Ok(true);
         }
     }
@@ -653,6 +656,8 @@ fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         {
             cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
+            // For the propagated form: LPOP/RPOP key.
+            cx.srv.prop.note(key);
             cx.out.array(2);
             cx.out.bulk(key);
             cx.out.bulk(&v);

@@ -64,6 +64,9 @@ impl Ctx<'_> {
             let from = self.srv.pubsub.outbox.len();
             self.srv.notify(class, event, key, db);
             self.publish_inline(from);
+        } else {
+            // `Shared::notify` counts it otherwise (the propagation path).
+            self.srv.prop.changes += 1;
         }
     }
 
@@ -410,6 +413,13 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         if cx.srv.writes_refused() && (cmd.has(table::flag::WRITE) || cmd.name == "ping") {
             return Err(CmdError::msg(crate::server::persistence::MISCONF));
         }
+        // Writes to the AOF fail (disk full, EIO): writes are refused
+        // until the writer thread succeeds again, as in Redis.
+        if cmd.has(table::flag::WRITE)
+            && let Some(e) = cx.srv.aof_write_error()
+        {
+            return Err(CmdError::msg(format!("MISCONF Errors writing to the AOF file: {e}")));
+        }
         // Redis's min-replicas check: ferrokv has no replicas, so with the
         // check on every write is refused, in MULTI at queue time.
         let c = &cx.srv.config;
@@ -463,12 +473,18 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         if no_touch != outer_touch {
             cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = no_touch);
         }
+        // The propagation path's mark (see `persist::propagate`).
+        let mark = if cmd.has(table::flag::WRITE) { cx.srv.prop_mark() } else { None };
         // EXEC runs commands through here: each counts its own changes.
         let outer = std::mem::take(&mut cx.srv.changes);
         let result = (cmd.handler)(cx, args);
         let changes = std::mem::replace(&mut cx.srv.changes, outer);
         if !changes.counted && changes.events > 0 && cmd.has(table::flag::WRITE) {
             cx.srv.stats.dirty += 1;
+        }
+        if cx.srv.prop.on {
+            let db = cx.db_index();
+            cx.srv.after_call(db, &reg.entries[run].fullname, args, mark, result.is_ok(), cx.now);
         }
         if no_touch != outer_touch {
             cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = outer_touch);

@@ -364,7 +364,7 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
     };
     let (key, now) = (args.get(1), cx.now);
     let db = cx.srv.client(cx.key).db;
-    let Shared { dbs, rng, .. } = &mut *cx.srv;
+    let Shared { dbs, rng, prop, .. } = &mut *cx.srv;
     let db = &mut dbs[db];
     let out = &mut cx.out;
     let Some(s) = write(db, key, now)? else {
@@ -380,6 +380,8 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
             match s.take_nth(i) {
                 Some(m) => {
                     out.bulk(&m);
+                    // SPOP propagates as SREM of what it popped.
+                    prop.note(&m);
                     1
                 }
                 None => {
@@ -400,6 +402,7 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
             };
             out.set(taken.len());
             taken.iter().for_each(|m| out.bulk(m));
+            taken.iter().for_each(|m| prop.note(m));
             taken.len()
         }
     };

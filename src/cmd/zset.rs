@@ -1274,7 +1274,10 @@ fn zmpop_keys(cx: &mut Ctx, keys: &[&[u8]], max: bool, count: usize) -> Result<b
         if zwrite(p.db, key, p.now)?.is_some() {
             p.out.array(2);
             p.out.bulk(key);
-            pop_into(&mut p, key, count as u64, max, true, true);
+            let n = pop_into(&mut p, key, count as u64, max, true, true);
+            // For the propagated form: ZPOPMIN/ZPOPMAX key count.
+            cx.srv.prop.note(key);
+            cx.srv.prop.note(n.to_string().as_bytes());
             return Ok(true);
         }
     }
@@ -1753,6 +1756,8 @@ fn bzpop(cx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
             p.out.array(3);
             p.out.bulk(key);
             pop_into(&mut p, key, 1, max, false, false);
+            // For the propagated form: ZPOPMIN/ZPOPMAX key.
+            cx.srv.prop.note(key);
             return Ok(());
         }
     }

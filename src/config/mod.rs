@@ -191,6 +191,20 @@ pub struct Config {
     /// when `min_replicas_max_lag` is not 0; ferrokv has no replicas.
     pub min_replicas_to_write: u32,
     pub min_replicas_max_lag: u32,
+    /// The append-only file (see `persist::aof`), Redis's names.
+    pub appendonly: bool,
+    pub appendfilename: String,
+    pub appenddirname: String,
+    /// `always`, `everysec` or `no`.
+    pub appendfsync: &'static str,
+    pub no_appendfsync_on_rewrite: bool,
+    pub auto_aof_rewrite_percentage: i64,
+    pub auto_aof_rewrite_min_size: u64,
+    pub aof_load_truncated: bool,
+    pub aof_use_rdb_preamble: bool,
+    pub aof_timestamp_enabled: bool,
+    pub aof_rewrite_incremental_fsync: bool,
+    pub aof_disable_auto_gc: bool,
     /// Options kept for features ferrokv does not have yet, by name, in
     /// the form CONFIG GET prints (absent: the default).
     pub extra: BTreeMap<&'static str, String>,
@@ -276,6 +290,18 @@ impl Default for Config {
             key_load_delay: 0,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
+            appendonly: false,
+            appendfilename: "appendonly.aof".into(),
+            appenddirname: "appendonlydir".into(),
+            appendfsync: "everysec",
+            no_appendfsync_on_rewrite: false,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 << 20,
+            aof_load_truncated: true,
+            aof_use_rdb_preamble: true,
+            aof_timestamp_enabled: false,
+            aof_rewrite_incremental_fsync: true,
+            aof_disable_auto_gc: false,
             extra: BTreeMap::new(),
             config_file: None,
         }

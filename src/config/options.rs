@@ -28,7 +28,6 @@ const fn one_of(names: &'static [&'static str], default: &'static str) -> Kind {
     Kind::Enum { names, default }
 }
 
-const AOF: &str = "the append-only file";
 const REPL: &str = "replication";
 const CLUSTER: &str = "cluster mode";
 const TLS: &str = "TLS";
@@ -382,20 +381,33 @@ pub static OPTIONS: &[ConfigOption] = rows![
         State::Inert("the loader hands the loop back every 0.5 ms, whatever the bytes"),
         "serve events every this many bytes while loading"),
     opt("sanitize-dump-payload", one_of(&["no", "yes", "clients"], "no"), 0, State::Works, "deep checks of RESTORE payloads; `clients` checks every client's (ferrokv has no master link nor ACL users that skip them)"),
-    opt("appendonly", boolean(false), DENY_LOADING, State::OffOnly(AOF), "append-only file"),
-    opt("appendfilename", Kind::Str { default: "appendonly.aof", check: Some(valid_appendfilename) }, IMMUTABLE, State::Tunes(AOF),
-        "base name of the AOF files"),
-    opt("appenddirname", Kind::Str { default: "appendonlydir", check: Some(valid_appenddirname) }, IMMUTABLE, State::Tunes(AOF),
-        "directory of the AOF files, in `dir`"),
-    opt("appendfsync", one_of(&["everysec", "always", "no"], "everysec"), 0, State::Tunes(AOF), "fsync policy"),
-    opt("no-appendfsync-on-rewrite", boolean(false), 0, State::Tunes(AOF), "skip fsync during a rewrite"),
-    opt("auto-aof-rewrite-percentage", int(0, INT_MAX, 100), 0, State::Tunes(AOF), "rewrite when the AOF grew this much"),
-    opt("auto-aof-rewrite-min-size", mem(0, LONG_MAX, 64 << 20), 0, State::Tunes(AOF), "smallest AOF to rewrite"),
-    opt("aof-load-truncated", boolean(true), 0, State::Tunes(AOF), "load an AOF with a truncated tail"),
-    opt("aof-use-rdb-preamble", boolean(true), 0, State::Tunes(AOF), "base file in RDB format"),
-    opt("aof-timestamp-enabled", boolean(false), 0, State::Tunes(AOF), "timestamp annotations in the AOF"),
-    opt("aof-rewrite-incremental-fsync", boolean(true), 0, State::Tunes(AOF), "fsync the rewrite every 4 MB"),
-    opt("aof-disable-auto-gc", boolean(false), 0, State::Tunes(AOF), "keep history AOF files"),
+    opt("appendonly", boolean(false), DENY_LOADING, State::Works,
+        "append-only file (Redis 7's multi-part layout in `appenddirname`); CONFIG SET yes writes a base first")
+        .with(bool_field!(appendonly)),
+    opt("appendfilename", Kind::Str { default: "appendonly.aof", check: Some(valid_appendfilename) }, IMMUTABLE, State::Works,
+        "base name of the AOF files")
+        .with(str_field!(appendfilename)),
+    opt("appenddirname", Kind::Str { default: "appendonlydir", check: Some(valid_appenddirname) }, IMMUTABLE, State::Works,
+        "directory of the AOF files, in `dir`")
+        .with(str_field!(appenddirname)),
+    opt("appendfsync", one_of(&["everysec", "always", "no"], "everysec"), 0, State::Partly("fsync runs on a helper thread; with `always` only the replies of writes wait for it"),
+        "fsync policy")
+        .with((|c, _| c.appendfsync.into(), |c, o, v| o.pick(v).map(|s| c.appendfsync = s))),
+    opt("no-appendfsync-on-rewrite", boolean(false), 0, State::Inert("a rewrite runs in the loop and adds no disk pressure of a child"),
+        "skip fsync during a rewrite")
+        .with(bool_field!(no_appendfsync_on_rewrite)),
+    opt("auto-aof-rewrite-percentage", int(0, INT_MAX, 100), 0, State::Tunes("automatic AOF rewrite"), "rewrite when the AOF grew this much")
+        .with(int_field!(auto_aof_rewrite_percentage, i64)),
+    opt("auto-aof-rewrite-min-size", mem(0, LONG_MAX, 64 << 20), 0, State::Tunes("automatic AOF rewrite"), "smallest AOF to rewrite")
+        .with((|c, _| c.auto_aof_rewrite_min_size.to_string(), |c, o, v| o.int(v).map(|n| c.auto_aof_rewrite_min_size = n as u64))),
+    opt("aof-load-truncated", boolean(true), 0, State::Works, "load an AOF with a truncated tail").with(bool_field!(aof_load_truncated)),
+    opt("aof-use-rdb-preamble", boolean(true), 0, State::Partly("the base is always an RDB (`.base.rdb`)"), "base file in RDB format")
+        .with(bool_field!(aof_use_rdb_preamble)),
+    opt("aof-timestamp-enabled", boolean(false), 0, State::Works, "timestamp annotations in the AOF")
+        .with(bool_field!(aof_timestamp_enabled)),
+    opt("aof-rewrite-incremental-fsync", boolean(true), 0, State::Partly("the base is fsynced once, when complete"), "fsync the rewrite every 4 MB")
+        .with(bool_field!(aof_rewrite_incremental_fsync)),
+    opt("aof-disable-auto-gc", boolean(false), 0, State::Works, "keep history AOF files").with(bool_field!(aof_disable_auto_gc)),
 
     // --- Security ---
     opt("requirepass", string(""), SENSITIVE, State::OffOnly("passwords (requirepass)"), "password of the default user"),

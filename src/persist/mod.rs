@@ -3,6 +3,8 @@
 //! RDB preamble and, later, replication); the modules beside it frame
 //! whole files and take snapshots.
 
+pub mod aof;
 pub mod codec;
+pub mod propagate;
 pub mod rdb;
 pub mod snapshot;

@@ -158,6 +158,11 @@ impl Loader {
         })
     }
 
+    /// The file's bytes back (an AOF goes on after its RDB preamble).
+    pub fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+
     /// Bytes read so far and in all (INFO `loading_loaded_bytes`).
     pub fn progress(&self) -> (usize, usize) {
         (self.pos, self.data.len())

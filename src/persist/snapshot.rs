@@ -55,6 +55,8 @@ pub struct Options {
     pub used_mem: usize,
     /// `rdb-key-save-delay` (µs per key saved; a test hook).
     pub key_delay_us: i64,
+    /// The file is an AOF base (the `aof-base` AUX field says 1).
+    pub aof_base: bool,
 }
 
 /// The outcome of a finished snapshot: bytes written, or Redis's log text
@@ -96,7 +98,7 @@ impl Snapshot {
             .spawn(move || write_file(rx, &tmp, &dest, checksum))
             .ok();
         let mut buf = Vec::with_capacity(CHUNK + 4096);
-        rdb::write_header(&mut buf, opts.used_mem, false);
+        rdb::write_header(&mut buf, opts.used_mem, opts.aof_base);
         Snapshot {
             epoch,
             origin: (0..dbs.len()).collect(),

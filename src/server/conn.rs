@@ -57,6 +57,9 @@ pub struct Conn {
     pub want_write: bool,
     /// Queued for the end-of-wake-up write.
     pub write_queued: bool,
+    /// `appendfsync always`: the output waits until the AOF stream is
+    /// fsynced up to this byte (its commands propagated).
+    pub aof_wait: u64,
     /// Monotonic ms since the output first exceeded the soft limit.
     pub soft_limit_since: Option<u64>,
     /// Too much unsent output: stop executing until the socket drains.
@@ -99,6 +102,7 @@ impl Conn {
             want_write: false,
             paused: false,
             write_queued: false,
+            aof_wait: 0,
             soft_limit_since: None,
             qpeak: 0,
             wpeak: 0,

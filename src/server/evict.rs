@@ -112,6 +112,9 @@ impl Shared {
                 self.lazy.free_value(entry.value);
             }
             self.stats.evicted_keys += 1;
+            // Propagated as DEL (UNLINK with lazyfree-lazy-eviction).
+            let lazy = self.config.lazyfree_lazy_eviction;
+            self.prop.deletion(v.db, &v.key, lazy, now);
             self.notify(crate::server::notify::EVICTED, "evicted", &v.key, v.db);
             keys += 1;
             if keys.is_multiple_of(16) && limit.is_some_and(|us| start.elapsed().as_micros() as u64 > us) {

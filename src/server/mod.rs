@@ -12,6 +12,7 @@
 //! Between polls the timer wheel fires idle deadlines, and the cron runs
 //! `hz` times a second (active expiry).
 
+pub mod aof;
 pub mod conn;
 pub mod evict;
 pub mod latency;
@@ -128,6 +129,10 @@ pub struct Server {
     /// lines are logged (main's server; not the tests').
     pub supervisor: Option<&'static str>,
     pub announce: bool,
+    /// `appendfsync always`: clients whose commands propagated in this
+    /// batch, and clients whose replies wait for an fsync.
+    aof_marked: Vec<usize>,
+    aof_held: Vec<usize>,
 }
 
 impl Server {
@@ -147,6 +152,11 @@ impl Server {
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(fail)?);
         let mut shared = Shared::new(config);
         shared.listeners = Some(listeners);
+        // The AOF writer wakes the loop when an fsync completed.
+        let w = waker.clone();
+        shared.aof.wake = Some(Arc::new(move || {
+            let _ = w.wake();
+        }));
         shared.lazy.cpus = shared.config.bio_cpulist.clone();
         Ok(Server {
             poll,
@@ -166,6 +176,8 @@ impl Server {
             clients_cron_next: 0,
             supervisor: None,
             announce: false,
+            aof_marked: Vec::new(),
+            aof_held: Vec::new(),
             shared,
         })
     }
@@ -179,6 +191,12 @@ impl Server {
     /// a slice at a time, answering `-LOADING` meanwhile, and announces
     /// readiness when done (at once when there is nothing to load).
     pub fn begin(&mut self) -> Result<(), String> {
+        if self.shared.config.appendonly {
+            // With the AOF on, it is loaded instead of the RDB (at once).
+            self.shared.aof_boot(unix_ms())?;
+            self.ready();
+            return Ok(());
+        }
         self.shared.load_at_start()?;
         if self.shared.persist.loading.is_none() {
             self.ready();
@@ -237,7 +255,7 @@ impl Server {
             }
             for ev in events.iter() {
                 match ev.token() {
-                    WAKER => {}
+                    WAKER => self.release_aof_held(),
                     SIGNALS => self.on_signal(),
                     UNIX_LISTENER => self.accept_unix(),
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
@@ -289,6 +307,10 @@ impl Server {
     /// The last steps before exiting, with Redis's log lines: the pid
     /// file and the Unix socket's file are removed.
     fn prepare_for_shutdown(&mut self) {
+        if self.shared.aof_on() {
+            log::info!("Calling fsync() on the AOF file.");
+            self.shared.aof_stop();
+        }
         if let Some(path) = self.pidfile.take() {
             log::info!("Removing the pid file.");
             let _ = std::fs::remove_file(path);
@@ -398,6 +420,7 @@ impl Server {
             self.flush_queued();
         }
         if due {
+            self.shared.aof_cron(unix_ms());
             self.shared.save_points(unix_ms());
             self.shared.hz = self.hz();
             self.next_cron = now + 1000 / self.shared.hz as u64;
@@ -619,7 +642,9 @@ impl Server {
 
     fn on_conn_event(&mut self, key: usize, readable: bool, writable: bool, read_closed: bool) {
         let Some(conn) = self.conns.get_mut(key) else { return };
-        if writable && conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
+        // Output held for an AOF fsync is not written early.
+        let held = conn.aof_wait > 0 && !self.shared.aof_synced(conn.aof_wait);
+        if writable && !held && conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
             return self.close(key);
         }
         let mut readable = readable;
@@ -646,9 +671,23 @@ impl Server {
     /// that drives many connections (redis-benchmark) collect them with
     /// fewer wake-ups of its own.
     fn flush_queued(&mut self) {
+        // The batch's propagated commands go to the AOF writer first
+        // (Redis's beforeSleep order); under `appendfsync always` the
+        // replies of the clients whose commands propagated wait for the
+        // fsync, the others' go now.
+        let seq = self.shared.aof_feed();
+        for key in std::mem::take(&mut self.aof_marked) {
+            if let Some(conn) = self.conns.get_mut(key) {
+                conn.aof_wait = seq;
+            }
+        }
         let mut queue = std::mem::take(&mut self.write_queue);
         for key in queue.drain(..) {
             let Some(conn) = self.conns.get_mut(key) else { continue };
+            if conn.aof_wait > 0 && !self.shared.aof_synced(conn.aof_wait) {
+                self.aof_held.push(key);
+                continue;
+            }
             conn.write_queued = false;
             if conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
                 self.close(key);
@@ -657,6 +696,27 @@ impl Server {
             self.after_io(key);
         }
         self.write_queue = queue;
+    }
+
+    /// An fsync of the AOF completed: the replies that waited for it go.
+    fn release_aof_held(&mut self) {
+        if self.aof_held.is_empty() {
+            return;
+        }
+        for key in std::mem::take(&mut self.aof_held) {
+            let Some(conn) = self.conns.get_mut(key) else { continue };
+            if !self.shared.aof_synced(conn.aof_wait) {
+                self.aof_held.push(key);
+                continue;
+            }
+            conn.aof_wait = 0;
+            conn.write_queued = false;
+            if conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
+                self.close(key);
+                continue;
+            }
+            self.after_io(key);
+        }
     }
 
     /// After reading and writing: close if done, else fix WRITABLE interest.
@@ -755,7 +815,11 @@ impl Server {
                         self.shared.postponed.push((key, id));
                         break;
                     }
+                    let before = self.shared.prop.out.len();
                     run_command(&mut self.shared, key, &mut conn.wbuf, &args, now);
+                    if self.shared.prop.out.len() != before && self.shared.aof_always() {
+                        self.aof_marked.push(key);
+                    }
                     if conn.pending_output() > OUTPUT_PAUSE {
                         conn.flush(&mut self.shared.stats.net_output_bytes).map_err(|_| ())?;
                         conn.paused = conn.pending_output() > OUTPUT_PAUSE;
@@ -879,7 +943,11 @@ impl Server {
                     let (data, spans) = cmd::retry_parts(&blocked, &rkey);
                     let args = Args::new(&data, &spans);
                     self.shared.cmd_clock = crate::clock::mono_ns();
+                    let before = self.shared.prop.out.len();
                     run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &args, now);
+                    if self.shared.prop.out.len() != before && self.shared.aof_always() {
+                        self.aof_marked.push(k);
+                    }
                     self.shared.blocking.retrying = false;
                     if self.shared.blocking.still_blocked {
                         self.shared.client_mut(k).blocked = Some(blocked);

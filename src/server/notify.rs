@@ -88,6 +88,10 @@ impl Shared {
     /// asks for it. Events the databases queued (expired, new, keymiss) go
     /// first.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8], db: usize) {
+        if class & (EXPIRED | EVICTED | NEW | KEY_MISS) == 0 {
+            // A command modified a key: the propagation path's signal.
+            self.prop.changes += 1;
+        }
         if !self.key_signals {
             return;
         }

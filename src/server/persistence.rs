@@ -37,10 +37,12 @@ pub struct Persistence {
     pub loading: Option<(Box<Loader>, Instant)>,
     /// Keys loaded and skipped as expired by the last load.
     pub last_load: (u64, u64),
+    /// The snapshot in progress is an AOF rewrite's base (see `server::aof`).
+    pub aof_snapshot: bool,
 }
 
 impl Shared {
-    fn snapshot_options(&self) -> Options {
+    pub fn snapshot_options(&self) -> Options {
         let c = &self.config;
         let policy = c.maxmemory_policy;
         let access = if policy.is_lfu() {
@@ -58,6 +60,7 @@ impl Shared {
             access,
             used_mem: crate::alloc::allocated(),
             key_delay_us: c.rdb_key_save_delay,
+            aof_base: false,
         }
     }
 
@@ -125,6 +128,11 @@ impl Shared {
         }
         let walking = !snap.walked();
         if let Some(outcome) = snap.poll() {
+            if self.persist.aof_snapshot {
+                self.persist.snapshot = None;
+                self.aof_rewrite_done(outcome, now_ms);
+                return walking;
+            }
             let started = snap.started_ms;
             let dirty = snap.dirty_at_start;
             self.persist.snapshot = None;

@@ -38,6 +38,19 @@ impl Shared {
                 ("oom-score-adj", "Failed to set current oom_score_adj. Check server logs.".to_string())
             })?;
         }
+        if self.config.appendonly != old.appendonly {
+            let on = self.config.appendonly;
+            self.aof_switch(on, super::unix_ms()).map_err(|e| {
+                log::warn!("{e}");
+                ("appendonly", "Unable to turn on AOF. Check server logs.".to_string())
+            })?;
+        }
+        if self.config.appendfsync != old.appendfsync
+            && let Some(w) = &self.aof.writer
+        {
+            w.status.set_policy(crate::persist::aof::Fsync::from_name(self.config.appendfsync));
+        }
+        self.prop.timestamps = self.config.aof_timestamp_enabled;
         let changed = self.config.maxmemory != old.maxmemory;
         self.sync_tracking();
         self.sync_notify();

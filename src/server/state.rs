@@ -461,6 +461,10 @@ pub struct Shared {
     pub key_signals: bool,
     /// MIGRATE's cached connections.
     pub migrate: crate::cmd::migrate::Sockets,
+    /// The propagation path (what commands changed, as Redis propagates
+    /// it) and the append-only file that consumes it.
+    pub prop: crate::persist::propagate::Propagator,
+    pub aof: super::aof::AofState,
 }
 
 /// 40 random hex digits (a run id, a replication id).
@@ -519,6 +523,8 @@ impl Shared {
             by_id: HashMap::new(),
             current: None,
             key_signals: false,
+            prop: Default::default(),
+            aof: Default::default(),
             rss: crate::alloc::rss(),
             system_memory: crate::alloc::system_memory(),
             migrate: Default::default(),

@@ -127,6 +127,12 @@ pub struct Db {
     /// but stays (no `expired` count, no event) until the pause ends, as
     /// Redis's `expireIfNeeded` does while clients are paused.
     pub expire_paused: bool,
+    /// Modifications commands reported through [`Db::event`] (the
+    /// propagation path's "did it change anything", with `Shared`'s own).
+    pub changes: u64,
+    /// Keys deleted by expiry, kept while the propagation path is on (it
+    /// writes them as DEL).
+    pub expired_log: Option<Vec<Key>>,
 }
 
 use crate::server::notify::{EXPIRED, KEY_MISS, NEW};
@@ -149,6 +155,8 @@ impl Default for Db {
             events: Vec::new(),
             snap_epoch: false,
             expire_paused: false,
+            changes: 0,
+            expired_log: None,
         }
     }
 }
@@ -296,6 +304,7 @@ impl Db {
 
     /// Queues keyspace event `event` of class `class` on `key`, if enabled.
     pub fn event(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.changes += 1;
         if self.notify & class != 0 {
             self.events.push((class, event, key.into()));
         }
@@ -570,6 +579,11 @@ impl Db {
             && let Some((k, _)) = self.map.get_index(i)
         {
             self.events.push((EXPIRED, "expired", k.clone()));
+        }
+        if let Some(log) = self.expired_log.as_mut()
+            && let Some((k, _)) = self.map.get_index(i)
+        {
+            log.push(k.clone());
         }
         self.remove_index(i);
         self.expired += 1;

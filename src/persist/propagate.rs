@@ -1,0 +1,402 @@
+//! The propagation path: what each executed write command changed, in the
+//! form Redis propagates it (Redis 7.0's `call()` / `alsoPropagate` /
+//! `propagatePendingCommands`), as one RESP stream. The append-only file
+//! consumes the stream after each batch of commands; replication will
+//! consume the same stream.
+//!
+//! How a command gets here: the dispatcher takes a [`Mark`] before a write
+//! command runs and calls [`Propagator::after_call`] after it. A command
+//! propagates only when it changed something — the keyspace-modification
+//! counter moved (every modification notifies a keyspace event, which bumps
+//! it), or it is a keyless write (FLUSHALL, FLUSHDB, SWAPDB) that succeeded:
+//! Redis's `server.dirty` test, per command. What it propagates is the
+//! command as called, unless [`rewrite`] (a table keyed by the command's
+//! name) has Redis's rewritten form for it: relative expiries become
+//! absolute (`SET ... PXAT`, `PEXPIREAT`), a TTL in the past becomes DEL,
+//! blocking pops become their plain forms, SPOP becomes SREM, INCRBYFLOAT
+//! becomes `SET ... KEEPTTL`. The few facts a rewrite needs and cannot read
+//! from the arguments or the keyspace afterwards (SPOP's members, the key
+//! and count a multi-key pop served) the handler reports with
+//! [`Propagator::note`].
+//!
+//! The commands of one top-level call (an EXEC's commands, SPOP's SREMs)
+//! are collected and written together, wrapped in MULTI/EXEC when there
+//! are more than one, as Redis 7.0 does. Keys deleted by expiry (lazily or
+//! by the active cycle) and by eviction are written at once as DEL (UNLINK
+//! with `lazyfree-lazy-expire` / `lazyfree-lazy-eviction`), before the
+//! command that met them. A SELECT goes first whenever the database
+//! changes.
+
+use crate::cmd::Args;
+
+/// The propagated stream and the state of the call in progress.
+#[derive(Default)]
+pub struct Propagator {
+    /// Someone consumes the stream (the AOF is on); off, nothing is kept.
+    pub on: bool,
+    /// `aof-timestamp-enabled`: a `#TS:<unix seconds>` line before the
+    /// first command of each new second.
+    pub timestamps: bool,
+    last_ts: u64,
+    /// The database the stream last selected (`None`: select first).
+    selected: Option<usize>,
+    /// Commands of the running top-level call, with their database.
+    ops: Vec<(usize, Vec<Vec<u8>>)>,
+    /// Facts the running handler reported (see the module doc).
+    notes: Vec<Vec<u8>>,
+    /// Keyspace modifications so far (see [`Mark`]).
+    pub changes: u64,
+    /// The stream: RESP commands not yet taken by the consumer.
+    pub out: Vec<u8>,
+}
+
+/// The modification counters before a command ran.
+#[derive(Clone, Copy)]
+pub struct Mark(pub u64);
+
+/// A hash field's value after the command (key, field).
+pub type FieldAfter<'a> = dyn Fn(&[u8], &[u8]) -> Option<Vec<u8>> + 'a;
+
+/// What a rewrite may need besides the arguments.
+pub struct Facts<'a> {
+    /// Unix ms of the command (relative expiries are made absolute with it).
+    pub now: u64,
+    pub lazy_expire: bool,
+    pub lazy_server_del: bool,
+    /// The string value of a key after the command (INCRBYFLOAT).
+    pub string_after: &'a dyn Fn(&[u8]) -> Option<Vec<u8>>,
+    /// The value of a hash field after the command (HINCRBYFLOAT).
+    pub field_after: &'a FieldAfter<'a>,
+    /// Whether a key exists after the command (SPOP with a count).
+    pub exists_after: &'a dyn Fn(&[u8]) -> bool,
+}
+
+impl Propagator {
+    /// A handler reports a fact its rewrite needs (no-op when off).
+    pub fn note(&mut self, fact: &[u8]) {
+        if self.on {
+            self.notes.push(fact.to_vec());
+        }
+    }
+
+    /// Starts (or stops) recording; the next command selects its database.
+    pub fn set_on(&mut self, on: bool) {
+        self.on = on;
+        self.selected = None;
+        self.ops.clear();
+        self.notes.clear();
+    }
+
+    /// Forgets the selected database, so the next command selects again
+    /// (a new AOF file starts).
+    pub fn reselect(&mut self) {
+        self.selected = None;
+    }
+
+    /// Whether the command that ran since `mark` changed anything.
+    pub fn changed_since(&self, mark: Mark, db_changes: u64) -> bool {
+        self.changes + db_changes != mark.0
+    }
+
+    /// A write command ran in database `db`: its propagated form(s) join
+    /// the call's commands. `changed`: it modified something.
+    pub fn add_call(&mut self, db: usize, name: &str, args: &Args, changed: bool, facts: &Facts) {
+        let notes = std::mem::take(&mut self.notes);
+        if !changed {
+            return;
+        }
+        for argv in rewrite(name, args, &notes, facts) {
+            self.ops.push((db, argv));
+        }
+    }
+
+    /// The top-level call ended: its commands go to the stream, in
+    /// MULTI/EXEC when more than one.
+    pub fn end_call(&mut self, now_ms: u64) {
+        if self.ops.is_empty() {
+            return;
+        }
+        let ops = std::mem::take(&mut self.ops);
+        let wrap = ops.len() > 1;
+        if wrap {
+            // MULTI goes to the database of the first command.
+            self.emit(ops[0].0, &[b"MULTI".to_vec()], now_ms);
+        }
+        for (db, argv) in &ops {
+            self.emit(*db, argv, now_ms);
+        }
+        if wrap {
+            let db = self.selected.unwrap_or(0);
+            self.emit(db, &[b"EXEC".to_vec()], now_ms);
+        }
+    }
+
+    /// A key of `db` was deleted by expiry or eviction: DEL (or UNLINK),
+    /// written at once.
+    pub fn deletion(&mut self, db: usize, key: &[u8], lazy: bool, now_ms: u64) {
+        if !self.on {
+            return;
+        }
+        let name: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        self.emit(db, &[name.to_vec(), key.to_vec()], now_ms);
+    }
+
+    /// Writes one command (after a SELECT if the database changed).
+    fn emit(&mut self, db: usize, argv: &[Vec<u8>], now_ms: u64) {
+        if self.timestamps && now_ms / 1000 > self.last_ts {
+            self.last_ts = now_ms / 1000;
+            self.out.extend_from_slice(format!("#TS:{}\r\n", self.last_ts).as_bytes());
+        }
+        if self.selected != Some(db) {
+            let n = db.to_string();
+            write_command(&mut self.out, &[b"SELECT", n.as_bytes()]);
+            self.selected = Some(db);
+        }
+        write_command(&mut self.out, argv);
+    }
+}
+
+/// `*<n>\r\n$<len>\r\n<arg>\r\n...`: a command in RESP, as Redis writes it
+/// to the AOF (`catAppendOnlyGenericCommand`).
+pub fn write_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
+    out.push(b'*');
+    out.extend_from_slice(argv.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        let a = a.as_ref();
+        out.push(b'$');
+        out.extend_from_slice(a.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn as_called(args: &Args) -> Vec<Vec<u8>> {
+    args.from(0).map(|a| a.to_vec()).collect()
+}
+
+fn word(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+fn num(n: i64) -> Vec<u8> {
+    n.to_string().into_bytes()
+}
+
+fn int(b: &[u8]) -> Option<i64> {
+    crate::resp::parse::parse_i64(b)
+}
+
+fn del(key: &[u8], lazy: bool) -> Vec<Vec<u8>> {
+    vec![word(if lazy { "UNLINK" } else { "DEL" }), key.to_vec()]
+}
+
+/// Redis's propagated form(s) of command `name` (lower case) that ran with
+/// `args` and changed something: the rewrites of `t_string.c`,
+/// `expire.c`, `t_set.c`, `t_list.c`, `t_zset.c`, `t_hash.c` and
+/// `cluster.c` (RESTORE); any other command as called.
+pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec<Vec<u8>>> {
+    let now = f.now as i64;
+    let n = args.len();
+    let key = || args.get(1).to_vec();
+    let one = |v: Vec<Vec<u8>>| vec![v];
+    match name {
+        // SET with EX/PX/EXAT: `SET key value PXAT <ms>` (its other flags
+        // dropped); with PXAT or no expiry, as called.
+        "set" => {
+            let mut i = 3;
+            while i < n {
+                let opt = args.get(i).to_ascii_lowercase();
+                if i + 1 < n && ["ex", "px", "exat"].contains(&std::str::from_utf8(&opt).unwrap_or("")) {
+                    let Some(v) = int(args.get(i + 1)) else { break };
+                    let at = match opt.as_slice() {
+                        b"ex" => now.saturating_add(v.saturating_mul(1000)),
+                        b"px" => now.saturating_add(v),
+                        _ => v.saturating_mul(1000),
+                    };
+                    return one(vec![word("SET"), key(), args.get(2).to_vec(), word("PXAT"), num(at)]);
+                }
+                i += 1;
+            }
+            one(as_called(args))
+        }
+        "setex" | "psetex" => {
+            let Some(v) = int(args.get(2)) else { return one(as_called(args)) };
+            let ms = if name == "setex" { v.saturating_mul(1000) } else { v };
+            one(vec![word("SET"), key(), args.get(3).to_vec(), word("PXAT"), num(now.saturating_add(ms))])
+        }
+        "getex" => {
+            if n < 3 {
+                return one(as_called(args));
+            }
+            let opt = args.get(2).to_ascii_lowercase();
+            if opt == b"persist" {
+                return one(vec![word("PERSIST"), key()]);
+            }
+            let Some(v) = (n > 3).then(|| int(args.get(3))).flatten() else { return one(as_called(args)) };
+            let at = match opt.as_slice() {
+                b"ex" => now.saturating_add(v.saturating_mul(1000)),
+                b"px" => now.saturating_add(v),
+                b"exat" => v.saturating_mul(1000),
+                _ => v,
+            };
+            if at <= now { one(del(args.get(1), f.lazy_expire)) } else { one(vec![word("PEXPIREAT"), key(), num(at)]) }
+        }
+        "expire" | "pexpire" | "expireat" | "pexpireat" => {
+            let Some(v) = int(args.get(2)) else { return one(as_called(args)) };
+            let at = match name {
+                "expire" => now.saturating_add(v.saturating_mul(1000)),
+                "pexpire" => now.saturating_add(v),
+                "expireat" => v.saturating_mul(1000),
+                _ => v,
+            };
+            if at <= now {
+                return one(del(args.get(1), f.lazy_expire));
+            }
+            if name == "pexpireat" {
+                return one(as_called(args));
+            }
+            let mut argv = vec![word("PEXPIREAT"), key(), num(at)];
+            argv.extend(args.from(3).map(|a| a.to_vec()));
+            one(argv)
+        }
+        "getdel" => one(vec![word("DEL"), key()]),
+        "incrbyfloat" => match (f.string_after)(args.get(1)) {
+            Some(v) => one(vec![word("SET"), key(), v, word("KEEPTTL")]),
+            None => one(as_called(args)),
+        },
+        "hincrbyfloat" => match (f.field_after)(args.get(1), args.get(2)) {
+            Some(v) => one(vec![word("HSET"), key(), args.get(2).to_vec(), v]),
+            None => one(as_called(args)),
+        },
+        // SPOP: SREM of the member; with a count, SREM per member, or DEL
+        // when the whole set went.
+        "spop" => {
+            if n == 2 {
+                return notes.iter().map(|m| vec![word("SREM"), key(), m.clone()]).collect();
+            }
+            if !(f.exists_after)(args.get(1)) {
+                return one(del(args.get(1), f.lazy_server_del));
+            }
+            notes.iter().map(|m| vec![word("SREM"), key(), m.clone()]).collect()
+        }
+        // Blocking pops as their plain forms; the key served (and the
+        // count popped) come from the handler's notes.
+        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" => {
+            let plain = match name {
+                "blpop" => "LPOP",
+                "brpop" => "RPOP",
+                "bzpopmin" => "ZPOPMIN",
+                _ => "ZPOPMAX",
+            };
+            notes.first().map(|k| vec![vec![word(plain), k.clone()]]).unwrap_or_default()
+        }
+        "lmpop" | "blmpop" | "zmpop" | "bzmpop" => {
+            let at = if name.starts_with('b') { 2 } else { 1 };
+            let side = int(args.get(at)).and_then(|k| usize::try_from(k).ok()).map(|k| at + 1 + k);
+            let side = side.filter(|&s| s < n).map(|s| args.get(s).to_ascii_lowercase()).unwrap_or_default();
+            let plain = match (name.ends_with("lmpop"), side.as_slice()) {
+                (true, b"left") => "LPOP",
+                (true, _) => "RPOP",
+                (false, b"min") => "ZPOPMIN",
+                (false, _) => "ZPOPMAX",
+            };
+            match notes {
+                [k, count, ..] => one(vec![word(plain), k.clone(), count.clone()]),
+                _ => Vec::new(),
+            }
+        }
+        "brpoplpush" => one(vec![word("RPOPLPUSH"), key(), args.get(2).to_vec()]),
+        "blmove" => one(vec![word("LMOVE"), key(), args.get(2).to_vec(), args.get(3).to_vec(), args.get(4).to_vec()]),
+        // RESTORE with a relative TTL: the TTL as an absolute time, ABSTTL.
+        "restore" => {
+            let mut argv = as_called(args);
+            let abs = args.from(4).any(|a| a.eq_ignore_ascii_case(b"absttl"));
+            if let Some(ttl) = int(args.get(2)).filter(|&t| t > 0 && !abs) {
+                argv[2] = num(now.saturating_add(ttl));
+                argv.push(word("ABSTTL"));
+            }
+            one(argv)
+        }
+        _ => one(as_called(args)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(argv: &[&str], notes: &[&str], now: u64) -> String {
+        let mut data = Vec::new();
+        let mut spans = Vec::new();
+        for a in argv {
+            spans.push((data.len(), data.len() + a.len()));
+            data.extend_from_slice(a.as_bytes());
+        }
+        let args = Args::new(&data, &spans);
+        let notes: Vec<Vec<u8>> = notes.iter().map(|n| n.as_bytes().to_vec()).collect();
+        let facts = Facts {
+            now,
+            lazy_expire: false,
+            lazy_server_del: false,
+            string_after: &|_| Some(b"2.5".to_vec()),
+            field_after: &|_, _| Some(b"3".to_vec()),
+            exists_after: &|_| true,
+        };
+        let name = argv[0].to_ascii_lowercase();
+        rewrite(&name, &args, &notes, &facts)
+            .iter()
+            .map(|c| c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[test]
+    fn rewrites_like_redis() {
+        assert_eq!(run(&["set", "a", "1"], &[], 1000), "set a 1");
+        assert_eq!(run(&["set", "a", "1", "ex", "100", "nx", "get"], &[], 1000), "SET a 1 PXAT 101000");
+        assert_eq!(run(&["set", "a", "1", "PXAT", "5"], &[], 1000), "set a 1 PXAT 5");
+        assert_eq!(run(&["setex", "a", "10", "v"], &[], 1000), "SET a v PXAT 11000");
+        assert_eq!(run(&["psetex", "a", "10", "v"], &[], 1000), "SET a v PXAT 1010");
+        assert_eq!(run(&["expire", "a", "10", "nx"], &[], 1000), "PEXPIREAT a 11000 nx");
+        assert_eq!(run(&["expire", "a", "-1"], &[], 1000), "DEL a");
+        assert_eq!(run(&["pexpireat", "a", "5000"], &[], 1000), "pexpireat a 5000");
+        assert_eq!(run(&["getex", "a", "persist"], &[], 1000), "PERSIST a");
+        assert_eq!(run(&["getex", "a", "px", "5"], &[], 1000), "PEXPIREAT a 1005");
+        assert_eq!(run(&["incrbyfloat", "a", "1.5"], &[], 1000), "SET a 2.5 KEEPTTL");
+        assert_eq!(run(&["hincrbyfloat", "h", "f", "1"], &[], 1000), "HSET h f 3");
+        assert_eq!(run(&["spop", "s"], &["m"], 1000), "SREM s m");
+        assert_eq!(run(&["spop", "s", "2"], &["m", "n"], 1000), "SREM s m; SREM s n");
+        assert_eq!(run(&["blpop", "a", "b", "0"], &["b"], 1000), "LPOP b");
+        assert_eq!(run(&["blmpop", "0", "2", "a", "b", "RIGHT", "count", "5"], &["b", "3"], 1000), "RPOP b 3");
+        assert_eq!(run(&["zmpop", "1", "z", "min"], &["z", "1"], 1000), "ZPOPMIN z 1");
+        assert_eq!(run(&["blmove", "a", "b", "left", "right", "0"], &[], 1000), "LMOVE a b left right");
+        assert_eq!(run(&["getdel", "a"], &[], 1000), "DEL a");
+    }
+
+    #[test]
+    fn calls_wrap_and_select() {
+        let mut p = Propagator::default();
+        p.set_on(true);
+        let facts = Facts {
+            now: 0,
+            lazy_expire: false,
+            lazy_server_del: false,
+            string_after: &|_| None,
+            field_after: &|_, _| None,
+            exists_after: &|_| true,
+        };
+        let data = b"spops2".to_vec();
+        let spans = [(0, 4), (4, 5), (5, 6)];
+        p.note(b"x");
+        p.note(b"y");
+        p.add_call(3, "spop", &Args::new(&data, &spans), true, &facts);
+        p.end_call(0);
+        let text = String::from_utf8(p.out.clone()).unwrap();
+        assert_eq!(
+            text,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$4\r\nSREM\r\n$1\r\ns\r\n$1\r\nx\r\n*3\r\n$4\r\nSREM\r\n$1\r\ns\r\n$1\r\ny\r\n*1\r\n$4\r\nEXEC\r\n"
+        );
+    }
+}

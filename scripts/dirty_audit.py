@@ -17,10 +17,14 @@ tests/dirty.rs replays the transcript (recorded against Redis 7.0.15)
 against ferrokv and checks every reply and every delta. Standard library
 only, raw sockets. The server's keyspace is flushed first.
 """
+import os
 import shlex
 import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from resp_transcript import read  # noqa: E402  (replies rendered as that script renders them)
 
 SEP = "  =>  "
 
@@ -335,26 +339,6 @@ def encode(args):
         a = a.encode() if isinstance(a, str) else a
         out += b"$%d\r\n%s\r\n" % (len(a), a)
     return out
-
-
-def read(f):
-    line = f.readline()
-    t, rest = line[:1], line[1:-2]
-    if t in b"+-:,_#(":
-        return (t + rest).decode(errors="replace")
-    if t in b"$=!":
-        n = int(rest)
-        if n < 0:
-            return "nil"
-        return repr(f.read(n + 2)[:-2].decode(errors="replace"))
-    if t in b"*~%>":
-        n = int(rest)
-        if n < 0:
-            return "nil*"
-        if t == b"%":
-            n *= 2
-        return t.decode() + "[" + ", ".join(read(f) for _ in range(n)) + "]"
-    return "??" + repr(line)
 
 
 def call(s, f, args):

@@ -299,68 +299,7 @@ fn a_silent_target_times_out_and_stalls_the_loop_until_then() {
 
 /// Keys of every type and encoding, with the encodings Redis gives them.
 fn load_dataset(c: &mut redis::Connection) -> Vec<String> {
-    let big: String = (0..2000).map(|i| char::from(b'a' + (i % 7) as u8)).collect();
-    let cmds: Vec<Vec<String>> = vec![
-        vec!["SET".into(), "int".into(), "12345".into()],
-        vec!["SET".into(), "neg".into(), "-9000000000".into()],
-        vec!["SET".into(), "embstr".into(), "hello world".into()],
-        vec!["SET".into(), "raw".into(), "x".repeat(100)],
-        vec!["SET".into(), "compressible".into(), big],
-        vec!["SET".into(), "bin".into(), "\u{0}\u{1}\u{ff}bin".into()],
-        vec!["SET".into(), "ttl".into(), "v".into(), "PX".into(), "900000".into()],
-        vec!["RPUSH".into(), "smalllist".into(), "a".into(), "1".into(), "-7".into(), "bb".into()],
-        vec!["HSET".into(), "smallhash".into(), "f1".into(), "v1".into(), "f2".into(), "22".into()],
-        vec!["SADD".into(), "intset".into(), "1".into(), "2".into(), "-30000".into(), "70000000000".into()],
-        vec!["SADD".into(), "strset".into(), "a".into(), "b".into(), "c".into()],
-        vec![
-            "ZADD".into(),
-            "smallz".into(),
-            "1.5".into(),
-            "a".into(),
-            "-2".into(),
-            "b".into(),
-            "inf".into(),
-            "c".into(),
-        ],
-    ];
-    for cmd in cmds {
-        let mut r = redis::cmd(&cmd[0]);
-        for a in &cmd[1..] {
-            r.arg(a);
-        }
-        let _: Value = r.query(c).unwrap();
-    }
-    let mut p = redis::pipe();
-    for i in 0..3000 {
-        p.cmd("RPUSH").arg("biglist").arg(format!("item:{i}")).ignore();
-        p.cmd("HSET").arg("bighash").arg(format!("field:{i}")).arg(i).ignore();
-        p.cmd("SADD").arg("bigset").arg(format!("m{i}")).ignore();
-        p.cmd("SADD").arg("bigintset").arg(i * 3).ignore();
-        p.cmd("ZADD").arg("bigz").arg(i as f64 / 7.0).arg(format!("m{i}")).ignore();
-    }
-    p.cmd("EXPIRE").arg("bighash").arg(1000).ignore();
-    let _: () = p.query(c).unwrap();
-    [
-        "int",
-        "neg",
-        "embstr",
-        "raw",
-        "compressible",
-        "bin",
-        "ttl",
-        "smalllist",
-        "smallhash",
-        "intset",
-        "strset",
-        "smallz",
-        "biglist",
-        "bighash",
-        "bigset",
-        "bigintset",
-        "bigz",
-    ]
-    .map(String::from)
-    .to_vec()
+    common::load_every_encoding(c, 3000, false)
 }
 
 /// Each key's value digest, encoding and TTL.

@@ -551,3 +551,60 @@ fn readme_configuration_table_is_current() {
     );
     assert_eq!(table.lines().count(), 2 + ferrokv::config::OPTIONS.len());
 }
+
+/// Runs the binary until `ready` shows in its log; returns the child.
+fn spawn_ready(args: &[&str], envs: &[(&str, &str)], log: &std::path::Path) -> std::process::Child {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).args(["--logfile", log.to_str().unwrap()]).stdout(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    while !std::fs::read_to_string(log).unwrap_or_default().contains("Ready to accept connections") {
+        assert!(start.elapsed() < Duration::from_secs(10), "not ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn supervised_systemd_is_told_ready_and_oom_score_adj_is_written() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = temp_dir("supervised");
+    let sock_path = dir.join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let port = free_port().to_string();
+    let log = dir.join("log");
+    let mut child = spawn_ready(
+        &[
+            "--port",
+            &port,
+            "--dir",
+            dir.to_str().unwrap(),
+            "--supervised",
+            "systemd",
+            "--oom-score-adj",
+            "absolute",
+            "--oom-score-adj-values",
+            "123 200 800",
+        ],
+        &[("NOTIFY_SOCKET", sock_path.to_str().unwrap())],
+        &log,
+    );
+    let mut buf = [0u8; 256];
+    let n = sock.recv(&mut buf).unwrap();
+    let msg = String::from_utf8_lossy(&buf[..n]);
+    assert!(msg.contains("READY=1") && msg.contains("STATUS=Ready to accept connections"), "{msg}");
+    let adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child.id())).unwrap();
+    assert_eq!(adj.trim(), "123");
+    // CONFIG SET moves it (relative to the value the process started with).
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection().unwrap();
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "oom-score-adj-values", "321 200 800"]), "OK");
+    let adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child.id())).unwrap();
+    assert_eq!(adj.trim(), "321");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,8 +11,9 @@ core 1), medians of --rounds:
   size      the dump.rdb BGSAVE writes
   bgsave    BGSAVE wall time (BGSAVE sent -> rdb_bgsave_in_progress:0)
   load      start-up on that file until PING answers PONG
-  under load, while redis-benchmark overwrites random keys
-  (`SET -r N -P 16 -c 50`):
+  under load, while redis-benchmark overwrites random string keys of the
+  dataset (`SET -r <string keys> -P 16 -c 50`, the dataset's strings being
+  named as redis-benchmark names its keys):
     peak memory during the BGSAVE / memory before it. ferrokv: its RSS.
       Redis: the parent's RSS plus the child's private pages (what the
       fork's copy-on-write costs), sampled every 5 ms
@@ -84,13 +85,22 @@ def info(c, field):
     return None
 
 
+def string_keys(n):
+    """How many string keys the dataset has: they are named as
+    redis-benchmark names its keys (`key:%012d`), so that `SET -r` on that
+    range overwrites existing keys rather than adding new ones."""
+    return sum(1 for i in range(n) if i % 10 < 7)
+
+
 def load_dataset(port, n):
     c = Conn(port)
     batch = []
+    strings = 0
     for i in range(n):
         kind = i % 10
         if kind < 7:
-            batch.append(resp("SET", f"key:{i:08d}", f"v{i:015d}"))
+            batch.append(resp("SET", f"key:{strings:012d}", f"v{i:015d}"))
+            strings += 1
         elif kind == 7:
             batch.append(resp("HSET", f"hash:{i}", "f1", "v1", "f2", str(i), "f3", "value3"))
         elif kind == 8:
@@ -167,7 +177,7 @@ def private_bytes(pid):
 def under_load(kind, proc, port, n):
     """BGSAVE while redis-benchmark overwrites keys: memory, PING latency,
     and whether the file is the dataset at BGSAVE."""
-    bench = subprocess.Popen(benchlib.pinned(1, ["redis-benchmark", "-p", str(port), "-t", "set", "-r", str(n),
+    bench = subprocess.Popen(benchlib.pinned(1, ["redis-benchmark", "-p", str(port), "-t", "set", "-r", str(string_keys(n)),
                                                    "-P", "16", "-c", "50", "-n", "100000000", "-q"]),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.5)

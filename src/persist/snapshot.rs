@@ -31,12 +31,18 @@ use crate::store::Db;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Bytes gathered before they go to the writer thread.
 const CHUNK: usize = 256 * 1024;
+/// Bytes handed to the writer and not written yet above which the walk
+/// waits for it (copy-on-write saves still go through): what a snapshot
+/// holds in memory beyond the dataset stays near this.
+const MAX_QUEUED: usize = 8 * 1024 * 1024;
 
 enum Msg {
     Data(Vec<u8>),
@@ -75,6 +81,8 @@ pub struct Snapshot {
     buf: Vec<u8>,
     tx: Option<Sender<Msg>>,
     writer: Option<JoinHandle<Outcome>>,
+    /// Bytes sent to the writer and not yet written by it.
+    queued: Arc<AtomicUsize>,
     opts: Options,
     /// Keys written so far.
     pub keys: u64,
@@ -93,9 +101,11 @@ impl Snapshot {
         let (tx, rx) = channel();
         let (tmp, dest) = (opts.dir.join(format!("temp-{}.rdb", std::process::id())), opts.dir.join(&opts.filename));
         let checksum = opts.checksum;
+        let queued = Arc::new(AtomicUsize::new(0));
+        let written = Arc::clone(&queued);
         let writer = std::thread::Builder::new()
             .name("rdb-writer".into())
-            .spawn(move || write_file(rx, &tmp, &dest, checksum))
+            .spawn(move || write_file(rx, &tmp, &dest, checksum, &written))
             .ok();
         let mut buf = Vec::with_capacity(CHUNK + 4096);
         rdb::write_header(&mut buf, opts.used_mem, opts.aof_base);
@@ -107,6 +117,7 @@ impl Snapshot {
             buf,
             tx: Some(tx),
             writer,
+            queued,
             opts,
             keys: 0,
             started_ms: now_ms,
@@ -119,9 +130,18 @@ impl Snapshot {
         self.tx.is_none()
     }
 
-    /// Walks the keyspace for up to `budget`; at the end, hands the EOF
-    /// to the writer.
+    /// Whether the writer is behind by more than [`MAX_QUEUED`] (the walk
+    /// then waits; the loop looks again a millisecond later).
+    pub fn throttled(&self) -> bool {
+        self.queued.load(Ordering::Relaxed) > MAX_QUEUED
+    }
+
+    /// Walks the keyspace for up to `budget` (not while the writer is far
+    /// behind); at the end, hands the EOF to the writer.
     pub fn step(&mut self, dbs: &mut [Db], now_ms: u64, budget: Duration) {
+        if self.throttled() {
+            return;
+        }
         let start = Instant::now();
         let mut n = 0u32;
         while let Some(i) = (0..dbs.len()).find(|&i| self.cursor[i] > 0) {
@@ -131,7 +151,9 @@ impl Snapshot {
                 let pos = self.cursor[i];
                 self.save_position(dbs, i, pos, now_ms);
                 n += 1;
-                if (n.is_multiple_of(64) || self.opts.key_delay_us > 0) && start.elapsed() > budget {
+                if (n.is_multiple_of(64) || self.opts.key_delay_us > 0)
+                    && (start.elapsed() > budget || self.throttled())
+                {
                     self.flush(false);
                     return;
                 }
@@ -210,6 +232,7 @@ impl Snapshot {
         }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 4096));
         if let Some(tx) = &self.tx {
+            self.queued.fetch_add(chunk.len(), Ordering::Relaxed);
             let _ = tx.send(Msg::Data(chunk));
         }
     }
@@ -252,7 +275,7 @@ impl Snapshot {
 /// The writer thread: the temporary file, the CRC-64 of every byte, the
 /// checksum trailer, fsync, rename over the destination, fsync of the
 /// directory (so the rename itself survives a crash).
-fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool) -> Outcome {
+fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool, queued: &AtomicUsize) -> Outcome {
     let dir = dest.parent().unwrap_or(Path::new("."));
     let file = File::create(tmp).map_err(|e| {
         format!(
@@ -277,6 +300,7 @@ fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool) -> Out
                 }
                 total += chunk.len() as u64;
                 out.write_all(&chunk).map_err(|e| fail(e, tmp))?;
+                queued.fetch_sub(chunk.len(), Ordering::Relaxed);
             }
             Msg::Finish => {
                 out.write_all(&crc.to_le_bytes()).map_err(|e| fail(e, tmp))?;

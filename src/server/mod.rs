@@ -330,8 +330,9 @@ impl Server {
             return Duration::ZERO;
         }
         if let Some(snap) = self.shared.persist.snapshot.as_ref() {
-            // Walking: no sleep; writing: look again soon.
-            return if snap.walked() { Duration::from_millis(1) } else { Duration::ZERO };
+            // Walking: no sleep; writing, or waiting for the writer: look
+            // again soon.
+            return if snap.walked() || snap.throttled() { Duration::from_millis(1) } else { Duration::ZERO };
         }
         let mut ms = self.next_cron.saturating_sub(now);
         if self.expire.timed_out {

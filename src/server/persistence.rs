@@ -91,6 +91,9 @@ impl Shared {
         let dirty = self.stats.dirty;
         let mut snap = Snapshot::start(&mut self.dbs, opts, now_ms, dirty);
         while !snap.walked() {
+            if snap.throttled() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
             snap.step(&mut self.dbs, now_ms, Duration::from_secs(3600));
         }
         match snap.join() {

@@ -55,16 +55,16 @@ fn save(cx: &mut Ctx, _args: &Args) -> CmdResult {
 }
 
 /// # Format
-/// `BGSAVE [SCHEDULE]` — the loop takes the snapshot a slice at a time; in
-/// MULTI (or with SCHEDULE while one runs... as Redis: only when another
-/// kind of job runs) it is scheduled for the next cron tick.
+/// `BGSAVE [SCHEDULE]` — the loop takes the snapshot a slice at a time.
+/// Inside EXEC it is scheduled for the next cron tick. SCHEDULE matters in
+/// Redis only while another kind of child (an AOF rewrite) runs; with a
+/// BGSAVE running Redis refuses it like a plain BGSAVE, and so does ferrokv.
 fn bgsave(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let schedule = match args.len() {
-        1 => false,
-        2 if args.get(1).eq_ignore_ascii_case(b"schedule") => true,
+    match args.len() {
+        1 => {}
+        2 if args.get(1).eq_ignore_ascii_case(b"schedule") => {}
         _ => return Err(CmdError::Syntax),
-    };
-    let _ = schedule;
+    }
     if cx.srv.persist.snapshot.is_some() {
         return Err(CmdError::msg(IN_PROGRESS));
     }

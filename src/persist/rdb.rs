@@ -254,7 +254,7 @@ impl Loader {
             OP_IDLE => self.pending_idle = Some(r.read_len().map_err(bad)?),
             OP_FREQ => self.pending_freq = Some(r.read_u8().map_err(bad)?),
             rdb_type => {
-                let key = r.read_string().map_err(bad)?.into_owned();
+                let key = r.read_string().map_err(bad)?;
                 let value = match codec::read_object(&mut r, rdb_type, &self.limits, false) {
                     Ok(v) => Some(v),
                     // An empty collection: Redis's loader skips the key.
@@ -293,11 +293,15 @@ impl Loader {
         freq: Option<u8>,
         now: u64,
     ) -> Result<(), LoadError> {
-        if !self.merge && db.get_raw(key).is_some() {
+        // One lookup per key: a key that was there already is replaced,
+        // and that is an error unless merging (the load then stops).
+        let expiry = expire.map_or(crate::store::db::Expiry::None, crate::store::db::Expiry::At);
+        if db.set(key, value, expiry, now).is_some() && !self.merge {
             return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(key), self.db));
         }
-        db.put(key, value, expire, now);
-        if let Some(e) = db.raw_entry_mut(key) {
+        if (idle.is_some() || freq.is_some())
+            && let Some(e) = db.raw_entry_mut(key)
+        {
             if let Some(idle) = idle {
                 e.access = evict::lru_clock(now).saturating_sub(idle.min(u32::MAX as u64) as u32);
             }

@@ -553,3 +553,28 @@ fn mutated_files_never_crash_the_loader() {
     assert!(refused > 150, "{refused} refused, {loaded} loaded");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A writer that fails at once (its directory is gone) ends the BGSAVE,
+/// even with far more to write than the walk lets wait for the writer.
+#[test]
+fn a_bgsave_whose_writer_fails_ends() {
+    let dir = fresh_dir();
+    let sub = Path::new(&dir).join("gone");
+    std::fs::create_dir_all(&sub).unwrap();
+    let d = sub.to_string_lossy().into_owned();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.enable_debug_command = "yes".into();
+    });
+    let mut c = srv.client();
+    let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(200_000).arg("key").arg(100).query(&mut c).unwrap();
+    std::fs::remove_dir_all(&sub).unwrap();
+    assert_eq!(q::<String>(&mut c, &["BGSAVE"]), "Background saving started");
+    wait_bgsave(&mut c);
+    assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "err");
+    std::fs::create_dir_all(&sub).unwrap();
+    assert_eq!(q::<String>(&mut c, &["BGSAVE"]), "Background saving started");
+    wait_bgsave(&mut c);
+    assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+    let _ = std::fs::remove_dir_all(&dir);
+}

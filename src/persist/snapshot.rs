@@ -232,17 +232,26 @@ impl Snapshot {
         }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 4096));
         if let Some(tx) = &self.tx {
-            self.queued.fetch_add(chunk.len(), Ordering::Relaxed);
-            let _ = tx.send(Msg::Data(chunk));
+            // Counted before the send (the writer subtracts what it wrote);
+            // a writer that already failed takes nothing, and counts nothing.
+            let n = chunk.len();
+            self.queued.fetch_add(n, Ordering::Relaxed);
+            if tx.send(Msg::Data(chunk)).is_err() {
+                self.queued.fetch_sub(n, Ordering::Relaxed);
+            }
         }
     }
 
     /// The writer finished (or is gone): its outcome. `None` while it
     /// still writes.
     pub fn poll(&mut self) -> Option<Outcome> {
-        if !self.walked() || self.writer.as_ref().is_some_and(|w| !w.is_finished()) {
+        // The writer ends after the EOF, or early when it failed (it could
+        // not create its file, a write failed): either way the snapshot is
+        // over, walked to the end or not.
+        if self.writer.as_ref().is_some_and(|w| !w.is_finished()) {
             return None;
         }
+        self.tx = None;
         Some(self.join())
     }
 

@@ -116,20 +116,30 @@ fn corrupt(m: impl Into<String>) -> Error {
 // ---------------------------------------------------------------------------
 // CRC-64
 
-/// CRC-64/Redis (Jones polynomial, reflected, as Redis's `crc64.c`), with
-/// a 16-table slice-by-16 implementation from the `crc` crate: it has the
-/// exact parameters in its catalogue and is pure Rust with no other
-/// dependency (`crc-catalog`).
-static CRC64: crc::Crc<u64, crc::Table<16>> = crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_REDIS);
+/// CRC-64/Redis (Jones polynomial, reflected, no final xor, as Redis's
+/// `crc64.c`), computed by the `crc-fast` crate: it folds with the CPU's
+/// carry-less multiply (PCLMULQDQ / PMULL) for any CRC-64 given its
+/// parameters, with a table fallback, and is what the AWS SDK checksums
+/// with. Loading a 38 MB file spent 9% of its instructions in the
+/// `crc` crate's slice-by-16 tables; this is about 5x faster.
+fn crc64_params() -> crc_fast::CrcParams {
+    static PARAMS: std::sync::OnceLock<crc_fast::CrcParams> = std::sync::OnceLock::new();
+    *PARAMS.get_or_init(|| {
+        crc_fast::CrcParams::new("CRC-64/REDIS", 64, 0xad93d23594c935a9, 0, true, 0, 0xe9c6d914c4b8d9ca)
+    })
+}
 
 /// The CRC-64 of `data` continuing from `crc` (0 to start), as Redis's
 /// `crc64(crc, data, len)`: `crc64(crc64(0, a), b) == crc64(0, ab)`.
 pub fn crc64(crc: u64, data: &[u8]) -> u64 {
-    // The crate reflects an initial value it is given; ours is already a
-    // finished (reflected) CRC, so reflect it back first.
-    let mut d = CRC64.digest_with_initial(crc.reverse_bits());
-    d.update(data);
-    d.finalize()
+    let p = crc64_params();
+    let tail = crc_fast::checksum_with_params(p, data);
+    if crc == 0 {
+        // With no initial value or final xor, a zero CRC continues as a
+        // fresh start.
+        return tail;
+    }
+    crc_fast::checksum_combine_with_params(p, crc, tail, data.len() as u64)
 }
 
 // ---------------------------------------------------------------------------
@@ -502,6 +512,14 @@ fn elem_score(e: Elem) -> Result<f64, Error> {
     }
 }
 
+/// `f` of an element's text, an integer formatted on the stack.
+fn with_elem_bytes<T>(e: Elem<'_>, f: impl FnOnce(&[u8]) -> T) -> T {
+    match e {
+        Elem::Bytes(b) => f(b),
+        Elem::Int(n) => f(itoa::Buffer::new().format(n).as_bytes()),
+    }
+}
+
 fn elem_bytes(e: Elem<'_>) -> Cow<'_, [u8]> {
     match e {
         Elem::Bytes(b) => Cow::Borrowed(b),
@@ -621,12 +639,12 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
         RDB_TYPE_ZSET | RDB_TYPE_ZSET_2 => read_plain_zset(r, rdb_type, limits)?,
         RDB_TYPE_ZSET_ZIPLIST | RDB_TYPE_ZSET_LISTPACK => {
             let blob = r.read_string()?;
-            let mut items: Vec<(Bytes, f64)> = Vec::new();
-            let mut member: Option<Bytes> = None;
-            let each = |e: Elem| {
+            let mut items: Vec<(Cow<[u8]>, f64)> = Vec::new();
+            let mut member: Option<Elem> = None;
+            let each = |e| {
                 match member.take() {
-                    None => member = Some(Bytes::from(&*elem_bytes(e))),
-                    Some(m) => items.push((m, elem_score(e)?)),
+                    None => member = Some(e),
+                    Some(m) => items.push((elem_bytes(m), elem_score(e)?)),
                 }
                 Ok(())
             };
@@ -651,16 +669,24 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
         }
         RDB_TYPE_HASH_ZIPLIST | RDB_TYPE_HASH_LISTPACK => {
             let blob = r.read_string()?;
-            let mut h = Hash::new();
             // Converted by count only, as Redis does after loading one.
             let lim = hash::Limits { entries: limits.hash.entries, value: usize::MAX };
-            let mut field: Option<Cow<[u8]>> = None;
-            let each = |e: Elem<'_>| match field.take() {
+            let mut h = hash::Builder::new(blob.len(), lim);
+            let mut field: Option<Elem> = None;
+            let each = |e| match field.take() {
                 None => {
-                    field = Some(Cow::Owned(elem_bytes(e).into_owned()));
+                    field = Some(e);
                     Ok(())
                 }
-                Some(f) => insert_new(&mut h, &f, &elem_bytes(e), lim),
+                Some(f) => with_elem_bytes(f, |f| {
+                    with_elem_bytes(e, |v| {
+                        if h.add(f, v) {
+                            Ok(())
+                        } else {
+                            Err(corrupt(format!("duplicate hash field {:?}", String::from_utf8_lossy(f))))
+                        }
+                    })
+                }),
             };
             if rdb_type == RDB_TYPE_HASH_ZIPLIST {
                 ziplist::read(&blob, each)?
@@ -670,6 +696,7 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
             if field.is_some() {
                 return Err(corrupt("hash with a field and no value"));
             }
+            let h = h.finish();
             Value::Hash(Box::new(h))
         }
         t => {
@@ -729,12 +756,18 @@ fn read_quicklist(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Err
             // Stored as ferrokv stores any element: canonical integer text
             // as the integer (found by the fuzzer: `33` kept as bytes made
             // a list unequal to its own DUMP).
-            l.push_node([Elem::of(&blob)]);
+            l.push_node(&[Elem::of(&blob)]);
             continue;
         }
-        let mut elems: Vec<Elem> = Vec::new();
+        // Each entry takes two bytes or more: room for all, up to a point.
+        let mut elems: Vec<Elem> = Vec::with_capacity((blob.len() / 2).min(512));
         let each = |e| {
-            elems.push(e);
+            // Stored as ferrokv's list stores the text (a ziplist may hold
+            // integer text as a string).
+            elems.push(match e {
+                Elem::Bytes(b) => Elem::of(b),
+                int => int,
+            });
             Ok(())
         };
         if rdb_type == RDB_TYPE_LIST_QUICKLIST {
@@ -742,12 +775,7 @@ fn read_quicklist(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Err
         } else {
             listpack::read(&blob, deep, each)?
         };
-        // Stored as ferrokv's list stores the text (a ziplist may hold
-        // integer text as a string).
-        l.push_node(elems.into_iter().map(|e| match e {
-            Elem::Bytes(b) => Elem::of(b),
-            int => int,
-        }));
+        l.push_node(&elems);
     }
     Ok(Value::List(l))
 }
@@ -781,15 +809,15 @@ fn read_plain_zset(r: &mut Reader, rdb_type: u8, limits: &Limits) -> Result<Valu
 
 /// A sorted set of `items` (any order): refused with a NaN score or a
 /// member twice.
-fn zset_from(mut items: Vec<(Bytes, f64)>, lim: zset::Limits) -> Result<ZSet, Error> {
+fn zset_from<M: AsRef<[u8]> + Into<Bytes>>(mut items: Vec<(M, f64)>, lim: zset::Limits) -> Result<ZSet, Error> {
     if items.iter().any(|(_, s)| s.is_nan()) {
         return Err(corrupt("sorted set with a NaN score"));
     }
-    items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    if let Some(w) = items.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(corrupt(format!("duplicate sorted set member {:?}", String::from_utf8_lossy(&w[0].0))));
+    items.sort_unstable_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+    if let Some(w) = items.windows(2).find(|w| w[0].0.as_ref() == w[1].0.as_ref()) {
+        return Err(corrupt(format!("duplicate sorted set member {:?}", String::from_utf8_lossy(w[0].0.as_ref()))));
     }
-    items.sort_unstable_by(|a, b| cmp_key(a.1, &a.0, b.1, &b.0));
+    items.sort_unstable_by(|a, b| cmp_key(a.1, a.0.as_ref(), b.1, b.0.as_ref()));
     Ok(ZSet::from_sorted(items, lim))
 }
 

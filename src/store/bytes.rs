@@ -234,6 +234,15 @@ impl<const N: usize> From<&[u8; N]> for Bytes {
     }
 }
 
+impl From<std::borrow::Cow<'_, [u8]>> for Bytes {
+    fn from(c: std::borrow::Cow<'_, [u8]>) -> Bytes {
+        match c {
+            std::borrow::Cow::Borrowed(b) => Bytes::from_slice(b),
+            std::borrow::Cow::Owned(v) => Bytes::from_vec(v),
+        }
+    }
+}
+
 impl From<Vec<u8>> for Bytes {
     fn from(v: Vec<u8>) -> Bytes {
         Bytes::from_vec(v)

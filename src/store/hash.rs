@@ -249,6 +249,69 @@ impl Hash {
     }
 }
 
+/// Builds a hash pair by pair for the RDB loader: the listpack is written
+/// into one growing buffer and boxed once (inserting one pair at a time
+/// reallocates the boxed buffer for each), with the encoding
+/// [`Hash::insert`] would reach for the same pairs.
+pub struct Builder {
+    buf: Vec<u8>,
+    len: u32,
+    limits: Limits,
+    table: Option<Hash>,
+}
+
+impl Builder {
+    /// `capacity`: the expected listpack bytes (the loaded blob's size is
+    /// a close upper bound).
+    pub fn new(capacity: usize, limits: Limits) -> Builder {
+        let capacity = capacity.min(LISTPACK_MAX_SAFETY_SIZE);
+        Builder { buf: Vec::with_capacity(capacity), len: 0, limits, table: None }
+    }
+
+    /// Adds a pair; false when `field` is already there (nothing changes).
+    pub fn add(&mut self, field: &[u8], value: &[u8]) -> bool {
+        if let Some(h) = self.table.as_mut() {
+            return !h.contains(field) && h.insert(field, value, self.limits);
+        }
+        let lim = self.limits;
+        if field.len() > lim.value
+            || value.len() > lim.value
+            || self.buf.len() + field.len() + value.len() + 20 > LISTPACK_MAX_SAFETY_SIZE
+            || self.len as usize >= lim.entries
+        {
+            let mut h = self.take();
+            h.convert();
+            self.table = Some(h);
+            return self.add(field, value);
+        }
+        let mut pos = 0;
+        while let Some((f, v)) = read_pair(&self.buf, pos) {
+            if &self.buf[f] == field {
+                return false;
+            }
+            pos = v.end;
+        }
+        let mut hdr = [0u8; 10];
+        let n = put_code(&mut hdr, pair_code(field.len(), value.len()));
+        self.buf.extend_from_slice(&hdr[..n]);
+        self.buf.extend_from_slice(field);
+        self.buf.extend_from_slice(value);
+        self.len += 1;
+        true
+    }
+
+    /// The listpack built so far, as a hash.
+    fn take(&mut self) -> Hash {
+        let buf = std::mem::take(&mut self.buf).into_boxed_slice();
+        let len = std::mem::take(&mut self.len);
+        Hash { repr: Repr::Listpack(Listpack { buf, len }) }
+    }
+
+    pub fn finish(mut self) -> Hash {
+        self.table.take().unwrap_or_else(|| self.take())
+    }
+}
+
 /// Iterator over a hash's pairs.
 pub enum Iter<'a> {
     Listpack(LpIter<'a>),
@@ -484,6 +547,36 @@ mod tests {
     use std::collections::HashMap;
 
     const SMALL: Limits = Limits { entries: 4, value: 8 };
+
+    #[test]
+    fn builder_matches_inserts() {
+        let long = [b'x'; 9];
+        let cases: Vec<Vec<(&[u8], &[u8])>> = vec![
+            vec![],
+            vec![(b"a", b"1"), (b"b", b"2")],
+            vec![(b"a", b"1"), (b"b", b"2"), (b"c", b"3"), (b"d", b"4")],
+            vec![(b"a", b"1"), (b"b", b"2"), (b"c", b"3"), (b"d", b"4"), (b"e", b"5"), (b"f", b"6")],
+            vec![(b"a", b"1"), (b"b", &long), (b"c", b"3")],
+            vec![(b"a", b"1"), (b"a", b"2")],
+            vec![(b"a", b"1"), (b"b", b"2"), (b"c", b"3"), (b"d", b"4"), (b"e", b"5"), (b"c", b"6")],
+        ];
+        for pairs in cases {
+            let mut want = Hash::new();
+            let mut b = Builder::new(3, SMALL);
+            for (f, v) in &pairs {
+                let fresh = !want.contains(f);
+                if fresh {
+                    want.insert(f, v, SMALL);
+                }
+                assert_eq!(b.add(f, v), fresh, "{pairs:?}");
+            }
+            let got = b.finish();
+            assert_eq!((got.encoding(), &got), (want.encoding(), &want), "{pairs:?}");
+            if got.encoding() == "listpack" {
+                assert_eq!(got.iter().collect::<Vec<_>>(), want.iter().collect::<Vec<_>>(), "order {pairs:?}");
+            }
+        }
+    }
 
     #[test]
     fn listpack_keeps_insertion_order_and_updates_in_place() {

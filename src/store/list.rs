@@ -1059,27 +1059,24 @@ impl List {
     /// and snapshot loading keep the payload's node boundaries, as Redis's
     /// `quicklistAppendListpack` does, whatever the current fill. A node's
     /// count is a `u16`, so a longer run is cut into several nodes.
-    pub fn push_node<'a>(&mut self, elems: impl IntoIterator<Item = Elem<'a>>) {
-        let (mut raw, mut count) = (Vec::new(), 0usize);
-        for e in elems {
-            if count == u16::MAX as usize {
-                self.append_raw(count, &raw);
-                raw.clear();
-                count = 0;
+    pub fn push_node(&mut self, elems: &[Elem]) {
+        for chunk in elems.chunks(u16::MAX as usize) {
+            // Sized first, so the node's buffer is allocated once and kept.
+            let size: usize = chunk.iter().map(|&e| entry_size(e)).sum();
+            let mut v = vec![0u8; HDR + size];
+            v[..HDR].copy_from_slice(&(chunk.len() as u16).to_le_bytes());
+            let mut at = HDR;
+            for &e in chunk {
+                let n = entry_size(e);
+                put_entry(&mut v[at..at + n], e);
+                at += n;
             }
-            let at = raw.len();
-            raw.resize(at + entry_size(e), 0);
-            put_entry(&mut raw[at..], e);
-            count += 1;
-        }
-        if count > 0 {
-            self.append_raw(count, &raw);
+            self.append_node(chunk.len(), Node(v.into_boxed_slice()));
         }
     }
 
-    /// Appends a node of `count` encoded entries at the tail.
-    fn append_raw(&mut self, count: usize, raw: &[u8]) {
-        let node = Node::from_raw(count, raw);
+    /// Appends `node`, holding `count` entries, at the tail.
+    fn append_node(&mut self, count: usize, node: Node) {
         match &mut self.0 {
             Repr::One(n) if n.count() == 0 => *n = node,
             _ => self.with_chain(|c| {
@@ -1463,10 +1460,10 @@ mod tests {
         };
         let mut l = List::new();
         assert_eq!((l.nodes_in_use(), node_sizes(&l).len()), (0, 0));
-        l.push_node([Elem::Bytes(b"a"), Elem::Int(7)]);
-        l.push_node(std::iter::empty());
-        l.push_node([Elem::Bytes(&[b'x'; 300])]);
-        l.push_node((0..70_000).map(Elem::Int));
+        l.push_node(&[Elem::Bytes(b"a"), Elem::Int(7)]);
+        l.push_node(&[]);
+        l.push_node(&[Elem::Bytes(&[b'x'; 300])]);
+        l.push_node(&(0..70_000).map(Elem::Int).collect::<Vec<_>>());
         // Over any fill, but whole: counts add up, nodes walk both ways.
         let fwd: Vec<Box<[u8]>> = l.to_vec();
         let mut back = Vec::new();
@@ -1485,7 +1482,7 @@ mod tests {
         l.push(End::Left, b"head", Shape::default());
         assert_eq!(l.pop(End::Left, Shape::default()).as_deref(), Some(&b"head"[..]));
         let mut one = List::new();
-        one.push_node([Elem::Bytes(b"only")]);
+        one.push_node(&[Elem::Bytes(b"only")]);
         assert_eq!((one.len(), one.nodes_in_use()), (1, 1));
     }
 

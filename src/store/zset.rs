@@ -279,16 +279,19 @@ impl ZSet {
 
     /// A set from pairs already sorted by `(score, member)` with unique
     /// members, encoded as their count and longest member call for.
-    pub fn from_sorted(items: Vec<(Bytes, f64)>, lim: Limits) -> ZSet {
+    pub fn from_sorted<M: AsRef<[u8]> + Into<Bytes>>(items: Vec<(M, f64)>, lim: Limits) -> ZSet {
         let fits = items.len() <= lim.entries
             && items.len() < u32::MAX as usize
-            && items.iter().all(|(m, _)| m.len() <= lim.value);
+            && items.iter().all(|(m, _)| m.as_ref().len() <= lim.value);
         if fits {
             let mut header = [0; MAX_HEADER];
-            let size: usize =
-                items.iter().map(|(m, s)| write_header(listpack_score(*s), m.len(), &mut header) + m.len()).sum();
+            let size: usize = items
+                .iter()
+                .map(|(m, s)| write_header(listpack_score(*s), m.as_ref().len(), &mut header) + m.as_ref().len())
+                .sum();
             let mut buf = Vec::with_capacity(size);
             for (m, s) in &items {
+                let m = m.as_ref();
                 let hn = write_header(listpack_score(*s), m.len(), &mut header);
                 buf.extend_from_slice(&header[..hn]);
                 buf.extend_from_slice(m);
@@ -297,7 +300,7 @@ impl ZSet {
         } else {
             let mut tree = Tree::with_capacity(items.len());
             for (m, s) in items {
-                tree.insert(m, s);
+                tree.insert(m.into(), s);
             }
             ZSet { enc: Enc::Skiplist(Box::new(tree)) }
         }
@@ -1317,7 +1320,7 @@ mod tests {
         // Exactly sized: the buffer holds the entries and nothing else.
         let header: usize = want.iter().map(|(m, s)| write_header(*s, m.len(), &mut [0; MAX_HEADER]) + m.len()).sum();
         assert_eq!(z.heap_size(), header);
-        let built = ZSet::from_sorted(want.iter().map(|(m, s)| (m[..].into(), *s)).collect(), lim);
+        let built = ZSet::from_sorted(want.iter().map(|(m, s)| (Bytes::from(&m[..]), *s)).collect(), lim);
         built.check();
         assert_eq!(built, z);
         assert_eq!(built.heap_size(), z.heap_size());

@@ -375,8 +375,8 @@ mod old_encodings {
 #[test]
 fn lists_keep_their_nodes_through_dump() {
     let mut l = List::new();
-    l.push_node([Elem::Bytes(b"a"), Elem::Int(1)]);
-    l.push_node([Elem::Bytes(b"b")]);
+    l.push_node(&[Elem::Bytes(b"a"), Elem::Int(1)]);
+    l.push_node(&[Elem::Bytes(b"b")]);
     let v = Value::List(l);
     let back = undump(&dump(&v), &lim(), true).unwrap();
     let Value::List(back) = &back else { panic!() };

@@ -174,9 +174,11 @@ def private_bytes(pid):
     return total
 
 
-def under_load(kind, proc, port, n):
-    """BGSAVE while redis-benchmark overwrites keys: memory, PING latency,
-    and whether the file is the dataset at BGSAVE."""
+def under_load(kind, proc, port, n, job=("BGSAVE", "Background saving started", "rdb_bgsave_in_progress")):
+    """BGSAVE (or `job`: command, reply prefix, INFO field that is 1 while
+    it runs) while redis-benchmark overwrites keys: memory, PING latency,
+    and the DEBUG DIGEST of the dataset when the job started."""
+    command, reply, busy = job
     bench = subprocess.Popen(benchlib.pinned(1, ["redis-benchmark", "-p", str(port), "-t", "set", "-r", str(string_keys(n)),
                                                    "-P", "16", "-c", "50", "-n", "100000000", "-q"]),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -201,12 +203,12 @@ def under_load(kind, proc, port, n):
     th = threading.Thread(target=probe)
     th.start()
     c = Conn(port)
-    c.s.sendall(resp("DEBUG", "DIGEST") + resp("BGSAVE"))
+    c.s.sendall(resp("DEBUG", "DIGEST") + resp(command))
     digest, started = c.reply(), c.reply()
     since[0] = time.perf_counter()
-    assert started.startswith("Background saving started"), started
+    assert started.startswith(reply), started
     peak = before
-    while info(c, "rdb_bgsave_in_progress") != "0":
+    while info(c, busy) != "0":
         m = benchlib.rss_bytes(proc.pid) + sum(private_bytes(ch) for ch in children(proc.pid))
         peak = max(peak, m)
         time.sleep(0.005)

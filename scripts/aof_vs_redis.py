@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Append-only file, ferrokv vs redis-server 7.0 side by side (issue #16's
+targets). Servers pinned to core 0, the client tools to core 1, each server
+in a fresh directory with `appendonly yes` and otherwise Redis's defaults.
+
+Parts (--parts, default all):
+
+  everysec  redis-benchmark SET / INCR / LPUSH at -P 1 and -P 16 (-c 50)
+            against ferrokv with `appendfsync everysec`, ferrokv without
+            AOF and redis-server with `appendfsync everysec`, in alternating
+            order each round. Targets: ferrokv AOF rps >= 0.95x ferrokv
+            without AOF; server CPU per request <= redis-server's (AOF on
+            both).
+  always    `appendfsync always` on both: SET at -c 50 (-P 1), rps >=
+            redis-server's; then 50 writers (SET) and 50 readers (GET) at
+            once, two redis-benchmark processes: the readers' p99 <= 0.5x
+            redis-server's.
+  rewrite   --keys keys (default 1,000,000; the RDB script's dataset),
+            then BGREWRITEAOF while redis-benchmark overwrites random keys
+            (SET -r -P 16 -c 50): PING max latency (a probe every 1 ms) <=
+            redis-server's, peak memory (ferrokv's RSS; Redis: parent +
+            child's private pages) <= 1.15x the memory before; and the
+            rewritten directory, loaded by a fresh server, equals the
+            dataset (DEBUG DIGEST) after the load stops.
+
+Usage: scripts/aof_vs_redis.py [--parts everysec,always,rewrite]
+                               [--rounds 3] [--requests N] [--keys N]
+                               [--write docs/benchmarks.md]
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+import bench_vs_redis as bvr  # noqa: E402
+import rdb_vs_redis as rdb  # noqa: E402
+
+BEGIN, END = "<!-- aof:begin -->", "<!-- aof:end -->"
+med = statistics.median
+
+
+def start(kind, dirpath, fsync=None):
+    """A server in `dirpath`; `fsync` None means no AOF. Returns (Popen, port)."""
+    port = benchlib.free_port()
+    aof = ["--appendonly", "yes", "--appendfsync", fsync] if fsync else ["--appendonly", "no"]
+    common = ["--port", str(port), "--save", "", "--dir", dirpath, "--bind", "127.0.0.1",
+              "--enable-debug-command", "yes", *aof]
+    if kind == "redis":
+        cmd = ["redis-server", *common]
+    else:
+        cmd = [benchlib.FERROKV, *common, "--loglevel", "warning"]
+    p = subprocess.Popen(benchlib.pinned(0, cmd), stdout=subprocess.DEVNULL)
+    benchlib.wait_ready(port, p, kind)
+    return p, port
+
+
+def stop(server):
+    p, _ = server
+    p.terminate()
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def everysec(args, dirs):
+    names = ("ferrokv", "ferrokv-noaof", "redis")
+    servers = {"ferrokv": start("ferrokv", dirs(), "everysec"), "ferrokv-noaof": start("ferrokv", dirs()),
+               "redis": start("redis", dirs(), "everysec")}
+    res = {}
+    try:
+        for r in range(args.rounds):
+            for test in ("set", "incr", "lpush"):
+                for p in (1, 16):
+                    opts = {"n": args.requests * (4 if p > 1 else 1), "c": 50, "P": p}
+                    order = names[r % 3:] + names[:r % 3]
+                    for name in order:
+                        out = bvr.run_bench(servers[name], test, opts, timeout=300)
+                        if "error" in out:
+                            raise RuntimeError(f"{name}: {out['error']}")
+                        res.setdefault((test, p), {}).setdefault(name, []).append(out)
+    finally:
+        for s in servers.values():
+            stop(s)
+    rows = ["| workload | ferrokv AOF rps | ferrokv no-AOF rps | AOF / no-AOF (target >= 0.95) "
+            "| redis AOF rps | ferrokv / redis rps | CPU µs/req ferrokv / redis (target <= 1.0) |",
+            "|---|---|---|---|---|---|---|"]
+    ok = True
+    for (test, p), by in res.items():
+        f, n, rd = by["ferrokv"], by["ferrokv-noaof"], by["redis"]
+        self_ratio = med(a["rps"] / b["rps"] for a, b in zip(f, n))
+        vs = med(a["rps"] / b["rps"] for a, b in zip(f, rd))
+        cpu = med(a["cpu_us"] / b["cpu_us"] for a, b in zip(f, rd))
+        ok &= self_ratio >= 0.95 and cpu <= 1.0
+        rows.append(f"| {test} -P {p} -c 50 | {med(x['rps'] for x in f):,.0f} | {med(x['rps'] for x in n):,.0f} "
+                    f"| {self_ratio:.3f} | {med(x['rps'] for x in rd):,.0f} | {vs:.3f} "
+                    f"| {med(x['cpu_us'] for x in f):.2f} / {med(x['cpu_us'] for x in rd):.2f} = {cpu:.3f} |")
+    return rows, ok
+
+
+def readers_and_writers(port, n):
+    """50 SET writers and 50 GET readers at once; the readers' report."""
+    w = subprocess.Popen(benchlib.pinned(1, ["redis-benchmark", "-p", str(port), "-t", "set", "-c", "50",
+                                             "-n", "100000000", "-r", "100000", "-q"]),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        out = subprocess.run(benchlib.pinned(1, ["redis-benchmark", "-p", str(port), "-t", "get", "-c", "50",
+                                                 "-n", str(n), "-r", "100000"]),
+                             capture_output=True, text=True, timeout=600).stdout
+    finally:
+        w.kill()
+        w.wait()
+    sections = bvr.parse_sections(out)
+    name = bvr.own_section("get", sections)
+    return sections[name]
+
+
+def always(args, dirs):
+    servers = {k: start(k, dirs(), "always") for k in ("ferrokv", "redis")}
+    sets, gets = {}, {}
+    try:
+        for r in range(args.rounds):
+            order = ("ferrokv", "redis") if r % 2 == 0 else ("redis", "ferrokv")
+            for name in order:
+                out = bvr.run_bench(servers[name], "set", {"n": args.requests // 2, "c": 50, "P": 1}, timeout=600)
+                if "error" in out:
+                    raise RuntimeError(f"{name}: {out['error']}")
+                sets.setdefault(name, []).append(out)
+            for name in order:
+                gets.setdefault(name, []).append(readers_and_writers(servers[name][1], args.requests))
+    finally:
+        for s in servers.values():
+            stop(s)
+    set_ratio = med(a["rps"] / b["rps"] for a, b in zip(sets["ferrokv"], sets["redis"]))
+    p99_ratio = med(a["p99"] / b["p99"] for a, b in zip(gets["ferrokv"], gets["redis"]))
+    rows = ["| appendfsync always | redis-server | ferrokv | ferrokv / redis | target |", "|---|---|---|---|---|",
+            f"| SET -c 50 rps | {med(x['rps'] for x in sets['redis']):,.0f} | "
+            f"{med(x['rps'] for x in sets['ferrokv']):,.0f} | {set_ratio:.3f} | >= 1.0 |",
+            f"| GET p99 (ms), 50 readers beside 50 writers | {med(x['p99'] for x in gets['redis']):.3f} | "
+            f"{med(x['p99'] for x in gets['ferrokv']):.3f} | {p99_ratio:.3f} | <= 0.5 |",
+            f"| GET rps, 50 readers beside 50 writers | {med(x['rps'] for x in gets['redis']):,.0f} | "
+            f"{med(x['rps'] for x in gets['ferrokv']):,.0f} | "
+            f"{med(a['rps'] / b['rps'] for a, b in zip(gets['ferrokv'], gets['redis'])):.3f} | |"]
+    return rows, set_ratio >= 1.0 and p99_ratio <= 0.5
+
+
+def rewrite(args, dirs):
+    out = {}
+    for kind in ("redis", "ferrokv"):
+        d = dirs()
+        server = start(kind, d, "everysec")
+        try:
+            rdb.load_dataset(server[1], args.keys)
+            job = ("BGREWRITEAOF", "Background append only file rewriting", "aof_rewrite_in_progress")
+            got = rdb.under_load(kind, server[0], server[1], args.keys, job)
+            c = rdb.Conn(server[1])
+            while rdb.info(c, "aof_rewrite_in_progress") != "0":
+                time.sleep(0.01)
+            final = c.call("DEBUG", "DIGEST")
+            c.close()
+        finally:
+            stop(server)
+        again = start(kind, d, "everysec")
+        try:
+            c = rdb.Conn(again[1])
+            got["correct"] = c.call("DEBUG", "DIGEST") == final
+            c.close()
+        finally:
+            stop(again)
+        out[kind] = got
+    r, f = out["redis"], out["ferrokv"]
+    rows = ["| BGREWRITEAOF under write load | redis-server | ferrokv | ferrokv / redis | target |",
+            "|---|---|---|---|---|",
+            f"| peak memory / before | {r['mem']:.3f} | {f['mem']:.3f} | | ferrokv <= 1.15 |",
+            f"| PING max (ms) | {r['max'] * 1000:.3f} | {f['max'] * 1000:.3f} | {f['max'] / r['max']:.3f} | <= 1.0 |",
+            f"| PING p99.9 (ms) | {r['p999'] * 1000:.3f} | {f['p999'] * 1000:.3f} | {f['p999'] / r['p999']:.3f} | |",
+            f"| restart equals the dataset (DEBUG DIGEST) | {'yes' if r['correct'] else 'NO'} "
+            f"| {'yes' if f['correct'] else 'NO'} | | yes |"]
+    return rows, f["mem"] <= 1.15 and f["max"] <= r["max"] and f["correct"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parts", default="everysec,always,rewrite")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--requests", "-n", type=int, default=100_000, help="requests per run at -P 1 (x4 at -P 16)")
+    ap.add_argument("--keys", type=int, default=1_000_000, help="dataset of the rewrite part")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--write", metavar="FILE", help="record the tables in FILE (between aof markers)")
+    args = ap.parse_args()
+    benchlib.check_tools("redis-server", "redis-benchmark")
+    benchlib.build_ferrokv(args.no_build)
+    made = []
+
+    def dirs():
+        made.append(tempfile.mkdtemp(prefix="aof-bench-"))
+        return made[-1]
+
+    parts = {"everysec": everysec, "always": always, "rewrite": rewrite}
+    lines = [f"{args.rounds} rounds, -n {args.requests:,} at -P 1 (x4 at -P 16), {benchlib.machine_line()}, "
+             f"{time.strftime('%Y-%m-%d')}.", ""]
+    all_ok = True
+    try:
+        for name in args.parts.split(","):
+            rows, ok = parts[name](args, dirs)
+            all_ok &= ok
+            lines += [f"**{name}** ({'targets met' if ok else 'targets NOT all met'})", "", *rows, ""]
+            print("\n".join(rows), flush=True)
+    finally:
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)
+    cmd = " ".join(["scripts/aof_vs_redis.py", *[a for a in sys.argv[1:] if not a.startswith("--write")
+                                                 and not a.endswith(".md")]])
+    lines.append(f"Command: `{cmd}`")
+    block = "\n".join(lines)
+    print(block)
+    if args.write:
+        benchlib.replace_section(args.write, BEGIN, END, block, "Append-only file vs redis-server")
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

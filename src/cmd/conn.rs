@@ -462,8 +462,8 @@ fn client_reply(cx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// # Format
-/// `CLIENT NO-EVICT ON|OFF` — recorded (flag `e` in CLIENT LIST); ferrokv
-/// never evicts clients, so every client is effectively protected.
+/// `CLIENT NO-EVICT ON|OFF` — flag `e` in CLIENT LIST: such a client's
+/// memory counts towards maxmemory-clients but it is never the one closed.
 fn client_no_evict(cx: &mut Ctx, args: &Args) -> CmdResult {
     let on = match args.get(2) {
         m if m.eq_ignore_ascii_case(b"on") => true,
@@ -672,6 +672,14 @@ struct Running<'a> {
 /// arguments are slices of the read buffer, counted there, not again as in
 /// Redis. ferrokv's buffers start empty and an idle client's are freed
 /// (see `server::conn`), so `rbs` is 0 where Redis shows 16384 or 1024.
+/// Client `key`'s CLIENT INFO line without its newline, for log lines
+/// (`Evicting client: ...`).
+pub fn client_info_text(srv: &Shared, key: usize, now: u64) -> String {
+    let mut line = client_line(srv, srv.client(key), now, None);
+    line.pop();
+    line
+}
+
 fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Running>) -> String {
     use crate::server::conn::REPLY_CHUNK;
     let text = |v: &Option<Vec<u8>>| String::from_utf8_lossy(v.as_deref().unwrap_or_default()).into_owned();

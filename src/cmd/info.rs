@@ -135,7 +135,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  used_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\n\
                  used_memory_peak_perc:{:.2}%\r\nused_memory_dataset:{used}\r\ntotal_system_memory:{total}\r\n\
                  total_system_memory_human:{}\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
-                 mem_fragmentation_ratio:{ratio:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:{}\r\n\
+                 mem_fragmentation_ratio:{ratio:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_allocator:{}\r\n\
                  lazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                 human_bytes(used),
                 human_bytes(rss),
@@ -145,6 +145,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 human_bytes(max),
                 srv.config.maxmemory_policy.name(),
                 rss as i64 - used as i64,
+                srv.clients_mem,
                 crate::alloc::NAME,
                 srv.lazy.pending(),
                 srv.lazy.freed(),
@@ -201,7 +202,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\n\
                  instantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\nrejected_connections:{}\r\n\
                  sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{expired}\r\n\
-                 evicted_keys:{}\r\nevicted_clients:0\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
+                 evicted_keys:{}\r\nevicted_clients:{}\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
                  pubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:0\r\n\
                  total_forks:0\r\ntracking_total_keys:{}\r\ntracking_total_items:{}\r\n\
                  tracking_total_prefixes:{}\r\ntotal_error_replies:{}\r\n",
@@ -214,6 +215,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 srv.metrics.rate(2) / 1024.0,
                 s.rejected_connections,
                 s.evicted_keys,
+                s.evicted_clients,
                 srv.pubsub.channels.len(),
                 srv.pubsub.patterns.len(),
                 srv.pubsub.shard.len(),

@@ -150,7 +150,7 @@ pub fn enum_error(names: &[&str]) -> String {
     format!("argument(s) must be one of the following: {}", names.join(", "))
 }
 
-fn percent_text(n: i64) -> String {
+pub fn percent_text(n: i64) -> String {
     if n < 0 { format!("{}%", -n) } else { n.to_string() }
 }
 

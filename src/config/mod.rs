@@ -158,6 +158,9 @@ pub struct Config {
     pub tracking_table_max_keys: u64,
     /// Bytes of memory before eviction starts (0 = no limit).
     pub maxmemory: u64,
+    /// `maxmemory-clients`: bytes, or a percentage of maxmemory kept as a
+    /// negative number (0 = no client eviction).
+    pub maxmemory_clients: i64,
     pub maxmemory_policy: Policy,
     pub maxmemory_samples: u32,
     pub maxmemory_eviction_tenacity: u32,
@@ -265,6 +268,7 @@ impl Default for Config {
             slowlog_max_len: 128,
             tracking_table_max_keys: 1_000_000,
             maxmemory: 0,
+            maxmemory_clients: 0,
             maxmemory_policy: Policy::NoEviction,
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,

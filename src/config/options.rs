@@ -157,8 +157,9 @@ pub static OPTIONS: &[ConfigOption] = rows![
             c.output_limits = limits;
             Ok(())
         })),
-    opt("maxmemory-clients", Kind::MemPercent { min: -100, max: LONG_MAX, default: 0 }, 0,
-        State::OffOnly("client eviction (maxmemory-clients)"), "memory all clients together may use before some are evicted"),
+    opt("maxmemory-clients", Kind::MemPercent { min: -100, max: LONG_MAX, default: 0 }, 0, State::Works,
+        "memory all clients together may use (bytes or % of maxmemory) before the biggest are closed")
+        .with((|c, _| crate::config::kind::percent_text(c.maxmemory_clients), |c, o, v| o.int(v).map(|n| c.maxmemory_clients = n))),
     opt("tracking-table-max-keys", int(0, LONG_MAX, 1_000_000), 0, State::Works,
         "keys the client-side caching table remembers (0 = no limit); past it, keys are invalidated")
         .with(int_field!(tracking_table_max_keys, u64)),

@@ -275,6 +275,7 @@ impl Server {
                 self.deliver_invalidations();
             }
             self.flush_queued();
+            self.evict_clients();
             if self.shared.persist.loading.is_some() {
                 match self.shared.loading_turn(unix_ms()) {
                     Ok(true) => {}
@@ -457,12 +458,11 @@ impl Server {
             key = if key + 1 >= slots { 0 } else { key + 1 };
             let Some(conn) = self.conns.get_mut(key) else { continue };
             todo -= 1;
-            let client = self.shared.client_mut(key);
             // Redis compares whole seconds: idle means more than 2 of them.
-            let idle = unix_s.saturating_sub(client.last_interaction / 1000) > 2;
+            let idle = unix_s.saturating_sub(self.shared.client(key).last_interaction / 1000) > 2;
             conn.resize_query_buffer(idle);
             conn.resize_reply_buffer(now, idle);
-            mirror(conn, client);
+            mirror(conn, &mut self.shared, key);
         }
         self.clients_cron_next = key;
     }
@@ -737,7 +737,7 @@ impl Server {
             }
             conn.want_write = pending;
         }
-        mirror(conn, self.shared.client_mut(key));
+        mirror(conn, &mut self.shared, key);
     }
 
     /// Executes buffered commands, then reads and executes until the socket
@@ -790,9 +790,17 @@ impl Server {
         {
             // What CLIENT LIST shows for this client while its commands
             // run: the whole input read so far, as Redis's query buffer.
-            let client = self.shared.client_mut(key);
-            client.last_interaction = now;
-            mirror(&self.conns[key], client);
+            self.shared.client_mut(key).last_interaction = now;
+            mirror(&self.conns[key], &mut self.shared, key);
+        }
+        // A client whose input pushed the clients over maxmemory-clients
+        // may be evicted before its command runs, as in Redis.
+        let lim = self.shared.client_eviction_limit();
+        if lim > 0 && self.shared.clients_mem >= lim {
+            self.evict_clients();
+            if !self.conns.contains(key) {
+                return Err(());
+            }
         }
         loop {
             let client = self.shared.client(key);
@@ -839,7 +847,7 @@ impl Server {
         let conn = &mut self.conns[key];
         conn.compact();
         conn.note_output();
-        mirror(conn, self.shared.client_mut(key));
+        mirror(conn, &mut self.shared, key);
         Ok(())
     }
 
@@ -999,10 +1007,34 @@ impl Server {
     fn resume_write(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
         conn.note_output();
-        mirror(conn, self.shared.client_mut(key));
+        mirror(conn, &mut self.shared, key);
         if !conn.write_queued {
             conn.write_queued = true;
             self.write_queue.push(key);
+        }
+    }
+
+    /// `maxmemory-clients`: while the clients together use the limit or
+    /// more, the one using the most is closed, as Redis's `evictClients`
+    /// does before the loop sleeps. CLIENT NO-EVICT clients count towards
+    /// the total but are never chosen.
+    fn evict_clients(&mut self) {
+        let limit = self.shared.client_eviction_limit();
+        if limit == 0 {
+            return;
+        }
+        while self.shared.clients_mem >= limit {
+            let shared = &self.shared;
+            let victim = self
+                .conns
+                .iter()
+                .map(|(k, _)| k)
+                .filter(|&k| !shared.client(k).no_evict)
+                .max_by_key(|&k| shared.client(k).conn_mem);
+            let Some(key) = victim else { break };
+            log::info!("Evicting client: {}", crate::cmd::conn::client_info_text(shared, key, unix_ms()));
+            self.shared.stats.evicted_clients += 1;
+            self.close(key);
         }
     }
 
@@ -1063,9 +1095,12 @@ enum Unblock {
     Error,
 }
 
-/// Copies what CLIENT LIST, INFO and MEMORY report of a connection into
-/// its client (commands see only `Shared`).
-fn mirror(conn: &Conn, client: &mut Client) {
+/// Copies what CLIENT LIST, INFO and MEMORY report of connection `key`
+/// into its client (commands see only `Shared`), and keeps the total of
+/// the clients' memory.
+fn mirror(conn: &Conn, shared: &mut Shared, key: usize) {
+    let client = shared.client_mut(key);
+    let before = client.conn_mem;
     client.qbuf = conn.rlen;
     client.qbuf_cap = conn.rbuf.len();
     client.omem = conn.pending_output();
@@ -1075,6 +1110,8 @@ fn mirror(conn: &Conn, client: &mut Client) {
     client.rbp = conn.wpeak;
     client.write_wait = conn.want_write;
     client.conn_mem = conn.memory();
+    let after = client.conn_mem;
+    shared.clients_mem = shared.clients_mem + after - before;
 }
 
 /// Runs one command for client `key`, its reply going to `wbuf`.

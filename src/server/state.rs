@@ -114,6 +114,8 @@ pub struct Stats {
     pub net_output_bytes: u64,
     /// Keys removed to hold maxmemory.
     pub evicted_keys: u64,
+    /// Clients closed to hold maxmemory-clients.
+    pub evicted_clients: u64,
 }
 
 /// One command's counters (INFO commandstats).
@@ -434,6 +436,9 @@ pub struct Shared {
     pub evictor: Evictor,
     /// An eviction pass ran out of time: the loop goes on with it.
     pub evicting: bool,
+    /// The memory of every connection (each client's `conn_mem`), what
+    /// maxmemory-clients limits and INFO's `mem_clients_normal`.
+    pub clients_mem: usize,
     /// The lazy-free helper thread.
     pub lazy: LazyFree,
     /// Bytes allocated when the server started (MEMORY STATS).
@@ -514,6 +519,7 @@ impl Shared {
             clients: Vec::new(),
             evictor: Evictor::default(),
             evicting: false,
+            clients_mem: 0,
             lazy: LazyFree::default(),
             startup_memory: crate::alloc::allocated(),
             latency: Monitor::default(),
@@ -692,7 +698,16 @@ impl Shared {
             && let Some(c) = slot.take()
         {
             self.by_id.remove(&c.id);
+            self.clients_mem -= c.conn_mem;
         }
+    }
+
+    /// The bytes all clients together may use before the biggest are
+    /// closed (`maxmemory-clients`, a percentage taken of maxmemory); 0:
+    /// no limit.
+    pub fn client_eviction_limit(&self) -> usize {
+        let m = self.config.maxmemory_clients;
+        if m < 0 { (self.config.maxmemory as u128 * (-m) as u128 / 100) as usize } else { m as usize }
     }
 }
 

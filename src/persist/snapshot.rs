@@ -63,6 +63,11 @@ pub struct Options {
     pub key_delay_us: i64,
     /// The file is an AOF base (the `aof-base` AUX field says 1).
     pub aof_base: bool,
+    /// The temporary file's name (default `temp-<pid>.rdb`).
+    pub temp_name: Option<String>,
+    /// fsync every this many bytes written (0: once, at the end), as
+    /// Redis's `rioSetAutoSync`.
+    pub autosync: u64,
 }
 
 /// The outcome of a finished snapshot: bytes written, or Redis's log text
@@ -99,13 +104,14 @@ impl Snapshot {
             db.snap_epoch = epoch;
         }
         let (tx, rx) = channel();
-        let (tmp, dest) = (opts.dir.join(format!("temp-{}.rdb", std::process::id())), opts.dir.join(&opts.filename));
-        let checksum = opts.checksum;
+        let temp = opts.temp_name.clone().unwrap_or_else(|| format!("temp-{}.rdb", std::process::id()));
+        let (tmp, dest) = (opts.dir.join(temp), opts.dir.join(&opts.filename));
+        let (checksum, autosync) = (opts.checksum, opts.autosync);
         let queued = Arc::new(AtomicUsize::new(0));
         let written = Arc::clone(&queued);
         let writer = std::thread::Builder::new()
             .name("rdb-writer".into())
-            .spawn(move || write_file(rx, &tmp, &dest, checksum, &written))
+            .spawn(move || write_file(rx, &tmp, &dest, checksum, autosync, &written))
             .ok();
         let mut buf = Vec::with_capacity(CHUNK + 4096);
         rdb::write_header(&mut buf, opts.used_mem, opts.aof_base);
@@ -284,7 +290,14 @@ impl Snapshot {
 /// The writer thread: the temporary file, the CRC-64 of every byte, the
 /// checksum trailer, fsync, rename over the destination, fsync of the
 /// directory (so the rename itself survives a crash).
-fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool, queued: &AtomicUsize) -> Outcome {
+fn write_file(
+    rx: Receiver<Msg>,
+    tmp: &Path,
+    dest: &Path,
+    checksum: bool,
+    autosync: u64,
+    queued: &AtomicUsize,
+) -> Outcome {
     let dir = dest.parent().unwrap_or(Path::new("."));
     let file = File::create(tmp).map_err(|e| {
         format!(
@@ -307,9 +320,14 @@ fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool, queued
                 if checksum {
                     crc = codec::crc64(crc, &chunk);
                 }
+                let before = total;
                 total += chunk.len() as u64;
                 out.write_all(&chunk).map_err(|e| fail(e, tmp))?;
                 queued.fetch_sub(chunk.len(), Ordering::Relaxed);
+                if autosync > 0 && before / autosync != total / autosync {
+                    out.flush().map_err(|e| fail(e, tmp))?;
+                    out.get_ref().sync_data().map_err(|e| fail(e, tmp))?;
+                }
             }
             Msg::Finish => {
                 out.write_all(&crc.to_le_bytes()).map_err(|e| fail(e, tmp))?;

@@ -586,3 +586,74 @@ fn debug_loadaof_reloads_from_the_files() {
     let e = handle.stop().expect_err("the server exited");
     assert!(e.to_string().contains("No AOF files"), "{e}");
 }
+
+/// At start the AOF loads a slice per turn: INFO is served, commands
+/// without the `loading` flag get -LOADING, as from redis-server.
+#[test]
+fn loading_at_start_answers_loading() {
+    let dir = fresh_dir();
+    {
+        let srv = on_dir(&dir, "no");
+        let mut c = srv.client();
+        for i in 0..300 {
+            let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+        }
+        stop_keep(srv);
+    }
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.key_load_delay = 5000;
+    });
+    let mut c = srv.client();
+    // PING has no `loading` flag in Redis 7.0: refused too.
+    assert_eq!(common::err(&mut c, &["PING"]), "LOADING Redis is loading the dataset in memory");
+    assert_eq!(common::err(&mut c, &["GET", "k1"]), "LOADING Redis is loading the dataset in memory");
+    let i = info(&mut c);
+    assert_eq!(field(&i, "loading"), "1");
+    assert!(field(&i, "loading_total_bytes").parse::<u64>().unwrap() > 0);
+    loaded(&srv);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 300);
+    assert_eq!(q::<String>(&mut c, &["SET", "after", "1"]), "OK");
+}
+
+/// CONFIG SET appendonly yes while a BGSAVE runs: the base is scheduled,
+/// written after it; SHUTDOWN meanwhile is refused (the AOF has no base
+/// yet) unless forced.
+#[test]
+fn appendonly_yes_waits_for_a_bgsave_and_holds_shutdown() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.rdb_key_save_delay = 3000;
+        c.enable_debug_command = "yes".into();
+    });
+    let mut c = srv.client();
+    for i in 0..200 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(q::<String>(&mut c, &["BGSAVE"]), "Background saving started");
+    let _: () = q(&mut c, &["CONFIG", "SET", "appendonly", "yes"]);
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_enabled"), "1");
+    assert_eq!(field(&i, "aof_rewrite_scheduled"), "1");
+    let _: () = q(&mut c, &["SET", "during", "1"]);
+    wait_until("the base starts", || field(&info(&mut c), "aof_rewrite_in_progress") == "1");
+    assert!(listing(&dir).contains(&"temp-appendonly.aof.incr".to_string()));
+    assert_eq!(common::err(&mut c, &["SHUTDOWN", "NOSAVE"]), "ERR Errors trying to SHUTDOWN. Check logs.");
+    let _: () = q(&mut c, &["SET", "while-base", "1"]);
+    rewrite_done(&mut c);
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert_eq!(listing(&dir), ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof", "appendonly.aof.manifest"]);
+    assert!(incr(&dir).contains("while-base"));
+    let before = digest(&mut c);
+    stop_keep(srv);
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+}

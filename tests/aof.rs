@@ -253,6 +253,10 @@ fn redis_server_and_check_aof_accept_our_files() {
         let _: i64 = q(&mut c, &["ZADD", "z", "1", "a", "2", "b"]);
         let _: i64 = q(&mut c, &["HSET", "h", "f", "v"]);
         let _: String = q(&mut c, &["INCRBYFLOAT", "fl", "2.5"]);
+        // A rewritten directory: a new base and incr file.
+        let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        rewrite_done(&mut c);
+        let _: i64 = q(&mut c, &["SADD", "after-rewrite", "x"]);
         before = digest(&mut c);
         stop_keep(srv);
     }
@@ -653,6 +657,62 @@ fn appendonly_yes_waits_for_a_bgsave_and_holds_shutdown() {
     assert!(incr(&dir).contains("while-base"));
     let before = digest(&mut c);
     stop_keep(srv);
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+}
+
+/// `aof-use-rdb-preamble no`: the base is `.base.aof`, the commands that
+/// rebuild each key (as redis-server writes them), valid for
+/// redis-check-aof, loaded back by ferrokv and by redis-server.
+#[test]
+fn rewrite_without_rdb_preamble_writes_commands() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.aof_use_rdb_preamble = false;
+        c.enable_debug_command = "yes".into();
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["SET", "s", "v"]);
+    let _: i64 = q(&mut c, &["PEXPIREAT", "s", "4000000000000"]);
+    let _: i64 = q(&mut c, &["ZADD", "z", "1.5", "m"]);
+    let members: Vec<String> = (0..70).map(|i| format!("m{i}")).collect();
+    let mut push = vec!["RPUSH", "l"];
+    push.extend(members.iter().map(|m| m.as_str()));
+    let _: i64 = q(&mut c, &push);
+    let _: () = q(&mut c, &["SELECT", "2"]);
+    let _: i64 = q(&mut c, &["HSET", "h", "f", "v"]);
+    let _: i64 = q(&mut c, &["SADD", "st", "5"]);
+    let _: String = q(&mut c, &["BGREWRITEAOF"]);
+    rewrite_done(&mut c);
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    let base = std::fs::read_to_string(Path::new(&dir).join("appendonlydir/appendonly.aof.2.base.aof")).unwrap();
+    let text = base.replace("\r\n", " ");
+    assert!(text.contains("*3 $3 SET $1 s $1 v *3 $9 PEXPIREAT $1 s $13 4000000000000 "), "{text}");
+    assert!(text.contains("*4 $4 ZADD $1 z $3 1.5 $1 m "), "{text}");
+    // 70 elements: 64 in the first RPUSH, 6 in the second.
+    assert!(text.contains("*66 $5 RPUSH $1 l $2 m0 "), "{text}");
+    assert!(text.contains("*8 $5 RPUSH $1 l $3 m64 "), "{text}");
+    assert!(text.contains("*2 $6 SELECT $1 2 "), "{text}");
+    assert!(text.contains("*4 $5 HMSET $1 h $1 f $1 v "), "{text}");
+    assert!(text.contains("*3 $4 SADD $2 st $1 5 "), "{text}");
+    let before = digest(&mut c);
+    stop_keep(srv);
+    if have("redis-check-aof") {
+        let check = std::process::Command::new("redis-check-aof")
+            .arg(Path::new(&dir).join("appendonlydir/appendonly.aof.manifest"))
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&check.stdout);
+        assert!(out.contains("All AOF files and manifest are valid"), "{out}");
+    }
     let srv = on_dir(&dir, "everysec");
     let mut c = srv.client();
     assert_eq!(digest(&mut c), before);

@@ -401,7 +401,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("auto-aof-rewrite-min-size", mem(0, LONG_MAX, 64 << 20), 0, State::Works, "smallest AOF to rewrite")
         .with((|c, _| c.auto_aof_rewrite_min_size.to_string(), |c, o, v| o.int(v).map(|n| c.auto_aof_rewrite_min_size = n as u64))),
     opt("aof-load-truncated", boolean(true), 0, State::Works, "load an AOF with a truncated tail").with(bool_field!(aof_load_truncated)),
-    opt("aof-use-rdb-preamble", boolean(true), 0, State::Partly("the base is always an RDB (`.base.rdb`)"), "base file in RDB format")
+    opt("aof-use-rdb-preamble", boolean(true), 0, State::Works, "base file in RDB format")
         .with(bool_field!(aof_use_rdb_preamble)),
     opt("aof-timestamp-enabled", boolean(false), 0, State::Works, "timestamp annotations in the AOF")
         .with(bool_field!(aof_timestamp_enabled)),

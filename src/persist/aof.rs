@@ -18,6 +18,7 @@
 //! written and fsynced is published in [`Status`]; the loop is woken when
 //! an `always` fsync completes.
 
+use crate::store::Value;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -627,6 +628,61 @@ fn write_some(file: &mut File, bytes: &[u8]) -> (usize, std::io::Result<()>) {
 fn set(m: &Mutex<Option<String>>, v: Option<String>) {
     if let Ok(mut g) = m.lock() {
         *g = v;
+    }
+}
+
+/// Redis's AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET
+/// of a rewritten base.
+const ITEMS_PER_CMD: usize = 64;
+
+/// The commands that rebuild `key` (Redis's `rewriteAppendOnlyFileRio`,
+/// for a `.base.aof` with `aof-use-rdb-preamble no`): SET, or RPUSH /
+/// SADD / ZADD / HMSET of at most 64 elements each, then PEXPIREAT when it
+/// has a TTL.
+pub fn write_key_commands(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_at: Option<u64>) {
+    use crate::persist::propagate::write_command;
+    // One command per chunk of `per` argument groups.
+    let mut chunked = |name: &[u8], items: Vec<Vec<u8>>, per: usize| {
+        for chunk in items.chunks(ITEMS_PER_CMD * per) {
+            let mut argv: Vec<&[u8]> = Vec::with_capacity(chunk.len() + 2);
+            argv.push(name);
+            argv.push(key);
+            argv.extend(chunk.iter().map(|a| a.as_slice()));
+            write_command(out, &argv);
+        }
+    };
+    match value {
+        Value::Str(s) => write_command(out, &[&b"SET"[..], key, s]),
+        Value::List(l) => {
+            let mut items = Vec::new();
+            let mut buf = itoa::Buffer::new();
+            l.for_range(0, -1, |el| items.push(el.bytes(&mut buf).to_vec()));
+            chunked(b"RPUSH", items, 1);
+        }
+        Value::Set(set) => {
+            let mut items = Vec::new();
+            set.iter().for_each(|m| m.with_bytes(|b| items.push(b.to_vec())));
+            chunked(b"SADD", items, 1);
+        }
+        Value::ZSet(z) => {
+            let mut items = Vec::new();
+            for (member, score) in z.iter() {
+                items.push(crate::resp::reply::format_double(score).into_bytes());
+                items.push(member.to_vec());
+            }
+            chunked(b"ZADD", items, 2);
+        }
+        Value::Hash(h) => {
+            let mut items = Vec::new();
+            for (field, value) in h.iter() {
+                items.push(field.to_vec());
+                items.push(value.to_vec());
+            }
+            chunked(b"HMSET", items, 2);
+        }
+    }
+    if let Some(at) = expire_at {
+        write_command(out, &[&b"PEXPIREAT"[..], key, at.to_string().as_bytes()]);
     }
 }
 

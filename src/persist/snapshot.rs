@@ -1,4 +1,6 @@
-//! Forkless point-in-time snapshots (BGSAVE, SAVE, SHUTDOWN's save).
+//! Forkless point-in-time snapshots (BGSAVE, SAVE, SHUTDOWN's save, and
+//! the base of an AOF rewrite: an RDB, or with `aof-use-rdb-preamble no`
+//! the commands that rebuild each key).
 //!
 //! Redis forks and lets the child write the parent's memory as it was at
 //! the fork. ferrokv does not fork: the event loop serialises a slice of
@@ -68,6 +70,11 @@ pub struct Options {
     /// fsync every this many bytes written (0: once, at the end), as
     /// Redis's `rioSetAutoSync`.
     pub autosync: u64,
+    /// Write commands instead of an RDB (an AOF base with
+    /// `aof-use-rdb-preamble no`), starting with a `#TS:` annotation when
+    /// `aof_timestamp`.
+    pub aof_commands: bool,
+    pub aof_timestamp: bool,
 }
 
 /// The outcome of a finished snapshot: bytes written, or Redis's log text
@@ -106,15 +113,19 @@ impl Snapshot {
         let (tx, rx) = channel();
         let temp = opts.temp_name.clone().unwrap_or_else(|| format!("temp-{}.rdb", std::process::id()));
         let (tmp, dest) = (opts.dir.join(temp), opts.dir.join(&opts.filename));
-        let (checksum, autosync) = (opts.checksum, opts.autosync);
+        let (checksum, autosync, trailer) = (opts.checksum && !opts.aof_commands, opts.autosync, !opts.aof_commands);
         let queued = Arc::new(AtomicUsize::new(0));
         let written = Arc::clone(&queued);
         let writer = std::thread::Builder::new()
             .name("rdb-writer".into())
-            .spawn(move || write_file(rx, &tmp, &dest, checksum, autosync, &written))
+            .spawn(move || write_file(rx, &tmp, &dest, (checksum, trailer), autosync, &written))
             .ok();
         let mut buf = Vec::with_capacity(CHUNK + 4096);
-        rdb::write_header(&mut buf, opts.used_mem, opts.aof_base);
+        if !opts.aof_commands {
+            rdb::write_header(&mut buf, opts.used_mem, opts.aof_base);
+        } else if opts.aof_timestamp {
+            buf.extend_from_slice(format!("#TS:{}\r\n", now_ms / 1000).as_bytes());
+        }
         Snapshot {
             epoch,
             origin: (0..dbs.len()).collect(),
@@ -166,7 +177,9 @@ impl Snapshot {
             }
         }
         if self.tx.is_some() {
-            self.buf.push(rdb::OP_EOF);
+            if !self.opts.aof_commands {
+                self.buf.push(rdb::OP_EOF);
+            }
             self.flush(true);
             if let Some(tx) = self.tx.take() {
                 let _ = tx.send(Msg::Finish);
@@ -185,11 +198,20 @@ impl Snapshot {
         if at.is_some_and(|t| t <= now_ms) {
             return;
         }
-        if self.file_db != Some(origin) {
-            rdb::write_select(&mut self.buf, origin, keys, expires);
-            self.file_db = Some(origin);
+        if self.opts.aof_commands {
+            if self.file_db != Some(origin) {
+                let db = origin.to_string();
+                super::propagate::write_command(&mut self.buf, &[&b"SELECT"[..], db.as_bytes()]);
+                self.file_db = Some(origin);
+            }
+            super::aof::write_key_commands(&mut self.buf, key, &entry.value, at);
+        } else {
+            if self.file_db != Some(origin) {
+                rdb::write_select(&mut self.buf, origin, keys, expires);
+                self.file_db = Some(origin);
+            }
+            rdb::write_key(&mut self.buf, key, entry, at, self.opts.access, now_ms, self.opts.compress);
         }
-        rdb::write_key(&mut self.buf, key, entry, at, self.opts.access, now_ms, self.opts.compress);
         self.keys += 1;
         if self.opts.key_delay_us > 0 {
             std::thread::sleep(Duration::from_micros(self.opts.key_delay_us as u64));
@@ -294,7 +316,7 @@ fn write_file(
     rx: Receiver<Msg>,
     tmp: &Path,
     dest: &Path,
-    checksum: bool,
+    (checksum, trailer): (bool, bool),
     autosync: u64,
     queued: &AtomicUsize,
 ) -> Outcome {
@@ -330,7 +352,10 @@ fn write_file(
                 }
             }
             Msg::Finish => {
-                out.write_all(&crc.to_le_bytes()).map_err(|e| fail(e, tmp))?;
+                if trailer {
+                    out.write_all(&crc.to_le_bytes()).map_err(|e| fail(e, tmp))?;
+                    total += 8;
+                }
                 let file = out.into_inner().map_err(|e| fail(e.into_error(), tmp))?;
                 file.sync_all().map_err(|e| fail(e, tmp))?;
                 drop(file);
@@ -347,7 +372,7 @@ fn write_file(
                 if let Ok(d) = File::open(dir) {
                     let _ = d.sync_all();
                 }
-                return Ok(total + 8);
+                return Ok(total);
             }
             Msg::Abort => break,
         }

@@ -482,6 +482,8 @@ impl Shared {
         opts.aof_base = true;
         opts.temp_name = Some(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
         opts.autosync = if self.config.aof_rewrite_incremental_fsync { AUTOSYNC_BYTES } else { 0 };
+        opts.aof_commands = name.ends_with(".aof");
+        opts.aof_timestamp = self.config.aof_timestamp_enabled;
         opts
     }
 

@@ -63,6 +63,8 @@ impl Shared {
             aof_base: false,
             temp_name: None,
             autosync: 0,
+            aof_commands: false,
+            aof_timestamp: false,
         }
     }
 

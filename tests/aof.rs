@@ -717,3 +717,89 @@ fn rewrite_without_rdb_preamble_writes_commands() {
     let mut c = srv.client();
     assert_eq!(digest(&mut c), before);
 }
+
+/// A rewrite that cannot start (a file where the AOF directory should be)
+/// and one that fails midway (its directory removed): Redis's replies and
+/// INFO's status; the next one works again.
+#[test]
+fn rewrite_failures_are_reported() {
+    let dir = fresh_dir();
+    std::fs::write(Path::new(&dir).join("appendonlydir"), b"").unwrap();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.rdb_key_save_delay = 3000;
+    });
+    let mut c = srv.client();
+    assert_eq!(
+        err_text(redis::cmd("BGREWRITEAOF").query(&mut c)),
+        "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+    );
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_last_bgrewrite_status"), "err");
+    assert_eq!(field(&i, "aof_rewrites"), "0");
+    assert_eq!(
+        common::err(&mut c, &["CONFIG", "SET", "appendonly", "yes"]),
+        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs."
+    );
+    assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "appendonly"]), ["appendonly", "no"]);
+    std::fs::remove_file(Path::new(&dir).join("appendonlydir")).unwrap();
+    for i in 0..100 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting started");
+    std::fs::remove_dir_all(Path::new(&dir).join("appendonlydir")).unwrap();
+    rewrite_done(&mut c);
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_last_bgrewrite_status"), "err");
+    assert_eq!(field(&i, "aof_rewrites_consecutive_failures"), "1");
+    assert_eq!(field(&i, "aof_rewrites"), "1");
+    assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting started");
+    rewrite_done(&mut c);
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(field(&i, "aof_rewrites_consecutive_failures"), "0");
+    assert_eq!(manifest(&dir), "file appendonly.aof.1.base.rdb seq 1 type b\n");
+    // No temporary file left in the data directory.
+    let stray: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}
+
+/// CONFIG SET appendonly no during a rewrite stops it; the files of the
+/// AOF stay as the manifest names them, and load.
+#[test]
+fn appendonly_no_stops_a_rewrite() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.rdb_key_save_delay = 3000;
+        c.enable_debug_command = "yes".into();
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    for i in 0..200 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    let _: String = q(&mut c, &["BGREWRITEAOF"]);
+    let _: () = q(&mut c, &["SET", "during", "1"]);
+    let _: () = q(&mut c, &["CONFIG", "SET", "appendonly", "no"]);
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_rewrite_in_progress"), "0");
+    assert_eq!(field(&i, "aof_enabled"), "0");
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n\
+         file appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    let before = digest(&mut c);
+    stop_keep(srv);
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+}

@@ -168,6 +168,45 @@ fn slow_everysec_fsync_delays_writes_and_loses_none() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `no-appendfsync-on-rewrite yes`: while a rewrite runs no fsync is
+/// started, so the slow disk holds nothing back (no fsync pending, no
+/// delayed write); after it, fsyncs come back.
+#[test]
+fn no_appendfsync_on_rewrite_skips_fsyncs_during_a_rewrite() {
+    let dir = fresh_dir();
+    let srv = Server::start(
+        &dir,
+        &["--appendfsync", "everysec", "--no-appendfsync-on-rewrite", "yes", "--rdb-key-save-delay", "20000"],
+        &[("FERROKV_TEST_AOF_FSYNC_DELAY_MS", "3000")],
+    );
+    let mut c = srv.client().unwrap();
+    let mut p = redis::pipe();
+    for i in 0..200 {
+        p.cmd("SET").arg(format!("k{i}")).arg("v");
+    }
+    let _: () = p.query(&mut c).unwrap();
+    // The first fsync (of the writes above) may still run: wait for it.
+    wait_until("no fsync pending", || field(&info(&mut c), "aof_pending_bio_fsync") == "0");
+    assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting started");
+    let start = Instant::now();
+    let mut n = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        let _: () = q(&mut c, &["SET", &format!("n{n}"), "v"]);
+        n += 1;
+        let i = info(&mut c);
+        assert_eq!(field(&i, "aof_rewrite_in_progress"), "1");
+        assert_eq!(field(&i, "aof_pending_bio_fsync"), "0");
+    }
+    assert_eq!(field(&info(&mut c), "aof_delayed_fsync"), "0");
+    let _: () = q(&mut c, &["CONFIG", "SET", "no-appendfsync-on-rewrite", "no"]);
+    wait_until("an fsync again", || {
+        let _: () = q(&mut c, &["SET", "x", "1"]);
+        field(&info(&mut c), "aof_pending_bio_fsync") == "1"
+    });
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A tmpfs mounted for the test, unmounted when dropped.
 struct Mount(String);
 

@@ -65,8 +65,8 @@ pub struct Options {
     pub key_delay_us: i64,
     /// The file is an AOF base (the `aof-base` AUX field says 1).
     pub aof_base: bool,
-    /// The temporary file's name (default `temp-<pid>.rdb`).
-    pub temp_name: Option<String>,
+    /// The temporary file (default `temp-<pid>.rdb` in `dir`).
+    pub temp_path: Option<PathBuf>,
     /// fsync every this many bytes written (0: once, at the end), as
     /// Redis's `rioSetAutoSync`.
     pub autosync: u64,
@@ -111,8 +111,8 @@ impl Snapshot {
             db.snap_epoch = epoch;
         }
         let (tx, rx) = channel();
-        let temp = opts.temp_name.clone().unwrap_or_else(|| format!("temp-{}.rdb", std::process::id()));
-        let (tmp, dest) = (opts.dir.join(temp), opts.dir.join(&opts.filename));
+        let tmp = opts.temp_path.clone().unwrap_or_else(|| opts.dir.join(format!("temp-{}.rdb", std::process::id())));
+        let dest = opts.dir.join(&opts.filename);
         let (checksum, autosync, trailer) = (opts.checksum && !opts.aof_commands, opts.autosync, !opts.aof_commands);
         let queued = Arc::new(AtomicUsize::new(0));
         let written = Arc::clone(&queued);

@@ -150,6 +150,15 @@ enum End {
     Format(usize),
 }
 
+/// Redis's dirCreateIfMissing: a file where the directory should be is
+/// "Not a directory".
+fn create_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::create_dir_all(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(std::io::Error::from_raw_os_error(20)),
+        other => other,
+    }
+}
+
 /// The fake client's id while AOF commands are replayed.
 const LOADER_ID: u64 = u64::MAX;
 
@@ -350,7 +359,7 @@ impl Shared {
             || (m.incrs.is_empty() && m.base.as_ref().is_some_and(|b| b.name == prefix) && !dir.join(&prefix).exists());
         if old_single.is_file() && upgrade {
             // Redis 7's upgrade of a single-file AOF: it becomes the base.
-            std::fs::create_dir_all(&dir).map_err(|e| {
+            create_dir(&dir).map_err(|e| {
                 format!(
                     "Can't open or create append-only dir {}: {}",
                     self.config.appenddirname,
@@ -423,7 +432,7 @@ impl Shared {
     fn aof_open_on_start(&mut self, now: u64) -> Result<(), String> {
         let dir = self.aof_dir();
         let prefix = self.config.appendfilename.clone();
-        std::fs::create_dir_all(&dir).map_err(|e| {
+        create_dir(&dir).map_err(|e| {
             format!(
                 "Can't open or create append-only dir {}: {}",
                 self.config.appenddirname,
@@ -480,7 +489,8 @@ impl Shared {
         opts.dir = self.aof_dir();
         opts.filename = name.to_string();
         opts.aof_base = true;
-        opts.temp_name = Some(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+        // In `dir`, as Redis's child writes it.
+        opts.temp_path = Some(self.data_dir().join(format!("temp-rewriteaof-bg-{}.aof", std::process::id())));
         opts.autosync = if self.config.aof_rewrite_incremental_fsync { AUTOSYNC_BYTES } else { 0 };
         opts.aof_commands = name.ends_with(".aof");
         opts.aof_timestamp = self.config.aof_timestamp_enabled;
@@ -601,7 +611,7 @@ impl Shared {
             return false;
         }
         let dir = self.aof_dir();
-        if let Err(e) = std::fs::create_dir_all(&dir) {
+        if let Err(e) = create_dir(&dir) {
             log::warn!(
                 "Can't open or create append-only dir {}: {}",
                 self.config.appenddirname,
@@ -624,7 +634,8 @@ impl Shared {
         let seq = self.aof.manifest.base_seq() + 1;
         let base = AofFile { name: aof::base_name(&prefix, seq, self.config.aof_use_rdb_preamble), seq, kind: 'b' };
         let opts = self.base_options(&base.name);
-        let temp = opts.temp_name.clone().unwrap_or_default();
+        let temp = opts.temp_path.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+        let temp = temp.unwrap_or_default();
         self.persist.snapshot = Some(Box::new(Snapshot::start(&mut self.dbs, opts, now, self.stats.dirty)));
         self.persist.aof_snapshot = true;
         log::info!("Background append only file rewriting started by pid {}", std::process::id());

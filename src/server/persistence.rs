@@ -61,7 +61,7 @@ impl Shared {
             used_mem: crate::alloc::allocated(),
             key_delay_us: c.rdb_key_save_delay,
             aof_base: false,
-            temp_name: None,
+            temp_path: None,
             autosync: 0,
             aof_commands: false,
             aof_timestamp: false,

@@ -617,6 +617,10 @@ fn loading_at_start_answers_loading() {
     let i = info(&mut c);
     assert_eq!(field(&i, "loading"), "1");
     assert!(field(&i, "loading_total_bytes").parse::<u64>().unwrap() > 0);
+    assert_eq!(
+        common::err(&mut c, &["CONFIG", "SET", "appendonly", "no"]),
+        "LOADING Redis is loading the dataset in memory"
+    );
     loaded(&srv);
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 300);
     assert_eq!(q::<String>(&mut c, &["SET", "after", "1"]), "OK");

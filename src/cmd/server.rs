@@ -644,6 +644,11 @@ fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
         if opt.has(config::flag::IMMUTABLE) {
             return Err(failed(&name, "can't set immutable config"));
         }
+        // `appendonly` and the like wait for the end of a load (Redis
+        // answers its shared LOADING error).
+        if opt.has(config::flag::DENY_LOADING) && cx.srv.loading() {
+            return Err(CmdError::msg("LOADING Redis is loading the dataset in memory"));
+        }
         if opt.has(config::flag::PROTECTED) && !protected_ok {
             return Err(failed(&name, "can't set protected config"));
         }

@@ -686,6 +686,7 @@ impl Shared {
         let Some(rw) = self.aof.rewrite.take() else { return };
         match outcome {
             Ok(_) => {
+                log::info!("Successfully created the temporary AOF base file {}", rw.temp);
                 log::info!("Background AOF rewrite terminated with success");
                 if self.install_rewrite(&rw).is_ok() {
                     self.aof.last_rewrite_ok = true;

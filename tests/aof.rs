@@ -623,6 +623,10 @@ fn loading_at_start_answers_loading() {
     );
     loaded(&srv);
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 300);
+    // Replayed commands are changes, not calls (as in Redis).
+    assert_eq!(field(&info(&mut c), "rdb_changes_since_last_save"), "300");
+    let stats: String = q(&mut c, &["INFO", "commandstats"]);
+    assert!(!stats.contains("cmdstat_set"), "{stats}");
     assert_eq!(q::<String>(&mut c, &["SET", "after", "1"]), "OK");
 }
 
@@ -771,6 +775,41 @@ fn rewrite_failures_are_reported() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
+}
+
+/// DEBUG RELOAD and DEBUG LOADAOF during a rewrite: the rewrite's base is
+/// written first, from the dataset as it was, and nothing is lost.
+#[test]
+fn debug_reload_during_a_rewrite_keeps_its_base() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.rdb_key_save_delay = 3000;
+        c.enable_debug_command = "yes".into();
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    for i in 0..200 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    let before = digest(&mut c);
+    for sub in [&["DEBUG", "RELOAD", "NOSAVE"][..], &["DEBUG", "LOADAOF"]] {
+        let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        assert_eq!(field(&info(&mut c), "aof_rewrite_in_progress"), "1");
+        if sub[1] == "RELOAD" {
+            let _: String = q(&mut c, &["SAVE"]);
+            let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        }
+        assert_eq!(q::<String>(&mut c, sub), "OK");
+        assert_eq!(field(&info(&mut c), "aof_rewrite_in_progress"), "0");
+        assert_eq!(digest(&mut c), before);
+    }
+    stop_keep(srv);
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
 }
 
 /// CONFIG SET appendonly no during a rewrite stops it; the files of the

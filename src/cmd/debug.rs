@@ -124,6 +124,8 @@ fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     let now = cx.now;
+    // An AOF rewrite in progress gets its base from the dataset before.
+    cx.srv.finish_aof_rewrite_now(now);
     if save {
         cx.srv.kill_bgsave();
         cx.srv.save_now(now).map_err(|_| CmdError::msg("ERR"))?;
@@ -147,6 +149,10 @@ fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// emptied and the AOF's files loaded again. As in Redis 7.0, a failure
 /// (no AOF at all, a corrupt file) ends the server.
 fn loadaof(cx: &mut Ctx) -> CmdResult {
+    // Not over a load in progress (DEBUG may run while loading).
+    if cx.srv.loading() {
+        return Err(CmdError::msg("LOADING Redis is loading the dataset in memory"));
+    }
     let now = cx.now;
     match cx.srv.debug_loadaof(now) {
         Ok(()) => {

@@ -896,6 +896,8 @@ impl Shared {
     /// DEBUG LOADAOF: what is pending is written, the dataset emptied,
     /// the manifest read again and its files loaded (to the end).
     pub fn debug_loadaof(&mut self, now: u64) -> Result<(), String> {
+        // A rewrite in progress gets its base from the dataset before.
+        self.finish_aof_rewrite_now(now);
         self.aof_feed();
         if let Some(w) = &self.aof.writer {
             w.sync();
@@ -932,7 +934,14 @@ impl Shared {
         // What is replayed is not appended again (DEBUG LOADAOF with the
         // AOF on).
         let propagating = std::mem::replace(&mut self.prop.on, false);
+        // Replayed commands count as changes (Redis's dirty) but not in the
+        // command statistics: Redis runs them without `call()`.
+        let stats = self.stats.clone();
         let result = self.aof_load_files(&mut load, key, now, budget, started);
+        let (dirty, evicted) = (self.stats.dirty, self.stats.evicted_keys);
+        self.stats = stats;
+        self.stats.dirty = dirty;
+        self.stats.evicted_keys = evicted;
         self.prop.on = propagating;
         for db in &mut self.dbs {
             if let Some(log) = db.expired_log.as_mut() {

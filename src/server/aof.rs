@@ -1035,7 +1035,7 @@ impl Shared {
             let mut n = 0u32;
             let end = loop {
                 n += 1;
-                if n.is_multiple_of(64) && started.elapsed() > budget {
+                if (n.is_multiple_of(64) || self.config.key_load_delay > 0) && started.elapsed() > budget {
                     break None;
                 }
                 match aof::read_command(&cur.data, &mut cur.pos) {

@@ -848,3 +848,70 @@ fn appendonly_no_stops_a_rewrite() {
     let mut c = srv.client();
     assert_eq!(digest(&mut c), before);
 }
+
+/// The same commands on redis-server 7.0.15 (when installed) and on
+/// ferrokv leave the same AOF directory: file names, manifest, what
+/// history is removed or kept.
+#[test]
+fn rewrites_leave_the_directory_redis_leaves() {
+    if !have("redis-server") {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    }
+    fn run(c: &mut redis::Connection) {
+        let steps: &[&[&str]] = &[
+            &["SET", "a", "1"],
+            &["BGREWRITEAOF"],
+            &["SET", "b", "1"],
+            &["BGREWRITEAOF"],
+            &["CONFIG", "SET", "aof-disable-auto-gc", "yes"],
+            &["SET", "c", "1"],
+            &["BGREWRITEAOF"],
+            &["CONFIG", "SET", "aof-use-rdb-preamble", "no"],
+            &["BGREWRITEAOF"],
+            &["SET", "d", "1"],
+        ];
+        for step in steps {
+            let _: redis::Value = q(c, step);
+            if step[0] == "BGREWRITEAOF" {
+                rewrite_done(c);
+            }
+        }
+    }
+    let theirs = fresh_dir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "yes", "--dir", &theirs])
+        .args(["--logfile", ""])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    let mut rc = None;
+    for _ in 0..100 {
+        if let Ok(c) = client.get_connection() {
+            rc = Some(c);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut rc = rc.expect("redis-server up");
+    wait_until("redis-server loading", || field(&info(&mut rc), "loading") == "0");
+    run(&mut rc);
+    let _: () = redis::cmd("SHUTDOWN").arg("NOSAVE").query(&mut rc).unwrap_or(());
+    let _ = child.wait();
+
+    let ours = fresh_dir();
+    let d = ours.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    run(&mut c);
+    // Removals run on a helper thread, as Redis's bio.
+    wait_until("the same files", || listing(&ours) == listing(&theirs));
+    assert_eq!(manifest(&ours), manifest(&theirs));
+    let _ = std::fs::remove_dir_all(&theirs);
+}

@@ -915,3 +915,28 @@ fn rewrites_leave_the_directory_redis_leaves() {
     assert_eq!(manifest(&ours), manifest(&theirs));
     let _ = std::fs::remove_dir_all(&theirs);
 }
+
+/// The load replays commands as Redis's loader does, without the checks
+/// of clients' commands: over `maxmemory` every write still loads.
+#[test]
+fn load_ignores_maxmemory() {
+    let dir = fresh_dir();
+    {
+        let srv = on_dir(&dir, "no");
+        let mut c = srv.client();
+        for i in 0..50 {
+            let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+        }
+        stop_keep(srv);
+    }
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.maxmemory = 1;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 50);
+    assert_eq!(common::err(&mut c, &["SET", "x", "1"]), "OOM command not allowed when used memory > 'maxmemory'.");
+}

@@ -76,6 +76,8 @@ pub struct AofState {
     pub base_size: u64,
     /// The files being loaded.
     pub loading: Option<Box<AofLoad>>,
+    /// The loader's fake client is running a command of a file.
+    pub replaying: bool,
     /// Wakes the loop (an fsync completed: replies may go).
     pub wake: Option<aof::Wake>,
 }
@@ -99,6 +101,7 @@ impl Default for AofState {
             written_mark: 0,
             base_size: 0,
             loading: None,
+            replaying: false,
             wake: None,
         }
     }
@@ -324,11 +327,6 @@ impl Shared {
     /// Whether a file is being loaded (RDB or AOF): commands get -LOADING.
     pub fn loading(&self) -> bool {
         self.persist.loading.is_some() || self.aof.loading.is_some()
-    }
-
-    /// Whether client `key` is the AOF loader's fake client.
-    pub fn is_aof_loader(&self, key: usize) -> bool {
-        self.clients.get(key).and_then(|c| c.as_ref()).is_some_and(|c| c.id == LOADER_ID)
     }
 
     /// `aof_current_size`.
@@ -937,7 +935,9 @@ impl Shared {
         // Replayed commands count as changes (Redis's dirty) but not in the
         // command statistics: Redis runs them without `call()`.
         let stats = self.stats.clone();
+        self.aof.replaying = true;
         let result = self.aof_load_files(&mut load, key, now, budget, started);
+        self.aof.replaying = false;
         let (dirty, evicted) = (self.stats.dirty, self.stats.evicted_keys);
         self.stats = stats;
         self.stats.dirty = dirty;

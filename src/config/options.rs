@@ -214,7 +214,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with(str_field!(server_cpulist)),
     opt("bio_cpulist", string(""), IMMUTABLE, State::Works, "CPUs the helper threads (lazy free) run on")
         .with(str_field!(bio_cpulist)),
-    opt("aof_rewrite_cpulist", string(""), IMMUTABLE, State::Inert("nothing forks: AOF rewrites will run in the loop"),
+    opt("aof_rewrite_cpulist", string(""), IMMUTABLE, State::Inert("nothing forks: AOF rewrites run in the loop"),
         "CPUs of the AOF rewrite child"),
     opt("bgsave_cpulist", string(""), IMMUTABLE, State::Inert("nothing forks: snapshots will be taken in the loop"),
         "CPUs of the BGSAVE child"),

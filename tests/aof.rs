@@ -9,14 +9,23 @@ use common::{fresh_dir, q, server_with};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// A server with the AOF on in `dir`, once it has loaded its files.
 fn on_dir(dir: &str, fsync: &'static str) -> common::TestServer {
     let dir = dir.to_string();
-    server_with(move |c| {
+    let srv = server_with(move |c| {
         c.dir = dir;
         c.appendonly = true;
         c.appendfsync = fsync;
         c.enable_debug_command = "yes".into();
-    })
+    });
+    loaded(&srv);
+    srv
+}
+
+/// Waits until the server has loaded its data.
+fn loaded(srv: &common::TestServer) {
+    let mut c = srv.client();
+    wait_until("the load", || field(&info(&mut c), "loading") == "0");
 }
 
 /// Stops the server but keeps its directory.
@@ -136,6 +145,13 @@ fn restart_round_trip_no() {
     round_trip("no");
 }
 
+/// The error a server stops with when its files do not load (the load
+/// runs in the loop, as Redis serves -LOADING meanwhile).
+fn load_error(config: ferrokv::Config) -> String {
+    let handle = ferrokv::start(config).expect("the server starts loading");
+    handle.stop().expect_err("the load fails").to_string()
+}
+
 fn incr_path(dir: &str) -> std::path::PathBuf {
     Path::new(dir).join("appendonlydir").join("appendonly.aof.1.incr.aof")
 }
@@ -173,13 +189,13 @@ fn truncated_tail_is_dropped_and_corruption_refused() {
         aof_load_truncated: false,
         ..ferrokv::Config::default()
     };
-    let e = ferrokv::start(config).err().expect("refused").to_string();
+    let e = load_error(config);
     assert!(e.contains("Unexpected end of file reading the append only file appendonly.aof.1.incr.aof"), "{e}");
     // Garbage in the middle: refused, naming the file, offset and the fix.
     std::fs::write(&path, [&now[..], b"+garbage\r\n", &now[..]].concat()).unwrap();
     let config =
         ferrokv::Config { port: 0, save: Vec::new(), dir: dir.clone(), appendonly: true, ..ferrokv::Config::default() };
-    let e = ferrokv::start(config).err().expect("refused").to_string();
+    let e = load_error(config);
     assert!(e.contains("Bad file format reading the append only file appendonly.aof.1.incr.aof"), "{e}");
     assert!(e.contains(&format!("offset {}", now.len())), "{e}");
     assert!(e.contains("redis-check-aof --fix"), "{e}");
@@ -237,6 +253,10 @@ fn redis_server_and_check_aof_accept_our_files() {
         let _: i64 = q(&mut c, &["ZADD", "z", "1", "a", "2", "b"]);
         let _: i64 = q(&mut c, &["HSET", "h", "f", "v"]);
         let _: String = q(&mut c, &["INCRBYFLOAT", "fl", "2.5"]);
+        // A rewritten directory: a new base and incr file.
+        let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        rewrite_done(&mut c);
+        let _: i64 = q(&mut c, &["SADD", "after-rewrite", "x"]);
         before = digest(&mut c);
         stop_keep(srv);
     }
@@ -268,7 +288,7 @@ fn redis_server_and_check_aof_accept_our_files() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut rc = rc.expect("redis-server up");
-    wait_until("redis-server loading", || q::<String>(&mut rc, &["INFO", "persistence"]).contains("loading:0"));
+    wait_until("redis-server loading", || field(&info(&mut rc), "loading") == "0");
     assert_eq!(digest(&mut rc), before);
     // redis-server appends; ferrokv loads its directory.
     let _: () = q(&mut rc, &["SET", "from-redis", "1"]);
@@ -283,4 +303,640 @@ fn redis_server_and_check_aof_accept_our_files() {
     let srv = on_dir(&dir, "everysec");
     let mut c = srv.client();
     assert_eq!(digest(&mut c), theirs);
+}
+
+fn info(c: &mut redis::Connection) -> String {
+    q(c, &["INFO", "persistence"])
+}
+
+fn field(info: &str, name: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+        .unwrap_or_else(|| panic!("no {name} in {info}"))
+        .trim()
+        .to_string()
+}
+
+fn manifest(dir: &str) -> String {
+    std::fs::read_to_string(Path::new(dir).join("appendonlydir/appendonly.aof.manifest")).unwrap()
+}
+
+fn listing(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(Path::new(dir).join("appendonlydir"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn rewrite_done(c: &mut redis::Connection) {
+    wait_until("the rewrite", || {
+        let i = info(c);
+        field(&i, "aof_rewrite_in_progress") == "0" && field(&i, "aof_rewrite_scheduled") == "0"
+    });
+}
+
+fn err_text(r: redis::RedisResult<String>) -> String {
+    let e = r.expect_err("an error reply");
+    format!("{} {}", e.code().unwrap_or(""), e.detail().unwrap_or(""))
+}
+
+/// The directory after the same commands on redis-server 7.0.15: the new
+/// base and incr file, the older ones removed, INFO's numbers.
+#[test]
+fn bgrewriteaof_switches_the_manifest_as_redis() {
+    let dir = fresh_dir();
+    let before;
+    {
+        let srv = on_dir(&dir, "always");
+        let mut c = srv.client();
+        let _: () = q(&mut c, &["SET", "a", "1"]);
+        let _: i64 = q(&mut c, &["RPUSH", "l", "x", "y"]);
+        assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting started");
+        rewrite_done(&mut c);
+        let _: () = q(&mut c, &["SET", "b", "2"]);
+        assert_eq!(
+            manifest(&dir),
+            "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+        );
+        wait_until("the history removed", || listing(&dir).len() == 3);
+        assert_eq!(
+            listing(&dir),
+            ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"]
+        );
+        // The new incr file starts with a SELECT.
+        assert_eq!(incr(&dir), "*2 $6 SELECT $1 0 *3 $3 SET $1 b $1 2 ");
+        let i = info(&mut c);
+        assert_eq!(field(&i, "aof_rewrites"), "1");
+        assert_eq!(field(&i, "aof_last_bgrewrite_status"), "ok");
+        assert_eq!(field(&i, "aof_last_rewrite_time_sec"), "0");
+        assert_eq!(field(&i, "aof_current_rewrite_time_sec"), "-1");
+        let base = std::fs::metadata(Path::new(&dir).join("appendonlydir/appendonly.aof.2.base.rdb")).unwrap().len();
+        let incr_len =
+            std::fs::metadata(Path::new(&dir).join("appendonlydir/appendonly.aof.2.incr.aof")).unwrap().len();
+        assert_eq!(field(&i, "aof_base_size"), base.to_string());
+        assert_eq!(field(&i, "aof_current_size"), (base + incr_len).to_string());
+        before = digest(&mut c);
+        stop_keep(srv);
+    }
+    let srv = on_dir(&dir, "always");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+}
+
+/// While a rewrite runs: a second one and a BGSAVE are refused (BGSAVE
+/// SCHEDULE waits for it), writes go on and nothing is lost.
+#[test]
+fn rewrite_in_progress_refuses_and_keeps_every_write() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.appendfsync = "always";
+        c.enable_debug_command = "yes".into();
+        c.rdb_key_save_delay = 5000;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    for i in 0..400 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "old"]);
+    }
+    assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting started");
+    assert_eq!(
+        err_text(redis::cmd("BGREWRITEAOF").query(&mut c)),
+        "ERR Background append only file rewriting already in progress"
+    );
+    assert_eq!(
+        err_text(redis::cmd("BGSAVE").query(&mut c)),
+        "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+    );
+    assert_eq!(q::<String>(&mut c, &["BGSAVE", "SCHEDULE"]), "Background saving scheduled");
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_rewrite_in_progress"), "1");
+    assert_eq!(field(&i, "rdb_bgsave_in_progress"), "0");
+    // Keys the walk has not reached yet change, and new ones come.
+    for i in 0..400 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "new"]);
+        let _: () = q(&mut c, &["SET", &format!("n{i}"), "1"]);
+    }
+    let _: () = q(&mut c, &["FLUSHDB"]);
+    let _: () = q(&mut c, &["SET", "after-flush", "1"]);
+    rewrite_done(&mut c);
+    wait_until("the scheduled BGSAVE", || field(&info(&mut c), "rdb_saves") == "1");
+    let before = digest(&mut c);
+    stop_keep(srv);
+    let srv = on_dir(&dir, "always");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 1);
+}
+
+/// A rewrite asked for while a BGSAVE runs, or inside a transaction, is
+/// scheduled and starts when it can.
+#[test]
+fn bgrewriteaof_is_scheduled_behind_a_bgsave_and_in_exec() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.rdb_key_save_delay = 2000;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    for i in 0..200 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(q::<String>(&mut c, &["BGSAVE"]), "Background saving started");
+    assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting scheduled");
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_rewrite_scheduled"), "1");
+    assert_eq!(field(&i, "aof_pending_rewrite"), "1");
+    rewrite_done(&mut c);
+    assert_eq!(field(&info(&mut c), "aof_rewrites"), "1");
+    let (r,): (String,) = redis::pipe().atomic().cmd("BGREWRITEAOF").query(&mut c).unwrap();
+    assert_eq!(r, "Background append only file rewriting scheduled");
+    rewrite_done(&mut c);
+    assert_eq!(field(&info(&mut c), "aof_rewrites"), "2");
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.3.base.rdb seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n"
+    );
+}
+
+/// With the AOF off, BGREWRITEAOF writes a base and a manifest naming only
+/// it (as redis-server does); `aof-disable-auto-gc` keeps the history in
+/// the manifest in Redis's order.
+#[test]
+fn bgrewriteaof_with_aof_off_and_history_kept() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| c.dir = d);
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["SET", "a", "1"]);
+    assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting started");
+    rewrite_done(&mut c);
+    assert_eq!(manifest(&dir), "file appendonly.aof.1.base.rdb seq 1 type b\n");
+    assert_eq!(listing(&dir), ["appendonly.aof.1.base.rdb", "appendonly.aof.manifest"]);
+    assert_eq!(field(&info(&mut c), "aof_enabled"), "0");
+    drop(c);
+    drop(srv);
+
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.aof_disable_auto_gc = true;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    for i in 1..=3 {
+        let _: () = q(&mut c, &["SET", "a", &i.to_string()]);
+        let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        rewrite_done(&mut c);
+    }
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.4.base.rdb seq 4 type b\nfile appendonly.aof.3.incr.aof seq 3 type h\n\
+         file appendonly.aof.3.base.rdb seq 3 type h\nfile appendonly.aof.2.incr.aof seq 2 type h\n\
+         file appendonly.aof.2.base.rdb seq 2 type h\nfile appendonly.aof.1.incr.aof seq 1 type h\n\
+         file appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.4.incr.aof seq 4 type i\n"
+    );
+    assert_eq!(listing(&dir).len(), 9);
+}
+
+/// `auto-aof-rewrite-percentage` / `-min-size`: the AOF is rewritten once
+/// it grew past both.
+#[test]
+fn automatic_rewrite_on_growth() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.auto_aof_rewrite_min_size = 4096;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(field(&info(&mut c), "aof_rewrites"), "0");
+    // Not compressible (the base is an RDB with LZF).
+    let mut seed = 7u64;
+    let big: String = (0..5000)
+        .map(|_| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            char::from(b'a' + (seed >> 59) as u8 % 26)
+        })
+        .collect();
+    let _: () = q(&mut c, &["SET", "k", &big]);
+    wait_until("the automatic rewrite", || field(&info(&mut c), "aof_rewrites") == "1");
+    rewrite_done(&mut c);
+    // Now the base holds the value: growth is measured from there.
+    let base: u64 = field(&info(&mut c), "aof_base_size").parse().unwrap();
+    assert!(base > 4500, "{base}");
+    let _: () = q(&mut c, &["SET", "k2", "v"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(field(&info(&mut c), "aof_rewrites"), "1");
+    let _: () = q(&mut c, &["CONFIG", "SET", "auto-aof-rewrite-percentage", "0"]);
+    let _: () = q(&mut c, &["SET", "k3", &big]);
+    let _: () = q(&mut c, &["SET", "k4", &big]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(field(&info(&mut c), "aof_rewrites"), "1");
+}
+
+/// DEBUG LOADAOF: the AOF's writes are flushed, the dataset emptied and
+/// the files loaded again; with no AOF at all the server exits, as
+/// Redis 7.0 does.
+#[test]
+fn debug_loadaof_reloads_from_the_files() {
+    let dir = fresh_dir();
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["SET", "a", "1"]);
+    let _: i64 = q(&mut c, &["HSET", "h", "f", "v"]);
+    let _: () = q(&mut c, &["SELECT", "3"]);
+    let _: () = q(&mut c, &["SET", "b", "1"]);
+    let before = digest(&mut c);
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "LOADAOF"]), "OK");
+    assert_eq!(digest(&mut c), before);
+    // Nothing was appended twice.
+    assert_eq!(incr(&dir).matches("$3 SET").count(), 2);
+    let _: String = q(&mut c, &["BGREWRITEAOF"]);
+    rewrite_done(&mut c);
+    let _: () = q(&mut c, &["SET", "c", "1"]);
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "LOADAOF"]), "OK");
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 2);
+    assert_eq!(field(&info(&mut c), "rdb_changes_since_last_save"), "0");
+    drop(c);
+    drop(srv);
+
+    // No AOF: the server stops.
+    let dir = fresh_dir();
+    let config = ferrokv::Config {
+        port: 0,
+        save: Vec::new(),
+        dir,
+        enable_debug_command: "yes".into(),
+        ..ferrokv::Config::default()
+    };
+    let handle = ferrokv::start(config).unwrap();
+    let client = redis::Client::open(format!("redis://{}/", handle.addr)).unwrap();
+    let mut c = client.get_connection().unwrap();
+    assert!(redis::cmd("DEBUG").arg("LOADAOF").query::<String>(&mut c).is_err());
+    let e = handle.stop().expect_err("the server exited");
+    assert!(e.to_string().contains("No AOF files"), "{e}");
+}
+
+/// At start the AOF loads a slice per turn: INFO is served, commands
+/// without the `loading` flag get -LOADING, as from redis-server.
+#[test]
+fn loading_at_start_answers_loading() {
+    let dir = fresh_dir();
+    {
+        let srv = on_dir(&dir, "no");
+        let mut c = srv.client();
+        for i in 0..8 {
+            let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+        }
+        stop_keep(srv);
+    }
+    let d = dir.clone();
+    // Half a second per command: the load lasts 4 s however busy the
+    // machine is.
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.key_load_delay = 500_000;
+    });
+    let mut c = srv.client();
+    // PING has no `loading` flag in Redis 7.0: refused too.
+    assert_eq!(common::err(&mut c, &["PING"]), "LOADING Redis is loading the dataset in memory");
+    assert_eq!(common::err(&mut c, &["GET", "k1"]), "LOADING Redis is loading the dataset in memory");
+    let i = info(&mut c);
+    assert_eq!(field(&i, "loading"), "1");
+    assert!(field(&i, "loading_total_bytes").parse::<u64>().unwrap() > 0);
+    assert_eq!(
+        common::err(&mut c, &["CONFIG", "SET", "appendonly", "no"]),
+        "LOADING Redis is loading the dataset in memory"
+    );
+    loaded(&srv);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 8);
+    // Replayed commands are changes, not calls (as in Redis).
+    assert_eq!(field(&info(&mut c), "rdb_changes_since_last_save"), "8");
+    let stats: String = q(&mut c, &["INFO", "commandstats"]);
+    assert!(!stats.contains("cmdstat_set"), "{stats}");
+    assert_eq!(q::<String>(&mut c, &["SET", "after", "1"]), "OK");
+}
+
+/// CONFIG SET appendonly yes while a BGSAVE runs: the base is scheduled,
+/// written after it; SHUTDOWN meanwhile is refused (the AOF has no base
+/// yet) unless forced.
+#[test]
+fn appendonly_yes_waits_for_a_bgsave_and_holds_shutdown() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.rdb_key_save_delay = 3000;
+        c.enable_debug_command = "yes".into();
+    });
+    let mut c = srv.client();
+    for i in 0..200 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(q::<String>(&mut c, &["BGSAVE"]), "Background saving started");
+    let _: () = q(&mut c, &["CONFIG", "SET", "appendonly", "yes"]);
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_enabled"), "1");
+    assert_eq!(field(&i, "aof_rewrite_scheduled"), "1");
+    let _: () = q(&mut c, &["SET", "during", "1"]);
+    wait_until("the base starts", || field(&info(&mut c), "aof_rewrite_in_progress") == "1");
+    assert!(listing(&dir).contains(&"temp-appendonly.aof.incr".to_string()));
+    assert_eq!(common::err(&mut c, &["SHUTDOWN", "NOSAVE"]), "ERR Errors trying to SHUTDOWN. Check logs.");
+    let _: () = q(&mut c, &["SET", "while-base", "1"]);
+    rewrite_done(&mut c);
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert_eq!(listing(&dir), ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof", "appendonly.aof.manifest"]);
+    assert!(incr(&dir).contains("while-base"));
+    let before = digest(&mut c);
+    stop_keep(srv);
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+}
+
+/// `aof-use-rdb-preamble no`: the base is `.base.aof`, the commands that
+/// rebuild each key (as redis-server writes them), valid for
+/// redis-check-aof, loaded back by ferrokv and by redis-server.
+#[test]
+fn rewrite_without_rdb_preamble_writes_commands() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.aof_use_rdb_preamble = false;
+        c.enable_debug_command = "yes".into();
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["SET", "s", "v"]);
+    let _: i64 = q(&mut c, &["PEXPIREAT", "s", "4000000000000"]);
+    let _: i64 = q(&mut c, &["ZADD", "z", "1.5", "m"]);
+    let members: Vec<String> = (0..70).map(|i| format!("m{i}")).collect();
+    let mut push = vec!["RPUSH", "l"];
+    push.extend(members.iter().map(|m| m.as_str()));
+    let _: i64 = q(&mut c, &push);
+    let _: () = q(&mut c, &["SELECT", "2"]);
+    let _: i64 = q(&mut c, &["HSET", "h", "f", "v"]);
+    let _: i64 = q(&mut c, &["SADD", "st", "5"]);
+    let _: String = q(&mut c, &["BGREWRITEAOF"]);
+    rewrite_done(&mut c);
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    let base = std::fs::read_to_string(Path::new(&dir).join("appendonlydir/appendonly.aof.2.base.aof")).unwrap();
+    let text = base.replace("\r\n", " ");
+    assert!(text.contains("*3 $3 SET $1 s $1 v *3 $9 PEXPIREAT $1 s $13 4000000000000 "), "{text}");
+    assert!(text.contains("*4 $4 ZADD $1 z $3 1.5 $1 m "), "{text}");
+    // 70 elements: 64 in the first RPUSH, 6 in the second.
+    assert!(text.contains("*66 $5 RPUSH $1 l $2 m0 "), "{text}");
+    assert!(text.contains("*8 $5 RPUSH $1 l $3 m64 "), "{text}");
+    assert!(text.contains("*2 $6 SELECT $1 2 "), "{text}");
+    assert!(text.contains("*4 $5 HMSET $1 h $1 f $1 v "), "{text}");
+    assert!(text.contains("*3 $4 SADD $2 st $1 5 "), "{text}");
+    let before = digest(&mut c);
+    stop_keep(srv);
+    if have("redis-check-aof") {
+        let check = std::process::Command::new("redis-check-aof")
+            .arg(Path::new(&dir).join("appendonlydir/appendonly.aof.manifest"))
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&check.stdout);
+        assert!(out.contains("All AOF files and manifest are valid"), "{out}");
+    }
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+}
+
+/// A rewrite that cannot start (a file where the AOF directory should be)
+/// and one that fails midway (its directory removed): Redis's replies and
+/// INFO's status; the next one works again.
+#[test]
+fn rewrite_failures_are_reported() {
+    let dir = fresh_dir();
+    std::fs::write(Path::new(&dir).join("appendonlydir"), b"").unwrap();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.rdb_key_save_delay = 3000;
+    });
+    let mut c = srv.client();
+    assert_eq!(
+        err_text(redis::cmd("BGREWRITEAOF").query(&mut c)),
+        "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+    );
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_last_bgrewrite_status"), "err");
+    assert_eq!(field(&i, "aof_rewrites"), "0");
+    assert_eq!(
+        common::err(&mut c, &["CONFIG", "SET", "appendonly", "yes"]),
+        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs."
+    );
+    assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "appendonly"]), ["appendonly", "no"]);
+    std::fs::remove_file(Path::new(&dir).join("appendonlydir")).unwrap();
+    for i in 0..100 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting started");
+    std::fs::remove_dir_all(Path::new(&dir).join("appendonlydir")).unwrap();
+    rewrite_done(&mut c);
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_last_bgrewrite_status"), "err");
+    assert_eq!(field(&i, "aof_rewrites_consecutive_failures"), "1");
+    assert_eq!(field(&i, "aof_rewrites"), "1");
+    assert_eq!(q::<String>(&mut c, &["BGREWRITEAOF"]), "Background append only file rewriting started");
+    rewrite_done(&mut c);
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(field(&i, "aof_rewrites_consecutive_failures"), "0");
+    assert_eq!(manifest(&dir), "file appendonly.aof.1.base.rdb seq 1 type b\n");
+    // No temporary file left in the data directory.
+    let stray: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}
+
+/// DEBUG RELOAD and DEBUG LOADAOF during a rewrite: the rewrite's base is
+/// written first, from the dataset as it was, and nothing is lost.
+#[test]
+fn debug_reload_during_a_rewrite_keeps_its_base() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.rdb_key_save_delay = 3000;
+        c.enable_debug_command = "yes".into();
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    for i in 0..200 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    let before = digest(&mut c);
+    for sub in [&["DEBUG", "RELOAD", "NOSAVE"][..], &["DEBUG", "LOADAOF"]] {
+        let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        assert_eq!(field(&info(&mut c), "aof_rewrite_in_progress"), "1");
+        if sub[1] == "RELOAD" {
+            let _: String = q(&mut c, &["SAVE"]);
+            let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        }
+        assert_eq!(q::<String>(&mut c, sub), "OK");
+        assert_eq!(field(&info(&mut c), "aof_rewrite_in_progress"), "0");
+        assert_eq!(digest(&mut c), before);
+    }
+    stop_keep(srv);
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+}
+
+/// CONFIG SET appendonly no during a rewrite stops it; the files of the
+/// AOF stay as the manifest names them, and load.
+#[test]
+fn appendonly_no_stops_a_rewrite() {
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.rdb_key_save_delay = 3000;
+        c.enable_debug_command = "yes".into();
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    for i in 0..200 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    let _: String = q(&mut c, &["BGREWRITEAOF"]);
+    let _: () = q(&mut c, &["SET", "during", "1"]);
+    let _: () = q(&mut c, &["CONFIG", "SET", "appendonly", "no"]);
+    let i = info(&mut c);
+    assert_eq!(field(&i, "aof_rewrite_in_progress"), "0");
+    assert_eq!(field(&i, "aof_enabled"), "0");
+    assert_eq!(
+        manifest(&dir),
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n\
+         file appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    let before = digest(&mut c);
+    stop_keep(srv);
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    assert_eq!(digest(&mut c), before);
+}
+
+/// The same commands on redis-server 7.0.15 (when installed) and on
+/// ferrokv leave the same AOF directory: file names, manifest, what
+/// history is removed or kept.
+#[test]
+fn rewrites_leave_the_directory_redis_leaves() {
+    if !have("redis-server") {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    }
+    fn run(c: &mut redis::Connection) {
+        let steps: &[&[&str]] = &[
+            &["SET", "a", "1"],
+            &["BGREWRITEAOF"],
+            &["SET", "b", "1"],
+            &["BGREWRITEAOF"],
+            &["CONFIG", "SET", "aof-disable-auto-gc", "yes"],
+            &["SET", "c", "1"],
+            &["BGREWRITEAOF"],
+            &["CONFIG", "SET", "aof-use-rdb-preamble", "no"],
+            &["BGREWRITEAOF"],
+            &["SET", "d", "1"],
+        ];
+        for step in steps {
+            let _: redis::Value = q(c, step);
+            if step[0] == "BGREWRITEAOF" {
+                rewrite_done(c);
+            }
+        }
+    }
+    let theirs = fresh_dir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "yes", "--dir", &theirs])
+        .args(["--logfile", ""])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    let mut rc = None;
+    for _ in 0..100 {
+        if let Ok(c) = client.get_connection() {
+            rc = Some(c);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut rc = rc.expect("redis-server up");
+    wait_until("redis-server loading", || field(&info(&mut rc), "loading") == "0");
+    run(&mut rc);
+    let _: () = redis::cmd("SHUTDOWN").arg("NOSAVE").query(&mut rc).unwrap_or(());
+    let _ = child.wait();
+
+    let ours = fresh_dir();
+    let d = ours.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    run(&mut c);
+    // Removals run on a helper thread, as Redis's bio.
+    wait_until("the same files", || listing(&ours) == listing(&theirs));
+    assert_eq!(manifest(&ours), manifest(&theirs));
+    let _ = std::fs::remove_dir_all(&theirs);
+}
+
+/// The load replays commands as Redis's loader does, without the checks
+/// of clients' commands: over `maxmemory` every write still loads.
+#[test]
+fn load_ignores_maxmemory() {
+    let dir = fresh_dir();
+    {
+        let srv = on_dir(&dir, "no");
+        let mut c = srv.client();
+        for i in 0..50 {
+            let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+        }
+        stop_keep(srv);
+    }
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.maxmemory = 1;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 50);
+    assert_eq!(common::err(&mut c, &["SET", "x", "1"]), "OOM command not allowed when used memory > 'maxmemory'.");
 }

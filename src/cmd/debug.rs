@@ -64,6 +64,8 @@ const HELP: &[&str] = &[
     "    unit tests to simulate Redis errors.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "RELOAD [option ...]",
@@ -122,6 +124,8 @@ fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     let now = cx.now;
+    // An AOF rewrite in progress gets its base from the dataset before.
+    cx.srv.finish_aof_rewrite_now(now);
     if save {
         cx.srv.kill_bgsave();
         cx.srv.save_now(now).map_err(|_| CmdError::msg("ERR"))?;
@@ -138,6 +142,29 @@ fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     log::warn!("DB reloaded by DEBUG RELOAD");
     cx.out.ok();
+    Ok(())
+}
+
+/// `DEBUG LOADAOF`: the AOF's pending writes go to disk, the dataset is
+/// emptied and the AOF's files loaded again. As in Redis 7.0, a failure
+/// (no AOF at all, a corrupt file) ends the server.
+fn loadaof(cx: &mut Ctx) -> CmdResult {
+    // Not over a load in progress (DEBUG may run while loading).
+    if cx.srv.loading() {
+        return Err(CmdError::msg("LOADING Redis is loading the dataset in memory"));
+    }
+    let now = cx.now;
+    match cx.srv.debug_loadaof(now) {
+        Ok(()) => {
+            cx.srv.stats.dirty = 0;
+            log::warn!("Append Only File loaded by DEBUG LOADAOF");
+            cx.out.ok();
+        }
+        Err(e) => {
+            log::warn!("{e}");
+            cx.srv.requests.fatal = Some(e);
+        }
+    }
     Ok(())
 }
 
@@ -158,7 +185,7 @@ fn syntax_error(args: &Args) -> CmdError {
 /// `SET-ACTIVE-EXPIRE 0|1`, `QUICKLIST-PACKED-THRESHOLD size`,
 /// `REPLYBUFFER PEAK-RESET-TIME never|reset|ms`, `REPLYBUFFER RESIZING 0|1`,
 /// `SET-DISABLE-DENY-SCRIPTS 0|1`, `CHANGE-REPL-ID`, `STRINGMATCH-TEST`,
-/// `LOG message`, `ERROR string`, `HELP`.
+/// `LOG message`, `ERROR string`, `RELOAD [option ...]`, `LOADAOF`, `HELP`.
 fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
     let sub = c_str(args.get(1)).to_ascii_lowercase();
     let argc = args.len();
@@ -176,6 +203,7 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         (b"object", 3) => object(cx, args.get(2))?,
         (b"reload", _) => reload(cx, args)?,
+        (b"loadaof", _) => loadaof(cx)?,
         (b"listpack", 3) => listpack(cx, args.get(2))?,
         (b"populate", 3..=5) => populate(cx, args)?,
         (b"digest", 2) => {

@@ -154,11 +154,14 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
         "persistence" => {
             let p = &srv.persist;
             let now_s = crate::server::unix_ms() / 1000;
+            // An AOF rewrite's base counts among the keys processed, not
+            // as a BGSAVE.
             let (saving, keys, current) = match p.snapshot.as_deref() {
-                Some(snap) => (1, snap.keys, (now_s.saturating_sub(snap.started_ms / 1000)) as i64),
+                Some(snap) if !p.aof_snapshot => (1, snap.keys, (now_s.saturating_sub(snap.started_ms / 1000)) as i64),
+                Some(snap) => (0, snap.keys, -1),
                 None => (0, 0, -1),
             };
-            let total_keys: usize = if saving == 1 { srv.dbs.iter().map(|d| d.len()).sum() } else { 0 };
+            let total_keys: usize = if p.snapshot.is_some() { srv.dbs.iter().map(|d| d.len()).sum() } else { 0 };
             let _ = write!(
                 w,
                 "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n\
@@ -168,7 +171,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  rdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\nrdb_saves:{}\r\n\
                  rdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n\
                  {}module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n{}",
-                p.loading.is_some() as u8,
+                srv.loading() as u8,
                 srv.stats.dirty,
                 p.lastsave,
                 if p.last_bgsave_ok { "ok" } else { "err" },
@@ -179,8 +182,12 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 srv.aof_info(false),
                 srv.aof_info(true),
             );
-            if let Some((loader, started)) = p.loading.as_ref() {
-                let (done, total) = loader.progress();
+            let progress = match (p.loading.as_ref(), srv.aof.loading.as_ref()) {
+                (Some((loader, started)), _) => Some((loader.progress(), started)),
+                (None, Some(load)) => Some((load.progress(), &load.started)),
+                _ => None,
+            };
+            if let Some(((done, total), started)) = progress {
                 let elapsed = started.elapsed().as_secs_f64();
                 let perc = if total == 0 { 0.0 } else { done as f64 * 100.0 / total as f64 };
                 let eta = if done == 0 { 1 } else { ((total - done) as f64 * elapsed / done as f64) as u64 };

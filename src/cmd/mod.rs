@@ -397,6 +397,11 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
     };
     let queue = in_multi && id.is_some_and(|top| !MULTI_EXEMPT.contains(&reg.entries[top].cmd.name));
     let checked = checked.and_then(|run| {
+        // Commands replayed from the AOF run as Redis's loader runs them:
+        // without the checks below (OOM, MISCONF, LOADING, ...).
+        if cx.srv.aof.replaying {
+            return Ok(run);
+        }
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
             oom_check(cx, run, in_multi)?;
         }
@@ -415,7 +420,7 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         }
         // Writes to the AOF fail (disk full, EIO): writes are refused
         // until the writer thread succeeds again, as in Redis.
-        if cmd.has(table::flag::WRITE)
+        if (cmd.has(table::flag::WRITE) || cmd.name == "ping")
             && let Some(e) = cx.srv.aof_write_error()
         {
             return Err(CmdError::msg(format!("MISCONF Errors writing to the AOF file: {e}")));
@@ -426,7 +431,7 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 && reg.entries[run].cmd.has(table::flag::WRITE) {
             return Err(CmdError::msg("NOREPLICAS Not enough good replicas to write."));
         }
-        if cx.srv.persist.loading.is_some() && !cmd.has(table::flag::LOADING) {
+        if cx.srv.loading() && !cmd.has(table::flag::LOADING) {
             return Err(CmdError::msg("LOADING Redis is loading the dataset in memory"));
         }
         let c = cx.srv.client(cx.key);

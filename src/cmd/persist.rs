@@ -1,5 +1,6 @@
-//! Snapshot commands: SAVE, BGSAVE, LASTSAVE (the machinery is in
-//! `server::persistence` and `persist::snapshot`).
+//! Snapshot commands: SAVE, BGSAVE, LASTSAVE, and the append-only file's
+//! BGREWRITEAOF (the machinery is in `server::persistence`,
+//! `server::aof` and `persist::snapshot`).
 
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
@@ -26,6 +27,16 @@ pub static COMMANDS: &[Command] = &[
         bgsave,
     ),
     row(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "server",
+        "1.0.0",
+        "Asynchronously rewrites the append-only file to disk.",
+        bgrewriteaof,
+    ),
+    row(
         "lastsave",
         1,
         LOADING | STALE | FAST,
@@ -44,7 +55,7 @@ const IN_PROGRESS: &str = "ERR Background save already in progress";
 /// # Format
 /// `SAVE` — the snapshot is taken and written before the reply.
 fn save(cx: &mut Ctx, _args: &Args) -> CmdResult {
-    if cx.srv.persist.snapshot.is_some() {
+    if cx.srv.persist.snapshot.is_some() && !cx.srv.persist.aof_snapshot {
         return Err(CmdError::msg(IN_PROGRESS));
     }
     let now = cx.now;
@@ -65,10 +76,16 @@ fn bgsave(cx: &mut Ctx, args: &Args) -> CmdResult {
         2 if args.get(1).eq_ignore_ascii_case(b"schedule") => {}
         _ => return Err(CmdError::Syntax),
     }
-    if cx.srv.persist.snapshot.is_some() {
+    let schedule = args.len() == 2;
+    if cx.srv.persist.snapshot.is_some() && !cx.srv.persist.aof_snapshot {
         return Err(CmdError::msg(IN_PROGRESS));
     }
-    if cx.srv.in_exec {
+    if cx.srv.persist.aof_snapshot && !schedule && !cx.srv.in_exec {
+        return Err(CmdError::msg(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ));
+    }
+    if cx.srv.in_exec || cx.srv.persist.aof_snapshot {
         cx.srv.persist.scheduled = true;
         cx.out.simple("Background saving scheduled");
         return Ok(());
@@ -76,6 +93,17 @@ fn bgsave(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
     cx.srv.bgsave_start(now);
     cx.out.simple("Background saving started");
+    Ok(())
+}
+
+/// # Format
+/// `BGREWRITEAOF` — a forkless rewrite of the append-only file (a new
+/// base from a snapshot of the keyspace, see `server::aof`); scheduled
+/// while a BGSAVE runs or inside EXEC, refused while one is in progress.
+fn bgrewriteaof(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let now = cx.now;
+    let reply = cx.srv.bgrewriteaof(now).map_err(CmdError::msg)?;
+    cx.out.simple(reply);
     Ok(())
 }
 

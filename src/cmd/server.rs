@@ -259,6 +259,15 @@ fn flushdb(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `FLUSHALL [ASYNC | SYNC]`
 fn flushall(cx: &mut Ctx, args: &Args) -> CmdResult {
     let lazy = flush_async(cx, args)?;
+    // An AOF rewrite in progress keeps the dataset as it was when it began.
+    if cx.srv.persist.aof_snapshot
+        && let Some(snap) = cx.srv.persist.snapshot.as_mut()
+    {
+        let now = cx.now;
+        for db in 0..cx.srv.dbs.len() {
+            snap.before_flush(&mut cx.srv.dbs, db, now);
+        }
+    }
     for db in 0..cx.srv.dbs.len() {
         empty_db(cx, db, lazy);
     }
@@ -634,6 +643,11 @@ fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
         };
         if opt.has(config::flag::IMMUTABLE) {
             return Err(failed(&name, "can't set immutable config"));
+        }
+        // `appendonly` and the like wait for the end of a load (Redis
+        // answers its shared LOADING error).
+        if opt.has(config::flag::DENY_LOADING) && cx.srv.loading() {
+            return Err(CmdError::msg("LOADING Redis is loading the dataset in memory"));
         }
         if opt.has(config::flag::PROTECTED) && !protected_ok {
             return Err(failed(&name, "can't set protected config"));

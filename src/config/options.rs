@@ -215,7 +215,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with(str_field!(server_cpulist)),
     opt("bio_cpulist", string(""), IMMUTABLE, State::Works, "CPUs the helper threads (lazy free) run on")
         .with(str_field!(bio_cpulist)),
-    opt("aof_rewrite_cpulist", string(""), IMMUTABLE, State::Inert("nothing forks: AOF rewrites will run in the loop"),
+    opt("aof_rewrite_cpulist", string(""), IMMUTABLE, State::Inert("nothing forks: AOF rewrites run in the loop"),
         "CPUs of the AOF rewrite child"),
     opt("bgsave_cpulist", string(""), IMMUTABLE, State::Inert("nothing forks: snapshots will be taken in the loop"),
         "CPUs of the BGSAVE child"),
@@ -394,19 +394,19 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("appendfsync", one_of(&["everysec", "always", "no"], "everysec"), 0, State::Partly("fsync runs on a helper thread; with `always` only the replies of writes wait for it"),
         "fsync policy")
         .with((|c, _| c.appendfsync.into(), |c, o, v| o.pick(v).map(|s| c.appendfsync = s))),
-    opt("no-appendfsync-on-rewrite", boolean(false), 0, State::Inert("a rewrite runs in the loop and adds no disk pressure of a child"),
+    opt("no-appendfsync-on-rewrite", boolean(false), 0, State::Works,
         "skip fsync during a rewrite")
         .with(bool_field!(no_appendfsync_on_rewrite)),
-    opt("auto-aof-rewrite-percentage", int(0, INT_MAX, 100), 0, State::Tunes("automatic AOF rewrite"), "rewrite when the AOF grew this much")
+    opt("auto-aof-rewrite-percentage", int(0, INT_MAX, 100), 0, State::Works, "rewrite when the AOF grew this much")
         .with(int_field!(auto_aof_rewrite_percentage, i64)),
-    opt("auto-aof-rewrite-min-size", mem(0, LONG_MAX, 64 << 20), 0, State::Tunes("automatic AOF rewrite"), "smallest AOF to rewrite")
+    opt("auto-aof-rewrite-min-size", mem(0, LONG_MAX, 64 << 20), 0, State::Works, "smallest AOF to rewrite")
         .with((|c, _| c.auto_aof_rewrite_min_size.to_string(), |c, o, v| o.int(v).map(|n| c.auto_aof_rewrite_min_size = n as u64))),
     opt("aof-load-truncated", boolean(true), 0, State::Works, "load an AOF with a truncated tail").with(bool_field!(aof_load_truncated)),
-    opt("aof-use-rdb-preamble", boolean(true), 0, State::Partly("the base is always an RDB (`.base.rdb`)"), "base file in RDB format")
+    opt("aof-use-rdb-preamble", boolean(true), 0, State::Works, "base file in RDB format")
         .with(bool_field!(aof_use_rdb_preamble)),
     opt("aof-timestamp-enabled", boolean(false), 0, State::Works, "timestamp annotations in the AOF")
         .with(bool_field!(aof_timestamp_enabled)),
-    opt("aof-rewrite-incremental-fsync", boolean(true), 0, State::Partly("the base is fsynced once, when complete"), "fsync the rewrite every 4 MB")
+    opt("aof-rewrite-incremental-fsync", boolean(true), 0, State::Works, "fsync the rewrite every 4 MB")
         .with(bool_field!(aof_rewrite_incremental_fsync)),
     opt("aof-disable-auto-gc", boolean(false), 0, State::Works, "keep history AOF files").with(bool_field!(aof_disable_auto_gc)),
 

@@ -9,10 +9,16 @@
 //! (the propagated stream of a batch), it writes them and fsyncs as the
 //! policy says — `always`: after every group of batches, before it reports
 //! them done (the loop holds the replies of the writers until then);
-//! `everysec`: once a second; `no`: never (the OS decides). What it has
+//! `everysec`: once a second on a second thread (Redis's bio fsync), a
+//! write waiting up to 2 s for an fsync in progress before it goes ahead
+//! (`aof_delayed_fsync`); `no`: never (the OS decides). A failed write
+//! keeps its bytes and is tried again every 100 ms (a short write is cut
+//! off the file first), refusing writes meanwhile (MISCONF); the replies
+//! of `always` writes wait until their bytes are on disk. What it has
 //! written and fsynced is published in [`Status`]; the loop is woken when
-//! an fsync completes.
+//! an `always` fsync completes.
 
+use crate::store::Value;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -122,6 +128,12 @@ pub fn incr_name(prefix: &str, seq: u64) -> String {
     format!("{prefix}.{seq}.incr.aof")
 }
 
+/// `temp-appendonly.aof.incr`: the writes while the AOF waits for its
+/// first base.
+pub fn temp_incr_name(prefix: &str) -> String {
+    format!("temp-{prefix}.incr")
+}
+
 /// `appendonly.aof.manifest`.
 pub fn manifest_name(prefix: &str) -> String {
     format!("{prefix}.manifest")
@@ -181,22 +193,33 @@ impl Fsync {
 /// What the writer thread publishes for the loop.
 #[derive(Default)]
 pub struct Status {
-    /// Bytes (of the whole stream since start) written / written and fsynced.
+    /// Bytes of the stream (since start) written to the file.
     pub written: AtomicU64,
+    /// Bytes of the stream whose writers' replies may go: written and
+    /// fsynced under `always`, written under the other policies.
     pub synced: AtomicU64,
     /// Size of the current incremental file.
     pub incr_size: AtomicU64,
-    /// Redis's `aof_delayed_fsync`: fsyncs that took longer than 2 s.
+    /// Redis's `aof_delayed_fsync`: writes that waited 2 s for an
+    /// everysec fsync and then went ahead without it.
     pub delayed_fsync: AtomicU64,
-    /// The last write or fsync failed (text of the error), until one works.
-    pub error: Mutex<Option<String>>,
+    /// The last write failed (text of the error), until one works.
+    pub write_error: Mutex<Option<String>>,
+    /// The last background fsync failed, until one works.
+    pub fsync_error: Mutex<Option<String>>,
+    /// An everysec fsync runs on the fsync thread.
     pub fsync_in_progress: AtomicBool,
+    /// `no-appendfsync-on-rewrite` while a snapshot runs: no fsync.
+    pub no_fsync: AtomicBool,
     policy: AtomicU64,
 }
 
 impl Status {
+    /// The error that refuses writes (MISCONF): a failed write, else a
+    /// failed background fsync.
     pub fn error(&self) -> Option<String> {
-        self.error.lock().map(|e| e.clone()).unwrap_or(None)
+        let get = |m: &Mutex<Option<String>>| m.lock().map(|e| e.clone()).unwrap_or(None);
+        get(&self.write_error).or_else(|| get(&self.fsync_error))
     }
 
     pub fn set_policy(&self, p: Fsync) {
@@ -211,9 +234,11 @@ impl Status {
 enum Msg {
     /// Bytes of the stream; the stream's total once they are written.
     Data(Vec<u8>, u64),
-    /// Fsync and close the current file, go on in this one.
+    /// Write what is pending, hand the current file to the fsync thread
+    /// (fsync and close), go on in this one.
     Switch(PathBuf),
-    /// Fsync, then report back (shutdown, switching the AOF off).
+    /// Write and fsync, then report back (shutdown, switching the AOF
+    /// off, DEBUG LOADAOF).
     Sync(Sender<()>),
 }
 
@@ -224,21 +249,40 @@ pub struct Writer {
     pub status: Arc<Status>,
 }
 
+/// The loop's waker: called when replies held for an fsync may go.
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
 impl Writer {
     /// Starts writing (appending) to `path`; `wake` is called when an
     /// fsync completed (the loop then releases the replies that waited).
-    pub fn start(path: PathBuf, policy: Fsync, start_at: u64, wake: Box<dyn Fn() + Send>) -> std::io::Result<Writer> {
+    pub fn start(path: PathBuf, policy: Fsync, start_at: u64, wake: Wake) -> std::io::Result<Writer> {
         let file = open_append(&path)?;
         let status = Arc::new(Status::default());
         status.set_policy(policy);
         status.written.store(start_at, Ordering::SeqCst);
         status.synced.store(start_at, Ordering::SeqCst);
-        status.incr_size.store(file.metadata().map(|m| m.len()).unwrap_or(0), Ordering::SeqCst);
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        status.incr_size.store(size, Ordering::SeqCst);
         let (tx, rx) = channel();
         let st = status.clone();
-        let thread = std::thread::Builder::new()
-            .name("aof-writer".into())
-            .spawn(move || writer_loop(rx, file, path, st, wake))?;
+        let thread = std::thread::Builder::new().name("aof-writer".into()).spawn(move || {
+            let mut w = WriterThread {
+                file,
+                path,
+                size,
+                buf: Vec::new(),
+                buf_total: start_at,
+                written: start_at,
+                dirty: false,
+                last_fsync: Instant::now(),
+                postponed: None,
+                last_error_log: None,
+                fsync: Fsyncer::start(st.clone(), wake.clone()),
+                st,
+                wake,
+            };
+            w.run(rx)
+        })?;
         Ok(Writer { tx: Some(tx), thread: Some(thread), status })
     }
 
@@ -254,7 +298,8 @@ impl Writer {
         }
     }
 
-    /// Waits until everything sent is written and fsynced.
+    /// Waits until everything sent is written and fsynced (as far as the
+    /// disk lets it: a failing disk is tried once more, not waited for).
     pub fn sync(&self) {
         let (done, wait) = channel();
         if let Some(tx) = &self.tx
@@ -281,114 +326,364 @@ fn open_append(path: &Path) -> std::io::Result<File> {
 /// Redis logs this when an everysec fsync keeps the writes waiting.
 pub const FSYNC_SLOW: &str = "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.";
 
-fn writer_loop(rx: Receiver<Msg>, mut file: File, mut path: PathBuf, st: Arc<Status>, wake: Box<dyn Fn() + Send>) {
-    let mut last_fsync = Instant::now();
-    let mut dirty = false;
-    // Bytes written but not yet in the stream count that was fsynced.
-    let mut pending_total = st.written.load(Ordering::SeqCst);
-    let mut waiters: Vec<Sender<()>> = Vec::new();
-    loop {
-        let timeout = Duration::from_millis(1000).saturating_sub(last_fsync.elapsed()).max(Duration::from_millis(1));
-        let first = match rx.recv_timeout(timeout) {
-            Ok(m) => Some(m),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => {
-                let _ = file.sync_data();
-                return;
-            }
-        };
-        // Group commit: everything queued now is written before one fsync.
-        let mut msgs: Vec<Msg> = first.into_iter().collect();
-        msgs.extend(rx.try_iter());
-        for m in msgs {
-            match m {
-                Msg::Data(bytes, total) => {
-                    if let Err(e) = write_all_retry(&mut file, &bytes, &st) {
-                        log::warn!("Error writing to the AOF file: {e}");
-                        set_error(&st, Some(crate::config::strerror(&e)));
-                        // The bytes stay unacknowledged: keep trying.
-                        while write_all_retry(&mut file, &bytes, &st).is_err() {
-                            std::thread::sleep(Duration::from_millis(100));
-                        }
-                        log::warn!("AOF write error looks solved, Redis can write again.");
-                        set_error(&st, None);
-                    }
-                    pending_total = total;
-                    st.written.store(total, Ordering::SeqCst);
-                    dirty = true;
+/// How long a write waits for an everysec fsync in progress (Redis: 2 s).
+const POSTPONE_MAX: Duration = Duration::from_secs(2);
+/// How often a failing write is tried again.
+const RETRY_EVERY: Duration = Duration::from_millis(100);
+/// Redis's AOF_WRITE_LOG_ERROR_RATE: one log line of a write error per
+/// 30 seconds.
+const ERROR_LOG_EVERY: Duration = Duration::from_secs(30);
+
+/// A test hook, read when the fsync thread starts: every everysec fsync
+/// first sleeps this many milliseconds (a disk that is busy).
+const FSYNC_DELAY_ENV: &str = "FERROKV_TEST_AOF_FSYNC_DELAY_MS";
+
+/// The fsync thread of `everysec` (Redis's bio fsync job): it fsyncs the
+/// file it is given, so the writer goes on writing meanwhile.
+struct Fsyncer {
+    tx: Sender<(File, bool)>,
+}
+
+impl Fsyncer {
+    fn start(st: Arc<Status>, wake: Wake) -> Fsyncer {
+        let (tx, rx) = channel::<(File, bool)>();
+        let delay = std::env::var(FSYNC_DELAY_ENV).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let _ = std::thread::Builder::new().name("aof-fsync".into()).spawn(move || {
+            for (file, counted) in rx {
+                if delay > 0 && counted {
+                    std::thread::sleep(Duration::from_millis(delay));
                 }
-                Msg::Switch(p) => {
-                    let _ = file.sync_data();
-                    match open_append(&p) {
-                        Ok(f) => {
-                            file = f;
-                            path = p;
-                            st.incr_size.store(0, Ordering::SeqCst);
-                        }
-                        Err(e) => {
-                            log::warn!("Can't open the append-only file {}: {e}", p.display());
-                        }
-                    }
-                    if let Some(dir) = path.parent() {
-                        fsync_dir(dir);
-                    }
-                    st.synced.store(pending_total, Ordering::SeqCst);
-                }
-                Msg::Sync(done) => waiters.push(done),
-            }
-        }
-        let policy = st.policy();
-        let due = match policy {
-            Fsync::Always => dirty,
-            Fsync::EverySec => dirty && last_fsync.elapsed() >= Duration::from_secs(1),
-            Fsync::No => false,
-        };
-        if due || !waiters.is_empty() {
-            st.fsync_in_progress.store(true, Ordering::SeqCst);
-            let started = Instant::now();
-            let res = file.sync_data();
-            st.fsync_in_progress.store(false, Ordering::SeqCst);
-            if policy == Fsync::EverySec && started.elapsed() > Duration::from_secs(2) {
-                log::warn!("{FSYNC_SLOW}");
-                st.delayed_fsync.fetch_add(1, Ordering::SeqCst);
-            }
-            match res {
-                Ok(()) => {
-                    last_fsync = Instant::now();
-                    dirty = false;
-                    st.synced.store(pending_total, Ordering::SeqCst);
+                let res = file.sync_data();
+                if counted {
+                    let e = res.err().map(|e| {
+                        log::warn!("Fail to fsync the AOF file: {e}");
+                        crate::config::strerror(&e)
+                    });
+                    set(&st.fsync_error, e);
+                    st.fsync_in_progress.store(false, Ordering::SeqCst);
                     wake();
                 }
-                Err(e) => {
-                    log::warn!("Can't persist the AOF file {} to disk: {e}", path.display());
-                    set_error(&st, Some(crate::config::strerror(&e)));
-                }
             }
-            for w in waiters.drain(..) {
-                let _ = w.send(());
+        });
+        Fsyncer { tx }
+    }
+
+    /// Fsyncs `file` in the background; `counted`: an everysec fsync the
+    /// writer waits for (else the close of a file the writer left).
+    fn submit(&self, st: &Status, file: &File, counted: bool) {
+        if let Ok(f) = file.try_clone() {
+            if counted {
+                st.fsync_in_progress.store(true, Ordering::SeqCst);
             }
-        } else if policy == Fsync::No && dirty {
-            // Nothing waits for the disk: written counts as done.
-            st.synced.store(pending_total, Ordering::SeqCst);
-            dirty = false;
-            wake();
-        } else if policy == Fsync::EverySec && dirty {
-            // Replies do not wait for an everysec fsync.
-            st.synced.store(pending_total, Ordering::SeqCst);
+            if self.tx.send((f, counted)).is_err() && counted {
+                st.fsync_in_progress.store(false, Ordering::SeqCst);
+            }
         }
     }
 }
 
-fn set_error(st: &Status, e: Option<String>) {
-    if let Ok(mut g) = st.error.lock() {
-        *g = e;
+struct WriterThread {
+    file: File,
+    path: PathBuf,
+    /// Size of the current file as written (a short write is cut back to
+    /// it, as Redis's ftruncate to `aof_last_incr_size`).
+    size: u64,
+    /// Bytes received and not written yet, and the stream's total after
+    /// them.
+    buf: Vec<u8>,
+    buf_total: u64,
+    /// The stream's total written.
+    written: u64,
+    /// Written since the last fsync.
+    dirty: bool,
+    last_fsync: Instant,
+    /// Since when a write waits for an everysec fsync in progress.
+    postponed: Option<Instant>,
+    last_error_log: Option<Instant>,
+    fsync: Fsyncer,
+    st: Arc<Status>,
+    wake: Wake,
+}
+
+impl WriterThread {
+    fn run(&mut self, rx: Receiver<Msg>) {
+        let mut waiters: Vec<Sender<()>> = Vec::new();
+        loop {
+            let timeout = if !self.buf.is_empty() || (self.dirty && self.st.policy() == Fsync::Always) {
+                RETRY_EVERY
+            } else {
+                Duration::from_millis(1000).saturating_sub(self.last_fsync.elapsed()).max(Duration::from_millis(10))
+            };
+            let first = match rx.recv_timeout(timeout) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.flush(true);
+                    self.fsync_now();
+                    return;
+                }
+            };
+            // Group commit: everything queued now is written before one fsync.
+            for m in first.into_iter().chain(rx.try_iter()) {
+                match m {
+                    Msg::Data(bytes, total) => {
+                        if self.buf.is_empty() {
+                            self.buf = bytes;
+                        } else {
+                            self.buf.extend_from_slice(&bytes);
+                        }
+                        self.buf_total = total;
+                    }
+                    Msg::Switch(p) => self.switch(p),
+                    Msg::Sync(done) => waiters.push(done),
+                }
+            }
+            let force = !waiters.is_empty();
+            self.flush(force);
+            if force {
+                self.fsync_now();
+                for w in waiters.drain(..) {
+                    let _ = w.send(());
+                }
+            }
+        }
+    }
+
+    /// Redis's `flushAppendOnlyFile`: writes the buffer (unless an
+    /// everysec fsync is in progress and `force` is off: then the write
+    /// waits, up to 2 seconds), then fsyncs as the policy says.
+    fn flush(&mut self, force: bool) {
+        let policy = self.st.policy();
+        if self.buf.is_empty() {
+            // Nothing new, but written bytes wait for their fsync: an
+            // everysec one a second later, an `always` one that failed.
+            let everysec_due = policy == Fsync::EverySec
+                && self.last_fsync.elapsed() >= Duration::from_secs(1)
+                && !self.st.fsync_in_progress.load(Ordering::SeqCst);
+            if self.dirty && (policy == Fsync::Always || everysec_due) {
+                self.try_fsync(policy);
+            }
+            return;
+        }
+        if policy == Fsync::EverySec && !force && self.st.fsync_in_progress.load(Ordering::SeqCst) {
+            match self.postponed {
+                None => {
+                    self.postponed = Some(Instant::now());
+                    return;
+                }
+                Some(t) if t.elapsed() < POSTPONE_MAX => return,
+                Some(_) => {
+                    self.st.delayed_fsync.fetch_add(1, Ordering::SeqCst);
+                    log::info!("{FSYNC_SLOW}");
+                }
+            }
+        }
+        self.postponed = None;
+        let (n, res) = write_some(&mut self.file, &self.buf);
+        if let Err(e) = res {
+            let can_log = self.last_error_log.is_none_or(|t| t.elapsed() > ERROR_LOG_EVERY);
+            if can_log {
+                self.last_error_log = Some(Instant::now());
+            }
+            let mut err = e;
+            if n > 0 {
+                if can_log {
+                    log::warn!(
+                        "Short write while writing to the AOF file: (nwritten={n}, expected={})",
+                        self.buf.len()
+                    );
+                }
+                // A short write is cut off so the file stays whole.
+                if let Err(te) = self.file.set_len(self.size) {
+                    if can_log {
+                        log::warn!(
+                            "Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.  ftruncate: {}",
+                            crate::config::strerror(&te)
+                        );
+                    }
+                    self.size += n as u64;
+                    self.st.incr_size.store(self.size, Ordering::SeqCst);
+                    self.buf.drain(..n);
+                }
+                err = std::io::Error::from_raw_os_error(28);
+            } else if can_log {
+                log::warn!("Error writing to the AOF file: {}", crate::config::strerror(&err));
+            }
+            set(&self.st.write_error, Some(crate::config::strerror(&err)));
+            return;
+        }
+        if self.st.write_error.lock().map(|e| e.is_some()).unwrap_or(false) {
+            log::warn!("AOF write error looks solved, Redis can write again.");
+            set(&self.st.write_error, None);
+        }
+        self.size += n as u64;
+        self.st.incr_size.store(self.size, Ordering::SeqCst);
+        self.buf.clear();
+        self.written = self.buf_total;
+        self.st.written.store(self.written, Ordering::SeqCst);
+        self.dirty = true;
+        self.try_fsync(policy);
+    }
+
+    /// After a write: the fsync the policy asks for.
+    fn try_fsync(&mut self, policy: Fsync) {
+        // no-appendfsync-on-rewrite: no fsync while a snapshot runs.
+        if self.st.no_fsync.load(Ordering::SeqCst) || policy == Fsync::No {
+            self.release(policy);
+            return;
+        }
+        match policy {
+            Fsync::Always => {
+                // The replies of these writes wait for this fsync.
+                match self.file.sync_data() {
+                    Ok(()) => {
+                        if self.st.write_error.lock().map(|e| e.is_some()).unwrap_or(false) {
+                            log::warn!("AOF write error looks solved, Redis can write again.");
+                            set(&self.st.write_error, None);
+                        }
+                        self.dirty = false;
+                        self.last_fsync = Instant::now();
+                        self.release(policy);
+                    }
+                    Err(e) => {
+                        log::warn!(
+                            "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}",
+                            crate::config::strerror(&e)
+                        );
+                        set(&self.st.write_error, Some(crate::config::strerror(&e)));
+                    }
+                }
+            }
+            _ => {
+                self.release(policy);
+                if self.last_fsync.elapsed() >= Duration::from_secs(1) {
+                    if !self.st.fsync_in_progress.load(Ordering::SeqCst) {
+                        self.fsync.submit(&self.st, &self.file, true);
+                        self.dirty = false;
+                    }
+                    self.last_fsync = Instant::now();
+                }
+            }
+        }
+    }
+
+    /// The written stream may be acknowledged.
+    fn release(&self, policy: Fsync) {
+        self.st.synced.store(self.written, Ordering::SeqCst);
+        if policy == Fsync::Always {
+            (self.wake)();
+        }
+    }
+
+    /// An fsync in this thread (shutdown, the end of a file).
+    fn fsync_now(&mut self) {
+        if self.dirty {
+            match self.file.sync_data() {
+                Ok(()) => self.dirty = false,
+                Err(e) => log::warn!("Fail to fsync the AOF file: {}", crate::config::strerror(&e)),
+            }
+        }
+        self.st.synced.store(self.written, Ordering::SeqCst);
+        (self.wake)();
+    }
+
+    /// A new incremental file: what is pending goes to the old one first,
+    /// which the fsync thread then fsyncs and closes.
+    fn switch(&mut self, p: PathBuf) {
+        self.flush(true);
+        match open_append(&p) {
+            Ok(f) => {
+                let old = std::mem::replace(&mut self.file, f);
+                if self.st.policy() != Fsync::No {
+                    self.fsync.submit(&self.st, &old, false);
+                }
+                self.path = p;
+                self.size = 0;
+                self.dirty = false;
+                self.st.incr_size.store(0, Ordering::SeqCst);
+            }
+            Err(e) => log::warn!("Can't open the append-only file {}: {e}", p.display()),
+        }
+        if let Some(dir) = self.path.parent() {
+            fsync_dir(dir);
+        }
     }
 }
 
-fn write_all_retry(file: &mut File, bytes: &[u8], st: &Status) -> std::io::Result<()> {
-    file.write_all(bytes)?;
-    st.incr_size.fetch_add(bytes.len() as u64, Ordering::SeqCst);
-    Ok(())
+/// Writes as much of `bytes` as the file takes: how much, and the error
+/// that stopped it.
+fn write_some(file: &mut File, bytes: &[u8]) -> (usize, std::io::Result<()>) {
+    let mut done = 0;
+    while done < bytes.len() {
+        match file.write(&bytes[done..]) {
+            Ok(0) => return (done, Err(std::io::Error::from_raw_os_error(28))),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Err(e)),
+        }
+    }
+    (done, Ok(()))
+}
+
+fn set(m: &Mutex<Option<String>>, v: Option<String>) {
+    if let Ok(mut g) = m.lock() {
+        *g = v;
+    }
+}
+
+/// Redis's AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET
+/// of a rewritten base.
+const ITEMS_PER_CMD: usize = 64;
+
+/// The commands that rebuild `key` (Redis's `rewriteAppendOnlyFileRio`,
+/// for a `.base.aof` with `aof-use-rdb-preamble no`): SET, or RPUSH /
+/// SADD / ZADD / HMSET of at most 64 elements each, then PEXPIREAT when it
+/// has a TTL.
+pub fn write_key_commands(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_at: Option<u64>) {
+    use crate::persist::propagate::write_command;
+    // One command per chunk of `per` argument groups.
+    let mut chunked = |name: &[u8], items: Vec<Vec<u8>>, per: usize| {
+        for chunk in items.chunks(ITEMS_PER_CMD * per) {
+            let mut argv: Vec<&[u8]> = Vec::with_capacity(chunk.len() + 2);
+            argv.push(name);
+            argv.push(key);
+            argv.extend(chunk.iter().map(|a| a.as_slice()));
+            write_command(out, &argv);
+        }
+    };
+    match value {
+        Value::Str(s) => write_command(out, &[&b"SET"[..], key, s]),
+        Value::List(l) => {
+            let mut items = Vec::new();
+            let mut buf = itoa::Buffer::new();
+            l.for_range(0, -1, |el| items.push(el.bytes(&mut buf).to_vec()));
+            chunked(b"RPUSH", items, 1);
+        }
+        Value::Set(set) => {
+            let mut items = Vec::new();
+            set.iter().for_each(|m| m.with_bytes(|b| items.push(b.to_vec())));
+            chunked(b"SADD", items, 1);
+        }
+        Value::ZSet(z) => {
+            let mut items = Vec::new();
+            for (member, score) in z.iter() {
+                items.push(crate::resp::reply::format_double(score).into_bytes());
+                items.push(member.to_vec());
+            }
+            chunked(b"ZADD", items, 2);
+        }
+        Value::Hash(h) => {
+            let mut items = Vec::new();
+            for (field, value) in h.iter() {
+                items.push(field.to_vec());
+                items.push(value.to_vec());
+            }
+            chunked(b"HMSET", items, 2);
+        }
+    }
+    if let Some(at) = expire_at {
+        write_command(out, &[&b"PEXPIREAT"[..], key, at.to_string().as_bytes()]);
+    }
 }
 
 /// How reading a command of an AOF ended.

@@ -1,4 +1,6 @@
-//! Forkless point-in-time snapshots (BGSAVE, SAVE, SHUTDOWN's save).
+//! Forkless point-in-time snapshots (BGSAVE, SAVE, SHUTDOWN's save, and
+//! the base of an AOF rewrite: an RDB, or with `aof-use-rdb-preamble no`
+//! the commands that rebuild each key).
 //!
 //! Redis forks and lets the child write the parent's memory as it was at
 //! the fork. ferrokv does not fork: the event loop serialises a slice of
@@ -63,6 +65,16 @@ pub struct Options {
     pub key_delay_us: i64,
     /// The file is an AOF base (the `aof-base` AUX field says 1).
     pub aof_base: bool,
+    /// The temporary file (default `temp-<pid>.rdb` in `dir`).
+    pub temp_path: Option<PathBuf>,
+    /// fsync every this many bytes written (0: once, at the end), as
+    /// Redis's `rioSetAutoSync`.
+    pub autosync: u64,
+    /// Write commands instead of an RDB (an AOF base with
+    /// `aof-use-rdb-preamble no`), starting with a `#TS:` annotation when
+    /// `aof_timestamp`.
+    pub aof_commands: bool,
+    pub aof_timestamp: bool,
 }
 
 /// The outcome of a finished snapshot: bytes written, or Redis's log text
@@ -99,16 +111,21 @@ impl Snapshot {
             db.snap_epoch = epoch;
         }
         let (tx, rx) = channel();
-        let (tmp, dest) = (opts.dir.join(format!("temp-{}.rdb", std::process::id())), opts.dir.join(&opts.filename));
-        let checksum = opts.checksum;
+        let tmp = opts.temp_path.clone().unwrap_or_else(|| opts.dir.join(format!("temp-{}.rdb", std::process::id())));
+        let dest = opts.dir.join(&opts.filename);
+        let (checksum, autosync, trailer) = (opts.checksum && !opts.aof_commands, opts.autosync, !opts.aof_commands);
         let queued = Arc::new(AtomicUsize::new(0));
         let written = Arc::clone(&queued);
         let writer = std::thread::Builder::new()
             .name("rdb-writer".into())
-            .spawn(move || write_file(rx, &tmp, &dest, checksum, &written))
+            .spawn(move || write_file(rx, &tmp, &dest, (checksum, trailer), autosync, &written))
             .ok();
         let mut buf = Vec::with_capacity(CHUNK + 4096);
-        rdb::write_header(&mut buf, opts.used_mem, opts.aof_base);
+        if !opts.aof_commands {
+            rdb::write_header(&mut buf, opts.used_mem, opts.aof_base);
+        } else if opts.aof_timestamp {
+            buf.extend_from_slice(format!("#TS:{}\r\n", now_ms / 1000).as_bytes());
+        }
         Snapshot {
             epoch,
             origin: (0..dbs.len()).collect(),
@@ -160,7 +177,9 @@ impl Snapshot {
             }
         }
         if self.tx.is_some() {
-            self.buf.push(rdb::OP_EOF);
+            if !self.opts.aof_commands {
+                self.buf.push(rdb::OP_EOF);
+            }
             self.flush(true);
             if let Some(tx) = self.tx.take() {
                 let _ = tx.send(Msg::Finish);
@@ -179,11 +198,20 @@ impl Snapshot {
         if at.is_some_and(|t| t <= now_ms) {
             return;
         }
-        if self.file_db != Some(origin) {
-            rdb::write_select(&mut self.buf, origin, keys, expires);
-            self.file_db = Some(origin);
+        if self.opts.aof_commands {
+            if self.file_db != Some(origin) {
+                let db = origin.to_string();
+                super::propagate::write_command(&mut self.buf, &[&b"SELECT"[..], db.as_bytes()]);
+                self.file_db = Some(origin);
+            }
+            super::aof::write_key_commands(&mut self.buf, key, &entry.value, at);
+        } else {
+            if self.file_db != Some(origin) {
+                rdb::write_select(&mut self.buf, origin, keys, expires);
+                self.file_db = Some(origin);
+            }
+            rdb::write_key(&mut self.buf, key, entry, at, self.opts.access, now_ms, self.opts.compress);
         }
-        rdb::write_key(&mut self.buf, key, entry, at, self.opts.access, now_ms, self.opts.compress);
         self.keys += 1;
         if self.opts.key_delay_us > 0 {
             std::thread::sleep(Duration::from_micros(self.opts.key_delay_us as u64));
@@ -284,7 +312,14 @@ impl Snapshot {
 /// The writer thread: the temporary file, the CRC-64 of every byte, the
 /// checksum trailer, fsync, rename over the destination, fsync of the
 /// directory (so the rename itself survives a crash).
-fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool, queued: &AtomicUsize) -> Outcome {
+fn write_file(
+    rx: Receiver<Msg>,
+    tmp: &Path,
+    dest: &Path,
+    (checksum, trailer): (bool, bool),
+    autosync: u64,
+    queued: &AtomicUsize,
+) -> Outcome {
     let dir = dest.parent().unwrap_or(Path::new("."));
     let file = File::create(tmp).map_err(|e| {
         format!(
@@ -307,12 +342,20 @@ fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool, queued
                 if checksum {
                     crc = codec::crc64(crc, &chunk);
                 }
+                let before = total;
                 total += chunk.len() as u64;
                 out.write_all(&chunk).map_err(|e| fail(e, tmp))?;
                 queued.fetch_sub(chunk.len(), Ordering::Relaxed);
+                if autosync > 0 && before / autosync != total / autosync {
+                    out.flush().map_err(|e| fail(e, tmp))?;
+                    out.get_ref().sync_data().map_err(|e| fail(e, tmp))?;
+                }
             }
             Msg::Finish => {
-                out.write_all(&crc.to_le_bytes()).map_err(|e| fail(e, tmp))?;
+                if trailer {
+                    out.write_all(&crc.to_le_bytes()).map_err(|e| fail(e, tmp))?;
+                    total += 8;
+                }
                 let file = out.into_inner().map_err(|e| fail(e.into_error(), tmp))?;
                 file.sync_all().map_err(|e| fail(e, tmp))?;
                 drop(file);
@@ -329,7 +372,7 @@ fn write_file(rx: Receiver<Msg>, tmp: &Path, dest: &Path, checksum: bool, queued
                 if let Ok(d) = File::open(dir) {
                     let _ = d.sync_all();
                 }
-                return Ok(total + 8);
+                return Ok(total);
             }
             Msg::Abort => break,
         }

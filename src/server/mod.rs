@@ -192,9 +192,12 @@ impl Server {
     /// readiness when done (at once when there is nothing to load).
     pub fn begin(&mut self) -> Result<(), String> {
         if self.shared.config.appendonly {
-            // With the AOF on, it is loaded instead of the RDB (at once).
+            // With the AOF on, it is loaded instead of the RDB (a slice
+            // per turn too).
             self.shared.aof_boot(unix_ms())?;
-            self.ready();
+            if !self.shared.loading() {
+                self.ready();
+            }
             return Ok(());
         }
         self.shared.load_at_start()?;
@@ -286,8 +289,21 @@ impl Server {
                     }
                 }
             }
+            if self.shared.aof.loading.is_some() {
+                match self.shared.aof_loading_turn(unix_ms()) {
+                    Ok(true) => {}
+                    Ok(false) => self.ready(),
+                    Err(e) => {
+                        log::warn!("{e}");
+                        return Err(io::Error::other(e));
+                    }
+                }
+            }
             if self.shared.persist.snapshot.is_some() {
                 self.shared.snapshot_turn(unix_ms());
+            }
+            if let Some(e) = self.shared.requests.fatal.take() {
+                return Err(io::Error::other(e));
             }
             if self.shared.requests.shutdown {
                 self.stop.store(true, Ordering::SeqCst);
@@ -327,7 +343,7 @@ impl Server {
 
     fn poll_timeout(&self) -> Duration {
         let now = self.mono_ms();
-        if !self.pending.is_empty() || self.shared.evicting || self.shared.persist.loading.is_some() {
+        if !self.pending.is_empty() || self.shared.evicting || self.shared.loading() {
             return Duration::ZERO;
         }
         if let Some(snap) = self.shared.persist.snapshot.as_ref() {

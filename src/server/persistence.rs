@@ -61,6 +61,10 @@ impl Shared {
             used_mem: crate::alloc::allocated(),
             key_delay_us: c.rdb_key_save_delay,
             aof_base: false,
+            temp_path: None,
+            autosync: 0,
+            aof_commands: false,
+            aof_timestamp: false,
         }
     }
 
@@ -87,6 +91,9 @@ impl Shared {
     /// now, and written before returning. A BGSAVE in progress is aborted
     /// first when `kill_bgsave` (SHUTDOWN, FLUSHALL), else it is an error.
     pub fn save_now(&mut self, now_ms: u64) -> Result<(), String> {
+        // An AOF rewrite uses the same snapshot marks: its base is
+        // written to the end first (SAVE blocks anyway).
+        self.finish_aof_rewrite_now(now_ms);
         let opts = self.snapshot_options();
         let dirty = self.stats.dirty;
         let mut snap = Snapshot::start(&mut self.dbs, opts, now_ms, dirty);
@@ -114,8 +121,12 @@ impl Shared {
         }
     }
 
-    /// Aborts a BGSAVE in progress (FLUSHALL, SHUTDOWN, DEBUG RELOAD).
+    /// Aborts a BGSAVE in progress (FLUSHALL, SHUTDOWN, DEBUG RELOAD);
+    /// an AOF rewrite goes on.
     pub fn kill_bgsave(&mut self) {
+        if self.persist.aof_snapshot {
+            return;
+        }
         if let Some(snap) = self.persist.snapshot.take() {
             log::warn!("Background saving terminated by signal 10");
             snap.abort(&mut self.dbs);
@@ -162,7 +173,7 @@ impl Shared {
     /// The cron's check of the save points and of a scheduled BGSAVE
     /// (Redis's serverCron).
     pub fn save_points(&mut self, now_ms: u64) {
-        if self.persist.snapshot.is_some() || self.persist.loading.is_some() {
+        if self.persist.snapshot.is_some() || self.loading() {
             return;
         }
         if self.persist.scheduled {
@@ -223,9 +234,14 @@ impl Shared {
     /// `save`), unless `nosave`; a failed save stops the shutdown unless
     /// `force`. Returns whether the server may exit.
     pub fn prepare_for_shutdown(&mut self, save: bool, nosave: bool, force: bool, now_ms: u64) -> bool {
-        if self.persist.snapshot.is_some() {
+        if self.persist.snapshot.is_some() && !self.persist.aof_snapshot {
             log::warn!("There is a child saving an .rdb. Killing it!");
             self.kill_bgsave();
+        }
+        // A rewrite that would give the AOF its first base refuses the
+        // shutdown unless `force`; any other is stopped.
+        if !self.aof_prepare_shutdown(force) {
+            return false;
         }
         if (!self.config.save.is_empty() && !nosave) || save {
             log::info!("Saving the final RDB snapshot before exiting.");

@@ -176,6 +176,9 @@ pub struct LoopRequests {
     pub unblock: Vec<(usize, u64, bool)>,
     /// CLIENT PAUSE or UNPAUSE changed the pause.
     pub pause_changed: bool,
+    /// The server must exit at once (Redis's `exit(1)`: DEBUG LOADAOF
+    /// failed), with this error.
+    pub fatal: Option<String>,
 }
 
 /// CLIENT PAUSE in effect: until when, and whether all commands or only

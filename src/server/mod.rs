@@ -191,6 +191,7 @@ impl Server {
     /// a slice at a time, answering `-LOADING` meanwhile, and announces
     /// readiness when done (at once when there is nothing to load).
     pub fn begin(&mut self) -> Result<(), String> {
+        self.shared.acl_boot()?;
         if self.shared.config.appendonly {
             // With the AOF on, it is loaded instead of the RDB (at once).
             self.shared.aof_boot(unix_ms())?;
@@ -555,6 +556,7 @@ impl Server {
         client.unix = unix;
         log::debug!("Accepted {}", client.addr_text());
         self.shared.add_client(key, client);
+        self.shared.acl_default_auth(key);
         if self.shared.config.timeout > 0 {
             self.arm_idle(key, now);
         }

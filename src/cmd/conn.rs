@@ -1040,9 +1040,7 @@ fn hello(cx: &mut Ctx, args: &Args) -> CmdResult {
             credentials = Some((args.get(i + 1), args.get(i + 2)));
             i += 3;
         } else if opt.eq_ignore_ascii_case(b"setname") && i + 1 < args.len() {
-            let n = args.get(i + 1);
-            check_client_name(n)?;
-            name = Some(n);
+            name = Some(args.get(i + 1));
             i += 2;
         } else {
             return Err(CmdError::msg(format!("ERR Syntax error in HELLO option '{}'", lossy(opt))));
@@ -1058,6 +1056,11 @@ fn hello(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::msg(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
+    }
+    // Redis 7.0 checks the name once authenticated (a bad name fails the
+    // call, the authentication stays).
+    if let Some(n) = name {
+        check_client_name(n)?;
     }
     let c = cx.client();
     if let Some(n) = name {

@@ -49,7 +49,11 @@ pub fn parse(path: &str, text: &[u8], allchannels: bool) -> Result<Vec<User>, St
                 for op in ops {
                     let op = trim(&op, b"\t\r\n");
                     if let Err(e) = user.apply(op, allchannels) {
-                        errors.push_str(&format!("{path}:{linenum}: {}. ", e.text()));
+                        errors.push_str(&format!(
+                            "{path}:{linenum}: Error in applying operation '{}': {}. ",
+                            String::from_utf8_lossy(op),
+                            e.text()
+                        ));
                     }
                 }
             }
@@ -118,7 +122,7 @@ mod tests {
             e,
             "users.acl:3 should start with user keyword followed by the username. \
              WARNING: Duplicate user 'alice' found on line 4. \
-             users.acl:5: Unknown command or category name in ACL. \
+             users.acl:5: Error in applying operation '+nope': Unknown command or category name in ACL. \
              WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
         );
         let users = parse("users.acl", b"user alice on nopass (+get ~x) \n", false).unwrap();

@@ -204,3 +204,27 @@ fn rename_command_from_the_config() {
         assert!(e.to_string().contains(text), "{e}");
     }
 }
+
+#[test]
+fn a_password_lifts_protected_mode() {
+    // A non-loopback address of this machine, if it has one.
+    let Some(ip) = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.1:9").map(|_| s))
+        .and_then(|s| s.local_addr())
+        .ok()
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+    else {
+        eprintln!("no non-loopback address: nothing to check");
+        return;
+    };
+    let s = server_with(|c| {
+        c.bind = vec!["*".into()];
+        c.requirepass = "pw".into();
+    });
+    let mut r = common::Raw(std::net::TcpStream::connect((ip, s.handle.addr.port())).unwrap());
+    r.0.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    r.roundtrip(b"PING\r\n", NOAUTH);
+    r.roundtrip(b"AUTH pw\r\n", b"+OK\r\n");
+    r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}

@@ -160,6 +160,14 @@ impl Shared {
         }
     }
 
+    /// Recomputes `acl_free` of client `key` alone (it authenticated).
+    fn acl_refresh_client(&mut self, key: usize) {
+        let required = self.acl.auth_required();
+        let c = self.client(key);
+        let free = (c.authenticated || !required) && self.acl.user(c.user).unrestricted();
+        self.client_mut(key).acl_free = free;
+    }
+
     /// A new client is the `default` user's, authenticated when that user
     /// needs no password (Redis's `clientSetDefaultAuth`).
     pub fn acl_default_auth(&mut self, key: usize) {
@@ -237,7 +245,7 @@ impl Shared {
                 let c = self.client_mut(key);
                 c.user = slot;
                 c.authenticated = true;
-                self.acl_refresh();
+                self.acl_refresh_client(key);
                 true
             }
             _ => {

@@ -535,7 +535,11 @@ impl Server {
         }
         // Protected mode (Redis's acceptCommonHandler): with no password
         // for the default user, only loopback and Unix-socket clients.
-        if self.shared.config.protected_mode && unix.is_none() && !addr.is_some_and(|a| is_loopback(a.ip())) {
+        if self.shared.config.protected_mode
+            && self.shared.acl.default_user().nopass
+            && unix.is_none()
+            && !addr.is_some_and(|a| is_loopback(a.ip()))
+        {
             let _ = stream.write(PROTECTED_MODE_DENIED);
             self.shared.stats.rejected_connections += 1;
             return;

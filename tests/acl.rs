@@ -480,3 +480,44 @@ fn user_lines_in_the_config_and_pubsub_default() {
         assert!(e.to_string().contains(text), "{e}");
     }
 }
+
+#[test]
+fn a_blocked_command_is_checked_again_when_it_is_served() {
+    let s = server();
+    let mut c = s.client();
+    setuser(&mut c, &["b", "on", ">pw", "+blpop", "~*"]);
+    let mut r = login(&s, "b");
+    r.send(b"BLPOP q 0\r\n");
+    common::wait_blocked(&mut c, 1);
+    setuser(&mut c, &["b", "-blpop"]);
+    assert_eq!(q::<i64>(&mut c, &["LPUSH", "q", "v"]), 1);
+    r.expect(b"-NOPERM this user has no permissions to run the 'blpop' command\r\n");
+    // The element stays for a client allowed to take it.
+    assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "q", "0", "-1"]), ["v"]);
+    r.roundtrip(b"AUTH b pw\r\n", b"+OK\r\n");
+}
+
+#[test]
+fn config_rewrite_writes_the_users() {
+    let dir = common::fresh_dir();
+    let path = std::path::PathBuf::from(format!("{dir}/ferrokv.conf"));
+    std::fs::write(&path, "port 0\n# users\nuser bob on nopass\nuser zed off\nappendonly no\n").unwrap();
+    let s = server_with(|c| c.config_file = Some(path.clone()));
+    let mut c = s.client();
+    setuser(&mut c, &["alice", "on"]);
+    setuser(&mut c, &["bob", "on", "nopass"]);
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "REWRITE"]), "OK");
+    // As redis-server 7.0.15 rewrites it: the file's user lines in turn,
+    // then the rest at the end.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains(
+            "\n# users\nuser alice on resetchannels -@all\nuser bob on nopass resetchannels -@all\nappendonly no\n"
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with("\nuser default on nopass ~* &* +@all\n"), "{text}");
+    let mut again = ferrokv::Config::default();
+    again.load_text(&text).unwrap();
+    assert_eq!(again.users.len(), 3);
+}

@@ -228,3 +228,44 @@ fn a_password_lifts_protected_mode() {
     r.roundtrip(b"AUTH pw\r\n", b"+OK\r\n");
     r.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
+
+#[test]
+fn credentials_are_redacted_in_slowlog_and_monitor() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]), "OK");
+    let mut m = s.raw();
+    m.roundtrip(b"MONITOR\r\n", b"+OK\r\n");
+    let mut r = s.raw();
+    r.roundtrip(b"AUTH x y\r\n", WRONGPASS);
+    r.send(b"HELLO 2 AUTH default x SETNAME n\r\n");
+    let mut byte = [0u8; 1];
+    let mut reply = Vec::new();
+    while !reply.ends_with(b"modules\r\n*0\r\n") {
+        std::io::Read::read_exact(&mut r.0, &mut byte).unwrap();
+        reply.push(byte[0]);
+    }
+    r.roundtrip(b"ACL SETUSER zz on >x\r\n", b"+OK\r\n");
+    let mut line = Vec::new();
+    let mut lines = Vec::new();
+    while lines.len() < 2 {
+        std::io::Read::read_exact(&mut m.0, &mut byte).unwrap();
+        line.push(byte[0]);
+        if line.ends_with(b"\r\n") {
+            let text = String::from_utf8_lossy(&line).into_owned();
+            lines.push(text[text.find(']').unwrap() + 2..].to_string());
+            line.clear();
+        }
+    }
+    assert_eq!(
+        lines,
+        [
+            "\"AUTH\" \"(redacted)\" \"(redacted)\"\r\n",
+            "\"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\" \"SETNAME\" \"n\"\r\n"
+        ]
+    );
+    let log: Vec<Vec<redis::Value>> = q(&mut c, &["SLOWLOG", "GET", "3"]);
+    let args = |e: &Vec<redis::Value>| format!("{:?}", e[3]);
+    let setuser = args(&log[0]);
+    assert!(setuser.contains("SETUSER") && setuser.matches("(redacted)").count() == 3, "{setuser}");
+}

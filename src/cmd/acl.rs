@@ -711,6 +711,33 @@ fn help(cx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// Argument positions MONITOR and SLOWLOG show as `(redacted)`, as
+/// Redis's `redactClientCommandArgument` hides them: AUTH's credentials,
+/// HELLO's AUTH pair, every rule of ACL SETUSER.
+pub fn redacted(name: &str, args: &Args) -> Vec<usize> {
+    match name {
+        "auth" if args.len() <= 3 => (1..args.len()).collect(),
+        "hello" => {
+            let mut hidden = Vec::new();
+            let mut j = 2;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if args.get(j).eq_ignore_ascii_case(b"auth") && more >= 2 {
+                    hidden.extend([j + 1, j + 2]);
+                    j += 3;
+                } else if args.get(j).eq_ignore_ascii_case(b"setname") && more >= 1 {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+            hidden
+        }
+        "setuser" => (2..args.len()).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// CONFIG REWRITE's `user` lines (Redis's `rewriteConfigUserOption`):
 /// with no ACL file, every user in name order, in place of the file's
 /// `user` lines as far as they go, the others at the end; with one, the

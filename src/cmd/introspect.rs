@@ -79,8 +79,12 @@ const SLOWLOG_MAX_ARGLEN: usize = 128;
 
 /// Slow log and MONITOR bookkeeping for one executed command.
 pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
-    // Arguments shown as `(redacted)` (MIGRATE's passwords).
-    let hidden = if cmd.name == "migrate" { super::migrate::redacted(args) } else { Vec::new() };
+    // Arguments shown as `(redacted)` (passwords and ACL rules).
+    let hidden = match cmd.name {
+        "migrate" => super::migrate::redacted(args),
+        "auth" | "hello" | "setuser" => super::acl::redacted(cmd.name, args),
+        _ => Vec::new(),
+    };
     let shown =
         |i: usize, a: &'_ [u8]| -> Vec<u8> { if hidden.contains(&i) { b"(redacted)".to_vec() } else { a.to_vec() } };
     if !cx.srv.monitors.is_empty() && !cmd.has(ADMIN) && !cmd.has(SKIP_MONITOR) {

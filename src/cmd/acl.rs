@@ -43,8 +43,7 @@ static ACL_SUBCOMMANDS: &[Command] = &[
         "6.0.0",
         "Remove the specified ACL users and the associated rules",
         deluser,
-    )
-    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ),
     row(
         "dryrun",
         -4,
@@ -106,8 +105,7 @@ static ACL_SUBCOMMANDS: &[Command] = &[
         "6.0.0",
         "Save the current ACL rules in the configured ACL file",
         save,
-    )
-    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ),
     row(
         "setuser",
         -3,
@@ -117,8 +115,7 @@ static ACL_SUBCOMMANDS: &[Command] = &[
         "6.0.0",
         "Modify or create the rules for a specific ACL user",
         setuser,
-    )
-    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ),
     row(
         "users",
         2,

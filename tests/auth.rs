@@ -269,3 +269,19 @@ fn credentials_are_redacted_in_slowlog_and_monitor() {
     let setuser = args(&log[0]);
     assert!(setuser.contains("SETUSER") && setuser.matches("(redacted)").count() == 3, "{setuser}");
 }
+
+#[test]
+fn a_deleted_users_blocked_command_is_not_served() {
+    let s = server();
+    let mut admin = s.client();
+    assert_eq!(q::<String>(&mut admin, &["ACL", "SETUSER", "w", "on", "nopass", "+@all", "~*"]), "OK");
+    let mut r = s.raw();
+    r.roundtrip(b"AUTH w x\r\n", b"+OK\r\n");
+    r.send(b"BLPOP q 0\r\n");
+    common::wait_blocked(&mut admin, 1);
+    assert_eq!(q::<i64>(&mut admin, &["ACL", "DELUSER", "w"]), 1);
+    assert_eq!(q::<i64>(&mut admin, &["LPUSH", "q", "v"]), 1);
+    let rest = r.read_to_close();
+    assert!(rest.is_empty() || rest == NOAUTH, "{}", String::from_utf8_lossy(&rest));
+    assert_eq!(q::<Vec<String>>(&mut admin, &["LRANGE", "q", "0", "-1"]), ["v"]);
+}

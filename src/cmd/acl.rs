@@ -153,7 +153,8 @@ impl Shared {
     pub fn acl_refresh(&mut self) {
         let required = self.acl.auth_required();
         for c in self.clients.iter_mut().flatten() {
-            c.acl_free = (c.authenticated || !required) && self.acl.user(c.user).unrestricted();
+            // A client being closed (its user deleted) runs nothing more.
+            c.acl_free = !c.close_after_reply && (c.authenticated || !required) && self.acl.user(c.user).unrestricted();
         }
     }
 
@@ -225,9 +226,10 @@ impl Shared {
             }
             c.user = 0;
             c.authenticated = false;
-            if Some(k) == current {
-                c.close_after_reply = true;
-            } else {
+            // No further command of theirs runs (Redis's CLOSE_ASAP); the
+            // loop closes them.
+            c.close_after_reply = true;
+            if Some(k) != current {
                 close.push((k, c.id));
             }
         }
@@ -260,6 +262,11 @@ pub fn gate(cx: &mut Ctx, run: usize, args: &Args) -> CmdResult {
     let reg = registry();
     let cmd = reg.entries[run].cmd;
     let c = cx.srv.client(cx.key);
+    if c.close_after_reply && !c.authenticated {
+        // Its user was deleted: a command it had waiting (a blocked one
+        // served now) does not run as `default`.
+        return Err(CmdError::msg(NOAUTH));
+    }
     if !c.authenticated && cx.srv.acl.auth_required() && !cmd.has(NO_AUTH) {
         return Err(CmdError::msg(NOAUTH));
     }
@@ -330,9 +337,8 @@ fn kill_pubsub_clients(cx: &mut Ctx, slot: usize, new: &User) {
         let bad_pattern = c.subs[1].iter().any(|p| !acl::channel_allowed(&upcoming, p, true));
         let bad_channel = c.subs[0].iter().chain(&c.subs[2]).any(|ch| !acl::channel_allowed(&upcoming, ch, false));
         if bad_pattern || bad_channel {
-            if k == me {
-                c.close_after_reply = true;
-            } else {
+            c.close_after_reply = true;
+            if k != me {
                 close.push((k, c.id));
             }
         }

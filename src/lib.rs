@@ -4,6 +4,7 @@
 //! `server`). [`start`] runs a server on a background thread, which is how
 //! the integration tests use it; `main.rs` runs it on the main thread.
 
+pub mod acl;
 pub mod alloc;
 pub mod clock;
 pub mod cmd;

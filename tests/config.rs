@@ -193,11 +193,9 @@ fn starts_from_debians_stock_redis_conf_daemonized() {
 #[test]
 fn settings_that_would_turn_on_a_missing_feature_stop_startup() {
     for (args, text) in [
-        (&["--requirepass", "x"][..], "passwords (requirepass) not supported by ferrokv yet"),
         (&["--tls-port", "6380"][..], "TLS not supported by ferrokv yet"),
         (&["--replicaof", "127.0.0.1", "6380"][..], "replication not supported by ferrokv yet"),
         (&["--cluster-enabled", "yes"][..], "cluster mode not supported by ferrokv yet"),
-        (&["--port", "6379", "--rename-command", "FLUSHALL", ""][..], "rename-command is not supported"),
         (&["--dir", "/nonexistent/dir"][..], "No such file or directory"),
     ] {
         let out = Command::new(BIN).args(args).stdout(Stdio::null()).output().unwrap();
@@ -299,13 +297,6 @@ fn config_set_checks_as_redis() {
             failed("shutdown-on-sigint", "argument(s) must be one of the following: default, save, nosave, now, force"),
         ),
         (&["replicaof", "a b"], failed("replicaof", "can't set immutable config")),
-        (
-            &["requirepass", "x"],
-            failed(
-                "requirepass",
-                "passwords (requirepass) not supported by ferrokv yet: 'requirepass' accepts only \"\"",
-            ),
-        ),
         (&["tls-port", "6380"], failed("tls-port", "TLS not supported by ferrokv yet: 'tls-port' accepts only 0")),
         (
             &["activedefrag", "yes"],

@@ -648,7 +648,7 @@ fn client_kind(t: &[u8]) -> Result<ClientKind, CmdError> {
 
 /// The running command, for its own client's CLIENT LIST line: its
 /// arguments and how much output the client has in its buffer by now.
-struct Running<'a> {
+pub(crate) struct Running<'a> {
     args: &'a Args<'a>,
     wbuf_len: usize,
 }
@@ -680,7 +680,7 @@ pub fn client_info_text(srv: &Shared, key: usize, now: u64) -> String {
     line
 }
 
-fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Running>) -> String {
+pub(crate) fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Running>) -> String {
     use crate::server::conn::REPLY_CHUNK;
     let text = |v: &Option<Vec<u8>>| String::from_utf8_lossy(v.as_deref().unwrap_or_default()).into_owned();
     let cmd = c.last_cmd.map_or("NULL", |id| registry().entries[id].fullname.as_str());
@@ -766,7 +766,7 @@ fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Running>) -> 
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} \
          multi={multi} qbuf={} qbuf-free={} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={rbp} \
-         obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={cmd} user=default redir={} resp={} \
+         obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={cmd} user={} redir={} resp={} \
          lib-name={} lib-ver={}\n",
         c.id,
         c.addr_text(),
@@ -781,6 +781,7 @@ fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Running>) -> 
         c.subs[2].len(),
         c.qbuf,
         c.qbuf_cap.saturating_sub(c.qbuf),
+        String::from_utf8_lossy(&srv.acl.user(c.user).name),
         tracking_redirect(c),
         if c.proto == Proto::Resp3 { 3 } else { 2 },
         text(&c.lib_name),
@@ -845,6 +846,7 @@ fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
     let old_form = args.len() == 3;
     let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
     let mut kind = None;
+    let mut user = None;
     if old_form {
         addr = Some(args.get(2));
         skipme = false;
@@ -862,8 +864,10 @@ fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
                 b"type" => kind = Some(client_kind(v)?),
                 b"addr" => addr = Some(v),
                 b"laddr" => laddr = Some(v),
-                b"user" if v == b"default" => {}
-                b"user" => return Err(CmdError::msg(format!("ERR No such user '{}'", lossy(v)))),
+                b"user" => match cx.srv.acl.slot_of(v) {
+                    Some(slot) => user = Some(slot),
+                    None => return Err(CmdError::msg(format!("ERR No such user '{}'", lossy(v)))),
+                },
                 b"skipme" => match v.to_ascii_lowercase().as_slice() {
                     b"yes" => skipme = true,
                     b"no" => skipme = false,
@@ -885,6 +889,7 @@ fn client_kill(cx: &mut Ctx, args: &Args) -> CmdResult {
                 && id.is_none_or(|id| c.id == id)
                 && addr.is_none_or(|a| c.addr_text().as_bytes() == a)
                 && laddr.is_none_or(|a| c.laddr_text().as_bytes() == a)
+                && user.is_none_or(|u| c.user == u)
                 && !(skipme && *k == me)
         })
         .map(|(k, c)| (k, c.id))
@@ -990,6 +995,9 @@ fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
     c.skip_next_reply = false;
     // Redis 7.2 ends NO-TOUCH too; the library name and version stay.
     c.no_touch = false;
+    // Back to the default user, authenticated only if it has no password.
+    cx.srv.acl_default_auth(cx.key);
+    let c = cx.client();
     if !c.reply_skip {
         cx.unmute();
     }
@@ -998,31 +1006,25 @@ fn reset(cx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Checks credentials. ferrokv has no ACL users or `requirepass` yet, so
-/// the only user is `default` with no password: any password is accepted
-/// for it, and every other user is refused, as Redis does in that setup.
-fn check_auth(user: &[u8]) -> CmdResult {
-    if user == b"default" {
-        Ok(())
-    } else {
-        Err(CmdError::msg("WRONGPASS invalid username-password pair or user is disabled."))
-    }
-}
-
 /// # Format
 /// `AUTH [username] password`
 fn auth(cx: &mut Ctx, args: &Args) -> CmdResult {
-    match args.len() {
-        2 => Err(CmdError::msg(
-            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-        )),
-        3 => {
-            check_auth(args.get(1))?;
-            cx.out.ok();
-            Ok(())
+    let (user, pass): (&[u8], &[u8]) = match args.len() {
+        2 if cx.srv.acl.default_user().nopass => {
+            return Err(CmdError::msg(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ));
         }
-        _ => Err(CmdError::Syntax),
+        2 => (b"default", args.get(1)),
+        3 => (args.get(1), args.get(2)),
+        _ => return Err(CmdError::Syntax),
+    };
+    let now = cx.now;
+    if !cx.srv.authenticate(cx.key, user, pass, args.get(0), now) {
+        return Err(CmdError::msg(super::acl::WRONGPASS));
     }
+    cx.out.ok();
+    Ok(())
 }
 
 /// # Format
@@ -1038,20 +1040,35 @@ fn hello(cx: &mut Ctx, args: &Args) -> CmdResult {
         };
     }
     let mut name = None;
+    let mut credentials = None;
     let mut i = 2;
     while i < args.len() {
         let opt = args.get(i);
         if opt.eq_ignore_ascii_case(b"auth") && i + 2 < args.len() {
-            check_auth(args.get(i + 1))?;
+            credentials = Some((args.get(i + 1), args.get(i + 2)));
             i += 3;
         } else if opt.eq_ignore_ascii_case(b"setname") && i + 1 < args.len() {
-            let n = args.get(i + 1);
-            check_client_name(n)?;
-            name = Some(n);
+            name = Some(args.get(i + 1));
             i += 2;
         } else {
             return Err(CmdError::msg(format!("ERR Syntax error in HELLO option '{}'", lossy(opt))));
         }
+    }
+    let now = cx.now;
+    if let Some((user, pass)) = credentials
+        && !cx.srv.authenticate(cx.key, user, pass, args.get(0), now)
+    {
+        return Err(CmdError::msg(super::acl::WRONGPASS));
+    }
+    if !cx.client().authenticated {
+        return Err(CmdError::msg(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
+    }
+    // Redis 7.0 checks the name once authenticated (a bad name fails the
+    // call, the authentication stays).
+    if let Some(n) = name {
+        check_client_name(n)?;
     }
     let c = cx.client();
     if let Some(n) = name {

@@ -79,16 +79,25 @@ const SLOWLOG_MAX_ARGLEN: usize = 128;
 
 /// Slow log and MONITOR bookkeeping for one executed command.
 pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
-    // Arguments shown as `(redacted)` (MIGRATE's passwords).
-    let hidden = if cmd.name == "migrate" { super::migrate::redacted(args) } else { Vec::new() };
+    let monitored = !cx.srv.monitors.is_empty() && !cmd.has(ADMIN) && !cmd.has(SKIP_MONITOR);
+    let limit = cx.srv.config.slowlog_log_slower_than;
+    let slow = limit >= 0 && micros >= limit as u64 && !cmd.has(SKIP_SLOWLOG);
+    if !monitored && !slow {
+        return;
+    }
+    // Arguments shown as `(redacted)` (passwords and ACL rules).
+    let hidden = match cmd.name {
+        "migrate" => super::migrate::redacted(args),
+        "auth" | "hello" | "setuser" => super::acl::redacted(cmd.name, args),
+        _ => Vec::new(),
+    };
     let shown =
         |i: usize, a: &'_ [u8]| -> Vec<u8> { if hidden.contains(&i) { b"(redacted)".to_vec() } else { a.to_vec() } };
-    if !cx.srv.monitors.is_empty() && !cmd.has(ADMIN) && !cmd.has(SKIP_MONITOR) {
+    if monitored {
         let args: Vec<Vec<u8>> = args.from(0).enumerate().map(|(i, a)| shown(i, a)).collect();
         feed_monitors(cx, &args);
     }
-    let limit = cx.srv.config.slowlog_log_slower_than;
-    if limit >= 0 && micros >= limit as u64 && !cmd.has(SKIP_SLOWLOG) {
+    if slow {
         let argc = args.len().min(SLOWLOG_MAX_ARGC);
         let mut kept: Vec<Vec<u8>> = Vec::with_capacity(argc);
         for (i, a) in args.from(0).enumerate().take(argc) {

@@ -1,6 +1,7 @@
 //! Commands: the context a handler runs in, its arguments, its errors, and
 //! one module per command family. `table` holds the one command table.
 
+pub mod acl;
 pub mod bitmap;
 pub mod conn;
 pub mod debug;
@@ -25,6 +26,7 @@ pub mod zset;
 use crate::resp::{Reply, Span, parse::parse_i64};
 use crate::server::state::{Blocked, Client, Shared};
 use crate::store::{Db, Entry, Value};
+pub use acl::Renames;
 use std::borrow::Cow;
 
 /// Everything a command handler may touch.
@@ -361,7 +363,10 @@ const MULTI_EXEMPT: &[&str] = &["exec", "discard", "multi", "watch", "quit", "re
 pub fn dispatch(cx: &mut Ctx, args: &Args) {
     cx.srv.stats.commands_processed += 1;
     let reg = table::registry();
-    let id = reg.id_hinted(args.get(0), cx.srv.client(cx.key).last_cmd);
+    let id = match &cx.srv.renames {
+        None => reg.id_hinted(args.get(0), cx.srv.client(cx.key).last_cmd),
+        Some(r) => r.id(args.get(0)),
+    };
     // The id of what runs: the subcommand for a container given one.
     let run_id = match id {
         Some(top) if !reg.entries[top].cmd.subcommands.is_empty() && args.len() >= 2 => reg.sub_id(top, args.get(1)),
@@ -372,6 +377,7 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
     client.last_cmd_ms = now;
     client.last_cmd = run_id;
     let in_multi = client.multi.is_some();
+    let acl_free = client.acl_free;
     // The checks before a command runs or is queued, in the order of
     // Redis's processCommand: unknown, arity, not allowed in a transaction,
     // out of memory, not allowed while subscribed (RESP2).
@@ -401,6 +407,11 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         // without the checks below (OOM, MISCONF, LOADING, ...).
         if cx.srv.aof.replaying {
             return Ok(run);
+        }
+        // Authentication and ACL permissions (Redis checks them right
+        // after NO_MULTI); a client no check can refuse skips them.
+        if !acl_free {
+            acl::gate(cx, run, args)?;
         }
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
             oom_check(cx, run, in_multi)?;

@@ -713,7 +713,7 @@ fn config_rewrite(cx: &mut Ctx, _args: &Args) -> CmdResult {
     };
     let fail = |e: std::io::Error| CmdError::msg(format!("ERR Rewriting config file: {e}"));
     let old = std::fs::read_to_string(&path).unwrap_or_default();
-    let text = cx.srv.config.rewrite(&old);
+    let text = super::acl::rewrite_users(cx.srv, &cx.srv.config.rewrite(&old));
     let tmp = path.with_extension("rewrite.tmp");
     std::fs::write(&tmp, text).map_err(fail)?;
     std::fs::rename(&tmp, &path).map_err(fail)?;

@@ -7,7 +7,7 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, bitmap, conn, debug, dump, hash, info, introspect, keys, latency, list, memory, migrate,
+    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, hash, info, introspect, keys, latency, list, memory, migrate,
     persist, pubsub, server, set, string, tx, zset,
 };
 use hashbrown::HashTable;
@@ -433,6 +433,7 @@ static FAMILIES: &[&[Command]] = &[
     set::COMMANDS,
     pubsub::COMMANDS,
     zset::COMMANDS,
+    acl::COMMANDS,
 ];
 
 /// All top-level commands.
@@ -530,6 +531,19 @@ impl Registry {
             Some(h) if h < self.top && eq_lowercase(self.entries[h].cmd.name.as_bytes(), name) => Some(h),
             _ => self.id(name),
         }
+    }
+
+    /// How many top-level commands there are: their ids are `0..top()`,
+    /// subcommands come after.
+    pub fn top(&self) -> usize {
+        self.top
+    }
+
+    /// Ids of the subcommands of command `id` (none for a subcommand or a
+    /// command without any).
+    pub fn subs(&self, id: usize) -> std::ops::Range<usize> {
+        let e = &self.entries[id];
+        if id < self.top { e.sub_base..e.sub_base + e.cmd.subcommands.len() } else { 0..0 }
     }
 
     /// Id of subcommand `name` of the container with id `parent`.

@@ -208,6 +208,17 @@ pub struct Config {
     pub aof_timestamp_enabled: bool,
     pub aof_rewrite_incremental_fsync: bool,
     pub aof_disable_auto_gc: bool,
+    /// The `default` user's password (empty: none, `nopass`).
+    pub requirepass: String,
+    /// The ACL file (empty: users come from `user` lines).
+    pub aclfile: String,
+    pub acllog_max_len: u64,
+    /// `allchannels` or `resetchannels`: the channels of new users.
+    pub acl_pubsub_default: &'static str,
+    /// `user <name> <rules...>` lines: each line's words after `user`.
+    pub users: Vec<Vec<String>>,
+    /// `rename-command old new` lines, in order.
+    pub renames: Vec<(String, String)>,
     /// Options kept for features ferrokv does not have yet, by name, in
     /// the form CONFIG GET prints (absent: the default).
     pub extra: BTreeMap<&'static str, String>,
@@ -306,6 +317,12 @@ impl Default for Config {
             aof_timestamp_enabled: false,
             aof_rewrite_incremental_fsync: true,
             aof_disable_auto_gc: false,
+            requirepass: String::new(),
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            acl_pubsub_default: "resetchannels",
+            users: Vec::new(),
+            renames: Vec::new(),
             extra: BTreeMap::new(),
             config_file: None,
         }
@@ -532,13 +549,21 @@ impl Config {
 
     /// Applies one `name value...` directive.
     pub fn apply(&mut self, name: &str, values: &[String]) -> Result<(), String> {
+        if name.eq_ignore_ascii_case("user") && !values.is_empty() {
+            // Checked when the server starts (the rules need the command
+            // table), as Redis loads them after the whole file.
+            self.users.push(values.to_vec());
+            return Ok(());
+        }
+        if name.eq_ignore_ascii_case("rename-command") && values.len() == 2 {
+            self.renames.push((values[0].clone(), values[1].clone()));
+            return Ok(());
+        }
         let Some(opt) = option(name) else {
             if DEPRECATED.iter().any(|d| d.eq_ignore_ascii_case(name)) && values.len() == 1 {
                 return Ok(());
             }
             return Err(match name.to_ascii_lowercase().as_str() {
-                "rename-command" => "rename-command is not supported by ferrokv yet".into(),
-                "user" => "ACL users (user) not supported by ferrokv yet".into(),
                 "loadmodule" => "modules (loadmodule) are not supported by ferrokv".into(),
                 "sentinel" => "sentinel mode is not supported by ferrokv".into(),
                 _ => "Bad directive or wrong number of arguments".into(),

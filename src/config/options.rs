@@ -31,7 +31,6 @@ const fn one_of(names: &'static [&'static str], default: &'static str) -> Kind {
 const REPL: &str = "replication";
 const CLUSTER: &str = "cluster mode";
 const TLS: &str = "TLS";
-const ACL: &str = "ACL users";
 const DEFRAG: &str = "ferrokv has no active defragmentation (Rust allocations are not moved)";
 
 const FACILITIES: &[&str] = &["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"];
@@ -411,10 +410,13 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("aof-disable-auto-gc", boolean(false), 0, State::Works, "keep history AOF files").with(bool_field!(aof_disable_auto_gc)),
 
     // --- Security ---
-    opt("requirepass", string(""), SENSITIVE, State::OffOnly("passwords (requirepass)"), "password of the default user"),
-    opt("aclfile", string(""), IMMUTABLE, State::OffOnly(ACL), "ACL file"),
-    opt("acllog-max-len", int(0, LONG_MAX, 128), 0, State::Tunes(ACL), "ACL LOG length"),
-    opt("acl-pubsub-default", one_of(&["allchannels", "resetchannels"], "resetchannels"), 0, State::Tunes(ACL), "channels new users may use"),
+    opt("requirepass", string(""), SENSITIVE, State::Works, "password of the default user (CONFIG SET changes it; connections already authenticated stay so)")
+        .with(str_field!(requirepass)),
+    opt("aclfile", string(""), IMMUTABLE, State::Works, "ACL file: users loaded at start and by ACL LOAD, written by ACL SAVE")
+        .with(str_field!(aclfile)),
+    opt("acllog-max-len", int(0, LONG_MAX, 128), 0, State::Works, "ACL LOG length").with(int_field!(acllog_max_len, u64)),
+    opt("acl-pubsub-default", one_of(&["allchannels", "resetchannels"], "resetchannels"), 0, State::Works, "channels new users may use")
+        .with((|c, _| c.acl_pubsub_default.into(), |c, o, v| o.pick(v).map(|s| c.acl_pubsub_default = s))),
     opt("tls-port", int(0, 65535, 0), 0, State::OffOnly(TLS), "TLS port (0 = off)"),
     opt("tls-cert-file", string(""), 0, State::Tunes(TLS), "server certificate"),
     opt("tls-key-file", string(""), 0, State::Tunes(TLS), "server key"),

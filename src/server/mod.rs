@@ -191,6 +191,7 @@ impl Server {
     /// a slice at a time, answering `-LOADING` meanwhile, and announces
     /// readiness when done (at once when there is nothing to load).
     pub fn begin(&mut self) -> Result<(), String> {
+        self.shared.acl_boot()?;
         if self.shared.config.appendonly {
             // With the AOF on, it is loaded instead of the RDB (a slice
             // per turn too).
@@ -550,7 +551,11 @@ impl Server {
         }
         // Protected mode (Redis's acceptCommonHandler): with no password
         // for the default user, only loopback and Unix-socket clients.
-        if self.shared.config.protected_mode && unix.is_none() && !addr.is_some_and(|a| is_loopback(a.ip())) {
+        if self.shared.config.protected_mode
+            && self.shared.acl.default_user().nopass
+            && unix.is_none()
+            && !addr.is_some_and(|a| is_loopback(a.ip()))
+        {
             let _ = stream.write(PROTECTED_MODE_DENIED);
             self.shared.stats.rejected_connections += 1;
             return;
@@ -571,6 +576,7 @@ impl Server {
         client.unix = unix;
         log::debug!("Accepted {}", client.addr_text());
         self.shared.add_client(key, client);
+        self.shared.acl_default_auth(key);
         if self.shared.config.timeout > 0 {
             self.arm_idle(key, now);
         }

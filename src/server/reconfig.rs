@@ -27,6 +27,9 @@ impl Shared {
             }
             self.port = config.port;
         }
+        if self.config.requirepass != old.requirepass {
+            self.apply_requirepass();
+        }
         if self.config.timeout != old.timeout {
             self.requests.rearm_idle = true;
         }

@@ -473,6 +473,10 @@ pub struct Shared {
     /// it) and the append-only file that consumes it.
     pub prop: crate::persist::propagate::Propagator,
     pub aof: super::aof::AofState,
+    /// ACL users and the ACL log.
+    pub acl: crate::acl::Acl,
+    /// `rename-command`s of the config file, if any (see `cmd::Renames`).
+    pub renames: Option<Box<crate::cmd::Renames>>,
 }
 
 /// 40 random hex digits (a run id, a replication id).
@@ -537,6 +541,8 @@ impl Shared {
             rss: crate::alloc::rss(),
             system_memory: crate::alloc::system_memory(),
             migrate: Default::default(),
+            acl: Default::default(),
+            renames: None,
         };
         shared.sync_tracking();
         shared.sync_notify();
@@ -786,6 +792,13 @@ pub struct Client {
     pub lib_ver: Option<Vec<u8>>,
     /// A command held back by CLIENT PAUSE, to run when the pause ends.
     pub postponed: Option<(Vec<u8>, Vec<Span>)>,
+    /// The ACL user's slot (`acl::Acl`; 0 is `default`), and whether the
+    /// client authenticated (or needed not: Redis's `authenticated`).
+    pub user: usize,
+    pub authenticated: bool,
+    /// No ACL check can refuse this client's commands (see `acl`): the
+    /// dispatcher's only ACL cost for it is reading this flag.
+    pub acl_free: bool,
 }
 
 impl Client {
@@ -902,6 +915,9 @@ impl Client {
             lib_name: None,
             lib_ver: None,
             postponed: None,
+            user: 0,
+            authenticated: true,
+            acl_free: true,
         }
     }
 }

@@ -259,3 +259,23 @@ fn aof_gets_what_redis_propagates() {
     let after: Vec<u8> = redis::cmd("GET").arg("h").query(&mut c).unwrap();
     assert_eq!(after, before);
 }
+
+/// Client-side caching, as on redis-server 7.0.15: a PFCOUNT that rewrites
+/// its cache invalidates the key for the clients that read it; one that
+/// answers from the cache does not.
+#[test]
+fn tracking_hears_of_a_rewritten_cache() {
+    let s = server();
+    let mut c = s.client();
+    let (mut t, rx) = common::resp3(&s);
+    q::<i64>(&mut c, &["PFADD", "trk", "a"]);
+    q::<()>(&mut t, &["CLIENT", "TRACKING", "ON"]);
+    q::<Value>(&mut t, &["GET", "trk"]);
+    q::<i64>(&mut c, &["PFCOUNT", "trk"]);
+    assert_eq!(common::invalidated(&mut t, &rx), vec![Some(vec!["trk".to_string()])]);
+    q::<Value>(&mut t, &["GET", "trk"]);
+    q::<i64>(&mut c, &["PFCOUNT", "trk"]);
+    assert_eq!(common::invalidated(&mut t, &rx), vec![]);
+    q::<i64>(&mut c, &["PFADD", "trk", "b"]);
+    assert_eq!(common::invalidated(&mut t, &rx), vec![Some(vec!["trk".to_string()])]);
+}

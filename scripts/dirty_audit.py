@@ -303,6 +303,22 @@ ZRANGESTORE zd z 0 -1
 ZRANGESTORE zd z 5 10
 ZRANGESTORE zd z 5 10
 ZADD k 1 x
+# HyperLogLog: one per raised register (and the new key), one for a PFCOUNT
+# that rewrites its cache, PFMERGE always one, PFDEBUG TODENSE one when it
+# converts (GETREG too: tests/hll.rs)
+PFADD pf1 a b c
+PFADD pf1 a
+PFADD pf2
+PFCOUNT pf1
+PFCOUNT pf1
+PFCOUNT pf1 pf2
+PFMERGE pf3 pf1 pf2
+PFMERGE pf3
+PFDEBUG TODENSE pf2
+PFDEBUG TODENSE pf2
+PFADD k a
+PFMERGE k pf1
+PFADD h a
 # Transactions
 MULTI
 SET m 1

@@ -12,7 +12,8 @@ Exit status 1 when a divergence was found. 30,000 commands take about 10 s.
 
 What it does: FLUSHALL on both servers, then sends the same random command
 (RESP2 over raw sockets, Python standard library only) to both and compares
-the replies. Commands come from a grammar covering strings, bitmaps, generic
+the replies. Commands come from a grammar covering strings, bitmaps, HyperLogLog (PF*,
+crafted and corrupted HLL strings, hll-sparse-max-bytes), generic
 key commands, lists, hashes, sets and sorted sets (plus SETEX/PSETEX/SUBSTR,
 MOVE, SCAN/SSCAN/HSCAN/ZSCAN, OBJECT subcommands, MULTI/EXEC/DISCARD/WATCH,
 blocking pops with a 10 ms timeout, and a "token soup" generator that gives
@@ -356,13 +357,13 @@ kw = cased
 # Key affinity: each command family prefers two keys (neighbouring families
 # share one), so most commands hit a key of their type and some hit another.
 FAMILY_KEYS = {"str": ["k0", "k1"], "list": ["k1", "k2"], "hash": ["k2", "k3"], "set": ["k3", "k4"],
-               "zset": ["k4", "k5"], "any": KEYS}
+               "zset": ["k4", "k5"], "hll": ["k5", "k0"], "any": KEYS}
 FAMILY = "any"
 # Phases: every ~--phase-len commands a focus is drawn; in a focused phase 80%
 # of the commands come from that family and use all six keys, so collections
 # of one type fill up and multi-key commands meet several keys of that type.
 FOCUS = "mixed"
-FOCUSES = ["mixed", "mixed", "str", "list", "hash", "set", "zset"]
+FOCUSES = ["mixed", "mixed", "str", "list", "hash", "set", "zset", "hll"]
 AFFINITY = 0.8
 EDGE = 0.2      # probability a numeric argument is drawn from the edge cases
 
@@ -709,11 +710,86 @@ ARITY_NAMES = ["SET", "GET", "GETSET", "GETDEL", "GETEX", "APPEND", "STRLEN", "I
                "ZRANGE", "ZRANGESTORE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX",
                "ZREVRANGEBYLEX", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX", "ZPOPMIN", "ZPOPMAX",
                "ZMPOP", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZUNION", "ZINTER", "ZDIFF", "ZINTERCARD",
-               "ZRANDMEMBER", "SCAN", "SSCAN", "HSCAN", "ZSCAN", "ECHO", "PING", "FOOBAR", "GETX", "ZFOO"]
+               "ZRANDMEMBER", "SCAN", "SSCAN", "HSCAN", "ZSCAN", "ECHO", "PING", "FOOBAR", "GETX", "ZFOO", "PFADD",
+               "PFCOUNT", "PFMERGE", "PFDEBUG"]
 ARITY_TOKENS = ["0", "1", "-1", "2", "a", "b", "1.5", "", "WITHSCORES", "LIMIT", "COUNT", "NX", "XX", "GT", "EX",
                 "100", "BYSCORE", "REV", "LEFT", "RIGHT", "MIN", "MAX", "GET", "SET", "u8", "i8", "BEFORE", "(1", "[a",
                 "-", "+", "-inf", "+inf", "WEIGHTS", "AGGREGATE", "SUM", "IDX", "LEN", "MATCH", "TYPE", "REPLACE",
                 "DB", "KEEPTTL", "PERSIST", "RANK", "MAXLEN", "INCR", "CH", "BYTE", "BIT", "AND", "NOT", "WITHVALUES"]
+
+
+def hll_element():
+    # A few thousand distinct elements: HLLs grow through the sparse limit.
+    return "e%d" % R.randint(0, R.choice([10, 300, 5000]))
+
+
+def g_pfadd():
+    n = R.choice([0, 1, 1, 2, 3, 5, 10, 20]) if R.random() < 0.9 else R.randint(100, 700)
+    return [cased("PFADD"), key()] + [hll_element() for _ in range(n)], "exact"
+
+
+def g_pfdebug():
+    sub = R.choice(["GETREG", "DECODE", "ENCODING", "TODENSE", "decode", "Encoding", "foo"])
+    a = [cased("PFDEBUG"), kw(sub), key()]
+    if R.random() < 0.03:
+        a = a[:R.randint(1, 2)] if R.random() < 0.5 else a + ["x"]
+    return a, "exact"
+
+
+HLL_HDR = b"HYLL\x01" + b"\0" * 10
+
+
+def hll_xzero(n):
+    n -= 1
+    return bytes([0x40 | (n >> 8), n & 0xFF])
+
+
+def g_hll_value():
+    """SET of a crafted HLL string: valid or corrupted sparse opcodes, a dense
+    string of the wrong length, a bad encoding byte, a stale or valid cache.
+    Never a sparse string ending in the first half of an XZERO: there Redis
+    reads the byte after the string, which an earlier write may have left
+    non-zero (ferrokv reads 0)."""
+    ops, left = b"", 16384
+    while left > 0 and R.random() < 0.95:
+        c = R.random()
+        if c < 0.3:
+            n = R.randint(1, min(left, 16384))
+            ops += hll_xzero(n)
+        elif c < 0.6:
+            n = R.randint(1, min(left, 64))
+            ops += bytes([n - 1])
+        else:
+            n = R.randint(1, min(left, 4))
+            ops += bytes([0x80 | (R.randint(0, 31) << 2) | (n - 1)])
+        left -= n
+    if R.random() < 0.6:
+        # Valid: the opcodes cover exactly the registers.
+        while left > 0:
+            n = min(left, 16384)
+            ops += hll_xzero(n)
+            left -= n
+    elif R.random() < 0.5:
+        ops += bytes([R.choice([0x00, 0x3f, 0x80, 0xfc, 0x41, 0x40]), 0x00][:R.randint(1, 2)])
+    p = 0
+    while p < len(ops):
+        p += 2 if ops[p] & 0xC0 == 0x40 else 1
+    if p > len(ops):
+        ops += b"\x00"
+    card = bytes([R.randint(0, 255)]) + b"\0" * 6 + bytes([R.choice([0, 0x80])])
+    v = HLL_HDR[:8] + card + ops
+    r = R.random()
+    if r < 0.05:
+        v = b"HYLL\x00" + v[5:16] + bytes(R.choice([100, 12288, 12289]))
+    elif r < 0.08:
+        v = b"HYLL\x02" + v[5:]
+    elif r < 0.1:
+        v = v[:R.randint(0, 16)]
+    return ["SET", key(), v], "exact"
+
+
+def g_hll_config():
+    return ["CONFIG", "SET", "hll-sparse-max-bytes", R.choice(["3000", "3000", "0", "30", "200", "12000"])], "exact"
 
 
 def g_arity():
@@ -1061,6 +1137,9 @@ GENS = [
     (1, "list", g_blocking), (1, "zset", g_blocking),
     # big collections
     (2, "any", g_big),
+    # HyperLogLog
+    (6, "hll", g_pfadd), (3, "hll", varargs("PFCOUNT", [], key, 1, 3)), (2, "hll", varargs("PFMERGE", [key], key, 0, 3)),
+    (2, "hll", g_pfdebug), (1, "hll", g_hll_value), (1, "hll", simple("DEL", key)), (1, "hll", g_hll_config), (2, "hll", simple("GET", key)),
 ]
 
 

@@ -21,6 +21,8 @@ Datasets (names for --only):
   lists-ints   10,000 lists of 100 integers (0..99999)
   lists-values 100 lists of 100,000 elements "value:000000".."value:099999"
                (compressible: for list-compress-depth)
+  hlls         1,000 HyperLogLogs of 10, 100, 1,000 (sparse) and 5,000 (dense)
+               elements
 
 Usage: scripts/mem_vs_redis.py [--only NAME,...] [--write FILE] [--ferrokv PATH]
                                [--server-args "--list-compress-depth 1"] [--used-memory]
@@ -143,7 +145,16 @@ def datasets():
             cmd("ZADD", b"zset:%05d" % i, *[x for j in range(50) for x in (j * 1.5, b"member%02d" % j)])
             for i in range(10_000)
         ),
+        # 1,000 HLLs of 10, 100, 1,000 (sparse) and 5,000 (dense) elements.
+        "hlls": lambda: (
+            cmd("PFADD", b"hll:%04d" % i, *[b"e%d:%d" % (i, j) for j in range(b, min(b + 250, HLL_SIZES[i % 4]))])
+            for i in range(1_000)
+            for b in range(0, HLL_SIZES[i % 4], 250)
+        ),
     }
+
+
+HLL_SIZES = [10, 100, 1000, 5000]
 
 
 def used_memory(port):
@@ -188,7 +199,8 @@ def main():
         gen = datasets()[name]
         rp, fp = free_port(), free_port()
         redis, redis_used = measure(["redis-server", "--port", str(rp), "--save", "", "--appendonly", "no", *extra], rp, gen)
-        fkv, fkv_used = measure([ferrokv, "--port", str(fp), "--loglevel", "warning", *extra], fp, gen)
+        # No save points: a save on exit would leave a dump.rdb that the next run loads.
+        fkv, fkv_used = measure([ferrokv, "--port", str(fp), "--save", "", "--loglevel", "warning", *extra], fp, gen)
         row = f"| {name} | {redis / 1e6:.1f} MB | {fkv / 1e6:.1f} MB | **{fkv / redis:.2f}** |"
         if args.used_memory:
             row += f" {redis_used / 1e6:.1f} MB | {fkv_used / 1e6:.1f} MB | **{fkv_used / redis_used:.2f}** |"

@@ -110,9 +110,10 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
             "acl|deluser acl|dryrun acl|getuser acl|list acl|load acl|log acl|save acl|setuser acl|users \
              bgrewriteaof bgsave migrate restore save client|kill client|list client|no-evict client|pause client|unblock client|unpause config|get \
             config|resetstat config|rewrite config|set debug flushall flushdb info keys lastsave latency|doctor \
-            latency|histogram latency|history latency|latest latency|reset monitor shutdown slowlog|get slowlog|len \
-            slowlog|reset swapdb",
+            latency|histogram latency|history latency|latest latency|reset monitor pfdebug pfselftest shutdown slowlog|get \
+            slowlog|len slowlog|reset swapdb",
         ),
+        ("hyperloglog", "pfadd pfcount pfdebug pfmerge pfselftest"),
         ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin"),
         ("transaction", "discard exec multi unwatch watch"),
         (

@@ -7,6 +7,7 @@ pub mod conn;
 pub mod debug;
 pub mod dump;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -490,7 +491,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             cx.srv.dbs.iter_mut().for_each(|d| d.no_touch = no_touch);
         }
         // The propagation path's mark (see `persist::propagate`).
-        let mark = if cmd.has(table::flag::WRITE) { cx.srv.prop_mark() } else { None };
+        // PFCOUNT is read-only yet writes its cached cardinality back and
+        // is then propagated, as in Redis.
+        let mark = if cmd.has(table::flag::WRITE) || cmd.name == "pfcount" { cx.srv.prop_mark() } else { None };
         // EXEC runs commands through here: each counts its own changes.
         let outer = std::mem::take(&mut cx.srv.changes);
         let result = (cmd.handler)(cx, args);

@@ -7,7 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, hash, info, introspect, keys, latency, list, memory, migrate,
+    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, hash, hll, info, introspect, keys, latency, list, memory,
+    migrate,
     persist, pubsub, server, set, string, tx, zset,
 };
 use hashbrown::HashTable;
@@ -385,6 +386,7 @@ impl Command {
                 "connection" => "@connection",
                 "list" => "@list",
                 "transactions" => "@transaction",
+                "hyperloglog" => "@hyperloglog",
                 _ => "",
             };
             add(group, !group.is_empty());
@@ -434,6 +436,7 @@ static FAMILIES: &[&[Command]] = &[
     pubsub::COMMANDS,
     zset::COMMANDS,
     acl::COMMANDS,
+    hll::COMMANDS,
 ];
 
 /// All top-level commands.

@@ -148,6 +148,8 @@ pub struct Config {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// Longest sparse HyperLogLog string before it turns dense.
+    pub hll_sparse_max_bytes: usize,
     /// `client-output-buffer-limit`: (hard, soft, soft seconds) for the
     /// normal, pubsub and replica classes, bytes; 0 = no limit.
     pub output_limits: [(u64, u64, u64); 3],
@@ -274,6 +276,7 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
             output_limits: [(0, 0, 0), (32 << 20, 8 << 20, 60), (256 << 20, 64 << 20, 60)],
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,

@@ -343,7 +343,8 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("list-compress-depth", int(0, INT_MAX, 0), 0, State::Partly("read at each write, like list-max-listpack-size, where Redis fixes it per list at creation"),
         "LZF-compress list nodes except this many at each end (0 = none)")
         .with(int_field!(list_compress_depth, i64)),
-    opt("hll-sparse-max-bytes", mem(0, LONG_MAX, 3000), 0, State::Tunes("HyperLogLog"), "sparse HyperLogLog limit"),
+    opt("hll-sparse-max-bytes", mem(0, LONG_MAX, 3000), 0, State::Works, "longest sparse HyperLogLog (header included) before it turns dense")
+        .with(int_field!(hll_sparse_max_bytes, usize)),
     opt("stream-node-max-bytes", mem(0, LONG_MAX, 4096), 0, State::Tunes("streams"), "stream node size limit"),
     opt("stream-node-max-entries", int(0, LONG_MAX, 100), 0, State::Tunes("streams"), "stream node entry limit"),
 

@@ -5,6 +5,7 @@ pub mod db;
 pub mod evict;
 pub mod expire;
 pub mod hash;
+pub mod hll;
 pub mod lazyfree;
 pub mod list;
 pub mod rand;

@@ -8,8 +8,7 @@
 
 use super::{
     Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, hash, hll, info, introspect, keys, latency, list, memory,
-    migrate,
-    persist, pubsub, server, set, string, tx, zset,
+    migrate, persist, pubsub, server, set, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;

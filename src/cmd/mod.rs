@@ -17,6 +17,7 @@ pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod table;
 pub mod tx;
@@ -233,6 +234,11 @@ pub fn retry_parts(b: &Blocked, key: &[u8]) -> (Vec<u8>, Vec<Span>) {
     };
     let mut parts: Vec<&[u8]> = Vec::with_capacity(6);
     match cmd.numkeys_at() {
+        // XREAD, XREADGROUP: the options, STREAMS, the key and its id.
+        _ if cmd.group == "stream" => match stream::retry_parts(&args, key) {
+            Some(p) => parts = p,
+            None => return (b.data.clone(), b.spans.clone()),
+        },
         // BLMPOP, BZMPOP: the arguments before numkeys, then the key, then
         // those after the keys.
         Some(at) => {

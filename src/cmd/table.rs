@@ -8,7 +8,7 @@
 
 use super::{
     Args, CmdResult, Ctx, bitmap, conn, debug, dump, hash, info, introspect, keys, latency, list, memory, migrate,
-    persist, pubsub, server, set, string, tx, zset,
+    persist, pubsub, server, set, stream, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -290,6 +290,9 @@ impl Command {
         if self.name == "migrate" {
             return migrate::key_positions(argc, arg);
         }
+        if self.name == "xread" || self.name == "xreadgroup" {
+            return stream::key_positions(argc, arg);
+        }
         let mut keys = Vec::new();
         let (first, last, step) = self.keys;
         if first > 0 {
@@ -314,7 +317,7 @@ impl Command {
     /// Whether the key positions depend on the arguments (COMMAND INFO's
     /// `movablekeys`).
     pub fn movable_keys(&self) -> bool {
-        self.numkeys_at().is_some() || self.name == "migrate"
+        self.numkeys_at().is_some() || ["migrate", "xread", "xreadgroup"].contains(&self.name)
     }
 
     /// Where the `numkeys` argument of a command with movable keys is.
@@ -385,6 +388,7 @@ impl Command {
                 "connection" => "@connection",
                 "list" => "@list",
                 "transactions" => "@transaction",
+                "stream" => "@stream",
                 _ => "",
             };
             add(group, !group.is_empty());
@@ -433,6 +437,7 @@ static FAMILIES: &[&[Command]] = &[
     set::COMMANDS,
     pubsub::COMMANDS,
     zset::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// All top-level commands.

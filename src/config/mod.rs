@@ -146,6 +146,8 @@ pub struct Config {
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
     pub set_max_intset_entries: usize,
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     /// `client-output-buffer-limit`: (hard, soft, soft seconds) for the
@@ -258,6 +260,8 @@ impl Default for Config {
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             output_limits: [(0, 0, 0), (32 << 20, 8 << 20, 60), (256 << 20, 64 << 20, 60)],

@@ -344,8 +344,10 @@ pub static OPTIONS: &[ConfigOption] = rows![
         "LZF-compress list nodes except this many at each end (0 = none)")
         .with(int_field!(list_compress_depth, i64)),
     opt("hll-sparse-max-bytes", mem(0, LONG_MAX, 3000), 0, State::Tunes("HyperLogLog"), "sparse HyperLogLog limit"),
-    opt("stream-node-max-bytes", mem(0, LONG_MAX, 4096), 0, State::Tunes("streams"), "stream node size limit"),
-    opt("stream-node-max-entries", int(0, LONG_MAX, 100), 0, State::Tunes("streams"), "stream node entry limit"),
+    opt("stream-node-max-bytes", mem(0, LONG_MAX, 4096), 0, State::Works, "stream node size limit (bytes)")
+        .with(int_field!(stream_node_max_bytes, usize)),
+    opt("stream-node-max-entries", int(0, LONG_MAX, 100), 0, State::Works, "stream node size limit (entries)")
+        .with(int_field!(stream_node_max_entries, usize)),
 
     // --- Persistence ---
     opt("save", Kind::Special("3600 1 300 100 60 10000"), MULTI_ARG, State::Works,

@@ -60,6 +60,11 @@ impl Ctx<'_> {
     /// modifies a key says so here, which also serves WATCH and tracking.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
         self.srv.changes.events += 1;
+        if class != crate::server::notify::STREAM && !self.srv.blocking.is_empty() {
+            // A stream a reader waits on may have been deleted or
+            // replaced: the loop looks at it (see `stream::reads_group`).
+            self.signal_ready(key);
+        }
         if self.srv.key_signals {
             let db = self.db_index();
             let from = self.srv.pubsub.outbox.len();

@@ -842,6 +842,12 @@ pub fn retry_parts<'a>(args: &Args<'a>, key: &[u8]) -> Option<Vec<&'a [u8]>> {
     Some(parts)
 }
 
+/// Whether blocked command `b` is an XREADGROUP waiting on streams (it
+/// gets an error when one of them is deleted or replaced).
+pub fn reads_group(b: &crate::server::state::Blocked) -> bool {
+    b.wants == "stream" && b.spans.first().is_some_and(|&(s, e)| b.data[s..e].eq_ignore_ascii_case(b"xreadgroup"))
+}
+
 /// # Format
 /// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]`
 fn xread(cx: &mut Ctx, args: &Args) -> CmdResult {
@@ -1072,6 +1078,10 @@ fn serve_group(
         ReadId::After(id) => (true, true, id),
         ReadId::New => (max.is_some_and(|m| m > g.last_id), false, g.last_id),
     };
+    // Redis 7.0 looks the consumer up (creating it) only to serve it.
+    if !serve {
+        return Ok(false);
+    }
     let created = g.create_consumer(cname, now as i64);
     if let Some(c) = g.consumers.get_mut(cname) {
         c.seen_time = now as i64;
@@ -1550,10 +1560,9 @@ fn xclaim(cx: &mut Ctx, args: &Args) -> CmdResult {
     } else {
         deliverytime = now;
     }
-    let created = g.create_consumer(cname, now);
-    if let Some(c) = g.consumers.get_mut(cname) {
-        c.seen_time = now;
-    }
+    // Redis 7.0 looks the consumer up (creating it) at the first claim.
+    let mut created = false;
+    let mut looked_up = false;
     // Work out the claims first, reply and propagate after.
     enum Step<'a> {
         Gone(Nack, &'a [u8]),
@@ -1579,6 +1588,13 @@ fn xclaim(cx: &mut Ctx, args: &Args) -> CmdResult {
         let unowned = nack.consumer.is_empty();
         if !unowned && minidle != 0 && now - nack.delivery_time < minidle {
             continue;
+        }
+        if !looked_up {
+            looked_up = true;
+            created = g.create_consumer(cname, now);
+            if let Some(c) = g.consumers.get_mut(cname) {
+                c.seen_time = now;
+            }
         }
         g.assign(id, cname);
         if let Some(nack) = g.pel.get_mut(&id) {
@@ -1662,10 +1678,7 @@ fn xautoclaim(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let Some(s) = write_stream(cx.db(), key, now as u64)? else { return Ok(()) };
     let Some(mut g) = s.groups.remove(gname) else { return Ok(()) };
-    let created = g.create_consumer(cname, now);
-    if let Some(c) = g.consumers.get_mut(cname) {
-        c.seen_time = now;
-    }
+    let (mut created, mut looked_up) = (false, false);
     let mut attempts = count.saturating_mul(10);
     let mut deleted = Vec::new();
     let mut claimed: Vec<(StreamId, Nack)> = Vec::new();
@@ -1703,6 +1716,13 @@ fn xautoclaim(cx: &mut Ctx, args: &Args) -> CmdResult {
                 break;
             }
             continue;
+        }
+        if !looked_up {
+            looked_up = true;
+            created = g.create_consumer(cname, now);
+            if let Some(c) = g.consumers.get_mut(cname) {
+                c.seen_time = now;
+            }
         }
         g.assign(id, cname);
         if let Some(nack) = g.pel.get_mut(&id) {

@@ -1,0 +1,197 @@
+//! Streams through a real client: every command against replies recorded
+//! from Redis 7.0.15 (a transcript), consumer-group state after each
+//! command, blocking reads woken by XADD, XGROUP DESTROY and key deletion,
+//! timeouts, MULTI, and DUMP/RESTORE of streams.
+
+mod common;
+use common::transcript::replay;
+use common::{err, q, server, server_with, wait_blocked};
+use redis::Value;
+use std::time::{Duration, Instant};
+
+#[test]
+fn replies_match_redis_7_0() {
+    let checked = replay(&debug_server(), include_str!("data/stream_transcript.txt"));
+    assert_eq!(checked, 229, "every recorded command is replayed");
+}
+
+fn debug_server() -> common::TestServer {
+    server_with(|c| c.enable_debug_command = "yes".into())
+}
+
+#[test]
+fn add_range_len_and_types() {
+    let s = server();
+    let mut c = s.client();
+    let id: String = q(&mut c, &["XADD", "s", "*", "f", "v"]);
+    let (ms, seq) = id.split_once('-').unwrap();
+    assert!(ms.parse::<u64>().unwrap() > 1_600_000_000_000 && seq == "0", "{id}");
+    let next: String = q(&mut c, &["XADD", "s", &format!("{ms}-*"), "f", "w"]);
+    assert_eq!(next, format!("{ms}-1"));
+    assert_eq!(q::<i64>(&mut c, &["XLEN", "s"]), 2);
+    assert_eq!(q::<String>(&mut c, &["TYPE", "s"]), "stream");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "s"]), "stream");
+    assert_eq!(q::<Vec<String>>(&mut c, &["KEYS", "*"]), ["s"]);
+    let scanned: (String, Vec<String>) = q(&mut c, &["SCAN", "0", "TYPE", "stream"]);
+    assert_eq!(scanned.1, ["s"]);
+    let range: Vec<(String, Vec<String>)> = q(&mut c, &["XREVRANGE", "s", "+", "-", "COUNT", "1"]);
+    assert_eq!(range, [(next.clone(), vec!["f".to_string(), "w".to_string()])]);
+    assert_eq!(
+        err(&mut c, &["XADD", "s", &id, "f", "v"]),
+        "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+    );
+    assert_eq!(q::<Value>(&mut c, &["XADD", "nokey", "NOMKSTREAM", "*", "f", "v"]), Value::Nil);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "nokey"]), 0);
+    q::<()>(&mut c, &["SET", "str", "x"]);
+    assert_eq!(
+        err(&mut c, &["XADD", "str", "*", "f", "v"]),
+        "WRONGTYPE Operation against a key holding the wrong kind of value"
+    );
+    assert_eq!(err(&mut c, &["XLEN", "str"]), "WRONGTYPE Operation against a key holding the wrong kind of value");
+    // Trimming as Redis: whole nodes with `~`, exactly with `=`.
+    q::<()>(&mut c, &["CONFIG", "SET", "stream-node-max-entries", "10"]);
+    for i in 1..=95 {
+        q::<String>(&mut c, &["XADD", "t", &format!("{i}-0"), "n", &i.to_string()]);
+    }
+    assert_eq!(q::<i64>(&mut c, &["XTRIM", "t", "MAXLEN", "~", "50"]), 40);
+    assert_eq!(q::<i64>(&mut c, &["XTRIM", "t", "MAXLEN", "=", "50"]), 5);
+    assert_eq!(q::<i64>(&mut c, &["XTRIM", "t", "MINID", "60"]), 14);
+    let first: Vec<(String, Vec<String>)> = q(&mut c, &["XRANGE", "t", "-", "+", "COUNT", "1"]);
+    assert_eq!(first[0].0, "60-0");
+    assert_eq!(q::<i64>(&mut c, &["XDEL", "t", "60-0", "61-0", "999-0"]), 2);
+    assert_eq!(q::<i64>(&mut c, &["XLEN", "t"]), 34);
+}
+
+#[test]
+fn consumer_group_state_after_each_command() {
+    let s = server();
+    let mut c = s.client();
+    for i in 1..=4 {
+        q::<String>(&mut c, &["XADD", "s", &format!("{i}-0"), "f", &i.to_string()]);
+    }
+    assert_eq!(q::<String>(&mut c, &["XGROUP", "CREATE", "s", "g", "0"]), "OK");
+    let groups = |c: &mut redis::Connection| -> Vec<Vec<Value>> { q(c, &["XINFO", "GROUPS", "s"]) };
+    let field = |row: &[Value], name: &str| -> Value {
+        let i = row.iter().position(|v| *v == Value::BulkString(name.as_bytes().to_vec())).unwrap();
+        row[i + 1].clone()
+    };
+    assert_eq!(field(&groups(&mut c)[0], "lag"), Value::Int(4));
+    let read: Value = q(&mut c, &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"]);
+    assert!(format!("{read:?}").contains("2-0") && !format!("{read:?}").contains("3-0"));
+    let g = &groups(&mut c)[0];
+    assert_eq!(field(g, "pending"), Value::Int(2));
+    assert_eq!(field(g, "last-delivered-id"), Value::BulkString(b"2-0".to_vec()));
+    assert_eq!(field(g, "entries-read"), Value::Int(2));
+    assert_eq!(field(g, "lag"), Value::Int(2));
+    let summary: (i64, String, String, Vec<(String, String)>) = q(&mut c, &["XPENDING", "s", "g"]);
+    assert_eq!(summary, (2, "1-0".into(), "2-0".into(), vec![("alice".into(), "2".into())]));
+    assert_eq!(q::<i64>(&mut c, &["XACK", "s", "g", "1-0", "1-0"]), 1);
+    let claimed: Vec<String> = q(&mut c, &["XCLAIM", "s", "g", "bob", "0", "2-0", "JUSTID"]);
+    assert_eq!(claimed, ["2-0"]);
+    let rows: Vec<(String, String, i64, i64)> = q(&mut c, &["XPENDING", "s", "g", "-", "+", "10"]);
+    assert_eq!((rows[0].0.as_str(), rows[0].1.as_str(), rows[0].3), ("2-0", "bob", 1));
+    // XAUTOCLAIM reports entries deleted meanwhile and drops them.
+    q::<Value>(&mut c, &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"]);
+    assert_eq!(q::<i64>(&mut c, &["XDEL", "s", "3-0"]), 1);
+    let auto: (String, Vec<String>, Vec<String>) = q(&mut c, &["XAUTOCLAIM", "s", "g", "carol", "0", "0", "JUSTID"]);
+    assert_eq!(auto, ("0-0".into(), vec!["2-0".into(), "4-0".into()], vec!["3-0".into()]));
+    assert_eq!(q::<i64>(&mut c, &["XGROUP", "DELCONSUMER", "s", "g", "carol"]), 2);
+    assert_eq!(q::<i64>(&mut c, &["XGROUP", "CREATECONSUMER", "s", "g", "dave"]), 1);
+    let consumers: Vec<Vec<Value>> = q(&mut c, &["XINFO", "CONSUMERS", "s", "g"]);
+    let names: Vec<Value> = consumers.iter().map(|r| field(r, "name")).collect();
+    assert_eq!(names, [b"alice".as_slice(), b"bob", b"dave"].map(|n| Value::BulkString(n.to_vec())));
+    assert_eq!(q::<(i64, Value, Value, Value)>(&mut c, &["XPENDING", "s", "g"]).0, 0);
+    assert_eq!(err(&mut c, &["XGROUP", "CREATE", "s", "g", "$"]), "BUSYGROUP Consumer Group name already exists");
+    assert_eq!(q::<i64>(&mut c, &["XGROUP", "DESTROY", "s", "g"]), 1);
+    assert_eq!(q::<Vec<Value>>(&mut c, &["XINFO", "GROUPS", "s"]), Vec::<Value>::new());
+}
+
+fn raw_block(s: &common::TestServer, cmd: &[u8]) -> common::Raw {
+    let mut r = s.raw();
+    r.send(cmd);
+    r
+}
+
+#[test]
+fn blocked_xread_is_woken_by_xadd() {
+    let s = server();
+    let mut c = s.client();
+    q::<String>(&mut c, &["XADD", "s", "1-0", "a", "1"]);
+    let mut waiter = raw_block(&s, b"XREAD BLOCK 0 STREAMS other s $ $\r\n");
+    wait_blocked(&mut c, 1);
+    q::<String>(&mut c, &["XADD", "s", "2-0", "b", "2"]);
+    waiter.expect(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
+    // A deleted stream leaves XREAD waiting; data after its id serves it.
+    let mut waiter = raw_block(&s, b"XREAD COUNT 1 BLOCK 0 STREAMS s 5-0\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["DEL", "s"]);
+    q::<String>(&mut c, &["XADD", "s", "3-0", "c", "3"]);
+    q::<()>(&mut c, &["SET", "x", "y"]);
+    q::<String>(&mut c, &["XADD", "s", "6-0", "d", "4"]);
+    waiter.expect(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n6-0\r\n*2\r\n$1\r\nd\r\n$1\r\n4\r\n");
+}
+
+#[test]
+fn blocked_reads_time_out_and_never_block_in_multi() {
+    let s = server();
+    let mut r = s.raw();
+    let start = Instant::now();
+    r.roundtrip(b"XREAD BLOCK 200 STREAMS s $\r\n", b"*-1\r\n");
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_millis(200) && waited < Duration::from_secs(2), "{waited:?}");
+    r.roundtrip(b"XGROUP CREATE s g $ MKSTREAM\r\n", b"+OK\r\n");
+    r.roundtrip(b"XREADGROUP GROUP g c BLOCK 50 STREAMS s >\r\n", b"*-1\r\n");
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    r.roundtrip(b"XREAD BLOCK 0 STREAMS s $\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"EXEC\r\n", b"*1\r\n*-1\r\n");
+    r.roundtrip(b"XREAD BLOCK -1 STREAMS s $\r\n", b"-ERR timeout is negative\r\n");
+}
+
+#[test]
+fn blocked_xreadgroup_is_woken_by_xadd_destroy_and_deletion() {
+    let s = server();
+    let mut c = s.client();
+    q::<String>(&mut c, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    let mut waiter = raw_block(&s, b"XREADGROUP GROUP g alice BLOCK 0 STREAMS s >\r\n");
+    wait_blocked(&mut c, 1);
+    q::<String>(&mut c, &["XADD", "s", "1-0", "a", "1"]);
+    waiter.expect(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n");
+    assert_eq!(q::<(i64, String, String, Value)>(&mut c, &["XPENDING", "s", "g"]).0, 1);
+    waiter.send(b"XREADGROUP GROUP g alice BLOCK 0 STREAMS s >\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["XGROUP", "DESTROY", "s", "g"]);
+    waiter.expect(b"-NOGROUP the consumer group this client was blocked on no longer exists\r\n");
+    q::<String>(&mut c, &["XGROUP", "CREATE", "s", "g", "$"]);
+    waiter.send(b"XREADGROUP GROUP g alice BLOCK 0 STREAMS s >\r\n");
+    wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["DEL", "s"]);
+    waiter.expect(b"-UNBLOCKED the stream key no longer exists\r\n");
+}
+
+#[test]
+fn dump_restore_and_digest() {
+    let s = debug_server();
+    let mut c = s.client();
+    for i in 1..=300 {
+        q::<String>(&mut c, &["XADD", "s", &format!("{i}-1"), "field", &format!("value-{i}"), "n", &i.to_string()]);
+    }
+    q::<i64>(&mut c, &["XDEL", "s", "7-1"]);
+    q::<String>(&mut c, &["XGROUP", "CREATE", "s", "g", "0"]);
+    q::<Value>(&mut c, &["XREADGROUP", "GROUP", "g", "c", "COUNT", "3", "STREAMS", "s", ">"]);
+    let digest: Vec<String> = q(&mut c, &["DEBUG", "DIGEST-VALUE", "s"]);
+    let dump: Vec<u8> = q(&mut c, &["DUMP", "s"]);
+    let mut cmd = redis::cmd("RESTORE");
+    cmd.arg("copy").arg(0).arg(&dump);
+    let _: () = cmd.query(&mut c).unwrap();
+    assert_eq!(q::<Vec<String>>(&mut c, &["DEBUG", "DIGEST-VALUE", "copy"]), digest);
+    assert_eq!(q::<Vec<u8>>(&mut c, &["DUMP", "copy"]), dump, "a restored stream dumps the same bytes");
+    let info: Vec<Value> = q(&mut c, &["XINFO", "STREAM", "copy"]);
+    assert_eq!(info[1], Value::Int(299));
+    // A corrupt payload is refused, never loaded.
+    let mut bad = dump.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x55;
+    let mut cmd = redis::cmd("RESTORE");
+    cmd.arg("bad").arg(0).arg(&bad);
+    assert!(cmd.query::<()>(&mut c).is_err());
+}

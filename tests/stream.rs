@@ -195,3 +195,178 @@ fn dump_restore_and_digest() {
     cmd.arg("bad").arg(0).arg(&bad);
     assert!(cmd.query::<()>(&mut c).is_err());
 }
+
+fn aof_server(dir: &str) -> common::TestServer {
+    let dir = dir.to_string();
+    server_with(move |c| {
+        c.dir = dir;
+        c.appendonly = true;
+        c.appendfsync = "always";
+        c.enable_debug_command = "yes".into();
+    })
+}
+
+/// The incr AOF as text, each Unix-ms time (13 digits) as `T`.
+fn incr_text(dir: &str) -> String {
+    let d = std::path::Path::new(dir).join("appendonlydir");
+    let m = std::fs::read_to_string(d.join("appendonly.aof.manifest")).unwrap();
+    let name = m.lines().rev().find(|l| l.ends_with("type i")).unwrap().split(' ').nth(1).unwrap().to_string();
+    let text = String::from_utf8_lossy(&std::fs::read(d.join(name)).unwrap()).replace("\r\n", " ");
+    text.split(' ')
+        .map(|w| if w.len() == 13 && w.bytes().all(|b| b.is_ascii_digit()) { "T" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What redis-server 7.0.15 appends for the same commands (its incr file,
+/// read the same way): XADD's `*` and `ms-*` as the id, `~` trims as `=`
+/// and the resulting length, reads and claims as XCLAIM ... FORCE JUSTID
+/// LASTID, a NOACK read as XGROUP CREATECONSUMER and SETID.
+#[test]
+fn propagates_as_redis() {
+    let dir = common::fresh_dir();
+    let srv = aof_server(&dir);
+    let mut c = srv.client();
+    let run = |c: &mut redis::Connection, args: &[&str]| {
+        let _: Value = q(c, args);
+    };
+    run(&mut c, &["XADD", "s", "1-1", "a", "1"]);
+    run(&mut c, &["XADD", "s", "2-*", "a", "1"]);
+    run(&mut c, &["XADD", "s", "MAXLEN", "~", "1", "3-1", "a", "1"]);
+    run(&mut c, &["XTRIM", "s", "MAXLEN", "1"]);
+    run(&mut c, &["XADD", "s", "5-1", "b", "2"]);
+    run(&mut c, &["XGROUP", "CREATE", "s", "g", "0"]);
+    run(&mut c, &["XGROUP", "CREATE", "s", "g2", "0"]);
+    run(&mut c, &["XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", ">"]);
+    run(&mut c, &["XREADGROUP", "GROUP", "g2", "c9", "NOACK", "STREAMS", "s", ">"]);
+    run(&mut c, &["XCLAIM", "s", "g", "c2", "0", "3-1", "TIME", "1000", "RETRYCOUNT", "3"]);
+    run(&mut c, &["XDEL", "s", "3-1"]);
+    run(&mut c, &["XAUTOCLAIM", "s", "g", "c4", "0", "0"]);
+    let text = incr_text(&dir);
+    let want = [
+        "*5 $4 XADD $1 s $3 1-1 $1 a $1 1",
+        "*5 $4 XADD $1 s $3 2-0 $1 a $1 1",
+        "*8 $4 XADD $1 s $6 MAXLEN $1 = $1 3 $3 3-1 $1 a $1 1",
+        "*4 $5 XTRIM $1 s $6 MAXLEN $1 1",
+        "*14 $6 XCLAIM $1 s $1 g $2 c1 $1 0 $3 3-1 $4 TIME $13 T $10 RETRYCOUNT $1 1 $5 FORCE $6 JUSTID $6 LASTID $3 3-1",
+        "*1 $5 MULTI *5 $6 XGROUP $14 CREATECONSUMER $1 s $2 g2 $2 c9 *7 $6 XGROUP $5 SETID $1 s $2 g2 $3 5-1 $11 ENTRIESREAD $1 4 *1 $4 EXEC",
+        "*14 $6 XCLAIM $1 s $1 g $2 c2 $1 0 $3 3-1 $4 TIME $4 1000 $10 RETRYCOUNT $1 3 $5 FORCE $6 JUSTID $6 LASTID $3 3-1",
+        "*3 $4 XDEL $1 s $3 3-1",
+        "*14 $6 XCLAIM $1 s $1 g $2 c2 $1 0 $3 3-1 $4 TIME $4 1000 $10 RETRYCOUNT $1 3 $5 FORCE $6 JUSTID $6 LASTID $3 3-1",
+    ];
+    let mut at = 0;
+    for w in want {
+        let found = text[at..].find(w).unwrap_or_else(|| panic!("{w}\nnot found in order in\n{text}"));
+        at += found + w.len();
+    }
+    // Replaying the file rebuilds the same data.
+    let before: String = q(&mut c, &["DEBUG", "DIGEST"]);
+    drop(c);
+    let mut srv = srv;
+    srv.dir = common::fresh_dir();
+    drop(srv);
+    let srv = aof_server(&dir);
+    let mut c = srv.client();
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "DIGEST"]), before);
+}
+
+/// redis-server on `dir` (loading its dump.rdb) until dropped.
+struct Redis(std::process::Child, u16);
+
+impl Redis {
+    fn start(dir: &str) -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--dir", dir, "--save", "", "--enable-debug-command", "yes"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let r = Redis(child, port);
+        let start = Instant::now();
+        while r.client().is_none_or(|mut c| redis::cmd("PING").query::<String>(&mut c).is_err()) {
+            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        r
+    }
+
+    fn client(&self) -> Option<redis::Connection> {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.1)).ok()?.get_connection().ok()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Streams with groups, PELs, consumers, tombstones and several nodes.
+fn load_streams(c: &mut redis::Connection) {
+    for i in 1..=250 {
+        q::<String>(c, &["XADD", "big", &format!("{i}-0"), "f", &format!("v{i}"), "n", &i.to_string()]);
+    }
+    q::<i64>(c, &["XDEL", "big", "3-0", "120-0"]);
+    q::<String>(c, &["XGROUP", "CREATE", "big", "g1", "0"]);
+    q::<String>(c, &["XGROUP", "CREATE", "big", "g2", "$"]);
+    q::<Value>(c, &["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "5", "STREAMS", "big", ">"]);
+    q::<Value>(c, &["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "2", "STREAMS", "big", ">"]);
+    q::<i64>(c, &["XACK", "big", "g1", "1-0"]);
+    q::<i64>(c, &["XGROUP", "CREATECONSUMER", "big", "g2", "idle"]);
+    q::<String>(c, &["XADD", "small", "5-5", "other", "fields", "x", "1"]);
+    q::<String>(c, &["XGROUP", "CREATE", "empty", "g", "$", "MKSTREAM"]);
+    q::<String>(c, &["XSETID", "empty", "9-9", "ENTRIESADDED", "3", "MAXDELETEDID", "8-0"]);
+}
+
+fn full_info(c: &mut redis::Connection) -> Vec<Value> {
+    ["big", "small", "empty"].iter().map(|k| q::<Value>(c, &["XINFO", "STREAM", k, "FULL"])).collect()
+}
+
+/// An RDB file with streams moves both ways: ferrokv's is read by
+/// redis-server (and redis-check-rdb) with the same digest and XINFO
+/// STREAM FULL, and redis-server's is read back by ferrokv.
+#[test]
+fn rdb_files_with_streams_move_between_redis_and_ferrokv() {
+    if std::process::Command::new("redis-server").arg("--version").output().is_err() {
+        eprintln!("redis-server not installed: interop not checked");
+        return;
+    }
+    let dir = common::fresh_dir();
+    let (digest, info);
+    {
+        let d = dir.clone();
+        let srv = server_with(move |c| {
+            c.dir = d;
+            c.enable_debug_command = "yes".into();
+        });
+        let mut c = srv.client();
+        load_streams(&mut c);
+        digest = q::<String>(&mut c, &["DEBUG", "DIGEST"]);
+        info = full_info(&mut c);
+        assert_eq!(q::<String>(&mut c, &["SAVE"]), "OK");
+        let mut srv = srv;
+        srv.dir = common::fresh_dir();
+    }
+    let rdb = std::path::Path::new(&dir).join("dump.rdb");
+    let check = std::process::Command::new("redis-check-rdb").arg(&rdb).output().unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && text.contains("RDB looks OK!"), "{text}");
+    let redis = Redis::start(&dir);
+    let mut rc = redis.client().unwrap();
+    assert_eq!(q::<String>(&mut rc, &["DEBUG", "DIGEST"]), digest);
+    assert_eq!(full_info(&mut rc), info);
+    q::<String>(&mut rc, &["XADD", "small", "6-0", "from", "redis"]);
+    let theirs = q::<String>(&mut rc, &["DEBUG", "DIGEST"]);
+    let their_info = full_info(&mut rc);
+    assert_eq!(q::<String>(&mut rc, &["SAVE"]), "OK");
+    drop(redis);
+    let d = dir.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.enable_debug_command = "yes".into();
+    });
+    let mut c = srv.client();
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "DIGEST"]), theirs);
+    assert_eq!(full_info(&mut c), their_info);
+}

@@ -1173,10 +1173,13 @@ fn serve_group(
     for (id, nack, at) in &claims {
         propagate_xclaim(cx, key, gname, *at, &id.to_string(), nack);
     }
-    if moved {
+    // Redis 7.0 propagates the group's new last id only for NOACK reads
+    // (the XCLAIMs' LASTID carries it otherwise).
+    let setid = moved && noack;
+    if setid {
         propagate_group_id(cx, key, gname, last.0, last.1);
     }
-    if !claims.is_empty() || moved {
+    if !claims.is_empty() || setid {
         cx.dirty(1);
     }
     Ok(true)

@@ -32,7 +32,8 @@ pub static COMMANDS: &[Command] = &[
         xadd,
     )
     .tips(&["nondeterministic_output"])
-    .key_flags(&["RW update"]),
+    .key_flags(&["RW update"])
+    .key_notes(&["UPDATE instead of INSERT because of the optional trimming feature"]),
     row("xrange", -4, READONLY, (1, 1, 1), "stream", "5.0.0", "Returns the messages from a stream within a range of IDs.", xrange)
         .key_flags(&["RO access"]),
     row(
@@ -81,7 +82,7 @@ pub static COMMANDS: &[Command] = &[
         "An internal command for replicating stream values.",
         xsetid,
     )
-    .key_flags(&["RW insert"]),
+    .key_flags(&["RW update"]),
     row(
         "xread",
         -4,
@@ -103,7 +104,7 @@ pub static COMMANDS: &[Command] = &[
         "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.",
         xreadgroup,
     )
-    .key_flags(&["RW access"]),
+    .key_flags(&["RO access"]),
     row(
         "xack",
         -4,
@@ -150,7 +151,7 @@ pub static COMMANDS: &[Command] = &[
         xautoclaim,
     )
     .tips(&["nondeterministic_output"])
-    .key_flags(&["RW update"]),
+    .key_flags(&["RW delete"]),
     Command {
         subcommands: XGROUP_SUBCOMMANDS,
         ..row("xgroup", -2, 0, (0, 0, 0), "stream", "5.0.0", "A container for consumer groups commands.", super::table::container)
@@ -162,8 +163,6 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 static XGROUP_SUBCOMMANDS: &[Command] = &[
-    row("create", -5, WRITE | DENYOOM, (2, 2, 1), "stream", "5.0.0", "Creates a consumer group.", xgroup_create)
-        .key_flags(&["RW insert"]),
     row(
         "createconsumer",
         5,
@@ -186,8 +185,6 @@ static XGROUP_SUBCOMMANDS: &[Command] = &[
         xgroup_delconsumer,
     )
     .key_flags(&["RW delete"]),
-    row("destroy", 4, WRITE, (2, 2, 1), "stream", "5.0.0", "Destroys a consumer group.", xgroup_destroy)
-        .key_flags(&["RW delete"]),
     row(
         "help",
         2,
@@ -198,6 +195,10 @@ static XGROUP_SUBCOMMANDS: &[Command] = &[
         "Returns helpful text about the different subcommands.",
         xgroup_help,
     ),
+    row("destroy", 4, WRITE, (2, 2, 1), "stream", "5.0.0", "Destroys a consumer group.", xgroup_destroy)
+        .key_flags(&["RW delete"]),
+    row("create", -5, WRITE | DENYOOM, (2, 2, 1), "stream", "5.0.0", "Creates a consumer group.", xgroup_create)
+        .key_flags(&["RW insert"]),
     row(
         "setid",
         -5,
@@ -212,18 +213,18 @@ static XGROUP_SUBCOMMANDS: &[Command] = &[
 ];
 
 static XINFO_SUBCOMMANDS: &[Command] = &[
+    row("stream", -3, READONLY, (2, 2, 1), "stream", "5.0.0", "Returns information about a stream.", xinfo_stream)
+        .key_flags(&["RO access"]),
     row(
-        "consumers",
-        4,
-        READONLY,
-        (2, 2, 1),
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
         "stream",
         "5.0.0",
-        "Returns a list of the consumers in a consumer group.",
-        xinfo_consumers,
-    )
-    .tips(&["nondeterministic_output"])
-    .key_flags(&["RO access"]),
+        "Returns helpful text about the different subcommands.",
+        xinfo_help,
+    ),
     row(
         "groups",
         3,
@@ -236,17 +237,17 @@ static XINFO_SUBCOMMANDS: &[Command] = &[
     )
     .key_flags(&["RO access"]),
     row(
-        "help",
-        2,
-        LOADING | STALE,
-        (0, 0, 0),
+        "consumers",
+        4,
+        READONLY,
+        (2, 2, 1),
         "stream",
         "5.0.0",
-        "Returns helpful text about the different subcommands.",
-        xinfo_help,
-    ),
-    row("stream", -3, READONLY, (2, 2, 1), "stream", "5.0.0", "Returns information about a stream.", xinfo_stream)
-        .key_flags(&["RO access"]),
+        "Returns a list of the consumers in a consumer group.",
+        xinfo_consumers,
+    )
+    .tips(&["nondeterministic_output"])
+    .key_flags(&["RO access"]),
 ];
 
 // ---------------------------------------------------------------------------

@@ -930,13 +930,11 @@ impl Stream {
         INVALID_ENTRIES_READ
     }
 
-    /// A group's lag (`streamReplyWithCGLag`); `None` when unknown.
+    /// A group's lag (Redis 7.0's `streamReplyWithCGLag`); `None` when
+    /// unknown.
     pub fn lag(&self, g: &Group) -> Option<i64> {
-        if self.entries_added == 0 || self.length == 0 {
+        if self.entries_added == 0 {
             return Some(0);
-        }
-        if g.last_id < self.first_id && self.max_deleted < self.first_id {
-            return Some(self.length as i64);
         }
         if g.entries_read != INVALID_ENTRIES_READ && !self.range_has_tombstones(g.last_id, StreamId::MAX) {
             return Some(self.entries_added as i64 - g.entries_read);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 #[test]
 fn replies_match_redis_7_0() {
     let checked = replay(&debug_server(), include_str!("data/stream_transcript.txt"));
-    assert_eq!(checked, 229, "every recorded command is replayed");
+    assert_eq!(checked, 259, "every recorded command is replayed");
 }
 
 fn debug_server() -> common::TestServer {
@@ -369,4 +369,69 @@ fn rdb_files_with_streams_move_between_redis_and_ferrokv() {
     let mut c = srv.client();
     assert_eq!(q::<String>(&mut c, &["DEBUG", "DIGEST"]), theirs);
     assert_eq!(full_info(&mut c), their_info);
+}
+
+/// Keyspace events as redis-server 7.0.15 sends them for the same commands
+/// (recorded with a PSUBSCRIBE on both servers).
+#[test]
+fn keyspace_events_as_redis() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "Et"]);
+    let mut sub = s.raw();
+    sub.roundtrip(b"PSUBSCRIBE __keyevent@0__:*\r\n", b"*3\r\n$10\r\npsubscribe\r\n$16\r\n__keyevent@0__:*\r\n:1\r\n");
+    let cmds: &[&[&str]] = &[
+        &["XADD", "s", "1-1", "a", "1"],
+        &["XADD", "s", "MAXLEN", "1", "2-1", "a", "1"],
+        &["XTRIM", "s", "MAXLEN", "0"],
+        &["XADD", "s", "3-1", "a", "1"],
+        &["XDEL", "s", "3-1"],
+        &["XSETID", "s", "9-9"],
+        &["XGROUP", "CREATE", "s", "g", "0"],
+        &["XGROUP", "CREATE", "m", "g", "0", "MKSTREAM"],
+        &["XADD", "s", "10-1", "a", "1"],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "d"],
+        &["XCLAIM", "s", "g", "e", "0", "10-1"],
+        &["XAUTOCLAIM", "s", "g", "f", "0", "0"],
+        &["XACK", "s", "g", "10-1"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "d"],
+        &["XGROUP", "SETID", "s", "g", "0"],
+        &["XGROUP", "DESTROY", "s", "g"],
+    ];
+    for cmd in cmds {
+        q::<Value>(&mut c, cmd);
+    }
+    let events = [
+        ("xadd", "s"),
+        ("xadd", "s"),
+        ("xtrim", "s"),
+        ("xtrim", "s"),
+        ("xadd", "s"),
+        ("xdel", "s"),
+        ("xsetid", "s"),
+        ("xgroup-create", "s"),
+        ("xgroup-create", "m"),
+        ("xadd", "s"),
+        ("xgroup-createconsumer", "s"),
+        ("xgroup-createconsumer", "s"),
+        ("xgroup-createconsumer", "s"),
+        ("xgroup-createconsumer", "s"),
+        ("xgroup-delconsumer", "s"),
+        ("xgroup-setid", "s"),
+        ("xgroup-destroy", "s"),
+    ];
+    let mut want = Vec::new();
+    for (ev, key) in events {
+        let channel = format!("__keyevent@0__:{ev}");
+        want.extend_from_slice(
+            format!(
+                "*4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n${}\r\n{channel}\r\n${}\r\n{key}\r\n",
+                channel.len(),
+                key.len()
+            )
+            .as_bytes(),
+        );
+    }
+    sub.expect(&want);
 }

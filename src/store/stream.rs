@@ -901,19 +901,20 @@ impl Stream {
         if self.length == 0 || self.max_deleted.is_zero() {
             return false;
         }
+        if self.first_id > self.max_deleted {
+            // The latest tombstone is before the first entry.
+            return false;
+        }
         start <= self.max_deleted && self.max_deleted <= end
     }
 
-    /// `streamEstimateDistanceFromFirstEverEntry`.
+    /// Redis 7.0's `streamEstimateDistanceFromFirstEverEntry`.
     pub fn estimate_distance(&self, id: StreamId) -> i64 {
         if self.entries_added == 0 {
             return 0;
         }
         if self.length == 0 && id <= self.last_id {
             return self.entries_added as i64;
-        }
-        if !id.is_zero() && id < self.max_deleted {
-            return INVALID_ENTRIES_READ;
         }
         if id == self.last_id {
             return self.entries_added as i64;
@@ -946,10 +947,7 @@ impl Stream {
     /// Moves group `g`'s last id to delivered entry `id`, keeping its read
     /// counter as `streamReplyWithRange` does.
     pub fn advance_group(&self, g: &mut Group, id: StreamId) {
-        if g.entries_read != INVALID_ENTRIES_READ
-            && g.last_id >= self.first_id
-            && !self.range_has_tombstones(g.last_id, StreamId::MAX)
-        {
+        if g.entries_read != INVALID_ENTRIES_READ && !self.range_has_tombstones(id, StreamId::MAX) {
             g.entries_read += 1;
         } else if self.entries_added > 0 {
             g.entries_read = self.estimate_distance(id);
@@ -970,53 +968,37 @@ impl Stream {
     }
 }
 
-/// How many nodes Redis's `rax` holds for the sorted, distinct, equal-length
-/// `keys`: the root, then per branching point one branch node, and each
-/// run of bytes without a branch one compressed node, plus one leaf per
-/// key. Keys all have the same length, so no key ends inside another.
+/// How many nodes Redis's `rax` holds for the sorted, distinct, 16-byte
+/// `keys` (XINFO's `radix-tree-nodes`): the root; for a run of bytes that
+/// every key below a point shares, one compressed node; for each point where
+/// keys branch, one branch node; and one (empty) leaf node per key, since
+/// every key has the same length and none ends inside another.
 pub fn rax_nodes(keys: &[[u8; 16]]) -> usize {
-    fn count(keys: &[[u8; 16]], depth: usize, is_root: bool) -> usize {
-        if keys.is_empty() {
+    fn count(keys: &[[u8; 16]], depth: usize) -> usize {
+        if depth == 16 {
             return 1;
         }
-        if depth == 16 {
-            return 1; // the leaf (key) node
-        }
-        // The common prefix from `depth`.
-        let first = &keys[0];
-        let last = &keys[keys.len() - 1];
+        let (first, last) = (&keys[0], &keys[keys.len() - 1]);
         let mut common = depth;
         while common < 16 && first[common] == last[common] {
             common += 1;
         }
-        let mut n = 0;
-        if common > depth {
-            // A compressed node for bytes depth..common.
-            n += 1;
-            if common == 16 {
-                return n + 1;
-            }
-            // Then a branch node at `common` (children follow).
+        if common == 16 {
+            // A compressed node for the rest, then the key's leaf.
+            return 2;
         }
-        // A branch node at `common`: one child per distinct byte.
-        let _ = is_root;
-        n += 1;
+        // A compressed node for the shared bytes (if any), then a branch node.
+        let mut n = usize::from(common > depth) + 1;
         let mut i = 0;
         while i < keys.len() {
             let b = keys[i][common];
-            let mut j = i;
-            while j < keys.len() && keys[j][common] == b {
-                j += 1;
-            }
-            n += count(&keys[i..j], common + 1, false);
+            let j = i + keys[i..].iter().take_while(|k| k[common] == b).count();
+            n += count(&keys[i..j], common + 1);
             i = j;
         }
         n
     }
-    if keys.is_empty() {
-        return 1;
-    }
-    count(keys, 0, true)
+    if keys.is_empty() { 1 } else { count(keys, 0) }
 }
 
 /// A trimming strategy.

@@ -1098,6 +1098,8 @@ fn serve_group(
         return Ok(false);
     }
     let Some(start) = gt.incr() else { return Ok(false) };
+    // Redis 7.0 counts one change per stream an XREADGROUP serves.
+    cx.dirty(1);
     let resp2 = cx.out.proto == crate::resp::Proto::Resp2;
     open_outer(&mut cx.out, header_at);
     *served += 1;
@@ -1179,9 +1181,6 @@ fn serve_group(
     let setid = moved && noack;
     if setid {
         propagate_group_id(cx, key, gname, last.0, last.1);
-    }
-    if !claims.is_empty() || setid {
-        cx.dirty(1);
     }
     Ok(true)
 }

@@ -968,6 +968,77 @@ impl Stream {
     }
 }
 
+/// The commands that rebuild stream `s` at `key`, as Redis's AOF rewrite
+/// (`rewriteStreamObject`) writes them: XADD per entry (an empty stream
+/// as `XADD key MAXLEN 0 0-1 x y`), XSETID with ENTRIESADDED and
+/// MAXDELETEDID, then per group XGROUP CREATE ... ENTRIESREAD, and per
+/// consumer an `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n JUSTID
+/// FORCE` per pending entry, or XGROUP CREATECONSUMER when it has none.
+pub fn rewrite_commands(key: &[u8], s: &Stream) -> Vec<Vec<Vec<u8>>> {
+    let text = |id: StreamId| id.to_string().into_bytes();
+    let word = |w: &str| w.as_bytes().to_vec();
+    let mut out = Vec::new();
+    if s.length > 0 {
+        let mut buf = (itoa::Buffer::new(), itoa::Buffer::new());
+        s.range(StreamId::MIN, StreamId::MAX, false, |lp, e| {
+            let mut argv = vec![word("XADD"), key.to_vec(), text(e.id)];
+            Stream::fields(lp, e, |f, v| {
+                argv.push(f.bytes(&mut buf.0).to_vec());
+                argv.push(v.bytes(&mut buf.1).to_vec());
+            });
+            out.push(argv);
+            true
+        });
+    } else {
+        let empty = ["XADD", "", "MAXLEN", "0", "0-1", "x", "y"];
+        out.push(empty.iter().enumerate().map(|(i, w)| if i == 1 { key.to_vec() } else { word(w) }).collect());
+    }
+    out.push(vec![
+        word("XSETID"),
+        key.to_vec(),
+        text(s.last_id),
+        word("ENTRIESADDED"),
+        s.entries_added.to_string().into_bytes(),
+        word("MAXDELETEDID"),
+        text(s.max_deleted),
+    ]);
+    for (name, g) in &s.groups {
+        out.push(vec![
+            word("XGROUP"),
+            word("CREATE"),
+            key.to_vec(),
+            name.to_vec(),
+            text(g.last_id),
+            word("ENTRIESREAD"),
+            g.entries_read.to_string().into_bytes(),
+        ]);
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                out.push(vec![word("XGROUP"), word("CREATECONSUMER"), key.to_vec(), name.to_vec(), cname.to_vec()]);
+                continue;
+            }
+            for id in &c.pel {
+                let Some(nack) = g.pel.get(id) else { continue };
+                out.push(vec![
+                    word("XCLAIM"),
+                    key.to_vec(),
+                    name.to_vec(),
+                    cname.to_vec(),
+                    word("0"),
+                    text(*id),
+                    word("TIME"),
+                    nack.delivery_time.to_string().into_bytes(),
+                    word("RETRYCOUNT"),
+                    nack.delivery_count.to_string().into_bytes(),
+                    word("JUSTID"),
+                    word("FORCE"),
+                ]);
+            }
+        }
+    }
+    out
+}
+
 /// How many nodes Redis's `rax` holds for the sorted, distinct, 16-byte
 /// `keys` (XINFO's `radix-tree-nodes`): the root; for a run of bytes that
 /// every key below a point shares, one compressed node; for each point where

@@ -112,7 +112,7 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
             latency|histogram latency|history latency|latest latency|reset monitor shutdown slowlog|get slowlog|len \
             slowlog|reset swapdb",
         ),
-        ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin"),
+        ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin xread xreadgroup"),
         ("transaction", "discard exec multi unwatch watch"),
         (
             "keyspace",

@@ -14,7 +14,7 @@ What it does: FLUSHALL on both servers, then sends the same random command
 (RESP2 over raw sockets, Python standard library only) to both and compares
 the replies. Commands come from a grammar covering strings, bitmaps, HyperLogLog (PF*,
 crafted and corrupted HLL strings, hll-sparse-max-bytes), generic
-key commands, lists, hashes, sets and sorted sets (plus SETEX/PSETEX/SUBSTR,
+key commands, lists, hashes, sets, sorted sets and streams (plus SETEX/PSETEX/SUBSTR,
 MOVE, SCAN/SSCAN/HSCAN/ZSCAN, OBJECT subcommands, MULTI/EXEC/DISCARD/WATCH,
 blocking pops with a 10 ms timeout, and a "token soup" generator that gives
 any command 0-6 arguments for arity and parsing errors). The key space is 6
@@ -357,13 +357,14 @@ kw = cased
 # Key affinity: each command family prefers two keys (neighbouring families
 # share one), so most commands hit a key of their type and some hit another.
 FAMILY_KEYS = {"str": ["k0", "k1"], "list": ["k1", "k2"], "hash": ["k2", "k3"], "set": ["k3", "k4"],
-               "zset": ["k4", "k5"], "hll": ["k5", "k0"], "any": KEYS}
+               "zset": ["k4", "k5"], "hll": ["k5", "k0"], "stream": ["k5", "k0"],
+               "any": KEYS}
 FAMILY = "any"
 # Phases: every ~--phase-len commands a focus is drawn; in a focused phase 80%
 # of the commands come from that family and use all six keys, so collections
 # of one type fill up and multi-key commands meet several keys of that type.
 FOCUS = "mixed"
-FOCUSES = ["mixed", "mixed", "str", "list", "hash", "set", "zset", "hll"]
+FOCUSES = ["mixed", "mixed", "str", "list", "hash", "set", "zset", "hll", "stream"]
 AFFINITY = 0.8
 EDGE = 0.2      # probability a numeric argument is drawn from the edge cases
 
@@ -1067,6 +1068,181 @@ def g_big():
     return a, "exact"
 
 
+# ---------------------------------------------------------------- streams
+# Ids are explicit (small ms and seq, so many collide and go back), or
+# `ms-*`; never `*`, whose ids differ between the servers. Replies that
+# carry delivery times or idle times (XPENDING's extended form, XINFO
+# CONSUMERS, XINFO STREAM FULL with groups, XCLAIM IDLE/TIME) are compared
+# by shape only.
+
+GROUPS = ["g1", "g2", "nog"]
+CONSUMERS = ["c1", "c2", "c3"]
+
+
+def sid(star=False):
+    r = R.random()
+    if star and r < 0.15:
+        return "%d-*" % R.randint(0, 40)
+    if r < 0.75:
+        return "%d-%d" % (R.randint(0, 40), R.randint(0, 3))
+    if r < 0.85:
+        return str(R.randint(0, 40))
+    return R.choice(["-", "+", "0", "0-0", "$", ">", "a", "1-a", "18446744073709551615-18446744073709551615",
+                     "18446744073709551616", " 5", "+5", "007-1", "5-", "-5", "1.5"])
+
+
+def sbound():
+    b = sid()
+    return "(" + b if R.random() < 0.15 else b
+
+
+def g_xadd():
+    a = [cased("XADD"), key()]
+    if R.random() < 0.2:
+        a.append(kw("NOMKSTREAM"))
+    if R.random() < 0.25:
+        a += [kw(R.choice(["MAXLEN", "MINID"]))] + ([R.choice(["~", "="])] if R.random() < 0.6 else [])
+        a.append(str(R.randint(0, 30)) if a[-1] in ("~", "=") or R.random() < 0.5 else sid())
+        if R.random() < 0.3:
+            a += [kw("LIMIT"), R.choice(["0", "1", "10", "-1", "a"])]
+    a.append(sid(True))
+    for _ in range(R.randint(1, 3)):
+        a += [R.choice(["f", "g", "h", "1", "field"]), value()]
+    return a, "exact"
+
+
+def g_xtrim():
+    a = [cased("XTRIM"), key(), kw(R.choice(["MAXLEN", "MINID", "MAXLEN", "FOO"]))]
+    if R.random() < 0.6:
+        a.append(R.choice(["~", "="]))
+    a.append(str(R.randint(-1, 30)) if R.random() < 0.6 else sid())
+    if R.random() < 0.3:
+        a += [kw("LIMIT"), R.choice(["0", "1", "10", "-1", "a"])]
+    return a, "exact"
+
+
+def g_xrange(name):
+    def g():
+        a = [cased(name), key(), sbound(), sbound()]
+        if R.random() < 0.4:
+            a += [kw("COUNT"), R.choice(["0", "1", "2", "5", "-1", "a"])]
+        return a, "exact"
+    return g
+
+
+def g_xread():
+    a = [cased("XREAD")]
+    if R.random() < 0.4:
+        a += [kw("COUNT"), R.choice(["1", "2", "0", "-1", "a"])]
+    if R.random() < 0.15:
+        a += [kw("BLOCK"), R.choice(["10", "-1", "a"])]
+    if R.random() < 0.05:
+        a += [kw(R.choice(["GROUP", "NOACK"]))]
+    n = R.randint(1, 2)
+    ks = [key() for _ in range(n)]
+    ids = [sid() for _ in range(n + (1 if R.random() < 0.05 else 0))]
+    return a + [kw("STREAMS")] + ks + ids, "exact"
+
+
+def g_xreadgroup():
+    a = [cased("XREADGROUP"), kw("GROUP"), R.choice(GROUPS), R.choice(CONSUMERS)]
+    if R.random() < 0.4:
+        a += [kw("COUNT"), R.choice(["1", "2", "0", "-1", "a"])]
+    if R.random() < 0.1:
+        a += [kw("BLOCK"), R.choice(["10", "-1", "a"])]
+    if R.random() < 0.3:
+        a.append(kw("NOACK"))
+    n = R.randint(1, 2)
+    ks = [key() for _ in range(n)]
+    ids = [">" if R.random() < 0.6 else sid() for _ in range(n)]
+    return a + [kw("STREAMS")] + ks + ids, "exact"
+
+
+def g_xgroup():
+    sub = R.choice(["CREATE", "CREATE", "SETID", "DESTROY", "CREATECONSUMER", "DELCONSUMER", "HELP", "FOO"])
+    a = [cased("XGROUP"), kw(sub)]
+    if sub == "HELP":
+        return a, "exact"
+    a += [key(), R.choice(GROUPS)]
+    if sub in ("CREATE", "SETID"):
+        a.append(R.choice(["$", "0", sid()]))
+        if sub == "CREATE" and R.random() < 0.4:
+            a.append(kw("MKSTREAM"))
+        if R.random() < 0.3:
+            a += [kw("ENTRIESREAD"), R.choice(["0", "3", "-1", "-2", "a"])]
+    elif sub in ("CREATECONSUMER", "DELCONSUMER"):
+        a.append(R.choice(CONSUMERS))
+    return a, "exact"
+
+
+def g_xack():
+    return [cased("XACK"), key(), R.choice(GROUPS)] + [sid() for _ in range(R.randint(1, 3))], "exact"
+
+
+def g_xpending():
+    a = [cased("XPENDING"), key(), R.choice(GROUPS)]
+    if R.random() < 0.5:
+        return a, "exact"
+    if R.random() < 0.2:
+        a += [kw("IDLE"), R.choice(["0", "100000", "a"])]
+    a += [sbound(), sbound(), R.choice(["10", "1", "0", "-1", "a"])]
+    if R.random() < 0.4:
+        a.append(R.choice(CONSUMERS))
+    return a, "shape"
+
+
+def g_xclaim():
+    a = [cased("XCLAIM"), key(), R.choice(GROUPS), R.choice(CONSUMERS), R.choice(["0", "0", "100000", "a", "-1"])]
+    a += [sid() for _ in range(R.randint(1, 3))]
+    mode = "exact"
+    for _ in range(R.randint(0, 2)):
+        o = R.choice(["FORCE", "JUSTID", "RETRYCOUNT", "LASTID", "IDLE", "TIME", "FOO"])
+        a.append(kw(o))
+        if o in ("RETRYCOUNT", "IDLE", "TIME"):
+            a.append(R.choice(["0", "5", "a"]))
+        if o == "LASTID":
+            a.append(sid())
+        if o in ("IDLE", "TIME"):
+            mode = "shape"
+    return a, mode
+
+
+def g_xautoclaim():
+    a = [cased("XAUTOCLAIM"), key(), R.choice(GROUPS), R.choice(CONSUMERS), R.choice(["0", "0", "100000", "a"]), sbound()]
+    if R.random() < 0.4:
+        a += [kw("COUNT"), R.choice(["1", "2", "0", "a", "100"])]
+    if R.random() < 0.3:
+        a.append(kw("JUSTID"))
+    return a, "exact"
+
+
+def g_xinfo():
+    sub = R.choice(["STREAM", "STREAM", "GROUPS", "CONSUMERS", "HELP", "FOO"])
+    a = [cased("XINFO"), kw(sub)]
+    if sub == "HELP":
+        return a, "exact"
+    a.append(key())
+    mode = "exact"
+    if sub == "CONSUMERS":
+        a.append(R.choice(GROUPS))
+        mode = "shape"
+    if sub == "STREAM" and R.random() < 0.3:
+        a.append(kw("FULL"))
+        mode = "shape"
+        if R.random() < 0.5:
+            a += [kw("COUNT"), R.choice(["1", "0", "-1", "a"])]
+    return a, mode
+
+
+def g_xsetid():
+    a = [cased("XSETID"), key(), sid()]
+    if R.random() < 0.3:
+        a += [kw("ENTRIESADDED"), R.choice(["0", "5", "100", "-1", "a"])]
+    if R.random() < 0.3:
+        a += [kw("MAXDELETEDID"), sid()]
+    return a, "exact"
+
+
 GENS = [
     # strings
     (6, "str", g_set), (3, "str", simple("GET", key)), (1, "str", simple("GETSET", key, value)), (1, "str", simple("GETDEL", key)),
@@ -1140,6 +1316,12 @@ GENS = [
     # HyperLogLog
     (6, "hll", g_pfadd), (3, "hll", varargs("PFCOUNT", [], key, 1, 3)), (2, "hll", varargs("PFMERGE", [key], key, 0, 3)),
     (2, "hll", g_pfdebug), (1, "hll", g_hll_value), (1, "hll", simple("DEL", key)), (1, "hll", g_hll_config), (2, "hll", simple("GET", key)),
+    # streams
+    (8, "stream", g_xadd), (3, "stream", g_xrange("XRANGE")), (2, "stream", g_xrange("XREVRANGE")),
+    (1, "stream", simple("XLEN", key)), (2, "stream", varargs("XDEL", [key], sid, 1, 3)), (2, "stream", g_xtrim),
+    (3, "stream", g_xread), (4, "stream", g_xreadgroup), (4, "stream", g_xgroup), (2, "stream", g_xack),
+    (2, "stream", g_xpending), (2, "stream", g_xclaim), (2, "stream", g_xautoclaim), (3, "stream", g_xinfo),
+    (1, "stream", g_xsetid),
 ]
 
 
@@ -1771,7 +1953,8 @@ def signature3(name, opts, rr, rf, mode):
 
 def dump_cmds(k):
     return [["TYPE", k], ["OBJECT", "ENCODING", k], ["TTL", k], ["GET", k], ["LRANGE", k, "0", "-1"],
-            ["SMEMBERS", k], ["HGETALL", k], ["ZRANGE", k, "0", "-1", "WITHSCORES"]]
+            ["SMEMBERS", k], ["HGETALL", k], ["ZRANGE", k, "0", "-1", "WITHSCORES"], ["XRANGE", k, "-", "+"],
+            ["XINFO", "STREAM", k], ["XINFO", "GROUPS", k]]
 
 
 def state_diff(rc, fc):
@@ -1783,7 +1966,7 @@ def state_diff(rc, fc):
         for c, x, y in zip(cmds, a, b):
             if c[0] == "TTL":
                 x, y = ttl_cat(x), ttl_cat(y)
-            if c[0] in ("GET", "LRANGE", "SMEMBERS", "HGETALL", "ZRANGE") and x[0] == "-" and y[0] == "-":
+            if c[0] in ("GET", "LRANGE", "SMEMBERS", "HGETALL", "ZRANGE", "XRANGE", "XINFO") and x[0] == "-" and y[0] == "-":
                 continue
             mode = "sorted" if c[0] == "SMEMBERS" else "pairs" if c[0] == "HGETALL" else "exact"
             if normalize(x, mode) != normalize(y, mode):

@@ -697,6 +697,12 @@ fn rewrite_without_rdb_preamble_writes_commands() {
     let _: () = q(&mut c, &["SELECT", "2"]);
     let _: i64 = q(&mut c, &["HSET", "h", "f", "v"]);
     let _: i64 = q(&mut c, &["SADD", "st", "5"]);
+    // A stream with a group and a pending entry: rebuilt by XADD, XSETID,
+    // XGROUP CREATE and XCLAIM as Redis's rewrite writes them.
+    let _: String = q(&mut c, &["XADD", "x", "1-1", "f", "v"]);
+    let _: String = q(&mut c, &["XADD", "x", "2-1", "g", "w"]);
+    let _: () = q(&mut c, &["XGROUP", "CREATE", "x", "grp", "0"]);
+    let _: redis::Value = q(&mut c, &["XREADGROUP", "GROUP", "grp", "alice", "COUNT", "1", "STREAMS", "x", ">"]);
     let _: String = q(&mut c, &["BGREWRITEAOF"]);
     rewrite_done(&mut c);
     assert_eq!(
@@ -713,6 +719,7 @@ fn rewrite_without_rdb_preamble_writes_commands() {
     assert!(text.contains("*2 $6 SELECT $1 2 "), "{text}");
     assert!(text.contains("*4 $5 HMSET $1 h $1 f $1 v "), "{text}");
     assert!(text.contains("*3 $4 SADD $2 st $1 5 "), "{text}");
+    assert!(text.contains("*5 $4 XADD $1 x $3 1-1 $1 f $1 v "), "{text}");
     let before = digest(&mut c);
     stop_keep(srv);
     if have("redis-check-aof") {

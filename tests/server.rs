@@ -114,7 +114,7 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
             slowlog|len slowlog|reset swapdb",
         ),
         ("hyperloglog", "pfadd pfcount pfdebug pfmerge pfselftest"),
-        ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin"),
+        ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin xread xreadgroup"),
         ("transaction", "discard exec multi unwatch watch"),
         (
             "keyspace",

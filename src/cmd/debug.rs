@@ -22,6 +22,7 @@ use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, lossy, server::help};
 use crate::resp::Proto;
 use crate::server::state::{Cause, Shared};
+use crate::store::stream::{Stream, StreamId};
 use crate::store::{Db, Entry, Value, bytes::Bytes, set::canonical_int};
 use std::fmt::Write as _;
 
@@ -345,6 +346,7 @@ fn type_code(v: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -358,6 +360,7 @@ fn type_code(v: &Value) -> u32 {
 /// - a sorted set: per member, the digest of the member then its score
 ///   printed with C's `%.17g`, that digest xored in (through its SHA1);
 /// - a hash: per pair, the digest of the field then the value, xored in;
+/// - a stream: per entry, `ms.seq` then each field and value mixed in;
 /// - then `!!expire!!` xored in when the key has a TTL.
 ///
 /// Every element is read as its text, so the encodings do not matter.
@@ -386,6 +389,18 @@ fn object_digest(d: &mut [u8; 20], e: &Entry) {
                 mix_digest(&mut ele, value);
                 xor_digest(d, &ele);
             }
+        }
+        Value::Stream(st) => {
+            // Per entry: `ms.seq`, then each field and value mixed in.
+            let (mut fb, mut vb) = (itoa::Buffer::new(), itoa::Buffer::new());
+            st.range(StreamId::MIN, StreamId::MAX, false, |lp, e| {
+                mix_digest(d, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                Stream::fields(lp, e, |f, v| {
+                    mix_digest(d, f.bytes(&mut fb));
+                    mix_digest(d, v.bytes(&mut vb));
+                });
+                true
+            });
         }
     }
     if e.has_ttl() {

@@ -19,6 +19,7 @@ pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod table;
 pub mod tx;
@@ -62,6 +63,11 @@ impl Ctx<'_> {
     /// modifies a key says so here, which also serves WATCH and tracking.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
         self.srv.changes.events += 1;
+        if class != crate::server::notify::STREAM && !self.srv.blocking.is_empty() {
+            // A stream a reader waits on may have been deleted or
+            // replaced: the loop looks at it (see `stream::reads_group`).
+            self.signal_ready(key);
+        }
         if self.srv.key_signals {
             let db = self.db_index();
             let from = self.srv.pubsub.outbox.len();
@@ -236,6 +242,11 @@ pub fn retry_parts(b: &Blocked, key: &[u8]) -> (Vec<u8>, Vec<Span>) {
     };
     let mut parts: Vec<&[u8]> = Vec::with_capacity(6);
     match cmd.numkeys_at() {
+        // XREAD, XREADGROUP: the options, STREAMS, the key and its id.
+        _ if cmd.group == "stream" => match stream::retry_parts(&args, key) {
+            Some(p) => parts = p,
+            None => return (b.data.clone(), b.spans.clone()),
+        },
         // BLMPOP, BZMPOP: the arguments before numkeys, then the key, then
         // those after the keys.
         Some(at) => {

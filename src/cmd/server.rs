@@ -356,16 +356,26 @@ fn write_key_spec(out: &mut Reply, spec: &table::KeySpec) {
     out.bulk(b"begin_search");
     out.map(2);
     out.bulk(b"type");
-    out.bulk(b"index");
-    out.bulk(b"spec");
-    out.map(1);
-    out.bulk(b"index");
-    out.int(spec.index as i64);
+    if spec.keyword.is_empty() {
+        out.bulk(b"index");
+        out.bulk(b"spec");
+        out.map(1);
+        out.bulk(b"index");
+        out.int(spec.index as i64);
+    } else {
+        out.bulk(b"keyword");
+        out.bulk(b"spec");
+        out.map(2);
+        out.bulk(b"keyword");
+        out.bulk(spec.keyword.as_bytes());
+        out.bulk(b"startfrom");
+        out.int(spec.index as i64);
+    }
     out.bulk(b"find_keys");
     out.map(2);
     out.bulk(b"type");
     match spec.find {
-        FindKeys::Range { lastkey, step } => {
+        FindKeys::Range { lastkey, step, limit } => {
             out.bulk(b"range");
             out.bulk(b"spec");
             out.map(3);
@@ -374,7 +384,7 @@ fn write_key_spec(out: &mut Reply, spec: &table::KeySpec) {
             out.bulk(b"keystep");
             out.int(step as i64);
             out.bulk(b"limit");
-            out.int(0);
+            out.int(limit as i64);
         }
         FindKeys::Keynum { keynumidx, firstkey, step } => {
             out.bulk(b"keynum");

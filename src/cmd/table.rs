@@ -8,7 +8,7 @@
 
 use super::{
     Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, hash, hll, info, introspect, keys, latency, list, memory,
-    migrate, persist, pubsub, server, set, string, tx, zset,
+    migrate, persist, pubsub, server, set, stream, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -104,16 +104,20 @@ pub struct KeySpec {
     pub flags: &'static str,
     /// Redis's `notes` of the spec; empty for none.
     pub notes: &'static str,
-    /// `begin_search`: the keys start at this argument.
+    /// `begin_search`: the keys start at this argument (with a keyword:
+    /// the search for it starts there).
     pub index: i32,
+    /// `begin_search` by keyword (XREAD's `STREAMS`); empty: by index.
+    pub keyword: &'static str,
     pub find: FindKeys,
 }
 
 /// `find_keys` of a key spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindKeys {
-    /// `lastkey` counts from `index` (negative: from the end).
-    Range { lastkey: i32, step: i32 },
+    /// `lastkey` counts from `index` (negative: from the end); `limit`
+    /// (non-zero) takes 1/limit of the keys left (XREAD's keys and ids).
+    Range { lastkey: i32, step: i32, limit: i32 },
     /// The argument at `index + keynumidx` counts the keys that start at
     /// `index + firstkey`.
     Keynum { keynumidx: i32, firstkey: i32, step: i32 },
@@ -193,28 +197,36 @@ impl Command {
             flags,
             notes,
             index: at as i32,
+            keyword: "",
             find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 },
         };
+        if let (Some(at), [f]) = (self.streams_keyword_from(), self.key_flags) {
+            // XREAD, XREADGROUP: the keys after STREAMS, half of what follows.
+            let find = FindKeys::Range { lastkey: -1, step: 1, limit: 2 };
+            return vec![KeySpec { flags: f, notes: "", index: at, keyword: "STREAMS", find }];
+        }
         match (self.key_flags, self.numkeys_at()) {
             ([], _) => Vec::new(),
             ([f], None) => vec![KeySpec {
                 flags: f,
                 notes: self.key_notes.first().copied().unwrap_or(""),
                 index: first,
-                find: FindKeys::Range { lastkey: after(first), step },
+                keyword: "",
+                find: FindKeys::Range { lastkey: after(first), step, limit: 0 },
             }],
             ([f], Some(at)) => vec![keynum(f, self.key_notes.first().copied().unwrap_or(""), at)],
             ([a, b, ..], numkeys) => {
                 let note = |i: usize| self.key_notes.get(i).copied().unwrap_or("");
-                let dst =
-                    KeySpec { flags: a, notes: note(0), index: first, find: FindKeys::Range { lastkey: 0, step: 1 } };
+                let find = FindKeys::Range { lastkey: 0, step: 1, limit: 0 };
+                let dst = KeySpec { flags: a, notes: note(0), index: first, keyword: "", find };
                 let rest = match numkeys {
                     Some(at) => keynum(b, note(1), at),
                     None => KeySpec {
                         flags: b,
                         notes: note(1),
                         index: first + 1,
-                        find: FindKeys::Range { lastkey: after(first + 1), step },
+                        keyword: "",
+                        find: FindKeys::Range { lastkey: after(first + 1), step, limit: 0 },
                     },
                 };
                 vec![dst, rest]
@@ -290,6 +302,9 @@ impl Command {
         if self.name == "migrate" {
             return migrate::key_positions(argc, arg);
         }
+        if self.name == "xread" || self.name == "xreadgroup" {
+            return stream::key_positions(argc, arg);
+        }
         let mut keys = Vec::new();
         let (first, last, step) = self.keys;
         if first > 0 {
@@ -314,7 +329,16 @@ impl Command {
     /// Whether the key positions depend on the arguments (COMMAND INFO's
     /// `movablekeys`).
     pub fn movable_keys(&self) -> bool {
-        self.numkeys_at().is_some() || self.name == "migrate"
+        self.numkeys_at().is_some() || ["migrate", "xread", "xreadgroup"].contains(&self.name)
+    }
+
+    /// Where the search for `STREAMS` starts (XREAD, XREADGROUP).
+    pub fn streams_keyword_from(&self) -> Option<i32> {
+        match self.name {
+            "xread" => Some(1),
+            "xreadgroup" => Some(4),
+            _ => None,
+        }
     }
 
     /// Where the `numkeys` argument of a command with movable keys is.
@@ -386,6 +410,7 @@ impl Command {
                 "list" => "@list",
                 "transactions" => "@transaction",
                 "hyperloglog" => "@hyperloglog",
+                "stream" => "@stream",
                 _ => "",
             };
             add(group, !group.is_empty());
@@ -436,6 +461,7 @@ static FAMILIES: &[&[Command]] = &[
     zset::COMMANDS,
     acl::COMMANDS,
     hll::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// All top-level commands.
@@ -653,7 +679,7 @@ mod tests {
     #[test]
     fn every_command_with_keys_has_its_key_specs() {
         for c in all().flat_map(|c| std::iter::once(c).chain(c.subcommands)) {
-            let has_keys = c.keys.0 > 0 || c.numkeys_at().is_some();
+            let has_keys = c.keys.0 > 0 || c.numkeys_at().is_some() || c.streams_keyword_from().is_some();
             assert_eq!(has_keys, !c.key_flags.is_empty(), "{}", c.name);
             assert!(c.key_flags.len() <= 2 && c.key_notes.len() <= c.key_flags.len(), "{}", c.name);
             assert_eq!(c.key_specs().len(), c.key_flags.len(), "{}", c.name);
@@ -666,10 +692,11 @@ mod tests {
                 flags: "RO access",
                 notes: "",
                 index: 2,
+                keyword: "",
                 find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 }
             }
         );
-        assert_eq!(lookup(b"bitop").unwrap().key_specs()[1].find, FindKeys::Range { lastkey: -1, step: 1 });
+        assert_eq!(lookup(b"bitop").unwrap().key_specs()[1].find, FindKeys::Range { lastkey: -1, step: 1, limit: 0 });
     }
 
     #[test]

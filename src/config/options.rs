@@ -345,8 +345,10 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with(int_field!(list_compress_depth, i64)),
     opt("hll-sparse-max-bytes", mem(0, LONG_MAX, 3000), 0, State::Works, "longest sparse HyperLogLog (header included) before it turns dense")
         .with(int_field!(hll_sparse_max_bytes, usize)),
-    opt("stream-node-max-bytes", mem(0, LONG_MAX, 4096), 0, State::Tunes("streams"), "stream node size limit"),
-    opt("stream-node-max-entries", int(0, LONG_MAX, 100), 0, State::Tunes("streams"), "stream node entry limit"),
+    opt("stream-node-max-bytes", mem(0, LONG_MAX, 4096), 0, State::Works, "stream node size limit (bytes)")
+        .with(int_field!(stream_node_max_bytes, usize)),
+    opt("stream-node-max-entries", int(0, LONG_MAX, 100), 0, State::Works, "stream node size limit (entries)")
+        .with(int_field!(stream_node_max_entries, usize)),
 
     // --- Persistence ---
     opt("save", Kind::Special("3600 1 300 100 60 10000"), MULTI_ARG, State::Works,

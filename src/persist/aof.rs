@@ -680,6 +680,12 @@ pub fn write_key_commands(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_a
             }
             chunked(b"HMSET", items, 2);
         }
+        Value::Stream(st) => {
+            for argv in crate::store::stream::rewrite_commands(key, st) {
+                let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+                write_command(out, &argv);
+            }
+        }
     }
     if let Some(at) = expire_at {
         write_command(out, &[&b"PEXPIREAT"[..], key, at.to_string().as_bytes()]);

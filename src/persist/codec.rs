@@ -31,6 +31,7 @@ use crate::store::bytes::Bytes;
 use crate::store::hash::{self, Hash};
 use crate::store::list::{Elem, End, List, Shape};
 use crate::store::set::{Member, Set};
+use crate::store::stream::{self, Stream, StreamId};
 use crate::store::zset::{self, ZSet, cmp_key};
 use std::borrow::Cow;
 use std::fmt;
@@ -228,6 +229,7 @@ pub fn object_type(v: &Value) -> u8 {
         Value::ZSet(_) => RDB_TYPE_ZSET_2,
         Value::Hash(h) if h.encoding() == "listpack" => RDB_TYPE_HASH_LISTPACK,
         Value::Hash(_) => RDB_TYPE_HASH,
+        Value::Stream(_) => RDB_TYPE_STREAM_LISTPACKS_2,
     }
 }
 
@@ -287,7 +289,136 @@ pub fn write_object(out: &mut Vec<u8>, v: &Value, compress: bool) {
                 write_string(out, val, compress);
             }
         }
+        Value::Stream(st) => write_stream(out, st, compress),
     }
+}
+
+/// `RDB_TYPE_STREAM_LISTPACKS_2` as Redis 7.0 writes it: the nodes (key,
+/// listpack), the length, last id, first id, max deleted id, entries
+/// added, then each group (name, last id, entries read, PEL with delivery
+/// time and count, consumers with seen time and their PEL ids).
+fn write_stream(out: &mut Vec<u8>, st: &Stream, compress: bool) {
+    write_len(out, st.nodes.len() as u64);
+    for (mid, lp) in &st.nodes {
+        write_string(out, &mid.to_be_bytes(), compress);
+        write_string(out, lp, compress);
+    }
+    write_len(out, st.length);
+    for id in [st.last_id, st.first_id, st.max_deleted] {
+        write_len(out, id.ms);
+        write_len(out, id.seq);
+    }
+    write_len(out, st.entries_added);
+    write_len(out, st.groups.len() as u64);
+    for (name, g) in &st.groups {
+        write_string(out, name, compress);
+        write_len(out, g.last_id.ms);
+        write_len(out, g.last_id.seq);
+        write_len(out, g.entries_read as u64);
+        write_len(out, g.pel.len() as u64);
+        for (id, nack) in &g.pel {
+            out.extend_from_slice(&id.to_be_bytes());
+            write_millis(out, nack.delivery_time);
+            write_len(out, nack.delivery_count);
+        }
+        write_len(out, g.consumers.len() as u64);
+        for (cname, c) in &g.consumers {
+            write_string(out, cname, compress);
+            write_millis(out, c.seen_time);
+            write_len(out, c.pel.len() as u64);
+            for id in &c.pel {
+                out.extend_from_slice(&id.to_be_bytes());
+            }
+        }
+    }
+}
+
+/// Reads `RDB_TYPE_STREAM_LISTPACKS` (15), `_2` (19, Redis 7.0) and `_3`
+/// (21, Redis 7.2 / Valkey: consumers also carry an active time). Every
+/// node is checked deeply (ferrokv walks the nodes without further
+/// checks), and the groups' PELs must agree with their consumers'.
+fn read_stream(r: &mut Reader, rdb_type: u8) -> Result<Value, Error> {
+    let mut st = Stream::new();
+    let nodes = r.read_count()?;
+    for _ in 0..nodes {
+        let key = r.read_string()?;
+        let mid = (key.len() == 16).then(|| StreamId::from_be_bytes(&key)).flatten();
+        let mid = mid.ok_or_else(|| corrupt("stream node key is not a 128-bit id"))?;
+        let lp = r.read_string()?.into_owned();
+        if stream::lp::first(&lp).is_none() && stream::lp::validate(&lp).is_some() {
+            return Err(corrupt("empty listpack inside a stream"));
+        }
+        stream::validate_node(&lp, mid).ok_or_else(|| corrupt("stream listpack integrity check failed"))?;
+        if st.nodes.last_key_value().is_some_and(|(k, _)| *k >= mid) {
+            return Err(corrupt("stream node keys out of order"));
+        }
+        st.nodes.insert(mid, lp);
+    }
+    st.length = r.read_len()?;
+    st.last_id = StreamId::new(r.read_len()?, r.read_len()?);
+    if rdb_type >= RDB_TYPE_STREAM_LISTPACKS_2 {
+        st.first_id = StreamId::new(r.read_len()?, r.read_len()?);
+        st.max_deleted = StreamId::new(r.read_len()?, r.read_len()?);
+        st.entries_added = r.read_len()?;
+    } else {
+        // Redis's defaults for an old stream: the first id from the
+        // entries, entries_added as its length.
+        st.entries_added = st.length;
+        st.first_id = st.edge_id(true, true).unwrap_or(StreamId::MIN);
+    }
+    let live: u64 = st.nodes.values().map(|lp| stream::lp::get_int(lp, stream::lp::HDR) as u64).sum();
+    if live != st.length {
+        return Err(corrupt("stream length does not match its entries"));
+    }
+    if st.last_valid_id().is_some_and(|id| id > st.last_id) {
+        return Err(corrupt("stream entry id above the last id"));
+    }
+    let groups = r.read_count()?;
+    for _ in 0..groups {
+        let name = Bytes::from(&*r.read_string()?);
+        let last = StreamId::new(r.read_len()?, r.read_len()?);
+        let entries_read =
+            if rdb_type >= RDB_TYPE_STREAM_LISTPACKS_2 { r.read_len()? as i64 } else { st.estimate_distance(last) };
+        let mut g = stream::Group::new(last, entries_read);
+        let pel = r.read_count()?;
+        for _ in 0..pel {
+            let id = StreamId::from_be_bytes(r.read_bytes(16)?).unwrap_or_default();
+            let delivery_time = r.read_millis()?;
+            let delivery_count = r.read_len()?;
+            let nack = stream::Nack { delivery_time, delivery_count, consumer: Bytes::default() };
+            if g.pel.insert(id, nack).is_some() {
+                return Err(corrupt("duplicated id in a stream group PEL"));
+            }
+        }
+        let consumers = r.read_count()?;
+        for _ in 0..consumers {
+            let cname = Bytes::from(&*r.read_string()?);
+            let seen_time = r.read_millis()?;
+            if rdb_type >= RDB_TYPE_STREAM_LISTPACKS_3 {
+                r.read_millis()?; // active time (Redis 7.2)
+            }
+            let mut c = stream::Consumer { seen_time, pel: Default::default() };
+            let n = r.read_count()?;
+            for _ in 0..n {
+                let id = StreamId::from_be_bytes(r.read_bytes(16)?).unwrap_or_default();
+                let nack = g.pel.get_mut(&id).ok_or_else(|| corrupt("consumer PEL id missing from the group PEL"))?;
+                if !nack.consumer.is_empty() || !c.pel.insert(id) {
+                    return Err(corrupt("stream PEL id owned twice"));
+                }
+                nack.consumer = cname.clone();
+            }
+            if g.consumers.insert(cname, c).is_some() {
+                return Err(corrupt("duplicated consumer name in a stream group"));
+            }
+        }
+        if g.pel.values().any(|n| n.consumer.is_empty()) {
+            return Err(corrupt("stream group PEL entry without a consumer"));
+        }
+        if st.groups.insert(name, g).is_some() {
+            return Err(corrupt("duplicated stream group name"));
+        }
+    }
+    Ok(Value::Stream(Box::new(st)))
 }
 
 /// A quicklist: the node count, then per node its container and blob (a
@@ -699,17 +830,16 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
             let h = h.finish();
             Value::Hash(Box::new(h))
         }
+        RDB_TYPE_STREAM_LISTPACKS | RDB_TYPE_STREAM_LISTPACKS_2 | RDB_TYPE_STREAM_LISTPACKS_3 => {
+            // An empty stream is a valid value (XGROUP CREATE MKSTREAM).
+            return read_stream(r, rdb_type);
+        }
         t => {
             let what = type_name(t);
             return Err(match t {
-                RDB_TYPE_STREAM_LISTPACKS
-                | RDB_TYPE_STREAM_LISTPACKS_2
-                | RDB_TYPE_STREAM_LISTPACKS_3
-                | RDB_TYPE_MODULE_PRE_GA
-                | RDB_TYPE_MODULE_2
-                | 22..=25
-                | 245
-                | 246 => Error::Unsupported(format!("RDB type {t} ({what}) is not supported by ferrokv")),
+                RDB_TYPE_MODULE_PRE_GA | RDB_TYPE_MODULE_2 | 22..=25 | 245 | 246 => {
+                    Error::Unsupported(format!("RDB type {t} ({what}) is not supported by ferrokv"))
+                }
                 _ => corrupt(format!("unknown RDB object type {t}")),
             });
         }
@@ -720,6 +850,7 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
         Value::Set(s) => s.is_empty(),
         Value::ZSet(z) => z.is_empty(),
         Value::Hash(h) => h.is_empty(),
+        Value::Stream(_) => false,
     };
     if empty {
         return Err(Error::Empty(format!("{} at offset {start}", type_name(rdb_type))));

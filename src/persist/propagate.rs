@@ -172,6 +172,28 @@ pub fn write_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
     }
 }
 
+/// The arguments of one command written by [`write_command`].
+pub fn decode_command(b: &[u8]) -> Option<Vec<Vec<u8>>> {
+    fn line(b: &[u8], at: &mut usize, lead: u8) -> Option<usize> {
+        if b.get(*at) != Some(&lead) {
+            return None;
+        }
+        let end = *at + memchr::memmem::find(&b[*at..], b"\r\n")?;
+        let n = std::str::from_utf8(&b[*at + 1..end]).ok()?.parse().ok()?;
+        *at = end + 2;
+        Some(n)
+    }
+    let mut at = 0;
+    let n = line(b, &mut at, b'*')?;
+    let mut argv = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = line(b, &mut at, b'$')?;
+        argv.push(b.get(at..at + len)?.to_vec());
+        at += len + 2;
+    }
+    Some(argv)
+}
+
 fn as_called(args: &Args) -> Vec<Vec<u8>> {
     args.from(0).map(|a| a.to_vec()).collect()
 }
@@ -306,6 +328,12 @@ pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec
                 [k, count, ..] => one(vec![word(plain), k.clone(), count.clone()]),
                 _ => Vec::new(),
             }
+        }
+        // Stream commands report the exact commands Redis propagates (XADD
+        // with its id, exact trims, XCLAIM / XGROUP forms of reads and
+        // claims), each one RESP-encoded note.
+        "xadd" | "xtrim" | "xreadgroup" | "xclaim" | "xautoclaim" => {
+            notes.iter().filter_map(|n| decode_command(n)).collect()
         }
         "brpoplpush" => one(vec![word("RPOPLPUSH"), key(), args.get(2).to_vec()]),
         "blmove" => one(vec![word("LMOVE"), key(), args.get(2).to_vec(), args.get(3).to_vec(), args.get(4).to_vec()]),

@@ -961,6 +961,13 @@ impl Server {
                         continue;
                     };
                     let held = self.shared.dbs[db].get_ref(&rkey, now).map(|e| e.value.type_name());
+                    if held != Some(blocked.wants) && cmd::stream::reads_group(&blocked) {
+                        // Redis 7.0: an XREADGROUP waiting on a stream that
+                        // was deleted or replaced gets an error.
+                        self.shared.client_mut(k).blocked = Some(blocked);
+                        self.unblock(k, id, Unblock::StreamGone);
+                        continue;
+                    }
                     if held != Some(blocked.wants) {
                         self.shared.client_mut(k).blocked = Some(blocked);
                         if held.is_none() {
@@ -1107,6 +1114,7 @@ impl Server {
             _ if silent => {}
             Unblock::Timeout => out.null_array(),
             Unblock::Error => out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            Unblock::StreamGone => out.error("UNBLOCKED the stream key no longer exists"),
         }
         self.resume(key);
     }
@@ -1115,6 +1123,8 @@ impl Server {
 enum Unblock {
     Timeout,
     Error,
+    /// The stream an XREADGROUP waited on was deleted or replaced.
+    StreamGone,
 }
 
 /// Copies what CLIENT LIST, INFO and MEMORY report of connection `key`

@@ -10,6 +10,7 @@ pub mod lazyfree;
 pub mod list;
 pub mod rand;
 pub mod set;
+pub mod stream;
 pub mod table;
 pub mod value;
 pub mod zset;

@@ -4,7 +4,7 @@
 //! Strings are stored inline in the enum; the collections are boxed so a
 //! string key (the common case for a cache) pays only for a `Vec`.
 
-use super::{hash::Hash, list::List, set::Set, zset::ZSet};
+use super::{hash::Hash, list::List, set::Set, stream::Stream, zset::ZSet};
 
 /// A string value's bytes: up to 22 bytes inline (counters, flags, short
 /// ids need no allocation of their own), longer ones on the heap.
@@ -20,6 +20,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
@@ -33,6 +34,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -53,6 +55,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -73,6 +76,7 @@ impl Value {
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 
@@ -86,6 +90,7 @@ impl Value {
             Value::Hash(h) if h.encoding() == "hashtable" => h.len(),
             Value::Set(s) if s.encoding() == "hashtable" => s.len(),
             Value::ZSet(z) if z.encoding() == "skiplist" => z.len(),
+            Value::Stream(s) => s.nodes.len() + s.groups.len() + 1,
             _ => 1,
         }
     }

@@ -429,10 +429,26 @@ fn footer_checks() {
 }
 
 #[test]
+fn truncated_streams_are_refused() {
+    // An empty stream (no nodes, no groups) is a valid value; cut short, or
+    // with a node that is not a stream listpack, it is refused.
+    let mut empty = vec![0u8];
+    empty.extend_from_slice(&[0; 8]);
+    empty.push(0);
+    for t in [15u8, 19, 21] {
+        let body: &[u8] = if t == 15 { &[0, 0, 0, 0, 0] } else { &empty };
+        assert!(read_object(&mut Reader::new(body), t, &lim(), true).is_ok(), "{t}");
+        assert!(matches!(read_object(&mut Reader::new(&[0, 0, 0, 0]), t, &lim(), true), Err(Error::Truncated(_))));
+        let mut bad = vec![1, 16];
+        bad.extend_from_slice(&[0; 16]);
+        bad.extend_from_slice(&[7, 7, 0, 0, 0, 0, 0, 0xFF]);
+        assert!(matches!(read_object(&mut Reader::new(&bad), t, &lim(), true), Err(Error::Corrupt(_))), "{t}");
+    }
+}
+
+#[test]
 fn unsupported_and_unknown_types_are_named() {
-    for (t, name) in
-        [(15, "stream"), (19, "stream"), (21, "stream"), (7, "module"), (6, "module"), (24, "field expiration")]
-    {
+    for (t, name) in [(7, "module"), (6, "module"), (24, "field expiration")] {
         match read_object(&mut Reader::new(&[0, 0, 0, 0]), t, &lim(), true) {
             Err(Error::Unsupported(m)) => assert!(m.contains(name), "{t}: {m}"),
             other => panic!("{t}: {other:?}"),

@@ -15,7 +15,8 @@ Parts (--parts, default all):
             redis-server's; then 50 writers (SET) and 50 readers (GET) at
             once, two redis-benchmark processes: the readers' p99 <= 0.5x
             redis-server's.
-  rewrite   --keys keys (default 1,000,000; the RDB script's dataset),
+  rewrite   --keys keys (default 1,000,000; the RDB script's dataset;
+            automatic rewrite off on both),
             then BGREWRITEAOF while redis-benchmark overwrites random keys
             (SET -r -P 16 -c 50): PING max latency (a probe every 1 ms) <=
             redis-server's, peak memory (ferrokv's RSS; Redis: parent +
@@ -46,10 +47,10 @@ BEGIN, END = "<!-- aof:begin -->", "<!-- aof:end -->"
 med = statistics.median
 
 
-def start(kind, dirpath, fsync=None):
+def start(kind, dirpath, fsync=None, extra=()):
     """A server in `dirpath`; `fsync` None means no AOF. Returns (Popen, port)."""
     port = benchlib.free_port()
-    aof = ["--appendonly", "yes", "--appendfsync", fsync] if fsync else ["--appendonly", "no"]
+    aof = ["--appendonly", "yes", "--appendfsync", fsync, *extra] if fsync else ["--appendonly", "no"]
     common = ["--port", str(port), "--save", "", "--dir", dirpath, "--bind", "127.0.0.1",
               "--enable-debug-command", "yes", *aof]
     if kind == "redis":
@@ -157,7 +158,8 @@ def rewrite(args, dirs):
     out = {}
     for kind in ("redis", "ferrokv"):
         d = dirs()
-        server = start(kind, d, "everysec")
+        # No automatic rewrite: loading the dataset would start one.
+        server = start(kind, d, "everysec", ["--auto-aof-rewrite-percentage", "0"])
         try:
             rdb.load_dataset(server[1], args.keys)
             job = ("BGREWRITEAOF", "Background append only file rewriting", "aof_rewrite_in_progress")

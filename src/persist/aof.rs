@@ -212,12 +212,18 @@ pub struct Status {
     /// `no-appendfsync-on-rewrite` while a snapshot runs: no fsync.
     pub no_fsync: AtomicBool,
     policy: AtomicU64,
+    /// Which of the errors above are set (bit 1: write, 2: fsync): what
+    /// every write command checks first, without taking the locks.
+    any_error: std::sync::atomic::AtomicU8,
 }
 
 impl Status {
     /// The error that refuses writes (MISCONF): a failed write, else a
     /// failed background fsync.
     pub fn error(&self) -> Option<String> {
+        if self.any_error.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let get = |m: &Mutex<Option<String>>| m.lock().map(|e| e.clone()).unwrap_or(None);
         get(&self.write_error).or_else(|| get(&self.fsync_error))
     }
@@ -359,7 +365,7 @@ impl Fsyncer {
                         log::warn!("Fail to fsync the AOF file: {e}");
                         crate::config::strerror(&e)
                     });
-                    set(&st.fsync_error, e);
+                    set(&st, &st.fsync_error, e);
                     st.fsync_in_progress.store(false, Ordering::SeqCst);
                     wake();
                 }
@@ -509,12 +515,12 @@ impl WriterThread {
             } else if can_log {
                 log::warn!("Error writing to the AOF file: {}", crate::config::strerror(&err));
             }
-            set(&self.st.write_error, Some(crate::config::strerror(&err)));
+            set(&self.st, &self.st.write_error, Some(crate::config::strerror(&err)));
             return;
         }
         if self.st.write_error.lock().map(|e| e.is_some()).unwrap_or(false) {
             log::warn!("AOF write error looks solved, Redis can write again.");
-            set(&self.st.write_error, None);
+            set(&self.st, &self.st.write_error, None);
         }
         self.size += n as u64;
         self.st.incr_size.store(self.size, Ordering::SeqCst);
@@ -539,7 +545,7 @@ impl WriterThread {
                     Ok(()) => {
                         if self.st.write_error.lock().map(|e| e.is_some()).unwrap_or(false) {
                             log::warn!("AOF write error looks solved, Redis can write again.");
-                            set(&self.st.write_error, None);
+                            set(&self.st, &self.st.write_error, None);
                         }
                         self.dirty = false;
                         self.last_fsync = Instant::now();
@@ -550,7 +556,7 @@ impl WriterThread {
                             "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}",
                             crate::config::strerror(&e)
                         );
-                        set(&self.st.write_error, Some(crate::config::strerror(&e)));
+                        set(&self.st, &self.st.write_error, Some(crate::config::strerror(&e)));
                     }
                 }
             }
@@ -625,8 +631,16 @@ fn write_some(file: &mut File, bytes: &[u8]) -> (usize, std::io::Result<()>) {
     (done, Ok(()))
 }
 
-fn set(m: &Mutex<Option<String>>, v: Option<String>) {
+/// Sets one of `st`'s errors (`m`) and its bit of the flags that tell
+/// whether any is set.
+fn set(st: &Status, m: &Mutex<Option<String>>, v: Option<String>) {
+    let bit = if std::ptr::eq(m, &st.write_error) { 1 } else { 2 };
     if let Ok(mut g) = m.lock() {
+        if v.is_some() {
+            st.any_error.fetch_or(bit, Ordering::AcqRel);
+        } else {
+            st.any_error.fetch_and(!bit, Ordering::AcqRel);
+        }
         *g = v;
     }
 }

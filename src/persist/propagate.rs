@@ -100,13 +100,21 @@ impl Propagator {
 
     /// A write command ran in database `db`: its propagated form(s) join
     /// the call's commands. `changed`: it modified something.
-    pub fn add_call(&mut self, db: usize, name: &str, args: &Args, changed: bool, facts: &Facts) {
+    /// `alone`: the call ends with this command ([`Propagator::end_call`]
+    /// follows at once, no other command joined it): a command propagated
+    /// as called is then written straight from its arguments, with no copy.
+    pub fn add_call(&mut self, db: usize, name: &str, args: &Args, changed: bool, facts: &Facts, alone: bool) {
         let notes = std::mem::take(&mut self.notes);
         if !changed {
             return;
         }
-        for argv in rewrite(name, args, &notes, facts) {
-            self.ops.push((db, argv));
+        match rewritten(name, args, &notes, facts) {
+            None if alone && self.ops.is_empty() => {
+                self.select(db, facts.now);
+                write_command_iter(&mut self.out, args.len(), args.from(0));
+            }
+            None => self.ops.push((db, as_called(args))),
+            Some(cmds) => self.ops.extend(cmds.into_iter().map(|argv| (db, argv))),
         }
     }
 
@@ -143,29 +151,40 @@ impl Propagator {
 
     /// Writes one command (after a SELECT if the database changed).
     fn emit(&mut self, db: usize, argv: &[Vec<u8>], now_ms: u64) {
+        self.select(db, now_ms);
+        write_command(&mut self.out, argv);
+    }
+
+    /// What goes before a command: the timestamp annotation of a new
+    /// second, and SELECT if the database changed.
+    fn select(&mut self, db: usize, now_ms: u64) {
         if self.timestamps && now_ms / 1000 > self.last_ts {
             self.last_ts = now_ms / 1000;
             self.out.extend_from_slice(format!("#TS:{}\r\n", self.last_ts).as_bytes());
         }
         if self.selected != Some(db) {
-            let n = db.to_string();
-            write_command(&mut self.out, &[b"SELECT", n.as_bytes()]);
+            let mut n = itoa::Buffer::new();
+            write_command(&mut self.out, &[&b"SELECT"[..], n.format(db).as_bytes()]);
             self.selected = Some(db);
         }
-        write_command(&mut self.out, argv);
     }
 }
 
 /// `*<n>\r\n$<len>\r\n<arg>\r\n...`: a command in RESP, as Redis writes it
 /// to the AOF (`catAppendOnlyGenericCommand`).
 pub fn write_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
+    write_command_iter(out, argv.len(), argv.iter().map(|a| a.as_ref()));
+}
+
+/// [`write_command`] of `n` arguments given by an iterator.
+pub fn write_command_iter<'a>(out: &mut Vec<u8>, n: usize, argv: impl Iterator<Item = &'a [u8]>) {
+    let mut num = itoa::Buffer::new();
     out.push(b'*');
-    out.extend_from_slice(argv.len().to_string().as_bytes());
+    out.extend_from_slice(num.format(n).as_bytes());
     out.extend_from_slice(b"\r\n");
     for a in argv {
-        let a = a.as_ref();
         out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
+        out.extend_from_slice(num.format(a.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
@@ -219,10 +238,15 @@ fn del(key: &[u8], lazy: bool) -> Vec<Vec<u8>> {
 /// `expire.c`, `t_set.c`, `t_list.c`, `t_zset.c`, `t_hash.c` and
 /// `cluster.c` (RESTORE); any other command as called.
 pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec<Vec<u8>>> {
+    rewritten(name, args, notes, f).unwrap_or_else(|| vec![as_called(args)])
+}
+
+/// [`rewrite`], or None when the command propagates as called.
+fn rewritten(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Vec<Vec<Vec<u8>>>> {
     let now = f.now as i64;
     let n = args.len();
     let key = || args.get(1).to_vec();
-    let one = |v: Vec<Vec<u8>>| vec![v];
+    let one = |v: Vec<Vec<u8>>| Some(vec![v]);
     match name {
         // SET with EX/PX/EXAT: `SET key value PXAT <ms>` (its other flags
         // dropped); with PXAT or no expiry, as called.
@@ -241,22 +265,22 @@ pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec
                 }
                 i += 1;
             }
-            one(as_called(args))
+            None
         }
         "setex" | "psetex" => {
-            let Some(v) = int(args.get(2)) else { return one(as_called(args)) };
+            let v = int(args.get(2))?;
             let ms = if name == "setex" { v.saturating_mul(1000) } else { v };
             one(vec![word("SET"), key(), args.get(3).to_vec(), word("PXAT"), num(now.saturating_add(ms))])
         }
         "getex" => {
             if n < 3 {
-                return one(as_called(args));
+                return None;
             }
             let opt = args.get(2).to_ascii_lowercase();
             if opt == b"persist" {
                 return one(vec![word("PERSIST"), key()]);
             }
-            let Some(v) = (n > 3).then(|| int(args.get(3))).flatten() else { return one(as_called(args)) };
+            let v = (n > 3).then(|| int(args.get(3))).flatten()?;
             let at = match opt.as_slice() {
                 b"ex" => now.saturating_add(v.saturating_mul(1000)),
                 b"px" => now.saturating_add(v),
@@ -266,7 +290,7 @@ pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec
             if at <= now { one(del(args.get(1), f.lazy_expire)) } else { one(vec![word("PEXPIREAT"), key(), num(at)]) }
         }
         "expire" | "pexpire" | "expireat" | "pexpireat" => {
-            let Some(v) = int(args.get(2)) else { return one(as_called(args)) };
+            let v = int(args.get(2))?;
             let at = match name {
                 "expire" => now.saturating_add(v.saturating_mul(1000)),
                 "pexpire" => now.saturating_add(v),
@@ -277,7 +301,7 @@ pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec
                 return one(del(args.get(1), f.lazy_expire));
             }
             if name == "pexpireat" {
-                return one(as_called(args));
+                return None;
             }
             let mut argv = vec![word("PEXPIREAT"), key(), num(at)];
             argv.extend(args.from(3).map(|a| a.to_vec()));
@@ -286,22 +310,22 @@ pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec
         "getdel" => one(vec![word("DEL"), key()]),
         "incrbyfloat" => match (f.string_after)(args.get(1)) {
             Some(v) => one(vec![word("SET"), key(), v, word("KEEPTTL")]),
-            None => one(as_called(args)),
+            None => None,
         },
         "hincrbyfloat" => match (f.field_after)(args.get(1), args.get(2)) {
             Some(v) => one(vec![word("HSET"), key(), args.get(2).to_vec(), v]),
-            None => one(as_called(args)),
+            None => None,
         },
         // SPOP: SREM of the member; with a count, SREM per member, or DEL
         // when the whole set went.
         "spop" => {
             if n == 2 {
-                return notes.iter().map(|m| vec![word("SREM"), key(), m.clone()]).collect();
+                return Some(notes.iter().map(|m| vec![word("SREM"), key(), m.clone()]).collect());
             }
             if !(f.exists_after)(args.get(1)) {
                 return one(del(args.get(1), f.lazy_server_del));
             }
-            notes.iter().map(|m| vec![word("SREM"), key(), m.clone()]).collect()
+            Some(notes.iter().map(|m| vec![word("SREM"), key(), m.clone()]).collect())
         }
         // Blocking pops as their plain forms; the key served (and the
         // count popped) come from the handler's notes.
@@ -312,7 +336,7 @@ pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec
                 "bzpopmin" => "ZPOPMIN",
                 _ => "ZPOPMAX",
             };
-            notes.first().map(|k| vec![vec![word(plain), k.clone()]]).unwrap_or_default()
+            Some(notes.first().map(|k| vec![vec![word(plain), k.clone()]]).unwrap_or_default())
         }
         "lmpop" | "blmpop" | "zmpop" | "bzmpop" => {
             let at = if name.starts_with('b') { 2 } else { 1 };
@@ -326,14 +350,14 @@ pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec
             };
             match notes {
                 [k, count, ..] => one(vec![word(plain), k.clone(), count.clone()]),
-                _ => Vec::new(),
+                _ => Some(Vec::new()),
             }
         }
         // Stream commands report the exact commands Redis propagates (XADD
         // with its id, exact trims, XCLAIM / XGROUP forms of reads and
         // claims), each one RESP-encoded note.
         "xadd" | "xtrim" | "xreadgroup" | "xclaim" | "xautoclaim" => {
-            notes.iter().filter_map(|n| decode_command(n)).collect()
+            Some(notes.iter().filter_map(|n| decode_command(n)).collect())
         }
         "brpoplpush" => one(vec![word("RPOPLPUSH"), key(), args.get(2).to_vec()]),
         "blmove" => one(vec![word("LMOVE"), key(), args.get(2).to_vec(), args.get(3).to_vec(), args.get(4).to_vec()]),
@@ -347,7 +371,7 @@ pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec
             }
             one(argv)
         }
-        _ => one(as_called(args)),
+        _ => None,
     }
 }
 
@@ -419,7 +443,7 @@ mod tests {
         let spans = [(0, 4), (4, 5), (5, 6)];
         p.note(b"x");
         p.note(b"y");
-        p.add_call(3, "spop", &Args::new(&data, &spans), true, &facts);
+        p.add_call(3, "spop", &Args::new(&data, &spans), true, &facts, true);
         p.end_call(0);
         let text = String::from_utf8(p.out.clone()).unwrap();
         assert_eq!(

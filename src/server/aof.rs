@@ -53,6 +53,8 @@ pub struct AofState {
     pub manifest: Manifest,
     /// Bytes of the propagated stream handed to the writer so far.
     pub fed: u64,
+    /// When the loop last handed bytes to the writer (monotonic ns).
+    pub fed_at_ns: u64,
     pub rewrite: Option<Rewrite>,
     pub rewrite_scheduled: bool,
     /// The AOF waits for its first base (Redis's AOF_WAIT_REWRITE).
@@ -88,6 +90,7 @@ impl Default for AofState {
             writer: None,
             manifest: Manifest::default(),
             fed: 0,
+            fed_at_ns: 0,
             rewrite: None,
             rewrite_scheduled: false,
             waiting_base: false,
@@ -238,7 +241,7 @@ impl Shared {
                 field_after: &field_after,
                 exists_after: &exists_after,
             };
-            self.prop.add_call(db, name, args, changed, &facts);
+            self.prop.add_call(db, name, args, changed, &facts, !self.in_exec);
         }
         if !self.in_exec {
             self.prop.end_call(now);
@@ -248,6 +251,11 @@ impl Shared {
     /// Keys deleted by expiry since the last look go to the stream as DEL
     /// (UNLINK with `lazyfree-lazy-expire`).
     pub fn propagate_expired(&mut self, now: u64) {
+        // Called after every write: the common case, nothing expired, is
+        // one tight pass over the databases.
+        if !self.dbs.iter().any(|d| d.expired_log.as_ref().is_some_and(|l| !l.is_empty())) {
+            return;
+        }
         let lazy = self.config.lazyfree_lazy_expire;
         for db in 0..self.dbs.len() {
             if let Some(log) = self.dbs[db].expired_log.as_mut()
@@ -272,9 +280,34 @@ impl Shared {
         {
             let data = std::mem::take(&mut self.prop.out);
             self.aof.fed += data.len() as u64;
+            self.aof.fed_at_ns = crate::clock::mono_ns();
             w.send(data, self.aof.fed);
         }
         self.aof.fed
+    }
+
+    /// [`Shared::aof_feed`] at the end of a loop turn. Under `everysec`
+    /// and `no` nothing waits for the bytes, so they are handed over once
+    /// 64 KiB have gathered or 1 ms has passed (the loop then sleeps at
+    /// most 1 ms, see `Server::poll_timeout`), not at every turn: each
+    /// hand-over wakes the writer thread, and at `-P 16` the loop turns
+    /// tens of thousands of times a second. A crash loses at most that
+    /// millisecond more, well inside everysec's second.
+    pub fn aof_feed_turn(&mut self) -> u64 {
+        const GATHER: usize = 64 << 10;
+        const GATHER_NS: u64 = 1_000_000;
+        if !self.aof_always() && self.prop.out.len() < GATHER {
+            let now = crate::clock::mono_ns();
+            if self.prop.out.is_empty() || now.saturating_sub(self.aof.fed_at_ns) < GATHER_NS {
+                return self.aof.fed;
+            }
+        }
+        self.aof_feed()
+    }
+
+    /// Whether propagated bytes wait for [`Shared::aof_feed_turn`].
+    pub fn aof_gathering(&self) -> bool {
+        !self.prop.out.is_empty() && self.aof.writer.is_some()
     }
 
     /// Replies waiting for stream byte `seq` may go (always: once fsynced).

@@ -359,6 +359,9 @@ impl Server {
         if let Some(t) = self.timers.next_timeout(now) {
             ms = ms.min(t);
         }
+        if self.shared.aof_gathering() {
+            ms = ms.min(1);
+        }
         Duration::from_millis(ms)
     }
 
@@ -698,7 +701,7 @@ impl Server {
         // (Redis's beforeSleep order); under `appendfsync always` the
         // replies of the clients whose commands propagated wait for the
         // fsync, the others' go now.
-        let seq = self.shared.aof_feed();
+        let seq = self.shared.aof_feed_turn();
         for key in std::mem::take(&mut self.aof_marked) {
             if let Some(conn) = self.conns.get_mut(key) {
                 conn.aof_wait = seq;

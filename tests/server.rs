@@ -110,7 +110,7 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
             "bgsave migrate restore save client|kill client|list client|no-evict client|pause client|unblock client|unpause config|get \
             config|resetstat config|rewrite config|set debug flushall flushdb info keys lastsave latency|doctor \
             latency|histogram latency|history latency|latest latency|reset monitor shutdown slowlog|get slowlog|len \
-            slowlog|reset swapdb",
+            slowlog|reset sort sort_ro swapdb",
         ),
         ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin"),
         ("transaction", "discard exec multi unwatch watch"),

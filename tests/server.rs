@@ -109,14 +109,15 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
             "dangerous",
             "bgsave migrate restore save client|kill client|list client|no-evict client|pause client|unblock client|unpause config|get \
             config|resetstat config|rewrite config|set debug flushall flushdb info keys lastsave latency|doctor \
-            latency|histogram latency|history latency|latest latency|reset monitor shutdown slowlog|get slowlog|len \
+            latency|graph latency|histogram latency|history latency|latest latency|reset module|list module|load \
+            module|loadex module|unload monitor restore-asking role shutdown slowlog|get slowlog|len \
             slowlog|reset sort sort_ro swapdb",
         ),
         ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin"),
         ("transaction", "discard exec multi unwatch watch"),
         (
             "keyspace",
-            "dump migrate restore copy dbsize del exists expire expireat expiretime flushall flushdb keys move object|encoding \
+            "dump migrate restore restore-asking copy dbsize del exists expire expireat expiretime flushall flushdb keys move object|encoding \
             object|freq object|help object|idletime object|refcount persist pexpire pexpireat pexpiretime pttl \
             randomkey rename renamenx scan swapdb touch ttl type unlink",
         ),

@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, bitmap, conn, debug, dump, geo, hash, info, introspect, keys, latency, list, memory, migrate,
-    persist, pubsub, server, set, sort, string, tx, zset,
+    Args, CmdResult, Ctx, bitmap, conn, debug, dump, geo, hash, info, introspect, keys, latency, list, lolwut, memory,
+    migrate, module, persist, pubsub, server, set, sort, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -41,6 +41,9 @@ pub mod flag {
     /// Refused while a replica loads asynchronously (Redis's flag; shown by
     /// COMMAND INFO).
     pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+    /// May run in a cluster's ASKING state (RESTORE-ASKING); shown by
+    /// COMMAND INFO.
+    pub const ASKING: u32 = 1 << 19;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -54,6 +57,7 @@ pub mod flag {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
@@ -498,6 +502,8 @@ static FAMILIES: &[&[Command]] = &[
     zset::COMMANDS,
     geo::COMMANDS,
     sort::COMMANDS,
+    lolwut::COMMANDS,
+    module::COMMANDS,
 ];
 
 /// All top-level commands.

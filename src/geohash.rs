@@ -377,6 +377,44 @@ pub fn distance(lon1d: f64, lat1d: f64, lon2d: f64, lat2d: f64) -> f64 {
     2.0 * EARTH_RADIUS * a.sqrt().asin()
 }
 
+/// A search centre with the terms of [`distance`] that depend on it alone
+/// computed once (the same values, so the same distances).
+#[derive(Debug, Clone, Copy)]
+pub struct Center {
+    lat_d: f64,
+    lon_r: f64,
+    lat_r: f64,
+    cos_lat: f64,
+}
+
+impl Center {
+    pub fn new(lon_d: f64, lat_d: f64) -> Center {
+        let lat_r = deg_rad(lat_d);
+        Center { lat_d, lon_r: deg_rad(lon_d), lat_r, cos_lat: lat_r.cos() }
+    }
+
+    /// `distance(center, (lon2d, lat2d))`, bit for bit.
+    pub fn distance_to(&self, lon2d: f64, lat2d: f64) -> f64 {
+        let v = ((deg_rad(lon2d) - self.lon_r) / 2.0).sin();
+        if v == 0.0 {
+            return lat_distance(self.lat_d, lat2d);
+        }
+        let lat2r = deg_rad(lat2d);
+        let u = ((lat2r - self.lat_r) / 2.0).sin();
+        let a = u * u + self.cos_lat * lat2r.cos() * v * v;
+        2.0 * EARTH_RADIUS * a.sqrt().asin()
+    }
+
+    /// Whether a point at latitude `lat2d` is certainly farther than
+    /// `meters`: the great-circle distance is never less than the distance
+    /// along the meridian, and the margin dwarfs rounding errors, so a
+    /// point this rejects is one [`Center::distance_to`] would find
+    /// outside too.
+    pub fn surely_beyond(&self, lat2d: f64, meters: f64) -> bool {
+        EARTH_RADIUS * (deg_rad(lat2d) - self.lat_r).abs() > meters * (1.0 + 1e-9) + 1e-6
+    }
+}
+
 /// The distance from the shape's centre to `(x, y)` if the point is inside
 /// the shape (`geoAppendIfWithinShape`'s test): within the radius, or
 /// within half the height by latitude and half the width along the

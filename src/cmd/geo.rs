@@ -196,10 +196,54 @@ fn box_arg(w: &[u8], h: &[u8], u: &[u8]) -> Result<(f64, f64, f64), CmdError> {
     Ok((width, height, unit(u)?))
 }
 
+/// C's `%.Nf` of `d` (`digits` <= 17): the exact binary value rounded to
+/// `digits` decimals, ties to even, as glibc prints it; computed with
+/// integers for the values geo replies hold (below 2^53 in magnitude),
+/// `format!` (exact too, but slower) otherwise.
+fn fixed(d: f64, digits: u32) -> String {
+    if !d.is_finite() || d.abs() >= 9007199254740992.0 {
+        return format!("{d:.*}", digits as usize);
+    }
+    let bits = d.to_bits();
+    let neg = bits >> 63 == 1;
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    // d = m * 2^e exactly.
+    let (m, e) = if exp == 0 { (frac, -1074) } else { (frac | (1u64 << 52), exp - 1075) };
+    let scaled = m as u128 * 10u128.pow(digits);
+    let units: u128 = if e >= 0 {
+        scaled << e
+    } else if -e >= 127 {
+        0
+    } else {
+        let shift = (-e) as u32;
+        let q = scaled >> shift;
+        let r = scaled - (q << shift);
+        let half = 1u128 << (shift - 1);
+        if r > half || (r == half && q & 1 == 1) { q + 1 } else { q }
+    };
+    let pow = 10u128.pow(digits);
+    let (int, fracpart) = (units / pow, units % pow);
+    let mut out = String::with_capacity(40);
+    if neg {
+        out.push('-');
+    }
+    out.push_str(&int.to_string());
+    if digits > 0 {
+        out.push('.');
+        let f = fracpart.to_string();
+        for _ in f.len()..digits as usize {
+            out.push('0');
+        }
+        out.push_str(&f);
+    }
+    out
+}
+
 /// `ld2string(.., LD_STR_HUMAN)` of a double: `%.17Lf`, trailing zeros
 /// (and a trailing dot) dropped, `-0` as `0`.
 pub fn human(d: f64) -> String {
-    let mut s = format!("{d:.17}");
+    let mut s = fixed(d, 17);
     if s.contains('.') {
         while s.ends_with('0') {
             s.pop();
@@ -229,7 +273,7 @@ fn reply_human(out: &mut Reply, d: f64) {
 
 /// `addReplyDoubleDistance`: `%.4f` as a bulk string.
 fn reply_distance(out: &mut Reply, d: f64) {
-    out.bulk(format!("{d:.4}").as_bytes());
+    out.bulk(fixed(d, 4).as_bytes());
 }
 
 /// The sorted set at `key` of the client's database (a keyspace hit or
@@ -420,6 +464,11 @@ struct Point<'z> {
 /// `limit` when non-zero (ANY).
 fn points_in<'z>(z: &'z ZSet, shape: &Shape, limit: usize) -> Vec<Point<'z>> {
     let cells = geohash::search_cells(shape);
+    let center = geohash::Center::new(shape.xy[0], shape.xy[1]);
+    let radius_m = match shape.kind {
+        ShapeKind::Circle { radius } => Some(radius * shape.conversion),
+        ShapeKind::Box { .. } => None,
+    };
     let mut found = Vec::new();
     let mut last: Option<usize> = None;
     for (i, cell) in cells.iter().enumerate() {
@@ -441,7 +490,14 @@ fn points_in<'z>(z: &'z ZSet, shape: &Shape, limit: usize) -> Vec<Point<'z>> {
         let end = z.prefix_len(|_, s| s < max);
         for (member, score) in z.range(start, end, false) {
             let [lon, lat] = geohash::decode_score(score);
-            if let Some(dist) = geohash::within(shape, lon, lat) {
+            let dist = match radius_m {
+                // A circle: Redis's test, with the centre's terms computed
+                // once and the points beyond its latitude band skipped.
+                Some(r) if center.surely_beyond(lat, r) => None,
+                Some(r) => Some(center.distance_to(lon, lat)).filter(|&d| d <= r),
+                None => geohash::within(shape, lon, lat),
+            };
+            if let Some(dist) = dist {
                 found.push(Point { member, score, dist, lon, lat });
             }
             if limit > 0 && found.len() >= limit {
@@ -699,4 +755,48 @@ fn geosearch(cx: &mut Ctx, args: &Args) -> CmdResult {
 ///  [ASC | DESC] [COUNT count [ANY]] [STOREDIST]`
 fn geosearchstore(cx: &mut Ctx, args: &Args) -> CmdResult {
     search(cx, args, Kind::SearchStore)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_point_text_is_c_s() {
+        for d in [
+            0.0,
+            -0.0,
+            1.0,
+            0.5,
+            0.00005,
+            0.00015,
+            0.00025,
+            2.5e-5,
+            166274.15156960033,
+            13.361389338970184,
+            38.115_556_395_496_3,
+            -179.99999731779099,
+            85.05112878,
+            1e-300,
+            5e-324,
+            123456789.12345678,
+            9007199254740991.0,
+            1e20,
+            f64::INFINITY,
+            0.1,
+            0.3,
+            1.00005,
+            4.669_201_609_102_99,
+        ] {
+            assert_eq!(fixed(d, 4), format!("{d:.4}"), "{d}");
+            assert_eq!(fixed(d, 17), format!("{d:.17}"), "{d}");
+        }
+        // Exact ties go to the even digit, as glibc prints them.
+        assert_eq!(fixed(0.03125, 4), "0.0312");
+        assert_eq!(fixed(0.09375, 4), "0.0938");
+        assert_eq!(fixed(1.03125, 4), "1.0312");
+        assert_eq!(human(-0.0), "0");
+        assert_eq!(human(13.361389338970184), "13.36138933897018433");
+        assert_eq!(human(180.0), "180");
+    }
 }

@@ -20,7 +20,7 @@ use super::{Args, CmdError, CmdResult, Ctx};
 use crate::server::notify as ev;
 use crate::store::list::{End, List, Shape};
 use crate::store::set::Member;
-use crate::store::{Db, Expiry, Value};
+use crate::store::{Db, Entry, Expiry, Value};
 use std::cmp::Ordering;
 
 const G: &str = "generic";
@@ -200,6 +200,12 @@ fn sort_generic(cx: &mut Ctx, args: &Args, readonly: bool) -> CmdResult {
     let di = cx.db_index();
     let shape = Shape::new(cx.srv.config.list_max_listpack_size, cx.srv.config.list_compress_depth);
     let db = &mut cx.srv.dbs[di];
+    // Redis converts a sorted set it sorts to the skiplist encoding.
+    if matches!(db.peek(key, now).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_listpack())
+        && let Some(Entry { value: Value::ZSet(z), .. }) = db.get_mut(key, now)
+    {
+        z.convert_to_skiplist();
+    }
     // The elements, in the source's order, and whether it keeps an order
     // of its own (list, sorted set).
     let (mut elems, ordered): (Vec<Vec<u8>>, bool) = match db.get(key, now).map(|e| &e.value) {

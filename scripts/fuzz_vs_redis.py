@@ -14,7 +14,10 @@ What it does: FLUSHALL on both servers, then sends the same random command
 (RESP2 over raw sockets, Python standard library only) to both and compares
 the replies. Commands come from a grammar covering strings, bitmaps, HyperLogLog (PF*,
 crafted and corrupted HLL strings, hll-sparse-max-bytes), generic
-key commands, lists, hashes, sets, sorted sets and streams (plus SETEX/PSETEX/SUBSTR,
+key commands, lists, hashes, sets, sorted sets and streams, geo commands over sorted
+sets (GEOADD, GEOSEARCH[STORE], GEORADIUS[BYMEMBER][_RO], GEOPOS/GEOHASH/GEODIST,
+positions often repeated so equal distances meet COUNT), SORT/SORT_RO with BY/GET
+patterns that hit the fuzzer's own keys (plus SETEX/PSETEX/SUBSTR,
 MOVE, SCAN/SSCAN/HSCAN/ZSCAN, OBJECT subcommands, MULTI/EXEC/DISCARD/WATCH,
 blocking pops with a 10 ms timeout, and a "token soup" generator that gives
 any command 0-6 arguments for arity and parsing errors). The key space is 6
@@ -40,7 +43,9 @@ Comparison is exact (reply type and value, error texts included), except:
   - BYLEX commands (ZRANGEBYLEX, ZLEXCOUNT, ZRANGE BYLEX, ...) on a sorted
     set whose scores differ are not compared (Redis leaves the result
     unspecified); the fuzzer asks Redis for the scores first;
-  - inside MULTI only exactly-compared commands are generated.
+  - inside MULTI only exactly-compared commands are generated;
+  - SORT ... BY nosort without STORE is compared sorted (a set's order is
+    its hash table's), and ALPHA is not combined with a BY pattern.
 Every --check-every commands the whole keyspace is compared too (TYPE,
 OBJECT ENCODING, TTL category, content), which finds writes that replied
 alike but stored different data or encodings.
@@ -1126,6 +1131,75 @@ def g_xrange(name):
         a = [cased(name), key(), sbound(), sbound()]
         if R.random() < 0.4:
             a += [kw("COUNT"), R.choice(["0", "1", "2", "5", "-1", "a"])]
+
+# Geo: positions from a few places (repeats make equal distances, which
+# COUNT's partial sort must order as Redis does), edge and bad coordinates.
+GEO_LONS = ["13.361389", "15.087269", "13.5", "-0.1", "0", "180", "-180", "179.9999", "13.361389", "200", "abc", "-180.1"]
+GEO_LATS = ["38.115556", "37.502669", "38.5", "51.5", "0", "85.05112878", "-85.05112878", "38.115556", "86", "nan", " 1"]
+GEO_UNITS = ["m", "km", "mi", "ft", "KM", "yd"]
+GEO_DISTS = ["0", "1", "100", "200", "1000", "5000", "20000", "-1", "abc", "1e6"]
+
+
+def geo_pos():
+    return [R.choice(GEO_LONS[:9]) if R.random() < 0.95 else R.choice(GEO_LONS),
+            R.choice(GEO_LATS[:8]) if R.random() < 0.95 else R.choice(GEO_LATS)]
+
+
+def g_geoadd():
+    a = [cased("GEOADD"), key()]
+    opts = [o for o in (R.choice(["NX", "XX", None, None, None]), R.choice(["CH", None])) if o]
+    if R.random() < 0.05:
+        opts.append(R.choice(["NX", "XX", "GT", "INCR"]))
+    R.shuffle(opts)
+    a += [kw(o) for o in opts]
+    for _ in range(R.randint(1, 4)):
+        a += geo_pos() + [member()]
+    return a, "exact"
+
+
+def geo_opts(store_ok, search):
+    a = []
+    for _ in range(R.randint(0, 3)):
+        r = R.random()
+        if r < 0.15:
+            a.append(kw(R.choice(["WITHDIST", "WITHCOORD", "WITHHASH"])))
+        elif r < 0.3:
+            a.append(kw(R.choice(["ASC", "DESC"])))
+        elif r < 0.5:
+            a += [kw("COUNT"), R.choice(["1", "2", "3", "5", "0", "-1", "a"])]
+            if R.random() < 0.3:
+                a.append(kw("ANY"))
+        elif r < 0.6 and store_ok:
+            a += [kw(R.choice(["STORE", "STOREDIST"])), key()]
+        elif r < 0.65 and search:
+            a.append(kw("STOREDIST"))
+        elif r < 0.7:
+            a.append(kw(R.choice(["ANY", "STORE", "FOO"])))
+    return a
+
+
+def geo_shape():
+    if R.random() < 0.5:
+        return [kw("BYRADIUS"), R.choice(GEO_DISTS), R.choice(GEO_UNITS)]
+    return [kw("BYBOX"), R.choice(GEO_DISTS), R.choice(GEO_DISTS), R.choice(GEO_UNITS)]
+
+
+def geo_from():
+    if R.random() < 0.5:
+        return [kw("FROMMEMBER"), member()]
+    return [kw("FROMLONLAT")] + geo_pos()
+
+
+def g_geosearch(store):
+    def g():
+        a = [cased("GEOSEARCHSTORE" if store else "GEOSEARCH")] + ([key()] if store else []) + [key()]
+        parts = [geo_from(), geo_shape()]
+        if R.random() < 0.1:
+            parts.append(geo_from() if R.random() < 0.5 else geo_shape())
+        R.shuffle(parts)
+        for p in parts:
+            a += p
+        a += geo_opts(False, store)
         return a, "exact"
     return g
 
@@ -1242,6 +1316,55 @@ def g_xsetid():
         a += [kw("MAXDELETEDID"), sid()]
     return a, "exact"
 
+def g_georadius(name, by_member, store_ok):
+    def g():
+        a = [cased(name), key()] + ([member()] if by_member else geo_pos())
+        a += [R.choice(GEO_DISTS), R.choice(GEO_UNITS)] + geo_opts(store_ok, False)
+        return a, "exact"
+    return g
+
+
+def g_geoquery():
+    name = R.choice(["GEOPOS", "GEOHASH", "GEODIST"])
+    if name == "GEODIST":
+        a = [cased(name), key(), member(), member()] + ([R.choice(GEO_UNITS)] if R.random() < 0.5 else [])
+    else:
+        a = [cased(name), key()] + [member() for _ in range(R.randint(0, 3))]
+    return a, "exact"
+
+
+def g_sort():
+    """SORT / SORT_RO. The elements and `k*` patterns meet the fuzzer's
+    own keys (elements 0-5 make k0..k5). Left out where Redis's order is
+    not defined: BY nosort on a set (compared sorted, without LIMIT), and
+    ALPHA with a BY pattern (ties follow the set's hash order)."""
+    name = R.choice(["SORT", "SORT", "SORT_RO"])
+    a = [cased(name), key()]
+    by = None
+    r = R.random()
+    if r < 0.25:
+        by = R.choice(["nosort", "k*", "k*->f1", "k*->a", "nokey_*"])
+    alpha = R.random() < 0.3 and (by is None or by == "nosort")
+    opts = []
+    if by:
+        opts.append([kw("BY"), by])
+    if alpha:
+        opts.append([kw("ALPHA")])
+    if R.random() < 0.3:
+        opts.append([kw(R.choice(["ASC", "DESC"]))])
+    if R.random() < 0.3 and by != "nosort":
+        opts.append([kw("LIMIT"), R.choice(["0", "1", "-1", "2", "a"]), R.choice(["0", "1", "2", "-1", "10"])])
+    for _ in range(R.choice([0, 0, 1, 2])):
+        opts.append([kw("GET"), R.choice(["#", "k*", "k*->f1", "k*->a", "nokey_*", "#x"])])
+    if R.random() < 0.2:
+        opts.append([kw("STORE"), key()])
+    if R.random() < 0.03:
+        opts.append([kw(R.choice(["FOO", "LIMIT", "BY", "GET", "STORE"]))])
+    R.shuffle(opts)
+    for o in opts:
+        a += o
+    stored = any(o[0].upper() == "STORE" for o in opts)
+    return a, ("sorted" if by == "nosort" and not stored else "exact")
 
 GENS = [
     # strings
@@ -1305,6 +1428,12 @@ GENS = [
     (1, "zset", g_zsetop("ZUNIONSTORE", True)), (1, "zset", g_zsetop("ZINTERSTORE", True)), (1, "zset", g_zsetop("ZDIFFSTORE", True, False)),
     (1, "zset", g_zsetop("ZUNION", False)), (1, "zset", g_zsetop("ZINTER", False)), (1, "zset", g_zsetop("ZDIFF", False, False)),
     (1, "zset", g_zintercard), (1, "zset", g_zrandmember),
+    # geo (over sorted sets) and SORT
+    (4, "zset", g_geoadd), (3, "zset", g_geosearch(False)), (2, "zset", g_geosearch(True)),
+    (1, "zset", g_georadius("GEORADIUS", False, True)), (1, "zset", g_georadius("GEORADIUS_RO", False, False)),
+    (1, "zset", g_georadius("GEORADIUSBYMEMBER", True, True)),
+    (1, "zset", g_georadius("GEORADIUSBYMEMBER_RO", True, False)), (2, "zset", g_geoquery),
+    (3, "any", g_sort),
     # extra string commands, scans, OBJECT subcommands, MOVE, transactions, arity/unknown commands
     (1, "str", simple("SETEX", key, secs, value)), (1, "str", simple("PSETEX", key, msecs, value)),
     (1, "str", simple("SUBSTR", key, idx, idx)), (1, "any", simple("MOVE", key, lambda: R.choice(["1", "0", "a", "16", "-1"]))),

@@ -110,15 +110,16 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
             "acl|deluser acl|dryrun acl|getuser acl|list acl|load acl|log acl|save acl|setuser acl|users \
              bgrewriteaof bgsave migrate restore save client|kill client|list client|no-evict client|pause client|unblock client|unpause config|get \
             config|resetstat config|rewrite config|set debug flushall flushdb info keys lastsave latency|doctor \
-            latency|histogram latency|history latency|latest latency|reset monitor pfdebug pfselftest shutdown slowlog|get \
-            slowlog|len slowlog|reset swapdb",
+            latency|graph latency|histogram latency|history latency|latest latency|reset module|list module|load \
+            module|loadex module|unload monitor pfdebug pfselftest restore-asking role shutdown slowlog|get slowlog|len \
+            slowlog|reset sort sort_ro swapdb",
         ),
         ("hyperloglog", "pfadd pfcount pfdebug pfmerge pfselftest"),
         ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin xread xreadgroup"),
         ("transaction", "discard exec multi unwatch watch"),
         (
             "keyspace",
-            "dump migrate restore copy dbsize del exists expire expireat expiretime flushall flushdb keys move object|encoding \
+            "dump migrate restore restore-asking copy dbsize del exists expire expireat expiretime flushall flushdb keys move object|encoding \
             object|freq object|help object|idletime object|refcount persist pexpire pexpireat pexpiretime pttl \
             randomkey rename renamenx scan swapdb touch ttl type unlink",
         ),

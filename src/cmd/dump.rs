@@ -61,7 +61,7 @@ const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
 /// `clients` adds Redis's deep checks). A TTL already in the past creates
 /// nothing (and with REPLACE deletes the old key). IDLETIME applies under
 /// an LRU-style policy, FREQ under an LFU one, as in Redis.
-fn restore(cx: &mut Ctx, args: &Args) -> CmdResult {
+pub(crate) fn restore(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (mut replace, mut absttl) = (false, false);
     let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);
     let mut j = 4;

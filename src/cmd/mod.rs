@@ -6,6 +6,7 @@ pub mod bitmap;
 pub mod conn;
 pub mod debug;
 pub mod dump;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod info;
@@ -13,12 +14,15 @@ pub mod introspect;
 pub mod keys;
 pub mod latency;
 pub mod list;
+pub mod lolwut;
 pub mod memory;
 pub mod migrate;
+pub mod module;
 pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod table;
@@ -405,8 +409,11 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         }
         // A protected command the configuration does not allow is refused
         // right after the arity check, as in Redis (inside MULTI too).
-        (Some(_), Some(run)) if reg.entries[run].cmd.has(table::flag::PROTECTED) && !debug::allowed(cx.srv, cx.key) => {
-            Err(CmdError::msg(debug::NOT_ALLOWED))
+        (Some(top), Some(run))
+            if reg.entries[run].cmd.has(table::flag::PROTECTED)
+                && module::protected_refusal(cx.srv, cx.key, reg.entries[top].cmd.name).is_some() =>
+        {
+            Err(module::protected_refusal(cx.srv, cx.key, reg.entries[top].cmd.name).unwrap_or(CmdError::Syntax))
         }
         (Some(_), Some(run)) if in_multi && reg.entries[run].cmd.has(table::flag::NO_MULTI) => {
             Err(CmdError::msg("ERR Command not allowed inside a transaction"))

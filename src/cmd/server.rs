@@ -356,20 +356,28 @@ fn write_key_spec(out: &mut Reply, spec: &table::KeySpec) {
     out.bulk(b"begin_search");
     out.map(2);
     out.bulk(b"type");
-    if spec.keyword.is_empty() {
-        out.bulk(b"index");
-        out.bulk(b"spec");
-        out.map(1);
-        out.bulk(b"index");
-        out.int(spec.index as i64);
-    } else {
-        out.bulk(b"keyword");
-        out.bulk(b"spec");
-        out.map(2);
-        out.bulk(b"keyword");
-        out.bulk(spec.keyword.as_bytes());
-        out.bulk(b"startfrom");
-        out.int(spec.index as i64);
+    match spec.begin {
+        table::Begin::Index(index) => {
+            out.bulk(b"index");
+            out.bulk(b"spec");
+            out.map(1);
+            out.bulk(b"index");
+            out.int(index as i64);
+        }
+        table::Begin::Keyword { keyword, startfrom } => {
+            out.bulk(b"keyword");
+            out.bulk(b"spec");
+            out.map(2);
+            out.bulk(b"keyword");
+            out.bulk(keyword.as_bytes());
+            out.bulk(b"startfrom");
+            out.int(startfrom as i64);
+        }
+        table::Begin::Unknown => {
+            out.bulk(b"unknown");
+            out.bulk(b"spec");
+            out.map(0);
+        }
     }
     out.bulk(b"find_keys");
     out.map(2);
@@ -385,6 +393,11 @@ fn write_key_spec(out: &mut Reply, spec: &table::KeySpec) {
             out.int(step as i64);
             out.bulk(b"limit");
             out.int(limit as i64);
+        }
+        FindKeys::Unknown => {
+            out.bulk(b"unknown");
+            out.bulk(b"spec");
+            out.map(0);
         }
         FindKeys::Keynum { keynumidx, firstkey, step } => {
             out.bulk(b"keynum");

@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, hash, hll, info, introspect, keys, latency, list, memory,
-    migrate, persist, pubsub, server, set, stream, string, tx, zset,
+    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, geo, hash, hll, info, introspect, keys, latency, list,
+    lolwut, memory, migrate, module, persist, pubsub, server, set, sort, stream, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -41,6 +41,9 @@ pub mod flag {
     /// Refused while a replica loads asynchronously (Redis's flag; shown by
     /// COMMAND INFO).
     pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+    /// May run in a cluster's ASKING state (RESTORE-ASKING); shown by
+    /// COMMAND INFO.
+    pub const ASKING: u32 = 1 << 19;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -54,6 +57,7 @@ pub mod flag {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
@@ -96,6 +100,9 @@ pub struct Command {
     /// ones of the command's group (`@keyspace @dangerous` for FLUSHALL);
     /// empty: the group's (see [`Command::acl_categories`]).
     pub acl: &'static [&'static str],
+    /// Key specs after those derived from `keys` and `key_flags`: the
+    /// keyword-found or `unknown` specs of GEORADIUS's STORE and SORT.
+    pub extra_specs: &'static [KeySpec],
 }
 
 /// One key spec (Redis 7's `keySpec`), derived from a row.
@@ -104,12 +111,20 @@ pub struct KeySpec {
     pub flags: &'static str,
     /// Redis's `notes` of the spec; empty for none.
     pub notes: &'static str,
-    /// `begin_search`: the keys start at this argument (with a keyword:
-    /// the search for it starts there).
-    pub index: i32,
-    /// `begin_search` by keyword (XREAD's `STREAMS`); empty: by index.
-    pub keyword: &'static str,
+    pub begin: Begin,
     pub find: FindKeys,
+}
+
+/// `begin_search` of a key spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Begin {
+    /// The keys start at this argument.
+    Index(i32),
+    /// The keys start after `keyword`, searched from argument `startfrom`
+    /// on (from the end when negative).
+    Keyword { keyword: &'static str, startfrom: i32 },
+    /// Only the command knows (SORT).
+    Unknown,
 }
 
 /// `find_keys` of a key spec.
@@ -121,6 +136,8 @@ pub enum FindKeys {
     /// The argument at `index + keynumidx` counts the keys that start at
     /// `index + firstkey`.
     Keynum { keynumidx: i32, firstkey: i32, step: i32 },
+    /// Only the command knows (SORT).
+    Unknown,
 }
 
 /// Handler of a container command (CONFIG, OBJECT, …) called without a
@@ -155,6 +172,7 @@ pub const fn row(
         key_notes: &[],
         tips: &[],
         acl: &[],
+        extra_specs: &[],
     }
 }
 
@@ -177,6 +195,13 @@ impl Command {
         self
     }
 
+    /// The row with key specs of its own after the derived ones (see
+    /// [`Command::extra_specs`]).
+    pub const fn extra_specs(mut self, specs: &'static [KeySpec]) -> Command {
+        self.extra_specs = specs;
+        self
+    }
+
     /// The row with ACL categories of its own (see [`Command::acl`]).
     pub const fn acl(mut self, categories: &'static [&'static str]) -> Command {
         self.acl = categories;
@@ -191,41 +216,53 @@ impl Command {
     /// `(first, last, step)` range, or the keys `numkeys` counts; with two,
     /// the first key is one spec and the keys after it the other.
     pub fn key_specs(&self) -> Vec<KeySpec> {
+        let mut specs = self.derived_key_specs();
+        specs.extend_from_slice(self.extra_specs);
+        specs
+    }
+
+    fn derived_key_specs(&self) -> Vec<KeySpec> {
         let (first, last, step) = self.keys;
         let after = |from: i32| if last < 0 { last } else { last - from };
         let keynum = |flags, notes, at: usize| KeySpec {
             flags,
             notes,
-            index: at as i32,
-            keyword: "",
+            begin: Begin::Index(at as i32),
             find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 },
         };
         if let (Some(at), [f]) = (self.streams_keyword_from(), self.key_flags) {
             // XREAD, XREADGROUP: the keys after STREAMS, half of what follows.
             let find = FindKeys::Range { lastkey: -1, step: 1, limit: 2 };
-            return vec![KeySpec { flags: f, notes: "", index: at, keyword: "STREAMS", find }];
+            return vec![KeySpec {
+                flags: f,
+                notes: "",
+                begin: Begin::Keyword { keyword: "STREAMS", startfrom: at },
+                find,
+            }];
         }
         match (self.key_flags, self.numkeys_at()) {
             ([], _) => Vec::new(),
             ([f], None) => vec![KeySpec {
                 flags: f,
                 notes: self.key_notes.first().copied().unwrap_or(""),
-                index: first,
-                keyword: "",
+                begin: Begin::Index(first),
                 find: FindKeys::Range { lastkey: after(first), step, limit: 0 },
             }],
             ([f], Some(at)) => vec![keynum(f, self.key_notes.first().copied().unwrap_or(""), at)],
             ([a, b, ..], numkeys) => {
                 let note = |i: usize| self.key_notes.get(i).copied().unwrap_or("");
-                let find = FindKeys::Range { lastkey: 0, step: 1, limit: 0 };
-                let dst = KeySpec { flags: a, notes: note(0), index: first, keyword: "", find };
+                let dst = KeySpec {
+                    flags: a,
+                    notes: note(0),
+                    begin: Begin::Index(first),
+                    find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 },
+                };
                 let rest = match numkeys {
                     Some(at) => keynum(b, note(1), at),
                     None => KeySpec {
                         flags: b,
                         notes: note(1),
-                        index: first + 1,
-                        keyword: "",
+                        begin: Begin::Index(first + 1),
                         find: FindKeys::Range { lastkey: after(first + 1), step, limit: 0 },
                     },
                 };
@@ -250,6 +287,8 @@ impl Command {
         match self.name {
             "set" if argv.iter().skip(3).any(|a| is(a, "get")) => "RW access update",
             "set" => "OW update",
+            // The destination of SORT ... STORE, GEORADIUS ... STORE.
+            "sort" | "georadius" | "georadiusbymember" if pos != 1 => "OW update",
             "bitfield" => {
                 // Only GETs (and OVERFLOWs), each with its arguments.
                 let mut i = 2;
@@ -299,8 +338,12 @@ impl Command {
     /// for commands whose keys move, the keys their `numkeys` counts, or
     /// MIGRATE's own extraction of its KEYS option.
     pub fn key_positions<'a>(&self, argc: usize, arg: impl Fn(usize) -> &'a [u8]) -> Vec<usize> {
-        if self.name == "migrate" {
-            return migrate::key_positions(argc, arg);
+        match self.name {
+            "migrate" => return migrate::key_positions(argc, arg),
+            "sort" => return sort::key_positions(argc, arg),
+            "sort_ro" => return vec![1],
+            "georadius" | "georadiusbymember" => return self.keyword_key_positions(argc, arg),
+            _ => {}
         }
         if self.name == "xread" || self.name == "xreadgroup" {
             return stream::key_positions(argc, arg);
@@ -326,10 +369,35 @@ impl Command {
         keys
     }
 
+    /// The keys of a command whose specs are an index and keywords
+    /// (GEORADIUS's STORE and STOREDIST), as Redis's
+    /// `getKeysUsingKeySpecs` finds them: spec by spec, each keyword
+    /// searched forward from its `startfrom` up to the argument before the
+    /// last, the key the argument after the first match.
+    fn keyword_key_positions<'a>(&self, argc: usize, arg: impl Fn(usize) -> &'a [u8]) -> Vec<usize> {
+        let mut keys = Vec::new();
+        for spec in self.key_specs() {
+            match spec.begin {
+                Begin::Index(i) if (i as usize) < argc => keys.push(i as usize),
+                Begin::Keyword { keyword, startfrom } if startfrom > 0 => {
+                    let found = (startfrom as usize..argc.saturating_sub(1))
+                        .find(|&i| arg(i).eq_ignore_ascii_case(keyword.as_bytes()));
+                    keys.extend(found.map(|i| i + 1));
+                }
+                _ => {}
+            }
+        }
+        keys
+    }
+
     /// Whether the key positions depend on the arguments (COMMAND INFO's
     /// `movablekeys`).
     pub fn movable_keys(&self) -> bool {
-        self.numkeys_at().is_some() || ["migrate", "xread", "xreadgroup"].contains(&self.name)
+        self.numkeys_at().is_some()
+            || matches!(
+                self.name,
+                "migrate" | "sort" | "sort_ro" | "georadius" | "georadiusbymember" | "xread" | "xreadgroup"
+            )
     }
 
     /// Where the search for `STREAMS` starts (XREAD, XREADGROUP).
@@ -411,6 +479,7 @@ impl Command {
                 "transactions" => "@transaction",
                 "hyperloglog" => "@hyperloglog",
                 "stream" => "@stream",
+                "geo" => "@geo",
                 _ => "",
             };
             add(group, !group.is_empty());
@@ -462,6 +531,10 @@ static FAMILIES: &[&[Command]] = &[
     acl::COMMANDS,
     hll::COMMANDS,
     stream::COMMANDS,
+    geo::COMMANDS,
+    sort::COMMANDS,
+    lolwut::COMMANDS,
+    module::COMMANDS,
 ];
 
 /// All top-level commands.
@@ -682,7 +755,7 @@ mod tests {
             let has_keys = c.keys.0 > 0 || c.numkeys_at().is_some() || c.streams_keyword_from().is_some();
             assert_eq!(has_keys, !c.key_flags.is_empty(), "{}", c.name);
             assert!(c.key_flags.len() <= 2 && c.key_notes.len() <= c.key_flags.len(), "{}", c.name);
-            assert_eq!(c.key_specs().len(), c.key_flags.len(), "{}", c.name);
+            assert_eq!(c.key_specs().len(), c.key_flags.len() + c.extra_specs.len(), "{}", c.name);
         }
         let zunionstore = lookup(b"zunionstore").unwrap();
         assert!(zunionstore.movable_keys());
@@ -691,8 +764,7 @@ mod tests {
             KeySpec {
                 flags: "RO access",
                 notes: "",
-                index: 2,
-                keyword: "",
+                begin: Begin::Index(2),
                 find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 }
             }
         );

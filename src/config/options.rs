@@ -256,8 +256,9 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with((|c, _| c.enable_protected_configs.into(), |c, o, v| o.pick(v).map(|s| c.enable_protected_configs = s))),
     opt("enable-debug-command", one_of(PROTECTED_ACTION, "no"), IMMUTABLE, State::Works, "allow DEBUG: `yes`, or `local` for loopback clients")
         .with((|c, _| c.enable_debug_command.clone(), |c, o, v| o.pick(v).map(|s| c.enable_debug_command = s.into()))),
-    opt("enable-module-command", one_of(PROTECTED_ACTION, "no"), IMMUTABLE, State::Inert("ferrokv loads no modules (no MODULE command)"),
-        "allow MODULE"),
+    opt("enable-module-command", one_of(PROTECTED_ACTION, "no"), IMMUTABLE,
+        State::Partly("allows MODULE LOAD/LOADEX/UNLOAD, which then find no module: ferrokv loads none"),
+        "allow MODULE: `yes`, or `local` for loopback clients"),
 
     // --- Logging ---
     opt("loglevel", one_of(&["debug", "verbose", "notice", "warning"], "notice"), 0, State::Works, "debug, verbose, notice, warning")

@@ -308,6 +308,20 @@ fn rewritten(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Ve
             one(argv)
         }
         "getdel" => one(vec![word("DEL"), key()]),
+        // GEOADD runs as the ZADD it builds (`zadd key [options] score
+        // member ...`, the scores from the handler's notes).
+        "geoadd" => {
+            let opts =
+                args.from(2).take_while(|a| [&b"nx"[..], b"xx", b"ch"].iter().any(|o| a.eq_ignore_ascii_case(o)));
+            let mut argv = vec![word("zadd"), key()];
+            argv.extend(opts.map(<[u8]>::to_vec));
+            let at = argv.len();
+            for (i, score) in notes.iter().enumerate() {
+                argv.push(score.clone());
+                argv.push(args.get(at + 3 * i + 2).to_vec());
+            }
+            one(argv)
+        }
         "incrbyfloat" => match (f.string_after)(args.get(1)) {
             Some(v) => one(vec![word("SET"), key(), v, word("KEEPTTL")]),
             None => None,

@@ -624,7 +624,7 @@ impl Db {
                 self.expire_index(i);
                 expired += 1;
             } else {
-                ttl_sum += at - now;
+                ttl_sum = ttl_sum.wrapping_add(at - now);
                 ttl_n += 1;
             }
         }

@@ -478,7 +478,9 @@ impl ZSet {
         }
     }
 
-    fn convert_to_skiplist(&mut self) {
+    /// Converts a listpack-encoded set to the skiplist encoding (no-op
+    /// otherwise); SORT does this to the set it sorts, as Redis does.
+    pub fn convert_to_skiplist(&mut self) {
         if let Enc::Listpack(p) = &self.enc {
             let mut tree = Tree::with_capacity(p.len() + 1);
             for (_, m, s) in p.entries_from(0) {

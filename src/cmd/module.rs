@@ -1,0 +1,138 @@
+//! The last commands of Redis 7.0's list that no other part of ferrokv
+//! owns: ROLE (always a master without replicas), RESTORE-ASKING (RESTORE
+//! under its cluster name) and MODULE, whose LOAD/LOADEX/UNLOAD are
+//! refused unless `enable-module-command` allows them, as in Redis, and
+//! then find no module: ferrokv loads none.
+
+use super::table::{Command, container, flag::*, row};
+use super::{Args, CmdError, CmdResult, Ctx};
+
+pub static COMMANDS: &[Command] = &[
+    row(
+        "role",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST,
+        (0, 0, 0),
+        "server",
+        "2.8.12",
+        "Return the role of the instance in the context of replication",
+        role,
+    )
+    .acl(&["@admin", "@dangerous"]),
+    row(
+        "restore-asking",
+        -4,
+        WRITE | DENYOOM | ASKING,
+        (1, 1, 1),
+        "server",
+        "3.0.0",
+        "An internal command for migrating keys in a cluster",
+        super::dump::restore,
+    )
+    .key_flags(&["OW update"])
+    .acl(&["@keyspace", "@dangerous"]),
+    Command {
+        subcommands: MODULE_SUBCOMMANDS,
+        ..row("module", -2, 0, (0, 0, 0), "server", "4.0.0", "A container for module commands", container)
+    },
+];
+
+const MODULE_FLAGS: u32 = ADMIN | NOSCRIPT | NO_ASYNC_LOADING | PROTECTED;
+
+static MODULE_SUBCOMMANDS: &[Command] = &[
+    row("load", -3, MODULE_FLAGS, (0, 0, 0), "server", "4.0.0", "Load a module", load),
+    row("loadex", -3, MODULE_FLAGS, (0, 0, 0), "server", "7.0.0", "Load a module with extended parameters", load),
+    row(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        help,
+    ),
+    row("list", 2, ADMIN | NOSCRIPT, (0, 0, 0), "server", "4.0.0", "List all modules loaded by the server", list)
+        .tips(&["nondeterministic_output_order"]),
+    row("unload", 3, MODULE_FLAGS, (0, 0, 0), "server", "4.0.0", "Unload a module", unload),
+];
+
+/// Redis's refusal of a MODULE subcommand `enable-module-command` does not
+/// allow.
+pub const NOT_ALLOWED: &str = "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", \
+     you can run it from a local connection, otherwise you need to set this option in the configuration file, and then \
+     restart the server.";
+
+/// Whether client `key` may run MODULE LOAD/LOADEX/UNLOAD
+/// (`enable-module-command`: `yes`, or `local` from loopback or the Unix
+/// socket).
+pub fn allowed(srv: &crate::server::state::Shared, key: usize) -> bool {
+    match srv.config.get("enable-module-command").as_deref() {
+        Some("yes") => true,
+        Some("local") => srv.client(key).is_local(),
+        _ => false,
+    }
+}
+
+/// The refusal of a protected command (`top` its top-level name) that the
+/// configuration does not allow client `key` to run (Redis's
+/// `allowProtectedAction` for DEBUG and MODULE), if it does not.
+pub fn protected_refusal(srv: &crate::server::state::Shared, key: usize, top: &str) -> Option<CmdError> {
+    match top {
+        "module" => (!allowed(srv, key)).then(|| CmdError::msg(NOT_ALLOWED)),
+        _ => (!super::debug::allowed(srv, key)).then(|| CmdError::msg(super::debug::NOT_ALLOWED)),
+    }
+}
+
+/// # Format
+/// `ROLE` — `master`, the replication offset (0: nothing is replicated)
+/// and the (empty) list of replicas.
+fn role(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.out.array(3);
+    cx.out.bulk(b"master");
+    cx.out.int(0);
+    cx.out.array(0);
+    Ok(())
+}
+
+/// # Format
+/// `MODULE LIST` — the loaded modules: none.
+fn list(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    cx.out.array(0);
+    Ok(())
+}
+
+/// # Format
+/// `MODULE LOAD path [arg ...]`, `MODULE LOADEX path [CONFIG name value ...] [ARGS arg ...]`
+/// — fails as Redis fails for a library it cannot load, the reason in the log.
+fn load(cx: &mut Ctx, args: &Args) -> CmdResult {
+    log::warn!("Module {} failed to load: ferrokv does not load modules", super::lossy(args.get(2)));
+    let _ = cx;
+    Err(CmdError::msg("ERR Error loading the extension. Please check the server logs."))
+}
+
+/// # Format
+/// `MODULE UNLOAD name`
+fn unload(_cx: &mut Ctx, _args: &Args) -> CmdResult {
+    Err(CmdError::msg("ERR Error unloading module: no such module with that name"))
+}
+
+/// # Format
+/// `MODULE HELP`
+fn help(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    super::server::help(
+        &mut cx.out,
+        "MODULE",
+        &[
+            "LIST",
+            "    Return a list of loaded modules.",
+            "LOAD <path> [<arg> ...]",
+            "    Load a module library from <path>, passing to it any optional arguments.",
+            "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+            "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+            "UNLOAD <name>",
+            "    Unload a module.",
+        ],
+    );
+    Ok(())
+}

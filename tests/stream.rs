@@ -166,6 +166,22 @@ fn blocked_xreadgroup_is_woken_by_xadd_destroy_and_deletion() {
     wait_blocked(&mut c, 1);
     q::<i64>(&mut c, &["DEL", "s"]);
     waiter.expect(b"-UNBLOCKED the stream key no longer exists\r\n");
+    // FLUSHALL, FLUSHDB, SWAPDB and expiry take the stream too (as
+    // redis-server 7.0.15 answers each); a list waiter is left waiting.
+    let mut list_waiter = raw_block(&s, b"BLPOP l 0\r\n");
+    for gone in [&["FLUSHALL"][..], &["FLUSHDB"], &["SWAPDB", "0", "1"], &["PEXPIRE", "s", "50"]] {
+        q::<()>(&mut c, &["FLUSHDB"]);
+        q::<String>(&mut c, &["SELECT", "1"]);
+        q::<()>(&mut c, &["FLUSHDB"]);
+        q::<String>(&mut c, &["SELECT", "0"]);
+        q::<String>(&mut c, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        waiter.send(b"XREADGROUP GROUP g alice BLOCK 0 STREAMS s >\r\n");
+        wait_blocked(&mut c, 2);
+        q::<Value>(&mut c, gone);
+        waiter.expect(b"-UNBLOCKED the stream key no longer exists\r\n");
+    }
+    q::<i64>(&mut c, &["RPUSH", "l", "x"]);
+    list_waiter.expect(b"*2\r\n$1\r\nl\r\n$1\r\nx\r\n");
 }
 
 #[test]

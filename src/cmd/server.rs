@@ -237,6 +237,9 @@ fn empty_db(cx: &mut Ctx, db: usize, lazy: bool) {
     } else {
         cx.srv.dbs[db].clear();
     }
+    // An XREADGROUP waiting on a stream of this database gets Redis's
+    // UNBLOCKED error (its stream is gone); other waiters stay.
+    cx.srv.blocking.signal_db(db);
 }
 
 /// # Format

@@ -413,6 +413,15 @@ impl Server {
             self.shared.perform_evictions(unix_ms());
             self.shared.latency_event("eviction-cycle", start.elapsed().as_micros() as u64);
         }
+        if due && !self.shared.blocking.is_empty() {
+            // Keys that expired under a waiting XREADGROUP (Redis signals
+            // those at the deletion; here within a cron tick).
+            let shared = &mut self.shared;
+            shared.blocking.signal_missing(&shared.dbs, unix_ms());
+            if !shared.blocking.ready.is_empty() {
+                self.serve_ready(unix_ms());
+            }
+        }
         if due {
             for i in 0..self.shared.dbs.len() {
                 if let Some(old) = self.shared.dbs[i].shrink_if_sparse() {

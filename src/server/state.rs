@@ -55,6 +55,22 @@ impl Blocking {
         }
     }
 
+    /// Waited keys that no longer exist (expired, or deleted without a
+    /// keyspace event) are signalled, so that an XREADGROUP waiting on a
+    /// stream that is gone gets its error (see `Server::serve_ready`).
+    pub fn signal_missing(&mut self, dbs: &[crate::store::Db], now: u64) {
+        let gone: Vec<(usize, Key)> = self
+            .waiting
+            .iter()
+            .zip(dbs)
+            .enumerate()
+            .flat_map(|(i, (w, d))| w.keys().filter(|k| d.get_ref(k, now).is_none()).map(move |k| (i, k.clone())))
+            .collect();
+        for (db, k) in gone {
+            self.signal(db, &k);
+        }
+    }
+
     /// Every waited key of `db` may have data now (SWAPDB).
     pub fn signal_db(&mut self, db: usize) {
         let keys: Vec<Key> = self.waiting.get(db).map(|m| m.keys().cloned().collect()).unwrap_or_default();

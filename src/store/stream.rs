@@ -102,7 +102,7 @@ pub mod lp {
     }
 
     /// Bytes `lpEncodeBacklen` takes for an entry of `len` bytes.
-    fn backlen_size(len: usize) -> usize {
+    pub fn backlen_size(len: usize) -> usize {
         match len {
             0..=127 => 1,
             128..16383 => 2,

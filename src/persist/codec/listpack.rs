@@ -54,44 +54,8 @@ impl Writer {
     /// Appends an element: integers in the smallest encoding that holds
     /// them, strings with the shortest length header.
     pub fn push(&mut self, e: Elem) {
-        let start = self.buf.len();
-        let b = &mut self.buf;
-        match e {
-            Elem::Int(v @ 0..=127) => b.push(v as u8),
-            Elem::Int(v @ -4096..=4095) => {
-                let u = (v as u16) & 0x1fff;
-                b.extend_from_slice(&[0xC0 | (u >> 8) as u8, u as u8]);
-            }
-            Elem::Int(v) if i16::try_from(v).is_ok() => {
-                b.push(0xF1);
-                b.extend_from_slice(&(v as i16).to_le_bytes());
-            }
-            Elem::Int(v @ -0x80_0000..=0x7f_ffff) => {
-                b.push(0xF2);
-                b.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-            }
-            Elem::Int(v) if i32::try_from(v).is_ok() => {
-                b.push(0xF3);
-                b.extend_from_slice(&(v as i32).to_le_bytes());
-            }
-            Elem::Int(v) => {
-                b.push(0xF4);
-                b.extend_from_slice(&v.to_le_bytes());
-            }
-            Elem::Bytes(s) => {
-                match s.len() {
-                    n if n < 64 => b.push(0x80 | n as u8),
-                    n if n < 4096 => b.extend_from_slice(&[0xE0 | (n >> 8) as u8, n as u8]),
-                    n => {
-                        b.push(0xF0);
-                        b.extend_from_slice(&(n as u32).to_le_bytes());
-                    }
-                }
-                b.extend_from_slice(s);
-            }
-        }
-        let len = self.buf.len() - start;
-        put_backlen(&mut self.buf, len);
+        // One encoder with the stream nodes' listpacks (`store::stream::lp`).
+        crate::store::stream::lp::encode(&mut self.buf, e);
         self.count += 1;
     }
 
@@ -106,29 +70,9 @@ impl Writer {
     }
 }
 
-/// Bytes `lpEncodeBacklen` takes for an entry of `len` bytes.
-fn backlen_size(len: usize) -> usize {
-    match len {
-        0..=127 => 1,
-        128..16383 => 2,
-        16383..2097151 => 3,
-        2097151..268435455 => 4,
-        _ => 5,
-    }
-}
-
-/// Writes the backlen of an entry of `len` bytes: the most significant
-/// 7-bit group first, every group but that one with bit 7 set, so it reads
-/// from the end backwards.
-fn put_backlen(out: &mut Vec<u8>, len: usize) {
-    let n = backlen_size(len);
-    for i in (0..n).rev() {
-        let group = ((len >> (7 * i)) & 127) as u8;
-        out.push(if i + 1 == n { group } else { group | 128 });
-    }
-    // lpEncodeBacklen writes the first byte unmasked (`l >> 7`, `l >> 14`,
-    // ...), which is the same group: the ranges keep it under 128.
-}
+/// Bytes `lpEncodeBacklen` takes for an entry of `len` bytes (the stream
+/// nodes' listpack code has the one copy).
+use crate::store::stream::lp::backlen_size;
 
 /// `lpDecodeBacklen` at `end` (exclusive), reading no byte below index
 /// `floor`: the value, or `None` when it runs past 5 bytes or the floor.
@@ -319,6 +263,19 @@ mod tests {
             w.push_str(s.as_bytes());
         }
         assert_eq!(w.finish(), lp);
+    }
+
+    /// Writes the backlen of an entry of `len` bytes: the most significant
+    /// 7-bit group first, every group but that one with bit 7 set, so it reads
+    /// from the end backwards.
+    fn put_backlen(out: &mut Vec<u8>, len: usize) {
+        let n = backlen_size(len);
+        for i in (0..n).rev() {
+            let group = ((len >> (7 * i)) & 127) as u8;
+            out.push(if i + 1 == n { group } else { group | 128 });
+        }
+        // lpEncodeBacklen writes the first byte unmasked (`l >> 7`, `l >> 14`,
+        // ...), which is the same group: the ranges keep it under 128.
     }
 
     #[test]

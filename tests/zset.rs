@@ -677,8 +677,14 @@ fn apply(m: &mut Model, other: &Model, key: &str, key2: &str, op: &Op) -> (Vec<S
         }
         Op::IncrBy(s, mm) => {
             let s = *s as f64 / 2.0;
-            let new = m.z.get(&member(*mm)).copied().unwrap_or(0.0) + s;
-            m.insert(member(*mm), new);
+            let cur = m.z.get(&member(*mm)).copied();
+            let new = cur.unwrap_or(0.0) + s;
+            // Redis leaves a score that compares equal as stored: a -0
+            // (a weighted union's -1 * 0) stays -0 after ZINCRBY by 0,
+            // though the reply says 0 (checked on redis-server 7.0.15).
+            if cur != Some(new) {
+                m.insert(member(*mm), new);
+            }
             (vec!["ZINCRBY".into(), key.into(), fmt_score(s), member(*mm)], format!("'{}'", fmt_score(new)))
         }
         Op::Rem(ms) => {
@@ -994,4 +1000,21 @@ mod blocking {
         q::<i64>(&mut c, &["ZADD", "k", "1", "m"]);
         z.expect(b"*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n1\r\n");
     }
+}
+
+/// A weighted union's `-1 * 0` is a -0 score; in a skiplist it stays -0
+/// (ZSCORE and ZPOPMIN say `-0`) even after ZINCRBY by 0, whose reply says
+/// `0`: Redis keeps a score that compares equal as stored (recorded from
+/// redis-server 7.0.15 with zset-max-listpack-entries 4).
+#[test]
+fn negative_zero_scores_stay_as_redis_keeps_them() {
+    let s = server_with(|c| c.zset_max_listpack_entries = 4);
+    let mut c = s.client();
+    common::q::<i64>(&mut c, &["ZADD", "j", "0", "m4"]);
+    common::q::<i64>(&mut c, &["ZADD", "k", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"]);
+    common::q::<i64>(&mut c, &["ZUNIONSTORE", "k", "2", "k", "j", "WEIGHTS", "1", "-1"]);
+    assert_eq!(common::q::<String>(&mut c, &["OBJECT", "ENCODING", "k"]), "skiplist");
+    assert_eq!(common::q::<String>(&mut c, &["ZINCRBY", "k", "0", "m4"]), "0");
+    assert_eq!(common::q::<String>(&mut c, &["ZSCORE", "k", "m4"]), "-0");
+    assert_eq!(common::q::<Vec<String>>(&mut c, &["ZPOPMIN", "k"]), ["m4", "-0"]);
 }

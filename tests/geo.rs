@@ -6,7 +6,7 @@
 //! thousands, and RESP3 coordinates as doubles.
 
 mod common;
-use common::transcript::{replay, run};
+use common::transcript::replay;
 use common::{fresh_dir, q, server, server_with};
 use redis::Value;
 
@@ -18,8 +18,7 @@ fn transcript_matches_redis_7_0() {
 }
 
 fn r(c: &mut redis::Connection, line: &str) -> String {
-    let args: Vec<&str> = line.split(' ').collect();
-    run(c, &args)
+    common::transcript::run_line(c, line)
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! and the movable key extraction COMMAND GETKEYS reports.
 
 mod common;
-use common::transcript::{replay, run};
+use common::transcript::replay;
 use common::{fresh_dir, q, server, server_with};
 use redis::Value;
 
@@ -17,8 +17,7 @@ fn transcript_matches_redis_7_0() {
 }
 
 fn r(c: &mut redis::Connection, line: &str) -> String {
-    let args: Vec<&str> = line.split(' ').collect();
-    run(c, &args)
+    common::transcript::run_line(c, line)
 }
 
 #[test]

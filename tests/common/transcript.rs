@@ -18,6 +18,13 @@ pub fn render(v: &Value) -> String {
     }
 }
 
+/// [`run`] of a space-separated command line (no quoting).
+#[allow(dead_code)]
+pub fn run_line(con: &mut redis::Connection, line: &str) -> String {
+    let args: Vec<&str> = line.split(' ').collect();
+    run(con, &args)
+}
+
 /// Runs a command and renders its reply or error (`-CODE detail`).
 pub fn run<A: AsRef<[u8]>>(con: &mut redis::Connection, args: &[A]) -> String {
     let mut c = redis::cmd(std::str::from_utf8(args[0].as_ref()).expect("command name"));

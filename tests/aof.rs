@@ -83,6 +83,36 @@ fn appends_what_redis_propagates() {
     assert!(ms > now + 90_000 && ms <= now + 100_000);
 }
 
+/// A key a command finds expired goes out as DEL before the command, both
+/// in MULTI/EXEC when the command writes too (recorded from redis-server
+/// 7.0.15 with the same commands): MOVE finds the target's key expired in
+/// database 1; a no-op ZADD (a change seen only through the database's own
+/// event) writes nothing, a real one its command.
+#[test]
+fn keys_found_expired_go_before_the_command_in_one_transaction() {
+    let dir = fresh_dir();
+    let srv = on_dir(&dir, "always");
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let _: () = q(&mut c, &["SET", "m", "1"]);
+    let _: () = q(&mut c, &["SELECT", "1"]);
+    let _: () = q(&mut c, &["SET", "m", "x", "PXAT", "1000"]);
+    let _: i64 = q(&mut c, &["ZADD", "z", "1", "a"]);
+    let _: i64 = q(&mut c, &["ZADD", "z", "1", "a"]);
+    let _: () = q(&mut c, &["SET", "e", "1", "PXAT", "1000"]);
+    let _: () = q(&mut c, &["SELECT", "0"]);
+    let _: i64 = q(&mut c, &["MOVE", "m", "1"]);
+    let _: () = q(&mut c, &["SELECT", "1"]);
+    let _: i64 = q(&mut c, &["ZADD", "z", "2", "a"]);
+    let _: () = q(&mut c, &["SET", "e", "2"]);
+    let text = incr(&dir);
+    let want = "*2 $6 SELECT $1 0 *3 $3 SET $1 m $1 1 *2 $6 SELECT $1 1 *5 $3 SET $1 m $1 x $4 PXAT $4 1000 \
+                *4 $4 ZADD $1 z $1 1 $1 a *5 $3 SET $1 e $1 1 $4 PXAT $4 1000 \
+                *1 $5 MULTI *2 $3 DEL $1 m *2 $6 SELECT $1 0 *3 $4 MOVE $1 m $1 1 *1 $4 EXEC \
+                *2 $6 SELECT $1 1 *4 $4 ZADD $1 z $1 2 $1 a *1 $5 MULTI *2 $3 DEL $1 e *3 $3 SET $1 e $1 2 *1 $4 EXEC ";
+    assert_eq!(text, want);
+}
+
 #[test]
 fn transactions_wrap_in_multi_exec() {
     let dir = fresh_dir();

@@ -183,11 +183,19 @@ impl Ctx<'_> {
 pub struct Args<'a> {
     data: &'a [u8],
     spans: &'a [Span],
+    /// Parsed by the parser's one-pass path (see [`Args::resp_frame`]).
+    one_pass: bool,
 }
 
 impl<'a> Args<'a> {
     pub fn new(data: &'a [u8], spans: &'a [Span]) -> Args<'a> {
-        Args { data, spans }
+        Args { data, spans, one_pass: false }
+    }
+
+    /// A client's request as the parser found it: `one_pass` is its
+    /// `Source::Buffer::one_pass`.
+    pub fn request(data: &'a [u8], spans: &'a [Span], one_pass: bool) -> Args<'a> {
+        Args { data, spans, one_pass }
     }
 
     pub fn len(&self) -> usize {
@@ -208,6 +216,33 @@ impl<'a> Args<'a> {
     pub fn from(&self, i: usize) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
         let data = self.data;
         self.spans[i.min(self.spans.len())..].iter().map(move |&(s, e)| &data[s..e])
+    }
+
+    /// The request's own bytes, when they are exactly the RESP multibulk
+    /// encoding of its arguments that `persist::propagate::write_command`
+    /// writes: nearly every request a client sends. A command propagated
+    /// as called is then copied whole instead of encoded again. For a
+    /// request from the parser's one-pass path (`Source::Buffer::one_pass`)
+    /// only the line ends it did not read are left to check.
+    pub fn resp_frame(&self) -> Option<&'a [u8]> {
+        if !self.one_pass {
+            return None;
+        }
+        let d = self.data;
+        let crlf = |i: usize| d.get(i..i + 2) == Some(b"\r\n");
+        // `*<n>\r\n`: `n` has 1 to 4 digits (the one-pass path takes at
+        // most 1,024 arguments).
+        let n = self.spans.len();
+        let digits = 1 + [10, 100, 1000].iter().filter(|&&p| n >= p).count();
+        if !crlf(1 + digits) {
+            return None;
+        }
+        for &(s, e) in self.spans {
+            if !crlf(s - 2) || !crlf(e) {
+                return None;
+            }
+        }
+        d.get(..self.spans.last()?.1 + 2)
     }
 
     /// A copy of the arguments (kept by a blocked client to run again).
@@ -627,4 +662,78 @@ fn remember_keys(cx: &mut Ctx, cmd: &table::Command, args: &Args) {
     }
     let positions = cmd.key_positions(args.len(), |i| args.get(i));
     cx.srv.remember_keys(cx.key, positions.into_iter().map(|i| args.get(i)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+    use crate::persist::propagate::write_command;
+    use crate::resp::parse::{Parser, Source};
+    use proptest::prelude::*;
+
+    /// The request frame of the first command parsed from `buf` (arriving
+    /// whole), as the loop builds its `Args`.
+    fn frame(buf: &[u8]) -> Option<Vec<u8>> {
+        let (mut spans, mut inline) = (Vec::new(), Vec::new());
+        let src = Parser::new().next(buf, &mut spans, &mut inline, 512 << 20).unwrap().unwrap();
+        let args = match src {
+            Source::Buffer { base, one_pass } => Args::request(&buf[base..], &spans, one_pass),
+            Source::Inline => Args::request(&inline, &spans, false),
+        };
+        args.resp_frame().map(<[u8]>::to_vec)
+    }
+
+    fn encode(argv: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_command(&mut out, argv);
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn frame_is_the_encoding(
+            argv in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..24), 1..120),
+            tail in prop::collection::vec(any::<u8>(), 0..8),
+        ) {
+            let enc = encode(&argv);
+            let mut buf = enc.clone();
+            buf.extend_from_slice(&tail);
+            prop_assert_eq!(frame(&buf), Some(enc));
+        }
+
+        #[test]
+        fn frame_refuses_unread_bytes_that_are_not_crlf(
+            argv in prop::collection::vec(prop::collection::vec(b'a'..=b'z', 0..12), 1..12),
+            which in any::<prop::sample::Index>(),
+            byte in any::<u8>(),
+        ) {
+            // The bytes the parser does not read: the one after each
+            // header's CR, the two after each bulk.
+            let enc = encode(&argv);
+            let mut unread = vec![enc.iter().position(|&c| c == b'\r').unwrap() + 1];
+            let mut at = unread[0] + 1;
+            for a in &argv {
+                let cr = at + enc[at..].iter().position(|&c| c == b'\r').unwrap();
+                unread.push(cr + 1);
+                at = cr + 2 + a.len();
+                unread.extend([at, at + 1]);
+                at += 2;
+            }
+            let i = unread[which.index(unread.len())];
+            prop_assume!(byte != enc[i]);
+            let mut buf = enc.clone();
+            buf[i] = byte;
+            prop_assert_eq!(frame(&buf), None);
+        }
+    }
+
+    #[test]
+    fn no_frame_for_inline_requests_or_copies() {
+        assert_eq!(frame(b"SET k v\r\n"), None);
+        let enc = encode(&[b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]);
+        let (mut spans, mut inline) = (Vec::new(), Vec::new());
+        Parser::new().next(&enc, &mut spans, &mut inline, 1 << 20).unwrap();
+        let (data, spans) = Args::new(&enc, &spans).to_owned_parts();
+        assert_eq!(Args::new(&data, &spans).resp_frame(), None);
+    }
 }

@@ -111,7 +111,10 @@ impl Propagator {
         match rewritten(name, args, &notes, facts) {
             None if alone && self.ops.is_empty() => {
                 self.select(db, facts.now);
-                write_command_iter(&mut self.out, args.len(), args.from(0));
+                match args.resp_frame() {
+                    Some(frame) => self.out.extend_from_slice(frame),
+                    None => write_command_iter(&mut self.out, args.len(), args.from(0)),
+                }
             }
             None => self.ops.push((db, as_called(args))),
             Some(cmds) => self.ops.extend(cmds.into_iter().map(|argv| (db, argv))),
@@ -147,6 +150,18 @@ impl Propagator {
         }
         let name: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
         self.emit(db, &[name.to_vec(), key.to_vec()], now_ms);
+    }
+
+    /// A key of `db` was found expired and deleted by the command that is
+    /// running: its DEL (or UNLINK) joins the call's commands, before the
+    /// command's own, so that a call that also writes goes out in
+    /// MULTI/EXEC with it, as Redis 7.0 propagates it.
+    pub fn deletion_in_call(&mut self, db: usize, key: &[u8], lazy: bool) {
+        if !self.on {
+            return;
+        }
+        let name: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        self.ops.push((db, vec![name.to_vec(), key.to_vec()]));
     }
 
     /// Writes one command (after a SELECT if the database changed).

@@ -51,8 +51,15 @@ impl ProtoError {
 /// Where the arguments of a parsed command live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// Spans are relative to `base` in the read buffer.
-    Buffer { base: usize },
+    /// Spans are relative to `base` in the read buffer. `one_pass`: the
+    /// command was parsed by the one-pass path (`Parser::whole_command`),
+    /// so its bytes from `base` on are `*<n>\r?` then `$<len>\r?<arg>??`
+    /// for each argument, every number in its one canonical form; only the
+    /// bytes shown `?` are unread (Redis's parser does not look at them
+    /// either). Where they are all LF and CRLF, the command's bytes are
+    /// exactly what `persist::propagate::write_command` writes of its
+    /// arguments (see `cmd::Args::resp_frame`).
+    Buffer { base: usize, one_pass: bool },
     /// Spans index the caller's inline scratch buffer.
     Inline,
 }
@@ -177,7 +184,7 @@ impl Parser {
         }
         self.start = pos;
         self.pos = pos;
-        Some(Source::Buffer { base: start })
+        Some(Source::Buffer { base: start, one_pass: true })
     }
 
     fn multibulk(&mut self, buf: &[u8], spans: &mut Vec<Span>, max_bulk: usize) -> Result<Step, ProtoError> {
@@ -246,7 +253,7 @@ impl Parser {
             self.multibulk -= 1;
         }
         let base = self.finish();
-        Ok(Step::Done(Source::Buffer { base }))
+        Ok(Step::Done(Source::Buffer { base, one_pass: false }))
     }
 
     fn inline(&mut self, buf: &[u8], spans: &mut Vec<Span>, scratch: &mut Vec<u8>) -> Result<Step, ProtoError> {
@@ -465,7 +472,7 @@ mod tests {
 
     fn args_of(buf: &[u8], inline: &[u8], spans: &[Span], src: Source) -> Vec<Vec<u8>> {
         let data = match src {
-            Source::Buffer { base } => &buf[base..],
+            Source::Buffer { base, .. } => &buf[base..],
             Source::Inline => inline,
         };
         spans.iter().map(|&(s, e)| data[s..e].to_vec()).collect()

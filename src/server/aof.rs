@@ -207,7 +207,14 @@ impl Shared {
     /// The dispatcher's mark before a write command runs (see
     /// `persist::propagate`); `None` when nothing is propagated.
     pub fn prop_mark(&self) -> Option<Mark> {
-        self.prop.on.then(|| Mark(self.prop.changes + self.dbs.iter().map(|d| d.changes).sum::<u64>()))
+        self.prop.on.then(|| Mark(self.prop.changes + self.db_scan().0))
+    }
+
+    /// What every propagated command needs to know of the databases: the
+    /// sum of their change counters, and whether any holds keys deleted by
+    /// expiry that are not yet in the stream (their shared `Signals`).
+    fn db_scan(&self) -> (u64, bool) {
+        self.dbs.first().map_or((0, false), |d| d.signals.read())
     }
 
     /// After a command: keys it found expired go out as DEL, its own
@@ -218,11 +225,13 @@ impl Shared {
         if !self.prop.on {
             return;
         }
-        self.propagate_expired(now);
+        let (db_changes, expired) = self.db_scan();
+        if expired {
+            self.propagate_expired_now(now, true);
+        }
         if let Some(mark) = mark {
-            let db_changes: u64 = self.dbs.iter().map(|d| d.changes).sum();
-            let keyless = ["flushall", "flushdb", "swapdb"].contains(&name);
-            let changed = self.prop.changed_since(mark, db_changes) || (keyless && ok);
+            let changed =
+                self.prop.changed_since(mark, db_changes) || (ok && ["flushall", "flushdb", "swapdb"].contains(&name));
             let d = &self.dbs[db];
             let string_after = |k: &[u8]| match d.get_raw(k).map(|e| &e.value) {
                 Some(Value::Str(s)) => Some(s.to_vec()),
@@ -251,10 +260,15 @@ impl Shared {
     /// Keys deleted by expiry since the last look go to the stream as DEL
     /// (UNLINK with `lazyfree-lazy-expire`).
     pub fn propagate_expired(&mut self, now: u64) {
-        // Called after every write: the common case, nothing expired, is
-        // one tight pass over the databases.
-        if !self.dbs.iter().any(|d| d.expired_log.as_ref().is_some_and(|l| !l.is_empty())) {
-            return;
+        if self.db_scan().1 {
+            self.propagate_expired_now(now, false);
+        }
+    }
+
+    /// `in_call`: the running command found them (they join its call).
+    fn propagate_expired_now(&mut self, now: u64, in_call: bool) {
+        if let Some(d) = self.dbs.first() {
+            d.signals.expired.store(false, std::sync::atomic::Ordering::Relaxed);
         }
         let lazy = self.config.lazyfree_lazy_expire;
         for db in 0..self.dbs.len() {
@@ -262,7 +276,11 @@ impl Shared {
                 && !log.is_empty()
             {
                 for key in std::mem::take(log) {
-                    self.prop.deletion(db, &key, lazy, now);
+                    if in_call {
+                        self.prop.deletion_in_call(db, &key, lazy);
+                    } else {
+                        self.prop.deletion(db, &key, lazy, now);
+                    }
                 }
             }
         }

@@ -502,6 +502,11 @@ impl Server {
         let start = Instant::now();
         let effort = shared.config.active_expire_effort;
         self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, effort, &mut shared.rng);
+        if shared.prop.on {
+            // Each alone, as Redis propagates active expiry; not joined
+            // to the next command's call.
+            shared.propagate_expired(unix_ms());
+        }
         shared.latency_event("expire-cycle", start.elapsed().as_micros() as u64);
         shared.flush_db_events();
     }
@@ -846,11 +851,11 @@ impl Server {
             match parsed {
                 Ok(None) => break,
                 Ok(Some(src)) => {
-                    let data = match src {
-                        Source::Buffer { base } => &conn.rbuf[base..conn.rlen],
-                        Source::Inline => &conn.inline[..],
+                    let (data, one_pass) = match src {
+                        Source::Buffer { base, one_pass } => (&conn.rbuf[base..conn.rlen], one_pass),
+                        Source::Inline => (&conn.inline[..], false),
                     };
-                    let args = Args::new(data, &conn.spans);
+                    let args = Args::request(data, &conn.spans, one_pass);
                     if self.shared.pause.is_some() && self.shared.pause_holds(key, &args, now) {
                         // CLIENT PAUSE: keep the command for when it ends.
                         let id = conn.id;

@@ -505,8 +505,9 @@ impl Shared {
         let mut rng = Rng::from_time();
         let run_id = random_hex40(&mut rng);
         let repl_id = random_hex40(&mut rng);
+        let signals = std::sync::Arc::default();
         let mut shared = Shared {
-            dbs: (0..config.databases).map(|_| Db::new()).collect(),
+            dbs: (0..config.databases).map(|_| Db::with_signals(std::sync::Arc::clone(&signals))).collect(),
             port: config.port,
             cmd_clock: crate::clock::mono_ns(),
             hz: config.hz,

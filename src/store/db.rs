@@ -20,6 +20,9 @@ use super::evict::{self, Track};
 use super::rand::Rng;
 use super::table::Table;
 use super::value::Value;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 /// A key as stored: up to 22 bytes live inline in the entry, so typical
 /// keys (`user:1000`, `key:0000001`) cost no separate allocation.
@@ -127,12 +130,33 @@ pub struct Db {
     /// but stays (no `expired` count, no event) until the pause ends, as
     /// Redis's `expireIfNeeded` does while clients are paused.
     pub expire_paused: bool,
-    /// Modifications commands reported through [`Db::event`] (the
-    /// propagation path's "did it change anything", with `Shared`'s own).
-    pub changes: u64,
+    /// What the propagation path asks of all the databases after every
+    /// write command, shared by them all (see [`Signals`]).
+    pub signals: Arc<Signals>,
     /// Keys deleted by expiry, kept while the propagation path is on (it
     /// writes them as DEL).
     pub expired_log: Option<Vec<Key>>,
+}
+
+/// Counters the databases of one server share, so that the propagation
+/// path reads two words after a write command instead of visiting every
+/// database (16 by default). Only the event loop's thread touches them:
+/// atomics only because the server moves to its thread after it is built.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// Modifications commands reported through [`Db::event`] (the
+    /// propagation path's "did it change anything", with `Shared`'s own).
+    pub changes: AtomicU64,
+    /// Some database's `expired_log` is not empty.
+    pub expired: AtomicBool,
+}
+
+impl Signals {
+    /// The sum of the changes reported, and whether keys deleted by
+    /// expiry wait in an `expired_log`.
+    pub fn read(&self) -> (u64, bool) {
+        (self.changes.load(Relaxed), self.expired.load(Relaxed))
+    }
 }
 
 use crate::server::notify::{EXPIRED, KEY_MISS, NEW};
@@ -155,7 +179,7 @@ impl Default for Db {
             events: Vec::new(),
             snap_epoch: false,
             expire_paused: false,
-            changes: 0,
+            signals: Arc::default(),
             expired_log: None,
         }
     }
@@ -164,6 +188,11 @@ impl Default for Db {
 impl Db {
     pub fn new() -> Db {
         Db::default()
+    }
+
+    /// A database of a server whose databases share `signals`.
+    pub fn with_signals(signals: Arc<Signals>) -> Db {
+        Db { signals, ..Db::default() }
     }
 
     /// Sets how many bytes the table may take when it next grows.
@@ -304,7 +333,9 @@ impl Db {
 
     /// Queues keyspace event `event` of class `class` on `key`, if enabled.
     pub fn event(&mut self, class: u32, event: &'static str, key: &[u8]) {
-        self.changes += 1;
+        // One thread writes it: no atomic read-modify-write needed.
+        let changes = &self.signals.changes;
+        changes.store(changes.load(Relaxed) + 1, Relaxed);
         if self.notify & class != 0 {
             self.events.push((class, event, key.into()));
         }
@@ -584,6 +615,7 @@ impl Db {
             && let Some((k, _)) = self.map.get_index(i)
         {
             log.push(k.clone());
+            self.signals.expired.store(true, Relaxed);
         }
         self.remove_index(i);
         self.expired += 1;

@@ -229,18 +229,22 @@ impl<'a> Args<'a> {
             return None;
         }
         let d = self.data;
-        let crlf = |i: usize| d.get(i..i + 2) == Some(b"\r\n");
+        let crlf = |i: usize| matches!(d.get(i..i + 2), Some(&[b'\r', b'\n']));
         // `*<n>\r\n`: `n` has 1 to 4 digits (the one-pass path takes at
         // most 1,024 arguments).
         let n = self.spans.len();
-        let digits = 1 + [10, 100, 1000].iter().filter(|&&p| n >= p).count();
-        if !crlf(1 + digits) {
-            return None;
-        }
+        let digits = match n {
+            0..10 => 1,
+            10..100 => 2,
+            100..1000 => 3,
+            _ => 4,
+        };
+        let mut ok = crlf(1 + digits);
         for &(s, e) in self.spans {
-            if !crlf(s - 2) || !crlf(e) {
-                return None;
-            }
+            ok &= crlf(s.wrapping_sub(2)) & crlf(e);
+        }
+        if !ok {
+            return None;
         }
         d.get(..self.spans.last()?.1 + 2)
     }

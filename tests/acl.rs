@@ -521,3 +521,51 @@ fn config_rewrite_writes_the_users() {
     again.load_text(&text).unwrap();
     assert_eq!(again.users.len(), 3);
 }
+
+/// SORT's BY (with a `*` pattern) and GET read keys made from a pattern:
+/// Redis refuses them unless one selector allows the SORT and reaches every
+/// key for reading. Replies recorded from redis-server 7.0.15.
+#[test]
+fn sort_by_and_get_need_read_access_to_every_key() {
+    let s = server();
+    let mut c = s.client();
+    let _: i64 = q(&mut c, &["RPUSH", "mylist", "1", "2"]);
+    let _: () = q(&mut c, &["MSET", "v1", "9", "v2", "3"]);
+    let by = "-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n";
+    let get = "-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n";
+    let asc = "*2\r\n$1\r\n1\r\n$1\r\n2\r\n";
+    let by_v = "*2\r\n$1\r\n2\r\n$1\r\n1\r\n";
+    // Each: the rules, then calls and the replies they get.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 6] = [
+        (
+            &["on", ">pw", "(+sort ~mylist)"],
+            &[
+                ("SORT mylist BY v*", by),
+                ("SORT mylist GET v*", get),
+                ("SORT mylist BY nosort", asc),
+                ("SORT mylist GET #", get),
+            ],
+        ),
+        (&["(+sort ~mylist ~v*)"], &[("SORT mylist BY v*", by)]),
+        (&["(+sort ~mylist %W~*)"], &[("SORT mylist GET v*", get)]),
+        (&["(+sort ~mylist %R~*)"], &[("SORT mylist BY v* GET v*", "*2\r\n$1\r\n3\r\n$1\r\n9\r\n")]),
+        (&["reset", "on", ">pw", "+sort", "~mylist", "~*"], &[("SORT mylist BY v*", by_v)]),
+        // The selector with every key does not allow SORT; the one that
+        // does has no access to every key.
+        (
+            &["reset", "on", ">pw", "+get", "allkeys", "(+sort ~mylist)"],
+            &[
+                ("SORT mylist BY v*", by),
+                ("SORT_RO mylist GET v*", "-NOPERM this user has no permissions to run the 'sort_ro' command\r\n"),
+            ],
+        ),
+    ];
+    for (rules, calls) in cases {
+        setuser(&mut c, &[&["t"][..], rules].concat());
+        let mut r = login(&s, "t");
+        for (call, want) in calls {
+            r.roundtrip(format!("{call}\r\n").as_bytes(), want.as_bytes());
+        }
+    }
+}

@@ -797,6 +797,19 @@ impl User {
         Err(relevant)
     }
 
+    /// Redis's `ACLUserCheckCmdWithUnrestrictedKeyAccess`: whether some
+    /// selector both allows the call `argv` of registry entry `id` and
+    /// reaches every key with permissions `need` (`allkeys`, or the
+    /// pattern `*` with those permissions): what SORT's BY and GET, which
+    /// read keys made from a pattern, require.
+    pub fn unrestricted_key_access(&self, id: usize, argv: &[&[u8]], need: u8) -> bool {
+        let mut keys = None;
+        self.selectors.iter().any(|s| {
+            s.check(id, argv, &mut keys).is_ok()
+                && (s.allkeys || s.patterns.iter().any(|p| p.flags & need == need && p.pattern == b"*"))
+        })
+    }
+
     /// Whether some selector lets this user use `channel` (`literal`: as a
     /// pattern, PSUBSCRIBE's way).
     pub fn channel_ok(&self, channel: &[u8], literal: bool) -> bool {

@@ -15,7 +15,7 @@
 //! calls; ties only remain for ALPHA with BY, whose order then follows the
 //! source's iteration order.
 
-use super::table::{Begin, Command, FindKeys, KeySpec, flag::*, row};
+use super::table::{Begin, Command, FindKeys, KeySpec, flag::*, registry, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::server::notify as ev;
 use crate::store::list::{End, List, Shape};
@@ -159,6 +159,19 @@ fn is(a: &[u8], w: &str) -> bool {
     a.eq_ignore_ascii_case(w.as_bytes())
 }
 
+/// Whether the client's user may read every key (BY and GET read keys
+/// made from a pattern, which no key permission short of that covers).
+fn full_key_access(cx: &mut Ctx, args: &Args) -> bool {
+    let client = cx.srv.client(cx.key);
+    if client.acl_free {
+        return true;
+    }
+    let user = cx.srv.acl.user(client.user);
+    let argv: Vec<&[u8]> = args.from(0).collect();
+    let reg = registry();
+    reg.id(args.get(0)).is_some_and(|id| user.unrestricted_key_access(id, &argv, crate::acl::READ))
+}
+
 fn sort_generic(cx: &mut Ctx, args: &Args, readonly: bool) -> CmdResult {
     let (mut desc, mut alpha, mut dontsort) = (false, false, false);
     let (mut limit_start, mut limit_count): (i64, i64) = (0, -1);
@@ -186,8 +199,14 @@ fn sort_generic(cx: &mut Ctx, args: &Args, readonly: bool) -> CmdResult {
             let p = args.get(j + 1);
             sortby = Some(p);
             dontsort = !c_str(p).contains(&b'*');
+            if !dontsort && !full_key_access(cx, args) {
+                return Err(CmdError::msg("ERR BY option of SORT denied due to insufficient ACL permissions."));
+            }
             j += 1;
         } else if is(a, "get") && left >= 1 {
+            if !full_key_access(cx, args) {
+                return Err(CmdError::msg("ERR GET option of SORT denied due to insufficient ACL permissions."));
+            }
             gets.push(args.get(j + 1));
             j += 1;
         } else {

@@ -23,6 +23,7 @@ def main():
         if not expr.strip() or expr.startswith("--"):
             continue
         script = PRELUDE + "return D(pcall(function() return " + expr + " end))"
+        r.script_flush()  # a fresh Lua state per case, like the unit tests
         try:
             out = r.eval(script, 0)
         except redis.ResponseError as e:

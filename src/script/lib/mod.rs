@@ -8,11 +8,16 @@
 //!
 //! Invariant that keeps raw Lua errors sound: a Lua error unwinds with
 //! `longjmp`, so no Rust frame that may be unwound by one owns a value with
-//! a destructor. Growable buffers live inside Lua userdata that Lua frees
-//! (`__gc`), never on the Rust stack; error texts are pushed on the Lua stack
-//! (or formatted by `luaL_error`) before `lua_error` is called.
+//! a destructor. Growable buffers and explicit nesting stacks live inside
+//! Lua userdata that Lua frees (`__gc`), never on the Rust stack; error
+//! texts are formatted by `luaL_error`/`luaL_argerror` themselves. Nesting
+//! (JSON, msgpack) is walked with explicit stacks, not recursion, so input
+//! as deep as the Lua stack allows (about 8000 levels) cannot overflow the
+//! thread's stack.
 
 pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
 pub mod structlib;
 
 use mlua::ffi::{self, lua_State};
@@ -24,6 +29,8 @@ pub(crate) type CFn = unsafe extern "C-unwind" fn(*mut lua_State) -> c_int;
 /// Opens `cjson`, `cmsgpack`, `bit` and `struct` as globals, as Redis's
 /// `luaLoadLibraries` does.
 pub fn open_all(lua: &mlua::Lua) -> mlua::Result<()> {
+    cjson::open(lua)?;
+    cmsgpack::open(lua)?;
     bit::open(lua)?;
     structlib::open(lua)
 }
@@ -68,6 +75,57 @@ pub(crate) unsafe fn check_bytes<'a>(l: *mut lua_State, idx: c_int) -> &'a [u8] 
     unsafe {
         let p = ffi::luaL_checklstring(l, idx, &mut len);
         std::slice::from_raw_parts(p as *const u8, len)
+    }
+}
+
+/// The bytes of the string (or number, converted in place) at `idx`.
+pub(crate) unsafe fn to_bytes<'a>(l: *mut lua_State, idx: c_int) -> Option<&'a [u8]> {
+    let mut len = 0usize;
+    // SAFETY: Lua keeps the string alive while it is on the stack.
+    unsafe {
+        let p = ffi::lua_tolstring(l, idx, &mut len);
+        if p.is_null() { None } else { Some(std::slice::from_raw_parts(p as *const u8, len)) }
+    }
+}
+
+/// A `T` owned by a Lua userdata (dropped by its `__gc`), so a Lua error
+/// raised while it is in use cannot leak it. Pushes the userdata and
+/// returns the value, valid while the userdata is on the stack. `tname`
+/// names the metatable, one per type.
+pub(crate) unsafe fn new_owned<'a, T: Default>(l: *mut lua_State, tname: &CStr) -> &'a mut T {
+    unsafe extern "C-unwind" fn gc<T>(l: *mut lua_State) -> c_int {
+        // SAFETY: only values made by new_owned::<T> get this metatable,
+        // and __gc runs once.
+        unsafe {
+            let p = ffi::lua_touserdata(l, 1) as *mut T;
+            if !p.is_null() {
+                std::ptr::drop_in_place(p);
+            }
+        }
+        0
+    }
+    unsafe {
+        let p = ffi::lua_newuserdata(l, std::mem::size_of::<T>()) as *mut T;
+        std::ptr::write(p, T::default());
+        if ffi::luaL_newmetatable_(l, tname.as_ptr()) != 0 {
+            ffi::lua_pushcclosure(l, gc::<T>, 0);
+            ffi::lua_setfield(l, -2, c"__gc".as_ptr());
+        }
+        ffi::lua_setmetatable(l, -2);
+        &mut *p
+    }
+}
+
+/// `luaL_checkstack`: room for `n` more values, or the error
+/// `stack overflow (<msg>)`. When there is no room the stack is emptied
+/// first (the error unwinds it anyway), so the error text itself has room:
+/// Lua's API checks (on in debug builds) would abort otherwise.
+pub(crate) unsafe fn check_stack(l: *mut lua_State, n: c_int, msg: &CStr) {
+    unsafe {
+        if ffi::lua_checkstack(l, n) == 0 {
+            ffi::lua_settop(l, 0);
+            ffi::luaL_error(l, c"stack overflow (%s)".as_ptr(), msg.as_ptr());
+        }
     }
 }
 

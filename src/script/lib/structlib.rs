@@ -269,7 +269,7 @@ unsafe extern "C-unwind" fn unpack(l: *mut lua_State) -> c_int {
             if !(size <= ld && pos <= ld - size) {
                 super::arg_error(l, 2, c"data string too short");
             }
-            ffi::luaL_checkstack_(l, 2, c"too many results".as_ptr());
+            super::check_stack(l, 2, c"too many results");
             match opt {
                 b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                     let v = getinteger(&data[pos..pos + size], h.little, opt.is_ascii_lowercase());

@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""Records what redis-server 7.0.15 returns for Lua library calls, as Rust
-test-table rows: each case is one Lua expression run as
+"""Records what redis-server 7.0.15 returns for calls of the Lua libraries
+built into its scripting (cjson, cmsgpack, bit, struct), as the Rust
+test-table rows of src/script/lib/*.rs: each case (one line of a file in
+scripts/lualib_cases/) is a Lua expression run as
 `return D(pcall(function() return EXPR end))` on one line, where D renders
-the results (or the error) as text. Usage: record.py PORT CASEFILE"""
+the results (or the error) as text; SCRIPT FLUSH before each case gives it
+a fresh Lua state, as each unit test case has.
+
+Usage: scripts/record_lualib.py PORT scripts/lualib_cases/cjson.cases"""
 import sys, redis
 
 PRELUDE = (

@@ -21,6 +21,7 @@
 //! expansion); a value is returned whole or not at all. Streams, module
 //! values and function libraries are refused with an error naming them.
 
+pub mod functions;
 mod intset;
 mod listpack;
 mod ziplist;

@@ -515,3 +515,32 @@ fn redis_cli_over_tls() {
     let out = cli(&["GET", "cli"]);
     assert_ne!(String::from_utf8_lossy(&out.stdout), "yes\n");
 }
+
+#[test]
+fn protected_mode_refusal_comes_after_the_handshake() {
+    // A non-loopback address of this machine, if it has one.
+    let Some(ip) = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.1:9").map(|_| s))
+        .and_then(|s| s.local_addr())
+        .ok()
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+    else {
+        eprintln!("no non-loopback address: protected mode over TLS not checked");
+        return;
+    };
+    let certs = Certs::new();
+    let (srv, addr) = tls_server(&certs, |c| c.bind = vec!["*".into()]);
+    let config = rustls_client(&certs, true);
+    let mut s = rustls_connect(SocketAddr::new(ip, addr.port()), &config);
+    let mut text = Vec::new();
+    let _ = s.read_to_end(&mut text);
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled"), "{text}");
+    let local = format!("redis://127.0.0.1:{}/", srv.handle.addr.port());
+    let mut local = redis::Client::open(local).unwrap().get_connection().unwrap();
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut local).unwrap();
+    assert!(info.contains("rejected_connections:1\r\n"), "{info}");
+    // Loopback is served.
+    assert!(rediss(addr, &certs.ca, Some(&certs.client)).is_ok());
+}

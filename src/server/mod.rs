@@ -598,9 +598,15 @@ impl Server {
             && unix.is_none()
             && !addr.is_some_and(|a| is_loopback(a.ip()))
         {
-            let _ = stream.write(PROTECTED_MODE_DENIED);
             self.shared.stats.rejected_connections += 1;
-            return;
+            match &mut stream {
+                // Over TLS the text can only go after the handshake.
+                Stream::Tls(t) => t.deny_after_handshake(PROTECTED_MODE_DENIED),
+                _ => {
+                    let _ = stream.write(PROTECTED_MODE_DENIED);
+                    return;
+                }
+            }
         }
         let now = self.mono_ms();
         let entry = self.conns.vacant_entry();

@@ -163,7 +163,7 @@ impl Context {
     /// A new TLS connection on an accepted socket.
     pub fn accept(&self, sock: TcpStream) -> io::Result<TlsStream> {
         let tls = ServerConnection::new(self.config.clone()).map_err(io::Error::other)?;
-        Ok(TlsStream { sock, tls })
+        Ok(TlsStream { sock, tls, deny: None })
     }
 }
 
@@ -380,6 +380,9 @@ impl StoresServerSessions for SessionCache {
 pub struct TlsStream {
     pub sock: TcpStream,
     tls: ServerConnection,
+    /// Sent once the handshake is done, then the connection closes (a
+    /// protected-mode refusal: Redis writes it after its TLS accept).
+    deny: Option<&'static [u8]>,
 }
 
 impl TlsStream {
@@ -429,12 +432,23 @@ impl TlsStream {
                 }
                 return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
+            if let Some(text) = self.deny.filter(|_| !self.tls.is_handshaking()) {
+                // Sent as the connection closes (`Conn` flushes then).
+                let _ = self.tls.writer().write_all(text);
+                let _ = self.send_pending();
+                return Err(io::ErrorKind::ConnectionAborted.into());
+            }
             match self.send_pending() {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Refuses the client with `text` once the handshake is done.
+    pub fn deny_after_handshake(&mut self, text: &'static [u8]) {
+        self.deny = Some(text);
     }
 
     /// Encrypts what rustls accepts of `buf` (after sending what it held)

@@ -410,6 +410,13 @@ fn config_set_tls_port_opens_and_closes_it() {
     assert!(rediss(addr, &certs.ca, None).is_ok());
     let got: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("tls-port").query(&mut con).unwrap();
     assert_eq!(got[1], port.to_string());
+    // No CA: client certificates cannot be checked (see the option's note).
+    let e = redis::cmd("CONFIG").arg("SET").arg("tls-auth-clients").arg("optional").query::<()>(&mut con).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("(possibly related to argument 'tls-auth-clients') - Unable to update TLS configuration"),
+        "{e}"
+    );
     redis::cmd("CONFIG").arg("SET").arg("tls-port").arg(0).query::<()>(&mut con).unwrap();
     assert!(TcpStream::connect(addr).is_err());
     // Without a CA, tls-auth-clients yes cannot work: refused.

@@ -376,6 +376,20 @@ impl StoresServerSessions for SessionCache {
     }
 }
 
+/// The socket as rustls reads it, noting whether a read was short.
+struct ShortRead<'a> {
+    sock: &'a mut TcpStream,
+    short: bool,
+}
+
+impl Read for ShortRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.sock.read(buf)?;
+        self.short = n < buf.len();
+        Ok(n)
+    }
+}
+
 /// A TLS client's socket and its rustls connection.
 pub struct TlsStream {
     pub sock: TcpStream,
@@ -393,6 +407,9 @@ impl TlsStream {
     /// end of the stream.
     pub fn read_plain(&mut self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
         let mut filled = 0;
+        // The last socket read was short: the socket had no more then (the
+        // plain path's heuristic; it saves a read that would block).
+        let mut short = false;
         loop {
             match self.tls.reader().read(&mut buf[filled..]) {
                 Ok(0) if filled == 0 && !buf.is_empty() => return Ok((0, false)),
@@ -403,7 +420,11 @@ impl TlsStream {
                     }
                     continue;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if short && filled > 0 {
+                        return Ok((filled, true));
+                    }
+                }
                 // Closed without close_notify: the end, after what came.
                 Err(e) => {
                     if filled > 0 {
@@ -413,7 +434,10 @@ impl TlsStream {
                     return Err(e);
                 }
             }
-            match self.tls.read_tls(&mut self.sock) {
+            let mut sock = ShortRead { sock: &mut self.sock, short: false };
+            let read = self.tls.read_tls(&mut sock);
+            short = sock.short;
+            match read {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     return if filled > 0 { Ok((filled, true)) } else { Err(e) };

@@ -134,10 +134,17 @@ impl Conn {
         self.wpeak = self.wpeak.max(self.wbuf.len());
     }
 
-    /// Bytes of output not yet written to the socket (a TLS connection
-    /// whose encrypted records wait for the socket counts one more).
+    /// Bytes of output not yet written to the socket (or, for TLS, to the
+    /// TLS layer).
     pub fn pending_output(&self) -> usize {
-        self.wbuf.len() - self.wpos + self.stream.tls_pending() as usize
+        self.wbuf.len() - self.wpos
+    }
+
+    /// Output waits: replies not yet written, or (TLS) encrypted records
+    /// or handshake messages the socket has not taken yet.
+    #[inline]
+    pub fn has_output(&self) -> bool {
+        self.wpos < self.wbuf.len() || self.stream.tls_pending()
     }
 
     /// Reads once into the free part of the read buffer, growing it first

@@ -543,8 +543,9 @@ impl Server {
             }
             let laddr = stream.local_addr().ok();
             let stream = if tls {
+                // (The context exists while the TLS port is open.)
                 let Some(context) = self.shared.listeners.as_ref().and_then(|l| l.tls_context.as_ref()) else {
-                    return;
+                    continue;
                 };
                 match context.accept(stream) {
                     Ok(t) => Stream::Tls(Box::new(t)),
@@ -727,7 +728,7 @@ impl Server {
             return self.close(key);
         }
         let conn = &mut self.conns[key];
-        if conn.pending_output() > 0 && !conn.write_queued {
+        if conn.has_output() && !conn.write_queued {
             // Written after every ready connection was served (see `run`).
             conn.write_queued = true;
             self.write_queue.push(key);
@@ -796,7 +797,7 @@ impl Server {
         if std::mem::take(&mut conn.wrote) {
             self.shared.client_mut(key).last_interaction = unix_ms();
         }
-        let pending = conn.pending_output() > 0;
+        let pending = conn.has_output();
         if self.shared.client(key).close_after_reply && !pending {
             return self.close(key);
         }

@@ -198,6 +198,7 @@ def run_bench(server, test, opts, timeout):
         cmd += ["-d", str(opts["d"])]
     if opts.get("r"):
         cmd += ["-r", str(opts["r"])]
+    cmd += list(opts.get("args", ()))  # e.g. --tls --cacert ... (tls_vs_redis.py)
     try:
         before = benchlib.cpu_seconds(pid)
     except OSError:

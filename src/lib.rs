@@ -69,8 +69,9 @@ impl Drop for Handle {
 /// `0.0.0.0:0`).
 pub fn start(config: Config) -> io::Result<Handle> {
     let any_port = config.unixsocket.is_empty();
-    let mut srv = server::Server::bind_with(config, any_port)
-        .map_err(|e| io::Error::new(e.error.kind(), format!("{}: {}", e.addr, e.error)))?;
+    let mut srv = server::Server::bind_with(config, any_port).map_err(|e| {
+        io::Error::new(e.error.kind(), e.tls_error.unwrap_or_else(|| format!("{}: {}", e.addr, e.error)))
+    })?;
     let addr = srv.local_addrs().first().copied().unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     srv.begin().map_err(io::Error::other)?;
     let stopper = srv.stopper();

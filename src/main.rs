@@ -77,11 +77,22 @@ fn main() -> ExitCode {
     let show_logo =
         config.always_show_logo || (config.logfile.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let port = config.port;
+    let tls_port = ferrokv::server::tls::port(&config);
     let mut server = match Server::bind(config) {
         Ok(s) => s,
         Err(e) => {
-            if e.unix {
+            if let Some(why) = &e.tls_error {
+                log::warn!("{why}");
+                log::warn!("Failed to configure TLS. Check logs for more info.");
+            } else if e.unix {
                 log::warn!("Failed opening Unix socket: bind: {}", ferrokv::config::strerror(&e.error));
+            } else if e.tls {
+                log::warn!(
+                    "Warning: Could not create server TCP listening socket {}: bind: {}",
+                    e.addr,
+                    ferrokv::config::strerror(&e.error)
+                );
+                log::warn!("Failed listening on port {} (tls), aborting.", tls_port);
             } else {
                 log::warn!(
                     "Warning: Could not create server TCP listening socket {}: bind: {}",

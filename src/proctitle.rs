@@ -84,19 +84,23 @@ pub fn set(title: &str) {
 pub fn set_from(config: &crate::config::Config) {
     let title = std::env::args().next().unwrap_or_default();
     let title = title.rsplit('/').next().unwrap_or("ferrokv").to_string();
-    let listen_addr = if config.port != 0 {
-        format!("{}:{}", config.bind.first().map(|b| b.trim_start_matches('-')).unwrap_or("*"), config.port)
+    let tls_port: u16 = config.get("tls-port").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let listen_addr = if config.port != 0 || tls_port != 0 {
+        // As Redis: the TLS port when there is no plain one.
+        let port = if config.port != 0 { config.port } else { tls_port };
+        format!("{}:{}", config.bind.first().map(|b| b.trim_start_matches('-')).unwrap_or("*"), port)
     } else {
         config.unixsocket.clone()
     };
     let port = config.port.to_string();
+    let tls_port = tls_port.to_string();
     let config_file = config.config_file.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
     let vars = Vars {
         title: &title,
         listen_addr: &listen_addr,
         server_mode: "",
         port: &port,
-        tls_port: "0",
+        tls_port: &tls_port,
         unixsocket: &config.unixsocket,
         config_file: &config_file,
     };

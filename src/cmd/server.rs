@@ -690,6 +690,9 @@ fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
     let old = std::mem::replace(&mut cx.srv.config, next);
     if let Err(e) = cx.srv.apply_config(&old) {
         let name = chosen.iter().find(|(o, _)| e.0 == o.name).map_or(e.0, |(o, _)| o.name);
+        log::warn!(
+            "Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings."
+        );
         cx.srv.config = old;
         return Err(failed(name, &e.1));
     }

@@ -14,7 +14,7 @@
 
 use super::listen::Stream;
 use crate::resp::{Parser, Span};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 /// Initial and minimum free space for a read (Redis's `PROTO_IOBUF_LEN`).
 pub const READ_CHUNK: usize = 16 * 1024;
@@ -134,9 +134,17 @@ impl Conn {
         self.wpeak = self.wpeak.max(self.wbuf.len());
     }
 
-    /// Bytes of output not yet written to the socket.
+    /// Bytes of output not yet written to the socket (or, for TLS, to the
+    /// TLS layer).
     pub fn pending_output(&self) -> usize {
         self.wbuf.len() - self.wpos
+    }
+
+    /// Output waits: replies not yet written, or (TLS) encrypted records
+    /// or handshake messages the socket has not taken yet.
+    #[inline]
+    pub fn has_output(&self) -> bool {
+        self.wpos < self.wbuf.len() || self.stream.tls_pending()
     }
 
     /// Reads once into the free part of the read buffer, growing it first
@@ -153,14 +161,13 @@ impl Conn {
             }
             self.rbuf.resize(new_len, 0);
         }
-        let space = self.rbuf.len() - self.rlen;
         loop {
-            return match self.stream.read(&mut self.rbuf[self.rlen..]) {
-                Ok(0) => Ok(ReadResult::Eof),
-                Ok(n) => {
+            return match self.stream.read_some(&mut self.rbuf[self.rlen..]) {
+                Ok((0, _)) => Ok(ReadResult::Eof),
+                Ok((n, drained)) => {
                     self.rlen += n;
                     self.qpeak = self.qpeak.max(self.rlen);
-                    Ok(ReadResult::Data { n, drained: n < space })
+                    Ok(ReadResult::Data { n, drained })
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(ReadResult::WouldBlock),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -251,6 +258,11 @@ impl Conn {
             }
         }
         if self.wpos == self.wbuf.len() {
+            // TLS: records (or handshake messages) rustls still holds.
+            match self.stream.send_pending() {
+                Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+                _ => {}
+            }
             self.wbuf.clear();
             self.wpos = 0;
             if self.wbuf.capacity() > SHRINK_ABOVE {

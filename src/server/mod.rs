@@ -22,6 +22,7 @@ pub mod persistence;
 pub mod reconfig;
 pub mod state;
 pub mod timer;
+pub mod tls;
 pub mod tracking;
 
 use crate::cmd::pubsub::write_message;
@@ -30,7 +31,7 @@ use crate::config::Config;
 use crate::resp::{Reply, Source};
 use crate::store::expire::ActiveExpire;
 use conn::{Conn, ReadResult};
-use listen::{LISTENER_BASE, Listeners, Stream, UNIX_LISTENER};
+use listen::{LISTENER_BASE, Listeners, Stream, TLS_LISTENER_BASE, UNIX_LISTENER};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 use state::{Client, Shared};
@@ -146,7 +147,7 @@ impl Server {
     /// kernel (how the tests run servers side by side).
     pub fn bind_with(mut config: Config, any_port: bool) -> Result<Server, listen::BindError> {
         crate::alloc::tune();
-        let fail = |error| listen::BindError { addr: "poll".into(), error, unix: false };
+        let fail = |error| listen::BindError::new("poll".into(), error);
         let poll = Poll::new().map_err(fail)?;
         let listeners = Listeners::open(&mut config, poll.registry(), any_port)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(fail)?);
@@ -217,6 +218,9 @@ impl Server {
         if !self.local_addrs().is_empty() {
             log::info!("Ready to accept connections tcp");
         }
+        if self.shared.listeners.as_ref().is_some_and(|l| !l.tls.is_empty()) {
+            log::info!("Ready to accept connections tls");
+        }
         if !self.shared.config.unixsocket.is_empty() {
             log::info!("Ready to accept connections unix");
         }
@@ -262,6 +266,7 @@ impl Server {
                     WAKER => self.release_aof_held(),
                     SIGNALS => self.on_signal(),
                     UNIX_LISTENER => self.accept_unix(),
+                    Token(t) if t >= TLS_LISTENER_BASE => self.accept_tls(t - TLS_LISTENER_BASE),
                     Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
                     Token(key) => {
                         let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
@@ -512,8 +517,19 @@ impl Server {
     }
 
     fn accept(&mut self, index: usize) {
+        self.accept_tcp(index, false);
+    }
+
+    /// A client on the TLS port: its handshake runs in the loop, driven by
+    /// the connection's reads and writes (see `tls::TlsStream`).
+    fn accept_tls(&mut self, index: usize) {
+        self.accept_tcp(index, true);
+    }
+
+    fn accept_tcp(&mut self, index: usize, tls: bool) {
         loop {
-            let Some(listener) = self.shared.listeners.as_ref().and_then(|l| l.tcp.get(index)) else {
+            let Some(l) = self.shared.listeners.as_ref() else { return };
+            let Some(listener) = (if tls { l.tls.get(index) } else { l.tcp.get(index) }) else {
                 return;
             };
             let (stream, addr) = match listener.accept() {
@@ -531,7 +547,22 @@ impl Server {
                 let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
             }
             let laddr = stream.local_addr().ok();
-            self.add_conn(Stream::Tcp(stream), Some(addr), laddr, None);
+            let stream = if tls {
+                // (The context exists while the TLS port is open.)
+                let Some(context) = self.shared.listeners.as_ref().and_then(|l| l.tls_context.as_ref()) else {
+                    continue;
+                };
+                match context.accept(stream) {
+                    Ok(t) => Stream::Tls(Box::new(t)),
+                    Err(e) => {
+                        log::warn!("Error accepting a client connection: {e}");
+                        continue;
+                    }
+                }
+            } else {
+                Stream::Tcp(stream)
+            };
+            self.add_conn(stream, Some(addr), laddr, None);
         }
     }
 
@@ -573,9 +604,15 @@ impl Server {
             && unix.is_none()
             && !addr.is_some_and(|a| is_loopback(a.ip()))
         {
-            let _ = stream.write(PROTECTED_MODE_DENIED);
             self.shared.stats.rejected_connections += 1;
-            return;
+            match &mut stream {
+                // Over TLS the text can only go after the handshake.
+                Stream::Tls(t) => t.deny_after_handshake(PROTECTED_MODE_DENIED),
+                _ => {
+                    let _ = stream.write(PROTECTED_MODE_DENIED);
+                    return;
+                }
+            }
         }
         let now = self.mono_ms();
         let entry = self.conns.vacant_entry();
@@ -696,7 +733,7 @@ impl Server {
             return self.close(key);
         }
         let conn = &mut self.conns[key];
-        if conn.pending_output() > 0 && !conn.write_queued {
+        if conn.has_output() && !conn.write_queued {
             // Written after every ready connection was served (see `run`).
             conn.write_queued = true;
             self.write_queue.push(key);
@@ -765,7 +802,7 @@ impl Server {
         if std::mem::take(&mut conn.wrote) {
             self.shared.client_mut(key).last_interaction = unix_ms();
         }
-        let pending = conn.pending_output() > 0;
+        let pending = conn.has_output();
         if self.shared.client(key).close_after_reply && !pending {
             return self.close(key);
         }

@@ -15,7 +15,7 @@ impl Shared {
             let which = if c.port != old.port { "port" } else { "bind" };
             let mut config = self.config.clone();
             if let Some(l) = self.listeners.as_mut()
-                && let Err(e) = l.rebind(&mut config)
+                && let Err(e) = l.rebind(&mut config, c.bind != old.bind)
             {
                 log::warn!("Could not create server TCP listening socket {}: {}", e.addr, e.error);
                 let text = if which == "port" {
@@ -26,6 +26,9 @@ impl Shared {
                 return Err((which, text.into()));
             }
             self.port = config.port;
+        }
+        if let Some(l) = self.listeners.as_mut() {
+            l.apply_tls(&self.config, old)?;
         }
         if self.config.requirepass != old.requirepass {
             self.apply_requirepass();

@@ -19,6 +19,7 @@ pub mod pqsort;
 pub mod process;
 pub mod proctitle;
 pub mod resp;
+pub mod script;
 pub mod server;
 pub mod store;
 

@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod module;
 pub mod persist;
 pub mod pubsub;
+pub mod script;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -242,6 +242,7 @@ fn run_script<'a>(
     core.vars.repl.set(3);
     let (db, last_cmd) = (cx.client().db, cx.client().last_cmd);
     let outer_exec = std::mem::replace(&mut cx.srv.in_exec, true);
+    cx.srv.in_script = true;
     let mut reply = Vec::new();
     let proto = cx.out.proto;
     let outcome = {
@@ -277,6 +278,7 @@ fn run_script<'a>(
         })
     };
     cx.srv.in_exec = outer_exec;
+    cx.srv.in_script = false;
     let c = cx.client();
     c.db = db;
     c.last_cmd = last_cmd;
@@ -362,7 +364,10 @@ fn lua_call(
         Err(msg) => return fail(format!("ERR {msg}").into_bytes(), false),
     };
     let proto = if core.vars.resp.get() == 3 { Proto::Resp3 } else { Proto::Resp2 };
-    match call_from_script(cx, ctl, &argv, proto) {
+    // redis.set_repl without REPL_AOF: the command is not propagated
+    // (ferrokv has no replicas, the AOF is the stream's one consumer).
+    let propagate = core.vars.repl.get() & 1 != 0;
+    match call_from_script(cx, ctl, &argv, proto, propagate) {
         Err(msg) => {
             let text = msg.strip_prefix('-').map_or_else(|| format!("ERR {msg}"), str::to_string);
             fail(text.into_bytes(), false)
@@ -384,7 +389,13 @@ fn lua_call(
 /// Redis's `scriptCall`: the checks on a command a script calls, then the
 /// command through the dispatcher; its reply bytes (in `proto`), or the
 /// error text (a leading `-` when it carries its own code).
-fn call_from_script(cx: &mut Ctx, ctl: &mut RunCtl, argv: &[Vec<u8>], proto: Proto) -> Result<Vec<u8>, String> {
+fn call_from_script(
+    cx: &mut Ctx,
+    ctl: &mut RunCtl,
+    argv: &[Vec<u8>],
+    proto: Proto,
+    propagate: bool,
+) -> Result<Vec<u8>, String> {
     let reg = super::table::registry();
     let name = &argv[0];
     let id = match &cx.srv.renames {
@@ -442,7 +453,10 @@ fn call_from_script(cx: &mut Ctx, ctl: &mut RunCtl, argv: &[Vec<u8>], proto: Pro
     }
     let mut buf = Vec::new();
     let mut inner = Ctx { srv: &mut *cx.srv, key: cx.key, out: Reply::new(&mut buf, proto), now: cx.now };
+    let prop_on = inner.srv.prop.on;
+    inner.srv.prop.on = prop_on && propagate;
     dispatch(&mut inner, &Args::new(&data, &spans));
+    inner.srv.prop.on = prop_on;
     Ok(buf)
 }
 

@@ -563,6 +563,17 @@ fn where_(lua: &Lua) -> String {
     String::new()
 }
 
+/// The scripting lines of INFO memory, in Redis's order (`human` formats
+/// a byte count as INFO does).
+pub fn info_memory(human: impl Fn(u64) -> String) -> String {
+    let (lua, scripts, n) = with_engine(|e| (e.memory() as u64, e.scripts_bytes as u64, e.scripts.len()));
+    format!(
+        "used_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{}\r\n\
+         used_memory_scripts_eval:{scripts}\r\nnumber_of_cached_scripts:{n}\r\n",
+        human(lua)
+    )
+}
+
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }

@@ -291,3 +291,201 @@ fn api_sandbox_flags_and_error_texts_are_redis_s() {
     ];
     check(&mut raw, CASES);
 }
+
+#[test]
+fn math_random_is_redis_s_sequence() {
+    // A fresh redis-server 7.0.15 answers this first script with these.
+    let s = common::server();
+    let mut c = s.client();
+    let v: (i64, i64, String) =
+        q(&mut c, &["EVAL", "return {math.random(100), math.random(100), tostring(math.random())}", "0"]);
+    assert_eq!(v, (40, 85, "0.35333609737146".to_string()));
+    let v: Vec<i64> = q(&mut c, &["EVAL", "math.randomseed(7) return {math.random(1000), math.random(5, 9)}", "0"]);
+    let mut again = s.client();
+    let w: Vec<i64> = q(&mut again, &["EVAL", "math.randomseed(7) return {math.random(1000), math.random(5, 9)}", "0"]);
+    assert_eq!(v, w);
+}
+
+fn info_lines(c: &mut redis::Connection, section: &str) -> Vec<String> {
+    let text: String = q(c, &["INFO", section]);
+    text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).map(str::to_string).collect()
+}
+
+#[test]
+fn stats_count_the_script_and_its_commands_as_redis_does() {
+    let s = common::server();
+    let mut c = s.client();
+    let _: () = q(&mut c, &["SET", "s", "x"]);
+    let _: () = q(&mut c, &["CONFIG", "RESETSTAT"]);
+    for script in ["return redis.pcall('incr','s')", "return redis.call('incr','s')", "return redis.call('nosuch')"] {
+        let _ = common::err(&mut c, &["EVAL", script, "0"]);
+    }
+    // Recorded from redis-server 7.0.15: the inner command's error counts
+    // once, where it happened; EVAL fails each time.
+    let stats = info_lines(&mut c, "commandstats");
+    let calls = |name: &str| {
+        let l = stats.iter().find(|l| l.starts_with(&format!("cmdstat_{name}:"))).unwrap();
+        let f = |k: &str| {
+            l.split(',').find_map(|p| p.split_once('=').filter(|(a, _)| a.ends_with(k)).map(|(_, v)| v.to_string()))
+        };
+        (f("calls").unwrap(), f("failed_calls").unwrap())
+    };
+    assert_eq!(calls("eval"), ("3".into(), "3".into()));
+    assert_eq!(calls("incr"), ("2".into(), "2".into()));
+    assert_eq!(info_lines(&mut c, "errorstats"), vec!["errorstat_ERR:count=3".to_string()]);
+    let processed: String =
+        info_lines(&mut c, "stats").into_iter().find(|l| l.starts_with("total_error_replies:")).unwrap();
+    assert_eq!(processed, "total_error_replies:3");
+}
+
+#[test]
+fn time_is_frozen_and_select_stays_inside_the_script() {
+    let s = common::server();
+    let mut c = s.client();
+    // The key would expire during the loop, but the script's clock does
+    // not move.
+    let n: i64 = q(
+        &mut c,
+        &[
+            "EVAL",
+            "redis.call('set', KEYS[1], 'v', 'px', 1) local x = 0 for i = 1, 3000000 do x = x + i end \
+             return redis.call('exists', KEYS[1])",
+            "1",
+            "k",
+        ],
+    );
+    assert_eq!(n, 1);
+    let _: () = q(&mut c, &["SET", "here", "0"]);
+    let v: String = q(
+        &mut c,
+        &["EVAL", "redis.call('select', 5) redis.call('set', 'x', 'five') return redis.call('get', 'x')", "0"],
+    );
+    assert_eq!(v, "five");
+    // The caller is still in database 0.
+    let v: String = q(&mut c, &["GET", "here"]);
+    assert_eq!(v, "0");
+    let _: () = q(&mut c, &["SELECT", "5"]);
+    let v: String = q(&mut c, &["GET", "x"]);
+    assert_eq!(v, "five");
+}
+
+#[test]
+fn scripts_run_inside_multi_exec_and_see_keys_and_argv() {
+    let s = common::server();
+    let mut c = s.client();
+    let (a, b): (String, i64) = redis::pipe()
+        .atomic()
+        .cmd("EVAL")
+        .arg("return redis.call('set', KEYS[1], ARGV[1])")
+        .arg(1)
+        .arg("mk")
+        .arg("mv")
+        .cmd("EVAL")
+        .arg("return redis.call('strlen', KEYS[1])")
+        .arg(1)
+        .arg("mk")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!((a.as_str(), b), ("OK", 2));
+    let sha: String = q(&mut c, &["SCRIPT", "LOAD", "return {KEYS[1], ARGV[1], ARGV[2]}"]);
+    let v: Vec<String> = q(&mut c, &["EVALSHA", &sha, "1", "k", "a", "b"]);
+    assert_eq!(v, ["k", "a", "b"]);
+    let v: Vec<String> = q(&mut c, &["EVALSHA_RO", &sha.to_uppercase(), "1", "k", "a", "b"]);
+    assert_eq!(v, ["k", "a", "b"]);
+    let used: Vec<String> =
+        info_lines(&mut c, "memory").into_iter().filter(|l| l.starts_with("number_of_cached_scripts:")).collect();
+    // EVAL caches its scripts too, as Redis does.
+    assert_eq!(used, ["number_of_cached_scripts:3"]);
+    let _: () = q(&mut c, &["SCRIPT", "FLUSH"]);
+    assert_eq!(common::err(&mut c, &["EVALSHA", &sha, "0"]), "NOSCRIPT No matching script. Please use EVAL.");
+}
+
+#[test]
+fn monitor_shows_the_script_s_commands_from_lua() {
+    let s = common::server();
+    let mut m = s.raw();
+    m.roundtrip(b"MONITOR\r\n", b"+OK\r\n");
+    let mut c = s.client();
+    let _: () = q(&mut c, &["EVAL", "return redis.call('set', 'mon', '1')", "0"]);
+    let _: () = q(&mut c, &["SET", "after", "1"]);
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("\"after\"") {
+        let n = m.0.read(&mut buf).unwrap();
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&seen);
+    // EVAL itself is skip_monitor: only its command shows, from "lua".
+    assert!(text.contains(" [0 lua] \"set\" \"mon\" \"1\"\r\n"), "{text}");
+    assert!(!text.contains("\"EVAL\""), "{text}");
+}
+
+#[test]
+fn effects_are_propagated_wrapped_in_multi_exec() {
+    let dir = common::fresh_dir();
+    let d = dir.clone();
+    let s = common::server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.appendfsync = "always";
+    });
+    let mut c = s.client();
+    let start = std::time::Instant::now();
+    while !info_lines(&mut c, "persistence").iter().any(|l| l == "loading:0") {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
+    let _: i64 =
+        q(&mut c, &["EVAL", "redis.call('set','a','1') redis.call('incr','a') redis.call('get','a') return 1", "0"]);
+    let _: i64 = q(&mut c, &["EVAL", "redis.call('set','b','1') return 1", "0"]);
+    let _: i64 = q(&mut c, &["EVAL", "redis.call('get','b') return 1", "0"]);
+    let _: i64 = q(&mut c, &["EVAL", "redis.set_repl(redis.REPL_NONE) redis.call('set','d','1') return 1", "0"]);
+    let _: () = q(&mut c, &["SET", "e", "1"]);
+    let d = std::path::Path::new(&dir).join("appendonlydir");
+    let m = std::fs::read_to_string(d.join("appendonly.aof.manifest")).unwrap();
+    let name = m.lines().rev().find(|l| l.ends_with("type i")).unwrap().split(' ').nth(1).unwrap().to_string();
+    let text = String::from_utf8_lossy(&std::fs::read(d.join(name)).unwrap()).replace("\r\n", " ");
+    // What redis-server 7.0.15 appends for the same commands.
+    assert_eq!(
+        text,
+        "*2 $6 SELECT $1 0 *1 $5 MULTI *3 $3 set $1 a $1 1 *2 $4 incr $1 a *1 $4 EXEC *3 $3 set $1 b $1 1 \
+         *3 $3 SET $1 e $1 1 "
+    );
+}
+
+/// Whether python3 with redis-py is installed (CI installs it).
+fn have_redis_py() -> bool {
+    std::process::Command::new("python3").args(["-c", "import redis"]).output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn redis_py_lock_register_script_and_pipelines_work() {
+    if !have_redis_py() {
+        eprintln!("python3 with redis-py not installed: redis-py not checked");
+        return;
+    }
+    let s = common::server();
+    let port = s.handle.addr.port();
+    let program = r#"
+import sys, redis
+r = redis.Redis(port=int(sys.argv[1]))
+lock = r.lock("resource", timeout=10)
+assert lock.acquire(blocking=False)
+assert not r.lock("resource").acquire(blocking=False)
+assert lock.extend(5)
+lock.release()
+assert r.get("resource") is None
+incr = r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+assert incr(keys=["n"], args=[5]) == 5
+r.script_flush()
+assert incr(keys=["n"], args=[2]) == 7
+p = r.pipeline()
+incr(keys=["n"], args=[1], client=p)
+incr(keys=["n"], args=[1], client=p)
+assert p.execute() == [8, 9]
+assert r.eval("return ARGV[1]", 0, "x") == b"x"
+print("ok")
+"#;
+    let out = std::process::Command::new("python3").args(["-c", program, &port.to_string()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+}

@@ -6,6 +6,7 @@ pub mod bitmap;
 pub mod conn;
 pub mod debug;
 pub mod dump;
+pub mod function;
 pub mod geo;
 pub mod hash;
 pub mod hll;

@@ -124,11 +124,15 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
     ),
 ];
 
-/// The script a run executes.
-struct Chosen {
-    sha: String,
-    flags: u32,
-    func: mlua::Function,
+/// The script (or function) a run executes.
+pub(super) struct Chosen {
+    /// What error suffixes name: the script's SHA1, or the function's name.
+    pub sha: String,
+    pub flags: u32,
+    pub func: mlua::Function,
+    /// A function: called with the KEYS and ARGV tables as arguments
+    /// (a script sees them as globals).
+    pub function: bool,
 }
 
 /// # Format
@@ -178,7 +182,7 @@ fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult 
             e.load(body).map_err(CmdError::msg)?
         };
         let s = e.scripts.get(&sha).ok_or(CmdError::msg(NOSCRIPT_ERR))?;
-        Ok(Chosen { sha, flags: s.flags, func: s.func.clone() })
+        Ok(Chosen { sha, flags: s.flags, func: s.func.clone(), function: false })
     })?;
     let core = script::with_engine(|e| e.core.clone());
     let keys = args.from(3).take(numkeys as usize);
@@ -197,7 +201,7 @@ struct RunCtl {
 }
 
 /// Redis's `scriptPrepareForRun`, the run and `scriptResetRun`.
-fn run_script<'a>(
+pub(super) fn run_script<'a>(
     cx: &mut Ctx,
     core: &Core,
     chosen: &Chosen,
@@ -237,7 +241,22 @@ fn run_script<'a>(
         oom_at_start,
         wrote: false,
     };
-    core.set_keys_argv(keys, argv).map_err(lua_failure)?;
+    let call_args = if chosen.function {
+        let table = |items: Vec<&[u8]>| -> mlua::Result<LuaValue> {
+            let t = core.lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, a) in items.iter().enumerate() {
+                t.raw_seti(i + 1, core.lua.create_string(a)?)?;
+            }
+            Ok(LuaValue::Table(t))
+        };
+        let mut m = MultiValue::new();
+        m.push_back(table(keys.collect()).map_err(lua_failure)?);
+        m.push_back(table(argv.collect()).map_err(lua_failure)?);
+        m
+    } else {
+        core.set_keys_argv(keys, argv).map_err(lua_failure)?;
+        MultiValue::new()
+    };
     core.vars.resp.set(2);
     core.vars.repl.set(3);
     let (db, last_cmd) = (cx.client().db, cx.client().last_cmd);
@@ -265,7 +284,7 @@ fn run_script<'a>(
             core.redis.raw_set("call", call)?;
             core.redis.raw_set("pcall", pcall)?;
             core.redis.raw_set("acl_check_cmd", acl_check)?;
-            let result = core.run(&chosen.func)?;
+            let result = core.run(&chosen.func, call_args)?;
             let mut out = Reply::new(&mut reply, proto);
             let resp3 = core.vars.resp.get() == 3;
             Ok(match result {
@@ -298,7 +317,7 @@ fn run_script<'a>(
 }
 
 /// An error the engine itself met (not one the script raised).
-fn lua_failure(e: mlua::Error) -> CmdError {
+pub(super) fn lua_failure(e: mlua::Error) -> CmdError {
     CmdError::msg(format!("ERR Error running script: {e}"))
 }
 

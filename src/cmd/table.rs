@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, geo, hash, hll, info, introspect, keys, latency, list,
-    lolwut, memory, migrate, module, persist, pubsub, script, server, set, sort, stream, string, tx, zset,
+    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, function, geo, hash, hll, info, introspect, keys, latency,
+    list, lolwut, memory, migrate, module, persist, pubsub, script, server, set, sort, stream, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -542,6 +542,7 @@ static FAMILIES: &[&[Command]] = &[
     lolwut::COMMANDS,
     module::COMMANDS,
     script::COMMANDS,
+    function::COMMANDS,
 ];
 
 /// All top-level commands.

@@ -138,6 +138,8 @@ pub struct RunVars {
     pub repl: Cell<u8>,
     /// The rand48 state of `math.random`.
     pub rand: Cell<u64>,
+    /// Functions registered by the library FUNCTION LOAD is running.
+    pub registered: RefCell<Vec<Func>>,
 }
 
 /// The Lua state and the handles a run needs (cheap to clone: a run
@@ -153,6 +155,8 @@ pub struct Core {
     /// The real `redis` table: `call`, `pcall` and `acl_check_cmd` are set
     /// in it for the length of a run.
     pub redis: Table,
+    /// The `redis` table a library's code sees while it loads.
+    load_redis: Table,
     /// `xpcall(f, handler)` for a run.
     runner: Function,
     handler: Function,
@@ -166,6 +170,24 @@ pub struct Engine {
     pub scripts: HashMap<String, Script>,
     /// Bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).
     pub scripts_bytes: usize,
+    /// Function libraries (FUNCTION LOAD), in load order.
+    pub libraries: Vec<Library>,
+}
+
+/// A function library.
+pub struct Library {
+    pub name: String,
+    pub code: Box<[u8]>,
+    pub functions: Vec<Func>,
+}
+
+/// A function a library registered.
+#[derive(Clone)]
+pub struct Func {
+    pub name: String,
+    pub callback: Function,
+    pub flags: u32,
+    pub description: Option<Vec<u8>>,
 }
 
 /// Redis's rand48 (`redisLrand48`): the same sequence as redis-server's
@@ -246,7 +268,12 @@ impl Engine {
     pub fn new() -> mlua::Result<Engine> {
         let lua = Lua::new_with(StdLib::STRING | StdLib::TABLE | StdLib::MATH, LuaOptions::default())?;
         lib::open_all(&lua)?;
-        let vars = Rc::new(RunVars { resp: Cell::new(2), repl: Cell::new(3), rand: Cell::new(RAND48_START) });
+        let vars = Rc::new(RunVars {
+            resp: Cell::new(2),
+            repl: Cell::new(3),
+            rand: Cell::new(RAND48_START),
+            registered: RefCell::new(Vec::new()),
+        });
         let globals = lua.globals();
         let rust = lua.create_table()?;
         let v = vars.clone();
@@ -398,13 +425,25 @@ impl Engine {
         rust.raw_set("version_num", version_num(crate::REDIS_VERSION))?;
         let handler = lua.create_function(error_handler)?;
         rust.raw_set("error_handler", handler.clone())?;
-        let (env, redis): (Table, Table) = lua.load(PRELUDE).set_name(INTERNAL).call((globals.clone(), rust))?;
+        let v = vars.clone();
+        rust.raw_set(
+            "register_function",
+            lua.create_function(move |_, args: MultiValue| register_function(&v, args))?,
+        )?;
+        let (env, redis, load_redis): (Table, Table, Table) =
+            lua.load(PRELUDE).set_name(INTERNAL).call((globals.clone(), rust))?;
         let runner: Function = lua
-            .load("local xpcall = xpcall return function(f, h) return xpcall(f, h) end")
+            .load(
+                "local xpcall, select, unpack = xpcall, select, unpack \
+                 return function(f, h, ...) \
+                   local n, a = select('#', ...), {...} \
+                   return xpcall(function() return f(unpack(a, 1, n)) end, h) \
+                 end",
+            )
             .set_name(INTERNAL)
             .call(())?;
-        let core = Core { lua, globals, env, redis, runner, handler, vars };
-        Ok(Engine { core, scripts: HashMap::new(), scripts_bytes: 0 })
+        let core = Core { lua, globals, env, redis, load_redis, runner, handler, vars };
+        Ok(Engine { core, scripts: HashMap::new(), scripts_bytes: 0, libraries: Vec::new() })
     }
 
     /// Caches `body` under its SHA1 (compiling it once); returns the SHA1.
@@ -420,10 +459,76 @@ impl Engine {
         Ok(sha)
     }
 
-    /// SCRIPT FLUSH: forgets every script and starts a fresh Lua state.
+    /// SCRIPT FLUSH: forgets every script (function libraries stay) and
+    /// collects what they held.
     pub fn flush(&mut self) -> mlua::Result<()> {
-        *self = Engine::new()?;
-        Ok(())
+        self.scripts.clear();
+        self.scripts_bytes = 0;
+        self.core.lua.gc_collect()
+    }
+
+    /// The function named `name` and its library's index.
+    pub fn function(&self, name: &str) -> Option<&Func> {
+        self.libraries.iter().flat_map(|l| l.functions.iter()).find(|f| f.name == name)
+    }
+
+    /// FUNCTION LOAD: runs the library's code, which registers its
+    /// functions; returns the library's name, or Redis's error text.
+    pub fn load_library(&mut self, code: &[u8], replace: bool) -> Result<String, String> {
+        let (name, shebang_len) = parse_library_shebang(code)?;
+        let existing = self.libraries.iter().position(|l| l.name == name);
+        if existing.is_some() && !replace {
+            return Err(format!("ERR Library '{name}' already exists"));
+        }
+        let core = &self.core;
+        let f = core
+            .lua
+            .load(&code[shebang_len..])
+            .set_name("@user_function")
+            .set_environment(core.env.clone())
+            .into_function()
+            .map_err(|e| {
+                let msg = match &e {
+                    mlua::Error::SyntaxError { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                format!("ERR Error compiling function: {msg}")
+            })?;
+        // While the code runs, `redis` is the loading API.
+        let full: LuaValue = core.globals.raw_get("redis").map_err(|e| e.to_string())?;
+        core.globals.raw_set("redis", core.load_redis.clone()).map_err(|e| e.to_string())?;
+        core.vars.registered.borrow_mut().clear();
+        let ran = core.run(&f, MultiValue::new());
+        core.globals.raw_set("redis", full).map_err(|e| e.to_string())?;
+        let functions = std::mem::take(&mut *core.vars.registered.borrow_mut());
+        match ran {
+            Err(e) => return Err(format!("ERR Error registering functions: {e}")),
+            Ok(Err(LuaValue::Table(t))) => {
+                let msg = t.raw_get::<LuaValue>("err").ok().and_then(|v| lua_bytes(&v)).unwrap_or_default();
+                return Err(format!("ERR Error registering functions: {}", String::from_utf8_lossy(&msg)));
+            }
+            Ok(Err(_)) => return Err("ERR Error registering functions: ERR execution failure".into()),
+            Ok(Ok(_)) => {}
+        }
+        if functions.is_empty() {
+            return Err("ERR No functions registered".into());
+        }
+        for f in &functions {
+            let taken = self
+                .libraries
+                .iter()
+                .enumerate()
+                .any(|(i, l)| Some(i) != existing && l.functions.iter().any(|g| g.name == f.name));
+            if taken {
+                return Err(format!("ERR Function {} already exists", f.name));
+            }
+        }
+        let lib = Library { name: name.clone(), code: code.into(), functions };
+        match existing {
+            Some(i) => self.libraries[i] = lib,
+            None => self.libraries.push(lib),
+        }
+        Ok(name)
     }
 
     /// Bytes the Lua state uses (INFO used_memory_lua).
@@ -466,10 +571,14 @@ impl Core {
         Ok(())
     }
 
-    /// Runs `f` under Redis's error handler: `Ok(values)` when it
+    /// Runs `f(args)` under Redis's error handler: `Ok(values)` when it
     /// returned, `Err(error table)` when it raised.
-    pub fn run(&self, f: &Function) -> mlua::Result<Result<MultiValue, LuaValue>> {
-        let mut out: MultiValue = self.runner.call((f.clone(), self.handler.clone()))?;
+    pub fn run(&self, f: &Function, args: MultiValue) -> mlua::Result<Result<MultiValue, LuaValue>> {
+        let mut all = MultiValue::new();
+        all.push_back(LuaValue::Function(f.clone()));
+        all.push_back(LuaValue::Function(self.handler.clone()));
+        all.extend(args);
+        let mut out: MultiValue = self.runner.call(all)?;
         let ok = matches!(out.pop_front(), Some(LuaValue::Boolean(true)));
         if ok { Ok(Ok(out)) } else { Ok(Err(out.pop_front().unwrap_or(LuaValue::Nil))) }
     }
@@ -566,12 +675,138 @@ fn where_(lua: &Lua) -> String {
 /// The scripting lines of INFO memory, in Redis's order (`human` formats
 /// a byte count as INFO does).
 pub fn info_memory(human: impl Fn(u64) -> String) -> String {
-    let (lua, scripts, n) = with_engine(|e| (e.memory() as u64, e.scripts_bytes as u64, e.scripts.len()));
+    let (lua, scripts, n, funcs, libs, code) = with_engine(|e| {
+        let funcs: usize = e.libraries.iter().map(|l| l.functions.len()).sum();
+        let code: usize = e.libraries.iter().map(|l| l.code.len()).sum();
+        (e.memory() as u64, e.scripts_bytes as u64, e.scripts.len(), funcs, e.libraries.len(), code as u64)
+    });
+    // One Lua state runs scripts and functions (Redis has one each): its
+    // memory is reported as the scripts' VM, the functions' VM as 0.
     format!(
         "used_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{}\r\n\
-         used_memory_scripts_eval:{scripts}\r\nnumber_of_cached_scripts:{n}\r\n",
-        human(lua)
+         used_memory_scripts_eval:{scripts}\r\nnumber_of_cached_scripts:{n}\r\nnumber_of_functions:{funcs}\r\n\
+         number_of_libraries:{libs}\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:{lua}\r\n\
+         used_memory_vm_total_human:{}\r\nused_memory_functions:{code}\r\nused_memory_scripts:{}\r\n\
+         used_memory_scripts_human:{}\r\n",
+        human(lua),
+        human(lua),
+        scripts + code,
+        human(scripts + code)
     )
+}
+
+/// Whether `name` is a valid library or function name: letters, digits
+/// and underscores, at least one.
+pub fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+const BAD_NAME: &str =
+    "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+
+/// The shebang of a library (`#!lua name=<lib>`): its name and the
+/// shebang's length (Redis's `functionExtractLibMetaData`).
+fn parse_library_shebang(code: &[u8]) -> Result<(String, usize), String> {
+    if !code.starts_with(b"#!") {
+        return Err("ERR Missing library metadata".into());
+    }
+    let Some(end) = memchr::memchr(b'\n', code) else { return Err("ERR Invalid library metadata".into()) };
+    let line = String::from_utf8_lossy(&code[..end]).into_owned();
+    let mut parts = line.split_ascii_whitespace();
+    let engine = parts.next().unwrap_or("#!").trim_start_matches("#!");
+    let mut name = None;
+    for part in parts {
+        match part.get(..5) {
+            Some(p) if p.eq_ignore_ascii_case("name=") => name = Some(part[5..].to_string()),
+            _ => return Err(format!("ERR Invalid metadata value given: {part}")),
+        }
+    }
+    let Some(name) = name else { return Err("ERR Library name was not given".into()) };
+    if !engine.eq_ignore_ascii_case("lua") {
+        return Err(format!("ERR Engine '{engine}' not found"));
+    }
+    if !valid_name(name.as_bytes()) {
+        return Err(format!("ERR {BAD_NAME}"));
+    }
+    Ok((name, end))
+}
+
+/// `redis.register_function(name, callback)` or
+/// `redis.register_function{function_name=, callback=, flags=, description=}`
+/// while a library loads.
+fn register_function(vars: &RunVars, args: MultiValue) -> mlua::Result<()> {
+    let (mut name, mut callback, mut flags, mut description) = (None, None, 0u32, None);
+    match args.len() {
+        1 => {
+            let LuaValue::Table(t) = &args[0] else {
+                return raise(
+                    "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).",
+                );
+            };
+            for pair in t.pairs::<LuaValue, LuaValue>() {
+                let (k, v) = pair?;
+                let key = match &k {
+                    LuaValue::String(s) => s.to_str().map(|s| s.to_string()).unwrap_or_default(),
+                    _ => return raise("named argument key given to redis.register_function is not a string"),
+                };
+                match (key.as_str(), v) {
+                    ("function_name", LuaValue::String(s)) => name = Some(s.as_bytes().to_vec()),
+                    ("function_name", _) => {
+                        return raise("function_name argument given to redis.register_function must be a string");
+                    }
+                    ("description", LuaValue::String(s)) => description = Some(s.as_bytes().to_vec()),
+                    ("description", _) => {
+                        return raise("description argument given to redis.register_function must be a string");
+                    }
+                    ("callback", LuaValue::Function(f)) => callback = Some(f),
+                    ("callback", _) => {
+                        return raise("callback argument given to redis.register_function must be a function");
+                    }
+                    ("flags", LuaValue::Table(fl)) => {
+                        for v in fl.sequence_values::<LuaValue>() {
+                            let f = match v? {
+                                LuaValue::String(s) => s.as_bytes().to_vec(),
+                                _ => return raise("unknown flag given"),
+                            };
+                            match flags::NAMES.iter().find(|(_, n)| n.as_bytes() == &f[..]) {
+                                Some((bit, _)) => flags |= bit,
+                                None => return raise("unknown flag given"),
+                            }
+                        }
+                    }
+                    ("flags", _) => {
+                        return raise(
+                            "flags argument to redis.register_function must be a table representing function flags",
+                        );
+                    }
+                    _ => return raise("unknown argument given to redis.register_function"),
+                }
+            }
+        }
+        2 => {
+            match lua_bytes(&args[0]) {
+                Some(s) => name = Some(s),
+                None => return raise("first argument to redis.register_function must be a string"),
+            }
+            match &args[1] {
+                LuaValue::Function(f) => callback = Some(f.clone()),
+                _ => return raise("second argument to redis.register_function must be a function"),
+            }
+        }
+        _ => return raise("wrong number of arguments to redis.register_function"),
+    }
+    let Some(name) = name else { return raise("redis.register_function must get a function name argument") };
+    let Some(callback) = callback else { return raise("redis.register_function must get a callback argument") };
+    if !valid_name(&name) {
+        return raise(BAD_NAME);
+    }
+    let name = String::from_utf8_lossy(&name).into_owned();
+    let mut registered = vars.registered.borrow_mut();
+    if registered.iter().any(|f| f.name == name) {
+        return raise("Function already exists in the library");
+    }
+    registered.push(Func { name, callback, flags, description });
+    Ok(())
 }
 
 thread_local! {

@@ -212,4 +212,15 @@ local string_meta = raw_getmetatable('')
 string_meta.__index = real.string
 string_meta.__metatable = protect(string_meta)
 
-return G, redis
+-- The `redis` table of a library's code while FUNCTION LOAD runs it: only
+-- what registering needs (anything else is "nonexistent").
+local load_api = {
+    register_function = rust.register_function,
+    log = rust.log,
+    REDIS_VERSION = rust.version,
+    REDIS_VERSION_NUM = rust.version_num,
+}
+load_api.LOG_DEBUG, load_api.LOG_VERBOSE, load_api.LOG_NOTICE, load_api.LOG_WARNING = 0, 1, 2, 3
+local load_redis = protect(load_api, true)
+
+return G, redis, load_redis

@@ -489,3 +489,32 @@ print("ok")
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
 }
+
+#[test]
+fn acl_rules_apply_to_the_script_s_commands() {
+    let s = common::server();
+    let mut c = s.client();
+    let _: () = q(&mut c, &["ACL", "SETUSER", "lim", "on", "nopass", "~*", "+@all", "-set", "-get"]);
+    let _: () = q(&mut c, &["ACL", "SETUSER", "lim2", "on", "nopass", "~k*", "+@all"]);
+    let mut raw = s.raw();
+    // Recorded from redis-server 7.0.15.
+    const CASES: &[(&[&str], &[u8])] = &[
+        (&["auth", "lim", "x"], b"+OK\r\n"),
+        (&["eval", "return redis.call('set','a','b')", "0"], b"-ERR The user executing the script can't run this command or subcommand script: ff967d0ae0e68b4f9e360fa91c54598bc25ad9b6, on @user_script:1.\r\n"),
+        (&["eval", "return redis.pcall('get','a')", "0"], b"-ERR The user executing the script can't run this command or subcommand\r\n"),
+        (&["eval", "return redis.acl_check_cmd('set','a','b')", "0"], b"$-1\r\n"),
+        (&["eval", "return redis.acl_check_cmd('incr','a')", "0"], b":1\r\n"),
+        (&["eval", "return redis.call('incr','a')", "0"], b":1\r\n"),
+        (&["auth", "lim2", "x"], b"+OK\r\n"),
+        (&["eval", "return redis.call('set','a','b')", "0"], b"-ERR The user executing the script can't access at least one of the keys mentioned in the command arguments script: ff967d0ae0e68b4f9e360fa91c54598bc25ad9b6, on @user_script:1.\r\n"),
+        (&["eval", "return redis.call('set','kk','b')", "0"], b"+OK\r\n"),
+        (&["eval", "return redis.acl_check_cmd('set','a','b')", "0"], b"$-1\r\n"),
+        (&["eval", "return redis.acl_check_cmd('set','kk','b')", "0"], b":1\r\n"),
+        (&["eval", "return redis.call('publish','ch','m')", "0"], b"-ERR The user executing the script can't publish to the channel mentioned in the command script: 74b48facc8d88408df5ec994b50567763b69a952, on @user_script:1.\r\n"),
+    ];
+    check(&mut raw, CASES);
+    // The ACL log names the script as where the command was refused.
+    let log: Vec<redis::Value> = q(&mut c, &["ACL", "LOG", "1"]);
+    let text = format!("{log:?}");
+    assert!(text.contains("lua") && text.contains("channel"), "{text}");
+}

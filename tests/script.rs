@@ -518,3 +518,23 @@ fn acl_rules_apply_to_the_script_s_commands() {
     let text = format!("{log:?}");
     assert!(text.contains("lua") && text.contains("channel"), "{text}");
 }
+
+#[test]
+fn library_tables_stay_read_only_through_the_raw_functions() {
+    let s = common::server();
+    let mut raw = s.raw();
+    // Recorded from redis-server 7.0.15.
+    const CASES: &[(&[&str], &[u8])] = &[
+        (&["eval", "table.insert(_G, 1)", "0"], b"-ERR Attempt to modify a readonly table script: 54d6bceaddd07a2d36f3e595e5cbbdedaa9fcb10, on @user_script:1.\r\n"),
+        (&["eval", "table.insert(string, 1)", "0"], b"-ERR Attempt to modify a readonly table script: 665a27be1dfc4d5eda6068dc8d831bb5fb63fa89, on @user_script:1.\r\n"),
+        (&["eval", "local t = {} table.insert(t, 5) return t", "0"], b"*1\r\n:5\r\n"),
+        (&["eval", "rawset(redis, 'call', 1)", "0"], b"-ERR Attempt to modify a readonly table script: 5fe6a8883340d7b98ed047026ea0c11e1cd0fa4e, on @user_script:1.\r\n"),
+        (&["eval", "return rawget(_G, 'redis') == redis", "0"], b":1\r\n"),
+        (&["eval", "local n = 0 for k in pairs(redis) do n = n + 1 end return n", "0"], b":23\r\n"),
+        (&["eval", "return type(next(string))", "0"], b"$6\r\nstring\r\n"),
+        (&["eval", "local ok, e = pcall(function() _G.x = 1 end) return e", "0"], b"$49\r\nuser_script:1: Attempt to modify a readonly table\r\n"),
+        (&["eval", "setmetatable(string, {})", "0"], b"-ERR Attempt to modify a readonly table script: f77b14463e19b108fd21de6f1ba202c4266299ca, on @user_script:1.\r\n"),
+        (&["eval", "return loadstring('y = 1')()", "0"], b"-ERR [string \"y = 1\"]:1: Attempt to modify a readonly table script: 04f870d8d3861ed819872dda5719598a3f827efc, on y = 1:1.\r\n"),
+    ];
+    check(&mut raw, CASES);
+}

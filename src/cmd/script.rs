@@ -264,7 +264,10 @@ pub(super) fn run_script<'a>(
     cx.srv.in_script = true;
     let mut reply = Vec::new();
     let proto = cx.out.proto;
-    let outcome = {
+    // A panic in a command the script ran (the loop answers it with an
+    // error) must not leave the script's state behind: caught here, the
+    // state restored, then passed on.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let state = RefCell::new((&mut *cx, ctl));
         core.lua.scope(|scope| {
             let call = scope.create_function(|lua, args: MultiValue| {
@@ -295,13 +298,16 @@ pub(super) fn run_script<'a>(
                 Err(e) => vec![write_raised(&mut out, e, &chosen.sha)],
             })
         })
-    };
+    }));
     cx.srv.in_exec = outer_exec;
     cx.srv.in_script = false;
     let c = cx.client();
     c.db = db;
     c.last_cmd = last_cmd;
-    let errors = outcome.map_err(lua_failure)?;
+    let errors = match outcome {
+        Ok(r) => r.map_err(lua_failure)?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     cx.out.buf.extend_from_slice(&reply);
     if !errors.is_empty() {
         for e in &errors {

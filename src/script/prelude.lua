@@ -104,6 +104,14 @@ real.setmetatable = function(t, m)
     return raw_setmetatable(t, m)
 end
 
+local raw_insert = table.insert
+real.table.insert = function(t, ...)
+    if real_of[t] then
+        error('Attempt to modify a readonly table', 0)
+    end
+    return raw_insert(t, ...)
+end
+
 -- Code loaded by a script runs in the scripts' global table, and Redis
 -- refuses precompiled chunks: the binary signature is read as text.
 local function binary(s)

@@ -203,7 +203,13 @@ impl Shared {
         let entry = LogEntry {
             count: 1,
             reason,
-            context: if multi { "multi" } else { "toplevel" },
+            context: if self.in_script {
+                "lua"
+            } else if multi {
+                "multi"
+            } else {
+                "toplevel"
+            },
             object: object.to_vec(),
             username,
             ctime: now,

@@ -134,7 +134,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
                  used_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\n\
                  used_memory_peak_perc:{:.2}%\r\nused_memory_dataset:{used}\r\ntotal_system_memory:{total}\r\n\
-                 total_system_memory_human:{}\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
+                 total_system_memory_human:{}\r\n{}maxmemory:{max}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
                  mem_fragmentation_ratio:{ratio:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_allocator:{}\r\n\
                  lazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                 human_bytes(used),
@@ -142,6 +142,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 human_bytes(peak),
                 if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
                 human_bytes(total),
+                crate::script::info_memory(human_bytes),
                 human_bytes(max),
                 srv.config.maxmemory_policy.name(),
                 rss as i64 - used as i64,

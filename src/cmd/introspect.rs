@@ -131,6 +131,8 @@ pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
 fn feed_monitors(cx: &mut Ctx, args: &[Vec<u8>]) {
     let c = cx.srv.client(cx.key);
     let addr = match &c.unix {
+        // A script's commands come from Redis's Lua client.
+        _ if cx.srv.in_script => "lua".to_string(),
         Some(path) => format!("unix:{path}"),
         None => c.addr_text(),
     };

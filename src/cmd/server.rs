@@ -566,6 +566,11 @@ fn getkeys(cx: &mut Ctx, args: &Args, with_flags: bool) -> CmdResult {
     }
     if let Some(at) = cmd.numkeys_at() {
         let n = argv.get(at).and_then(|a| parse_int(a).ok());
+        // EVAL, FCALL: no keys at all is fine (Redis's no_mandatory_keys).
+        if n == Some(0) && cmd.has(NO_MANDATORY_KEYS) {
+            cx.out.array(0);
+            return Ok(());
+        }
         if !n.is_some_and(|n| n > 0 && (at as i64).saturating_add(n) < argv.len() as i64) {
             return Err(CmdError::msg("ERR Invalid arguments specified for command"));
         }

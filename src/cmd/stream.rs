@@ -875,6 +875,10 @@ fn read_generic(cx: &mut Ctx, args: &Args, group_cmd: bool) -> CmdResult {
         let more = n - i - 1;
         let o = args.get(i);
         if o.eq_ignore_ascii_case(b"block") && more > 0 {
+            if cx.srv.in_script {
+                let name = if group_cmd { "xreadgroup" } else { "xread" };
+                return Err(CmdError::msg(format!("ERR {name} command is not allowed with BLOCK option from scripts")));
+            }
             i += 1;
             let t = crate::resp::parse::parse_i64(args.get(i))
                 .ok_or_else(|| CmdError::msg("ERR timeout is not an integer or out of range"))?;

@@ -7,8 +7,8 @@
 //! `COMMAND`) carry their subcommands as rows of their own.
 
 use super::{
-    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, geo, hash, hll, info, introspect, keys, latency, list,
-    lolwut, memory, migrate, module, persist, pubsub, server, set, sort, stream, string, tx, zset,
+    Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, function, geo, hash, hll, info, introspect, keys, latency,
+    list, lolwut, memory, migrate, module, persist, pubsub, script, server, set, sort, stream, string, tx, zset,
 };
 use hashbrown::HashTable;
 use std::sync::OnceLock;
@@ -44,6 +44,8 @@ pub mod flag {
     /// May run in a cluster's ASKING state (RESTORE-ASKING); shown by
     /// COMMAND INFO.
     pub const ASKING: u32 = 1 << 19;
+    /// A command whose keys may be none at all (EVAL, FCALL).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 20;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -62,6 +64,7 @@ pub mod flag {
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
         (SENTINEL, "sentinel"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
@@ -413,6 +416,7 @@ impl Command {
     pub fn numkeys_at(&self) -> Option<usize> {
         match self.name {
             "lmpop" | "zmpop" | "sintercard" | "zintercard" | "zunion" | "zinter" | "zdiff" => Some(1),
+            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => Some(2),
             "blmpop" | "bzmpop" | "zunionstore" | "zinterstore" | "zdiffstore" => Some(2),
             _ => None,
         }
@@ -457,7 +461,8 @@ impl Command {
             }
         };
         add("@write", self.has(flag::WRITE));
-        add("@read", self.has(flag::READONLY));
+        // Redis leaves @read out for scripting commands (EVAL_RO, FCALL_RO).
+        add("@read", self.has(flag::READONLY) && self.group != "scripting");
         add("@admin", self.has(flag::ADMIN));
         add("@dangerous", self.has(flag::ADMIN) || DANGEROUS.contains(&self.name));
         add("@pubsub", self.has(flag::PUBSUB));
@@ -480,6 +485,7 @@ impl Command {
                 "hyperloglog" => "@hyperloglog",
                 "stream" => "@stream",
                 "geo" => "@geo",
+                "scripting" => "@scripting",
                 _ => "",
             };
             add(group, !group.is_empty());
@@ -535,6 +541,8 @@ static FAMILIES: &[&[Command]] = &[
     sort::COMMANDS,
     lolwut::COMMANDS,
     module::COMMANDS,
+    script::COMMANDS,
+    function::COMMANDS,
 ];
 
 /// All top-level commands.

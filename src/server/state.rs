@@ -442,6 +442,8 @@ pub struct Shared {
     pub pubsub: PubSub,
     /// EXEC is running its queued commands (blocking commands don't block).
     pub in_exec: bool,
+    /// A script is running (its commands run with `in_exec` set too).
+    pub in_script: bool,
     /// CLIENT REPLY OFF or SKIP silences the running command's output from
     /// this offset of its client's output buffer on (see `Ctx::mute`).
     pub mute_from: Option<usize>,
@@ -533,6 +535,7 @@ impl Shared {
             watches: Watches::default(),
             pubsub: PubSub::default(),
             in_exec: false,
+            in_script: false,
             mute_from: None,
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,

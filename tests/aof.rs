@@ -24,8 +24,7 @@ fn on_dir(dir: &str, fsync: &'static str) -> common::TestServer {
 
 /// Waits until the server has loaded its data.
 fn loaded(srv: &common::TestServer) {
-    let mut c = srv.client();
-    wait_until("the load", || field(&info(&mut c), "loading") == "0");
+    common::wait_loaded(srv);
 }
 
 /// Stops the server but keeps its directory.

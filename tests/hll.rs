@@ -255,6 +255,7 @@ fn aof_gets_what_redis_propagates() {
         c.dir = d;
         c.appendonly = true;
     });
+    common::wait_loaded(&again);
     let mut c = again.client();
     let after: Vec<u8> = redis::cmd("GET").arg("h").query(&mut c).unwrap();
     assert_eq!(after, before);

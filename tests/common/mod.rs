@@ -139,6 +139,21 @@ pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -
     c.query(con).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
 
+/// Waits (up to 30 s) until the server has loaded its data: an AOF or RDB
+/// loads in slices after the server starts answering (`-LOADING`).
+pub fn wait_loaded(srv: &TestServer) {
+    let mut c = srv.client();
+    let start = std::time::Instant::now();
+    loop {
+        let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
+        if info.lines().any(|l| l.trim() == "loading:0") {
+            return;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "still loading");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// Waits until INFO reports `n` blocked clients (blocking-command tests).
 pub fn wait_blocked(c: &mut redis::Connection, n: usize) {
     let start = std::time::Instant::now();

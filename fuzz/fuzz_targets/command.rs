@@ -85,12 +85,12 @@ fn memchr(b: &[u8], from: usize) -> Option<usize> {
 fuzz_target!(|data: &[u8]| {
     let Some((&control, text)) = data.split_first() else { return };
     let reg = table::registry();
-    let mut config = Config::default();
     // Big but legal sizes (SETRANGE at 512 MB) only cost time here.
-    config.proto_max_bulk_len = 1 << 20;
-    if control & 2 != 0 {
-        config.maxmemory = 1;
-    }
+    let config = Config {
+        proto_max_bulk_len: 1 << 20,
+        maxmemory: if control & 2 != 0 { 1 } else { 0 },
+        ..Config::default()
+    };
     let mut srv = Shared::new(config);
     srv.rng = Rng::new(7);
     let mut key = 0;

@@ -44,9 +44,8 @@ const SKIP: &[&str] = &[
 /// Checks that `b[at..]` starts with one complete RESP2/RESP3 value and
 /// returns the index after it.
 fn value(b: &[u8], at: usize) -> Result<usize, String> {
-    let nl = |from: usize| -> Result<usize, String> {
-        memchr(b, from).ok_or_else(|| format!("no CRLF after byte {from}"))
-    };
+    let nl =
+        |from: usize| -> Result<usize, String> { memchr(b, from).ok_or_else(|| format!("no CRLF after byte {from}")) };
     let kind = *b.get(at).ok_or("reply ends early")?;
     let end = nl(at + 1)?;
     let line = std::str::from_utf8(&b[at + 1..end]).map_err(|_| "header not text")?;
@@ -86,11 +85,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&control, text)) = data.split_first() else { return };
     let reg = table::registry();
     // Big but legal sizes (SETRANGE at 512 MB) only cost time here.
-    let config = Config {
-        proto_max_bulk_len: 1 << 20,
-        maxmemory: if control & 2 != 0 { 1 } else { 0 },
-        ..Config::default()
-    };
+    let config =
+        Config { proto_max_bulk_len: 1 << 20, maxmemory: if control & 2 != 0 { 1 } else { 0 }, ..Config::default() };
     let mut srv = Shared::new(config);
     srv.rng = Rng::new(7);
     let mut key = 0;

@@ -6,7 +6,7 @@
 #![no_main]
 
 use ferrokv::persist::codec::{self, Limits, crc64};
-use ferrokv::store::list::Fill;
+use ferrokv::store::list::Shape;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         limits.zset.entries = 1;
         limits.zset.value = 2;
         limits.set_max_intset_entries = 1;
-        limits.list_fill = Fill::new(1);
+        limits.list_shape = Shape::new(1, 1);
     }
     let mut payload = body.to_vec();
     payload.extend_from_slice(&codec::RDB_VERSION.to_le_bytes());

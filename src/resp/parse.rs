@@ -11,7 +11,7 @@
 //! Invariants: `start <= pos <= buf.len()`; while a multibulk command is in
 //! progress, `spans` holds the arguments already complete.
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 /// Longest inline request, and longest `*<n>` / `$<n>` header line
 /// (Redis's `PROTO_INLINE_MAX_SIZE`).
@@ -257,7 +257,11 @@ impl Parser {
     }
 
     fn inline(&mut self, buf: &[u8], spans: &mut Vec<Span>, scratch: &mut Vec<u8>) -> Result<Step, ProtoError> {
-        let Some(off) = memchr(b'\n', &buf[self.start..]) else {
+        // Redis looks for the newline with `strchr`, which stops at a NUL:
+        // a NUL before the newline means no line yet, until the inline
+        // limit ends it with an error (redis-server 7.0.15 does this).
+        let rest = &buf[self.start..];
+        let Some(off) = memchr2(b'\n', 0, rest).filter(|&i| rest[i] == b'\n') else {
             if buf.len() - self.start > INLINE_MAX {
                 return Err(ProtoError::TooBigInline);
             }
@@ -515,6 +519,22 @@ mod tests {
         );
         assert_eq!(parse_all(b"\r\n\r\nPING\r\n").unwrap(), vec![cmd(&["PING"])]);
         assert_eq!(parse_all(b"echo \"\"\r\n").unwrap(), vec![cmd(&["echo", ""])]);
+    }
+
+    /// Redis finds an inline request's newline with `strchr`: a NUL before
+    /// it hides it, and the bytes wait for the inline limit (recorded from
+    /// redis-server 7.0.15: `\0\r\nPING\r\n` gets no reply at all).
+    #[test]
+    fn a_nul_hides_the_inline_newline() {
+        assert_eq!(parse_all(b"\0\r\nPING\r\n").unwrap(), Vec::<Vec<Vec<u8>>>::new());
+        assert_eq!(parse_all(b"PING\0\r\n").unwrap(), Vec::<Vec<Vec<u8>>>::new());
+        assert_eq!(parse_all(b"PING\r\n\0\n").unwrap(), vec![cmd(&["PING"])]);
+        let mut big = b"PING\r\n\0".to_vec();
+        big.extend(vec![b'x'; INLINE_MAX]);
+        big.extend_from_slice(b"\r\n");
+        assert_eq!(parse_all(&big).unwrap_err(), ProtoError::TooBigInline);
+        // Inside a bulk a NUL is data.
+        assert_eq!(parse_all(b"*1\r\n$2\r\n\0\n\r\n").unwrap(), vec![vec![b"\0\n".to_vec()]]);
     }
 
     #[test]

@@ -1202,7 +1202,8 @@ fn mirror(conn: &Conn, shared: &mut Shared, key: usize) {
 
 /// Runs one command for client `key`, its reply going to `wbuf`.
 /// CLIENT REPLY OFF / SKIP drop the reply (pushes aside, see `Ctx::mute`).
-fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args, now: u64) {
+/// Public as the way to run a command without a socket (fuzz/).
+pub fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args, now: u64) {
     let client = shared.client_mut(key);
     let proto = client.proto;
     client.reply_skip = std::mem::take(&mut client.skip_next_reply);

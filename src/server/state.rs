@@ -640,6 +640,9 @@ impl Shared {
     pub fn sample_rss(&mut self) {
         if self.lazy.pending() == 0 {
             self.rss = crate::alloc::rss();
+            if crate::alloc::trim_slack(self.rss) {
+                self.rss = crate::alloc::rss();
+            }
         }
     }
 

@@ -350,3 +350,48 @@ fn acl_list_of_a_pattern_with_a_parenthesis_is_redis_own() {
         ]
     );
 }
+
+/// More connections waiting than one loop turn accepts (Redis's
+/// MAX_ACCEPTS_PER_CALL, 1,000): the turn takes 1,000 and the next turns
+/// the rest, without a new connection to wake the loop. The server sleeps
+/// (DEBUG SLEEP) while 1,200 connect, so they all wait in the backlog.
+#[test]
+fn a_backlog_over_one_turns_accepts_is_accepted_in_the_next_turns() {
+    // 1,200 sockets on each side, both in this process.
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid rlimit struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    if lim.rlim_max < 4096 {
+        eprintln!("skipped: the hard limit of open files is {} (< 4096)", lim.rlim_max);
+        return;
+    }
+    if lim.rlim_cur < 4096 {
+        lim.rlim_cur = 4096;
+        // SAFETY: as above.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+    }
+    let s = server_with(|c| {
+        c.tcp_backlog = 2048;
+        c.maxclients = 2000;
+        c.enable_debug_command = "yes".into();
+    });
+    let mut c = s.client();
+    let addr = s.handle.addr;
+    let sleeper = std::thread::spawn(move || {
+        let _: () = q(&mut c, &["DEBUG", "SLEEP", "1"]);
+        c
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let mut conns: Vec<TcpStream> = (0..1200).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let mut c = sleeper.join().unwrap();
+    for conn in &mut conns {
+        conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        conn.write_all(b"PING\r\n").unwrap();
+    }
+    for conn in &mut conns {
+        let mut buf = [0u8; 7];
+        conn.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"+PONG\r\n");
+    }
+    assert_eq!(info(&mut c, "connected_clients"), 1201);
+}

@@ -106,6 +106,10 @@ impl Stopper {
     }
 }
 
+/// Connections accepted from one listener in one loop turn (Redis's
+/// `MAX_ACCEPTS_PER_CALL`).
+const MAX_ACCEPTS_PER_CALL: usize = 1000;
+
 pub struct Server {
     poll: Poll,
     conns: Slab<Conn>,
@@ -114,6 +118,9 @@ pub struct Server {
     expire: ActiveExpire,
     next_client_id: u64,
     pending: VecDeque<usize>,
+    /// Listeners that had more connections waiting after an accept turn
+    /// took its `MAX_ACCEPTS_PER_CALL` (accepted again next turn).
+    accept_again: Vec<Token>,
     write_queue: Vec<usize>,
     stop: Arc<AtomicBool>,
     waker: Arc<Waker>,
@@ -166,6 +173,7 @@ impl Server {
             expire: ActiveExpire::default(),
             next_client_id: 1,
             pending: VecDeque::new(),
+            accept_again: Vec::new(),
             write_queue: Vec::new(),
             stop: Arc::new(AtomicBool::new(false)),
             waker,
@@ -265,14 +273,15 @@ impl Server {
                 match ev.token() {
                     WAKER => self.release_aof_held(),
                     SIGNALS => self.on_signal(),
-                    UNIX_LISTENER => self.accept_unix(),
-                    Token(t) if t >= TLS_LISTENER_BASE => self.accept_tls(t - TLS_LISTENER_BASE),
-                    Token(t) if t >= LISTENER_BASE => self.accept(t - LISTENER_BASE),
+                    t @ (UNIX_LISTENER | Token(LISTENER_BASE..)) => self.accept_on(t),
                     Token(key) => {
                         let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
                         self.on_conn_event(key, readable, ev.is_writable(), ev.is_read_closed());
                     }
                 }
+            }
+            for t in std::mem::take(&mut self.accept_again) {
+                self.accept_on(t);
             }
             for _ in 0..self.pending.len() {
                 if let Some(key) = self.pending.pop_front() {
@@ -349,7 +358,7 @@ impl Server {
 
     fn poll_timeout(&self) -> Duration {
         let now = self.mono_ms();
-        if !self.pending.is_empty() || self.shared.evicting || self.shared.loading() {
+        if !self.pending.is_empty() || !self.accept_again.is_empty() || self.shared.evicting || self.shared.loading() {
             return Duration::ZERO;
         }
         if let Some(snap) = self.shared.persist.snapshot.as_ref() {
@@ -516,29 +525,40 @@ impl Server {
         shared.flush_db_events();
     }
 
-    fn accept(&mut self, index: usize) {
-        self.accept_tcp(index, false);
+    /// Accepts the connections waiting on listener `t`, at most
+    /// `MAX_ACCEPTS_PER_CALL` in one loop turn as Redis does, so that a
+    /// flood of connections cannot hold the clients already connected
+    /// waiting: the rest are accepted in the next turns (the listener's
+    /// readiness, edge-triggered, is not reported again for them).
+    fn accept_on(&mut self, t: Token) {
+        let done = match t {
+            UNIX_LISTENER => self.accept_unix(),
+            // A client on the TLS port: its handshake runs in the loop,
+            // driven by the connection's reads and writes (see
+            // `tls::TlsStream`).
+            Token(i) if i >= TLS_LISTENER_BASE => self.accept_tcp(i - TLS_LISTENER_BASE, true),
+            Token(i) => self.accept_tcp(i - LISTENER_BASE, false),
+        };
+        if !done {
+            self.accept_again.push(t);
+        }
     }
 
-    /// A client on the TLS port: its handshake runs in the loop, driven by
-    /// the connection's reads and writes (see `tls::TlsStream`).
-    fn accept_tls(&mut self, index: usize) {
-        self.accept_tcp(index, true);
-    }
-
-    fn accept_tcp(&mut self, index: usize, tls: bool) {
-        loop {
-            let Some(l) = self.shared.listeners.as_ref() else { return };
+    /// Returns whether the listener is drained (`false`: the turn's
+    /// accepts ran out first).
+    fn accept_tcp(&mut self, index: usize, tls: bool) -> bool {
+        for _ in 0..MAX_ACCEPTS_PER_CALL {
+            let Some(l) = self.shared.listeners.as_ref() else { return true };
             let Some(listener) = (if tls { l.tls.get(index) } else { l.tcp.get(index) }) else {
-                return;
+                return true;
             };
             let (stream, addr) = match listener.accept() {
                 Ok(pair) => pair,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     log::warn!("Accepting client connection: {e}");
-                    return;
+                    return true;
                 }
             };
             let _ = stream.set_nodelay(true);
@@ -564,25 +584,27 @@ impl Server {
             };
             self.add_conn(stream, Some(addr), laddr, None);
         }
+        false
     }
 
-    fn accept_unix(&mut self) {
-        loop {
+    fn accept_unix(&mut self) -> bool {
+        for _ in 0..MAX_ACCEPTS_PER_CALL {
             let Some((listener, path)) = self.shared.listeners.as_ref().and_then(|l| l.unix.as_ref()) else {
-                return;
+                return true;
             };
             let path: Arc<str> = path.to_string_lossy().into();
             let stream = match listener.accept() {
                 Ok((stream, _)) => stream,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     log::warn!("Accepting client connection: {e}");
-                    return;
+                    return true;
                 }
             };
             self.add_conn(Stream::Unix(stream), None, None, Some(path));
         }
+        false
     }
 
     fn add_conn(

@@ -1,44 +1,91 @@
 //! The keyspace table: `IndexMap`'s design (a dense vector of entries plus a
 //! hash table of positions into it), trimmed for memory per key:
 //!
-//! - a bucket holds a `u32` position and 32 bits of the key's hash (8
-//!   bytes, as IndexMap's `usize` alone); the entries hold no hash. Growing
-//!   the table rehashes from the buckets alone, without touching the
-//!   entries: growing past 900,000 keys takes a few ms, where recomputing
-//!   each key's hash (a cache miss per key) took ~95 ms;
+//! - a bucket holds a `u32` position and 24 bits of the key's hash in 7
+//!   bytes (8 with hashbrown's control byte); the entries hold no hash.
+//!   Growing the table rehashes from the buckets alone, without touching
+//!   the entries: growing past 900,000 keys takes a few ms, where
+//!   recomputing each key's hash (a cache miss per key) took ~95 ms;
 //! - the entry vector grows by an eighth, not by doubling, so a big table
 //!   holds little unused capacity (which would count as used memory);
 //! - from 65,536 entries on, the buckets are split in 16 tables by the top
-//!   4 bits of the hash, each growing on its own: a doubling rehashes a
-//!   sixteenth of the keys, so the one command that triggers it pauses 1/16
-//!   as long (Redis rehashes incrementally instead; at 7,300,000 keys a
-//!   whole-table doubling took ~350 ms). Smaller collections keep one
-//!   bucket table, so a small set or hash does not pay for 16; the keyspace
-//!   is split from the start ([`Table::sharded`]).
+//!   8 bits of the hash, each growing on its own: a doubling rehashes at
+//!   most a tenth of the keys, so the one command that triggers it pauses
+//!   that much less (Redis rehashes incrementally instead; at 7,300,000
+//!   keys a whole-table doubling took ~350 ms). Smaller collections keep
+//!   one bucket table, so a small set or hash does not pay for 16; the
+//!   keyspace is split from the start ([`Table::sharded`]);
+//! - the 16 shards take unequal shares of the hashes (from 11/256 to
+//!   23/256, growing by a factor 2^(1/16) from one to the next), so they
+//!   reach their doubling points at different sizes: the buckets per key
+//!   stay between 1.64 and 1.71 at any size, where 16 equal shards all
+//!   double together and swing between 1.14 (just before) and 2.29 (just
+//!   after; 2.10 at 1,000,000 keys).
 //!
 //! The dense vector is what gives O(1) uniform sampling (expiry, eviction,
 //! RANDOMKEY, SPOP) and a SCAN cursor that survives resizing; see `Db`.
 //! The keyspace, big sets and big hashes all use it.
 //!
 //! Invariant: the shards of `indices` (1 or 16 of them) together hold
-//! exactly the positions `0..entries.len()`, each once, with the upper 32
-//! bits of the hash of the key at that position, in the shard its top bits
+//! exactly the positions `0..entries.len()`, each once, with bits 32..56
+//! of the hash of the key at that position, in the shard its top 8 bits
 //! name (`shard`).
 
 use super::bytes::Bytes;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 
-/// A bucket: where the entry is, and the upper half of its key's hash.
+/// A bucket: where the entry is (a little-endian `u32`), and 24 bits of
+/// its key's hash; 7 bytes, byte-aligned, so a bucket costs 8 with its
+/// control byte.
 #[derive(Clone, Copy)]
-struct Slot {
-    idx: u32,
-    hash: u32,
+struct Slot([u8; 7]);
+
+impl Slot {
+    fn new(idx: u32, hash: u32) -> Slot {
+        let [a, b, c, d] = idx.to_le_bytes();
+        let [e, f, g, _] = hash.to_le_bytes();
+        Slot([a, b, c, d, e, f, g])
+    }
+
+    fn idx(&self) -> usize {
+        let [a, b, c, d, ..] = self.0;
+        u32::from_le_bytes([a, b, c, d]) as usize
+    }
+
+    fn set_idx(&mut self, idx: u32) {
+        self.0[..4].copy_from_slice(&idx.to_le_bytes());
+    }
+
+    fn hash(&self) -> u32 {
+        let [.., e, f, g] = self.0;
+        u32::from_le_bytes([e, f, g, 0])
+    }
 }
 
-/// The table's 64-bit hash, from the 32 bits a bucket keeps: multiplying
+/// A key's hash as the table uses it: the shard among `SHARDS` (from the
+/// top 8 bits) and the 24 bits a bucket keeps (bits 32..56).
+#[derive(Clone, Copy)]
+struct Hashed {
+    shard: usize,
+    bits: u32,
+}
+
+impl Hashed {
+    fn of(h: u64) -> Hashed {
+        Hashed { shard: SHARD_OF[(h >> 56) as usize] as usize, bits: (h >> 32) as u32 & 0xff_ffff }
+    }
+
+    /// The shard among `n` (1 or `SHARDS`).
+    fn shard(self, n: usize) -> usize {
+        self.shard & (n - 1)
+    }
+}
+
+/// The table's 64-bit hash, from the 24 bits a bucket keeps: multiplying
 /// by an odd constant spreads them over the word (hashbrown takes the
-/// bucket from the low bits and a tag from the top 7).
+/// bucket from the low bits, which the low bits of `h` decide one to one,
+/// and a tag from the top 7, which all of them decide).
 fn spread(h: u32) -> u64 {
     (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
@@ -49,13 +96,47 @@ pub const BUCKET_BYTES: usize = std::mem::size_of::<Slot>() + 1;
 /// Bucket tables of a big table, picked by the top bits of the hash.
 const SHARDS: usize = 16;
 
+/// How many of the 256 values of a hash's top byte each shard takes:
+/// 256 * 2^(i/16) / 22.6, rounded (the shares grow by a sixteenth of an
+/// octave from one shard to the next, see the module doc).
+const SHARE: [u8; SHARDS] = [11, 12, 12, 13, 13, 14, 15, 15, 16, 17, 17, 18, 19, 20, 21, 23];
+
+/// The shard of each value of a hash's top byte.
+const SHARD_OF: [u8; 256] = {
+    let mut map = [0u8; 256];
+    let (mut shard, mut left, mut i) = (0, SHARE[0], 0);
+    while i < 256 {
+        while left == 0 {
+            shard += 1;
+            left = SHARE[shard];
+        }
+        map[i] = shard as u8;
+        left -= 1;
+        i += 1;
+    }
+    map
+};
+
+const _: () = {
+    let (mut i, mut sum) = (0, 0);
+    while i < SHARDS {
+        sum += SHARE[i] as usize;
+        i += 1;
+    }
+    assert!(sum == 256);
+};
+
+/// `shards` (1 or `SHARDS`) empty bucket tables with room for `n` entries
+/// between them, each in proportion to its share.
+fn buckets_for(n: usize, shards: usize) -> Box<[HashTable<Slot>]> {
+    if shards == 1 {
+        return Box::new([HashTable::with_capacity(n)]);
+    }
+    SHARE.iter().map(|&share| HashTable::with_capacity(n.div_ceil(256) * share as usize)).collect()
+}
+
 /// Entries from which the buckets are split in `SHARDS` tables.
 const SPLIT_AT: usize = 1 << 16;
-
-/// The shard of hash `h` among `n` (1 or `SHARDS`) tables.
-fn shard(h: u32, n: usize) -> usize {
-    (h >> 28) as usize & (n - 1)
-}
 
 #[derive(Clone)]
 pub struct Table<V> {
@@ -96,8 +177,7 @@ impl<V> Table<V> {
 
     fn new(n: usize, split_at: usize) -> Table<V> {
         let shards = if n >= split_at { SHARDS } else { 1 };
-        let per_shard = if n == 0 { 0 } else { n / shards + 1 };
-        let indices: Box<[HashTable<Slot>]> = (0..shards).map(|_| HashTable::with_capacity(per_shard)).collect();
+        let indices = buckets_for(if n == 0 { 0 } else { n + 1 }, shards);
         Table {
             bucket_cap: indices.iter().map(|t| t.capacity()).sum(),
             indices,
@@ -121,17 +201,17 @@ impl<V> Table<V> {
         self.buckets_capacity().min(self.entries.capacity())
     }
 
-    fn hash(&self, key: &[u8]) -> u32 {
-        (self.hasher.hash_one(key) >> 32) as u32
+    fn hash(&self, key: &[u8]) -> Hashed {
+        Hashed::of(self.hasher.hash_one(key))
     }
 
     /// Position of `key`.
     pub fn get_index_of(&self, key: &[u8]) -> Option<usize> {
         let entries = &self.entries;
         let h = self.hash(key);
-        self.indices[shard(h, self.indices.len())]
-            .find(spread(h), |s| s.hash == h && entries[s.idx as usize].0.as_slice() == key)
-            .map(|s| s.idx as usize)
+        self.indices[h.shard(self.indices.len())]
+            .find(spread(h.bits), |s| s.hash() == h.bits && entries[s.idx()].0.as_slice() == key)
+            .map(|s| s.idx())
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&V> {
@@ -211,9 +291,9 @@ impl<V> Table<V> {
         let h = self.hash(&key);
         self.entries.push((key, value));
         let n = self.indices.len();
-        let t = &mut self.indices[shard(h, n)];
+        let t = &mut self.indices[h.shard(n)];
         let before = t.capacity();
-        t.insert_unique(spread(h), Slot { idx: len as u32, hash: h }, |s| spread(s.hash));
+        t.insert_unique(spread(h.bits), Slot::new(len as u32, h.bits), |s| spread(s.hash()));
         self.bucket_cap += t.capacity() - before;
         if n == 1 && len + 1 >= self.split_at {
             self.split();
@@ -221,16 +301,12 @@ impl<V> Table<V> {
         len
     }
 
-    /// One bucket table → `SHARDS`, from the hashes the slots keep (no key
-    /// is read or hashed again).
+    /// One bucket table → `SHARDS`. The slots do not keep the bits that
+    /// pick the shard, so every key is hashed again, in the order of the
+    /// entry vector (sequential reads: ~1 ms for the 65,536 keys of a
+    /// collection, once in its life).
     fn split(&mut self) {
-        let per_shard = self.entries.len() / SHARDS * 2;
-        let mut fresh: Box<[HashTable<Slot>]> = (0..SHARDS).map(|_| HashTable::with_capacity(per_shard)).collect();
-        for s in self.indices[0].iter() {
-            fresh[shard(s.hash, SHARDS)].insert_unique(spread(s.hash), *s, |s| spread(s.hash));
-        }
-        self.bucket_cap = fresh.iter().map(|t| t.capacity()).sum();
-        self.indices = fresh;
+        drop(self.rebuild_buckets(self.entries.len() * 2));
     }
 
     /// Removes the entry at `i`, moving the last entry into its place.
@@ -238,9 +314,9 @@ impl<V> Table<V> {
         let key = &self.entries.get(i)?.0;
         let h = self.hash(key);
         let n = self.indices.len();
-        let t = &mut self.indices[shard(h, n)];
+        let t = &mut self.indices[h.shard(n)];
         let before = t.capacity();
-        if let Ok(slot) = t.find_entry(spread(h), |s| s.idx as usize == i) {
+        if let Ok(slot) = t.find_entry(spread(h.bits), |s| s.idx() == i) {
             slot.remove();
         }
         // A freed bucket can add to the capacity (hashbrown marks it empty,
@@ -249,8 +325,8 @@ impl<V> Table<V> {
         let last = self.entries.len() - 1;
         if i != last {
             let hl = self.hash(&self.entries[last].0);
-            if let Some(slot) = self.indices[shard(hl, n)].find_mut(spread(hl), |s| s.idx as usize == last) {
-                slot.idx = i as u32;
+            if let Some(slot) = self.indices[hl.shard(n)].find_mut(spread(hl.bits), |s| s.idx() == last) {
+                slot.set_idx(i as u32);
             }
         }
         Some(self.entries.swap_remove(i))
@@ -260,7 +336,7 @@ impl<V> Table<V> {
     pub fn shrink_to(&mut self, min: usize) {
         for t in &mut self.indices {
             let keep = t.len();
-            t.shrink_to(keep, |s| spread(s.hash));
+            t.shrink_to(keep, |s| spread(s.hash()));
         }
         self.bucket_cap = self.indices.iter().map(|t| t.capacity()).sum();
         self.entries.shrink_to(min);
@@ -280,11 +356,10 @@ impl<V> Table<V> {
     pub fn rebuild_buckets(&mut self, cap: usize) -> impl Send + 'static {
         let cap = cap.max(self.entries.len());
         let shards = if cap >= self.split_at { SHARDS } else { 1 };
-        let per_shard = cap / shards + 1;
-        let mut fresh: Box<[HashTable<Slot>]> = (0..shards).map(|_| HashTable::with_capacity(per_shard)).collect();
+        let mut fresh = buckets_for(cap + 1, shards);
         for (i, (k, _)) in self.entries.iter().enumerate() {
-            let h = (self.hasher.hash_one(k.as_slice()) >> 32) as u32;
-            fresh[shard(h, shards)].insert_unique(spread(h), Slot { idx: i as u32, hash: h }, |s| spread(s.hash));
+            let h = Hashed::of(self.hasher.hash_one(k.as_slice()));
+            fresh[h.shard(shards)].insert_unique(spread(h.bits), Slot::new(i as u32, h.bits), |s| spread(s.hash()));
         }
         self.bucket_cap = fresh.iter().map(|t| t.capacity()).sum();
         std::mem::replace(&mut self.indices, fresh)
@@ -426,6 +501,30 @@ mod tests {
         drop(keyspace.rebuild_buckets(0));
         assert_eq!(keyspace.indices.len(), SHARDS, "the keyspace stays split");
         assert_eq!(keyspace.get(b"k"), Some(&1));
+    }
+
+    #[test]
+    fn buckets_per_key_do_not_swing_with_the_size() {
+        // Equal shards would all double together past 16 * 14,336 keys
+        // (2.29 buckets per key just after, 1.14 just before).
+        let assert_fill = |t: &Table<u32>, n: usize| {
+            let buckets = t.indices.iter().map(|s| s.capacity() / 7 * 8).sum::<usize>();
+            let per_key = buckets as f64 / n as f64;
+            assert!((1.55..1.85).contains(&per_key), "{per_key:.3} buckets per key at {n}");
+        };
+        let mut t: Table<u32> = Table::sharded();
+        for i in 0..300_000u32 {
+            t.insert_new(Bytes::from_slice(format!("key:{i:012}").as_bytes()), i, usize::MAX);
+            if i >= 50_000 && i % 10_000 == 0 {
+                assert_fill(&t, i as usize + 1);
+            }
+        }
+        let mut shares = [0; SHARDS];
+        SHARD_OF.iter().for_each(|&s| shares[s as usize] += 1);
+        assert_eq!(shares, SHARE.map(|s| s as i32));
+        assert_eq!(std::mem::size_of::<Slot>(), 7);
+        let slot = Slot::new(0xdead_beef, 0x00ab_cdef);
+        assert_eq!((slot.idx(), slot.hash()), (0xdead_beef, 0x00ab_cdef));
     }
 
     #[test]

@@ -138,8 +138,21 @@ fn buckets_for(n: usize, shards: usize) -> Box<[HashTable<Slot>]> {
 /// Entries from which the buckets are split in `SHARDS` tables.
 const SPLIT_AT: usize = 1 << 16;
 
+/// What a table holds: an element that carries its own key (a keyspace
+/// entry keeps its key beside its bookkeeping; a collection's elements
+/// are `(Bytes, V)` pairs).
+pub trait Keyed {
+    fn key(&self) -> &[u8];
+}
+
+impl<V> Keyed for (Bytes, V) {
+    fn key(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
 #[derive(Clone)]
-pub struct Table<V> {
+pub struct Table<E> {
     /// One bucket table, or `SHARDS` of them from `split_at` entries on.
     indices: Box<[HashTable<Slot>]>,
     /// `SPLIT_AT` for a collection; 0 for the keyspace, which is split from
@@ -148,34 +161,34 @@ pub struct Table<V> {
     split_at: usize,
     /// The shards' capacities added up (read per command under maxmemory).
     bucket_cap: usize,
-    entries: Vec<(Bytes, V)>,
+    entries: Vec<E>,
     hasher: DefaultHashBuilder,
 }
 
-impl<V> Default for Table<V> {
-    fn default() -> Table<V> {
+impl<E: Keyed> Default for Table<E> {
+    fn default() -> Table<E> {
         Table::with_capacity(0)
     }
 }
 
-impl<V> std::fmt::Debug for Table<V> {
+impl<E> std::fmt::Debug for Table<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table").field("len", &self.entries.len()).field("shards", &self.indices.len()).finish()
     }
 }
 
-impl<V> Table<V> {
+impl<E: Keyed> Table<E> {
     /// A table with room for `n` entries, one bucket table until it is big.
-    pub fn with_capacity(n: usize) -> Table<V> {
+    pub fn with_capacity(n: usize) -> Table<E> {
         Table::new(n, SPLIT_AT)
     }
 
     /// An empty table split in `SHARDS` from the start (the keyspace).
-    pub fn sharded() -> Table<V> {
+    pub fn sharded() -> Table<E> {
         Table::new(0, 0)
     }
 
-    fn new(n: usize, split_at: usize) -> Table<V> {
+    fn new(n: usize, split_at: usize) -> Table<E> {
         let shards = if n >= split_at { SHARDS } else { 1 };
         let indices = buckets_for(if n == 0 { 0 } else { n + 1 }, shards);
         Table {
@@ -210,59 +223,55 @@ impl<V> Table<V> {
         let entries = &self.entries;
         let h = self.hash(key);
         self.indices[h.shard(self.indices.len())]
-            .find(spread(h.bits), |s| s.hash() == h.bits && entries[s.idx()].0.as_slice() == key)
+            .find(spread(h.bits), |s| s.hash() == h.bits && entries[s.idx()].key() == key)
             .map(|s| s.idx())
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<&V> {
-        self.get_index_of(key).map(|i| &self.entries[i].1)
+    /// The element of `key`.
+    pub fn find(&self, key: &[u8]) -> Option<&E> {
+        self.get_index_of(key).map(|i| &self.entries[i])
     }
 
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        self.get_index_of(key).map(|i| &mut self.entries[i].1)
+    pub fn find_mut(&mut self, key: &[u8]) -> Option<&mut E> {
+        self.get_index_of(key).map(|i| &mut self.entries[i])
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {
         self.get_index_of(key).is_some()
     }
 
-    /// Removes `key`, moving the last entry into its place.
-    pub fn swap_remove(&mut self, key: &[u8]) -> Option<(Bytes, V)> {
-        let i = self.get_index_of(key)?;
-        self.swap_remove_index(i)
-    }
-
     /// Keeps the entries `keep` says yes to, in their order (which moves
     /// positions, so the buckets are rebuilt: O(n), like IndexMap's).
-    pub fn retain(&mut self, mut keep: impl FnMut(&Bytes, &mut V) -> bool) {
+    pub fn retain_elements(&mut self, keep: impl FnMut(&mut E) -> bool) {
         let before = self.entries.len();
-        self.entries.retain_mut(|(k, v)| keep(k, v));
+        self.entries.retain_mut(keep);
         if self.entries.len() != before {
             drop(self.rebuild_buckets(self.entries.len()));
         }
     }
 
-    /// The entries in position order.
-    pub fn entries(&self) -> &[(Bytes, V)] {
+    /// The elements in position order.
+    pub fn elements(&self) -> &[E] {
         &self.entries
     }
 
     /// Heap bytes of the table itself (not of what keys and values own):
     /// the entry vector and the buckets with their control bytes.
     pub fn heap_size(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<(Bytes, V)>()
+        self.entries.capacity() * std::mem::size_of::<E>()
             + self.bucket_cap / 7 * 8 * BUCKET_BYTES
             + self.indices.len() * std::mem::size_of::<HashTable<Slot>>()
     }
 
-    /// The key and value at position `i`.
-    pub fn get_index(&self, i: usize) -> Option<(&Bytes, &V)> {
-        self.entries.get(i).map(|(k, v)| (k, v))
+    /// The element at position `i`.
+    pub fn at(&self, i: usize) -> Option<&E> {
+        self.entries.get(i)
     }
 
-    /// The key and a mutable value at position `i`.
-    pub fn get_index_mut(&mut self, i: usize) -> Option<(&Bytes, &mut V)> {
-        self.entries.get_mut(i).map(|(k, v)| (&*k, v))
+    /// The element at position `i`, to change (not its key: the buckets
+    /// would no longer find it).
+    pub fn at_mut(&mut self, i: usize) -> Option<&mut E> {
+        self.entries.get_mut(i)
     }
 
     /// Makes room for `additional` more entries in the vector (exactly);
@@ -271,12 +280,12 @@ impl<V> Table<V> {
         self.entries.reserve_exact(additional);
     }
 
-    /// Adds `key`, which must not be present; returns its position. When
+    /// Adds `e`, whose key must not be present; returns its position. When
     /// the table must grow, it grows by an eighth, or by fewer slots if
     /// that many would not fit in `budget` (slots, at least 16): near
     /// maxmemory, reserved-but-empty slots would push the memory in use
     /// over the limit and stay there.
-    pub fn insert_new(&mut self, key: Bytes, value: V, budget: usize) -> usize {
+    pub fn push(&mut self, e: E, budget: usize) -> usize {
         let len = self.entries.len();
         if len == self.entries.capacity() {
             let mut step = (len / 8).min(budget).max(16);
@@ -288,8 +297,8 @@ impl<V> Table<V> {
             self.reserve_exact(step);
         }
         assert!(len < u32::MAX as usize, "keyspace table full");
-        let h = self.hash(&key);
-        self.entries.push((key, value));
+        let h = self.hash(e.key());
+        self.entries.push(e);
         let n = self.indices.len();
         let t = &mut self.indices[h.shard(n)];
         let before = t.capacity();
@@ -310,8 +319,8 @@ impl<V> Table<V> {
     }
 
     /// Removes the entry at `i`, moving the last entry into its place.
-    pub fn swap_remove_index(&mut self, i: usize) -> Option<(Bytes, V)> {
-        let key = &self.entries.get(i)?.0;
+    pub fn remove_at(&mut self, i: usize) -> Option<E> {
+        let key = self.entries.get(i)?.key();
         let h = self.hash(key);
         let n = self.indices.len();
         let t = &mut self.indices[h.shard(n)];
@@ -324,7 +333,7 @@ impl<V> Table<V> {
         self.bucket_cap = self.bucket_cap + t.capacity() - before;
         let last = self.entries.len() - 1;
         if i != last {
-            let hl = self.hash(&self.entries[last].0);
+            let hl = self.hash(self.entries[last].key());
             if let Some(slot) = self.indices[hl.shard(n)].find_mut(spread(hl.bits), |s| s.idx() == last) {
                 slot.set_idx(i as u32);
             }
@@ -345,7 +354,7 @@ impl<V> Table<V> {
     /// Moves the entries into a vector of capacity `len + keep`, returning
     /// the old (empty) vector for the caller to free elsewhere; positions
     /// do not change, so the buckets stay as they are.
-    pub fn compact_entries(&mut self, keep: usize) -> Vec<(Bytes, V)> {
+    pub fn compact_entries(&mut self, keep: usize) -> Vec<E> {
         let mut fresh = Vec::with_capacity(self.entries.len() + keep);
         fresh.append(&mut self.entries);
         std::mem::replace(&mut self.entries, fresh)
@@ -357,8 +366,8 @@ impl<V> Table<V> {
         let cap = cap.max(self.entries.len());
         let shards = if cap >= self.split_at { SHARDS } else { 1 };
         let mut fresh = buckets_for(cap + 1, shards);
-        for (i, (k, _)) in self.entries.iter().enumerate() {
-            let h = Hashed::of(self.hasher.hash_one(k.as_slice()));
+        for (i, e) in self.entries.iter().enumerate() {
+            let h = Hashed::of(self.hasher.hash_one(e.key()));
             fresh[h.shard(shards)].insert_unique(spread(h.bits), Slot::new(i as u32, h.bits), |s| spread(s.hash()));
         }
         self.bucket_cap = fresh.iter().map(|t| t.capacity()).sum();
@@ -408,20 +417,68 @@ impl<V> Table<V> {
     pub fn vacant_entries(&self) -> usize {
         self.entries.capacity() - self.entries.len()
     }
+}
+
+/// A collection's table: `(Bytes, V)` pairs, looked up by the bytes.
+impl<V> Table<(Bytes, V)> {
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        self.find(key).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        self.find_mut(key).map(|(_, v)| v)
+    }
+
+    /// Removes `key`, moving the last entry into its place.
+    pub fn swap_remove(&mut self, key: &[u8]) -> Option<(Bytes, V)> {
+        let i = self.get_index_of(key)?;
+        self.remove_at(i)
+    }
+
+    /// Removes the entry at `i`, moving the last entry into its place.
+    pub fn swap_remove_index(&mut self, i: usize) -> Option<(Bytes, V)> {
+        self.remove_at(i)
+    }
+
+    /// Keeps the entries `keep` says yes to, in their order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Bytes, &mut V) -> bool) {
+        self.retain_elements(|(k, v)| keep(k, v));
+    }
+
+    /// The entries in position order.
+    pub fn entries(&self) -> &[(Bytes, V)] {
+        self.elements()
+    }
+
+    /// The key and value at position `i`.
+    pub fn get_index(&self, i: usize) -> Option<(&Bytes, &V)> {
+        self.at(i).map(|(k, v)| (k, v))
+    }
+
+    /// The key and a mutable value at position `i`.
+    pub fn get_index_mut(&mut self, i: usize) -> Option<(&Bytes, &mut V)> {
+        self.at_mut(i).map(|(k, v)| (&*k, v))
+    }
+
+    /// Adds `key`, which must not be present; returns its position (see
+    /// [`Table::push`]).
+    pub fn insert_new(&mut self, key: Bytes, value: V, budget: usize) -> usize {
+        self.push((key, value), budget)
+    }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &V)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 }
 
-impl<V> std::ops::Index<usize> for Table<V> {
+impl<V> std::ops::Index<usize> for Table<(Bytes, V)> {
     type Output = V;
     fn index(&self, i: usize) -> &V {
         &self.entries[i].1
     }
 }
 
-impl<V> std::ops::IndexMut<usize> for Table<V> {
+impl<V> std::ops::IndexMut<usize> for Table<(Bytes, V)> {
     fn index_mut(&mut self, i: usize) -> &mut V {
         &mut self.entries[i].1
     }
@@ -433,7 +490,7 @@ mod tests {
     use proptest::prelude::{prop, proptest};
     use std::collections::HashMap;
 
-    fn check(t: &Table<u32>, model: &HashMap<Vec<u8>, u32>) {
+    fn check(t: &Table<(Bytes, u32)>, model: &HashMap<Vec<u8>, u32>) {
         assert_eq!(t.len(), model.len());
         assert_eq!(t.indices.iter().map(|s| s.len()).sum::<usize>(), t.entries.len());
         assert_eq!(t.indices.iter().map(|s| s.capacity()).sum::<usize>(), t.bucket_cap);
@@ -492,9 +549,9 @@ mod tests {
         model.retain(|_, v| *v % 2 == 0);
         check(&t, &model);
         assert_eq!(t.indices.len(), 1, "rebuilt for what is left ({} entries)", t.len());
-        let again: Table<u32> = Table::with_capacity(SPLIT_AT);
+        let again: Table<(Bytes, u32)> = Table::with_capacity(SPLIT_AT);
         assert_eq!(again.indices.len(), SHARDS);
-        let mut keyspace: Table<u32> = Table::sharded();
+        let mut keyspace: Table<(Bytes, u32)> = Table::sharded();
         assert_eq!(keyspace.indices.len(), SHARDS);
         keyspace.insert_new(Bytes::from_slice(b"k"), 1, usize::MAX);
         keyspace.retain(|_, _| true);
@@ -507,12 +564,12 @@ mod tests {
     fn buckets_per_key_do_not_swing_with_the_size() {
         // Equal shards would all double together past 16 * 14,336 keys
         // (2.29 buckets per key just after, 1.14 just before).
-        let assert_fill = |t: &Table<u32>, n: usize| {
+        let assert_fill = |t: &Table<(Bytes, u32)>, n: usize| {
             let buckets = t.indices.iter().map(|s| s.capacity() / 7 * 8).sum::<usize>();
             let per_key = buckets as f64 / n as f64;
             assert!((1.55..1.85).contains(&per_key), "{per_key:.3} buckets per key at {n}");
         };
-        let mut t: Table<u32> = Table::sharded();
+        let mut t: Table<(Bytes, u32)> = Table::sharded();
         for i in 0..300_000u32 {
             t.insert_new(Bytes::from_slice(format!("key:{i:012}").as_bytes()), i, usize::MAX);
             if i >= 50_000 && i % 10_000 == 0 {

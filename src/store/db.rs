@@ -32,15 +32,12 @@ pub type Key = super::bytes::Bytes;
 const SHRINK_REHASH_MAX: usize = 16_384;
 
 /// An entry's bookkeeping, the 56 bits its [`KeyCell`] keeps: the access
-/// data for eviction (the 24-bit LRU clock or LFU field, see [`evict`]) in
-/// bits 0..24, the position in `Db::vol_idx` / `vol_at` or `NO_TTL` in
-/// bits 24..55, and the snapshot mark in bit 55.
-const ACCESS: u64 = (1 << 24) - 1;
-const VPOS_SHIFT: u32 = 24;
+/// data for eviction (the 24-bit LRU clock or LFU field, see [`evict`]),
+/// and `vbits`: the position in `Db::vol_idx` / `vol_at` or `NO_TTL` in
+/// its low 31 bits and the snapshot mark in its top bit.
+const SNAP_BIT: u32 = 1 << 31;
 /// `Entry::vpos` of a key without an expiry.
-const NO_TTL: u32 = (1 << 31) - 1;
-/// The bit a snapshot marks entries with (see `persist::snapshot`).
-const SNAP_BIT: u64 = 1 << 55;
+const NO_TTL: u32 = SNAP_BIT - 1;
 
 /// A stored key and value with their bookkeeping (48 bytes).
 #[derive(Debug, Clone)]
@@ -59,7 +56,7 @@ impl Keyed for Entry {
 
 impl Entry {
     fn new(key: &[u8], value: Value, access: u32) -> Entry {
-        Entry { head: KeyCell::new(key, ((NO_TTL as u64) << VPOS_SHIFT) | (access as u64 & ACCESS)), value }
+        Entry { head: KeyCell::new(key, NO_TTL, access), value }
     }
 
     pub fn key(&self) -> &[u8] {
@@ -72,32 +69,31 @@ impl Entry {
     }
 
     fn vpos(&self) -> u32 {
-        (self.head.meta() >> VPOS_SHIFT) as u32 & NO_TTL
+        self.head.vbits() & !SNAP_BIT
     }
 
     fn set_vpos(&mut self, p: u32) {
-        let m = self.head.meta() & !((NO_TTL as u64) << VPOS_SHIFT);
-        self.head.set_meta(m | ((p as u64) << VPOS_SHIFT));
+        self.head.set_vbits((self.head.vbits() & SNAP_BIT) | p);
     }
 
     /// Access data for eviction: the LRU clock or the LFU field (24 bits).
     pub fn access(&self) -> u32 {
-        (self.head.meta() & ACCESS) as u32
+        self.head.access()
     }
 
     pub fn set_access(&mut self, a: u32) {
-        self.head.set_meta((self.head.meta() & !ACCESS) | (a as u64 & ACCESS));
+        self.head.set_access(a);
     }
 
     /// The snapshot mark: equal to the databases' `snap_epoch` once the
     /// running snapshot has this entry (or it was created after it began).
     pub fn snap_mark(&self) -> bool {
-        self.head.meta() & SNAP_BIT != 0
+        self.head.vbits() & SNAP_BIT != 0
     }
 
     pub fn set_snap_mark(&mut self, mark: bool) {
-        let m = self.head.meta() & !SNAP_BIT;
-        self.head.set_meta(if mark { m | SNAP_BIT } else { m });
+        let v = self.head.vbits() & !SNAP_BIT;
+        self.head.set_vbits(if mark { v | SNAP_BIT } else { v });
     }
 
     pub fn has_ttl(&self) -> bool {

@@ -16,32 +16,37 @@
 /// Longest key stored inline.
 pub const INLINE: usize = 16;
 
+/// `#[repr(u8)]` lays each shape out as a C struct after the tag, so the
+/// bookkeeping sits at the same offsets in all three (`access` at 1,
+/// `vbits` at 4) and reading it needs no branch on the shape.
 #[derive(Clone)]
+#[repr(u8)]
 pub enum KeyCell {
     /// A key of exactly `INLINE` bytes.
-    Full { meta: [u8; 7], buf: [u8; INLINE] },
+    Full { access: [u8; 3], vbits: u32, buf: [u8; INLINE] },
     /// A shorter key: its length, then its bytes.
-    Short { meta: [u8; 7], len: u8, buf: [u8; INLINE - 1] },
+    Short { access: [u8; 3], vbits: u32, len: u8, buf: [u8; INLINE - 1] },
     /// A longer key, in an exact-size block.
-    Heap { meta: [u8; 7], key: Box<[u8]> },
+    Heap { access: [u8; 3], vbits: u32, key: Box<[u8]> },
 }
 
 const _: () = assert!(std::mem::size_of::<KeyCell>() == 24);
 
 impl KeyCell {
-    /// A cell for `key` with bookkeeping `meta` (its low 56 bits).
-    pub fn new(key: &[u8], meta: u64) -> KeyCell {
-        let meta = pack(meta);
+    /// A cell for `key` with bookkeeping `vbits` and `access` (its low 24
+    /// bits).
+    pub fn new(key: &[u8], vbits: u32, access: u32) -> KeyCell {
+        let access = pack(access);
         if key.len() == INLINE {
             let mut buf = [0; INLINE];
             buf.copy_from_slice(key);
-            KeyCell::Full { meta, buf }
+            KeyCell::Full { access, vbits, buf }
         } else if key.len() < INLINE {
             let mut buf = [0; INLINE - 1];
             buf[..key.len()].copy_from_slice(key);
-            KeyCell::Short { meta, len: key.len() as u8, buf }
+            KeyCell::Short { access, vbits, len: key.len() as u8, buf }
         } else {
-            KeyCell::Heap { meta, key: key.into() }
+            KeyCell::Heap { access, vbits, key: key.into() }
         }
     }
 
@@ -53,17 +58,28 @@ impl KeyCell {
         }
     }
 
-    /// The 56 bits of bookkeeping.
-    pub fn meta(&self) -> u64 {
-        let (KeyCell::Full { meta, .. } | KeyCell::Short { meta, .. } | KeyCell::Heap { meta, .. }) = self;
-        let [a, b, c, d, e, f, g] = *meta;
-        u64::from_le_bytes([a, b, c, d, e, f, g, 0])
+    /// 32 bits of bookkeeping (the entry's TTL-index position and marks).
+    pub fn vbits(&self) -> u32 {
+        let (KeyCell::Full { vbits, .. } | KeyCell::Short { vbits, .. } | KeyCell::Heap { vbits, .. }) = self;
+        *vbits
     }
 
-    /// Replaces the bookkeeping with the low 56 bits of `m`.
-    pub fn set_meta(&mut self, m: u64) {
-        let (KeyCell::Full { meta, .. } | KeyCell::Short { meta, .. } | KeyCell::Heap { meta, .. }) = self;
-        *meta = pack(m);
+    pub fn set_vbits(&mut self, v: u32) {
+        let (KeyCell::Full { vbits, .. } | KeyCell::Short { vbits, .. } | KeyCell::Heap { vbits, .. }) = self;
+        *vbits = v;
+    }
+
+    /// 24 bits of bookkeeping (the entry's LRU/LFU field).
+    pub fn access(&self) -> u32 {
+        let (KeyCell::Full { access, .. } | KeyCell::Short { access, .. } | KeyCell::Heap { access, .. }) = self;
+        let [a, b, c] = *access;
+        u32::from_le_bytes([a, b, c, 0])
+    }
+
+    /// Replaces the 24-bit field with the low 24 bits of `a`.
+    pub fn set_access(&mut self, a: u32) {
+        let (KeyCell::Full { access, .. } | KeyCell::Short { access, .. } | KeyCell::Heap { access, .. }) = self;
+        *access = pack(a);
     }
 
     /// Heap bytes owned (0 when inline).
@@ -75,14 +91,14 @@ impl KeyCell {
     }
 }
 
-fn pack(m: u64) -> [u8; 7] {
-    let [a, b, c, d, e, f, g, _] = m.to_le_bytes();
-    [a, b, c, d, e, f, g]
+fn pack(a: u32) -> [u8; 3] {
+    let [a, b, c, _] = a.to_le_bytes();
+    [a, b, c]
 }
 
 impl std::fmt::Debug for KeyCell {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}/{:#x}", String::from_utf8_lossy(self.key()), self.meta())
+        write!(f, "{:?}/{:#x}/{:#x}", String::from_utf8_lossy(self.key()), self.vbits(), self.access())
     }
 }
 
@@ -94,14 +110,16 @@ mod tests {
     fn keys_of_every_length_keep_their_bytes_and_bookkeeping() {
         for n in 0..40 {
             let key: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
-            let mut c = KeyCell::new(&key, 0x00ab_cdef_0123_4567);
-            assert_eq!(c.key(), &key[..]);
-            assert_eq!(c.meta(), 0x00ab_cdef_0123_4567);
-            c.set_meta(u64::MAX);
-            assert_eq!((c.key(), c.meta()), (&key[..], (1 << 56) - 1), "only 56 bits are kept");
+            let mut c = KeyCell::new(&key, 0x0123_4567, 0xab_cdef);
+            assert_eq!((c.key(), c.vbits(), c.access()), (&key[..], 0x0123_4567, 0xab_cdef));
+            c.set_vbits(u32::MAX);
+            c.set_access(u32::MAX);
+            assert_eq!((c.key(), c.vbits(), c.access()), (&key[..], u32::MAX, 0xff_ffff), "24 bits of access");
+            c.set_access(0x12_3456);
+            assert_eq!((c.key(), c.vbits(), c.access()), (&key[..], u32::MAX, 0x12_3456));
             assert_eq!(c.heap_size(), if n > INLINE { n } else { 0 });
             assert_eq!(c.clone().key(), &key[..]);
         }
-        assert!(matches!(KeyCell::new(b"key:000000123456", 0), KeyCell::Full { .. }));
+        assert!(matches!(KeyCell::new(b"key:000000123456", 0, 0), KeyCell::Full { .. }));
     }
 }

@@ -49,17 +49,18 @@ impl Slot {
     }
 
     fn idx(&self) -> usize {
-        let [a, b, c, d, ..] = self.0;
-        u32::from_le_bytes([a, b, c, d]) as usize
+        let (idx, _) = self.0.split_first_chunk::<4>().unwrap_or((&[0; 4], &[]));
+        u32::from_le_bytes(*idx) as usize
     }
 
     fn set_idx(&mut self, idx: u32) {
         self.0[..4].copy_from_slice(&idx.to_le_bytes());
     }
 
+    /// One 4-byte load (the position's top byte and the hash) and a shift.
     fn hash(&self) -> u32 {
-        let [.., e, f, g] = self.0;
-        u32::from_le_bytes([e, f, g, 0])
+        let (_, tail) = self.0.split_last_chunk::<4>().unwrap_or((&[], &[0; 4]));
+        u32::from_le_bytes(*tail) >> 8
     }
 }
 

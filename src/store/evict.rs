@@ -95,12 +95,19 @@ pub fn lru_idle(field: u32, now_ms: u64) -> u64 {
 }
 
 /// The LRU field of a key idle for `idle` seconds (RESTORE's IDLETIME, an
-/// RDB file's idle time; Redis's `objectSetLRUOrLFU`): a time before the
-/// clock's last wrap reads as half a turn before now.
+/// RDB file's idle time). What redis-server 7.0.15 does, measured (its
+/// source reads as if an idle time past the clock's value gave half a
+/// turn, but OBJECT IDLETIME then shows 2000000 for 2000000, 3222784 for
+/// 20000000 and 10144256 for 1000000000 with the clock at 1151859): a time
+/// before the clock's last wrap goes back one turn (`LRU_CLOCK_MAX`), the
+/// result kept to 24 bits.
 pub fn lru_field_idle(idle: u64, now_ms: u64) -> u32 {
     let clock = lru_clock(now_ms) as i64;
-    let abs = clock - idle.min(i64::MAX as u64) as i64;
-    if abs < 0 { ((clock + LRU_CLOCK_MAX as i64 / 2) % LRU_CLOCK_MAX as i64) as u32 } else { abs as u32 }
+    let mut abs = clock - idle.min(i64::MAX as u64 / 2) as i64;
+    if abs < 0 {
+        abs += LRU_CLOCK_MAX as i64;
+    }
+    abs.rem_euclid(1 << 24) as u32
 }
 
 /// Unix minutes, 16 bits (Redis's `LFUGetTimeInMinutes`).
@@ -318,10 +325,13 @@ mod tests {
         assert_eq!(lru_idle(lru_field_idle(1000, now), now), 1000);
         // A field from before the clock's wrap (Redis's second branch).
         assert_eq!(lru_idle(LRU_CLOCK_MAX - 10, now), clock as u64 + 10);
-        // Longer idle than the clock's value: half a turn back.
-        let far = lru_field_idle(clock as u64 + 5, now);
-        assert_eq!(far, (clock + LRU_CLOCK_MAX / 2) % LRU_CLOCK_MAX);
-        assert_eq!(lru_field_idle(u64::MAX, now), far);
+        // Longer idle than the clock's value: redis-server 7.0.15's
+        // replies, measured with its clock at 1151859.
+        let at = 1151859 * 1000;
+        for (idle, shown) in [(1151000, 1151000), (2000000, 2000000), (20000000, 3222784), (1000000000, 10144256)] {
+            assert_eq!(lru_idle(lru_field_idle(idle, at), at), shown, "IDLETIME {idle}");
+        }
+        assert!(lru_field_idle(u64::MAX, now) <= LRU_CLOCK_MAX);
     }
 
     #[test]

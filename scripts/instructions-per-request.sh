@@ -7,13 +7,14 @@
 # usage: scripts/instructions-per-request.sh [BINARY] [N]
 #   BINARY  default target/release/ferrokv (built if missing)
 #   N       requests per test, default 100000 (about a minute under valgrind)
+#   IPR_TESTS="set get" runs other tests (space-separated); IPR_PORT the port
 # Leaves the profile in /tmp/ferrokv-callgrind.out for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release/ferrokv}
 N=${2:-100000}
 PORT=${IPR_PORT:-16398}
-TESTS="set get incr sadd spop lpush lpop ping_mbulk hset zadd"
+TESTS=${IPR_TESTS:-"set get incr sadd spop lpush lpop ping_mbulk hset zadd"}
 OUT=/tmp/ferrokv-callgrind.out
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 [ -x "$BIN" ] || cargo build --release

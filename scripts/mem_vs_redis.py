@@ -8,6 +8,9 @@ Datasets (names for --only):
 
   strings      1,000,000 keys `key:0000001`... with 16-byte values
   strings-ttl  the same, each with a TTL
+  strings-16   1,000,000 keys named as redis-benchmark's `key:000000123456`
+               (16 bytes), 16-byte values
+  strings-16-ttl  the same, each with a TTL
   hashes       10,000 hashes of 10 small fields
   zsets        10,000 sorted sets of 50 members
   hashes-big   1,000 hashes of 1,000 fields (hashtable encoding)
@@ -101,6 +104,8 @@ def datasets():
     return {
         "strings": lambda: (cmd("SET", b"key:%07d" % i, v16) for i in range(1_000_000)),
         "strings-ttl": lambda: (cmd("SET", b"key:%07d" % i, v16, "EX", 100000) for i in range(1_000_000)),
+        "strings-16": lambda: (cmd("SET", b"key:%012d" % i, v16) for i in range(1_000_000)),
+        "strings-16-ttl": lambda: (cmd("SET", b"key:%012d" % i, v16, "EX", 100000) for i in range(1_000_000)),
         "hashes": lambda: (
             cmd("HSET", b"hash:%05d" % i, *[x for j in range(10) for x in (b"field%d" % j, b"value%d" % j)])
             for i in range(10_000)

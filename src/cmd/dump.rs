@@ -133,14 +133,14 @@ pub(crate) fn restore(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let target = &mut cx.srv.dbs[db];
     target.put(key, value, (ttl != 0).then_some(at as u64), now);
-    if let Some(access) = target.access_mut(key) {
+    if let Some(e) = target.raw_entry_mut(key) {
         match (lfu, idle, freq) {
             (true, _, Some(f)) => {
                 let track = evict::Track { lfu: true, ..evict::Track::default() };
-                *access = (evict::fresh(track, now) & !0xff) | f as u32;
+                e.set_access((evict::fresh(track, now) & !0xff) | f as u32);
             }
             (false, Some(secs), _) => {
-                *access = evict::lru_clock(now).saturating_sub(u32::try_from(secs).unwrap_or(u32::MAX));
+                e.set_access(evict::lru_field_idle(secs as u64, now));
             }
             _ => {}
         }

@@ -702,7 +702,7 @@ fn object_freq(cx: &mut Ctx, args: &Args) -> CmdResult {
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));
     }
-    let freq = crate::store::evict::lfu_decayed(e.access, decay, now);
+    let freq = crate::store::evict::lfu_decayed(e.access(), decay, now);
     cx.out.int(freq as i64);
     Ok(())
 }

@@ -89,7 +89,7 @@ pub fn write_key(
         }
         Access::Freq(decay) => {
             out.push(OP_FREQ);
-            out.push(evict::lfu_decayed(e.access, decay, now) as u8);
+            out.push(evict::lfu_decayed(e.access(), decay, now) as u8);
         }
         Access::None => {}
     }
@@ -303,10 +303,10 @@ impl Loader {
             && let Some(e) = db.raw_entry_mut(key)
         {
             if let Some(idle) = idle {
-                e.access = evict::lru_clock(now).saturating_sub(idle.min(u32::MAX as u64) as u32);
+                e.set_access(evict::lru_field_idle(idle, now));
             }
             if let Some(f) = freq {
-                e.access = evict::lfu_field(f as u32, now);
+                e.set_access(evict::lfu_field(f as u32, now));
             }
         }
         Ok(())

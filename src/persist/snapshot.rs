@@ -190,7 +190,7 @@ impl Snapshot {
     fn save_position(&mut self, dbs: &mut [Db], i: usize, pos: usize, now_ms: u64) {
         let (epoch, origin) = (self.epoch, self.origin[i]);
         let (keys, expires) = (dbs[i].len(), dbs[i].volatile_len());
-        let Some((key, entry, at)) = dbs[i].at_position(pos) else { return };
+        let Some((entry, at)) = dbs[i].at_position(pos) else { return };
         if entry.snap_mark() == epoch {
             return;
         }
@@ -204,13 +204,13 @@ impl Snapshot {
                 super::propagate::write_command(&mut self.buf, &[&b"SELECT"[..], db.as_bytes()]);
                 self.file_db = Some(origin);
             }
-            super::aof::write_key_commands(&mut self.buf, key, &entry.value, at);
+            super::aof::write_key_commands(&mut self.buf, entry.key(), &entry.value, at);
         } else {
             if self.file_db != Some(origin) {
                 rdb::write_select(&mut self.buf, origin, keys, expires);
                 self.file_db = Some(origin);
             }
-            rdb::write_key(&mut self.buf, key, entry, at, self.opts.access, now_ms, self.opts.compress);
+            rdb::write_key(&mut self.buf, entry.key(), entry, at, self.opts.access, now_ms, self.opts.compress);
         }
         self.keys += 1;
         if self.opts.key_delay_us > 0 {
@@ -301,7 +301,7 @@ impl Snapshot {
         for db in dbs.iter_mut() {
             let epoch = db.snap_epoch;
             for pos in 0..db.len() {
-                if let Some((_, e, _)) = db.at_position(pos) {
+                if let Some((e, _)) = db.at_position(pos) {
                     e.set_snap_mark(epoch);
                 }
             }

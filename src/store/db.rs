@@ -1,14 +1,15 @@
 //! One logical database: the keyspace map plus expiry bookkeeping.
 //!
 //! The map is a [`Table`] (a `hashbrown` table of `u32` positions over a
-//! dense vector of entries, like `IndexMap` but smaller per key). The dense vector gives what Redis needs from a dict
+//! dense vector of entries, like `IndexMap` but smaller per key). An entry
+//! is 48 bytes: its key and bookkeeping in a [`KeyCell`], and the value. The dense vector gives what Redis needs from a dict
 //! beyond lookups: O(1) uniform random sampling (active expiry, eviction,
 //! RANDOMKEY) and a cursor for SCAN that stays valid while the map changes.
 //!
 //! Expiry costs nothing for keys without one: keys with an expiry are
 //! listed by map index in `vol_idx`, their expiry time in `vol_at` at the
 //! same position, and the entry remembers that position (`vpos`, or
-//! `NO_TTL`), so checking, adding, removing and sampling expiries are all
+//! `NO_TTL`, 31 bits of its cell's bookkeeping), so checking, adding, removing and sampling expiries are all
 //! O(1) (a lookup of a volatile key reads one more array, where Redis probes
 //! a second dictionary).
 //!
@@ -17,8 +18,9 @@
 //! `vol_at` is as long, with every time non-zero.
 
 use super::evict::{self, Track};
+use super::keycell::KeyCell;
 use super::rand::Rng;
-use super::table::Table;
+use super::table::{Keyed, Table};
 use super::value::Value;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -32,45 +34,69 @@ pub type Key = super::bytes::Bytes;
 /// millisecond of work).
 const SHRINK_REHASH_MAX: usize = 16_384;
 
-/// The bit of `Entry::vbits` a snapshot marks entries with (see
-/// `persist::snapshot`); the other 31 bits are the volatile position.
+/// An entry's bookkeeping, the 56 bits its [`KeyCell`] keeps: the access
+/// data for eviction (the 24-bit LRU clock or LFU field, see [`evict`]),
+/// and `vbits`: the position in `Db::vol_idx` / `vol_at` or `NO_TTL` in
+/// its low 31 bits and the snapshot mark in its top bit.
 const SNAP_BIT: u32 = 1 << 31;
 /// `Entry::vpos` of a key without an expiry.
 const NO_TTL: u32 = SNAP_BIT - 1;
 
-/// A stored value (32 bytes with its bookkeeping).
+/// A stored key and value with their bookkeeping (48 bytes).
 #[derive(Debug, Clone)]
 pub struct Entry {
+    head: KeyCell,
     pub value: Value,
-    /// Position in `Db::vol_idx` / `vol_at`, or `NO_TTL` (low 31 bits),
-    /// and the snapshot mark (`SNAP_BIT`).
-    vbits: u32,
-    /// Access data for eviction: the LRU clock or the LFU counter, see
-    /// [`evict`].
-    pub access: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 48);
+
+impl Keyed for Entry {
+    fn key(&self) -> &[u8] {
+        self.head.key()
+    }
 }
 
 impl Entry {
-    fn new(value: Value, access: u32) -> Entry {
-        Entry { value, vbits: NO_TTL, access }
+    fn new(key: &[u8], value: Value, access: u32) -> Entry {
+        Entry { head: KeyCell::new(key, NO_TTL, access), value }
+    }
+
+    pub fn key(&self) -> &[u8] {
+        self.head.key()
+    }
+
+    /// Heap bytes the key owns (0 when inline).
+    pub fn key_heap_size(&self) -> usize {
+        self.head.heap_size()
     }
 
     fn vpos(&self) -> u32 {
-        self.vbits & !SNAP_BIT
+        self.head.vbits() & !SNAP_BIT
     }
 
     fn set_vpos(&mut self, p: u32) {
-        self.vbits = (self.vbits & SNAP_BIT) | p;
+        self.head.set_vbits((self.head.vbits() & SNAP_BIT) | p);
+    }
+
+    /// Access data for eviction: the LRU clock or the LFU field (24 bits).
+    pub fn access(&self) -> u32 {
+        self.head.access()
+    }
+
+    pub fn set_access(&mut self, a: u32) {
+        self.head.set_access(a);
     }
 
     /// The snapshot mark: equal to the databases' `snap_epoch` once the
     /// running snapshot has this entry (or it was created after it began).
     pub fn snap_mark(&self) -> bool {
-        self.vbits & SNAP_BIT != 0
+        self.head.vbits() & SNAP_BIT != 0
     }
 
     pub fn set_snap_mark(&mut self, mark: bool) {
-        self.vbits = (self.vbits & !SNAP_BIT) | if mark { SNAP_BIT } else { 0 };
+        let v = self.head.vbits() & !SNAP_BIT;
+        self.head.set_vbits(if mark { v | SNAP_BIT } else { v });
     }
 
     pub fn has_ttl(&self) -> bool {
@@ -80,7 +106,20 @@ impl Entry {
     /// Seconds since the entry was last accessed (meaningful while the
     /// policy is not LFU).
     pub fn idle_seconds(&self, now: u64) -> u64 {
-        evict::lru_clock(now).saturating_sub(self.access) as u64
+        evict::lru_idle(self.access(), now)
+    }
+}
+
+impl std::ops::Index<usize> for Table<Entry> {
+    type Output = Entry;
+    fn index(&self, i: usize) -> &Entry {
+        &self.elements()[i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Table<Entry> {
+    fn index_mut(&mut self, i: usize) -> &mut Entry {
+        self.at_mut(i).expect("position in the table")
     }
 }
 
@@ -96,7 +135,7 @@ pub enum Expiry {
 }
 
 /// Bytes one table slot costs: the entry with its key, and a bucket.
-const SLOT: usize = std::mem::size_of::<(Key, Entry)>() + super::table::BUCKET_BYTES;
+const SLOT: usize = std::mem::size_of::<Entry>() + super::table::BUCKET_BYTES;
 
 pub struct Db {
     map: Table<Entry>,
@@ -289,8 +328,8 @@ impl Db {
     }
 
     /// Stores `value` under `key`, replacing any old value; returns the old
-    /// entry if there was a live one.
-    pub fn set(&mut self, key: &[u8], value: Value, expiry: Expiry, now: u64) -> Option<Entry> {
+    /// value if there was a live one.
+    pub fn set(&mut self, key: &[u8], value: Value, expiry: Expiry, now: u64) -> Option<Value> {
         match self.live_index(key, now) {
             Some(i) => {
                 let old = std::mem::replace(&mut self.map[i].value, value);
@@ -299,7 +338,7 @@ impl Db {
                 } else if !self.track.lfu {
                     // Under NO-TOUCH Redis's new value still gets a fresh
                     // LRU clock; an LFU counter is carried over unchanged.
-                    self.map[i].access = evict::lru_clock(now);
+                    self.map[i].set_access(evict::lru_clock(now));
                 }
                 match expiry {
                     Expiry::Keep => {}
@@ -307,7 +346,7 @@ impl Db {
                     Expiry::At(t) => self.set_expire_index(i, t),
                 }
                 self.map[i].set_snap_mark(self.snap_epoch);
-                Some(Entry { value: old, vbits: NO_TTL, access: 0 })
+                Some(old)
             }
             None => {
                 if self.expire_paused
@@ -320,9 +359,9 @@ impl Db {
                 if self.notify & NEW != 0 {
                     self.events.push((NEW, "new", key.into()));
                 }
-                let mut entry = Entry::new(value, access);
+                let mut entry = Entry::new(key, value, access);
                 entry.set_snap_mark(self.snap_epoch);
-                let i = self.map.insert_new(key.into(), entry, self.grow_budget);
+                let i = self.map.push(entry, self.grow_budget);
                 if let Expiry::At(t) = expiry {
                     self.set_expire_index(i, t);
                 }
@@ -348,12 +387,12 @@ impl Db {
             return;
         }
         let e = &mut self.map[i];
-        e.access = evict::touched(e.access, self.track, now, &mut self.rng);
+        e.set_access(evict::touched(e.access(), self.track, now, &mut self.rng));
     }
 
     /// The entry at dense position `i` (eviction sampling).
-    pub fn entry_at(&self, i: usize) -> Option<(&Key, &Entry)> {
-        self.map.get_index(i)
+    pub fn entry_at(&self, i: usize) -> Option<&Entry> {
+        self.map.at(i)
     }
 
     /// The dense position of the `j`th key with a TTL.
@@ -363,7 +402,7 @@ impl Db {
 
     /// Whether `key` is stored (expired or not), with a TTL if `volatile`.
     pub fn has_key(&self, key: &[u8], volatile: bool) -> bool {
-        self.map.get(key).is_some_and(|e| !volatile || e.has_ttl())
+        self.map.find(key).is_some_and(|e| !volatile || e.has_ttl())
     }
 
     /// Removes a key whatever its TTL (eviction), returning its entry.
@@ -395,21 +434,14 @@ impl Db {
         self.set(key, value, expiry, now);
     }
 
-    /// The eviction access data of a stored key (RESTORE's IDLETIME and
-    /// FREQ set it), leaving its TTL and statistics alone.
-    pub fn access_mut(&mut self, key: &[u8]) -> Option<&mut u32> {
-        let i = self.map.get_index_of(key)?;
-        Some(&mut self.map[i].access)
-    }
-
     /// Estimated bytes a live key costs: its slot in the table (hash, key
     /// pointer, entry, index), the key bytes and the value's heap (MEMORY
     /// USAGE). Allocator rounding is not counted.
     pub fn memory_usage(&mut self, key: &[u8], now: u64) -> Option<usize> {
         let i = self.live_index(key, now)?;
-        let (k, e) = self.map.get_index(i)?;
+        let e = self.map.at(i)?;
         let volatile = if e.has_ttl() { std::mem::size_of::<(u32, u64)>() } else { 0 };
-        Some(SLOT + k.heap_size() + e.value.heap_size() + volatile)
+        Some(SLOT + e.key_heap_size() + e.value.heap_size() + volatile)
     }
 
     /// Bytes of the key table and of the TTL index (MEMORY STATS's
@@ -476,13 +508,13 @@ impl Db {
     /// OBJECT and DIGEST-VALUE look keys up this way, as Redis's
     /// `dictFind`).
     pub fn get_raw(&self, key: &[u8]) -> Option<&Entry> {
-        self.map.get(key)
+        self.map.find(key)
     }
 
     /// An entry whatever its TTL, to change its bookkeeping (loading sets
     /// the access data; snapshots set their mark).
     pub fn raw_entry_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.map.get_mut(key)
+        self.map.find_mut(key)
     }
 
     /// The dense position of `key`, whatever its TTL.
@@ -490,23 +522,27 @@ impl Db {
         self.map.get_index_of(key)
     }
 
-    /// The key, entry and expiry at dense position `i`, for snapshots,
-    /// which walk positions from the top down as SCAN does (see `scan`).
-    pub fn at_position(&mut self, i: usize) -> Option<(&[u8], &mut Entry, Option<u64>)> {
+    /// The entry (with its key) and expiry at dense position `i`, for
+    /// snapshots, which walk positions from the top down as SCAN does (see
+    /// `scan`).
+    pub fn at_position(&mut self, i: usize) -> Option<(&mut Entry, Option<u64>)> {
         let at = (i < self.map.len()).then(|| self.expire_at_index(i))?;
-        let (k, e) = self.map.get_index_mut(i)?;
-        Some((&k[..], e, at))
+        Some((self.map.at_mut(i)?, at))
     }
 
     /// Every stored key and entry, expired or not yet deleted included, in
     /// no particular order (DEBUG DIGEST walks the dict this way).
     pub fn iter_raw(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.map.iter().map(|(k, e)| (&k[..], e))
+        self.map.elements().iter().map(|e| (e.key(), e))
     }
 
     /// Every live key (KEYS); expired keys are skipped.
     pub fn live_keys(&self, now: u64) -> impl Iterator<Item = &[u8]> {
-        self.map.iter().filter(move |(_, e)| !e.has_ttl() || self.vol_at[e.vpos() as usize] > now).map(|(k, _)| &k[..])
+        self.map
+            .elements()
+            .iter()
+            .filter(move |e| !e.has_ttl() || self.vol_at[e.vpos() as usize] > now)
+            .map(|e| e.key())
     }
 
     /// A uniformly random live key (RANDOMKEY). Expired keys met on the way
@@ -527,7 +563,7 @@ impl Db {
                 }
                 continue;
             }
-            return self.map.get_index(i).map(|(k, _)| k.clone());
+            return self.map.at(i).map(|e| Key::from_slice(e.key()));
         }
         None
     }
@@ -556,8 +592,8 @@ impl Db {
                 }
                 continue;
             }
-            if let Some((k, e)) = self.map.get_index(pos) {
-                visit(k, e);
+            if let Some(e) = self.map.at(pos) {
+                visit(e.key(), e);
             }
         }
         pos as u64
@@ -607,14 +643,14 @@ impl Db {
     /// Deletes entry `i` because its TTL passed.
     fn expire_index(&mut self, i: usize) {
         if self.notify & EXPIRED != 0
-            && let Some((k, _)) = self.map.get_index(i)
+            && let Some(e) = self.map.at(i)
         {
-            self.events.push((EXPIRED, "expired", k.clone()));
+            self.events.push((EXPIRED, "expired", Key::from_slice(e.key())));
         }
         if let Some(log) = self.expired_log.as_mut()
-            && let Some((k, _)) = self.map.get_index(i)
+            && let Some(e) = self.map.at(i)
         {
-            log.push(k.clone());
+            log.push(Key::from_slice(e.key()));
             self.signals.expired.store(true, Relaxed);
         }
         self.remove_index(i);
@@ -624,9 +660,9 @@ impl Db {
     /// Removes entry `i` (and its expiry), returning it with the expiry
     /// it had.
     fn remove_index(&mut self, i: usize) -> (Entry, Option<u64>) {
-        let (_, mut entry) = self.map.swap_remove_index(i).expect("index from a lookup");
+        let mut entry = self.map.remove_at(i).expect("index from a lookup");
         // The former last entry now lives at `i`: repoint its volatile slot.
-        if let Some(moved) = self.map.get_index(i).map(|(_, e)| e)
+        if let Some(moved) = self.map.at(i)
             && moved.has_ttl()
         {
             self.vol_idx[moved.vpos() as usize] = i as u32;
@@ -670,7 +706,7 @@ impl Db {
     #[cfg(test)]
     fn check(&self) {
         let mut n = 0;
-        for (i, (_, e)) in self.map.iter().enumerate() {
+        for (i, e) in self.map.elements().iter().enumerate() {
             if e.has_ttl() {
                 n += 1;
                 assert_eq!(self.vol_idx[e.vpos() as usize] as usize, i);
@@ -718,8 +754,8 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_32_bytes_and_expiry_lives_apart() {
-        assert_eq!(std::mem::size_of::<Entry>(), 32);
+    fn an_entry_is_48_bytes_and_expiry_lives_apart() {
+        assert_eq!(std::mem::size_of::<Entry>(), 48);
         let mut db = Db::new();
         db.set(b"a", s("1"), Expiry::At(100), 0);
         db.set(b"b", s("2"), Expiry::None, 0);
@@ -728,6 +764,23 @@ mod tests {
         assert_eq!(db.take(b"b", 0).map(|(_, at)| at), Some(None));
         assert_eq!(db.expiry(b"c", 0), Some(Some(300)), "moved into the freed TTL slot");
         db.check();
+    }
+
+    #[test]
+    fn the_bookkeeping_fields_share_the_key_cell_without_clobbering() {
+        for key in [&b"k"[..], b"key:000000123456", b"a key longer than sixteen bytes"] {
+            let mut e = Entry::new(key, s("v"), 0xab_cdef);
+            assert_eq!((e.key(), e.access(), e.vpos(), e.snap_mark()), (key, 0xab_cdef, NO_TTL, false));
+            e.set_snap_mark(true);
+            e.set_vpos(0x7fff_fffe);
+            e.set_access(u32::MAX);
+            assert_eq!((e.key(), e.access(), e.vpos(), e.snap_mark()), (key, 0xff_ffff, 0x7fff_fffe, true));
+            e.set_vpos(0);
+            e.set_access(0);
+            assert_eq!((e.access(), e.vpos(), e.snap_mark()), (0, 0, true));
+            e.set_snap_mark(false);
+            assert_eq!((e.key(), e.access(), e.vpos(), e.snap_mark()), (key, 0, 0, false));
+        }
     }
 
     #[test]

@@ -78,9 +78,36 @@ impl Default for Track {
 /// Redis's `LFU_INIT_VAL`: new keys start here so they are not evicted at once.
 const LFU_INIT_VAL: u32 = 5;
 
-/// The LRU clock: unix seconds.
+/// Redis's `LRU_CLOCK_MAX`: the LRU clock is 24 bits of unix seconds, as
+/// Redis's `robj.lru` (it wraps every 194 days; idle times account for one
+/// wrap, as in Redis).
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
+/// The LRU clock: unix seconds, 24 bits.
 pub fn lru_clock(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32
+    (now_ms / 1000) as u32 & LRU_CLOCK_MAX
+}
+
+/// Seconds since an LRU field's time (Redis's `estimateObjectIdleTime`).
+pub fn lru_idle(field: u32, now_ms: u64) -> u64 {
+    let clock = lru_clock(now_ms);
+    if clock >= field { (clock - field) as u64 } else { (clock + (LRU_CLOCK_MAX - field)) as u64 }
+}
+
+/// The LRU field of a key idle for `idle` seconds (RESTORE's IDLETIME, an
+/// RDB file's idle time). What redis-server 7.0.15 does, measured (its
+/// source reads as if an idle time past the clock's value gave half a
+/// turn, but OBJECT IDLETIME then shows 2000000 for 2000000, 3222784 for
+/// 20000000 and 10144256 for 1000000000 with the clock at 1151859): a time
+/// before the clock's last wrap goes back one turn (`LRU_CLOCK_MAX`), the
+/// result kept to 24 bits.
+pub fn lru_field_idle(idle: u64, now_ms: u64) -> u32 {
+    let clock = lru_clock(now_ms) as i64;
+    let mut abs = clock - idle.min(i64::MAX as u64 / 2) as i64;
+    if abs < 0 {
+        abs += LRU_CLOCK_MAX as i64;
+    }
+    abs.rem_euclid(1 << 24) as u32
 }
 
 /// Unix minutes, 16 bits (Redis's `LFUGetTimeInMinutes`).
@@ -177,8 +204,8 @@ impl Evictor {
                 continue;
             }
             let i = if volatile { db.volatile_index(rng.below(n)) } else { rng.below(n) };
-            let (key, _) = db.entry_at(i)?;
-            return Some(Victim { db: self.next_db, key: key.clone() });
+            let e = db.entry_at(i)?;
+            return Some(Victim { db: self.next_db, key: crate::store::Key::from_slice(e.key()) });
         }
         None
     }
@@ -202,11 +229,12 @@ impl Evictor {
                 total += n;
                 for _ in 0..samples.min(n) {
                     let i = if volatile { db.volatile_index(rng.below(n)) } else { rng.below(n) };
-                    if let Some((key, e)) = db.entry_at(i) {
+                    if let Some(e) = db.entry_at(i) {
+                        let key = e.key();
                         let score = match policy {
                             Policy::VolatileTtl => u64::MAX - db.expire_at_index(i).unwrap_or(u64::MAX),
-                            p if p.is_lfu() => 255 - lfu_decayed(e.access, db.track.decay_time, now) as u64,
-                            _ => lru_clock(now).saturating_sub(e.access) as u64 * 1000,
+                            p if p.is_lfu() => 255 - lfu_decayed(e.access(), db.track.decay_time, now) as u64,
+                            _ => lru_idle(e.access(), now) * 1000,
                         };
                         self.offer(score, d, key);
                     }
@@ -227,16 +255,16 @@ impl Evictor {
     }
 
     /// Inserts a candidate in score order, dropping the worst when full.
-    fn offer(&mut self, score: u64, db: usize, key: &Key) {
+    fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
         let at = self.pool.partition_point(|c| c.score < score);
         if self.pool.len() == POOL_SIZE {
             if at == 0 {
                 return;
             }
             self.pool.remove(0);
-            self.pool.insert(at - 1, Candidate { score, db, key: key.clone() });
+            self.pool.insert(at - 1, Candidate { score, db, key: Key::from_slice(key) });
         } else {
-            self.pool.insert(at, Candidate { score, db, key: key.clone() });
+            self.pool.insert(at, Candidate { score, db, key: Key::from_slice(key) });
         }
     }
 
@@ -286,6 +314,24 @@ mod tests {
         let lru = lru_clock(1_800_000_000_000);
         assert!(lfu_decayed(lru, 1, 1_800_000_000_000) <= 255);
         touched(lru, track, 1_800_000_000_000, &mut rng);
+    }
+
+    #[test]
+    fn the_lru_clock_is_24_bits_and_idle_times_wrap_as_in_redis() {
+        let now = 1_800_000_000_000; // unix seconds 1,800,000,000
+        let clock = lru_clock(now);
+        assert_eq!(clock, 1_800_000_000 & LRU_CLOCK_MAX);
+        assert_eq!(lru_idle(clock, now), 0);
+        assert_eq!(lru_idle(lru_field_idle(1000, now), now), 1000);
+        // A field from before the clock's wrap (Redis's second branch).
+        assert_eq!(lru_idle(LRU_CLOCK_MAX - 10, now), clock as u64 + 10);
+        // Longer idle than the clock's value: redis-server 7.0.15's
+        // replies, measured with its clock at 1151859.
+        let at = 1151859 * 1000;
+        for (idle, shown) in [(1151000, 1151000), (2000000, 2000000), (20000000, 3222784), (1000000000, 10144256)] {
+            assert_eq!(lru_idle(lru_field_idle(idle, at), at), shown, "IDLETIME {idle}");
+        }
+        assert!(lru_field_idle(u64::MAX, now) <= LRU_CLOCK_MAX);
     }
 
     #[test]

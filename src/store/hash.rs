@@ -37,7 +37,7 @@
 use crate::store::bytes::Bytes;
 
 /// The hashtable encoding.
-type Table = crate::store::table::Table<Bytes>;
+type Table = crate::store::table::Table<(Bytes, Bytes)>;
 
 /// Redis's `LISTPACK_MAX_SAFETY_SIZE`: a listpack is never grown past 1 GiB.
 const LISTPACK_MAX_SAFETY_SIZE: usize = 1 << 30;

@@ -6,6 +6,7 @@ pub mod evict;
 pub mod expire;
 pub mod hash;
 pub mod hll;
+pub mod keycell;
 pub mod lazyfree;
 pub mod list;
 pub mod rand;

@@ -25,7 +25,7 @@ use crate::resp::parse::parse_i64;
 use crate::store::bytes::Bytes;
 
 /// The hashtable encoding.
-type Table = crate::store::table::Table<()>;
+type Table = crate::store::table::Table<(Bytes, ())>;
 
 /// A member as stored: an integer of an intset or the bytes of a hashtable
 /// member. Both read as the same text.

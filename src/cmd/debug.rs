@@ -136,6 +136,8 @@ fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
             cx.srv.touch_db(db, None, now);
             cx.srv.dbs[db].clear();
         }
+        // Redis's emptyData: the functions go too (the file has them).
+        crate::script::with_engine(|e| e.libraries.clear());
     }
     if let Err(e) = cx.srv.load_now(merge, now) {
         log::warn!("{e}");

@@ -65,7 +65,8 @@ impl Shared {
             autosync: 0,
             aof_commands: false,
             aof_timestamp: false,
-            libraries: crate::script::with_engine(|e| e.libraries.iter().map(|l| l.code.clone()).collect()),
+            libraries: crate::script::with_made_engine(|e| e.libraries.iter().map(|l| l.code.clone()).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -294,6 +295,9 @@ impl Shared {
     /// unless merging (DEBUG RELOAD MERGE), and so is one that fails to
     /// compile, with Redis's log text; the load then stops.
     pub fn create_loaded_libraries(loader: &mut Loader) -> Result<(), String> {
+        if loader.libraries.is_empty() {
+            return Ok(());
+        }
         let (codes, replace) = (std::mem::take(&mut loader.libraries), loader.merge);
         crate::script::with_engine(|e| {
             codes.iter().try_for_each(|code| {

@@ -141,7 +141,7 @@ fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     if let Err(e) = cx.srv.load_now(merge, now) {
         log::warn!("{e}");
-        return Err(CmdError::msg("ERR Error trying to load the RDB dump, check server logs."));
+        return Err(CmdError::msg("ERR Error trying to load the RDB dump"));
     }
     log::warn!("DB reloaded by DEBUG RELOAD");
     cx.out.ok();

@@ -419,6 +419,13 @@ fn aof_rewrite_keeps_libraries_with_and_without_preamble() {
         // The incr file is empty now: the base alone brings them back.
         let _: () = q(&mut c, &["DEBUG", "LOADAOF"]);
         assert_eq!(libs(&mut c), want, "DEBUG LOADAOF");
+        // FUNCTION RESTORE goes to the incr file as called.
+        let p = encode_dump(&[LIB2.replace("return 2", "return 5").as_bytes()]);
+        assert_eq!(restore(&mut c, &p, &["REPLACE"]).unwrap(), "OK");
+        let want: Vec<(String, String)> =
+            want.into_iter().map(|(n, code)| (n, code.replace("return 2", "return 5"))).collect();
+        let _: () = q(&mut c, &["DEBUG", "LOADAOF"]);
+        assert_eq!(libs(&mut c), want, "DEBUG LOADAOF after FUNCTION RESTORE");
         drop(c);
         stop_keep(srv);
         let srv = on_dir(&dir, aof);
@@ -494,6 +501,9 @@ fn libraries_move_between_redis_and_ferrokv() {
         let theirs = dump(&mut rc);
         let their_libs = libs(&mut rc);
         let _: () = q(&mut rc, &["SAVE"]);
+        let _: () = q(&mut rc, &["FUNCTION", "FLUSH"]);
+        load(&mut rc, MYLIB);
+        let redis_one = dump(&mut rc);
         drop(r);
         let srv = on_dir(&dir, |_| {});
         let mut c = srv.client();
@@ -501,6 +511,10 @@ fn libraries_move_between_redis_and_ferrokv() {
         assert_eq!(q::<i64>(&mut c, &["FCALL", "f2", "0"]), 22);
         assert_eq!(restore(&mut c, &theirs, &["FLUSH"]).unwrap(), "OK");
         assert_eq!(libs(&mut c), their_libs, "ferrokv restored redis-server's payload");
+        // One library (no dictionary order in play): the same bytes.
+        let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
+        load(&mut c, MYLIB);
+        assert_eq!(dump(&mut c), redis_one);
         drop(c);
         drop(srv);
     }

@@ -131,3 +131,395 @@ fn function_list_in_resp3_and_info_counts() {
         "ERR Can not execute a script with write flag using *_ro command."
     );
 }
+
+// ---- Libraries in FUNCTION DUMP/RESTORE, RDB files and the AOF ----------
+//
+// Error texts recorded from redis-server 7.0.15; interop with a real
+// redis-server runs when it is installed (skipped otherwise).
+
+use ferrokv::persist::codec::functions::encode_dump;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const MYLIB: &str = "#!lua name=mylib\nredis.register_function('f1', function(keys, args) return 1 end)";
+const LIB2: &str = "#!lua name=lib2\nredis.register_function{function_name='f2', callback=function() return 2 end, flags={'no-writes'}, description='desc'}";
+
+fn load(c: &mut redis::Connection, code: &str) {
+    let _: String = q(c, &["FUNCTION", "LOAD", code]);
+}
+
+fn dump(c: &mut redis::Connection) -> Vec<u8> {
+    redis::cmd("FUNCTION").arg("DUMP").query(c).unwrap()
+}
+
+fn restore(c: &mut redis::Connection, payload: &[u8], policy: &[&str]) -> redis::RedisResult<String> {
+    redis::cmd("FUNCTION").arg("RESTORE").arg(payload).arg(policy).query(c)
+}
+
+fn restore_err(c: &mut redis::Connection, payload: &[u8], policy: &[&str]) -> String {
+    let e = restore(c, payload, policy).expect_err("an error");
+    format!("{} {}", e.code().unwrap_or(""), e.detail().unwrap_or(""))
+}
+
+/// FUNCTION LIST WITHCODE as (name, code) pairs, sorted.
+fn libs(c: &mut redis::Connection) -> Vec<(String, String)> {
+    let v: Vec<Vec<redis::Value>> = q(c, &["FUNCTION", "LIST", "WITHCODE"]);
+    let mut out: Vec<(String, String)> = v
+        .iter()
+        .map(|l| {
+            let s = |i: usize| redis::from_redis_value::<String>(l[i].clone()).unwrap();
+            (s(1), s(7))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn function_dump_and_restore_as_redis() {
+    let s = common::server();
+    let mut c = s.client();
+    assert_eq!(dump(&mut c), encode_dump(&[]));
+    load(&mut c, LIB2);
+    load(&mut c, MYLIB);
+    // What redis-server 7.0.15 dumped for these two (it listed LIB2 first).
+    let p = dump(&mut c);
+    assert_eq!(p, encode_dump(&[LIB2.as_bytes(), MYLIB.as_bytes()]));
+    assert_eq!(&p[..4], b"\xf5\xc3\x40\x7b", "LZF-compressed as rdbcompression yes");
+    let _: () = q(&mut c, &["CONFIG", "SET", "rdbcompression", "no"]);
+    let plain = dump(&mut c);
+    assert_eq!(&plain[..3], b"\xf5\x40\x86");
+    let _: () = q(&mut c, &["CONFIG", "SET", "rdbcompression", "yes"]);
+    let one = encode_dump(&[MYLIB.as_bytes()]);
+
+    // APPEND (the default) refuses a library that exists.
+    assert_eq!(restore_err(&mut c, &one, &[]), "ERR Library mylib already exists");
+    assert_eq!(restore_err(&mut c, &one, &["append"]), "ERR Library mylib already exists");
+    assert_eq!(
+        restore_err(&mut c, &one, &["bogus"]),
+        "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+    );
+    assert_eq!(
+        restore_err(&mut c, &one, &["APPEND", "x"]),
+        "ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP."
+    );
+    assert_eq!(
+        common::err(&mut c, &["FUNCTION", "RESTORE"]),
+        "ERR wrong number of arguments for 'function|restore' command"
+    );
+    assert_eq!(
+        common::err(&mut c, &["FUNCTION", "DUMP", "x"]),
+        "ERR wrong number of arguments for 'function|dump' command"
+    );
+    // REPLACE puts the payload's version in place.
+    let one_v2 = encode_dump(&[MYLIB.replace("return 1", "return 11").as_bytes()]);
+    assert_eq!(restore(&mut c, &one_v2, &["REPLACE"]).unwrap(), "OK");
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "f1", "0"]), 11);
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "f2", "0"]), 2);
+    // FLUSH: only the payload's libraries remain.
+    assert_eq!(restore(&mut c, &one, &["FLUSH"]).unwrap(), "OK");
+    assert_eq!(libs(&mut c), vec![("mylib".into(), MYLIB.into())]);
+    assert_eq!(common::err(&mut c, &["FCALL", "f2", "0"]), "ERR Function not found");
+
+    // A function name taken by another library, with APPEND or REPLACE.
+    let _: () = q(&mut c, &["FUNCTION", "DELETE", "mylib"]);
+    load(&mut c, "#!lua name=other\nredis.register_function('g', function() return 7 end)");
+    load(&mut c, "#!lua name=lib3\nredis.register_function('f1', function() return 3 end)");
+    let before = libs(&mut c);
+    assert_eq!(restore_err(&mut c, &one, &["REPLACE"]), "ERR Function f1 already exists");
+    assert_eq!(restore_err(&mut c, &one, &[]), "ERR Function f1 already exists");
+    // All or nothing: lib2 restores fine but mylib's f1 collides.
+    let both = encode_dump(&[LIB2.as_bytes(), MYLIB.as_bytes()]);
+    assert_eq!(restore_err(&mut c, &both, &[]), "ERR Function f1 already exists");
+    assert_eq!(libs(&mut c), before);
+    // Within the payload: the same library twice, or a function twice.
+    let f1_again = "#!lua name=lib4\nredis.register_function('f1', function() return 4 end)";
+    assert_eq!(
+        restore_err(&mut c, &encode_dump(&[MYLIB.as_bytes(), MYLIB.as_bytes()]), &["FLUSH"]),
+        "ERR Library 'mylib' already exists"
+    );
+    assert_eq!(
+        restore_err(&mut c, &encode_dump(&[MYLIB.as_bytes(), f1_again.as_bytes()]), &["FLUSH"]),
+        "ERR Function f1 already exists"
+    );
+    assert_eq!(
+        restore_err(&mut c, &encode_dump(&[b"#!lua name=bad\nreturn 1 end("]), &[]),
+        "ERR Error compiling function: user_function:2: '<eof>' expected near 'end'"
+    );
+    assert_eq!(libs(&mut c), before);
+    // Bad payloads (the codec's texts).
+    assert_eq!(restore_err(&mut c, b"abc", &[]), "ERR DUMP payload version or checksum are wrong");
+    let mut flipped = one.clone();
+    flipped[5] ^= 1;
+    assert_eq!(restore_err(&mut c, &flipped, &[]), "ERR DUMP payload version or checksum are wrong");
+    let key_dump: Vec<u8> = {
+        let _: () = q(&mut c, &["SET", "k", "v"]);
+        redis::cmd("DUMP").arg("k").query(&mut c).unwrap()
+    };
+    assert_eq!(restore_err(&mut c, &key_dump, &[]), "ERR given type is not a function");
+    assert_eq!(libs(&mut c), before);
+    // An empty payload with FLUSH removes everything.
+    assert_eq!(restore(&mut c, &encode_dump(&[]), &["flush"]).unwrap(), "OK");
+    assert_eq!(libs(&mut c), vec![]);
+    // FLUSHALL leaves functions; FUNCTION FLUSH removes them.
+    load(&mut c, MYLIB);
+    let _: () = q(&mut c, &["FLUSHALL"]);
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "f1", "0"]), 1);
+    let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
+    assert_eq!(common::err(&mut c, &["FCALL", "f1", "0"]), "ERR Function not found");
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> String {
+    let info: String = q(c, &["INFO", section]);
+    let want = format!("{field}:");
+    info.lines().find_map(|l| l.strip_prefix(&want)).unwrap_or_default().trim().to_string()
+}
+
+/// A server on `dir` with DEBUG allowed, once it has loaded its data.
+fn on_dir(dir: &str, f: impl FnOnce(&mut ferrokv::Config)) -> common::TestServer {
+    let dir = dir.to_string();
+    let srv = common::server_with(move |c| {
+        c.dir = dir;
+        c.enable_debug_command = "yes".into();
+        f(c);
+    });
+    let mut c = srv.client();
+    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+    srv
+}
+
+/// Stops the server but keeps its directory.
+fn stop_keep(srv: common::TestServer) {
+    let mut srv = srv;
+    srv.dir = common::fresh_dir();
+}
+
+#[test]
+fn libraries_survive_save_bgsave_and_debug_reload() {
+    let dir = common::fresh_dir();
+    let srv = on_dir(&dir, |_| {});
+    let mut c = srv.client();
+    load(&mut c, MYLIB);
+    load(&mut c, LIB2);
+    let want = libs(&mut c);
+    let _: () = q(&mut c, &["DEBUG", "RELOAD"]);
+    assert_eq!(libs(&mut c), want);
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "f1", "0"]), 1);
+    // Libraries come back from the file, not from memory.
+    let _: () = q(&mut c, &["SAVE"]);
+    let _: () = q(&mut c, &["FUNCTION", "DELETE", "lib2"]);
+    let _: () = q(&mut c, &["DEBUG", "RELOAD", "NOSAVE"]);
+    assert_eq!(libs(&mut c), want);
+    let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
+    let _: () = q(&mut c, &["DEBUG", "RELOAD"]);
+    assert_eq!(libs(&mut c), vec![]);
+    // NOFLUSH without MERGE: a library already there fails the load (as
+    // redis-server); MERGE replaces it.
+    load(&mut c, MYLIB);
+    let _: () = q(&mut c, &["SAVE"]);
+    assert_eq!(common::err(&mut c, &["DEBUG", "RELOAD", "NOFLUSH", "NOSAVE"]), "ERR Error trying to load the RDB dump");
+    let _: () = q(&mut c, &["DEBUG", "RELOAD", "MERGE", "NOFLUSH", "NOSAVE"]);
+    assert_eq!(libs(&mut c), vec![("mylib".into(), MYLIB.into())]);
+    // BGSAVE, then a restart.
+    load(&mut c, LIB2);
+    let _: String = q(&mut c, &["BGSAVE"]);
+    wait_until("the BGSAVE", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "0");
+    let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
+    drop(c);
+    stop_keep(srv);
+    let srv = on_dir(&dir, |_| {});
+    let mut c = srv.client();
+    assert_eq!(libs(&mut c), want);
+    assert_eq!(q::<i64>(&mut c, &["FCALL_RO", "f2", "0"]), 2);
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferrokv");
+
+/// A library that does not compile (or exists twice) stops the start with
+/// redis-server's log lines.
+#[test]
+fn a_bad_library_in_the_file_stops_the_start() {
+    let dir = common::fresh_dir();
+    {
+        let srv = on_dir(&dir, |c| {
+            c.rdbcompression = false;
+            c.rdbchecksum = false;
+        });
+        let mut c = srv.client();
+        load(&mut c, MYLIB);
+        load(&mut c, &MYLIB.replace("mylib", "mylix").replace("'f1'", "'f9'"));
+        let _: () = q(&mut c, &["SET", "k", "v"]);
+        let _: () = q(&mut c, &["SAVE"]);
+        drop(c);
+        stop_keep(srv);
+    }
+    let file = Path::new(&dir).join("dump.rdb");
+    let good = std::fs::read(&file).unwrap();
+    let text = String::from_utf8_lossy(&good).into_owned();
+    assert!(text.contains("mylix"), "uncompressed");
+    let swap = |from: &[u8], to: &[u8]| {
+        let at = good.windows(from.len()).position(|w| w == from).unwrap();
+        let mut d = good.clone();
+        d[at..at + to.len()].copy_from_slice(to);
+        d
+    };
+    for (data, want) in [
+        (
+            swap(b"return 1 end)", b"return 1 end("),
+            "Failed loading library, Error compiling function: user_function:2: ')' expected near '('",
+        ),
+        (swap(b"mylix", b"mylib"), "Failed loading library, Library 'mylib' already exists"),
+        // The 7.0 release candidates' opcode is a corrupt file.
+        (swap(b"\xf5\x40\x51#!lua name=mylib", b"\xf6"), "Pre-release function format not supported."),
+    ] {
+        std::fs::write(&file, &data).unwrap();
+        let out = Command::new(BIN).args(["--port", "0", "--dir", &dir, "--save", ""]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{want}");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(log.contains(want), "{want}: {log}");
+        let corrupt = want.starts_with("Pre-release");
+        assert!(corrupt || log.contains("Short read or OOM loading DB. Unrecoverable error, aborting now."), "{log}");
+        assert!(!log.contains("Ready to accept connections"), "{log}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn aof_rewrite_keeps_libraries_with_and_without_preamble() {
+    for preamble in [true, false] {
+        let dir = common::fresh_dir();
+        let aof = move |c: &mut ferrokv::Config| {
+            c.appendonly = true;
+            c.aof_use_rdb_preamble = preamble;
+        };
+        let srv = on_dir(&dir, aof);
+        let mut c = srv.client();
+        load(&mut c, MYLIB);
+        load(&mut c, LIB2);
+        let want = libs(&mut c);
+        let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        wait_until("the rewrite", || info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0");
+        let d = Path::new(&dir).join("appendonlydir");
+        let manifest = std::fs::read_to_string(d.join("appendonly.aof.manifest")).unwrap();
+        let base = manifest.lines().find(|l| l.ends_with("type b")).unwrap().split(' ').nth(1).unwrap().to_string();
+        let bytes = std::fs::read(d.join(&base)).unwrap();
+        if preamble {
+            assert!(bytes.starts_with(b"REDIS") && bytes.contains(&0xf5), "{base}");
+        } else {
+            // Redis's rewriteFunctions: one FUNCTION LOAD per library.
+            let load = format!("*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n${}\r\n{MYLIB}\r\n", MYLIB.len());
+            assert!(String::from_utf8_lossy(&bytes).contains(&load), "{}", String::from_utf8_lossy(&bytes));
+        }
+        // The incr file is empty now: the base alone brings them back.
+        let _: () = q(&mut c, &["DEBUG", "LOADAOF"]);
+        assert_eq!(libs(&mut c), want, "DEBUG LOADAOF");
+        // FUNCTION RESTORE goes to the incr file as called.
+        let p = encode_dump(&[LIB2.replace("return 2", "return 5").as_bytes()]);
+        assert_eq!(restore(&mut c, &p, &["REPLACE"]).unwrap(), "OK");
+        let want: Vec<(String, String)> =
+            want.into_iter().map(|(n, code)| (n, code.replace("return 2", "return 5"))).collect();
+        let _: () = q(&mut c, &["DEBUG", "LOADAOF"]);
+        assert_eq!(libs(&mut c), want, "DEBUG LOADAOF after FUNCTION RESTORE");
+        drop(c);
+        stop_keep(srv);
+        let srv = on_dir(&dir, aof);
+        let mut c = srv.client();
+        assert_eq!(libs(&mut c), want);
+        assert_eq!(q::<i64>(&mut c, &["FCALL", "f1", "0"]), 1);
+        drop(c);
+        drop(srv);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn redis_server() -> bool {
+    Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// redis-server on `dir` (loading its dump.rdb) until dropped.
+struct Redis(std::process::Child, u16);
+
+impl Redis {
+    fn start(dir: &str) -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--dir", dir, "--save", ""])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let r = Redis(child, port);
+        wait_until("redis-server", || r.try_client().is_some_and(|mut c| q::<String>(&mut c, &["PING"]) == "PONG"));
+        r
+    }
+
+    fn try_client(&self) -> Option<redis::Connection> {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.1)).ok()?.get_connection().ok()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn libraries_move_between_redis_and_ferrokv() {
+    if !redis_server() {
+        eprintln!("redis-server not installed: interop not checked");
+        return;
+    }
+    let dir = common::fresh_dir();
+    let srv = on_dir(&dir, |_| {});
+    let mut c = srv.client();
+    load(&mut c, MYLIB);
+    load(&mut c, LIB2);
+    let want = libs(&mut c);
+    let ours = dump(&mut c);
+    let _: () = q(&mut c, &["SAVE"]);
+    drop(c);
+    stop_keep(srv);
+    {
+        // Our RDB file loads in redis-server; our payload restores there.
+        let r = Redis::start(&dir);
+        let mut rc = r.try_client().unwrap();
+        assert_eq!(libs(&mut rc), want, "redis-server loaded our file");
+        let _: () = q(&mut rc, &["FUNCTION", "FLUSH"]);
+        assert_eq!(restore(&mut rc, &ours, &[]).unwrap(), "OK");
+        assert_eq!(libs(&mut rc), want, "redis-server restored our payload");
+        assert_eq!(q::<i64>(&mut rc, &["FCALL", "f1", "0"]), 1);
+        // Its payload and file come back to ferrokv.
+        let _: () = q(&mut rc, &["FUNCTION", "DELETE", "lib2"]);
+        load(&mut rc, &LIB2.replace("return 2", "return 22"));
+        let theirs = dump(&mut rc);
+        let their_libs = libs(&mut rc);
+        let _: () = q(&mut rc, &["SAVE"]);
+        let _: () = q(&mut rc, &["FUNCTION", "FLUSH"]);
+        load(&mut rc, MYLIB);
+        let redis_one = dump(&mut rc);
+        drop(r);
+        let srv = on_dir(&dir, |_| {});
+        let mut c = srv.client();
+        assert_eq!(libs(&mut c), their_libs, "ferrokv loaded redis-server's file");
+        assert_eq!(q::<i64>(&mut c, &["FCALL", "f2", "0"]), 22);
+        assert_eq!(restore(&mut c, &theirs, &["FLUSH"]).unwrap(), "OK");
+        assert_eq!(libs(&mut c), their_libs, "ferrokv restored redis-server's payload");
+        // One library (no dictionary order in play): the same bytes.
+        let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
+        load(&mut c, MYLIB);
+        assert_eq!(dump(&mut c), redis_one);
+        drop(c);
+        drop(srv);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -136,10 +136,12 @@ fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
             cx.srv.touch_db(db, None, now);
             cx.srv.dbs[db].clear();
         }
+        // Redis's emptyData: the functions go too (the file has them).
+        crate::script::with_made_engine(|e| e.libraries.clear());
     }
     if let Err(e) = cx.srv.load_now(merge, now) {
         log::warn!("{e}");
-        return Err(CmdError::msg("ERR Error trying to load the RDB dump, check server logs."));
+        return Err(CmdError::msg("ERR Error trying to load the RDB dump"));
     }
     log::warn!("DB reloaded by DEBUG RELOAD");
     cx.out.ok();

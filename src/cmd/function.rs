@@ -4,16 +4,18 @@
 //! of them as EVAL runs a script (`script::run_script`), with the keys and
 //! arguments as its two arguments.
 //!
-//! FUNCTION DUMP / RESTORE and the RDB/AOF payloads of libraries wait for
-//! the library codec (`persist::codec::functions`, being written on the
-//! `lualib` branch): the libraries to encode are `Engine::libraries`
-//! (name and code), and a payload's codes go back through
-//! `Engine::load_library`.
+//! FUNCTION DUMP and RESTORE move libraries as Redis's payload
+//! (`persist::codec::functions`): every library's code, in load order.
+//! RESTORE compiles the payload's libraries apart from the loaded ones
+//! first (Redis's fresh library context), then joins them by its policy
+//! (FLUSH, APPEND, REPLACE): all of them or none. The RDB and AOF rewrite
+//! save the same codes (`server::persistence`).
 
 use super::script::{Chosen, lua_failure, run_script};
 use super::table::{Command, container, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
-use crate::script;
+use crate::persist::codec::functions;
+use crate::script::{self, Engine, Library};
 
 const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
@@ -88,6 +90,27 @@ static FUNCTION_SUBCOMMANDS: &[Command] = &[
         function_kill,
     )
     .tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
+    row(
+        "dump",
+        2,
+        NOSCRIPT,
+        (0, 0, 0),
+        "scripting",
+        "7.0.0",
+        "Dump all functions into a serialized binary payload",
+        function_dump,
+    ),
+    row(
+        "restore",
+        -3,
+        WRITE | DENYOOM | NOSCRIPT,
+        (0, 0, 0),
+        "scripting",
+        "7.0.0",
+        "Restore all the functions on the given payload",
+        function_restore,
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     row(
         "help",
         2,
@@ -254,6 +277,88 @@ fn function_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
     .map_err(lua_failure)?;
     changed(cx);
     cx.out.ok();
+    Ok(())
+}
+
+/// # Format
+/// `FUNCTION DUMP`
+///
+/// Every library's code in Redis's payload (compressed as `rdbcompression`
+/// says), which `FUNCTION RESTORE` here or on redis-server takes back.
+fn function_dump(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    let compress = cx.srv.config.rdbcompression;
+    let payload = script::with_engine(|e| {
+        let codes: Vec<&[u8]> = e.libraries.iter().map(|l| &*l.code).collect();
+        functions::encode_dump_with(&codes, compress)
+    });
+    cx.out.bulk(&payload);
+    Ok(())
+}
+
+/// What `FUNCTION RESTORE` does with libraries already loaded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    Flush,
+    Append,
+    Replace,
+}
+
+/// # Format
+/// `FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]`
+fn function_restore(cx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+            super::lossy(args.get(1))
+        )));
+    }
+    let policy = match args.len() {
+        4 => match args.get(3).to_ascii_lowercase().as_slice() {
+            b"flush" => Policy::Flush,
+            b"append" => Policy::Append,
+            b"replace" => Policy::Replace,
+            _ => {
+                return Err(CmdError::msg(
+                    "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+                ));
+            }
+        },
+        _ => Policy::Append,
+    };
+    let codes = functions::decode_dump(args.get(2)).map_err(CmdError::msg)?;
+    script::with_engine(|e| restore(e, &codes, policy)).map_err(CmdError::msg)?;
+    changed(cx);
+    cx.out.ok();
+    Ok(())
+}
+
+/// Redis's `functionRestoreCommand` after the payload is read: the codes
+/// are compiled as libraries of their own (a name twice in the payload is
+/// `Library 'x' already exists`), then joined with the loaded ones as
+/// `libraryJoin` does. On any error the loaded libraries are as before.
+fn restore(e: &mut Engine, codes: &[Vec<u8>], policy: Policy) -> Result<(), String> {
+    let loaded = std::mem::take(&mut e.libraries);
+    let compiled = codes.iter().try_for_each(|c| e.load_library(c, false).map(|_| ()));
+    let new = std::mem::replace(&mut e.libraries, loaded);
+    compiled?;
+    if policy == Policy::Flush {
+        e.libraries = new;
+        return Ok(());
+    }
+    let replaced = |l: &Library| new.iter().any(|n| n.name == l.name);
+    if policy == Policy::Append
+        && let Some(l) = e.libraries.iter().find(|l| replaced(l))
+    {
+        return Err(format!("ERR Library {} already exists", l.name));
+    }
+    for f in new.iter().flat_map(|l| l.functions.iter()) {
+        let taken = e.libraries.iter().filter(|l| !replaced(l)).any(|l| l.functions.iter().any(|g| g.name == f.name));
+        if taken {
+            return Err(format!("ERR Function {} already exists", f.name));
+        }
+    }
+    e.libraries.retain(|l| !replaced(l));
+    e.libraries.extend(new);
     Ok(())
 }
 

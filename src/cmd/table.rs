@@ -464,7 +464,8 @@ impl Command {
         // Redis leaves @read out for scripting commands (EVAL_RO, FCALL_RO).
         add("@read", self.has(flag::READONLY) && self.group != "scripting");
         add("@admin", self.has(flag::ADMIN));
-        add("@dangerous", self.has(flag::ADMIN) || DANGEROUS.contains(&self.name));
+        // FUNCTION RESTORE shares RESTORE's name, not its category.
+        add("@dangerous", self.has(flag::ADMIN) || (DANGEROUS.contains(&self.name) && self.group != "scripting"));
         add("@pubsub", self.has(flag::PUBSUB));
         add("@blocking", self.has(flag::BLOCKING));
         add("@fast", self.has(flag::FAST));

@@ -98,6 +98,9 @@ pub fn write_key(
     codec::write_object(out, &e.value, compress);
 }
 
+/// Redis's last words on a file it cannot read to the end.
+pub const SHORT_READ: &str = "Short read or OOM loading DB. Unrecoverable error, aborting now.";
+
 /// Why a file could not be loaded, in Redis's words where it has them.
 pub type LoadError = String;
 
@@ -125,6 +128,9 @@ pub struct Loader {
     pub merge: bool,
     /// `key-load-delay` (µs per key loaded; a test hook).
     pub key_delay_us: i64,
+    /// Function libraries' codes read and not yet taken by the server,
+    /// which creates them (`Shared::create_loaded_libraries`).
+    pub libraries: Vec<Vec<u8>>,
 }
 
 impl Loader {
@@ -155,6 +161,7 @@ impl Loader {
             limits,
             merge: false,
             key_delay_us: 0,
+            libraries: Vec::new(),
         })
     }
 
@@ -189,7 +196,7 @@ impl Loader {
         let at = self.pos;
         let bad = move |e: codec::Error| match e {
             codec::Error::Truncated(m) => {
-                format!("Short read or OOM loading DB. Unrecoverable error, aborting now. ({m})")
+                format!("{SHORT_READ} ({m})")
             }
             e => format!("Internal error in RDB reading offset {at}: {e}"),
         };
@@ -240,9 +247,15 @@ impl Loader {
             OP_MODULE_AUX => {
                 return Err("The RDB file contains AUX module data I can't load: no matching module".into());
             }
-            OP_FUNCTION2 | OP_FUNCTION_PRE_GA => {
-                return Err("The RDB file contains functions: scripting is not supported by ferrokv yet".into());
-            }
+            // A library: its code waits for the server to create it. The
+            // release candidates' format is a corrupt file, as in Redis.
+            OP_FUNCTION2 | OP_FUNCTION_PRE_GA => match codec::functions::read_rdb_opcode(&mut r, op) {
+                Ok(code) => self.libraries.push(code),
+                Err(e) if op == OP_FUNCTION_PRE_GA => {
+                    return Err(format!("Internal error in RDB reading offset {at}: {e}"));
+                }
+                Err(e) => return Err(format!("{e}\n{SHORT_READ}")),
+            },
             OP_EXPIRETIME_MS => {
                 let b = r.read_bytes(8).map_err(bad)?;
                 self.pending_expire = Some(u64::from_le_bytes(b.try_into().unwrap_or_default()));

@@ -75,6 +75,10 @@ pub struct Options {
     /// `aof_timestamp`.
     pub aof_commands: bool,
     pub aof_timestamp: bool,
+    /// The function libraries' codes, copied when the snapshot starts:
+    /// written after the header (Redis's `rdbSaveFunctions`), or as
+    /// `FUNCTION LOAD` commands before the keys (`rewriteFunctions`).
+    pub libraries: Vec<Box<[u8]>>,
 }
 
 /// The outcome of a finished snapshot: bytes written, or Redis's log text
@@ -125,6 +129,13 @@ impl Snapshot {
             rdb::write_header(&mut buf, opts.used_mem, opts.aof_base);
         } else if opts.aof_timestamp {
             buf.extend_from_slice(format!("#TS:{}\r\n", now_ms / 1000).as_bytes());
+        }
+        for code in &opts.libraries {
+            if opts.aof_commands {
+                super::propagate::write_command(&mut buf, &[&b"FUNCTION"[..], b"LOAD", code]);
+            } else {
+                codec::functions::write_library(&mut buf, code, opts.compress);
+            }
         }
         Snapshot {
             epoch,

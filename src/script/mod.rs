@@ -813,6 +813,12 @@ thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
 
+/// Runs `f` with this thread's engine if it has been made (saving or
+/// emptying the libraries need not build a Lua state).
+pub fn with_made_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> Option<R> {
+    ENGINE.with(|e| e.borrow_mut().as_mut().map(f))
+}
+
 /// Runs `f` with this thread's engine (made on first use).
 pub fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
     ENGINE.with(|e| {

@@ -955,6 +955,8 @@ impl Shared {
             self.touch_db(db, None, now);
             self.dbs[db].clear();
         }
+        // Redis's emptyData: the functions go too (the files have them).
+        crate::script::with_made_engine(|e| e.libraries.clear());
         let path = self.aof_dir().join(aof::manifest_name(&self.config.appendfilename));
         let m = match std::fs::read_to_string(&path) {
             Ok(text) => Manifest::parse(&text)?,
@@ -1068,6 +1070,7 @@ impl Shared {
             if let Some(l) = cur.rdb.as_mut() {
                 let left = budget.saturating_sub(started.elapsed());
                 l.step(&mut self.dbs, now, left)
+                    .and_then(|_| Self::create_loaded_libraries(l))
                     .map_err(|e| format!("{e}\nError reading the RDB base file {}, AOF loading aborted", cur.name))?;
                 if !l.done {
                     return Ok(true);

@@ -65,6 +65,8 @@ impl Shared {
             autosync: 0,
             aof_commands: false,
             aof_timestamp: false,
+            libraries: crate::script::with_made_engine(|e| e.libraries.iter().map(|l| l.code.clone()).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -281,10 +283,30 @@ impl Shared {
         loader.merge = merge;
         while !loader.done {
             loader.step(&mut self.dbs, now_ms, Duration::from_secs(3600))?;
+            Self::create_loaded_libraries(&mut loader)?;
         }
         log::info!("Done loading RDB, keys loaded: {}, keys expired: {}.", loader.loaded.keys, loader.loaded.expired);
         self.persist.last_load = (loader.loaded.keys, loader.loaded.expired);
         Ok(())
+    }
+
+    /// Creates the function libraries `loader` has read so far (Redis's
+    /// `rdbFunctionLoad`): a library that exists already is an error
+    /// unless merging (DEBUG RELOAD MERGE), and so is one that fails to
+    /// compile, with Redis's log text; the load then stops.
+    pub fn create_loaded_libraries(loader: &mut Loader) -> Result<(), String> {
+        if loader.libraries.is_empty() {
+            return Ok(());
+        }
+        let (codes, replace) = (std::mem::take(&mut loader.libraries), loader.merge);
+        crate::script::with_engine(|e| {
+            codes.iter().try_for_each(|code| {
+                e.load_library(code, replace).map(|_| ()).map_err(|err| {
+                    let err = err.strip_prefix("ERR ").unwrap_or(&err);
+                    format!("Failed loading library, {err}\n{}", crate::persist::rdb::SHORT_READ)
+                })
+            })
+        })
     }
 
     /// The config's encoding thresholds, for values the codec builds.
@@ -297,6 +319,7 @@ impl Shared {
     pub fn loading_turn(&mut self, now_ms: u64) -> Result<bool, String> {
         let Some((loader, started)) = self.persist.loading.as_mut() else { return Ok(false) };
         loader.step(&mut self.dbs, now_ms, STEP_BUDGET)?;
+        Self::create_loaded_libraries(loader)?;
         if !loader.done {
             return Ok(true);
         }

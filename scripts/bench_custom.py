@@ -23,9 +23,13 @@ Workloads:
               results with their order
   georadius   the same search as GEORADIUS ... WITHDIST (distances formatted)
   sort        SORT sort:l LIMIT 0 10 over a list of 100 random integers
+  evalsha     EVALSHA of `return redis.call('incr', KEYS[1])` with 1 key
+              (the scripting issue's target: CPU per request <= 0.8x Redis's)
+  evalsha10   EVALSHA of a script calling INCR 10 times
 """
 
 import argparse
+import hashlib
 import os
 import random
 import socket
@@ -37,11 +41,23 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 
+SCRIPTS = {
+    "evalsha": "return redis.call('incr', KEYS[1])",
+    "evalsha10": "local r for i = 1, 10 do r = redis.call('incr', KEYS[1]) end return r",
+}
+
+
+def sha1(body):
+    return hashlib.sha1(body.encode()).hexdigest()
+
+
 WORKLOADS = {
     "geoadd": ["-r", "100000", "GEOADD", "geo:w", "13.__rand_int__", "38.__rand_int__", "m:__rand_int__"],
     "geosearch": ["GEOSEARCH", "geo:p", "FROMLONLAT", "13.5", "38.5", "BYRADIUS", "1300", "m", "ASC"],
     "georadius": ["GEORADIUS", "geo:p", "13.5", "38.5", "1300", "m", "WITHDIST"],
     "sort": ["SORT", "sort:l", "LIMIT", "0", "10"],
+    "evalsha": ["EVALSHA", sha1(SCRIPTS["evalsha"]), "1", "counter:__rand_int__"],
+    "evalsha10": ["EVALSHA", sha1(SCRIPTS["evalsha10"]), "1", "counter:__rand_int__"],
 }
 
 
@@ -75,6 +91,11 @@ def prefill(port):
         cmds.append(batch)
     cmds.append(["RPUSH", "sort:l"] + [str(rng.randint(-10**6, 10**6)) for _ in range(100)])
     send_all(port, cmds)
+    for body in SCRIPTS.values():
+        got = subprocess.run(["redis-cli", "-p", str(port), "SCRIPT", "LOAD", body],
+                             capture_output=True, text=True).stdout.strip()
+        if got != sha1(body):
+            sys.exit(f"SCRIPT LOAD on port {port} answered {got!r}")
 
 
 def start(ports):

@@ -26,8 +26,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
-/// A key as stored: up to 22 bytes live inline in the entry, so typical
-/// keys (`user:1000`, `key:0000001`) cost no separate allocation.
+/// A key as the databases hand it out (events, the expired-keys log,
+/// snapshots): a compact string, up to 22 bytes inline. In the table
+/// itself a key lives in its entry's `KeyCell` (up to 16 bytes inline).
 pub type Key = super::bytes::Bytes;
 
 /// Most keys a sparse table is rehashed with when it shrinks (well under a

@@ -34,7 +34,7 @@ fn parse(input: &[u8], cuts: impl Iterator<Item = usize>, max_bulk: usize, compa
                 Ok(None) => break,
                 Ok(Some(src)) => {
                     let data = match src {
-                        Source::Buffer { base } => &buf[base..],
+                        Source::Buffer { base, .. } => &buf[base..],
                         Source::Inline => &inline[..],
                     };
                     assert!(!spans.is_empty(), "a command has a name");

@@ -5,28 +5,7 @@
 
 mod common;
 
-use common::{Raw, q};
-use std::io::Read;
-
-fn resp(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-fn check(raw: &mut Raw, cases: &[(&[&str], &[u8])]) {
-    for (args, want) in cases {
-        raw.send(&resp(args));
-        let mut got = vec![0; want.len()];
-        raw.0.read_exact(&mut got).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want), "{args:?}");
-    }
-    raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
-}
+use common::{check, q};
 
 #[test]
 fn functions_behave_as_redis_s() {

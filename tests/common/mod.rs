@@ -277,3 +277,26 @@ pub fn load_every_encoding(c: &mut redis::Connection, big_n: usize, other_db: bo
     .map(String::from)
     .to_vec()
 }
+
+/// A command in RESP, as a client sends it.
+pub fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Sends each command and compares its whole reply with Redis's bytes.
+pub fn check(raw: &mut Raw, cases: &[(&[&str], &[u8])]) {
+    for (args, want) in cases {
+        raw.send(&resp(args));
+        let mut got = vec![0; want.len()];
+        raw.0.read_exact(&mut got).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want), "{args:?}");
+    }
+    // Nothing more than Redis's reply came.
+    raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}

@@ -425,32 +425,7 @@ fn redis_server() -> bool {
 }
 
 /// redis-server on `dir` (loading its dump.rdb) until dropped.
-struct Redis(std::process::Child, u16);
-
-impl Redis {
-    fn start(dir: &str) -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--dir", dir, "--save", ""])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let r = Redis(child, port);
-        wait_until("redis-server", || r.try_client().is_some_and(|mut c| q::<String>(&mut c, &["PING"]) == "PONG"));
-        r
-    }
-
-    fn try_client(&self) -> Option<redis::Connection> {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.1)).ok()?.get_connection().ok()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::RedisServer as Redis;
 
 #[test]
 fn libraries_move_between_redis_and_ferrokv() {
@@ -471,7 +446,7 @@ fn libraries_move_between_redis_and_ferrokv() {
     {
         // Our RDB file loads in redis-server; our payload restores there.
         let r = Redis::start(&dir);
-        let mut rc = r.try_client().unwrap();
+        let mut rc = r.client().unwrap();
         assert_eq!(libs(&mut rc), want, "redis-server loaded our file");
         let _: () = q(&mut rc, &["FUNCTION", "FLUSH"]);
         assert_eq!(restore(&mut rc, &ours, &[]).unwrap(), "OK");

@@ -340,39 +340,8 @@ fn redis_tools() -> bool {
     Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// Runs redis-server on `dir` (loading its dump.rdb) until dropped.
-struct Redis(std::process::Child, u16);
-
-impl Redis {
-    fn start(dir: &str) -> Redis {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--dir", dir, "--save", "", "--enable-debug-command", "yes"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let r = Redis(child, port);
-        wait_until("redis-server", || {
-            r.client().is_some_and(|mut c| redis::cmd("PING").query::<String>(&mut c).is_ok())
-        });
-        r
-    }
-
-    fn client(&self) -> Option<redis::Connection> {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.1)).ok()?.get_connection().ok()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::RedisServer as Redis;
 
 #[test]
 fn files_move_between_redis_and_ferrokv() {

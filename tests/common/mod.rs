@@ -300,3 +300,36 @@ pub fn check(raw: &mut Raw, cases: &[(&[&str], &[u8])]) {
     // Nothing more than Redis's reply came.
     raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
+
+/// A redis-server 7.0 child process on a free port, in `dir`, without
+/// saves, with DEBUG enabled; killed when dropped (interop tests).
+pub struct RedisServer(pub std::process::Child, pub u16);
+
+impl RedisServer {
+    pub fn start(dir: &str) -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--dir", dir, "--save", "", "--enable-debug-command", "yes"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let r = RedisServer(child, port);
+        let start = std::time::Instant::now();
+        while r.client().is_none_or(|mut c| redis::cmd("PING").query::<String>(&mut c).is_err()) {
+            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        r
+    }
+
+    pub fn client(&self) -> Option<redis::Connection> {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.1)).ok()?.get_connection().ok()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

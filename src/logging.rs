@@ -1,8 +1,12 @@
-//! Logging: `simple_logger` to standard output, or, when `logfile` is set
-//! or `syslog-enabled` is on, a small logger writing Redis's line format
-//! (`pid:M 03 Dec 2026 08:36:09.186 * message`) to the file or standard
-//! output and sending each line to syslog (`syslog-ident`,
-//! `syslog-facility`) at the matching priority.
+//! Logging: `simple_logger` to a terminal; otherwise (standard output a
+//! pipe or a file, `logfile` set, or `syslog-enabled` on) a small logger
+//! writing Redis's line format (`pid:M 03 Dec 2026 08:36:09.186 * message`)
+//! to the file or standard output and sending each line to syslog
+//! (`syslog-ident`, `syslog-facility`) at the matching priority.
+//!
+//! Like Redis's `serverLog`, a line that cannot be written is dropped: a
+//! closed pipe on standard output (`ferrokv | head`) must not stop the
+//! server, where `simple_logger`'s `println!` would panic.
 
 use crate::config::Config;
 use std::ffi::CString;
@@ -100,7 +104,8 @@ fn facility(name: &str) -> libc::c_int {
 /// Installs the logger the config asks for.
 pub fn init(config: &Config) -> Result<(), String> {
     let level = config.loglevel.filter();
-    if config.logfile.is_empty() && !config.syslog_enabled {
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if config.logfile.is_empty() && !config.syslog_enabled && terminal {
         simple_logger::SimpleLogger::new().with_level(level).init().map_err(|e| e.to_string())?;
     } else {
         let file = if config.logfile.is_empty() {

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         println!("{}", version_line());
         return ExitCode::SUCCESS;
     }
-    let config = match Config::from_args(&args) {
+    let mut config = match Config::from_args(&args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -70,6 +70,10 @@ fn main() -> ExitCode {
     process::set_affinity(&config.server_cpulist);
     process::disable_thp(&config);
     let _ = process::set_oom_score_adj(&config);
+    match process::adjust_open_files_limit(config.maxclients) {
+        Ok(n) => config.maxclients = n,
+        Err(_) => return ExitCode::FAILURE,
+    }
     let pidfile = process::pidfile(&config);
     if let Some(path) = &pidfile {
         process::write_pidfile(path);

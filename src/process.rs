@@ -142,6 +142,68 @@ pub fn set_oom_score_adj(config: &Config) -> io::Result<()> {
     })
 }
 
+/// File descriptors Redis keeps for itself beyond `maxclients`
+/// (`CONFIG_MIN_RESERVED_FDS`: listeners, the log, persistence files).
+pub const RESERVED_FDS: u64 = 32;
+
+/// Redis's `adjustOpenFilesLimit`: raises the open-files limit to
+/// `maxclients` + 32 when it is lower, stepping down 16 at a time to the
+/// highest the system allows, and returns the `maxclients` that fits (the
+/// one asked for, or the limit minus 32, with Redis's three warnings).
+/// `Err` with Redis's message when not even 33 descriptors are available
+/// (the server then exits).
+pub fn adjust_open_files_limit(maxclients: usize) -> Result<usize, String> {
+    let maxfiles = maxclients as u64 + RESERVED_FDS;
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit through a valid pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == -1 {
+        let e = io::Error::last_os_error();
+        log::warn!(
+            "Unable to obtain the current NOFILE limit ({}), assuming 1024 and setting the max clients configuration accordingly.",
+            crate::config::strerror(&e)
+        );
+        return Ok((1024 - RESERVED_FDS) as usize);
+    }
+    let old = limit.rlim_cur;
+    if old >= maxfiles {
+        return Ok(maxclients);
+    }
+    let mut best = maxfiles;
+    let mut error = None;
+    while best > old {
+        let want = libc::rlimit { rlim_cur: best, rlim_max: best };
+        // SAFETY: setrlimit reads one rlimit through a valid pointer.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } != -1 {
+            break;
+        }
+        error = Some(io::Error::last_os_error());
+        if best < 16 {
+            break;
+        }
+        best -= 16;
+    }
+    let best = best.max(old);
+    if best >= maxfiles {
+        log::info!("Increased maximum number of open files to {maxfiles} (it was originally set to {old}).");
+        return Ok(maxclients);
+    }
+    if best <= RESERVED_FDS {
+        let text = format!(
+            "Your current 'ulimit -n' of {old} is not enough for the server to start. Please increase your open file limit to at least {maxfiles}. Exiting."
+        );
+        log::warn!("{text}");
+        return Err(text);
+    }
+    let reduced = (best - RESERVED_FDS) as usize;
+    log::warn!("You requested maxclients of {maxclients} requiring at least {maxfiles} max file descriptors.");
+    let why = error.map(|e| crate::config::strerror(&e)).unwrap_or_default();
+    log::warn!("Server can't set maximum open files to {maxfiles} because of OS error: {why}.");
+    log::warn!(
+        "Current maximum open files is {best}. maxclients has been reduced to {reduced} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+    );
+    Ok(reduced)
+}
+
 /// `disable-thp yes`: turns transparent huge pages off for this process
 /// when the system has them always on (their copy-on-write and latency
 /// cost), as Redis does.

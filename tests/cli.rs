@@ -94,3 +94,100 @@ fn config_file_then_sigterm_exits_0() {
 fn sigint_exits_0() {
     run_and_signal("-INT");
 }
+
+/// Starts the binary under `ulimit -n <limit>` (soft and hard) and reads its
+/// log up to the ready line.
+fn start_with_ulimit(limit: u32, args: &str) -> (std::process::Child, u16, Vec<String>) {
+    let port = free_port();
+    let mut child = Command::new("sh")
+        .args(["-c", &format!("ulimit -n {limit} && exec {BIN} --port {port} --save '' {args}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("Ready to accept connections") || line.contains("Exiting.");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    // Keep reading: the server's later log lines must not hit a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, port, seen)
+}
+
+#[test]
+fn maxclients_is_lowered_to_what_the_open_files_limit_allows() {
+    // Redis's adjustOpenFilesLimit: ulimit -n 200 holds 168 clients + 32.
+    let (mut child, port, seen) = start_with_ulimit(200, "--maxclients 1000");
+    let has = |s: &str| seen.iter().any(|l| l.contains(s));
+    assert!(has("You requested maxclients of 1000 requiring at least 1032 max file descriptors."), "{seen:?}");
+    assert!(
+        has("Server can't set maximum open files to 1032 because of OS error: Operation not permitted."),
+        "{seen:?}"
+    );
+    assert!(
+        has(
+            "Current maximum open files is 200. maxclients has been reduced to 168 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+        ),
+        "{seen:?}"
+    );
+    let mut con = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection().unwrap();
+    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("maxclients").query(&mut con).unwrap();
+    assert_eq!(v, vec!["maxclients", "168"]);
+    // CONFIG SET past the limit is refused and changes nothing (Redis's
+    // updateMaxclients); within it, it works.
+    let err = redis::cmd("CONFIG").arg("SET").arg("maxclients").arg("500").query::<()>(&mut con).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ResponseError: CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 168"
+    );
+    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("maxclients").query(&mut con).unwrap();
+    assert_eq!(v, vec!["maxclients", "168"]);
+    let () = redis::cmd("CONFIG").arg("SET").arg("maxclients").arg("100").query(&mut con).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn too_low_an_open_files_limit_stops_the_start() {
+    let (mut child, _, seen) = start_with_ulimit(30, "");
+    assert!(
+        seen.iter().any(|l| l.contains(
+            "Your current 'ulimit -n' of 30 is not enough for the server to start. Please increase your open file limit to at least 10032. Exiting."
+        )),
+        "{seen:?}"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn a_closed_standard_output_does_not_stop_the_server() {
+    // `ferrokv | head`: the reader goes away; later log lines are dropped,
+    // as Redis's serverLog drops them, and the server goes on.
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--port", &port.to_string(), "--save", "", "--enable-debug-command", "yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    assert!(lines.by_ref().map_while(Result::ok).any(|l| l.contains("Ready to accept connections")));
+    drop(lines);
+    let mut con = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection().unwrap();
+    for i in 0..3 {
+        let () = redis::cmd("DEBUG").arg("LOG").arg(format!("line {i}")).query(&mut con).unwrap();
+    }
+    let pong: String = redis::cmd("PING").query(&mut con).unwrap();
+    assert_eq!(pong, "PONG");
+    assert!(child.try_wait().unwrap().is_none(), "the server exited");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

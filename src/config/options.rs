@@ -122,7 +122,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with(int_field!(timeout, u64)),
     opt("tcp-keepalive", int(0, INT_MAX, 300), 0, State::Works, "TCP keepalive time in seconds (0 = off)")
         .with(int_field!(tcp_keepalive, u64)),
-    opt("maxclients", int(1, UINT_MAX, 10000), 0, State::Works, "more connections get `-ERR max number of clients reached`")
+    opt("maxclients", int(1, UINT_MAX, 10000), 0, State::Works, "more connections get `-ERR max number of clients reached`; lowered to the open-files limit minus 32 when `ulimit -n` is too low, as Redis")
         .with(int_field!(maxclients, usize)),
     opt("proto-max-bulk-len", mem(1024 * 1024, LONG_MAX, 512 << 20), 0, State::Works, "largest bulk string in a request")
         .with((|c, _| c.proto_max_bulk_len.to_string(), |c, o, v| o.uint(v).map(|n| c.proto_max_bulk_len = n))),

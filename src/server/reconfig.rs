@@ -30,6 +30,19 @@ impl Shared {
         if let Some(l) = self.listeners.as_mut() {
             l.apply_tls(&self.config, old)?;
         }
+        if self.config.maxclients != old.maxclients {
+            // Redis's updateMaxclients: the open-files limit must follow.
+            let asked = self.config.maxclients;
+            let fits = crate::process::adjust_open_files_limit(asked).map_err(|e| ("maxclients", e))?;
+            if fits != asked {
+                return Err((
+                    "maxclients",
+                    format!(
+                        "The operating system is not able to handle the specified number of clients, try with {fits}"
+                    ),
+                ));
+            }
+        }
         if self.config.requirepass != old.requirepass {
             self.apply_requirepass();
         }

@@ -248,9 +248,12 @@ fn an_idle_clients_buffers_shrink_back() {
     let _: String = q(&mut idle, &["GET", "k"]);
     let mut admin = srv.client();
     let line = line_of(&mut admin, "idler");
-    assert!(num(&line, "qbuf-free") >= 8 * 1024, "a read buffer while in use: {line}");
-    assert!(num(&line, "rbs") > 1000, "and a reply buffer: {line}");
-    // More than 2 idle seconds: both are given back.
+    // Where Redis 7.0 keeps a 16 KB query buffer until the client has been
+    // idle 2 s, ferrokv lends the loop's read buffer for each read and
+    // takes it back once the input is consumed (as Valkey 8 shares one).
+    assert_eq!((num(&line, "qbuf"), num(&line, "qbuf-free")), (0, 0), "no read buffer between commands: {line}");
+    assert!(num(&line, "rbs") > 1000, "a reply buffer: {line}");
+    // More than 2 idle seconds: the reply buffer is given back.
     let line = wait_line(&mut admin, "idler", 6, |l| num(l, "qbuf-free") == 0 && num(l, "rbs") == 0);
     assert!(num(&line, "idle") >= 2, "{line}");
     assert!(num(&line, "tot-mem") < 4096, "{line}");

@@ -30,7 +30,7 @@ use crate::cmd::{self, Args, Ctx};
 use crate::config::Config;
 use crate::resp::{Reply, Source};
 use crate::store::expire::ActiveExpire;
-use conn::{Conn, ReadResult};
+use conn::{Conn, READ_CHUNK, ReadResult};
 use listen::{LISTENER_BASE, Listeners, Stream, TLS_LISTENER_BASE, UNIX_LISTENER};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
@@ -122,6 +122,10 @@ pub struct Server {
     /// took its `MAX_ACCEPTS_PER_CALL` (accepted again next turn).
     accept_again: Vec<Token>,
     write_queue: Vec<usize>,
+    /// The loop's read buffer, lent to a connection for its reads (see
+    /// `serve`): a client whose input was all consumed gives it back, so
+    /// an idle connection holds no 16 KB query buffer of its own.
+    spare_rbuf: Vec<u8>,
     stop: Arc<AtomicBool>,
     waker: Arc<Waker>,
     signals: Option<signal_hook_mio::v1_0::Signals>,
@@ -175,6 +179,7 @@ impl Server {
             pending: VecDeque::new(),
             accept_again: Vec::new(),
             write_queue: Vec::new(),
+            spare_rbuf: Vec::new(),
             stop: Arc::new(AtomicBool::new(false)),
             waker,
             signals: None,
@@ -842,6 +847,28 @@ impl Server {
     /// is drained. `Err` means: close the connection.
     fn serve(&mut self, key: usize, read_closed: bool) -> Result<(), ()> {
         self.execute(key)?;
+        let conn = &mut self.conns[key];
+        if conn.rlen == 0 && conn.rbuf.is_empty() {
+            // Read into the loop's buffer (Valkey 8's shared query buffer).
+            std::mem::swap(&mut conn.rbuf, &mut self.spare_rbuf);
+        }
+        let served = self.read_and_execute(key, read_closed);
+        if let Some(conn) = self.conns.get_mut(key)
+            && conn.rlen == 0
+            && self.spare_rbuf.is_empty()
+            && conn.rbuf.len() <= READ_CHUNK
+        {
+            // All input consumed: the buffer goes back to the loop. One
+            // with a partial command stays with its client.
+            std::mem::swap(&mut conn.rbuf, &mut self.spare_rbuf);
+            mirror(conn, &mut self.shared, key);
+        }
+        served
+    }
+
+    /// The read loop of `serve`: reads and runs commands until the socket
+    /// is drained, the client pauses or its turn's reads are used up.
+    fn read_and_execute(&mut self, key: usize, read_closed: bool) -> Result<(), ()> {
         let now = self.mono_ms();
         let limit = self.shared.config.client_query_buffer_limit as usize;
         let mut reads = 0;

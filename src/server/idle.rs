@@ -11,13 +11,15 @@
 //! hypervisor, paid inside the client's system call), and the server pays
 //! the switch out, the idle entry and exit and the switch back in, with
 //! the reply leaving only after all that. redis-server, slower per
-//! request, is rarely idle and so rarely sleeps: 0.10 sleeps per GET
-//! against ferrokv's 0.19-0.25 (0.02 against 0.26-0.31 on TLS), and with
-//! the client's core full the client's extra work per sleep decides the
-//! throughput. Polling with a zero timeout for up to [`SPIN_US`] instead
-//! catches most of those gaps awake (0.19 -> 0.04 sleeps per GET, the
-//! server's CPU per request lower, not higher, since a sleep and wake-up
-//! cost more than the polls they replace).
+//! request, is rarely idle and so rarely sleeps: 0.08-0.13 sleeps per GET
+//! against ferrokv's 0.14-0.24 (0.01-0.04 against 0.26-0.31 on TLS), and
+//! with the client's core full the client's extra work per sleep decides
+//! the throughput. Polling with a zero timeout for up to [`SPIN_US`]
+//! instead catches nearly all of those gaps awake (0.17 -> 0.002-0.005
+//! sleeps per GET, the client's CPU per request back to what it is against
+//! Redis). The price: the idle time is now spent polling, counted as the
+//! server's CPU (+5-6% per request on the plain port at `-P 1 -c 50`; on
+//! TLS, where a sleep cost more, less CPU per request than before).
 //!
 //! The policy, [`Spin`]: poll awake only while the load makes the next
 //! event likely within the budget, that is when the previous idle gap

@@ -15,6 +15,7 @@
 pub mod aof;
 pub mod conn;
 pub mod evict;
+pub mod idle;
 pub mod latency;
 pub mod listen;
 pub mod notify;
@@ -145,6 +146,8 @@ pub struct Server {
     /// batch, and clients whose replies wait for an fsync.
     aof_marked: Vec<usize>,
     aof_held: Vec<usize>,
+    /// Whether to poll awake before sleeping (see `idle`).
+    spin: idle::Spin,
 }
 
 impl Server {
@@ -192,6 +195,7 @@ impl Server {
             announce: false,
             aof_marked: Vec::new(),
             aof_held: Vec::new(),
+            spin: idle::Spin::from_env(),
             shared,
         })
     }
@@ -268,7 +272,7 @@ impl Server {
         let mut fired = Vec::new();
         loop {
             let timeout = self.poll_timeout();
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+            if let Err(e) = self.wait(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -339,6 +343,35 @@ impl Server {
             }
             self.cron(now);
         }
+    }
+
+    /// Waits at most `timeout` for events: first polling awake for the
+    /// idle policy's budget when the last idle gap was short (see `idle`),
+    /// then blocking for the rest.
+    fn wait(&mut self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+        if timeout.is_zero() {
+            return self.poll.poll(events, Some(Duration::ZERO));
+        }
+        let start = crate::clock::mono_ns();
+        let spin = self.spin.budget(timeout);
+        if !spin.is_zero() {
+            let until = start.saturating_add(spin.as_nanos() as u64);
+            loop {
+                self.poll.poll(events, Some(Duration::ZERO))?;
+                let now = crate::clock::mono_ns();
+                if !events.is_empty() {
+                    self.spin.gap(now.saturating_sub(start));
+                    return Ok(());
+                }
+                if now >= until {
+                    break;
+                }
+            }
+        }
+        let spent = Duration::from_nanos(crate::clock::mono_ns().saturating_sub(start));
+        let res = self.poll.poll(events, Some(timeout.saturating_sub(spent)));
+        self.spin.gap(crate::clock::mono_ns().saturating_sub(start));
+        res
     }
 
     /// The last steps before exiting, with Redis's log lines: the pid

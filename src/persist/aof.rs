@@ -291,6 +291,7 @@ impl Writer {
                 st,
                 wake,
                 spare: spare_tx,
+                delay: fsync_delay(),
             };
             w.run(rx)
         })?;
@@ -353,9 +354,14 @@ const RETRY_EVERY: Duration = Duration::from_millis(100);
 /// 30 seconds.
 const ERROR_LOG_EVERY: Duration = Duration::from_secs(30);
 
-/// A test hook, read when the fsync thread starts: every everysec fsync
-/// first sleeps this many milliseconds (a disk that is busy).
+/// A test hook, read when the writer starts: every everysec fsync and
+/// every `always` fsync first sleeps this many milliseconds (a disk that
+/// is busy).
 const FSYNC_DELAY_ENV: &str = "FERROKV_TEST_AOF_FSYNC_DELAY_MS";
+
+fn fsync_delay() -> u64 {
+    std::env::var(FSYNC_DELAY_ENV).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+}
 
 /// The fsync thread of `everysec` (Redis's bio fsync job): it fsyncs the
 /// file it is given, so the writer goes on writing meanwhile.
@@ -366,7 +372,7 @@ struct Fsyncer {
 impl Fsyncer {
     fn start(st: Arc<Status>, wake: Wake) -> Fsyncer {
         let (tx, rx) = channel::<(File, bool)>();
-        let delay = std::env::var(FSYNC_DELAY_ENV).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let delay = fsync_delay();
         let _ = std::thread::Builder::new().name("aof-fsync".into()).spawn(move || {
             for (file, counted) in rx {
                 if delay > 0 && counted {
@@ -424,6 +430,8 @@ struct WriterThread {
     wake: Wake,
     /// Where emptied buffers go back to the loop ([`Writer::spare`]).
     spare: Sender<Vec<u8>>,
+    /// Milliseconds each `always` fsync sleeps first (test hook).
+    delay: u64,
 }
 
 /// Largest buffer handed back to the loop for reuse (a larger one, after a
@@ -570,6 +578,9 @@ impl WriterThread {
         match policy {
             Fsync::Always => {
                 // The replies of these writes wait for this fsync.
+                if self.delay > 0 {
+                    std::thread::sleep(Duration::from_millis(self.delay));
+                }
                 match self.file.sync_data() {
                     Ok(()) => {
                         if self.st.write_error.lock().map(|e| e.is_some()).unwrap_or(false) {

@@ -168,6 +168,39 @@ fn slow_everysec_fsync_delays_writes_and_loses_none() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `appendfsync always` with a disk that takes 1.5 seconds per fsync: a
+/// SET is acknowledged only after its fsync, while another client's reads
+/// (and a write that changes nothing, so propagates nothing) are answered
+/// at once, not behind that fsync (Redis fsyncs on its only thread, so
+/// there every reply waits for it).
+#[test]
+fn always_holds_writers_not_readers() {
+    let dir = fresh_dir();
+    let srv = Server::start(&dir, &["--appendfsync", "always"], &[("FERROKV_TEST_AOF_FSYNC_DELAY_MS", "1500")]);
+    let mut r = srv.client().unwrap();
+    let _: () = q(&mut r, &["SET", "k", "old"]);
+    let mut w = srv.client().unwrap();
+    let writer = std::thread::spawn(move || {
+        let start = Instant::now();
+        let _: () = q(&mut w, &["SET", "n", "1"]);
+        start.elapsed()
+    });
+    // The SET reaches the server and its fsync starts.
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    for _ in 0..20 {
+        assert_eq!(q::<String>(&mut r, &["GET", "k"]), "old");
+        assert_eq!(q::<String>(&mut r, &["PING"]), "PONG");
+        assert_eq!(q::<i64>(&mut r, &["DEL", "missing"]), 0);
+    }
+    let reads = start.elapsed();
+    let write = writer.join().unwrap();
+    assert!(write >= Duration::from_millis(1400), "the SET was acknowledged before its fsync: {write:?}");
+    assert!(reads < Duration::from_millis(700), "reads waited for the fsync: {reads:?}");
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `no-appendfsync-on-rewrite yes`: while a rewrite runs no fsync is
 /// started, so the slow disk holds nothing back (no fsync pending, no
 /// delayed write); after it, fsyncs come back.

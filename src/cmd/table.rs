@@ -10,6 +10,7 @@ use super::{
     Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, function, geo, hash, hll, info, introspect, keys, latency,
     list, lolwut, memory, migrate, module, persist, pubsub, script, server, set, sort, stream, string, tx, zset,
 };
+use crate::persist::propagate::Form;
 use hashbrown::HashTable;
 use std::sync::OnceLock;
 
@@ -581,6 +582,8 @@ pub struct Registered {
     pub fullname: String,
     /// Id of this command's first subcommand (containers only).
     sub_base: usize,
+    /// How it propagates (decided here once, not by name at each call).
+    pub form: Form,
 }
 
 /// Whether `name` is `lower` (a lowercase name) in any case; cheaper than
@@ -605,13 +608,16 @@ const MAX_NAME: usize = 32;
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let mut entries: Vec<Registered> =
-            all().map(|c| Registered { cmd: c, fullname: c.name.to_string(), sub_base: 0 }).collect();
+        let mut entries: Vec<Registered> = all()
+            .map(|c| Registered { cmd: c, fullname: c.name.to_string(), sub_base: 0, form: Form::of(c.name) })
+            .collect();
         for top in 0..entries.len() {
             let parent = entries[top].cmd;
             entries[top].sub_base = entries.len();
             for s in parent.subcommands {
-                entries.push(Registered { cmd: s, fullname: format!("{}|{}", parent.name, s.name), sub_base: 0 });
+                let fullname = format!("{}|{}", parent.name, s.name);
+                let form = Form::of(&fullname);
+                entries.push(Registered { cmd: s, fullname, sub_base: 0, form });
             }
         }
         let top = all().count();

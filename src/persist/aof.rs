@@ -251,6 +251,9 @@ enum Msg {
 /// The writer thread and its channel.
 pub struct Writer {
     tx: Option<Sender<Msg>>,
+    /// Buffers the thread has written out, empty, for the loop to fill
+    /// again (see [`Writer::spare`]).
+    spare: Receiver<Vec<u8>>,
     thread: Option<JoinHandle<()>>,
     pub status: Arc<Status>,
 }
@@ -270,6 +273,7 @@ impl Writer {
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         status.incr_size.store(size, Ordering::SeqCst);
         let (tx, rx) = channel();
+        let (spare_tx, spare) = channel();
         let st = status.clone();
         let thread = std::thread::Builder::new().name("aof-writer".into()).spawn(move || {
             let mut w = WriterThread {
@@ -286,10 +290,20 @@ impl Writer {
                 fsync: Fsyncer::start(st.clone(), wake.clone()),
                 st,
                 wake,
+                spare: spare_tx,
+                delay: fsync_delay(),
             };
             w.run(rx)
         })?;
-        Ok(Writer { tx: Some(tx), thread: Some(thread), status })
+        Ok(Writer { tx: Some(tx), spare, thread: Some(thread), status })
+    }
+
+    /// An empty buffer with room, handed back by the thread after it
+    /// wrote its bytes, or a new one: the loop's stream is filled in it
+    /// next, so it does not grow a fresh vector (a realloc and copy at
+    /// every doubling) after each hand-over.
+    pub fn spare(&self) -> Vec<u8> {
+        self.spare.try_recv().unwrap_or_default()
     }
 
     pub fn send(&self, data: Vec<u8>, total: u64) {
@@ -340,9 +354,14 @@ const RETRY_EVERY: Duration = Duration::from_millis(100);
 /// 30 seconds.
 const ERROR_LOG_EVERY: Duration = Duration::from_secs(30);
 
-/// A test hook, read when the fsync thread starts: every everysec fsync
-/// first sleeps this many milliseconds (a disk that is busy).
+/// A test hook, read when the writer starts: every everysec fsync and
+/// every `always` fsync first sleeps this many milliseconds (a disk that
+/// is busy).
 const FSYNC_DELAY_ENV: &str = "FERROKV_TEST_AOF_FSYNC_DELAY_MS";
+
+fn fsync_delay() -> u64 {
+    std::env::var(FSYNC_DELAY_ENV).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+}
 
 /// The fsync thread of `everysec` (Redis's bio fsync job): it fsyncs the
 /// file it is given, so the writer goes on writing meanwhile.
@@ -353,7 +372,7 @@ struct Fsyncer {
 impl Fsyncer {
     fn start(st: Arc<Status>, wake: Wake) -> Fsyncer {
         let (tx, rx) = channel::<(File, bool)>();
-        let delay = std::env::var(FSYNC_DELAY_ENV).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let delay = fsync_delay();
         let _ = std::thread::Builder::new().name("aof-fsync".into()).spawn(move || {
             for (file, counted) in rx {
                 if delay > 0 && counted {
@@ -409,9 +428,25 @@ struct WriterThread {
     fsync: Fsyncer,
     st: Arc<Status>,
     wake: Wake,
+    /// Where emptied buffers go back to the loop ([`Writer::spare`]).
+    spare: Sender<Vec<u8>>,
+    /// Milliseconds each `always` fsync sleeps first (test hook).
+    delay: u64,
 }
 
+/// Largest buffer handed back to the loop for reuse (a larger one, after a
+/// burst, is freed).
+const SPARE_MAX: usize = 4 << 20;
+
 impl WriterThread {
+    /// Hands an emptied buffer back to the loop.
+    fn give_back(&self, mut v: Vec<u8>) {
+        if v.capacity() > 0 && v.capacity() <= SPARE_MAX {
+            v.clear();
+            let _ = self.spare.send(v);
+        }
+    }
+
     fn run(&mut self, rx: Receiver<Msg>) {
         let mut waiters: Vec<Sender<()>> = Vec::new();
         loop {
@@ -434,9 +469,11 @@ impl WriterThread {
                 match m {
                     Msg::Data(bytes, total) => {
                         if self.buf.is_empty() {
-                            self.buf = bytes;
+                            let old = std::mem::replace(&mut self.buf, bytes);
+                            self.give_back(old);
                         } else {
                             self.buf.extend_from_slice(&bytes);
+                            self.give_back(bytes);
                         }
                         self.buf_total = total;
                     }
@@ -541,6 +578,9 @@ impl WriterThread {
         match policy {
             Fsync::Always => {
                 // The replies of these writes wait for this fsync.
+                if self.delay > 0 {
+                    std::thread::sleep(Duration::from_millis(self.delay));
+                }
                 match self.file.sync_data() {
                     Ok(()) => {
                         if self.st.write_error.lock().map(|e| e.is_some()).unwrap_or(false) {

@@ -10,8 +10,9 @@
 //! counter moved (every modification notifies a keyspace event, which bumps
 //! it), or it is a keyless write (FLUSHALL, FLUSHDB, SWAPDB) that succeeded:
 //! Redis's `server.dirty` test, per command. What it propagates is the
-//! command as called, unless [`rewrite`] (a table keyed by the command's
-//! name) has Redis's rewritten form for it: relative expiries become
+//! command as called, unless its [`Form`] (decided once per command-table
+//! row, when the registry is built, not by name at each call) has Redis's
+//! rewritten form for it: relative expiries become
 //! absolute (`SET ... PXAT`, `PEXPIREAT`), a TTL in the past becomes DEL,
 //! blocking pops become their plain forms, SPOP becomes SREM, INCRBYFLOAT
 //! becomes `SET ... KEEPTTL`. The few facts a rewrite needs and cannot read
@@ -54,8 +55,16 @@ pub struct Propagator {
 #[derive(Clone, Copy)]
 pub struct Mark(pub u64);
 
-/// A hash field's value after the command (key, field).
-pub type FieldAfter<'a> = dyn Fn(&[u8], &[u8]) -> Option<Vec<u8>> + 'a;
+/// The keyspace after the command, as the few rewrites that read it see
+/// it (implemented by the command's database).
+pub trait After {
+    /// The string value of a key (INCRBYFLOAT).
+    fn string(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// The value of a hash field (HINCRBYFLOAT).
+    fn field(&self, key: &[u8], field: &[u8]) -> Option<Vec<u8>>;
+    /// Whether a key exists (SPOP with a count).
+    fn exists(&self, key: &[u8]) -> bool;
+}
 
 /// What a rewrite may need besides the arguments.
 pub struct Facts<'a> {
@@ -63,12 +72,87 @@ pub struct Facts<'a> {
     pub now: u64,
     pub lazy_expire: bool,
     pub lazy_server_del: bool,
-    /// The string value of a key after the command (INCRBYFLOAT).
-    pub string_after: &'a dyn Fn(&[u8]) -> Option<Vec<u8>>,
-    /// The value of a hash field after the command (HINCRBYFLOAT).
-    pub field_after: &'a FieldAfter<'a>,
-    /// Whether a key exists after the command (SPOP with a count).
-    pub exists_after: &'a dyn Fn(&[u8]) -> bool,
+    /// The command's database after it ran.
+    pub after: &'a dyn After,
+}
+
+/// How a command propagates: as called, or which of Redis's rewrites
+/// applies. Decided once per command-table row from its name
+/// ([`Form::of`], kept in `cmd::table::Registered`), so a call only
+/// compares this enum.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Form {
+    /// As called: nearly every command.
+    AsCalled,
+    /// A keyless write (FLUSHALL, FLUSHDB, SWAPDB): as called, and
+    /// propagated whenever it succeeds, changed keys or not.
+    Keyless,
+    Set,
+    SetEx,
+    PSetEx,
+    GetEx,
+    Expire,
+    PExpire,
+    ExpireAt,
+    PExpireAt,
+    GetDel,
+    GeoAdd,
+    IncrByFloat,
+    HIncrByFloat,
+    SPop,
+    /// BLPOP, BRPOP, BZPOPMIN, BZPOPMAX: the plain pop named.
+    BlockingPop(&'static str),
+    /// LMPOP, BLMPOP (`list`), ZMPOP, BZMPOP; `blocking`: the numkeys
+    /// argument comes after a timeout.
+    MPop {
+        list: bool,
+        blocking: bool,
+    },
+    /// Stream commands: the exact commands their notes hold.
+    Stream,
+    BRPopLPush,
+    BLMove,
+    Restore,
+}
+
+impl Form {
+    /// The form of the command (or `container|sub`) named `name`, lower case.
+    pub fn of(name: &str) -> Form {
+        match name {
+            "flushall" | "flushdb" | "swapdb" => Form::Keyless,
+            "set" => Form::Set,
+            "setex" => Form::SetEx,
+            "psetex" => Form::PSetEx,
+            "getex" => Form::GetEx,
+            "expire" => Form::Expire,
+            "pexpire" => Form::PExpire,
+            "expireat" => Form::ExpireAt,
+            "pexpireat" => Form::PExpireAt,
+            "getdel" => Form::GetDel,
+            "geoadd" => Form::GeoAdd,
+            "incrbyfloat" => Form::IncrByFloat,
+            "hincrbyfloat" => Form::HIncrByFloat,
+            "spop" => Form::SPop,
+            "blpop" => Form::BlockingPop("LPOP"),
+            "brpop" => Form::BlockingPop("RPOP"),
+            "bzpopmin" => Form::BlockingPop("ZPOPMIN"),
+            "bzpopmax" => Form::BlockingPop("ZPOPMAX"),
+            "lmpop" => Form::MPop { list: true, blocking: false },
+            "blmpop" => Form::MPop { list: true, blocking: true },
+            "zmpop" => Form::MPop { list: false, blocking: false },
+            "bzmpop" => Form::MPop { list: false, blocking: true },
+            "xadd" | "xtrim" | "xreadgroup" | "xclaim" | "xautoclaim" => Form::Stream,
+            "brpoplpush" => Form::BRPopLPush,
+            "blmove" => Form::BLMove,
+            "restore" => Form::Restore,
+            _ => Form::AsCalled,
+        }
+    }
+
+    /// Propagated as called (no rewrite to look for).
+    fn as_called(self) -> bool {
+        matches!(self, Form::AsCalled | Form::Keyless)
+    }
 }
 
 impl Propagator {
@@ -77,6 +161,13 @@ impl Propagator {
         if self.on {
             self.notes.push(fact.to_vec());
         }
+    }
+
+    /// Whether the call in progress holds commands ([`Propagator::end_call`]
+    /// has something to write).
+    #[inline]
+    pub fn in_call(&self) -> bool {
+        !self.ops.is_empty()
     }
 
     /// Starts (or stops) recording; the next command selects its database.
@@ -98,17 +189,24 @@ impl Propagator {
         self.changes + db_changes != mark.0
     }
 
-    /// A write command ran in database `db`: its propagated form(s) join
-    /// the call's commands. `changed`: it modified something.
-    /// `alone`: the call ends with this command ([`Propagator::end_call`]
-    /// follows at once, no other command joined it): a command propagated
-    /// as called is then written straight from its arguments, with no copy.
-    pub fn add_call(&mut self, db: usize, name: &str, args: &Args, changed: bool, facts: &Facts, alone: bool) {
-        let notes = std::mem::take(&mut self.notes);
+    /// A write command of form `form` ran in database `db`: its
+    /// propagated form(s) join the call's commands. `changed`: it modified
+    /// something. `alone`: the call ends with this command
+    /// ([`Propagator::end_call`] follows at once, no other command joined
+    /// it): a command propagated as called is then written straight from
+    /// its request's bytes into the stream, nothing in between.
+    #[inline]
+    pub fn add_call(&mut self, db: usize, form: Form, args: &Args, changed: bool, facts: &Facts, alone: bool) {
         if !changed {
+            self.notes.clear();
             return;
         }
-        match rewritten(name, args, &notes, facts) {
+        // SET rewrites only with an expiry option and its value (5
+        // arguments at least): the common SET is decided here.
+        let plain = form.as_called() || (form == Form::Set && args.len() < 5);
+        let cmds = if plain { None } else { rewritten(form, args, &self.notes, facts) };
+        self.notes.clear();
+        match cmds {
             None if alone && self.ops.is_empty() => {
                 self.select(db, facts.now);
                 match args.resp_frame() {
@@ -172,7 +270,15 @@ impl Propagator {
 
     /// What goes before a command: the timestamp annotation of a new
     /// second, and SELECT if the database changed.
+    #[inline]
     fn select(&mut self, db: usize, now_ms: u64) {
+        if self.timestamps || self.selected != Some(db) {
+            self.select_slow(db, now_ms);
+        }
+    }
+
+    #[cold]
+    fn select_slow(&mut self, db: usize, now_ms: u64) {
         if self.timestamps && now_ms / 1000 > self.last_ts {
             self.last_ts = now_ms / 1000;
             self.out.extend_from_slice(format!("#TS:{}\r\n", self.last_ts).as_bytes());
@@ -248,24 +354,25 @@ fn del(key: &[u8], lazy: bool) -> Vec<Vec<u8>> {
     vec![word(if lazy { "UNLINK" } else { "DEL" }), key.to_vec()]
 }
 
-/// Redis's propagated form(s) of command `name` (lower case) that ran with
+/// Redis's propagated form(s) of a command of form `form` that ran with
 /// `args` and changed something: the rewrites of `t_string.c`,
 /// `expire.c`, `t_set.c`, `t_list.c`, `t_zset.c`, `t_hash.c` and
 /// `cluster.c` (RESTORE); any other command as called.
-pub fn rewrite(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec<Vec<u8>>> {
-    rewritten(name, args, notes, f).unwrap_or_else(|| vec![as_called(args)])
+pub fn rewrite(form: Form, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Vec<Vec<Vec<u8>>> {
+    rewritten(form, args, notes, f).unwrap_or_else(|| vec![as_called(args)])
 }
 
 /// [`rewrite`], or None when the command propagates as called.
-fn rewritten(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Vec<Vec<Vec<u8>>>> {
+fn rewritten(form: Form, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Vec<Vec<Vec<u8>>>> {
     let now = f.now as i64;
     let n = args.len();
     let key = || args.get(1).to_vec();
     let one = |v: Vec<Vec<u8>>| Some(vec![v]);
-    match name {
+    match form {
+        Form::AsCalled | Form::Keyless => None,
         // SET with EX/PX/EXAT: `SET key value PXAT <ms>` (its other flags
         // dropped); with PXAT or no expiry, as called.
-        "set" => {
+        Form::Set => {
             let mut i = 3;
             while i < n {
                 let opt = args.get(i).to_ascii_lowercase();
@@ -282,12 +389,12 @@ fn rewritten(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Ve
             }
             None
         }
-        "setex" | "psetex" => {
+        Form::SetEx | Form::PSetEx => {
             let v = int(args.get(2))?;
-            let ms = if name == "setex" { v.saturating_mul(1000) } else { v };
+            let ms = if form == Form::SetEx { v.saturating_mul(1000) } else { v };
             one(vec![word("SET"), key(), args.get(3).to_vec(), word("PXAT"), num(now.saturating_add(ms))])
         }
-        "getex" => {
+        Form::GetEx => {
             if n < 3 {
                 return None;
             }
@@ -304,28 +411,28 @@ fn rewritten(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Ve
             };
             if at <= now { one(del(args.get(1), f.lazy_expire)) } else { one(vec![word("PEXPIREAT"), key(), num(at)]) }
         }
-        "expire" | "pexpire" | "expireat" | "pexpireat" => {
+        Form::Expire | Form::PExpire | Form::ExpireAt | Form::PExpireAt => {
             let v = int(args.get(2))?;
-            let at = match name {
-                "expire" => now.saturating_add(v.saturating_mul(1000)),
-                "pexpire" => now.saturating_add(v),
-                "expireat" => v.saturating_mul(1000),
+            let at = match form {
+                Form::Expire => now.saturating_add(v.saturating_mul(1000)),
+                Form::PExpire => now.saturating_add(v),
+                Form::ExpireAt => v.saturating_mul(1000),
                 _ => v,
             };
             if at <= now {
                 return one(del(args.get(1), f.lazy_expire));
             }
-            if name == "pexpireat" {
+            if form == Form::PExpireAt {
                 return None;
             }
             let mut argv = vec![word("PEXPIREAT"), key(), num(at)];
             argv.extend(args.from(3).map(|a| a.to_vec()));
             one(argv)
         }
-        "getdel" => one(vec![word("DEL"), key()]),
+        Form::GetDel => one(vec![word("DEL"), key()]),
         // GEOADD runs as the ZADD it builds (`zadd key [options] score
         // member ...`, the scores from the handler's notes).
-        "geoadd" => {
+        Form::GeoAdd => {
             let opts =
                 args.from(2).take_while(|a| [&b"nx"[..], b"xx", b"ch"].iter().any(|o| a.eq_ignore_ascii_case(o)));
             let mut argv = vec![word("zadd"), key()];
@@ -337,41 +444,33 @@ fn rewritten(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Ve
             }
             one(argv)
         }
-        "incrbyfloat" => match (f.string_after)(args.get(1)) {
+        Form::IncrByFloat => match f.after.string(args.get(1)) {
             Some(v) => one(vec![word("SET"), key(), v, word("KEEPTTL")]),
             None => None,
         },
-        "hincrbyfloat" => match (f.field_after)(args.get(1), args.get(2)) {
+        Form::HIncrByFloat => match f.after.field(args.get(1), args.get(2)) {
             Some(v) => one(vec![word("HSET"), key(), args.get(2).to_vec(), v]),
             None => None,
         },
         // SPOP: SREM of the member; with a count, SREM per member, or DEL
         // when the whole set went.
-        "spop" => {
+        Form::SPop => {
             if n == 2 {
                 return Some(notes.iter().map(|m| vec![word("SREM"), key(), m.clone()]).collect());
             }
-            if !(f.exists_after)(args.get(1)) {
+            if !f.after.exists(args.get(1)) {
                 return one(del(args.get(1), f.lazy_server_del));
             }
             Some(notes.iter().map(|m| vec![word("SREM"), key(), m.clone()]).collect())
         }
         // Blocking pops as their plain forms; the key served (and the
         // count popped) come from the handler's notes.
-        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" => {
-            let plain = match name {
-                "blpop" => "LPOP",
-                "brpop" => "RPOP",
-                "bzpopmin" => "ZPOPMIN",
-                _ => "ZPOPMAX",
-            };
-            Some(notes.first().map(|k| vec![vec![word(plain), k.clone()]]).unwrap_or_default())
-        }
-        "lmpop" | "blmpop" | "zmpop" | "bzmpop" => {
-            let at = if name.starts_with('b') { 2 } else { 1 };
+        Form::BlockingPop(plain) => Some(notes.first().map(|k| vec![vec![word(plain), k.clone()]]).unwrap_or_default()),
+        Form::MPop { list, blocking } => {
+            let at = if blocking { 2 } else { 1 };
             let side = int(args.get(at)).and_then(|k| usize::try_from(k).ok()).map(|k| at + 1 + k);
             let side = side.filter(|&s| s < n).map(|s| args.get(s).to_ascii_lowercase()).unwrap_or_default();
-            let plain = match (name.ends_with("lmpop"), side.as_slice()) {
+            let plain = match (list, side.as_slice()) {
                 (true, b"left") => "LPOP",
                 (true, _) => "RPOP",
                 (false, b"min") => "ZPOPMIN",
@@ -385,13 +484,13 @@ fn rewritten(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Ve
         // Stream commands report the exact commands Redis propagates (XADD
         // with its id, exact trims, XCLAIM / XGROUP forms of reads and
         // claims), each one RESP-encoded note.
-        "xadd" | "xtrim" | "xreadgroup" | "xclaim" | "xautoclaim" => {
-            Some(notes.iter().filter_map(|n| decode_command(n)).collect())
+        Form::Stream => Some(notes.iter().filter_map(|n| decode_command(n)).collect()),
+        Form::BRPopLPush => one(vec![word("RPOPLPUSH"), key(), args.get(2).to_vec()]),
+        Form::BLMove => {
+            one(vec![word("LMOVE"), key(), args.get(2).to_vec(), args.get(3).to_vec(), args.get(4).to_vec()])
         }
-        "brpoplpush" => one(vec![word("RPOPLPUSH"), key(), args.get(2).to_vec()]),
-        "blmove" => one(vec![word("LMOVE"), key(), args.get(2).to_vec(), args.get(3).to_vec(), args.get(4).to_vec()]),
         // RESTORE with a relative TTL: the TTL as an absolute time, ABSTTL.
-        "restore" => {
+        Form::Restore => {
             let mut argv = as_called(args);
             let abs = args.from(4).any(|a| a.eq_ignore_ascii_case(b"absttl"));
             if let Some(ttl) = int(args.get(2)).filter(|&t| t > 0 && !abs) {
@@ -400,13 +499,28 @@ fn rewritten(name: &str, args: &Args, notes: &[Vec<u8>], f: &Facts) -> Option<Ve
             }
             one(argv)
         }
-        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A keyspace after the command: every string is `.0`, every hash
+    /// field `.1`, every key exists.
+    struct Stub(Option<&'static [u8]>, Option<&'static [u8]>);
+
+    impl After for Stub {
+        fn string(&self, _: &[u8]) -> Option<Vec<u8>> {
+            self.0.map(<[u8]>::to_vec)
+        }
+        fn field(&self, _: &[u8], _: &[u8]) -> Option<Vec<u8>> {
+            self.1.map(<[u8]>::to_vec)
+        }
+        fn exists(&self, _: &[u8]) -> bool {
+            true
+        }
+    }
 
     fn run(argv: &[&str], notes: &[&str], now: u64) -> String {
         let mut data = Vec::new();
@@ -417,16 +531,9 @@ mod tests {
         }
         let args = Args::new(&data, &spans);
         let notes: Vec<Vec<u8>> = notes.iter().map(|n| n.as_bytes().to_vec()).collect();
-        let facts = Facts {
-            now,
-            lazy_expire: false,
-            lazy_server_del: false,
-            string_after: &|_| Some(b"2.5".to_vec()),
-            field_after: &|_, _| Some(b"3".to_vec()),
-            exists_after: &|_| true,
-        };
+        let facts = Facts { now, lazy_expire: false, lazy_server_del: false, after: &Stub(Some(b"2.5"), Some(b"3")) };
         let name = argv[0].to_ascii_lowercase();
-        rewrite(&name, &args, &notes, &facts)
+        rewrite(Form::of(&name), &args, &notes, &facts)
             .iter()
             .map(|c| c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "))
             .collect::<Vec<_>>()
@@ -456,23 +563,27 @@ mod tests {
         assert_eq!(run(&["getdel", "a"], &[], 1000), "DEL a");
     }
 
+    /// Every name [`Form::of`] knows is a command of the table (a typo
+    /// would leave that command propagated as called).
+    #[test]
+    fn forms_name_real_commands() {
+        let reg = crate::cmd::table::registry();
+        let rewritten: Vec<&str> =
+            reg.entries.iter().filter(|e| e.form != Form::AsCalled).map(|e| e.fullname.as_str()).collect();
+        assert_eq!(rewritten.len(), 32, "{rewritten:?}");
+        assert_eq!(reg.entries.iter().find(|e| e.fullname == "blpop").map(|e| e.form), Some(Form::BlockingPop("LPOP")));
+    }
+
     #[test]
     fn calls_wrap_and_select() {
         let mut p = Propagator::default();
         p.set_on(true);
-        let facts = Facts {
-            now: 0,
-            lazy_expire: false,
-            lazy_server_del: false,
-            string_after: &|_| None,
-            field_after: &|_, _| None,
-            exists_after: &|_| true,
-        };
+        let facts = Facts { now: 0, lazy_expire: false, lazy_server_del: false, after: &Stub(None, None) };
         let data = b"spops2".to_vec();
         let spans = [(0, 4), (4, 5), (5, 6)];
         p.note(b"x");
         p.note(b"y");
-        p.add_call(3, "spop", &Args::new(&data, &spans), true, &facts, true);
+        p.add_call(3, Form::SPop, &Args::new(&data, &spans), true, &facts, true);
         p.end_call(0);
         let text = String::from_utf8(p.out.clone()).unwrap();
         assert_eq!(

@@ -21,7 +21,7 @@
 use super::state::{Client, Shared};
 use crate::cmd::{self, Args, Ctx};
 use crate::persist::aof::{self, AofFile, Fsync, Manifest, ReadError, Writer};
-use crate::persist::propagate::{Facts, Mark};
+use crate::persist::propagate::{After, Facts, Form, Mark};
 use crate::persist::rdb::Loader;
 use crate::persist::snapshot::Snapshot;
 use crate::resp::Reply;
@@ -217,11 +217,12 @@ impl Shared {
         self.dbs.first().map_or((0, false), |d| d.signals.read())
     }
 
-    /// After a command: keys it found expired go out as DEL, its own
-    /// propagated form joins the call (if it is a write that changed
-    /// something), and at the end of a top-level call the call's commands
-    /// go to the stream.
-    pub fn after_call(&mut self, db: usize, name: &str, args: &Args, mark: Option<Mark>, ok: bool, now: u64) {
+    /// After a command of form `form`: keys it found expired go out as
+    /// DEL, its own propagated form joins the call (if it is a write that
+    /// changed something), and at the end of a top-level call the call's
+    /// commands go to the stream.
+    #[inline]
+    pub fn after_call(&mut self, db: usize, form: Form, args: &Args, mark: Option<Mark>, ok: bool, now: u64) {
         if !self.prop.on {
             return;
         }
@@ -230,29 +231,16 @@ impl Shared {
             self.propagate_expired_now(now, true);
         }
         if let Some(mark) = mark {
-            let changed =
-                self.prop.changed_since(mark, db_changes) || (ok && ["flushall", "flushdb", "swapdb"].contains(&name));
-            let d = &self.dbs[db];
-            let string_after = |k: &[u8]| match d.get_raw(k).map(|e| &e.value) {
-                Some(Value::Str(s)) => Some(s.to_vec()),
-                _ => None,
-            };
-            let field_after = |k: &[u8], f: &[u8]| match d.get_raw(k).map(|e| &e.value) {
-                Some(Value::Hash(h)) => h.get(f).map(|v| v.to_vec()),
-                _ => None,
-            };
-            let exists_after = |k: &[u8]| d.get_raw(k).is_some();
+            let changed = self.prop.changed_since(mark, db_changes) || (ok && form == Form::Keyless);
             let facts = Facts {
                 now,
                 lazy_expire: self.config.lazyfree_lazy_expire,
                 lazy_server_del: self.config.lazyfree_lazy_server_del,
-                string_after: &string_after,
-                field_after: &field_after,
-                exists_after: &exists_after,
+                after: &self.dbs[db],
             };
-            self.prop.add_call(db, name, args, changed, &facts, !self.in_exec);
+            self.prop.add_call(db, form, args, changed, &facts, !self.in_exec);
         }
-        if !self.in_exec {
+        if !self.in_exec && self.prop.in_call() {
             self.prop.end_call(now);
         }
     }
@@ -296,7 +284,7 @@ impl Shared {
         if !self.prop.out.is_empty()
             && let Some(w) = &self.aof.writer
         {
-            let data = std::mem::take(&mut self.prop.out);
+            let data = std::mem::replace(&mut self.prop.out, w.spare());
             self.aof.fed += data.len() as u64;
             self.aof.fed_at_ns = crate::clock::mono_ns();
             w.send(data, self.aof.fed);
@@ -1221,5 +1209,26 @@ impl Shared {
             a.consecutive_failures,
             if self.aof_write_error().is_some() { "err" } else { "ok" },
         )
+    }
+}
+
+/// What a rewrite reads of the command's database after it ran.
+impl After for crate::store::db::Db {
+    fn string(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.get_raw(key).map(|e| &e.value) {
+            Some(Value::Str(s)) => Some(s.to_vec()),
+            _ => None,
+        }
+    }
+
+    fn field(&self, key: &[u8], field: &[u8]) -> Option<Vec<u8>> {
+        match self.get_raw(key).map(|e| &e.value) {
+            Some(Value::Hash(h)) => h.get(field).map(|v| v.to_vec()),
+            _ => None,
+        }
+    }
+
+    fn exists(&self, key: &[u8]) -> bool {
+        self.get_raw(key).is_some()
     }
 }

@@ -280,7 +280,10 @@ impl Server {
             }
             for ev in events.iter() {
                 match ev.token() {
-                    WAKER => self.release_aof_held(),
+                    // An fsync completed: its held replies go at the end
+                    // of this turn (`flush_queued`), after the replies of
+                    // the commands read in it.
+                    WAKER => {}
                     SIGNALS => self.on_signal(),
                     t @ (UNIX_LISTENER | Token(LISTENER_BASE..)) => self.accept_on(t),
                     Token(key) => {
@@ -833,9 +836,14 @@ impl Server {
             self.after_io(key);
         }
         self.write_queue = queue;
+        self.release_aof_held();
     }
 
-    /// An fsync of the AOF completed: the replies that waited for it go.
+    /// Replies held for an fsync of the AOF that has completed go. Called
+    /// at the end of every turn, after the turn's own replies: a client
+    /// that only reads never waits behind the writers' replies an fsync
+    /// released, and a reply whose fsync finished during the turn goes
+    /// without waiting for the writer thread's wake-up.
     fn release_aof_held(&mut self) {
         if self.aof_held.is_empty() {
             return;

@@ -317,8 +317,11 @@ impl script::Host for ScriptHost<'_, '_> {
 }
 
 /// Redis's `scriptCall`: the checks on a command a script calls, then the
-/// command through the dispatcher; its reply bytes (in `proto`), or the
-/// error text (a leading `-` when it carries its own code).
+/// command through the dispatcher, its reply written into `reply` (in
+/// `proto`). A refusal is counted in the error statistics (and in the
+/// command's rejected calls when it is one), as Redis's `afterErrorReply`
+/// and `incrCommandStatsOnError` count it there; its text has a leading
+/// `-` when it carries its own code.
 fn call_from_script(
     cx: &mut Ctx,
     ctl: &mut RunCtl,
@@ -327,6 +330,29 @@ fn call_from_script(
     propagate: bool,
     reply: &mut Vec<u8>,
 ) -> Result<(), String> {
+    let mut known = None;
+    let refused = script_call_checks(cx, ctl, args, &mut known);
+    if let Err(msg) = &refused {
+        match msg.strip_prefix('-') {
+            Some(text) => cx.srv.stats.error_reply(text),
+            None => cx.srv.stats.error_reply(&format!("ERR {msg}")),
+        }
+        if let Some(run) = known {
+            cx.srv.stats.command(run).rejected += 1;
+        }
+        return refused;
+    }
+    let mut inner = Ctx { srv: &mut *cx.srv, key: cx.key, out: Reply::new(reply, proto), now: cx.now };
+    let prop_on = inner.srv.prop.on;
+    inner.srv.prop.on = prop_on && propagate;
+    dispatch(&mut inner, args);
+    inner.srv.prop.on = prop_on;
+    Ok(())
+}
+
+/// The checks of Redis's `scriptCall` before the command runs, in its
+/// order; `known` gets the command's id once it is found.
+fn script_call_checks(cx: &mut Ctx, ctl: &mut RunCtl, args: &Args, known: &mut Option<usize>) -> Result<(), String> {
     let reg = super::table::registry();
     let name = args.get(0);
     let id = match &cx.srv.renames {
@@ -339,6 +365,7 @@ fn call_from_script(
     } else {
         top
     };
+    *known = Some(run);
     let cmd = reg.entries[run].cmd;
     if !cmd.arity_ok(args.len()) {
         return Err("Wrong number of args calling Redis command from script".into());
@@ -376,11 +403,6 @@ fn call_from_script(
     if cmd.has(WRITE) {
         ctl.wrote = true;
     }
-    let mut inner = Ctx { srv: &mut *cx.srv, key: cx.key, out: Reply::new(reply, proto), now: cx.now };
-    let prop_on = inner.srv.prop.on;
-    inner.srv.prop.on = prop_on && propagate;
-    dispatch(&mut inner, args);
-    inner.srv.prop.on = prop_on;
     Ok(())
 }
 

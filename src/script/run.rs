@@ -50,8 +50,9 @@ pub trait Host {
     /// `redis.call`/`redis.pcall`, its reply written into `reply` in
     /// `proto`; `propagate` is false after `redis.set_repl` without
     /// REPL_AOF. `Err` is a refusal before the command ran (Redis's
-    /// `scriptCall` checks): its text, with a leading `-` when it carries
-    /// its own code (else it is an ERR).
+    /// `scriptCall` checks), already counted in the error statistics: its
+    /// text, with a leading `-` when it carries its own code (else it is
+    /// an ERR).
     fn call(
         &mut self,
         data: &[u8],
@@ -269,7 +270,7 @@ unsafe fn call_command(l: *mut lua_State, run: &mut Running<'_>) -> Step {
                     bufs.err.extend_from_slice(msg.as_bytes());
                 }
             }
-            Step::Error { counted: false }
+            Step::Error { counted: true }
         }
         Ok(()) if bufs.reply.first() == Some(&b'-') => Step::ReplyError,
         Ok(()) => Step::Reply,

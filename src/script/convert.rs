@@ -171,7 +171,13 @@ pub fn error_text(text: &[u8]) -> Vec<u8> {
 /// The line at `*at` (up to its CR LF), moving `*at` past it.
 fn line<'b>(buf: &'b [u8], at: &mut usize) -> &'b [u8] {
     let start = (*at).min(buf.len());
-    let end = memchr::memchr(b'\r', &buf[start..]).map_or(buf.len(), |i| start + i);
+    // Most lines are a few bytes (a length, an integer): a plain loop
+    // finds their end sooner than memchr's set-up.
+    let rest = &buf[start..];
+    let end = match rest.iter().take(16).position(|b| *b == b'\r') {
+        Some(i) => start + i,
+        None => memchr::memchr(b'\r', rest).map_or(buf.len(), |i| start + i),
+    };
     *at = (end + 2).min(buf.len());
     &buf[start..end]
 }
@@ -245,10 +251,10 @@ pub(crate) unsafe fn push_reply_error(l: *mut lua_State, text: &[u8]) {
 /// stack, no memory) may cross them.
 ///
 /// # Safety
-/// `l` is the state of a running C function.
+/// `l` is the state of a running C function with room for 6 more values
+/// (an aggregate makes room for its elements itself).
 pub(crate) unsafe fn push_reply(l: *mut lua_State, buf: &[u8], at: &mut usize) {
     unsafe {
-        check_stack(l, 6, c"redis.call reply");
         if *at >= buf.len() {
             ffi::lua_pushnil(l);
             return;
@@ -272,6 +278,10 @@ pub(crate) unsafe fn push_reply(l: *mut lua_State, buf: &[u8], at: &mut usize) {
                     ffi::lua_pushboolean(l, 0);
                     return;
                 };
+                // Room for this table, a key and a value, and what a
+                // scalar element pushes (the caller guarantees room for
+                // one value and an error table: LUA_MINSTACK).
+                check_stack(l, 8, c"redis.call reply");
                 match tag {
                     b'%' => {
                         ffi::lua_createtable(l, 0, n.min(1 << 16) as c_int);
@@ -337,6 +347,7 @@ pub(crate) unsafe fn push_reply(l: *mut lua_State, buf: &[u8], at: &mut usize) {
                 wrap(l, b"verbatim_string");
             }
             b'|' => {
+                check_stack(l, 8, c"redis.call reply");
                 // An attribute: its pairs are skipped, the reply follows.
                 for _ in 0..int_of(l1).max(0) * 2 {
                     push_reply(l, buf, at);

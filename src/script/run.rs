@@ -106,6 +106,11 @@ pub(super) struct Slots {
     /// Runs in progress (a run inside a run, possible only with DEBUG
     /// SET-DISABLE-DENY-SCRIPTS, gets its own KEYS and ARGV tables).
     depth: Cell<u32>,
+    /// The globals KEYS and ARGV are the kept tables (else the next run
+    /// sets them again).
+    globals_set: Cell<bool>,
+    /// A run inside a run set the globals to its own tables.
+    clobbered: Cell<bool>,
 }
 
 /// The state of the run in progress, on `Core::run`'s stack frame; the
@@ -126,6 +131,8 @@ pub(super) struct Running<'h> {
     keys_ref: c_int,
     argv_ref: c_int,
     filled: [usize; 2],
+    /// See `Slots::globals_set`.
+    globals_set: bool,
 }
 
 thread_local! {
@@ -475,10 +482,12 @@ unsafe fn new_array(l: *mut lua_State, data: &[u8], items: &[Span]) {
 
 /// Sets the global `name` (KEYS or ARGV) to `items`, in the table kept in
 /// registry slot `slot` when it can be refilled (`reuse`), else in a new
-/// one (kept for the next run when small).
+/// one (kept for the next run when small). `globals_set`: the global holds
+/// the kept table already. Whether the global now holds the kept table.
 ///
 /// # Safety
 /// Room for 4 more values on `l`'s stack.
+#[allow(clippy::too_many_arguments)]
 unsafe fn set_global_array(
     l: *mut lua_State,
     name: &CStr,
@@ -487,7 +496,8 @@ unsafe fn set_global_array(
     slot: c_int,
     filled: &mut usize,
     reuse: bool,
-) {
+    globals_set: bool,
+) -> bool {
     unsafe {
         let mut ready = false;
         if reuse && items.len() <= KEEP_ENTRIES && *filled <= KEEP_ENTRIES {
@@ -507,11 +517,14 @@ unsafe fn set_global_array(
         if reuse {
             *filled = items.len();
         }
-        // The global is set every run: cheap, and nothing else needs to
-        // know which table it holds.
+        if ready && globals_set {
+            ffi::lua_pop(l, 1);
+            return true;
+        }
         ffi::lua_pushstring_(l, name.as_ptr());
         ffi::lua_insert(l, -2);
         ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
+        reuse
     }
 }
 
@@ -534,10 +547,11 @@ unsafe extern "C-unwind" fn run_entry(l: *mut lua_State) -> c_int {
             new_array(l, data, argv);
             ffi::lua_call(l, 2, 1);
         } else {
-            let mut filled = run.filled;
-            set_global_array(l, c"KEYS", data, keys, run.keys_ref, &mut filled[0], run.reuse);
-            set_global_array(l, c"ARGV", data, argv, run.argv_ref, &mut filled[1], run.reuse);
+            let (mut filled, set) = (run.filled, run.globals_set);
+            let k = set_global_array(l, c"KEYS", data, keys, run.keys_ref, &mut filled[0], run.reuse, set);
+            let a = set_global_array(l, c"ARGV", data, argv, run.argv_ref, &mut filled[1], run.reuse, set);
             run.filled = filled;
+            run.globals_set = k && a;
             ffi::lua_call(l, 0, 1);
         }
         1
@@ -582,6 +596,8 @@ pub(super) fn register(
         argv: lua.create_registry_value(lua.create_table()?)?,
         filled: Cell::new([0, 0]),
         depth: Cell::new(0),
+        globals_set: Cell::new(false),
+        clobbered: Cell::new(false),
     };
     Ok((main_state(lua)?, slots))
 }
@@ -630,6 +646,7 @@ impl Core {
             keys_ref: slots.keys.id(),
             argv_ref: slots.argv.id(),
             filled: slots.filled.get(),
+            globals_set: slots.globals_set.get(),
         };
         let l = self.state;
         // SAFETY: `l` is the main state of `self.lua`, alive as long as
@@ -655,6 +672,14 @@ impl Core {
         slots.depth.set(depth);
         if running.reuse {
             slots.filled.set(running.filled);
+        }
+        if running.reuse {
+            let clobbered = slots.clobbered.replace(false);
+            slots.globals_set.set(running.globals_set && !clobbered);
+        } else if !running.function {
+            // A run inside a run set the globals to its own tables.
+            slots.clobbered.set(true);
+            slots.globals_set.set(false);
         }
         let (status, base) = status;
         let resp3 = self.vars.resp.get() == 3;

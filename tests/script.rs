@@ -271,6 +271,96 @@ fn api_sandbox_flags_and_error_texts_are_redis_s() {
 }
 
 #[test]
+fn kept_keys_argv_number_arguments_and_call_replies_are_redis_s() {
+    let s = common::server();
+    let mut raw = s.raw();
+    // Recorded from redis-server 7.0.15. KEYS and ARGV are the same two
+    // tables from run to run in ferrokv: whatever a script leaves in them
+    // (entries, a metatable) is gone for the next; numbers go to commands
+    // as `%.17g`; redis.call/pcall/acl_check_cmd from a coroutine, their
+    // error tables and replies of every shape.
+    const CASES: &[(&[&str], &[u8])] = &[
+        (&["eval", "KEYS[5]='x' ARGV.y=1 setmetatable(KEYS, {__index=function() return 'z' end}) return 1", "1", "a"], b":1\r\n"),
+        (&["eval", "return {#KEYS, tostring(KEYS[5]), tostring(ARGV.y), tostring(KEYS[2]), tostring(getmetatable(KEYS))}", "1", "b"], b"*5\r\n:1\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n"),
+        (&["eval", "ARGV[1] = nil ARGV.x = 1 return #ARGV", "0", "a"], b":0\r\n"),
+        (&["eval", "return {#ARGV, tostring(ARGV.x), tostring(next(ARGV, 1))}", "0", "c"], b"*3\r\n:1\r\n$3\r\nnil\r\n$3\r\nnil\r\n"),
+        (&["eval", "return 1", "3", "a", "b", "c", "x", "y"], b":1\r\n"),
+        (&["eval", "return {#KEYS, #ARGV, tostring(KEYS[2]), tostring(ARGV[2])}", "1", "b", "c"], b"*4\r\n:1\r\n:1\r\n$3\r\nnil\r\n$3\r\nnil\r\n"),
+        (&["eval", "redis.call('set','k',-0) return redis.call('get','k')", "0"], b"$2\r\n-0\r\n"),
+        (&["eval", "redis.call('set','k',0/0) return redis.call('get','k')", "0"], b"$4\r\n-nan\r\n"),
+        (&["eval", "redis.call('set','k',-(0/0)) return redis.call('get','k')", "0"], b"$3\r\nnan\r\n"),
+        (&["eval", "redis.call('set','k',1/0) return redis.call('get','k')", "0"], b"$3\r\ninf\r\n"),
+        (&["eval", "redis.call('set','k',-1/0) return redis.call('get','k')", "0"], b"$4\r\n-inf\r\n"),
+        (&["eval", "redis.call('set','k',1e17) return redis.call('get','k')", "0"], b"$5\r\n1e+17\r\n"),
+        (&["eval", "redis.call('set','k',1e16) return redis.call('get','k')", "0"], b"$17\r\n10000000000000000\r\n"),
+        (&["eval", "redis.call('set','k',-2^63) return redis.call('get','k')", "0"], b"$23\r\n-9.2233720368547758e+18\r\n"),
+        (&["eval", "redis.call('set','k',1e300) return redis.call('get','k')", "0"], b"$23\r\n1.0000000000000001e+300\r\n"),
+        (&["eval", "return coroutine.wrap(function() return redis.call('incr','cx') end)()", "0"], b":1\r\n"),
+        (&["eval", "local co = coroutine.create(function() return redis.call('nosuch') end) return {coroutine.resume(co)}", "0"], b"*2\r\n$-1\r\n-ERR Unknown Redis command called from script\r\n"),
+        (&["eval", "return redis.acl_check_cmd({})", "0"], b"-ERR Lua redis lib command arguments must be strings or integers script: 8b3d233cc233d15538b743edd3bc4603509e4325, on @user_script:1.\r\n"),
+        (&["eval", "return redis.acl_check_cmd('set', 1.5, 2)", "0"], b":1\r\n"),
+        (&["eval", "return redis.acl_check_cmd('config', 'nosuch')", "0"], b"-ERR Invalid command passed to redis.acl_check_cmd() script: 59c2d7413e28c1da10f491d07245ad068842c81e, on @user_script:1.\r\n"),
+        (&["eval", "return redis.pcall('incr', 'k', {})", "0"], b"-ERR Lua redis lib command arguments must be strings or integers\r\n"),
+        (&["eval", "return redis.call('set','k','v', true)", "0"], b"-ERR Lua redis lib command arguments must be strings or integers script: dfe186008d70964dd4b9657401823752af2be97e, on @user_script:1.\r\n"),
+        (&["eval", "return {redis.pcall('ping'), redis.call('echo', 'a\\r\\nb')}", "0"], b"*2\r\n+PONG\r\n$4\r\na\r\nb\r\n"),
+        (&["eval", "return select('#', redis.call('ping'))", "0"], b":1\r\n"),
+        (&["eval", "return {pcall(redis.call, 'incr', 'k'), 'after'}", "0"], b"*2\r\n$-1\r\n$5\r\nafter\r\n"),
+        (&["eval", "local ok, e = pcall(redis.acl_check_cmd, 'nosuch') return e", "0"], b"$51\r\nERR Invalid command passed to redis.acl_check_cmd()\r\n"),
+        (&["eval", "return redis.pcall('incr', 'k').err", "0"], b"$43\r\nERR value is not an integer or out of range\r\n"),
+        (&["eval", "return redis.pcall('incr', 'k').ignore_error_stats_update", "0"], b":1\r\n"),
+        (&["eval", "return redis.pcall('nosuch').ignore_error_stats_update", "0"], b":1\r\n"),
+        (&["hset", "h", "f", "v"], b":1\r\n"),
+        (&["eval", "redis.setresp(3) local r = redis.call('hgetall', 'h') return {r.map.f, tostring(r.map.g)}", "0"], b"*2\r\n$1\r\nv\r\n$3\r\nnil\r\n"),
+        (&["eval", "return redis.call('hgetall', 'h')", "0"], b"*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+        (&["rpush", "l", "a", "b", "c"], b":3\r\n"),
+        (&["eval", "return redis.call('lrange', 'l', 0, -1)", "0"], b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"),
+        (&["eval", "local t = redis.call('lrange', 'l', 0, -1) return #t", "0"], b":3\r\n"),
+        (&["eval", "return redis.call('get', 'nokey')", "0"], b"$-1\r\n"),
+        (&["eval", "return redis.call('lpop', 'nokey', 2)", "0"], b"$-1\r\n"),
+        (&["eval", "redis.setresp(3) return tostring(redis.call('lpop', 'nokey', 2))", "0"], b"$3\r\nnil\r\n"),
+    ];
+    check(&mut raw, CASES);
+}
+
+#[test]
+fn refused_commands_count_where_redis_counts_them() {
+    let s = common::server();
+    let mut c = s.client();
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let _: () = q(&mut c, &["CONFIG", "RESETSTAT"]);
+    let script = "pcall(redis.call,'nosuch') redis.pcall('get','a','b') redis.pcall('incr', 'k') \
+                  redis.pcall('multi') redis.pcall('config','nosuch') return 1";
+    let one: i64 = q(&mut c, &["EVAL", script, "0"]);
+    assert_eq!(one, 1);
+    let _ = common::err(&mut c, &["EVAL_RO", "return redis.pcall('set','a','b')", "0"]);
+    let _ = common::err(&mut c, &["EVAL", "return redis.call('nosuch')", "0"]);
+    // Recorded from redis-server 7.0.15: a command the script may not run
+    // counts as an error reply (and a rejected call of that command) where
+    // it is refused, caught by the script or not; once, also when it
+    // becomes the script's error.
+    assert_eq!(info_lines(&mut c, "errorstats"), vec!["errorstat_ERR:count=7".to_string()]);
+    let stats = info_lines(&mut c, "stats");
+    assert!(stats.contains(&"total_error_replies:7".to_string()), "{stats:?}");
+    let cmdstats = info_lines(&mut c, "commandstats");
+    let counts = |name: &str| {
+        let l = cmdstats.iter().find(|l| l.starts_with(&format!("cmdstat_{name}:"))).unwrap();
+        let f = |k: &str| l.split(',').find_map(|p| p.split_once('=').filter(|(a, _)| a.ends_with(k)).map(|(_, v)| v));
+        (
+            f("calls").unwrap().to_string(),
+            f("rejected_calls").unwrap().to_string(),
+            f("failed_calls").unwrap().to_string(),
+        )
+    };
+    let n = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(counts("eval"), n("2", "0", "1"));
+    assert_eq!(counts("eval_ro"), n("1", "0", "1"));
+    assert_eq!(counts("get"), n("0", "1", "0"));
+    assert_eq!(counts("set"), n("0", "1", "0"));
+    assert_eq!(counts("multi"), n("0", "1", "0"));
+    assert_eq!(counts("incr"), n("1", "0", "1"));
+}
+
+#[test]
 fn math_random_is_redis_s_sequence() {
     // A fresh redis-server 7.0.15 answers this first script with these.
     let s = common::server();

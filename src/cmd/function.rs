@@ -147,8 +147,9 @@ fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     if numkeys < 0 {
         return Err(CmdError::msg("ERR Number of keys can't be negative"));
     }
-    let chosen = Chosen { sha: f.name, flags: f.flags, func: f.callback, function: true };
-    let core = script::with_engine(|e| e.core.clone());
+    let (core, func) = script::with_engine(|e| (e.core.clone(), e.core.lua.create_registry_value(f.callback)));
+    let func = std::rc::Rc::new(func.map_err(lua_failure)?);
+    let chosen = Chosen { name: f.name.into(), flags: f.flags, func, function: true };
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
     run_script(cx, &core, &chosen, keys, argv, ro)

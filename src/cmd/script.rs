@@ -14,10 +14,10 @@
 
 use super::table::{Command, container, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, dispatch};
+use crate::resp::parse::Span;
 use crate::resp::{Proto, Reply};
-use crate::script::{self, Core, convert, flags};
-use mlua::{MultiValue, Value as LuaValue};
-use std::cell::RefCell;
+use crate::script::{self, Core, flags};
+use std::rc::Rc;
 
 const EVAL_NOTES: &[&str] = &["We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"];
 const EVAL_RO_NOTES: &[&str] = &["We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"];
@@ -127,9 +127,10 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
 /// The script (or function) a run executes.
 pub(super) struct Chosen {
     /// What error suffixes name: the script's SHA1, or the function's name.
-    pub sha: String,
+    pub name: Rc<str>,
     pub flags: u32,
-    pub func: mlua::Function,
+    /// The function, in the Lua registry.
+    pub func: Rc<mlua::RegistryKey>,
     /// A function: called with the KEYS and ARGV tables as arguments
     /// (a script sees them as globals).
     pub function: bool,
@@ -172,19 +173,26 @@ fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult 
         return Err(CmdError::msg("ERR Number of keys can't be negative"));
     }
     let body = args.get(1);
-    let chosen = script::with_engine(|e| -> Result<Chosen, CmdError> {
-        let sha = if by_sha {
-            if body.len() != 40 {
+    let (chosen, core) = script::with_engine(|e| -> Result<_, CmdError> {
+        let s = if by_sha {
+            // The cache is keyed by lowercase hex: a SHA1 of another
+            // length, or not ASCII, is in no key.
+            let mut sha = [0u8; 40];
+            if body.len() != 40 || !body.is_ascii() {
                 return Err(CmdError::msg(NOSCRIPT_ERR));
             }
-            String::from_utf8_lossy(body).to_ascii_lowercase()
+            sha.copy_from_slice(body);
+            sha.make_ascii_lowercase();
+            let sha = std::str::from_utf8(&sha).map_err(|_| CmdError::msg(NOSCRIPT_ERR))?;
+            e.scripts.get(sha)
         } else {
-            e.load(body).map_err(CmdError::msg)?
+            let sha = e.load(body).map_err(CmdError::msg)?;
+            e.scripts.get(&sha)
         };
-        let s = e.scripts.get(&sha).ok_or(CmdError::msg(NOSCRIPT_ERR))?;
-        Ok(Chosen { sha, flags: s.flags, func: s.func.clone(), function: false })
+        let s = s.ok_or(CmdError::msg(NOSCRIPT_ERR))?;
+        let chosen = Chosen { name: s.sha.clone(), flags: s.flags, func: s.func.clone(), function: false };
+        Ok((chosen, e.core.clone()))
     })?;
-    let core = script::with_engine(|e| e.core.clone());
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
     run_script(cx, &core, &chosen, keys, argv, ro)
@@ -241,63 +249,17 @@ pub(super) fn run_script<'a>(
         oom_at_start,
         wrote: false,
     };
-    let call_args = if chosen.function {
-        let table = |items: Vec<&[u8]>| -> mlua::Result<LuaValue> {
-            let t = core.lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, a) in items.iter().enumerate() {
-                t.raw_seti(i + 1, core.lua.create_string(a)?)?;
-            }
-            Ok(LuaValue::Table(t))
-        };
-        let mut m = MultiValue::new();
-        m.push_back(table(keys.collect()).map_err(lua_failure)?);
-        m.push_back(table(argv.collect()).map_err(lua_failure)?);
-        m
-    } else {
-        core.set_keys_argv(keys, argv).map_err(lua_failure)?;
-        MultiValue::new()
-    };
     core.vars.resp.set(2);
     core.vars.repl.set(3);
     let (db, last_cmd) = (cx.client().db, cx.client().last_cmd);
     let outer_exec = std::mem::replace(&mut cx.srv.in_exec, true);
     cx.srv.in_script = true;
-    let mut reply = Vec::new();
-    let proto = cx.out.proto;
     // A panic in a command the script ran (the loop answers it with an
     // error) must not leave the script's state behind: caught here, the
     // state restored, then passed on.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let state = RefCell::new((&mut *cx, ctl));
-        core.lua.scope(|scope| {
-            let call = scope.create_function(|lua, args: MultiValue| {
-                let mut st = state.try_borrow_mut().map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                let (cx, ctl) = &mut *st;
-                lua_call(lua, cx, ctl, core, args, true)
-            })?;
-            let pcall = scope.create_function(|lua, args: MultiValue| {
-                let mut st = state.try_borrow_mut().map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                let (cx, ctl) = &mut *st;
-                lua_call(lua, cx, ctl, core, args, false)
-            })?;
-            let acl_check = scope.create_function(|_, args: MultiValue| {
-                let st = state.try_borrow().map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                acl_check_cmd(st.0, args)
-            })?;
-            core.redis.raw_set("call", call)?;
-            core.redis.raw_set("pcall", pcall)?;
-            core.redis.raw_set("acl_check_cmd", acl_check)?;
-            let result = core.run(&chosen.func, call_args)?;
-            let mut out = Reply::new(&mut reply, proto);
-            let resp3 = core.vars.resp.get() == 3;
-            Ok(match result {
-                Ok(values) => {
-                    let v = values.into_iter().next().unwrap_or(LuaValue::Nil);
-                    convert::write_value(&mut out, v, resp3)
-                }
-                Err(e) => vec![write_raised(&mut out, e, &chosen.sha)],
-            })
-        })
+        let mut host = ScriptHost { cx: &mut *cx, ctl };
+        core.run(&mut host, &chosen.func, &chosen.name, keys, argv, chosen.function)
     }));
     cx.srv.in_exec = outer_exec;
     cx.srv.in_script = false;
@@ -308,7 +270,6 @@ pub(super) fn run_script<'a>(
         Ok(r) => r.map_err(lua_failure)?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
-    cx.out.buf.extend_from_slice(&reply);
     if !errors.is_empty() {
         for e in &errors {
             if !e.counted_already {
@@ -327,121 +288,93 @@ pub(super) fn lua_failure(e: mlua::Error) -> CmdError {
     CmdError::msg(format!("ERR Error running script: {e}"))
 }
 
-/// The reply to a script that raised `e` (an error table from the error
-/// handler): the message, then where it happened, as Redis writes it.
-fn write_raised(out: &mut Reply, e: LuaValue, sha: &str) -> convert::Written {
-    let mut text = String::from("ERR Error running script");
-    let mut counted_already = false;
-    if let LuaValue::Table(t) = &e {
-        text = match t.raw_get::<LuaValue>("err") {
-            Ok(LuaValue::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-            _ => "ERR Error running script (the error raised is a table without an 'err' field)".into(),
-        };
-        counted_already = matches!(t.raw_get::<LuaValue>("ignore_error_stats_update"), Ok(LuaValue::Boolean(true)));
-        let source = t.raw_get::<LuaValue>("source").ok().and_then(|v| script::lua_bytes(&v));
-        let line = t.raw_get::<LuaValue>("line").ok().and_then(|v| script::lua_bytes(&v));
-        if let (Some(source), Some(line)) = (source, line) {
-            text.push_str(&format!(
-                " script: {sha}, on {}:{}.",
-                String::from_utf8_lossy(&source),
-                String::from_utf8_lossy(&line)
-            ));
-        }
-    }
-    let text = text.replace(['\r', '\n'], " ");
-    out.error(&text);
-    convert::Written { text, counted_already }
+/// The caller's side of a run: the commands its script calls run in the
+/// caller's context, under the run's rules.
+struct ScriptHost<'c, 'a> {
+    cx: &'c mut Ctx<'a>,
+    ctl: RunCtl,
 }
 
-/// The arguments of `redis.call`/`redis.pcall` (after the raise flag):
-/// strings, and numbers as Redis prints them (`%.17g`).
-fn lua_args(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
-    if args.is_empty() {
-        return Err("Please specify at least one argument for this redis lib call");
+impl script::Host for ScriptHost<'_, '_> {
+    fn call(
+        &mut self,
+        data: &[u8],
+        spans: &[Span],
+        proto: Proto,
+        propagate: bool,
+        reply: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        call_from_script(self.cx, &mut self.ctl, &Args::new(data, spans), proto, propagate, reply)
     }
-    args.iter()
-        .map(|v| match v {
-            LuaValue::String(s) => Ok(s.as_bytes().to_vec()),
-            LuaValue::Integer(n) => Ok(n.to_string().into_bytes()),
-            LuaValue::Number(n) => Ok(script::g_format(*n, 17).into_bytes()),
-            _ => Err("Lua redis lib command arguments must be strings or integers"),
-        })
-        .collect()
-}
 
-/// `redis.call` (`raise`) and `redis.pcall`: runs the command and returns
-/// its reply; an error is raised by redis.call, returned as an error table
-/// by redis.pcall.
-fn lua_call(
-    lua: &mlua::Lua,
-    cx: &mut Ctx,
-    ctl: &mut RunCtl,
-    core: &Core,
-    args: MultiValue,
-    raise: bool,
-) -> mlua::Result<LuaValue> {
-    let fail = |text: Vec<u8>, counted: bool| -> mlua::Result<LuaValue> {
-        let r = script::Raised { text, counted };
-        if raise { Err(mlua::Error::external(r)) } else { Ok(LuaValue::Table(script::raised_table(lua, &r)?)) }
-    };
-    let argv = match lua_args(&args) {
-        Ok(a) => a,
-        Err(msg) => return fail(format!("ERR {msg}").into_bytes(), false),
-    };
-    let proto = if core.vars.resp.get() == 3 { Proto::Resp3 } else { Proto::Resp2 };
-    // redis.set_repl without REPL_AOF: the command is not propagated
-    // (ferrokv has no replicas, the AOF is the stream's one consumer).
-    let propagate = core.vars.repl.get() & 1 != 0;
-    match call_from_script(cx, ctl, &argv, proto, propagate) {
-        Err(msg) => {
-            let text = msg.strip_prefix('-').map_or_else(|| format!("ERR {msg}"), str::to_string);
-            fail(text.into_bytes(), false)
-        }
-        Ok(bytes) => {
-            let (v, is_err) = convert::read_reply(lua, &bytes, &mut 0)?;
-            if is_err && raise {
-                let text = match &v {
-                    LuaValue::Table(t) => script::lua_bytes(&t.raw_get::<LuaValue>("err")?).unwrap_or_default(),
-                    _ => Vec::new(),
-                };
-                return fail(text, true);
-            }
-            Ok(v)
-        }
+    fn acl_check(&mut self, data: &[u8], spans: &[Span]) -> Result<bool, &'static str> {
+        acl_check_cmd(self.cx, &Args::new(data, spans))
+    }
+
+    fn reply(&mut self) -> Reply<'_> {
+        Reply::new(&mut *self.cx.out.buf, self.cx.out.proto)
     }
 }
 
 /// Redis's `scriptCall`: the checks on a command a script calls, then the
-/// command through the dispatcher; its reply bytes (in `proto`), or the
-/// error text (a leading `-` when it carries its own code).
+/// command through the dispatcher, its reply written into `reply` (in
+/// `proto`). A refusal is counted in the error statistics (and in the
+/// command's rejected calls when it is one), as Redis's `afterErrorReply`
+/// and `incrCommandStatsOnError` count it there; its text has a leading
+/// `-` when it carries its own code.
 fn call_from_script(
     cx: &mut Ctx,
     ctl: &mut RunCtl,
-    argv: &[Vec<u8>],
+    args: &Args,
     proto: Proto,
     propagate: bool,
-) -> Result<Vec<u8>, String> {
+    reply: &mut Vec<u8>,
+) -> Result<(), String> {
+    let mut known = None;
+    let refused = script_call_checks(cx, ctl, args, &mut known);
+    if let Err(msg) = &refused {
+        match msg.strip_prefix('-') {
+            Some(text) => cx.srv.stats.error_reply(text),
+            None => cx.srv.stats.error_reply(&format!("ERR {msg}")),
+        }
+        if let Some(run) = known {
+            cx.srv.stats.command(run).rejected += 1;
+        }
+        return refused;
+    }
+    let mut inner = Ctx { srv: &mut *cx.srv, key: cx.key, out: Reply::new(reply, proto), now: cx.now };
+    let prop_on = inner.srv.prop.on;
+    inner.srv.prop.on = prop_on && propagate;
+    dispatch(&mut inner, args);
+    inner.srv.prop.on = prop_on;
+    Ok(())
+}
+
+/// The checks of Redis's `scriptCall` before the command runs, in its
+/// order; `known` gets the command's id once it is found.
+fn script_call_checks(cx: &mut Ctx, ctl: &mut RunCtl, args: &Args, known: &mut Option<usize>) -> Result<(), String> {
     let reg = super::table::registry();
-    let name = &argv[0];
+    let name = args.get(0);
     let id = match &cx.srv.renames {
         None => reg.id(name),
         Some(r) => r.id(name),
     };
     let Some(top) = id else { return Err("Unknown Redis command called from script".into()) };
-    let run = if !reg.entries[top].cmd.subcommands.is_empty() && argv.len() >= 2 {
-        reg.sub_id(top, &argv[1]).ok_or("Unknown Redis command called from script")?
+    let run = if !reg.entries[top].cmd.subcommands.is_empty() && args.len() >= 2 {
+        reg.sub_id(top, args.get(1)).ok_or("Unknown Redis command called from script")?
     } else {
         top
     };
+    *known = Some(run);
     let cmd = reg.entries[run].cmd;
-    if !cmd.arity_ok(argv.len()) {
+    if !cmd.arity_ok(args.len()) {
         return Err("Wrong number of args calling Redis command from script".into());
     }
     if cmd.has(NOSCRIPT) && !cx.srv.debug.disable_deny_scripts {
         return Err("This Redis command is not allowed from script".into());
     }
     if !cx.srv.client(cx.key).acl_free {
-        let refs: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+        let refs: Vec<&[u8]> = args.from(0).collect();
         let user = cx.srv.acl.user(cx.srv.client(cx.key).user);
         if let Err((why, pos)) = user.check(run, &refs) {
             let object = match why {
@@ -470,19 +403,7 @@ fn call_from_script(
     if cmd.has(WRITE) {
         ctl.wrote = true;
     }
-    let mut data = Vec::new();
-    let mut spans = Vec::with_capacity(argv.len());
-    for a in argv {
-        spans.push((data.len(), data.len() + a.len()));
-        data.extend_from_slice(a);
-    }
-    let mut buf = Vec::new();
-    let mut inner = Ctx { srv: &mut *cx.srv, key: cx.key, out: Reply::new(&mut buf, proto), now: cx.now };
-    let prop_on = inner.srv.prop.on;
-    inner.srv.prop.on = prop_on && propagate;
-    dispatch(&mut inner, &Args::new(&data, &spans));
-    inner.srv.prop.on = prop_on;
-    Ok(buf)
+    Ok(())
 }
 
 /// Redis's texts for a command a script may not run (`scriptVerifyACL`).
@@ -500,34 +421,22 @@ fn acl_denied_text(why: crate::acl::Denied) -> &'static str {
 }
 
 /// `redis.acl_check_cmd(cmd, ...)`: whether the caller's user may run the
-/// command with these arguments.
-fn acl_check_cmd(cx: &Ctx, args: MultiValue) -> mlua::Result<bool> {
-    let fail = |msg: &str| script::raise(msg.strip_prefix("ERR ").unwrap_or(msg));
-    if args.is_empty() {
-        return fail("ERR Please specify at least one argument for this redis lib call");
-    }
-    let mut argv = Vec::with_capacity(args.len());
-    for v in args.iter() {
-        match v {
-            LuaValue::String(s) => argv.push(s.as_bytes().to_vec()),
-            LuaValue::Integer(n) => argv.push(n.to_string().into_bytes()),
-            LuaValue::Number(n) => argv.push(script::g_format(*n, 17).into_bytes()),
-            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
-        }
-    }
+/// command with these arguments; `Err` when there is no such command.
+fn acl_check_cmd(cx: &Ctx, args: &Args) -> Result<bool, &'static str> {
+    const INVALID: &str = "ERR Invalid command passed to redis.acl_check_cmd()";
     let reg = super::table::registry();
-    let Some(top) = reg.id(&argv[0]) else { return fail("ERR Invalid command passed to redis.acl_check_cmd()") };
-    let run = if !reg.entries[top].cmd.subcommands.is_empty() && argv.len() >= 2 {
-        match reg.sub_id(top, &argv[1]) {
-            Some(r) => r,
-            None => return fail("ERR Invalid command passed to redis.acl_check_cmd()"),
-        }
+    let top = reg.id(args.get(0)).ok_or(INVALID)?;
+    let run = if !reg.entries[top].cmd.subcommands.is_empty() && args.len() >= 2 {
+        reg.sub_id(top, args.get(1)).ok_or(INVALID)?
     } else {
         top
     };
     let c = cx.srv.client(cx.key);
-    let refs: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
-    Ok(c.acl_free || cx.srv.acl.user(c.user).check(run, &refs).is_ok())
+    if c.acl_free {
+        return Ok(true);
+    }
+    let refs: Vec<&[u8]> = args.from(0).collect();
+    Ok(cx.srv.acl.user(c.user).check(run, &refs).is_ok())
 }
 
 /// # Format

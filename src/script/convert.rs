@@ -15,8 +15,11 @@
 //! the first of: `err`, `ok`, `double`, `big_number`, `map`, `set`,
 //! `verbatim_string` fields, else an array up to its first nil.
 
+use super::lib::{check_stack, push_bytes};
 use crate::resp::{Proto, Reply};
-use mlua::{Lua, Table, Value as LuaValue};
+use mlua::ffi::{self, lua_State};
+use mlua::{Table, Value as LuaValue};
+use std::ffi::c_int;
 
 /// Nesting at which Redis's Lua stack runs out while writing a reply
 /// (`reached lua stack limit`), counted from the value returned.
@@ -141,22 +144,11 @@ fn write_table(out: &mut Reply, t: Table, depth: usize, work: &mut Vec<(LuaValue
     }
 }
 
-/// The error table Redis pushes for an error reply `text` (without the
-/// leading `-`): `{err="CODE msg", ignore_error_stats_update=true}`, the
-/// code ERR when the text has none (Redis's `luaPushErrorBuff`).
-pub fn error_table(lua: &Lua, text: &[u8], counted: bool) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    t.raw_set("err", lua.create_string(error_text(text))?)?;
-    if counted {
-        t.raw_set("ignore_error_stats_update", true)?;
-    }
-    Ok(t)
-}
-
-/// `CODE msg` from an error text as Redis reads `-CODE msg`: without a
-/// space the whole text is the message, under ERR; line breaks at either
-/// end go.
-pub fn error_text(text: &[u8]) -> Vec<u8> {
+/// `CODE msg` from an error text as Redis reads `-CODE msg` (Redis's
+/// `luaPushErrorBuff`): without a space the whole text is the message,
+/// under ERR; line breaks at either end of the message go. The code and
+/// the message, as slices of `text`.
+pub fn error_parts(text: &[u8]) -> (&[u8], &[u8]) {
     let (code, msg): (&[u8], &[u8]) = match memchr::memchr(b' ', text) {
         Some(i) => (&text[..i], &text[i + 1..]),
         None => (b"ERR", text),
@@ -164,131 +156,208 @@ pub fn error_text(text: &[u8]) -> Vec<u8> {
     let is_crlf = |b: &u8| *b == b'\r' || *b == b'\n';
     let start = msg.iter().position(|b| !is_crlf(b)).unwrap_or(msg.len());
     let end = msg.iter().rposition(|b| !is_crlf(b)).map_or(start, |i| i + 1);
+    (code, &msg[start..end.max(start)])
+}
+
+/// [`error_parts`] joined: `CODE msg`.
+pub fn error_text(text: &[u8]) -> Vec<u8> {
+    let (code, msg) = error_parts(text);
     let mut out = code.to_vec();
     out.push(b' ');
-    out.extend_from_slice(&msg[start..end.max(start)]);
+    out.extend_from_slice(msg);
     out
 }
 
-/// Reads one reply from `buf` at `*at` as a Lua value (the reply of a
-/// command a script called, written by the dispatcher in `proto`).
-/// Returns the value and whether it is an error.
-pub fn read_reply(lua: &Lua, buf: &[u8], at: &mut usize) -> mlua::Result<(LuaValue, bool)> {
-    let line = |at: &mut usize| -> &[u8] {
-        let start = *at;
-        let end = memchr::memmem::find(&buf[start..], b"\r\n").map_or(buf.len(), |i| start + i);
-        *at = (end + 2).min(buf.len());
-        &buf[start..end]
+/// The line at `*at` (up to its CR LF), moving `*at` past it.
+fn line<'b>(buf: &'b [u8], at: &mut usize) -> &'b [u8] {
+    let start = (*at).min(buf.len());
+    // Most lines are a few bytes (a length, an integer): a plain loop
+    // finds their end sooner than memchr's set-up.
+    let rest = &buf[start..];
+    let end = match rest.iter().take(16).position(|b| *b == b'\r') {
+        Some(i) => start + i,
+        None => memchr::memchr(b'\r', rest).map_or(buf.len(), |i| start + i),
     };
-    let num = |b: &[u8]| -> i64 { std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()).unwrap_or(0) };
-    if *at >= buf.len() {
-        return Ok((LuaValue::Nil, false));
+    *at = (end + 2).min(buf.len());
+    &buf[start..end]
+}
+
+/// A decimal integer (0 when it is not one: the dispatcher wrote it).
+fn int_of(b: &[u8]) -> i64 {
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    let mut n: i64 = 0;
+    for d in digits {
+        if !d.is_ascii_digit() {
+            return 0;
+        }
+        n = n.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
     }
-    let tag = buf[*at];
-    *at += 1;
-    let l = line(at);
-    Ok(match tag {
-        b'+' => {
-            let t = lua.create_table()?;
-            t.raw_set("ok", lua.create_string(l)?)?;
-            (LuaValue::Table(t), false)
+    if neg { n.wrapping_neg() } else { n }
+}
+
+/// The `n` bytes at `*at` (a bulk's body), moving `*at` past them and
+/// their CR LF.
+fn body<'b>(buf: &'b [u8], at: &mut usize, n: usize) -> &'b [u8] {
+    let start = (*at).min(buf.len());
+    let end = start.saturating_add(n).min(buf.len());
+    *at = (end + 2).min(buf.len());
+    &buf[start..end]
+}
+
+/// Pushes `{name=<value at the top>}` in place of the value.
+///
+/// # Safety
+/// A value is at the top of `l`'s stack, with room for 2 more.
+unsafe fn wrap(l: *mut lua_State, name: &[u8]) {
+    unsafe {
+        ffi::lua_createtable(l, 0, 1);
+        push_bytes(l, name);
+        ffi::lua_pushvalue(l, -3);
+        ffi::lua_rawset(l, -3);
+        ffi::lua_replace(l, -2);
+    }
+}
+
+/// Pushes the error table of the error line `text` (without its `-`):
+/// `{err="CODE msg", ignore_error_stats_update=true}` (the command that
+/// replied with it counted it already).
+///
+/// # Safety
+/// Room for 4 more values on `l`'s stack.
+pub(crate) unsafe fn push_reply_error(l: *mut lua_State, text: &[u8]) {
+    let (code, msg) = error_parts(text);
+    unsafe {
+        ffi::lua_createtable(l, 0, 2);
+        push_bytes(l, b"err");
+        push_bytes(l, code);
+        push_bytes(l, b" ");
+        push_bytes(l, msg);
+        ffi::lua_concat(l, 3);
+        ffi::lua_rawset(l, -3);
+        push_bytes(l, b"ignore_error_stats_update");
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_rawset(l, -3);
+    }
+}
+
+/// Pushes the reply at `buf[*at..]` (the reply of a command a script
+/// called, written by the dispatcher in the script's protocol) as one Lua
+/// value (Redis's `redisProtocolToLuaType`), moving `*at` past it.
+///
+/// Only plain values live in these frames: a Lua error (no room on the
+/// stack, no memory) may cross them.
+///
+/// # Safety
+/// `l` is the state of a running C function with room for 6 more values
+/// (an aggregate makes room for its elements itself).
+pub(crate) unsafe fn push_reply(l: *mut lua_State, buf: &[u8], at: &mut usize) {
+    unsafe {
+        if *at >= buf.len() {
+            ffi::lua_pushnil(l);
+            return;
         }
-        b'-' => (LuaValue::Table(error_table(lua, l, true)?), true),
-        b':' => (LuaValue::Number(num(l) as f64), false),
-        b'$' => {
-            let n = num(l);
-            if n < 0 {
-                (LuaValue::Boolean(false), false)
-            } else {
-                let start = *at;
-                let end = (start + n as usize).min(buf.len());
-                *at = (end + 2).min(buf.len());
-                (LuaValue::String(lua.create_string(&buf[start..end])?), false)
+        let tag = buf[*at];
+        *at += 1;
+        let l1 = line(buf, at);
+        match tag {
+            b'+' => {
+                push_bytes(l, l1);
+                wrap(l, b"ok");
             }
-        }
-        b'*' | b'~' | b'%' | b'>' => {
-            let n = num(l);
-            if n < 0 {
-                return Ok((LuaValue::Boolean(false), false));
-            }
-            let n = n as usize;
-            match tag {
-                b'%' => {
-                    let m = lua.create_table()?;
-                    for _ in 0..n {
-                        let (k, _) = read_reply(lua, buf, at)?;
-                        let (v, _) = read_reply(lua, buf, at)?;
-                        if !k.is_nil() {
-                            m.raw_set(k, v)?;
+            b'-' => push_reply_error(l, l1),
+            b':' => ffi::lua_pushnumber(l, int_of(l1) as f64),
+            b'$' => match usize::try_from(int_of(l1)) {
+                Ok(n) => push_bytes(l, body(buf, at, n)),
+                Err(_) => ffi::lua_pushboolean(l, 0),
+            },
+            b'*' | b'~' | b'%' | b'>' => {
+                let Ok(n) = usize::try_from(int_of(l1)) else {
+                    ffi::lua_pushboolean(l, 0);
+                    return;
+                };
+                // Room for this table, a key and a value, and what a
+                // scalar element pushes (the caller guarantees room for
+                // one value and an error table: LUA_MINSTACK).
+                check_stack(l, 8, c"redis.call reply");
+                match tag {
+                    b'%' => {
+                        ffi::lua_createtable(l, 0, n.min(1 << 16) as c_int);
+                        for _ in 0..n {
+                            push_reply(l, buf, at);
+                            push_reply(l, buf, at);
+                            if ffi::lua_type(l, -2) == ffi::LUA_TNIL {
+                                ffi::lua_pop(l, 2);
+                            } else {
+                                ffi::lua_rawset(l, -3);
+                            }
+                        }
+                        wrap(l, b"map");
+                    }
+                    b'~' => {
+                        ffi::lua_createtable(l, 0, n.min(1 << 16) as c_int);
+                        for _ in 0..n {
+                            push_reply(l, buf, at);
+                            if ffi::lua_type(l, -1) == ffi::LUA_TNIL {
+                                ffi::lua_pop(l, 1);
+                            } else {
+                                ffi::lua_pushboolean(l, 1);
+                                ffi::lua_rawset(l, -3);
+                            }
+                        }
+                        wrap(l, b"set");
+                    }
+                    _ => {
+                        ffi::lua_createtable(l, n.min(1 << 16) as c_int, 0);
+                        for i in 0..n {
+                            push_reply(l, buf, at);
+                            ffi::lua_rawseti_(l, -2, (i + 1) as c_int);
                         }
                     }
-                    let t = lua.create_table()?;
-                    t.raw_set("map", m)?;
-                    (LuaValue::Table(t), false)
-                }
-                b'~' => {
-                    let s = lua.create_table()?;
-                    for _ in 0..n {
-                        let (k, _) = read_reply(lua, buf, at)?;
-                        if !k.is_nil() {
-                            s.raw_set(k, true)?;
-                        }
-                    }
-                    let t = lua.create_table()?;
-                    t.raw_set("set", s)?;
-                    (LuaValue::Table(t), false)
-                }
-                _ => {
-                    let t = lua.create_table_with_capacity(n, 0)?;
-                    for i in 0..n {
-                        let (v, _) = read_reply(lua, buf, at)?;
-                        t.raw_set(i + 1, v)?;
-                    }
-                    (LuaValue::Table(t), false)
                 }
             }
-        }
-        b'_' => (LuaValue::Nil, false),
-        b'#' => (LuaValue::Boolean(l == b"t"), false),
-        b',' => {
-            let d = match l {
-                b"inf" => f64::INFINITY,
-                b"-inf" => f64::NEG_INFINITY,
-                b"nan" | b"-nan" => f64::NAN,
-                _ => std::str::from_utf8(l).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0),
-            };
-            let t = lua.create_table()?;
-            t.raw_set("double", d)?;
-            (LuaValue::Table(t), false)
-        }
-        b'(' => {
-            let t = lua.create_table()?;
-            t.raw_set("big_number", lua.create_string(l)?)?;
-            (LuaValue::Table(t), false)
-        }
-        b'=' => {
-            let n = num(l).max(0) as usize;
-            let start = *at;
-            let end = (start + n).min(buf.len());
-            *at = (end + 2).min(buf.len());
-            let body = &buf[start..end];
-            let (format, text) = if body.len() >= 4 { (&body[..3], &body[4..]) } else { (&b"txt"[..], body) };
-            let v = lua.create_table()?;
-            v.raw_set("format", lua.create_string(format)?)?;
-            v.raw_set("string", lua.create_string(text)?)?;
-            let t = lua.create_table()?;
-            t.raw_set("verbatim_string", v)?;
-            (LuaValue::Table(t), false)
-        }
-        b'|' => {
-            // An attribute: its pairs are skipped, the reply follows.
-            for _ in 0..num(l).max(0) * 2 {
-                read_reply(lua, buf, at)?;
+            b'_' => ffi::lua_pushnil(l),
+            b'#' => ffi::lua_pushboolean(l, c_int::from(l1 == b"t")),
+            b',' => {
+                let d = match l1 {
+                    b"inf" => f64::INFINITY,
+                    b"-inf" => f64::NEG_INFINITY,
+                    b"nan" | b"-nan" => f64::NAN,
+                    _ => std::str::from_utf8(l1).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0),
+                };
+                ffi::lua_pushnumber(l, d);
+                wrap(l, b"double");
             }
-            return read_reply(lua, buf, at);
+            b'(' => {
+                push_bytes(l, l1);
+                wrap(l, b"big_number");
+            }
+            b'=' => {
+                let all = body(buf, at, usize::try_from(int_of(l1)).unwrap_or(0));
+                let (format, text) = if all.len() >= 4 { (&all[..3], &all[4..]) } else { (&b"txt"[..], all) };
+                ffi::lua_createtable(l, 0, 2);
+                push_bytes(l, b"format");
+                push_bytes(l, format);
+                ffi::lua_rawset(l, -3);
+                push_bytes(l, b"string");
+                push_bytes(l, text);
+                ffi::lua_rawset(l, -3);
+                wrap(l, b"verbatim_string");
+            }
+            b'|' => {
+                check_stack(l, 8, c"redis.call reply");
+                // An attribute: its pairs are skipped, the reply follows.
+                for _ in 0..int_of(l1).max(0) * 2 {
+                    push_reply(l, buf, at);
+                    ffi::lua_pop(l, 1);
+                }
+                push_reply(l, buf, at);
+            }
+            _ => ffi::lua_pushnil(l),
         }
-        _ => (LuaValue::Nil, false),
-    })
+    }
 }
 
 #[cfg(test)]

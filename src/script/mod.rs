@@ -5,10 +5,11 @@
 //!
 //! The state lives in a thread-local: the loop's thread makes it on first
 //! use and is the only one to touch it (mlua's `Lua` is not `Send`, and the
-//! server is built on one thread and run on another). A run borrows the
-//! caller's command context for `redis.call`: the engine gives the Lua side
-//! callbacks that live only for the run (`mlua::Lua::scope`), and the
-//! commands a script calls go through the one dispatcher
+//! server is built on one thread and run on another). A run (see `run.rs`)
+//! reaches the caller's command context for `redis.call` through a
+//! [`run::Host`] it is given for the length of the run; `redis.call`,
+//! `redis.pcall` and `redis.acl_check_cmd` are registered once, with the
+//! state, and the commands a script calls go through the one dispatcher
 //! (`cmd::script::call_from_script`).
 //!
 //! Invariants: nothing a script does outlives it (the global table and the
@@ -17,9 +18,12 @@
 
 pub mod convert;
 pub mod lib;
+pub mod run;
+
+pub use run::Host;
 
 use hashbrown::HashMap;
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
+use mlua::{Function, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value as LuaValue};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -125,7 +129,10 @@ pub fn raised_table(lua: &Lua, r: &Raised) -> mlua::Result<Table> {
 pub struct Script {
     pub body: Box<[u8]>,
     pub flags: u32,
-    pub func: Function,
+    /// Its SHA1 (what error suffixes name).
+    pub sha: Rc<str>,
+    /// The compiled function, in the Lua registry (what a run pushes).
+    pub func: Rc<RegistryKey>,
 }
 
 /// State a run changes through the `redis` API and the engine reads back:
@@ -142,30 +149,34 @@ pub struct RunVars {
     pub registered: RefCell<Vec<Func>>,
 }
 
-/// The Lua state and the handles a run needs (cheap to clone: a run
-/// clones them out of the thread-local, so a command a script calls may
+/// The Lua state and the handles a run needs (shared through an `Rc`: a
+/// run takes it out of the thread-local, so a command a script calls may
 /// look at the engine, e.g. INFO).
-#[derive(Clone)]
 pub struct Core {
     pub lua: Lua,
+    /// The main state of `lua`, for the C API (valid as long as `lua`).
+    state: *mut mlua::ffi::lua_State,
     /// The real global table (KEYS and ARGV are set in it for each run).
     globals: Table,
     /// The table scripts see as their globals.
     pub env: Table,
-    /// The real `redis` table: `call`, `pcall` and `acl_check_cmd` are set
-    /// in it for the length of a run.
+    /// The real `redis` table.
     pub redis: Table,
     /// The `redis` table a library's code sees while it loads.
     load_redis: Table,
-    /// `xpcall(f, handler)` for a run.
+    /// `xpcall(f, handler)` for a library's code as it loads.
     runner: Function,
     handler: Function,
+    /// The registry slots of a run.
+    slots: run::Slots,
+    /// The buffers of a run, kept between runs.
+    bufs: Cell<run::CallBufs>,
     pub vars: Rc<RunVars>,
 }
 
 /// The Lua state and the script cache.
 pub struct Engine {
-    pub core: Core,
+    pub core: Rc<Core>,
     /// The script cache, by lowercase SHA1 hex.
     pub scripts: HashMap<String, Script>,
     /// Bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).
@@ -442,8 +453,21 @@ impl Engine {
             )
             .set_name(INTERNAL)
             .call(())?;
-        let core = Core { lua, globals, env, redis, load_redis, runner, handler, vars };
-        Ok(Engine { core, scripts: HashMap::new(), scripts_bytes: 0, libraries: Vec::new() })
+        let (state, slots) = run::register(&lua, &redis, &handler)?;
+        let core = Core {
+            lua,
+            state,
+            globals,
+            env,
+            redis,
+            load_redis,
+            runner,
+            handler,
+            slots,
+            bufs: Cell::new(run::CallBufs::default()),
+            vars,
+        };
+        Ok(Engine { core: Rc::new(core), scripts: HashMap::new(), scripts_bytes: 0, libraries: Vec::new() })
     }
 
     /// Caches `body` under its SHA1 (compiling it once); returns the SHA1.
@@ -454,8 +478,10 @@ impl Engine {
         }
         let (flags, shebang_len) = parse_shebang(body)?;
         let func = self.core.compile(body, shebang_len)?;
+        let func = self.core.lua.create_registry_value(func).map_err(|e| format!("ERR {e}"))?;
         self.scripts_bytes += body.len();
-        self.scripts.insert(sha.clone(), Script { body: body.into(), flags, func });
+        let script = Script { body: body.into(), flags, sha: sha.as_str().into(), func: Rc::new(func) };
+        self.scripts.insert(sha.clone(), script);
         Ok(sha)
     }
 
@@ -464,6 +490,7 @@ impl Engine {
     pub fn flush(&mut self) -> mlua::Result<()> {
         self.scripts.clear();
         self.scripts_bytes = 0;
+        self.core.lua.expire_registry_values();
         self.core.lua.gc_collect()
     }
 
@@ -498,7 +525,7 @@ impl Engine {
         let full: LuaValue = core.globals.raw_get("redis").map_err(|e| e.to_string())?;
         core.globals.raw_set("redis", core.load_redis.clone()).map_err(|e| e.to_string())?;
         core.vars.registered.borrow_mut().clear();
-        let ran = core.run(&f, MultiValue::new());
+        let ran = core.call_protected(&f, MultiValue::new());
         core.globals.raw_set("redis", full).map_err(|e| e.to_string())?;
         let functions = std::mem::take(&mut *core.vars.registered.borrow_mut());
         match ran {
@@ -555,25 +582,9 @@ impl Core {
             })
     }
 
-    /// Sets KEYS and ARGV for a run.
-    pub fn set_keys_argv<'a>(
-        &self,
-        keys: impl ExactSizeIterator<Item = &'a [u8]>,
-        argv: impl ExactSizeIterator<Item = &'a [u8]>,
-    ) -> mlua::Result<()> {
-        for (name, list) in [("KEYS", keys.collect::<Vec<_>>()), ("ARGV", argv.collect())] {
-            let t = self.lua.create_table_with_capacity(list.len(), 0)?;
-            for (i, a) in list.iter().enumerate() {
-                t.raw_seti(i + 1, self.lua.create_string(a)?)?;
-            }
-            self.globals.raw_set(name, t)?;
-        }
-        Ok(())
-    }
-
     /// Runs `f(args)` under Redis's error handler: `Ok(values)` when it
     /// returned, `Err(error table)` when it raised.
-    pub fn run(&self, f: &Function, args: MultiValue) -> mlua::Result<Result<MultiValue, LuaValue>> {
+    pub fn call_protected(&self, f: &Function, args: MultiValue) -> mlua::Result<Result<MultiValue, LuaValue>> {
         let mut all = MultiValue::new();
         all.push_back(LuaValue::Function(f.clone()));
         all.push_back(LuaValue::Function(self.handler.clone()));
@@ -605,13 +616,10 @@ fn error_handler(lua: &Lua, err: LuaValue) -> mlua::Result<Table> {
         other => {
             let text = match &other {
                 LuaValue::String(s) => s.as_bytes().to_vec(),
-                LuaValue::Error(e) => {
-                    // A Rust function's error, as luaL_error words it: where
-                    // the script called it, then the message.
-                    let mut text = where_(lua).into_bytes();
-                    text.extend_from_slice(root_message(e).as_bytes());
-                    text
-                }
+                // A Rust function's error: its message (the functions
+                // that raise put where the script called them in it, as
+                // luaL_error does).
+                LuaValue::Error(e) => root_message(e).into_bytes(),
                 LuaValue::Nil => b"nil".to_vec(),
                 LuaValue::Boolean(b) => b.to_string().into_bytes(),
                 v => lua_bytes(v).unwrap_or_else(|| format!("{}: {:p}", v.type_name(), v.to_pointer()).into_bytes()),
@@ -641,6 +649,33 @@ fn error_handler(lua: &Lua, err: LuaValue) -> mlua::Result<Table> {
         break;
     }
     Ok(t)
+}
+
+/// The reply to a run that raised `e` (an error table from the error
+/// handler): the message, then where it happened, as Redis's
+/// `luaCallFunction` writes it (`script: <name>, on <source>:<line>.`).
+pub fn write_raised(out: &mut crate::resp::Reply, e: LuaValue, name: &str) -> convert::Written {
+    let mut text = String::from("ERR Error running script");
+    let mut counted_already = false;
+    if let LuaValue::Table(t) = &e {
+        text = match t.raw_get::<LuaValue>("err") {
+            Ok(LuaValue::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+            _ => "ERR Error running script (the error raised is a table without an 'err' field)".into(),
+        };
+        counted_already = matches!(t.raw_get::<LuaValue>("ignore_error_stats_update"), Ok(LuaValue::Boolean(true)));
+        let source = t.raw_get::<LuaValue>("source").ok().and_then(|v| lua_bytes(&v));
+        let line = t.raw_get::<LuaValue>("line").ok().and_then(|v| lua_bytes(&v));
+        if let (Some(source), Some(line)) = (source, line) {
+            text.push_str(&format!(
+                " script: {name}, on {}:{}.",
+                String::from_utf8_lossy(&source),
+                String::from_utf8_lossy(&line)
+            ));
+        }
+    }
+    let text = text.replace(['\r', '\n'], " ");
+    out.error(&text);
+    convert::Written { text, counted_already }
 }
 
 /// The message of an mlua error without its wrapping and traceback.

@@ -2,7 +2,7 @@
 -- the Lua state is made (src/script/mod.rs). It receives the real global
 -- table and Rust helpers; it returns the protected global table scripts
 -- see and the real `redis` table (the engine sets `call`, `pcall` and
--- `acl_check_cmd` in it for each run).
+-- `acl_check_cmd` in it, C functions: src/script/run.rs).
 --
 -- Redis 7.0 makes the global table and every library table read-only (its
 -- Lua has a read-only table patch). Plain Lua 5.1 has no such tables, so
@@ -26,30 +26,34 @@ local function readonly()
     error('Attempt to modify a readonly table', 2)
 end
 
--- A read-only view of `t` (made once per table).
+-- The scripts' global table (a proxy of `real`), made once `real` is
+-- complete, at the end.
+local G
+
+local function nonexistent(_, name)
+    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end
+
+-- A read-only view of `t` (made once per table). For a global table
+-- (`globals`), reading a name it does not hold is an error: `t` itself
+-- gets a metatable whose __index raises it (as Redis 7.0 sets one on its
+-- global table), so a name it holds is found by a table look-up, with no
+-- function call (scripts read `redis` and `KEYS` on every call).
 local function protect(t, globals)
     local p = proxy_of[t]
     if p then
         return p
     end
     p = {}
-    local index = t
     if globals then
-        index = function(_, name)
-            local v = raw_rawget(t, name)
-            if v == nil then
-                error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-            end
-            return v
-        end
+        raw_setmetatable(t, { __index = nonexistent, __metatable = false })
     end
-    raw_setmetatable(p, { __index = index, __newindex = readonly, __metatable = false })
+    raw_setmetatable(p, { __index = t, __newindex = readonly, __metatable = false })
     real_of[p] = t
     proxy_of[t] = p
     return p
 end
 
-local G = protect(real, true)
 
 -- Functions that would see (or change) a proxy's insides.
 real.rawget = function(t, k)
@@ -147,8 +151,8 @@ real.math.randomseed = rust.randomseed
 -- The redis table.
 local redis = {}
 real.redis = redis
--- call, pcall and acl_check_cmd are set for each run by the engine; the
--- functions that raise errors are Rust functions, so that the frame of the
+-- call, pcall and acl_check_cmd are set by the engine (C functions, see
+-- src/script/run.rs); the functions that raise errors are Rust functions, so that the frame of the
 -- script calling them stays on the stack (a Lua function called as
 -- `return f()` would replace it) and errors name the script's line.
 redis.setresp = rust.setresp
@@ -215,6 +219,9 @@ for name, v in raw_pairs(real) do
         real[name] = protect(v)
     end
 end
+-- The scripts' global table: from here on reading a missing name from
+-- the real one raises (nothing below reads one).
+G = protect(real, true)
 real._G = G
 local string_meta = raw_getmetatable('')
 string_meta.__index = real.string

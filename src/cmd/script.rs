@@ -260,6 +260,7 @@ pub(super) fn run_script<'a>(
     core.vars.resp.set(2);
     core.vars.repl.set(3);
     let (db, last_cmd) = (cx.client().db, cx.client().last_cmd);
+    let (start_ns, threshold) = (cx.srv.cmd_clock, cx.srv.config.busy_reply_threshold);
     let outer_exec = std::mem::replace(&mut cx.srv.in_exec, true);
     cx.srv.in_script = true;
     let mut reply = Vec::new();
@@ -287,7 +288,14 @@ pub(super) fn run_script<'a>(
             core.redis.raw_set("call", call)?;
             core.redis.raw_set("pcall", pcall)?;
             core.redis.raw_set("acl_check_cmd", acl_check)?;
-            let result = core.run(&chosen.func, call_args)?;
+            // SAFETY: `serve_busy` gets `&state`, which outlives the guard.
+            let busy = unsafe {
+                let state = &state as *const RefCell<(&mut Ctx, RunCtl)> as *const ();
+                script::busy::enter(&core.lua, start_ns, threshold, chosen.function, &chosen.sha, state, serve_busy)
+            };
+            let result = core.run(&chosen.func, call_args);
+            drop(busy);
+            let result = result?;
             let mut out = Reply::new(&mut reply, proto);
             let resp3 = core.vars.resp.get() == 3;
             Ok(match result {
@@ -320,6 +328,24 @@ pub(super) fn run_script<'a>(
         }
     }
     Ok(())
+}
+
+/// The busy hook's way to the run's context: serves the loop's other
+/// clients once (see `script::busy`).
+///
+/// # Safety
+/// `state` is the `RefCell` `run_script` registered with
+/// `script::busy::enter`, alive while the guard is. The hook fires only
+/// while Lua code runs, when no `redis.call` holds the cell's borrow (a
+/// borrow it cannot get is a no-op), so the `&mut Ctx` reached here is the
+/// only one in use.
+unsafe fn serve_busy(state: *const ()) {
+    // SAFETY: see above.
+    let state = unsafe { &*(state as *const RefCell<(&mut Ctx, RunCtl)>) };
+    let Ok(mut st) = state.try_borrow_mut() else { return };
+    let (cx, ctl) = &mut *st;
+    script::busy::set_wrote(ctl.wrote);
+    crate::server::busy::serve(cx);
 }
 
 /// An error the engine itself met (not one the script raised).
@@ -566,9 +592,10 @@ fn script_load(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// # Format
 /// `SCRIPT KILL`
-fn script_kill(_cx: &mut Ctx, _args: &Args) -> CmdResult {
-    // A script runs to its end before the loop reads another command.
-    Err(CmdError::msg("NOTBUSY No scripts in execution right now."))
+fn script_kill(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    script::busy::kill(true).map_err(CmdError::msg)?;
+    cx.out.ok();
+    Ok(())
 }
 
 /// # Format

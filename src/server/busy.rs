@@ -15,10 +15,12 @@
 //! `allow_busy` commands. The running client is not read (Redis's
 //! `protectClient`); readiness events the loop would have handled (its
 //! socket, the waker, signals, listeners with more to accept) are handed
-//! back to the loop when the command ends.
+//! back to the loop when the command ends. Readiness the loop took in the
+//! same poll as the running command's is not reported again: the first
+//! call looks at every listener and connection once.
 
 use super::conn::ReadResult;
-use super::listen::{LISTENER_BASE, UNIX_LISTENER};
+use super::listen::{LISTENER_BASE, TLS_LISTENER_BASE, UNIX_LISTENER};
 use super::state::Shared;
 use super::{MAX_READS_PER_TURN, Parts, SIGNALS, Server, WAKER, mirror, run_command};
 use crate::cmd::{Args, Ctx};
@@ -192,7 +194,25 @@ impl Io<'_> {
         shared.in_script = false;
         // Only `allow_busy` commands run: none propagates.
         shared.prop.on = false;
-        let mut events = self.events.take().unwrap_or_else(|| Events::with_capacity(256));
+        let mut events = match self.events.take() {
+            Some(events) => events,
+            None => {
+                // The first call: readiness the loop took in the same poll
+                // as the running command's, not handled yet, is not
+                // reported again (edge-triggered): every listener and
+                // connection gets a look once.
+                if let Some(l) = shared.listeners.as_ref() {
+                    self.accept_again.extend((0..l.tcp.len()).map(|i| Token(LISTENER_BASE + i)));
+                    self.accept_again.extend((0..l.tls.len()).map(|i| Token(TLS_LISTENER_BASE + i)));
+                    if l.unix.is_some() {
+                        self.accept_again.push(UNIX_LISTENER);
+                    }
+                }
+                let running = self.running;
+                self.again.extend(self.conns.iter().map(|(k, _)| k).filter(|&k| k != running));
+                Events::with_capacity(256)
+            }
+        };
         for _ in 0..ITERATIONS {
             let mut work = 0;
             for key in std::mem::take(&mut self.again) {

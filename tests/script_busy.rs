@@ -240,3 +240,32 @@ fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_ends_the_server() {
         }
     }
 }
+
+#[test]
+fn what_a_script_stopped_by_shutdown_wrote_is_not_in_the_aof() {
+    let s = common::server_with(|c| c.appendonly = true);
+    let mut setup = s.raw();
+    set_threshold(&mut setup, "busy-reply-threshold");
+    let mut a = s.raw();
+    a.send(&resp(&["eval", "redis.call('set',KEYS[1],'stopped') while true do end", "1", "k"]));
+    let mut b = s.raw();
+    assert_eq!(wait_busy(&mut b), BUSY_EVAL);
+    b.send(&resp(&["shutdown", "nosave"]));
+    assert_eq!(b.read_to_close(), b"");
+    assert_eq!(a.read_to_close(), b"");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(s.handle.addr).is_ok() {
+        assert!(start.elapsed() < Duration::from_secs(10), "the server still accepts connections");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // As Redis, which exits inside SHUTDOWN: the script's SET was never
+    // propagated.
+    let dir = std::path::Path::new(&s.dir).join("appendonlydir");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        files += 1;
+        assert!(!data.windows(7).any(|w| w == b"stopped"), "{}", String::from_utf8_lossy(&data));
+    }
+    assert!(files >= 2, "no AOF in {dir:?}");
+}

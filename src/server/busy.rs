@@ -111,6 +111,7 @@ impl Server {
         let spans = std::mem::take(&mut conn.spans);
         let mut wbuf = std::mem::take(&mut conn.wbuf);
         let reply_from = wbuf.len();
+        let propagated_from = self.shared.prop.out.len();
         let args = match src {
             Source::Buffer { base, one_pass } => Args::request(&rbuf[base..conn.rlen], &spans, one_pass),
             Source::Inline => Args::request(&inline, &spans, false),
@@ -140,8 +141,10 @@ impl Server {
         conn.spans = spans;
         conn.wbuf = wbuf;
         if shutdown {
-            // Redis exits inside SHUTDOWN: the script's caller gets no reply.
+            // Redis exits inside SHUTDOWN: the script's caller gets no
+            // reply, and what the stopped script wrote is not propagated.
             conn.wbuf.truncate(reply_from);
+            self.shared.prop.out.truncate(propagated_from);
             self.shared.client_mut(key).close_after_reply = true;
         }
         self.pending.extend(again);

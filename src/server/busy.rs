@@ -104,6 +104,7 @@ impl Server {
     /// Runs client `key`'s command parsed as `src`, one that may run a
     /// script, so that the busy hook can serve the other clients: its
     /// buffers leave the connection for the command's length.
+    #[inline(never)]
     pub(super) fn run_scripted(&mut self, key: usize, src: Source, now: u64) {
         let conn = &mut self.conns[key];
         let rbuf = std::mem::take(&mut conn.rbuf);

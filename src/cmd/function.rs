@@ -152,7 +152,16 @@ fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     let chosen = Chosen { name: f.name.into(), flags: f.flags, func, function: true };
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
-    run_script(cx, &core, &chosen, keys, argv, ro)
+    let prev = FCALL_ARGS.replace(args as *const Args as *const ());
+    let ran = run_script(cx, &core, &chosen, keys, argv, ro);
+    FCALL_ARGS.set(prev);
+    ran
+}
+
+thread_local! {
+    /// The FCALL whose function runs (FUNCTION STATS shows it while the
+    /// function is busy): set for the length of `run_script` only.
+    static FCALL_ARGS: std::cell::Cell<*const ()> = const { std::cell::Cell::new(std::ptr::null()) };
 }
 
 /// # Format
@@ -368,11 +377,34 @@ fn restore(e: &mut Engine, codes: &[Vec<u8>], policy: Policy) -> Result<(), Stri
 fn function_stats(cx: &mut Ctx, _args: &Args) -> CmdResult {
     let (libs, funcs) =
         script::with_engine(|e| (e.libraries.len(), e.libraries.iter().map(|l| l.functions.len()).sum::<usize>()));
+    let running = script::busy::running();
+    if running.as_ref().is_some_and(|r| !r.0) {
+        // An EVAL is busy: Redis answers as to any other command.
+        return Err(CmdError::msg(script::busy::SLOW_EVAL));
+    }
     let out = &mut cx.out;
     out.map(2);
     out.bulk(b"running_script");
-    // A function runs to its end before the loop reads another command.
-    out.null();
+    let fcall = FCALL_ARGS.get();
+    match running {
+        Some((_, name, ms)) if !fcall.is_null() => {
+            // SAFETY: FCALL_ARGS points at the running FCALL's arguments
+            // while its `run_script` runs, which is when FUNCTION STATS can
+            // see a running function (served from the busy hook).
+            let args = unsafe { &*(fcall as *const Args) };
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(name.as_bytes());
+            out.bulk(b"command");
+            out.array(args.len());
+            for a in args.from(0) {
+                out.bulk(a);
+            }
+            out.bulk(b"duration_ms");
+            out.int(ms as i64);
+        }
+        _ => out.null(),
+    }
     out.bulk(b"engines");
     out.map(1);
     out.bulk(b"LUA");
@@ -386,8 +418,10 @@ fn function_stats(cx: &mut Ctx, _args: &Args) -> CmdResult {
 
 /// # Format
 /// `FUNCTION KILL`
-fn function_kill(_cx: &mut Ctx, _args: &Args) -> CmdResult {
-    Err(CmdError::msg("NOTBUSY No scripts in execution right now."))
+fn function_kill(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    script::busy::kill(false).map_err(CmdError::msg)?;
+    cx.out.ok();
+    Ok(())
 }
 
 /// # Format

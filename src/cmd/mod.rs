@@ -516,6 +516,12 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         {
             return Err(pubsub::not_allowed(&reg.entries[run].fullname));
         }
+        // A script past busy-reply-threshold: only `allow_busy` commands.
+        if let Some(busy) = crate::script::busy::rejecting()
+            && !cmd.has(table::flag::ALLOW_BUSY)
+        {
+            return Err(CmdError::msg(busy));
+        }
         Ok(run)
     });
     if checked.is_err()

@@ -252,6 +252,7 @@ pub(super) fn run_script<'a>(
     core.vars.resp.set(2);
     core.vars.repl.set(3);
     let (db, last_cmd) = (cx.client().db, cx.client().last_cmd);
+    let (start_ns, threshold) = (cx.srv.cmd_clock, cx.srv.config.busy_reply_threshold);
     let outer_exec = std::mem::replace(&mut cx.srv.in_exec, true);
     cx.srv.in_script = true;
     // A panic in a command the script ran (the loop answers it with an
@@ -259,6 +260,21 @@ pub(super) fn run_script<'a>(
     // state restored, then passed on.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut host = ScriptHost { cx: &mut *cx, ctl };
+        // SAFETY: `serve_busy` reaches the run's host only through the run
+        // slot of `script::run`, which holds it just while `core.run` runs
+        // (and not while a callback of the run uses it); `chosen.name`
+        // outlives the guard.
+        let _busy = unsafe {
+            script::busy::enter(
+                &core.lua,
+                start_ns,
+                threshold,
+                chosen.function,
+                &chosen.name,
+                std::ptr::null(),
+                serve_busy,
+            )
+        };
         core.run(&mut host, &chosen.func, &chosen.name, keys, argv, chosen.function)
     }));
     cx.srv.in_exec = outer_exec;
@@ -281,6 +297,16 @@ pub(super) fn run_script<'a>(
         }
     }
     Ok(())
+}
+
+/// The busy hook's way to the run (see `script::busy`): serves the loop's
+/// other clients once, through the running script's host.
+///
+/// # Safety
+/// Called only by the hook while the run's guard lives; the host is
+/// reached through `script::run`'s run slot, under its invariants.
+unsafe fn serve_busy(_state: *const ()) {
+    script::run::serve_busy();
 }
 
 /// An error the engine itself met (not one the script raised).
@@ -313,6 +339,11 @@ impl script::Host for ScriptHost<'_, '_> {
 
     fn reply(&mut self) -> Reply<'_> {
         Reply::new(&mut *self.cx.out.buf, self.cx.out.proto)
+    }
+
+    fn serve_busy(&mut self) {
+        script::busy::set_wrote(self.ctl.wrote);
+        crate::server::busy::serve(self.cx);
     }
 }
 
@@ -475,9 +506,10 @@ fn script_load(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// # Format
 /// `SCRIPT KILL`
-fn script_kill(_cx: &mut Ctx, _args: &Args) -> CmdResult {
-    // A script runs to its end before the loop reads another command.
-    Err(CmdError::msg("NOTBUSY No scripts in execution right now."))
+fn script_kill(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    script::busy::kill(true).map_err(CmdError::msg)?;
+    cx.out.ok();
+    Ok(())
 }
 
 /// # Format

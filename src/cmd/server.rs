@@ -819,6 +819,12 @@ fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
     if abort {
         return Err(CmdError::msg("ERR No shutdown in progress."));
     }
+    // While a script is busy only SHUTDOWN NOSAVE goes through.
+    if let Some(busy) = crate::script::busy::rejecting()
+        && !nosave
+    {
+        return Err(CmdError::msg(busy));
+    }
     log::warn!("User requested shutdown...");
     let now = cx.now;
     if !cx.srv.prepare_for_shutdown(save, nosave, force, now) {

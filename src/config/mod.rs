@@ -103,6 +103,9 @@ pub struct Config {
     pub protected_mode: bool,
     /// Close a client after this many idle seconds (0 = never).
     pub timeout: u64,
+    /// `busy-reply-threshold` (`lua-time-limit`): ms before a running
+    /// script enters the BUSY state (0 = never).
+    pub busy_reply_threshold: u64,
     pub tcp_keepalive: u64,
     pub databases: usize,
     pub maxclients: usize,
@@ -241,6 +244,7 @@ impl Default for Config {
             socket_mark_id: 0,
             protected_mode: true,
             timeout: 0,
+            busy_reply_threshold: 5000,
             tcp_keepalive: 300,
             databases: 16,
             maxclients: 10000,

@@ -500,7 +500,9 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("propagation-error-behavior", one_of(&["ignore", "panic", "panic-on-replicas"], "ignore"), 0, State::Tunes(REPL),
         "what a replica does with a failing replicated command"),
     opt("bind-source-addr", string(""), 0, State::Tunes(REPL), "source address of outgoing connections"),
-    opt("busy-reply-threshold", int(0, LONG_MAX, 5000), 0, State::Inert("a script runs to its end: no BUSY state yet, other clients wait"), "ms before a script gets BUSY replies")
+    opt("busy-reply-threshold", int(0, LONG_MAX, 5000), 0, State::Works,
+        "ms a script runs before other clients get `-BUSY` and SCRIPT KILL / FUNCTION KILL can stop it (0 = never)")
+        .with(int_field!(busy_reply_threshold, u64))
         .alias("lua-time-limit"),
 
     // --- Cluster ---

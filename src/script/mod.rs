@@ -16,6 +16,7 @@
 //! library tables are read-only); time is frozen for the whole run (the
 //! caller's `now` is every inner command's `now`).
 
+pub mod busy;
 pub mod convert;
 pub mod lib;
 pub mod run;
@@ -279,6 +280,7 @@ impl Engine {
     pub fn new() -> mlua::Result<Engine> {
         let lua = Lua::new_with(StdLib::STRING | StdLib::TABLE | StdLib::MATH, LuaOptions::default())?;
         lib::open_all(&lua)?;
+        busy::install(&lua)?;
         let vars = Rc::new(RunVars {
             resp: Cell::new(2),
             repl: Cell::new(3),

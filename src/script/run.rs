@@ -69,6 +69,10 @@ pub trait Host {
 
     /// Where the script's reply goes.
     fn reply(&mut self) -> Reply<'_>;
+
+    /// Serves the loop's other clients once while the script is busy
+    /// (`script::busy`'s instruction hook, past `busy-reply-threshold`).
+    fn serve_busy(&mut self);
 }
 
 /// Buffers a run borrows from the engine and gives back (so a run
@@ -173,6 +177,22 @@ fn take_running() -> *mut Running<'static> {
 /// Puts back what [`take_running`] took.
 fn put_running(run: *mut Running<'static>) {
     RUNNING.with(|s| s.set(run));
+}
+
+/// The busy hook's call (`script::busy`): the running script's host serves
+/// the loop's other clients once. Nothing happens when no run is in
+/// progress or a callback of the run is using it (the slot is empty then).
+pub fn serve_busy() {
+    let run = take_running();
+    if run.is_null() {
+        return;
+    }
+    // Back in the slot when done, also if serving panics.
+    let _guard = SlotGuard(run);
+    // SAFETY: the slot held a live Running (module invariants), taken out
+    // of it, so no other reference to it or its host is in use.
+    let host = unsafe { &mut *(*run).host };
+    host.serve_busy();
 }
 
 /// What a callback does once its Rust part is done (plain data: it is

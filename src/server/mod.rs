@@ -13,6 +13,7 @@
 //! `hz` times a second (active expiry).
 
 pub mod aof;
+pub mod busy;
 pub mod conn;
 pub mod evict;
 pub mod idle;
@@ -566,136 +567,24 @@ impl Server {
         shared.flush_db_events();
     }
 
-    /// Accepts the connections waiting on listener `t`, at most
-    /// `MAX_ACCEPTS_PER_CALL` in one loop turn as Redis does, so that a
-    /// flood of connections cannot hold the clients already connected
-    /// waiting: the rest are accepted in the next turns (the listener's
-    /// readiness, edge-triggered, is not reported again for them).
+    /// Accepts the connections waiting on listener `t` (see
+    /// [`Parts::accept_on`]); a listener not drained is accepted from
+    /// again next turn.
     fn accept_on(&mut self, t: Token) {
-        let done = match t {
-            UNIX_LISTENER => self.accept_unix(),
-            // A client on the TLS port: its handshake runs in the loop,
-            // driven by the connection's reads and writes (see
-            // `tls::TlsStream`).
-            Token(i) if i >= TLS_LISTENER_BASE => self.accept_tcp(i - TLS_LISTENER_BASE, true),
-            Token(i) => self.accept_tcp(i - LISTENER_BASE, false),
-        };
-        if !done {
+        let now = self.mono_ms();
+        if !self.parts().accept_on(t, now) {
             self.accept_again.push(t);
         }
     }
 
-    /// Returns whether the listener is drained (`false`: the turn's
-    /// accepts ran out first).
-    fn accept_tcp(&mut self, index: usize, tls: bool) -> bool {
-        for _ in 0..MAX_ACCEPTS_PER_CALL {
-            let Some(l) = self.shared.listeners.as_ref() else { return true };
-            let Some(listener) = (if tls { l.tls.get(index) } else { l.tcp.get(index) }) else {
-                return true;
-            };
-            let (stream, addr) = match listener.accept() {
-                Ok(pair) => pair,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    log::warn!("Accepting client connection: {e}");
-                    return true;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            if self.shared.config.tcp_keepalive > 0 {
-                let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(self.shared.config.tcp_keepalive));
-                let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
-            }
-            let laddr = stream.local_addr().ok();
-            let stream = if tls {
-                // (The context exists while the TLS port is open.)
-                let Some(context) = self.shared.listeners.as_ref().and_then(|l| l.tls_context.as_ref()) else {
-                    continue;
-                };
-                match context.accept(stream) {
-                    Ok(t) => Stream::Tls(Box::new(t)),
-                    Err(e) => {
-                        log::warn!("Error accepting a client connection: {e}");
-                        continue;
-                    }
-                }
-            } else {
-                Stream::Tcp(stream)
-            };
-            self.add_conn(stream, Some(addr), laddr, None);
-        }
-        false
-    }
-
-    fn accept_unix(&mut self) -> bool {
-        for _ in 0..MAX_ACCEPTS_PER_CALL {
-            let Some((listener, path)) = self.shared.listeners.as_ref().and_then(|l| l.unix.as_ref()) else {
-                return true;
-            };
-            let path: Arc<str> = path.to_string_lossy().into();
-            let stream = match listener.accept() {
-                Ok((stream, _)) => stream,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    log::warn!("Accepting client connection: {e}");
-                    return true;
-                }
-            };
-            self.add_conn(Stream::Unix(stream), None, None, Some(path));
-        }
-        false
-    }
-
-    fn add_conn(
-        &mut self,
-        mut stream: Stream,
-        addr: Option<SocketAddr>,
-        laddr: Option<SocketAddr>,
-        unix: Option<Arc<str>>,
-    ) {
-        if self.conns.len() >= self.shared.config.maxclients {
-            let _ = stream.write(b"-ERR max number of clients reached\r\n");
-            self.shared.stats.rejected_connections += 1;
-            return;
-        }
-        // Protected mode (Redis's acceptCommonHandler): with no password
-        // for the default user, only loopback and Unix-socket clients.
-        if self.shared.config.protected_mode
-            && self.shared.acl.default_user().nopass
-            && unix.is_none()
-            && !addr.is_some_and(|a| is_loopback(a.ip()))
-        {
-            self.shared.stats.rejected_connections += 1;
-            match &mut stream {
-                // Over TLS the text can only go after the handshake.
-                Stream::Tls(t) => t.deny_after_handshake(PROTECTED_MODE_DENIED),
-                _ => {
-                    let _ = stream.write(PROTECTED_MODE_DENIED);
-                    return;
-                }
-            }
-        }
-        let now = self.mono_ms();
-        let entry = self.conns.vacant_entry();
-        let key = entry.key();
-        if let Err(e) = self.poll.registry().register(&mut stream, Token(key), Interest::READABLE) {
-            log::warn!("Registering client connection: {e}");
-            return;
-        }
-        let id = self.next_client_id;
-        self.next_client_id += 1;
-        self.shared.stats.connections_received += 1;
-        let fd = stream.fd();
-        entry.insert(Conn::new(stream, id, now));
-        let mut client = Client::new(id, addr, laddr, fd, unix_ms());
-        client.unix = unix;
-        log::debug!("Accepted {}", client.addr_text());
-        self.shared.add_client(key, client);
-        self.shared.acl_default_auth(key);
-        if self.shared.config.timeout > 0 {
-            self.arm_idle(key, now);
+    /// The parts connections are added to and closed from.
+    fn parts(&mut self) -> Parts<'_> {
+        Parts {
+            poll: &self.poll,
+            conns: &mut self.conns,
+            shared: &mut self.shared,
+            next_client_id: &mut self.next_client_id,
+            timers: Some(&mut self.timers),
         }
     }
 
@@ -765,19 +654,7 @@ impl Server {
     }
 
     fn close(&mut self, key: usize) {
-        if let Some(mut conn) = self.conns.try_remove(key) {
-            let _ = conn.flush(&mut self.shared.stats.net_output_bytes);
-            let _ = self.poll.registry().deregister(&mut conn.stream);
-            if let Some(b) = self.shared.client_mut(key).blocked.take() {
-                self.shared.blocking.remove(b.db, &b.keys, key, conn.id);
-            }
-            self.shared.unwatch(key);
-            self.shared.unsubscribe_all(key);
-            self.shared.disable_tracking(key);
-            let id = conn.id;
-            self.shared.monitors.retain(|&m| m != (key, id));
-            self.shared.remove_client(key);
-        }
+        self.parts().close(key);
     }
 
     fn on_conn_event(&mut self, key: usize, readable: bool, writable: bool, read_closed: bool) {
@@ -991,10 +868,15 @@ impl Server {
                         break;
                     }
                     let before = self.shared.prop.out.len();
-                    run_command(&mut self.shared, key, &mut conn.wbuf, &args, now);
+                    if busy::may_run_script(&args) {
+                        self.run_scripted(key, src, now);
+                    } else {
+                        run_command(&mut self.shared, key, &mut conn.wbuf, &args, now);
+                    }
                     if self.shared.prop.out.len() != before && self.shared.aof_always() {
                         self.aof_marked.push(key);
                     }
+                    let conn = &mut self.conns[key];
                     if conn.pending_output() > OUTPUT_PAUSE {
                         conn.flush(&mut self.shared.stats.net_output_bytes).map_err(|_| ())?;
                         conn.paused = conn.pending_output() > OUTPUT_PAUSE;
@@ -1269,6 +1151,179 @@ enum Unblock {
     Error,
     /// The stream an XREADGROUP waited on was deleted or replaced.
     StreamGone,
+}
+
+/// The loop's parts a connection's arrival and departure touch, borrowed
+/// apart from the rest of the server: the busy-script server
+/// (`busy::serve`) has these and not the server.
+struct Parts<'a> {
+    poll: &'a Poll,
+    conns: &'a mut Slab<Conn>,
+    shared: &'a mut Shared,
+    next_client_id: &'a mut u64,
+    /// Where idle deadlines go (`None` while a script is busy: the cron
+    /// arms them later).
+    timers: Option<&'a mut TimerWheel<Timer>>,
+}
+
+impl Parts<'_> {
+    /// Accepts the connections waiting on listener `t`, at most
+    /// `MAX_ACCEPTS_PER_CALL` in one loop turn as Redis does, so that a
+    /// flood of connections cannot hold the clients already connected
+    /// waiting: the rest are accepted in the next turns (the listener's
+    /// readiness, edge-triggered, is not reported again for them).
+    /// Returns whether the listener is drained.
+    fn accept_on(&mut self, t: Token, now: u64) -> bool {
+        match t {
+            UNIX_LISTENER => self.accept_unix(now),
+            // A client on the TLS port: its handshake runs in the loop,
+            // driven by the connection's reads and writes (see
+            // `tls::TlsStream`).
+            Token(i) if i >= TLS_LISTENER_BASE => self.accept_tcp(i - TLS_LISTENER_BASE, true, now),
+            Token(i) => self.accept_tcp(i - LISTENER_BASE, false, now),
+        }
+    }
+
+    /// Returns whether the listener is drained (`false`: the turn's
+    /// accepts ran out first).
+    fn accept_tcp(&mut self, index: usize, tls: bool, now: u64) -> bool {
+        for _ in 0..MAX_ACCEPTS_PER_CALL {
+            let Some(l) = self.shared.listeners.as_ref() else { return true };
+            let Some(listener) = (if tls { l.tls.get(index) } else { l.tcp.get(index) }) else {
+                return true;
+            };
+            let (stream, addr) = match listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return true;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            if self.shared.config.tcp_keepalive > 0 {
+                let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(self.shared.config.tcp_keepalive));
+                let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+            }
+            let laddr = stream.local_addr().ok();
+            let stream = if tls {
+                // (The context exists while the TLS port is open.)
+                let Some(context) = self.shared.listeners.as_ref().and_then(|l| l.tls_context.as_ref()) else {
+                    continue;
+                };
+                match context.accept(stream) {
+                    Ok(t) => Stream::Tls(Box::new(t)),
+                    Err(e) => {
+                        log::warn!("Error accepting a client connection: {e}");
+                        continue;
+                    }
+                }
+            } else {
+                Stream::Tcp(stream)
+            };
+            self.add_conn(stream, Some(addr), laddr, None, now);
+        }
+        false
+    }
+
+    fn accept_unix(&mut self, now: u64) -> bool {
+        for _ in 0..MAX_ACCEPTS_PER_CALL {
+            let Some((listener, path)) = self.shared.listeners.as_ref().and_then(|l| l.unix.as_ref()) else {
+                return true;
+            };
+            let path: Arc<str> = path.to_string_lossy().into();
+            let stream = match listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return true;
+                }
+            };
+            self.add_conn(Stream::Unix(stream), None, None, Some(path), now);
+        }
+        false
+    }
+
+    /// Takes a new connection in (`now`: the loop's monotonic ms); its
+    /// key, unless it was refused.
+    fn add_conn(
+        &mut self,
+        mut stream: Stream,
+        addr: Option<SocketAddr>,
+        laddr: Option<SocketAddr>,
+        unix: Option<Arc<str>>,
+        now: u64,
+    ) -> Option<usize> {
+        if self.conns.len() >= self.shared.config.maxclients {
+            let _ = stream.write(b"-ERR max number of clients reached\r\n");
+            self.shared.stats.rejected_connections += 1;
+            return None;
+        }
+        // Protected mode (Redis's acceptCommonHandler): with no password
+        // for the default user, only loopback and Unix-socket clients.
+        if self.shared.config.protected_mode
+            && self.shared.acl.default_user().nopass
+            && unix.is_none()
+            && !addr.is_some_and(|a| is_loopback(a.ip()))
+        {
+            self.shared.stats.rejected_connections += 1;
+            match &mut stream {
+                // Over TLS the text can only go after the handshake.
+                Stream::Tls(t) => t.deny_after_handshake(PROTECTED_MODE_DENIED),
+                _ => {
+                    let _ = stream.write(PROTECTED_MODE_DENIED);
+                    return None;
+                }
+            }
+        }
+        let entry = self.conns.vacant_entry();
+        let key = entry.key();
+        if let Err(e) = self.poll.registry().register(&mut stream, Token(key), Interest::READABLE) {
+            log::warn!("Registering client connection: {e}");
+            return None;
+        }
+        let id = *self.next_client_id;
+        *self.next_client_id += 1;
+        self.shared.stats.connections_received += 1;
+        let fd = stream.fd();
+        entry.insert(Conn::new(stream, id, now));
+        let mut client = Client::new(id, addr, laddr, fd, unix_ms());
+        client.unix = unix;
+        log::debug!("Accepted {}", client.addr_text());
+        self.shared.add_client(key, client);
+        self.shared.acl_default_auth(key);
+        let timeout_ms = self.shared.config.timeout.saturating_mul(1000);
+        if timeout_ms > 0 {
+            match self.timers.as_mut() {
+                Some(timers) => {
+                    self.conns[key].idle_timer_armed = true;
+                    timers.insert(now + timeout_ms, Timer::Idle { key, id });
+                }
+                None => self.shared.requests.rearm_idle = true,
+            }
+        }
+        Some(key)
+    }
+
+    /// Closes connection `key` and forgets its client.
+    fn close(&mut self, key: usize) {
+        if let Some(mut conn) = self.conns.try_remove(key) {
+            let _ = conn.flush(&mut self.shared.stats.net_output_bytes);
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+            if let Some(b) = self.shared.client_mut(key).blocked.take() {
+                self.shared.blocking.remove(b.db, &b.keys, key, conn.id);
+            }
+            self.shared.unwatch(key);
+            self.shared.unsubscribe_all(key);
+            self.shared.disable_tracking(key);
+            let id = conn.id;
+            self.shared.monitors.retain(|&m| m != (key, id));
+            self.shared.remove_client(key);
+        }
+    }
 }
 
 /// Copies what CLIENT LIST, INFO and MEMORY report of connection `key`

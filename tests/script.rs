@@ -516,3 +516,48 @@ fn library_tables_stay_read_only_through_the_raw_functions() {
     ];
     check(&mut raw, CASES);
 }
+
+fn info_field(c: &mut redis::Connection, field: &str) -> i64 {
+    let prefix = format!("{field}:");
+    let line = info_lines(c, "memory").into_iter().find(|l| l.starts_with(&prefix)).unwrap();
+    line[prefix.len()..].parse().unwrap()
+}
+
+#[test]
+fn the_script_cache_holds_thousands_and_flush_frees_them() {
+    let s = common::server();
+    let mut c = s.client();
+    let lua_at_start = info_field(&mut c, "used_memory_vm_eval");
+    assert_eq!(info_field(&mut c, "used_memory_scripts_eval"), 0);
+    // More scripts than mlua can hold as Rust-side references (fewer than
+    // 8,000): the cache keeps them in the Lua registry.
+    let n = 9000;
+    let mut pipe = redis::pipe();
+    for i in 0..n {
+        pipe.cmd("SCRIPT").arg("LOAD").arg(format!("return {{{i}, KEYS[1]}}"));
+    }
+    let shas: Vec<String> = pipe.query(&mut c).unwrap();
+    assert_eq!(info_field(&mut c, "number_of_cached_scripts"), n);
+    let cache = info_field(&mut c, "used_memory_scripts_eval");
+    assert!(cache >= 24 * n, "{cache}");
+    let grown = info_field(&mut c, "used_memory_vm_eval") - lua_at_start;
+    assert!(grown > 200 * n, "{grown}");
+    for i in [0, 4567, n as usize - 1] {
+        let v: (i64, String) = q(&mut c, &["EVALSHA", &shas[i], "1", "k"]);
+        assert_eq!(v, (i as i64, "k".to_string()));
+    }
+    // Recorded from redis-server 7.0.15: SHA1s match in either case; a
+    // text that is no SHA1 is no script.
+    let upper = shas[1].to_uppercase();
+    let v: Vec<i64> = q(&mut c, &["SCRIPT", "EXISTS", &upper, &format!("{}Z", &shas[2][..39]), "xyz"]);
+    assert_eq!(v, [1, 0, 0]);
+    let v: (i64, String) = q(&mut c, &["EVALSHA", &upper, "1", "u"]);
+    assert_eq!(v, (1, "u".to_string()));
+    let nohex = "z".repeat(40);
+    assert_eq!(common::err(&mut c, &["EVALSHA", &nohex, "0"]), "NOSCRIPT No matching script. Please use EVAL.");
+    let _: () = q(&mut c, &["SCRIPT", "FLUSH"]);
+    assert_eq!(info_field(&mut c, "number_of_cached_scripts"), 0);
+    assert_eq!(info_field(&mut c, "used_memory_scripts_eval"), 0);
+    let left = info_field(&mut c, "used_memory_vm_eval") - lua_at_start;
+    assert!(left < grown / 10, "{left} of {grown} left after SCRIPT FLUSH");
+}

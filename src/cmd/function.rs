@@ -147,8 +147,9 @@ fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     if numkeys < 0 {
         return Err(CmdError::msg("ERR Number of keys can't be negative"));
     }
-    let chosen = Chosen { sha: f.name, flags: f.flags, func: f.callback, function: true };
     let core = script::with_engine(|e| e.core.clone());
+    let func = core.lua.registry_value(&f.callback).map_err(super::script::lua_failure)?;
+    let chosen = Chosen { sha: f.name, flags: f.flags, func, function: true };
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
     run_script(cx, &core, &chosen, keys, argv, ro)
@@ -247,7 +248,11 @@ fn function_delete(cx: &mut Ctx, args: &Args) -> CmdResult {
     let name = args.get(2);
     let removed = script::with_engine(|e| {
         let at = e.libraries.iter().position(|l| l.name.as_bytes() == name);
-        at.map(|i| e.libraries.remove(i)).is_some()
+        let removed = at.map(|i| e.libraries.remove(i)).is_some();
+        // Empty the registry slots of its functions (a dropped key's slot
+        // keeps the function until it is reused).
+        e.core.lua.expire_registry_values();
+        removed
     });
     if !removed {
         return Err(CmdError::msg("ERR Library not found"));
@@ -272,6 +277,7 @@ fn function_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     script::with_engine(|e| {
         e.libraries.clear();
+        e.core.lua.expire_registry_values();
         e.core.lua.gc_collect()
     })
     .map_err(lua_failure)?;

@@ -174,15 +174,13 @@ fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult 
     let body = args.get(1);
     let chosen = script::with_engine(|e| -> Result<Chosen, CmdError> {
         let sha = if by_sha {
-            if body.len() != 40 {
-                return Err(CmdError::msg(NOSCRIPT_ERR));
-            }
-            String::from_utf8_lossy(body).to_ascii_lowercase()
+            script::sha_of_hex(body).ok_or(CmdError::msg(NOSCRIPT_ERR))?
         } else {
             e.load(body).map_err(CmdError::msg)?
         };
         let s = e.scripts.get(&sha).ok_or(CmdError::msg(NOSCRIPT_ERR))?;
-        Ok(Chosen { sha, flags: s.flags, func: s.func.clone(), function: false })
+        let func = e.core.lua.registry_value(&s.func).map_err(lua_failure)?;
+        Ok(Chosen { sha: script::sha_hex(&sha), flags: s.flags, func, function: false })
     })?;
     let core = script::with_engine(|e| e.core.clone());
     let keys = args.from(3).take(numkeys as usize);
@@ -534,7 +532,7 @@ fn acl_check_cmd(cx: &Ctx, args: MultiValue) -> mlua::Result<bool> {
 /// `SCRIPT EXISTS sha1 [sha1 ...]`
 fn script_exists(cx: &mut Ctx, args: &Args) -> CmdResult {
     let found: Vec<bool> = script::with_engine(|e| {
-        args.from(2).map(|sha| e.scripts.contains_key(&String::from_utf8_lossy(sha).to_ascii_lowercase())).collect()
+        args.from(2).map(|hex| script::sha_of_hex(hex).is_some_and(|sha| e.scripts.contains_key(&sha))).collect()
     });
     cx.out.array(found.len());
     for f in found {
@@ -560,7 +558,7 @@ fn script_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `SCRIPT LOAD script`
 fn script_load(cx: &mut Ctx, args: &Args) -> CmdResult {
     let sha = script::with_engine(|e| e.load(args.get(2))).map_err(CmdError::msg)?;
-    cx.out.bulk(sha.as_bytes());
+    cx.out.bulk(script::sha_hex(&sha).as_bytes());
     Ok(())
 }
 

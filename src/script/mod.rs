@@ -19,7 +19,7 @@ pub mod convert;
 pub mod lib;
 
 use hashbrown::HashMap;
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
+use mlua::{Function, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value as LuaValue};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -121,11 +121,15 @@ pub fn raised_table(lua: &Lua, r: &Raised) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// One cached script (EVAL, SCRIPT LOAD).
+/// One cached script (EVAL, SCRIPT LOAD). Its body is not kept: nothing
+/// reads it once compiled (effects, not scripts, are propagated), and it
+/// would be most of what the cache holds outside the Lua state.
 pub struct Script {
-    pub body: Box<[u8]>,
     pub flags: u32,
-    pub func: Function,
+    /// The compiled function, held in the Lua registry: an mlua `Function`
+    /// held in Rust takes a slot of mlua's auxiliary stack, which has
+    /// fewer than 8,000 (Lua's LUAI_MAXCSTACK), and a cache holds more.
+    pub func: RegistryKey,
 }
 
 /// State a run changes through the `redis` API and the engine reads back:
@@ -166,10 +170,8 @@ pub struct Core {
 /// The Lua state and the script cache.
 pub struct Engine {
     pub core: Core,
-    /// The script cache, by lowercase SHA1 hex.
-    pub scripts: HashMap<String, Script>,
-    /// Bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).
-    pub scripts_bytes: usize,
+    /// The script cache, by SHA1 (20 bytes, not the 40 of its hex).
+    pub scripts: HashMap<Sha, Script>,
     /// Function libraries (FUNCTION LOAD), in load order.
     pub libraries: Vec<Library>,
 }
@@ -185,7 +187,8 @@ pub struct Library {
 #[derive(Clone)]
 pub struct Func {
     pub name: String,
-    pub callback: Function,
+    /// In the Lua registry, as a cached script's function is.
+    pub callback: Rc<RegistryKey>,
     pub flags: u32,
     pub description: Option<Vec<u8>>,
 }
@@ -209,6 +212,28 @@ fn rand48_seed(seed: i32) -> u64 {
 /// Lowercase hex SHA1 of `data`.
 pub fn sha1hex(data: &[u8]) -> String {
     sha1_smol::Sha1::from(data).digest().to_string()
+}
+
+/// A script's SHA1, the script cache's key.
+pub type Sha = [u8; 20];
+
+/// The SHA1 a 40-character hex text names, in either case (Redis looks
+/// scripts up case-insensitively); `None` for any other text.
+pub fn sha_of_hex(hex: &[u8]) -> Option<Sha> {
+    if hex.len() != 40 {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; 20];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        *o = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// The lowercase hex of a SHA1.
+pub fn sha_hex(sha: &Sha) -> String {
+    sha.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The text of a Lua value as Lua's `tostring` would give it for strings
@@ -428,7 +453,7 @@ impl Engine {
         let v = vars.clone();
         rust.raw_set(
             "register_function",
-            lua.create_function(move |_, args: MultiValue| register_function(&v, args))?,
+            lua.create_function(move |lua, args: MultiValue| register_function(lua, &v, args))?,
         )?;
         let (env, redis, load_redis): (Table, Table, Table) =
             lua.load(PRELUDE).set_name(INTERNAL).call((globals.clone(), rust))?;
@@ -443,27 +468,29 @@ impl Engine {
             .set_name(INTERNAL)
             .call(())?;
         let core = Core { lua, globals, env, redis, load_redis, runner, handler, vars };
-        Ok(Engine { core, scripts: HashMap::new(), scripts_bytes: 0, libraries: Vec::new() })
+        Ok(Engine { core, scripts: HashMap::new(), libraries: Vec::new() })
     }
 
     /// Caches `body` under its SHA1 (compiling it once); returns the SHA1.
-    pub fn load(&mut self, body: &[u8]) -> Result<String, String> {
-        let sha = sha1hex(body);
+    pub fn load(&mut self, body: &[u8]) -> Result<Sha, String> {
+        let sha = sha1_smol::Sha1::from(body).digest().bytes();
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
         let (flags, shebang_len) = parse_shebang(body)?;
         let func = self.core.compile(body, shebang_len)?;
-        self.scripts_bytes += body.len();
-        self.scripts.insert(sha.clone(), Script { body: body.into(), flags, func });
+        let func = self.core.lua.create_registry_value(func).map_err(|e| e.to_string())?;
+        self.scripts.insert(sha, Script { flags, func });
         Ok(sha)
     }
 
     /// SCRIPT FLUSH: forgets every script (function libraries stay) and
     /// collects what they held.
     pub fn flush(&mut self) -> mlua::Result<()> {
-        self.scripts.clear();
-        self.scripts_bytes = 0;
+        self.scripts = HashMap::new();
+        // The registry's slots of the dropped keys are emptied now, not
+        // when they are reused, so the collection frees the functions.
+        self.core.lua.expire_registry_values();
         self.core.lua.gc_collect()
     }
 
@@ -534,6 +561,24 @@ impl Engine {
     /// Bytes the Lua state uses (INFO used_memory_lua).
     pub fn memory(&self) -> usize {
         self.core.lua.used_memory()
+    }
+
+    /// Bytes the function libraries hold outside the Lua state (INFO
+    /// used_memory_functions): each library's name and code, each
+    /// function's name and description, and the vectors that hold them.
+    pub fn functions_memory(&self) -> u64 {
+        let lib = |l: &Library| {
+            l.name.capacity()
+                + l.code.len()
+                + l.functions.capacity() * std::mem::size_of::<Func>()
+                + l.functions
+                    .iter()
+                    .map(|f| f.name.capacity() + f.description.as_ref().map_or(0, |d| d.capacity()))
+                    .sum::<usize>()
+        };
+        let total =
+            self.libraries.capacity() * std::mem::size_of::<Library>() + self.libraries.iter().map(lib).sum::<usize>();
+        total as u64
     }
 }
 
@@ -677,11 +722,22 @@ fn where_(lua: &Lua) -> String {
 pub fn info_memory(human: impl Fn(u64) -> String) -> String {
     let (lua, scripts, n, funcs, libs, code) = with_engine(|e| {
         let funcs: usize = e.libraries.iter().map(|l| l.functions.len()).sum();
-        let code: usize = e.libraries.iter().map(|l| l.code.len()).sum();
-        (e.memory() as u64, e.scripts_bytes as u64, e.scripts.len(), funcs, e.libraries.len(), code as u64)
+        (
+            e.memory() as u64,
+            e.scripts.allocation_size() as u64,
+            e.scripts.len(),
+            funcs,
+            e.libraries.len(),
+            e.functions_memory(),
+        )
     });
-    // One Lua state runs scripts and functions (Redis has one each): its
-    // memory is reported as the scripts' VM, the functions' VM as 0.
+    // Redis's meanings: used_memory_vm_* is Lua's own count of its state;
+    // used_memory_scripts_eval what the script cache holds outside it (for
+    // Redis the SHA1 and body strings and the dict, for ferrokv the table
+    // of SHA1 -> registry slot and flags); used_memory_functions the same
+    // for the libraries. One Lua state runs scripts and functions (Redis
+    // has one each): its memory is reported as the scripts' VM, the
+    // functions' VM as 0.
     format!(
         "used_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{}\r\n\
          used_memory_scripts_eval:{scripts}\r\nnumber_of_cached_scripts:{n}\r\nnumber_of_functions:{funcs}\r\n\
@@ -734,7 +790,7 @@ fn parse_library_shebang(code: &[u8]) -> Result<(String, usize), String> {
 /// `redis.register_function(name, callback)` or
 /// `redis.register_function{function_name=, callback=, flags=, description=}`
 /// while a library loads.
-fn register_function(vars: &RunVars, args: MultiValue) -> mlua::Result<()> {
+fn register_function(lua: &Lua, vars: &RunVars, args: MultiValue) -> mlua::Result<()> {
     let (mut name, mut callback, mut flags, mut description) = (None, None, 0u32, None);
     match args.len() {
         1 => {
@@ -805,6 +861,7 @@ fn register_function(vars: &RunVars, args: MultiValue) -> mlua::Result<()> {
     if registered.iter().any(|f| f.name == name) {
         return raise("Function already exists in the library");
     }
+    let callback = Rc::new(lua.create_registry_value(callback)?);
     registered.push(Func { name, callback, flags, description });
     Ok(())
 }

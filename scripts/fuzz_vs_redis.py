@@ -1131,6 +1131,9 @@ def g_xrange(name):
         a = [cased(name), key(), sbound(), sbound()]
         if R.random() < 0.4:
             a += [kw("COUNT"), R.choice(["0", "1", "2", "5", "-1", "a"])]
+        return a, "exact"
+    return g
+
 
 # Geo: positions from a few places (repeats make equal distances, which
 # COUNT's partial sort must order as Redis does), edge and bad coordinates.

@@ -561,3 +561,75 @@ fn the_script_cache_holds_thousands_and_flush_frees_them() {
     let left = info_field(&mut c, "used_memory_vm_eval") - lua_at_start;
     assert!(left < grown / 10, "{left} of {grown} left after SCRIPT FLUSH");
 }
+
+#[test]
+fn refusals_of_a_script_s_command_count_where_they_happen() {
+    let s = common::server();
+    let mut raw = s.raw();
+    // Recorded from redis-server 7.0.15 (fuzz_vs_redis.py EVAL findings):
+    // a command scriptCall refuses counts its error and its rejected_calls
+    // at once, and the error table says so (ignore_error_stats_update);
+    // a bad argument type is the Lua library's own error, not counted.
+    const CASES: &[(&[&str], &[u8])] = &[
+        (&["eval", "return redis.pcall('set','a','b')", "0"], b"+OK\r\n"),
+        (
+            &["eval", "#!lua flags=no-writes\nlocal r = redis.pcall('set','a','b') return {r.err, tostring(r.ignore_error_stats_update)}", "0"],
+            b"*2\r\n$58\r\nERR Write commands are not allowed from read-only scripts.\r\n$4\r\ntrue\r\n",
+        ),
+        (
+            &["eval", "local r = redis.pcall('nosuchcmd') return {r.err, tostring(r.ignore_error_stats_update)}", "0"],
+            b"*2\r\n$44\r\nERR Unknown Redis command called from script\r\n$4\r\ntrue\r\n",
+        ),
+        (
+            &["eval", "local r = redis.pcall('get') return {r.err, tostring(r.ignore_error_stats_update)}", "0"],
+            b"*2\r\n$58\r\nERR Wrong number of args calling Redis command from script\r\n$4\r\ntrue\r\n",
+        ),
+        (
+            &["eval", "local r = redis.pcall('get', {}) return {r.err, tostring(r.ignore_error_stats_update)}", "0"],
+            b"*2\r\n$63\r\nERR Lua redis lib command arguments must be strings or integers\r\n$3\r\nnil\r\n",
+        ),
+        (
+            &["eval", "local r = redis.pcall('incr', 'a') return {r.err, tostring(r.ignore_error_stats_update)}", "0"],
+            b"*2\r\n$43\r\nERR value is not an integer or out of range\r\n$4\r\ntrue\r\n",
+        ),
+        (
+            &["eval", "return redis.call('config', 'set', 'maxmemory', '0')", "0"],
+            b"-ERR This Redis command is not allowed from script script: 1141cbe2bf972c784c0a7476c5f754f94fae4e32, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "return redis.call('nosuchcmd')", "0"],
+            b"-ERR Unknown Redis command called from script script: 4f5958446b28593dea988ad0a5603cbd6962dd95, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval_ro", "return redis.call('set', 'a', 'b')", "0"],
+            b"-ERR Write commands are not allowed from read-only scripts. script: 1ec5c8569e0cb2caa15ae94d564a56e22a60ce3e, on @user_script:1.\r\n",
+        ),
+        (&["info", "errorstats"], b"$37\r\n# Errorstats\r\nerrorstat_ERR:count=7\r\n\r\n"),
+        // The name as the script wrote it.
+        (
+            &["eval", "return redis.pcall('xReAd', 'BLOCK', '10', 'STREAMS', 'k1', '0')", "0"],
+            b"-ERR xReAd command is not allowed with BLOCK option from scripts\r\n",
+        ),
+        // A SHA1 of the wrong length is no script, before numkeys is read.
+        (&["evalsha", "abc", "x"], b"-NOSCRIPT No matching script. Please use EVAL.\r\n"),
+        (&["evalsha_ro", "abc", "x"], b"-NOSCRIPT No matching script. Please use EVAL.\r\n"),
+        (&["evalsha", "0000000000000000000000000000000000000000", "x"], b"-ERR value is not an integer or out of range\r\n"),
+        // `flags=` alone names no flag; an empty name in a list is unknown.
+        (&["eval", "#!lua flags=\nreturn 1", "0"], b":1\r\n"),
+        (&["eval", "#!lua flags=no-writes,\nreturn 1", "0"], b"-ERR Unexpected flag in script shebang: \r\n"),
+        (&["eval", "#!lua flags=,\nreturn 1", "0"], b"-ERR Unexpected flag in script shebang: \r\n"),
+    ];
+    check(&mut raw, CASES);
+    let mut c = s.client();
+    let stats = info_lines(&mut c, "commandstats");
+    let line = |name: &str| {
+        let l = stats.iter().find(|l| l.starts_with(&format!("cmdstat_{name}:"))).unwrap();
+        l.split(',').filter(|p| p.contains("_calls=") || p.contains(":calls=")).collect::<Vec<_>>().join(",")
+    };
+    assert_eq!(line("get"), "cmdstat_get:calls=0,rejected_calls=1,failed_calls=0");
+    assert_eq!(line("set"), "cmdstat_set:calls=1,rejected_calls=2,failed_calls=0");
+    assert_eq!(line("eval"), "cmdstat_eval:calls=12,rejected_calls=0,failed_calls=5");
+    let total: Vec<String> =
+        info_lines(&mut c, "stats").into_iter().filter(|l| l.starts_with("total_error_replies:")).collect();
+    assert_eq!(total, ["total_error_replies:13"]);
+}

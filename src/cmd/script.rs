@@ -164,6 +164,10 @@ const NOSCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
 /// Redis's `evalGenericCommand`: numkeys, the script (compiled and cached
 /// on first EVAL), the flag rules, the run.
 fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult {
+    // Redis's evalShaCommand: no SHA1 of this length before numkeys is read.
+    if by_sha && args.get(1).len() != 40 {
+        return Err(CmdError::msg(NOSCRIPT_ERR));
+    }
     let numkeys = args.int(2)?;
     if numkeys > args.len() as i64 - 3 {
         return Err(CmdError::msg("ERR Number of keys can't be greater than number of args"));
@@ -391,9 +395,16 @@ fn lua_call(
     // (ferrokv has no replicas, the AOF is the stream's one consumer).
     let propagate = core.vars.repl.get() & 1 != 0;
     match call_from_script(cx, ctl, &argv, proto, propagate) {
-        Err(msg) => {
+        Err((msg, run)) => {
+            // Redis's scriptCall counts the refusal where it happens (the
+            // error statistics, the command's rejected_calls) and marks the
+            // error so the script's own reply does not count it again.
             let text = msg.strip_prefix('-').map_or_else(|| format!("ERR {msg}"), str::to_string);
-            fail(text.into_bytes(), false)
+            cx.srv.stats.error_reply(&text);
+            if let Some(run) = run {
+                cx.srv.stats.command(run).rejected += 1;
+            }
+            fail(text.into_bytes(), true)
         }
         Ok(bytes) => {
             let (v, is_err) = convert::read_reply(lua, &bytes, &mut 0)?;
@@ -411,32 +422,35 @@ fn lua_call(
 
 /// Redis's `scriptCall`: the checks on a command a script calls, then the
 /// command through the dispatcher; its reply bytes (in `proto`), or the
-/// error text (a leading `-` when it carries its own code).
+/// error text (a leading `-` when it carries its own code) and the
+/// refused command when it is a known one.
 fn call_from_script(
     cx: &mut Ctx,
     ctl: &mut RunCtl,
     argv: &[Vec<u8>],
     proto: Proto,
     propagate: bool,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, (String, Option<usize>)> {
     let reg = super::table::registry();
     let name = &argv[0];
     let id = match &cx.srv.renames {
         None => reg.id(name),
         Some(r) => r.id(name),
     };
-    let Some(top) = id else { return Err("Unknown Redis command called from script".into()) };
+    const UNKNOWN: &str = "Unknown Redis command called from script";
+    let Some(top) = id else { return Err((UNKNOWN.into(), None)) };
     let run = if !reg.entries[top].cmd.subcommands.is_empty() && argv.len() >= 2 {
-        reg.sub_id(top, &argv[1]).ok_or("Unknown Redis command called from script")?
+        reg.sub_id(top, &argv[1]).ok_or((UNKNOWN.to_string(), None))?
     } else {
         top
     };
     let cmd = reg.entries[run].cmd;
+    let refuse = |text: String| Err((text, Some(run)));
     if !cmd.arity_ok(argv.len()) {
-        return Err("Wrong number of args calling Redis command from script".into());
+        return refuse("Wrong number of args calling Redis command from script".into());
     }
     if cmd.has(NOSCRIPT) && !cx.srv.debug.disable_deny_scripts {
-        return Err("This Redis command is not allowed from script".into());
+        return refuse("This Redis command is not allowed from script".into());
     }
     if !cx.srv.client(cx.key).acl_free {
         let refs: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
@@ -448,22 +462,22 @@ fn call_from_script(
             };
             let now = cx.now;
             cx.srv.acl_log(cx.key, why, &object, None, now);
-            return Err(acl_denied_text(why).into());
+            return refuse(acl_denied_text(why).into());
         }
     }
     if cmd.has(WRITE) {
         if ctl.read_only {
-            return Err("Write commands are not allowed from read-only scripts.".into());
+            return refuse("Write commands are not allowed from read-only scripts.".into());
         }
         if cx.srv.writes_refused() {
-            return Err(format!("-{}", crate::server::persistence::MISCONF));
+            return refuse(format!("-{}", crate::server::persistence::MISCONF));
         }
         if let Some(e) = cx.srv.aof_write_error() {
-            return Err(format!("-MISCONF Errors writing to the AOF file: {e}"));
+            return refuse(format!("-MISCONF Errors writing to the AOF file: {e}"));
         }
     }
     if !ctl.allow_oom && ctl.oom_at_start && !ctl.wrote && cmd.has(DENYOOM) {
-        return Err(format!("-{}", super::OOM_ERROR));
+        return refuse(format!("-{}", super::OOM_ERROR));
     }
     if cmd.has(WRITE) {
         ctl.wrote = true;

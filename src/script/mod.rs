@@ -66,7 +66,9 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
         let Some(list) = part.strip_prefix("flags=") else {
             return Err(format!("ERR Unknown lua shebang option: {part}"));
         };
-        for f in list.split(',') {
+        // `flags=` alone names no flag (Redis splits an empty list into
+        // none); an empty name inside a list is an unknown flag.
+        for f in list.split(',').filter(|_| !list.is_empty()) {
             match flags::NAMES.iter().find(|(_, n)| *n == f) {
                 Some((bit, _)) => out |= bit,
                 None => return Err(format!("ERR Unexpected flag in script shebang: {f}")),

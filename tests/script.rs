@@ -605,6 +605,20 @@ fn refusals_of_a_script_s_command_count_where_they_happen() {
             b"-ERR Write commands are not allowed from read-only scripts. script: 1ec5c8569e0cb2caa15ae94d564a56e22a60ce3e, on @user_script:1.\r\n",
         ),
         (&["info", "errorstats"], b"$37\r\n# Errorstats\r\nerrorstat_ERR:count=7\r\n\r\n"),
+        // May-replicate commands are writes for a read-only script.
+        (
+            &["eval_ro", "return redis.call('publish','x','y')", "0"],
+            b"-ERR Write commands are not allowed from read-only scripts. script: c9cf8702627b852ff8ec259cd66c6356d6d61c4a, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval_ro", "return redis.call('spublish','x','y')", "0"],
+            b"-ERR Write commands are not allowed from read-only scripts. script: bb8029929af55a3e572b64370412f074861dc1c0, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval_ro", "return redis.call('pfcount','nokey')", "0"],
+            b"-ERR Write commands are not allowed from read-only scripts. script: 7ad17f6c392578deab382074650367fb374c4b7c, on @user_script:1.\r\n",
+        ),
+        (&["eval_ro", "return redis.call('ping')", "0"], b"+PONG\r\n"),
         // The name as the script wrote it.
         (
             &["eval", "return redis.pcall('xReAd', 'BLOCK', '10', 'STREAMS', 'k1', '0')", "0"],
@@ -631,5 +645,5 @@ fn refusals_of_a_script_s_command_count_where_they_happen() {
     assert_eq!(line("eval"), "cmdstat_eval:calls=12,rejected_calls=0,failed_calls=5");
     let total: Vec<String> =
         info_lines(&mut c, "stats").into_iter().filter(|l| l.starts_with("total_error_replies:")).collect();
-    assert_eq!(total, ["total_error_replies:13"]);
+    assert_eq!(total, ["total_error_replies:16"]);
 }

@@ -465,10 +465,12 @@ fn call_from_script(
             return refuse(acl_denied_text(why).into());
         }
     }
+    // Redis 7.0 counts may-replicate commands (PUBLISH, PFCOUNT) as
+    // writes for a read-only script.
+    if ctl.read_only && (cmd.has(WRITE) || cmd.has(MAY_REPLICATE)) {
+        return refuse("Write commands are not allowed from read-only scripts.".into());
+    }
     if cmd.has(WRITE) {
-        if ctl.read_only {
-            return refuse("Write commands are not allowed from read-only scripts.".into());
-        }
         if cx.srv.writes_refused() {
             return refuse(format!("-{}", crate::server::persistence::MISCONF));
         }

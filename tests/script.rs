@@ -379,23 +379,83 @@ fn scripts_run_inside_multi_exec_and_see_keys_and_argv() {
 }
 
 #[test]
-fn monitor_shows_the_script_s_commands_from_lua() {
+fn monitor_shows_the_script_then_its_commands_from_lua() {
     let s = common::server();
     let mut m = s.raw();
     m.roundtrip(b"MONITOR\r\n", b"+OK\r\n");
-    let mut c = s.client();
-    let _: () = q(&mut c, &["EVAL", "return redis.call('set', 'mon', '1')", "0"]);
-    let _: () = q(&mut c, &["SET", "after", "1"]);
+    let mut c = s.raw();
+    let cmds: &[&[&str]] = &[
+        &["SELECT", "2"],
+        &[
+            "EVAL",
+            "redis.call('set','mon','1') redis.call('select', 3) redis.call('get','x') return redis.pcall('nosuch')",
+            "1",
+            "mon",
+        ],
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+        &["EVAL", "return 1", "x"],
+        &["EVALSHA", "abc", "0"],
+        &["EVAL_RO", "return redis.call('get','mon')", "0"],
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=ml\nredis.register_function('mf', function(k, a) return redis.call('get', k[1]) end)",
+        ],
+        &["FCALL", "mf", "1", "mon"],
+        &["FCALL_RO", "nosuch", "0"],
+        &["MULTI"],
+        &["EVAL", "return redis.call('get','a')", "0"],
+        &["EXEC"],
+        &["EVAL", "return +", "0"],
+        &["PING"],
+    ];
+    for args in cmds {
+        c.send(&common::resp(args));
+        let mut buf = [0u8; 4096];
+        let _ = c.0.read(&mut buf).unwrap();
+    }
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("\"after\"") {
+    while !String::from_utf8_lossy(&seen).contains("\"PING\"") {
         let n = m.0.read(&mut buf).unwrap();
         seen.extend_from_slice(&buf[..n]);
     }
-    let text = String::from_utf8_lossy(&seen);
-    // EVAL itself is skip_monitor: only its command shows, from "lua".
-    assert!(text.contains(" [0 lua] \"set\" \"mon\" \"1\"\r\n"), "{text}");
-    assert!(!text.contains("\"EVAL\""), "{text}");
+    // Lines without the timestamp, the caller's address as `me`.
+    let lines: Vec<String> = String::from_utf8_lossy(&seen)
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let l = l.split_once(' ').unwrap().1;
+            let (src, rest) = l.split_once("] ").unwrap();
+            let (db, who) = src.trim_start_matches('[').split_once(' ').unwrap();
+            format!("[{db} {}] {rest}", if who == "lua" { "lua" } else { "me" })
+        })
+        .collect();
+    // Recorded from redis-server 7.0.15: EVAL*/FCALL* show when they start
+    // (even when they then fail), their commands follow from "lua".
+    let want = [
+        r#"[2 me] "SELECT" "2""#,
+        r#"[2 me] "EVAL" "redis.call('set','mon','1') redis.call('select', 3) redis.call('get','x') return redis.pcall('nosuch')" "1" "mon""#,
+        r#"[2 lua] "set" "mon" "1""#,
+        r#"[3 lua] "select" "3""#,
+        r#"[3 lua] "get" "x""#,
+        r#"[2 me] "EVALSHA" "e0e1f9fabfc9d4800c877a703b823ac0578ff8db" "0""#,
+        r#"[2 me] "EVAL" "return 1" "x""#,
+        r#"[2 me] "EVALSHA" "abc" "0""#,
+        r#"[2 me] "EVAL_RO" "return redis.call('get','mon')" "0""#,
+        r#"[2 lua] "get" "mon""#,
+        r##"[2 me] "FUNCTION" "LOAD" "#!lua name=ml\nredis.register_function('mf', function(k, a) return redis.call('get', k[1]) end)""##,
+        r#"[2 me] "FCALL" "mf" "1" "mon""#,
+        r#"[2 lua] "get" "mon""#,
+        r#"[2 me] "FCALL_RO" "nosuch" "0""#,
+        r#"[2 me] "MULTI""#,
+        r#"[2 me] "EVAL" "return redis.call('get','a')" "0""#,
+        r#"[2 lua] "get" "a""#,
+        r#"[2 me] "EXEC""#,
+        r#"[2 me] "EVAL" "return +" "0""#,
+        r#"[2 me] "PING""#,
+    ];
+    assert_eq!(lines, want);
 }
 
 #[test]

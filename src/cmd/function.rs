@@ -137,6 +137,7 @@ fn fcall_ro(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// Redis's `fcallCommandGeneric`: the function, numkeys, the run.
 fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
+    super::introspect::feed_monitors_at_start(cx, args);
     let name = String::from_utf8_lossy(args.get(1)).into_owned();
     let found = script::with_engine(|e| e.function(&name).cloned());
     let Some(f) = found else { return Err(CmdError::msg("ERR Function not found")) };

@@ -127,6 +127,17 @@ pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
     }
 }
 
+/// MONITOR's line for EVAL, EVALSHA, FCALL and their _RO forms: they are
+/// skip_monitor (their own line would come after their commands' lines),
+/// so, as Redis's `evalCommand` and `fcallCommand` do, they show
+/// themselves when they start, whatever comes of them.
+pub fn feed_monitors_at_start(cx: &mut Ctx, args: &Args) {
+    if !cx.srv.monitors.is_empty() {
+        let args: Vec<Vec<u8>> = args.from(0).map(<[u8]>::to_vec).collect();
+        feed_monitors(cx, &args);
+    }
+}
+
 /// Appends Redis's MONITOR line for this command to the shared feed.
 fn feed_monitors(cx: &mut Ctx, args: &[Vec<u8>]) {
     let c = cx.srv.client(cx.key);

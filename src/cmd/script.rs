@@ -164,6 +164,7 @@ const NOSCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
 /// Redis's `evalGenericCommand`: numkeys, the script (compiled and cached
 /// on first EVAL), the flag rules, the run.
 fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult {
+    super::introspect::feed_monitors_at_start(cx, args);
     // Redis's evalShaCommand: no SHA1 of this length before numkeys is read.
     if by_sha && args.get(1).len() != 40 {
         return Err(CmdError::msg(NOSCRIPT_ERR));

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{check, q};
+use common::{check, invalidated, q};
 use std::io::Read;
 
 /// One command as RESP.
@@ -706,4 +706,59 @@ fn refusals_of_a_script_s_command_count_where_they_happen() {
     let total: Vec<String> =
         info_lines(&mut c, "stats").into_iter().filter(|l| l.starts_with("total_error_replies:")).collect();
     assert_eq!(total, ["total_error_replies:16"]);
+}
+
+fn tracked(k: &[&str]) -> Option<Vec<String>> {
+    Some(k.iter().map(|s| s.to_string()).collect())
+}
+
+#[test]
+fn tracking_remembers_the_script_s_declared_keys_as_redis_7_0_does() {
+    let s = common::server();
+    let (mut t, rx) = common::resp3(&s);
+    let mut o = s.client();
+    let _: () = q(&mut o, &["SET", "y", "1"]);
+    let _: () = q(&mut o, &["RPUSH", "l", "1"]);
+    let _: () = q(&mut t, &["CLIENT", "TRACKING", "ON"]);
+    // Recorded from redis-server 7.0.15: each read-only command a script
+    // runs (failing or not) makes the caller remember the keys the EVAL or
+    // FCALL declares — not the inner command's own keys (y, l) —; a
+    // refused command (arity, unknown) or a write does not, nor EVAL_RO.
+    for (script, key) in [
+        ("return 1", "xa"),
+        ("redis.call('set','y',1)", "xb"),
+        ("redis.call('get','y')", "xc"),
+        ("redis.pcall('zinter', '1', 'l')", "xd"),
+        ("redis.pcall('get')", "xe"),
+        ("redis.pcall('nosuch')", "xf"),
+    ] {
+        let _: redis::Value = q(&mut t, &["EVAL", script, "1", key]);
+    }
+    let _: i64 = q(&mut t, &["EVAL_RO", "return 1", "1", "xg"]);
+    let _: () = q(
+        &mut t,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=tl\nredis.register_function('tf', function(k, a) return redis.call('get', 'y') end)",
+        ],
+    );
+    let _: String = q(&mut t, &["FCALL", "tf", "1", "xh"]);
+    let _: (redis::Value,) =
+        redis::pipe().atomic().cmd("EVAL").arg("redis.call('get','y')").arg(1).arg("xi").query(&mut t).unwrap();
+    assert_eq!(invalidated(&mut t, &rx), vec![]);
+    let mut mset = vec!["MSET"];
+    for k in ["xa", "xb", "xc", "xd", "xe", "xf", "xg", "xh", "xi", "y", "l"] {
+        mset.extend([k, "2"]);
+    }
+    let _: () = q(&mut o, &mset);
+    assert_eq!(invalidated(&mut t, &rx), vec![tracked(&["xc"]), tracked(&["xd"]), tracked(&["xh"]), tracked(&["xi"])]);
+    // A script's write invalidates as any write: the caller's own too.
+    let _: () = q(&mut o, &["SET", "w", "1"]);
+    let _: String = q(&mut t, &["GET", "w"]);
+    let _: () = q(&mut t, &["EVAL", "return redis.call('set', KEYS[1], 2)", "1", "w"]);
+    assert_eq!(invalidated(&mut t, &rx), vec![tracked(&["w"])]);
+    let _: String = q(&mut t, &["GET", "w"]);
+    let _: i64 = q(&mut o, &["EVAL", "return redis.call('incr', 'w')", "0"]);
+    assert_eq!(invalidated(&mut t, &rx), vec![tracked(&["w"])]);
 }

@@ -153,7 +153,12 @@ fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     let chosen = Chosen { sha: f.name, flags: f.flags, func, function: true };
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
-    run_script(cx, &core, &chosen, keys, argv, ro)
+    let tracked = super::script::track_caller_keys(cx, args, numkeys as usize);
+    let result = run_script(cx, &core, &chosen, keys, argv, ro);
+    if tracked {
+        super::script::forget_caller_keys();
+    }
+    result
 }
 
 /// # Format

@@ -190,7 +190,42 @@ fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult 
     let core = script::with_engine(|e| e.core.clone());
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
-    run_script(cx, &core, &chosen, keys, argv, ro)
+    let tracked = track_caller_keys(cx, args, numkeys as usize);
+    let result = run_script(cx, &core, &chosen, keys, argv, ro);
+    if tracked {
+        forget_caller_keys();
+    }
+    result
+}
+
+thread_local! {
+    /// The keys the running script's caller declared (EVAL's or FCALL's
+    /// KEYS) while a client with client-side caching on runs one.
+    static CALLER_KEYS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Client-side caching of a script's reads, as Redis 7.0.15 does it: each
+/// read-only command the script runs makes the caller remember the keys
+/// the *caller's* command declares (EVAL's KEYS, found through its key
+/// specs), not the keys of the inner command. Keeps them for the run when
+/// the caller tracks; whether it did.
+pub(super) fn track_caller_keys(cx: &mut Ctx, args: &Args, numkeys: usize) -> bool {
+    if cx.srv.tracking.clients == 0 || cx.srv.client(cx.key).tracking.is_none() {
+        return false;
+    }
+    CALLER_KEYS.with(|k| *k.borrow_mut() = args.from(3).take(numkeys).map(<[u8]>::to_vec).collect());
+    true
+}
+
+/// The end of a run [`track_caller_keys`] kept the keys for.
+pub(super) fn forget_caller_keys() {
+    CALLER_KEYS.with(|k| k.borrow_mut().clear());
+}
+
+/// Remembers the running script's caller's keys for client-side caching
+/// (see [`track_caller_keys`]).
+pub(super) fn remember_caller_keys(cx: &mut Ctx) {
+    CALLER_KEYS.with(|k| cx.srv.remember_keys(cx.key, k.borrow().iter().map(|k| &k[..])));
 }
 
 /// What a run needs to decide on each command a script calls.

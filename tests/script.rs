@@ -135,6 +135,40 @@ fn conversions_in_resp3_are_redis_s() {
             b"*1\r\n*2\r\n$1\r\na\r\n,1.5\r\n",
         ),
         (&["eval", "return redis.call('zrange','z3',0,-1,'withscores')", "0"], b"*2\r\n$1\r\na\r\n$3\r\n1.5\r\n"),
+        // Found by fuzz_vs_redis.py's EVAL generator: the sign of a NaN
+        // shows (0/0 is -nan on x86-64, as glibc prints it).
+        (&["eval", "redis.setresp(3) return {double=0/0}", "0"], b",-nan\r\n"),
+        (&["eval", "return {double=-(0/0)}", "0"], b",nan\r\n"),
+    ];
+    check(&mut raw, CASES);
+}
+
+#[test]
+fn raised_error_tables_and_nan_in_resp2_are_redis_s() {
+    let s = common::server();
+    let mut raw = s.raw();
+    // Recorded from redis-server 7.0.15 (fuzz_vs_redis.py EVAL findings):
+    // a raised error table's `err` may be a number (written as Lua prints
+    // it), a returned one's may not.
+    const CASES: &[(&[&str], &[u8])] = &[
+        (
+            &["eval", "error({err=-1.5})", "0"],
+            b"--1.5 script: 808426071b8dc8dcf19ba0715b817e6bee0ddb81, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "error({err=123})", "0"],
+            b"-123 script: 3df60d27107d0bb111e88fc6ce32b54560f3f337, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "error({err=-1e20})", "0"],
+            b"--1e+20 script: a5cf1bf864cd26b859e5cc0515d2bc8204a4ef08, on @user_script:1.\r\n",
+        ),
+        (&["eval", "return {err=123}", "0"], b"*0\r\n"),
+        (&["eval", "return {ok=1.5}", "0"], b"*0\r\n"),
+        (&["eval", "redis.setresp(3) return {double=0/0}", "0"], b"$4\r\n-nan\r\n"),
+        (&["eval", "return {double=-(0/0)}", "0"], b"$3\r\nnan\r\n"),
+        (&["eval", "return tostring(0/0)", "0"], b"$4\r\n-nan\r\n"),
+        (&["eval", "return {1, 0/0}", "0"], b"*2\r\n:1\r\n:-9223372036854775808\r\n"),
     ];
     check(&mut raw, CASES);
 }

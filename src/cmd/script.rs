@@ -371,9 +371,11 @@ fn write_raised(out: &mut Reply, e: LuaValue, sha: &str) -> convert::Written {
     let mut text = String::from("ERR Error running script");
     let mut counted_already = false;
     if let LuaValue::Table(t) = &e {
-        text = match t.raw_get::<LuaValue>("err") {
-            Ok(LuaValue::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-            _ => "ERR Error running script (the error raised is a table without an 'err' field)".into(),
+        // A number counts as a string here (Lua's lua_isstring), written
+        // as Lua prints it.
+        text = match t.raw_get::<LuaValue>("err").ok().as_ref().and_then(script::lua_bytes) {
+            Some(s) => String::from_utf8_lossy(&s).into_owned(),
+            None => "ERR Error running script (the error raised is a table without an 'err' field)".into(),
         };
         counted_already = matches!(t.raw_get::<LuaValue>("ignore_error_stats_update"), Ok(LuaValue::Boolean(true)));
         let source = t.raw_get::<LuaValue>("source").ok().and_then(|v| script::lua_bytes(&v));

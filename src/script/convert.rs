@@ -254,7 +254,8 @@ pub fn read_reply(lua: &Lua, buf: &[u8], at: &mut usize) -> mlua::Result<(LuaVal
             let d = match l {
                 b"inf" => f64::INFINITY,
                 b"-inf" => f64::NEG_INFINITY,
-                b"nan" | b"-nan" => f64::NAN,
+                b"nan" => f64::NAN,
+                b"-nan" => -f64::NAN,
                 _ => std::str::from_utf8(l).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0),
             };
             let t = lua.create_table()?;

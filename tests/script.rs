@@ -796,3 +796,58 @@ fn tracking_remembers_the_script_s_declared_keys_as_redis_7_0_does() {
     let _: i64 = q(&mut o, &["EVAL", "return redis.call('incr', 'w')", "0"]);
     assert_eq!(invalidated(&mut t, &rx), vec![tracked(&["w"])]);
 }
+
+#[test]
+fn getkeys_of_script_commands_and_blocking_commands_inside_scripts() {
+    let s = common::server();
+    let mut raw = s.raw();
+    // Recorded from redis-server 7.0.15. COMMAND GETKEYS: a command whose
+    // keys are optional (no_mandatory_keys: EVAL*, FCALL*) answers an empty
+    // list where numkeys is bad; others an error. Blocking commands in a
+    // script: refused (noscript) or answered at once (BLMPOP, BZMPOP,
+    // XREAD without BLOCK), never blocking, in MULTI too.
+    const CASES: &[(&[&str], &[u8])] = &[
+        (&["command", "getkeys", "eval", "return 1", "0", "x"], b"*0\r\n"),
+        (&["command", "getkeys", "evalsha", "abc", "1", "k"], b"*1\r\n$1\r\nk\r\n"),
+        (&["command", "getkeys", "eval_ro", "x", "1", "k", "a"], b"*1\r\n$1\r\nk\r\n"),
+        (&["command", "getkeys", "fcall", "f", "1", "k", "a"], b"*1\r\n$1\r\nk\r\n"),
+        (&["command", "getkeys", "fcall_ro", "f", "0"], b"*0\r\n"),
+        (&["command", "getkeys", "eval", "x", "3", "a"], b"*0\r\n"),
+        (&["command", "getkeys", "eval", "x", "-1", "a"], b"*0\r\n"),
+        (&["command", "getkeys", "eval", "x", "a", "a"], b"*0\r\n"),
+        (&["command", "getkeys", "fcall", "f", "x"], b"*0\r\n"),
+        (&["command", "getkeys", "fcall_ro", "f", "2", "a"], b"*0\r\n"),
+        (&["command", "getkeysandflags", "eval", "x", "5"], b"*0\r\n"),
+        (&["command", "getkeys", "zunionstore", "d", "5", "a"], b"-ERR Invalid arguments specified for command\r\n"),
+        (&["command", "getkeys", "zunion", "0", "a"], b"-ERR Invalid arguments specified for command\r\n"),
+        (&["command", "getkeys", "lmpop", "0", "a", "left"], b"-ERR Invalid arguments specified for command\r\n"),
+        (
+            &["command", "getkeysandflags", "eval", "x", "2", "a", "b"],
+            b"*2\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+update\r\n*2\r\n$1\r\nb\r\n*3\r\n+RW\r\n+access\r\n+update\r\n",
+        ),
+        (&["command", "getkeysandflags", "fcall_ro", "f", "1", "a"], b"*1\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n"),
+        (&["command", "getkeys", "script", "load", "x"], b"-ERR The command has no key arguments\r\n"),
+        (&["command", "getkeys", "eval", "x"], b"-ERR Invalid number of arguments specified for command\r\n"),
+        (&["rpush", "l", "1"], b":1\r\n"),
+        (
+            &["eval", "return redis.call('blpop','l', 0)", "0"],
+            b"-ERR This Redis command is not allowed from script script: 5f3d241ef5e904ceb1fdf9dae7739bb592851a78, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "return redis.call('bzpopmin','noz', 0)", "0"],
+            b"-ERR This Redis command is not allowed from script script: b08d137cd42d3051e19aa2364942547366bc54b3, on @user_script:1.\r\n",
+        ),
+        (&["eval", "return redis.call('bzmpop', 0, 1, 'noz', 'min')", "0"], b"$-1\r\n"),
+        (&["eval", "return redis.call('blmpop', 0, 1, 'nol', 'left')", "0"], b"$-1\r\n"),
+        (&["eval", "return redis.call('blmpop', 0, 1, 'l', 'left')", "0"], b"*2\r\n$1\r\nl\r\n*1\r\n$1\r\n1\r\n"),
+        (&["eval", "return redis.call('xread','streams','nos','0')", "0"], b"$-1\r\n"),
+        (&["multi"], b"+OK\r\n"),
+        (&["eval", "return redis.call('blpop','nol', 0)", "0"], b"+QUEUED\r\n"),
+        (&["eval", "return redis.call('bzmpop', 0, 1, 'noz', 'min')", "0"], b"+QUEUED\r\n"),
+        (
+            &["exec"],
+            b"*2\r\n-ERR This Redis command is not allowed from script script: 4eb5af8878eeb5f9cf14b3ec51f42d653cf90495, on @user_script:1.\r\n$-1\r\n",
+        ),
+    ];
+    check(&mut raw, CASES);
+}

@@ -851,3 +851,69 @@ fn getkeys_of_script_commands_and_blocking_commands_inside_scripts() {
     ];
     check(&mut raw, CASES);
 }
+
+#[test]
+fn watch_slowlog_and_commandstats_see_a_script_s_commands() {
+    let s = common::server();
+    let mut c = s.client();
+    let mut o = s.client();
+    let _: () = q(&mut c, &["SET", "k", "1"]);
+    // Recorded from redis-server 7.0.15: a script's write to a watched key
+    // (another client's or the watcher's own, even rewriting the same
+    // value, or creating and deleting an absent key) fails EXEC; a read or
+    // a failed write does not.
+    let exec_after = |c: &mut redis::Connection, o: &mut redis::Connection, who_runs_it: u8, script: &str| {
+        let _: () = q(c, &["WATCH", if script.contains("nokey") { "nokey" } else { "k" }]);
+        let runner = if who_runs_it == 0 { &mut *c } else { &mut *o };
+        let _: redis::Value = redis::cmd("EVAL").arg(script).arg(0).query(runner).unwrap_or(redis::Value::Nil);
+        let r: Option<(String,)> = redis::pipe().atomic().cmd("GET").arg("k").query(c).unwrap();
+        r.is_some()
+    };
+    assert!(!exec_after(&mut c, &mut o, 1, "return redis.call('set', 'k', '2')"));
+    assert!(!exec_after(&mut c, &mut o, 0, "return redis.call('incr', 'k')"));
+    assert!(exec_after(&mut c, &mut o, 1, "return redis.call('get', 'k')"));
+    assert!(exec_after(&mut c, &mut o, 1, "return redis.pcall('lpush', 'k', 'x')"));
+    assert!(!exec_after(&mut c, &mut o, 1, "redis.call('set', 'k', '3') return redis.call('set', 'k', '3')"));
+    assert!(!exec_after(&mut c, &mut o, 1, "redis.call('set', 'nokey', '3') return redis.call('del', 'nokey')"));
+
+    let _: () = q(&mut o, &["CONFIG", "RESETSTAT"]);
+    let _: () = q(&mut o, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    let _: () = q(&mut o, &["CLIENT", "SETNAME", "slowc"]);
+    let _: () = q(&mut o, &["SLOWLOG", "RESET"]);
+    let _: redis::Value = redis::cmd("EVAL")
+        .arg("redis.call('set','s','1') return redis.pcall('get','s', 'x')")
+        .arg(1)
+        .arg("s")
+        .query(&mut o)
+        .unwrap_or(redis::Value::Nil);
+    let _: () = q(&mut o, &["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+    // Newest first (the CONFIG SET is measured against its new threshold):
+    // EVAL, its SET (from Redis's Lua client: no address, no name; the
+    // refused GET did not run, so is not logged), SLOWLOG RESET.
+    let log: Vec<(i64, i64, i64, Vec<String>, String, String)> = q(&mut o, &["SLOWLOG", "GET"]);
+    let shown: Vec<(Vec<String>, bool, String)> =
+        log.into_iter().map(|(_, _, _, args, addr, name)| (args, addr.starts_with("127.0.0.1:"), name)).collect();
+    let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        shown,
+        [
+            (
+                v(&["EVAL", "redis.call('set','s','1') return redis.pcall('get','s', 'x')", "1", "s"]),
+                true,
+                "slowc".to_string()
+            ),
+            (v(&["set", "s", "1"]), false, String::new()),
+            (v(&["SLOWLOG", "RESET"]), true, "slowc".to_string()),
+        ]
+    );
+    let addr: Vec<(i64, i64, i64, Vec<String>, String, String)> = q(&mut o, &["SLOWLOG", "GET", "3"]);
+    assert_eq!(addr[1].4, "?:0");
+    let stats = info_lines(&mut o, "commandstats");
+    let calls = |name: &str| {
+        let l = stats.iter().find(|l| l.starts_with(&format!("cmdstat_{name}:"))).unwrap();
+        l.split(',').filter(|p| !p.contains("usec")).collect::<Vec<_>>().join(",")
+    };
+    assert_eq!(calls("eval"), "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1");
+    assert_eq!(calls("set"), "cmdstat_set:calls=1,rejected_calls=0,failed_calls=0");
+    assert_eq!(calls("get"), "cmdstat_get:calls=0,rejected_calls=1,failed_calls=0");
+}

@@ -169,6 +169,54 @@ fn raised_error_tables_and_nan_in_resp2_are_redis_s() {
         (&["eval", "return {double=-(0/0)}", "0"], b"$3\r\nnan\r\n"),
         (&["eval", "return tostring(0/0)", "0"], b"$4\r\n-nan\r\n"),
         (&["eval", "return {1, 0/0}", "0"], b"*2\r\n:1\r\n:-9223372036854775808\r\n"),
+        // Numbers as arguments of redis.call (%.17g) and as error texts
+        // (Lua's %.14g), integral ones included.
+        (&["eval", "return redis.call('echo', 2^63)", "0"], b"$22\r\n9.2233720368547758e+18\r\n"),
+        (&["eval", "return redis.call('echo', 1e15)", "0"], b"$16\r\n1000000000000000\r\n"),
+        (&["eval", "return redis.call('echo', 1e16)", "0"], b"$17\r\n10000000000000000\r\n"),
+        (&["eval", "return redis.call('echo', 1e17)", "0"], b"$5\r\n1e+17\r\n"),
+        (&["eval", "return redis.call('echo', -2^53)", "0"], b"$17\r\n-9007199254740992\r\n"),
+        (&["eval", "return redis.call('echo', 123456789012345678)", "0"], b"$22\r\n1.2345678901234568e+17\r\n"),
+        (
+            &["eval", "error({err=2^63})", "0"],
+            b"-9.2233720368548e+18 script: cb192745a777a2197c61798276afc6a17d396d60, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "error({err=1e15})", "0"],
+            b"-1e+15 script: 0d59b8ad0035acc99124969312d3bc3c7c487185, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "error({err=1e14})", "0"],
+            b"-1e+14 script: fa4821904441753ce5c44ecad3213dc813f501e3, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "error({err=-2^63})", "0"],
+            b"--9.2233720368548e+18 script: 75c97bfe3c2add6be997aa31b752ed6193d65231, on @user_script:1.\r\n",
+        ),
+        (&["eval", "return tostring(2^63)", "0"], b"$19\r\n9.2233720368548e+18\r\n"),
+        (&["eval", "return redis.call('echo', 0/0)", "0"], b"$4\r\n-nan\r\n"),
+        (&["eval", "return redis.call('echo', -(0/0))", "0"], b"$3\r\nnan\r\n"),
+        (&["eval", "return redis.call('echo', 1/0)", "0"], b"$3\r\ninf\r\n"),
+        (&["eval", "return redis.call('echo', -1/0)", "0"], b"$4\r\n-inf\r\n"),
+        (&["eval", "return redis.call('echo', 0.1)", "0"], b"$19\r\n0.10000000000000001\r\n"),
+        (&["eval", "return redis.call('echo', -0.0)", "0"], b"$2\r\n-0\r\n"),
+        (
+            &["eval", "error({err=0/0})", "0"],
+            b"--nan script: 23e4ed3feb5a4531c0c88a337ee81a2b6f81761d, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "error({err=1/0})", "0"],
+            b"-inf script: 16de02f748745f4b31e15554b1694a9095467ffe, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "error({err=99999999999999})", "0"],
+            b"-99999999999999 script: 8733e9796d2327a0884dd2ad46d9b2b5f65b70cf, on @user_script:1.\r\n",
+        ),
+        (
+            &["eval", "error({err=0.1})", "0"],
+            b"-0.1 script: 4d9b4cdc4f85c188f70d9542c0636d9689cc479d, on @user_script:1.\r\n",
+        ),
+        (&["eval", "return redis.call('echo', 99999999999999999)", "0"], b"$5\r\n1e+17\r\n"),
     ];
     check(&mut raw, CASES);
 }

@@ -402,7 +402,8 @@ fn lua_args(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
     args.iter()
         .map(|v| match v {
             LuaValue::String(s) => Ok(s.as_bytes().to_vec()),
-            LuaValue::Integer(n) => Ok(n.to_string().into_bytes()),
+            // (an integral double: %.17g too, 1e17 is `1e+17`)
+            LuaValue::Integer(n) => Ok(script::g_format(*n as f64, 17).into_bytes()),
             LuaValue::Number(n) => Ok(script::g_format(*n, 17).into_bytes()),
             _ => Err("Lua redis lib command arguments must be strings or integers"),
         })
@@ -562,7 +563,7 @@ fn acl_check_cmd(cx: &Ctx, args: MultiValue) -> mlua::Result<bool> {
     for v in args.iter() {
         match v {
             LuaValue::String(s) => argv.push(s.as_bytes().to_vec()),
-            LuaValue::Integer(n) => argv.push(n.to_string().into_bytes()),
+            LuaValue::Integer(n) => argv.push(script::g_format(*n as f64, 17).into_bytes()),
             LuaValue::Number(n) => argv.push(script::g_format(*n, 17).into_bytes()),
             _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
         }

@@ -243,7 +243,9 @@ pub fn sha_hex(sha: &Sha) -> String {
 pub fn lua_bytes(v: &LuaValue) -> Option<Vec<u8>> {
     match v {
         LuaValue::String(s) => Some(s.as_bytes().to_vec()),
-        LuaValue::Integer(n) => Some(n.to_string().into_bytes()),
+        // Lua 5.1's numbers are doubles: mlua hands integral ones over as
+        // integers, printed as Lua prints any number.
+        LuaValue::Integer(n) => Some(lua_number_text(*n as f64).into_bytes()),
         LuaValue::Number(n) => Some(lua_number_text(*n).into_bytes()),
         _ => None,
     }
@@ -257,7 +259,9 @@ pub fn lua_number_text(n: f64) -> String {
     if n.is_infinite() {
         return if n > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    if n == n.trunc() && n.abs() < 1e15 {
+    // Up to 14 digits an integer prints whole; from 1e14 on, %.14g
+    // writes an exponent.
+    if n == n.trunc() && n.abs() < 1e14 {
         return format!("{}", n as i64);
     }
     g_format(n, 14)
@@ -265,6 +269,12 @@ pub fn lua_number_text(n: f64) -> String {
 
 /// C's `%.<prec>g`.
 pub fn g_format(n: f64, prec: usize) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "inf".into() } else { "-inf".into() };
+    }
     if n == 0.0 {
         return if n.is_sign_negative() { "-0".into() } else { "0".into() };
     }

@@ -843,6 +843,17 @@ fn tracking_remembers_the_script_s_declared_keys_as_redis_7_0_does() {
     let _: String = q(&mut t, &["GET", "w"]);
     let _: i64 = q(&mut o, &["EVAL", "return redis.call('incr', 'w')", "0"]);
     assert_eq!(invalidated(&mut t, &rx), vec![tracked(&["w"])]);
+    // NOLOOP: a default-mode caller does not hear of its script's writes,
+    // a BCAST one does (Redis broadcasts them as the Lua client's).
+    let _: String = q(&mut t, &["GET", "w"]);
+    let _: () = q(&mut t, &["CLIENT", "TRACKING", "ON", "NOLOOP"]);
+    let _: () = q(&mut t, &["EVAL", "return redis.call('set', KEYS[1], 3)", "1", "w"]);
+    assert_eq!(invalidated(&mut t, &rx), vec![]);
+    let _: () = q(&mut t, &["CLIENT", "TRACKING", "OFF"]);
+    let _: () = q(&mut t, &["CLIENT", "TRACKING", "ON", "NOLOOP", "BCAST"]);
+    let _: () = q(&mut t, &["SET", "k6", "1"]);
+    let _: () = q(&mut t, &["EVAL", "return redis.call('set', 'k7', '1')", "0"]);
+    assert_eq!(invalidated(&mut t, &rx), vec![tracked(&["k7"])]);
 }
 
 #[test]

@@ -31,6 +31,21 @@ where each command family prefers two of the keys, and focused phases where
 most commands come from one family (so e.g. several sorted sets exist at once
 for ZUNIONSTORE and friends).
 
+Scripts (family "script", --focus script): EVAL / EVAL_RO / EVALSHA(_RO) of
+generated Lua: redis.call / redis.pcall of commands drawn from the grammar
+above (with keys through KEYS, values through ARGV, numbers as Lua numbers),
+their replies returned (converted to Lua and back) or described from inside
+Lua (types, error and status tables, doubles/maps/sets after
+redis.setresp(3)); return values of every conversion (integers, floats,
+strings, tables with holes, nil/false/true, error/status tables, nested
+tables, RESP3 tables); raised errors; shebangs; syntax errors; multi-line
+scripts (the error suffix names the line); SCRIPT LOAD / EXISTS. Reports
+show the body of each SHA1 an EVALSHA names. Every FLUSHALL also sends
+SCRIPT FLUSH and math.randomseed(0) to both (math.random is one sequence
+per server).
+Not generated: error() of a table without a string or number `err`
+(redis-server 7.0.15 crashes on it).
+
 Comparison is exact (reply type and value, error texts included), except:
   - replies Redis does not order (SMEMBERS, SINTER/SUNION/SDIFF, HKEYS/HVALS,
     HGETALL as pairs, KEYS) are sorted first;
@@ -103,6 +118,7 @@ COMMAND INFO/DOCS, MEMORY STATS, TIME, ...) are compared by type structure
 only.
 """
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -321,7 +337,12 @@ def render(r):
 
 
 def cli(args):
-    return " ".join(shlex.quote(a) for a in args)
+    text = " ".join(shlex.quote(a) if isinstance(a, str) else shlex.quote(a.decode(errors="replace")) for a in args)
+    if args and isinstance(args[0], str) and args[0].upper().startswith("EVALSHA") and len(args) > 1:
+        body = SHA_BODIES.get(str(args[1]).lower())
+        if body is not None:          # which script the SHA1 names
+            text += "   # %s = %s" % (str(args[1])[:8], shlex.quote(body))
+    return text
 
 
 # ---------------------------------------------------------------- grammar
@@ -363,13 +384,13 @@ kw = cased
 # share one), so most commands hit a key of their type and some hit another.
 FAMILY_KEYS = {"str": ["k0", "k1"], "list": ["k1", "k2"], "hash": ["k2", "k3"], "set": ["k3", "k4"],
                "zset": ["k4", "k5"], "hll": ["k5", "k0"], "stream": ["k5", "k0"],
-               "any": KEYS}
+               "any": KEYS, "script": KEYS}
 FAMILY = "any"
 # Phases: every ~--phase-len commands a focus is drawn; in a focused phase 80%
 # of the commands come from that family and use all six keys, so collections
 # of one type fill up and multi-key commands meet several keys of that type.
 FOCUS = "mixed"
-FOCUSES = ["mixed", "mixed", "str", "list", "hash", "set", "zset", "hll", "stream"]
+FOCUSES = ["mixed", "mixed", "str", "list", "hash", "set", "zset", "hll", "stream", "script"]
 AFFINITY = 0.8
 EDGE = 0.2      # probability a numeric argument is drawn from the edge cases
 
@@ -1131,6 +1152,9 @@ def g_xrange(name):
         a = [cased(name), key(), sbound(), sbound()]
         if R.random() < 0.4:
             a += [kw("COUNT"), R.choice(["0", "1", "2", "5", "-1", "a"])]
+        return a, "exact"
+    return g
+
 
 # Geo: positions from a few places (repeats make equal distances, which
 # COUNT's partial sort must order as Redis does), edge and bad coordinates.
@@ -1366,6 +1390,209 @@ def g_sort():
     stored = any(o[0].upper() == "STORE" for o in opts)
     return a, ("sorted" if by == "nosort" and not stored else "exact")
 
+# ---------------------------------------------------------------- scripts (EVAL of generated Lua)
+# EVAL / EVAL_RO / EVALSHA(_RO) of generated scripts: redis.call / redis.pcall
+# of commands from the grammar above (their replies converted to Lua and
+# back, or described from inside Lua by D so the Lua-side values themselves
+# are compared: types, error/status tables, doubles, maps and sets after
+# redis.setresp(3)), and return values of every conversion: integers and
+# floats (truncated in RESP2), strings, tables with holes, nil/false/true,
+# error and status tables, nested tables, RESP3 tables (double, map, set,
+# big_number, verbatim_string), raised errors (error() with a string, a
+# table, a number, nothing), bad redis.* arguments. Some scripts span
+# several lines (the error suffix names the line). SCRIPT EXISTS/LOAD of
+# recent scripts too. Families of commands whose replies are random (SPOP,
+# SRANDMEMBER, ...) or unspecified (BYLEX) are not called from scripts.
+
+
+# A Lua function describing any value as a string, keys sorted.
+LUA_D = ("local function D(v) local t = type(v) "
+         "if t == 'table' then local ks = {} for k in pairs(v) do ks[#ks + 1] = k end "
+         "table.sort(ks, function(a, b) return tostring(a) < tostring(b) end) "
+         "local o = {} for _, k in ipairs(ks) do o[#o + 1] = tostring(k) .. '=' .. D(v[k]) end "
+         "return '{' .. table.concat(o, ',') .. '}' "
+         "elseif t == 'string' then return string.format('%q', v) "
+         "elseif t == 'number' then return string.format('%.17g', v) "
+         "else return tostring(v) end end ")
+SCRIPTS = []         # recent script bodies (EVALSHA, SCRIPT EXISTS)
+SHA_BODIES = {}      # SHA1 -> body of every script generated (shown in reports)
+SHA_MODES = {}       # SHA1 -> how its reply is compared (EVALSHA of it)
+SCRIPT_MODES = ("exact", "sorted", "pairs", "ttl", "object", "scan", "scanpairs")
+
+
+def lua_lit(s):
+    out = []
+    for ch in (s if isinstance(s, bytes) else s.encode()):
+        if ch in (39, 92) or ch < 32 or ch > 126:
+            out.append("\\%03d" % ch)
+        else:
+            out.append(chr(ch))
+    return "'" + "".join(out) + "'"
+
+
+def lua_num():
+    return R.choice(["0", "1", "-1", "3", "1.5", "-1.5", "0.1", "3.0", "-0.0", "1e20", "-1e20", "2^53", "2^63",
+                     "-2^63", "2^63 - 1", "0/0", "1/0", "-1/0", "1e-300", "123456789.123", "0.5", "-0.5", "2.5",
+                     "4294967296.7", "100"])
+
+
+def lua_value(depth=0):
+    r = R.random()
+    if r < 0.2 or depth > 2:
+        return lua_num()
+    if r < 0.32:
+        return lua_lit(R.choice(["", "abc", "a\r\nb", "\x00\x01", "1", "1.5", "OK", "-ERR x", "+x", "nil"]))
+    if r < 0.4:
+        return R.choice(["nil", "false", "true"])
+    if r < 0.6:      # array, maybe with holes and a non-array key
+        items = [lua_value(depth + 1) for _ in range(R.randint(0, 4))]
+        if R.random() < 0.2:
+            items.append(R.choice(["x=1", "[0]=5", "[-1]=6", "[1.5]=7", "ok='s'", "err='e'"]))
+        return "{" + ", ".join(items) + "}"
+    if r < 0.7:
+        k = R.choice(["ok", "err"])
+        v = R.choice([lua_lit(R.choice(["fine", "", "a\nb", "-x", "ERR y", "WRONGTYPE z"])), lua_num(), "{}", "true"])
+        return "{%s=%s}" % (k, v)
+    if r < 0.76:
+        return R.choice(["redis.error_reply", "redis.status_reply"]) + "(%s)" % R.choice(
+            [lua_lit(R.choice(["x", "", "-x", "ERR y", "a\nb"])), lua_num(), "nil", "{}", ""])
+    if r < 0.9:      # RESP3 tables (arrays/errors in RESP2)
+        kind = R.choice(["double", "map", "set", "big_number", "verbatim_string"])
+        if kind == "double":
+            v = R.choice([lua_num(), lua_lit(R.choice(["1.5", "abc", "inf"]))])
+        elif kind in ("map", "set"):
+            pairs = ["[%s]=%s" % (lua_value(depth + 2), lua_value(depth + 2)) for _ in range(R.randint(0, 2))]
+            pairs = [p for p in pairs if not p.startswith("[nil]") and not p.startswith("[0/0]")]
+            v = "{" + ", ".join(pairs) + "}" if R.random() < 0.9 else lua_num()
+        elif kind == "big_number":
+            v = R.choice([lua_lit(R.choice(["123", "-99999999999999999999", "abc", ""])), lua_num()])
+        else:
+            v = R.choice(["{format='txt', string='hi'}", "{format='mkd', string=''}", "{format='txt'}",
+                          "{string='x'}", "'x'", "{format='toolong', string='y'}"])
+        return "{%s=%s}" % (kind, v)
+    if r < 0.95:
+        return "{" + ", ".join(lua_value(depth + 1) for _ in range(R.randint(1, 3))) + "}"
+    return R.choice(["math.random()", "math.random(10)", "tostring(%s)" % lua_num(), "tonumber('0x10')",
+                     "string.format('%%d', %s)" % lua_num(), "#KEYS", "ARGV[1]", "KEYS[1]", "redis.sha1hex('x')",
+                     "type(redis.call('ping'))", "redis.REDIS_VERSION", "cjson.encode({1, 2, 'a'})",
+                     "string.rep('x', 3)", "1 .. ''"])
+
+
+def inner_command():
+    """A command from the grammar for a script to call, and its reply mode."""
+    global FAMILY
+    for _ in range(50):
+        fam, g = R.choice(BASE_GEN_CHOICES)
+        FAMILY = fam
+        args, mode = g()
+        if mode in SCRIPT_MODES:
+            return args, mode
+    return ["PING"], "exact"
+
+
+def lua_call_expr(args, keys_, argv):
+    """redis.call/pcall's argument list: literals, some keys through KEYS,
+    some values through ARGV, numbers sometimes as Lua numbers."""
+    parts = []
+    for i, a in enumerate(args):
+        if i > 0 and isinstance(a, str) and a in KEYS and R.random() < 0.4:
+            if a not in keys_:
+                keys_.append(a)
+            parts.append("KEYS[%d]" % (keys_.index(a) + 1))
+        elif i > 0 and R.random() < 0.1:
+            argv.append(a)
+            parts.append("ARGV[%d]" % len(argv))
+        elif i > 0 and isinstance(a, str) and re.fullmatch(r"-?\d{1,15}(\.\d+)?", a) and R.random() < 0.3:
+            parts.append(a)           # a Lua number: integers as %d, others as %.17g
+        else:
+            parts.append(lua_lit(a))
+    if R.random() < 0.02:
+        parts.insert(R.randint(1, len(parts)), R.choice(["nil", "{}", "true", "1.5", "0.1"]))
+    return ", ".join(parts)
+
+
+def g_eval():
+    keys_, argv = [], []
+    lines = []
+    mode = "exact"
+    resp3 = R.random() < 0.3
+    if resp3:
+        lines.append("redis.setresp(3)")
+    if R.random() < 0.02:
+        lines.append("redis.setresp(%s)" % R.choice(["4", "'3'", "", "2, 3"]))
+    shape = R.random()
+    if shape < 0.35:          # one call, its reply converted back
+        args, mode = inner_command()
+        fn = R.choice(["call", "pcall"])
+        lines.append("return redis.%s(%s)" % (fn, lua_call_expr(args, keys_, argv)))
+    elif shape < 0.6:         # calls, described from inside Lua
+        lines.insert(0, LUA_D)
+        outs = []
+        for i in range(R.randint(1, 3)):
+            args, m = inner_command()
+            fn = R.choice(["pcall", "pcall", "call"])
+            if m != "exact":
+                lines.append("local r%d = redis.%s(%s)" % (i, fn, lua_call_expr(args, keys_, argv)))
+                outs.append("type(r%d)" % i)
+            else:
+                lines.append("local r%d = redis.%s(%s)" % (i, fn, lua_call_expr(args, keys_, argv)))
+                outs.append("D(r%d)" % i)
+        lines.append("return {%s}" % ", ".join(outs))
+    elif shape < 0.75:        # calls, replies returned together (holes where nil/false)
+        outs = []
+        for i in range(R.randint(1, 3)):
+            args, m = inner_command()
+            if m != "exact":
+                args, m = ["GET", key()], "exact"
+            lines.append("local r%d = redis.pcall(%s)" % (i, lua_call_expr(args, keys_, argv)))
+            outs.append("r%d" % i)
+        lines.append("return {%s}" % ", ".join(outs))
+    elif shape < 0.93:        # a value's conversion
+        lines.append("return " + lua_value())
+    else:                     # errors raised
+        lines.append(R.choice([
+            # (redis-server 7.0.15 crashes on error() of a table without a string or number err field)
+            "error(%s)" % R.choice([lua_num(), lua_lit("msg"), "nil", "true", "{err=%s}" % lua_num()]), "error()", "error({err=%s})" % lua_lit(R.choice(["x", "ERR y", "-z", ""])),
+            "error(redis.error_reply('boom'))", "assert(false, 'nope')", "return nosuchglobal",
+            "nosuch = 1", "return redis.call()", "return redis.call({})", "return redis.pcall('nosuchcmd')",
+            "return redis.call('eval', 'return 1', '0')", "return redis.call('multi')",
+            "return redis.call('select', 1)", "return redis.sha1hex()", "return redis.log(redis.LOG_WARNING)",
+            "return string.sub()", "local t = nil return t.x", "return 1 + {}", "return #nil",
+            "return redis.status_reply()", "return cjson.decode('{')", "return redis.acl_check_cmd('nosuch')",
+            "return redis.setresp()", "return redis.set_repl(9)", "return loadstring('return 1')()",
+            "return pcall(error, 'x')", "return {pcall(redis.call, 'incr', 'k0')}",
+        ]))
+    if R.random() < 0.1:      # a syntax error
+        lines[-1] = lines[-1][:R.randint(0, len(lines[-1]))] + R.choice(["", " end", " +", " (", "'"])
+    sep = "\n" if R.random() < 0.5 else " "
+    body = sep.join(lines)
+    if R.random() < 0.05:
+        body = R.choice(["#!lua\n", "#!lua flags=no-writes\n", "#!lua flags=allow-oom,no-cluster\n",
+                         "#!lua flags=bad\n", "#!luax\n", "#!lua foo=bar\n", "#!lua flags=\n"]) + body
+    if body not in SCRIPTS:
+        SHA_BODIES[hashlib.sha1(body.encode()).hexdigest()] = body
+        SHA_MODES[hashlib.sha1(body.encode()).hexdigest()] = mode
+        SCRIPTS.append(body)
+        del SCRIPTS[:-50]
+    argv += [R.choice(["a", "1", "", "2.5"]) for _ in range(R.randint(0, 1))]
+    r = R.random()
+    if r < 0.1 and SCRIPTS:
+        old = R.choice(SCRIPTS)
+        sha = hashlib.sha1(old.encode()).hexdigest()
+        return [cased("EVALSHA" if R.random() < 0.7 else "EVALSHA_RO"),
+                sha.upper() if R.random() < 0.2 else sha, "0"], SHA_MODES.get(sha, "exact")
+    if r < 0.13:
+        return [cased("SCRIPT"), cased("EXISTS")] + [hashlib.sha1(s.encode()).hexdigest() for s in SCRIPTS[-3:]] + \
+            ["0" * 40], "exact"
+    if r < 0.16:
+        return [cased("SCRIPT"), cased("LOAD"), body], "exact"
+    name = "EVAL_RO" if r < 0.22 else "EVAL"
+    nk = str(len(keys_))
+    if R.random() < 0.02:
+        nk = R.choice(["-1", "a", str(len(keys_) + len(argv) + 1), "1.5"])
+    return [cased(name), body, nk] + keys_ + argv, mode
+
+
 GENS = [
     # strings
     (6, "str", g_set), (3, "str", simple("GET", key)), (1, "str", simple("GETSET", key, value)), (1, "str", simple("GETDEL", key)),
@@ -1451,7 +1678,11 @@ GENS = [
     (3, "stream", g_xread), (4, "stream", g_xreadgroup), (4, "stream", g_xgroup), (2, "stream", g_xack),
     (2, "stream", g_xpending), (2, "stream", g_xclaim), (2, "stream", g_xautoclaim), (3, "stream", g_xinfo),
     (1, "stream", g_xsetid),
+    # scripts
+    (8, "script", g_eval),
 ]
+# What a script calls: the grammar's generators except scripts themselves
+BASE_GEN_CHOICES = [(fam, g) for w, fam, g in GENS for _ in range(w) if fam != "script"]
 
 
 # ---------------------------------------------------------------- RESP3 grammar (--resp3 only)
@@ -2140,6 +2371,14 @@ class Fuzzer:
             c.pipeline([["DISCARD"]])        # leave a MULTI the history may have opened
             r = c.call(["FLUSHALL"])
             assert r == ("+", "OK"), r
+        for c in (self.rc, self.fc):
+            # The script cache emptied with the data (a repro then starts
+            # from the same cache on both); Lua's math.random is one
+            # sequence per server, across scripts: the same seed on both
+            r = c.call(["SCRIPT", "FLUSH"])
+            assert r == ("+", "OK"), r
+            r = c.call(["EVAL", "math.randomseed(0)", "0"])
+            assert r[0] in ("$", "_") and r[1] is None, r
         self.history = []
         self.in_multi = False
 

@@ -477,3 +477,26 @@ fn libraries_move_between_redis_and_ferrokv() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_library_of_thousands_of_functions_loads_and_runs() {
+    let s = common::server();
+    let mut c = s.client();
+    // More functions than mlua can hold as Rust-side references (fewer
+    // than 8,000): they live in the Lua registry. redis-server 7.0.15
+    // answers `big`, then 8999, then OK.
+    let mut code = String::from("#!lua name=big\n");
+    for i in 0..9000 {
+        code.push_str(&format!("redis.register_function('f{i}', function() return {i} end)\n"));
+    }
+    let name: String = q(&mut c, &["FUNCTION", "LOAD", &code]);
+    assert_eq!(name, "big");
+    for i in [0, 8999] {
+        let v: i64 = q(&mut c, &["FCALL", &format!("f{i}"), "0"]);
+        assert_eq!(v, i);
+    }
+    let _: () = q(&mut c, &["FUNCTION", "DELETE", "big"]);
+    let _: () = q(&mut c, &["FUNCTION", "LOAD", &code]);
+    let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
+    assert_eq!(info_field(&mut c, "memory", "number_of_functions"), "0");
+}

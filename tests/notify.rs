@@ -225,3 +225,60 @@ fn expired_evicted_new_and_keymiss() {
     assert!(got.len() >= 200, "{}", got.len());
     assert!(got.iter().all(|(ch, _)| ch == "__keyevent@0__:evicted"), "{got:?}");
 }
+
+#[test]
+fn a_script_s_commands_publish_their_events() {
+    let srv = server();
+    let mut c = srv.client();
+    let mut l = Listener::new(&srv);
+    set_flags(&mut c, "KEA");
+    let script = "redis.call('set','a','1') redis.call('incr','a') redis.call('expire','a',100) \
+                  redis.pcall('lpush','a','x') redis.call('del','a') redis.call('select',3) redis.call('set','b','2') return 1";
+    let _: i64 = q(&mut c, &["EVAL", script, "0"]);
+    // A key set to expire during a script stays until it ends (frozen
+    // time), then expires.
+    let v: String = q(
+        &mut c,
+        &[
+            "EVAL",
+            "redis.call('set','e','1','px',1) local x = 0 for i=1,3000000 do x = x + i end return redis.call('get','e')",
+            "0",
+        ],
+    );
+    assert_eq!(v, "1");
+    std::thread::sleep(Duration::from_millis(5));
+    let _: Option<String> = q(&mut c, &["EVAL", "return redis.call('get','e')", "0"]);
+    let _: String = q(
+        &mut c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=kl\nredis.register_function('kf', function(k, a) return redis.call('hset', k[1], 'f', 'v') end)",
+        ],
+    );
+    let _: i64 = q(&mut c, &["FCALL", "kf", "1", "h"]);
+    // Recorded from redis-server 7.0.15 (the failed LPUSH publishes none).
+    assert_eq!(
+        l.events(),
+        ev(&[
+            ("__keyspace@0__:a", "set"),
+            ("__keyevent@0__:set", "a"),
+            ("__keyspace@0__:a", "incrby"),
+            ("__keyevent@0__:incrby", "a"),
+            ("__keyspace@0__:a", "expire"),
+            ("__keyevent@0__:expire", "a"),
+            ("__keyspace@0__:a", "del"),
+            ("__keyevent@0__:del", "a"),
+            ("__keyspace@3__:b", "set"),
+            ("__keyevent@3__:set", "b"),
+            ("__keyspace@0__:e", "set"),
+            ("__keyevent@0__:set", "e"),
+            ("__keyspace@0__:e", "expire"),
+            ("__keyevent@0__:expire", "e"),
+            ("__keyspace@0__:e", "expired"),
+            ("__keyevent@0__:expired", "e"),
+            ("__keyspace@0__:h", "hset"),
+            ("__keyevent@0__:hset", "h"),
+        ])
+    );
+}

@@ -137,6 +137,7 @@ fn fcall_ro(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// Redis's `fcallCommandGeneric`: the function, numkeys, the run.
 fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
+    super::introspect::feed_monitors_at_start(cx, args);
     let name = String::from_utf8_lossy(args.get(1)).into_owned();
     let found = script::with_engine(|e| e.function(&name).cloned());
     let Some(f) = found else { return Err(CmdError::msg("ERR Function not found")) };
@@ -147,14 +148,17 @@ fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     if numkeys < 0 {
         return Err(CmdError::msg("ERR Number of keys can't be negative"));
     }
-    let (core, func) = script::with_engine(|e| (e.core.clone(), e.core.lua.create_registry_value(f.callback)));
-    let func = std::rc::Rc::new(func.map_err(lua_failure)?);
-    let chosen = Chosen { name: f.name.into(), flags: f.flags, func, function: true };
+    let core = script::with_engine(|e| e.core.clone());
+    let chosen = Chosen { name: f.name.into(), flags: f.flags, func: f.callback, function: true };
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
+    let tracked = super::script::track_caller_keys(cx, args, numkeys as usize);
     let prev = FCALL_ARGS.replace(args as *const Args as *const ());
     let ran = run_script(cx, &core, &chosen, keys, argv, ro);
     FCALL_ARGS.set(prev);
+    if tracked {
+        super::script::forget_caller_keys();
+    }
     ran
 }
 
@@ -257,7 +261,11 @@ fn function_delete(cx: &mut Ctx, args: &Args) -> CmdResult {
     let name = args.get(2);
     let removed = script::with_engine(|e| {
         let at = e.libraries.iter().position(|l| l.name.as_bytes() == name);
-        at.map(|i| e.libraries.remove(i)).is_some()
+        let removed = at.map(|i| e.libraries.remove(i)).is_some();
+        // Empty the registry slots of its functions (a dropped key's slot
+        // keeps the function until it is reused).
+        e.core.lua.expire_registry_values();
+        removed
     });
     if !removed {
         return Err(CmdError::msg("ERR Library not found"));
@@ -282,6 +290,7 @@ fn function_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     script::with_engine(|e| {
         e.libraries.clear();
+        e.core.lua.expire_registry_values();
         e.core.lua.gc_collect()
     })
     .map_err(lua_failure)?;

@@ -42,7 +42,7 @@ pub static COMMANDS: &[Command] = &[
     row(
         "pfcount",
         -2,
-        READONLY,
+        READONLY | MAY_REPLICATE,
         (1, -1, 1),
         "hyperloglog",
         "2.8.9",

@@ -113,17 +113,27 @@ pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
             }
         }
         let c = cx.srv.client(cx.key);
-        let entry = SlowEntry {
-            id: cx.srv.slowlog_next_id,
-            unix_secs: cx.now / 1000,
-            micros,
-            args: kept,
-            addr: c.addr_text(),
-            name: c.name.clone().unwrap_or_default(),
+        // A script's command is Redis's Lua client's: no peer, no name.
+        let (addr, name) = if cx.srv.in_script {
+            ("?:0".to_string(), Default::default())
+        } else {
+            (c.addr_text(), c.name.clone().unwrap_or_default())
         };
+        let entry = SlowEntry { id: cx.srv.slowlog_next_id, unix_secs: cx.now / 1000, micros, args: kept, addr, name };
         cx.srv.slowlog_next_id += 1;
         cx.srv.slowlog.push_front(entry);
         cx.srv.slowlog.truncate(cx.srv.config.slowlog_max_len);
+    }
+}
+
+/// MONITOR's line for EVAL, EVALSHA, FCALL and their _RO forms: they are
+/// skip_monitor (their own line would come after their commands' lines),
+/// so, as Redis's `evalCommand` and `fcallCommand` do, they show
+/// themselves when they start, whatever comes of them.
+pub fn feed_monitors_at_start(cx: &mut Ctx, args: &Args) {
+    if !cx.srv.monitors.is_empty() {
+        let args: Vec<Vec<u8>> = args.from(0).map(<[u8]>::to_vec).collect();
+        feed_monitors(cx, &args);
     }
 }
 

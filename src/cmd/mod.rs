@@ -669,9 +669,18 @@ fn oom_check(cx: &mut Ctx, run: usize, in_multi: bool) -> CmdResult {
 }
 
 /// Client-side caching: the keys a read-only command of a tracking client
-/// names are remembered (by EXEC's client for commands inside it).
+/// names are remembered (by EXEC's client for commands inside it). Inside
+/// a script, the script's caller's keys instead; the read-only script
+/// commands themselves remember nothing (Redis 7.0.15).
 fn remember_keys(cx: &mut Ctx, cmd: &table::Command, args: &Args) {
     if cmd.has(table::flag::PUBSUB) || cx.srv.client(cx.key).tracking.is_none() {
+        return;
+    }
+    if cx.srv.in_script {
+        script::remember_caller_keys(cx);
+        return;
+    }
+    if matches!(cmd.name, "eval_ro" | "evalsha_ro" | "fcall_ro") {
         return;
     }
     let positions = cmd.key_positions(args.len(), |i| args.get(i));

@@ -17,6 +17,7 @@ use super::{Args, CmdError, CmdResult, Ctx, dispatch};
 use crate::resp::parse::Span;
 use crate::resp::{Proto, Reply};
 use crate::script::{self, Core, flags};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 const EVAL_NOTES: &[&str] = &["We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"];
@@ -165,6 +166,11 @@ const NOSCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
 /// Redis's `evalGenericCommand`: numkeys, the script (compiled and cached
 /// on first EVAL), the flag rules, the run.
 fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult {
+    super::introspect::feed_monitors_at_start(cx, args);
+    // Redis's evalShaCommand: no SHA1 of this length before numkeys is read.
+    if by_sha && args.get(1).len() != 40 {
+        return Err(CmdError::msg(NOSCRIPT_ERR));
+    }
     let numkeys = args.int(2)?;
     if numkeys > args.len() as i64 - 3 {
         return Err(CmdError::msg("ERR Number of keys can't be greater than number of args"));
@@ -174,28 +180,53 @@ fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult 
     }
     let body = args.get(1);
     let (chosen, core) = script::with_engine(|e| -> Result<_, CmdError> {
-        let s = if by_sha {
-            // The cache is keyed by lowercase hex: a SHA1 of another
-            // length, or not ASCII, is in no key.
-            let mut sha = [0u8; 40];
-            if body.len() != 40 || !body.is_ascii() {
-                return Err(CmdError::msg(NOSCRIPT_ERR));
-            }
-            sha.copy_from_slice(body);
-            sha.make_ascii_lowercase();
-            let sha = std::str::from_utf8(&sha).map_err(|_| CmdError::msg(NOSCRIPT_ERR))?;
-            e.scripts.get(sha)
+        let sha = if by_sha {
+            script::sha_of_hex(body).ok_or(CmdError::msg(NOSCRIPT_ERR))?
         } else {
-            let sha = e.load(body).map_err(CmdError::msg)?;
-            e.scripts.get(&sha)
+            e.load(body).map_err(CmdError::msg)?
         };
-        let s = s.ok_or(CmdError::msg(NOSCRIPT_ERR))?;
+        let s = e.scripts.get(&sha).ok_or(CmdError::msg(NOSCRIPT_ERR))?;
         let chosen = Chosen { name: s.sha.clone(), flags: s.flags, func: s.func.clone(), function: false };
         Ok((chosen, e.core.clone()))
     })?;
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
-    run_script(cx, &core, &chosen, keys, argv, ro)
+    let tracked = track_caller_keys(cx, args, numkeys as usize);
+    let result = run_script(cx, &core, &chosen, keys, argv, ro);
+    if tracked {
+        forget_caller_keys();
+    }
+    result
+}
+
+thread_local! {
+    /// The keys the running script's caller declared (EVAL's or FCALL's
+    /// KEYS) while a client with client-side caching on runs one.
+    static CALLER_KEYS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Client-side caching of a script's reads, as Redis 7.0.15 does it: each
+/// read-only command the script runs makes the caller remember the keys
+/// the *caller's* command declares (EVAL's KEYS, found through its key
+/// specs), not the keys of the inner command. Keeps them for the run when
+/// the caller tracks; whether it did.
+pub(super) fn track_caller_keys(cx: &mut Ctx, args: &Args, numkeys: usize) -> bool {
+    if cx.srv.tracking.clients == 0 || cx.srv.client(cx.key).tracking.is_none() {
+        return false;
+    }
+    CALLER_KEYS.with(|k| *k.borrow_mut() = args.from(3).take(numkeys).map(<[u8]>::to_vec).collect());
+    true
+}
+
+/// The end of a run [`track_caller_keys`] kept the keys for.
+pub(super) fn forget_caller_keys() {
+    CALLER_KEYS.with(|k| k.borrow_mut().clear());
+}
+
+/// Remembers the running script's caller's keys for client-side caching
+/// (see [`track_caller_keys`]).
+pub(super) fn remember_caller_keys(cx: &mut Ctx) {
+    CALLER_KEYS.with(|k| cx.srv.remember_keys(cx.key, k.borrow().iter().map(|k| &k[..])));
 }
 
 /// What a run needs to decide on each command a script calls.
@@ -398,11 +429,12 @@ fn script_call_checks(cx: &mut Ctx, ctl: &mut RunCtl, args: &Args, known: &mut O
     };
     *known = Some(run);
     let cmd = reg.entries[run].cmd;
+    let refuse = |text: String| -> Result<(), String> { Err(text) };
     if !cmd.arity_ok(args.len()) {
-        return Err("Wrong number of args calling Redis command from script".into());
+        return refuse("Wrong number of args calling Redis command from script".into());
     }
     if cmd.has(NOSCRIPT) && !cx.srv.debug.disable_deny_scripts {
-        return Err("This Redis command is not allowed from script".into());
+        return refuse("This Redis command is not allowed from script".into());
     }
     if !cx.srv.client(cx.key).acl_free {
         let refs: Vec<&[u8]> = args.from(0).collect();
@@ -414,22 +446,24 @@ fn script_call_checks(cx: &mut Ctx, ctl: &mut RunCtl, args: &Args, known: &mut O
             };
             let now = cx.now;
             cx.srv.acl_log(cx.key, why, &object, None, now);
-            return Err(acl_denied_text(why).into());
+            return refuse(acl_denied_text(why).into());
         }
     }
+    // Redis 7.0 counts may-replicate commands (PUBLISH, PFCOUNT) as
+    // writes for a read-only script.
+    if ctl.read_only && (cmd.has(WRITE) || cmd.has(MAY_REPLICATE)) {
+        return refuse("Write commands are not allowed from read-only scripts.".into());
+    }
     if cmd.has(WRITE) {
-        if ctl.read_only {
-            return Err("Write commands are not allowed from read-only scripts.".into());
-        }
         if cx.srv.writes_refused() {
-            return Err(format!("-{}", crate::server::persistence::MISCONF));
+            return refuse(format!("-{}", crate::server::persistence::MISCONF));
         }
         if let Some(e) = cx.srv.aof_write_error() {
-            return Err(format!("-MISCONF Errors writing to the AOF file: {e}"));
+            return refuse(format!("-MISCONF Errors writing to the AOF file: {e}"));
         }
     }
     if !ctl.allow_oom && ctl.oom_at_start && !ctl.wrote && cmd.has(DENYOOM) {
-        return Err(format!("-{}", super::OOM_ERROR));
+        return refuse(format!("-{}", super::OOM_ERROR));
     }
     if cmd.has(WRITE) {
         ctl.wrote = true;
@@ -474,7 +508,7 @@ fn acl_check_cmd(cx: &Ctx, args: &Args) -> Result<bool, &'static str> {
 /// `SCRIPT EXISTS sha1 [sha1 ...]`
 fn script_exists(cx: &mut Ctx, args: &Args) -> CmdResult {
     let found: Vec<bool> = script::with_engine(|e| {
-        args.from(2).map(|sha| e.scripts.contains_key(&String::from_utf8_lossy(sha).to_ascii_lowercase())).collect()
+        args.from(2).map(|hex| script::sha_of_hex(hex).is_some_and(|sha| e.scripts.contains_key(&sha))).collect()
     });
     cx.out.array(found.len());
     for f in found {
@@ -500,7 +534,7 @@ fn script_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `SCRIPT LOAD script`
 fn script_load(cx: &mut Ctx, args: &Args) -> CmdResult {
     let sha = script::with_engine(|e| e.load(args.get(2))).map_err(CmdError::msg)?;
-    cx.out.bulk(sha.as_bytes());
+    cx.out.bulk(script::sha_hex(&sha).as_bytes());
     Ok(())
 }
 

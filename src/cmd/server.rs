@@ -564,20 +564,26 @@ fn getkeys(cx: &mut Ctx, args: &Args, with_flags: bool) -> CmdResult {
     if !cmd.arity_ok(argv.len()) {
         return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
     }
+    // No keys found (none named, or a bad numkeys): an empty list for a
+    // command whose keys are optional (EVAL, FCALL: no_mandatory_keys),
+    // an error for any other.
+    let none = |cx: &mut Ctx| {
+        if cmd.has(NO_MANDATORY_KEYS) {
+            cx.out.array(0);
+            Ok(())
+        } else {
+            Err(CmdError::msg("ERR Invalid arguments specified for command"))
+        }
+    };
     if let Some(at) = cmd.numkeys_at() {
         let n = argv.get(at).and_then(|a| parse_int(a).ok());
-        // EVAL, FCALL: no keys at all is fine (Redis's no_mandatory_keys).
-        if n == Some(0) && cmd.has(NO_MANDATORY_KEYS) {
-            cx.out.array(0);
-            return Ok(());
-        }
         if !n.is_some_and(|n| n > 0 && (at as i64).saturating_add(n) < argv.len() as i64) {
-            return Err(CmdError::msg("ERR Invalid arguments specified for command"));
+            return none(cx);
         }
     }
     let keys = cmd.key_positions(argv.len(), |i| argv[i]);
     if keys.is_empty() {
-        return Err(CmdError::msg("ERR Invalid arguments specified for command"));
+        return none(cx);
     }
     cx.out.array(keys.len());
     for &i in &keys {

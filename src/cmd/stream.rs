@@ -876,7 +876,8 @@ fn read_generic(cx: &mut Ctx, args: &Args, group_cmd: bool) -> CmdResult {
         let o = args.get(i);
         if o.eq_ignore_ascii_case(b"block") && more > 0 {
             if cx.srv.in_script {
-                let name = if group_cmd { "xreadgroup" } else { "xread" };
+                // The name as the script wrote it (Redis prints argv[0]).
+                let name = String::from_utf8_lossy(args.get(0));
                 return Err(CmdError::msg(format!("ERR {name} command is not allowed with BLOCK option from scripts")));
             }
             i += 1;

@@ -174,7 +174,8 @@ impl<'a> Reply<'a> {
 /// form below 1e-4 and from 1e17 on), with `inf`, `-inf` and `-0`.
 pub fn format_double(d: f64) -> String {
     if d.is_nan() {
-        return "nan".into();
+        // glibc's %.17g shows the sign bit: 0/0 computed on x86-64 is -nan.
+        return if d.is_sign_negative() { "-nan".into() } else { "nan".into() };
     }
     if d.is_infinite() {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };

@@ -324,7 +324,8 @@ pub(crate) unsafe fn push_reply(l: *mut lua_State, buf: &[u8], at: &mut usize) {
                 let d = match l1 {
                     b"inf" => f64::INFINITY,
                     b"-inf" => f64::NEG_INFINITY,
-                    b"nan" | b"-nan" => f64::NAN,
+                    b"nan" => f64::NAN,
+                    b"-nan" => -f64::NAN,
                     _ => std::str::from_utf8(l1).ok().and_then(|s| s.parse().ok()).unwrap_or(0.0),
                 };
                 ffi::lua_pushnumber(l, d);

@@ -71,7 +71,9 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
         let Some(list) = part.strip_prefix("flags=") else {
             return Err(format!("ERR Unknown lua shebang option: {part}"));
         };
-        for f in list.split(',') {
+        // `flags=` alone names no flag (Redis splits an empty list into
+        // none); an empty name inside a list is an unknown flag.
+        for f in list.split(',').filter(|_| !list.is_empty()) {
             match flags::NAMES.iter().find(|(_, n)| *n == f) {
                 Some((bit, _)) => out |= bit,
                 None => return Err(format!("ERR Unexpected flag in script shebang: {f}")),
@@ -126,13 +128,17 @@ pub fn raised_table(lua: &Lua, r: &Raised) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// One cached script (EVAL, SCRIPT LOAD).
+/// One cached script (EVAL, SCRIPT LOAD). Its body is not kept: nothing
+/// reads it once compiled (effects, not scripts, are propagated), and it
+/// would be most of what the cache holds outside the Lua state.
 pub struct Script {
-    pub body: Box<[u8]>,
     pub flags: u32,
-    /// Its SHA1 (what error suffixes name).
+    /// Its SHA1 in hex (what error suffixes name), made once here rather
+    /// than on every run.
     pub sha: Rc<str>,
-    /// The compiled function, in the Lua registry (what a run pushes).
+    /// The compiled function, held in the Lua registry: an mlua `Function`
+    /// held in Rust takes a slot of mlua's auxiliary stack, which has
+    /// fewer than 8,000 (Lua's LUAI_MAXCSTACK), and a cache holds more.
     pub func: Rc<RegistryKey>,
 }
 
@@ -178,10 +184,8 @@ pub struct Core {
 /// The Lua state and the script cache.
 pub struct Engine {
     pub core: Rc<Core>,
-    /// The script cache, by lowercase SHA1 hex.
-    pub scripts: HashMap<String, Script>,
-    /// Bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).
-    pub scripts_bytes: usize,
+    /// The script cache, by SHA1 (20 bytes, not the 40 of its hex).
+    pub scripts: HashMap<Sha, Script>,
     /// Function libraries (FUNCTION LOAD), in load order.
     pub libraries: Vec<Library>,
 }
@@ -197,7 +201,8 @@ pub struct Library {
 #[derive(Clone)]
 pub struct Func {
     pub name: String,
-    pub callback: Function,
+    /// In the Lua registry, as a cached script's function is.
+    pub callback: Rc<RegistryKey>,
     pub flags: u32,
     pub description: Option<Vec<u8>>,
 }
@@ -223,12 +228,36 @@ pub fn sha1hex(data: &[u8]) -> String {
     sha1_smol::Sha1::from(data).digest().to_string()
 }
 
+/// A script's SHA1, the script cache's key.
+pub type Sha = [u8; 20];
+
+/// The SHA1 a 40-character hex text names, in either case (Redis looks
+/// scripts up case-insensitively); `None` for any other text.
+pub fn sha_of_hex(hex: &[u8]) -> Option<Sha> {
+    if hex.len() != 40 {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; 20];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        *o = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// The lowercase hex of a SHA1.
+pub fn sha_hex(sha: &Sha) -> String {
+    sha.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The text of a Lua value as Lua's `tostring` would give it for strings
 /// and numbers (what the redis API accepts as a string).
 pub fn lua_bytes(v: &LuaValue) -> Option<Vec<u8>> {
     match v {
         LuaValue::String(s) => Some(s.as_bytes().to_vec()),
-        LuaValue::Integer(n) => Some(n.to_string().into_bytes()),
+        // Lua 5.1's numbers are doubles: mlua hands integral ones over as
+        // integers, printed as Lua prints any number.
+        LuaValue::Integer(n) => Some(lua_number_text(*n as f64).into_bytes()),
         LuaValue::Number(n) => Some(lua_number_text(*n).into_bytes()),
         _ => None,
     }
@@ -242,7 +271,9 @@ pub fn lua_number_text(n: f64) -> String {
     if n.is_infinite() {
         return if n > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    if n == n.trunc() && n.abs() < 1e15 {
+    // Up to 14 digits an integer prints whole; from 1e14 on, %.14g
+    // writes an exponent.
+    if n == n.trunc() && n.abs() < 1e14 {
         return format!("{}", n as i64);
     }
     g_format(n, 14)
@@ -250,6 +281,12 @@ pub fn lua_number_text(n: f64) -> String {
 
 /// C's `%.<prec>g`.
 pub fn g_format(n: f64, prec: usize) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "inf".into() } else { "-inf".into() };
+    }
     if n == 0.0 {
         return if n.is_sign_negative() { "-0".into() } else { "0".into() };
     }
@@ -441,7 +478,7 @@ impl Engine {
         let v = vars.clone();
         rust.raw_set(
             "register_function",
-            lua.create_function(move |_, args: MultiValue| register_function(&v, args))?,
+            lua.create_function(move |lua, args: MultiValue| register_function(lua, &v, args))?,
         )?;
         let (env, redis, load_redis): (Table, Table, Table) =
             lua.load(PRELUDE).set_name(INTERNAL).call((globals.clone(), rust))?;
@@ -469,29 +506,28 @@ impl Engine {
             bufs: Cell::new(run::CallBufs::default()),
             vars,
         };
-        Ok(Engine { core: Rc::new(core), scripts: HashMap::new(), scripts_bytes: 0, libraries: Vec::new() })
+        Ok(Engine { core: Rc::new(core), scripts: HashMap::new(), libraries: Vec::new() })
     }
 
     /// Caches `body` under its SHA1 (compiling it once); returns the SHA1.
-    pub fn load(&mut self, body: &[u8]) -> Result<String, String> {
-        let sha = sha1hex(body);
+    pub fn load(&mut self, body: &[u8]) -> Result<Sha, String> {
+        let sha = sha1_smol::Sha1::from(body).digest().bytes();
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
         let (flags, shebang_len) = parse_shebang(body)?;
         let func = self.core.compile(body, shebang_len)?;
         let func = self.core.lua.create_registry_value(func).map_err(|e| format!("ERR {e}"))?;
-        self.scripts_bytes += body.len();
-        let script = Script { body: body.into(), flags, sha: sha.as_str().into(), func: Rc::new(func) };
-        self.scripts.insert(sha.clone(), script);
+        self.scripts.insert(sha, Script { flags, sha: sha_hex(&sha).into(), func: Rc::new(func) });
         Ok(sha)
     }
 
     /// SCRIPT FLUSH: forgets every script (function libraries stay) and
     /// collects what they held.
     pub fn flush(&mut self) -> mlua::Result<()> {
-        self.scripts.clear();
-        self.scripts_bytes = 0;
+        self.scripts = HashMap::new();
+        // The registry's slots of the dropped keys are emptied now, not
+        // when they are reused, so the collection frees the functions.
         self.core.lua.expire_registry_values();
         self.core.lua.gc_collect()
     }
@@ -563,6 +599,24 @@ impl Engine {
     /// Bytes the Lua state uses (INFO used_memory_lua).
     pub fn memory(&self) -> usize {
         self.core.lua.used_memory()
+    }
+
+    /// Bytes the function libraries hold outside the Lua state (INFO
+    /// used_memory_functions): each library's name and code, each
+    /// function's name and description, and the vectors that hold them.
+    pub fn functions_memory(&self) -> u64 {
+        let lib = |l: &Library| {
+            l.name.capacity()
+                + l.code.len()
+                + l.functions.capacity() * std::mem::size_of::<Func>()
+                + l.functions
+                    .iter()
+                    .map(|f| f.name.capacity() + f.description.as_ref().map_or(0, |d| d.capacity()))
+                    .sum::<usize>()
+        };
+        let total =
+            self.libraries.capacity() * std::mem::size_of::<Library>() + self.libraries.iter().map(lib).sum::<usize>();
+        total as u64
     }
 }
 
@@ -660,9 +714,11 @@ pub fn write_raised(out: &mut crate::resp::Reply, e: LuaValue, name: &str) -> co
     let mut text = String::from("ERR Error running script");
     let mut counted_already = false;
     if let LuaValue::Table(t) = &e {
-        text = match t.raw_get::<LuaValue>("err") {
-            Ok(LuaValue::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-            _ => "ERR Error running script (the error raised is a table without an 'err' field)".into(),
+        // A number counts as a string here (Lua's lua_isstring), written
+        // as Lua prints it.
+        text = match t.raw_get::<LuaValue>("err").ok().as_ref().and_then(lua_bytes) {
+            Some(s) => String::from_utf8_lossy(&s).into_owned(),
+            None => "ERR Error running script (the error raised is a table without an 'err' field)".into(),
         };
         counted_already = matches!(t.raw_get::<LuaValue>("ignore_error_stats_update"), Ok(LuaValue::Boolean(true)));
         let source = t.raw_get::<LuaValue>("source").ok().and_then(|v| lua_bytes(&v));
@@ -714,11 +770,24 @@ fn where_(lua: &Lua) -> String {
 pub fn info_memory(human: impl Fn(u64) -> String) -> String {
     let (lua, scripts, n, funcs, libs, code) = with_engine(|e| {
         let funcs: usize = e.libraries.iter().map(|l| l.functions.len()).sum();
-        let code: usize = e.libraries.iter().map(|l| l.code.len()).sum();
-        (e.memory() as u64, e.scripts_bytes as u64, e.scripts.len(), funcs, e.libraries.len(), code as u64)
+        (
+            e.memory() as u64,
+            // The table, and each script's two small allocations: its SHA1
+            // hex (an `Rc<str>`) and its registry key's `Rc`.
+            (e.scripts.allocation_size() + e.scripts.len() * (2 * 16 + 40 + std::mem::size_of::<RegistryKey>())) as u64,
+            e.scripts.len(),
+            funcs,
+            e.libraries.len(),
+            e.functions_memory(),
+        )
     });
-    // One Lua state runs scripts and functions (Redis has one each): its
-    // memory is reported as the scripts' VM, the functions' VM as 0.
+    // Redis's meanings: used_memory_vm_* is Lua's own count of its state;
+    // used_memory_scripts_eval what the script cache holds outside it (for
+    // Redis the SHA1 and body strings and the dict, for ferrokv the table
+    // of SHA1 -> registry slot, flags and SHA1 hex); used_memory_functions the same
+    // for the libraries. One Lua state runs scripts and functions (Redis
+    // has one each): its memory is reported as the scripts' VM, the
+    // functions' VM as 0.
     format!(
         "used_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{}\r\n\
          used_memory_scripts_eval:{scripts}\r\nnumber_of_cached_scripts:{n}\r\nnumber_of_functions:{funcs}\r\n\
@@ -771,7 +840,7 @@ fn parse_library_shebang(code: &[u8]) -> Result<(String, usize), String> {
 /// `redis.register_function(name, callback)` or
 /// `redis.register_function{function_name=, callback=, flags=, description=}`
 /// while a library loads.
-fn register_function(vars: &RunVars, args: MultiValue) -> mlua::Result<()> {
+fn register_function(lua: &Lua, vars: &RunVars, args: MultiValue) -> mlua::Result<()> {
     let (mut name, mut callback, mut flags, mut description) = (None, None, 0u32, None);
     match args.len() {
         1 => {
@@ -842,6 +911,7 @@ fn register_function(vars: &RunVars, args: MultiValue) -> mlua::Result<()> {
     if registered.iter().any(|f| f.name == name) {
         return raise("Function already exists in the library");
     }
+    let callback = Rc::new(lua.create_registry_value(callback)?);
     registered.push(Func { name, callback, flags, description });
     Ok(())
 }

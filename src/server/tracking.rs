@@ -270,6 +270,9 @@ impl Shared {
     /// cache it, and queues it for matching BCAST prefixes.
     pub fn invalidate_key(&mut self, key: &[u8], by: Option<u64>) {
         if !self.tracking.prefixes.is_empty() {
+            // A script's write is its Lua client's for broadcasting (Redis
+            // 7.0.15): a BCAST NOLOOP caller hears of it.
+            let by = if self.in_script { None } else { by };
             let Tracking { prefixes, prefix_lens, dirty_prefixes, .. } = &mut self.tracking;
             for &len in prefix_lens.range(..=key.len()).map(|(len, _)| len) {
                 let p = &key[..len];

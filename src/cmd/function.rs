@@ -11,7 +11,7 @@
 //! (FLUSH, APPEND, REPLACE): all of them or none. The RDB and AOF rewrite
 //! save the same codes (`server::persistence`).
 
-use super::script::{Chosen, lua_failure, run_script};
+use super::script::{Chosen, RunName, lua_failure, run_script};
 use super::table::{Command, container, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::persist::codec::functions;
@@ -149,7 +149,7 @@ fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
         return Err(CmdError::msg("ERR Number of keys can't be negative"));
     }
     let core = script::with_engine(|e| e.core.clone());
-    let chosen = Chosen { name: f.name.into(), flags: f.flags, func: f.callback, function: true };
+    let chosen = Chosen { name: RunName::Function(f.name), flags: f.flags, func: f.callback, function: true };
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
     let tracked = super::script::track_caller_keys(cx, args, numkeys as usize);

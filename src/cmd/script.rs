@@ -128,13 +128,40 @@ static SCRIPT_SUBCOMMANDS: &[Command] = &[
 /// The script (or function) a run executes.
 pub(super) struct Chosen {
     /// What error suffixes name: the script's SHA1, or the function's name.
-    pub name: Rc<str>,
+    pub name: RunName,
     pub flags: u32,
     /// The function, in the Lua registry.
     pub func: Rc<mlua::RegistryKey>,
     /// A function: called with the KEYS and ARGV tables as arguments
     /// (a script sees them as globals).
     pub function: bool,
+}
+
+/// What a run's error suffixes and the busy log name: a script's SHA1 in
+/// hex, made on the stack for the run (the cache keeps only the 20-byte
+/// SHA1), or a function's name.
+pub(super) enum RunName {
+    Sha([u8; 40]),
+    Function(String),
+}
+
+impl RunName {
+    fn sha(sha: &script::Sha) -> RunName {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 40];
+        for (i, b) in sha.iter().enumerate() {
+            out[2 * i] = HEX[usize::from(b >> 4)];
+            out[2 * i + 1] = HEX[usize::from(b & 15)];
+        }
+        RunName::Sha(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            RunName::Sha(hex) => std::str::from_utf8(hex).unwrap_or_default(),
+            RunName::Function(name) => name,
+        }
+    }
 }
 
 /// # Format
@@ -186,7 +213,7 @@ fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult 
             e.load(body).map_err(CmdError::msg)?
         };
         let s = e.scripts.get(&sha).ok_or(CmdError::msg(NOSCRIPT_ERR))?;
-        let chosen = Chosen { name: s.sha.clone(), flags: s.flags, func: s.func.clone(), function: false };
+        let chosen = Chosen { name: RunName::sha(&sha), flags: s.flags, func: s.func.clone(), function: false };
         Ok((chosen, e.core.clone()))
     })?;
     let keys = args.from(3).take(numkeys as usize);
@@ -301,12 +328,12 @@ pub(super) fn run_script<'a>(
                 start_ns,
                 threshold,
                 chosen.function,
-                &chosen.name,
+                chosen.name.as_str(),
                 std::ptr::null(),
                 serve_busy,
             )
         };
-        core.run(&mut host, &chosen.func, &chosen.name, keys, argv, chosen.function)
+        core.run(&mut host, &chosen.func, chosen.name.as_str(), keys, argv, chosen.function)
     }));
     cx.srv.in_exec = outer_exec;
     cx.srv.in_script = false;

@@ -133,9 +133,6 @@ pub fn raised_table(lua: &Lua, r: &Raised) -> mlua::Result<Table> {
 /// would be most of what the cache holds outside the Lua state.
 pub struct Script {
     pub flags: u32,
-    /// Its SHA1 in hex (what error suffixes name), made once here rather
-    /// than on every run.
-    pub sha: Rc<str>,
     /// The compiled function, held in the Lua registry: an mlua `Function`
     /// held in Rust takes a slot of mlua's auxiliary stack, which has
     /// fewer than 8,000 (Lua's LUAI_MAXCSTACK), and a cache holds more.
@@ -518,7 +515,7 @@ impl Engine {
         let (flags, shebang_len) = parse_shebang(body)?;
         let func = self.core.compile(body, shebang_len)?;
         let func = self.core.lua.create_registry_value(func).map_err(|e| format!("ERR {e}"))?;
-        self.scripts.insert(sha, Script { flags, sha: sha_hex(&sha).into(), func: Rc::new(func) });
+        self.scripts.insert(sha, Script { flags, func: Rc::new(func) });
         Ok(sha)
     }
 
@@ -784,7 +781,7 @@ pub fn info_memory(human: impl Fn(u64) -> String) -> String {
     // Redis's meanings: used_memory_vm_* is Lua's own count of its state;
     // used_memory_scripts_eval what the script cache holds outside it (for
     // Redis the SHA1 and body strings and the dict, for ferrokv the table
-    // of SHA1 -> registry slot, flags and SHA1 hex); used_memory_functions the same
+    // of SHA1 -> registry slot and flags); used_memory_functions the same
     // for the libraries. One Lua state runs scripts and functions (Redis
     // has one each): its memory is reported as the scripts' VM, the
     // functions' VM as 0.

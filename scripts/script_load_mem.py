@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SHAPES = [
@@ -41,26 +44,6 @@ def cmd(*args):
         a = a if isinstance(a, bytes) else str(a).encode()
         out.append(b"$%d\r\n%s\r\n" % (len(a), a))
     return b"".join(out)
-
-
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def wait_ready(port):
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"server on {port} did not start")
 
 
 def info_memory(port):
@@ -97,11 +80,11 @@ FIELDS = ["used_memory", "used_memory_vm_eval", "used_memory_scripts_eval"]
 def measure(server_cmd, port, n):
     proc = subprocess.Popen(server_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_ready(port)
-        before_rss, before = rss(proc.pid), info_memory(port)
+        benchlib.wait_ready(port, proc)
+        before_rss, before = benchlib.rss_bytes(proc.pid), info_memory(port)
         load(port, n)
         time.sleep(0.5)
-        after_rss, after = rss(proc.pid), info_memory(port)
+        after_rss, after = benchlib.rss_bytes(proc.pid), info_memory(port)
         out = {"rss": after_rss - before_rss, "cached": after.get("number_of_cached_scripts", 0)}
         for k in FIELDS:
             out[k] = after.get(k, 0) - before.get(k, 0)

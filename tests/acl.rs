@@ -569,3 +569,24 @@ fn sort_by_and_get_need_read_access_to_every_key() {
         }
     }
 }
+
+#[test]
+fn a_star_pattern_given_as_percent_rw_lists_as_allkeys_as_in_redis() {
+    // Recorded from redis-server 7.0.15: `%RW~*` is a pattern, not
+    // `allkeys`, but it is listed as `~*`, so the listed selector is
+    // refused when read back (found by the ACL fuzz target).
+    let s = common::server();
+    let mut c = s.client();
+    setuser(&mut c, &["x", "(%RW~* ~foo)"]);
+    assert_eq!(list_line(&mut c, "x"), "user x off resetchannels -@all (~* ~foo resetchannels -@all)");
+    let err =
+        redis::cmd("ACL").arg("SETUSER").arg("y").arg("(~* ~foo resetchannels -@all)").query::<()>(&mut c).unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "Error in ACL SETUSER modifier '(~* ~foo resetchannels -@all)': Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns"
+        ),
+        "{err}"
+    );
+    setuser(&mut c, &["z", "%RW~*", "~foo"]);
+    assert_eq!(list_line(&mut c, "z"), "user z off ~* ~foo resetchannels -@all");
+}

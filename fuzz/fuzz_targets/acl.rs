@@ -26,9 +26,19 @@ fn user(rules: &[&[u8]], allchannels: bool) -> Option<User> {
 /// or channel pattern with a parenthesis. `ACL SETUSER x "(~))"` gives
 /// the pattern `)`, which redis-server 7.0.15 lists as `(~) resetchannels
 /// -@all)`, a selector `(~)` and a stray `-@all)` to ACL LOAD.
+///
+/// Also as in Redis: a key pattern `*` with read and write access given as
+/// `%RW~*` (a pattern, not `allkeys`) is listed as `~*`, which reads back
+/// as `allkeys`, and a pattern after it is then refused: redis-server
+/// 7.0.15 lists `ACL SETUSER x "(%RW~* ~foo)"` as `(~* ~foo resetchannels
+/// -@all)` and refuses that selector (tests/acl.rs).
 fn ambiguous(u: &User) -> bool {
     let odd = |p: &[u8]| p.iter().any(|&b| b == b'(' || b == b')');
-    u.selectors.iter().any(|s| s.patterns.iter().any(|k| odd(&k.pattern)) || s.channels.iter().any(|c| odd(c)))
+    u.selectors.iter().any(|s| {
+        s.patterns.iter().any(|k| odd(&k.pattern))
+            || s.channels.iter().any(|c| odd(c))
+            || (s.patterns.len() > 1 && s.patterns.iter().any(|k| k.pattern == b"*"))
+    })
 }
 
 fuzz_target!(|data: &[u8]| {

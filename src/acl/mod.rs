@@ -368,13 +368,13 @@ impl Selector {
     /// writes them: `+@all` or `-@all`, then the categories that fit best,
     /// then single commands (Redis lists those in its hash table's order,
     /// which changes from one start to the next; here, the table's order).
-    pub fn describe_commands(&self) -> String {
+    pub fn describe_commands(&self) -> Vec<u8> {
         let reg = registry();
-        let mut rules = String::new();
+        let mut rules = Vec::new();
         let additive = !self.bit(future_bit());
         let mut fake = Selector::new(false, false);
         fake.all(!additive);
-        rules.push_str(if additive { "-@all " } else { "+@all " });
+        rules.extend_from_slice(if additive { b"-@all " } else { b"+@all " });
         let mut temp = Selector::new(false, false);
         temp.bits = self.bits.clone();
         let mut applied = [false; CATEGORIES.len()];
@@ -396,9 +396,9 @@ impl Selector {
             let Some(j) = best else { break };
             fake.change_category(1 << j, additive);
             temp.change_category(1 << j, !additive);
-            rules.push_str(if additive { "+@" } else { "-@" });
-            rules.push_str(CATEGORIES[j]);
-            rules.push(' ');
+            rules.extend_from_slice(if additive { b"+@" } else { b"-@" });
+            rules.extend_from_slice(CATEGORIES[j].as_bytes());
+            rules.push(b' ');
             applied[j] = true;
         }
         for top in tops(reg) {
@@ -408,26 +408,28 @@ impl Selector {
             }
         }
         rules.pop();
-        debug_assert_eq!(fake.bits, self.bits, "the rules describe the bitmap: {rules}");
+        debug_assert_eq!(fake.bits, self.bits, "the rules describe the bitmap: {}", String::from_utf8_lossy(&rules));
         rules
     }
 
-    fn describe_single(&self, id: usize, fake: &mut Selector, rules: &mut String) {
+    fn describe_single(&self, id: usize, fake: &mut Selector, rules: &mut Vec<u8>) {
         let reg = registry();
         let (user, mine) = (self.bit(id), fake.bit(id));
         if user != mine {
-            rules.push(if user { '+' } else { '-' });
-            rules.push_str(&reg.entries[id].fullname);
-            rules.push(' ');
+            rules.push(if user { b'+' } else { b'-' });
+            rules.extend_from_slice(reg.entries[id].fullname.as_bytes());
+            rules.push(b' ');
             fake.change_perm(id, user);
         }
         if !user && let Some(args) = self.firstargs.get(&id) {
             for a in args {
-                rules.push('+');
-                rules.push_str(&reg.entries[id].fullname);
-                rules.push('|');
-                rules.push_str(&String::from_utf8_lossy(a));
-                rules.push(' ');
+                rules.push(b'+');
+                rules.extend_from_slice(reg.entries[id].fullname.as_bytes());
+                rules.push(b'|');
+                // The bytes as given, as Redis writes its sds (a lossy
+                // text would merge distinct first args).
+                rules.extend_from_slice(a);
+                rules.push(b' ');
             }
         }
     }
@@ -453,7 +455,7 @@ impl Selector {
                 out.push(b' ');
             }
         }
-        out.extend_from_slice(self.describe_commands().as_bytes());
+        out.extend_from_slice(&self.describe_commands());
         out
     }
 
@@ -1056,15 +1058,26 @@ mod tests {
         );
         assert_eq!(
             user(&["+@all", "-@dangerous", "-flushall", "+debug"]).root().describe_commands(),
-            "+@all -@dangerous +debug"
+            b"+@all -@dangerous +debug"
         );
         // Redis lists single commands in its hash table's order, which
         // changes from one start to the next; ferrokv in the table's.
         assert_eq!(
             user(&["-@all", "+config|get", "+select|0"]).root().describe_commands(),
-            "-@all +select|0 +config|get"
+            b"-@all +select|0 +config|get"
         );
         assert_eq!(User::default_user().describe(), b"on nopass ~* &* +@all");
+    }
+
+    #[test]
+    fn first_args_are_described_as_their_bytes() {
+        // Two first args that differ only in bytes that are not UTF-8 stay
+        // two (found by the acl fuzz target: a lossy text merged them).
+        let mut u = User::new(b"u", false);
+        for r in [&b"-@all"[..], b"+select|a\xc9", b"+select|a\xf6"] {
+            u.apply(r, false).unwrap();
+        }
+        assert_eq!(u.root().describe_commands(), b"-@all +select|a\xc9 +select|a\xf6");
     }
 
     #[test]

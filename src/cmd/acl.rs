@@ -373,7 +373,7 @@ fn deluser(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// The `commands`, `keys` and `channels` fields of a selector.
 fn selector_fields(cx: &mut Ctx, s: &acl::Selector) {
     cx.out.bulk(b"commands");
-    cx.out.bulk(s.describe_commands().as_bytes());
+    cx.out.bulk(&s.describe_commands());
     cx.out.bulk(b"keys");
     cx.out.bulk(&s.describe_keys());
     cx.out.bulk(b"channels");

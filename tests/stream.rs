@@ -286,38 +286,6 @@ fn propagates_as_redis() {
     assert_eq!(q::<String>(&mut c, &["DEBUG", "DIGEST"]), before);
 }
 
-/// redis-server on `dir` (loading its dump.rdb) until dropped.
-struct Redis(std::process::Child, u16);
-
-impl Redis {
-    fn start(dir: &str) -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--dir", dir, "--save", "", "--enable-debug-command", "yes"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let r = Redis(child, port);
-        let start = Instant::now();
-        while r.client().is_none_or(|mut c| redis::cmd("PING").query::<String>(&mut c).is_err()) {
-            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        r
-    }
-
-    fn client(&self) -> Option<redis::Connection> {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.1)).ok()?.get_connection().ok()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Streams with groups, PELs, consumers, tombstones and several nodes.
 fn load_streams(c: &mut redis::Connection) {
     for i in 1..=250 {
@@ -368,7 +336,7 @@ fn rdb_files_with_streams_move_between_redis_and_ferrokv() {
     let check = std::process::Command::new("redis-check-rdb").arg(&rdb).output().unwrap();
     let text = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success() && text.contains("RDB looks OK!"), "{text}");
-    let redis = Redis::start(&dir);
+    let redis = common::RedisServer::start(&dir);
     let mut rc = redis.client().unwrap();
     assert_eq!(q::<String>(&mut rc, &["DEBUG", "DIGEST"]), digest);
     assert_eq!(full_info(&mut rc), info);

@@ -17,8 +17,8 @@ Workloads (--suite):
   full     (default) redis-benchmark's default test suite at each --pipeline
            (default -P 1 and -P 16) with -c 50, plus the extras
   default  only the default test suite
-  extras   only the extras, at -P 1: SET/GET with -d 1024, with -c 1000,
-           and with -r 1000000 (random keys)
+  extras   only the extras, at -P 1: SET/GET with -d 1024, with -c 1,
+           -c 10 and -c 1000, and with -r 1000000 (random keys)
 --tests and --pipeline narrow the chosen suite (e.g. --tests set,get).
 
 Requests per run: -n (default 100000) at -P 1, 4x that at -P 16; LRANGE_100
@@ -65,8 +65,9 @@ DEFAULT_SUITE = [
     "spop", "zadd", "zpopmin", "lrange_100", "lrange_300", "lrange_500", "lrange_600", "mset",
 ]
 # Extras, always at -P 1; the key is added to the workload label.
-EXTRAS = [("set", {"d": 1024}), ("get", {"d": 1024}), ("set", {"c": 1000}), ("get", {"c": 1000}),
-          ("set", {"r": 1000000}), ("get", {"r": 1000000})]
+EXTRAS = [("set", {"d": 1024}), ("get", {"d": 1024}), ("set", {"c": 1}), ("get", {"c": 1}), ("set", {"c": 10}),
+          ("get", {"c": 10}), ("set", {"c": 1000}), ("get", {"c": 1000}), ("set", {"r": 1000000}),
+          ("get", {"r": 1000000})]
 # Fraction of -n that each test runs (the slow LRANGEs run fewer requests).
 REQUEST_FACTOR = {"lrange_100": 1 / 2, "lrange_300": 1 / 4, "lrange_500": 1 / 8, "lrange_600": 1 / 8}
 # Tests that redis-benchmark precedes with a helper step of as many requests.

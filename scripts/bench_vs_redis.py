@@ -75,8 +75,9 @@ HELPER = {"lrange_100", "lrange_300", "lrange_500", "lrange_600"}
 # Rough rates on a 2-core machine (slower server of the two), for the time estimate only.
 EST_RPS_P1 = {"lrange_100": 55e3, "lrange_300": 25e3, "lrange_500": 19e3, "lrange_600": 18e3}
 EST_RPS_P16 = {"lrange_100": 170e3, "lrange_300": 50e3, "lrange_500": 24e3, "lrange_600": 20e3, "mset": 420e3}
-# The issue's targets.
-TARGET_CPU_P1, TARGET_CPU_P16, TARGET_RPS_P16, TARGET_MIN_P1 = 0.80, 0.65, 1.30, 0.97
+# Issue #20's targets: CPU per request (geometric mean) at -P 1 and -P 16,
+# rps (geometric mean) at -P 16, and the least rps ratio of any line.
+TARGET_CPU_P1, TARGET_CPU_P16, TARGET_RPS_P16, TARGET_MIN = 0.80, 0.55, 1.60, 1.00
 
 HEADER = re.compile(r"^====== (.+) ======$")
 PCT_LINE = re.compile(r"^([\d.]+)% <= ([\d.]+) milliseconds \(cumulative count (\d+)\)")
@@ -438,12 +439,12 @@ def summary_lines(rows, clients):
             + ". Near 1.0 the client does the same work per request for either server, so no server can "
             "beat Redis by more than the **client ceiling**, 100 / (the client's CPU % against Redis): "
             "the rps at which redis-benchmark's core would be full")
-    p1 = [r for r in rows if r["opts"]["P"] == 1 and r["rps_ratio"] is not None]
-    if p1:
-        low = min(p1, key=lambda r: r["rps_ratio"])
-        below = [r for r in p1 if r["rps_ratio"] < TARGET_MIN_P1]
-        line = (f"- Minimum rps ratio at `-P 1` (all {len(p1)} workloads): **{low['rps_ratio']:.2f}** "
-                f"({low['key']}; target: none below {TARGET_MIN_P1:.2f}: {verdict(not below)}")
+    every = [r for r in rows if r["rps_ratio"] is not None]
+    if every:
+        low = min(every, key=lambda r: r["rps_ratio"])
+        below = [r for r in every if r["rps_ratio"] < TARGET_MIN]
+        line = (f"- Least rps ratio of any line (all {len(every)}): **{low['rps_ratio']:.2f}** "
+                f"({low['key']}; target: none below {TARGET_MIN:.2f}: {verdict(not below)}")
         if below:
             line += "; below: " + ", ".join(f"{r['key']} {r['rps_ratio']:.2f}" for r in below)
         out.append(line + ")")

@@ -976,3 +976,47 @@ fn load_ignores_maxmemory() {
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 50);
     assert_eq!(common::err(&mut c, &["SET", "x", "1"]), "OOM command not allowed when used memory > 'maxmemory'.");
 }
+
+/// The CPUs the threads named `name` of this process may run on.
+fn thread_cpus(name: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        if let Some(l) = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")) {
+            found.push(l.trim().to_string());
+        }
+    }
+    found
+}
+
+/// `bio_cpulist` pins Redis's bio threads, the AOF fsync among them: here
+/// the AOF writer and fsync threads.
+#[test]
+fn bio_cpulist_pins_the_aof_threads() {
+    let own = std::fs::read_to_string("/proc/self/status").unwrap();
+    let own = own.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap().trim().to_string();
+    let last = own.rsplit([',', '-']).next().unwrap().to_string();
+    if own == last {
+        eprintln!("one CPU only ({own}): nothing to pin to");
+        return;
+    }
+    let dir = fresh_dir();
+    let d = dir.clone();
+    let cpu = last.clone();
+    let srv = server_with(move |c| {
+        c.dir = d;
+        c.appendonly = true;
+        c.bio_cpulist = cpu;
+    });
+    loaded(&srv);
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["SET", "a", "1"]);
+    for name in ["aof-writer", "aof-fsync"] {
+        let cpus = thread_cpus(name);
+        assert!(cpus.contains(&last), "{name} threads run on {cpus:?}, not on CPU {last}");
+    }
+}

@@ -212,7 +212,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with(bool_field!(disable_thp)),
     opt("server_cpulist", string(""), IMMUTABLE, State::Works, "CPUs the event loop runs on (`0,2-3`, `0-7:2`)")
         .with(str_field!(server_cpulist)),
-    opt("bio_cpulist", string(""), IMMUTABLE, State::Works, "CPUs the helper threads (lazy free) run on")
+    opt("bio_cpulist", string(""), IMMUTABLE, State::Works, "CPUs the helper threads (lazy free, AOF write and fsync) run on")
         .with(str_field!(bio_cpulist)),
     opt("aof_rewrite_cpulist", string(""), IMMUTABLE, State::Inert("nothing forks: AOF rewrites run in the loop"),
         "CPUs of the AOF rewrite child"),

@@ -264,7 +264,9 @@ pub type Wake = Arc<dyn Fn() + Send + Sync>;
 impl Writer {
     /// Starts writing (appending) to `path`; `wake` is called when an
     /// fsync completed (the loop then releases the replies that waited).
-    pub fn start(path: PathBuf, policy: Fsync, start_at: u64, wake: Wake) -> std::io::Result<Writer> {
+    /// The writer and fsync threads are Redis's bio threads: they run on
+    /// the CPUs of `cpus` (`bio_cpulist`; empty: wherever the process may).
+    pub fn start(path: PathBuf, policy: Fsync, start_at: u64, wake: Wake, cpus: &str) -> std::io::Result<Writer> {
         let file = open_append(&path)?;
         let status = Arc::new(Status::default());
         status.set_policy(policy);
@@ -275,7 +277,9 @@ impl Writer {
         let (tx, rx) = channel();
         let (spare_tx, spare) = channel();
         let st = status.clone();
+        let cpus = cpus.to_owned();
         let thread = std::thread::Builder::new().name("aof-writer".into()).spawn(move || {
+            crate::process::set_affinity(&cpus);
             let mut w = WriterThread {
                 file,
                 path,
@@ -287,7 +291,7 @@ impl Writer {
                 last_fsync: Instant::now(),
                 postponed: None,
                 last_error_log: None,
-                fsync: Fsyncer::start(st.clone(), wake.clone()),
+                fsync: Fsyncer::start(st.clone(), wake.clone(), &cpus),
                 st,
                 wake,
                 spare: spare_tx,
@@ -370,10 +374,12 @@ struct Fsyncer {
 }
 
 impl Fsyncer {
-    fn start(st: Arc<Status>, wake: Wake) -> Fsyncer {
+    fn start(st: Arc<Status>, wake: Wake, cpus: &str) -> Fsyncer {
         let (tx, rx) = channel::<(File, bool)>();
         let delay = fsync_delay();
+        let cpus = cpus.to_owned();
         let _ = std::thread::Builder::new().name("aof-fsync".into()).spawn(move || {
+            crate::process::set_affinity(&cpus);
             for (file, counted) in rx {
                 if delay > 0 && counted {
                     std::thread::sleep(Duration::from_millis(delay));

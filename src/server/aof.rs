@@ -341,7 +341,7 @@ impl Shared {
             Some(w) => w.clone(),
             None => Arc::new(|| {}),
         };
-        let w = Writer::start(path, policy, self.aof.fed, wake)
+        let w = Writer::start(path, policy, self.aof.fed, wake, &self.config.bio_cpulist)
             .map_err(|e| format!("Can't open the append-only file {name}: {}", crate::config::strerror(&e)))?;
         self.aof.writer = Some(w);
         self.sync_propagation();

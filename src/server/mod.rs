@@ -149,6 +149,14 @@ pub struct Server {
     aof_held: Vec<usize>,
     /// Whether to poll awake before sleeping (see `idle`).
     spin: idle::Spin,
+    /// The clocks of this loop turn: milliseconds since start when the
+    /// wait for events ended, and the Unix time in milliseconds, read at
+    /// its first use in the turn. The bookkeeping that needs no finer
+    /// time (a connection's last activity, as Redis's cached
+    /// `server.unixtime`) takes them instead of reading the clock per
+    /// request: at `-P 1` that was 4 of the 7 clock reads per request.
+    woke_ms: u64,
+    turn_unix_ms: Option<u64>,
 }
 
 impl Server {
@@ -197,6 +205,8 @@ impl Server {
             aof_marked: Vec::new(),
             aof_held: Vec::new(),
             spin: idle::Spin::from_env(),
+            woke_ms: 0,
+            turn_unix_ms: None,
             shared,
         })
     }
@@ -264,7 +274,12 @@ impl Server {
 
     /// Monotonic milliseconds since the server started (timers).
     fn mono_ms(&self) -> u64 {
-        crate::clock::mono_ns().saturating_sub(self.started_ns) / 1_000_000
+        self.since_start_ms(crate::clock::mono_ns())
+    }
+
+    /// A `clock::mono_ns()` reading as milliseconds since the start.
+    fn since_start_ms(&self, mono_ns: u64) -> u64 {
+        mono_ns.saturating_sub(self.started_ns) / 1_000_000
     }
 
     /// Runs the loop until stopped.
@@ -273,7 +288,9 @@ impl Server {
         let mut fired = Vec::new();
         loop {
             let timeout = self.poll_timeout();
-            if let Err(e) = self.wait(&mut events, timeout) {
+            let waited = self.wait(&mut events, timeout);
+            self.turn_unix_ms = None;
+            if let Err(e) = waited {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -354,7 +371,9 @@ impl Server {
     /// then blocking for the rest.
     fn wait(&mut self, events: &mut Events, timeout: Duration) -> io::Result<()> {
         if timeout.is_zero() {
-            return self.poll.poll(events, Some(Duration::ZERO));
+            let res = self.poll.poll(events, Some(Duration::ZERO));
+            self.woke_ms = self.mono_ms();
+            return res;
         }
         let start = crate::clock::mono_ns();
         let spin = self.spin.budget(timeout);
@@ -365,6 +384,7 @@ impl Server {
                 let now = crate::clock::mono_ns();
                 if !events.is_empty() {
                     self.spin.gap(now.saturating_sub(start));
+                    self.woke_ms = self.since_start_ms(now);
                     return Ok(());
                 }
                 if now >= until {
@@ -376,7 +396,9 @@ impl Server {
         }
         let spent = Duration::from_nanos(crate::clock::mono_ns().saturating_sub(start));
         let res = self.poll.poll(events, Some(timeout.saturating_sub(spent)));
-        self.spin.gap(crate::clock::mono_ns().saturating_sub(start));
+        let now = crate::clock::mono_ns();
+        self.spin.gap(now.saturating_sub(start));
+        self.woke_ms = self.since_start_ms(now);
         res
     }
 
@@ -747,7 +769,8 @@ impl Server {
     fn after_io(&mut self, key: usize) {
         let Some(conn) = self.conns.get_mut(key) else { return };
         if std::mem::take(&mut conn.wrote) {
-            self.shared.client_mut(key).last_interaction = unix_ms();
+            let now = *self.turn_unix_ms.get_or_insert_with(unix_ms);
+            self.shared.client_mut(key).last_interaction = now;
         }
         let pending = conn.has_output();
         if self.shared.client(key).close_after_reply && !pending {
@@ -789,7 +812,7 @@ impl Server {
     /// The read loop of `serve`: reads and runs commands until the socket
     /// is drained, the client pauses or its turn's reads are used up.
     fn read_and_execute(&mut self, key: usize, read_closed: bool) -> Result<(), ()> {
-        let now = self.mono_ms();
+        let now = self.woke_ms;
         let limit = self.shared.config.client_query_buffer_limit as usize;
         let mut reads = 0;
         loop {
@@ -829,6 +852,11 @@ impl Server {
     /// Parses and runs every complete command in the read buffer, until
     /// the client blocks, pauses or is to be closed.
     fn execute(&mut self, key: usize) -> Result<(), ()> {
+        if self.conns[key].rlen == 0 {
+            // Nothing read (`serve` looks for buffered commands before it
+            // reads): no command to run.
+            return Ok(());
+        }
         let max_bulk = self.shared.config.proto_max_bulk_len as usize;
         let now = unix_ms();
         self.shared.cmd_clock = crate::clock::mono_ns();

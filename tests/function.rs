@@ -500,3 +500,37 @@ fn a_library_of_thousands_of_functions_loads_and_runs() {
     let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
     assert_eq!(info_field(&mut c, "memory", "number_of_functions"), "0");
 }
+
+/// FCALL finds functions by name through an index that every change of
+/// the libraries rebuilds: a function renamed by LOAD REPLACE, a deleted
+/// library, a name that is not UTF-8. Replies as redis-server 7.0.15's.
+#[test]
+fn fcall_finds_what_the_libraries_hold_now() {
+    let s = common::server();
+    let mut c = s.client();
+    let _: String =
+        q(&mut c, &["FUNCTION", "LOAD", "#!lua name=a\nredis.register_function('old', function() return 1 end)"]);
+    let _: String =
+        q(&mut c, &["FUNCTION", "LOAD", "#!lua name=b\nredis.register_function('other', function() return 2 end)"]);
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "old", "0"]), 1);
+    let _: String = q(
+        &mut c,
+        &["FUNCTION", "LOAD", "REPLACE", "#!lua name=a\nredis.register_function('new', function() return 3 end)"],
+    );
+    assert_eq!(common::err(&mut c, &["FCALL", "old", "0"]), "ERR Function not found");
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "new", "0"]), 3);
+    // A library may take back its own function's name on REPLACE, not
+    // another library's.
+    let _: String = q(
+        &mut c,
+        &["FUNCTION", "LOAD", "REPLACE", "#!lua name=a\nredis.register_function('new', function() return 4 end)"],
+    );
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "new", "0"]), 4);
+    let taken = "#!lua name=a\nredis.register_function('other', function() return 5 end)";
+    assert_eq!(common::err(&mut c, &["FUNCTION", "LOAD", "REPLACE", taken]), "ERR Function other already exists");
+    assert_eq!(q::<i64>(&mut c, &["FCALL", "new", "0"]), 4);
+    let _: () = q(&mut c, &["FUNCTION", "DELETE", "b"]);
+    assert_eq!(common::err(&mut c, &["FCALL", "other", "0"]), "ERR Function not found");
+    let bad: redis::RedisResult<i64> = redis::cmd("FCALL").arg(b"n\xffw".as_slice()).arg(0).query(&mut c);
+    assert_eq!(bad.unwrap_err().detail(), Some("Function not found"));
+}

@@ -137,7 +137,7 @@ fn reload(cx: &mut Ctx, args: &Args) -> CmdResult {
             cx.srv.dbs[db].clear();
         }
         // Redis's emptyData: the functions go too (the file has them).
-        crate::script::with_made_engine(|e| e.libraries.clear());
+        crate::script::with_made_engine(|e| e.edit_libraries(Vec::clear));
     }
     if let Err(e) = cx.srv.load_now(merge, now) {
         log::warn!("{e}");

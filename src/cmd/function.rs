@@ -138,9 +138,8 @@ fn fcall_ro(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// Redis's `fcallCommandGeneric`: the function, numkeys, the run.
 fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     super::introspect::feed_monitors_at_start(cx, args);
-    let name = String::from_utf8_lossy(args.get(1)).into_owned();
-    let found = script::with_engine(|e| e.function(&name).cloned());
-    let Some(f) = found else { return Err(CmdError::msg("ERR Function not found")) };
+    let found = script::with_engine(|e| e.function(args.get(1)).map(|f| (f.clone(), e.core.clone())));
+    let Some((f, core)) = found else { return Err(CmdError::msg("ERR Function not found")) };
     let numkeys = args.int(2).map_err(|_| CmdError::msg("ERR Bad number of keys provided"))?;
     if numkeys > args.len() as i64 - 3 {
         return Err(CmdError::msg("ERR Number of keys can't be greater than number of args"));
@@ -148,7 +147,6 @@ fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     if numkeys < 0 {
         return Err(CmdError::msg("ERR Number of keys can't be negative"));
     }
-    let core = script::with_engine(|e| e.core.clone());
     let chosen = Chosen { name: RunName::Function(f.name), flags: f.flags, func: f.callback, function: true };
     let keys = args.from(3).take(numkeys as usize);
     let argv = args.from(3 + numkeys as usize);
@@ -218,7 +216,7 @@ fn function_list(cx: &mut Ctx, args: &Args) -> CmdResult {
     let out = &mut cx.out;
     script::with_engine(|e| {
         let libs: Vec<&script::Library> = e
-            .libraries
+            .libraries()
             .iter()
             .filter(|l| pattern.is_none_or(|p| crate::glob::matches(p, l.name.as_bytes(), false)))
             .collect();
@@ -260,8 +258,8 @@ fn function_list(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn function_delete(cx: &mut Ctx, args: &Args) -> CmdResult {
     let name = args.get(2);
     let removed = script::with_engine(|e| {
-        let at = e.libraries.iter().position(|l| l.name.as_bytes() == name);
-        let removed = at.map(|i| e.libraries.remove(i)).is_some();
+        let at = e.libraries().iter().position(|l| l.name.as_bytes() == name);
+        let removed = at.map(|i| e.edit_libraries(|libs| libs.remove(i))).is_some();
         // Empty the registry slots of its functions (a dropped key's slot
         // keeps the function until it is reused).
         e.core.lua.expire_registry_values();
@@ -289,7 +287,7 @@ fn function_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     script::with_engine(|e| {
-        e.libraries.clear();
+        e.edit_libraries(Vec::clear);
         e.core.lua.expire_registry_values();
         e.core.lua.gc_collect()
     })
@@ -307,7 +305,7 @@ fn function_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
 fn function_dump(cx: &mut Ctx, _args: &Args) -> CmdResult {
     let compress = cx.srv.config.rdbcompression;
     let payload = script::with_engine(|e| {
-        let codes: Vec<&[u8]> = e.libraries.iter().map(|l| &*l.code).collect();
+        let codes: Vec<&[u8]> = e.libraries().iter().map(|l| &*l.code).collect();
         functions::encode_dump_with(&codes, compress)
     });
     cx.out.bulk(&payload);
@@ -356,28 +354,31 @@ fn function_restore(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `Library 'x' already exists`), then joined with the loaded ones as
 /// `libraryJoin` does. On any error the loaded libraries are as before.
 fn restore(e: &mut Engine, codes: &[Vec<u8>], policy: Policy) -> Result<(), String> {
-    let loaded = std::mem::take(&mut e.libraries);
+    let loaded = e.edit_libraries(std::mem::take);
     let compiled = codes.iter().try_for_each(|c| e.load_library(c, false).map(|_| ()));
-    let new = std::mem::replace(&mut e.libraries, loaded);
+    let new = e.edit_libraries(|libs| std::mem::replace(libs, loaded));
     compiled?;
     if policy == Policy::Flush {
-        e.libraries = new;
+        e.edit_libraries(|libs| *libs = new);
         return Ok(());
     }
     let replaced = |l: &Library| new.iter().any(|n| n.name == l.name);
     if policy == Policy::Append
-        && let Some(l) = e.libraries.iter().find(|l| replaced(l))
+        && let Some(l) = e.libraries().iter().find(|l| replaced(l))
     {
         return Err(format!("ERR Library {} already exists", l.name));
     }
     for f in new.iter().flat_map(|l| l.functions.iter()) {
-        let taken = e.libraries.iter().filter(|l| !replaced(l)).any(|l| l.functions.iter().any(|g| g.name == f.name));
+        let taken = e.libraries().iter().filter(|l| !replaced(l)).any(|l| l.functions.iter().any(|g| g.name == f.name));
         if taken {
             return Err(format!("ERR Function {} already exists", f.name));
         }
     }
-    e.libraries.retain(|l| !replaced(l));
-    e.libraries.extend(new);
+    let names: Vec<String> = new.iter().map(|l| l.name.clone()).collect();
+    e.edit_libraries(|libs| {
+        libs.retain(|l| !names.contains(&l.name));
+        libs.extend(new);
+    });
     Ok(())
 }
 
@@ -385,7 +386,7 @@ fn restore(e: &mut Engine, codes: &[Vec<u8>], policy: Policy) -> Result<(), Stri
 /// `FUNCTION STATS`
 fn function_stats(cx: &mut Ctx, _args: &Args) -> CmdResult {
     let (libs, funcs) =
-        script::with_engine(|e| (e.libraries.len(), e.libraries.iter().map(|l| l.functions.len()).sum::<usize>()));
+        script::with_engine(|e| (e.libraries().len(), e.libraries().iter().map(|l| l.functions.len()).sum::<usize>()));
     let running = script::busy::running();
     if running.as_ref().is_some_and(|r| !r.0) {
         // An EVAL is busy: Redis answers as to any other command.

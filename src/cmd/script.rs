@@ -142,7 +142,7 @@ pub(super) struct Chosen {
 /// SHA1), or a function's name.
 pub(super) enum RunName {
     Sha([u8; 40]),
-    Function(String),
+    Function(std::rc::Rc<str>),
 }
 
 impl RunName {

@@ -183,8 +183,20 @@ pub struct Engine {
     pub core: Rc<Core>,
     /// The script cache, by SHA1 (20 bytes, not the 40 of its hex).
     pub scripts: HashMap<Sha, Script>,
-    /// Function libraries (FUNCTION LOAD), in load order.
-    pub libraries: Vec<Library>,
+    /// Function libraries (FUNCTION LOAD), in load order; changed only
+    /// through [`Engine::edit_libraries`], which keeps `functions` right.
+    libraries: Vec<Library>,
+    /// Every library's functions by name (Redis's `functions` dict): what
+    /// FCALL looks up, without walking the libraries.
+    functions: HashMap<Box<[u8]>, Callable>,
+}
+
+/// What FCALL needs of a function: shared, so a call copies no name.
+#[derive(Clone)]
+pub struct Callable {
+    pub name: Rc<str>,
+    pub callback: Rc<RegistryKey>,
+    pub flags: u32,
 }
 
 /// A function library.
@@ -503,7 +515,7 @@ impl Engine {
             bufs: Cell::new(run::CallBufs::default()),
             vars,
         };
-        Ok(Engine { core: Rc::new(core), scripts: HashMap::new(), libraries: Vec::new() })
+        Ok(Engine { core: Rc::new(core), scripts: HashMap::new(), libraries: Vec::new(), functions: HashMap::new() })
     }
 
     /// Caches `body` under its SHA1 (compiling it once); returns the SHA1.
@@ -529,9 +541,29 @@ impl Engine {
         self.core.lua.gc_collect()
     }
 
-    /// The function named `name` and its library's index.
-    pub fn function(&self, name: &str) -> Option<&Func> {
-        self.libraries.iter().flat_map(|l| l.functions.iter()).find(|f| f.name == name)
+    /// The function named `name`.
+    pub fn function(&self, name: &[u8]) -> Option<&Callable> {
+        self.functions.get(name)
+    }
+
+    /// The function libraries, in load order.
+    pub fn libraries(&self) -> &[Library] {
+        &self.libraries
+    }
+
+    /// Changes the libraries with `f`; the by-name index follows.
+    pub fn edit_libraries<R>(&mut self, f: impl FnOnce(&mut Vec<Library>) -> R) -> R {
+        let r = f(&mut self.libraries);
+        self.functions = self
+            .libraries
+            .iter()
+            .flat_map(|l| l.functions.iter())
+            .map(|f| {
+                let call = Callable { name: f.name.as_str().into(), callback: f.callback.clone(), flags: f.flags };
+                (f.name.as_bytes().into(), call)
+            })
+            .collect();
+        r
     }
 
     /// FUNCTION LOAD: runs the library's code, which registers its
@@ -575,21 +607,18 @@ impl Engine {
         if functions.is_empty() {
             return Err("ERR No functions registered".into());
         }
+        let replaced = existing.map(|i| &self.libraries[i]);
         for f in &functions {
-            let taken = self
-                .libraries
-                .iter()
-                .enumerate()
-                .any(|(i, l)| Some(i) != existing && l.functions.iter().any(|g| g.name == f.name));
-            if taken {
+            let own = replaced.is_some_and(|l| l.functions.iter().any(|g| g.name == f.name));
+            if !own && self.functions.contains_key(f.name.as_bytes()) {
                 return Err(format!("ERR Function {} already exists", f.name));
             }
         }
         let lib = Library { name: name.clone(), code: code.into(), functions };
-        match existing {
-            Some(i) => self.libraries[i] = lib,
-            None => self.libraries.push(lib),
-        }
+        self.edit_libraries(|libs| match existing {
+            Some(i) => libs[i] = lib,
+            None => libs.push(lib),
+        });
         Ok(name)
     }
 
@@ -600,7 +629,8 @@ impl Engine {
 
     /// Bytes the function libraries hold outside the Lua state (INFO
     /// used_memory_functions): each library's name and code, each
-    /// function's name and description, and the vectors that hold them.
+    /// function's name and description, the vectors that hold them and
+    /// the index by name.
     pub fn functions_memory(&self) -> u64 {
         let lib = |l: &Library| {
             l.name.capacity()
@@ -611,8 +641,13 @@ impl Engine {
                     .map(|f| f.name.capacity() + f.description.as_ref().map_or(0, |d| d.capacity()))
                     .sum::<usize>()
         };
-        let total =
-            self.libraries.capacity() * std::mem::size_of::<Library>() + self.libraries.iter().map(lib).sum::<usize>();
+        // The by-name index: its slots, each key's bytes, each shared
+        // name's block (two counts and the bytes).
+        let index = self.functions.capacity() * std::mem::size_of::<(Box<[u8]>, Callable)>()
+            + self.functions.iter().map(|(k, c)| k.len() + 16 + c.name.len()).sum::<usize>();
+        let total = self.libraries.capacity() * std::mem::size_of::<Library>()
+            + self.libraries.iter().map(lib).sum::<usize>()
+            + index;
         total as u64
     }
 }
@@ -766,7 +801,7 @@ fn where_(lua: &Lua) -> String {
 /// a byte count as INFO does).
 pub fn info_memory(human: impl Fn(u64) -> String) -> String {
     let (lua, scripts, n, funcs, libs, code) = with_engine(|e| {
-        let funcs: usize = e.libraries.iter().map(|l| l.functions.len()).sum();
+        let funcs = e.functions.len();
         (
             e.memory() as u64,
             // The table, and each script's two small allocations: its SHA1

@@ -944,7 +944,7 @@ impl Shared {
             self.dbs[db].clear();
         }
         // Redis's emptyData: the functions go too (the files have them).
-        crate::script::with_made_engine(|e| e.libraries.clear());
+        crate::script::with_made_engine(|e| e.edit_libraries(Vec::clear));
         let path = self.aof_dir().join(aof::manifest_name(&self.config.appendfilename));
         let m = match std::fs::read_to_string(&path) {
             Ok(text) => Manifest::parse(&text)?,

@@ -65,7 +65,7 @@ impl Shared {
             autosync: 0,
             aof_commands: false,
             aof_timestamp: false,
-            libraries: crate::script::with_made_engine(|e| e.libraries.iter().map(|l| l.code.clone()).collect())
+            libraries: crate::script::with_made_engine(|e| e.libraries().iter().map(|l| l.code.clone()).collect())
                 .unwrap_or_default(),
         }
     }

@@ -22,9 +22,9 @@
 use super::conn::ReadResult;
 use super::listen::{LISTENER_BASE, TLS_LISTENER_BASE, UNIX_LISTENER};
 use super::state::Shared;
-use super::{MAX_READS_PER_TURN, Parts, SIGNALS, Server, WAKER, mirror, run_command};
+use super::{MAX_READS_PER_TURN, Parts, SIGNALS, Server, WAKER, mirror, protocol_error, run_command};
 use crate::cmd::{Args, Ctx};
-use crate::resp::{Reply, Source};
+use crate::resp::Source;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::cell::Cell;
@@ -349,23 +349,10 @@ impl Io<'_> {
             if conn.paused || client.close_after_reply || client.blocked.is_some() || client.postponed.is_some() {
                 break;
             }
-            match conn.parser.next(&conn.rbuf[..conn.rlen], &mut conn.spans, &mut conn.inline, max_bulk) {
+            match conn.next_command(max_bulk) {
                 Ok(None) => break,
-                Ok(Some(src)) => {
-                    let (data, one_pass) = match src {
-                        Source::Buffer { base, one_pass } => (&conn.rbuf[base..conn.rlen], one_pass),
-                        Source::Inline => (&conn.inline[..], false),
-                    };
-                    let args = Args::request(data, &conn.spans, one_pass);
-                    run_command(shared, key, &mut conn.wbuf, &args, now);
-                }
-                Err(e) => {
-                    let msg = e.message();
-                    let client = shared.client_mut(key);
-                    log::debug!("Protocol error ({msg}) from client id={}", client.id);
-                    Reply::new(&mut conn.wbuf, client.proto).error(&msg);
-                    client.close_after_reply = true;
-                }
+                Ok(Some((args, _, wbuf))) => run_command(shared, key, wbuf, &args, now),
+                Err(e) => protocol_error(shared, key, &mut conn.wbuf, e),
             }
         }
         let conn = &mut self.conns[key];

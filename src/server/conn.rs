@@ -13,7 +13,8 @@
 //! [`Conn::resize_reply_buffer`].
 
 use super::listen::Stream;
-use crate::resp::{Parser, Span};
+use crate::cmd::Args;
+use crate::resp::{Parser, ProtoError, Source, Span};
 use std::io::{self, Write};
 
 /// Initial and minimum free space for a read (Redis's `PROTO_IOBUF_LEN`).
@@ -73,6 +74,10 @@ pub struct Conn {
     /// The last flush wrote something (CLIENT LIST's `idle` counts writes).
     pub wrote: bool,
 }
+
+/// A parsed command (see [`Conn::next_command`]): its arguments, where
+/// their bytes are, and the connection's output buffer.
+pub type Command<'a> = (Args<'a>, Source, &'a mut Vec<u8>);
 
 /// Outcome of a read.
 pub enum ReadResult {
@@ -174,6 +179,22 @@ impl Conn {
                 Err(e) => Err(e),
             };
         }
+    }
+
+    /// The next complete command in the read buffer, with where its bytes
+    /// are and the output buffer its reply goes to; `Ok(None)` when more
+    /// bytes are needed. The loop's executor and the busy-script loop
+    /// (`busy`) both take their commands from here.
+    #[inline]
+    pub fn next_command(&mut self, max_bulk: usize) -> Result<Option<Command<'_>>, ProtoError> {
+        let Some(src) = self.parser.next(&self.rbuf[..self.rlen], &mut self.spans, &mut self.inline, max_bulk)? else {
+            return Ok(None);
+        };
+        let (data, one_pass) = match src {
+            Source::Buffer { base, one_pass } => (&self.rbuf[base..self.rlen], one_pass),
+            Source::Inline => (&self.inline[..], false),
+        };
+        Ok(Some((Args::request(data, &self.spans, one_pass), src, &mut self.wbuf)))
     }
 
     /// Drops the bytes of fully parsed commands from the read buffer (its

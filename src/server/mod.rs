@@ -30,7 +30,7 @@ pub mod tracking;
 use crate::cmd::pubsub::write_message;
 use crate::cmd::{self, Args, Ctx};
 use crate::config::Config;
-use crate::resp::{Reply, Source};
+use crate::resp::{ProtoError, Reply};
 use crate::store::expire::ActiveExpire;
 use conn::{Conn, READ_CHUNK, ReadResult};
 use listen::{LISTENER_BASE, Listeners, Stream, TLS_LISTENER_BASE, UNIX_LISTENER};
@@ -881,18 +881,12 @@ impl Server {
             if conn.paused || client.close_after_reply || client.blocked.is_some() || client.postponed.is_some() {
                 break;
             }
-            let parsed = conn.parser.next(&conn.rbuf[..conn.rlen], &mut conn.spans, &mut conn.inline, max_bulk);
-            match parsed {
+            let id = conn.id;
+            match conn.next_command(max_bulk) {
                 Ok(None) => break,
-                Ok(Some(src)) => {
-                    let (data, one_pass) = match src {
-                        Source::Buffer { base, one_pass } => (&conn.rbuf[base..conn.rlen], one_pass),
-                        Source::Inline => (&conn.inline[..], false),
-                    };
-                    let args = Args::request(data, &conn.spans, one_pass);
+                Ok(Some((args, src, wbuf))) => {
                     if self.shared.pause.is_some() && self.shared.pause_holds(key, &args, now) {
                         // CLIENT PAUSE: keep the command for when it ends.
-                        let id = conn.id;
                         self.shared.client_mut(key).postponed = Some(args.to_owned_parts());
                         self.shared.postponed.push((key, id));
                         break;
@@ -901,7 +895,7 @@ impl Server {
                     if busy::may_run_script(&args) {
                         self.run_scripted(key, src, now);
                     } else {
-                        run_command(&mut self.shared, key, &mut conn.wbuf, &args, now);
+                        run_command(&mut self.shared, key, wbuf, &args, now);
                     }
                     if self.shared.prop.out.len() != before && self.shared.aof_always() {
                         self.aof_marked.push(key);
@@ -912,13 +906,7 @@ impl Server {
                         conn.paused = conn.pending_output() > OUTPUT_PAUSE;
                     }
                 }
-                Err(e) => {
-                    let msg = e.message();
-                    let client = self.shared.client_mut(key);
-                    log::debug!("Protocol error ({msg}) from client id={}", client.id);
-                    Reply::new(&mut conn.wbuf, client.proto).error(&msg);
-                    client.close_after_reply = true;
-                }
+                Err(e) => protocol_error(&mut self.shared, key, &mut self.conns[key].wbuf, e),
             }
             self.after_command(key, now);
         }
@@ -1378,6 +1366,16 @@ fn mirror(conn: &Conn, shared: &mut Shared, key: usize) {
 /// Runs one command for client `key`, its reply going to `wbuf`.
 /// CLIENT REPLY OFF / SKIP drop the reply (pushes aside, see `Ctx::mute`).
 /// Public as the way to run a command without a socket (fuzz/).
+/// A request that breaks the protocol: Redis's error, then the connection
+/// closes once it is written.
+fn protocol_error(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, e: ProtoError) {
+    let msg = e.message();
+    let client = shared.client_mut(key);
+    log::debug!("Protocol error ({msg}) from client id={}", client.id);
+    Reply::new(wbuf, client.proto).error(&msg);
+    client.close_after_reply = true;
+}
+
 pub fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args, now: u64) {
     let client = shared.client_mut(key);
     let proto = client.proto;

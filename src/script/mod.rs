@@ -199,6 +199,12 @@ pub struct Callable {
     pub flags: u32,
 }
 
+/// A function's entry in the by-name index.
+fn index_entry(f: &Func) -> (Box<[u8]>, Callable) {
+    let call = Callable { name: f.name.as_str().into(), callback: f.callback.clone(), flags: f.flags };
+    (f.name.as_bytes().into(), call)
+}
+
 /// A function library.
 pub struct Library {
     pub name: String,
@@ -551,18 +557,12 @@ impl Engine {
         &self.libraries
     }
 
-    /// Changes the libraries with `f`; the by-name index follows.
+    /// Changes the libraries with `f`; the by-name index is built anew
+    /// (FUNCTION DELETE, FLUSH, RESTORE: `load_library` keeps it up to
+    /// date itself, so loading many libraries stays linear).
     pub fn edit_libraries<R>(&mut self, f: impl FnOnce(&mut Vec<Library>) -> R) -> R {
         let r = f(&mut self.libraries);
-        self.functions = self
-            .libraries
-            .iter()
-            .flat_map(|l| l.functions.iter())
-            .map(|f| {
-                let call = Callable { name: f.name.as_str().into(), callback: f.callback.clone(), flags: f.flags };
-                (f.name.as_bytes().into(), call)
-            })
-            .collect();
+        self.functions = self.libraries.iter().flat_map(|l| l.functions.iter()).map(index_entry).collect();
         r
     }
 
@@ -614,11 +614,19 @@ impl Engine {
                 return Err(format!("ERR Function {} already exists", f.name));
             }
         }
+        self.functions.extend(functions.iter().map(index_entry));
         let lib = Library { name: name.clone(), code: code.into(), functions };
-        self.edit_libraries(|libs| match existing {
-            Some(i) => libs[i] = lib,
-            None => libs.push(lib),
-        });
+        match existing {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.libraries[i], lib);
+                for f in &old.functions {
+                    if !self.libraries[i].functions.iter().any(|g| g.name == f.name) {
+                        self.functions.remove(f.name.as_bytes());
+                    }
+                }
+            }
+            None => self.libraries.push(lib),
+        }
         Ok(name)
     }
 

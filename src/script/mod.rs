@@ -183,8 +183,9 @@ pub struct Engine {
     pub core: Rc<Core>,
     /// The script cache, by SHA1 (20 bytes, not the 40 of its hex).
     pub scripts: HashMap<Sha, Script>,
-    /// Function libraries (FUNCTION LOAD), in load order; changed only
-    /// through [`Engine::edit_libraries`], which keeps `functions` right.
+    /// Function libraries (FUNCTION LOAD), in load order; changed only by
+    /// [`Engine::load_library`] and [`Engine::edit_libraries`], which
+    /// keep `functions` right.
     libraries: Vec<Library>,
     /// Every library's functions by name (Redis's `functions` dict): what
     /// FCALL looks up, without walking the libraries.

@@ -1363,9 +1363,6 @@ fn mirror(conn: &Conn, shared: &mut Shared, key: usize) {
     shared.clients_mem = shared.clients_mem + after - before;
 }
 
-/// Runs one command for client `key`, its reply going to `wbuf`.
-/// CLIENT REPLY OFF / SKIP drop the reply (pushes aside, see `Ctx::mute`).
-/// Public as the way to run a command without a socket (fuzz/).
 /// A request that breaks the protocol: Redis's error, then the connection
 /// closes once it is written.
 fn protocol_error(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, e: ProtoError) {
@@ -1376,6 +1373,9 @@ fn protocol_error(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, e: ProtoE
     client.close_after_reply = true;
 }
 
+/// Runs one command for client `key`, its reply going to `wbuf`.
+/// CLIENT REPLY OFF / SKIP drop the reply (pushes aside, see `Ctx::mute`).
+/// Public as the way to run a command without a socket (fuzz/).
 pub fn run_command(shared: &mut Shared, key: usize, wbuf: &mut Vec<u8>, args: &Args, now: u64) {
     let client = shared.client_mut(key);
     let proto = client.proto;

@@ -121,6 +121,17 @@ fn crc64_is_redis_s() {
     for cut in [0, 1, 7, 500, 999, 1000] {
         assert_eq!(crc64(crc64(0, &data[..cut]), &data[cut..]), crc64(0, &data), "{cut}");
     }
+    // As the snapshot writer continues it: chunk by chunk, of every size
+    // around the SIMD paths' widths, empty chunks included.
+    let big = lcg_bytes(200_000, 11, None);
+    let (mut crc, mut at, mut len) = (0, 0, 0);
+    while at < big.len() {
+        let end = (at + len).min(big.len());
+        crc = crc64(crc, &big[at..end]);
+        at = end;
+        len = (len * 7 + 3) % 700;
+    }
+    assert_eq!(crc, crc64(0, &big));
 }
 
 #[test]

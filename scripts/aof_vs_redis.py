@@ -251,7 +251,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parts", default="everysec,always,rewrite")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--requests", "-n", type=int, default=100_000, help="requests per run at -P 1 (x4 at -P 16)")
+    ap.add_argument("--requests", "-n", type=int, default=100_000,
+                    help="requests per run (everysec: x3 at -P 1, x20 at -P 16)")
     ap.add_argument("--keys", type=int, default=1_000_000, help="dataset of the rewrite part")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--write", metavar="FILE", help="record the tables in FILE (between aof markers)")
@@ -265,7 +266,8 @@ def main():
         return made[-1]
 
     parts = {"everysec": everysec, "always": always, "rewrite": rewrite}
-    lines = [f"{args.rounds} rounds, -n {args.requests:,} at -P 1 (x4 at -P 16), {benchlib.machine_line()}, "
+    lines = [f"{args.rounds} rounds, -n {args.requests:,} (everysec: x3 per run at -P 1, x20 at -P 16), "
+             f"{benchlib.machine_line()}, "
              f"{time.strftime('%Y-%m-%d')}.", ""]
     all_ok = True
     try:

@@ -144,6 +144,29 @@ impl Parser {
         }
     }
 
+    /// The second argument (the first key, for most commands) of each
+    /// whole command buffered after the one in progress, up to `max`
+    /// commands, without consuming anything: what the executor prefetches
+    /// before it runs them (see `server::prefetch`). Stops at the first
+    /// command that is incomplete or not a plain multibulk (the kind
+    /// [`Parser::whole_command`] takes in one pass). Returns how many
+    /// commands it went through.
+    #[inline]
+    pub fn peek_keys<'a>(&self, buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8])) -> usize {
+        if self.multibulk > 0 {
+            return 0;
+        }
+        let mut pos = self.start;
+        for seen in 0..max {
+            let Some(next) = whole_frame_key(buf, pos) else { return seen };
+            if let Some(key) = next.1 {
+                f(key);
+            }
+            pos = next.0;
+        }
+        max
+    }
+
     fn finish(&mut self) -> usize {
         let base = self.start;
         self.start = self.pos;
@@ -321,6 +344,31 @@ fn quick_header(buf: &[u8], at: usize) -> Option<(u64, usize)> {
             return None;
         }
     }
+}
+
+/// The whole plain multibulk command at `pos` (see [`Parser::peek_keys`]):
+/// where the next one starts and its second argument, if it has one.
+#[inline(always)]
+fn whole_frame_key(buf: &[u8], pos: usize) -> Option<(usize, Option<&[u8]>)> {
+    if *buf.get(pos)? != b'*' {
+        return None;
+    }
+    let (n, nl) = quick_header(buf, pos)?;
+    let mut pos = nl + 2;
+    let mut key = None;
+    for i in 0..n {
+        if *buf.get(pos)? != b'$' {
+            return None;
+        }
+        let (len, nl) = quick_header(buf, pos)?;
+        let from = nl + 2;
+        let to = from.checked_add(len as usize).filter(|&to| to + 2 <= buf.len())?;
+        if i == 1 {
+            key = Some(&buf[from..to]);
+        }
+        pos = to + 2;
+    }
+    Some((pos, key))
 }
 
 /// Finds the `\r` ending the header line that starts at `from`; the `\n`
@@ -610,7 +658,55 @@ mod tests {
         out
     }
 
+    /// What `peek_keys` reports from a parser in `p`'s state over `buf`.
+    fn peeked(p: &Parser, buf: &[u8], max: usize) -> Vec<Vec<u8>> {
+        let mut keys = Vec::new();
+        p.peek_keys(buf, max, |k| keys.push(k.to_vec()));
+        keys
+    }
+
+    #[test]
+    fn peek_keys_reports_the_second_argument_of_whole_commands_ahead() {
+        let buf = b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n*2\r\n$3\r\nGET\r\n$2\r\nk";
+        let mut p = Parser::new();
+        assert_eq!(peeked(&p, buf, 32), [b"k1".to_vec(), b"k2".to_vec()]);
+        assert_eq!(peeked(&p, buf, 1), [b"k1".to_vec()]);
+        assert_eq!(p.peek_keys(buf, 32, |_| {}), 3);
+        assert_eq!(p.peek_keys(buf, 2, |_| {}), 2);
+        // From the command after the ones consumed, consuming nothing.
+        let (mut spans, mut inline) = (Vec::new(), Vec::new());
+        assert!(p.next(buf, &mut spans, &mut inline, MAX).unwrap().is_some());
+        assert_eq!(peeked(&p, buf, 32), [b"k2".to_vec()]);
+        assert_eq!(peeked(&p, buf, 32), [b"k2".to_vec()]);
+        // Nothing from an inline command on, nor in the middle of a command.
+        assert!(peeked(&Parser::new(), b"GET k1\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n", 32).is_empty());
+        let mut p = Parser::new();
+        assert!(p.next(b"*2\r\n$3\r\nGET\r\n", &mut spans, &mut inline, MAX).unwrap().is_none());
+        assert!(peeked(&p, b"*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n", 32).is_empty());
+    }
+
     proptest! {
+        /// `peek_keys` sees exactly the commands the parser will return
+        /// whole from the same bytes (at most `max` of them).
+        #[test]
+        fn peek_keys_agrees_with_the_parser(
+            cmds in prop::collection::vec(
+                prop::collection::vec(prop::collection::vec(any::<u8>(), 0..20), 1..4), 1..8),
+            cut in any::<prop::sample::Index>(),
+            max in 0usize..10,
+        ) {
+            let stream = encode(&cmds);
+            let buf = &stream[..cut.index(stream.len() + 1)];
+            let whole = parse_all(buf).unwrap();
+            let want: Vec<Vec<u8>> = whole.iter().take(max).filter_map(|c| c.get(1).cloned()).collect();
+            prop_assert_eq!(peeked(&Parser::new(), buf, max), want);
+        }
+
+        #[test]
+        fn peek_keys_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            peeked(&Parser::new(), &bytes, 32);
+        }
+
         #[test]
         fn random_splits_parse_identically(
             cmds in prop::collection::vec(

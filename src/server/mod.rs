@@ -21,6 +21,7 @@ pub mod latency;
 pub mod listen;
 pub mod notify;
 pub mod persistence;
+pub mod prefetch;
 pub mod reconfig;
 pub mod state;
 pub mod timer;
@@ -875,8 +876,17 @@ impl Server {
                 return Err(());
             }
         }
+        // Commands whose keys are prefetched and not yet run (see
+        // `prefetch`); `prefetching` stops the asking once it found
+        // nothing to do.
+        let (mut ahead, mut prefetching) = (0, true);
         loop {
             let client = self.shared.client(key);
+            if prefetching && ahead == 0 {
+                ahead = self.shared.dbs.get(client.db).map_or(0, |db| prefetch::commands(&self.conns[key], db));
+                prefetching = ahead > 0;
+            }
+            ahead = ahead.saturating_sub(1);
             let conn = &mut self.conns[key];
             if conn.paused || client.close_after_reply || client.blocked.is_some() || client.postponed.is_some() {
                 break;

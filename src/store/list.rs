@@ -812,6 +812,15 @@ pub enum End {
 }
 
 impl List {
+    /// Where the list's first heap block is (its one node, or its chain):
+    /// what reading the list touches first (a prefetch hint).
+    pub fn addr(&self) -> *const u8 {
+        match &self.0 {
+            Repr::One(node) => node.0.as_ptr(),
+            Repr::Many(chain) => (&**chain as *const Chain).cast(),
+        }
+    }
+
     pub fn new() -> List {
         List::default()
     }

@@ -26,6 +26,20 @@ pub enum Value {
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
 
 impl Value {
+    /// Where reading the value starts: a string's bytes (inside the entry
+    /// when inline), a list's first block, a collection's box. A prefetch
+    /// hint, never dereferenced.
+    pub fn addr(&self) -> *const u8 {
+        match self {
+            Value::Str(s) => s.as_slice().as_ptr(),
+            Value::List(l) => l.addr(),
+            Value::Hash(b) => (&**b as *const Hash).cast(),
+            Value::Set(b) => (&**b as *const Set).cast(),
+            Value::ZSet(b) => (&**b as *const ZSet).cast(),
+            Value::Stream(b) => (&**b as *const Stream).cast(),
+        }
+    }
+
     /// The name `TYPE` reports.
     pub fn type_name(&self) -> &'static str {
         match self {

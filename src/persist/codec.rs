@@ -426,8 +426,11 @@ fn read_stream(r: &mut Reader, rdb_type: u8) -> Result<Value, Error> {
 /// listpack, or the bare element for a node Redis would keep plain).
 fn write_list(out: &mut Vec<u8>, l: &List, compress: bool) {
     write_len(out, l.nodes_in_use() as u64);
+    // One listpack buffer for every node (a big list has thousands).
+    let mut lp = listpack::Writer::new();
     l.for_each_node(|node| {
-        if let [Elem::Bytes(b)] = node
+        if node.len() == 1
+            && let Some(Elem::Bytes(b)) = node.clone().next()
             && b.len() >= PLAIN_THRESHOLD
         {
             write_len(out, CONTAINER_PLAIN);
@@ -437,9 +440,9 @@ fn write_list(out: &mut Vec<u8>, l: &List, compress: bool) {
         write_len(out, CONTAINER_PACKED);
         // ferrokv stores an element as Redis's listpack does (canonical
         // integer text as the integer), so each goes in as it is.
-        let mut lp = listpack::Writer::new();
-        node.iter().for_each(|e| lp.push(*e));
-        write_string(out, &lp.finish(), compress);
+        lp.clear();
+        node.for_each(|e| lp.push(e));
+        write_string(out, lp.sealed(), compress);
     });
 }
 

@@ -604,7 +604,7 @@ impl Node {
 
 /// Elements of one node, from both ends.
 #[derive(Clone)]
-struct NodeIter<'a> {
+pub struct NodeIter<'a> {
     buf: &'a [u8],
     front: usize,
     back: usize,
@@ -1051,11 +1051,10 @@ impl List {
     /// and snapshots write, node for node, as Redis writes its quicklist.
     /// A compressed node is unpacked into a reused buffer (it stays
     /// compressed). An empty list has no node.
-    pub fn for_each_node(&self, mut f: impl FnMut(&[Elem<'_>])) {
+    pub fn for_each_node(&self, mut f: impl FnMut(NodeIter<'_>)) {
         let mut scratch = Vec::new();
         for node in self.nodes().filter(|n| n.count() > 0) {
-            let elems: Vec<Elem<'_>> = node.view(&mut scratch).iter().collect();
-            f(&elems);
+            f(node.view(&mut scratch).iter());
         }
     }
 

@@ -61,12 +61,28 @@ impl Writer {
 
     /// The finished listpack.
     pub fn finish(mut self) -> Vec<u8> {
+        self.seal();
+        self.buf
+    }
+
+    /// The finished listpack, keeping the buffer for [`Writer::clear`].
+    pub fn sealed(&mut self) -> &[u8] {
+        self.seal();
+        &self.buf
+    }
+
+    /// Empties the writer for the next listpack (the buffer stays).
+    pub fn clear(&mut self) {
+        self.buf.truncate(HDR);
+        self.count = 0;
+    }
+
+    fn seal(&mut self) {
         self.buf.push(EOF);
         let total = self.buf.len() as u32;
         self.buf[..4].copy_from_slice(&total.to_le_bytes());
         let count = if self.count < COUNT_UNKNOWN as usize { self.count as u16 } else { COUNT_UNKNOWN };
         self.buf[4..6].copy_from_slice(&count.to_le_bytes());
-        self.buf
     }
 }
 

@@ -26,6 +26,12 @@ Workloads:
   evalsha     EVALSHA of `return redis.call('incr', KEYS[1])` with 1 key
               (the scripting issue's target: CPU per request <= 0.8x Redis's)
   evalsha10   EVALSHA of a script calling INCR 10 times
+  get_rand    GET key:<rand> over 1,000,000 prefilled keys (-r 1000000:
+              a keyspace bigger than the caches, every GET a hit; what the
+              executor's key prefetch is for)
+  set_rand    SET key:<rand> xxx over the same keys (overwrites)
+  incr_rand   INCR counter:<rand> over 1,000,000 prefilled counters
+The *_rand workloads prefill 2,000,000 keys (only when one is chosen).
 """
 
 import argparse
@@ -58,7 +64,13 @@ WORKLOADS = {
     "sort": ["SORT", "sort:l", "LIMIT", "0", "10"],
     "evalsha": ["EVALSHA", sha1(SCRIPTS["evalsha"]), "1", "counter:__rand_int__"],
     "evalsha10": ["EVALSHA", sha1(SCRIPTS["evalsha10"]), "1", "counter:__rand_int__"],
+    "get_rand": ["-r", "1000000", "GET", "key:__rand_int__"],
+    "set_rand": ["-r", "1000000", "SET", "key:__rand_int__", "xxx"],
+    "incr_rand": ["-r", "1000000", "INCR", "counter:__rand_int__"],
 }
+
+# redis-benchmark's -r keys: the prefix, then 12 digits.
+RAND_KEYS = 1_000_000
 
 
 def resp(args):
@@ -79,6 +91,17 @@ def send_all(port, commands):
             line = f.readline()
             if line.startswith(b"-"):
                 sys.exit(f"prefill failed on port {port}: {line!r}")
+
+
+def prefill_rand(port):
+    """Every key the *_rand workloads use, as redis-benchmark spells them."""
+    for prefix, value in (("key", "xxx"), ("counter", "0")):
+        for chunk in range(0, RAND_KEYS, 100_000):
+            msets = []
+            for first in range(chunk, chunk + 100_000, 10_000):
+                pairs = [a for i in range(first, first + 10_000) for a in ("%s:%012d" % (prefix, i), value)]
+                msets.append(["MSET"] + pairs)
+            send_all(port, msets)
 
 
 def prefill(port):
@@ -149,6 +172,8 @@ def main():
     try:
         for _, port in servers.values():
             prefill(port)
+            if any(n.endswith("_rand") for n in names):
+                prefill_rand(port)
         for r in range(args.rounds):
             order = ["redis", "ferrokv"] if r % 2 == 0 else ["ferrokv", "redis"]
             for n in names:

@@ -282,3 +282,33 @@ fn a_script_s_commands_publish_their_events() {
         ])
     );
 }
+
+/// A RESP3 client subscribed to the events of the commands its own script
+/// calls gets them on its connection before the script's reply, where
+/// Redis writes them (they used to go into the called command's reply,
+/// which the script gets, and were lost); so does a PUBLISH the script
+/// makes to a channel the caller subscribes. Bytes recorded from
+/// redis-server 7.0.15.
+#[test]
+fn a_subscribed_caller_gets_its_script_s_events_before_the_reply() {
+    let srv = server();
+    let mut c = srv.client();
+    set_flags(&mut c, "KEA");
+    let mut raw = srv.raw();
+    raw.hello3();
+    raw.roundtrip(b"PSUBSCRIBE __keyevent@0__:*\r\n", b">3\r\n$10\r\npsubscribe\r\n$16\r\n__keyevent@0__:*\r\n:1\r\n");
+    let set = b">4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n";
+    raw.send(b"SET k v\r\n");
+    raw.expect(&[&set[..], b"+OK\r\n"].concat());
+    raw.send(&common::resp(&[
+        "EVAL",
+        "redis.call('set','k','v2') return redis.call('expire',KEYS[1],'100')",
+        "1",
+        "k",
+    ]));
+    let expire = b">4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n$21\r\n__keyevent@0__:expire\r\n$1\r\nk\r\n";
+    raw.expect(&[&set[..], &expire[..], b":1\r\n"].concat());
+    raw.roundtrip(b"SUBSCRIBE ch\r\n", b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:2\r\n");
+    raw.send(&common::resp(&["EVAL", "return redis.call('publish','ch','hi')", "0"]));
+    raw.expect(b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n:1\r\n");
+}

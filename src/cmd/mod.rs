@@ -91,7 +91,7 @@ impl Ctx<'_> {
     /// them (before a reply still to come, after one already written), and
     /// delivery skips this client for them.
     pub fn publish_inline(&mut self, from: usize) {
-        if !self.srv.client(self.key).subscribed() {
+        if self.srv.in_script_call || !self.srv.client(self.key).subscribed() {
             return;
         }
         let (key, id) = (self.key, self.srv.client(self.key).id);

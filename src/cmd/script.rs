@@ -431,11 +431,18 @@ fn call_from_script(
         }
         return refused;
     }
+    let published = cx.srv.pubsub.outbox.len();
     let mut inner = Ctx { srv: &mut *cx.srv, key: cx.key, out: Reply::new(reply, proto), now: cx.now };
     let prop_on = inner.srv.prop.on;
     inner.srv.prop.on = prop_on && propagate;
+    inner.srv.in_script_call = true;
     dispatch(&mut inner, args);
+    inner.srv.in_script_call = false;
     inner.srv.prop.on = prop_on;
+    // Messages the command published that the caller subscribes to go to
+    // the caller's stream now, before the script's reply, where Redis
+    // writes them (not into the reply the script gets).
+    cx.publish_inline(published);
     Ok(())
 }
 

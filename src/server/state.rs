@@ -444,6 +444,10 @@ pub struct Shared {
     pub in_exec: bool,
     /// A script is running (its commands run with `in_exec` set too).
     pub in_script: bool,
+    /// A command called from a script is running: its reply goes to the
+    /// script, so messages for the caller itself wait for the call to end
+    /// and go to the caller's own stream then (see `Ctx::publish_inline`).
+    pub in_script_call: bool,
     /// CLIENT REPLY OFF or SKIP silences the running command's output from
     /// this offset of its client's output buffer on (see `Ctx::mute`).
     pub mute_from: Option<usize>,
@@ -536,6 +540,7 @@ impl Shared {
             pubsub: PubSub::default(),
             in_exec: false,
             in_script: false,
+            in_script_call: false,
             mute_from: None,
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,

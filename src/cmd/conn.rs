@@ -16,8 +16,9 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns the server's liveliness response.",
         ping,
-    ),
-    row("echo", 2, FAST, (0, 0, 0), "connection", "1.0.0", "Returns the given string.", echo),
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    row("echo", 2, LOADING | STALE | FAST, (0, 0, 0), "connection", "1.0.0", "Returns the given string.", echo),
     row(
         "select",
         2,
@@ -179,7 +180,8 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         "2.4.0",
         "Lists open connections.",
         client_list,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     row(
         "info",
         2,
@@ -189,7 +191,8 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         "6.2.0",
         "Returns information about the connection.",
         client_info,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     row(
         "kill",
         -3,

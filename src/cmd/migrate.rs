@@ -21,7 +21,7 @@
 //! any RESTORE reply was read is retried once on a fresh connection unless
 //! it was a timeout.
 
-use super::table::{Command, flag::*, row};
+use super::table::{Begin, Command, FindKeys, KeySpec, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
 use crate::server::notify as ev;
 use crate::server::state::Shared;
@@ -43,6 +43,13 @@ pub static COMMANDS: &[Command] = &[row(
     migrate,
 )
 .key_flags(&["RW access delete"])
+// The keys of the KEYS form (the key argument is then empty).
+.extra_specs(&[KeySpec {
+    flags: "RW access delete incomplete",
+    notes: "",
+    begin: Begin::Keyword { keyword: "KEYS", startfrom: -2 },
+    find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 },
+}])
 .tips(&["nondeterministic_output"])
 .acl(&["@keyspace", "@dangerous"])];
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 #[test]
 fn replies_match_redis_7_0() {
     let checked = replay(&debug_server(), include_str!("data/stream_transcript.txt"));
-    assert_eq!(checked, 259, "every recorded command is replayed");
+    assert_eq!(checked, 266, "every recorded command is replayed");
 }
 
 fn debug_server() -> common::TestServer {

@@ -969,7 +969,12 @@ fn read_generic(cx: &mut Ctx, args: &Args, group_cmd: bool) -> CmdResult {
                 }
                 ReadId::New
             }
-            a => ReadId::After(parse_strict_id(a, 0)?),
+            a => match parse_strict_id(a, 0)? {
+                // Redis stores `>` as this very id, so XREADGROUP takes
+                // the id spelled out as `>` (new entries, no history).
+                StreamId::MAX if group_cmd => ReadId::New,
+                id => ReadId::After(id),
+            },
         };
         ids.push(id);
     }

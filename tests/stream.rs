@@ -459,3 +459,59 @@ fn rewrite_commands_rebuild_the_stream() {
     assert_eq!(q::<String>(&mut d, &["DEBUG", "DIGEST"]), digest);
     assert_eq!(state(&mut d), info);
 }
+
+/// Which stream commands count as modifying the key for client-side
+/// caching and WATCH, as redis-server 7.0.15 measured (it calls
+/// `signalModifiedKey` for XADD, XDEL, XTRIM and a stream MKSTREAM
+/// creates, not for consumer-group changes, XACK, XCLAIM, XAUTOCLAIM or
+/// XSETID); the keyspace events of all of them are still published.
+#[test]
+fn only_entry_changes_invalidate_a_stream() {
+    let s = server();
+    let (mut t, rx) = common::resp3(&s);
+    let _: () = q(&mut t, &["CLIENT", "TRACKING", "ON", "BCAST"]);
+    let cases: &[(&[&str], bool)] = &[
+        (&["XADD", "s", "1-1", "f", "v"], true),
+        (&["XADD", "s", "2-1", "f", "v"], true),
+        (&["XGROUP", "CREATE", "s", "g", "0"], false),
+        (&["XGROUP", "CREATE", "s2", "g", "0", "MKSTREAM"], true),
+        (&["XGROUP", "SETID", "s", "g", "0"], false),
+        (&["XGROUP", "CREATECONSUMER", "s", "g", "c1"], false),
+        (&["XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "s", ">"], false),
+        (&["XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", "0"], false),
+        (&["XACK", "s", "g", "1-1"], false),
+        (&["XCLAIM", "s", "g", "c4", "0", "2-1"], false),
+        (&["XAUTOCLAIM", "s", "g", "c5", "0", "0"], false),
+        (&["XGROUP", "DELCONSUMER", "s", "g", "c1"], false),
+        (&["XSETID", "s", "5-1"], false),
+        (&["XDEL", "s", "1-1"], true),
+        (&["XTRIM", "s", "MAXLEN", "0"], true),
+        (&["XGROUP", "DESTROY", "s", "g"], false),
+    ];
+    for (cmd, invalidates) in cases {
+        let _: Value = q(&mut t, cmd);
+        assert_eq!(!common::invalidated(&mut t, &rx).is_empty(), *invalidates, "{cmd:?}");
+    }
+    // WATCH agrees: only XDEL aborts the transaction here.
+    let mut a = s.client();
+    let mut b = s.client();
+    for (cmd, aborts) in [
+        (&["XGROUP", "CREATE", "w", "g2", "0"][..], false),
+        (&["XGROUP", "SETID", "w", "g", "0"], false),
+        (&["XREADGROUP", "GROUP", "g", "new", "STREAMS", "w", ">"], false),
+        (&["XACK", "w", "g", "1-1"], false),
+        (&["XSETID", "w", "9-9"], false),
+        (&["XGROUP", "DESTROY", "w", "g"], false),
+        (&["XDEL", "w", "1-1"], true),
+    ] {
+        let _: () = q(&mut a, &["DEL", "w"]);
+        let _: String = q(&mut a, &["XADD", "w", "1-1", "f", "v"]);
+        let _: () = q(&mut a, &["XGROUP", "CREATE", "w", "g", "0"]);
+        let _: () = q(&mut a, &["WATCH", "w"]);
+        let _: () = q(&mut a, &["MULTI"]);
+        let _: () = q(&mut a, &["PING"]);
+        let _: Value = q(&mut b, cmd);
+        let exec: Value = q(&mut a, &["EXEC"]);
+        assert_eq!(exec == Value::Nil, aborts, "{cmd:?}: {exec:?}");
+    }
+}

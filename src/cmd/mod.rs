@@ -85,6 +85,20 @@ impl Ctx<'_> {
         }
     }
 
+    /// [`Ctx::notify`] of an event that does not count as modifying the
+    /// key for WATCH and tracking (see `Shared::notify_unmodified`).
+    pub fn notify_unmodified(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.srv.changes.events += 1;
+        if self.srv.key_signals {
+            let db = self.db_index();
+            let from = self.srv.pubsub.outbox.len();
+            self.srv.notify_unmodified(class, event, key, db);
+            self.publish_inline(from);
+        } else {
+            self.srv.prop.changes += 1;
+        }
+    }
+
     /// Messages published since outbox index `from` (by PUBLISH, or as
     /// keyspace events of this command) that this client subscribes to
     /// itself are written into its reply stream now, where Redis writes

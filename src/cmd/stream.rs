@@ -788,7 +788,7 @@ fn xsetid(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     cx.out.ok();
     cx.dirty(1);
-    cx.notify(ev::STREAM, "xsetid", key);
+    cx.notify_unmodified(ev::STREAM, "xsetid", key);
     Ok(())
 }
 
@@ -1099,7 +1099,7 @@ fn serve_group(
     }
     if created {
         cx.dirty(1);
-        cx.notify(ev::STREAM, "xgroup-createconsumer", key);
+        cx.notify_unmodified(ev::STREAM, "xgroup-createconsumer", key);
         if noack {
             propagate(cx, &[b"XGROUP", b"CREATECONSUMER", key, gname, cname]);
         }
@@ -1281,7 +1281,7 @@ fn xgroup_create(cx: &mut Ctx, args: &Args) -> CmdResult {
     s.groups.insert(Bytes::from(gname), Group::new(id, entries_read));
     cx.out.ok();
     cx.dirty(1);
-    cx.notify(ev::STREAM, "xgroup-create", key);
+    cx.notify_unmodified(ev::STREAM, "xgroup-create", key);
     Ok(())
 }
 
@@ -1306,7 +1306,7 @@ fn xgroup_setid(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     cx.out.ok();
     cx.dirty(1);
-    cx.notify(ev::STREAM, "xgroup-setid", key);
+    cx.notify_unmodified(ev::STREAM, "xgroup-setid", key);
     Ok(())
 }
 
@@ -1319,7 +1319,7 @@ fn xgroup_destroy(cx: &mut Ctx, args: &Args) -> CmdResult {
     if s.groups.remove(gname).is_some() {
         cx.out.int(1);
         cx.dirty(1);
-        cx.notify(ev::STREAM, "xgroup-destroy", key);
+        cx.notify_unmodified(ev::STREAM, "xgroup-destroy", key);
         // Readers blocked on the group get their NOGROUP error.
         cx.signal_ready(key);
     } else {
@@ -1338,7 +1338,7 @@ fn xgroup_createconsumer(cx: &mut Ctx, args: &Args) -> CmdResult {
     cx.out.int(created as i64);
     if created {
         cx.dirty(1);
-        cx.notify(ev::STREAM, "xgroup-createconsumer", key);
+        cx.notify_unmodified(ev::STREAM, "xgroup-createconsumer", key);
     }
     Ok(())
 }
@@ -1353,7 +1353,7 @@ fn xgroup_delconsumer(cx: &mut Ctx, args: &Args) -> CmdResult {
     cx.out.int(pending.unwrap_or(0) as i64);
     if pending.is_some() {
         cx.dirty(1);
-        cx.notify(ev::STREAM, "xgroup-delconsumer", key);
+        cx.notify_unmodified(ev::STREAM, "xgroup-delconsumer", key);
     }
     Ok(())
 }
@@ -1624,7 +1624,7 @@ fn xclaim(cx: &mut Ctx, args: &Args) -> CmdResult {
     s.groups.insert(Bytes::from(gname), g);
     if created {
         cx.dirty(1);
-        cx.notify(ev::STREAM, "xgroup-createconsumer", key);
+        cx.notify_unmodified(ev::STREAM, "xgroup-createconsumer", key);
     }
     let claimed = steps.iter().filter(|s| matches!(s, Step::Claimed(..))).count();
     let db = cx.db_index();
@@ -1754,7 +1754,7 @@ fn xautoclaim(cx: &mut Ctx, args: &Args) -> CmdResult {
     s.groups.insert(Bytes::from(gname), g);
     if created {
         cx.dirty(1);
-        cx.notify(ev::STREAM, "xgroup-createconsumer", key);
+        cx.notify_unmodified(ev::STREAM, "xgroup-createconsumer", key);
     }
     let db = cx.db_index();
     let Ctx { srv, out, .. } = &mut *cx;

@@ -111,6 +111,22 @@ impl Shared {
         }
     }
 
+    /// [`Shared::notify`] of an event Redis publishes without calling
+    /// `signalModifiedKey`: consumer-group changes and XSETID (measured on
+    /// redis-server 7.0.15: no tracking invalidation, so no WATCH abort
+    /// either). The change still propagates.
+    pub fn notify_unmodified(&mut self, class: u32, event: &'static str, key: &[u8], db: usize) {
+        self.prop.changes += 1;
+        if !self.key_signals {
+            return;
+        }
+        self.flush_db_events();
+        let flags = self.config.notify_keyspace_events;
+        if flags != 0 {
+            self.publish_event(flags, class, event, key, db);
+        }
+    }
+
     fn key_event(&mut self, class: u32, event: &'static str, key: &[u8], db: usize) {
         if class & ALL != 0 {
             let cause = match class {

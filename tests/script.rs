@@ -163,6 +163,10 @@ fn raised_error_tables_and_nan_in_resp2_are_redis_s() {
             &["eval", "error({err=-1e20})", "0"],
             b"--1e+20 script: a5cf1bf864cd26b859e5cc0515d2bc8204a4ef08, on @user_script:1.\r\n",
         ),
+        (
+            &["eval", "error({err=-0.0})", "0"],
+            b"--0 script: 92d76da6d4f2fcc4f9cedb2752748a636fd16020, on @user_script:1.\r\n",
+        ),
         (&["eval", "return {err=123}", "0"], b"*0\r\n"),
         (&["eval", "return {ok=1.5}", "0"], b"*0\r\n"),
         (&["eval", "redis.setresp(3) return {double=0/0}", "0"], b"$4\r\n-nan\r\n"),

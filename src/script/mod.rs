@@ -287,6 +287,9 @@ pub fn lua_number_text(n: f64) -> String {
     if n.is_infinite() {
         return if n > 0.0 { "inf".into() } else { "-inf".into() };
     }
+    if n == 0.0 && n.is_sign_negative() {
+        return "-0".into();
+    }
     // Up to 14 digits an integer prints whole; from 1e14 on, %.14g
     // writes an exponent.
     if n == n.trunc() && n.abs() < 1e14 {

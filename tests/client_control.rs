@@ -99,8 +99,18 @@ fn client_pause_errors() {
     assert_eq!(err(&mut c, &["CLIENT", "PAUSE", "10", "foo"]), "ERR CLIENT PAUSE mode must be WRITE or ALL");
     assert_eq!(
         err(&mut c, &["CLIENT", "PAUSE", "10", "write", "x"]),
-        "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP."
+        "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP."
     );
+    // The subcommand as typed, as Redis 7.0.15 echoes it.
+    assert_eq!(
+        err(&mut c, &["CLIENT", "Pause", "10", "write", "x"]),
+        "ERR unknown subcommand or wrong number of arguments for 'Pause'. Try CLIENT HELP."
+    );
+    assert_eq!(
+        err(&mut c, &["CLIENT", "UnBLOCK", "a", "TIMEOUT", "GET"]),
+        "ERR unknown subcommand or wrong number of arguments for 'UnBLOCK'. Try CLIENT HELP."
+    );
+    assert_eq!(err(&mut c, &["CLIENT", "UNBLOCK", "1", "x"]), "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
     assert_eq!(err(&mut c, &["CLIENT", "UNPAUSE", "x"]), "ERR wrong number of arguments for 'client|unpause' command");
     assert_eq!(q::<String>(&mut c, &["CLIENT", "UNPAUSE"]), "OK");
 }

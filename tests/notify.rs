@@ -312,3 +312,50 @@ fn a_subscribed_caller_gets_its_script_s_events_before_the_reply() {
     raw.send(&common::resp(&["EVAL", "return redis.call('publish','ch','hi')", "0"]));
     raw.expect(b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n:1\r\n");
 }
+
+/// Where a RESP3 client subscribed to its own commands' events gets them:
+/// before the reply for the commands whose Redis handler notifies first,
+/// after it for those that reply first (ZADD, ZUNIONSTORE), as
+/// redis-server 7.0.15 orders them (found by the RESP3 fuzzer).
+#[test]
+fn own_events_come_before_or_after_the_reply_as_in_redis() {
+    let srv = server();
+    let mut c = srv.client();
+    for setup in [
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"][..],
+        &["SADD", "s", "a", "b", "c", "d"],
+        &["RPUSH", "l", "b", "a"],
+        &["GEOADD", "g", "13.36", "38.11", "p1", "15.08", "37.50", "p2"],
+        &["SET", "m", "1"],
+    ] {
+        let _: redis::Value = q(&mut c, setup);
+    }
+    set_flags(&mut c, "KEA");
+    let mut raw = srv.raw();
+    raw.hello3();
+    raw.roundtrip(b"PSUBSCRIBE __keyevent@*__:*\r\n", b">3\r\n$10\r\npsubscribe\r\n$16\r\n__keyevent@*__:*\r\n:1\r\n");
+    let cases: &[(&[&str], bool)] = &[
+        (&["ZADD", "z", "5", "e"], false),
+        (&["ZREM", "z", "a"], true),
+        (&["ZREMRANGEBYSCORE", "z", "2", "2"], true),
+        (&["ZREMRANGEBYRANK", "z", "0", "0"], true),
+        (&["ZUNIONSTORE", "zu", "1", "z"], false),
+        (&["GEOSEARCHSTORE", "gd", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"], true),
+        (&["GEORADIUS", "g", "15", "37", "200", "km", "STORE", "gd2"], true),
+        (&["SORT", "l", "ALPHA", "STORE", "sd"], true),
+        (&["SPOP", "s"], true),
+        (&["SPOP", "s", "2"], true),
+        (&["MOVE", "m", "1"], true),
+    ];
+    for (cmd, before) in cases {
+        raw.send(&[common::resp(cmd), b"PING\r\n".to_vec()].concat());
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"+PONG\r\n") {
+            raw.0.read_exact(&mut byte).unwrap();
+            got.push(byte[0]);
+        }
+        assert!(got.windows(8).any(|w| w == b"pmessage"), "{cmd:?}: {}", String::from_utf8_lossy(&got));
+        assert_eq!(got.starts_with(b">4\r\n$8\r\npmessage"), *before, "{cmd:?}: {}", String::from_utf8_lossy(&got));
+    }
+}

@@ -702,6 +702,8 @@ fn search(cx: &mut Ctx, args: &Args, kind: Kind) -> CmdResult {
         }
         cx.dirty(u64::from(deleted));
     }
+    // Redis notifies before it replies.
+    cx.events_now();
     cx.out.int(n as i64);
     Ok(())
 }

@@ -635,8 +635,10 @@ fn move_(cx: &mut Ctx, args: &Args) -> CmdResult {
         cx.srv.dbs[dst_db].put(key, value, at, now);
         cx.srv.blocking.signal(dst_db, key);
         cx.dirty(1);
+        let from = cx.srv.pubsub.outbox.len();
         cx.srv.notify(ev::GENERIC, "move_from", key, src_db);
         cx.srv.notify(ev::GENERIC, "move_to", key, dst_db);
+        cx.publish_inline(from);
     }
     cx.out.int(1);
     Ok(())

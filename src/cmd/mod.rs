@@ -99,6 +99,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// Publishes the keyspace events the databases queued so far in this
+    /// command (the sorted-set, GEO and SORT handlers queue theirs while
+    /// they hold the database), so that a handler whose Redis counterpart
+    /// notifies before it replies writes the caller's own pushes first.
+    pub fn events_now(&mut self) {
+        if self.srv.key_signals {
+            let from = self.srv.pubsub.outbox.len();
+            self.srv.flush_db_events();
+            self.publish_inline(from);
+        }
+    }
+
     /// Messages published since outbox index `from` (by PUBLISH, or as
     /// keyspace events of this command) that this client subscribes to
     /// itself are written into its reply stream now, where Redis writes

@@ -374,43 +374,39 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         return Ok(());
     };
-    let popped = match count {
+    let taken = match count {
         None => {
             let i = rng.below(s.len());
-            match s.take_nth(i) {
-                Some(m) => {
-                    out.bulk(&m);
-                    // SPOP propagates as SREM of what it popped.
-                    prop.note(&m);
-                    1
-                }
-                None => {
-                    out.null();
-                    0
-                }
-            }
+            s.take_nth(i).into_iter().collect()
         }
         Some(count) => {
             let size = s.len();
             let k = count.min(size as u64) as usize;
-            let taken = if k == size {
+            if k == size {
                 s.take_flagged(&vec![true; size])
             } else {
                 let mut flags = vec![false; size];
                 sample_distinct(rng, size, k).into_iter().for_each(|i| flags[i] = true);
                 s.take_flagged(&flags)
-            };
-            out.set(taken.len());
-            taken.iter().for_each(|m| out.bulk(m));
-            taken.iter().for_each(|m| prop.note(m));
-            taken.len()
+            }
         }
     };
+    // SPOP propagates as SREM of what it popped.
+    taken.iter().for_each(|m| prop.note(m));
     let deleted = delete_if_empty(db, key, now);
-    if popped > 0 {
+    // Redis notifies before it replies.
+    if !taken.is_empty() {
         notify_then_del(cx, "spop", key, deleted);
     }
-    cx.dirty(popped as u64);
+    match (count, taken.first()) {
+        (None, Some(m)) => cx.out.bulk(m),
+        (None, None) => cx.out.null(),
+        (Some(_), _) => {
+            cx.out.set(taken.len());
+            taken.iter().for_each(|m| cx.out.bulk(m));
+        }
+    }
+    cx.dirty(taken.len() as u64);
     Ok(())
 }
 

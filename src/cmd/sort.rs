@@ -348,6 +348,8 @@ fn sort_generic(cx: &mut Ctx, args: &Args, readonly: bool) -> CmdResult {
         }
         cx.dirty(u64::from(deleted));
     }
+    // Redis notifies before it replies.
+    cx.events_now();
     cx.out.int(n as i64);
     Ok(())
 }

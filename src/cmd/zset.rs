@@ -893,7 +893,9 @@ fn zrem(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     delete_if_empty(&mut p, key);
     *p.dirty += deleted as u64;
-    p.out.int(deleted);
+    // Redis notifies before it replies.
+    cx.events_now();
+    cx.out.int(deleted);
     Ok(())
 }
 
@@ -1169,7 +1171,9 @@ fn zremrange_generic(cx: &mut Ctx, args: &Args, by: By) -> CmdResult {
     }
     delete_if_empty(&mut p, key);
     *p.dirty += n as u64;
-    p.out.int(n as i64);
+    // Redis notifies before it replies.
+    cx.events_now();
+    cx.out.int(n as i64);
     Ok(())
 }
 

@@ -346,6 +346,7 @@ fn own_events_come_before_or_after_the_reply_as_in_redis() {
         (&["SPOP", "s"], true),
         (&["SPOP", "s", "2"], true),
         (&["MOVE", "m", "1"], true),
+        (&["BLPOP", "l", "1"], false),
     ];
     for (cmd, before) in cases {
         raw.send(&[common::resp(cmd), b"PING\r\n".to_vec()].concat());

@@ -654,13 +654,14 @@ fn bpop(cx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         if let Some(l) = list(cx, key)?
             && let Some(v) = l.pop(end, shape)
         {
+            // Redis replies, then notifies.
+            cx.out.array(2);
+            cx.out.bulk(key);
+            cx.out.bulk(&v);
             cx.notify(ev::LIST, pop_event(end), key);
             drop_if_empty(cx, key);
             // For the propagated form: LPOP/RPOP key.
             cx.srv.prop.note(key);
-            cx.out.array(2);
-            cx.out.bulk(key);
-            cx.out.bulk(&v);
             served_late_uncounted(cx);
             return Ok(());
         }

@@ -52,8 +52,7 @@ fn memory_usage(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         _ => return Err(CmdError::Syntax),
     }
-    let now = cx.now;
-    match cx.db().memory_usage(args.get(2), now) {
+    match cx.db().memory_usage(args.get(2)) {
         Some(n) => cx.out.int(n as i64),
         None => cx.out.null(),
     }

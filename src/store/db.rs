@@ -453,11 +453,13 @@ impl Db {
         self.set(key, value, expiry, now);
     }
 
-    /// Estimated bytes a live key costs: its slot in the table (hash, key
+    /// Estimated bytes a key costs: its slot in the table (hash, key
     /// pointer, entry, index), the key bytes and the value's heap (MEMORY
-    /// USAGE). Allocator rounding is not counted.
-    pub fn memory_usage(&mut self, key: &[u8], now: u64) -> Option<usize> {
-        let i = self.live_index(key, now)?;
+    /// USAGE). Allocator rounding is not counted. Like Redis's, which looks
+    /// in its dict itself, it counts a key whose TTL passed but that no
+    /// lookup or expiry cycle removed yet (and leaves it there).
+    pub fn memory_usage(&self, key: &[u8]) -> Option<usize> {
+        let i = self.map.get_index_of(key)?;
         let e = self.map.at(i)?;
         let volatile = if e.has_ttl() { std::mem::size_of::<(u32, u64)>() } else { 0 };
         Some(SLOT + e.key_heap_size() + e.value.heap_size() + volatile)

@@ -1070,3 +1070,26 @@ fn watch_slowlog_and_commandstats_see_a_script_s_commands() {
     assert_eq!(calls("set"), "cmdstat_set:calls=1,rejected_calls=0,failed_calls=0");
     assert_eq!(calls("get"), "cmdstat_get:calls=0,rejected_calls=1,failed_calls=0");
 }
+
+/// A RESP3 map a command gives a script comes back, when the script
+/// returns it, in the order Redis's Lua table gives (the table is built as
+/// Redis builds it: empty, one insertion per pair); bytes recorded from
+/// redis-server 7.0.15 (found by the RESP3 fuzzer with XINFO GROUPS).
+#[test]
+fn a_map_returned_from_a_script_keeps_redis_s_order() {
+    let s = common::server();
+    let mut c = s.client();
+    let _: String = q(&mut c, &["XADD", "k3", "3", "g", "hello", "1", "bar"]);
+    let _: () = q(&mut c, &["XGROUP", "CREATE", "k3", "nog", "0"]);
+    let mut raw = s.raw();
+    raw.hello3();
+    raw.send(&common::resp(&["EVAL", "redis.setresp(3) return redis.call('XINFO','GROUPS','k3')", "0"]));
+    raw.expect(b"*1\r\n%5\r\n$17\r\nlast-delivered-id\r\n$3\r\n0-0\r\n$4\r\nname\r\n$3\r\nnog\r\n$9\r\nconsumers\r\n:0\r\n$7\r\npending\r\n:0\r\n$3\r\nlag\r\n:1\r\n");
+    raw.send(&common::resp(&["EVAL", "redis.setresp(3) return redis.call('XINFO','STREAM','k3')", "0"]));
+    raw.expect(
+        b"%10\r\n$13\r\nentries-added\r\n:1\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n3-0\r\n$17\r\nlast-generated-id\r\n$3\r\n3-0\r\n\
+$15\r\nradix-tree-keys\r\n:1\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n0-0\r\n$6\r\ngroups\r\n:1\r\n$10\r\nlast-entry\r\n*2\r\n$3\r\n3-0\r\n\
+*4\r\n$1\r\ng\r\n$5\r\nhello\r\n$1\r\n1\r\n$3\r\nbar\r\n$6\r\nlength\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:2\r\n$11\r\nfirst-entry\r\n\
+*2\r\n$3\r\n3-0\r\n*4\r\n$1\r\ng\r\n$5\r\nhello\r\n$1\r\n1\r\n$3\r\nbar\r\n",
+    );
+}

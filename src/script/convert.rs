@@ -282,9 +282,13 @@ pub(crate) unsafe fn push_reply(l: *mut lua_State, buf: &[u8], at: &mut usize) {
                 // scalar element pushes (the caller guarantees room for
                 // one value and an error table: LUA_MINSTACK).
                 check_stack(l, 8, c"redis.call reply");
+                // Maps and sets start empty and grow as Redis's do
+                // (lua_newtable, then one insertion per pair in reply
+                // order): the table's layout, so the order `next` walks
+                // it in when the script returns it, is then Redis's.
                 match tag {
                     b'%' => {
-                        ffi::lua_createtable(l, 0, n.min(1 << 16) as c_int);
+                        ffi::lua_createtable(l, 0, 0);
                         for _ in 0..n {
                             push_reply(l, buf, at);
                             push_reply(l, buf, at);
@@ -297,7 +301,7 @@ pub(crate) unsafe fn push_reply(l: *mut lua_State, buf: &[u8], at: &mut usize) {
                         wrap(l, b"map");
                     }
                     b'~' => {
-                        ffi::lua_createtable(l, 0, n.min(1 << 16) as c_int);
+                        ffi::lua_createtable(l, 0, 0);
                         for _ in 0..n {
                             push_reply(l, buf, at);
                             if ffi::lua_type(l, -1) == ffi::LUA_TNIL {

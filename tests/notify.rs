@@ -342,6 +342,8 @@ fn own_events_come_before_or_after_the_reply_as_in_redis() {
         (&["ZUNIONSTORE", "zu", "1", "z"], false),
         (&["GEOSEARCHSTORE", "gd", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"], true),
         (&["GEORADIUS", "g", "15", "37", "200", "km", "STORE", "gd2"], true),
+        // No source: the destination is deleted.
+        (&["GEOSEARCHSTORE", "gd", "nosuch", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"], true),
         (&["SORT", "l", "ALPHA", "STORE", "sd"], true),
         (&["SPOP", "s"], true),
         (&["SPOP", "s", "2"], true),

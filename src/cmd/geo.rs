@@ -634,6 +634,8 @@ fn search(cx: &mut Ctx, args: &Args, kind: Kind) -> CmdResult {
                     db.event(ev::GENERIC, "del", dst);
                 }
                 cx.dirty(u64::from(deleted));
+                // Redis notifies before it replies.
+                cx.events_now();
                 cx.out.int(0);
             }
             None => cx.out.array(0),

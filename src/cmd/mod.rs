@@ -68,33 +68,33 @@ impl Ctx<'_> {
     /// happened to `key` of the client's database: every command that
     /// modifies a key says so here, which also serves WATCH and tracking.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
-        self.srv.changes.events += 1;
         if class != crate::server::notify::STREAM && !self.srv.blocking.is_empty() {
             // A stream a reader waits on may have been deleted or
             // replaced: the loop looks at it (see `stream::reads_group`).
             self.signal_ready(key);
         }
-        if self.srv.key_signals {
-            let db = self.db_index();
-            let from = self.srv.pubsub.outbox.len();
-            self.srv.notify(class, event, key, db);
-            self.publish_inline(from);
-        } else {
-            // `Shared::notify` counts it otherwise (the propagation path).
-            self.srv.prop.changes += 1;
-        }
+        self.key_event(class, event, key, true);
     }
 
     /// [`Ctx::notify`] of an event that does not count as modifying the
     /// key for WATCH and tracking (see `Shared::notify_unmodified`).
     pub fn notify_unmodified(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.key_event(class, event, key, false);
+    }
+
+    fn key_event(&mut self, class: u32, event: &'static str, key: &[u8], modified: bool) {
         self.srv.changes.events += 1;
         if self.srv.key_signals {
             let db = self.db_index();
             let from = self.srv.pubsub.outbox.len();
-            self.srv.notify_unmodified(class, event, key, db);
+            if modified {
+                self.srv.notify(class, event, key, db);
+            } else {
+                self.srv.notify_unmodified(class, event, key, db);
+            }
             self.publish_inline(from);
         } else {
+            // `Shared::notify` counts it otherwise (the propagation path).
             self.srv.prop.changes += 1;
         }
     }

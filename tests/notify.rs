@@ -361,4 +361,13 @@ fn own_events_come_before_or_after_the_reply_as_in_redis() {
         assert!(got.windows(8).any(|w| w == b"pmessage"), "{cmd:?}: {}", String::from_utf8_lossy(&got));
         assert_eq!(got.starts_with(b">4\r\n$8\r\npmessage"), *before, "{cmd:?}: {}", String::from_utf8_lossy(&got));
     }
+    // SPOP that empties its set: the spop event, the reply, then the del
+    // (after the SADD's event, from the other connection).
+    let _: i64 = q(&mut c, &["SADD", "one", "x"]);
+    raw.send(b"SPOP one\r\n");
+    raw.expect(
+        b">4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@*__:*\r\n$19\r\n__keyevent@0__:sadd\r\n$3\r\none\r\n\
+          >4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@*__:*\r\n$19\r\n__keyevent@0__:spop\r\n$3\r\none\r\n$1\r\nx\r\n\
+          >4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@*__:*\r\n$18\r\n__keyevent@0__:del\r\n$3\r\none\r\n",
+    );
 }

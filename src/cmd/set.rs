@@ -394,9 +394,10 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
     // SPOP propagates as SREM of what it popped.
     taken.iter().for_each(|m| prop.note(m));
     let deleted = delete_if_empty(db, key, now);
-    // Redis notifies before it replies.
+    // Redis's order: the spop event, the reply, then the del of a set
+    // left empty.
     if !taken.is_empty() {
-        notify_then_del(cx, "spop", key, deleted);
+        cx.notify(ev::SET, "spop", key);
     }
     match (count, taken.first()) {
         (None, Some(m)) => cx.out.bulk(m),
@@ -405,6 +406,9 @@ fn spop(cx: &mut Ctx, args: &Args) -> CmdResult {
             cx.out.set(taken.len());
             taken.iter().for_each(|m| cx.out.bulk(m));
         }
+    }
+    if deleted {
+        cx.notify(ev::GENERIC, "del", key);
     }
     cx.dirty(taken.len() as u64);
     Ok(())

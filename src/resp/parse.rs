@@ -145,8 +145,9 @@ impl Parser {
     }
 
     /// The second argument (the first key, for most commands) of each
-    /// whole command buffered after the one in progress, up to `max`
-    /// commands, without consuming anything: what the executor prefetches
+    /// whole command buffered from where the parser stands (nothing while
+    /// a command is half parsed), up to `max` commands, without consuming
+    /// anything: what the executor prefetches
     /// before it runs them (see `server::prefetch`). Stops at the first
     /// command that is incomplete or not a plain multibulk (the kind
     /// [`Parser::whole_command`] takes in one pass). Returns how many

@@ -285,3 +285,29 @@ fn a_deleted_users_blocked_command_is_not_served() {
     assert!(rest.is_empty() || rest == NOAUTH, "{}", String::from_utf8_lossy(&rest));
     assert_eq!(q::<Vec<String>>(&mut admin, &["LRANGE", "q", "0", "-1"]), ["v"]);
 }
+
+/// HELLO's options take effect one by one as Redis 7.0.15 reads them: a
+/// name is set even when NOAUTH or a later syntax error follows, a bad name
+/// before AUTH stops the authentication, an AUTH before a bad option stays
+/// (each case recorded from redis-server 7.0.15; found by the fuzzer's
+/// `HELLO 3 SETNAME COUNT 'bad name'`).
+#[test]
+fn hello_options_take_effect_in_order() {
+    let s = server_with(|c| c.requirepass = "secret".into());
+    let bad_name = b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n";
+    let mut r = s.raw();
+    r.roundtrip(
+        b"HELLO 3 SETNAME pre\r\n",
+        b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n",
+    );
+    r.roundtrip(b"AUTH secret\r\n", b"+OK\r\n");
+    r.roundtrip(b"CLIENT GETNAME\r\n", b"$3\r\npre\r\n");
+    r.roundtrip(b"HELLO 2 SETNAME x bogus\r\n", b"-ERR Syntax error in HELLO option 'bogus'\r\n");
+    r.roundtrip(b"CLIENT GETNAME\r\n", b"$1\r\nx\r\n");
+    let mut r = s.raw();
+    r.roundtrip(&common::resp(&["HELLO", "2", "SETNAME", "a b", "AUTH", "default", "secret"]), bad_name);
+    r.roundtrip(b"PING\r\n", NOAUTH);
+    let mut r = s.raw();
+    r.roundtrip(b"HELLO 3 AUTH default secret bogus\r\n", b"-ERR Syntax error in HELLO option 'bogus'\r\n");
+    r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}

@@ -1052,41 +1052,33 @@ fn hello(cx: &mut Ctx, args: &Args) -> CmdResult {
             Err(_) => return Err(CmdError::msg("ERR Protocol version is not an integer or out of range")),
         };
     }
-    let mut name = None;
-    let mut credentials = None;
+    // Options take effect one by one as they are read, as in Redis 7.0:
+    // an error stops the rest but leaves what came before (a name set, an
+    // authentication done), and the protocol switches only at the end.
+    let now = cx.now;
     let mut i = 2;
     while i < args.len() {
         let opt = args.get(i);
         if opt.eq_ignore_ascii_case(b"auth") && i + 2 < args.len() {
-            credentials = Some((args.get(i + 1), args.get(i + 2)));
+            if !cx.srv.authenticate(cx.key, args.get(i + 1), args.get(i + 2), args.get(0), now) {
+                return Err(CmdError::msg(super::acl::WRONGPASS));
+            }
             i += 3;
         } else if opt.eq_ignore_ascii_case(b"setname") && i + 1 < args.len() {
-            name = Some(args.get(i + 1));
+            let n = args.get(i + 1);
+            check_client_name(n)?;
+            cx.client().name = (!n.is_empty()).then(|| n.to_vec());
             i += 2;
         } else {
             return Err(CmdError::msg(format!("ERR Syntax error in HELLO option '{}'", lossy(opt))));
         }
-    }
-    let now = cx.now;
-    if let Some((user, pass)) = credentials
-        && !cx.srv.authenticate(cx.key, user, pass, args.get(0), now)
-    {
-        return Err(CmdError::msg(super::acl::WRONGPASS));
     }
     if !cx.client().authenticated {
         return Err(CmdError::msg(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
-    // Redis 7.0 checks the name once authenticated (a bad name fails the
-    // call, the authentication stays).
-    if let Some(n) = name {
-        check_client_name(n)?;
-    }
     let c = cx.client();
-    if let Some(n) = name {
-        c.name = (!n.is_empty()).then(|| n.to_vec());
-    }
     c.proto = proto;
     let id = c.id;
     cx.out.proto = proto;

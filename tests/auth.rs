@@ -7,6 +7,7 @@ mod common;
 use common::{err, q, server, server_with};
 
 const NOAUTH: &[u8] = b"-NOAUTH Authentication required.\r\n";
+const NOAUTH_HELLO: &[u8] = b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n";
 const WRONGPASS: &[u8] = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
 
 #[test]
@@ -17,10 +18,7 @@ fn requirepass_from_the_config_asks_every_client() {
     // An unknown command is reported as such first, as Redis checks it first.
     r.roundtrip(b"FOO\r\n", b"-ERR unknown command 'FOO', with args beginning with: \r\n");
     r.roundtrip(b"GET\r\n", b"-ERR wrong number of arguments for 'get' command\r\n");
-    r.roundtrip(
-        b"HELLO 3\r\n",
-        b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n",
-    );
+    r.roundtrip(b"HELLO 3\r\n", NOAUTH_HELLO);
     r.roundtrip(b"AUTH x\r\n", WRONGPASS);
     r.roundtrip(b"AUTH default x\r\n", WRONGPASS);
     r.roundtrip(b"AUTH nobody secret\r\n", WRONGPASS);
@@ -296,10 +294,7 @@ fn hello_options_take_effect_in_order() {
     let s = server_with(|c| c.requirepass = "secret".into());
     let bad_name = b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n";
     let mut r = s.raw();
-    r.roundtrip(
-        b"HELLO 3 SETNAME pre\r\n",
-        b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n",
-    );
+    r.roundtrip(b"HELLO 3 SETNAME pre\r\n", NOAUTH_HELLO);
     r.roundtrip(b"AUTH secret\r\n", b"+OK\r\n");
     r.roundtrip(b"CLIENT GETNAME\r\n", b"$3\r\npre\r\n");
     r.roundtrip(b"HELLO 2 SETNAME x bogus\r\n", b"-ERR Syntax error in HELLO option 'bogus'\r\n");

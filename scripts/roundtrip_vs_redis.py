@@ -10,13 +10,16 @@ does not depend on the machine's noise as much as wall-clock numbers do:
 
 - sleeps/req: the server's voluntary context switches per request (it blocks
   in epoll_wait and is woken by a client's request);
-- IPIs/req: rescheduling interrupts core 0 received (/proc/interrupts RES),
+- IPIs/req: wake-up interrupts core 0 received (/proc/interrupts RES + CAL),
   the wake-ups the client's sendto had to send to the sleeping server;
 - client µs/req: redis-benchmark's own CPU per request: with its core full
   it decides the rps, and each wake-up it sends costs it.
 
 Usage: scripts/roundtrip_vs_redis.py [--rounds 3] [--requests N] [--tls]
                                      [--rt] [--no-build] [--only get-c50,...]
+                                     [--spins 0,10,50]
+--spins runs one ferrokv per polling budget given (FERROKV_POLL_SPIN_US, in
+microseconds) beside redis-server instead of the two default ferrokv builds.
 --rt runs the servers and the client at SCHED_FIFO priority 10 (chrt), so that
 other work on a shared machine does not preempt them (it still runs when they
 sleep); use it on a busy machine, not for the published comparisons.
@@ -40,6 +43,8 @@ WORKLOADS = {
     "get-c50": ("get", {"c": 50, "P": 1}),
     "set-c50": ("set", {"c": 50, "P": 1}),
     "get-c10": ("get", {"c": 10, "P": 1}),
+    "set-c10": ("set", {"c": 10, "P": 1}),
+    "get-c4": ("get", {"c": 4, "P": 1}),
     "get-c1": ("get", {"c": 1, "P": 1}),
     "set-P16": ("set", {"c": 50, "P": 16}),
 }
@@ -61,13 +66,17 @@ def sleeps(pid):
 
 
 def ipis(core=0):
-    """Rescheduling interrupts received by `core` so far."""
+    """Wake-up interrupts received by `core` so far: rescheduling (RES) and
+    function-call (CAL) IPIs. A remote wake-up of a sleeping thread is sent
+    as one or the other depending on the kernel (6.18 here queues it and
+    sends CAL), so the two are counted together."""
+    total = 0
     with open("/proc/interrupts") as f:
         for line in f:
             parts = line.split()
-            if parts and parts[0] == "RES:":
-                return int(parts[1 + core])
-    return 0
+            if parts and parts[0] in ("RES:", "CAL:"):
+                total += int(parts[1 + core])
+    return total
 
 
 def start(kind, dirpath, certs):
@@ -76,6 +85,8 @@ def start(kind, dirpath, certs):
     env = dict(os.environ)
     if kind == "ferrokv-nospin":
         env["FERROKV_POLL_SPIN_US"] = "0"
+    elif kind.startswith("ferrokv-spin"):
+        env["FERROKV_POLL_SPIN_US"] = kind[len("ferrokv-spin"):]
     else:
         env.pop("FERROKV_POLL_SPIN_US", None)
     args = ["--bind", "127.0.0.1", "--save", "", "--dir", dirpath]
@@ -120,7 +131,9 @@ def main():
     ap.add_argument("--rt", action="store_true", help="SCHED_FIFO 10 for servers and client (busy machines)")
     ap.add_argument("--only", help="comma-separated workloads: " + ",".join(WORKLOADS))
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--spins", help="comma-separated polling budgets (µs), one ferrokv each")
     args = ap.parse_args()
+    kinds = ("redis", *(f"ferrokv-spin{int(v)}" for v in args.spins.split(","))) if args.spins else SERVERS
     benchlib.check_tools("redis-server", "redis-benchmark", *(["openssl"] if args.tls else []),
                          *(["chrt"] if args.rt else []))
     benchlib.build_ferrokv(args.no_build)
@@ -148,13 +161,14 @@ def main():
     res = {}
     servers = {}
     try:
-        servers = {kind: start(kind, fresh(), certs) for kind in SERVERS}
+        servers = {kind: start(kind, fresh(), certs) for kind in kinds}
         for r in range(args.rounds):
             for name in names:
                 test, base = WORKLOADS[name]
                 n = args.requests // 4 if base["c"] == 1 else args.requests * (4 if base["P"] > 1 else 1)
                 opts = dict(base, n=n, args=extra)
-                order = SERVERS[r % 3:] + SERVERS[:r % 3]
+                k = r % len(kinds)
+                order = kinds[k:] + kinds[:k]
                 for kind in order:
                     res.setdefault(name, {}).setdefault(kind, []).append(run(servers[kind], test, opts))
     finally:
@@ -170,7 +184,7 @@ def main():
     for name in names:
         by = res[name]
         redis_rps = med(o["rps"] for o in by["redis"])
-        for kind in SERVERS:
+        for kind in kinds:
             runs = by[kind]
             rps = med(o["rps"] for o in runs)
             print(f"| {name} | {kind} | {rps:,.0f} | {rps / redis_rps:.2f} | {med(o['sleeps'] for o in runs):.3f} "

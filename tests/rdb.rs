@@ -140,6 +140,96 @@ fn bgsave_is_the_dataset_when_it_started() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Big values (a skiplist sorted set, hashtable hash and set, a list of
+/// hundreds of nodes) are written a slice per turn; writes meanwhile —
+/// to the big keys themselves (a score moved, a field changed, pushes), to
+/// other keys, a FLUSHDB of a database whose big key is half written, a
+/// SWAPDB — leave the file as the dataset was at BGSAVE.
+#[test]
+fn big_values_written_in_slices_are_the_dataset_when_it_started() {
+    let dir = fresh_dir();
+    let (at_start, after);
+    {
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        for db in [0, 1, 2] {
+            let mut p = redis::pipe();
+            p.cmd("SELECT").arg(db).ignore();
+            // The big keys last: the walk (from the top down) meets them
+            // first, while the writes below come.
+            for i in 0..50 {
+                p.cmd("SET").arg(format!("small:{i}")).arg(i).ignore();
+            }
+            for i in 0..30_000 {
+                p.cmd("ZADD").arg("bz").arg(i % 1000).arg(format!("m:{i}")).ignore();
+                p.cmd("HSET").arg("bh").arg(format!("f:{i}")).arg(i).ignore();
+                p.cmd("SADD").arg("bs").arg(format!("m:{i}")).ignore();
+                p.cmd("RPUSH").arg("bl").arg(format!("v:{i}")).arg(i).ignore();
+            }
+            let _: () = p.query(&mut c).unwrap();
+        }
+        assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "bz"]), "skiplist");
+        // 5 ms per key and per slice: the save takes about a second.
+        q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
+        let (d, started): (String, String) =
+            redis::pipe().cmd("DEBUG").arg("DIGEST").cmd("BGSAVE").query(&mut c).unwrap();
+        assert_eq!(started, "Background saving started");
+        at_start = d;
+        let mut round = 0;
+        while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
+            let mut p = redis::pipe();
+            for db in [0, 1, 2] {
+                p.cmd("SELECT").arg(db).ignore();
+                // One big key per round: before, while or after its
+                // slices go out.
+                match round % 4 {
+                    0 => p.cmd("ZADD").arg("bz").arg(5000 + round).arg(format!("m:{}", round * 31)).ignore(),
+                    1 => p.cmd("HSET").arg("bh").arg(format!("f:{}", round * 17)).arg("changed").ignore(),
+                    2 => p.cmd("SREM").arg("bs").arg(format!("m:{}", round * 13)).ignore(),
+                    _ => p
+                        .cmd("LPUSH")
+                        .arg("bl")
+                        .arg("new")
+                        .ignore()
+                        .cmd("LINSERT")
+                        .arg("bl")
+                        .arg("BEFORE")
+                        .arg("v:20000")
+                        .arg("in")
+                        .ignore(),
+                };
+                p.cmd("SET").arg(format!("small:{}", round % 50)).arg("changed").ignore();
+                p.cmd("SET").arg(format!("new:{round}")).arg("new").ignore();
+            }
+            if round == 30 {
+                p.cmd("SELECT").arg(2).ignore().cmd("FLUSHDB").ignore();
+            }
+            if round == 12 {
+                p.cmd("SWAPDB").arg(0).arg(1).ignore();
+            }
+            let _: () = p.query(&mut c).unwrap();
+            round += 1;
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        assert!(round > 10, "the save ended too soon to test anything ({round} rounds)");
+        assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+        after = digest(&mut c);
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    assert_ne!(at_start, after);
+    if redis_tools() {
+        let out = Command::new("redis-check-rdb").arg(Path::new(&dir).join("dump.rdb")).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("RDB looks OK"), "{text}");
+    }
+    let srv = on_dir(&dir);
+    let mut c = srv.client();
+    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+    assert_eq!(digest(&mut c), at_start, "the file holds the dataset as it was at BGSAVE");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn commands_get_loading_while_a_file_loads() {
     let dir = fresh_dir();

@@ -244,21 +244,19 @@ fn zset_as_listpack(z: &ZSet) -> bool {
 /// The value's body, without the type byte, exactly as Redis 7.0 writes
 /// the encoding [`object_type`] names. `compress` is `rdbcompression`.
 pub fn write_object(out: &mut Vec<u8>, v: &Value, compress: bool) {
+    if let Some(units) = parts(v) {
+        write_len(out, units as u64);
+        write_parts(out, v, 0, units, compress);
+        return;
+    }
     match v {
         Value::Str(s) => write_string(out, s, compress),
-        Value::List(l) => write_list(out, l, compress),
-        Value::Set(s) if s.encoding() == "intset" => {
+        Value::Set(s) => {
             let values: Vec<i64> =
                 s.iter().filter_map(|m| if let Member::Int(n) = m { Some(n) } else { None }).collect();
             write_string(out, &intset::write(&values), compress);
         }
-        Value::Set(s) => {
-            write_len(out, s.len() as u64);
-            for m in s.iter() {
-                m.with_bytes(|b| write_string(out, b, compress));
-            }
-        }
-        Value::ZSet(z) if zset_as_listpack(z) => {
+        Value::ZSet(z) => {
             let mut lp = listpack::Writer::new();
             for (m, score) in z.iter() {
                 lp.push_str(m);
@@ -266,16 +264,7 @@ pub fn write_object(out: &mut Vec<u8>, v: &Value, compress: bool) {
             }
             write_string(out, &lp.finish(), compress);
         }
-        Value::ZSet(z) => {
-            // From the greatest to the smallest, as Redis walks its
-            // skiplist backwards (each load then inserts at the head).
-            write_len(out, z.len() as u64);
-            for (m, score) in z.range(0, usize::MAX, true) {
-                write_string(out, m, compress);
-                write_double_binary(out, score);
-            }
-        }
-        Value::Hash(h) if h.encoding() == "listpack" => {
+        Value::Hash(h) => {
             let mut lp = listpack::Writer::new();
             for (f, val) in h.iter() {
                 lp.push_str(f);
@@ -283,14 +272,53 @@ pub fn write_object(out: &mut Vec<u8>, v: &Value, compress: bool) {
             }
             write_string(out, &lp.finish(), compress);
         }
+        Value::Stream(st) => write_stream(out, st, compress),
+        Value::List(_) => unreachable!("a list is saved in parts"),
+    }
+}
+
+/// How many parts a value's object is written as when it is a counted
+/// sequence (its count first, then each part on its own): a list's
+/// quicklist nodes, a hashtable set's members, a skiplist sorted set's
+/// members, a hashtable hash's pairs. `None` for the values written as one
+/// blob (strings, intsets, listpacks) or by their own layout (streams).
+/// A snapshot writes a big value's parts over several turns of the loop
+/// ([`write_parts`]), with the same bytes as [`write_object`].
+pub fn parts(v: &Value) -> Option<usize> {
+    match v {
+        Value::List(l) => Some(l.nodes_in_use()),
+        Value::Set(s) if s.encoding() != "intset" => Some(s.len()),
+        Value::ZSet(z) if !zset_as_listpack(z) => Some(z.len()),
+        Value::Hash(h) if h.encoding() != "listpack" => Some(h.len()),
+        _ => None,
+    }
+}
+
+/// Writes parts `from..from + n` of a value [`parts`] counts (clamped to
+/// its count); what follows its count in [`write_object`].
+pub fn write_parts(out: &mut Vec<u8>, v: &Value, from: usize, n: usize, compress: bool) {
+    match v {
+        Value::List(l) => write_list_nodes(out, l, from, n, compress),
+        Value::Set(s) => {
+            for m in s.iter().skip(from).take(n) {
+                m.with_bytes(|b| write_string(out, b, compress));
+            }
+        }
+        Value::ZSet(z) => {
+            // From the greatest to the smallest, as Redis walks its
+            // skiplist backwards (each load then inserts at the head).
+            for (m, score) in z.range(0, z.len().saturating_sub(from), true).take(n) {
+                write_string(out, m, compress);
+                write_double_binary(out, score);
+            }
+        }
         Value::Hash(h) => {
-            write_len(out, h.len() as u64);
-            for (f, val) in h.iter() {
+            for (f, val) in h.iter().skip(from).take(n) {
                 write_string(out, f, compress);
                 write_string(out, val, compress);
             }
         }
-        Value::Stream(st) => write_stream(out, st, compress),
+        Value::Str(_) | Value::Stream(_) => {}
     }
 }
 
@@ -422,13 +450,13 @@ fn read_stream(r: &mut Reader, rdb_type: u8) -> Result<Value, Error> {
     Ok(Value::Stream(Box::new(st)))
 }
 
-/// A quicklist: the node count, then per node its container and blob (a
-/// listpack, or the bare element for a node Redis would keep plain).
-fn write_list(out: &mut Vec<u8>, l: &List, compress: bool) {
-    write_len(out, l.nodes_in_use() as u64);
+/// A quicklist's nodes `from..from + n` (its node count goes first, see
+/// [`write_object`]): per node its container and blob (a listpack, or the
+/// bare element for a node Redis would keep plain).
+fn write_list_nodes(out: &mut Vec<u8>, l: &List, from: usize, n: usize, compress: bool) {
     // One listpack buffer for every node (a big list has thousands).
     let mut lp = listpack::Writer::new();
-    l.for_each_node(|node| {
+    l.for_each_node_in(from, n, |node| {
         if node.len() == 1
             && let Some(Elem::Bytes(b)) = node.clone().next()
             && b.len() >= PLAIN_THRESHOLD

@@ -78,6 +78,21 @@ pub fn write_key(
     now: u64,
     compress: bool,
 ) {
+    write_key_head(out, key, e, expire_at, access, now, compress);
+    codec::write_object(out, &e.value, compress);
+}
+
+/// What [`write_key`] writes before the value's object: the expiry, the
+/// access data, the type and the key.
+pub fn write_key_head(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    e: &Entry,
+    expire_at: Option<u64>,
+    access: Access,
+    now: u64,
+    compress: bool,
+) {
     if let Some(at) = expire_at {
         out.push(OP_EXPIRETIME_MS);
         out.extend_from_slice(&at.to_le_bytes());
@@ -95,7 +110,6 @@ pub fn write_key(
     }
     out.push(codec::object_type(&e.value));
     codec::write_string(out, key, compress);
-    codec::write_object(out, &e.value, compress);
 }
 
 /// Redis's last words on a file it cannot read to the end.

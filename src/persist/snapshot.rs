@@ -21,6 +21,16 @@
 //!   [`Snapshot::before_write`] saves the key's current value first if
 //!   it is not saved yet — copy-on-write per key.
 //!
+//! - a big value (a list of many nodes; a set, sorted set or hash of many
+//!   members in its hashtable or skiplist encoding) is written by the walk
+//!   a slice of parts per turn ([`codec::parts`]), so the loop never
+//!   stops for the whole of it (Redis's fork stops it for none of it).
+//!   Until its last part is written, whole keys the copy-on-write hook
+//!   saves go into a side buffer that follows it in the file; a write to
+//!   the big key itself (or a FLUSHDB of its database) first writes the
+//!   rest of it. Keys with a TTL are written whole (an expiry deletes a
+//!   key without naming it to the hook).
+//!
 //! Keys that expire during the snapshot are left out, as they would be
 //! left out at load. A write moves the file's current database with a
 //! SELECTDB, so keys saved early by the copy-on-write hook can land among
@@ -45,6 +55,28 @@ const CHUNK: usize = 256 * 1024;
 /// waits for it (copy-on-write saves still go through): what a snapshot
 /// holds in memory beyond the dataset stays near this.
 const MAX_QUEUED: usize = 8 * 1024 * 1024;
+
+/// Parts of a big value written per slice: list nodes (each up to the
+/// list's fill, 8 KB by default), or set/sorted set members and hash pairs.
+const SLICE_NODES: usize = 16;
+const SLICE_MEMBERS: usize = 2048;
+/// A value of more than this many slices is written over several turns.
+const SPLIT_SLICES: usize = 4;
+
+/// Parts per slice of `v` (see [`codec::parts`]).
+fn slice_of(v: &crate::store::Value) -> usize {
+    if matches!(v, crate::store::Value::List(_)) { SLICE_NODES } else { SLICE_MEMBERS }
+}
+
+/// A big value being written a slice at a time.
+struct Partial {
+    /// Its physical database and key.
+    db: usize,
+    key: Box<[u8]>,
+    /// Parts written, of `parts`.
+    done: usize,
+    parts: usize,
+}
 
 enum Msg {
     Data(Vec<u8>),
@@ -95,6 +127,12 @@ pub struct Snapshot {
     /// The database of the keys the file has last been given.
     file_db: Option<usize>,
     buf: Vec<u8>,
+    /// The big value being written, if one is.
+    partial: Option<Partial>,
+    /// Whole keys saved while `partial` is written, and the database their
+    /// bytes leave the file in: they follow it.
+    side: Vec<u8>,
+    side_db: Option<usize>,
     tx: Option<Sender<Msg>>,
     writer: Option<JoinHandle<Outcome>>,
     /// Bytes sent to the writer and not yet written by it.
@@ -143,6 +181,9 @@ impl Snapshot {
             cursor: dbs.iter().map(|d| d.len()).collect(),
             file_db: None,
             buf,
+            partial: None,
+            side: Vec::new(),
+            side_db: None,
             tx: Some(tx),
             writer,
             queued,
@@ -171,17 +212,28 @@ impl Snapshot {
             return;
         }
         let start = Instant::now();
+        if !self.continue_partial(dbs, Some((start, budget))) {
+            self.flush(false);
+            return;
+        }
         let mut n = 0u32;
-        while let Some(i) = (0..dbs.len()).find(|&i| self.cursor[i] > 0) {
+        // (A snapshot aborted by `continue_partial` has no writer left.)
+        let walking = |s: &Self| s.tx.is_some();
+        while let Some(i) = (0..dbs.len()).find(|&i| self.cursor[i] > 0 && walking(self)) {
             self.cursor[i] = self.cursor[i].min(dbs[i].len());
-            while self.cursor[i] > 0 {
+            while self.cursor[i] > 0 && walking(self) {
                 self.cursor[i] -= 1;
                 let pos = self.cursor[i];
-                self.save_position(dbs, i, pos, now_ms);
+                self.save_position(dbs, i, pos, now_ms, true);
                 n += 1;
-                if (n.is_multiple_of(64) || self.opts.key_delay_us > 0)
+                let split = self.partial.is_some();
+                if (split || n.is_multiple_of(64) || self.opts.key_delay_us > 0)
                     && (start.elapsed() > budget || self.throttled())
                 {
+                    self.flush(false);
+                    return;
+                }
+                if split && !self.continue_partial(dbs, Some((start, budget))) {
                     self.flush(false);
                     return;
                 }
@@ -198,7 +250,10 @@ impl Snapshot {
         }
     }
 
-    fn save_position(&mut self, dbs: &mut [Db], i: usize, pos: usize, now_ms: u64) {
+    /// Saves the entry at position `pos` of physical database `i` unless
+    /// it is saved (or expired); a big one only begins when `may_split`
+    /// (the walk), the copy-on-write hook saves whole.
+    fn save_position(&mut self, dbs: &mut [Db], i: usize, pos: usize, now_ms: u64, may_split: bool) {
         let (epoch, origin) = (self.epoch, self.origin[i]);
         let (keys, expires) = (dbs[i].len(), dbs[i].volatile_len());
         let Some((entry, at)) = dbs[i].at_position(pos) else { return };
@@ -209,19 +264,34 @@ impl Snapshot {
         if at.is_some_and(|t| t <= now_ms) {
             return;
         }
-        if self.opts.aof_commands {
-            if self.file_db != Some(origin) {
-                let db = origin.to_string();
-                super::propagate::write_command(&mut self.buf, &[&b"SELECT"[..], db.as_bytes()]);
-                self.file_db = Some(origin);
-            }
-            super::aof::write_key_commands(&mut self.buf, entry.key(), &entry.value, at);
+        // While a big value is being written, whole keys go after it.
+        let (buf, file_db) = if self.partial.is_some() {
+            (&mut self.side, &mut self.side_db)
         } else {
-            if self.file_db != Some(origin) {
-                rdb::write_select(&mut self.buf, origin, keys, expires);
-                self.file_db = Some(origin);
+            (&mut self.buf, &mut self.file_db)
+        };
+        if self.opts.aof_commands {
+            if *file_db != Some(origin) {
+                let db = origin.to_string();
+                super::propagate::write_command(buf, &[&b"SELECT"[..], db.as_bytes()]);
+                *file_db = Some(origin);
             }
-            rdb::write_key(&mut self.buf, entry.key(), entry, at, self.opts.access, now_ms, self.opts.compress);
+            super::aof::write_key_commands(buf, entry.key(), &entry.value, at);
+        } else {
+            if *file_db != Some(origin) {
+                rdb::write_select(buf, origin, keys, expires);
+                *file_db = Some(origin);
+            }
+            let parts = codec::parts(&entry.value).filter(|&n| n > SPLIT_SLICES * slice_of(&entry.value));
+            match parts {
+                Some(parts) if may_split && self.partial.is_none() && at.is_none() => {
+                    rdb::write_key_head(buf, entry.key(), entry, at, self.opts.access, now_ms, self.opts.compress);
+                    codec::write_len(buf, parts as u64);
+                    self.side_db = Some(origin);
+                    self.partial = Some(Partial { db: i, key: entry.key().into(), done: 0, parts });
+                }
+                _ => rdb::write_key(buf, entry.key(), entry, at, self.opts.access, now_ms, self.opts.compress),
+            }
         }
         self.keys += 1;
         if self.opts.key_delay_us > 0 {
@@ -232,14 +302,61 @@ impl Snapshot {
         }
     }
 
+    /// Writes slices of the big value in progress until it is done, or
+    /// (with a budget) until the budget is spent or the writer is far
+    /// behind. Returns whether it is done (or there was none).
+    fn continue_partial(&mut self, dbs: &[Db], budget: Option<(Instant, Duration)>) -> bool {
+        while let Some(p) = self.partial.as_mut() {
+            let value = dbs.get(p.db).and_then(|d| d.position_of(&p.key).and_then(|pos| d.entry_at(pos)));
+            let Some(v) = value.map(|e| &e.value).filter(|v| codec::parts(v) == Some(p.parts)) else {
+                // Every write to the key writes the rest of it first, so
+                // this is a bug; a file with a broken value must not be
+                // written.
+                log::warn!("A big key changed while the snapshot was writing it; the snapshot is aborted");
+                self.partial = None;
+                self.side.clear();
+                if let Some(tx) = self.tx.take() {
+                    let _ = tx.send(Msg::Abort);
+                }
+                return true;
+            };
+            let n = slice_of(v);
+            codec::write_parts(&mut self.buf, v, p.done, n, self.opts.compress);
+            p.done += n;
+            if p.done >= p.parts {
+                self.partial = None;
+                self.buf.append(&mut self.side);
+                self.file_db = self.side_db;
+            }
+            if self.opts.key_delay_us > 0 {
+                std::thread::sleep(Duration::from_micros(self.opts.key_delay_us as u64));
+            }
+            if self.buf.len() >= CHUNK {
+                self.flush(false);
+            }
+            if self.partial.is_some()
+                && let Some((start, budget)) = budget
+                && (start.elapsed() > budget || self.throttled())
+            {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Copy-on-write: `key` of physical database `db` is about to change;
-    /// saves its current value first unless the snapshot has it already.
+    /// saves its current value first unless the snapshot has it already
+    /// (the rest of it, when it is the big value being written).
     pub fn before_write(&mut self, dbs: &mut [Db], db: usize, key: &[u8], now_ms: u64) {
         if self.tx.is_none() {
             return;
         }
+        if self.partial.as_ref().is_some_and(|p| p.db == db && *p.key == *key) {
+            self.continue_partial(dbs, None);
+            return;
+        }
         let Some(pos) = dbs[db].position_of(key) else { return };
-        self.save_position(dbs, db, pos, now_ms);
+        self.save_position(dbs, db, pos, now_ms, false);
     }
 
     /// FLUSHDB of physical database `db`: everything of it not saved yet is
@@ -248,6 +365,9 @@ impl Snapshot {
         if self.tx.is_none() {
             return;
         }
+        if self.partial.as_ref().is_some_and(|p| p.db == db) {
+            self.continue_partial(dbs, None);
+        }
         while self.cursor[db] > 0 {
             self.cursor[db] = self.cursor[db].min(dbs[db].len());
             if self.cursor[db] == 0 {
@@ -255,7 +375,7 @@ impl Snapshot {
             }
             self.cursor[db] -= 1;
             let pos = self.cursor[db];
-            self.save_position(dbs, db, pos, now_ms);
+            self.save_position(dbs, db, pos, now_ms, false);
         }
     }
 
@@ -263,6 +383,15 @@ impl Snapshot {
     pub fn swapdb(&mut self, a: usize, b: usize) {
         self.origin.swap(a, b);
         self.cursor.swap(a, b);
+        if let Some(p) = self.partial.as_mut() {
+            p.db = if p.db == a {
+                b
+            } else if p.db == b {
+                a
+            } else {
+                p.db
+            };
+        }
     }
 
     fn flush(&mut self, last: bool) {

@@ -327,6 +327,14 @@ impl<'a> Iterator for Iter<'a> {
             Iter::Table(it) => it.next().map(|(f, v)| (&f[..], &v[..])),
         }
     }
+
+    /// O(1) for a hashtable (a snapshot resumes a big hash by position).
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        match self {
+            Iter::Listpack(it) => it.nth(n),
+            Iter::Table(it) => it.nth(n).map(|(f, v)| (&f[..], &v[..])),
+        }
+    }
 }
 
 /// Pairs in one exactly sized buffer: `header field value ...`, the header

@@ -1051,9 +1051,15 @@ impl List {
     /// and snapshots write, node for node, as Redis writes its quicklist.
     /// A compressed node is unpacked into a reused buffer (it stays
     /// compressed). An empty list has no node.
-    pub fn for_each_node(&self, mut f: impl FnMut(NodeIter<'_>)) {
+    pub fn for_each_node(&self, f: impl FnMut(NodeIter<'_>)) {
+        self.for_each_node_in(0, usize::MAX, f);
+    }
+
+    /// [`List::for_each_node`] for the nodes `skip..skip + take` only (a
+    /// snapshot saves a big list a slice of nodes at a time).
+    pub fn for_each_node_in(&self, skip: usize, take: usize, mut f: impl FnMut(NodeIter<'_>)) {
         let mut scratch = Vec::new();
-        for node in self.nodes().filter(|n| n.count() > 0) {
+        for node in self.nodes().filter(|n| n.count() > 0).skip(skip).take(take) {
             f(node.view(&mut scratch).iter());
         }
     }

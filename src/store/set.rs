@@ -330,6 +330,14 @@ impl<'a> Iterator for Iter<'a> {
         }
     }
 
+    /// O(1) for both encodings (a snapshot resumes a big set by position).
+    fn nth(&mut self, n: usize) -> Option<Member<'a>> {
+        match self {
+            Iter::Intset(it) => it.nth(n).map(|&n| Member::Int(n)),
+            Iter::Table(it) => it.nth(n).map(|(b, _)| Member::Str(b)),
+        }
+    }
+
     fn size_hint(&self) -> (usize, Option<usize>) {
         match self {
             Iter::Intset(it) => it.size_hint(),

@@ -526,3 +526,33 @@ fn mutated_payloads_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_value_written_in_parts_is_the_whole_object() {
+    let members: Vec<Vec<u8>> = (0..5000).map(|i| format!("member:{i}").into_bytes()).collect();
+    let refs: Vec<&[u8]> = members.iter().map(|m| &m[..]).collect();
+    let pairs: Vec<(&[u8], &[u8])> = refs.iter().map(|m| (*m, &m[3..])).collect();
+    let scored: Vec<(f64, &[u8])> = refs.iter().enumerate().map(|(i, m)| ((i % 97) as f64 * 0.5, *m)).collect();
+    let values = [list(&refs), set(&refs), zset(&scored), hash(&pairs)];
+    for v in &values {
+        let parts = parts(v).expect("a counted value");
+        assert!(parts > 3, "{parts}");
+        let mut whole = Vec::new();
+        write_object(&mut whole, v, true);
+        for slice in [1, 2, 7, 1000, parts, parts + 5] {
+            let mut sliced = Vec::new();
+            write_len(&mut sliced, parts as u64);
+            let mut done = 0;
+            while done < parts {
+                write_parts(&mut sliced, v, done, slice, true);
+                done += slice;
+            }
+            assert!(sliced == whole, "{} in slices of {slice}", v.type_name());
+        }
+    }
+    // Written as one blob: no parts.
+    assert_eq!(parts(&string(b"abc")), None);
+    assert_eq!(parts(&set(&[b"1", b"2"])), None);
+    assert_eq!(parts(&zset(&[(1.0, b"a")])), None);
+    assert_eq!(parts(&hash(&[(b"f", b"v")])), None);
+}

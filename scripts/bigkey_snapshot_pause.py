@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""How long a BGSAVE stops the server when the dataset holds one big key.
+
+For each type (a skiplist sorted set, a hashtable hash and set, a list of
+thousands of nodes) of --members elements, both servers (pinned to one
+core) get the key, then a BGSAVE while a second client sends PINGs one
+after another; the longest PING is the longest the loop stood still.
+redis-server forks (the fork and its page-table copy is the pause);
+ferrokv writes the snapshot from its loop, a big value a slice per turn.
+
+Usage: scripts/bigkey_snapshot_pause.py [--members 2000000] [--rounds 3]
+                                        [--types zset,hash,set,list] [--no-build]
+Needs redis-server and the redis Python package.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+try:
+    import redis
+except ImportError:
+    sys.exit("needs the redis package (pip install redis)")
+
+
+def fill(r, kind, n):
+    r.flushall()
+    p = r.pipeline(transaction=False)
+    for i in range(0, n, 1000):
+        chunk = range(i, min(n, i + 1000))
+        if kind == "zset":
+            p.zadd("big", {f"member:{j}": j for j in chunk})
+        elif kind == "hash":
+            p.hset("big", mapping={f"field:{j}": f"v{j}" for j in chunk})
+        elif kind == "set":
+            p.sadd("big", *[f"member:{j}" for j in chunk])
+        else:
+            p.rpush("big", *[f"value:{j}" for j in chunk])
+        if i % 100_000 == 0:
+            p.execute()
+    p.execute()
+
+
+def pause_during_bgsave(port):
+    """(seconds the BGSAVE took, longest PING in ms)."""
+    r, pinger = redis.Redis(port=port), redis.Redis(port=port)
+    worst, stop = [0.0], [False]
+
+    def ping():
+        while not stop[0]:
+            t = time.perf_counter()
+            pinger.ping()
+            worst[0] = max(worst[0], time.perf_counter() - t)
+
+    th = threading.Thread(target=ping)
+    th.start()
+    time.sleep(0.2)
+    worst[0] = 0.0
+    t0 = time.perf_counter()
+    r.bgsave()
+    while r.info("persistence")["rdb_bgsave_in_progress"]:
+        time.sleep(0.005)
+    took = time.perf_counter() - t0
+    stop[0] = True
+    th.join()
+    assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    return took, worst[0] * 1000
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=2_000_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--types", default="zset,hash,set,list")
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    benchlib.check_tools("redis-server")
+    benchlib.build_ferrokv(args.no_build)
+    with tempfile.TemporaryDirectory(prefix="bigkey-") as d:
+        servers = benchlib.start_servers(["--dir", d])
+        try:
+            print(f"{args.members:,} elements, {args.rounds} rounds (medians), {benchlib.machine_line()}\n")
+            print("| big key | redis PING max ms | ferrokv PING max ms | redis BGSAVE s | ferrokv BGSAVE s |")
+            print("|---|---|---|---|---|")
+            for kind in args.types.split(","):
+                res = {}
+                for name in ("redis", "ferrokv"):
+                    port = servers[name][1]
+                    fill(redis.Redis(port=port), kind, args.members)
+                    res[name] = [pause_during_bgsave(port) for _ in range(args.rounds)]
+                    redis.Redis(port=port).flushall()
+                med = lambda name, i: statistics.median(x[i] for x in res[name])  # noqa: E731
+                print(f"| {kind} | {med('redis', 1):.1f} | {med('ferrokv', 1):.1f} "
+                      f"| {med('redis', 0):.3f} | {med('ferrokv', 0):.3f} |", flush=True)
+        finally:
+            benchlib.stop_servers(servers)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,7 +21,8 @@
 //!   [`Snapshot::before_write`] saves the key's current value first if
 //!   it is not saved yet — copy-on-write per key.
 //!
-//! - a big value (a list of many nodes; a set, sorted set or hash of many
+//! - in an RDB (BGSAVE, SAVE, an AOF base with its RDB preamble), a big
+//!   value (a list of many nodes; a set, sorted set or hash of many
 //!   members in its hashtable or skiplist encoding) is written by the walk
 //!   a slice of parts per turn ([`codec::parts`]), so the loop never
 //!   stops for the whole of it (Redis's fork stops it for none of it).

@@ -4,11 +4,13 @@
 For each type (a skiplist sorted set, a hashtable hash and set, a list of
 thousands of nodes) of --members elements, both servers (pinned to one
 core) get the key, then a BGSAVE while a second client sends PINGs one
-after another; the longest PING is the longest the loop stood still.
+after another; the longest PING is the longest the loop stood still. With
+--write, the BGSAVE's client also writes one element of the big key right
+after BGSAVE (in the same packet) and then every 10 ms while it runs.
 redis-server forks (the fork and its page-table copy is the pause);
 ferrokv writes the snapshot from its loop, a big value a slice per turn.
 
-Usage: scripts/bigkey_snapshot_pause.py [--members 2000000] [--rounds 3]
+Usage: scripts/bigkey_snapshot_pause.py [--members 2000000] [--rounds 3] [--write]
                                         [--types zset,hash,set,list] [--no-build]
 Needs redis-server and the redis Python package.
 """
@@ -48,7 +50,19 @@ def fill(r, kind, n):
     p.execute()
 
 
-def pause_during_bgsave(port):
+def write_one(p, kind, i):
+    """One write to the big key, queued on pipeline `p`."""
+    if kind == "zset":
+        p.zadd("big", {f"new:{i}": -i})
+    elif kind == "hash":
+        p.hset("big", f"new:{i}", i)
+    elif kind == "set":
+        p.sadd("big", f"new:{i}")
+    else:
+        p.lpush("big", f"new:{i}")
+
+
+def pause_during_bgsave(port, kind, write):
     """(seconds the BGSAVE took, longest PING in ms)."""
     r, pinger = redis.Redis(port=port), redis.Redis(port=port)
     worst, stop = [0.0], [False]
@@ -64,9 +78,19 @@ def pause_during_bgsave(port):
     time.sleep(0.2)
     worst[0] = 0.0
     t0 = time.perf_counter()
-    r.bgsave()
+    p = r.pipeline(transaction=False)
+    p.bgsave()
+    if write:
+        write_one(p, kind, 0)
+    p.execute()
+    i = 1
     while r.info("persistence")["rdb_bgsave_in_progress"]:
-        time.sleep(0.005)
+        if write:
+            p = r.pipeline(transaction=False)
+            write_one(p, kind, i)
+            p.execute()
+            i += 1
+        time.sleep(0.01 if write else 0.005)
     took = time.perf_counter() - t0
     stop[0] = True
     th.join()
@@ -79,6 +103,7 @@ def main():
     ap.add_argument("--members", type=int, default=2_000_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--types", default="zset,hash,set,list")
+    ap.add_argument("--write", action="store_true", help="write to the big key during the BGSAVE")
     ap.add_argument("--no-build", action="store_true")
     args = ap.parse_args()
     benchlib.check_tools("redis-server")
@@ -86,7 +111,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bigkey-") as d:
         servers = benchlib.start_servers(["--dir", d])
         try:
-            print(f"{args.members:,} elements, {args.rounds} rounds (medians), {benchlib.machine_line()}\n")
+            mode = ", written during the BGSAVE" if args.write else ""
+            print(f"{args.members:,} elements{mode}, {args.rounds} rounds (medians), {benchlib.machine_line()}\n")
             print("| big key | redis PING max ms | ferrokv PING max ms | redis BGSAVE s | ferrokv BGSAVE s |")
             print("|---|---|---|---|---|")
             for kind in args.types.split(","):
@@ -94,7 +120,7 @@ def main():
                 for name in ("redis", "ferrokv"):
                     port = servers[name][1]
                     fill(redis.Redis(port=port), kind, args.members)
-                    res[name] = [pause_during_bgsave(port) for _ in range(args.rounds)]
+                    res[name] = [pause_during_bgsave(port, kind, args.write) for _ in range(args.rounds)]
                     redis.Redis(port=port).flushall()
                 med = lambda name, i: statistics.median(x[i] for x in res[name])  # noqa: E731
                 print(f"| {kind} | {med('redis', 1):.1f} | {med('ferrokv', 1):.1f} "

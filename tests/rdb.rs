@@ -230,6 +230,58 @@ fn big_values_written_in_slices_are_the_dataset_when_it_started() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Eviction deletes a big list while the snapshot is writing it in
+/// slices: the file still holds it whole, as it was.
+#[test]
+fn a_big_value_evicted_while_written_in_slices_is_in_the_file() {
+    let dir = fresh_dir();
+    let at_start;
+    {
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        let mut p = redis::pipe();
+        for i in 0..50 {
+            p.cmd("SET").arg(format!("small:{i}")).arg(i).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+        let mut p = redis::pipe();
+        for i in 0..100_000 {
+            p.cmd("RPUSH").arg("bl").arg(format!("v:{i}")).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+        // The list is the least recently used key (the LRU clock ticks
+        // once a second) and the last inserted, so the walk begins with it.
+        std::thread::sleep(Duration::from_millis(2100));
+        for i in 0..50 {
+            let _: Option<String> = redis::cmd("GET").arg(format!("small:{i}")).query(&mut c).unwrap();
+        }
+        q::<()>(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+        q::<()>(&mut c, &["CONFIG", "SET", "maxmemory-samples", "64"]);
+        q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "20000"]);
+        let (d, started): (String, String) =
+            redis::pipe().cmd("DEBUG").arg("DIGEST").cmd("BGSAVE").query(&mut c).unwrap();
+        assert_eq!(started, "Background saving started");
+        at_start = d;
+        std::thread::sleep(Duration::from_millis(50));
+        let used: i64 = info_field(&mut c, "memory", "used_memory").parse().unwrap();
+        q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", &(used - 200_000).to_string()]);
+        q::<()>(&mut c, &["SET", "trigger", "x"]);
+        assert_eq!(q::<i64>(&mut c, &["EXISTS", "bl"]), 0, "the list was evicted");
+        q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+        q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+        wait_bgsave(&mut c);
+        assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    let srv = on_dir(&dir);
+    let mut c = srv.client();
+    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+    assert_eq!(q::<i64>(&mut c, &["LLEN", "bl"]), 100_000);
+    assert_eq!(digest(&mut c), at_start, "the file holds the dataset as it was at BGSAVE");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn commands_get_loading_while_a_file_loads() {
     let dir = fresh_dir();

@@ -27,10 +27,13 @@
 //!   a slice of parts per turn ([`codec::parts`]), so the loop never
 //!   stops for the whole of it (Redis's fork stops it for none of it).
 //!   Until its last part is written, whole keys the copy-on-write hook
-//!   saves go into a side buffer that follows it in the file; a write to
-//!   the big key itself (or a FLUSHDB of its database) first writes the
-//!   rest of it. Keys with a TTL are written whole (an expiry deletes a
-//!   key without naming it to the hook).
+//!   saves go into a side buffer that follows it in the file. A write to
+//!   the big key itself finishes it first, except a list, which is copied
+//!   (its nodes as they are, much quicker than writing them) and written
+//!   from the copy over the next turns; the hook copies any other big
+//!   list it saves likewise, to be written in slices after (a FLUSHDB or
+//!   an eviction finishes, never copies). The walk writes keys with a TTL
+//!   whole (an expiry deletes a key without naming it to the hook).
 //!
 //! Keys that expire during the snapshot are left out, as they would be
 //! left out at load. A write moves the file's current database with a
@@ -40,7 +43,8 @@
 
 use super::codec;
 use super::rdb::{self, Access};
-use crate::store::Db;
+use crate::store::{Db, Value};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -65,17 +69,52 @@ const SLICE_MEMBERS: usize = 2048;
 const SPLIT_SLICES: usize = 4;
 
 /// Parts per slice of `v` (see [`codec::parts`]).
-fn slice_of(v: &crate::store::Value) -> usize {
-    if matches!(v, crate::store::Value::List(_)) { SLICE_NODES } else { SLICE_MEMBERS }
+fn slice_of(v: &Value) -> usize {
+    if matches!(v, Value::List(_)) { SLICE_NODES } else { SLICE_MEMBERS }
+}
+
+/// Whether a copy of `v` costs the loop much less than writing it: a
+/// list's nodes are copied as they are (2,000,000 elements: ~19 ms against
+/// ~70 ms to write them); a hashtable or skiplist copies member by member,
+/// no faster than it is written.
+fn copies_cheaply(v: &Value) -> bool {
+    matches!(v, Value::List(_))
+}
+
+/// The parts `v` is written in when it is big enough to go in slices.
+fn big_parts(v: &Value) -> Option<usize> {
+    codec::parts(v).filter(|&n| n > SPLIT_SLICES * slice_of(v))
+}
+
+/// Where a big value's parts come from.
+enum Source {
+    /// The key as it is in the keyspace: nothing has written it since its
+    /// first part went out (a write copies it first, see
+    /// [`Snapshot::before_write`]).
+    Live { db: usize, key: Box<[u8]> },
+    /// A copy of the value as it was, taken when a write came; `bytes` is
+    /// its heap size, left out of `maxmemory` as Redis leaves out its
+    /// fork's copied pages.
+    Owned { value: Box<Value>, bytes: usize },
 }
 
 /// A big value being written a slice at a time.
 struct Partial {
-    /// Its physical database and key.
-    db: usize,
-    key: Box<[u8]>,
+    source: Source,
     /// Parts written, of `parts`.
     done: usize,
+    parts: usize,
+}
+
+/// A big value copied on write while another one was being written: it
+/// goes next. `head` is what precedes its parts (expiry, access data,
+/// type, key, count), `hints` the RESIZEDB sizes of its database.
+struct Queued {
+    origin: usize,
+    hints: (usize, usize),
+    head: Vec<u8>,
+    value: Box<Value>,
+    bytes: usize,
     parts: usize,
 }
 
@@ -128,8 +167,10 @@ pub struct Snapshot {
     /// The database of the keys the file has last been given.
     file_db: Option<usize>,
     buf: Vec<u8>,
-    /// The big value being written, if one is.
+    /// The big value being written, if one is, and those copied on write
+    /// meanwhile, to go next.
     partial: Option<Partial>,
+    queue: VecDeque<Queued>,
     /// Whole keys saved while `partial` is written, and the database their
     /// bytes leave the file in: they follow it.
     side: Vec<u8>,
@@ -183,6 +224,7 @@ impl Snapshot {
             file_db: None,
             buf,
             partial: None,
+            queue: VecDeque::new(),
             side: Vec::new(),
             side_db: None,
             tx: Some(tx),
@@ -252,8 +294,10 @@ impl Snapshot {
     }
 
     /// Saves the entry at position `pos` of physical database `i` unless
-    /// it is saved (or expired); a big one only begins when `may_split`
-    /// (the walk), the copy-on-write hook saves whole.
+    /// it is saved (or expired). A big one goes in slices: the walk
+    /// (`may_split`) begins it from the keyspace when no other is being
+    /// written (and it has no TTL); the copy-on-write hook copies it, to
+    /// go now or after the one being written.
     fn save_position(&mut self, dbs: &mut [Db], i: usize, pos: usize, now_ms: u64, may_split: bool) {
         let (epoch, origin) = (self.epoch, self.origin[i]);
         let (keys, expires) = (dbs[i].len(), dbs[i].volatile_len());
@@ -265,12 +309,26 @@ impl Snapshot {
         if at.is_some_and(|t| t <= now_ms) {
             return;
         }
+        let (access, compress) = (self.opts.access, self.opts.compress);
+        let big = if self.opts.aof_commands { None } else { big_parts(&entry.value) };
+        let idle = self.partial.is_none() && self.queue.is_empty();
+        if let Some(parts) = big
+            && !idle
+            && !may_split
+            && copies_cheaply(&entry.value)
+        {
+            let mut head = Vec::new();
+            rdb::write_key_head(&mut head, entry.key(), entry, at, access, now_ms, compress);
+            codec::write_len(&mut head, parts as u64);
+            let value = Box::new(entry.value.clone());
+            let bytes = value.heap_size();
+            self.queue.push_back(Queued { origin, hints: (keys, expires), head, value, bytes, parts });
+            self.keys += 1;
+            return;
+        }
         // While a big value is being written, whole keys go after it.
-        let (buf, file_db) = if self.partial.is_some() {
-            (&mut self.side, &mut self.side_db)
-        } else {
-            (&mut self.buf, &mut self.file_db)
-        };
+        let (buf, file_db) =
+            if idle { (&mut self.buf, &mut self.file_db) } else { (&mut self.side, &mut self.side_db) };
         if self.opts.aof_commands {
             if *file_db != Some(origin) {
                 let db = origin.to_string();
@@ -283,15 +341,20 @@ impl Snapshot {
                 rdb::write_select(buf, origin, keys, expires);
                 *file_db = Some(origin);
             }
-            let parts = codec::parts(&entry.value).filter(|&n| n > SPLIT_SLICES * slice_of(&entry.value));
-            match parts {
-                Some(parts) if may_split && self.partial.is_none() && at.is_none() => {
-                    rdb::write_key_head(buf, entry.key(), entry, at, self.opts.access, now_ms, self.opts.compress);
+            match big {
+                Some(parts) if idle && (if may_split { at.is_none() } else { copies_cheaply(&entry.value) }) => {
+                    rdb::write_key_head(buf, entry.key(), entry, at, access, now_ms, compress);
                     codec::write_len(buf, parts as u64);
                     self.side_db = Some(origin);
-                    self.partial = Some(Partial { db: i, key: entry.key().into(), done: 0, parts });
+                    let source = if may_split {
+                        Source::Live { db: i, key: entry.key().into() }
+                    } else {
+                        let value = Box::new(entry.value.clone());
+                        Source::Owned { bytes: value.heap_size(), value }
+                    };
+                    self.partial = Some(Partial { source, done: 0, parts });
                 }
-                _ => rdb::write_key(buf, entry.key(), entry, at, self.opts.access, now_ms, self.opts.compress),
+                _ => rdb::write_key(buf, entry.key(), entry, at, access, now_ms, compress),
             }
         }
         self.keys += 1;
@@ -303,18 +366,37 @@ impl Snapshot {
         }
     }
 
-    /// Writes slices of the big value in progress until it is done, or
-    /// (with a budget) until the budget is spent or the writer is far
-    /// behind. Returns whether it is done (or there was none).
+    /// Writes slices of the big values in progress and queued until they
+    /// are done, or (with a budget) until the budget is spent or the writer
+    /// is far behind. Returns whether they are done.
     fn continue_partial(&mut self, dbs: &[Db], budget: Option<(Instant, Duration)>) -> bool {
-        while let Some(p) = self.partial.as_mut() {
-            let value = dbs.get(p.db).and_then(|d| d.position_of(&p.key).and_then(|pos| d.entry_at(pos)));
-            let Some(v) = value.map(|e| &e.value).filter(|v| codec::parts(v) == Some(p.parts)) else {
-                // Every write to the key writes the rest of it first, so
-                // this is a bug; a file with a broken value must not be
-                // written.
+        loop {
+            if self.partial.is_none() {
+                let Some(q) = self.queue.pop_front() else { return true };
+                if self.file_db != Some(q.origin) {
+                    rdb::write_select(&mut self.buf, q.origin, q.hints.0, q.hints.1);
+                    self.file_db = Some(q.origin);
+                }
+                self.buf.extend_from_slice(&q.head);
+                self.side_db = self.file_db;
+                let source = Source::Owned { value: q.value, bytes: q.bytes };
+                self.partial = Some(Partial { source, done: 0, parts: q.parts });
+            }
+            let Some(p) = self.partial.as_mut() else { return true };
+            let value = match &p.source {
+                Source::Live { db, key } => dbs
+                    .get(*db)
+                    .and_then(|d| d.position_of(key).and_then(|pos| d.entry_at(pos)))
+                    .map(|e| &e.value)
+                    .filter(|v| codec::parts(v) == Some(p.parts)),
+                Source::Owned { value, .. } => Some(&**value),
+            };
+            let Some(v) = value else {
+                // Every write to the key copies it first, so this is a
+                // bug; a file with a broken value must not be written.
                 log::warn!("A big key changed while the snapshot was writing it; the snapshot is aborted");
                 self.partial = None;
+                self.queue.clear();
                 self.side.clear();
                 if let Some(tx) = self.tx.take() {
                     let _ = tx.send(Msg::Abort);
@@ -335,40 +417,81 @@ impl Snapshot {
             if self.buf.len() >= CHUNK {
                 self.flush(false);
             }
-            if self.partial.is_some()
+            let more = self.partial.is_some() || !self.queue.is_empty();
+            if more
                 && let Some((start, budget)) = budget
                 && (start.elapsed() > budget || self.throttled())
             {
                 return false;
             }
         }
+    }
+
+    /// The big value being written from the keyspace, if it is `key` of
+    /// physical database `db` (any key of `db` when `key` is `None`), is
+    /// about to change or go: a list becomes a copy of itself (its parts go
+    /// from the copy over the next turns) unless `copy` is false, anything
+    /// else is finished now. Returns whether it was that value.
+    fn detach(&mut self, dbs: &[Db], db: usize, key: Option<&[u8]>, copy: bool) -> bool {
+        let Some(p) = self.partial.as_mut() else { return false };
+        let Source::Live { db: pdb, key: pkey } = &p.source else { return false };
+        if *pdb != db || key.is_some_and(|k| *k != **pkey) {
+            return false;
+        }
+        let entry = dbs[db].position_of(pkey).and_then(|pos| dbs[db].entry_at(pos));
+        if let Some(entry) = entry.filter(|e| copy && copies_cheaply(&e.value)) {
+            let value = Box::new(entry.value.clone());
+            p.source = Source::Owned { bytes: value.heap_size(), value };
+            return true;
+        }
+        // Only this value: copies queued behind it wait their turn.
+        let queued = std::mem::take(&mut self.queue);
+        while matches!(self.partial.as_ref().map(|p| &p.source), Some(Source::Live { .. })) {
+            self.continue_partial(dbs, None);
+        }
+        self.queue = queued;
         true
     }
 
     /// Copy-on-write: `key` of physical database `db` is about to change;
-    /// saves its current value first unless the snapshot has it already
-    /// (the rest of it, when it is the big value being written).
+    /// saves its current value first unless the snapshot has it already.
+    /// A big list is copied and written from the copy in slices over the
+    /// next turns (as is the rest of the one being written).
     pub fn before_write(&mut self, dbs: &mut [Db], db: usize, key: &[u8], now_ms: u64) {
-        if self.tx.is_none() {
-            return;
-        }
-        if self.partial.as_ref().is_some_and(|p| p.db == db && *p.key == *key) {
-            self.continue_partial(dbs, None);
+        if self.tx.is_none() || self.detach(dbs, db, Some(key), true) {
             return;
         }
         let Some(pos) = dbs[db].position_of(key) else { return };
         self.save_position(dbs, db, pos, now_ms, false);
     }
 
+    /// Eviction: `key` is about to be deleted to free memory, so the big
+    /// value being written from it is finished now rather than copied;
+    /// any other key is saved as by [`Snapshot::before_write`].
+    pub fn before_evict(&mut self, dbs: &mut [Db], db: usize, key: &[u8], now_ms: u64) {
+        if self.tx.is_none() || self.detach(dbs, db, Some(key), false) {
+            return;
+        }
+        self.before_write(dbs, db, key, now_ms);
+    }
+
+    /// Bytes of the values copied on write and not written yet (left out
+    /// of `maxmemory`).
+    pub fn held_bytes(&self) -> usize {
+        let current = match self.partial.as_ref().map(|p| &p.source) {
+            Some(Source::Owned { bytes, .. }) => *bytes,
+            _ => 0,
+        };
+        current + self.queue.iter().map(|q| q.bytes).sum::<usize>()
+    }
+
     /// FLUSHDB of physical database `db`: everything of it not saved yet is
-    /// saved now.
+    /// saved now (a big value being written from it, copied).
     pub fn before_flush(&mut self, dbs: &mut [Db], db: usize, now_ms: u64) {
         if self.tx.is_none() {
             return;
         }
-        if self.partial.as_ref().is_some_and(|p| p.db == db) {
-            self.continue_partial(dbs, None);
-        }
+        self.detach(dbs, db, None, false);
         while self.cursor[db] > 0 {
             self.cursor[db] = self.cursor[db].min(dbs[db].len());
             if self.cursor[db] == 0 {
@@ -384,13 +507,13 @@ impl Snapshot {
     pub fn swapdb(&mut self, a: usize, b: usize) {
         self.origin.swap(a, b);
         self.cursor.swap(a, b);
-        if let Some(p) = self.partial.as_mut() {
-            p.db = if p.db == a {
+        if let Some(Partial { source: Source::Live { db, .. }, .. }) = self.partial.as_mut() {
+            *db = if *db == a {
                 b
-            } else if p.db == b {
+            } else if *db == b {
                 a
             } else {
-                p.db
+                *db
             };
         }
     }

@@ -37,12 +37,14 @@ impl Shared {
     /// Memory that counts against `maxmemory`: everything allocated,
     /// except table slots that are allocated but empty (new keys reuse them
     /// without allocating; an evicted key's slot becomes one) and values the
-    /// lazy-free thread has yet to free, plus what is held back for tables
-    /// about to double.
+    /// lazy-free thread has yet to free and big values a snapshot copied on
+    /// write (Redis does not count its fork's copied pages either), plus
+    /// what is held back for tables about to double.
     pub fn used_for_maxmemory(&self) -> usize {
         let (vacant, reserved) =
             self.dbs.iter().fold((0, 0), |(v, r), db| (v + db.vacant_bytes(), r + db.reserve_bytes()));
-        crate::alloc::allocated().saturating_sub(vacant + self.lazy.pending_bytes()) + reserved
+        let copies = self.persist.snapshot.as_ref().map_or(0, |s| s.held_bytes());
+        crate::alloc::allocated().saturating_sub(vacant + self.lazy.pending_bytes() + copies) + reserved
     }
 
     /// Bytes over `maxmemory`, if any.
@@ -105,7 +107,7 @@ impl Shared {
                 return Evicted::Fail;
             };
             if let Some(snap) = self.persist.snapshot.as_mut() {
-                snap.before_write(&mut self.dbs, v.db, &v.key, now);
+                snap.before_evict(&mut self.dbs, v.db, &v.key, now);
             }
             let Some(entry) = self.dbs[v.db].evict(&v.key) else { continue };
             if self.config.lazyfree_lazy_eviction {

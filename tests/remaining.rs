@@ -1,8 +1,9 @@
 //! The last commands of Redis 7.0's COMMAND LIST that no other part owns,
 //! through a real client: LOLWUT (the version line, and VERSION 5's
-//! Schotter of the asked size), LATENCY GRAPH, ROLE, RESTORE-ASKING and
-//! MODULE (refused unless `enable-module-command` allows it), with Redis
-//! 7.0.15's replies and error texts.
+//! Schotter of the asked size), LATENCY GRAPH, ROLE, WAIT, READONLY,
+//! READWRITE, ASKING, RESTORE-ASKING and MODULE (refused unless
+//! `enable-module-command` allows it), with Redis 7.0.15's replies and
+//! error texts.
 
 mod common;
 use common::transcript::run;
@@ -63,6 +64,52 @@ fn role_is_a_master_without_replicas() {
     let mut c = s.client();
     assert_eq!(r(&mut c, "ROLE"), "*['master', :0, *[]]");
     assert_eq!(err(&mut c, &["ROLE", "x"]), "ERR wrong number of arguments for 'role' command");
+}
+
+/// WAIT as Redis 7.0 answers it without replicas: 0 at once when no
+/// replica is asked for (or in MULTI), otherwise 0 after the timeout, or
+/// when CLIENT UNBLOCK ends the wait (recorded from redis-server 7.0.15).
+#[test]
+fn wait_counts_no_replicas() {
+    let s = server();
+    let mut c = s.client();
+    assert_eq!(r(&mut c, "WAIT 0 0"), ":0");
+    assert_eq!(r(&mut c, "WAIT -3 9223372036854775807"), ":0");
+    let t0 = std::time::Instant::now();
+    assert_eq!(r(&mut c, "WAIT 2 150"), ":0");
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(150));
+    assert_eq!(err(&mut c, &["WAIT", "1.5", "0"]), "ERR value is not an integer or out of range");
+    assert_eq!(err(&mut c, &["WAIT", "0", "1.5"]), "ERR timeout is not an integer or out of range");
+    assert_eq!(err(&mut c, &["WAIT", "1", "-1"]), "ERR timeout is negative");
+    assert_eq!(err(&mut c, &["WAIT", "1"]), "ERR wrong number of arguments for 'wait' command");
+    let in_multi: (i64,) = redis::pipe().atomic().cmd("WAIT").arg(1).arg(0).query(&mut c).unwrap();
+    assert_eq!(in_multi, (0,));
+    let refused = err(&mut c, &["EVAL", "return redis.call('wait', 0, 0)", "0"]);
+    assert!(refused.starts_with("ERR This Redis command is not allowed from script"), "{refused}");
+    // Blocked until CLIENT UNBLOCK: TIMEOUT answers 0, ERROR the error.
+    for (reason, want) in [("TIMEOUT", ":0"), ("ERROR", "-UNBLOCKED client unblocked via CLIENT UNBLOCK")] {
+        let mut waiter = s.client();
+        let id: i64 = q(&mut waiter, &["CLIENT", "ID"]);
+        let t = std::thread::spawn(move || r(&mut waiter, "WAIT 1 0"));
+        let start = std::time::Instant::now();
+        while r(&mut c, "INFO clients").contains("blocked_clients:0") {
+            assert!(start.elapsed() < std::time::Duration::from_secs(10), "WAIT did not block");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", &id.to_string(), reason]), 1);
+        assert_eq!(t.join().unwrap(), want);
+    }
+}
+
+/// Cluster-only commands, refused as by a Redis with `cluster-enabled no`.
+#[test]
+fn cluster_commands_say_cluster_support_is_disabled() {
+    let s = server();
+    let mut c = s.client();
+    for cmd in ["READONLY", "READWRITE", "ASKING"] {
+        assert_eq!(err(&mut c, &[cmd]), "ERR This instance has cluster support disabled");
+    }
+    assert_eq!(err(&mut c, &["READONLY", "x"]), "ERR wrong number of arguments for 'readonly' command");
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn command_introspection_comes_from_the_table() {
 #[test]
 fn command_info_and_getkeys_match_redis_7_0() {
     let checked = common::transcript::replay(&server(), include_str!("data/command_transcript.txt"));
-    assert_eq!(checked, 407, "every recorded command is replayed");
+    assert_eq!(checked, 411, "every recorded command is replayed");
 }
 
 #[test]

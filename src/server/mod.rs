@@ -1166,6 +1166,8 @@ impl Server {
         let mut out = Reply::new(&mut self.conns[key].wbuf, proto);
         match how {
             _ if silent => {}
+            // WAIT: the replicas that acknowledged, none.
+            Unblock::Timeout if b.wants == crate::cmd::module::WAIT => out.int(0),
             Unblock::Timeout => out.null_array(),
             Unblock::Error => out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
             Unblock::StreamGone => out.error("UNBLOCKED the stream key no longer exists"),

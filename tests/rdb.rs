@@ -55,6 +55,16 @@ fn digest(c: &mut redis::Connection) -> String {
     q(c, &["DEBUG", "DIGEST"])
 }
 
+/// A server started on `dir` loads a dataset whose digest is `at_start`
+/// (the dataset when the BGSAVE began); the directory is removed.
+fn assert_loads_as(dir: &str, at_start: &str) {
+    let srv = on_dir(dir);
+    let mut c = srv.client();
+    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
+    assert_eq!(digest(&mut c), at_start, "the file holds the dataset as it was at BGSAVE");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn save_and_restart_keep_every_type_encoding_and_ttl() {
     let dir = fresh_dir();
@@ -133,11 +143,7 @@ fn bgsave_is_the_dataset_when_it_started() {
         srv.dir = fresh_dir();
     }
     assert_ne!(at_start, after);
-    let srv = on_dir(&dir);
-    let mut c = srv.client();
-    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
-    assert_eq!(digest(&mut c), at_start, "the file holds the dataset as it was at BGSAVE");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_loads_as(&dir, &at_start);
 }
 
 /// Big values (a skiplist sorted set, hashtable hash and set, a list of
@@ -223,11 +229,7 @@ fn big_values_written_in_slices_are_the_dataset_when_it_started() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("RDB looks OK"), "{text}");
     }
-    let srv = on_dir(&dir);
-    let mut c = srv.client();
-    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
-    assert_eq!(digest(&mut c), at_start, "the file holds the dataset as it was at BGSAVE");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_loads_as(&dir, &at_start);
 }
 
 /// Eviction deletes a big list while the snapshot is writing it in
@@ -274,12 +276,8 @@ fn a_big_value_evicted_while_written_in_slices_is_in_the_file() {
         let mut srv = srv;
         srv.dir = fresh_dir();
     }
-    let srv = on_dir(&dir);
-    let mut c = srv.client();
-    wait_until("the load", || info_field(&mut c, "persistence", "loading") == "0");
-    assert_eq!(q::<i64>(&mut c, &["LLEN", "bl"]), 100_000);
-    assert_eq!(digest(&mut c), at_start, "the file holds the dataset as it was at BGSAVE");
-    let _ = std::fs::remove_dir_all(&dir);
+    // The digest covers the list's 100,000 elements.
+    assert_loads_as(&dir, &at_start);
 }
 
 #[test]

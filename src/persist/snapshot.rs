@@ -86,11 +86,25 @@ fn big_parts(v: &Value) -> Option<usize> {
     codec::parts(v).filter(|&n| n > SPLIT_SLICES * slice_of(v))
 }
 
+/// Who saves a key, which decides how a big value goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Save {
+    /// The walk: a big value without a TTL is written from the keyspace a
+    /// slice per turn (when no other is being written).
+    Walk,
+    /// The copy-on-write hook, before a write: a big list is copied and
+    /// the copy written in slices.
+    Write,
+    /// FLUSHDB and eviction, before the key goes: written whole, never
+    /// copied (no memory taken where memory is being freed).
+    Whole,
+}
+
 /// Where a big value's parts come from.
 enum Source {
     /// The key as it is in the keyspace: nothing has written it since its
-    /// first part went out (a write copies it first, see
-    /// [`Snapshot::before_write`]).
+    /// first part went out (before a write, a list is copied and anything
+    /// else finished: see [`Snapshot::before_write`]).
     Live { db: usize, key: Box<[u8]> },
     /// A copy of the value as it was, taken when a write came; `bytes` is
     /// its heap size, left out of `maxmemory` as Redis leaves out its
@@ -267,7 +281,7 @@ impl Snapshot {
             while self.cursor[i] > 0 && walking(self) {
                 self.cursor[i] -= 1;
                 let pos = self.cursor[i];
-                self.save_position(dbs, i, pos, now_ms, true);
+                self.save_position(dbs, i, pos, now_ms, Save::Walk);
                 n += 1;
                 let split = self.partial.is_some();
                 if (split || n.is_multiple_of(64) || self.opts.key_delay_us > 0)
@@ -294,11 +308,8 @@ impl Snapshot {
     }
 
     /// Saves the entry at position `pos` of physical database `i` unless
-    /// it is saved (or expired). A big one goes in slices: the walk
-    /// (`may_split`) begins it from the keyspace when no other is being
-    /// written (and it has no TTL); the copy-on-write hook copies it, to
-    /// go now or after the one being written.
-    fn save_position(&mut self, dbs: &mut [Db], i: usize, pos: usize, now_ms: u64, may_split: bool) {
+    /// it is saved (or expired); a big one as [`Save`] says.
+    fn save_position(&mut self, dbs: &mut [Db], i: usize, pos: usize, now_ms: u64, how: Save) {
         let (epoch, origin) = (self.epoch, self.origin[i]);
         let (keys, expires) = (dbs[i].len(), dbs[i].volatile_len());
         let Some((entry, at)) = dbs[i].at_position(pos) else { return };
@@ -317,7 +328,7 @@ impl Snapshot {
         let idle = self.partial.is_none();
         if let Some(parts) = big
             && !idle
-            && !may_split
+            && how == Save::Write
             && copies_cheaply(&entry.value)
         {
             let mut head = Vec::new();
@@ -345,11 +356,18 @@ impl Snapshot {
                 *file_db = Some(origin);
             }
             match big {
-                Some(parts) if idle && (if may_split { at.is_none() } else { copies_cheaply(&entry.value) }) => {
+                Some(parts)
+                    if idle
+                        && match how {
+                            Save::Walk => at.is_none(),
+                            Save::Write => copies_cheaply(&entry.value),
+                            Save::Whole => false,
+                        } =>
+                {
                     rdb::write_key_head(buf, entry.key(), entry, at, access, now_ms, compress);
                     codec::write_len(buf, parts as u64);
                     self.side_db = Some(origin);
-                    let source = if may_split {
+                    let source = if how == Save::Walk {
                         Source::Live { db: i, key: entry.key().into() }
                     } else {
                         let value = Box::new(entry.value.clone());
@@ -466,17 +484,18 @@ impl Snapshot {
             return;
         }
         let Some(pos) = dbs[db].position_of(key) else { return };
-        self.save_position(dbs, db, pos, now_ms, false);
+        self.save_position(dbs, db, pos, now_ms, Save::Write);
     }
 
-    /// Eviction: `key` is about to be deleted to free memory, so the big
-    /// value being written from it is finished now rather than copied;
-    /// any other key is saved as by [`Snapshot::before_write`].
+    /// Eviction: `key` is about to be deleted to free memory, so nothing is
+    /// copied: the big value being written from it is finished now, and
+    /// any other is written whole.
     pub fn before_evict(&mut self, dbs: &mut [Db], db: usize, key: &[u8], now_ms: u64) {
         if self.tx.is_none() || self.detach(dbs, db, Some(key), false) {
             return;
         }
-        self.before_write(dbs, db, key, now_ms);
+        let Some(pos) = dbs[db].position_of(key) else { return };
+        self.save_position(dbs, db, pos, now_ms, Save::Whole);
     }
 
     /// Bytes of the values copied on write and not written yet (left out
@@ -503,7 +522,7 @@ impl Snapshot {
             }
             self.cursor[db] -= 1;
             let pos = self.cursor[db];
-            self.save_position(dbs, db, pos, now_ms, false);
+            self.save_position(dbs, db, pos, now_ms, Save::Whole);
         }
     }
 

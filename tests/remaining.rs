@@ -106,10 +106,20 @@ fn wait_counts_no_replicas() {
 fn cluster_commands_say_cluster_support_is_disabled() {
     let s = server();
     let mut c = s.client();
-    for cmd in ["READONLY", "READWRITE", "ASKING"] {
-        assert_eq!(err(&mut c, &[cmd]), "ERR This instance has cluster support disabled");
+    for cmd in [
+        &["READONLY"][..],
+        &["READWRITE"],
+        &["ASKING"],
+        &["CLUSTER", "INFO"],
+        &["CLUSTER", "HELP"],
+        &["CLUSTER", "KEYSLOT", "a"],
+    ] {
+        assert_eq!(err(&mut c, cmd), "ERR This instance has cluster support disabled");
     }
     assert_eq!(err(&mut c, &["READONLY", "x"]), "ERR wrong number of arguments for 'readonly' command");
+    assert_eq!(err(&mut c, &["CLUSTER"]), "ERR wrong number of arguments for 'cluster' command");
+    assert_eq!(err(&mut c, &["CLUSTER", "INFO", "x"]), "ERR wrong number of arguments for 'cluster|info' command");
+    assert_eq!(err(&mut c, &["CLUSTER", "foo"]), "ERR unknown subcommand 'foo'. Try CLUSTER HELP.");
 }
 
 #[test]

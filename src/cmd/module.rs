@@ -1,7 +1,7 @@
 //! The last commands of Redis 7.0's list that no other part of ferrokv
 //! owns: ROLE and WAIT (always a master without replicas), RESTORE-ASKING
-//! (RESTORE under its cluster name), READONLY, READWRITE and ASKING (as a
-//! Redis with `cluster-enabled no` answers them) and MODULE, whose
+//! (RESTORE under its cluster name), CLUSTER, READONLY, READWRITE and
+//! ASKING (as a Redis with `cluster-enabled no` answers them) and MODULE, whose
 //! LOAD/LOADEX/UNLOAD are refused unless `enable-module-command` allows
 //! them, as in Redis, and then find no module: ferrokv loads none.
 
@@ -69,9 +69,236 @@ pub static COMMANDS: &[Command] = &[
     row("asking", 1, FAST, (0, 0, 0), "cluster", "3.0.0", "Sent by cluster clients after an -ASK redirect", no_cluster)
         .acl(&["@connection"]),
     Command {
+        subcommands: CLUSTER_SUBCOMMANDS,
+        ..row("cluster", -2, 0, (0, 0, 0), "cluster", "3.0.0", "A container for cluster commands", container)
+    },
+    Command {
         subcommands: MODULE_SUBCOMMANDS,
         ..row("module", -2, 0, (0, 0, 0), "server", "4.0.0", "A container for module commands", container)
     },
+];
+
+/// CLUSTER's subcommands as Redis 7.0 lists them (flags, tips and
+/// summaries from its COMMAND INFO and COMMAND DOCS); each is refused as by
+/// a Redis with `cluster-enabled no`, HELP included.
+static CLUSTER_SUBCOMMANDS: &[Command] = &[
+    row(
+        "addslots",
+        -3,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Assign new hash slots to receiving node",
+        no_cluster,
+    ),
+    row(
+        "addslotsrange",
+        -4,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "7.0.0",
+        "Assign new hash slots to receiving node",
+        no_cluster,
+    ),
+    row(
+        "bumpepoch",
+        2,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Advance the cluster config epoch",
+        no_cluster,
+    )
+    .tips(&["nondeterministic_output"]),
+    row(
+        "count-failure-reports",
+        3,
+        ADMIN | STALE,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Return the number of failure reports active for a given node",
+        no_cluster,
+    )
+    .tips(&["nondeterministic_output"]),
+    row(
+        "countkeysinslot",
+        3,
+        STALE,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Return the number of local keys in the specified hash slot",
+        no_cluster,
+    ),
+    row(
+        "delslots",
+        -3,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Set hash slots as unbound in receiving node",
+        no_cluster,
+    ),
+    row(
+        "delslotsrange",
+        -4,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "7.0.0",
+        "Set hash slots as unbound in receiving node",
+        no_cluster,
+    ),
+    row(
+        "failover",
+        -2,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Forces a replica to perform a manual failover of its master.",
+        no_cluster,
+    ),
+    row(
+        "flushslots",
+        2,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Delete a node's own slots information",
+        no_cluster,
+    ),
+    row(
+        "forget",
+        3,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Remove a node from the nodes table",
+        no_cluster,
+    ),
+    row(
+        "getkeysinslot",
+        4,
+        STALE,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Return local key names in the specified hash slot",
+        no_cluster,
+    )
+    .tips(&["nondeterministic_output"]),
+    row(
+        "help",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "cluster",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        no_cluster,
+    ),
+    row("info", 2, STALE, (0, 0, 0), "cluster", "3.0.0", "Provides info about Redis Cluster node state", no_cluster)
+        .tips(&["nondeterministic_output"]),
+    row("keyslot", 3, STALE, (0, 0, 0), "cluster", "3.0.0", "Returns the hash slot of the specified key", no_cluster),
+    row(
+        "links",
+        2,
+        STALE,
+        (0, 0, 0),
+        "cluster",
+        "7.0.0",
+        "Returns a list of all TCP links to and from peer nodes in cluster",
+        no_cluster,
+    )
+    .tips(&["nondeterministic_output"]),
+    row(
+        "meet",
+        -4,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Force a node cluster to handshake with another node",
+        no_cluster,
+    ),
+    row("myid", 2, STALE, (0, 0, 0), "cluster", "3.0.0", "Return the node id", no_cluster),
+    row("nodes", 2, STALE, (0, 0, 0), "cluster", "3.0.0", "Get Cluster config for the node", no_cluster)
+        .tips(&["nondeterministic_output"]),
+    row(
+        "replicas",
+        3,
+        ADMIN | STALE,
+        (0, 0, 0),
+        "cluster",
+        "5.0.0",
+        "List replica nodes of the specified master node",
+        no_cluster,
+    )
+    .tips(&["nondeterministic_output"]),
+    row(
+        "replicate",
+        3,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Reconfigure a node as a replica of the specified master node",
+        no_cluster,
+    ),
+    row("reset", -2, ADMIN | NOSCRIPT | STALE, (0, 0, 0), "cluster", "3.0.0", "Reset a Redis Cluster node", no_cluster),
+    row(
+        "saveconfig",
+        2,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Forces the node to save cluster state on disk",
+        no_cluster,
+    ),
+    row(
+        "set-config-epoch",
+        3,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Set the configuration epoch in a new node",
+        no_cluster,
+    ),
+    row(
+        "setslot",
+        -4,
+        ADMIN | STALE | NO_ASYNC_LOADING,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "Bind a hash slot to a specific node",
+        no_cluster,
+    ),
+    row("shards", 2, STALE, (0, 0, 0), "cluster", "7.0.0", "Get array of cluster slots to node mappings", no_cluster)
+        .tips(&["nondeterministic_output"]),
+    row(
+        "slaves",
+        3,
+        ADMIN | STALE,
+        (0, 0, 0),
+        "cluster",
+        "3.0.0",
+        "List replica nodes of the specified master node",
+        no_cluster,
+    )
+    .tips(&["nondeterministic_output"]),
+    row("slots", 2, STALE, (0, 0, 0), "cluster", "3.0.0", "Get array of Cluster slot to node mappings", no_cluster)
+        .tips(&["nondeterministic_output"]),
 ];
 
 const MODULE_FLAGS: u32 = ADMIN | NOSCRIPT | NO_ASYNC_LOADING | PROTECTED;
@@ -155,8 +382,8 @@ fn wait(cx: &mut Ctx, args: &Args) -> CmdResult {
 pub const WAIT: &str = "wait";
 
 /// # Format
-/// `READONLY`, `READWRITE`, `ASKING` — cluster commands, refused as by a
-/// Redis with `cluster-enabled no`.
+/// `READONLY`, `READWRITE`, `ASKING`, `CLUSTER subcommand [arg ...]` —
+/// cluster commands, refused as by a Redis with `cluster-enabled no`.
 fn no_cluster(_cx: &mut Ctx, _args: &Args) -> CmdResult {
     Err(CmdError::msg("ERR This instance has cluster support disabled"))
 }

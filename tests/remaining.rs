@@ -1,6 +1,6 @@
 //! The last commands of Redis 7.0's COMMAND LIST that no other part owns,
 //! through a real client: LOLWUT (the version line, and VERSION 5's
-//! Schotter of the asked size), LATENCY GRAPH, ROLE, WAIT, READONLY,
+//! Schotter of the asked size), LATENCY GRAPH, ROLE, WAIT, CLUSTER, READONLY,
 //! READWRITE, ASKING, RESTORE-ASKING and MODULE (refused unless
 //! `enable-module-command` allows it), with Redis 7.0.15's replies and
 //! error texts.

@@ -32,8 +32,10 @@
 //!   (its nodes as they are, much quicker than writing them) and written
 //!   from the copy over the next turns; the hook copies any other big
 //!   list it saves likewise, to be written in slices after (a FLUSHDB or
-//!   an eviction finishes, never copies). The walk writes keys with a TTL
-//!   whole (an expiry deletes a key without naming it to the hook).
+//!   an eviction finishes, never copies). The one way a key goes without
+//!   telling the hook, its TTL passing, is held off for the big key being
+//!   written from the keyspace: its database pins it (`Db::snap_pin`), so
+//!   it reads as missing but stays until its last slice is written.
 //!
 //! Keys that expire during the snapshot are left out, as they would be
 //! left out at load. A write moves the file's current database with a
@@ -89,8 +91,8 @@ fn big_parts(v: &Value) -> Option<usize> {
 /// Who saves a key, which decides how a big value goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Save {
-    /// The walk: a big value without a TTL is written from the keyspace a
-    /// slice per turn (when no other is being written).
+    /// The walk: a big value is written from the keyspace a slice per
+    /// turn (when no other is being written), pinned in its database.
     Walk,
     /// The copy-on-write hook, before a write: a big list is copied and
     /// the copy written in slices.
@@ -185,6 +187,10 @@ pub struct Snapshot {
     /// meanwhile, to go next.
     partial: Option<Partial>,
     queue: VecDeque<Queued>,
+    /// What a database's pin on the big key being written from it holds
+    /// on to (`Db::snap_pin`): dropped with the snapshot, which frees the
+    /// pin whatever way the snapshot ends.
+    pin_token: Arc<()>,
     /// Whole keys saved while `partial` is written, and the database their
     /// bytes leave the file in: they follow it.
     side: Vec<u8>,
@@ -238,6 +244,7 @@ impl Snapshot {
             file_db: None,
             buf,
             partial: None,
+            pin_token: Arc::new(()),
             queue: VecDeque::new(),
             side: Vec::new(),
             side_db: None,
@@ -359,7 +366,7 @@ impl Snapshot {
                 Some(parts)
                     if idle
                         && match how {
-                            Save::Walk => at.is_none(),
+                            Save::Walk => true,
                             Save::Write => copies_cheaply(&entry.value),
                             Save::Whole => false,
                         } =>
@@ -368,7 +375,10 @@ impl Snapshot {
                     codec::write_len(buf, parts as u64);
                     self.side_db = Some(origin);
                     let source = if how == Save::Walk {
-                        Source::Live { db: i, key: entry.key().into() }
+                        // Its TTL passing meanwhile leaves it stored.
+                        let key: Box<[u8]> = entry.key().into();
+                        dbs[i].snap_pin = Some((crate::store::Key::from_slice(&key), Arc::downgrade(&self.pin_token)));
+                        Source::Live { db: i, key }
                     } else {
                         let value = Box::new(entry.value.clone());
                         Source::Owned { bytes: value.heap_size(), value }
@@ -390,7 +400,7 @@ impl Snapshot {
     /// Writes slices of the big values in progress and queued until they
     /// are done, or (with a budget) until the budget is spent or the writer
     /// is far behind. Returns whether they are done.
-    fn continue_partial(&mut self, dbs: &[Db], budget: Option<(Instant, Duration)>) -> bool {
+    fn continue_partial(&mut self, dbs: &mut [Db], budget: Option<(Instant, Duration)>) -> bool {
         loop {
             if self.partial.is_none() {
                 let Some(q) = self.queue.pop_front() else { return true };
@@ -429,6 +439,9 @@ impl Snapshot {
             codec::write_parts(&mut self.buf, v, p.done, n, self.opts.compress);
             p.done += n;
             if p.done >= p.parts {
+                if let Source::Live { db, .. } = p.source {
+                    dbs[db].snap_pin = None;
+                }
                 self.partial = None;
                 self.buf.append(&mut self.side);
                 self.file_db = self.side_db;
@@ -454,7 +467,7 @@ impl Snapshot {
     /// about to change or go: a list becomes a copy of itself (its parts go
     /// from the copy over the next turns) unless `copy` is false, anything
     /// else is finished now. Returns whether it was that value.
-    fn detach(&mut self, dbs: &[Db], db: usize, key: Option<&[u8]>, copy: bool) -> bool {
+    fn detach(&mut self, dbs: &mut [Db], db: usize, key: Option<&[u8]>, copy: bool) -> bool {
         let Some(p) = self.partial.as_mut() else { return false };
         let Source::Live { db: pdb, key: pkey } = &p.source else { return false };
         if *pdb != db || key.is_some_and(|k| *k != **pkey) {
@@ -464,6 +477,7 @@ impl Snapshot {
         if let Some(entry) = entry.filter(|e| copy && copies_cheaply(&e.value)) {
             let value = Box::new(entry.value.clone());
             p.source = Source::Owned { bytes: value.heap_size(), value };
+            dbs[db].snap_pin = None;
             return true;
         }
         // Only this value: copies queued behind it wait their turn.
@@ -751,6 +765,83 @@ mod tests {
         v
     }
 
+    fn options(dir: &std::path::Path) -> Options {
+        Options {
+            dir: dir.to_path_buf(),
+            filename: "dump.rdb".into(),
+            compress: true,
+            checksum: true,
+            access: Access::None,
+            used_mem: 0,
+            key_delay_us: 0,
+            aof_base: false,
+            temp_path: None,
+            autosync: 0,
+            aof_commands: false,
+            aof_timestamp: false,
+            libraries: Vec::new(),
+        }
+    }
+
+    /// Waits for the writer; the outcome.
+    fn finish(snap: &mut Snapshot) -> Outcome {
+        loop {
+            if let Some(o) = snap.poll() {
+                return o;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The file in `dir` loaded into three databases (as of [`NOW`]).
+    fn load(dir: &std::path::Path) -> Vec<Db> {
+        let data = std::fs::read(dir.join("dump.rdb")).unwrap();
+        let mut loader = rdb::Loader::new(data, codec::Limits::default()).unwrap();
+        let mut loaded: Vec<Db> = (0..3).map(|_| Db::new()).collect();
+        while !loader.done {
+            loader.step(&mut loaded, NOW, Duration::from_secs(60)).unwrap();
+        }
+        loaded
+    }
+
+    /// A big key whose TTL passes while its slices are written stays
+    /// (reading as missing: no lookup or active expiry deletes it) until
+    /// the last slice, and is in the file whole; then it expires as any
+    /// key. A snapshot that ends early (aborted) frees the pin too.
+    #[test]
+    fn a_big_key_expiring_while_written_in_slices_is_in_the_file() {
+        let dir = std::env::temp_dir().join(format!("ferrokv-snap-ttl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let later = NOW + 1_000;
+        let mut rng = crate::store::rand::Rng::new(7);
+        for abort in [false, true] {
+            let mut dbs: Vec<Db> = (0..3).map(|_| Db::new()).collect();
+            dbs[0].put(b"small", Value::Str(Bytes::from_slice(b"x")), None, NOW);
+            dbs[0].put(b"big", big(3, 20_000, 0), Some(NOW + 10), NOW);
+            let model = contents(&dbs[0]);
+            let mut snap = Snapshot::start(&mut dbs, options(&dir), NOW, 0);
+            snap.step(&mut dbs, NOW, Duration::ZERO);
+            assert!(snap.partial.is_some(), "the walk begins with the big key");
+            // Its TTL passes: lookups and the active cycle leave it stored.
+            assert!(dbs[0].get(b"big", later).is_none());
+            dbs[0].expire_sample(later, 16, &mut rng);
+            assert_eq!(dbs[0].len(), 2, "kept while it is being written");
+            if abort {
+                snap.abort(&mut dbs);
+            } else {
+                while !snap.walked() {
+                    snap.step(&mut dbs, NOW, Duration::ZERO);
+                }
+                assert!(finish(&mut snap).is_ok());
+                assert_eq!(contents(&load(&dir)[0]), model, "the file has it whole, with its TTL");
+                drop(snap);
+            }
+            assert!(dbs[0].get(b"big", later).is_none());
+            assert_eq!(dbs[0].len(), 1, "expired once the snapshot is done with it");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// Random writes, deletions, evictions, SWAPDBs and FLUSHDBs between
     /// the snapshot's slices (each step with no time budget: one slice or
     /// one key at a time): the file loads as the dataset at the start.
@@ -773,22 +864,7 @@ mod tests {
             let model: Vec<_> = dbs.iter().map(contents).collect();
             let dir = std::env::temp_dir().join(format!("ferrokv-snap-{}-{seed}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
-            let opts = Options {
-                dir: dir.clone(),
-                filename: "dump.rdb".into(),
-                compress: true,
-                checksum: true,
-                access: Access::None,
-                used_mem: 0,
-                key_delay_us: 0,
-                aof_base: false,
-                temp_path: None,
-                autosync: 0,
-                aof_commands: false,
-                aof_timestamp: false,
-                libraries: Vec::new(),
-            };
-            let mut snap = Snapshot::start(&mut dbs, opts, NOW, 0);
+            let mut snap = Snapshot::start(&mut dbs, options(&dir), NOW, 0);
             let mut ops = 0;
             while !snap.walked() {
                 snap.step(&mut dbs, NOW, Duration::ZERO);
@@ -835,19 +911,9 @@ mod tests {
                     }
                 }
             }
-            let outcome = loop {
-                if let Some(o) = snap.poll() {
-                    break o;
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            };
+            let outcome = finish(&mut snap);
             assert!(outcome.is_ok(), "seed {seed}: {outcome:?}");
-            let data = std::fs::read(dir.join("dump.rdb")).unwrap();
-            let mut loader = rdb::Loader::new(data, codec::Limits::default()).unwrap();
-            let mut loaded: Vec<Db> = (0..3).map(|_| Db::new()).collect();
-            while !loader.done {
-                loader.step(&mut loaded, NOW, Duration::from_secs(60)).unwrap();
-            }
+            let loaded = load(&dir);
             for d in 0..3 {
                 let got = contents(&loaded[d]);
                 assert_eq!(got.len(), model[d].len(), "seed {seed}, db {d}: key count ({ops} writes)");

@@ -182,6 +182,13 @@ pub struct Db {
     /// but stays (no `expired` count, no event) until the pause ends, as
     /// Redis's `expireIfNeeded` does while clients are paused.
     pub expire_paused: bool,
+    /// A key a snapshot is writing from the keyspace a slice at a time
+    /// (`persist::snapshot`): when its TTL passes meanwhile it reads as
+    /// missing but stays, like a key under `expire_paused`, until the
+    /// snapshot has all of it and unpins it (or is gone: the pin holds
+    /// while its token lives). Every other way a key goes (a command,
+    /// eviction, FLUSHDB) tells the snapshot first.
+    pub snap_pin: Option<(Key, std::sync::Weak<()>)>,
     /// What the propagation path asks of all the databases after every
     /// write command, shared by them all (see [`Signals`]).
     pub signals: Arc<Signals>,
@@ -231,6 +238,7 @@ impl Default for Db {
             events: Vec::new(),
             snap_epoch: false,
             expire_paused: false,
+            snap_pin: None,
             signals: Arc::default(),
             expired_log: None,
         }
@@ -297,7 +305,7 @@ impl Db {
         let i = self.map.get_index_of(key)?;
         let at = self.at(i);
         if at != 0 && at <= now {
-            if !self.expire_paused {
+            if !self.keeps_expired(i) {
                 self.expire_index(i);
             }
             return None;
@@ -368,10 +376,9 @@ impl Db {
                 Some(old)
             }
             None => {
-                if self.expire_paused
-                    && let Some(i) = self.map.get_index_of(key)
-                {
-                    // An expired key kept by a pause: a write ends its stay.
+                if let Some(i) = self.map.get_index_of(key) {
+                    // An expired key kept by a pause or a snapshot's pin:
+                    // a write ends its stay.
                     self.expire_index(i);
                 }
                 let access = evict::fresh(self.track, now);
@@ -579,7 +586,7 @@ impl Db {
             let i = rng.below(self.map.len());
             let at = self.at(i);
             if at != 0 && at <= now && tries < 100 {
-                if !self.expire_paused {
+                if !self.keeps_expired(i) {
                     self.expire_index(i);
                 }
                 continue;
@@ -608,7 +615,7 @@ impl Db {
             let at = self.at(pos);
             if at != 0 && at <= now {
                 // The entry moved in from the top was visited already.
-                if !self.expire_paused {
+                if !self.keeps_expired(pos) {
                     self.expire_index(pos);
                 }
                 continue;
@@ -662,6 +669,16 @@ impl Db {
     }
 
     /// Deletes entry `i` because its TTL passed.
+    /// Whether entry `i`, expired, stays for now (CLIENT PAUSE, or the
+    /// snapshot's pin).
+    fn keeps_expired(&self, i: usize) -> bool {
+        self.expire_paused
+            || self
+                .snap_pin
+                .as_ref()
+                .is_some_and(|(k, token)| token.strong_count() > 0 && self.map.at(i).is_some_and(|e| e.key() == &k[..]))
+    }
+
     fn expire_index(&mut self, i: usize) {
         if self.notify & EXPIRED != 0
             && let Some(e) = self.map.at(i)
@@ -710,8 +727,10 @@ impl Db {
             let p = rng.below(self.vol_idx.len());
             let (i, at) = (self.vol_idx[p] as usize, self.vol_at[p]);
             if at <= now {
-                self.expire_index(i);
-                expired += 1;
+                if !self.keeps_expired(i) {
+                    self.expire_index(i);
+                    expired += 1;
+                }
             } else {
                 ttl_sum = ttl_sum.wrapping_add(at - now);
                 ttl_n += 1;

@@ -376,7 +376,9 @@ impl Db {
                 Some(old)
             }
             None => {
-                if let Some(i) = self.map.get_index_of(key) {
+                if (self.expire_paused || self.snap_pin.is_some())
+                    && let Some(i) = self.map.get_index_of(key)
+                {
                     // An expired key kept by a pause or a snapshot's pin:
                     // a write ends its stay.
                     self.expire_index(i);

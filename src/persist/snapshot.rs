@@ -593,13 +593,14 @@ impl Snapshot {
     }
 
     /// Stops the snapshot, removing its temporary file; every entry gets
-    /// the current mark so the next snapshot starts clean.
+    /// the current mark (and no pin stays) so the next snapshot starts clean.
     pub fn abort(mut self, dbs: &mut [Db]) {
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(Msg::Abort);
         }
         let _ = self.join();
         for db in dbs.iter_mut() {
+            db.snap_pin = None;
             let epoch = db.snap_epoch;
             for pos in 0..db.len() {
                 if let Some((e, _)) = db.at_position(pos) {

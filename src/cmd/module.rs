@@ -78,6 +78,9 @@ pub static COMMANDS: &[Command] = &[
     },
 ];
 
+/// The flags of CLUSTER's subcommands that change the cluster.
+const CLUSTER_ADMIN: u32 = ADMIN | STALE | NO_ASYNC_LOADING;
+
 /// CLUSTER's subcommands as Redis 7.0 lists them (flags, tips and
 /// summaries from its COMMAND INFO and COMMAND DOCS); each is refused as by
 /// a Redis with `cluster-enabled no`, HELP included.
@@ -85,7 +88,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "addslots",
         -3,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "3.0.0",
@@ -95,24 +98,15 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "addslotsrange",
         -4,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "7.0.0",
         "Assign new hash slots to receiving node",
         no_cluster,
     ),
-    row(
-        "bumpepoch",
-        2,
-        ADMIN | STALE | NO_ASYNC_LOADING,
-        (0, 0, 0),
-        "cluster",
-        "3.0.0",
-        "Advance the cluster config epoch",
-        no_cluster,
-    )
-    .tips(&["nondeterministic_output"]),
+    row("bumpepoch", 2, CLUSTER_ADMIN, (0, 0, 0), "cluster", "3.0.0", "Advance the cluster config epoch", no_cluster)
+        .tips(&["nondeterministic_output"]),
     row(
         "count-failure-reports",
         3,
@@ -137,7 +131,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "delslots",
         -3,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "3.0.0",
@@ -147,7 +141,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "delslotsrange",
         -4,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "7.0.0",
@@ -157,7 +151,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "failover",
         -2,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "3.0.0",
@@ -167,23 +161,14 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "flushslots",
         2,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "3.0.0",
         "Delete a node's own slots information",
         no_cluster,
     ),
-    row(
-        "forget",
-        3,
-        ADMIN | STALE | NO_ASYNC_LOADING,
-        (0, 0, 0),
-        "cluster",
-        "3.0.0",
-        "Remove a node from the nodes table",
-        no_cluster,
-    ),
+    row("forget", 3, CLUSTER_ADMIN, (0, 0, 0), "cluster", "3.0.0", "Remove a node from the nodes table", no_cluster),
     row(
         "getkeysinslot",
         4,
@@ -222,7 +207,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "meet",
         -4,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "3.0.0",
@@ -246,7 +231,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "replicate",
         3,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "3.0.0",
@@ -257,7 +242,7 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "saveconfig",
         2,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "3.0.0",
@@ -267,23 +252,14 @@ static CLUSTER_SUBCOMMANDS: &[Command] = &[
     row(
         "set-config-epoch",
         3,
-        ADMIN | STALE | NO_ASYNC_LOADING,
+        CLUSTER_ADMIN,
         (0, 0, 0),
         "cluster",
         "3.0.0",
         "Set the configuration epoch in a new node",
         no_cluster,
     ),
-    row(
-        "setslot",
-        -4,
-        ADMIN | STALE | NO_ASYNC_LOADING,
-        (0, 0, 0),
-        "cluster",
-        "3.0.0",
-        "Bind a hash slot to a specific node",
-        no_cluster,
-    ),
+    row("setslot", -4, CLUSTER_ADMIN, (0, 0, 0), "cluster", "3.0.0", "Bind a hash slot to a specific node", no_cluster),
     row("shards", 2, STALE, (0, 0, 0), "cluster", "7.0.0", "Get array of cluster slots to node mappings", no_cluster)
         .tips(&["nondeterministic_output"]),
     row(

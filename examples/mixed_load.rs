@@ -13,7 +13,8 @@
 //! Each connection has one request in flight (`-P 1`), as redis-benchmark
 //! `-c`: writers send `SET key:<12 digits> <value>`, readers `GET
 //! key:<12 digits>`, keys drawn from `--keyspace` (redis-benchmark's `-r`).
-//! The first `--warmup` seconds are not counted; then, for `--seconds`,
+//! `--reader-pause-us N`: each reader waits N µs after a reply before its
+//! next GET (a lighter read load). The first `--warmup` seconds are not counted; then, for `--seconds`,
 //! every reply is timed from its request's send. Prints one JSON line:
 //! `{"set": {...}, "get": {...}}` with `n`, `rps`, `p50_ms`, `p99_ms`,
 //! `p999_ms`, `max_ms`, `errors` per command.
@@ -39,6 +40,7 @@ struct Options {
     warmup: f64,
     keyspace: u64,
     data: usize,
+    reader_pause: Duration,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -51,6 +53,7 @@ fn parse_args() -> Result<Options, String> {
         warmup: 1.0,
         keyspace: 100_000,
         data: 3,
+        reader_pause: Duration::ZERO,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -66,6 +69,7 @@ fn parse_args() -> Result<Options, String> {
             "--warmup" => o.warmup = v.parse().map_err(|_| bad())?,
             "--keyspace" => o.keyspace = v.parse().map_err(|_| bad())?,
             "--data" => o.data = v.parse().map_err(|_| bad())?,
+            "--reader-pause-us" => o.reader_pause = Duration::from_micros(v.parse().map_err(|_| bad())?),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -211,8 +215,19 @@ fn run(o: &Options) -> Result<String, String> {
     }
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; 64 << 10];
+    // Readers waiting out --reader-pause-us, in the order they are due.
+    let mut paused: std::collections::VecDeque<(Instant, usize)> = std::collections::VecDeque::new();
     while Instant::now() < until {
-        match poll.poll(&mut events, Some(Duration::from_millis(100))) {
+        let now = Instant::now();
+        while let Some(&(due, i)) = paused.front() {
+            if due > now {
+                break;
+            }
+            paused.pop_front();
+            conns[i].send_next(o, &value).map_err(|e| e.to_string())?;
+        }
+        let wait = paused.front().map_or(Duration::from_millis(100), |&(due, _)| due.saturating_duration_since(now));
+        match poll.poll(&mut events, Some(wait)) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e.to_string()),
@@ -242,7 +257,12 @@ fn run(o: &Options) -> Result<String, String> {
                     t.micros.push(now.duration_since(c.sent_at).as_micros().min(u32::MAX as u128) as u32);
                     t.errors += error as u64;
                 }
-                c.send_next(o, &value).map_err(|e| e.to_string())?;
+                if c.writer || o.reader_pause.is_zero() {
+                    c.send_next(o, &value).map_err(|e| e.to_string())?;
+                } else {
+                    paused.push_back((now + o.reader_pause, ev.token().0));
+                    break;
+                }
             }
         }
     }

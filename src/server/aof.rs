@@ -819,8 +819,15 @@ impl Shared {
         Ok(())
     }
 
-    /// Redis's aofDelHistoryFiles: the history files are removed (on a
-    /// helper thread) and the manifest no longer names them.
+    /// Redis's aofDelHistoryFiles: the manifest no longer names the
+    /// history files, and they are removed on a helper thread.
+    ///
+    /// The manifest goes first: removing files of tens of MB beside it
+    /// made this write (its fsyncs, on the loop) the slowest of a
+    /// rewrite's three: 2.3-5.2 ms against 0.5-0.9, 0.5-0.8 ms once the
+    /// removal follows it (SET `-P 16` with a rewrite every ~1.4 s). A
+    /// crash between the two leaves files no manifest names, as Redis's
+    /// background unlink can.
     fn aof_del_history(&mut self) {
         if self.config.aof_disable_auto_gc || self.aof.manifest.history.is_empty() {
             return;
@@ -832,14 +839,14 @@ impl Shared {
             log::info!("Removing the history file {} in the background", f.name);
             paths.push(dir.join(&f.name));
         }
+        if let Err(e) = self.write_manifest(&m) {
+            log::warn!("{e}");
+        }
         let _ = std::thread::Builder::new().name("aof-unlink".into()).spawn(move || {
             for p in paths {
                 let _ = std::fs::remove_file(p);
             }
         });
-        if let Err(e) = self.write_manifest(&m) {
-            log::warn!("{e}");
-        }
     }
 
     /// Redis's aofRewriteLimited: after 3 failures in a row, automatic

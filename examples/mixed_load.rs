@@ -152,7 +152,7 @@ fn reply_len(b: &[u8]) -> Result<Option<(usize, bool)>, String> {
             if n < 0 {
                 return Ok(Some((eol + 2, false)));
             }
-            let end = eol + 2 + n as usize + 2;
+            let end = usize::try_from(n).ok().and_then(|n| (eol + 4).checked_add(n)).ok_or("bulk length too large")?;
             Ok((b.len() >= end).then_some((end, false)))
         }
         _ => Err(format!("unexpected reply {:?}", String::from_utf8_lossy(&b[..eol]))),
@@ -296,6 +296,7 @@ mod tests {
         assert_eq!(reply_len(b"$-1\r\n"), Ok(Some((5, false))));
         assert_eq!(reply_len(b"+O"), Ok(None));
         assert!(reply_len(b"*1\r\n").is_err());
+        assert_eq!(reply_len(b"$9223372036854775807\r\n"), Ok(None));
     }
 
     #[test]

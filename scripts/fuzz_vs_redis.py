@@ -1396,7 +1396,13 @@ def g_sort():
     for o in opts:
         a += o
     stored = any(o[0].upper() == "STORE" for o in opts)
-    return a, ("sorted" if by == "nosort" and not stored else "exact")
+    # A lone BY keyword (the junk option) can take the next option's word
+    # as its pattern: a pattern without `*` is nosort too.
+    nosort = by == "nosort" or any(x.upper() == "BY" and "*" not in y for x, y in zip(a[2:], a[3:]))
+    if nosort and not stored:
+        limited = any(x.upper() == "LIMIT" for x in a[2:])
+        return a, ("shape" if limited else "sorted")
+    return a, "exact"
 
 # ---------------------------------------------------------------- scripts (EVAL of generated Lua)
 # EVAL / EVAL_RO / EVALSHA(_RO) of generated scripts: redis.call / redis.pcall

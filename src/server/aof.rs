@@ -31,6 +31,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+/// Under `everysec` and `no`, the loop hands the stream to the writer
+/// thread once this many bytes have gathered ...
+const GATHER: usize = 256 << 10;
+/// ... or this long after the last hand-over.
+const GATHER_NS: u64 = 4_000_000;
+
 /// A rewrite in progress (Redis's AOF rewrite child).
 pub struct Rewrite {
     /// The base being written.
@@ -294,14 +300,18 @@ impl Shared {
 
     /// [`Shared::aof_feed`] at the end of a loop turn. Under `everysec`
     /// and `no` nothing waits for the bytes, so they are handed over once
-    /// 64 KiB have gathered or 1 ms has passed (the loop then sleeps at
-    /// most 1 ms, see `Server::poll_timeout`), not at every turn: each
-    /// hand-over wakes the writer thread, and at `-P 16` the loop turns
-    /// tens of thousands of times a second. A crash loses at most that
-    /// millisecond more, well inside everysec's second.
+    /// [`GATHER`] bytes have gathered or [`GATHER_NS`] have passed since
+    /// the last hand-over (the loop sleeps no longer than that, see
+    /// [`Shared::aof_gather_wait_ms`]), not at every turn: each hand-over
+    /// wakes the writer thread, which preempts the loop when they share a
+    /// core. A crash loses at most those milliseconds more, well inside
+    /// everysec's second.
+    ///
+    /// 256 KiB / 4 ms, from 64 KiB / 1 ms (SET `-P 16`, ~50 MB/s of
+    /// stream): the writer's wake-ups ~1,500/s -> ~200/s, its CPU per
+    /// request halved (fewer switches, and larger writes that the page
+    /// cache takes in large folios); docs/benchmarks.md, "Tenth round".
     pub fn aof_feed_turn(&mut self) -> u64 {
-        const GATHER: usize = 64 << 10;
-        const GATHER_NS: u64 = 1_000_000;
         if !self.aof_always() && self.prop.out.len() < GATHER {
             let now = crate::clock::mono_ns();
             if self.prop.out.is_empty() || now.saturating_sub(self.aof.fed_at_ns) < GATHER_NS {
@@ -314,6 +324,16 @@ impl Shared {
     /// Whether propagated bytes wait for [`Shared::aof_feed_turn`].
     pub fn aof_gathering(&self) -> bool {
         !self.prop.out.is_empty() && self.aof.writer.is_some()
+    }
+
+    /// While bytes gather: the milliseconds (rounded up) until they are
+    /// due for the writer, the longest the loop may sleep.
+    pub fn aof_gather_wait_ms(&self) -> Option<u64> {
+        if !self.aof_gathering() {
+            return None;
+        }
+        let due = self.aof.fed_at_ns.saturating_add(GATHER_NS);
+        Some(due.saturating_sub(crate::clock::mono_ns()).div_ceil(1_000_000))
     }
 
     /// Replies waiting for stream byte `seq` may go (always: once fsynced).

@@ -452,8 +452,8 @@ impl Server {
         if let Some(t) = self.timers.next_timeout(now) {
             ms = ms.min(t);
         }
-        if self.shared.aof_gathering() {
-            ms = ms.min(1);
+        if let Some(due) = self.shared.aof_gather_wait_ms() {
+            ms = ms.min(due);
         }
         Duration::from_millis(ms)
     }

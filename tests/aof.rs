@@ -176,6 +176,32 @@ fn restart_round_trip_no() {
 
 /// The error a server stops with when its files do not load (the load
 /// runs in the loop, as Redis serves -LOADING meanwhile).
+/// Under `everysec` and `no` the loop gathers the stream (256 KiB or
+/// 4 ms) before it hands it to the writer thread: a burst's bytes still
+/// reach the file when no command follows it, and the server still reads
+/// them back after a restart.
+#[test]
+fn a_gathered_burst_reaches_the_file_without_more_commands() {
+    for fsync in ["everysec", "no"] {
+        let dir = fresh_dir();
+        let srv = on_dir(&dir, fsync);
+        let mut c = srv.client();
+        let mut p = redis::pipe();
+        for i in 0..2000 {
+            p.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+        wait_until("the burst's last SET in the file", || incr(&dir).contains("*3 $3 SET $5 k1999 $4 1999 "));
+        let before = digest(&mut c);
+        drop(c);
+        stop_keep(srv);
+        let srv = on_dir(&dir, fsync);
+        let mut c = srv.client();
+        assert_eq!(digest(&mut c), before, "{fsync}");
+        assert_eq!(q::<String>(&mut c, &["GET", "k1999"]), "1999");
+    }
+}
+
 fn load_error(config: ferrokv::Config) -> String {
     let handle = ferrokv::start(config).expect("the server starts loading");
     handle.stop().expect_err("the load fails").to_string()

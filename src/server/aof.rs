@@ -309,8 +309,8 @@ impl Shared {
     ///
     /// 256 KiB / 4 ms, from 64 KiB / 1 ms (SET `-P 16`, ~50 MB/s of
     /// stream): the writer's wake-ups ~1,500/s -> ~200/s, its CPU per
-    /// request halved (fewer switches, and larger writes that the page
-    /// cache takes in large folios); docs/benchmarks.md, "Tenth round".
+    /// request halved (fewer switches, fewer and larger writes);
+    /// docs/benchmarks.md, "Tenth round".
     pub fn aof_feed_turn(&mut self) -> u64 {
         if !self.aof_always() && self.prop.out.len() < GATHER {
             let now = crate::clock::mono_ns();

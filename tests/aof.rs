@@ -257,6 +257,32 @@ fn truncated_tail_is_dropped_and_corruption_refused() {
     assert!(e.contains("Bad file format reading the append only file appendonly.aof.1.incr.aof"), "{e}");
     assert!(e.contains(&format!("offset {}", now.len())), "{e}");
     assert!(e.contains("redis-check-aof --fix"), "{e}");
+    // A count no file could hold (found by fuzz/aof: it aborted the server
+    // on a 64 GB allocation) is refused the same way.
+    std::fs::write(&path, [&now[..], b"*2663333392\r\n\r\n"].concat()).unwrap();
+    let config =
+        ferrokv::Config { port: 0, save: Vec::new(), dir: dir.clone(), appendonly: true, ..ferrokv::Config::default() };
+    let e = load_error(config);
+    assert!(e.contains("Bad file format reading the append only file appendonly.aof.1.incr.aof"), "{e}");
+    assert!(e.contains(&format!("offset {}", now.len() + 13)), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_manifest_naming_a_path_is_refused_as_redis_refuses_it() {
+    let dir = fresh_dir();
+    let aofdir = Path::new(&dir).join("appendonlydir");
+    std::fs::create_dir_all(&aofdir).unwrap();
+    std::fs::write(aofdir.join("appendonly.aof.manifest"), "file ../dump.rdb seq 1 type b\n").unwrap();
+    let config =
+        ferrokv::Config { port: 0, save: Vec::new(), dir: dir.clone(), appendonly: true, ..ferrokv::Config::default() };
+    let e = match ferrokv::start(config) {
+        Ok(handle) => handle.stop().expect_err("the manifest is refused").to_string(),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("*** FATAL AOF MANIFEST FILE ERROR ***"), "{e}");
+    assert!(e.contains(">>> 'file ../dump.rdb seq 1 type b'"), "{e}");
+    assert!(e.contains("File can't be a path, just a filename"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

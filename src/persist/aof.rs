@@ -46,47 +46,84 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Parses a manifest (Redis's `aofLoadManifestFromFile`); the error is
-    /// Redis's text.
+    /// Parses a manifest as Redis 7.0's `aofLoadManifestFromFile` does:
+    /// `#` comment lines; every other line `sdssplitargs` words in `key
+    /// value` pairs, at least `file`, `seq` and `type` (keys in any case,
+    /// unknown keys skipped), each line ending in a newline within 1,023
+    /// bytes; a file name, never a path. The error is Redis's log text:
+    /// the banner, the line and its number, and the reason.
     pub fn parse(text: &str) -> Result<Manifest, String> {
         let mut m = Manifest::default();
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
+        let mut rest = text;
+        let mut number = 0;
+        while !rest.is_empty() {
+            number += 1;
+            let (raw, newline, next) = match rest.find('\n') {
+                Some(i) => (&rest[..i], true, &rest[i + 1..]),
+                None => (rest, false, ""),
+            };
+            rest = next;
+            if raw.starts_with('#') && raw.len() < MANIFEST_LINE_MAX {
                 continue;
             }
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if !words.len().is_multiple_of(2) {
-                return Err("Invalid AOF manifest file format".into());
+            let line = raw.trim_matches([' ', '\t', '\r']);
+            let fail = |err: &str| {
+                Err(format!(
+                    "\n*** FATAL AOF MANIFEST FILE ERROR ***\nReading the manifest file, at line {number}\n>>> '{line}'\n{err}"
+                ))
+            };
+            if !newline || raw.len() >= MANIFEST_LINE_MAX {
+                // Redis has not taken the line yet: no line in the log.
+                return Err(
+                    "\n*** FATAL AOF MANIFEST FILE ERROR ***\nThe AOF manifest file contains too long line".into()
+                );
             }
-            let (mut name, mut seq, mut kind) = (None, None, None);
+            let (mut bytes, mut spans) = (Vec::new(), Vec::new());
+            if line.is_empty() || crate::resp::parse::split_args(line.as_bytes(), &mut bytes, &mut spans).is_err() {
+                return fail("Invalid AOF manifest file format");
+            }
+            let words: Vec<&[u8]> = spans.iter().map(|&(s, e)| &bytes[s..e]).collect();
+            if words.len() < 6 || !words.len().is_multiple_of(2) {
+                return fail("Invalid AOF manifest file format");
+            }
+            let (mut name, mut seq, mut kind) = (None, 0, None);
             for pair in words.chunks(2) {
-                match pair[0] {
-                    "file" => name = Some(pair[1].to_string()),
-                    "seq" => seq = pair[1].parse::<u64>().ok(),
-                    "type" => kind = pair[1].chars().next(),
-                    _ => {}
+                let (key, value) = (pair[0], pair[1]);
+                if key.eq_ignore_ascii_case(b"file") {
+                    if value.contains(&b'/') || value.contains(&b'\\') {
+                        return fail("File can't be a path, just a filename");
+                    }
+                    name = String::from_utf8(value.to_vec()).ok();
+                } else if key.eq_ignore_ascii_case(b"seq") {
+                    seq = atoll(value);
+                } else if key.eq_ignore_ascii_case(b"type") {
+                    kind = value.first().map(|&c| c as char);
                 }
             }
-            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
-                return Err("Invalid AOF manifest file format".into());
+            // An empty name (`file ""`, which Redis takes and then
+            // writes back bare, unreadable) names no file either.
+            let (Some(name), Some(kind)) = (name.filter(|n| !n.is_empty()), kind) else {
+                return fail("Invalid AOF manifest file format");
+            };
+            let Ok(seq @ 1..) = u64::try_from(seq) else {
+                return fail("Invalid AOF manifest file format");
             };
             let f = AofFile { name, seq, kind };
             match kind {
                 'b' => {
                     if m.base.is_some() {
-                        return Err("Found duplicate base file information".into());
+                        return fail("Found duplicate base file information");
                     }
                     m.base = Some(f);
                 }
                 'h' => m.history.push(f),
                 'i' => {
                     if m.incrs.last().is_some_and(|l| l.seq >= f.seq) {
-                        return Err("Found a non-monotonic sequence number".into());
+                        return fail("Found a non-monotonic sequence number");
                     }
                     m.incrs.push(f)
                 }
-                _ => return Err("Unknown AOF file type".into()),
+                _ => return fail("Unknown AOF file type"),
             }
         }
         if m.base.is_none() && m.incrs.is_empty() {
@@ -95,11 +132,14 @@ impl Manifest {
         Ok(m)
     }
 
-    /// The manifest's text, as Redis writes it (base, history, incrs).
+    /// The manifest's text, as Redis writes it (base, history, incrs; a
+    /// name with spaces, quotes or unprintable bytes quoted, as
+    /// `sdscatrepr` does).
     pub fn format(&self) -> String {
         let mut s = String::new();
         let line = |s: &mut String, f: &AofFile| {
-            s.push_str(&format!("file {} seq {} type {}\n", f.name, f.seq, f.kind));
+            let name = if needs_repr(&f.name) { repr(&f.name) } else { f.name.clone() };
+            s.push_str(&format!("file {name} seq {} type {}\n", f.seq, f.kind));
         };
         if let Some(b) = &self.base {
             line(&mut s, b);
@@ -116,6 +156,55 @@ impl Manifest {
     pub fn incr_seq(&self) -> u64 {
         self.incrs.last().map_or(0, |f| f.seq)
     }
+}
+
+/// Redis reads a manifest line into a 1,024-byte buffer
+/// (`AOF_ANNOTATION_LINE_MAX_LEN`): a line of this many bytes or more,
+/// newline excluded, does not fit.
+const MANIFEST_LINE_MAX: usize = 1024;
+
+/// C's `atoll`: optional spaces and sign, then the leading digits (0 when
+/// there are none; saturating where C's would overflow).
+fn atoll(s: &[u8]) -> i64 {
+    let s = s.trim_ascii_start();
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for &c in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        n = n.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+    }
+    if neg { -n } else { n }
+}
+
+/// Whether a name must be quoted in the manifest: Redis's `sdsneedsrepr`,
+/// and a single quote, which `sdssplitargs` reads as the start of a quoted
+/// part (Redis writes such a name bare and then cannot read it back).
+fn needs_repr(s: &str) -> bool {
+    s.bytes()
+        .any(|c| matches!(c, b'\\' | b'"' | b'\'' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08) || !(0x21..0x7f).contains(&c))
+}
+
+/// Redis's `sdscatrepr` of a name: quoted, with C escapes.
+fn repr(s: &str) -> String {
+    let mut out = String::from('"');
+    for c in s.bytes() {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..0x7f => out.push(c as char),
+            c => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// `appendonly.aof.N.base.rdb` / `.base.aof`.
@@ -799,7 +888,10 @@ pub fn read_command(data: &[u8], pos: &mut usize) -> Result<Option<Vec<Vec<u8>>>
         if argc < 1 {
             return Err(ReadError::Format { offset: start });
         }
-        let mut argv = Vec::with_capacity(argc as usize);
+        // Each argument takes 6 bytes at least (`$0\r\n\r\n`): a count
+        // the rest of the file cannot hold reserves no more than it can (a
+        // corrupt `*2663333392` would otherwise ask for 64 GB and abort).
+        let mut argv = Vec::with_capacity((argc as usize).min((data.len() - p) / 6));
         for _ in 0..argc {
             let (len, q) = line(p, b'$')?;
             if len < 0 {
@@ -834,6 +926,59 @@ mod tests {
         assert!(Manifest::parse("file x seq 1 type z\n").is_err());
     }
 
+    /// The error of parsing `text`, whose banner and line are Redis's.
+    fn manifest_error(text: &str) -> String {
+        let e = Manifest::parse(text).unwrap_err();
+        assert!(e.starts_with("\n*** FATAL AOF MANIFEST FILE ERROR ***\n"), "{e}");
+        e
+    }
+
+    #[test]
+    fn manifests_are_read_as_redis_reads_them() {
+        // Comments, keys in any case, unknown keys, quoted names.
+        let text = "# a comment\nFILE \"my aof.1.base.rdb\" Seq 1 TYPE b future x\nfile a.1.incr.aof seq 1 type i\n";
+        let m = Manifest::parse(text).unwrap();
+        assert_eq!(m.base.as_ref().unwrap().name, "my aof.1.base.rdb");
+        assert_eq!(m.format(), "file \"my aof.1.base.rdb\" seq 1 type b\nfile a.1.incr.aof seq 1 type i\n");
+        assert_eq!(Manifest::parse(&m.format()).unwrap(), m);
+        // A file name, never a path.
+        let e = manifest_error("file ../etc/passwd seq 1 type b\n");
+        assert!(
+            e.ends_with("at line 1\n>>> 'file ../etc/passwd seq 1 type b'\nFile can't be a path, just a filename"),
+            "{e}"
+        );
+        assert!(manifest_error("file a\\\\b seq 1 type b\n").ends_with("just a filename"));
+        // Every line ends in a newline, within 1,023 bytes.
+        let e = manifest_error("file a seq 1 type b\nfile b seq 1 type i");
+        assert_eq!(e, "\n*** FATAL AOF MANIFEST FILE ERROR ***\nThe AOF manifest file contains too long line");
+        let long = format!("file {} seq 1 type b\n", "a".repeat(1010));
+        assert!(manifest_error(&long).ends_with("too long line"));
+        // Blank lines, odd or too few words, seq 0 or missing: invalid.
+        for bad in [
+            "file a seq 1 type b\n\nfile b seq 1 type i\n",
+            "file a seq 1 type\n",
+            "file a seq 1\n",
+            "file a seq 0 type b\n",
+            "file a sq 1 type b\n",
+            "file \"a seq 1 type b\n",
+            "file \"\" seq 1 type b\n",
+        ] {
+            let e = manifest_error(bad);
+            assert!(
+                e.contains("Reading the manifest file, at line ") && e.ends_with("Invalid AOF manifest file format"),
+                "{e}"
+            );
+        }
+        assert!(
+            manifest_error("file a seq 2 type i\nfile b seq 2 type i\n").ends_with("non-monotonic sequence number")
+        );
+        assert!(
+            manifest_error("file a seq 1 type b\nfile b seq 2 type b\n").ends_with("duplicate base file information")
+        );
+        // atoll: leading digits count.
+        assert_eq!(Manifest::parse("file a seq 12x type i\n").unwrap().incr_seq(), 12);
+    }
+
     #[test]
     fn commands_and_truncation() {
         let data = b"#TS:1\r\n*2\r\n$3\r\nDEL\r\n$1\r\na\r\n*2\r\n$3\r\nDEL";
@@ -849,5 +994,16 @@ mod tests {
             let mut pos = 0;
             assert_eq!(read_command(&one[..cut], &mut pos), Err(ReadError::Truncated { valid_up_to: 0 }), "{cut}");
         }
+    }
+
+    /// Found by fuzz/aof: a count no file could hold asked for its whole
+    /// argument vector up front (64 GB here) and aborted the process.
+    #[test]
+    fn a_huge_count_is_read_as_what_follows_it() {
+        let mut pos = 0;
+        assert_eq!(read_command(b"*2663333392\r\n", &mut pos), Err(ReadError::Truncated { valid_up_to: 0 }));
+        assert_eq!(read_command(b"*2663333392\r\n\r\n", &mut pos), Err(ReadError::Format { offset: 13 }));
+        let big = format!("*{}\r\n$1\r\na\r\n", i64::MAX);
+        assert_eq!(read_command(big.as_bytes(), &mut pos), Err(ReadError::Truncated { valid_up_to: 0 }));
     }
 }

@@ -327,3 +327,43 @@ fn full_disk_with_always_refuses_writes_then_recovers() {
     drop(srv);
     drop(mount);
 }
+
+/// Commands of an AOF that fail when replayed are skipped, each with
+/// Redis's "== CRITICAL ==" log line (its text as Redis shows it: a plain
+/// ERR message bare, any other code kept), and the load goes on.
+#[test]
+fn failing_commands_in_an_aof_are_logged_as_redis_logs_them() {
+    let dir = fresh_dir();
+    let mut aof = Vec::new();
+    for argv in [&["SET", "k", "v"][..], &["LPUSH", "k", "x"], &["INCR", "k"], &["EXEC"], &["SET", "j", "w"]] {
+        aof.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
+        for a in argv {
+            aof.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+    // A single-file AOF, as Redis 6 wrote it (moved into the directory).
+    std::fs::write(Path::new(&dir).join("appendonly.aof"), &aof).unwrap();
+    let log = Path::new(&dir).join("server.log");
+    let srv = Server::start(&dir, &["--logfile", log.to_str().unwrap()], &[]);
+    let mut c = srv.client().unwrap();
+    assert_eq!(q::<Vec<String>>(&mut c, &["MGET", "k", "j"]), ["v", "w"]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let critical: Vec<&str> =
+        text.lines().filter_map(|l| l.split_once("# == CRITICAL == ").map(|(_, rest)| rest)).collect();
+    let said = |err: &str, cmd: &str| {
+        format!(
+            "This server is sending an error to its AOF-loading-client: '{err}' after processing the command '{cmd}'"
+        )
+    };
+    assert_eq!(
+        critical,
+        [
+            said("-WRONGTYPE Operation against a key holding the wrong kind of value", "lpush"),
+            said("value is not an integer or out of range", "incr"),
+            said("EXEC without MULTI", "exec"),
+        ],
+        "{text}"
+    );
+    srv.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}

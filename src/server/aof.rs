@@ -1163,7 +1163,28 @@ impl Shared {
         let mut sink = Vec::new();
         let mut cx = Ctx { srv: self, key, out: Reply::new(&mut sink, crate::resp::Proto::Resp2), now };
         cmd::dispatch(&mut cx, &Args::new(&buf, &spans));
+        if sink.first() == Some(&b'-') {
+            self.log_replay_error(key, &sink);
+        }
         Ok(())
+    }
+
+    /// Redis's `afterErrorReply` for its AOF-loading client: the command
+    /// ran and failed (its effect may be partial, so the operator is told).
+    /// Redis shows the text its code passed: a plain `ERR` message without
+    /// its code, any other with it (`-WRONGTYPE ...`); at most 4,096 bytes.
+    fn log_replay_error(&self, key: usize, reply: &[u8]) {
+        let line = &reply[1..memchr::memchr(b'\r', reply).unwrap_or(reply.len())];
+        let text = match line.strip_prefix(b"ERR ") {
+            Some(msg) => msg,
+            None => &reply[..line.len() + 1],
+        };
+        let text = String::from_utf8_lossy(&text[..text.len().min(4096)]);
+        let cmd =
+            self.client(key).last_cmd.map_or("<unknown>", |id| cmd::table::registry().entries[id].fullname.as_str());
+        log::warn!(
+            "== CRITICAL == This server is sending an error to its AOF-loading-client: '{text}' after processing the command '{cmd}'"
+        );
     }
 
     /// How a file's replay ended: truncated (cut at the last whole command

@@ -33,7 +33,12 @@
 //! A list of one node (every small list) is just that node: the `List` is
 //! the buffer's 16-byte pointer, stored inline in the `Value`, so a
 //! one-element list costs one small allocation. Longer lists keep their
-//! nodes in a boxed `VecDeque`. Push and pop at both ends touch only the end
+//! nodes in a boxed `VecDeque`, each behind an `Arc` (32 bytes beside an
+//! 8 KB node): a clone, which is how a snapshot keeps a big list as it
+//! was while the keyspace's goes on changing, shares every node, and an
+//! edit copies a node first only while a clone still holds it (a 2,000,000
+//! element list under LPUSH during BGSAVE: 0.2-1 MB more memory instead of
+//! a 22 MB copy, and no 20 ms stall to make it). Push and pop at both ends touch only the end
 //! nodes (O(node size)); finding element `i` skips whole nodes by their
 //! counts (O(n / node size), compressed or not) and then walks one node
 //! from its nearer end; reading a range of raw nodes allocates nothing.
@@ -48,6 +53,7 @@
 use crate::lzf;
 use std::collections::VecDeque;
 use std::ops::{ControlFlow, Range};
+use std::sync::Arc;
 
 /// Redis's `SIZE_SAFETY_LIMIT`: a node limited by entry count still stays
 /// within 8 KB.
@@ -642,11 +648,38 @@ impl DoubleEndedIterator for NodeIter<'_> {
     }
 }
 
-/// A list of two or more nodes.
+/// A list of two or more nodes, each shared on clone: a snapshot's copy
+/// of a big list costs a pointer per node, and a node is copied only when
+/// one side changes it while the other still holds it ([`own`], [`raw`]).
 #[derive(Debug, Clone, Default)]
 struct Chain {
-    nodes: VecDeque<Node>,
+    nodes: VecDeque<Arc<Node>>,
     len: usize,
+}
+
+/// Heap bytes of a chain node's shared allocation besides its buffer:
+/// the two reference counts and the node (`Arc<Node>`'s inner block).
+const ARC_NODE: usize = 2 * std::mem::size_of::<usize>() + std::mem::size_of::<Node>();
+
+/// The node to change, copied first if a clone of the list shares it.
+fn own(node: &mut Arc<Node>) -> &mut Node {
+    Arc::make_mut(node)
+}
+
+/// Makes the node raw ([`Node::decompress`]); a raw node, shared or not,
+/// is left as it is.
+fn raw(node: &mut Arc<Node>) {
+    if node.is_compressed() {
+        own(node).decompress();
+    }
+}
+
+/// Compresses the node if that is worth it ([`Node::compress`]); one
+/// already compressed, or too small to be, is left as it is.
+fn compress(node: &mut Arc<Node>) {
+    if !node.is_compressed() && node.bytes() >= MIN_COMPRESS_BYTES {
+        own(node).compress();
+    }
 }
 
 impl Chain {
@@ -667,8 +700,8 @@ impl Chain {
             let at = node.packed().offset(half) - HDR;
             let (left, right) = node.raw().split_at(at);
             let (l, r) = (Node::from_raw(half, left), Node::from_raw(node.count() - half, right));
-            self.nodes[i] = l;
-            self.nodes.insert(i + 1, r);
+            self.nodes[i] = Arc::new(l);
+            self.nodes.insert(i + 1, Arc::new(r));
             hi += 1;
         }
         if hi < self.nodes.len() {
@@ -704,14 +737,14 @@ impl Chain {
         if !fill.fits(count, bytes) || count > u16::MAX as usize {
             return false;
         }
-        self.nodes[n].decompress();
-        self.nodes[n + 1].decompress();
+        raw(&mut self.nodes[n]);
+        raw(&mut self.nodes[n + 1]);
         let (a, b) = (&self.nodes[n], &self.nodes[n + 1]);
         let mut v = Vec::with_capacity(bytes);
         v.extend_from_slice(&(count as u16).to_le_bytes());
         v.extend_from_slice(a.raw());
         v.extend_from_slice(b.raw());
-        self.nodes[n] = Node(v.into_boxed_slice());
+        self.nodes[n] = Arc::new(Node(v.into_boxed_slice()));
         self.nodes.remove(n + 1);
         true
     }
@@ -751,7 +784,7 @@ impl Chain {
         let n = self.nodes.len();
         let w = depth.min(n);
         for k in (0..w).chain(n - w..n) {
-            self.nodes[k].decompress();
+            raw(&mut self.nodes[k]);
         }
         if n <= 2 * depth {
             return;
@@ -762,7 +795,7 @@ impl Chain {
         let tail = (n - depth).saturating_sub(edge).max(depth)..n - depth;
         for k in head.chain(tail).chain(touched) {
             if interior.contains(&k) {
-                self.nodes[k].compress();
+                compress(&mut self.nodes[k]);
             }
         }
     }
@@ -848,24 +881,43 @@ impl List {
             Repr::One(n) => n.bytes(),
             Repr::Many(c) => {
                 std::mem::size_of::<Chain>()
-                    + c.nodes.capacity() * std::mem::size_of::<Node>()
-                    + c.nodes.iter().map(Node::bytes).sum::<usize>()
+                    + c.nodes.capacity() * std::mem::size_of::<Arc<Node>>()
+                    + c.nodes.iter().map(|n| ARC_NODE + n.bytes()).sum::<usize>()
             }
         }
     }
 
-    /// The nodes in order, as the two slices of the ring, from node `first`.
-    fn slices_from(&self, first: usize) -> (&[Node], &[Node]) {
-        let (a, b) = match &self.0 {
-            Repr::One(n) => (std::slice::from_ref(n), &[][..]),
-            Repr::Many(c) => c.nodes.as_slices(),
+    /// [`List::heap_size`] less the nodes a clone of this list shares with
+    /// it (a snapshot's copy: what it holds alone).
+    pub fn unshared_heap_size(&self) -> usize {
+        match &self.0 {
+            Repr::One(n) => n.bytes(),
+            Repr::Many(c) => {
+                std::mem::size_of::<Chain>()
+                    + c.nodes.capacity() * std::mem::size_of::<Arc<Node>>()
+                    + c.nodes.iter().filter(|n| Arc::strong_count(n) == 1).map(|n| ARC_NODE + n.bytes()).sum::<usize>()
+            }
+        }
+    }
+
+    /// The nodes in order, from node `first`.
+    fn nodes_from(&self, first: usize) -> impl DoubleEndedIterator<Item = &Node> {
+        let (one, a, b): (Option<&Node>, &[Arc<Node>], &[Arc<Node>]) = match &self.0 {
+            Repr::One(n) => ((first == 0).then_some(n), &[], &[]),
+            Repr::Many(c) => {
+                let (a, b) = c.nodes.as_slices();
+                if first <= a.len() {
+                    (None, &a[first..], b)
+                } else {
+                    (None, &[], &b[(first - a.len()).min(b.len())..])
+                }
+            }
         };
-        if first <= a.len() { (&a[first..], b) } else { (&[], &b[(first - a.len()).min(b.len())..]) }
+        one.into_iter().chain(a.iter().chain(b).map(|n| &**n))
     }
 
     fn nodes(&self) -> impl DoubleEndedIterator<Item = &Node> {
-        let (a, b) = self.slices_from(0);
-        a.iter().chain(b)
+        self.nodes_from(0)
     }
 
     /// Runs `f` on the list as a chain (a one-node list becomes a chain of
@@ -876,14 +928,14 @@ impl List {
         let mut chain = match std::mem::take(&mut self.0) {
             Repr::One(node) => {
                 let len = node.count();
-                let nodes = if len > 0 { VecDeque::from([node]) } else { VecDeque::new() };
+                let nodes = if len > 0 { VecDeque::from([Arc::new(node)]) } else { VecDeque::new() };
                 Box::new(Chain { nodes, len })
             }
             Repr::Many(c) => c,
         };
         let r = f(&mut chain);
         self.0 = if chain.nodes.len() <= 1 {
-            let mut node = chain.nodes.pop_front().unwrap_or_default();
+            let mut node = chain.nodes.pop_front().map(Arc::unwrap_or_clone).unwrap_or_default();
             node.decompress();
             Repr::One(node)
         } else {
@@ -905,6 +957,7 @@ impl List {
                     End::Right => c.nodes.back_mut(),
                 };
                 let pushed = node.is_some_and(|node| {
+                    let node = own(node);
                     // An end node is raw unless the depth shrank since it
                     // was compressed.
                     node.decompress();
@@ -918,8 +971,8 @@ impl List {
                     let mut node = Node::default();
                     node.insert(0, value);
                     match end {
-                        End::Left => c.nodes.push_front(node),
-                        End::Right => c.nodes.push_back(node),
+                        End::Left => c.nodes.push_front(Arc::new(node)),
+                        End::Right => c.nodes.push_back(Arc::new(node)),
                     }
                     c.settle(shape.depth(), None, 1);
                 }
@@ -930,8 +983,8 @@ impl List {
                 node.insert(0, value);
                 self.with_chain(|c| {
                     match end {
-                        End::Left => c.nodes.push_front(node),
-                        End::Right => c.nodes.push_back(node),
+                        End::Left => c.nodes.push_front(Arc::new(node)),
+                        End::Right => c.nodes.push_back(Arc::new(node)),
                     }
                     c.len += 1;
                     c.settle(shape.depth(), None, 1);
@@ -948,10 +1001,10 @@ impl List {
         match &mut self.0 {
             Repr::One(node) => pop(node),
             Repr::Many(c) => {
-                let node = match end {
+                let node = own(match end {
                     End::Left => c.nodes.front_mut(),
                     End::Right => c.nodes.back_mut(),
-                }?;
+                }?);
                 node.decompress();
                 let v = pop(node)?;
                 let emptied = node.count() == 0;
@@ -1015,8 +1068,7 @@ impl List {
     }
 
     fn node(&self, n: usize) -> Option<&Node> {
-        let (a, b) = self.slices_from(n);
-        a.first().or(b.first())
+        self.nodes_from(n).next()
     }
 
     /// Element `i` (LINDEX); a compressed node is read through a
@@ -1040,8 +1092,9 @@ impl List {
                 }
             }
             Repr::Many(c) => {
-                c.nodes[n].decompress();
-                c.nodes[n].replace(j, value);
+                let node = own(&mut c.nodes[n]);
+                node.decompress();
+                node.replace(j, value);
             }
         }
         self.with_chain(|c| c.edited(n, shape));
@@ -1095,7 +1148,7 @@ impl List {
             Repr::One(n) if n.count() == 0 => *n = node,
             _ => self.with_chain(|c| {
                 c.len += count;
-                c.nodes.push_back(node);
+                c.nodes.push_back(Arc::new(node));
             }),
         }
     }
@@ -1131,8 +1184,7 @@ impl List {
         let Some((n0, mut j)) = (if s < e { self.locate(s) } else { None }) else { return };
         let mut left = e - s;
         let mut scratch = Vec::new();
-        let (a, b) = self.slices_from(n0);
-        for node in a.iter().chain(b) {
+        for node in self.nodes_from(n0) {
             for v in node.view(&mut scratch).iter_from(j) {
                 if left == 0 {
                     return;
@@ -1194,6 +1246,7 @@ impl List {
                     c.nodes.pop_front();
                 } else {
                     if front > 0 {
+                        let n = own(n);
                         n.decompress();
                         n.remove(0, front);
                     }
@@ -1207,6 +1260,7 @@ impl List {
                     c.nodes.pop_back();
                 } else {
                     if back > 0 {
+                        let n = own(n);
                         n.decompress();
                         let count = n.count();
                         n.remove(count - back, back);
@@ -1240,8 +1294,9 @@ impl List {
                 }
             }
             Repr::Many(c) => {
-                c.nodes[n].decompress();
-                c.nodes[n].insert(j, value);
+                let node = own(&mut c.nodes[n]);
+                node.decompress();
+                node.insert(j, value);
                 c.len += 1;
             }
         }
@@ -1260,35 +1315,38 @@ impl List {
         let from_tail = count < 0;
         let mut removed = 0;
         let mut scratch = Vec::new();
-        let mut rebuild = |node: &mut Node, removed: &mut usize| {
-            let matches = node.view(&mut scratch).iter().filter(|e| *e == value).count();
+        // The node without its matches, or None if it keeps them all.
+        let mut rebuild = |node: &Node, removed: &mut usize| {
+            let packed = node.view(&mut scratch);
+            let matches = packed.iter().filter(|e| *e == value).count();
             let take = matches.min(limit - *removed);
             if take == 0 {
-                return false;
+                return None;
             }
-            node.decompress();
             // From the tail, the matches nearest the head stay.
             let (mut keep, mut taken) = (if from_tail { matches - take } else { 0 }, 0);
-            let mut raw = Vec::with_capacity(node.raw().len());
+            let bytes = packed.0;
+            let mut raw = Vec::with_capacity(bytes.len());
             let mut pos = HDR;
             for _ in 0..node.count() {
-                let (e, next) = read_fwd(&node.0, pos);
+                let (e, next) = read_fwd(bytes, pos);
                 let hit = e == value;
                 if hit && keep == 0 && taken < take {
                     taken += 1;
                 } else {
                     keep -= (hit && keep > 0) as usize;
-                    raw.extend_from_slice(&node.0[pos..next]);
+                    raw.extend_from_slice(&bytes[pos..next]);
                 }
                 pos = next;
             }
-            *node = Node::from_raw(node.count() - take, &raw);
             *removed += take;
-            true
+            Some(Node::from_raw(node.count() - take, &raw))
         };
         match &mut self.0 {
             Repr::One(node) => {
-                rebuild(node, &mut removed);
+                if let Some(rebuilt) = rebuild(node, &mut removed) {
+                    *node = rebuilt;
+                }
             }
             Repr::Many(c) => {
                 let n = c.nodes.len();
@@ -1298,7 +1356,10 @@ impl List {
                         break;
                     }
                     let i = if from_tail { n - 1 - k } else { k };
-                    touched[i] = rebuild(&mut c.nodes[i], &mut removed);
+                    if let Some(rebuilt) = rebuild(&c.nodes[i], &mut removed) {
+                        c.nodes[i] = Arc::new(rebuilt);
+                        touched[i] = true;
+                    }
                 }
                 if removed > 0 {
                     c.len -= removed;
@@ -1431,7 +1492,7 @@ mod tests {
         let fill = shape.fill;
         if let Repr::Many(c) = &l.0 {
             assert!(c.nodes.len() >= 2, "a chain of one node should be one node");
-            assert_eq!(c.len, c.nodes.iter().map(Node::count).sum::<usize>());
+            assert_eq!(c.len, c.nodes.iter().map(|n| n.count()).sum::<usize>());
             assert!(c.nodes.iter().all(|n| n.count() > 0));
         }
         if let Repr::One(n) = &l.0 {
@@ -1608,6 +1669,54 @@ mod tests {
         assert_eq!(l.heap_size(), 2 + 7);
     }
 
+    /// Nodes of `a` that are the very allocations of `b`'s.
+    fn shared_nodes(a: &List, b: &List) -> usize {
+        match (&a.0, &b.0) {
+            (Repr::Many(a), Repr::Many(b)) => {
+                a.nodes.iter().filter(|n| b.nodes.iter().any(|m| Arc::ptr_eq(n, m))).count()
+            }
+            _ => 0,
+        }
+    }
+
+    /// A clone shares every node; each edit of either side copies only
+    /// the nodes it changes, and the other side keeps its elements.
+    #[test]
+    fn clones_share_nodes_until_one_side_changes_them() {
+        for depth in [0usize, 1] {
+            let shape = Shape::new(16, depth as i64);
+            let mut l = List::new();
+            let items: Vec<Vec<u8>> = (0..1600).map(|i| format!("value:{i:06}").into_bytes()).collect();
+            items.iter().for_each(|v| l.push(End::Right, v, shape));
+            let n = l.node_count();
+            let snap = l.clone();
+            assert_eq!(shared_nodes(&l, &snap), n);
+            let base = snap.unshared_heap_size();
+            assert!(base * 5 < snap.heap_size(), "{base} of {}", snap.heap_size());
+            l.push(End::Left, b"head", shape);
+            l.push(End::Right, b"tail", shape);
+            assert!(shared_nodes(&l, &snap) >= n - 2 - 2 * depth, "{depth}: {}", shared_nodes(&l, &snap));
+            l.pop(End::Left, shape);
+            l.set(800, b"middle", shape);
+            assert!(l.insert(b"value:000400", false, b"before", shape));
+            assert_eq!(l.remove(b"value:001000", 0, shape), 1);
+            assert!(shared_nodes(&l, &snap) >= n - 8 - 4 * depth, "{depth}: {}", shared_nodes(&l, &snap));
+            l.trim(10, -10, shape);
+            // The nodes the edits copied are the clone's alone now.
+            let alone = snap.unshared_heap_size();
+            assert!(alone > base && alone < snap.heap_size(), "{depth}: {base} -> {alone}");
+            let back: Vec<Vec<u8>> = range(&snap, 0, -1).into_iter().map(Vec::from).collect();
+            assert_eq!(back, items, "{depth}: the clone keeps its elements");
+            // And the other way round: edits of the clone leave the list.
+            let before: Vec<Box<[u8]>> = range(&l, 0, -1);
+            let mut other = l.clone();
+            other.push(End::Left, b"x", shape);
+            other.remove(b"value:000500", 0, shape);
+            other.trim(5, -5, shape);
+            assert_eq!(range(&l, 0, -1), before);
+        }
+    }
+
     fn compressed(l: &List) -> Vec<bool> {
         l.nodes().map(Node::is_compressed).collect()
     }
@@ -1629,7 +1738,9 @@ mod tests {
         assert_eq!(l.node_count(), 50);
         assert_eq!(all(&l), 48, "every node but the two ends");
         assert!(!compressed(&l)[0] && !compressed(&l)[49]);
-        assert!(l.heap_size() * 10 < plain.heap_size() * 6, "{} vs {}", l.heap_size(), plain.heap_size());
+        let bytes = |l: &List| l.nodes().map(Node::bytes).sum::<usize>();
+        assert!(bytes(&l) * 10 < bytes(&plain) * 6, "{} vs {}", bytes(&l), bytes(&plain));
+        assert!(l.heap_size() < plain.heap_size());
         assert_eq!(l, plain);
         assert_eq!(plain, l);
         // Reads go through copies.

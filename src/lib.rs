@@ -9,6 +9,7 @@ pub mod alloc;
 pub mod clock;
 pub mod cmd;
 pub mod config;
+pub mod ctext;
 pub mod geohash;
 pub mod glob;
 pub mod logging;

@@ -20,6 +20,7 @@
 
 use super::table::{Command, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, lossy, server::help};
+use crate::ctext::{atoi, c_str, is_c_space};
 use crate::resp::Proto;
 use crate::server::state::{Cause, Shared};
 use crate::store::stream::{Stream, StreamId};
@@ -717,35 +718,6 @@ fn stringmatch_fuzz(rng: &mut crate::store::rand::Rng, cycles: u32) -> u64 {
 // Arguments read as C reads them
 // ---------------------------------------------------------------------------
 
-/// An argument as a C string: up to its first NUL byte.
-fn c_str(s: &[u8]) -> &[u8] {
-    &s[..memchr::memchr(0, s).unwrap_or(s.len())]
-}
-
-/// C's `isspace` in the "C" locale.
-fn is_c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// C's `atoi` (glibc: `(int) strtol(s, NULL, 10)`): leading space, a sign,
-/// the digits that follow; 0 when there are none; `strtol`'s clamping to
-/// 64 bits, then cut to 32.
-fn atoi(s: &[u8]) -> i32 {
-    let s = c_str(s);
-    let s = &s[s.iter().position(|&b| !is_c_space(b)).unwrap_or(s.len())..];
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i128 = 0;
-    for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
-        n = (n * 10 + (b - b'0') as i128).min(i64::MAX as i128 + 1);
-    }
-    let n = if neg { -n } else { n };
-    n.clamp(i64::MIN as i128, i64::MAX as i128) as i64 as i32
-}
-
 /// C's `strtod(s, NULL)` for decimal input: the longest prefix (after
 /// leading space) that reads as a number — `[sign] digits [. digits]
 /// [e [sign] digits]`, or `inf`/`infinity`/`nan` — else 0. Hexadecimal
@@ -817,24 +789,6 @@ fn memtoull(s: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atoi_reads_like_c() {
-        for (s, n) in [
-            (&b"1"[..], 1),
-            (b"0", 0),
-            (b"abc", 0),
-            (b"", 0),
-            (b"  -12xyz", -12),
-            (b"+7", 7),
-            (b"4294967296", 0),
-            (b"4294967297", 1),
-            (b"99999999999999999999", -1),
-            (b"5\x009", 5),
-        ] {
-            assert_eq!(atoi(s), n, "{}", lossy(s));
-        }
-    }
 
     #[test]
     fn strtod_reads_the_longest_prefix() {

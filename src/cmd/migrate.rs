@@ -430,7 +430,7 @@ fn connect(host: &[u8], port: &[u8], timeout: Duration) -> Option<TcpStream> {
     let host = std::str::from_utf8(host).ok()?;
     // The port goes to getaddrinfo as text: a negative one is refused, a
     // larger one keeps its low 16 bits.
-    let port = atoi(port);
+    let port = crate::ctext::atoi(port);
     if port < 0 {
         return None;
     }
@@ -466,25 +466,6 @@ fn wait_writable(sock: &Socket, timeout: Duration) {
             return;
         }
     }
-}
-
-/// C's `atoi` as glibc has it: leading white space, a sign, digits, then
-/// anything; `strtol`'s saturation, truncated to an `int`.
-fn atoi(s: &[u8]) -> i32 {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        i += 1;
-    }
-    let neg = s.get(i) == Some(&b'-');
-    if matches!(s.get(i), Some(b'-' | b'+')) {
-        i += 1;
-    }
-    let mut n: i64 = 0;
-    for &b in s[i.min(s.len())..].iter().take_while(|b| b.is_ascii_digit()) {
-        let d = i64::from(b - b'0');
-        n = if neg { n.saturating_mul(10).saturating_sub(d) } else { n.saturating_mul(10).saturating_add(d) };
-    }
-    n as i32
 }
 
 /// Writes the batch in 64 KiB chunks (Redis's loop of `connSyncWrite`).
@@ -557,17 +538,6 @@ mod tests {
         assert_eq!(m("'' 0 10 AUTH2 a b KEYS c d"), [10, 11]);
         assert_eq!(m("'' 0 10 foo keys a"), [8]);
         assert_eq!(m("'' 0 10 KEYS a keys b"), [7, 8, 9]);
-    }
-
-    #[test]
-    fn atoi_is_glibcs() {
-        assert_eq!(atoi(b"7190"), 7190);
-        assert_eq!(atoi(b" +7190x"), 7190);
-        assert_eq!(atoi(b"abc"), 0);
-        assert_eq!(atoi(b""), 0);
-        assert_eq!(atoi(b"-1"), -1);
-        assert_eq!(atoi(b"4294974486"), 7190);
-        assert_eq!(atoi(b"99999999999999999999"), -1);
     }
 
     #[test]

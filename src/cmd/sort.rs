@@ -17,6 +17,7 @@
 
 use super::table::{Begin, Command, FindKeys, KeySpec, flag::*, registry, row};
 use super::{Args, CmdError, CmdResult, Ctx};
+use crate::ctext::c_str;
 use crate::server::notify as ev;
 use crate::store::list::{End, List, Shape};
 use crate::store::set::Member;
@@ -127,11 +128,6 @@ fn weight(s: &[u8]) -> Option<f64> {
     }
     let start = s.iter().position(|&b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
     super::zset::parse_score(&s[start..])
-}
-
-/// The bytes `strcoll` compares in the C locale: up to the first NUL.
-fn c_str(s: &[u8]) -> &[u8] {
-    &s[..memchr::memchr(0, s).unwrap_or(s.len())]
 }
 
 /// One element to sort and what it is sorted by.

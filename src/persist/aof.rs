@@ -95,7 +95,7 @@ impl Manifest {
                     }
                     name = String::from_utf8(value.to_vec()).ok();
                 } else if key.eq_ignore_ascii_case(b"seq") {
-                    seq = atoll(value);
+                    seq = crate::ctext::strtol(value);
                 } else if key.eq_ignore_ascii_case(b"type") {
                     kind = value.first().map(|&c| c as char);
                 }
@@ -162,22 +162,6 @@ impl Manifest {
 /// (`AOF_ANNOTATION_LINE_MAX_LEN`): a line of this many bytes or more,
 /// newline excluded, does not fit.
 const MANIFEST_LINE_MAX: usize = 1024;
-
-/// C's `atoll`: optional spaces and sign, then the leading digits (0 when
-/// there are none; saturating where C's would overflow).
-fn atoll(s: &[u8]) -> i64 {
-    let s = s.trim_ascii_start();
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for &c in digits.iter().take_while(|c| c.is_ascii_digit()) {
-        n = n.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-    }
-    if neg { -n } else { n }
-}
 
 /// Whether a name must be quoted in the manifest: Redis's `sdsneedsrepr`,
 /// and a single quote, which `sdssplitargs` reads as the start of a quoted

@@ -877,25 +877,23 @@ impl List {
     /// Heap bytes owned: node buffers (exactly their length, compressed or
     /// not), and for a chain its box and node ring.
     pub fn heap_size(&self) -> usize {
-        match &self.0 {
-            Repr::One(n) => n.bytes(),
-            Repr::Many(c) => {
-                std::mem::size_of::<Chain>()
-                    + c.nodes.capacity() * std::mem::size_of::<Arc<Node>>()
-                    + c.nodes.iter().map(|n| ARC_NODE + n.bytes()).sum::<usize>()
-            }
-        }
+        self.heap_size_of(|_| true)
     }
 
     /// [`List::heap_size`] less the nodes a clone of this list shares with
     /// it (a snapshot's copy: what it holds alone).
     pub fn unshared_heap_size(&self) -> usize {
+        self.heap_size_of(|n| Arc::strong_count(n) == 1)
+    }
+
+    /// The heap bytes, counting only the chain nodes `counted` picks.
+    fn heap_size_of(&self, counted: impl Fn(&Arc<Node>) -> bool) -> usize {
         match &self.0 {
             Repr::One(n) => n.bytes(),
             Repr::Many(c) => {
                 std::mem::size_of::<Chain>()
                     + c.nodes.capacity() * std::mem::size_of::<Arc<Node>>()
-                    + c.nodes.iter().filter(|n| Arc::strong_count(n) == 1).map(|n| ARC_NODE + n.bytes()).sum::<usize>()
+                    + c.nodes.iter().filter(|n| counted(n)).map(|n| ARC_NODE + n.bytes()).sum::<usize>()
             }
         }
     }

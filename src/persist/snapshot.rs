@@ -33,8 +33,8 @@
 //!   only when the keyspace's list changes it, as a fork copies only the
 //!   pages written to) and written from the copy over the next turns; the
 //!   hook copies any other big list it saves likewise, to be written in
-//!   slices after (a FLUSHDB or an eviction finishes, never copies). The one way a key goes without
-//!   telling the hook, its TTL passing, is held off for the big key being
+//!   slices after (a FLUSHDB or an eviction finishes, never copies). The
+//!   one way a key goes without telling the hook, its TTL passing, is held off for the big key being
 //!   written from the keyspace: its database pins it (`Db::snap_pin`), so
 //!   it reads as missing but stays until its last slice is written.
 //!
@@ -77,11 +77,11 @@ fn slice_of(v: &Value) -> usize {
 }
 
 /// Whether a copy of `v` costs the loop much less than writing it: a
-/// list's copy shares its nodes (a pointer each: 2,000,000 elements in
-/// 0.1 ms, against ~70 ms to write them), and a node is copied only when
-/// the keyspace's list changes it, as a fork copies only the pages written
-/// to; a hashtable or skiplist copies member by member, no faster than it
-/// is written.
+/// list's copy shares its nodes (a pointer each, some 2,500 for 2,000,000
+/// short elements, against ~70 ms to write them), and a node is copied
+/// only when the keyspace's list changes it, as a fork copies only the
+/// pages written to; a hashtable or skiplist copies member by member, no
+/// faster than it is written.
 fn copies_cheaply(v: &Value) -> bool {
     matches!(v, Value::List(_))
 }

@@ -38,10 +38,11 @@
 //! was while the keyspace's goes on changing, shares every node, and an
 //! edit copies a node first only while a clone still holds it (a 2,000,000
 //! element list under LPUSH during BGSAVE: 0.2-1 MB more memory instead of
-//! a 22 MB copy, and no 20 ms stall to make it). Push and pop at both ends touch only the end
-//! nodes (O(node size)); finding element `i` skips whole nodes by their
-//! counts (O(n / node size), compressed or not) and then walks one node
-//! from its nearer end; reading a range of raw nodes allocates nothing.
+//! a 22 MB copy, and no 20 ms stall to make it). Push and pop at both ends
+//! touch only the end nodes (O(node size)); finding element `i` skips
+//! whole nodes by their counts (O(n / node size), compressed or not) and
+//! then walks one node from its nearer end; reading a range of raw nodes
+//! allocates nothing.
 //! Redis 7.0 reports every list as `quicklist`, and so does ferrokv.
 //!
 //! Invariants: a multi-node list has at least two nodes, none empty, and

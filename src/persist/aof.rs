@@ -51,7 +51,9 @@ impl Manifest {
     /// value` pairs, at least `file`, `seq` and `type` (keys in any case,
     /// unknown keys skipped), each line ending in a newline and at most
     /// 1,023 bytes before it (checked against redis-server: 1,024 is "too
-    /// long"); a file name, never a path. The error is Redis's log text:
+    /// long"); a file name, never a path. One difference: a negative
+    /// `seq`, which Redis's `atoll` takes, is refused as an invalid format
+    /// (Redis never writes one). The error is Redis's log text:
     /// the banner, the line and its number, and the reason.
     pub fn parse(text: &str) -> Result<Manifest, String> {
         let mut m = Manifest::default();

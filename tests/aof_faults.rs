@@ -330,12 +330,27 @@ fn full_disk_with_always_refuses_writes_then_recovers() {
 
 /// Commands of an AOF that fail when replayed are skipped, each with
 /// Redis's "== CRITICAL ==" log line (its text as Redis shows it: a plain
-/// ERR message bare, any other code kept), and the load goes on.
+/// ERR message bare, any other code kept), and the load goes on. Inside
+/// MULTI the loader queues every command unchecked, as Redis's does: EXEC
+/// runs the good ones, and each failure (a wrong arity, a nested MULTI)
+/// is logged naming the EXEC, as redis-server 7.0.15 logs them.
 #[test]
 fn failing_commands_in_an_aof_are_logged_as_redis_logs_them() {
     let dir = fresh_dir();
     let mut aof = Vec::new();
-    for argv in [&["SET", "k", "v"][..], &["LPUSH", "k", "x"], &["INCR", "k"], &["EXEC"], &["SET", "j", "w"]] {
+    for argv in [
+        &["SET", "k", "v"][..],
+        &["LPUSH", "k", "x"],
+        &["INCR", "k"],
+        &["EXEC"],
+        &["SET", "j", "w"],
+        &["MULTI"],
+        &["INCR", "k"],
+        &["HSET", "h", "f"],
+        &["MULTI"],
+        &["SET", "t", "in-tx"],
+        &["EXEC"],
+    ] {
         aof.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
         for a in argv {
             aof.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
@@ -346,7 +361,8 @@ fn failing_commands_in_an_aof_are_logged_as_redis_logs_them() {
     let log = Path::new(&dir).join("server.log");
     let srv = Server::start(&dir, &["--logfile", log.to_str().unwrap()], &[]);
     let mut c = srv.client().unwrap();
-    assert_eq!(q::<Vec<String>>(&mut c, &["MGET", "k", "j"]), ["v", "w"]);
+    assert_eq!(q::<Vec<String>>(&mut c, &["MGET", "k", "j", "t"]), ["v", "w", "in-tx"]);
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "h"]), 0);
     let text = std::fs::read_to_string(&log).unwrap();
     let critical: Vec<&str> =
         text.lines().filter_map(|l| l.split_once("# == CRITICAL == ").map(|(_, rest)| rest)).collect();
@@ -361,6 +377,9 @@ fn failing_commands_in_an_aof_are_logged_as_redis_logs_them() {
             said("-WRONGTYPE Operation against a key holding the wrong kind of value", "lpush"),
             said("value is not an integer or out of range", "incr"),
             said("EXEC without MULTI", "exec"),
+            said("value is not an integer or out of range", "exec"),
+            said("wrong number of arguments for 'hset' command", "exec"),
+            said("MULTI calls can not be nested", "exec"),
         ],
         "{text}"
     );

@@ -659,6 +659,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             text = format!("EXECABORT Transaction discarded because of: {why}").into();
         }
         cx.srv.stats.error_reply(&text);
+        if cx.srv.aof.replaying {
+            cx.srv.log_replay_error(&text, run_id);
+        }
         cx.out.error(&text);
     }
 }

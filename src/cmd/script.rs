@@ -349,6 +349,9 @@ pub(super) fn run_script<'a>(
             if !e.counted_already {
                 cx.srv.stats.error_reply(&e.text);
             }
+            if cx.srv.aof.replaying {
+                cx.srv.log_replay_error(&e.text, last_cmd);
+            }
         }
         if let Some(id) = last_cmd {
             cx.srv.stats.command(id).failed += 1;

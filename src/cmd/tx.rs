@@ -67,10 +67,11 @@ pub static COMMANDS: &[Command] = &[
 /// # Format
 /// `MULTI`
 fn multi(cx: &mut Ctx, _args: &Args) -> CmdResult {
-    let c = cx.client();
-    if c.multi.is_some() {
+    // Inside EXEC too (see `watch`).
+    if cx.client().multi.is_some() || cx.srv.in_exec {
         return Err(CmdError::msg("ERR MULTI calls can not be nested"));
     }
+    let c = cx.client();
     c.multi = Some(Vec::new());
     c.multi_error = false;
     cx.out.ok();
@@ -133,7 +134,9 @@ pub fn abort(cx: &mut Ctx) {
 /// # Format
 /// `WATCH key [key ...]`
 fn watch(cx: &mut Ctx, args: &Args) -> CmdResult {
-    if cx.client().multi.is_some() {
+    // Inside EXEC too: an AOF's transaction may queue anything (see
+    // `Shared::replay`), and Redis's client is still in MULTI while EXEC runs.
+    if cx.client().multi.is_some() || cx.srv.in_exec {
         return Err(CmdError::msg("ERR WATCH inside MULTI is not allowed"));
     }
     let (db, now) = (cx.db_index(), cx.now);

@@ -1146,7 +1146,11 @@ impl Shared {
         }
     }
 
-    /// Runs one command of an AOF as the fake client `key`.
+    /// Runs one command of an AOF as the fake client `key`. Inside MULTI
+    /// every command but EXEC is queued unchecked, as Redis's loader does
+    /// (`queueMultiCommand`): EXEC then runs each and its errors (arity
+    /// included) are logged, instead of one bad command discarding the
+    /// whole transaction.
     fn replay(&mut self, key: usize, argv: &[Vec<u8>], file: &str, now: u64) -> Result<(), String> {
         if cmd::table::registry().id(&argv[0]).is_none() {
             return Err(format!(
@@ -1160,30 +1164,39 @@ impl Shared {
             spans.push((buf.len(), buf.len() + a.len()));
             buf.extend_from_slice(a);
         }
+        if !argv[0].eq_ignore_ascii_case(b"exec")
+            && let Some(queue) = self.client_mut(key).multi.as_mut()
+        {
+            queue.push((buf, spans));
+            return Ok(());
+        }
         let mut sink = Vec::new();
         let mut cx = Ctx { srv: self, key, out: Reply::new(&mut sink, crate::resp::Proto::Resp2), now };
         cmd::dispatch(&mut cx, &Args::new(&buf, &spans));
-        if sink.first() == Some(&b'-') {
-            self.log_replay_error(key, &sink);
-        }
         Ok(())
     }
 
-    /// Redis's `afterErrorReply` for its AOF-loading client: the command
-    /// ran and failed (its effect may be partial, so the operator is told).
-    /// Redis shows the text its code passed: a plain `ERR` message without
-    /// its code, any other with it (`-WRONGTYPE ...`); at most 4,096 bytes.
-    fn log_replay_error(&self, key: usize, reply: &[u8]) {
-        let line = &reply[1..memchr::memchr(b'\r', reply).unwrap_or(reply.len())];
-        let text = match line.strip_prefix(b"ERR ") {
-            Some(msg) => msg,
-            None => &reply[..line.len() + 1],
+    /// Redis's `afterErrorReply` for its AOF-loading client: a replayed
+    /// command failed (its effect may be partial, so the operator is told).
+    /// `text` is the error as sent (`ERR ...`, `WRONGTYPE ...`); Redis shows
+    /// the text its code passed: a plain `ERR` message without its code,
+    /// any other with it (`-WRONGTYPE ...`); at most 4,096 bytes. The
+    /// command named is the client's `lastcmd`: inside EXEC, the EXEC.
+    pub fn log_replay_error(&self, text: &str, run: Option<usize>) {
+        let shown = match text.strip_prefix("ERR ") {
+            Some(msg) => msg.to_string(),
+            None => format!("-{text}"),
         };
-        let text = String::from_utf8_lossy(&text[..text.len().min(4096)]);
-        let cmd =
-            self.client(key).last_cmd.map_or("<unknown>", |id| cmd::table::registry().entries[id].fullname.as_str());
+        let cut = (0..=shown.len().min(4096)).rev().find(|&i| shown.is_char_boundary(i)).unwrap_or(0);
+        let reg = cmd::table::registry();
+        let cmd = match run {
+            _ if self.in_exec => "exec",
+            Some(id) => reg.entries[id].fullname.as_str(),
+            None => "<unknown>",
+        };
         log::warn!(
-            "== CRITICAL == This server is sending an error to its AOF-loading-client: '{text}' after processing the command '{cmd}'"
+            "== CRITICAL == This server is sending an error to its AOF-loading-client: '{}' after processing the command '{cmd}'",
+            &shown[..cut]
         );
     }
 

@@ -148,7 +148,8 @@ fn bgsave_is_the_dataset_when_it_started() {
 
 /// Big values (a skiplist sorted set, hashtable hash and set, a list of
 /// hundreds of nodes) are written a slice per turn; writes meanwhile —
-/// to the big keys themselves (a score moved, a field changed, pushes), to
+/// to the big keys themselves (a score moved, fields set, deleted and
+/// incremented, members removed, popped, added and moved, pushes), to
 /// other keys, a FLUSHDB of a database whose big key is half written, a
 /// SWAPDB — leave the file as the dataset was at BGSAVE.
 #[test]
@@ -190,8 +191,43 @@ fn big_values_written_in_slices_are_the_dataset_when_it_started() {
                 // slices go out.
                 match round % 4 {
                     0 => p.cmd("ZADD").arg("bz").arg(5000 + round).arg(format!("m:{}", round * 31)).ignore(),
-                    1 => p.cmd("HSET").arg("bh").arg(format!("f:{}", round * 17)).arg("changed").ignore(),
-                    2 => p.cmd("SREM").arg("bs").arg(format!("m:{}", round * 13)).ignore(),
+                    // Member writes (a hash's or set's own: its members
+                    // as they were are kept one by one).
+                    1 => p
+                        .cmd("HSET")
+                        .arg("bh")
+                        .arg(format!("f:{}", round * 17))
+                        .arg("changed")
+                        .arg(format!("new:{round}"))
+                        .arg(1)
+                        .ignore()
+                        .cmd("HDEL")
+                        .arg("bh")
+                        .arg(format!("f:{}", round * 7 + 1))
+                        .arg(format!("f:{}", round * 11 + 2))
+                        .ignore()
+                        .cmd("HINCRBY")
+                        .arg("bh")
+                        .arg(format!("f:{}", round * 5 + 3))
+                        .arg(7)
+                        .ignore(),
+                    2 => p
+                        .cmd("SREM")
+                        .arg("bs")
+                        .arg(format!("m:{}", round * 13))
+                        .ignore()
+                        .cmd("SPOP")
+                        .arg("bs")
+                        .ignore()
+                        .cmd("SADD")
+                        .arg("bs")
+                        .arg(format!("new:{round}"))
+                        .ignore()
+                        .cmd("SMOVE")
+                        .arg("bs")
+                        .arg("moved")
+                        .arg(format!("m:{}", round * 3 + 1))
+                        .ignore(),
                     _ => p
                         .cmd("LPUSH")
                         .arg("bl")

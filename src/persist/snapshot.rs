@@ -28,12 +28,21 @@
 //!   stops for the whole of it (Redis's fork stops it for none of it).
 //!   Until its last part is written, whole keys the copy-on-write hook
 //!   saves go into a side buffer that follows it in the file. A write to
-//!   the big key itself finishes it first, except a list, which is copied
-//!   (a pointer per node: the copy shares the nodes, and one is copied
-//!   only when the keyspace's list changes it, as a fork copies only the
-//!   pages written to) and written from the copy over the next turns; the
-//!   hook copies any other big list it saves likewise, to be written in
-//!   slices after (a FLUSHDB or an eviction finishes, never copies). The
+//!   the big key itself finishes it first, except:
+//!   - a list, which is copied (a pointer per node: the copy shares the
+//!     nodes, and one is copied only when the keyspace's list changes it,
+//!     as a fork copies only the pages written to) and written from the
+//!     copy over the next turns; the hook copies any other big list it
+//!     saves likewise, to be written in slices after;
+//!   - a hash or set whose members the write adds, changes or removes
+//!     (HSET, HDEL, HINCRBY, SADD, SREM, SPOP, SMOVE, ... leaving it some:
+//!     `Save::Member`): its track (`store::snaptrack`) hands the
+//!     snapshot each member it still owes before the member changes, so
+//!     the value stays in the keyspace and goes on in slices; such a write
+//!     to a big hash or set not written yet starts it so, when no other
+//!     big value is in progress.
+//!
+//!   A FLUSHDB or an eviction finishes, never copies. The
 //!   one way a key goes without telling the hook, its TTL passing, is held off for the big key being
 //!   written from the keyspace: its database pins it (`Db::snap_pin`), so
 //!   it reads as missing but stays until its last slice is written.
@@ -96,6 +105,44 @@ fn held_size(v: &Value) -> usize {
     }
 }
 
+/// Whether `v` (big) is written with a per-member copy-on-write track
+/// when written from the keyspace: a hashtable hash or set (see
+/// `store::snaptrack`).
+fn tracks(v: &Value) -> bool {
+    matches!(v, Value::Hash(_) | Value::Set(_))
+}
+
+/// Starts the track of a hash or set written from the keyspace.
+fn track_start(v: &mut Value, owner: std::sync::Weak<()>) {
+    match v {
+        Value::Hash(h) => drop(h.snap_start(owner)),
+        Value::Set(s) => drop(s.snap_start(owner)),
+        _ => {}
+    }
+}
+
+fn track_end(v: &mut Value) {
+    match v {
+        Value::Hash(h) => h.snap_end(),
+        Value::Set(s) => s.snap_end(),
+        _ => {}
+    }
+}
+
+/// Writes up to `n` of the members a tracked hash or set still owes;
+/// returns how many it wrote and how many are left, `None` if `v` has no
+/// track.
+fn write_tracked(out: &mut Vec<u8>, v: &mut Value, n: usize, compress: bool) -> Option<(usize, usize)> {
+    match v {
+        Value::Hash(h) => h.snap_slice(n, |f, val| {
+            codec::write_string(out, f, compress);
+            codec::write_string(out, val, compress);
+        }),
+        Value::Set(s) => s.snap_slice(n, |m| codec::write_string(out, m, compress)),
+        _ => None,
+    }
+}
+
 /// The parts `v` is written in when it is big enough to go in slices.
 fn big_parts(v: &Value) -> Option<usize> {
     codec::parts(v).filter(|&n| n > SPLIT_SLICES * slice_of(v))
@@ -110,6 +157,11 @@ enum Save {
     /// The copy-on-write hook, before a write: a big list is copied and
     /// the copy written in slices.
     Write,
+    /// The copy-on-write hook, before a write that only adds, changes or
+    /// removes members of a hash or set and leaves some: a big one is
+    /// written from the keyspace in slices, its track keeping the members
+    /// as they were (anything else: as `Write`).
+    Member,
     /// FLUSHDB and eviction, before the key goes: written whole, never
     /// copied (no memory taken where memory is being freed).
     Whole,
@@ -341,6 +393,7 @@ impl Snapshot {
         }
         let (access, compress) = (self.opts.access, self.opts.compress);
         let big = if self.opts.aof_commands { None } else { big_parts(&entry.value) };
+        let how = if how == Save::Member && !tracks(&entry.value) { Save::Write } else { how };
         // Bytes go to the file's buffer unless a big value is half written
         // there (then to the side buffer, which follows it): the side
         // buffer is empty whenever no big value is.
@@ -377,7 +430,7 @@ impl Snapshot {
                 Some(parts)
                     if idle
                         && match how {
-                            Save::Walk => true,
+                            Save::Walk | Save::Member => true,
                             Save::Write => copies_cheaply(&entry.value),
                             Save::Whole => false,
                         } =>
@@ -385,7 +438,9 @@ impl Snapshot {
                     rdb::write_key_head(buf, entry.key(), entry, at, access, now_ms, compress);
                     codec::write_len(buf, parts as u64);
                     self.side_db = Some(origin);
-                    let source = if how == Save::Walk {
+                    let source = if how != Save::Write {
+                        // A hash or set changes only through its track.
+                        track_start(&mut entry.value, Arc::downgrade(&self.pin_token));
                         // Its TTL passing meanwhile leaves it stored.
                         let key: Box<[u8]> = entry.key().into();
                         dbs[i].snap_pin = Some((crate::store::Key::from_slice(&key), Arc::downgrade(&self.pin_token)));
@@ -425,36 +480,43 @@ impl Snapshot {
                 self.partial = Some(Partial { source, done: 0, parts: q.parts });
             }
             let Some(p) = self.partial.as_mut() else { return true };
-            let value = match &p.source {
-                Source::Live { db, key } => dbs
-                    .get(*db)
-                    .and_then(|d| d.position_of(key).and_then(|pos| d.entry_at(pos)))
-                    .map(|e| &e.value)
-                    .filter(|v| codec::parts(v) == Some(p.parts)),
-                Source::Owned { value, .. } => Some(&**value),
+            // A hash or set written from the keyspace: its track hands out
+            // what it owes.
+            let tracked = match &p.source {
+                Source::Live { db, key } => dbs.get_mut(*db).and_then(|d| {
+                    let pos = d.position_of(key)?;
+                    let (e, _) = d.at_position(pos)?;
+                    write_tracked(&mut self.buf, &mut e.value, SLICE_MEMBERS, self.opts.compress)
+                }),
+                Source::Owned { .. } => None,
             };
-            let Some(v) = value else {
-                // Every write to the key copies it first, so this is a
-                // bug; a file with a broken value must not be written.
-                log::warn!("A big key changed while the snapshot was writing it; the snapshot is aborted");
-                self.partial = None;
-                self.queue.clear();
-                self.side.clear();
-                if let Some(tx) = self.tx.take() {
-                    let _ = tx.send(Msg::Abort);
+            match tracked {
+                Some((0, left)) if left > 0 => {
+                    self.abort_broken();
+                    return true;
                 }
-                return true;
-            };
-            let n = slice_of(v);
-            codec::write_parts(&mut self.buf, v, p.done, n, self.opts.compress);
-            p.done += n;
+                Some((_, left)) => p.done = p.parts.saturating_sub(left),
+                None => {
+                    let value = match &p.source {
+                        Source::Live { db, key } => dbs
+                            .get(*db)
+                            .and_then(|d| d.position_of(key).and_then(|pos| d.entry_at(pos)))
+                            .map(|e| &e.value)
+                            // (A hash or set written from the keyspace has a track.)
+                            .filter(|v| !tracks(v) && codec::parts(v) == Some(p.parts)),
+                        Source::Owned { value, .. } => Some(&**value),
+                    };
+                    let Some(v) = value else {
+                        self.abort_broken();
+                        return true;
+                    };
+                    let n = slice_of(v);
+                    codec::write_parts(&mut self.buf, v, p.done, n, self.opts.compress);
+                    p.done += n;
+                }
+            }
             if p.done >= p.parts {
-                if let Source::Live { db, .. } = p.source {
-                    dbs[db].snap_pin = None;
-                }
-                self.partial = None;
-                self.buf.append(&mut self.side);
-                self.file_db = self.side_db;
+                self.end_live(dbs);
             }
             if self.opts.key_delay_us > 0 {
                 std::thread::sleep(Duration::from_micros(self.opts.key_delay_us as u64));
@@ -472,18 +534,53 @@ impl Snapshot {
         }
     }
 
+    /// The big value in progress is written: its pin and track go, and the
+    /// whole keys saved meanwhile follow it in the file.
+    fn end_live(&mut self, dbs: &mut [Db]) {
+        if let Some(Partial { source: Source::Live { db, key }, .. }) = &self.partial
+            && let Some(d) = dbs.get_mut(*db)
+        {
+            d.snap_pin = None;
+            if let Some((e, _)) = d.position_of(key).and_then(|pos| d.at_position(pos)) {
+                track_end(&mut e.value);
+            }
+        }
+        self.partial = None;
+        self.buf.append(&mut self.side);
+        self.file_db = self.side_db;
+    }
+
+    /// The big value in progress is not what it must be: every write to
+    /// it is copied or tracked first, so this is a bug, and a file with a
+    /// broken value must not be written.
+    fn abort_broken(&mut self) {
+        log::warn!("A big key changed while the snapshot was writing it; the snapshot is aborted");
+        self.partial = None;
+        self.queue.clear();
+        self.side.clear();
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Msg::Abort);
+        }
+    }
+
     /// The big value being written from the keyspace, if it is `key` of
     /// physical database `db` (any key of `db` when `key` is `None`), is
-    /// about to change or go: a list becomes a copy of itself (its parts go
-    /// from the copy over the next turns) unless `copy` is false, anything
-    /// else is finished now. Returns whether it was that value.
-    fn detach(&mut self, dbs: &mut [Db], db: usize, key: Option<&[u8]>, copy: bool) -> bool {
+    /// about to change or go, as `how` says: a hash or set whose members
+    /// change (`Save::Member`) stays as it is (its track keeps what it
+    /// owes), a list becomes a copy of itself (its parts go from the copy
+    /// over the next turns) unless `how` is `Save::Whole`, anything else is
+    /// finished now. Returns whether it was that value.
+    fn detach(&mut self, dbs: &mut [Db], db: usize, key: Option<&[u8]>, how: Save) -> bool {
         let Some(p) = self.partial.as_mut() else { return false };
         let Source::Live { db: pdb, key: pkey } = &p.source else { return false };
         if *pdb != db || key.is_some_and(|k| *k != **pkey) {
             return false;
         }
         let entry = dbs[db].position_of(pkey).and_then(|pos| dbs[db].entry_at(pos));
+        if how == Save::Member && entry.is_some_and(|e| tracks(&e.value)) {
+            return true;
+        }
+        let copy = how != Save::Whole;
         if let Some(entry) = entry.filter(|e| copy && copies_cheaply(&e.value)) {
             p.source = Source::Owned { value: Box::new(entry.value.clone()) };
             dbs[db].snap_pin = None;
@@ -503,30 +600,55 @@ impl Snapshot {
     /// A big list is copied and written from the copy in slices over the
     /// next turns (as is the rest of the one being written).
     pub fn before_write(&mut self, dbs: &mut [Db], db: usize, key: &[u8], now_ms: u64) {
-        if self.tx.is_none() || self.detach(dbs, db, Some(key), true) {
+        self.before(dbs, db, key, now_ms, Save::Write);
+    }
+
+    /// Copy-on-write before a write that adds, changes or removes at most
+    /// `removes` members of `key` (of physical database `db`), if that
+    /// leaves it some: a big hash or set is then written from the keyspace
+    /// a slice at a time, its members as they were kept by its track
+    /// (`store::snaptrack`) instead of the whole of it being written now.
+    pub fn before_member_write(&mut self, dbs: &mut [Db], db: usize, key: &[u8], removes: usize, now_ms: u64) {
+        let stays = dbs[db]
+            .position_of(key)
+            .and_then(|pos| dbs[db].entry_at(pos))
+            .is_some_and(|e| codec::parts(&e.value).is_some_and(|n| n > removes));
+        self.before(dbs, db, key, now_ms, if stays { Save::Member } else { Save::Write });
+    }
+
+    fn before(&mut self, dbs: &mut [Db], db: usize, key: &[u8], now_ms: u64, how: Save) {
+        if self.tx.is_none() || self.detach(dbs, db, Some(key), how) {
             return;
         }
         let Some(pos) = dbs[db].position_of(key) else { return };
-        self.save_position(dbs, db, pos, now_ms, Save::Write);
+        self.save_position(dbs, db, pos, now_ms, how);
     }
 
     /// Eviction: `key` is about to be deleted to free memory, so nothing is
     /// copied: the big value being written from it is finished now, and
     /// any other is written whole.
     pub fn before_evict(&mut self, dbs: &mut [Db], db: usize, key: &[u8], now_ms: u64) {
-        if self.tx.is_none() || self.detach(dbs, db, Some(key), false) {
+        if self.tx.is_none() || self.detach(dbs, db, Some(key), Save::Whole) {
             return;
         }
         let Some(pos) = dbs[db].position_of(key) else { return };
         self.save_position(dbs, db, pos, now_ms, Save::Whole);
     }
 
-    /// Bytes of the values copied on write and not written yet (left out
-    /// of `maxmemory`).
-    pub fn held_bytes(&self) -> usize {
+    /// Bytes of the values copied on write and not written yet, and of
+    /// the members the hash or set being written from `dbs` saved before
+    /// they changed (left out of `maxmemory`).
+    pub fn held_bytes(&self, dbs: &[Db]) -> usize {
         let current = match self.partial.as_ref().map(|p| &p.source) {
             Some(Source::Owned { value }) => held_size(value),
-            _ => 0,
+            Some(Source::Live { db, key }) => {
+                match dbs.get(*db).and_then(|d| d.position_of(key).and_then(|pos| d.entry_at(pos))).map(|e| &e.value) {
+                    Some(Value::Hash(h)) => h.snap_held(),
+                    Some(Value::Set(s)) => s.snap_held(),
+                    _ => 0,
+                }
+            }
+            None => 0,
         };
         current + self.queue.iter().map(|q| held_size(&q.value)).sum::<usize>()
     }
@@ -537,7 +659,7 @@ impl Snapshot {
         if self.tx.is_none() {
             return;
         }
-        self.detach(dbs, db, None, false);
+        self.detach(dbs, db, None, Save::Whole);
         while self.cursor[db] > 0 {
             self.cursor[db] = self.cursor[db].min(dbs[db].len());
             if self.cursor[db] == 0 {
@@ -608,6 +730,7 @@ impl Snapshot {
             let _ = tx.send(Msg::Abort);
         }
         let _ = self.join();
+        self.end_live(dbs);
         for db in dbs.iter_mut() {
             db.snap_pin = None;
             let epoch = db.snap_epoch;
@@ -767,6 +890,33 @@ mod tests {
         }
     }
 
+    /// `k` member writes to a hash or set, as HSET/HDEL/SADD/SREM/SPOP
+    /// make them: new members, changed values, removals (at most `k`).
+    fn churn(v: &mut Value, k: usize, r: usize, rng: &mut Rng) {
+        for j in 0..k {
+            let op = rng.below(3);
+            match v {
+                Value::Hash(h) if !h.is_empty() => {
+                    let field = h.nth(rng.below(h.len())).map(|(f, _)| f.to_vec()).unwrap_or_default();
+                    match op {
+                        0 => drop(h.insert(&field, format!("c:{r}:{j}").as_bytes(), HashLimits::default())),
+                        1 => drop(h.insert(format!("w:{r}:{j}").as_bytes(), b"new", HashLimits::default())),
+                        _ => drop(h.remove(&field)),
+                    }
+                }
+                Value::Set(s) if !s.is_empty() => {
+                    let i = rng.below(s.len());
+                    match op {
+                        0 => drop(s.add(Member::parse(format!("w:{r}:{j}").as_bytes()), 512)),
+                        1 => drop(s.nth(i).map(|m| m.to_vec()).map(|m| s.remove_bytes(&m))),
+                        _ => drop(s.take_nth(i)),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn contents(db: &Db) -> Vec<(Vec<u8>, Value, Option<u64>)> {
         let mut v: Vec<_> = (0..db.len())
             .filter_map(|i| db.entry_at(i).map(|e| (e.key().to_vec(), e.value.clone(), db.expire_at_index(i))))
@@ -885,7 +1035,18 @@ mod tests {
                         (0..dbs[d].len()).filter_map(|i| dbs[d].entry_at(i).map(|e| e.key().to_vec())).collect();
                     let key = if keys.is_empty() { b"s:0".to_vec() } else { keys[rng.below(keys.len())].clone() };
                     match rng.below(40) {
-                        0..=23 => {
+                        0..=11 => {
+                            // Member writes to a big hash or set (the one
+                            // being written, often): its track keeps what
+                            // it owes.
+                            let key = format!("big:{}", [1, 3][rng.below(2)]).into_bytes();
+                            let k = rng.below(60);
+                            snap.before_member_write(&mut dbs, d, &key, k, NOW);
+                            if let Some(e) = dbs[d].get_mut(&key, NOW) {
+                                churn(&mut e.value, k, ops, &mut rng);
+                            }
+                        }
+                        12..=23 => {
                             snap.before_write(&mut dbs, d, &key, NOW);
                             if let Some(e) = dbs[d].get_mut(&key, NOW) {
                                 touch(&mut e.value, ops);

@@ -43,7 +43,7 @@ impl Shared {
     pub fn used_for_maxmemory(&self) -> usize {
         let (vacant, reserved) =
             self.dbs.iter().fold((0, 0), |(v, r), db| (v + db.vacant_bytes(), r + db.reserve_bytes()));
-        let copies = self.persist.snapshot.as_ref().map_or(0, |s| s.held_bytes());
+        let copies = self.persist.snapshot.as_ref().map_or(0, |s| s.held_bytes(&self.dbs));
         crate::alloc::allocated().saturating_sub(vacant + self.lazy.pending_bytes() + copies) + reserved
     }
 

@@ -221,7 +221,10 @@ impl Shared {
         }
         for (n, i) in positions.into_iter().enumerate() {
             let target = if cmd.name == "copy" && n == 1 { dest_db } else { db };
-            snap.before_write(&mut self.dbs, target, args.get(i), now);
+            match member_write(cmd.name, args, n) {
+                Some(removes) => snap.before_member_write(&mut self.dbs, target, args.get(i), removes, now),
+                None => snap.before_write(&mut self.dbs, target, args.get(i), now),
+            }
         }
     }
 
@@ -330,5 +333,20 @@ impl Shared {
         log::info!("DB loaded from disk: {secs:.3} seconds");
         self.persist.lastsave = now_ms / 1000;
         Ok(false)
+    }
+}
+
+/// For a write command that only adds, changes or removes members of a
+/// hash or set (its key number `n`), the most members it removes from
+/// that key; `None` for any other write (which may replace, rename or
+/// empty the value: the snapshot then saves the value whole first).
+fn member_write(name: &str, args: &crate::cmd::Args, n: usize) -> Option<usize> {
+    match name {
+        "hset" | "hmset" | "hsetnx" | "hincrby" | "hincrbyfloat" | "sadd" => Some(0),
+        "hdel" | "srem" => Some(args.len().saturating_sub(2)),
+        // With a count SPOP takes its members in one pass over the set.
+        "spop" if args.len() == 2 => Some(1),
+        "smove" => Some(usize::from(n == 0)),
+        _ => None,
     }
 }

@@ -35,6 +35,7 @@
 //! plus its buffer.
 
 use crate::store::bytes::Bytes;
+use crate::store::snaptrack::{Slot, Track};
 
 /// The hashtable encoding.
 type Table = crate::store::table::Table<(Bytes, Bytes)>;
@@ -75,6 +76,9 @@ enum Repr {
 struct TableRepr {
     map: Table,
     bytes: usize,
+    /// What a snapshot writing this hash still owes (see
+    /// [`snaptrack`](crate::store::snaptrack)).
+    track: Slot<(Bytes, Bytes)>,
 }
 
 impl Default for Hash {
@@ -149,17 +153,25 @@ impl Hash {
         }
         let new = match &mut self.repr {
             Repr::Listpack(lp) => lp.insert(field, value),
-            Repr::Table(t) => match t.map.get_mut(field) {
-                Some(v) => {
+            Repr::Table(t) => match t.map.get_index_of(field) {
+                Some(i) => {
                     let value = Bytes::from_slice(value);
-                    t.bytes = t.bytes - v.heap_size() + value.heap_size();
-                    *v = value;
+                    let old = std::mem::replace(&mut t.map[i], value);
+                    t.bytes = t.bytes - old.heap_size() + t.map[i].heap_size();
+                    if let Some(track) = t.track.live()
+                        && track.claim(i)
+                    {
+                        track.save((Bytes::from_slice(field), old));
+                    }
                     false
                 }
                 None => {
                     let (field, value) = (Bytes::from_slice(field), Bytes::from_slice(value));
                     t.bytes += field.heap_size() + value.heap_size();
-                    t.map.insert_new(field, value, usize::MAX);
+                    let pos = t.map.insert_new(field, value, usize::MAX);
+                    if let Some(track) = t.track.live() {
+                        track.inserted(pos);
+                    }
                     true
                 }
             },
@@ -175,13 +187,20 @@ impl Hash {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
             Repr::Listpack(lp) => lp.remove(field),
-            Repr::Table(t) => match t.map.swap_remove(field) {
-                Some((f, v)) => {
-                    t.bytes -= f.heap_size() + v.heap_size();
-                    true
+            Repr::Table(t) => {
+                let Some(i) = t.map.get_index_of(field) else { return false };
+                let last = t.map.len() - 1;
+                let claimed = t.track.live().is_some_and(|track| track.claim(i));
+                let Some((f, v)) = t.map.swap_remove_index(i) else { return false };
+                t.bytes -= f.heap_size() + v.heap_size();
+                if let Some(track) = t.track.live() {
+                    track.removed(i, last);
+                    if claimed {
+                        track.save((f, v));
+                    }
                 }
-                None => false,
-            },
+                true
+            }
         }
     }
 
@@ -233,6 +252,45 @@ impl Hash {
         }
     }
 
+    /// A snapshot (alive while `owner` is) starts writing this (hashtable) hash a slice at a time:
+    /// from now on each change first hands it what it still owes. False
+    /// for a listpack (written whole).
+    pub fn snap_start(&mut self, owner: std::sync::Weak<()>) -> bool {
+        match &mut self.repr {
+            Repr::Table(t) => {
+                t.track.0 = Some(Box::new(Track::new(t.map.len(), owner)));
+                true
+            }
+            Repr::Listpack(_) => false,
+        }
+    }
+
+    /// Up to `n` of the pairs the snapshot owes, to `write`; returns how
+    /// many, with how many are left (0 when done).
+    pub fn snap_slice(&mut self, n: usize, mut write: impl FnMut(&[u8], &[u8])) -> Option<(usize, usize)> {
+        let Repr::Table(t) = &mut self.repr else { return None };
+        let track = t.track.live()?;
+        let done = track.slice(t.map.entries(), n, |(f, v)| write(f, v));
+        Some((done, track.left()))
+    }
+
+    /// The snapshot is done with this hash (or gave up).
+    pub fn snap_end(&mut self) {
+        if let Repr::Table(t) = &mut self.repr {
+            t.track.0 = None;
+        }
+    }
+
+    /// Bytes of the pairs a snapshot saved before they changed.
+    pub fn snap_held(&self) -> usize {
+        match &self.repr {
+            Repr::Table(t) => {
+                t.track.0.as_ref().map_or(0, |track| track.saved_size(|(f, v)| f.heap_size() + v.heap_size()))
+            }
+            Repr::Listpack(_) => 0,
+        }
+    }
+
     /// Listpack → hashtable (Redis's `hashTypeConvert`).
     fn convert(&mut self) {
         if let Repr::Listpack(lp) = &self.repr {
@@ -244,7 +302,7 @@ impl Hash {
                 // A listpack's fields are distinct.
                 map.insert_new(f, v, usize::MAX);
             }
-            self.repr = Repr::Table(Box::new(TableRepr { map, bytes }));
+            self.repr = Repr::Table(Box::new(TableRepr { map, bytes, track: Slot::default() }));
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod lazyfree;
 pub mod list;
 pub mod rand;
 pub mod set;
+pub mod snaptrack;
 pub mod stream;
 pub mod table;
 pub mod value;

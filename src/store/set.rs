@@ -23,6 +23,7 @@
 
 use crate::resp::parse::parse_i64;
 use crate::store::bytes::Bytes;
+use crate::store::snaptrack::{Slot, Track};
 
 /// The hashtable encoding.
 type Table = crate::store::table::Table<(Bytes, ())>;
@@ -72,7 +73,13 @@ pub struct Set {
 #[derive(Debug, Clone)]
 enum Repr {
     Intset(Vec<i64>),
-    Table { set: Table, bytes: usize },
+    /// `track`: what a snapshot writing this set still owes (see
+    /// [`snaptrack`](crate::store::snaptrack)).
+    Table {
+        set: Table,
+        bytes: usize,
+        track: Slot<(Bytes, ())>,
+    },
 }
 
 impl Default for Set {
@@ -119,7 +126,7 @@ impl Set {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Intset(v) => v.capacity() * std::mem::size_of::<i64>(),
-            Repr::Table { set, bytes } => set.heap_size() + bytes,
+            Repr::Table { set, bytes, .. } => set.heap_size() + bytes,
         }
     }
 
@@ -157,13 +164,16 @@ impl Set {
             }
         }
         match &mut self.repr {
-            Repr::Table { set, bytes } => m.with_bytes(|b| {
+            Repr::Table { set, bytes, track } => m.with_bytes(|b| {
                 if set.contains(b) {
                     return false;
                 }
                 let member = Bytes::from_slice(b);
                 *bytes += member.heap_size();
-                set.insert_new(member, (), usize::MAX);
+                let pos = set.insert_new(member, (), usize::MAX);
+                if let Some(t) = track.live() {
+                    t.inserted(pos);
+                }
                 true
             }),
             Repr::Intset(_) => false,
@@ -195,13 +205,15 @@ impl Set {
                     Err(_) => false,
                 }
             }
-            Repr::Table { set, bytes } => m.with_bytes(|b| match set.swap_remove(b) {
-                Some((old, ())) => {
-                    *bytes -= old.heap_size();
-                    true
-                }
-                None => false,
-            }),
+            Repr::Table { set, bytes, track } => {
+                m.with_bytes(|b| match set.get_index_of(b).and_then(|i| take_at(set, track, i)) {
+                    Some(old) => {
+                        *bytes -= old.heap_size();
+                        true
+                    }
+                    None => false,
+                })
+            }
         }
     }
 
@@ -230,7 +242,7 @@ impl Set {
     pub fn take_nth(&mut self, i: usize) -> Option<Vec<u8>> {
         match &mut self.repr {
             Repr::Intset(v) => (i < v.len()).then(|| Member::Int(v.remove(i)).to_vec()),
-            Repr::Table { set, bytes } => set.swap_remove_index(i).map(|(b, ())| {
+            Repr::Table { set, bytes, track } => take_at(set, track, i).map(|b| {
                 *bytes -= b.heap_size();
                 b.to_vec()
             }),
@@ -253,7 +265,10 @@ impl Set {
                     !t
                 });
             }
-            Repr::Table { set, bytes } => {
+            Repr::Table { set, bytes, track } => {
+                if let Some(t) = track.live() {
+                    t.save_all(set.entries());
+                }
                 let mut i = 0;
                 set.retain(|b, _| {
                     let t = take.get(i).copied().unwrap_or(false);
@@ -299,6 +314,43 @@ impl Set {
         }
     }
 
+    /// A snapshot (alive while `owner` is) starts writing this (hashtable) set a slice at a time:
+    /// from now on each change first hands it what it still owes. False
+    /// for an intset (written whole).
+    pub fn snap_start(&mut self, owner: std::sync::Weak<()>) -> bool {
+        match &mut self.repr {
+            Repr::Table { set, track, .. } => {
+                track.0 = Some(Box::new(Track::new(set.len(), owner)));
+                true
+            }
+            Repr::Intset(_) => false,
+        }
+    }
+
+    /// Up to `n` of the members the snapshot owes, to `write`; returns how
+    /// many, with how many are left (0 when done).
+    pub fn snap_slice(&mut self, n: usize, mut write: impl FnMut(&[u8])) -> Option<(usize, usize)> {
+        let Repr::Table { set, track, .. } = &mut self.repr else { return None };
+        let t = track.live()?;
+        let done = t.slice(set.entries(), n, |(m, ())| write(m));
+        Some((done, t.left()))
+    }
+
+    /// The snapshot is done with this set (or gave up).
+    pub fn snap_end(&mut self) {
+        if let Repr::Table { track, .. } = &mut self.repr {
+            track.0 = None;
+        }
+    }
+
+    /// Bytes of the members a snapshot saved before they changed.
+    pub fn snap_held(&self) -> usize {
+        match &self.repr {
+            Repr::Table { track: Slot(Some(t)), .. } => t.saved_size(|(m, ())| m.heap_size()),
+            _ => 0,
+        }
+    }
+
     /// Intset → hashtable (Redis's `setTypeConvert`).
     fn convert(&mut self) {
         if let Repr::Intset(v) = &self.repr {
@@ -309,9 +361,27 @@ impl Set {
                 bytes += text.heap_size();
                 set.insert_new(text, (), usize::MAX);
             }
-            self.repr = Repr::Table { set, bytes };
+            self.repr = Repr::Table { set, bytes, track: Slot::default() };
         }
     }
+}
+
+/// Removes the member at `i` (moving the last into its place), handing it
+/// to the snapshot's track when it still owes it.
+fn take_at(set: &mut Table, track: &mut Slot<(Bytes, ())>, i: usize) -> Option<Bytes> {
+    if i >= set.len() {
+        return None;
+    }
+    let last = set.len() - 1;
+    let claimed = track.live().is_some_and(|t| t.claim(i));
+    let (b, ()) = set.swap_remove_index(i)?;
+    if let Some(t) = track.live() {
+        t.removed(i, last);
+        if claimed {
+            t.save((b.clone(), ()));
+        }
+    }
+    Some(b)
 }
 
 /// Iterator over a set's members.

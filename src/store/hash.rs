@@ -252,9 +252,9 @@ impl Hash {
         }
     }
 
-    /// A snapshot (alive while `owner` is) starts writing this (hashtable) hash a slice at a time:
-    /// from now on each change first hands it what it still owes. False
-    /// for a listpack (written whole).
+    /// A snapshot (alive while `owner` is) starts writing this hashtable
+    /// hash a slice at a time: from now on each change first hands it
+    /// what it still owes. False for a listpack (written whole).
     pub fn snap_start(&mut self, owner: std::sync::Weak<()>) -> bool {
         match &mut self.repr {
             Repr::Table(t) => {

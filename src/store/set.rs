@@ -314,9 +314,9 @@ impl Set {
         }
     }
 
-    /// A snapshot (alive while `owner` is) starts writing this (hashtable) set a slice at a time:
-    /// from now on each change first hands it what it still owes. False
-    /// for an intset (written whole).
+    /// A snapshot (alive while `owner` is) starts writing this hashtable
+    /// set a slice at a time: from now on each change first hands it
+    /// what it still owes. False for an intset (written whole).
     pub fn snap_start(&mut self, owner: std::sync::Weak<()>) -> bool {
         match &mut self.repr {
             Repr::Table { set, track, .. } => {

@@ -639,11 +639,14 @@ mod tests {
     #[test]
     fn buckets_per_key_do_not_swing_with_the_size() {
         // Equal shards would all double together past 16 * 14,336 keys
-        // (2.29 buckets per key just after, 1.14 just before).
+        // (2.29 buckets per key just after, 1.14 just before). The hasher's
+        // seed is random, so how many keys each shard gets varies from run
+        // to run: 1.58-1.71 on one machine over 70 runs, 1.547 once in CI.
+        // The band is wide enough for that and still catches the swing.
         let assert_fill = |t: &Table<(Bytes, u32)>, n: usize| {
             let buckets = t.indices.iter().map(|s| s.capacity() / 7 * 8).sum::<usize>();
             let per_key = buckets as f64 / n as f64;
-            assert!((1.55..1.85).contains(&per_key), "{per_key:.3} buckets per key at {n}");
+            assert!((1.45..1.95).contains(&per_key), "{per_key:.3} buckets per key at {n}");
         };
         let mut t: Table<(Bytes, u32)> = Table::sharded();
         for i in 0..300_000u32 {

@@ -176,6 +176,9 @@ fn big_values_written_in_slices_are_the_dataset_when_it_started() {
             let _: () = p.query(&mut c).unwrap();
         }
         assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "bz"]), "skiplist");
+        // DEBUG DIGEST of 360,000 members in a debug build on a busy
+        // 2-core machine can take longer than the usual 10 s.
+        c.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
         // 5 ms per key and per slice: the save takes about a second.
         q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
         let (d, started): (String, String) =
@@ -266,6 +269,120 @@ fn big_values_written_in_slices_are_the_dataset_when_it_started() {
         assert!(text.contains("RDB looks OK"), "{text}");
     }
     assert_loads_as(&dir, &at_start);
+}
+
+/// Member writes to the one big value being written (a skiplist sorted
+/// set, a hashtable hash, a hashtable set: the walk meets it first, being
+/// the last key made), from its first slice to the end of the save:
+/// members added, changed and removed go through the value's track, and
+/// the file still holds the value as it was at BGSAVE.
+#[test]
+fn member_writes_to_the_big_value_being_written_leave_it_as_it_was() {
+    for kind in ["zset", "hash", "set"] {
+        let dir = fresh_dir();
+        let at_start;
+        {
+            let srv = on_dir(&dir);
+            let mut c = srv.client();
+            let mut p = redis::pipe();
+            for i in 0..50 {
+                p.cmd("SET").arg(format!("small:{i}")).arg(i).ignore();
+            }
+            for i in 0..30_000 {
+                let m = format!("m:{i}");
+                match kind {
+                    "zset" => p.cmd("ZADD").arg("big").arg(i % 1000).arg(m).ignore(),
+                    "hash" => p.cmd("HSET").arg("big").arg(m).arg(i).ignore(),
+                    _ => p.cmd("SADD").arg("big").arg(m).ignore(),
+                };
+            }
+            let _: () = p.query(&mut c).unwrap();
+            let encoding: String = q(&mut c, &["OBJECT", "ENCODING", "big"]);
+            assert_eq!(encoding, if kind == "zset" { "skiplist" } else { "hashtable" });
+            // 5 ms per slice of 2,048 members, and per small key after.
+            q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
+            let (d, started): (String, String) =
+                redis::pipe().cmd("DEBUG").arg("DIGEST").cmd("BGSAVE").query(&mut c).unwrap();
+            assert_eq!(started, "Background saving started");
+            at_start = d;
+            let mut round = 0;
+            while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
+                let (a, b, new) =
+                    (format!("m:{}", round * 7 + 1), format!("m:{}", round * 11 + 2), format!("new:{round}"));
+                let mut p = redis::pipe();
+                match kind {
+                    "zset" => p
+                        .cmd("ZADD")
+                        .arg("big")
+                        .arg(5000 + round)
+                        .arg(&a)
+                        .arg(-1)
+                        .arg(&new)
+                        .ignore()
+                        .cmd("ZINCRBY")
+                        .arg("big")
+                        .arg(0.5)
+                        .arg(&b)
+                        .ignore()
+                        .cmd("ZREM")
+                        .arg("big")
+                        .arg(format!("m:{}", round * 13 + 3))
+                        .arg(format!("m:{}", round * 17 + 4))
+                        .ignore()
+                        .cmd("ZPOPMIN")
+                        .arg("big")
+                        .ignore()
+                        .cmd("ZPOPMAX")
+                        .arg("big")
+                        .arg(2)
+                        .ignore(),
+                    "hash" => p
+                        .cmd("HSET")
+                        .arg("big")
+                        .arg(&a)
+                        .arg("changed")
+                        .arg(&new)
+                        .arg(1)
+                        .ignore()
+                        .cmd("HINCRBY")
+                        .arg("big")
+                        .arg(&b)
+                        .arg(7)
+                        .ignore()
+                        .cmd("HDEL")
+                        .arg("big")
+                        .arg(format!("m:{}", round * 13 + 3))
+                        .ignore(),
+                    _ => p
+                        .cmd("SADD")
+                        .arg("big")
+                        .arg(&new)
+                        .ignore()
+                        .cmd("SREM")
+                        .arg("big")
+                        .arg(&a)
+                        .ignore()
+                        .cmd("SPOP")
+                        .arg("big")
+                        .ignore()
+                        .cmd("SMOVE")
+                        .arg("big")
+                        .arg("moved")
+                        .arg(&b)
+                        .ignore(),
+                };
+                let _: () = p.query(&mut c).unwrap();
+                round += 1;
+                std::thread::sleep(Duration::from_millis(3));
+            }
+            assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok", "{kind}");
+            assert!(round > 10, "{kind}: the save ended too soon to test anything ({round} rounds)");
+            assert_ne!(digest(&mut c), at_start, "{kind}: the writes changed the dataset");
+            let mut srv = srv;
+            srv.dir = fresh_dir();
+        }
+        assert_loads_as(&dir, &at_start);
+    }
 }
 
 /// Eviction deletes a big list while the snapshot is writing it in

@@ -34,13 +34,13 @@
 //!     as a fork copies only the pages written to) and written from the
 //!     copy over the next turns; the hook copies any other big list it
 //!     saves likewise, to be written in slices after;
-//!   - a hash or set whose members the write adds, changes or removes
-//!     (HSET, HDEL, HINCRBY, SADD, SREM, SPOP, SMOVE, ... leaving it some:
-//!     `Save::Member`): its track (`store::snaptrack`) hands the
-//!     snapshot each member it still owes before the member changes, so
-//!     the value stays in the keyspace and goes on in slices; such a write
-//!     to a big hash or set not written yet starts it so, when no other
-//!     big value is in progress.
+//!   - a hash, set or sorted set whose members the write adds, changes or
+//!     removes (HSET, HDEL, HINCRBY, SADD, SREM, SPOP, SMOVE, ZADD,
+//!     ZINCRBY, ZREM, ZPOPMIN, ... leaving it some: `Save::Member`): its
+//!     track (`store::snaptrack`) hands the snapshot each member it still
+//!     owes before the member changes, so the value stays in the keyspace
+//!     and goes on in slices; such a write to a big one not written yet
+//!     starts it so, when no other big value is in progress.
 //!
 //!   A FLUSHDB or an eviction finishes, never copies. The
 //!   one way a key goes without telling the hook, its TTL passing, is held off for the big key being
@@ -106,17 +106,19 @@ fn held_size(v: &Value) -> usize {
 }
 
 /// Whether `v` (big) is written with a per-member copy-on-write track
-/// when written from the keyspace: a hashtable hash or set (see
-/// `store::snaptrack`).
+/// when written from the keyspace: a hashtable hash or set, a skiplist
+/// sorted set (see `store::snaptrack`).
 fn tracks(v: &Value) -> bool {
-    matches!(v, Value::Hash(_) | Value::Set(_))
+    matches!(v, Value::Hash(_) | Value::Set(_) | Value::ZSet(_))
 }
 
-/// Starts the track of a hash or set written from the keyspace.
+/// Starts the track of a hash, set or sorted set written from the
+/// keyspace.
 fn track_start(v: &mut Value, owner: std::sync::Weak<()>) {
     match v {
         Value::Hash(h) => drop(h.snap_start(owner)),
         Value::Set(s) => drop(s.snap_start(owner)),
+        Value::ZSet(z) => drop(z.snap_start(owner)),
         _ => {}
     }
 }
@@ -125,13 +127,16 @@ fn track_end(v: &mut Value) {
     match v {
         Value::Hash(h) => h.snap_end(),
         Value::Set(s) => s.snap_end(),
+        Value::ZSet(z) => z.snap_end(),
         _ => {}
     }
 }
 
-/// Writes up to `n` of the members a tracked hash or set still owes;
-/// returns how many it wrote and how many are left, `None` if `v` has no
-/// track.
+/// Writes up to `n` of the members a tracked hash, set or sorted set
+/// still owes; returns how many it wrote and how many are left, `None` if
+/// `v` has no track. A sorted set's go in the order of its arena from the
+/// top (for one loaded or built in order, Redis's order: greatest first);
+/// the loader takes them in any order.
 fn write_tracked(out: &mut Vec<u8>, v: &mut Value, n: usize, compress: bool) -> Option<(usize, usize)> {
     match v {
         Value::Hash(h) => h.snap_slice(n, |f, val| {
@@ -139,6 +144,10 @@ fn write_tracked(out: &mut Vec<u8>, v: &mut Value, n: usize, compress: bool) -> 
             codec::write_string(out, val, compress);
         }),
         Value::Set(s) => s.snap_slice(n, |m| codec::write_string(out, m, compress)),
+        Value::ZSet(z) => z.snap_slice(n, |m, score| {
+            codec::write_string(out, m, compress);
+            codec::write_double_binary(out, score);
+        }),
         _ => None,
     }
 }
@@ -158,7 +167,7 @@ enum Save {
     /// the copy written in slices.
     Write,
     /// The copy-on-write hook, before a write that only adds, changes or
-    /// removes members of a hash or set and leaves some: a big one is
+    /// removes members of a hash, set or sorted set and leaves some: a big one is
     /// written from the keyspace in slices, its track keeping the members
     /// as they were (anything else: as `Write`).
     Member,
@@ -439,7 +448,8 @@ impl Snapshot {
                     codec::write_len(buf, parts as u64);
                     self.side_db = Some(origin);
                     let source = if how != Save::Write {
-                        // A hash or set changes only through its track.
+                        // A hash, set or sorted set changes only through
+                        // its track.
                         track_start(&mut entry.value, Arc::downgrade(&self.pin_token));
                         // Its TTL passing meanwhile leaves it stored.
                         let key: Box<[u8]> = entry.key().into();
@@ -480,7 +490,7 @@ impl Snapshot {
                 self.partial = Some(Partial { source, done: 0, parts: q.parts });
             }
             let Some(p) = self.partial.as_mut() else { return true };
-            // A hash or set written from the keyspace: its track hands out
+            // A hash, set or sorted set written from the keyspace: its track hands out
             // what it owes.
             let tracked = match &p.source {
                 Source::Live { db, key } => dbs.get_mut(*db).and_then(|d| {
@@ -502,7 +512,8 @@ impl Snapshot {
                             .get(*db)
                             .and_then(|d| d.position_of(key).and_then(|pos| d.entry_at(pos)))
                             .map(|e| &e.value)
-                            // (A hash or set written from the keyspace has a track.)
+                            // (A hash, set or sorted set written from the
+                            // keyspace has a track.)
                             .filter(|v| !tracks(v) && codec::parts(v) == Some(p.parts)),
                         Source::Owned { value, .. } => Some(&**value),
                     };
@@ -565,7 +576,7 @@ impl Snapshot {
 
     /// The big value being written from the keyspace, if it is `key` of
     /// physical database `db` (any key of `db` when `key` is `None`), is
-    /// about to change or go, as `how` says: a hash or set whose members
+    /// about to change or go, as `how` says: a hash, set or sorted set whose members
     /// change (`Save::Member`) stays as it is (its track keeps what it
     /// owes), a list becomes a copy of itself (its parts go from the copy
     /// over the next turns) unless `how` is `Save::Whole`, anything else is
@@ -605,7 +616,7 @@ impl Snapshot {
 
     /// Copy-on-write before a write that adds, changes or removes at most
     /// `removes` members of `key` (of physical database `db`), if that
-    /// leaves it some: a big hash or set is then written from the keyspace
+    /// leaves it some: a big hash, set or sorted set is then written from the keyspace
     /// a slice at a time, its members as they were kept by its track
     /// (`store::snaptrack`) instead of the whole of it being written now.
     pub fn before_member_write(&mut self, dbs: &mut [Db], db: usize, key: &[u8], removes: usize, now_ms: u64) {
@@ -636,7 +647,7 @@ impl Snapshot {
     }
 
     /// Bytes of the values copied on write and not written yet, and of
-    /// the members the hash or set being written from `dbs` saved before
+    /// the members the hash, set or sorted set being written from `dbs` saved before
     /// they changed (left out of `maxmemory`).
     pub fn held_bytes(&self, dbs: &[Db]) -> usize {
         let current = match self.partial.as_ref().map(|p| &p.source) {
@@ -645,6 +656,7 @@ impl Snapshot {
                 match dbs.get(*db).and_then(|d| d.position_of(key).and_then(|pos| d.entry_at(pos))).map(|e| &e.value) {
                     Some(Value::Hash(h)) => h.snap_held(),
                     Some(Value::Set(s)) => s.snap_held(),
+                    Some(Value::ZSet(z)) => z.snap_held(),
                     _ => 0,
                 }
             }
@@ -890,11 +902,12 @@ mod tests {
         }
     }
 
-    /// `k` member writes to a hash or set, as HSET/HDEL/SADD/SREM/SPOP
-    /// make them: new members, changed values, removals (at most `k`).
+    /// `k` member writes to a hash, set or sorted set, as HSET/HDEL/SADD/
+    /// SREM/SPOP/ZADD/ZINCRBY/ZREM/ZPOPMIN make them: new members, changed
+    /// values or scores, removals (at most `k`).
     fn churn(v: &mut Value, k: usize, r: usize, rng: &mut Rng) {
         for j in 0..k {
-            let op = rng.below(3);
+            let op = rng.below(if matches!(v, Value::ZSet(_)) { 5 } else { 3 });
             match v {
                 Value::Hash(h) if !h.is_empty() => {
                     let field = h.nth(rng.below(h.len())).map(|(f, _)| f.to_vec()).unwrap_or_default();
@@ -910,6 +923,17 @@ mod tests {
                         0 => drop(s.add(Member::parse(format!("w:{r}:{j}").as_bytes()), 512)),
                         1 => drop(s.nth(i).map(|m| m.to_vec()).map(|m| s.remove_bytes(&m))),
                         _ => drop(s.take_nth(i)),
+                    }
+                }
+                Value::ZSet(z) if !z.is_empty() => {
+                    let i = rng.below(z.len());
+                    let member = z.get_by_rank(i).map(|(m, _)| m.to_vec()).unwrap_or_default();
+                    match op {
+                        0 => drop(z.insert(format!("w:{r}:{j}").as_bytes(), (j % 7) as f64, ZLIM)),
+                        1 => drop(z.insert(&member, r as f64 - 0.5, ZLIM)),
+                        2 => drop(z.remove(&member)),
+                        3 => drop(z.pop(j % 2 == 0)),
+                        _ => drop(z.remove_range(i, i + 1)),
                     }
                 }
                 _ => {}
@@ -1036,10 +1060,10 @@ mod tests {
                     let key = if keys.is_empty() { b"s:0".to_vec() } else { keys[rng.below(keys.len())].clone() };
                     match rng.below(40) {
                         0..=11 => {
-                            // Member writes to a big hash or set (the one
-                            // being written, often): its track keeps what
-                            // it owes.
-                            let key = format!("big:{}", [1, 3][rng.below(2)]).into_bytes();
+                            // Member writes to a big hash, set or sorted
+                            // set (the one being written, often): its track
+                            // keeps what it owes.
+                            let key = format!("big:{}", 1 + rng.below(3)).into_bytes();
                             let k = rng.below(60);
                             snap.before_member_write(&mut dbs, d, &key, k, NOW);
                             if let Some(e) = dbs[d].get_mut(&key, NOW) {

@@ -337,13 +337,15 @@ impl Shared {
 }
 
 /// For a write command that only adds, changes or removes members of a
-/// hash or set (its key number `n`), the most members it removes from
+/// hash, set or sorted set (its key number `n`), the most members it removes from
 /// that key; `None` for any other write (which may replace, rename or
 /// empty the value: the snapshot then saves the value whole first).
 fn member_write(name: &str, args: &crate::cmd::Args, n: usize) -> Option<usize> {
     match name {
-        "hset" | "hmset" | "hsetnx" | "hincrby" | "hincrbyfloat" | "sadd" => Some(0),
-        "hdel" | "srem" => Some(args.len().saturating_sub(2)),
+        "hset" | "hmset" | "hsetnx" | "hincrby" | "hincrbyfloat" | "sadd" | "zadd" | "zincrby" | "geoadd" => Some(0),
+        "hdel" | "srem" | "zrem" => Some(args.len().saturating_sub(2)),
+        "zpopmin" | "zpopmax" if args.len() == 2 => Some(1),
+        "zpopmin" | "zpopmax" if args.len() == 3 => args.int(2).ok().and_then(|c| usize::try_from(c).ok()),
         // With a count SPOP takes its members in one pass over the set.
         "spop" if args.len() == 2 => Some(1),
         "smove" => Some(usize::from(n == 0)),

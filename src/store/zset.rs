@@ -28,6 +28,7 @@
 
 use super::bytes::Bytes;
 use super::rand::Rng;
+use super::snaptrack::{Slot, Track};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::cmp::Ordering;
 use std::hash::BuildHasher;
@@ -637,6 +638,46 @@ impl ZSet {
         }
     }
 
+    /// A snapshot (alive while `owner` is) starts writing this skiplist
+    /// set a slice at a time, from the top of its arena down: from now on
+    /// each change first hands it what it still owes. False for a
+    /// listpack (written whole).
+    pub fn snap_start(&mut self, owner: std::sync::Weak<()>) -> bool {
+        match &mut self.enc {
+            Enc::Skiplist(t) => {
+                let holes = t.free.iter().map(|&f| f as usize);
+                t.track.0 = Some(Box::new(Track::with_holes(t.nodes.len(), holes, owner)));
+                true
+            }
+            Enc::Listpack(_) => false,
+        }
+    }
+
+    /// Up to `n` of the elements the snapshot owes, to `write`; returns
+    /// how many, with how many are left (0 when done).
+    pub fn snap_slice(&mut self, n: usize, mut write: impl FnMut(&[u8], f64)) -> Option<(usize, usize)> {
+        let Enc::Skiplist(t) = &mut self.enc else { return None };
+        let Tree { nodes, track, .. } = &mut **t;
+        let tr = track.live()?;
+        let done = tr.slice(nodes, n, |node| write(&node.member, node.score));
+        Some((done, tr.left()))
+    }
+
+    /// The snapshot is done with this set (or gave up).
+    pub fn snap_end(&mut self) {
+        if let Enc::Skiplist(t) = &mut self.enc {
+            t.track.0 = None;
+        }
+    }
+
+    /// Bytes of the elements a snapshot saved before they changed.
+    pub fn snap_held(&self) -> usize {
+        match &self.enc {
+            Enc::Skiplist(t) => t.track.0.as_ref().map_or(0, |tr| tr.saved_size(|n| n.member.heap_size())),
+            Enc::Listpack(_) => 0,
+        }
+    }
+
     /// Whether the listpack encoding is in use (ZSCAN prints its scores as
     /// the listpack stores them).
     pub fn is_listpack(&self) -> bool {
@@ -819,6 +860,9 @@ struct Tree {
     hasher: DefaultHashBuilder,
     ticks: u64,
     member_bytes: usize,
+    /// What a snapshot writing this set still owes (see
+    /// [`snaptrack`](crate::store::snaptrack)): it walks the arena.
+    track: Slot<Node>,
 }
 
 impl std::fmt::Debug for Tree {
@@ -837,6 +881,7 @@ impl Tree {
             hasher: DefaultHashBuilder::default(),
             ticks: 0,
             member_bytes: 0,
+            track: Slot::default(),
         }
     }
 
@@ -903,7 +948,20 @@ impl Tree {
         let Tree { index, nodes, hasher, .. } = self;
         let hash = hasher.hash_one(&nodes[i as usize].member[..]);
         index.insert_unique(hash, i, |&j| hasher.hash_one(&nodes[j as usize].member[..]));
+        // (A snapshot's track needs no word: a free slot below its walk is
+        // skipped already, and a new one at the top is above it.)
         self.root = self.insert_at(self.root, i);
+    }
+
+    /// Node `i` is about to change or go: the snapshot's track gets it
+    /// first if it still owes it.
+    fn before_change(&mut self, i: u32) {
+        if let Some(t) = self.track.live()
+            && t.claim(i as usize)
+        {
+            let n = &self.nodes[i as usize];
+            t.save(Node { member: n.member.clone(), score: n.score, left: NIL, right: NIL, size: 1, prio: 0 });
+        }
     }
 
     fn insert_at(&mut self, t: u32, n: u32) -> u32 {
@@ -1008,6 +1066,7 @@ impl Tree {
 
     /// Gives node `i` a new score, moving it to its new place.
     fn set_score(&mut self, i: u32, score: f64) {
+        self.before_change(i);
         self.root = self.erase(self.root, i);
         let node = &mut self.nodes[i as usize];
         node.score = score;
@@ -1025,6 +1084,7 @@ impl Tree {
 
     /// Drops node `i` (already unlinked) from the index and frees its slot.
     fn release(&mut self, i: u32) -> (Bytes, f64) {
+        self.before_change(i);
         let hash = self.hasher.hash_one(&self.nodes[i as usize].member[..]);
         self.index.remove(hash, |&j| j == i);
         let node = &mut self.nodes[i as usize];
@@ -1144,8 +1204,9 @@ impl Tree {
 
     /// Reclaims free slots once they are over half the arena: live nodes
     /// move down, keeping their relative order (see [`ZSet::scan`]).
+    /// Waits while a snapshot's track walks the arena.
     fn maybe_compact(&mut self) {
-        if self.free.len() < 64 || self.free.len() * 2 < self.nodes.len() {
+        if self.free.len() < 64 || self.free.len() * 2 < self.nodes.len() || self.track.live().is_some() {
             return;
         }
         let old = std::mem::take(&mut self.nodes);
@@ -1408,6 +1469,78 @@ mod tests {
         assert_eq!(z.remove_range(0, n), n - 2);
         assert!(z.is_empty());
         z.check();
+    }
+
+    /// A snapshot's track over the arena: whatever is added, rescored,
+    /// removed, popped or range-removed between its slices (free slots at
+    /// the start included), exactly the original elements come out, each
+    /// once; compaction waits for the track and runs after it.
+    #[test]
+    fn a_snapshot_track_writes_exactly_the_original_elements() {
+        let mut compacted = 0;
+        for seed in 1..=40u64 {
+            let mut rng = super::Rng::new(seed);
+            let mut z = set_of(1000 + rng.below(2000), BIG);
+            // Free slots before the snapshot starts (fewer than compaction needs).
+            for i in (0..z.len()).step_by(1 + rng.below(40)).take(60) {
+                z.remove(format!("m{i:06}").as_bytes());
+            }
+            let want: Vec<(Vec<u8>, u64)> = {
+                let mut v: Vec<_> = z.iter().map(|(m, s)| (m.to_vec(), s.to_bits())).collect();
+                v.sort();
+                v
+            };
+            let owner = std::sync::Arc::new(());
+            assert!(z.snap_start(std::sync::Arc::downgrade(&owner)));
+            let mut written = Vec::new();
+            let (mut fresh, mut burst) = (0, false);
+            loop {
+                let (done, left) =
+                    z.snap_slice(1 + rng.below(300), |m, s| written.push((m.to_vec(), s.to_bits()))).expect("tracked");
+                if done == 0 {
+                    assert_eq!(left, 0, "seed {seed}: nothing written but {left} owed");
+                    break;
+                }
+                if seed % 4 == 0 && !burst {
+                    // Most of it at once: compaction is due from here on.
+                    burst = true;
+                    z.remove_range(rng.below(100), z.len() * 2 / 3);
+                }
+                for _ in 0..rng.below(60) {
+                    if z.is_empty() {
+                        break;
+                    }
+                    let i = rng.below(z.len());
+                    let member = z.get_by_rank(i).map(|(m, _)| m.to_vec()).unwrap();
+                    match rng.below(6) {
+                        0 | 1 => {
+                            fresh += 1;
+                            z.insert(format!("new{fresh}").as_bytes(), rng.below(500) as f64, BIG);
+                        }
+                        2 => drop(z.insert(&member, rng.below(500) as f64 + 0.25, BIG)),
+                        3 => drop(z.remove(&member)),
+                        4 => drop(z.pop(rng.below(2) == 0)),
+                        _ => drop(z.remove_range(i, i + rng.below(6))),
+                    }
+                }
+                z.check();
+            }
+            written.sort();
+            assert_eq!(written, want, "seed {seed}");
+            let Enc::Skiplist(t) = &z.enc else { panic!("skiplist expected") };
+            let (free, slots) = (t.free.len() + 1, t.nodes.len());
+            let due = free >= 64 && free * 2 >= slots;
+            z.snap_end();
+            // The compaction the track held off comes with the next removal.
+            if let Some(m) = z.get_by_rank(0).map(|(m, _)| m.to_vec()) {
+                z.remove(&m);
+                let Enc::Skiplist(t) = &z.enc else { panic!("skiplist expected") };
+                assert_eq!(t.free.is_empty(), due, "seed {seed}: {free} free of {slots}");
+                compacted += usize::from(due);
+            }
+            z.check();
+        }
+        assert!(compacted > 0, "no run held a compaction off");
     }
 
     #[test]

@@ -385,6 +385,85 @@ fn member_writes_to_the_big_value_being_written_leave_it_as_it_was() {
     }
 }
 
+/// Three big values in one database: a hash the walk meets first, then a
+/// sorted set and a set that member writes reach while the hash's slices
+/// go out (each then waits its turn with its own track instead of being
+/// written whole at once); one round removes a range of the sorted set
+/// (its track keeps the removed elements), the next renames it (the rest
+/// of it is written out of its track then), and one deletes the set after
+/// its turn has come. The file holds all three as they were at BGSAVE.
+#[test]
+fn member_writes_to_big_values_waiting_their_turn_leave_them_as_they_were() {
+    let dir = fresh_dir();
+    let at_start;
+    {
+        let srv = on_dir(&dir);
+        let mut c = srv.client();
+        let mut p = redis::pipe();
+        for i in 0..50 {
+            p.cmd("SET").arg(format!("small:{i}")).arg(i).ignore();
+        }
+        for i in 0..30_000 {
+            p.cmd("SADD").arg("set").arg(format!("m:{i}")).ignore();
+            p.cmd("ZADD").arg("zset").arg(i % 1000).arg(format!("m:{i}")).ignore();
+        }
+        for i in 0..30_000 {
+            p.cmd("HSET").arg("hash").arg(format!("f:{i}")).arg(i).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+        q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
+        let (d, started): (String, String) =
+            redis::pipe().cmd("DEBUG").arg("DIGEST").cmd("BGSAVE").query(&mut c).unwrap();
+        assert_eq!(started, "Background saving started");
+        at_start = d;
+        let mut round = 0;
+        while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
+            let mut p = redis::pipe();
+            p.cmd("ZADD")
+                .arg("zset")
+                .arg(5000 + round)
+                .arg(format!("m:{}", round * 7 + 1))
+                .arg(-1)
+                .arg(format!("new:{round}"))
+                .ignore()
+                .cmd("ZREM")
+                .arg("zset")
+                .arg(format!("m:{}", round * 11 + 2))
+                .ignore()
+                .cmd("SADD")
+                .arg("set")
+                .arg(format!("new:{round}"))
+                .ignore()
+                .cmd("SREM")
+                .arg("set")
+                .arg(format!("m:{}", round * 13 + 3))
+                .ignore()
+                .cmd("HSET")
+                .arg("hash")
+                .arg(format!("f:{}", round * 17 + 4))
+                .arg("changed")
+                .ignore();
+            if round == 1 {
+                p.cmd("ZREMRANGEBYRANK").arg("zset").arg(0).arg(9).ignore();
+            }
+            if round == 2 {
+                p.cmd("RENAME").arg("zset").arg("zset:moved").ignore();
+            }
+            if round == 40 {
+                p.cmd("DEL").arg("set").ignore();
+            }
+            let _: () = p.query(&mut c).unwrap();
+            round += 1;
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+        assert!(round > 40, "the save ended too soon to test anything ({round} rounds)");
+        let mut srv = srv;
+        srv.dir = fresh_dir();
+    }
+    assert_loads_as(&dir, &at_start);
+}
+
 /// Eviction deletes a big list while the snapshot is writing it in
 /// slices: the file still holds it whole, as it was.
 #[test]

@@ -40,7 +40,9 @@
 //!     track (`store::snaptrack`) hands the snapshot each member it still
 //!     owes before the member changes, so the value stays in the keyspace
 //!     and goes on in slices; such a write to a big one not written yet
-//!     starts it so, when no other big value is in progress.
+//!     starts it so, or, while another big value is in progress, gives
+//!     it its track and queues it to go next (a write of another kind to
+//!     it while it waits writes the rest of it out of its track then).
 //!
 //!   A FLUSHDB or an eviction finishes, never copies. The
 //!   one way a key goes without telling the hook, its TTL passing, is held off for the big key being
@@ -152,6 +154,17 @@ fn write_tracked(out: &mut Vec<u8>, v: &mut Value, n: usize, compress: bool) -> 
     }
 }
 
+/// A value written from the keyspace is done with (written, or given
+/// up): its pin and its track go.
+fn unpin_and_end_track(dbs: &mut [Db], db: usize, key: &[u8]) {
+    if let Some(d) = dbs.get_mut(db) {
+        d.snap_pins.retain(|(k, _)| k[..] != *key);
+        if let Some((e, _)) = d.position_of(key).and_then(|pos| d.at_position(pos)) {
+            track_end(&mut e.value);
+        }
+    }
+}
+
 /// The parts `v` is written in when it is big enough to go in slices.
 fn big_parts(v: &Value) -> Option<usize> {
     codec::parts(v).filter(|&n| n > SPLIT_SLICES * slice_of(v))
@@ -167,9 +180,10 @@ enum Save {
     /// the copy written in slices.
     Write,
     /// The copy-on-write hook, before a write that only adds, changes or
-    /// removes members of a hash, set or sorted set and leaves some: a big one is
-    /// written from the keyspace in slices, its track keeping the members
-    /// as they were (anything else: as `Write`).
+    /// removes members of a hash, set or sorted set and leaves some: a big
+    /// one is written from the keyspace in slices (after the big value in
+    /// progress, if there is one), its track keeping the members as they
+    /// were (anything else: as `Write`).
     Member,
     /// FLUSHDB and eviction, before the key goes: written whole, never
     /// copied (no memory taken where memory is being freed).
@@ -196,14 +210,19 @@ struct Partial {
     parts: usize,
 }
 
-/// A big value copied on write while another one was being written: it
+/// A big value saved on write while another one was being written: it
 /// goes next. `head` is what precedes its parts (expiry, access data,
-/// type, key, count), `hints` the RESIZEDB sizes of its database.
+/// type, key, count), `hints` the RESIZEDB sizes of its database, and
+/// `source` where its parts come from: a copy (a list), the key itself
+/// with its track (a hash, set or sorted set a member write reached, see
+/// [`Save::Member`]), or none when `head` holds the parts too (such a
+/// tracked value that a write of another kind reached while it waited:
+/// written out of its track then).
 struct Queued {
     origin: usize,
     hints: (usize, usize),
     head: Vec<u8>,
-    value: Box<Value>,
+    source: Option<Source>,
     parts: usize,
 }
 
@@ -407,16 +426,25 @@ impl Snapshot {
         // there (then to the side buffer, which follows it): the side
         // buffer is empty whenever no big value is.
         let idle = self.partial.is_none();
+        // While a big value is being written, a big list the hook saves is
+        // copied, and a big hash, set or sorted set a member write reaches
+        // gets its track: either goes next.
         if let Some(parts) = big
             && !idle
-            && how == Save::Write
-            && copies_cheaply(&entry.value)
+            && (how == Save::Write && copies_cheaply(&entry.value) || how == Save::Member)
         {
             let mut head = Vec::new();
             rdb::write_key_head(&mut head, entry.key(), entry, at, access, now_ms, compress);
             codec::write_len(&mut head, parts as u64);
-            let value = Box::new(entry.value.clone());
-            self.queue.push_back(Queued { origin, hints: (keys, expires), head, value, parts });
+            let source = if how == Save::Member {
+                track_start(&mut entry.value, Arc::downgrade(&self.pin_token));
+                let key: Box<[u8]> = entry.key().into();
+                self.pin(&mut dbs[i], &key);
+                Source::Live { db: i, key }
+            } else {
+                Source::Owned { value: Box::new(entry.value.clone()) }
+            };
+            self.queue.push_back(Queued { origin, hints: (keys, expires), head, source: Some(source), parts });
             self.keys += 1;
             return;
         }
@@ -453,7 +481,7 @@ impl Snapshot {
                         track_start(&mut entry.value, Arc::downgrade(&self.pin_token));
                         // Its TTL passing meanwhile leaves it stored.
                         let key: Box<[u8]> = entry.key().into();
-                        dbs[i].snap_pin = Some((crate::store::Key::from_slice(&key), Arc::downgrade(&self.pin_token)));
+                        self.pin(&mut dbs[i], &key);
                         Source::Live { db: i, key }
                     } else {
                         Source::Owned { value: Box::new(entry.value.clone()) }
@@ -486,7 +514,7 @@ impl Snapshot {
                 }
                 self.buf.extend_from_slice(&q.head);
                 self.side_db = self.file_db;
-                let source = Source::Owned { value: q.value };
+                let Some(source) = q.source else { continue };
                 self.partial = Some(Partial { source, done: 0, parts: q.parts });
             }
             let Some(p) = self.partial.as_mut() else { return true };
@@ -548,13 +576,8 @@ impl Snapshot {
     /// The big value in progress is written: its pin and track go, and the
     /// whole keys saved meanwhile follow it in the file.
     fn end_live(&mut self, dbs: &mut [Db]) {
-        if let Some(Partial { source: Source::Live { db, key }, .. }) = &self.partial
-            && let Some(d) = dbs.get_mut(*db)
-        {
-            d.snap_pin = None;
-            if let Some((e, _)) = d.position_of(key).and_then(|pos| d.at_position(pos)) {
-                track_end(&mut e.value);
-            }
+        if let Some(Partial { source: Source::Live { db, key }, .. }) = &self.partial {
+            unpin_and_end_track(dbs, *db, key);
         }
         self.partial = None;
         self.buf.append(&mut self.side);
@@ -582,6 +605,9 @@ impl Snapshot {
     /// over the next turns) unless `how` is `Save::Whole`, anything else is
     /// finished now. Returns whether it was that value.
     fn detach(&mut self, dbs: &mut [Db], db: usize, key: Option<&[u8]>, how: Save) -> bool {
+        if self.detach_queued(dbs, db, key, how) && key.is_some() {
+            return true;
+        }
         let Some(p) = self.partial.as_mut() else { return false };
         let Source::Live { db: pdb, key: pkey } = &p.source else { return false };
         if *pdb != db || key.is_some_and(|k| *k != **pkey) {
@@ -593,8 +619,9 @@ impl Snapshot {
         }
         let copy = how != Save::Whole;
         if let Some(entry) = entry.filter(|e| copy && copies_cheaply(&e.value)) {
-            p.source = Source::Owned { value: Box::new(entry.value.clone()) };
-            dbs[db].snap_pin = None;
+            let value = Box::new(entry.value.clone());
+            dbs[db].snap_pins.retain(|(k, _)| k[..] != **pkey);
+            p.source = Source::Owned { value };
             return true;
         }
         // Only this value: copies queued behind it wait their turn.
@@ -604,6 +631,49 @@ impl Snapshot {
         }
         self.queue = queued;
         true
+    }
+
+    /// The big hashes, sets and sorted sets waiting in the queue with their
+    /// tracks, if `key` of physical database `db` is one (any of `db`
+    /// when `key` is `None`), are about to change or go as `how` says: a
+    /// member write goes through the track; anything else writes the rest
+    /// of the value out of its track into its queued bytes now, as writing
+    /// it whole would have. Returns whether one was met.
+    fn detach_queued(&mut self, dbs: &mut [Db], db: usize, key: Option<&[u8]>, how: Save) -> bool {
+        let compress = self.opts.compress;
+        let (mut met, mut broken) = (false, false);
+        for q in self.queue.iter_mut() {
+            let Some(Source::Live { db: qdb, key: qkey }) = &q.source else { continue };
+            if *qdb != db || key.is_some_and(|k| *k != **qkey) {
+                continue;
+            }
+            met = true;
+            if how == Save::Member {
+                continue;
+            }
+            let left = dbs[db].position_of(qkey).and_then(|pos| dbs[db].at_position(pos)).and_then(|(e, _)| {
+                let mut left = None;
+                while let Some((n, l)) = write_tracked(&mut q.head, &mut e.value, SLICE_MEMBERS, compress) {
+                    left = Some(l);
+                    if n == 0 {
+                        break;
+                    }
+                }
+                left
+            });
+            broken |= left != Some(0);
+            unpin_and_end_track(dbs, db, qkey);
+            q.source = None;
+        }
+        if broken {
+            self.abort_broken();
+        }
+        met
+    }
+
+    /// Pins `key` in `db` for this snapshot (see `Db::snap_pins`).
+    fn pin(&self, db: &mut Db, key: &[u8]) {
+        db.snap_pins.push((crate::store::Key::from_slice(key), Arc::downgrade(&self.pin_token)));
     }
 
     /// Copy-on-write: `key` of physical database `db` is about to change;
@@ -650,9 +720,9 @@ impl Snapshot {
     /// the members the hash, set or sorted set being written from `dbs` saved before
     /// they changed (left out of `maxmemory`).
     pub fn held_bytes(&self, dbs: &[Db]) -> usize {
-        let current = match self.partial.as_ref().map(|p| &p.source) {
-            Some(Source::Owned { value }) => held_size(value),
-            Some(Source::Live { db, key }) => {
+        let held = |source: &Source| match source {
+            Source::Owned { value } => held_size(value),
+            Source::Live { db, key } => {
                 match dbs.get(*db).and_then(|d| d.position_of(key).and_then(|pos| d.entry_at(pos))).map(|e| &e.value) {
                     Some(Value::Hash(h)) => h.snap_held(),
                     Some(Value::Set(s)) => s.snap_held(),
@@ -660,9 +730,9 @@ impl Snapshot {
                     _ => 0,
                 }
             }
-            None => 0,
         };
-        current + self.queue.iter().map(|q| held_size(&q.value)).sum::<usize>()
+        self.partial.as_ref().map_or(0, |p| held(&p.source))
+            + self.queue.iter().map(|q| q.head.capacity() + q.source.as_ref().map_or(0, held)).sum::<usize>()
     }
 
     /// FLUSHDB of physical database `db`: everything of it not saved yet is
@@ -687,14 +757,17 @@ impl Snapshot {
     pub fn swapdb(&mut self, a: usize, b: usize) {
         self.origin.swap(a, b);
         self.cursor.swap(a, b);
-        if let Some(Partial { source: Source::Live { db, .. }, .. }) = self.partial.as_mut() {
-            *db = if *db == a {
-                b
-            } else if *db == b {
-                a
-            } else {
-                *db
-            };
+        let live = self.partial.as_mut().map(|p| &mut p.source).into_iter();
+        for source in live.chain(self.queue.iter_mut().filter_map(|q| q.source.as_mut())) {
+            if let Source::Live { db, .. } = source {
+                *db = if *db == a {
+                    b
+                } else if *db == b {
+                    a
+                } else {
+                    *db
+                };
+            }
         }
     }
 
@@ -743,8 +816,13 @@ impl Snapshot {
         }
         let _ = self.join();
         self.end_live(dbs);
+        for q in std::mem::take(&mut self.queue) {
+            if let Some(Source::Live { db, key }) = q.source {
+                unpin_and_end_track(dbs, db, &key);
+            }
+        }
         for db in dbs.iter_mut() {
-            db.snap_pin = None;
+            db.snap_pins.clear();
             let epoch = db.snap_epoch;
             for pos in 0..db.len() {
                 if let Some((e, _)) = db.at_position(pos) {
@@ -988,10 +1066,11 @@ mod tests {
         loaded
     }
 
-    /// A big key whose TTL passes while its slices are written stays
-    /// (reading as missing: no lookup or active expiry deletes it) until
-    /// the last slice, and is in the file whole; then it expires as any
-    /// key. A snapshot that ends early (aborted) frees the pin too.
+    /// A big key whose TTL passes while its slices are written, or while
+    /// it waits its turn with its track, stays (reading as missing: no
+    /// lookup or active expiry deletes it) until its last slice, and is in
+    /// the file whole; then it expires as any key. A snapshot that ends
+    /// early (aborted) frees the pins too.
     #[test]
     fn a_big_key_expiring_while_written_in_slices_is_in_the_file() {
         let dir = std::env::temp_dir().join(format!("ferrokv-snap-ttl-{}", std::process::id()));
@@ -1001,15 +1080,24 @@ mod tests {
         for abort in [false, true] {
             let mut dbs: Vec<Db> = (0..3).map(|_| Db::new()).collect();
             dbs[0].put(b"small", Value::Str(Bytes::from_slice(b"x")), None, NOW);
+            dbs[0].put(b"queued", big(1, 20_000, 1), Some(NOW + 10), NOW);
             dbs[0].put(b"big", big(3, 20_000, 0), Some(NOW + 10), NOW);
             let model = contents(&dbs[0]);
             let mut snap = Snapshot::start(&mut dbs, options(&dir), NOW, 0);
             snap.step(&mut dbs, NOW, Duration::ZERO);
             assert!(snap.partial.is_some(), "the walk begins with the big key");
-            // Its TTL passes: lookups and the active cycle leave it stored.
+            // A member write to the other big key: it waits its turn, with
+            // its track.
+            snap.before_member_write(&mut dbs, 0, b"queued", 0, NOW);
+            assert!(matches!(snap.queue.front().and_then(|q| q.source.as_ref()), Some(Source::Live { .. })));
+            if let Some(e) = dbs[0].get_mut(b"queued", NOW) {
+                churn(&mut e.value, 30, 1, &mut Rng(5));
+            }
+            // Their TTLs pass: lookups and the active cycle leave them stored.
             assert!(dbs[0].get(b"big", later).is_none());
+            assert!(dbs[0].get(b"queued", later).is_none());
             dbs[0].expire_sample(later, 16, &mut rng);
-            assert_eq!(dbs[0].len(), 2, "kept while it is being written");
+            assert_eq!(dbs[0].len(), 3, "kept while they are being written");
             if abort {
                 snap.abort(&mut dbs);
             } else {
@@ -1017,11 +1105,12 @@ mod tests {
                     snap.step(&mut dbs, NOW, Duration::ZERO);
                 }
                 assert!(finish(&mut snap).is_ok());
-                assert_eq!(contents(&load(&dir)[0]), model, "the file has it whole, with its TTL");
+                assert_eq!(contents(&load(&dir)[0]), model, "the file has them whole, with their TTLs");
                 drop(snap);
             }
             assert!(dbs[0].get(b"big", later).is_none());
-            assert_eq!(dbs[0].len(), 1, "expired once the snapshot is done with it");
+            assert!(dbs[0].get(b"queued", later).is_none());
+            assert_eq!(dbs[0].len(), 1, "expired once the snapshot is done with them");
         }
         let _ = std::fs::remove_dir_all(&dir);
     }

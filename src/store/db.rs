@@ -182,13 +182,13 @@ pub struct Db {
     /// but stays (no `expired` count, no event) until the pause ends, as
     /// Redis's `expireIfNeeded` does while clients are paused.
     pub expire_paused: bool,
-    /// A key a snapshot is writing from the keyspace a slice at a time
-    /// (`persist::snapshot`): when its TTL passes meanwhile it reads as
-    /// missing but stays, like a key under `expire_paused`, until the
-    /// snapshot has all of it and unpins it (or is gone: the pin holds
-    /// while its token lives). Every other way a key goes (a command,
-    /// eviction, FLUSHDB) tells the snapshot first.
-    pub snap_pin: Option<(Key, std::sync::Weak<()>)>,
+    /// Keys a snapshot is writing, or will write, from the keyspace a
+    /// slice at a time (`persist::snapshot`): when the TTL of one passes
+    /// meanwhile it reads as missing but stays, like a key under
+    /// `expire_paused`, until the snapshot has all of it and unpins it
+    /// (or is gone: a pin holds while its token lives). Every other way a
+    /// key goes (a command, eviction, FLUSHDB) tells the snapshot first.
+    pub snap_pins: Vec<(Key, std::sync::Weak<()>)>,
     /// What the propagation path asks of all the databases after every
     /// write command, shared by them all (see [`Signals`]).
     pub signals: Arc<Signals>,
@@ -238,7 +238,7 @@ impl Default for Db {
             events: Vec::new(),
             snap_epoch: false,
             expire_paused: false,
-            snap_pin: None,
+            snap_pins: Vec::new(),
             signals: Arc::default(),
             expired_log: None,
         }
@@ -376,7 +376,7 @@ impl Db {
                 Some(old)
             }
             None => {
-                if (self.expire_paused || self.snap_pin.is_some())
+                if (self.expire_paused || !self.snap_pins.is_empty())
                     && let Some(i) = self.map.get_index_of(key)
                 {
                     // An expired key kept by a pause or a snapshot's pin:
@@ -676,9 +676,9 @@ impl Db {
     fn keeps_expired(&self, i: usize) -> bool {
         self.expire_paused
             || self
-                .snap_pin
-                .as_ref()
-                .is_some_and(|(k, token)| token.strong_count() > 0 && self.map.at(i).is_some_and(|e| e.key() == &k[..]))
+                .map
+                .at(i)
+                .is_some_and(|e| self.snap_pins.iter().any(|(k, token)| token.strong_count() > 0 && e.key() == &k[..]))
     }
 
     fn expire_index(&mut self, i: usize) {

@@ -671,8 +671,11 @@ impl Snapshot {
         met
     }
 
-    /// Pins `key` in `db` for this snapshot (see `Db::snap_pins`).
+    /// Pins `key` in `db` for this snapshot (see `Db::snap_pins`). The
+    /// pins of a snapshot that ended without unpinning (its writer
+    /// failed) go first, so that they cannot pile up.
     fn pin(&self, db: &mut Db, key: &[u8]) {
+        db.snap_pins.retain(|(_, token)| token.strong_count() > 0);
         db.snap_pins.push((crate::store::Key::from_slice(key), Arc::downgrade(&self.pin_token)));
     }
 
@@ -690,10 +693,12 @@ impl Snapshot {
     /// a slice at a time, its members as they were kept by its track
     /// (`store::snaptrack`) instead of the whole of it being written now.
     pub fn before_member_write(&mut self, dbs: &mut [Db], db: usize, key: &[u8], removes: usize, now_ms: u64) {
-        let stays = dbs[db]
-            .position_of(key)
-            .and_then(|pos| dbs[db].entry_at(pos))
-            .is_some_and(|e| codec::parts(&e.value).is_some_and(|n| n > removes));
+        // A key whose TTL passed (kept by the snapshot's pin) reads as
+        // missing: the write replaces it with a new value.
+        let stays = dbs[db].position_of(key).is_some_and(|pos| {
+            dbs[db].expire_at_index(pos).is_none_or(|t| t > now_ms)
+                && dbs[db].entry_at(pos).is_some_and(|e| codec::parts(&e.value).is_some_and(|n| n > removes))
+        });
         self.before(dbs, db, key, now_ms, if stays { Save::Member } else { Save::Write });
     }
 
@@ -1112,6 +1117,36 @@ mod tests {
             assert!(dbs[0].get(b"queued", later).is_none());
             assert_eq!(dbs[0].len(), 1, "expired once the snapshot is done with them");
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A member write (HSET, SADD, ZADD, ...) to a big key whose TTL
+    /// passed while it was being written or waiting its turn makes a new
+    /// value (the key reads as missing): the old one is written out first,
+    /// and the file has it as it was.
+    #[test]
+    fn a_member_write_to_a_big_key_whose_ttl_passed_comes_after_it_is_written() {
+        let dir = std::env::temp_dir().join(format!("ferrokv-snap-ttl-write-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let later = NOW + 1_000;
+        let mut dbs: Vec<Db> = (0..3).map(|_| Db::new()).collect();
+        dbs[0].put(b"queued", big(2, 20_000, 1), Some(NOW + 10), NOW);
+        dbs[0].put(b"big", big(3, 20_000, 0), Some(NOW + 10), NOW);
+        let model = contents(&dbs[0]);
+        let mut snap = Snapshot::start(&mut dbs, options(&dir), NOW, 0);
+        snap.step(&mut dbs, NOW, Duration::ZERO);
+        snap.before_member_write(&mut dbs, 0, b"queued", 0, NOW);
+        for key in [&b"big"[..], b"queued"] {
+            // As HSET/ZADD do on a key that reads as missing.
+            snap.before_member_write(&mut dbs, 0, key, 0, later);
+            assert!(dbs[0].get(key, later).is_none());
+            dbs[0].put(key, Value::Str(Bytes::from_slice(b"new")), None, later);
+        }
+        while !snap.walked() {
+            snap.step(&mut dbs, later, Duration::ZERO);
+        }
+        assert!(finish(&mut snap).is_ok());
+        assert_eq!(contents(&load(&dir)[0]), model);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -376,7 +376,7 @@ impl Db {
                 Some(old)
             }
             None => {
-                if (self.expire_paused || !self.snap_pins.is_empty())
+                if (self.expire_paused || self.snap_pins.iter().any(|(_, token)| token.strong_count() > 0))
                     && let Some(i) = self.map.get_index_of(key)
                 {
                     // An expired key kept by a pause or a snapshot's pin:

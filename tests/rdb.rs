@@ -381,6 +381,7 @@ fn member_writes_to_the_big_value_being_written_leave_it_as_it_was() {
             let mut srv = srv;
             srv.dir = fresh_dir();
         }
+        assert_redis_loads_as(&dir, &at_start);
         assert_loads_as(&dir, &at_start);
     }
 }
@@ -461,6 +462,7 @@ fn member_writes_to_big_values_waiting_their_turn_leave_them_as_they_were() {
         let mut srv = srv;
         srv.dir = fresh_dir();
     }
+    assert_redis_loads_as(&dir, &at_start);
     assert_loads_as(&dir, &at_start);
 }
 
@@ -705,6 +707,21 @@ fn corrupt_files_are_refused_with_a_message() {
         assert!(!log.contains("Ready to accept connections"), "{log}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With redis-server installed: redis-check-rdb finds `dir`'s dump.rdb
+/// valid and redis-server loads it as `at_start` (DEBUG DIGEST).
+fn assert_redis_loads_as(dir: &str, at_start: &str) {
+    if !redis_tools() {
+        eprintln!("redis-server not installed: interop not checked");
+        return;
+    }
+    let check = Command::new("redis-check-rdb").arg(Path::new(dir).join("dump.rdb")).output().unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && text.contains("RDB looks OK!"), "{text}");
+    let redis = Redis::start(dir);
+    let mut c = redis.client().unwrap();
+    assert_eq!(digest(&mut c), at_start, "redis-server holds what ferrokv saved");
 }
 
 /// redis-server and redis-check-rdb, when installed.

@@ -154,6 +154,24 @@ fn write_tracked(out: &mut Vec<u8>, v: &mut Value, n: usize, compress: bool) -> 
     }
 }
 
+/// Where the parts of the big value at position `pos` of physical
+/// database `i` come from: with `live`, the key itself (a hash, set or
+/// sorted set changes only through its track from now on, and the pin of
+/// the snapshot holding `token` keeps it stored when its TTL passes);
+/// otherwise a copy (a list). The pins of a snapshot that ended without
+/// unpinning (its writer failed) go first, so that they cannot pile up.
+fn source_for(token: &Arc<()>, db: &mut Db, i: usize, pos: usize, live: bool) -> Option<Source> {
+    let (entry, _) = db.at_position(pos)?;
+    if !live {
+        return Some(Source::Owned { value: Box::new(entry.value.clone()) });
+    }
+    track_start(&mut entry.value, Arc::downgrade(token));
+    let key: Box<[u8]> = entry.key().into();
+    db.snap_pins.retain(|(_, t)| t.strong_count() > 0);
+    db.snap_pins.push((crate::store::Key::from_slice(&key), Arc::downgrade(token)));
+    Some(Source::Live { db: i, key })
+}
+
 /// A value written from the keyspace is done with (written, or given
 /// up): its pin and its track go.
 fn unpin_and_end_track(dbs: &mut [Db], db: usize, key: &[u8]) {
@@ -436,13 +454,9 @@ impl Snapshot {
             let mut head = Vec::new();
             rdb::write_key_head(&mut head, entry.key(), entry, at, access, now_ms, compress);
             codec::write_len(&mut head, parts as u64);
-            let source = if how == Save::Member {
-                track_start(&mut entry.value, Arc::downgrade(&self.pin_token));
-                let key: Box<[u8]> = entry.key().into();
-                self.pin(&mut dbs[i], &key);
-                Source::Live { db: i, key }
-            } else {
-                Source::Owned { value: Box::new(entry.value.clone()) }
+            // (The entry is there: it was just read.)
+            let Some(source) = source_for(&self.pin_token, &mut dbs[i], i, pos, how == Save::Member) else {
+                return self.abort_broken();
             };
             self.queue.push_back(Queued { origin, hints: (keys, expires), head, source: Some(source), parts });
             self.keys += 1;
@@ -475,16 +489,8 @@ impl Snapshot {
                     rdb::write_key_head(buf, entry.key(), entry, at, access, now_ms, compress);
                     codec::write_len(buf, parts as u64);
                     self.side_db = Some(origin);
-                    let source = if how != Save::Write {
-                        // A hash, set or sorted set changes only through
-                        // its track.
-                        track_start(&mut entry.value, Arc::downgrade(&self.pin_token));
-                        // Its TTL passing meanwhile leaves it stored.
-                        let key: Box<[u8]> = entry.key().into();
-                        self.pin(&mut dbs[i], &key);
-                        Source::Live { db: i, key }
-                    } else {
-                        Source::Owned { value: Box::new(entry.value.clone()) }
+                    let Some(source) = source_for(&self.pin_token, &mut dbs[i], i, pos, how != Save::Write) else {
+                        return self.abort_broken();
                     };
                     self.partial = Some(Partial { source, done: 0, parts });
                 }
@@ -669,14 +675,6 @@ impl Snapshot {
             self.abort_broken();
         }
         met
-    }
-
-    /// Pins `key` in `db` for this snapshot (see `Db::snap_pins`). The
-    /// pins of a snapshot that ended without unpinning (its writer
-    /// failed) go first, so that they cannot pile up.
-    fn pin(&self, db: &mut Db, key: &[u8]) {
-        db.snap_pins.retain(|(_, token)| token.strong_count() > 0);
-        db.snap_pins.push((crate::store::Key::from_slice(key), Arc::downgrade(&self.pin_token)));
     }
 
     /// Copy-on-write: `key` of physical database `db` is about to change;

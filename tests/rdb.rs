@@ -271,6 +271,75 @@ fn big_values_written_in_slices_are_the_dataset_when_it_started() {
     assert_loads_as(&dir, &at_start);
 }
 
+/// Queues on `p` writes that add, change and remove members of the big
+/// sorted set, hash or set (`kind`) at `key` (of members `m:0`...), and
+/// leave it most of them: round `round`'s share.
+fn member_writes(p: &mut redis::Pipeline, kind: &str, key: &str, round: usize) {
+    let (a, b, new) = (format!("m:{}", round * 7 + 1), format!("m:{}", round * 11 + 2), format!("new:{round}"));
+    let (c, d) = (format!("m:{}", round * 13 + 3), format!("m:{}", round * 17 + 4));
+    match kind {
+        "zset" => p
+            .cmd("ZADD")
+            .arg(key)
+            .arg(5000 + round)
+            .arg(&a)
+            .arg(-1)
+            .arg(&new)
+            .ignore()
+            .cmd("ZINCRBY")
+            .arg(key)
+            .arg(0.5)
+            .arg(&b)
+            .ignore()
+            .cmd("ZREM")
+            .arg(key)
+            .arg(&c)
+            .arg(&d)
+            .ignore()
+            .cmd("ZPOPMIN")
+            .arg(key)
+            .ignore()
+            .cmd("ZPOPMAX")
+            .arg(key)
+            .arg(2)
+            .ignore(),
+        "hash" => p
+            .cmd("HSET")
+            .arg(key)
+            .arg(&a)
+            .arg("changed")
+            .arg(&new)
+            .arg(1)
+            .ignore()
+            .cmd("HINCRBY")
+            .arg(key)
+            .arg(&b)
+            .arg(7)
+            .ignore()
+            .cmd("HDEL")
+            .arg(key)
+            .arg(&c)
+            .ignore(),
+        _ => p
+            .cmd("SADD")
+            .arg(key)
+            .arg(&new)
+            .ignore()
+            .cmd("SREM")
+            .arg(key)
+            .arg(&a)
+            .ignore()
+            .cmd("SPOP")
+            .arg(key)
+            .ignore()
+            .cmd("SMOVE")
+            .arg(key)
+            .arg(format!("moved:{key}"))
+            .arg(&b)
+            .ignore(),
+    };
+}
+
 /// Member writes to the one big value being written (a skiplist sorted
 /// set, a hashtable hash, a hashtable set: the walk meets it first, being
 /// the last key made), from its first slice to the end of the save:
@@ -307,70 +376,8 @@ fn member_writes_to_the_big_value_being_written_leave_it_as_it_was() {
             at_start = d;
             let mut round = 0;
             while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
-                let (a, b, new) =
-                    (format!("m:{}", round * 7 + 1), format!("m:{}", round * 11 + 2), format!("new:{round}"));
                 let mut p = redis::pipe();
-                match kind {
-                    "zset" => p
-                        .cmd("ZADD")
-                        .arg("big")
-                        .arg(5000 + round)
-                        .arg(&a)
-                        .arg(-1)
-                        .arg(&new)
-                        .ignore()
-                        .cmd("ZINCRBY")
-                        .arg("big")
-                        .arg(0.5)
-                        .arg(&b)
-                        .ignore()
-                        .cmd("ZREM")
-                        .arg("big")
-                        .arg(format!("m:{}", round * 13 + 3))
-                        .arg(format!("m:{}", round * 17 + 4))
-                        .ignore()
-                        .cmd("ZPOPMIN")
-                        .arg("big")
-                        .ignore()
-                        .cmd("ZPOPMAX")
-                        .arg("big")
-                        .arg(2)
-                        .ignore(),
-                    "hash" => p
-                        .cmd("HSET")
-                        .arg("big")
-                        .arg(&a)
-                        .arg("changed")
-                        .arg(&new)
-                        .arg(1)
-                        .ignore()
-                        .cmd("HINCRBY")
-                        .arg("big")
-                        .arg(&b)
-                        .arg(7)
-                        .ignore()
-                        .cmd("HDEL")
-                        .arg("big")
-                        .arg(format!("m:{}", round * 13 + 3))
-                        .ignore(),
-                    _ => p
-                        .cmd("SADD")
-                        .arg("big")
-                        .arg(&new)
-                        .ignore()
-                        .cmd("SREM")
-                        .arg("big")
-                        .arg(&a)
-                        .ignore()
-                        .cmd("SPOP")
-                        .arg("big")
-                        .ignore()
-                        .cmd("SMOVE")
-                        .arg("big")
-                        .arg("moved")
-                        .arg(&b)
-                        .ignore(),
-                };
+                member_writes(&mut p, kind, "big", round);
                 let _: () = p.query(&mut c).unwrap();
                 round += 1;
                 std::thread::sleep(Duration::from_millis(3));
@@ -409,7 +416,7 @@ fn member_writes_to_big_values_waiting_their_turn_leave_them_as_they_were() {
             p.cmd("ZADD").arg("zset").arg(i % 1000).arg(format!("m:{i}")).ignore();
         }
         for i in 0..30_000 {
-            p.cmd("HSET").arg("hash").arg(format!("f:{i}")).arg(i).ignore();
+            p.cmd("HSET").arg("hash").arg(format!("m:{i}")).arg(i).ignore();
         }
         let _: () = p.query(&mut c).unwrap();
         q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
@@ -420,30 +427,9 @@ fn member_writes_to_big_values_waiting_their_turn_leave_them_as_they_were() {
         let mut round = 0;
         while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
             let mut p = redis::pipe();
-            p.cmd("ZADD")
-                .arg("zset")
-                .arg(5000 + round)
-                .arg(format!("m:{}", round * 7 + 1))
-                .arg(-1)
-                .arg(format!("new:{round}"))
-                .ignore()
-                .cmd("ZREM")
-                .arg("zset")
-                .arg(format!("m:{}", round * 11 + 2))
-                .ignore()
-                .cmd("SADD")
-                .arg("set")
-                .arg(format!("new:{round}"))
-                .ignore()
-                .cmd("SREM")
-                .arg("set")
-                .arg(format!("m:{}", round * 13 + 3))
-                .ignore()
-                .cmd("HSET")
-                .arg("hash")
-                .arg(format!("f:{}", round * 17 + 4))
-                .arg("changed")
-                .ignore();
+            for kind in ["zset", "set", "hash"] {
+                member_writes(&mut p, kind, kind, round);
+            }
             if round == 1 {
                 p.cmd("ZREMRANGEBYRANK").arg("zset").arg(0).arg(9).ignore();
             }

@@ -52,6 +52,9 @@ fn load_dataset_of(c: &mut redis::Connection, big_n: usize) {
 }
 
 fn digest(c: &mut redis::Connection) -> String {
+    // Big datasets in a debug build on a busy machine: more than the
+    // client's usual 10 s.
+    c.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
     q(c, &["DEBUG", "DIGEST"])
 }
 

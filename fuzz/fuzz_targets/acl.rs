@@ -27,6 +27,11 @@ fn user(rules: &[&[u8]], allchannels: bool) -> Option<User> {
 /// the pattern `)`, which redis-server 7.0.15 lists as `(~) resetchannels
 /// -@all)`, a selector `(~)` and a stray `-@all)` to ACL LOAD.
 ///
+/// Likewise a first argument that a quoted selector rule gave a space, a
+/// quote or a parenthesis: redis-server 7.0.15 lists `ACL SETUSER x
+/// "(+select|'a b' ~k)"` as `(~k resetchannels -@all +select|a b)`
+/// (tests/acl.rs).
+///
 /// Also as in Redis: a key pattern `*` with read and write access given as
 /// `%RW~*` (a pattern, not `allkeys`) is listed as `~*`, which reads back
 /// as `allkeys`, and a pattern after it is then refused: redis-server
@@ -38,6 +43,7 @@ fn ambiguous(u: &User) -> bool {
         s.patterns.iter().any(|k| odd(&k.pattern))
             || s.channels.iter().any(|c| odd(c))
             || (s.patterns.len() > 1 && s.patterns.iter().any(|k| k.pattern == b"*"))
+            || s.first_args().any(|a| a.iter().any(|b| b" \t\n\r\0\"'()".contains(b)))
     })
 }
 

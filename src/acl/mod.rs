@@ -459,6 +459,11 @@ impl Selector {
         out
     }
 
+    /// Every first argument allowed by a `+cmd|arg` rule.
+    pub fn first_args(&self) -> impl Iterator<Item = &[u8]> {
+        self.firstargs.values().flatten().map(Vec::as_slice)
+    }
+
     /// ACL GETUSER's `keys`: the patterns, space separated.
     pub fn describe_keys(&self) -> Vec<u8> {
         if self.allkeys {

@@ -753,6 +753,20 @@ mod tests {
         assert_eq!((again.maxclients, again.hz, again.timeout), (78, 30, 5));
     }
 
+    /// Found by the config fuzz target: `\v` between a name and its value
+    /// was taken as a space, and CONFIG REWRITE then missed the line.
+    /// redis-server 7.0.15 refuses the file: `Reading the configuration
+    /// file, at line 1 >>> 'hz\v2' Bad directive or wrong number of
+    /// arguments`; a `\v` after a closing quote is a space there.
+    #[test]
+    fn a_vertical_tab_inside_a_word_is_not_a_space() {
+        let mut c = Config::default();
+        let e = c.load_text("hz\x0b2\n").unwrap_err();
+        assert!(e.contains("line 1") && e.contains("Bad directive or wrong number of arguments"), "{e}");
+        c.load_text("\x0chz''\x0b3\n").unwrap();
+        assert_eq!(c.hz, 3);
+    }
+
     #[test]
     fn errors_name_the_option() {
         let mut c = Config::default();

@@ -412,8 +412,17 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
+/// C's `isspace`: what `sdssplitargs` skips between arguments and wants
+/// after a closing quote.
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c)
+}
+
+/// What ends an unquoted argument in `sdssplitargs`: not `\v` or `\f`,
+/// which `isspace` counts: Redis 7.0.15 takes `SET a\vb c` as a SET of the
+/// key `a\vb` and refuses `hz\v2` in a config file (one word).
+fn ends_word(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\r' | b'\t')
 }
 
 fn hex_val(c: u8) -> Option<u8> {
@@ -423,7 +432,11 @@ fn hex_val(c: u8) -> Option<u8> {
 /// Splits an inline line like Redis's `sdssplitargs`: whitespace separates
 /// arguments; `"..."` understands `\n \r \t \b \a \xHH` and `\<c>`; `'...'`
 /// understands `\'`; a closing quote must be followed by a space or the end.
+/// Redis reads the line as a C string: a NUL byte ends it (the config file,
+/// ACL selectors, the AOF manifest; an inline request with a NUL never
+/// finds its newline, in Redis as here).
 pub fn split_args(line: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Result<(), ProtoError> {
+    let line = &line[..memchr(0, line).unwrap_or(line.len())];
     let mut i = 0;
     let n = line.len();
     loop {
@@ -493,7 +506,7 @@ pub fn split_args(line: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Resu
                     break;
                 }
                 match line[i] {
-                    c if is_space(c) => break,
+                    c if ends_word(c) => break,
                     b'"' => inq = true,
                     b'\'' => insq = true,
                     c => out.push(c),
@@ -568,6 +581,35 @@ mod tests {
         );
         assert_eq!(parse_all(b"\r\n\r\nPING\r\n").unwrap(), vec![cmd(&["PING"])]);
         assert_eq!(parse_all(b"echo \"\"\r\n").unwrap(), vec![cmd(&["echo", ""])]);
+    }
+
+    /// Recorded from redis-server 7.0.15 (inline requests): `\v` and `\f`
+    /// are skipped between arguments and accepted after a closing quote,
+    /// but do not end an unquoted one (`SET a\vb c` is +OK, `ECHO x\v`
+    /// echoes two bytes, `SET k\fv` has too few arguments).
+    #[test]
+    fn vertical_tab_and_form_feed_are_spaces_only_between_arguments() {
+        assert_eq!(parse_all(b"SET a\x0bb c\r\n").unwrap(), vec![cmd(&["SET", "a\x0bb", "c"])]);
+        assert_eq!(parse_all(b"SET k\x0cv\r\n").unwrap(), vec![cmd(&["SET", "k\x0cv"])]);
+        assert_eq!(parse_all(b"ECHO x\x0b\r\n").unwrap(), vec![cmd(&["ECHO", "x\x0b"])]);
+        assert_eq!(parse_all(b"ECHO \"x\"\x0b\r\n").unwrap(), vec![cmd(&["ECHO", "x"])]);
+        assert_eq!(parse_all(b"\x0b\x0cPING\r\n").unwrap(), vec![cmd(&["PING"])]);
+    }
+
+    /// `sdssplitargs` reads a C string: a NUL ends the line (a config
+    /// line, an ACL selector), and inside quotes it is an unclosed quote.
+    #[test]
+    fn split_args_stops_at_a_nul() {
+        let split = |line: &[u8]| {
+            let (mut out, mut spans) = (Vec::new(), Vec::new());
+            split_args(line, &mut out, &mut spans)
+                .map(|()| spans.iter().map(|&(a, b)| out[a..b].to_vec()).collect::<Vec<_>>())
+        };
+        assert_eq!(split(b"hz 3\0 4").unwrap(), cmd(&["hz", "3"]));
+        assert_eq!(split(b"hz 3\x004").unwrap(), cmd(&["hz", "3"]));
+        assert_eq!(split(b"\0hz").unwrap(), Vec::<Vec<u8>>::new());
+        assert_eq!(split(b"'a\0b'").unwrap_err(), ProtoError::UnbalancedQuotes);
+        assert_eq!(split(b"\"a\0b\"").unwrap_err(), ProtoError::UnbalancedQuotes);
     }
 
     /// Redis finds an inline request's newline with `strchr`: a NUL before

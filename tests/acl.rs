@@ -592,7 +592,7 @@ fn a_star_pattern_given_as_percent_rw_lists_as_allkeys_as_in_redis() {
 }
 
 #[test]
-fn a_quoted_first_arg_keeps_its_space_in_the_listing_as_in_redis() {
+fn quoted_selector_rules_are_listed_bare_as_in_redis() {
     // Recorded from redis-server 7.0.15: a selector's rules are split as
     // arguments, so a quoted first argument may hold a space; Redis keeps
     // it and lists it as it is (found by the ACL fuzz target).
@@ -602,4 +602,9 @@ fn a_quoted_first_arg_keeps_its_space_in_the_listing_as_in_redis() {
     assert_eq!(list_line(&mut c, "x"), "user x off resetchannels -@all (~k resetchannels -@all +select|a b)");
     setuser(&mut c, &["y", "+select|a b"]);
     assert_eq!(list_line(&mut c, "y"), "user y off resetchannels -@all +select|a b");
+    // Quotes in patterns are listed bare too.
+    setuser(&mut c, &["z", "(~\"'\")"]);
+    assert_eq!(list_line(&mut c, "z"), "user z off resetchannels -@all (~' resetchannels -@all)");
+    setuser(&mut c, &["w", "(&\"a'b\" ~k)"]);
+    assert_eq!(list_line(&mut c, "w"), "user w off resetchannels -@all (~k resetchannels &a'b -@all)");
 }

@@ -149,6 +149,31 @@ fn bgsave_is_the_dataset_when_it_started() {
     assert_loads_as(&dir, &at_start);
 }
 
+/// BGSAVE at 5 ms per key and per slice (`rdb-key-save-delay 5000`)
+/// while the pipeline `writes` builds for each round is sent, one round
+/// every `pause_ms` until the save ends: the DEBUG DIGEST of the dataset
+/// at BGSAVE and the number of rounds sent. The save must succeed.
+fn bgsave_under_writes(
+    c: &mut redis::Connection,
+    pause_ms: u64,
+    mut writes: impl FnMut(&mut redis::Pipeline, usize),
+) -> (String, usize) {
+    q::<()>(c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
+    let (at_start, started): (String, String) =
+        redis::pipe().cmd("DEBUG").arg("DIGEST").cmd("BGSAVE").query(c).unwrap();
+    assert_eq!(started, "Background saving started");
+    let mut round = 0;
+    while info_field(c, "persistence", "rdb_bgsave_in_progress") == "1" {
+        let mut p = redis::pipe();
+        writes(&mut p, round);
+        let _: () = p.query(c).unwrap();
+        round += 1;
+        std::thread::sleep(Duration::from_millis(pause_ms));
+    }
+    assert_eq!(info_field(c, "persistence", "rdb_last_bgsave_status"), "ok");
+    (at_start, round)
+}
+
 /// Big values (a skiplist sorted set, hashtable hash and set, a list of
 /// hundreds of nodes) are written a slice per turn; writes meanwhile —
 /// to the big keys themselves (a score moved, fields set, deleted and
@@ -182,15 +207,8 @@ fn big_values_written_in_slices_are_the_dataset_when_it_started() {
         // DEBUG DIGEST of 360,000 members in a debug build on a busy
         // 2-core machine can take longer than the usual 10 s.
         c.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-        // 5 ms per key and per slice: the save takes about a second.
-        q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
-        let (d, started): (String, String) =
-            redis::pipe().cmd("DEBUG").arg("DIGEST").cmd("BGSAVE").query(&mut c).unwrap();
-        assert_eq!(started, "Background saving started");
-        at_start = d;
-        let mut round = 0;
-        while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
-            let mut p = redis::pipe();
+        // The save takes about a second.
+        let (d, rounds) = bgsave_under_writes(&mut c, 15, |p, round| {
             for db in [0, 1, 2] {
                 p.cmd("SELECT").arg(db).ignore();
                 // One big key per round: before, while or after its
@@ -255,12 +273,9 @@ fn big_values_written_in_slices_are_the_dataset_when_it_started() {
             if round == 12 {
                 p.cmd("SWAPDB").arg(0).arg(1).ignore();
             }
-            let _: () = p.query(&mut c).unwrap();
-            round += 1;
-            std::thread::sleep(Duration::from_millis(15));
-        }
-        assert!(round > 10, "the save ended too soon to test anything ({round} rounds)");
-        assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
+        });
+        at_start = d;
+        assert!(rounds > 10, "the save ended too soon to test anything ({rounds} rounds)");
         after = digest(&mut c);
         let mut srv = srv;
         srv.dir = fresh_dir();
@@ -372,21 +387,9 @@ fn member_writes_to_the_big_value_being_written_leave_it_as_it_was() {
             let encoding: String = q(&mut c, &["OBJECT", "ENCODING", "big"]);
             assert_eq!(encoding, if kind == "zset" { "skiplist" } else { "hashtable" });
             // 5 ms per slice of 2,048 members, and per small key after.
-            q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
-            let (d, started): (String, String) =
-                redis::pipe().cmd("DEBUG").arg("DIGEST").cmd("BGSAVE").query(&mut c).unwrap();
-            assert_eq!(started, "Background saving started");
+            let (d, rounds) = bgsave_under_writes(&mut c, 3, |p, round| member_writes(p, kind, "big", round));
             at_start = d;
-            let mut round = 0;
-            while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
-                let mut p = redis::pipe();
-                member_writes(&mut p, kind, "big", round);
-                let _: () = p.query(&mut c).unwrap();
-                round += 1;
-                std::thread::sleep(Duration::from_millis(3));
-            }
-            assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok", "{kind}");
-            assert!(round > 10, "{kind}: the save ended too soon to test anything ({round} rounds)");
+            assert!(rounds > 10, "{kind}: the save ended too soon to test anything ({rounds} rounds)");
             assert_ne!(digest(&mut c), at_start, "{kind}: the writes changed the dataset");
             let mut srv = srv;
             srv.dir = fresh_dir();
@@ -422,16 +425,9 @@ fn member_writes_to_big_values_waiting_their_turn_leave_them_as_they_were() {
             p.cmd("HSET").arg("hash").arg(format!("m:{i}")).arg(i).ignore();
         }
         let _: () = p.query(&mut c).unwrap();
-        q::<()>(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "5000"]);
-        let (d, started): (String, String) =
-            redis::pipe().cmd("DEBUG").arg("DIGEST").cmd("BGSAVE").query(&mut c).unwrap();
-        assert_eq!(started, "Background saving started");
-        at_start = d;
-        let mut round = 0;
-        while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
-            let mut p = redis::pipe();
+        let (d, rounds) = bgsave_under_writes(&mut c, 3, |p, round| {
             for kind in ["zset", "set", "hash"] {
-                member_writes(&mut p, kind, kind, round);
+                member_writes(p, kind, kind, round);
             }
             if round == 1 {
                 p.cmd("ZREMRANGEBYRANK").arg("zset").arg(0).arg(9).ignore();
@@ -442,12 +438,9 @@ fn member_writes_to_big_values_waiting_their_turn_leave_them_as_they_were() {
             if round == 40 {
                 p.cmd("DEL").arg("set").ignore();
             }
-            let _: () = p.query(&mut c).unwrap();
-            round += 1;
-            std::thread::sleep(Duration::from_millis(3));
-        }
-        assert_eq!(info_field(&mut c, "persistence", "rdb_last_bgsave_status"), "ok");
-        assert!(round > 40, "the save ended too soon to test anything ({round} rounds)");
+        });
+        at_start = d;
+        assert!(rounds > 40, "the save ended too soon to test anything ({rounds} rounds)");
         let mut srv = srv;
         srv.dir = fresh_dir();
     }

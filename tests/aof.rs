@@ -675,6 +675,44 @@ fn debug_loadaof_reloads_from_the_files() {
     assert!(e.to_string().contains("No AOF files"), "{e}");
 }
 
+/// What the AOF replays is obeyed as Redis's `mustObeyClient` obeys it:
+/// an approximate stream trim is appended as `MAXLEN = <length> LIMIT n`
+/// (as Redis propagates it), which a client may not send but the replay
+/// runs without the LIMIT; strings and bitmaps made under a bigger
+/// proto-max-bulk-len load under a smaller one (Redis 7.0.15 gives the
+/// same lengths; the tcl test "XADD with ~ MAXLEN and LIMIT can propagate
+/// correctly").
+#[test]
+fn the_replay_obeys_what_a_client_is_refused() {
+    let dir = fresh_dir();
+    let srv = on_dir(&dir, "everysec");
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["CONFIG", "SET", "stream-node-max-entries", "10"]);
+    for _ in 0..100 {
+        let _: String = q(&mut c, &["XADD", "s", "*", "f", "v"]);
+    }
+    let _: String = q(&mut c, &["XADD", "s", "MAXLEN", "~", "55", "LIMIT", "30", "*", "f", "v"]);
+    assert_eq!(q::<i64>(&mut c, &["XLEN", "s"]), 71);
+    let e = redis::cmd("XADD").arg(&["s", "MAXLEN", "=", "71", "LIMIT", "30", "*", "f", "v"]).query::<String>(&mut c);
+    assert_eq!(e.unwrap_err().detail(), Some("syntax error, LIMIT cannot be used without the special ~ option"));
+    let _: () = q(&mut c, &["CONFIG", "SET", "proto-max-bulk-len", "2mb"]);
+    let _: i64 = q(&mut c, &["SETBIT", "bits", &(1_500_000 * 8).to_string(), "1"]);
+    let _: i64 = q(&mut c, &["SETRANGE", "str", "1500000", "x"]);
+    let _: Vec<Option<i64>> = q(&mut c, &["BITFIELD", "bf", "SET", "u8", &(1_500_000 * 8).to_string(), "7"]);
+    let _: () = q(&mut c, &["CONFIG", "SET", "proto-max-bulk-len", "1mb"]);
+    let _: () = q(&mut c, &["CONFIG", "SET", "stream-node-max-entries", "1"]);
+    let before = digest(&mut c);
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "LOADAOF"]), "OK");
+    assert_eq!(q::<i64>(&mut c, &["XLEN", "s"]), 71);
+    assert_eq!(q::<i64>(&mut c, &["STRLEN", "bits"]), 1_500_001);
+    assert_eq!(q::<i64>(&mut c, &["STRLEN", "str"]), 1_500_001);
+    assert_eq!(q::<i64>(&mut c, &["STRLEN", "bf"]), 1_500_001);
+    assert_eq!(digest(&mut c), before);
+    // A client is still held to the limit.
+    let e = redis::cmd("SETRANGE").arg(&["str", "1500000", "y"]).query::<i64>(&mut c);
+    assert_eq!(e.unwrap_err().detail(), Some("string exceeds maximum allowed size (proto-max-bulk-len)"));
+}
+
 /// At start the AOF loads a slice per turn: INFO is served, commands
 /// without the `loading` flag get -LOADING, as from redis-server.
 #[test]

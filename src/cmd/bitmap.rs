@@ -409,7 +409,7 @@ pub fn apply(ty: FieldType, value: u64, incr: i64, ow: Overflow) -> Option<u64> 
 ///
 /// Replies with the bit's previous value.
 fn setbit(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let offset = bit_offset(args.get(2), None, cx.srv.config.proto_max_bulk_len)?;
+    let offset = bit_offset(args.get(2), None, cx.bulk_limit())?;
     let on = match parse_i64(args.get(3)) {
         Some(0) => false,
         Some(1) => true,
@@ -440,7 +440,7 @@ fn setbit(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// # Format
 /// `GETBIT key offset`
 fn getbit(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let offset = bit_offset(args.get(2), None, cx.srv.config.proto_max_bulk_len)?;
+    let offset = bit_offset(args.get(2), None, cx.bulk_limit())?;
     let now = cx.now;
     let bit = get_str(cx.db(), args.get(1), now)?.is_some_and(|s| get_bit(s, offset));
     cx.out.int(bit as i64);
@@ -655,7 +655,7 @@ fn bitfield_ro(cx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn bitfield_generic(cx: &mut Ctx, args: &Args, read_only: bool) -> CmdResult {
-    let max_bulk_len = cx.srv.config.proto_max_bulk_len;
+    let max_bulk_len = cx.bulk_limit();
     let mut ops = Vec::new();
     let mut overflow = Overflow::Wrap;
     let mut highest_write: Option<u64> = None;

@@ -165,6 +165,20 @@ impl Ctx<'_> {
         }
     }
 
+    /// Redis's `mustObeyClient`: the command is replayed from the AOF (the
+    /// only source ferrokv has that must not be refused), so limits a
+    /// client is held to (proto-max-bulk-len, a stream trim's LIMIT) do not
+    /// apply: what was accepted once loads again under any config.
+    pub fn must_obey(&self) -> bool {
+        self.srv.aof.replaying
+    }
+
+    /// The biggest string a command may make: proto-max-bulk-len, or no
+    /// limit for a command that must be obeyed.
+    pub fn bulk_limit(&self) -> u64 {
+        if self.must_obey() { u64::MAX } else { self.srv.config.proto_max_bulk_len }
+    }
+
     /// The command changed `n` keys or elements, as Redis counts them in
     /// `server.dirty` (INFO's `rdb_changes_since_last_save`); called, even
     /// with 0, it replaces the default count (see `state::Changes`).

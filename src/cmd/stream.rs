@@ -558,7 +558,11 @@ fn parse_add_trim(cx: &Ctx, args: &Args, xadd: bool) -> Result<AddTrim, CmdError
     if !xadd && a.trim.is_none() {
         return Err(CmdError::msg("ERR syntax error, XTRIM must be called with a trimming strategy"));
     }
-    if limit_given {
+    if cx.must_obey() {
+        // The trim argument was rewritten to what was trimmed (see
+        // `rewritten_trim`): no node limit when it is replayed.
+        a.limit = 0;
+    } else if limit_given {
         if !a.approx {
             return Err(CmdError::msg("ERR syntax error, LIMIT cannot be used without the special ~ option"));
         }

@@ -585,9 +585,10 @@ fn msetnx(cx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Redis's `checkStringLength`: a string may not outgrow proto-max-bulk-len.
+/// Redis's `checkStringLength`: a string may not outgrow proto-max-bulk-len
+/// (unless the command must be obeyed).
 fn check_len(cx: &Ctx, len: u64) -> CmdResult {
-    if len > cx.srv.config.proto_max_bulk_len {
+    if len > cx.bulk_limit() {
         return Err(CmdError::msg("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
     }
     Ok(())

@@ -70,6 +70,118 @@ fn info_has_the_fields_tools_read() {
     assert_eq!(q::<String>(&mut c, &["INFO", "nosuchsection"]), "");
 }
 
+/// INFO stats and memory list every field redis-server 7.0.15 lists, in
+/// its order (recorded from it), and the counters move as Redis's do.
+#[test]
+fn info_stats_and_memory_have_redis_7_0_fields() {
+    const STATS: &str = "total_connections_received total_commands_processed instantaneous_ops_per_sec \
+        total_net_input_bytes total_net_output_bytes total_net_repl_input_bytes total_net_repl_output_bytes \
+        instantaneous_input_kbps instantaneous_output_kbps instantaneous_input_repl_kbps \
+        instantaneous_output_repl_kbps rejected_connections sync_full sync_partial_ok sync_partial_err expired_keys \
+        expired_stale_perc expired_time_cap_reached_count expire_cycle_cpu_milliseconds evicted_keys evicted_clients \
+        total_eviction_exceeded_time current_eviction_exceeded_time keyspace_hits keyspace_misses pubsub_channels \
+        pubsub_patterns pubsubshard_channels latest_fork_usec total_forks migrate_cached_sockets \
+        slave_expires_tracked_keys active_defrag_hits active_defrag_misses active_defrag_key_hits \
+        active_defrag_key_misses total_active_defrag_time current_active_defrag_time tracking_total_keys \
+        tracking_total_items tracking_total_prefixes unexpected_error_replies total_error_replies \
+        dump_payload_sanitizations total_reads_processed total_writes_processed io_threaded_reads_processed \
+        io_threaded_writes_processed reply_buffer_shrinks reply_buffer_expands";
+    const MEMORY: &str = "used_memory used_memory_human used_memory_rss used_memory_rss_human used_memory_peak \
+        used_memory_peak_human used_memory_peak_perc used_memory_overhead used_memory_startup used_memory_dataset \
+        used_memory_dataset_perc allocator_allocated allocator_active allocator_resident total_system_memory \
+        total_system_memory_human used_memory_lua used_memory_vm_eval used_memory_lua_human \
+        used_memory_scripts_eval number_of_cached_scripts number_of_functions number_of_libraries \
+        used_memory_vm_functions used_memory_vm_total used_memory_vm_total_human used_memory_functions \
+        used_memory_scripts used_memory_scripts_human maxmemory maxmemory_human maxmemory_policy \
+        allocator_frag_ratio allocator_frag_bytes allocator_rss_ratio allocator_rss_bytes rss_overhead_ratio \
+        rss_overhead_bytes mem_fragmentation_ratio mem_fragmentation_bytes mem_not_counted_for_evict \
+        mem_replication_backlog mem_total_replication_buffers mem_clients_slaves mem_clients_normal \
+        mem_cluster_links mem_aof_buffer mem_allocator active_defrag_running lazyfree_pending_objects \
+        lazyfreed_objects";
+    let s = server_with(|c| c.enable_debug_command = "yes".into());
+    let target = server();
+    let mut c = s.client();
+    for (section, want) in [("stats", STATS), ("memory", MEMORY)] {
+        let text: String = q(&mut c, &["INFO", section]);
+        let names: Vec<&str> = text.lines().skip(1).filter_map(|l| l.split_once(':')).map(|(k, _)| k).collect();
+        assert_eq!(names, want.split_whitespace().collect::<Vec<_>>(), "INFO {section}");
+    }
+
+    // Reads and writes of client sockets: one each per command here.
+    let before = info(&mut c, "stats");
+    for _ in 0..10 {
+        q::<()>(&mut c, &["SET", "k", "v"]);
+    }
+    let after = info(&mut c, "stats");
+    let moved = |name: &str| after[name].parse::<u64>().unwrap() - before[name].parse::<u64>().unwrap();
+    assert!(moved("total_reads_processed") >= 11, "{}", moved("total_reads_processed"));
+    assert!(moved("total_writes_processed") >= 10, "{}", moved("total_writes_processed"));
+
+    // MIGRATE keeps its connection for 10 s.
+    let port = target.handle.addr.port().to_string();
+    assert_eq!(q::<String>(&mut c, &["MIGRATE", "127.0.0.1", &port, "k", "0", "1000"]), "OK");
+    assert_eq!(info(&mut c, "stats")["migrate_cached_sockets"], "1");
+
+    // Deep checks of RESTORE payloads are counted (a small hash is one
+    // listpack), only with sanitize-dump-payload.
+    q::<i64>(&mut c, &["HSET", "h", "f", "v"]);
+    let payload: Vec<u8> = redis::cmd("DUMP").arg("h").query(&mut c).unwrap();
+    let restore = |c: &mut redis::Connection| {
+        redis::cmd("RESTORE").arg("h2").arg(0).arg(&payload).arg("REPLACE").query::<()>(c).unwrap()
+    };
+    restore(&mut c);
+    assert_eq!(info(&mut c, "stats")["dump_payload_sanitizations"], "0");
+    q::<()>(&mut c, &["CONFIG", "SET", "sanitize-dump-payload", "yes"]);
+    restore(&mut c);
+    assert_eq!(info(&mut c, "stats")["dump_payload_sanitizations"], "1");
+
+    // Active expiry: a cycle that finds every sampled key expired moves
+    // the running estimate by 5%.
+    for i in 0..50 {
+        q::<()>(&mut c, &["SET", &format!("t{i}"), "v", "PX", "1"]);
+    }
+    let start = std::time::Instant::now();
+    while info(&mut c, "stats")["expired_keys"] != "50" {
+        assert!(start.elapsed() < Duration::from_secs(5), "not expired");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stale: f64 = info(&mut c, "stats")["expired_stale_perc"].parse().unwrap();
+    assert!(stale > 0.0 && stale <= 100.0, "{stale}");
+
+    // Time over maxmemory: counted while writes are refused, added to
+    // the total when memory is back under the limit.
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "1"]);
+    assert!(err(&mut c, &["SET", "x", "y"]).starts_with("OOM "));
+    std::thread::sleep(Duration::from_millis(30));
+    let over = info(&mut c, "stats");
+    assert!(over["current_eviction_exceeded_time"].parse::<u64>().unwrap() >= 20, "{over:?}");
+    // (As in Redis, the spell ends at the first eviction check under the
+    // limit: with maxmemory 0 there is none and it goes on counting.)
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "1gb"]);
+    q::<()>(&mut c, &["SET", "x", "y"]);
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+    let back = info(&mut c, "stats");
+    assert_eq!(back["current_eviction_exceeded_time"], "0");
+    assert!(back["total_eviction_exceeded_time"].parse::<u64>().unwrap() >= 20, "{back:?}");
+
+    // Memory: overhead and dataset add up to used_memory.
+    q::<()>(&mut c, &["DEBUG", "POPULATE", "10000"]);
+    let m = info(&mut c, "memory");
+    let n = |k: &str| m[k].parse::<u64>().unwrap();
+    assert_eq!(n("used_memory_overhead") + n("used_memory_dataset"), n("used_memory"));
+    assert!(n("used_memory_startup") < n("used_memory_overhead"));
+    assert!(n("used_memory_dataset") > n("used_memory") / 2, "{m:?}");
+
+    // CONFIG RESETSTAT zeroes what Redis's resetServerStats does.
+    q::<()>(&mut c, &["CONFIG", "RESETSTAT"]);
+    let stats = info(&mut c, "stats");
+    for name in ["dump_payload_sanitizations", "total_eviction_exceeded_time", "expired_keys"] {
+        assert_eq!(stats[name], "0", "{name}");
+    }
+    assert_eq!(stats["expired_stale_perc"], "0.00");
+}
+
 #[test]
 fn config_resetstat_clears_counters() {
     let s = server();
@@ -88,6 +200,14 @@ fn config_resetstat_clears_counters() {
     assert_eq!(q::<String>(&mut c, &["CONFIG", "RESETSTAT"]), "OK");
     std::thread::sleep(std::time::Duration::from_millis(250));
     assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
+    // As Redis's resetServerStats: the saves counted too.
+    q::<String>(&mut c, &["BGSAVE"]);
+    while info(&mut c, "persistence")["rdb_bgsave_in_progress"] != "0" {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(info(&mut c, "persistence")["rdb_saves"], "1");
+    q::<()>(&mut c, &["CONFIG", "RESETSTAT"]);
+    assert_eq!(info(&mut c, "persistence")["rdb_saves"], "0");
 }
 
 #[test]

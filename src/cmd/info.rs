@@ -123,30 +123,46 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
             );
         }
         "memory" => {
-            let used = srv.used_memory() as u64;
-            let peak = srv.peak_memory as u64;
-            let rss = srv.rss as u64;
+            let b = super::memory::Breakdown::of(srv);
+            let (used, peak, rss) = (b.total as u64, b.peak as u64, b.rss as u64);
             let total = srv.system_memory;
             let max = srv.config.maxmemory;
-            let ratio = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+            let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+            // One allocator underneath and no allocator statistics of its
+            // own: the allocator's figures are the process's (allocated =
+            // active = used_memory, resident = RSS), as in MEMORY STATS.
+            let over_rss = rss as i64 - used as i64;
             let _ = write!(
                 w,
                 "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
                  used_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\n\
-                 used_memory_peak_perc:{:.2}%\r\nused_memory_dataset:{used}\r\ntotal_system_memory:{total}\r\n\
+                 used_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{}\r\nused_memory_startup:{}\r\n\
+                 used_memory_dataset:{}\r\nused_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{used}\r\n\
+                 allocator_active:{used}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{total}\r\n\
                  total_system_memory_human:{}\r\n{}maxmemory:{max}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
-                 mem_fragmentation_ratio:{ratio:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_allocator:{}\r\n\
-                 lazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
+                 allocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:{:.2}\r\n\
+                 allocator_rss_bytes:{over_rss}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n\
+                 mem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{over_rss}\r\n\
+                 mem_not_counted_for_evict:{}\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n\
+                 mem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_cluster_links:0\r\nmem_aof_buffer:{}\r\n\
+                 mem_allocator:{}\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                 human_bytes(used),
                 human_bytes(rss),
                 human_bytes(peak),
-                if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
+                ratio(used * 100, peak),
+                b.overhead(),
+                b.startup,
+                b.dataset(),
+                b.dataset_perc(),
                 human_bytes(total),
                 crate::script::info_memory(human_bytes),
                 human_bytes(max),
                 srv.config.maxmemory_policy.name(),
-                rss as i64 - used as i64,
+                ratio(rss, used),
+                ratio(rss, used),
+                b.total.saturating_sub(srv.used_for_maxmemory()),
                 srv.clients_mem,
+                srv.aof_buffer_bytes(),
                 crate::alloc::NAME,
                 srv.lazy.pending(),
                 srv.lazy.freed(),
@@ -204,16 +220,29 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
             let (expired, hits, misses): (u64, u64, u64) =
                 srv.dbs.iter().fold((0, 0, 0), |(e, h, m), db| (e + db.expired, h + db.hits, m + db.misses));
             let s = &srv.stats;
+            let exceeded_now = s.eviction_exceeded_since.map_or(0, |t| t.elapsed().as_micros() as u64);
+            // No replication, active defrag nor I/O threads: their
+            // counters stay 0, as on a Redis that does not use them.
             let _ = write!(
                 w,
                 "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
                  instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\n\
-                 instantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\nrejected_connections:{}\r\n\
+                 total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n\
+                 instantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\n\
+                 instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\n\
                  sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{expired}\r\n\
-                 evicted_keys:{}\r\nevicted_clients:{}\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
+                 expired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\n\
+                 evicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\n\
+                 current_eviction_exceeded_time:{}\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
                  pubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:0\r\n\
-                 total_forks:0\r\ntracking_total_keys:{}\r\ntracking_total_items:{}\r\n\
-                 tracking_total_prefixes:{}\r\ntotal_error_replies:{}\r\n",
+                 total_forks:0\r\nmigrate_cached_sockets:{}\r\nslave_expires_tracked_keys:0\r\n\
+                 active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n\
+                 active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n\
+                 tracking_total_keys:{}\r\ntracking_total_items:{}\r\n\
+                 tracking_total_prefixes:{}\r\nunexpected_error_replies:0\r\ntotal_error_replies:{}\r\n\
+                 dump_payload_sanitizations:{}\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\n\
+                 io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n\
+                 reply_buffer_shrinks:{}\r\nreply_buffer_expands:0\r\n",
                 s.connections_received,
                 s.commands_processed,
                 srv.metrics.rate(0).round() as u64,
@@ -222,15 +251,25 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 srv.metrics.rate(1) / 1024.0,
                 srv.metrics.rate(2) / 1024.0,
                 s.rejected_connections,
+                s.expired_stale * 100.0,
+                s.expire_time_cap_reached,
+                s.expire_cycle_us / 1000,
                 s.evicted_keys,
                 s.evicted_clients,
+                (s.eviction_exceeded_us + exceeded_now) / 1000,
+                exceeded_now / 1000,
                 srv.pubsub.channels.len(),
                 srv.pubsub.patterns.len(),
                 srv.pubsub.shard.len(),
+                srv.migrate.cached(),
                 srv.tracking.total_keys(),
                 srv.tracking.total_items(),
                 srv.tracking.total_prefixes(),
                 s.error_replies,
+                crate::persist::codec::SANITIZATIONS.load(std::sync::atomic::Ordering::Relaxed),
+                s.reads_processed,
+                s.writes_processed,
+                s.reply_buffer_shrinks,
             );
         }
         "replication" => {

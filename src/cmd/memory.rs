@@ -4,6 +4,7 @@
 
 use super::table::{Command, container, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx};
+use crate::server::state::Shared;
 
 pub static COMMANDS: &[Command] = &[Command {
     subcommands: MEMORY_SUBCOMMANDS,
@@ -82,21 +83,20 @@ fn memory_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Memory figures shared by STATS and DOCTOR.
-struct Breakdown {
-    peak: usize,
-    total: usize,
-    startup: usize,
+/// Memory figures shared by MEMORY STATS, MEMORY DOCTOR and INFO memory.
+pub struct Breakdown {
+    pub peak: usize,
+    pub total: usize,
+    pub startup: usize,
     clients: usize,
     /// Per database with keys: (index, main table bytes, TTL index bytes).
     tables: Vec<(usize, usize, usize)>,
     keys: usize,
-    rss: usize,
+    pub rss: usize,
 }
 
 impl Breakdown {
-    fn of(cx: &mut Ctx) -> Breakdown {
-        let srv = &mut *cx.srv;
+    pub fn of(srv: &mut Shared) -> Breakdown {
         let total = srv.used_memory();
         let per_client = std::mem::size_of::<crate::server::state::Client>() + 512;
         let clients = srv.clients.iter().flatten().map(|c| c.qbuf_cap + c.omem + per_client).sum();
@@ -114,8 +114,22 @@ impl Breakdown {
         Breakdown { peak: srv.peak_memory, total, startup: srv.startup_memory, clients, tables, keys, rss: srv.rss }
     }
 
-    fn overhead(&self) -> usize {
-        self.startup + self.clients + self.tables.iter().map(|(_, m, e)| m + e).sum::<usize>()
+    /// Redis's `overhead_total`: the memory at start, the clients' and
+    /// the keyspace tables' (at most the total).
+    pub fn overhead(&self) -> usize {
+        (self.startup + self.clients + self.tables.iter().map(|(_, m, e)| m + e).sum::<usize>()).min(self.total)
+    }
+
+    /// Redis's `dataset`: what is not overhead.
+    pub fn dataset(&self) -> usize {
+        self.total - self.overhead()
+    }
+
+    /// The dataset's share of the memory allocated since start, in percent
+    /// (Redis's `dataset_perc`).
+    pub fn dataset_perc(&self) -> f64 {
+        let net = self.total.saturating_sub(self.startup);
+        if net == 0 { 0.0 } else { self.dataset() as f64 * 100.0 / net as f64 }
     }
 }
 
@@ -123,9 +137,8 @@ impl Breakdown {
 /// `MEMORY STATS` — Redis's fields; those of features ferrokv does not
 /// have (replication, AOF, Lua) are 0.
 fn memory_stats(cx: &mut Ctx, _args: &Args) -> CmdResult {
-    let b = Breakdown::of(cx);
-    let overhead = b.overhead().min(b.total);
-    let dataset = b.total - overhead;
+    let b = Breakdown::of(cx.srv);
+    let (overhead, dataset) = (b.overhead(), b.dataset());
     let net = b.total.saturating_sub(b.startup);
     let pct = |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -166,7 +179,7 @@ fn memory_stats(cx: &mut Ctx, _args: &Args) -> CmdResult {
     out.bulk(b"dataset.bytes");
     out.int(dataset as i64);
     out.bulk(b"dataset.percentage");
-    out.double(pct(dataset, net));
+    out.double(b.dataset_perc());
     out.bulk(b"peak.percentage");
     out.double(pct(b.total, b.peak));
     // One allocator underneath: its figures are the process's.
@@ -197,7 +210,7 @@ fn memory_stats(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// too little data to judge, a past peak, high RSS overhead, big client
 /// buffers.
 fn memory_doctor(cx: &mut Ctx, _args: &Args) -> CmdResult {
-    let b = Breakdown::of(cx);
+    let b = Breakdown::of(cx.srv);
     let connected = cx.srv.connected_clients().max(1);
     let text = if b.total < 5 << 20 {
         "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.".to_string()

@@ -84,6 +84,11 @@ pub struct Sockets {
 }
 
 impl Sockets {
+    /// The connections cached (INFO's `migrate_cached_sockets`).
+    pub fn cached(&self) -> usize {
+        self.map.len()
+    }
+
     /// Closes the connections unused for more than 10 seconds (Redis's
     /// `migrateCloseTimedoutSockets`, from the cron); `now_secs` is Unix
     /// seconds.

@@ -733,6 +733,16 @@ fn config_resetstat(cx: &mut Ctx, _args: &Args) -> CmdResult {
     let dirty = cx.srv.stats.dirty;
     cx.srv.stats = Default::default();
     cx.srv.stats.dirty = dirty;
+    crate::persist::codec::SANITIZATIONS.store(0, std::sync::atomic::Ordering::Relaxed);
+    // And what Redis's `resetServerStats` resets outside its stats: the
+    // saves and rewrites counted, lazily freed objects, delayed fsyncs.
+    cx.srv.persist.saves = 0;
+    cx.srv.aof.rewrites = 0;
+    cx.srv.aof.consecutive_failures = 0;
+    cx.srv.lazy.reset_freed();
+    if let Some(w) = &cx.srv.aof.writer {
+        w.status.delayed_fsync.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
     // The instantaneous rates start over too (their counters just did).
     cx.srv.metrics = Default::default();
     for db in &mut cx.srv.dbs {

@@ -36,6 +36,20 @@ use crate::store::stream::{self, Stream, StreamId};
 use crate::store::zset::{self, ZSet, cmp_key};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Listpacks, intsets and stream nodes checked deeply, counted where Redis
+/// counts `stat_dump_payload_sanitizations` (RESTORE and RDB loads alike,
+/// from whichever thread loads): INFO's `dump_payload_sanitizations`, reset
+/// by CONFIG RESETSTAT.
+pub static SANITIZATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one deep check, if `deep`.
+fn count_sanitization(deep: bool) {
+    if deep {
+        SANITIZATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 /// The RDB version Redis 7.0 writes (and the newest this reads).
 pub const RDB_VERSION: u16 = 10;
@@ -366,7 +380,7 @@ fn write_stream(out: &mut Vec<u8>, st: &Stream, compress: bool) {
 /// (21, Redis 7.2 / Valkey: consumers also carry an active time). Every
 /// node is checked deeply (ferrokv walks the nodes without further
 /// checks), and the groups' PELs must agree with their consumers'.
-fn read_stream(r: &mut Reader, rdb_type: u8) -> Result<Value, Error> {
+fn read_stream(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Error> {
     let mut st = Stream::new();
     let nodes = r.read_count()?;
     for _ in 0..nodes {
@@ -374,6 +388,7 @@ fn read_stream(r: &mut Reader, rdb_type: u8) -> Result<Value, Error> {
         let mid = (key.len() == 16).then(|| StreamId::from_be_bytes(&key)).flatten();
         let mid = mid.ok_or_else(|| corrupt("stream node key is not a 128-bit id"))?;
         let lp = r.read_string()?.into_owned();
+        count_sanitization(deep);
         if stream::lp::first(&lp).is_none() && stream::lp::validate(&lp).is_some() {
             return Err(corrupt("empty listpack inside a stream"));
         }
@@ -864,7 +879,7 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
         }
         RDB_TYPE_STREAM_LISTPACKS | RDB_TYPE_STREAM_LISTPACKS_2 | RDB_TYPE_STREAM_LISTPACKS_3 => {
             // An empty stream is a valid value (XGROUP CREATE MKSTREAM).
-            return read_stream(r, rdb_type);
+            return read_stream(r, rdb_type, deep);
         }
         t => {
             let what = type_name(t);

@@ -321,6 +321,12 @@ impl Shared {
         self.aof_feed()
     }
 
+    /// INFO's `mem_aof_buffer`: the buffer the stream gathers in for the
+    /// writer (Redis's `aof_buf`).
+    pub fn aof_buffer_bytes(&self) -> usize {
+        if self.aof.writer.is_some() { self.prop.out.capacity() } else { 0 }
+    }
+
     /// Whether propagated bytes wait for [`Shared::aof_feed_turn`].
     pub fn aof_gathering(&self) -> bool {
         !self.prop.out.is_empty() && self.aof.writer.is_some()

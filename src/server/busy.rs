@@ -276,14 +276,14 @@ impl Io<'_> {
     /// and run what arrived, write the replies.
     fn serve_conn(&mut self, shared: &mut Shared, key: usize, readable: bool, writable: bool, read_closed: bool) {
         let Some(conn) = self.conns.get_mut(key) else { return };
-        if writable && conn.flush(&mut shared.stats.net_output_bytes).is_err() {
+        if writable && conn.flush(&mut shared.stats).is_err() {
             return self.close(shared, key);
         }
         if readable && self.read_and_run(shared, key, read_closed).is_err() {
             return self.close(shared, key);
         }
         let conn = &mut self.conns[key];
-        if conn.flush(&mut shared.stats.net_output_bytes).is_err() {
+        if conn.flush(&mut shared.stats).is_err() {
             return self.close(shared, key);
         }
         let pending = conn.has_output();
@@ -316,6 +316,7 @@ impl Io<'_> {
                 self.again.push(key);
                 return Ok(());
             }
+            shared.stats.reads_processed += 1;
             match conn.read() {
                 Ok(ReadResult::Data { n, drained }) => {
                     reads += 1;

@@ -13,6 +13,7 @@
 //! [`Conn::resize_reply_buffer`].
 
 use super::listen::Stream;
+use super::state::Stats;
 use crate::cmd::Args;
 use crate::resp::{Parser, ProtoError, Source, Span};
 use std::io::{self, Write};
@@ -243,13 +244,17 @@ impl Conn {
     /// the peak restarts every 5 s. Redis also grows a full buffer up to
     /// 16 KB ahead of time, where this `Vec` grows on demand. And where
     /// Redis keeps at least 1 KB, an idle connection (`idle`) with nothing
-    /// to send gives its reply buffer back entirely.
-    pub fn resize_reply_buffer(&mut self, now: u64, idle: bool) {
+    /// to send gives its reply buffer back entirely. Returns whether the
+    /// buffer shrank (INFO's `reply_buffer_shrinks`).
+    pub fn resize_reply_buffer(&mut self, now: u64, idle: bool) -> bool {
         let size = self.wbuf.capacity();
+        let mut shrank = false;
         if idle && self.pending_output() == 0 {
+            shrank = size > 0;
             self.wbuf = Vec::new();
             self.wpos = 0;
         } else if size / 2 >= REPLY_MIN && self.wpeak < size / 2 {
+            shrank = true;
             if self.wpos > 0 {
                 self.wbuf.drain(..self.wpos);
                 self.wpos = 0;
@@ -260,18 +265,20 @@ impl Conn {
             self.wpeak = self.wbuf.len();
             self.wpeak_reset = now;
         }
+        shrank
     }
 
-    /// Writes pending output until done or the socket is full, adding the
-    /// bytes written to `counter`.
-    pub fn flush(&mut self, counter: &mut u64) -> io::Result<()> {
+    /// Writes pending output until done or the socket is full, counting
+    /// the attempt and the bytes written in `stats`.
+    pub fn flush(&mut self, stats: &mut Stats) -> io::Result<()> {
+        stats.writes_processed += (self.wpos < self.wbuf.len()) as u64;
         while self.wpos < self.wbuf.len() {
             match self.stream.write(&self.wbuf[self.wpos..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.wpos += n;
                     self.wrote = true;
-                    *counter += n as u64;
+                    stats.net_output_bytes += n as u64;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -72,6 +72,16 @@ impl Shared {
     /// tables' growth budgets.
     pub fn perform_evictions(&mut self, now: u64) -> Evicted {
         let result = self.evict_pass(now);
+        // Time spent over the limit (Redis's `update_metrics`).
+        let st = &mut self.stats;
+        match (result, st.eviction_exceeded_since) {
+            (Evicted::Running | Evicted::Fail, None) => st.eviction_exceeded_since = Some(Instant::now()),
+            (Evicted::Ok, Some(since)) => {
+                st.eviction_exceeded_us += since.elapsed().as_micros() as u64;
+                st.eviction_exceeded_since = None;
+            }
+            _ => {}
+        }
         // Evicted keys leave empty slots, which count as free for the pass;
         // if the memory in use is still over the limit, give them back.
         if crate::alloc::allocated() > self.config.maxmemory as usize {

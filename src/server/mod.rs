@@ -221,6 +221,9 @@ impl Server {
     /// a slice at a time, answering `-LOADING` meanwhile, and announces
     /// readiness when done (at once when there is nothing to load).
     pub fn begin(&mut self) -> Result<(), String> {
+        // What the server holds before any data (Redis's
+        // `initial_memory_usage`, taken at the end of its init too).
+        self.shared.startup_memory = crate::alloc::allocated();
         self.shared.acl_boot()?;
         if self.shared.config.appendonly {
             // With the AOF on, it is loaded instead of the RDB (a slice
@@ -583,7 +586,7 @@ impl Server {
             // Redis compares whole seconds: idle means more than 2 of them.
             let idle = unix_s.saturating_sub(self.shared.client(key).last_interaction / 1000) > 2;
             conn.resize_query_buffer(idle);
-            conn.resize_reply_buffer(now, idle);
+            self.shared.stats.reply_buffer_shrinks += conn.resize_reply_buffer(now, idle) as u64;
             mirror(conn, &mut self.shared, key);
         }
         self.clients_cron_next = key;
@@ -594,7 +597,13 @@ impl Server {
         let shared = &mut self.shared;
         let start = Instant::now();
         let effort = shared.config.active_expire_effort;
-        self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, effort, &mut shared.rng);
+        let (sampled, expired) = self.expire.run(&mut shared.dbs, unix_ms(), EXPIRE_BUDGET, effort, &mut shared.rng);
+        let st = &mut shared.stats;
+        st.expire_time_cap_reached += self.expire.timed_out as u64;
+        st.expire_cycle_us += start.elapsed().as_micros() as u64;
+        // Redis's running average, this cycle weighing 5%.
+        let stale = if sampled == 0 { 0.0 } else { expired as f64 / sampled as f64 };
+        st.expired_stale = stale * 0.05 + st.expired_stale * 0.95;
         if shared.prop.on {
             // Each alone, as Redis propagates active expiry; not joined
             // to the next command's call.
@@ -698,7 +707,7 @@ impl Server {
         let Some(conn) = self.conns.get_mut(key) else { return };
         // Output held for an AOF fsync is not written early.
         let held = conn.aof_wait > 0 && !self.shared.aof_synced(conn.aof_wait);
-        if writable && !held && conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
+        if writable && !held && conn.flush(&mut self.shared.stats).is_err() {
             return self.close(key);
         }
         let mut readable = readable;
@@ -743,7 +752,7 @@ impl Server {
                 continue;
             }
             conn.write_queued = false;
-            if conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
+            if conn.flush(&mut self.shared.stats).is_err() {
                 self.close(key);
                 continue;
             }
@@ -770,7 +779,7 @@ impl Server {
             }
             conn.aof_wait = 0;
             conn.write_queued = false;
-            if conn.flush(&mut self.shared.stats.net_output_bytes).is_err() {
+            if conn.flush(&mut self.shared.stats).is_err() {
                 self.close(key);
                 continue;
             }
@@ -837,6 +846,7 @@ impl Server {
                 self.pending.push_back(key);
                 break;
             }
+            self.shared.stats.reads_processed += 1;
             match conn.read() {
                 Ok(ReadResult::Data { n, drained }) => {
                     reads += 1;
@@ -924,7 +934,7 @@ impl Server {
                     }
                     let conn = &mut self.conns[key];
                     if conn.pending_output() > OUTPUT_PAUSE {
-                        conn.flush(&mut self.shared.stats.net_output_bytes).map_err(|_| ())?;
+                        conn.flush(&mut self.shared.stats).map_err(|_| ())?;
                         conn.paused = conn.pending_output() > OUTPUT_PAUSE;
                     }
                 }
@@ -1353,7 +1363,7 @@ impl Parts<'_> {
     /// Closes connection `key` and forgets its client.
     fn close(&mut self, key: usize) {
         if let Some(mut conn) = self.conns.try_remove(key) {
-            let _ = conn.flush(&mut self.shared.stats.net_output_bytes);
+            let _ = conn.flush(&mut self.shared.stats);
             let _ = self.poll.registry().deregister(&mut conn.stream);
             if let Some(b) = self.shared.client_mut(key).blocked.take() {
                 self.shared.blocking.remove(b.db, &b.keys, key, conn.id);

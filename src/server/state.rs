@@ -132,6 +132,22 @@ pub struct Stats {
     pub evicted_keys: u64,
     /// Clients closed to hold maxmemory-clients.
     pub evicted_clients: u64,
+    /// Microseconds spent over `maxmemory` in spells that ended, and the
+    /// start of the one going on (INFO's `*_eviction_exceeded_time`).
+    pub eviction_exceeded_us: u64,
+    pub eviction_exceeded_since: Option<std::time::Instant>,
+    /// Active-expiry cycles stopped by their time budget, their time in
+    /// microseconds, and Redis's running estimate (5% per cycle) of the
+    /// share of sampled keys found expired (INFO's `expired_*`).
+    pub expire_time_cap_reached: u64,
+    pub expire_cycle_us: u64,
+    pub expired_stale: f64,
+    /// Reads from and writes to clients' sockets attempted (Redis's
+    /// `stat_total_reads_processed`, `stat_total_writes_processed`).
+    pub reads_processed: u64,
+    pub writes_processed: u64,
+    /// Reply buffers the clients cron shrank.
+    pub reply_buffer_shrinks: u64,
 }
 
 /// One command's counters (INFO commandstats).

@@ -474,10 +474,12 @@ impl Db {
         Some(SLOT + e.key_heap_size() + e.value.heap_size() + volatile)
     }
 
-    /// Bytes of the key table and of the TTL index (MEMORY STATS's
-    /// `overhead.hashtable.main` / `.expires`).
+    /// Bytes of the key table's buckets and empty slots, and of the TTL
+    /// index (MEMORY STATS's `overhead.hashtable.main` / `.expires`). The
+    /// entries themselves hold keys and values (Redis counts its keys'
+    /// and values' objects as dataset too).
     pub fn table_bytes(&self) -> (usize, usize) {
-        (self.map.capacity() * SLOT, self.vol_idx.capacity() * 4 + self.vol_at.capacity() * 8)
+        (self.map.overhead_bytes(), self.vol_idx.capacity() * 4 + self.vol_at.capacity() * 8)
     }
 
     /// Bytes of table slots allocated but empty: new keys fill them without

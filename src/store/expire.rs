@@ -48,22 +48,26 @@ pub struct ActiveExpire {
 
 impl ActiveExpire {
     /// One cycle at `active-expire-effort` level `level` (1 = Redis's
-    /// default).
-    pub fn run(&mut self, dbs: &mut [Db], now_ms: u64, budget: Duration, level: u32, rng: &mut Rng) {
+    /// default). Returns the keys it sampled and how many of them had
+    /// expired.
+    pub fn run(&mut self, dbs: &mut [Db], now_ms: u64, budget: Duration, level: u32, rng: &mut Rng) -> (usize, usize) {
         let (keys_per_loop, acceptable_stale, budget) = effort(level, budget);
         let start = Instant::now();
         self.timed_out = false;
         let n = dbs.len();
+        let (mut total_sampled, mut total_expired) = (0, 0);
         for _ in 0..n {
             self.next_db %= n;
             let db = &mut dbs[self.next_db];
             let mut steps = 0u32;
             while db.volatile_len() > 0 {
                 let (sampled, expired) = db.expire_sample(now_ms, keys_per_loop, rng);
+                total_sampled += sampled;
+                total_expired += expired;
                 steps += 1;
                 if steps.is_multiple_of(4) && start.elapsed() > budget {
                     self.timed_out = true;
-                    return;
+                    return (total_sampled, total_expired);
                 }
                 if expired * 100 <= sampled * acceptable_stale {
                     break;
@@ -71,5 +75,6 @@ impl ActiveExpire {
             }
             self.next_db += 1;
         }
+        (total_sampled, total_expired)
     }
 }

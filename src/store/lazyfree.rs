@@ -120,6 +120,11 @@ impl LazyFree {
     pub fn freed(&self) -> u64 {
         self.counts.freed.load(Ordering::Relaxed)
     }
+
+    /// CONFIG RESETSTAT (Redis's `lazyfreeResetStats`).
+    pub fn reset_freed(&self) {
+        self.counts.freed.store(0, Ordering::Relaxed);
+    }
 }
 
 impl Counts {

@@ -315,6 +315,12 @@ impl<E: Keyed> Table<E> {
             + self.indices.len() * std::mem::size_of::<HashTable<Slot>>()
     }
 
+    /// What [`Table::heap_size`] counts beyond the elements in place: the
+    /// buckets and the element slots not filled.
+    pub fn overhead_bytes(&self) -> usize {
+        self.heap_size() - self.entries.len() * std::mem::size_of::<E>()
+    }
+
     /// The element at position `i`.
     pub fn at(&self, i: usize) -> Option<&E> {
         self.entries.get(i)

@@ -31,6 +31,7 @@ pub fn write(values: &[i64]) -> Vec<u8> {
 /// size against the count, and that it is not empty; with `deep`, also
 /// that the integers are strictly ascending.
 pub fn read(blob: &[u8], deep: bool, mut f: impl FnMut(i64) -> Result<(), Error>) -> Result<usize, Error> {
+    super::count_sanitization(deep);
     if blob.len() < HDR {
         return Err(Error::Corrupt(format!("intset of {} bytes is shorter than its header", blob.len())));
     }

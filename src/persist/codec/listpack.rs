@@ -121,6 +121,7 @@ fn corrupt(what: &str, at: usize) -> Error {
 /// Redis's sanitize checks: each entry's backlen, and the header's count
 /// against the entries found.
 pub fn read<'a>(lp: &'a [u8], deep: bool, mut f: impl FnMut(Elem<'a>) -> Result<(), Error>) -> Result<usize, Error> {
+    super::count_sanitization(deep);
     if lp.len() < HDR + 1 {
         return Err(Error::Corrupt(format!("listpack of {} bytes is shorter than its header", lp.len())));
     }

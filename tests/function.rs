@@ -534,3 +534,38 @@ fn fcall_finds_what_the_libraries_hold_now() {
     let bad: redis::RedisResult<i64> = redis::cmd("FCALL").arg(b"n\xffw".as_slice()).arg(0).query(&mut c);
     assert_eq!(bad.unwrap_err().detail(), Some("Function not found"));
 }
+
+/// Function names are found and collide whatever their case; a library's
+/// code sees only the loading API while it loads, and its local helpers the
+/// full globals when its functions run; `register_function` works only
+/// during FUNCTION LOAD; the global table shows Redis's read-only error
+/// metatable; SORT BY a constant sorts a set for a script. Recorded from
+/// redis-server 7.0.15 (found by its tcl tests run against ferrokv).
+#[test]
+fn function_names_and_the_load_environment_are_redis_s() {
+    let s = common::server();
+    let mut raw = s.raw();
+    const CASES: &[(&[&str], &[u8])] = &[
+        (&["function", "flush"], b"+OK\r\n"),
+        (&["function", "load", "#!lua name=lib1\nlocal function get(k) return redis.call('get', k) end\nredis.register_function('Getter', function(keys) return get(keys[1]) end)"], b"$4\r\nlib1\r\n"),
+        (&["set", "k", "v"], b"+OK\r\n"),
+        (&["fcall", "getter", "1", "k"], b"$1\r\nv\r\n"),
+        (&["fcall", "GETTER", "1", "k"], b"$1\r\nv\r\n"),
+        (&["function", "load", "#!lua name=lib2\nredis.register_function('gETTER', function() return 1 end)"], b"-ERR Function gETTER already exists\r\n"),
+        (&["function", "load", "replace", "#!lua name=lib1\nredis.register_function('GETTER', function() return 2 end)"], b"$4\r\nlib1\r\n"),
+        (&["fcall", "getter", "0"], b":2\r\n"),
+        (&["function", "load", "#!lua name=lib3\nreturn math.random()"], b"-ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'math'\r\n"),
+        (&["function", "load", "#!lua name=lib3\nreturn redis.call('ping')"], b"-ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'\r\n"),
+        (&["function", "load", "#!lua name=lib3\nlocal t = type(1)"], b"-ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'type'\r\n"),
+        (&["function", "load", "#!lua name=lib4\nlocal lib = redis\nredis.register_function('late', function() lib.register_function('x', function() return 1 end) end)"], b"$4\r\nlib4\r\n"),
+        (&["fcall", "late", "0"], b"-ERR redis.register_function can only be called on FUNCTION LOAD command script: late, on @user_function:3.\r\n"),
+        (&["eval", "local g = getmetatable(_G)\ng.__index = {}", "0"], b"-ERR user_script:2: Attempt to modify a readonly table script: 2ef02c57cebd8cb878a7f2e2cb5e70efa8f2feac, on @user_script:2.\r\n"),
+        (&["eval", "return type(getmetatable(_G).__index)", "0"], b"$8\r\nfunction\r\n"),
+        (&["eval", "return tostring(getmetatable(math))", "0"], b"$3\r\nnil\r\n"),
+        (&["eval", "return tostring(getmetatable(getmetatable(_G)))", "0"], b"$3\r\nnil\r\n"),
+        (&["del", "myset"], b":0\r\n"),
+        (&["sadd", "myset", "b", "a", "c"], b":3\r\n"),
+        (&["eval", "return redis.call('sort',KEYS[1],'by','nosort')", "1", "myset"], b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"),
+    ];
+    check(&mut raw, CASES);
+}

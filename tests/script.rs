@@ -1093,3 +1093,40 @@ $15\r\nradix-tree-keys\r\n:1\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n0-0\r\n$6\r
 *2\r\n$3\r\n3-0\r\n*4\r\n$1\r\ng\r\n$5\r\nhello\r\n$1\r\n1\r\n$3\r\nbar\r\n",
     );
 }
+
+/// A script with a shebang is checked before it runs as its flags make it
+/// (a write unless `no-writes`, refused over maxmemory unless `allow-oom`
+/// or `no-writes`), EVAL, FCALL and in MULTI alike; without a shebang its
+/// commands are checked as it runs them. Recorded from redis-server 7.0.15.
+#[test]
+fn declared_flags_decide_the_checks_before_the_run_as_in_redis() {
+    let s = common::server();
+    let mut raw = s.raw();
+    const CASES: &[(&[&str], &[u8])] = &[
+        (&["set", "x", "some value"], b"+OK\r\n"),
+        (&["function", "load", "replace", "#!lua name=flagged\nredis.register_function('w', function() return 1 end)\nredis.register_function{function_name='ro', callback=function() return 2 end, flags={'no-writes'}}\nredis.register_function{function_name='oom', callback=function() return 3 end, flags={'allow-oom'}}"], b"$7\r\nflagged\r\n"),
+        (&["config", "set", "min-replicas-to-write", "1"], b"+OK\r\n"),
+        (&["eval", "#!lua flags=no-writes\nreturn redis.call('get','x')", "1", "x"], b"$10\r\nsome value\r\n"),
+        (&["eval", "return redis.call('get','x')", "1", "x"], b"$10\r\nsome value\r\n"),
+        (&["eval", "#!lua\nreturn redis.call('get','x')", "1", "x"], b"-NOREPLICAS Not enough good replicas to write.\r\n"),
+        (&["eval", "return redis.call('set','x', 1)", "1", "x"], b"-NOREPLICAS Not enough good replicas to write. script: edc6c778efe97d7b082a13bb199c772df244ec15, on @user_script:1.\r\n"),
+        (&["fcall", "w", "0"], b"-NOREPLICAS Not enough good replicas to write.\r\n"),
+        (&["fcall", "ro", "0"], b":2\r\n"),
+        (&["multi"], b"+OK\r\n"),
+        (&["eval", "#!lua\nreturn 1", "0"], b"-NOREPLICAS Not enough good replicas to write.\r\n"),
+        (&["exec"], b"-EXECABORT Transaction discarded because of previous errors.\r\n"),
+        (&["config", "set", "min-replicas-to-write", "0"], b"+OK\r\n"),
+        (&["config", "set", "maxmemory", "1"], b"+OK\r\n"),
+        (&["eval", "#!lua flags=\nreturn 1", "0"], b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"),
+        (&["eval", "#!lua flags=no-writes\nreturn redis.call('get','x')", "1", "x"], b"$10\r\nsome value\r\n"),
+        (&["eval", "#!lua flags=allow-oom\nreturn redis.call('set','x', 2)", "1", "x"], b"+OK\r\n"),
+        (&["eval", "return redis.call('get','x')", "1", "x"], b"$1\r\n2\r\n"),
+        (&["eval", "return redis.call('set','x', 3)", "1", "x"], b"-OOM command not allowed when used memory > 'maxmemory'. script: 81f848c6e8b72234b7b95b68dab846c7c059b3cf, on @user_script:1.\r\n"),
+        (&["fcall", "w", "0"], b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"),
+        (&["fcall", "ro", "0"], b":2\r\n"),
+        (&["fcall", "oom", "0"], b":3\r\n"),
+        (&["fcall_ro", "ro", "0"], b":2\r\n"),
+        (&["config", "set", "maxmemory", "0"], b"+OK\r\n"),
+    ];
+    check(&mut raw, CASES);
+}

@@ -369,7 +369,11 @@ fn restore(e: &mut Engine, codes: &[Vec<u8>], policy: Policy) -> Result<(), Stri
         return Err(format!("ERR Library {} already exists", l.name));
     }
     for f in new.iter().flat_map(|l| l.functions.iter()) {
-        let taken = e.libraries().iter().filter(|l| !replaced(l)).any(|l| l.functions.iter().any(|g| g.name == f.name));
+        let taken = e
+            .libraries()
+            .iter()
+            .filter(|l| !replaced(l))
+            .any(|l| l.functions.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)));
         if taken {
             return Err(format!("ERR Function {} already exists", f.name));
         }

@@ -516,7 +516,7 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
             acl::gate(cx, run, args)?;
         }
         if cx.srv.config.maxmemory != 0 && !cx.srv.in_exec {
-            oom_check(cx, run, in_multi)?;
+            oom_check(cx, run, args, in_multi)?;
         }
         if cx.srv.tracking.clients > 0 && !cx.srv.in_exec {
             // Where Redis's processCommand calls trackingLimitUsedSlots:
@@ -528,20 +528,23 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         // After a failed save (stop-writes-on-bgsave-error), writes and
         // PING get MISCONF, as in Redis.
         let cmd = reg.entries[run].cmd;
-        if cx.srv.writes_refused() && (cmd.has(table::flag::WRITE) || cmd.name == "ping") {
+        // A script that declared it writes counts as a write (only looked
+        // up when a check below needs it).
+        let writes = || cmd.has(table::flag::WRITE) || script::declared(cmd.name, args).0;
+        if cx.srv.writes_refused() && (cmd.name == "ping" || writes()) {
             return Err(CmdError::msg(crate::server::persistence::MISCONF));
         }
         // Writes to the AOF fail (disk full, EIO): writes are refused
         // until the writer thread succeeds again, as in Redis.
-        if (cmd.has(table::flag::WRITE) || cmd.name == "ping")
-            && let Some(e) = cx.srv.aof_write_error()
+        if let Some(e) = cx.srv.aof_write_error()
+            && (cmd.name == "ping" || writes())
         {
             return Err(CmdError::msg(format!("MISCONF Errors writing to the AOF file: {e}")));
         }
         // Redis's min-replicas check: ferrokv has no replicas, so with the
         // check on every write is refused, in MULTI at queue time.
         let c = &cx.srv.config;
-        if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 && reg.entries[run].cmd.has(table::flag::WRITE) {
+        if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 && writes() {
             return Err(CmdError::msg("NOREPLICAS Not enough good replicas to write."));
         }
         if cx.srv.loading() && !cmd.has(table::flag::LOADING) {
@@ -687,25 +690,28 @@ pub const OOM_ERROR: &str = "OOM command not allowed when used memory > 'maxmemo
 /// does); if memory stays over the limit, refuses `denyoom` commands, and
 /// anything but EXEC/DISCARD/QUIT/RESET inside MULTI (queuing costs memory).
 /// An EXEC whose queue holds a `denyoom` command discards the transaction.
-fn oom_check(cx: &mut Ctx, run: usize, in_multi: bool) -> CmdResult {
+fn oom_check(cx: &mut Ctx, run: usize, args: &Args, in_multi: bool) -> CmdResult {
     if cx.srv.perform_evictions(cx.now) != crate::server::evict::Evicted::Fail {
         return Ok(());
     }
     let reg = table::registry();
     let name = reg.entries[run].cmd.name;
-    let denyoom = |cmd: &table::Command| cmd.has(table::flag::DENYOOM);
+    // A script that did not declare `allow-oom` or `no-writes` is refused
+    // too (see `script::declared`).
+    let denyoom =
+        |cmd: &table::Command, args: &Args| cmd.has(table::flag::DENYOOM) || script::declared(cmd.name, args).1;
     if name == "exec" {
         let queue_denyoom = cx.client().multi.as_ref().is_some_and(|q| {
             q.iter().any(|(data, spans)| {
                 let args = Args::new(data, spans);
-                reg.id(args.get(0)).is_some_and(|i| denyoom(reg.entries[i].cmd))
+                reg.id(args.get(0)).is_some_and(|i| denyoom(reg.entries[i].cmd, &args))
             })
         });
         // Refused, EXEC discards the transaction (see dispatch).
         return if queue_denyoom { Err(CmdError::msg(OOM_ERROR)) } else { Ok(()) };
     }
     let exempt = ["exec", "discard", "quit", "reset"].contains(&name);
-    if denyoom(reg.entries[run].cmd) || (in_multi && !exempt) {
+    if denyoom(reg.entries[run].cmd, args) || (in_multi && !exempt) {
         return Err(CmdError::msg(OOM_ERROR));
     }
     Ok(())

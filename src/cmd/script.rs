@@ -226,6 +226,51 @@ fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult 
     result
 }
 
+/// What a script command is, for the checks made before it runs (Redis's
+/// `evalGetCommandFlags` / `fcallGetCommandFlags`): a script with a
+/// shebang, or a function, counts as a write unless `no-writes`, and is
+/// refused when memory is full unless `allow-oom` or `no-writes`
+/// (`scriptFlagsToCmdFlags`). Returns (write, denyoom); (false, false)
+/// for other commands, for a script without a shebang (its commands are
+/// checked as it runs them), and for one unknown or whose shebang does not
+/// parse (the command itself reports that).
+pub(super) fn declared(name: &str, args: &Args) -> (bool, bool) {
+    let f = match name {
+        "eval" | "eval_ro" => {
+            let body = args.get(1);
+            let sha = script::sha_of_hex(script::sha1hex(body).as_bytes());
+            let cached = script::with_made_engine(|e| sha.and_then(|s| e.scripts.get(&s)).map(|s| s.flags)).flatten();
+            match cached {
+                Some(f) => f,
+                None => match script::parse_shebang(body) {
+                    Ok((f, _)) => f,
+                    Err(_) => return (false, false),
+                },
+            }
+        }
+        "evalsha" | "evalsha_ro" => {
+            let found = script::with_made_engine(|e| {
+                script::sha_of_hex(args.get(1)).and_then(|s| e.scripts.get(&s)).map(|s| s.flags)
+            });
+            match found.flatten() {
+                Some(f) => f,
+                None => return (false, false),
+            }
+        }
+        "fcall" | "fcall_ro" => {
+            match script::with_made_engine(|e| e.function(args.get(1)).map(|f| f.flags)).flatten() {
+                Some(f) => f,
+                None => return (false, false),
+            }
+        }
+        _ => return (false, false),
+    };
+    if f & flags::EVAL_COMPAT != 0 {
+        return (false, false);
+    }
+    (f & flags::NO_WRITES == 0, f & (flags::NO_WRITES | flags::ALLOW_OOM) == 0)
+}
+
 thread_local! {
     /// The keys the running script's caller declared (EVAL's or FCALL's
     /// KEYS) while a client with client-side caching on runs one.
@@ -280,11 +325,6 @@ pub(super) fn run_script<'a>(
     let oom_at_start =
         cx.srv.config.maxmemory != 0 && cx.srv.perform_evictions(cx.now) == crate::server::evict::Evicted::Fail;
     if !compat {
-        if f & flags::ALLOW_OOM == 0 && oom_at_start {
-            return Err(CmdError::msg(
-                "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
-            ));
-        }
         if f & flags::NO_WRITES == 0 {
             if cx.srv.writes_refused() {
                 return Err(CmdError::msg(
@@ -299,6 +339,17 @@ pub(super) fn run_script<'a>(
             if ro {
                 return Err(CmdError::msg("ERR Can not execute a script with write flag using *_ro command."));
             }
+            // min-replicas-to-write with no replicas: never enough.
+            let c = &cx.srv.config;
+            if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 {
+                return Err(CmdError::msg("NOREPLICAS Not enough good replicas to write."));
+            }
+        }
+        // After the write checks, as Redis: `no-writes` implies allow-oom.
+        if f & (flags::ALLOW_OOM | flags::NO_WRITES) == 0 && oom_at_start {
+            return Err(CmdError::msg(
+                "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+            ));
         }
     }
     let ctl = RunCtl {

@@ -5,8 +5,8 @@
 //! ALPHA by their bytes, optionally by the values of other keys (`BY
 //! weight_*`, `BY h_*->field`); a BY pattern without `*` means "do not
 //! sort" (`nosort`): lists and sorted sets keep their order, sets too
-//! unless the result is stored (then ALPHA is forced, as Redis does for a
-//! deterministic result). `LIMIT offset count` picks a window, `GET`
+//! unless the result is stored or goes to a script (then ALPHA is forced,
+//! as Redis does for a deterministic result). `LIMIT offset count` picks a window, `GET`
 //! patterns (and `#`, the element itself) replace each element by looked-up
 //! values, `STORE dst` writes the result as a list (the `sortstore` event)
 //! or deletes `dst` when it is empty. SORT_RO refuses STORE.
@@ -238,8 +238,9 @@ fn sort_generic(cx: &mut Ctx, args: &Args, readonly: bool) -> CmdResult {
         Some(Value::ZSet(z)) => (z.iter().map(|(m, _)| m.to_vec()).collect(), true),
         Some(_) => return Err(CmdError::WrongType),
     };
-    if dontsort && !ordered && store.is_some() {
-        // A set stored unsorted: ALPHA, for a deterministic result.
+    if dontsort && !ordered && (store.is_some() || cx.srv.in_script_call) {
+        // A set stored or handed to a script unsorted: ALPHA, for a
+        // deterministic result (the same on replicas and in the AOF).
         dontsort = false;
         alpha = true;
         sortby = None;

@@ -151,6 +151,9 @@ pub struct RunVars {
     pub rand: Cell<u64>,
     /// Functions registered by the library FUNCTION LOAD is running.
     pub registered: RefCell<Vec<Func>>,
+    /// FUNCTION LOAD is running a library's code (`register_function`
+    /// works only then).
+    pub loading: Cell<bool>,
 }
 
 /// The Lua state and the handles a run needs (shared through an `Rc`: a
@@ -160,14 +163,14 @@ pub struct Core {
     pub lua: Lua,
     /// The main state of `lua`, for the C API (valid as long as `lua`).
     state: *mut mlua::ffi::lua_State,
-    /// The real global table (KEYS and ARGV are set in it for each run).
-    globals: Table,
     /// The table scripts see as their globals.
     pub env: Table,
     /// The real `redis` table.
     pub redis: Table,
-    /// The `redis` table a library's code sees while it loads.
-    load_redis: Table,
+    /// The global table of functions' libraries (see `prelude.lua`).
+    fenv: Table,
+    /// Switches `fenv` to the loading API (true) and back.
+    set_loading: Function,
     /// `xpcall(f, handler)` for a library's code as it loads.
     runner: Function,
     handler: Function,
@@ -201,9 +204,13 @@ pub struct Callable {
 }
 
 /// A function's entry in the by-name index.
+/// A function's entry in the by-name index, whose keys are lower case:
+/// FCALL finds a function whatever the case of its name, and two names
+/// that differ only in case collide (Redis 7.0's `functions` dict compares
+/// names without case; a library's own list keeps them as registered).
 fn index_entry(f: &Func) -> (Box<[u8]>, Callable) {
     let call = Callable { name: f.name.as_str().into(), callback: f.callback.clone(), flags: f.flags };
-    (f.name.as_bytes().into(), call)
+    (f.name.to_ascii_lowercase().into_bytes().into(), call)
 }
 
 /// A function library.
@@ -342,6 +349,7 @@ impl Engine {
             repl: Cell::new(3),
             rand: Cell::new(RAND48_START),
             registered: RefCell::new(Vec::new()),
+            loading: Cell::new(false),
         });
         let globals = lua.globals();
         let rust = lua.create_table()?;
@@ -499,8 +507,8 @@ impl Engine {
             "register_function",
             lua.create_function(move |lua, args: MultiValue| register_function(lua, &v, args))?,
         )?;
-        let (env, redis, load_redis): (Table, Table, Table) =
-            lua.load(PRELUDE).set_name(INTERNAL).call((globals.clone(), rust))?;
+        let (env, redis, fenv, set_loading): (Table, Table, Table, Function) =
+            lua.load(PRELUDE).set_name(INTERNAL).call((globals, rust))?;
         let runner: Function = lua
             .load(
                 "local xpcall, select, unpack = xpcall, select, unpack \
@@ -515,10 +523,10 @@ impl Engine {
         let core = Core {
             lua,
             state,
-            globals,
             env,
             redis,
-            load_redis,
+            fenv,
+            set_loading,
             runner,
             handler,
             slots,
@@ -553,7 +561,7 @@ impl Engine {
 
     /// The function named `name`.
     pub fn function(&self, name: &[u8]) -> Option<&Callable> {
-        self.functions.get(name)
+        self.functions.get(&name.to_ascii_lowercase()[..])
     }
 
     /// The function libraries, in load order.
@@ -583,7 +591,7 @@ impl Engine {
             .lua
             .load(&code[shebang_len..])
             .set_name("@user_function")
-            .set_environment(core.env.clone())
+            .set_environment(core.fenv.clone())
             .into_function()
             .map_err(|e| {
                 let msg = match &e {
@@ -592,12 +600,13 @@ impl Engine {
                 };
                 format!("ERR Error compiling function: {msg}")
             })?;
-        // While the code runs, `redis` is the loading API.
-        let full: LuaValue = core.globals.raw_get("redis").map_err(|e| e.to_string())?;
-        core.globals.raw_set("redis", core.load_redis.clone()).map_err(|e| e.to_string())?;
+        // While the code runs, its globals are the loading API alone.
+        core.set_loading.call::<()>(true).map_err(|e| e.to_string())?;
+        core.vars.loading.set(true);
         core.vars.registered.borrow_mut().clear();
         let ran = core.call_protected(&f, MultiValue::new());
-        core.globals.raw_set("redis", full).map_err(|e| e.to_string())?;
+        core.vars.loading.set(false);
+        core.set_loading.call::<()>(false).map_err(|e| e.to_string())?;
         let functions = std::mem::take(&mut *core.vars.registered.borrow_mut());
         match ran {
             Err(e) => return Err(format!("ERR Error registering functions: {e}")),
@@ -612,9 +621,11 @@ impl Engine {
             return Err("ERR No functions registered".into());
         }
         let replaced = existing.map(|i| &self.libraries[i]);
-        for f in &functions {
-            let own = replaced.is_some_and(|l| l.functions.iter().any(|g| g.name == f.name));
-            if !own && self.functions.contains_key(f.name.as_bytes()) {
+        for (i, f) in functions.iter().enumerate() {
+            let same = |g: &Func| g.name.eq_ignore_ascii_case(&f.name);
+            let own = replaced.is_some_and(|l| l.functions.iter().any(same));
+            let taken = !own && self.functions.contains_key(f.name.to_ascii_lowercase().as_bytes());
+            if taken || functions[..i].iter().any(same) {
                 return Err(format!("ERR Function {} already exists", f.name));
             }
         }
@@ -624,8 +635,8 @@ impl Engine {
             Some(i) => {
                 let old = std::mem::replace(&mut self.libraries[i], lib);
                 for f in &old.functions {
-                    if !self.libraries[i].functions.iter().any(|g| g.name == f.name) {
-                        self.functions.remove(f.name.as_bytes());
+                    if !self.libraries[i].functions.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)) {
+                        self.functions.remove(f.name.to_ascii_lowercase().as_bytes());
                     }
                 }
             }
@@ -885,6 +896,9 @@ fn parse_library_shebang(code: &[u8]) -> Result<(String, usize), String> {
 /// `redis.register_function{function_name=, callback=, flags=, description=}`
 /// while a library loads.
 fn register_function(lua: &Lua, vars: &RunVars, args: MultiValue) -> mlua::Result<()> {
+    if !vars.loading.get() {
+        return raise("redis.register_function can only be called on FUNCTION LOAD command");
+    }
     let (mut name, mut callback, mut flags, mut description) = (None, None, 0u32, None);
     match args.len() {
         1 => {

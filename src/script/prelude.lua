@@ -238,4 +238,41 @@ local load_api = {
 load_api.LOG_DEBUG, load_api.LOG_VERBOSE, load_api.LOG_NOTICE, load_api.LOG_WARNING = 0, 1, 2, 3
 local load_redis = protect(load_api, true)
 
-return G, redis, load_redis
+-- The global table of functions' libraries. As in Redis's functions
+-- engine, one table for all libraries whose look-ups go to the scripts'
+-- globals, except while FUNCTION LOAD runs a library's code: then only to
+-- the loading API (`redis` as above; anything else is "nonexistent").
+-- Redis swaps its global table's __index the same way, so a library's
+-- local helper functions, which keep this table as their environment,
+-- see the full globals when the library's functions run.
+local load_env = raw_setmetatable({ redis = load_redis }, { __index = nonexistent, __metatable = false })
+local fenv_meta = { __index = real, __newindex = readonly, __metatable = false }
+local FG = raw_setmetatable({}, fenv_meta)
+real_of[FG] = real
+local function set_loading(on)
+    fenv_meta.__index = on and load_env or real
+end
+
+-- What getmetatable shows of a proxy: Redis's read-only tables have no
+-- metatable, but its global tables have their error metatable (read-only
+-- too, its __index the function that raises).
+local shown_meta = raw_setmetatable({}, { __mode = 'k' })
+local global_meta = protect({ __index = nonexistent })
+shown_meta[G] = global_meta
+shown_meta[FG] = global_meta
+do
+    local getmetatable = raw_getmetatable
+    real.getmetatable = function(...)
+        if select('#', ...) == 0 then
+            error("bad argument #1 to 'getmetatable' (value expected)", 2)
+        end
+        local t = ...
+        if real_of[t] then
+            return shown_meta[t]
+        end
+        local m = getmetatable(...)
+        return m
+    end
+end
+
+return G, redis, FG, set_loading

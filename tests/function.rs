@@ -539,7 +539,8 @@ fn fcall_finds_what_the_libraries_hold_now() {
 /// code sees only the loading API while it loads, and its local helpers the
 /// full globals when its functions run; `register_function` works only
 /// during FUNCTION LOAD; the global table shows Redis's read-only error
-/// metatable; SORT BY a constant sorts a set for a script. Recorded from
+/// metatable; SORT BY a constant sorts a set for a script; a library's
+/// code that runs past 500 ms is stopped. Recorded from
 /// redis-server 7.0.15 (found by its tcl tests run against ferrokv).
 #[test]
 fn function_names_and_the_load_environment_are_redis_s() {
@@ -566,6 +567,10 @@ fn function_names_and_the_load_environment_are_redis_s() {
         (&["del", "myset"], b":0\r\n"),
         (&["sadd", "myset", "b", "a", "c"], b":3\r\n"),
         (&["eval", "return redis.call('sort',KEYS[1],'by','nosort')", "1", "myset"], b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"),
+        // A library's code that never ends: stopped after 500 ms.
+        (&["function", "load", "#!lua name=lib\nlocal a = 1\nwhile 1 do a = a + 1 end"], b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"),
+        (&["ping"], b"+PONG\r\n"),
+        (&["function", "load", "#!lua name=lib\na = 1"], b"-ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table\r\n"),
     ];
     check(&mut raw, CASES);
 }

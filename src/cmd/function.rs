@@ -180,7 +180,10 @@ fn function_load(cx: &mut Ctx, args: &Args) -> CmdResult {
         i += 1;
     }
     let code = args.get(args.len() - 1);
-    let name = script::with_engine(|e| e.load_library(code, replace)).map_err(CmdError::msg)?;
+    // A library replayed from the AOF loads without the time limit (Redis's
+    // mustObeyClient).
+    let timeout = (!cx.must_obey()).then_some(script::busy::LOAD_TIMEOUT);
+    let name = script::with_engine(|e| e.load_library(code, replace, timeout)).map_err(CmdError::msg)?;
     changed(cx);
     cx.out.bulk(name.as_bytes());
     Ok(())
@@ -355,7 +358,7 @@ fn function_restore(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// `libraryJoin` does. On any error the loaded libraries are as before.
 fn restore(e: &mut Engine, codes: &[Vec<u8>], policy: Policy) -> Result<(), String> {
     let loaded = e.edit_libraries(std::mem::take);
-    let compiled = codes.iter().try_for_each(|c| e.load_library(c, false).map(|_| ()));
+    let compiled = codes.iter().try_for_each(|c| e.load_library(c, false, None).map(|_| ()));
     let new = e.edit_libraries(|libs| std::mem::replace(libs, loaded));
     compiled?;
     if policy == Policy::Flush {

@@ -74,6 +74,31 @@ thread_local! {
     /// The error other clients get while the run is busy (read by the
     /// dispatcher on every command: one thread-local load).
     static REJECT: Cell<Option<&'static str>> = const { Cell::new(None) };
+    /// While FUNCTION LOAD runs a library's code: when (`clock::mono_ns`)
+    /// it times out.
+    static LOAD_DEADLINE: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// FUNCTION LOAD's time limit for a library's code (Redis's
+/// `LOAD_TIMEOUT_MS`): past it the hook raises "FUNCTION LOAD timeout"
+/// (the load's code cannot catch it: `pcall` is not among its globals).
+/// Without it, `while 1 do end` in a library would hang the server.
+pub const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Clears the load's deadline when the load ends.
+pub struct LoadGuard(Option<u64>);
+
+impl Drop for LoadGuard {
+    fn drop(&mut self) {
+        LOAD_DEADLINE.set(self.0);
+    }
+}
+
+/// A library's code runs for at most `timeout` from now (None: no limit,
+/// as for libraries loaded from an RDB, the AOF or FUNCTION RESTORE).
+pub fn load_deadline(timeout: Option<std::time::Duration>) -> LoadGuard {
+    let deadline = timeout.map(|t| crate::clock::mono_ns() + t.as_nanos() as u64);
+    LoadGuard(LOAD_DEADLINE.replace(deadline))
 }
 
 /// Installs the hook on the Lua state (once, when the state is made).
@@ -132,7 +157,13 @@ pub unsafe fn enter<'a>(
 
 /// The hook: Redis's `luaMaskCountHook` over `scriptInterrupt`.
 fn interrupt(lua: &Lua) -> mlua::Result<VmState> {
-    let Some(mut run) = RUN.get() else { return Ok(VmState::Continue) };
+    let Some(mut run) = RUN.get() else {
+        if LOAD_DEADLINE.get().is_some_and(|d| crate::clock::mono_ns() > d) {
+            let text = b"ERR FUNCTION LOAD timeout".to_vec();
+            return Err(mlua::Error::external(super::Raised { text, counted: false }));
+        }
+        return Ok(VmState::Continue);
+    };
     if run.stop.is_some() {
         // Killed: raised again on every line (a pcall caught it).
         return Err(killed());

@@ -27,6 +27,7 @@ use hashbrown::HashMap;
 use mlua::{Function, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value as LuaValue};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 /// Shebang flags (`#!lua flags=...`), as Redis names them.
 pub mod flags {
@@ -580,7 +581,9 @@ impl Engine {
 
     /// FUNCTION LOAD: runs the library's code, which registers its
     /// functions; returns the library's name, or Redis's error text.
-    pub fn load_library(&mut self, code: &[u8], replace: bool) -> Result<String, String> {
+    /// `timeout`: FUNCTION LOAD's limit on the code's run (see
+    /// [`busy::LOAD_TIMEOUT`]).
+    pub fn load_library(&mut self, code: &[u8], replace: bool, timeout: Option<Duration>) -> Result<String, String> {
         let (name, shebang_len) = parse_library_shebang(code)?;
         let existing = self.libraries.iter().position(|l| l.name == name);
         if existing.is_some() && !replace {
@@ -604,7 +607,9 @@ impl Engine {
         core.set_loading.call::<()>(true).map_err(|e| e.to_string())?;
         core.vars.loading.set(true);
         core.vars.registered.borrow_mut().clear();
+        let deadline = busy::load_deadline(timeout);
         let ran = core.call_protected(&f, MultiValue::new());
+        drop(deadline);
         core.vars.loading.set(false);
         core.set_loading.call::<()>(false).map_err(|e| e.to_string())?;
         let functions = std::mem::take(&mut *core.vars.registered.borrow_mut());

@@ -304,7 +304,7 @@ impl Shared {
         let (codes, replace) = (std::mem::take(&mut loader.libraries), loader.merge);
         crate::script::with_engine(|e| {
             codes.iter().try_for_each(|code| {
-                e.load_library(code, replace).map(|_| ()).map_err(|err| {
+                e.load_library(code, replace, None).map(|_| ()).map_err(|err| {
                     let err = err.strip_prefix("ERR ").unwrap_or(&err);
                     format!("Failed loading library, {err}\n{}", crate::persist::rdb::SHORT_READ)
                 })

@@ -182,6 +182,53 @@ fn info_stats_and_memory_have_redis_7_0_fields() {
     assert_eq!(stats["expired_stale_perc"], "0.00");
 }
 
+/// Commands are counted as Redis 7.0.15 counts them (values recorded from
+/// it with the same commands): rejected and queued commands are not
+/// processed commands; EXEC and each command it runs are; a blocking
+/// command is one call when it blocks, served or timed out, and a failure
+/// when it is woken with an error.
+#[test]
+fn calls_are_counted_as_redis_counts_them() {
+    let s = server();
+    let mut c = s.client();
+    let stat = |c: &mut redis::Connection, name: &str| info(c, "commandstats").get(name).cloned().unwrap_or_default();
+    q::<()>(&mut c, &["CONFIG", "RESETSTAT"]);
+    let _ = err(&mut c, &["FOO"]);
+    let _ = err(&mut c, &["SET", "a"]);
+    q::<()>(&mut c, &["MULTI"]);
+    q::<String>(&mut c, &["SET", "a", "1"]);
+    q::<String>(&mut c, &["GET", "a"]);
+    q::<Vec<redis::Value>>(&mut c, &["EXEC"]);
+    // RESETSTAT, MULTI, EXEC, SET, GET.
+    assert_eq!(info(&mut c, "stats")["total_commands_processed"], "5");
+    assert!(stat(&mut c, "cmdstat_set").starts_with("calls=1,"), "{}", stat(&mut c, "cmdstat_set"));
+
+    let url = s.url();
+    let blocked = std::thread::spawn(move || {
+        let mut b = redis::Client::open(url).unwrap().get_connection().unwrap();
+        q::<Vec<String>>(&mut b, &["BLPOP", "list", "0"])
+    });
+    common::wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["RPUSH", "list", "x"]);
+    assert_eq!(blocked.join().unwrap(), ["list", "x"]);
+    let _: Option<Vec<String>> = q(&mut c, &["BLPOP", "none", "0.05"]);
+    assert!(stat(&mut c, "cmdstat_blpop").starts_with("calls=2,"), "{}", stat(&mut c, "cmdstat_blpop"));
+    assert!(stat(&mut c, "cmdstat_blpop").ends_with("rejected_calls=0,failed_calls=0"));
+
+    q::<String>(&mut c, &["XADD", "s", "*", "f", "v"]);
+    q::<()>(&mut c, &["XGROUP", "CREATE", "s", "g", "$"]);
+    let url = s.url();
+    let blocked = std::thread::spawn(move || {
+        let mut b = redis::Client::open(url).unwrap().get_connection().unwrap();
+        err(&mut b, &["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"])
+    });
+    common::wait_blocked(&mut c, 1);
+    q::<i64>(&mut c, &["XGROUP", "DESTROY", "s", "g"]);
+    assert!(blocked.join().unwrap().starts_with("NOGROUP "));
+    let x = stat(&mut c, "cmdstat_xreadgroup");
+    assert!(x.starts_with("calls=1,") && x.ends_with("rejected_calls=0,failed_calls=1"), "{x}");
+}
+
 #[test]
 fn config_resetstat_clears_counters() {
     let s = server();

@@ -77,11 +77,12 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
 const SLOWLOG_MAX_ARGC: usize = 32;
 const SLOWLOG_MAX_ARGLEN: usize = 128;
 
-/// Slow log and MONITOR bookkeeping for one executed command.
-pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64) {
-    let monitored = !cx.srv.monitors.is_empty() && !cmd.has(ADMIN) && !cmd.has(SKIP_MONITOR);
+/// Slow log and MONITOR bookkeeping for one executed command (`monitor`:
+/// MONITOR may show it; `slowlog`: the slow log may keep it).
+pub fn after_call(cx: &mut Ctx, cmd: &Command, args: &Args, micros: u64, monitor: bool, slowlog: bool) {
+    let monitored = monitor && !cx.srv.monitors.is_empty() && !cmd.has(ADMIN) && !cmd.has(SKIP_MONITOR);
     let limit = cx.srv.config.slowlog_log_slower_than;
-    let slow = limit >= 0 && micros >= limit as u64 && !cmd.has(SKIP_SLOWLOG);
+    let slow = slowlog && limit >= 0 && micros >= limit as u64 && !cmd.has(SKIP_SLOWLOG);
     if !monitored && !slow {
         return;
     }

@@ -460,7 +460,6 @@ const MULTI_EXEMPT: &[&str] = &["exec", "discard", "multi", "watch", "quit", "re
 /// inside MULTI — writing its reply or its error, and counts it in the
 /// per-command statistics. The only place errors are rendered.
 pub fn dispatch(cx: &mut Ctx, args: &Args) {
-    cx.srv.stats.commands_processed += 1;
     let reg = table::registry();
     let id = match &cx.srv.renames {
         None => reg.id_hinted(args.get(0), cx.srv.client(cx.key).last_cmd),
@@ -622,21 +621,34 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         cx.srv.cmd_clock = end;
         let nanos = end.saturating_sub(start);
         let micros = nanos / 1000;
-        let tracking = cx.srv.config.latency_tracking;
-        let stat = cx.srv.stats.command(run);
-        stat.calls += 1;
-        stat.usec += micros;
-        if result.is_err() {
-            stat.failed += 1;
+        // As Redis 7.0.15 counts a blocking command: one call (and one
+        // command processed) when it blocks, its latency and slowlog entry
+        // left for when it is served; served (the loop runs it again) it
+        // adds its time, a failure, the latency and the slowlog entry but
+        // no second call and no MONITOR line; a retry that stays blocked
+        // counts nothing. Rejected or queued commands are not counted.
+        let retry = cx.srv.blocking.retrying;
+        let blocked = if retry { cx.srv.blocking.still_blocked } else { cx.srv.client(cx.key).blocked.is_some() };
+        if !(retry && blocked) {
+            let tracking = cx.srv.config.latency_tracking;
+            if !retry {
+                cx.srv.stats.commands_processed += 1;
+            }
+            let stat = cx.srv.stats.command(run);
+            stat.calls += u64::from(!retry);
+            stat.usec += micros;
+            if result.is_err() {
+                stat.failed += 1;
+            }
+            if tracking && !blocked {
+                stat.hist.get_or_insert_default().record(nanos);
+            }
+            if cx.srv.config.latency_monitor_threshold > 0 && !retry {
+                let event = if cmd.has(table::flag::FAST) { "fast-command" } else { "command" };
+                cx.srv.latency_event(event, micros);
+            }
+            introspect::after_call(cx, cmd, args, micros, !retry, !blocked);
         }
-        if tracking {
-            stat.hist.get_or_insert_default().record(nanos);
-        }
-        if cx.srv.config.latency_monitor_threshold > 0 {
-            let event = if cmd.has(table::flag::FAST) { "fast-command" } else { "command" };
-            cx.srv.latency_event(event, micros);
-        }
-        introspect::after_call(cx, cmd, args, micros);
         if cmd.has(table::flag::READONLY) && cx.srv.tracking.clients > 0 {
             // A key the read found expired is invalidated first (it was
             // deleted), then remembered as read, as in Redis: else the

@@ -540,7 +540,8 @@ fn fcall_finds_what_the_libraries_hold_now() {
 /// full globals when its functions run; `register_function` works only
 /// during FUNCTION LOAD; the global table shows Redis's read-only error
 /// metatable; SORT BY a constant sorts a set for a script; a library's
-/// code that runs past 500 ms is stopped. Recorded from
+/// code that runs past 500 ms is stopped; shebangs are split with quotes.
+/// Recorded from
 /// redis-server 7.0.15 (found by its tcl tests run against ferrokv).
 #[test]
 fn function_names_and_the_load_environment_are_redis_s() {
@@ -571,6 +572,18 @@ fn function_names_and_the_load_environment_are_redis_s() {
         (&["function", "load", "#!lua name=lib\nlocal a = 1\nwhile 1 do a = a + 1 end"], b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"),
         (&["ping"], b"+PONG\r\n"),
         (&["function", "load", "#!lua name=lib\na = 1"], b"-ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table\r\n"),
+        // Shebangs are split as Redis splits them (quotes), a name twice is refused.
+        (&["function", "load", "replace", "#!lua name=foo name=bar\nredis.register_function('foo', function() return 1 end)"], b"-ERR Invalid metadata value, name argument was given multiple times\r\n"),
+        (&["function", "load", "replace", "#!lua name=\"foo\"\nredis.register_function('foo', function() return 1 end)"], b"$3\r\nfoo\r\n"),
+        (&["function", "load", "replace", "#!lua name=\"foo\nredis.register_function('foo', function() return 1 end)"], b"-ERR Invalid library metadata\r\n"),
+        (&["function", "load", "replace", "#!\"lua\" name=x2\nredis.register_function('foo2', function() return 1 end)"], b"$2\r\nx2\r\n"),
+        (&["function", "load", "replace", "#!lua NAME=x3\nredis.register_function('foo3', function() return 1 end)"], b"$2\r\nx3\r\n"),
+        (&["eval", "#!lua flags=\"no-writes\"\nreturn 1", "0"], b":1\r\n"),
+        (&["eval", "#!lua \"flags=no-writes\"\nreturn 1", "0"], b":1\r\n"),
+        (&["eval", "#!lua flags=no-writes'\nreturn 1", "0"], b"-ERR Invalid engine in script shebang\r\n"),
+        (&["eval", "#!\"lua\"\nreturn 1", "0"], b":1\r\n"),
+        (&["eval", "#! lua\nreturn 1", "0"], b"-ERR Unexpected engine in script shebang: #!\r\n"),
+        (&["eval", "#!\nreturn 1", "0"], b"-ERR Unexpected engine in script shebang: #!\r\n"),
     ];
     check(&mut raw, CASES);
 }

@@ -58,12 +58,11 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
     let Some(end) = memchr::memchr(b'\n', body) else {
         return Err("ERR Invalid script shebang".into());
     };
-    let line = String::from_utf8_lossy(&body[..end]);
-    let mut parts = line.split_ascii_whitespace();
-    let engine = parts.next().unwrap_or("");
-    if engine.is_empty() {
+    let parts = shebang_parts(&body[..end]);
+    let mut parts = parts.iter().map(|p| p.as_str());
+    let Some(engine) = parts.next() else {
         return Err("ERR Invalid engine in script shebang".into());
-    }
+    };
     if engine != "#!lua" {
         return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
     }
@@ -872,18 +871,34 @@ const BAD_NAME: &str =
 
 /// The shebang of a library (`#!lua name=<lib>`): its name and the
 /// shebang's length (Redis's `functionExtractLibMetaData`).
+/// A shebang line's words as Redis splits them (`sdssplitargs`: quotes and
+/// escapes); none when its quotes do not close.
+fn shebang_parts(line: &[u8]) -> Vec<String> {
+    let (mut out, mut spans) = (Vec::new(), Vec::new());
+    if crate::resp::parse::split_args(line, &mut out, &mut spans).is_err() {
+        return Vec::new();
+    }
+    spans.iter().map(|&(s, e)| String::from_utf8_lossy(&out[s..e]).into_owned()).collect()
+}
+
 fn parse_library_shebang(code: &[u8]) -> Result<(String, usize), String> {
     if !code.starts_with(b"#!") {
         return Err("ERR Missing library metadata".into());
     }
     let Some(end) = memchr::memchr(b'\n', code) else { return Err("ERR Invalid library metadata".into()) };
-    let line = String::from_utf8_lossy(&code[..end]).into_owned();
-    let mut parts = line.split_ascii_whitespace();
-    let engine = parts.next().unwrap_or("#!").trim_start_matches("#!");
+    let parts = shebang_parts(&code[..end]);
+    let mut parts = parts.iter().map(|p| p.as_str());
+    let Some(first) = parts.next() else { return Err("ERR Invalid library metadata".into()) };
+    let engine = &first[first.len().min(2)..];
     let mut name = None;
     for part in parts {
         match part.get(..5) {
-            Some(p) if p.eq_ignore_ascii_case("name=") => name = Some(part[5..].to_string()),
+            Some(p) if p.eq_ignore_ascii_case("name=") => {
+                if name.is_some() {
+                    return Err("ERR Invalid metadata value, name argument was given multiple times".into());
+                }
+                name = Some(part[5..].to_string())
+            }
             _ => return Err(format!("ERR Invalid metadata value given: {part}")),
         }
     }

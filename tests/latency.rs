@@ -70,6 +70,11 @@ fn latency_histogram_and_latencystats() {
     // A container command stands for its subcommands.
     let h: Vec<Value> = q(&mut c, &["LATENCY", "HISTOGRAM", "config"]);
     assert_eq!(h[0], Value::BulkString(b"config|get".to_vec()));
+    // One subcommand by its full name, in any case (Redis's
+    // lookupCommandBySds); more than one `|` names nothing.
+    let h: Vec<Value> = q(&mut c, &["LATENCY", "HISTOGRAM", "CONFIG|Get", "config|get|x", "get|x"]);
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert_eq!(h[0], Value::BulkString(b"config|get".to_vec()));
 
     let info: String = q(&mut c, &["INFO", "latencystats"]);
     let line = info.lines().find(|l| l.starts_with("latency_percentiles_usec_set:")).expect(&info);

@@ -260,7 +260,8 @@ fn doctor(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// # Format
 /// `LATENCY HISTOGRAM [command ...]` — per command called at least once
 /// (a container's subcommands when it is named): its calls and cumulative
-/// counts at power-of-two microsecond bounds. Unknown names are skipped.
+/// counts at power-of-two microsecond bounds. A subcommand is named
+/// `container|sub`; unknown names are skipped.
 fn histogram(cx: &mut Ctx, args: &Args) -> CmdResult {
     let reg = registry();
     let mut ids: Vec<usize> = Vec::new();
@@ -268,7 +269,7 @@ fn histogram(cx: &mut Ctx, args: &Args) -> CmdResult {
         ids.extend(0..reg.entries.len());
     } else {
         for name in args.from(2) {
-            let Some(top) = reg.id(name) else { continue };
+            let Some(top) = reg.id_by_fullname(name) else { continue };
             if reg.entries[top].cmd.subcommands.is_empty() {
                 ids.push(top);
             } else {

@@ -662,6 +662,14 @@ impl Registry {
         if id < self.top { e.sub_base..e.sub_base + e.cmd.subcommands.len() } else { 0..0 }
     }
 
+    /// Id of `name` or `container|sub` (Redis's `lookupCommandBySds`).
+    pub fn id_by_fullname(&self, name: &[u8]) -> Option<usize> {
+        match name.iter().position(|&b| b == b'|') {
+            None => self.id(name),
+            Some(bar) => self.id(&name[..bar]).and_then(|p| self.sub_id(p, &name[bar + 1..])),
+        }
+    }
+
     /// Id of subcommand `name` of the container with id `parent`.
     pub fn sub_id(&self, parent: usize, name: &[u8]) -> Option<usize> {
         let p = &self.entries[parent];

@@ -59,7 +59,13 @@ fn client_pause_write_holds_writes_only() {
     assert_eq!(q::<String>(&mut reader, &["GET", "k"]), "before");
     writer.send(b"SET k after\r\nGET k\r\n");
     assert_silent(&mut writer);
-    assert!(q::<String>(&mut admin, &["CLIENT", "LIST"]).contains("flags=b"), "the paused client shows as blocked");
+    // The paused client shows as blocked, with the command it waits to
+    // run, and counts in blocked_clients (as in Redis 7.0.15).
+    let list: String = q(&mut admin, &["CLIENT", "LIST"]);
+    let line = list.lines().find(|l| l.contains("flags=b")).expect(&list);
+    assert!(line.contains(" cmd=set user=default "), "{line}");
+    let info: String = q(&mut admin, &["INFO", "clients"]);
+    assert!(info.contains("\r\nblocked_clients:1\r\n"), "{info}");
     // EXEC of a queue with a write waits too; queuing itself does not.
     let mut tx = srv.raw();
     tx.roundtrip(b"MULTI\r\n", b"+OK\r\n");

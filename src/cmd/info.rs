@@ -110,7 +110,8 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
             for c in srv.clients.iter().flatten() {
                 max_in = max_in.max(c.qbuf_cap);
                 max_out = max_out.max(c.omem);
-                blocked += c.blocked.is_some() as usize;
+                // As Redis: a command held back by CLIENT PAUSE blocks too.
+                blocked += (c.blocked.is_some() || c.postponed.is_some()) as usize;
             }
             let _ = write!(
                 w,

@@ -662,6 +662,15 @@ impl Registry {
         if id < self.top { e.sub_base..e.sub_base + e.cmd.subcommands.len() } else { 0..0 }
     }
 
+    /// Id of what `args` run: the subcommand for a container given one.
+    pub fn run_id(&self, args: &super::Args) -> Option<usize> {
+        let top = self.id(args.get(0))?;
+        if !self.entries[top].cmd.subcommands.is_empty() && args.len() >= 2 {
+            return self.sub_id(top, args.get(1));
+        }
+        Some(top)
+    }
+
     /// Id of `name` or `container|sub` (Redis's `lookupCommandBySds`).
     pub fn id_by_fullname(&self, name: &[u8]) -> Option<usize> {
         match name.iter().position(|&b| b == b'|') {

@@ -918,8 +918,11 @@ impl Server {
                 Ok(None) => break,
                 Ok(Some((args, src, wbuf))) => {
                     if self.shared.pause.is_some() && self.shared.pause_holds(key, &args, now) {
-                        // CLIENT PAUSE: keep the command for when it ends.
-                        self.shared.client_mut(key).postponed = Some(args.to_owned_parts());
+                        // CLIENT PAUSE: keep the command for when it ends
+                        // (CLIENT LIST shows it as the client's command).
+                        let client = self.shared.client_mut(key);
+                        client.last_cmd = cmd::table::registry().run_id(&args);
+                        client.postponed = Some(args.to_owned_parts());
                         self.shared.postponed.push((key, id));
                         break;
                     }

@@ -495,3 +495,25 @@ fn the_table_limit_reaches_the_running_client_before_its_reply() {
     assert!(info.contains("tracking_total_keys:3\r\n"), "{info}");
     r.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
+
+/// A key evicted before a command runs (the eviction pass ahead of it) is
+/// invalidated before that command's reply, as Redis 7.0.15 sends it (the
+/// client is not executing a command yet; its tcl test "Tracking
+/// invalidation message of eviction keys should be before response").
+#[test]
+fn an_eviction_before_the_command_is_told_before_its_reply() {
+    let s = server();
+    let mut c = s.client();
+    let mut r = s.raw();
+    r.hello3();
+    r.roundtrip(b"CLIENT TRACKING on\r\n", b"+OK\r\n");
+    r.roundtrip(b"SETEX volatile-key 10000 x\r\n", b"+OK\r\n");
+    r.roundtrip(b"GET volatile-key\r\n", b"$1\r\nx\r\n");
+    let info: String = q(&mut c, &["INFO", "memory"]);
+    let used: u64 = info.lines().find_map(|l| l.strip_prefix("used_memory:")).unwrap().trim().parse().unwrap();
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory-policy", "volatile-random"]);
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", &(used + 1024 * 1024).to_string()]);
+    // 2 MB: over the limit once it ran.
+    r.roundtrip(b"SETBIT big-key 16000000 0\r\n", b":0\r\n");
+    r.roundtrip(b"GETBIT big-key 0\r\n", b">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n:0\r\n");
+}

@@ -605,7 +605,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         let mark = if cmd.has(table::flag::WRITE) || cmd.name == "pfcount" { cx.srv.prop_mark() } else { None };
         // EXEC runs commands through here: each counts its own changes.
         let outer = std::mem::take(&mut cx.srv.changes);
+        let was_executing = std::mem::replace(&mut cx.srv.executing, true);
         let result = (cmd.handler)(cx, args);
+        cx.srv.executing = was_executing;
         let changes = std::mem::replace(&mut cx.srv.changes, outer);
         if !changes.counted && changes.events > 0 && cmd.has(table::flag::WRITE) {
             cx.srv.stats.dirty += 1;

@@ -496,6 +496,10 @@ pub struct Shared {
     pub by_id: HashMap<u64, usize>,
     /// The client whose command is running (Redis's `current_client`).
     pub current: Option<usize>,
+    /// A command's handler is running (Redis's CLIENT_EXECUTING_COMMAND):
+    /// not while the checks before it run (an eviction there tells the
+    /// client at once, before its reply).
+    pub executing: bool,
     /// Resident set size as last sampled by the cron (INFO, MEMORY STATS):
     /// reading /proc on every INFO could stall the loop while the kernel
     /// takes back pages the lazy-free thread released.
@@ -576,6 +580,7 @@ impl Shared {
             tracking: Tracking::default(),
             by_id: HashMap::new(),
             current: None,
+            executing: false,
             key_signals: false,
             prop: Default::default(),
             aof: Default::default(),

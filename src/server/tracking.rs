@@ -289,10 +289,10 @@ impl Shared {
 
     /// Takes `key` out of the table and tells each client remembered for
     /// it. A NOLOOP client is not told of its own change (`by` its id).
-    /// `after_reply`: the running client hears after its reply (a command
-    /// changed the key); else at once (the table limit, checked before a
-    /// command runs, as Redis's `trackingInvalidateKey` does for a client
-    /// not executing a command).
+    /// `after_reply`: the running client hears after its reply if its
+    /// command is executing (it changed the key); else at once (the table
+    /// limit, or an eviction, before a command runs, as Redis's
+    /// `trackingInvalidateKey` does for a client not executing a command).
     fn drop_tracked_key(&mut self, key: &[u8], by: Option<u64>, after_reply: bool) {
         let Some(ids) = self.tracking.table.swap_remove(key) else { return };
         self.tracking.items -= ids.len();
@@ -302,7 +302,7 @@ impl Shared {
             if t.bcast || (t.noloop && by == Some(id)) {
                 continue;
             }
-            if after_reply && Some(target) == self.current {
+            if after_reply && self.executing && Some(target) == self.current {
                 self.tracking.pending.push(Pending::Key(key.into()));
             } else {
                 self.send_tracking(target, Payload::Key(key));

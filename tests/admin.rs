@@ -227,6 +227,32 @@ fn calls_are_counted_as_redis_counts_them() {
     assert!(blocked.join().unwrap().starts_with("NOGROUP "));
     let x = stat(&mut c, "cmdstat_xreadgroup");
     assert!(x.starts_with("calls=1,") && x.ends_with("rejected_calls=0,failed_calls=1"), "{x}");
+
+    // CLIENT UNBLOCK: ERROR is an error reply (errorstats) and a failure;
+    // TIMEOUT a failure too (Redis 7.0.15's updateStatsOnUnblock(.., 1)).
+    q::<()>(&mut c, &["CONFIG", "RESETSTAT"]);
+    for (mode, reply) in [("ERROR", "UNBLOCKED client unblocked via CLIENT UNBLOCK"), ("TIMEOUT", "nil")] {
+        let url = s.url();
+        let blocked = std::thread::spawn(move || {
+            let mut b = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let id: i64 = q(&mut b, &["CLIENT", "ID"]);
+            (id, redis::cmd("BLPOP").arg("list").arg(0).query::<Option<Vec<String>>>(&mut b))
+        });
+        common::wait_blocked(&mut c, 1);
+        let list: String = q(&mut c, &["CLIENT", "LIST"]);
+        let id = list.lines().find(|l| l.contains(" cmd=blpop ")).and_then(|l| l[3..].split(' ').next()).unwrap();
+        assert_eq!(q::<i64>(&mut c, &["CLIENT", "UNBLOCK", id, mode]), 1);
+        let (_, got) = blocked.join().unwrap();
+        match got {
+            Ok(v) => assert_eq!(format!("{v:?}").replace("None", "nil"), reply),
+            Err(e) => assert_eq!(format!("{} {}", e.code().unwrap_or_default(), e.detail().unwrap()), reply),
+        }
+    }
+    let b = stat(&mut c, "cmdstat_blpop");
+    assert!(b.starts_with("calls=2,") && b.ends_with("rejected_calls=0,failed_calls=2"), "{b}");
+    let stats = info(&mut c, "errorstats");
+    assert_eq!(stats["errorstat_UNBLOCKED"], "count=1");
+    assert_eq!(info(&mut c, "stats")["total_error_replies"], "1");
 }
 
 #[test]

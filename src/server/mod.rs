@@ -986,7 +986,7 @@ impl Server {
         }
         if !self.shared.requests.unblock.is_empty() {
             for (k, id, error) in std::mem::take(&mut self.shared.requests.unblock) {
-                self.unblock(k, id, if error { Unblock::Error } else { Unblock::Timeout });
+                self.unblock(k, id, if error { Unblock::Error } else { Unblock::Released });
             }
         }
         if std::mem::take(&mut self.shared.requests.pause_changed) {
@@ -1188,21 +1188,42 @@ impl Server {
         let proto = client.proto;
         let silent = std::mem::take(&mut client.skip_next_reply) || client.reply_off;
         self.shared.blocking.remove(b.db, &b.keys, key, id);
+        let error = match how {
+            Unblock::Error => Some("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            Unblock::StreamGone => Some("UNBLOCKED the stream key no longer exists"),
+            Unblock::Timeout | Unblock::Released => None,
+        };
+        // Counted as Redis 7.0.15 counts it: an error reply in the error
+        // stats; the command's failure for an error and for any CLIENT
+        // UNBLOCK (its `updateStatsOnUnblock(target, 0, 0, 1)`).
+        if let Some(text) = error {
+            self.shared.stats.error_reply(text);
+        }
+        if error.is_some() || how == Unblock::Released {
+            let args = cmd::Args::new(&b.data, &b.spans);
+            if let Some(run) = cmd::table::registry().run_id(&args) {
+                self.shared.stats.command(run).failed += 1;
+            }
+        }
         let mut out = Reply::new(&mut self.conns[key].wbuf, proto);
-        match how {
+        match (how, error) {
             _ if silent => {}
+            (_, Some(text)) => out.error(text),
             // WAIT: the replicas that acknowledged, none.
-            Unblock::Timeout if b.wants == crate::cmd::module::WAIT => out.int(0),
-            Unblock::Timeout => out.null_array(),
-            Unblock::Error => out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
-            Unblock::StreamGone => out.error("UNBLOCKED the stream key no longer exists"),
+            _ if b.wants == crate::cmd::module::WAIT => out.int(0),
+            _ => out.null_array(),
         }
         self.resume(key);
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Unblock {
+    /// Its timeout passed.
     Timeout,
+    /// CLIENT UNBLOCK (TIMEOUT): the timeout's reply.
+    Released,
+    /// CLIENT UNBLOCK ERROR.
     Error,
     /// The stream an XREADGROUP waited on was deleted or replaced.
     StreamGone,

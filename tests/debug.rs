@@ -230,6 +230,25 @@ fn digests_see_expired_keys_not_yet_deleted() {
     assert_eq!(err(&mut c, &["DEBUG", "OBJECT", "k"]), "ERR no such key");
 }
 
+/// DEBUG PAUSE-CRON 1: the cron's ticks do nothing (no active expiry,
+/// among the rest) until PAUSE-CRON 0.
+#[test]
+fn pause_cron_stops_the_periodic_work() {
+    let s = debug_server();
+    let mut c = s.client();
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "PAUSE-CRON", "1"]), "OK");
+    q::<()>(&mut c, &["SET", "k", "v", "PX", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let keyspace: String = q(&mut c, &["INFO", "keyspace"]);
+    assert!(keyspace.contains("db0:keys=1,"), "expired but kept while paused: {keyspace}");
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "PAUSE-CRON", "0"]), "OK");
+    let start = std::time::Instant::now();
+    while q::<String>(&mut c, &["INFO", "keyspace"]).contains("db0:") {
+        assert!(start.elapsed() < Duration::from_secs(5), "never expired");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn populate_names_sizes_and_skips_like_redis() {
     let s = debug_server();
@@ -394,6 +413,7 @@ fn help_is_redis_text_for_what_exists() {
         "    Stop the server for <seconds>. Decimals allowed.",
         "REPLYBUFFER RESIZING <0|1>",
         "    Enable or disable the reply buffer resize cron job",
+        "PAUSE-CRON <0|1>",
     ] {
         assert!(lines.iter().any(|x| x == l), "missing {l:?}");
     }

@@ -104,6 +104,8 @@ const HELP: &[&str] = &[
     "    Run a fuzz tester against the stringmatchlen() function.",
     "LISTPACK <key>",
     "    Show low level info about the listpack encoding of <key>.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
     "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
     "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
     "    In case NEVER is provided the last observed peak will never be reset",
@@ -228,6 +230,10 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
             if micros > 0 {
                 std::thread::sleep(std::time::Duration::from_micros(micros.min(3_600_000_000) as u64));
             }
+            cx.out.ok();
+        }
+        (b"pause-cron", 3) => {
+            cx.srv.debug.pause_cron = atoi(args.get(2)) != 0;
             cx.out.ok();
         }
         (b"set-active-expire", 3) => {

@@ -495,8 +495,15 @@ impl Server {
             self.shared.requests.rearm_idle = false;
             self.arm_idle_timers(now);
         }
-        let due = now >= self.next_cron;
-        let fast = self.expire.timed_out && now >= self.last_fast_expire + FAST_EXPIRE_EVERY_MS;
+        let mut due = now >= self.next_cron;
+        let paused = self.shared.debug.pause_cron;
+        if due && paused {
+            // DEBUG PAUSE-CRON 1: the tick passes without its work (Redis's
+            // serverCron returns at once).
+            self.next_cron = now + 1000 / self.shared.hz as u64;
+            due = false;
+        }
+        let fast = !paused && self.expire.timed_out && now >= self.last_fast_expire + FAST_EXPIRE_EVERY_MS;
         if due {
             let s = &self.shared.stats;
             let counters = [s.commands_processed, s.net_input_bytes, s.net_output_bytes];

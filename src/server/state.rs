@@ -267,6 +267,8 @@ pub struct DebugSettings {
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged
     /// `noscript` (for the scripting work).
     pub disable_deny_scripts: bool,
+    /// DEBUG PAUSE-CRON: the cron's ticks do nothing.
+    pub pause_cron: bool,
 }
 
 impl Default for DebugSettings {
@@ -277,6 +279,7 @@ impl Default for DebugSettings {
             reply_buffer_peak_reset_time: 5000,
             reply_buffer_resizing: true,
             disable_deny_scripts: false,
+            pause_cron: false,
         }
     }
 }

@@ -282,3 +282,35 @@ fn client_reply_skip_outlives_a_blocking_wait() {
     raw.roundtrip(b"CLIENT REPLY ON\r\n", b"+OK\r\n");
     assert_silent(&mut raw);
 }
+
+/// CLIENT PAUSE WRITE holds what Redis 7.0.15 holds: writes and commands
+/// that may replicate (EVAL/EVALSHA/FCALL, PFCOUNT), a script with a
+/// shebang or a function as its flags declare. Recorded side by side with
+/// redis-server (its tcl tests "Test scripts are blocked by pause RO",
+/// "Test RO scripts are not blocked by pause RO").
+#[test]
+fn client_pause_write_holds_scripts_by_their_flags() {
+    let srv = server();
+    let mut admin = srv.client();
+    let lib = "#!lua name=f1\nredis.register_function{function_name='ro', callback=function() return 'hello' end, flags={'no-writes'}}";
+    let _: String = q(&mut admin, &["FUNCTION", "LOAD", lib]);
+    assert_eq!(q::<String>(&mut admin, &["CLIENT", "PAUSE", "100000", "WRITE"]), "OK");
+    let held: &[&[&str]] =
+        &[&["EVAL", "return 1", "0"], &["EVAL", "#!lua\nreturn 1", "0"], &["FCALL", "nosuch", "0"], &["PFCOUNT", "x"]];
+    let mut waiting = Vec::new();
+    for cmd in held {
+        let mut r = srv.raw();
+        r.send(&common::resp(cmd));
+        waiting.push(r);
+    }
+    let mut c = srv.client();
+    assert_eq!(q::<i64>(&mut c, &["EVAL", "#!lua flags=no-writes\nreturn 3", "0"]), 3);
+    assert_eq!(q::<String>(&mut c, &["FCALL", "ro", "0"]), "hello");
+    assert_eq!(q::<i64>(&mut c, &["EVAL_RO", "return 1", "0"]), 1);
+    common::wait_blocked(&mut admin, 4);
+    assert_eq!(q::<String>(&mut admin, &["CLIENT", "UNPAUSE"]), "OK");
+    waiting[0].expect(b":1\r\n");
+    waiting[1].expect(b":1\r\n");
+    waiting[2].expect(b"-ERR Function not found\r\n");
+    waiting[3].expect(b":0\r\n");
+}

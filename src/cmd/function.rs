@@ -20,7 +20,7 @@ use crate::script::{self, Engine, Library};
 const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
 pub static COMMANDS: &[Command] = &[
-    row("fcall", -3, FCALL_FLAGS, (0, 0, 0), "scripting", "7.0.0", "Invoke a function", fcall)
+    row("fcall", -3, FCALL_FLAGS | MAY_REPLICATE, (0, 0, 0), "scripting", "7.0.0", "Invoke a function", fcall)
         .key_flags(&["RW access update"])
         .key_notes(&["We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"]),
     row(

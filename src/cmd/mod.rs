@@ -529,7 +529,7 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         let cmd = reg.entries[run].cmd;
         // A script that declared it writes counts as a write (only looked
         // up when a check below needs it).
-        let writes = || cmd.has(table::flag::WRITE) || script::declared(cmd.name, args).0;
+        let writes = || cmd.has(table::flag::WRITE) || script::declared(cmd.name, args).is_some_and(|d| d.0);
         if cx.srv.writes_refused() && (cmd.name == "ping" || writes()) {
             return Err(CmdError::msg(crate::server::persistence::MISCONF));
         }
@@ -697,6 +697,19 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
     }
 }
 
+/// Whether a command may change the dataset or be propagated, as CLIENT
+/// PAUSE WRITE judges it (Redis's `is_may_replicate_command`): a write, or
+/// flagged `may_replicate`; a script with a shebang or a function as its
+/// flags declare (`scriptFlagsToCmdFlags` drops `may_replicate`).
+pub fn may_replicate(args: &Args) -> bool {
+    let reg = table::registry();
+    let Some(cmd) = reg.run_id(args).map(|i| reg.entries[i].cmd) else { return false };
+    match script::declared(cmd.name, args) {
+        Some((write, _)) => write,
+        None => cmd.has(table::flag::WRITE) || cmd.has(table::flag::MAY_REPLICATE),
+    }
+}
+
 /// Redis's reply to a write while memory is over `maxmemory`.
 pub const OOM_ERROR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -712,8 +725,9 @@ fn oom_check(cx: &mut Ctx, run: usize, args: &Args, in_multi: bool) -> CmdResult
     let name = reg.entries[run].cmd.name;
     // A script that did not declare `allow-oom` or `no-writes` is refused
     // too (see `script::declared`).
-    let denyoom =
-        |cmd: &table::Command, args: &Args| cmd.has(table::flag::DENYOOM) || script::declared(cmd.name, args).1;
+    let denyoom = |cmd: &table::Command, args: &Args| {
+        cmd.has(table::flag::DENYOOM) || script::declared(cmd.name, args).is_some_and(|d| d.1)
+    };
     if name == "exec" {
         let queue_denyoom = cx.client().multi.as_ref().is_some_and(|q| {
             q.iter().any(|(data, spans)| {

@@ -25,11 +25,29 @@ const EVAL_RO_NOTES: &[&str] = &["We cannot tell how the keys will be used so we
 const EVAL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
 pub static COMMANDS: &[Command] = &[
-    row("eval", -3, EVAL_FLAGS, (0, 0, 0), "scripting", "2.6.0", "Execute a Lua script server side", eval)
-        .key_flags(&["RW access update"])
-        .key_notes(EVAL_NOTES),
-    row("evalsha", -3, EVAL_FLAGS, (0, 0, 0), "scripting", "2.6.0", "Execute a Lua script server side", evalsha)
-        .key_flags(&["RW access update"]),
+    row(
+        "eval",
+        -3,
+        EVAL_FLAGS | MAY_REPLICATE,
+        (0, 0, 0),
+        "scripting",
+        "2.6.0",
+        "Execute a Lua script server side",
+        eval,
+    )
+    .key_flags(&["RW access update"])
+    .key_notes(EVAL_NOTES),
+    row(
+        "evalsha",
+        -3,
+        EVAL_FLAGS | MAY_REPLICATE,
+        (0, 0, 0),
+        "scripting",
+        "2.6.0",
+        "Execute a Lua script server side",
+        evalsha,
+    )
+    .key_flags(&["RW access update"]),
     row(
         "eval_ro",
         -3,
@@ -230,11 +248,11 @@ fn eval_generic(cx: &mut Ctx, args: &Args, by_sha: bool, ro: bool) -> CmdResult 
 /// `evalGetCommandFlags` / `fcallGetCommandFlags`): a script with a
 /// shebang, or a function, counts as a write unless `no-writes`, and is
 /// refused when memory is full unless `allow-oom` or `no-writes`
-/// (`scriptFlagsToCmdFlags`). Returns (write, denyoom); (false, false)
-/// for other commands, for a script without a shebang (its commands are
-/// checked as it runs them), and for one unknown or whose shebang does not
-/// parse (the command itself reports that).
-pub(super) fn declared(name: &str, args: &Args) -> (bool, bool) {
+/// (`scriptFlagsToCmdFlags`). Returns (write, denyoom); `None` for other
+/// commands, for a script without a shebang (its commands are checked as
+/// it runs them), and for one unknown or whose shebang does not parse (the
+/// command itself reports that): the command's own flags apply then.
+pub fn declared(name: &str, args: &Args) -> Option<(bool, bool)> {
     let f = match name {
         "eval" | "eval_ro" => {
             let body = args.get(1);
@@ -242,33 +260,20 @@ pub(super) fn declared(name: &str, args: &Args) -> (bool, bool) {
             let cached = script::with_made_engine(|e| sha.and_then(|s| e.scripts.get(&s)).map(|s| s.flags)).flatten();
             match cached {
                 Some(f) => f,
-                None => match script::parse_shebang(body) {
-                    Ok((f, _)) => f,
-                    Err(_) => return (false, false),
-                },
+                None => script::parse_shebang(body).ok()?.0,
             }
         }
-        "evalsha" | "evalsha_ro" => {
-            let found = script::with_made_engine(|e| {
-                script::sha_of_hex(args.get(1)).and_then(|s| e.scripts.get(&s)).map(|s| s.flags)
-            });
-            match found.flatten() {
-                Some(f) => f,
-                None => return (false, false),
-            }
-        }
-        "fcall" | "fcall_ro" => {
-            match script::with_made_engine(|e| e.function(args.get(1)).map(|f| f.flags)).flatten() {
-                Some(f) => f,
-                None => return (false, false),
-            }
-        }
-        _ => return (false, false),
+        "evalsha" | "evalsha_ro" => script::with_made_engine(|e| {
+            script::sha_of_hex(args.get(1)).and_then(|s| e.scripts.get(&s)).map(|s| s.flags)
+        })
+        .flatten()?,
+        "fcall" | "fcall_ro" => script::with_made_engine(|e| e.function(args.get(1)).map(|f| f.flags)).flatten()?,
+        _ => return None,
     };
     if f & flags::EVAL_COMPAT != 0 {
-        return (false, false);
+        return None;
     }
-    (f & flags::NO_WRITES == 0, f & (flags::NO_WRITES | flags::ALLOW_OOM) == 0)
+    Some((f & flags::NO_WRITES == 0, f & (flags::NO_WRITES | flags::ALLOW_OOM) == 0))
 }
 
 thread_local! {

@@ -620,21 +620,15 @@ impl Shared {
     /// command under `ALL`; under `WRITE`, commands that write or may
     /// replicate (EXEC of a queue holding one, too), as Redis decides.
     pub fn pause_holds(&self, key: usize, args: &crate::cmd::Args, now: u64) -> bool {
-        use crate::cmd::table::{flag, registry};
         let Some(p) = self.pause.filter(|p| p.until > now) else { return false };
         if p.all {
             return true;
         }
-        let reg = registry();
-        let writes = |name: &[u8]| {
-            reg.id(name).is_some_and(|i| reg.entries[i].cmd.flags & (flag::WRITE | flag::MAY_REPLICATE) != 0)
-        };
-        let name = args.get(0);
-        if name.eq_ignore_ascii_case(b"exec") {
+        if args.get(0).eq_ignore_ascii_case(b"exec") {
             let queue = self.client(key).multi.as_deref().unwrap_or_default();
-            return queue.iter().any(|(data, spans)| writes(crate::cmd::Args::new(data, spans).get(0)));
+            return queue.iter().any(|(data, spans)| crate::cmd::may_replicate(&crate::cmd::Args::new(data, spans)));
         }
-        writes(name)
+        crate::cmd::may_replicate(args)
     }
 
     /// Feeds the latency monitor: `event` took `micros`.

@@ -405,3 +405,37 @@ fn memory_stats_doctor_and_friends() {
     );
     assert!(!doctor.contains("Peak memory") && !doctor.contains("Big client buffers"), "{doctor}");
 }
+
+/// Invalidations to many tracking clients do not feed eviction back: a
+/// pass frees what was over the limit when it began, counting the keys'
+/// own bytes, not the messages their eviction sends (Redis's tcl test
+/// "client tracking don't cause eviction feedback loop": before, the whole
+/// dataset went).
+#[test]
+fn tracking_invalidations_do_not_drain_the_dataset() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory-eviction-tenacity", "100"]);
+    let mut trackers: Vec<common::Raw> = (0..10).map(|_| s.raw()).collect();
+    for t in &mut trackers {
+        t.hello3();
+        t.roundtrip(b"CLIENT TRACKING on\r\n", b"+OK\r\n");
+    }
+    for j in 0..300 {
+        let key = format!("{j}{}", "x".repeat(1000));
+        q::<()>(&mut c, &["SET", &key, "x"]);
+        for t in &mut trackers {
+            t.send(&common::resp(&["GET", &key]));
+            t.expect(b"$1\r\nx\r\n");
+        }
+    }
+    let max = used(&mut c) - 40_000;
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", &max.to_string()]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left: i64 = q(&mut c, &["DBSIZE"]);
+    let evicted: i64 = info_field(&mut c, "stats", "evicted_keys").parse().unwrap();
+    q::<()>(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+    assert!(evicted > 0 && left >= 150, "evicted {evicted}, {left} left");
+}

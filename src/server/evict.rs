@@ -95,10 +95,13 @@ impl Shared {
 
     fn evict_pass(&mut self, now: u64) -> Evicted {
         // CLIENT PAUSE keeps the dataset still: no eviction meanwhile.
-        if self.over_limit().is_none() || self.paused(now) {
-            self.evicting = false;
-            return Evicted::Ok;
-        }
+        let over = match self.over_limit() {
+            Some(over) if !self.paused(now) => over,
+            _ => {
+                self.evicting = false;
+                return Evicted::Ok;
+            }
+        };
         let policy = self.config.maxmemory_policy;
         if policy == Policy::NoEviction {
             self.evicting = false;
@@ -110,8 +113,16 @@ impl Shared {
         // Values handed to the lazy-free thread count as freed at once (see
         // `used_for_maxmemory`), or the pass would evict far more than
         // needed while the thread catches up.
+        //
+        // As Redis's performEvictions: what is to be freed is measured once,
+        // and only what each deletion itself frees counts against it, not
+        // what its propagation and invalidation messages allocate (they
+        // go once written); re-measuring the total after each key let the
+        // invalidations of many tracking clients drain the dataset (Redis's
+        // tcl test "client tracking don't cause eviction feedback loop").
         let mut keys = 0u64;
-        while self.over_limit().is_some() {
+        let mut freed = 0usize;
+        while freed < over {
             let Some(v) = self.evictor.pick(&mut self.dbs, policy, samples, now, &mut self.rng) else {
                 self.evicting = false;
                 return Evicted::Fail;
@@ -119,6 +130,10 @@ impl Shared {
             if let Some(snap) = self.persist.snapshot.as_mut() {
                 snap.before_evict(&mut self.dbs, v.db, &v.key, now);
             }
+            // The key's own bytes (MEMORY USAGE's estimate; a shared key
+            // or a value a snapshot holds is not given back at once, the
+            // next pass sees that).
+            freed += self.dbs[v.db].memory_usage(&v.key).unwrap_or(0);
             let Some(entry) = self.dbs[v.db].evict(&v.key) else { continue };
             if self.config.lazyfree_lazy_eviction {
                 self.lazy.free_value(entry.value);

@@ -1112,7 +1112,12 @@ impl Server {
             self.resume_write(k);
             self.check_output_limit(k);
         }
-        self.shared.tracking.buf.clear();
+        // Emptied, and given back past 16 KB: held capacity counts against
+        // maxmemory, so the invalidations of one eviction pass would make
+        // the next one evict more.
+        let buf = &mut self.shared.tracking.buf;
+        buf.clear();
+        buf.shrink_to(16 * 1024);
         self.shared.tracking.sends = sends;
         self.shared.tracking.sends.clear();
     }

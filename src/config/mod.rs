@@ -190,6 +190,9 @@ pub struct Config {
     /// Save points: a snapshot after `seconds` when at least `changes`
     /// writes happened (Redis's default `3600 1 300 100 60 10000`).
     pub save: Vec<(u64, u64)>,
+    /// A `save` line was read from the config (file and arguments): the
+    /// next ones add their rules (Redis's `save_loaded`).
+    pub save_loaded: bool,
     pub dbfilename: String,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
@@ -308,6 +311,7 @@ impl Default for Config {
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             save: vec![(3600, 1), (300, 100), (60, 10000)],
+            save_loaded: false,
             dbfilename: "dump.rdb".into(),
             rdbcompression: true,
             rdbchecksum: true,
@@ -600,6 +604,17 @@ impl Config {
             let result = split_line(line).and_then(|w| match w.first().map(|s| s.to_ascii_lowercase()) {
                 None => Ok(()),
                 Some(name) if name == "include" && w.len() == 2 => self.include(&w[1], depth),
+                // As Redis reads them: the first `save` line replaces the
+                // default rules, the next ones add theirs, `save ""` clears.
+                Some(name) if name == "save" => {
+                    let before = std::mem::take(&mut self.save);
+                    self.apply(&w[0], &w[1..])?;
+                    let clear = w.len() == 2 && w[1].is_empty();
+                    if std::mem::replace(&mut self.save_loaded, true) && !clear {
+                        self.save.splice(0..0, before);
+                    }
+                    Ok(())
+                }
                 Some(_) => self.apply(&w[0], &w[1..]),
             });
             if let Err(e) = result {
@@ -765,6 +780,29 @@ mod tests {
         assert!(e.contains("line 1") && e.contains("Bad directive or wrong number of arguments"), "{e}");
         c.load_text("\x0chz''\x0b3\n").unwrap();
         assert_eq!(c.hz, 3);
+    }
+
+    /// `save` lines as redis-server 7.0.15 reads them (recorded): the first
+    /// replaces the defaults, the next add their rules, command-line ones
+    /// too (they follow the file's text); `save ""` clears; CONFIG SET
+    /// replaces.
+    #[test]
+    fn save_lines_add_up_as_in_redis() {
+        let rules = |text: &str| {
+            let mut c = Config::default();
+            c.load_text(text).unwrap();
+            c.save
+        };
+        assert_eq!(rules("port 1\n"), [(3600, 1), (300, 100), (60, 10000)]);
+        assert_eq!(rules("save 900 1\nsave 100 100\n"), [(900, 1), (100, 100)]);
+        assert_eq!(rules("save 900 1\nsave \"\"\n"), []);
+        assert_eq!(rules("save \"\"\nsave 100 100\n"), [(100, 100)]);
+        let args: Vec<String> = ["--save", "100", "100", "--save", "5", "1"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(Config::from_args(&args).unwrap().save, [(100, 100), (5, 1)]);
+        let mut c = Config::default();
+        c.load_text("save 900 1\n").unwrap();
+        c.apply("save", &["60".into(), "5".into()]).unwrap();
+        assert_eq!(c.save, [(60, 5)]);
     }
 
     #[test]

@@ -560,8 +560,12 @@ impl Engine {
     }
 
     /// The function named `name`.
+    /// (Names are looked up in lower case, copied on the stack: FCALL
+    /// does not allocate for it.)
     pub fn function(&self, name: &[u8]) -> Option<&Callable> {
-        self.functions.get(&name.to_ascii_lowercase()[..])
+        let mut lower: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::from_slice(name);
+        lower.make_ascii_lowercase();
+        self.functions.get(&lower[..])
     }
 
     /// The function libraries, in load order.

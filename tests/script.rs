@@ -799,6 +799,40 @@ fn the_script_cache_holds_thousands_and_flush_frees_them() {
 }
 
 #[test]
+fn libraries_and_scripts_are_counted_in_their_own_lua_states() {
+    // Redis 7.0 keeps one Lua state for EVAL and one for functions;
+    // INFO memory reports each: libraries grow used_memory_vm_functions
+    // only, and SCRIPT FLUSH / FUNCTION FLUSH each give back their own
+    // (the Tcl suite's "EVAL does not leak in the Lua stack" reads
+    // used_memory_lua after SCRIPT FLUSH with libraries loaded).
+    let s = common::server();
+    let mut c = s.client();
+    let _: i64 = q(&mut c, &["EVAL", "return 1", "0"]);
+    let eval0 = info_field(&mut c, "used_memory_vm_eval");
+    let fun0 = info_field(&mut c, "used_memory_vm_functions");
+    assert!(fun0 > 0);
+    for i in 0..100 {
+        let code = format!("#!lua name=lib{i}\nredis.register_function('f{i}', function(k, a) return {i} end)");
+        let _: String = q(&mut c, &["FUNCTION", "LOAD", &code]);
+    }
+    let v: i64 = q(&mut c, &["FCALL", "f42", "0"]);
+    assert_eq!(v, 42);
+    let fun1 = info_field(&mut c, "used_memory_vm_functions");
+    assert!(fun1 > fun0 + 100 * 200, "{fun0} -> {fun1}");
+    assert_eq!(info_field(&mut c, "used_memory_lua"), info_field(&mut c, "used_memory_vm_eval"));
+    let _: () = q(&mut c, &["SCRIPT", "FLUSH"]);
+    let eval1 = info_field(&mut c, "used_memory_vm_eval");
+    assert!(eval1 < eval0 + 4096, "{eval0} -> {eval1} with 100 libraries loaded");
+    assert_eq!(info_field(&mut c, "used_memory_vm_total"), eval1 + info_field(&mut c, "used_memory_vm_functions"));
+    // The libraries stay through SCRIPT FLUSH, and go with FUNCTION FLUSH.
+    let v: i64 = q(&mut c, &["FCALL", "f7", "0"]);
+    assert_eq!(v, 7);
+    let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
+    let fun2 = info_field(&mut c, "used_memory_vm_functions");
+    assert!(fun2 < fun0 + 4096, "{fun0} -> {fun1} -> {fun2} after FUNCTION FLUSH");
+}
+
+#[test]
 fn refusals_of_a_script_s_command_count_where_they_happen() {
     let s = common::server();
     let mut raw = s.raw();

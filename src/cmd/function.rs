@@ -138,7 +138,7 @@ fn fcall_ro(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// Redis's `fcallCommandGeneric`: the function, numkeys, the run.
 fn fcall_generic(cx: &mut Ctx, args: &Args, ro: bool) -> CmdResult {
     super::introspect::feed_monitors_at_start(cx, args);
-    let found = script::with_engine(|e| e.function(args.get(1)).map(|f| (f.clone(), e.core.clone())));
+    let found = script::with_engine(|e| e.function(args.get(1)).map(|f| (f.clone(), e.fcore.clone())));
     let Some((f, core)) = found else { return Err(CmdError::msg("ERR Function not found")) };
     let numkeys = args.int(2).map_err(|_| CmdError::msg("ERR Bad number of keys provided"))?;
     if numkeys > args.len() as i64 - 3 {
@@ -265,7 +265,7 @@ fn function_delete(cx: &mut Ctx, args: &Args) -> CmdResult {
         let removed = at.map(|i| e.edit_libraries(|libs| libs.remove(i))).is_some();
         // Empty the registry slots of its functions (a dropped key's slot
         // keeps the function until it is reused).
-        e.core.lua.expire_registry_values();
+        e.fcore.lua.expire_registry_values();
         removed
     });
     if !removed {
@@ -291,8 +291,8 @@ fn function_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
     }
     script::with_engine(|e| {
         e.edit_libraries(Vec::clear);
-        e.core.lua.expire_registry_values();
-        e.core.lua.gc_collect()
+        e.fcore.lua.expire_registry_values();
+        e.fcore.lua.gc_collect()
     })
     .map_err(lua_failure)?;
     changed(cx);

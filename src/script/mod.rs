@@ -1,14 +1,15 @@
-//! Lua scripting: one Lua 5.1 state (mlua, vendored) owned by the event
-//! loop's thread, as Redis owns one per server, with Redis 7.0's
-//! environment (see `prelude.lua`), the script cache of EVAL/SCRIPT LOAD
-//! and the run of one script.
+//! Lua scripting: two Lua 5.1 states (mlua, vendored) owned by the event
+//! loop's thread, one for EVAL scripts and one for function libraries, as
+//! Redis 7.0 keeps them, each with Redis's environment (see
+//! `prelude.lua`); the script cache of EVAL/SCRIPT LOAD, the libraries and
+//! the run of one script.
 //!
-//! The state lives in a thread-local: the loop's thread makes it on first
-//! use and is the only one to touch it (mlua's `Lua` is not `Send`, and the
+//! The states live in a thread-local: the loop's thread makes them on first
+//! use and is the only one to touch them (mlua's `Lua` is not `Send`, and the
 //! server is built on one thread and run on another). A run (see `run.rs`)
 //! reaches the caller's command context for `redis.call` through a
 //! [`run::Host`] it is given for the length of the run; `redis.call`,
-//! `redis.pcall` and `redis.acl_check_cmd` are registered once, with the
+//! `redis.pcall` and `redis.acl_check_cmd` are registered once with each
 //! state, and the commands a script calls go through the one dispatcher
 //! (`cmd::script::call_from_script`).
 //!
@@ -181,9 +182,12 @@ pub struct Core {
     pub vars: Rc<RunVars>,
 }
 
-/// The Lua state and the script cache.
+/// The Lua states, the script cache and the function libraries.
 pub struct Engine {
+    /// The state EVAL scripts run in.
     pub core: Rc<Core>,
+    /// The state function libraries load and run in.
+    pub fcore: Rc<Core>,
     /// The script cache, by SHA1 (20 bytes, not the 40 of its hex).
     pub scripts: HashMap<Sha, Script>,
     /// Function libraries (FUNCTION LOAD), in load order; changed only by
@@ -339,11 +343,12 @@ const PRELUDE: &str = include_str!("prelude.lua");
 const INTERNAL: &str = "=ferrokv";
 
 impl Engine {
-    /// A fresh Lua state with Redis's environment.
+    /// Two fresh Lua states with Redis's environment, one for EVAL scripts
+    /// and one for function libraries, as Redis keeps them (INFO reports
+    /// each one's memory; SCRIPT FLUSH and FUNCTION FLUSH each empty their
+    /// own). They share the run's variables: one run at a time, and one
+    /// `math.random` sequence, as Redis's one rand48.
     pub fn new() -> mlua::Result<Engine> {
-        let lua = Lua::new_with(StdLib::STRING | StdLib::TABLE | StdLib::MATH, LuaOptions::default())?;
-        lib::open_all(&lua)?;
-        busy::install(&lua)?;
         let vars = Rc::new(RunVars {
             resp: Cell::new(2),
             repl: Cell::new(3),
@@ -351,6 +356,23 @@ impl Engine {
             registered: RefCell::new(Vec::new()),
             loading: Cell::new(false),
         });
+        Ok(Engine {
+            core: Rc::new(Core::new(vars.clone())?),
+            fcore: Rc::new(Core::new(vars)?),
+            scripts: HashMap::new(),
+            libraries: Vec::new(),
+            functions: HashMap::new(),
+        })
+    }
+}
+
+impl Core {
+    /// A fresh Lua state with Redis's environment (the `redis` API, the
+    /// scripts' globals and the libraries' loading API).
+    fn new(vars: Rc<RunVars>) -> mlua::Result<Core> {
+        let lua = Lua::new_with(StdLib::STRING | StdLib::TABLE | StdLib::MATH, LuaOptions::default())?;
+        lib::open_all(&lua)?;
+        busy::install(&lua)?;
         let globals = lua.globals();
         let rust = lua.create_table()?;
         let v = vars.clone();
@@ -520,7 +542,10 @@ impl Engine {
             .set_name(INTERNAL)
             .call(())?;
         let (state, slots) = run::register(&lua, &redis, &handler)?;
-        let core = Core {
+        // What building the environment left behind: a fresh state reports
+        // only what it holds.
+        lua.gc_collect()?;
+        Ok(Core {
             lua,
             state,
             env,
@@ -532,10 +557,11 @@ impl Engine {
             slots,
             bufs: Cell::new(run::CallBufs::default()),
             vars,
-        };
-        Ok(Engine { core: Rc::new(core), scripts: HashMap::new(), libraries: Vec::new(), functions: HashMap::new() })
+        })
     }
+}
 
+impl Engine {
     /// Caches `body` under its SHA1 (compiling it once); returns the SHA1.
     pub fn load(&mut self, body: &[u8]) -> Result<Sha, String> {
         let sha = sha1_smol::Sha1::from(body).digest().bytes();
@@ -592,7 +618,7 @@ impl Engine {
         if existing.is_some() && !replace {
             return Err(format!("ERR Library '{name}' already exists"));
         }
-        let core = &self.core;
+        let core = &self.fcore;
         let f = core
             .lua
             .load(&code[shebang_len..])
@@ -653,9 +679,14 @@ impl Engine {
         Ok(name)
     }
 
-    /// Bytes the Lua state uses (INFO used_memory_lua).
+    /// Bytes the scripts' Lua state uses (INFO used_memory_lua).
     pub fn memory(&self) -> usize {
         self.core.lua.used_memory()
+    }
+
+    /// Bytes the libraries' Lua state uses (INFO used_memory_vm_functions).
+    pub fn functions_vm_memory(&self) -> usize {
+        self.fcore.lua.used_memory()
     }
 
     /// Bytes the function libraries hold outside the Lua state (INFO
@@ -831,34 +862,33 @@ fn where_(lua: &Lua) -> String {
 /// The scripting lines of INFO memory, in Redis's order (`human` formats
 /// a byte count as INFO does).
 pub fn info_memory(human: impl Fn(u64) -> String) -> String {
-    let (lua, scripts, n, funcs, libs, code) = with_engine(|e| {
-        let funcs = e.functions.len();
+    let (lua, fvm, scripts, n, funcs, libs, code) = with_engine(|e| {
         (
             e.memory() as u64,
+            e.functions_vm_memory() as u64,
             // The table, and each script's two small allocations: its SHA1
             // hex (an `Rc<str>`) and its registry key's `Rc`.
             (e.scripts.allocation_size() + e.scripts.len() * (2 * 16 + 40 + std::mem::size_of::<RegistryKey>())) as u64,
             e.scripts.len(),
-            funcs,
+            e.functions.len(),
             e.libraries.len(),
             e.functions_memory(),
         )
     });
-    // Redis's meanings: used_memory_vm_* is Lua's own count of its state;
-    // used_memory_scripts_eval what the script cache holds outside it (for
-    // Redis the SHA1 and body strings and the dict, for ferrokv the table
-    // of SHA1 -> registry slot and flags); used_memory_functions the same
-    // for the libraries. One Lua state runs scripts and functions (Redis
-    // has one each): its memory is reported as the scripts' VM, the
-    // functions' VM as 0.
+    // Redis's meanings: used_memory_vm_* is Lua's own count of each state
+    // (scripts' and libraries'); used_memory_scripts_eval what the script
+    // cache holds outside it (for Redis the SHA1 and body strings and the
+    // dict, for ferrokv the table of SHA1 -> registry slot and flags);
+    // used_memory_functions the same for the libraries.
     format!(
         "used_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{}\r\n\
          used_memory_scripts_eval:{scripts}\r\nnumber_of_cached_scripts:{n}\r\nnumber_of_functions:{funcs}\r\n\
-         number_of_libraries:{libs}\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:{lua}\r\n\
+         number_of_libraries:{libs}\r\nused_memory_vm_functions:{fvm}\r\nused_memory_vm_total:{}\r\n\
          used_memory_vm_total_human:{}\r\nused_memory_functions:{code}\r\nused_memory_scripts:{}\r\n\
          used_memory_scripts_human:{}\r\n",
         human(lua),
-        human(lua),
+        lua + fvm,
+        human(lua + fvm),
         scripts + code,
         human(scripts + code)
     )

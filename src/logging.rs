@@ -64,6 +64,13 @@ impl log::Log for RedisLogger {
     }
 }
 
+/// A log line written before the config is read (Redis's role `C`), as
+/// redis-server prints it to standard output then: a config file that
+/// cannot be opened, the config read from standard input.
+pub fn early_line(msg: &str) -> String {
+    format!("{}:C {} # {msg}\n", std::process::id(), timestamp(crate::clock::unix_ms()))
+}
+
 /// Redis's log time stamp, in local time: `03 Dec 2026 08:36:09.186`.
 fn timestamp(ms: u64) -> String {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

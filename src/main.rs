@@ -7,29 +7,37 @@ use ferrokv::{Config, logging, process, server::Server};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let argv0 = std::env::args().next().unwrap_or_else(|| "ferrokv".into());
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "-h" || a == "--help") {
+    // As redis-server, only a first argument asks for these.
+    let first = args.first().map_or("", String::as_str);
+    if first == "-h" || first == "--help" {
         println!("Usage: ferrokv [/path/to/redis.conf | -] [--port 6379] [--bind 127.0.0.1] [--option value ...]");
         println!("       ferrokv -v or --version");
         println!("       ferrokv --commands-md | --config-md   (the docs tables)");
         return ExitCode::SUCCESS;
     }
-    if args.iter().any(|a| a == "--commands-md") {
+    if first == "--commands-md" {
         print!("{}", ferrokv::cmd::table::markdown());
         return ExitCode::SUCCESS;
     }
-    if args.iter().any(|a| a == "--config-md") {
+    if first == "--config-md" {
         print!("{}", ferrokv::config::markdown());
         return ExitCode::SUCCESS;
     }
-    if args.iter().any(|a| a == "-v" || a == "--version") {
+    if first == "-v" || first == "--version" {
         println!("{}", version_line());
         return ExitCode::SUCCESS;
     }
     let mut config = match Config::from_args(&args) {
         Ok(c) => c,
-        Err(e) => {
+        Err(e) if e.starts_with("\n*** FATAL CONFIG FILE ERROR") => {
             eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            // Logged, as redis-server does before it has read its config.
+            print!("{}", ferrokv::logging::early_line(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -44,11 +52,12 @@ fn main() -> ExitCode {
         std::process::id(),
         env!("CARGO_PKG_VERSION")
     );
-    match &config.config_file {
-        Some(_) => log::warn!("Configuration loaded"),
-        None => log::warn!(
-            "Warning: no config file specified, using the default config. In order to specify a config file use ferrokv /path/to/redis.conf"
-        ),
+    if args.is_empty() {
+        log::warn!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use {argv0} /path/to/redis.conf"
+        );
+    } else {
+        log::warn!("Configuration loaded");
     }
     if config.crash_log_enabled {
         process::install_crash_log();

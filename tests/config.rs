@@ -207,6 +207,63 @@ fn settings_that_would_turn_on_a_missing_feature_stop_startup() {
     }
 }
 
+/// redis-server 7.0.15's command line, recorded (the cases of its Tcl
+/// suite's "command line arguments - error cases" and more): each
+/// `--name` starts a config line after the file's text (line 2 without a
+/// file), a name alone takes the next argument as its value even if it
+/// starts with `--`, values are quoted as `sdscatrepr` quotes them.
+#[test]
+fn command_line_errors_read_as_redis_server_s() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["--port"], "at line 2\n>>> 'port'\n", "wrong number of arguments"),
+        (&["--port", "6380", "--loglevel"], "at line 3\n>>> 'loglevel'\n", "wrong number of arguments"),
+        (&["--port", "6379", "6380"], ">>> 'port \"6379\" \"6380\"'\n", "wrong number of arguments"),
+        (&["--port", "--loglevel", "verbose"], ">>> 'port \"--loglevel\" \"verbose\"'\n", "wrong number of arguments"),
+        (
+            &["--port", "--bla", "--loglevel", "verbose"],
+            ">>> 'port \"--bla\"'\n",
+            "argument couldn't be parsed into an integer",
+        ),
+        (
+            &["--logfile", "--my--log--file", "--loglevel", "--bla"],
+            "at line 3\n>>> 'loglevel \"--bla\"'\n",
+            "argument(s) must be one of the following: debug, verbose, notice, warning",
+        ),
+        (
+            &["--shutdown-on-sigint"],
+            ">>> 'shutdown-on-sigint'\n",
+            "argument(s) must be one of the following: default, save, nosave, now, force",
+        ),
+        (
+            &["--shutdown-on-sigint", "now force", "--shutdown-on-sigterm"],
+            "at line 3\n>>> 'shutdown-on-sigterm'\n",
+            "argument(s) must be one of the following",
+        ),
+        (&["--replicaof", "--127.0.0.1", "--abc"], ">>> 'replicaof \"--127.0.0.1\"'\n", "wrong number of arguments"),
+        (&["--port", "6380", "bar"], ">>> 'port \"6380\" \"bar\"'\n", "wrong number of arguments"),
+        (&["--save", "--port", "x"], "at line 3\n>>> 'port \"x\"'\n", "argument couldn't be parsed into an integer"),
+        (&["--x", "a\"b\\c\td\x01", "--port", "y"], ">>> 'x \"a\\\"b\\\\c\\td\\x01\"'\n", "Bad directive"),
+        (&["--oom-score-adj-values"], ">>> 'oom-score-adj-values'\n", "wrong number of arguments"),
+    ];
+    for (args, at, why) in cases {
+        let out = Command::new(BIN).args(*args).stdout(Stdio::null()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{args:?}: {err}");
+        assert!(err.contains(at) && err.contains(why), "{args:?}: {err}");
+    }
+    // A config file that cannot be read: logged with its absolute path.
+    let out = Command::new(BIN).arg("no/such.conf").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let abs = std::env::current_dir().unwrap().join("no/such.conf");
+    assert!(text.contains(":C "), "{text}");
+    assert!(
+        text.contains(&format!("# Fatal error, can't open config file '{}': No such file or directory", abs.display())),
+        "{text}"
+    );
+}
+
 #[test]
 fn port_in_use_fails_with_redis_lines() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -294,6 +351,13 @@ fn config_set_checks_as_redis() {
         (
             &["shutdown-on-sigint", "foo"],
             failed("shutdown-on-sigint", "argument(s) must be one of the following: default, save, nosave, now, force"),
+        ),
+        (
+            &["shutdown-on-sigterm", " "],
+            failed(
+                "shutdown-on-sigterm",
+                "argument(s) must be one of the following: default, save, nosave, now, force",
+            ),
         ),
         (&["replicaof", "a b"], failed("replicaof", "can't set immutable config")),
         // As Redis's applyTLSPort without a certificate (tests/tls.rs has the rest).

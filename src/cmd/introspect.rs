@@ -9,6 +9,7 @@
 
 use super::table::{Command, container, flag::*, row};
 use super::{Args, CmdError, CmdResult, Ctx, parse_int};
+use crate::resp::parse::repr;
 use crate::server::state::SlowEntry;
 
 pub static COMMANDS: &[Command] = &[
@@ -156,25 +157,6 @@ fn feed_monitors(cx: &mut Ctx, args: &[Vec<u8>]) {
     cx.srv.monitor_feed.extend_from_slice(&line);
 }
 
-/// Redis's `sdscatrepr`: a quoted string with C-style escapes.
-fn repr(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &b in s {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x07 => out.extend_from_slice(b"\\a"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b if b.is_ascii_graphic() || b == b' ' => out.push(b),
-            b => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
-        }
-    }
-    out.push(b'"');
-}
-
 /// # Format
 /// `MONITOR` — from now on the connection receives every command run.
 fn monitor(cx: &mut Ctx, _args: &Args) -> CmdResult {
@@ -247,16 +229,4 @@ fn slowlog_help(cx: &mut Ctx, _args: &Args) -> CmdResult {
         ],
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::repr;
-
-    #[test]
-    fn repr_escapes_like_redis() {
-        let mut out = Vec::new();
-        repr(&mut out, b"a\"b\\c\n\x01 d");
-        assert_eq!(out, b"\"a\\\"b\\\\c\\n\\x01 d\"");
-    }
 }

@@ -478,13 +478,18 @@ fn shutdown_flags(v: &str) -> Result<String, String> {
             words.push(*name);
         }
     }
+    if words.is_empty() {
+        // No word (`CONFIG SET shutdown-on-sigint ""`, the name alone in a
+        // file): Redis's enum error.
+        return Err(kind::enum_error(options::SHUTDOWN_NAMES));
+    }
     if words.contains(&"save") && words.contains(&"nosave") {
         return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
     }
     if words.len() > 1 {
         words.retain(|w| *w != "default");
     }
-    Ok(if words.is_empty() { "default".into() } else { words.join(" ") })
+    Ok(words.join(" "))
 }
 
 /// Finds an option by name or alias (case-insensitive).
@@ -584,7 +589,7 @@ impl Config {
                 _ => "Bad directive or wrong number of arguments".into(),
             });
         };
-        if values.is_empty() || (!opt.has(flag::MULTI_ARG) && values.len() != 1) {
+        if !opt.has(flag::MULTI_ARG) && values.len() != 1 {
             return Err("wrong number of arguments".into());
         }
         (opt.set)(self, opt, &values.join(" "))
@@ -663,47 +668,103 @@ impl Config {
     }
 
     /// Builds a config from command-line arguments like redis-server's:
-    /// `[config-file | -] [--name value ...]` (`-` reads the file from
-    /// standard input).
+    /// `[config-file] [--name value ...]`, with `-` as the first or last
+    /// argument reading more of the file from standard input. The options
+    /// become config lines after the file's text (see [`command_line`]),
+    /// so their errors read as the file's do. An error is the config
+    /// parser's report (`*** FATAL CONFIG FILE ERROR`, for standard error)
+    /// or else a message redis-server logs (a file that cannot be read).
     pub fn from_args(args: &[String]) -> Result<Config, String> {
         let mut config = Config::default();
-        let mut rest = args;
         let mut text = String::new();
-        if let Some(first) = rest.first()
-            && !first.starts_with("--")
+        let mut start = 0;
+        if let Some(first) = args.first()
+            && !first.starts_with('-')
         {
-            if first == "-" {
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                    .map_err(|e| format!("Reading config from stdin: {e}"))?;
-            } else {
-                let path = std::fs::canonicalize(first).unwrap_or_else(|_| PathBuf::from(first));
-                text = std::fs::read_to_string(first)
-                    .map_err(|e| format!("Fatal error, can't open config file '{first}': {}", strerror(&e)))?;
-                config.config_file = Some(path);
-            }
-            rest = &rest[1..];
+            let path = absolute_path(first);
+            text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("Fatal error, can't open config file '{}': {}", path.display(), strerror(&e)))?;
+            config.config_file = Some(path);
+            start = 1;
         }
-        // Like redis-server, `--name v1 v2` becomes the line `name v1 v2`,
-        // appended to the file's text.
-        let mut line = String::new();
-        for arg in rest {
-            match arg.strip_prefix("--") {
-                Some(name) => {
-                    text.push('\n');
-                    text.push_str(&line);
-                    line = name.to_string();
-                }
-                None if line.is_empty() => return Err(format!("Invalid argument '{arg}': options start with --")),
-                None => {
-                    let _ = write!(line, " \"{}\"", arg.replace('\\', "\\\\").replace('"', "\\\""));
-                }
-            }
+        let (options, from_stdin) = command_line(args, start);
+        if from_stdin {
+            print!("{}", crate::logging::early_line("Reading config from stdin"));
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| format!("Reading config from stdin: {e}"))?;
         }
         text.push('\n');
-        text.push_str(&line);
+        text.push_str(&options);
         config.load_text(&text)?;
         Ok(config)
     }
+}
+
+/// Redis's `getAbsolutePath`: a relative `name` (trimmed) joined to the
+/// working directory, each leading `../` taking off one of its parts;
+/// links are not resolved (INFO's `config_file`, the file CONFIG REWRITE
+/// writes).
+pub fn absolute_path(name: &str) -> PathBuf {
+    let mut rel = name.trim_matches([' ', '\r', '\n', '\t']);
+    if rel.starts_with('/') {
+        return PathBuf::from(rel);
+    }
+    let Ok(cwd) = std::env::current_dir() else { return PathBuf::from(rel) };
+    let mut abs = cwd.to_string_lossy().into_owned();
+    if !abs.ends_with('/') {
+        abs.push('/');
+    }
+    while let Some(rest) = rel.strip_prefix("../") {
+        rel = rest;
+        if abs.len() > 1 {
+            let cut = abs[..abs.len() - 1].rfind('/').map_or(0, |i| i + 1);
+            abs.truncate(cut);
+        }
+    }
+    abs.push_str(rel);
+    PathBuf::from(abs)
+}
+
+/// The config lines of redis-server's command line from `args[start..]`
+/// (what its `main` builds): `--name` starts a line, the arguments after
+/// it are its values, quoted (`sdscatrepr`); a name given alone takes the
+/// next argument as its value even if it starts with `--` (`--port
+/// --loglevel verbose` is the line `port "--loglevel" "verbose"`), except
+/// `--save` before another option or last (`save ""`) and `--sentinel`;
+/// `--name value` in one argument is a whole line. Returns the lines and
+/// whether `-` (first or last) asks for the file from standard input.
+fn command_line(args: &[String], start: usize) -> (String, bool) {
+    let mut out = Vec::new();
+    let mut from_stdin = false;
+    let mut named_last = true;
+    for (j, arg) in args.iter().enumerate().skip(start) {
+        let last = j + 1 == args.len();
+        if arg == "-" && (j == 0 || last) {
+            from_stdin = true;
+        } else if named_last && arg.starts_with("--") {
+            if !out.is_empty() {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(&arg.as_bytes()[2..]);
+            out.push(b' ');
+            let words = split_line(arg).map_or(0, |w| w.len());
+            named_last = words != 1;
+            if words == 1 {
+                let before_option = args.get(j + 1).is_some_and(|n| n.starts_with("--"));
+                if arg.eq_ignore_ascii_case("--save") && (before_option || last) {
+                    out.extend_from_slice(b"\"\"");
+                    named_last = true;
+                } else if arg.eq_ignore_ascii_case("--sentinel") && before_option {
+                    named_last = true;
+                }
+            }
+        } else {
+            crate::resp::parse::repr(&mut out, arg.as_bytes());
+            out.push(b' ');
+            named_last = true;
+        }
+    }
+    (String::from_utf8_lossy(&out).into_owned(), from_stdin)
 }
 
 /// The README's configuration table: every option, its default in

@@ -141,7 +141,7 @@ impl Manifest {
     pub fn format(&self) -> String {
         let mut s = String::new();
         let line = |s: &mut String, f: &AofFile| {
-            let name = if needs_repr(&f.name) { repr(&f.name) } else { f.name.clone() };
+            let name = if needs_repr(&f.name) { crate::resp::parse::repr_str(&f.name) } else { f.name.clone() };
             s.push_str(&format!("file {name} seq {} type {}\n", f.seq, f.kind));
         };
         if let Some(b) = &self.base {
@@ -172,26 +172,6 @@ const MANIFEST_LINE_MAX: usize = 1024;
 fn needs_repr(s: &str) -> bool {
     s.bytes()
         .any(|c| matches!(c, b'\\' | b'"' | b'\'' | b'\n' | b'\r' | b'\t' | 0x07 | 0x08) || !(0x21..0x7f).contains(&c))
-}
-
-/// Redis's `sdscatrepr` of a name: quoted, with C escapes.
-fn repr(s: &str) -> String {
-    let mut out = String::from('"');
-    for c in s.bytes() {
-        match c {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..0x7f => out.push(c as char),
-            c => out.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `appendonly.aof.N.base.rdb` / `.base.aof`.

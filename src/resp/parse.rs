@@ -429,6 +429,34 @@ fn hex_val(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
 
+/// Redis's `sdscatrepr`, what [`split_args`] reads back: `s` in double
+/// quotes, with C escapes for backslash, quote, `\n \r \t \a \b` and
+/// `\xHH` for the other bytes outside printable ASCII.
+pub fn repr(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &b in s {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b if b.is_ascii_graphic() || b == b' ' => out.push(b),
+            b => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
+}
+
+/// [`repr`] of a text, as a text (the escapes are ASCII).
+pub fn repr_str(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    repr(&mut out, s.as_bytes());
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Splits an inline line like Redis's `sdssplitargs`: whitespace separates
 /// arguments; `"..."` understands `\n \r \t \b \a \xHH` and `\<c>`; `'...'`
 /// understands `\'`; a closing quote must be followed by a space or the end.
@@ -524,6 +552,18 @@ mod tests {
     use proptest::prelude::*;
 
     const MAX: usize = 512 * 1024 * 1024;
+
+    #[test]
+    fn repr_escapes_like_redis_and_splits_back() {
+        let mut out = Vec::new();
+        let raw = b"a\"b\\c\n\x01 d\x07\x08\t\r\xff'";
+        repr(&mut out, raw);
+        assert_eq!(out, b"\"a\\\"b\\\\c\\n\\x01 d\\a\\b\\t\\r\\xff'\"");
+        let (mut back, mut spans) = (Vec::new(), Vec::new());
+        split_args(&out, &mut back, &mut spans).unwrap();
+        assert_eq!(spans.len(), 1);
+        assert_eq!(&back[spans[0].0..spans[0].1], raw);
+    }
 
     /// Parses everything in `buf`, returning each command's arguments.
     fn parse_all(buf: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, ProtoError> {

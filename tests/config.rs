@@ -459,7 +459,7 @@ fn config_set_port_rebinds() {
 fn config_rewrite_round_trips_every_parameter() {
     let dir = temp_dir("rewrite");
     let path = dir.join("redis.conf");
-    std::fs::write(&path, "# mine\nport 0\nmaxclients 50\n").unwrap();
+    std::fs::write(&path, "# mine\nport 0\nmaxclients 50\nenable-debug-command local\n").unwrap();
     let mut config = ferrokv::Config::from_args(&[path.to_string_lossy().into_owned()]).unwrap();
     config.port = 0;
     config.dir = dir.to_string_lossy().into_owned();
@@ -489,6 +489,29 @@ fn config_rewrite_round_trips_every_parameter() {
     for (k, v) in &before {
         if k != "port" && k != "dir" {
             assert_eq!(&after[k], v, "{k}");
+        }
+    }
+    // DEBUG CONFIG-REWRITE-FORCE-ALL (the Tcl suite's "CONFIG REWRITE
+    // sanity"): every option written, defaults too, `dir` as the absolute
+    // working directory (Redis writes it always), no `replicaof` without a
+    // primary; the file loads back to the same values.
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "CONFIG-REWRITE-FORCE-ALL"]), "OK");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let written: Vec<&str> = text.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    for name in ["hz", "databases", "lazyfree-lazy-user-del", "maxclients", "dir", "logfile"] {
+        assert_eq!(written.iter().filter(|w| **w == name).count(), 1, "{name} in {text}");
+    }
+    assert!(text.contains(&format!("dir \"{}\"", dir.display())) || text.contains(&format!("dir {}", dir.display())));
+    assert!(!written.contains(&"replicaof"), "{text}");
+    let mut forced = ferrokv::Config::default();
+    forced.load_text(&text).unwrap();
+    forced.port = 0;
+    let h3 = ferrokv::start(forced).unwrap();
+    let mut c3 = redis::Client::open(format!("redis://{}/", h3.addr)).unwrap().get_connection().unwrap();
+    let reloaded = config_get_all(&mut c3);
+    for (k, v) in &before {
+        if k != "port" {
+            assert_eq!(&reloaded[k], v, "{k}");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

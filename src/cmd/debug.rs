@@ -57,6 +57,9 @@ const HELP: &[&str] = &[
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
@@ -230,6 +233,12 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
             if micros > 0 {
                 std::thread::sleep(std::time::Duration::from_micros(micros.min(3_600_000_000) as u64));
             }
+            cx.out.ok();
+        }
+        (b"config-rewrite-force-all", 2) => {
+            super::server::rewrite_config_file(cx, true).map_err(|e| {
+                CmdError::msg(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {}", crate::config::strerror(&e)))
+            })?;
             cx.out.ok();
         }
         (b"pause-cron", 3) => {

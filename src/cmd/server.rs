@@ -758,18 +758,28 @@ fn config_resetstat(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// `CONFIG REWRITE` — writes the running config back to the config file
 /// the server was started with (atomically: a temporary file, then rename).
 fn config_rewrite(cx: &mut Ctx, _args: &Args) -> CmdResult {
-    let Some(path) = cx.srv.config.config_file.clone() else {
+    if cx.srv.config.config_file.is_none() {
         return Err(CmdError::msg("ERR The server is running without a config file"));
-    };
-    let fail = |e: std::io::Error| CmdError::msg(format!("ERR Rewriting config file: {e}"));
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    let text = super::acl::rewrite_users(cx.srv, &cx.srv.config.rewrite(&old));
-    let tmp = path.with_extension("rewrite.tmp");
-    std::fs::write(&tmp, text).map_err(fail)?;
-    std::fs::rename(&tmp, &path).map_err(fail)?;
+    }
+    rewrite_config_file(cx, false)
+        .map_err(|e| CmdError::msg(format!("ERR Rewriting config file: {}", crate::config::strerror(&e))))?;
     log::info!("CONFIG REWRITE executed with success.");
     cx.out.ok();
     Ok(())
+}
+
+/// Writes the running config into the config file (atomically: a
+/// temporary file, then rename); `force_all`: every option, defaults too
+/// (DEBUG CONFIG-REWRITE-FORCE-ALL).
+pub fn rewrite_config_file(cx: &mut Ctx, force_all: bool) -> std::io::Result<()> {
+    let Some(path) = cx.srv.config.config_file.clone() else {
+        return Err(std::io::Error::from(std::io::ErrorKind::NotFound));
+    };
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let text = super::acl::rewrite_users(cx.srv, &cx.srv.config.rewrite(&old, force_all));
+    let tmp = path.with_extension("rewrite.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, &path)
 }
 
 /// `SWAPDB` index argument, with Redis's per-position error text.

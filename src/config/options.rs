@@ -174,7 +174,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with(str_field!(pidfile)),
     opt("dir", Kind::Special(""), PROTECTED | DENY_LOADING, State::Works,
         "working directory (must exist; files such as snapshots go here); CONFIG SET needs enable-protected-configs")
-        .with((|c, _| c.dir.clone(), |c, _, v| super::set_dir(c, v))),
+        .with((|c, _| super::get_dir(c), |c, _, v| super::set_dir(c, v))),
     opt("databases", int(1, INT_MAX, 16), IMMUTABLE, State::Works, "number of databases for SELECT")
         .with(int_field!(databases, usize)),
     opt("hz", int(0, INT_MAX, 10), 0, State::Works, "cron frequency (active expiry, timeouts), clamped to 1..500")

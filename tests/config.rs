@@ -399,6 +399,7 @@ fn config_set_checks_as_redis() {
         ("hz", "1000", "500"),
         ("tls-cert-file", "/etc/x.pem", "/etc/x.pem"),
         ("shutdown-on-sigterm", "nosave now", "nosave now"),
+        ("shutdown-on-sigterm", "force now nosave default", "nosave now force"),
         ("lua-time-limit", "100", "100"),
         ("slave-read-only", "no", "no"),
         ("hash-max-ziplist-value", "1kb", "1024"),

@@ -498,6 +498,8 @@ fn shutdown_flags(v: &str) -> Result<String, String> {
     if words.len() > 1 {
         words.retain(|w| *w != "default");
     }
+    // Listed in the table's order, as Redis lists the flags set.
+    words.sort_by_key(|w| options::SHUTDOWN_NAMES.iter().position(|n| n == w));
     Ok(words.join(" "))
 }
 

@@ -368,7 +368,11 @@ fn info(cx: &mut Ctx, args: &Args) -> CmdResult {
     // Print in Redis's order, whatever order they were asked in.
     wanted.sort_by_key(|n| ALL.iter().position(|s| s == n));
     let now = cx.now;
-    let mut text = String::with_capacity(4096);
+    // Grown as the sections are written, not reserved up front: the
+    // memory section measures used_memory with the text so far allocated
+    // (as Redis's info string), and 4 KB held ahead of it read as memory
+    // over maxmemory right after an eviction.
+    let mut text = String::new();
     for (i, name) in wanted.iter().enumerate() {
         if i > 0 {
             text.push_str("\r\n");

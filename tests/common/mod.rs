@@ -302,13 +302,24 @@ pub fn check(raw: &mut Raw, cases: &[(&[&str], &[u8])]) {
 }
 
 /// A redis-server 7.0 child process on a free port, in `dir`, without
-/// saves, with DEBUG enabled; killed when dropped (interop tests).
+/// saves, with DEBUG enabled; killed when dropped (interop tests). Also
+/// ferrokv's own binary, where a test needs a process of its own (memory
+/// figures are the whole process's).
 pub struct RedisServer(pub std::process::Child, pub u16);
 
 impl RedisServer {
     pub fn start(dir: &str) -> RedisServer {
+        RedisServer::start_program("redis-server", dir)
+    }
+
+    /// The ferrokv binary, started as [`RedisServer::start`] starts Redis.
+    pub fn ferrokv(dir: &str) -> RedisServer {
+        RedisServer::start_program(env!("CARGO_BIN_EXE_ferrokv"), dir)
+    }
+
+    fn start_program(program: &str, dir: &str) -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("redis-server")
+        let child = std::process::Command::new(program)
             .args(["--port", &port.to_string(), "--dir", dir, "--save", "", "--enable-debug-command", "yes"])
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -316,7 +327,7 @@ impl RedisServer {
         let r = RedisServer(child, port);
         let start = std::time::Instant::now();
         while r.client().is_none_or(|mut c| redis::cmd("PING").query::<String>(&mut c).is_err()) {
-            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not start");
+            assert!(start.elapsed() < Duration::from_secs(10), "{program} did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
         r

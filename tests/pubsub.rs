@@ -173,6 +173,38 @@ fn a_subscriber_that_stops_reading_is_disconnected() {
     assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
 }
 
+/// Redis's Tcl test "Client output buffer soft limit is not enforced too
+/// early and is enforced when no traffic": a subscriber over the soft
+/// limit is closed once the limit's seconds pass, even when nothing more
+/// is published to it (the cron checks, as Redis's clientsCron).
+#[test]
+fn the_soft_limit_closes_a_stalled_subscriber_without_more_traffic() {
+    let s = server();
+    let mut c = s.client();
+    q::<()>(&mut c, &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 100000 1"]);
+    let mut slow = s.raw();
+    slow.roundtrip(b"SUBSCRIBE quiet\r\n", b"*3\r\n$9\r\nsubscribe\r\n$5\r\nquiet\r\n:1\r\n");
+    let payload = "x".repeat(64 * 1024);
+    // 8 MB: over the 100 KB soft limit whatever the socket buffers hold.
+    for _ in 0..128 {
+        q::<i64>(&mut c, &["PUBLISH", "quiet", &payload]);
+    }
+    let numsub: Vec<String> = q(&mut c, &["PUBSUB", "NUMSUB", "quiet"]);
+    assert_eq!(numsub, ["quiet", "1"], "closed too early");
+    let start = std::time::Instant::now();
+    loop {
+        let numsub: Vec<String> = q(&mut c, &["PUBSUB", "NUMSUB", "quiet"]);
+        if numsub[1] == "0" {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_millis(2500),
+            "still subscribed after the soft limit's second"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn client_list_shows_a_stalled_subscribers_backlog() {
     let s = server();

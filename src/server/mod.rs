@@ -582,7 +582,8 @@ impl Server {
     }
 
     /// Redis's `clientsCron` buffer work: a share of the clients per tick,
-    /// round robin, get their query and reply buffers resized.
+    /// round robin, get their query and reply buffers resized and their
+    /// soft output limit's time checked.
     fn clients_cron(&mut self, now: u64) {
         let n = self.conns.len();
         let hz = self.shared.config.hz.max(1) as usize;
@@ -601,7 +602,14 @@ impl Server {
             let idle = unix_s.saturating_sub(self.shared.client(key).last_interaction / 1000) > 2;
             conn.resize_query_buffer(idle);
             self.shared.stats.reply_buffer_shrinks += conn.resize_reply_buffer(now, idle) as u64;
+            let over_soft = conn.soft_limit_since.is_some();
             mirror(conn, &mut self.shared, key);
+            // A client over its soft limit is closed when the limit's
+            // seconds pass even if nothing more is written to it (Redis's
+            // clientsCron checks the output limits too).
+            if over_soft {
+                self.check_output_limit(key);
+            }
         }
         self.clients_cron_next = key;
     }

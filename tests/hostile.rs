@@ -205,6 +205,46 @@ fn unread_big_replies_hit_the_output_buffer_limit() {
     assert!(after <= base + 64 * 1024, "mem_clients_normal {after}, {base} before");
 }
 
+/// Redis's Tcl tests "No response for single command / for multi commands
+/// in pipeline if client output buffer hard limit is enforced" and
+/// "Execute transactions completely even if ...": the reply that crosses
+/// the hard limit is never sent (nor anything after it in the batch: the
+/// rest of the pipeline does not run), a transaction still runs whole, and
+/// the client is closed.
+#[test]
+fn the_reply_over_the_hard_limit_is_never_sent() {
+    let s = server_with(|c| c.output_limits[0] = (100_000, 0, 0));
+    let mut c = s.client();
+    let item = "x".repeat(1000);
+    for _ in 0..150 {
+        q::<i64>(&mut c, &["LPUSH", "mylist", &item]);
+    }
+    q::<()>(&mut c, &["SET", "bigkey", &"x".repeat(10_000)]);
+    // One command whose reply is 150 KB: nothing of it arrives.
+    let mut one = TcpStream::connect(s.handle.addr).unwrap();
+    one.write_all(b"LRANGE mylist 0 -1\r\n").unwrap();
+    assert_eq!(until_close(&mut one, Duration::from_secs(5)).expect("closed").len(), 0, "bytes of the reply sent");
+    // A pipeline in one write: what the commands before the crossing
+    // replied is not sent either, and the commands after it do not run.
+    let mut buf = String::new();
+    for i in 0..15 {
+        buf.push_str(&format!("SET p{i} {i}\r\nGET p{i}\r\nDEL p{i}\r\nGET bigkey\r\n"));
+    }
+    buf.push_str("SET after-the-limit 1\r\n");
+    let mut many = TcpStream::connect(s.handle.addr).unwrap();
+    many.write_all(buf.as_bytes()).unwrap();
+    assert_eq!(until_close(&mut many, Duration::from_secs(5)).expect("closed").len(), 0, "bytes of the replies sent");
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "after-the-limit", "p14"]), 0);
+    // A transaction runs whole; its reply is not sent.
+    let mut tx = TcpStream::connect(s.handle.addr).unwrap();
+    tx.write_all(b"SET k1 v1\r\nMULTI\r\nSET k2 v2\r\nGET k2\r\nLRANGE mylist 0 -1\r\nSET k3 v3\r\nDEL k1\r\nEXEC\r\n")
+        .unwrap();
+    let got = until_close(&mut tx, Duration::from_secs(5)).expect("closed");
+    assert!(!got.ends_with(b":1\r\n"), "EXEC's reply was sent: {} bytes", got.len());
+    let v: (Option<String>, String, String) = redis::pipe().get("k1").get("k2").get("k3").query(&mut c).unwrap();
+    assert_eq!(v, (None, "v2".into(), "v3".into()));
+}
+
 /// With no output limit (Redis's default for normal clients) but
 /// `maxmemory-clients`, the same client is evicted; under CLIENT NO-EVICT
 /// it is kept, and ferrokv stops running its commands while 64 MB of its

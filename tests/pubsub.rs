@@ -185,24 +185,22 @@ fn the_soft_limit_closes_a_stalled_subscriber_without_more_traffic() {
     let mut slow = s.raw();
     slow.roundtrip(b"SUBSCRIBE quiet\r\n", b"*3\r\n$9\r\nsubscribe\r\n$5\r\nquiet\r\n:1\r\n");
     let payload = "x".repeat(64 * 1024);
+    let start = std::time::Instant::now();
     // 8 MB: over the 100 KB soft limit whatever the socket buffers hold.
     for _ in 0..128 {
         q::<i64>(&mut c, &["PUBLISH", "quiet", &payload]);
     }
-    let numsub: Vec<String> = q(&mut c, &["PUBSUB", "NUMSUB", "quiet"]);
-    assert_eq!(numsub, ["quiet", "1"], "closed too early");
-    let start = std::time::Instant::now();
+    // As Redis counts it: more whole seconds than the limit's, so closed
+    // between 1 and 2 seconds after the crossing (and a cron tick).
     loop {
         let numsub: Vec<String> = q(&mut c, &["PUBSUB", "NUMSUB", "quiet"]);
         if numsub[1] == "0" {
             break;
         }
-        assert!(
-            start.elapsed() < std::time::Duration::from_millis(2500),
-            "still subscribed after the soft limit's second"
-        );
+        assert!(start.elapsed().as_millis() < 3500, "still subscribed after the soft limit's time");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    assert!(start.elapsed().as_millis() >= 1000, "closed too early: {:?}", start.elapsed());
 }
 
 #[test]

@@ -66,6 +66,10 @@ pub struct Conn {
     pub soft_limit_since: Option<u64>,
     /// Too much unsent output: stop executing until the socket drains.
     pub paused: bool,
+    /// Over its output-buffer limit (Redis's CLIENT_CLOSE_ASAP): closed at
+    /// the next cron, and meanwhile nothing more is written to it or run
+    /// for it, so that the reply that crossed the limit is never sent.
+    pub doomed: bool,
     /// Largest `rlen` since the cron last looked (Redis's `querybuf_peak`).
     pub qpeak: usize,
     /// Largest `wbuf.len()` since `wpeak_reset` (Redis's `buf_peak`), and
@@ -110,6 +114,7 @@ impl Conn {
             write_queued: false,
             aof_wait: 0,
             soft_limit_since: None,
+            doomed: false,
             qpeak: 0,
             wpeak: 0,
             wpeak_reset: now,
@@ -271,6 +276,9 @@ impl Conn {
     /// Writes pending output until done or the socket is full, counting
     /// the attempt and the bytes written in `stats`.
     pub fn flush(&mut self, stats: &mut Stats) -> io::Result<()> {
+        if self.doomed {
+            return Ok(());
+        }
         stats.writes_processed += (self.wpos < self.wbuf.len()) as u64;
         while self.wpos < self.wbuf.len() {
             match self.stream.write(&self.wbuf[self.wpos..]) {

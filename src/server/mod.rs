@@ -932,7 +932,12 @@ impl Server {
             }
             ahead = ahead.saturating_sub(1);
             let conn = &mut self.conns[key];
-            if conn.paused || client.close_after_reply || client.blocked.is_some() || client.postponed.is_some() {
+            if conn.paused
+                || conn.doomed
+                || client.close_after_reply
+                || client.blocked.is_some()
+                || client.postponed.is_some()
+            {
                 break;
             }
             let id = conn.id;
@@ -956,6 +961,10 @@ impl Server {
                     }
                     if self.shared.prop.out.len() != before && self.shared.aof_always() {
                         self.aof_marked.push(key);
+                    }
+                    if self.shared.config.output_limits[0] != (0, 0, 0) {
+                        // Before any of it is written (see `Conn::doomed`).
+                        self.check_output_limit(key);
                     }
                     let conn = &mut self.conns[key];
                     if conn.pending_output() > OUTPUT_PAUSE {
@@ -1184,14 +1193,17 @@ impl Server {
         let (hard, soft, secs) = self.shared.config.output_limits[class];
         let pending = conn.pending_output() as u64;
         let soft_expired = if soft > 0 && pending > soft {
+            // As Redis: whole seconds (its `unixtime`), and more of them
+            // than the limit's.
             let since = *conn.soft_limit_since.get_or_insert(now);
-            now.saturating_sub(since) >= secs.saturating_mul(1000)
+            (now / 1000).saturating_sub(since / 1000) > secs
         } else {
             conn.soft_limit_since = None;
             false
         };
-        if (hard > 0 && pending > hard) || soft_expired {
+        if ((hard > 0 && pending > hard) || soft_expired) && !conn.doomed {
             log::warn!("Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.", conn.id);
+            conn.doomed = true;
             let id = conn.id;
             self.shared.requests.close.push((key, id));
         }

@@ -77,7 +77,9 @@ fuzz_target!(|data: &[u8]| {
     let mut loaded = Config::default();
     let config = match loaded.load_text(&file) {
         Ok(()) => {
-            let rewritten = loaded.rewrite(&file);
+            // CONFIG REWRITE, and DEBUG CONFIG-REWRITE-FORCE-ALL (every
+            // option written) when the file's length is odd.
+            let rewritten = loaded.rewrite(&file, file.len() % 2 == 1);
             let mut again = Config::default();
             if let Err(e) = again.load_text(&rewritten) {
                 panic!("the rewritten file does not load: {e}\n{rewritten}");

@@ -7,6 +7,8 @@ use ferrokv::{Config, logging, process, server::Server};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any thread starts (see `proctitle::init`).
+    ferrokv::proctitle::init();
     let argv0 = std::env::args().next().unwrap_or_else(|| "ferrokv".into());
     let args: Vec<String> = std::env::args().skip(1).collect();
     // As redis-server, only a first argument asks for these.

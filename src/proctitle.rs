@@ -2,9 +2,13 @@
 //! template language (`{title} {listen-addr} {server-mode}`, `{{`/`}}`
 //! for braces) and setting the title.
 //!
-//! Redis rewrites its argv memory; ferrokv sets the thread name that `ps -o
-//! comm`, `top` and `/proc/PID/comm` show (15 bytes at most), which needs
-//! no unsafe writes over memory Rust's runtime owns.
+//! Two places show it: the thread name (`/proc/PID/comm`, `top`, `ps -o
+//! comm`: 15 bytes at most, so `{title}` is the executable's base name
+//! there), and, in the ferrokv binary, the command line (`ps aux`,
+//! `/proc/PID/cmdline`, `pgrep -f`), which Redis rewrites in place: the
+//! memory where the kernel put the arguments and the environment, found in
+//! `/proc/self/stat` once at start (see [`init`]), before any other thread
+//! runs; the environment is copied out of it first.
 
 /// The values a template may use.
 pub struct Vars<'a> {
@@ -66,6 +70,78 @@ pub fn validate(template: &str) -> bool {
     expand(template, &vars).is_some_and(|t| !t.is_empty())
 }
 
+/// The memory of the process's arguments and environment, once [`init`]
+/// took it for titles: start and length.
+static AREA: std::sync::OnceLock<(usize, usize)> = std::sync::OnceLock::new();
+
+/// The executable as started (argv[0]), kept before the title overwrites it.
+static ARGV0: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Takes the arguments' memory for the process title (the ferrokv binary
+/// calls it first thing, before it starts any thread, as Redis's
+/// `spt_init`): the environment's strings, which follow the arguments', are
+/// copied to the heap and `environ` pointed at the copies, so the title may
+/// use both areas. Linux only; without `/proc` nothing changes.
+pub fn init() {
+    let _ = ARGV0.set(std::env::args().next().unwrap_or_else(|| "ferrokv".into()));
+    #[cfg(target_os = "linux")]
+    if let Some(area) = args_area() {
+        let _ = AREA.set(area);
+    }
+}
+
+/// `arg_start`, `arg_end`, `env_start`, `env_end` of `/proc/self/stat`
+/// (fields 48-51), when the environment directly follows the arguments;
+/// moves the environment out (see [`init`]).
+#[cfg(target_os = "linux")]
+fn args_area() -> Option<(usize, usize)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which may hold spaces: the state is
+    // field 3.
+    let rest: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().collect();
+    let field = |n: usize| rest.get(n - 3)?.parse::<usize>().ok();
+    let (arg_start, arg_end, env_start, env_end) = (field(48)?, field(49)?, field(50)?, field(51)?);
+    if arg_start == 0 || arg_end <= arg_start || env_start != arg_end || env_end < env_start {
+        return None;
+    }
+    unsafe extern "C" {
+        static mut environ: *mut *mut libc::c_char;
+    }
+    // SAFETY: no other thread runs yet (see `init`), so nothing reads the
+    // environment meanwhile; each `environ` entry is a NUL-terminated
+    // string, replaced by a copy that lives as long as the process (the
+    // entries of the array are written in place, the array stays).
+    unsafe {
+        let env = environ;
+        let mut i = 0;
+        while !env.is_null() && !(*env.add(i)).is_null() {
+            let entry = *env.add(i);
+            if (entry as usize) >= env_start && (entry as usize) < env_end {
+                let copy = std::ffi::CStr::from_ptr(entry).to_owned();
+                *env.add(i) = copy.into_raw();
+            }
+            i += 1;
+        }
+    }
+    Some((arg_start, env_end - arg_start))
+}
+
+/// Writes `title` over the arguments' memory (after [`init`]): the title,
+/// then NULs to the end of the area, as Redis's `setproctitle`.
+fn set_cmdline(title: &str) {
+    let Some(&(start, len)) = AREA.get() else { return };
+    let n = title.len().min(len - 1);
+    // SAFETY: [start, start + len) is this process's argument and
+    // environment memory, mapped and writable for its whole life; nothing
+    // reads it through Rust (`init` kept argv[0], copied the environment
+    // out) and only the thread setting titles writes it.
+    unsafe {
+        let area = std::slice::from_raw_parts_mut(start as *mut u8, len);
+        area[..n].copy_from_slice(&title.as_bytes()[..n]);
+        area[n..].fill(0);
+    }
+}
+
 /// Sets the calling thread's name (the main thread's is the process's
 /// `comm`) to the first 15 bytes of `title`.
 pub fn set(title: &str) {
@@ -80,10 +156,12 @@ pub fn set(title: &str) {
     }
 }
 
-/// Sets the process title from `proc-title-template`.
+/// Sets the process title from `proc-title-template`: the command line
+/// (with `{title}` the executable as started, as Redis) and the thread
+/// name (with its base name).
 pub fn set_from(config: &crate::config::Config) {
-    let title = std::env::args().next().unwrap_or_default();
-    let title = title.rsplit('/').next().unwrap_or("ferrokv").to_string();
+    let argv0 = ARGV0.get().cloned().unwrap_or_else(|| std::env::args().next().unwrap_or_default());
+    let base = argv0.rsplit('/').next().unwrap_or("ferrokv").to_string();
     let tls_port: u16 = config.get("tls-port").and_then(|p| p.parse().ok()).unwrap_or(0);
     let listen_addr = if config.port != 0 || tls_port != 0 {
         // As Redis: the TLS port when there is no plain one.
@@ -95,8 +173,8 @@ pub fn set_from(config: &crate::config::Config) {
     let port = config.port.to_string();
     let tls_port = tls_port.to_string();
     let config_file = config.config_file.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-    let vars = Vars {
-        title: &title,
+    let mut vars = Vars {
+        title: &argv0,
         listen_addr: &listen_addr,
         server_mode: "",
         port: &port,
@@ -104,6 +182,10 @@ pub fn set_from(config: &crate::config::Config) {
         unixsocket: &config.unixsocket,
         config_file: &config_file,
     };
+    if let Some(t) = expand(&config.proc_title_template, &vars) {
+        set_cmdline(&t);
+    }
+    vars.title = &base;
     if let Some(t) = expand(&config.proc_title_template, &vars) {
         set(&t);
     }

@@ -264,6 +264,41 @@ fn command_line_errors_read_as_redis_server_s() {
     );
 }
 
+/// The process title as Redis sets it (its Tcl test "Process title set as
+/// expected"): the command line `ps aux` and `/proc/PID/cmdline` show is
+/// `proc-title-template` expanded, `{title}` the executable as started,
+/// and CONFIG SET of the template changes it at once; the thread name
+/// (`comm`) gets the same with the base name.
+#[test]
+fn the_command_line_shows_the_process_title() {
+    let port = free_port();
+    let mut child =
+        Command::new(BIN).args(["--port", &port.to_string(), "--save", ""]).stdout(Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    let mut c = loop {
+        if let Ok(c) = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection() {
+            break c;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "not started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let cmdline = || {
+        let raw = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
+        String::from_utf8_lossy(&raw).trim_end_matches('\0').to_string()
+    };
+    assert_eq!(cmdline(), format!("{BIN} 127.0.0.1:{port}"));
+    let template = "TEST {title} {listen-addr} {port} {tls-port} {unixsocket} {config-file}";
+    let _: () = q(&mut c, &["CONFIG", "SET", "proc-title-template", template]);
+    assert_eq!(cmdline(), format!("TEST {BIN} 127.0.0.1:{port} {port} 0"));
+    let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap();
+    assert_eq!(comm.trim_end(), "TEST ferrokv 12");
+    assert!(
+        err(&mut c, &["CONFIG", "SET", "proc-title-template", "{invalid-var}"]).contains("template format is invalid")
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[test]
 fn port_in_use_fails_with_redis_lines() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

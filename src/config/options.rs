@@ -185,11 +185,11 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with(int_field!(active_expire_effort, u32)),
     opt("always-show-logo", boolean(false), IMMUTABLE, State::Works, "print the startup banner even when logging to a file")
         .with(bool_field!(always_show_logo)),
-    opt("set-proc-title", boolean(true), IMMUTABLE, State::Partly("the 15-byte thread name (ps -o comm, top) is set, not the full argv"),
-        "set the process title from proc-title-template")
+    opt("set-proc-title", boolean(true), IMMUTABLE, State::Works,
+        "set the process title from proc-title-template: the command line (ps aux, /proc/PID/cmdline) as Redis rewrites it, and the 15-byte thread name (ps -o comm, top)")
         .with(bool_field!(set_proc_title)),
     opt("proc-title-template", Kind::Str { default: "{title} {listen-addr} {server-mode}", check: Some(valid_title) }, 0,
-        State::Partly("see set-proc-title"), "process title; variables {title} {listen-addr} {server-mode} {port} {tls-port} {unixsocket} {config-file}")
+        State::Works, "process title (CONFIG SET applies it at once); variables {title} {listen-addr} {server-mode} {port} {tls-port} {unixsocket} {config-file}")
         .with(str_field!(proc_title_template)),
     opt("oom-score-adj", one_of(OOM_ADJ, "no"), 0, State::Works, "write /proc/self/oom_score_adj from oom-score-adj-values")
         .with((|c, _| c.oom_score_adj.into(), |c, o, v| o.pick(v).map(|s| c.oom_score_adj = s))),

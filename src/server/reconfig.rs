@@ -1,7 +1,7 @@
 //! Applying a changed configuration to the running server (CONFIG SET):
 //! what Redis does in its `apply` functions — rebinding the listeners when
 //! `port` or `bind` changed, the log level, idle timers, eviction,
-//! tracking and notification state, the OOM score.
+//! tracking and notification state, the OOM score, the process title.
 
 use super::state::Shared;
 use crate::config::Config;
@@ -68,6 +68,10 @@ impl Shared {
             && let Some(w) = &self.aof.writer
         {
             w.status.set_policy(crate::persist::aof::Fsync::from_name(self.config.appendfsync));
+        }
+        if self.config.proc_title_template != old.proc_title_template && self.config.set_proc_title {
+            // Redis's updateProcTitleTemplate: the new title at once.
+            crate::proctitle::set_from(&self.config);
         }
         self.prop.timestamps = self.config.aof_timestamp_enabled;
         let changed = self.config.maxmemory != old.maxmemory;

@@ -1120,3 +1120,58 @@ fn bio_cpulist_pins_the_aof_threads() {
         assert!(cpus.contains(&last), "{name} threads run on {cpus:?}, not on CPU {last}");
     }
 }
+
+/// Keys whose TTL passed stay live while an AOF loads, as in Redis (its
+/// `keyIsExpired` is false while loading, and `checkAlreadyExpired` too):
+/// the commands after the expiry in the file find the key as the original
+/// ones did, and it expires once loaded. Replaying them on a missing key
+/// instead made a new key without a TTL: data that was gone came back.
+/// (The Tcl suite's "AOF+EXPIRE: List should be empty", and the same with
+/// the key in the RDB base, which loads it even expired.)
+#[test]
+fn keys_expired_in_the_file_stay_expired_after_it_loads() {
+    let dir = fresh_dir();
+    let d = Path::new(&dir).join("appendonlydir");
+    std::fs::create_dir_all(&d).unwrap();
+    let resp = |args: &[&str]| {
+        let mut out = format!("*{}\r\n", args.len());
+        for a in args {
+            out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        out
+    };
+    let text = [
+        resp(&["RPUSH", "list", "foo"]),
+        resp(&["PEXPIREAT", "list", "1000"]),
+        resp(&["RPUSH", "list", "bar"]),
+        resp(&["SET", "s", "v", "PXAT", "1000"]),
+        resp(&["APPEND", "s", "x"]),
+    ]
+    .concat();
+    std::fs::write(d.join("appendonly.aof.1.incr.aof"), text).unwrap();
+    std::fs::write(d.join("appendonly.aof.manifest"), "file appendonly.aof.1.incr.aof seq 1 type i\n").unwrap();
+    {
+        let srv = on_dir(&dir, "always");
+        let mut c = srv.client();
+        assert_eq!(q::<i64>(&mut c, &["EXISTS", "list", "s"]), 0);
+        stop_keep(srv);
+    }
+    // In the base: a key written with a TTL, rewritten into the base, then
+    // appended to; the server stops before the TTL passes and starts after.
+    let dir = fresh_dir();
+    {
+        let srv = on_dir(&dir, "always");
+        let mut c = srv.client();
+        let _: () = q(&mut c, &["SET", "k", "v", "PX", "600"]);
+        let _: () = q(&mut c, &["SET", "keep", "1"]);
+        let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        rewrite_done(&mut c);
+        assert_eq!(q::<i64>(&mut c, &["APPEND", "k", "x"]), 2);
+        stop_keep(srv);
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let srv = on_dir(&dir, "always");
+    let mut c = srv.client();
+    assert_eq!(q::<i64>(&mut c, &["EXISTS", "k"]), 0, "k came back");
+    assert_eq!(q::<Option<String>>(&mut c, &["GET", "keep"]).as_deref(), Some("1"));
+}

@@ -124,7 +124,9 @@ pub(crate) fn restore(cx: &mut Ctx, args: &Args) -> CmdResult {
         };
     // A relative TTL that overflows wraps into the past, as Redis's does.
     let at = if absttl { ttl } else { ttl.wrapping_add(now as i64) };
-    if ttl != 0 && at <= now as i64 {
+    // (Replayed from the AOF, the key is made even so, as Redis's
+    // `checkAlreadyExpired` is false while loading.)
+    if ttl != 0 && at <= now as i64 && !cx.must_obey() {
         if deleted {
             cx.notify(ev::GENERIC, "del", key);
         }

@@ -313,6 +313,7 @@ fn expire_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, relative: bool, cmd: 
     let when = expire_at(args.get(2), unit_ms, relative, cx.now, cmd)?;
     let key = args.get(1);
     let now = cx.now;
+    let replayed = cx.must_obey();
     let db = cx.db();
     if db.get(key, now).is_none() {
         cx.out.int(0);
@@ -328,8 +329,11 @@ fn expire_generic(cx: &mut Ctx, args: &Args, unit_ms: i64, relative: bool, cmd: 
         cx.out.int(0);
         return Ok(());
     }
-    // Redis notifies "del" before its reply and "expire" after it.
-    if when <= now as i64 {
+    // Redis notifies "del" before its reply and "expire" after it. A
+    // replayed EXPIRE in the past sets the TTL (Redis's
+    // `checkAlreadyExpired` is false while loading): the commands after it
+    // in the file still find the key, and it expires after the load.
+    if when <= now as i64 && !replayed {
         db.remove(key, now);
         cx.notify(ev::GENERIC, "del", key);
         cx.out.int(1);

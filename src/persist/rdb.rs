@@ -142,6 +142,11 @@ pub struct Loader {
     pub merge: bool,
     /// `key-load-delay` (µs per key loaded; a test hook).
     pub key_delay_us: i64,
+    /// Keys whose TTL passed load too (an AOF's base: the commands after
+    /// it may still touch them, see `Db::loading`; Redis's
+    /// RDBFLAGS_AOF_PREAMBLE), instead of being skipped as a primary
+    /// skips them.
+    pub keep_expired: bool,
     /// Function libraries' codes read and not yet taken by the server,
     /// which creates them (`Shared::create_loaded_libraries`).
     pub libraries: Vec<Vec<u8>>,
@@ -175,6 +180,7 @@ impl Loader {
             limits,
             merge: false,
             key_delay_us: 0,
+            keep_expired: false,
             libraries: Vec::new(),
         })
     }
@@ -191,7 +197,7 @@ impl Loader {
 
     /// Loads keys into `dbs` until the file ends or `budget` is used up;
     /// `now` decides which keys load as already expired (skipped, as a
-    /// primary does).
+    /// primary does, unless `keep_expired`).
     pub fn step(&mut self, dbs: &mut [Db], now: u64, budget: Duration) -> Result<(), LoadError> {
         let start = Instant::now();
         let mut n = 0u32;
@@ -294,7 +300,7 @@ impl Loader {
                     self.pos = r.pos;
                     return Ok(());
                 };
-                if expire.is_some_and(|at| at <= now) {
+                if !self.keep_expired && expire.is_some_and(|at| at <= now) {
                     self.loaded.expired += 1;
                 } else {
                     self.insert(&mut dbs[self.db], &key, value, expire, idle, freq, now)?;

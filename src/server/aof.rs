@@ -1010,7 +1010,9 @@ impl Shared {
         // command statistics: Redis runs them without `call()`.
         let stats = self.stats.clone();
         self.aof.replaying = true;
+        self.dbs.iter_mut().for_each(|db| db.loading = true);
         let result = self.aof_load_files(&mut load, key, now, budget, started);
+        self.dbs.iter_mut().for_each(|db| db.loading = false);
         self.aof.replaying = false;
         let (dirty, evicted) = (self.stats.dirty, self.stats.evicted_keys);
         self.stats = stats;
@@ -1072,6 +1074,7 @@ impl Shared {
                     let mut l = Loader::new(data, self.codec_limits())
                         .map_err(|e| format!("{e}\nError reading the RDB base file {}, AOF loading aborted", f.name))?;
                     l.key_delay_us = self.config.key_load_delay;
+                    l.keep_expired = true;
                     (Some(Box::new(l)), Vec::new())
                 } else {
                     (None, data)

@@ -542,7 +542,10 @@ impl Server {
             self.clients_cron(now);
             self.shared.migrate.close_idle(unix_ms() / 1000);
         }
-        if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) {
+        // Not while loading: a key whose TTL passed may be needed by the
+        // replay's next commands (see `Db::loading`), and Redis's cron does
+        // not run while it loads.
+        if (due || fast) && self.shared.active_expire && !self.shared.paused(unix_ms()) && !self.shared.loading() {
             self.expire_cycle();
             self.last_fast_expire = now;
         }

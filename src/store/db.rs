@@ -182,6 +182,11 @@ pub struct Db {
     /// but stays (no `expired` count, no event) until the pause ends, as
     /// Redis's `expireIfNeeded` does while clients are paused.
     pub expire_paused: bool,
+    /// An AOF is being replayed: a key whose TTL passed is still live
+    /// (Redis's `keyIsExpired` is false while loading), so a replayed
+    /// command finds it as the original one did; it expires once loading
+    /// is done.
+    pub loading: bool,
     /// Keys a snapshot is writing, or will write, from the keyspace a
     /// slice at a time (`persist::snapshot`): when the TTL of one passes
     /// meanwhile it reads as missing but stays, like a key under
@@ -238,6 +243,7 @@ impl Default for Db {
             events: Vec::new(),
             snap_epoch: false,
             expire_paused: false,
+            loading: false,
             snap_pins: Vec::new(),
             signals: Arc::default(),
             expired_log: None,
@@ -304,7 +310,7 @@ impl Db {
     fn live_index(&mut self, key: &[u8], now: u64) -> Option<usize> {
         let i = self.map.get_index_of(key)?;
         let at = self.at(i);
-        if at != 0 && at <= now {
+        if at != 0 && at <= now && !self.loading {
             if !self.keeps_expired(i) {
                 self.expire_index(i);
             }
@@ -347,7 +353,7 @@ impl Db {
     pub fn get_ref(&self, key: &[u8], now: u64) -> Option<&Entry> {
         let i = self.map.get_index_of(key)?;
         let at = self.at(i);
-        (at == 0 || at > now).then(|| &self.map[i])
+        (at == 0 || at > now || self.loading).then(|| &self.map[i])
     }
 
     pub fn contains(&mut self, key: &[u8], now: u64) -> bool {

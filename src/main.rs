@@ -145,6 +145,8 @@ fn main() -> ExitCode {
     }
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,
+        // A load that failed, logged already (`server::fatal_logged`).
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => ExitCode::FAILURE,
         Err(e) => {
             log::error!("Event loop failed: {e}");
             ExitCode::FAILURE

@@ -675,9 +675,15 @@ fn corrupt_files_are_refused_with_a_message() {
     flipped[n / 2] ^= 0x40;
     let mut newer = good.clone();
     newer[5..9].copy_from_slice(b"0099");
+    // The checksum itself wrong (the Tcl suite's "Server should not start
+    // if RDB is corrupted" looks for "CRC error"): Redis's two lines.
+    let mut sum = good.clone();
+    sum[n - 8..].copy_from_slice(b"foobar00");
+    let crc = "# Wrong RDB checksum expected: (";
     for (data, text) in [
         (good[..good.len() / 2].to_vec(), "Short read"),
         (flipped, ""),
+        (sum, "but got (30307261626f6f66). Aborting now."),
         (newer, "Can't handle RDB format version 99"),
         (b"NOTREDIS0010".to_vec(), "Wrong signature trying to load DB from file"),
     ] {
@@ -687,6 +693,14 @@ fn corrupt_files_are_refused_with_a_message() {
         let log = String::from_utf8_lossy(&out.stdout);
         assert!(log.contains(text), "{text}: {log}");
         assert!(!log.contains("Ready to accept connections"), "{log}");
+        if text.starts_with("but got") {
+            assert!(log.contains(crc), "{log}");
+            assert!(
+                log.contains("# Internal error in RDB reading offset 0, function at rdb.c:3217 -> RDB CRC error"),
+                "{log}"
+            );
+            assert!(!log.contains("Event loop failed"), "logged twice: {log}");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -225,9 +225,15 @@ impl Loader {
             OP_EOF => {
                 let sum_at = r.pos;
                 if sum_at + 8 <= self.data.len() {
-                    let expected = u64::from_le_bytes(self.data[sum_at..sum_at + 8].try_into().unwrap_or_default());
-                    if expected != 0 && codec::crc64(0, &self.data[..sum_at]) != expected {
-                        return Err("Wrong RDB checksum expected. Aborting now.".into());
+                    let stored = u64::from_le_bytes(self.data[sum_at..sum_at + 8].try_into().unwrap_or_default());
+                    let computed = codec::crc64(0, &self.data[..sum_at]);
+                    if stored != 0 && computed != stored {
+                        // Redis's two lines (its "expected" is the sum it
+                        // computed; the offset is its reader's, 0 there).
+                        return Err(format!(
+                            "Wrong RDB checksum expected: ({computed:x}) but got ({stored:x}). Aborting now.\n\
+                             Internal error in RDB reading offset 0, function at rdb.c:3217 -> RDB CRC error"
+                        ));
                     }
                     r.pos += 8;
                 }

@@ -351,20 +351,14 @@ impl Server {
                 match self.shared.loading_turn(unix_ms()) {
                     Ok(true) => {}
                     Ok(false) => self.ready(),
-                    Err(e) => {
-                        log::warn!("{e}");
-                        return Err(io::Error::other(e));
-                    }
+                    Err(e) => return Err(fatal_logged(e)),
                 }
             }
             if self.shared.aof.loading.is_some() {
                 match self.shared.aof_loading_turn(unix_ms()) {
                     Ok(true) => {}
                     Ok(false) => self.ready(),
-                    Err(e) => {
-                        log::warn!("{e}");
-                        return Err(io::Error::other(e));
-                    }
+                    Err(e) => return Err(fatal_logged(e)),
                 }
             }
             if self.shared.persist.snapshot.is_some() {
@@ -1447,6 +1441,16 @@ impl Parts<'_> {
 /// Copies what CLIENT LIST, INFO and MEMORY report of connection `key`
 /// into its client (commands see only `Shared`), and keeps the total of
 /// the clients' memory.
+/// A load that cannot go on: its message logged a line at a time, as Redis
+/// logs its lines, and returned as `InvalidData`, which `main` does not
+/// log again.
+pub fn fatal_logged(e: String) -> io::Error {
+    for line in e.lines() {
+        log::warn!("{line}");
+    }
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
 fn mirror(conn: &Conn, shared: &mut Shared, key: usize) {
     let client = shared.client_mut(key);
     let before = client.conn_mem;

@@ -63,6 +63,7 @@ fn main() -> ExitCode {
     }
     if config.crash_log_enabled {
         process::install_crash_log();
+        process::install_crash_signals(&config.logfile);
     }
     let supervisor = process::supervisor(&config);
     if config.daemonize

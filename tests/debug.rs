@@ -653,3 +653,38 @@ fn stringmatch_test_runs_the_fuzzer() {
     c.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
     assert_eq!(q::<String>(&mut c, &["DEBUG", "STRINGMATCH-TEST"]), "Apparently Redis did not crash: test passed");
 }
+
+/// DEBUG SEGFAULT, and a crash by signal in general (the Tcl suite's
+/// "Crash report generated on DEBUG SEGFAULT / on SIGABRT"): Redis's bug
+/// report with the signal and a stack trace goes to the log, then the
+/// process ends by that signal.
+#[test]
+fn a_crash_by_signal_logs_redis_s_bug_report() {
+    use std::os::unix::process::ExitStatusExt;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokv"))
+        .args(["--port", &port.to_string(), "--save", "", "--enable-debug-command", "yes"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut c = loop {
+        if let Ok(c) = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection() {
+            break c;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "not started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(redis::cmd("DEBUG").arg("SEGFAULT").query::<()>(&mut c).is_err(), "no reply: the server is gone");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(libc::SIGSEGV));
+    let log = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "=== REDIS BUG REPORT START: Cut & paste starting from here ===",
+        "# Redis 7.0.15 crashed by signal: 11, si_code:",
+        "------ STACK TRACE ------",
+        "=== REDIS BUG REPORT END. Make sure to include from START to END. ===",
+    ] {
+        assert!(log.contains(line), "{line} in {log}");
+    }
+}

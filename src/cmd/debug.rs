@@ -94,6 +94,8 @@ const HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "SEGFAULT",
+    "    Crash the server with sigsegv.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -233,6 +235,13 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
             if micros > 0 {
                 std::thread::sleep(std::time::Duration::from_micros(micros.min(3_600_000_000) as u64));
             }
+            cx.out.ok();
+        }
+        (b"segfault", 2) => {
+            // Redis's DEBUG SEGFAULT: the crash report and the signal's
+            // end (see `process::install_crash_signals`).
+            // SAFETY: raise sends this process a signal; nothing else.
+            unsafe { libc::raise(libc::SIGSEGV) };
             cx.out.ok();
         }
         (b"config-rewrite-force-all", 2) => {

@@ -239,7 +239,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("activerehashing", boolean(true), 0,
         State::Inert("tables grow in 16 parts at a time instead of rehashing incrementally (README)"), "incremental rehashing in the cron"),
     opt("ignore-warnings", string(""), 0, State::Inert("ferrokv checks for no kernel bugs to warn about"), "startup warnings to silence"),
-    opt("crash-log-enabled", boolean(true), 0, State::Works, "log a report (message, location, backtrace) when the server panics")
+    opt("crash-log-enabled", boolean(true), 0, State::Works, "log Redis's bug report (the panic or the signal, and a stack trace) when the server panics or crashes by SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT")
         .with(bool_field!(crash_log_enabled)),
     opt("crash-memcheck-enabled", boolean(true), 0, State::Inert("no memory test after a crash: a panic is not memory corruption"),
         "memory test after a crash"),

@@ -28,6 +28,8 @@ const SKIP: &[&str] = &[
     "debug|loadaof",
     "debug|sleep",
     "debug|populate",
+    "debug|segfault",
+    "debug|config-rewrite-force-all",
     "save",
     "bgsave",
     "bgrewriteaof",

@@ -95,6 +95,55 @@ fn sigint_exits_0() {
     run_and_signal("-INT");
 }
 
+/// Redis's Tcl test "SHUTDOWN ABORT can cancel SIGTERM": a signal's
+/// shutdown runs at the cron's next tick (held by DEBUG PAUSE-CRON), and
+/// SHUTDOWN ABORT cancels it until then; a second SIGINT exits at once.
+#[test]
+fn shutdown_abort_cancels_a_signal_s_shutdown() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("ferrokv-abort-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("log.txt");
+    let mut child = Command::new(BIN)
+        .args(["--port", &port.to_string(), "--save", "", "--enable-debug-command", "yes"])
+        .args(["--dir", dir.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut c = loop {
+        if let Ok(c) = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection() {
+            break c;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "not started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let cmd = |c: &mut redis::Connection, args: &[&str]| redis::cmd(args[0]).arg(&args[1..]).query::<String>(c);
+    assert_eq!(cmd(&mut c, &["DEBUG", "PAUSE-CRON", "1"]).unwrap(), "OK");
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(cmd(&mut c, &["SHUTDOWN", "ABORT"]).unwrap(), "OK");
+    assert_eq!(cmd(&mut c, &["DEBUG", "PAUSE-CRON", "0"]).unwrap(), "OK");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(cmd(&mut c, &["PING"]).unwrap(), "PONG");
+    let e = cmd(&mut c, &["SHUTDOWN", "ABORT"]).unwrap_err();
+    assert_eq!(e.detail(), Some("No shutdown in progress."), "{e}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("Received SIGTERM scheduling shutdown...") && text.contains("Shutdown manually aborted."),
+        "{text}"
+    );
+    // Held again, then SIGINT twice: "You insist", exit 1.
+    assert_eq!(cmd(&mut c, &["DEBUG", "PAUSE-CRON", "1"]).unwrap(), "OK");
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(std::fs::read_to_string(&log).unwrap().contains("You insist... exiting now."));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Starts the binary under `ulimit -n <limit>` (soft and hard) and reads its
 /// log up to the ready line.
 fn start_with_ulimit(limit: u32, args: &str) -> (std::process::Child, u16, Vec<String>) {

@@ -826,7 +826,8 @@ fn time(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// points configured, or SAVE; not with NOSAVE), then stops the server;
 /// the connection closes without a reply, as in Redis. A failed save stops
 /// the shutdown unless FORCE. There are no replicas to wait for, so NOW
-/// changes nothing and ABORT finds no shutdown in progress.
+/// changes nothing; ABORT cancels a shutdown a signal asked for that the
+/// cron has not run yet.
 fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
     let (mut nosave, mut save, mut abort, mut force) = (false, false, false, false);
     for opt in args.from(1) {
@@ -843,7 +844,14 @@ fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     if abort {
-        return Err(CmdError::msg("ERR No shutdown in progress."));
+        // A signal's shutdown the cron has not run yet (Redis's
+        // abortShutdown; there are no replicas to wait for otherwise).
+        if cx.srv.requests.shutdown_asap.take().is_none() {
+            return Err(CmdError::msg("ERR No shutdown in progress."));
+        }
+        log::info!("Shutdown manually aborted.");
+        cx.out.ok();
+        return Ok(());
     }
     // While a script is busy only SHUTDOWN NOSAVE goes through.
     if let Some(busy) = crate::script::busy::rejecting()

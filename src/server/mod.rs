@@ -467,21 +467,41 @@ impl Server {
             let sigs: Vec<i32> = signals.pending().collect();
             for sig in sigs {
                 let int = sig == signal_hook::consts::SIGINT;
-                let name = if int { "SIGINT" } else { "SIGTERM" };
-                log::warn!("Received {name} scheduling shutdown...");
-                let c = &self.shared.config;
-                let flags = if int { &c.shutdown_on_sigint } else { &c.shutdown_on_sigterm };
-                let has = |f: &str| flags.split(' ').any(|w| w == f);
-                let (save, nosave, force) = (has("save"), has("nosave"), has("force"));
-                if !self.shared.prepare_for_shutdown(save, nosave, force, unix_ms()) {
-                    log::warn!(
-                        "{name} received but errors trying to shut down the server, check the logs for more information"
-                    );
-                    continue;
+                // A second SIGINT: the user wants out now (Redis's
+                // sigShutdownHandler), without saving.
+                if int && self.shared.requests.shutdown_asap.is_some() {
+                    log::warn!("You insist... exiting now.");
+                    std::process::exit(1);
                 }
-                self.stop.store(true, Ordering::SeqCst);
+                if self.shared.loading() {
+                    log::warn!("Received shutdown signal during loading, scheduling shutdown.");
+                } else {
+                    log::warn!("Received {} scheduling shutdown...", if int { "SIGINT" } else { "SIGTERM" });
+                }
+                self.shared.requests.shutdown_asap = Some(sig);
             }
         }
+    }
+
+    /// The shutdown a signal asked for, at the cron's tick (Redis's
+    /// serverCron): with the signal's `shutdown-on-*` flags, or without
+    /// saving while loading.
+    fn shutdown_on_signal(&mut self) {
+        let Some(sig) = self.shared.requests.shutdown_asap.take() else { return };
+        let int = sig == signal_hook::consts::SIGINT;
+        let c = &self.shared.config;
+        let flags = if int { &c.shutdown_on_sigint } else { &c.shutdown_on_sigterm };
+        let has = |f: &str| flags.split(' ').any(|w| w == f);
+        let (save, nosave, force) =
+            if self.shared.loading() { (false, true, false) } else { (has("save"), has("nosave"), has("force")) };
+        if !self.shared.prepare_for_shutdown(save, nosave, force, unix_ms()) {
+            let name = if int { "SIGINT" } else { "SIGTERM" };
+            log::warn!(
+                "{name} received but errors trying to shut down the server, check the logs for more information"
+            );
+            return;
+        }
+        self.stop.store(true, Ordering::SeqCst);
     }
 
     /// Periodic work: the cron at `hz`, and extra expiry cycles while the
@@ -505,6 +525,9 @@ impl Server {
             due = false;
         }
         let fast = !paused && self.expire.timed_out && now >= self.last_fast_expire + FAST_EXPIRE_EVERY_MS;
+        if due && self.shared.requests.shutdown_asap.is_some() {
+            self.shutdown_on_signal();
+        }
         if due {
             let s = &self.shared.stats;
             let counters = [s.commands_processed, s.net_input_bytes, s.net_output_bytes];

@@ -204,6 +204,10 @@ pub struct LoopRequests {
     pub close: Vec<(usize, u64)>,
     /// SHUTDOWN was called.
     pub shutdown: bool,
+    /// SIGTERM or SIGINT came (the signal): the cron shuts down at its next
+    /// tick, unless SHUTDOWN ABORT clears it first (Redis's
+    /// `shutdown_asap`; DEBUG PAUSE-CRON holds it).
+    pub shutdown_asap: Option<i32>,
     /// CLIENT UNBLOCK: (connection key, client id, reply with an error).
     pub unblock: Vec<(usize, u64, bool)>,
     /// CLIENT PAUSE or UNPAUSE changed the pause.

@@ -61,9 +61,10 @@ fn main() -> ExitCode {
     } else {
         log::warn!("Configuration loaded");
     }
+    process::set_raw_log(&config.logfile);
     if config.crash_log_enabled {
         process::install_crash_log();
-        process::install_crash_signals(&config.logfile);
+        process::install_crash_signals();
     }
     let supervisor = process::supervisor(&config);
     if config.daemonize

@@ -280,23 +280,64 @@ pub fn install_crash_log() {
     }));
 }
 
-/// Where the crash handler writes: the log file's path (NUL-terminated,
-/// for `open` in the handler) or null for standard output.
-static CRASH_LOG: std::sync::atomic::AtomicPtr<libc::c_char> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+/// Where signal handlers write (the crash report, "You insist"): the log
+/// file's path (NUL-terminated, for `open` in a handler) or null for
+/// standard output.
+static RAW_LOG: std::sync::atomic::AtomicPtr<libc::c_char> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// Sets where signal handlers write: `logfile` (made absolute now, as the
+/// working directory may change), or standard output when empty.
+pub fn set_raw_log(logfile: &str) {
+    if !logfile.is_empty()
+        && let Ok(path) = std::ffi::CString::new(crate::config::absolute_path(logfile).as_os_str().as_encoded_bytes())
+    {
+        RAW_LOG.store(path.into_raw(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Opens the raw log (see [`set_raw_log`]) from a signal handler: the file
+/// descriptor, and whether to close it after.
+///
+/// # Safety
+/// Async-signal-safe: `open` of a path that lives as long as the process.
+unsafe fn raw_log_fd() -> (libc::c_int, bool) {
+    let path = RAW_LOG.load(std::sync::atomic::Ordering::SeqCst);
+    if path.is_null() {
+        return (1, false);
+    }
+    // SAFETY: `path` is a NUL-terminated string leaked by `set_raw_log`.
+    let fd = unsafe { libc::open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT, 0o644) };
+    (fd, true)
+}
+
+/// Writes one log line from a signal handler, in Redis's shape (`pid:M
+/// # message`, without the time, which would need the C library's
+/// non-reentrant calls).
+///
+/// # Safety
+/// Async-signal-safe: `open`, `write`, `close`, `getpid`, no allocation.
+pub unsafe fn raw_log_line(msg: &[u8]) {
+    // SAFETY: see the function's contract.
+    unsafe {
+        let (fd, close) = raw_log_fd();
+        let mut pid = itoa::Buffer::new();
+        for part in [pid.format(libc::getpid()).as_bytes(), b":M # ", msg, b"\n"] {
+            libc::write(fd, part.as_ptr().cast(), part.len());
+        }
+        if close {
+            libc::close(fd);
+        }
+    }
+}
 
 /// `crash-log-enabled yes`: SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT
 /// write Redis's bug report (`crashed by signal`, then the stack as glibc's
-/// `backtrace_symbols_fd` writes it) to the log file, or standard output,
+/// `backtrace_symbols_fd` writes it) to the raw log (see [`set_raw_log`]),
 /// and then the signal does what it would have done (a core dump if
 /// enabled), as Redis's `sigsegvHandler`. The handler allocates nothing and
 /// takes no lock: it may run after the heap was corrupted.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn install_crash_signals(logfile: &str) {
-    if !logfile.is_empty()
-        && let Ok(path) = std::ffi::CString::new(crate::config::absolute_path(logfile).as_os_str().as_encoded_bytes())
-    {
-        CRASH_LOG.store(path.into_raw(), std::sync::atomic::Ordering::SeqCst);
-    }
+pub fn install_crash_signals() {
     // SAFETY: `backtrace` fills the array it is given (a first call loads
     // the unwinder, which allocates: done here, not in the handler); the
     // sigaction struct is zeroed plain data with a handler of the
@@ -315,7 +356,7 @@ pub fn install_crash_signals(logfile: &str) {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn install_crash_signals(_logfile: &str) {}
+pub fn install_crash_signals() {}
 
 /// The crash handler (see [`install_crash_signals`]).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -324,9 +365,7 @@ extern "C" fn on_crash(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut 
     // backtrace once loaded, backtrace_symbols_fd) on buffers of this
     // frame; `info` is the kernel's siginfo for this signal.
     unsafe {
-        let path = CRASH_LOG.load(std::sync::atomic::Ordering::SeqCst);
-        let fd =
-            if path.is_null() { 1 } else { libc::open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT, 0o644) };
+        let (fd, close) = raw_log_fd();
         let put = |bytes: &[u8]| {
             libc::write(fd, bytes.as_ptr().cast(), bytes.len());
         };
@@ -346,7 +385,7 @@ extern "C" fn on_crash(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut 
         let n = libc::backtrace(frames.as_mut_ptr(), frames.len() as libc::c_int);
         libc::backtrace_symbols_fd(frames.as_ptr(), n, fd);
         put(b"\n=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n\n");
-        if fd != 1 {
+        if close {
             libc::close(fd);
         }
         // SA_RESETHAND put the default action back: the signal again ends

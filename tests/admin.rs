@@ -165,8 +165,11 @@ fn info_stats_and_memory_have_redis_7_0_fields() {
     assert_eq!(back["current_eviction_exceeded_time"], "0");
     assert!(back["total_eviction_exceeded_time"].parse::<u64>().unwrap() >= 20, "{back:?}");
 
-    // Memory: overhead and dataset add up to used_memory.
-    q::<()>(&mut c, &["DEBUG", "POPULATE", "10000"]);
+    // Memory: overhead and dataset add up to used_memory. (Enough keys for
+    // the dataset to outweigh the startup memory, which counts the two Lua
+    // states, ~110 KB, and whatever other servers of this test process
+    // hold: memory is counted for the whole process.)
+    q::<()>(&mut c, &["DEBUG", "POPULATE", "50000"]);
     let m = info(&mut c, "memory");
     let n = |k: &str| m[k].parse::<u64>().unwrap();
     assert_eq!(n("used_memory_overhead") + n("used_memory_dataset"), n("used_memory"));

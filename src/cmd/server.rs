@@ -849,6 +849,7 @@ fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
         if cx.srv.requests.shutdown_asap.take().is_none() {
             return Err(CmdError::msg("ERR No shutdown in progress."));
         }
+        crate::server::SHUTDOWN_PENDING.store(false, std::sync::atomic::Ordering::SeqCst);
         log::info!("Shutdown manually aborted.");
         cx.out.ok();
         return Ok(());

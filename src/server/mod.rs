@@ -267,12 +267,30 @@ impl Server {
         Stopper { flag: self.stop.clone(), waker: self.waker.clone() }
     }
 
-    /// Stop gracefully on SIGINT and SIGTERM.
+    /// Stop gracefully on SIGINT and SIGTERM; a second SIGINT while that
+    /// shutdown is pending or saving ends the process from the signal
+    /// handler itself, as Redis's `sigShutdownHandler` (the loop may be
+    /// busy writing the shutdown's snapshot): "You insist... exiting now.",
+    /// the temporary RDB removed, exit code 1.
     pub fn handle_signals(&mut self) -> io::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = signal_hook_mio::v1_0::Signals::new([SIGINT, SIGTERM])?;
         self.poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
         self.signals = Some(signals);
+        let temp = self.shared.data_dir().join(format!("temp-{}.rdb", std::process::id()));
+        let temp = std::ffi::CString::new(temp.as_os_str().as_encoded_bytes()).map_err(io::Error::other)?;
+        // SAFETY: the action runs in the signal handler and only makes
+        // async-signal-safe calls (an atomic load, `raw_log_line`,
+        // `unlink` of a path it owns, `_exit`).
+        unsafe {
+            signal_hook::low_level::register(SIGINT, move || {
+                if SHUTDOWN_PENDING.load(Ordering::SeqCst) {
+                    crate::process::raw_log_line(b"You insist... exiting now.");
+                    libc::unlink(temp.as_ptr());
+                    libc::_exit(1);
+                }
+            })?;
+        }
         Ok(())
     }
 
@@ -479,6 +497,7 @@ impl Server {
                     log::warn!("Received {} scheduling shutdown...", if int { "SIGINT" } else { "SIGTERM" });
                 }
                 self.shared.requests.shutdown_asap = Some(sig);
+                SHUTDOWN_PENDING.store(true, Ordering::SeqCst);
             }
         }
     }
@@ -495,6 +514,7 @@ impl Server {
         let (save, nosave, force) =
             if self.shared.loading() { (false, true, false) } else { (has("save"), has("nosave"), has("force")) };
         if !self.shared.prepare_for_shutdown(save, nosave, force, unix_ms()) {
+            SHUTDOWN_PENDING.store(false, Ordering::SeqCst);
             let name = if int { "SIGINT" } else { "SIGTERM" };
             log::warn!(
                 "{name} received but errors trying to shut down the server, check the logs for more information"
@@ -1464,6 +1484,10 @@ impl Parts<'_> {
 /// Copies what CLIENT LIST, INFO and MEMORY report of connection `key`
 /// into its client (commands see only `Shared`), and keeps the total of
 /// the clients' memory.
+/// A signal asked for a shutdown that has not ended (or failed, or been
+/// aborted): a second SIGINT exits at once (see `Server::handle_signals`).
+pub static SHUTDOWN_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// A load that cannot go on: its message logged a line at a time, as Redis
 /// logs its lines, and returned as `InvalidData`, which `main` does not
 /// log again.

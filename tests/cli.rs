@@ -1,6 +1,8 @@
 //! The `ferrokv` binary: command line, config file, bad options, startup
 //! log line and graceful shutdown on SIGTERM / SIGINT.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -109,14 +111,7 @@ fn shutdown_abort_cancels_a_signal_s_shutdown() {
         .args(["--dir", dir.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let mut c = loop {
-        if let Ok(c) = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection() {
-            break c;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "not started");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut c = common::connect_when_up(port);
     let cmd = |c: &mut redis::Connection, args: &[&str]| redis::cmd(args[0]).arg(&args[1..]).query::<String>(c);
     assert_eq!(cmd(&mut c, &["DEBUG", "PAUSE-CRON", "1"]).unwrap(), "OK");
     let pid = child.id().to_string();

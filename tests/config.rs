@@ -274,14 +274,7 @@ fn the_command_line_shows_the_process_title() {
     let port = free_port();
     let mut child =
         Command::new(BIN).args(["--port", &port.to_string(), "--save", ""]).stdout(Stdio::null()).spawn().unwrap();
-    let start = Instant::now();
-    let mut c = loop {
-        if let Ok(c) = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection() {
-            break c;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "not started");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut c = common::connect_when_up(port);
     let cmdline = || {
         let raw = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
         String::from_utf8_lossy(&raw).trim_end_matches('\0').to_string()

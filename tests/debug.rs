@@ -665,14 +665,7 @@ fn a_crash_by_signal_logs_redis_s_bug_report() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let mut c = loop {
-        if let Ok(c) = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection() {
-            break c;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "not started");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut c = common::connect_when_up(port);
     assert!(redis::cmd("DEBUG").arg("SEGFAULT").query::<()>(&mut c).is_err(), "no reply: the server is gone");
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.signal(), Some(libc::SIGSEGV));

@@ -301,6 +301,19 @@ pub fn check(raw: &mut Raw, cases: &[(&[&str], &[u8])]) {
     raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
 
+/// A connection to 127.0.0.1:`port` once a server just spawned there
+/// listens (at most 10 s).
+pub fn connect_when_up(port: u16) -> redis::Connection {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(c) = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection() {
+            return c;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A redis-server 7.0 child process on a free port, in `dir`, without
 /// saves, with DEBUG enabled; killed when dropped (interop tests). Also
 /// ferrokv's own binary, where a test needs a process of its own (memory
@@ -325,11 +338,8 @@ impl RedisServer {
             .spawn()
             .unwrap();
         let r = RedisServer(child, port);
-        let start = std::time::Instant::now();
-        while r.client().is_none_or(|mut c| redis::cmd("PING").query::<String>(&mut c).is_err()) {
-            assert!(start.elapsed() < Duration::from_secs(10), "{program} did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let mut c = connect_when_up(port);
+        let _: String = redis::cmd("PING").query(&mut c).unwrap_or_else(|e| panic!("{program}: {e}"));
         r
     }
 

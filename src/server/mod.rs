@@ -484,13 +484,8 @@ impl Server {
         if let Some(signals) = self.signals.as_mut() {
             let sigs: Vec<i32> = signals.pending().collect();
             for sig in sigs {
+                // (A second SIGINT never gets here: see `handle_signals`.)
                 let int = sig == signal_hook::consts::SIGINT;
-                // A second SIGINT: the user wants out now (Redis's
-                // sigShutdownHandler), without saving.
-                if int && self.shared.requests.shutdown_asap.is_some() {
-                    log::warn!("You insist... exiting now.");
-                    std::process::exit(1);
-                }
                 if self.shared.loading() {
                     log::warn!("Received shutdown signal during loading, scheduling shutdown.");
                 } else {

@@ -752,32 +752,34 @@ pub fn absolute_path(name: &str) -> PathBuf {
 fn command_line(args: &[String], start: usize) -> (String, bool) {
     let mut out = Vec::new();
     let mut from_stdin = false;
-    let mut named_last = true;
+    // The option before has its value (Redis's handled_last_config_arg):
+    // a `--` argument starts a new option, else it is that value.
+    let mut had_value = true;
     for (j, arg) in args.iter().enumerate().skip(start) {
         let last = j + 1 == args.len();
         if arg == "-" && (j == 0 || last) {
             from_stdin = true;
-        } else if named_last && arg.starts_with("--") {
+        } else if had_value && arg.starts_with("--") {
             if !out.is_empty() {
                 out.push(b'\n');
             }
             out.extend_from_slice(&arg.as_bytes()[2..]);
             out.push(b' ');
             let words = split_line(arg).map_or(0, |w| w.len());
-            named_last = words != 1;
+            had_value = words != 1;
             if words == 1 {
                 let before_option = args.get(j + 1).is_some_and(|n| n.starts_with("--"));
                 if arg.eq_ignore_ascii_case("--save") && (before_option || last) {
                     out.extend_from_slice(b"\"\"");
-                    named_last = true;
+                    had_value = true;
                 } else if arg.eq_ignore_ascii_case("--sentinel") && before_option {
-                    named_last = true;
+                    had_value = true;
                 }
             }
         } else {
             crate::resp::parse::repr(&mut out, arg.as_bytes());
             out.push(b' ');
-            named_last = true;
+            had_value = true;
         }
     }
     (String::from_utf8_lossy(&out).into_owned(), from_stdin)

@@ -264,6 +264,29 @@ fn pubsub_clients_lose_revoked_channels() {
     sub.roundtrip(b"PING\r\n", b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
     setuser(&mut c, &["ps", "resetchannels"]);
     assert_eq!(sub.read_to_close(), b"");
+    // Redis's Tcl test "Subscribers are killed when revoked of
+    // allchannels permission": `allchannels` taken away counts as a loss
+    // even though the user's channel list was empty.
+    setuser(&mut c, &["ps", "allchannels"]);
+    let mut all = login(&s, "ps");
+    all.roundtrip(b"PSUBSCRIBE foo\r\n", b"*3\r\n$10\r\npsubscribe\r\n$3\r\nfoo\r\n:1\r\n");
+    setuser(&mut c, &["ps", "resetchannels"]);
+    assert_eq!(all.read_to_close(), b"");
+}
+
+/// The subcommand in Redis's `addReplySubcommandSyntaxError` as typed
+/// (recorded from redis-server 7.0.15), the container in upper case.
+#[test]
+fn subcommand_errors_name_the_subcommand_as_typed() {
+    let s = server();
+    let mut c = s.client();
+    let e = |sub: &str, container: &str| {
+        format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP.")
+    };
+    assert_eq!(err(&mut c, &["ACL", "Cat", "a", "b"]), e("Cat", "ACL"));
+    assert_eq!(err(&mut c, &["acl", "LOG", "1", "2"]), e("LOG", "ACL"));
+    assert_eq!(err(&mut c, &["function", "Flush", "a", "b"]), e("Flush", "FUNCTION"));
+    assert_eq!(err(&mut c, &["pubsub", "Channels", "a", "b"]), e("Channels", "PUBSUB"));
 }
 
 #[test]
@@ -350,7 +373,7 @@ fn dryrun_genpass_cat_whoami_help() {
     assert_eq!(err(&mut c, &["ACL", "CAT", "nope"]), "ERR Unknown category 'nope'");
     assert_eq!(
         err(&mut c, &["ACL", "CAT", "a", "b"]),
-        "ERR unknown subcommand or wrong number of arguments for 'cat'. Try ACL HELP."
+        "ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP."
     );
     assert_eq!(q::<String>(&mut c, &["ACL", "WHOAMI"]), "default");
     let help: Vec<String> = q(&mut c, &["ACL", "HELP"]);

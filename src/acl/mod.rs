@@ -1010,7 +1010,9 @@ pub fn channels_kept(new: &User, old: &User) -> Result<(), Vec<Vec<u8>>> {
         return Ok(());
     }
     let upcoming: Vec<Vec<u8>> = new.selectors.iter().flat_map(|s| s.channels.iter().cloned()).collect();
-    let kept = old.selectors.iter().all(|s| s.channels.iter().all(|c| upcoming.contains(c)));
+    // An old selector with every channel is lost now that no new one has
+    // them (Redis's ACLKillPubsubClientsIfNeeded), whatever its list.
+    let kept = old.selectors.iter().all(|s| !s.allchannels && s.channels.iter().all(|c| upcoming.contains(c)));
     if kept { Ok(()) } else { Err(upcoming) }
 }
 

@@ -571,7 +571,7 @@ fn cat(cx: &mut Ctx, args: &Args) -> CmdResult {
             names.iter().for_each(|n| cx.out.bulk(n.as_bytes()));
         }
         _ => {
-            return Err(CmdError::msg("ERR unknown subcommand or wrong number of arguments for 'cat'. Try ACL HELP."));
+            return Err(super::subcommand_syntax_error(args));
         }
     }
     Ok(())
@@ -584,9 +584,7 @@ fn genpass(cx: &mut Ctx, args: &Args) -> CmdResult {
         2 => 256,
         3 => args.int(2)?,
         _ => {
-            return Err(CmdError::msg(
-                "ERR unknown subcommand or wrong number of arguments for 'genpass'. Try ACL HELP.",
-            ));
+            return Err(super::subcommand_syntax_error(args));
         }
     };
     if !(1..=4096).contains(&bits) {
@@ -620,7 +618,7 @@ fn log(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         3 => count = args.int(2)?.max(0),
         _ => {
-            return Err(CmdError::msg("ERR unknown subcommand or wrong number of arguments for 'log'. Try ACL HELP."));
+            return Err(super::subcommand_syntax_error(args));
         }
     }
     let n = (count as usize).min(cx.srv.acl.log.len());

@@ -478,16 +478,6 @@ fn client_no_evict(cx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Redis's `addReplySubcommandSyntaxError` for a CLIENT subcommand called
-/// with more arguments than its form takes (the name as the client typed
-/// it).
-fn wrong_subcommand_args(args: &Args) -> CmdError {
-    CmdError::msg(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-        lossy(args.get(1))
-    ))
-}
-
 /// # Format
 /// `CLIENT PAUSE timeout [WRITE | ALL]` — for `timeout` ms, the loop holds
 /// back every command (ALL, the default) or those that write (WRITE) of
@@ -495,7 +485,7 @@ fn wrong_subcommand_args(args: &Args) -> CmdError {
 /// pause in effect is kept.
 fn client_pause(cx: &mut Ctx, args: &Args) -> CmdResult {
     if args.len() > 4 {
-        return Err(wrong_subcommand_args(args));
+        return Err(super::subcommand_syntax_error(args));
     }
     let timeout = parse_int(args.get(2)).map_err(|_| CmdError::msg("ERR timeout is not an integer or out of range"))?;
     if timeout < 0 {
@@ -536,7 +526,7 @@ fn client_unblock(cx: &mut Ctx, args: &Args) -> CmdResult {
         4 if args.get(3).eq_ignore_ascii_case(b"timeout") => false,
         4 if args.get(3).eq_ignore_ascii_case(b"error") => true,
         4 => return Err(CmdError::msg("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
-        _ => return Err(wrong_subcommand_args(args)),
+        _ => return Err(super::subcommand_syntax_error(args)),
     };
     let id = args.int(2)?;
     let target = cx

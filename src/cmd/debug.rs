@@ -179,16 +179,6 @@ fn loadaof(cx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Redis's `addReplySubcommandSyntaxError`: the subcommand as typed, cut
-/// at 128 bytes (and at a NUL, being a C string).
-fn syntax_error(args: &Args) -> CmdError {
-    let sub = c_str(args.get(1));
-    CmdError::msg(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-        lossy(&sub[..sub.len().min(128)])
-    ))
-}
-
 /// # Format
 /// `DEBUG subcommand [argument ...]`:
 /// `DIGEST`, `DIGEST-VALUE key [key ...]`, `POPULATE count [prefix] [size]`,
@@ -299,11 +289,11 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
             } else if what.eq_ignore_ascii_case(b"resizing") {
                 cx.srv.debug.reply_buffer_resizing = atoi(value) != 0;
             } else {
-                return Err(syntax_error(args));
+                return Err(super::subcommand_syntax_error(args));
             }
             cx.out.ok();
         }
-        _ => return Err(syntax_error(args)),
+        _ => return Err(super::subcommand_syntax_error(args)),
     }
     Ok(())
 }

@@ -284,9 +284,7 @@ fn function_flush(cx: &mut Ctx, args: &Args) -> CmdResult {
         3 if args.get(2).eq_ignore_ascii_case(b"sync") || args.get(2).eq_ignore_ascii_case(b"async") => {}
         3 => return Err(CmdError::msg("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")),
         _ => {
-            return Err(CmdError::msg(
-                "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.",
-            ));
+            return Err(super::subcommand_syntax_error(args));
         }
     }
     script::with_engine(|e| {
@@ -327,10 +325,7 @@ enum Policy {
 /// `FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]`
 fn function_restore(cx: &mut Ctx, args: &Args) -> CmdResult {
     if args.len() > 4 {
-        return Err(CmdError::msg(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-            super::lossy(args.get(1))
-        )));
+        return Err(super::subcommand_syntax_error(args));
     }
     let policy = match args.len() {
         4 => match args.get(3).to_ascii_lowercase().as_slice() {

@@ -434,6 +434,18 @@ pub fn str_of(entry: Option<&Entry>) -> Result<Option<&[u8]>, CmdError> {
     }
 }
 
+/// Redis's `addReplySubcommandSyntaxError`: the subcommand as the client
+/// typed it (a C string: cut at a NUL, and at 128 bytes), the container
+/// named in upper case.
+pub fn subcommand_syntax_error(args: &Args) -> CmdError {
+    let sub = crate::ctext::c_str(args.get(1));
+    CmdError::msg(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        lossy(&sub[..sub.len().min(128)]),
+        lossy(args.get(0)).to_ascii_uppercase()
+    ))
+}
+
 pub fn lossy(b: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(b)
 }

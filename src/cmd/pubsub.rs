@@ -279,10 +279,7 @@ fn spublish(cx: &mut Ctx, args: &Args) -> CmdResult {
 
 fn channels_generic(cx: &mut Ctx, args: &Args, kind: SubKind) -> CmdResult {
     if args.len() > 3 {
-        return Err(CmdError::msg(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(args.get(1))
-        )));
+        return Err(super::subcommand_syntax_error(args));
     }
     let pattern = (args.len() == 3).then(|| args.get(2));
     let names: Vec<Vec<u8>> = cx

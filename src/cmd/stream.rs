@@ -1202,13 +1202,6 @@ fn serve_group(
 // ---------------------------------------------------------------------------
 // XGROUP
 
-fn subcommand_syntax(args: &Args) -> CmdError {
-    CmdError::msg(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-        lossy(args.get(1))
-    ))
-}
-
 /// The stream and group for an XGROUP subcommand, with Redis's errors
 /// for a missing key or group (`need_group`).
 fn group_target<'a>(
@@ -1248,7 +1241,7 @@ fn parse_group_opts(args: &Args, create: bool) -> Result<(bool, i64), CmdError> 
             }
             i += 2;
         } else {
-            return Err(subcommand_syntax(args));
+            return Err(super::subcommand_syntax_error(args));
         }
     }
     Ok((mkstream, entries_read))
@@ -1265,7 +1258,7 @@ fn xgroup_create(cx: &mut Ctx, args: &Args) -> CmdResult {
         group_target(cx.db(), key, gname, now, false)?;
     }
     if args.len() > 8 {
-        return Err(subcommand_syntax(args));
+        return Err(super::subcommand_syntax_error(args));
     }
     let id = match args.get(4) {
         b"$" => write_stream(cx.db(), key, now)?.map_or(StreamId::MIN, |s| s.last_id),
@@ -1297,7 +1290,7 @@ fn xgroup_setid(cx: &mut Ctx, args: &Args) -> CmdResult {
     let now = cx.now;
     group_target(cx.db(), key, gname, now, true)?;
     if args.len() != 5 && args.len() != 7 {
-        return Err(subcommand_syntax(args));
+        return Err(super::subcommand_syntax_error(args));
     }
     let s = group_target(cx.db(), key, gname, now, true)?;
     let id = match args.get(4) {
@@ -1794,13 +1787,6 @@ fn xautoclaim(cx: &mut Ctx, args: &Args) -> CmdResult {
 // ---------------------------------------------------------------------------
 // XINFO
 
-fn info_subcommand_syntax(args: &Args) -> CmdError {
-    CmdError::msg(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-        lossy(args.get(1))
-    ))
-}
-
 /// The stream for XINFO: `ERR no such key` if missing.
 fn info_stream<'a>(db: &'a mut Db, key: &[u8], now: u64) -> Result<&'a Stream, CmdError> {
     read_stream(db, key, now)?.ok_or_else(|| CmdError::msg("ERR no such key"))
@@ -1888,12 +1874,12 @@ fn xinfo_stream(cx: &mut Ctx, args: &Args) -> CmdResult {
         0 => (false, 10),
         1 | 3 => {
             if !args.get(3).eq_ignore_ascii_case(b"full") {
-                return Err(info_subcommand_syntax(args));
+                return Err(super::subcommand_syntax_error(args));
             }
             let mut count = 10;
             if optc == 3 {
                 if !args.get(4).eq_ignore_ascii_case(b"count") {
-                    return Err(info_subcommand_syntax(args));
+                    return Err(super::subcommand_syntax_error(args));
                 }
                 count = args.int(5)?;
                 if count < 0 {
@@ -1902,7 +1888,7 @@ fn xinfo_stream(cx: &mut Ctx, args: &Args) -> CmdResult {
             }
             (true, count)
         }
-        _ => return Err(info_subcommand_syntax(args)),
+        _ => return Err(super::subcommand_syntax_error(args)),
     };
     out.map(if full { 9 } else { 10 });
     out.bulk(b"length");

@@ -306,3 +306,37 @@ fn hello_options_take_effect_in_order() {
     r.roundtrip(b"HELLO 3 AUTH default secret bogus\r\n", b"-ERR Syntax error in HELLO option 'bogus'\r\n");
     r.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
+
+/// Redis's Tcl test "For unauthenticated clients multibulk and bulk length
+/// are limited" (texts recorded from redis-server 7.0.15): a client that
+/// must authenticate and has not may send at most 10 arguments of at most
+/// 16 KB each; past that, a protocol error and the connection closes.
+/// Authenticated, the limits are gone.
+#[test]
+fn unauthenticated_clients_send_small_commands_only() {
+    let s = server_with(|c| c.requirepass = "secret".into());
+    for (req, want) in [
+        (&b"*11\r\n"[..], &b"-ERR Protocol error: unauthenticated multibulk length\r\n"[..]),
+        (b"*1\r\n$16385\r\n", b"-ERR Protocol error: unauthenticated bulk length\r\n"),
+        (b"*1\r\n$100000000\r\n", b"-ERR Protocol error: unauthenticated bulk length\r\n"),
+    ] {
+        let mut raw = s.raw();
+        raw.send(req);
+        assert_eq!(raw.read_to_close(), want);
+    }
+    // Within the limits: the usual NOAUTH.
+    let mut raw = s.raw();
+    let ten = format!("*10\r\n$3\r\nDEL\r\n{}", "$1\r\nx\r\n".repeat(9));
+    raw.roundtrip(ten.as_bytes(), b"-NOAUTH Authentication required.\r\n");
+    let big = format!("*2\r\n$4\r\nECHO\r\n$16384\r\n{}\r\n", "y".repeat(16384));
+    raw.roundtrip(big.as_bytes(), b"-NOAUTH Authentication required.\r\n");
+    // Authenticated, in the same connection: no such limit.
+    raw.roundtrip(b"AUTH secret\r\n", b"+OK\r\n");
+    let eleven = format!("*12\r\n$4\r\nMSET\r\n{}", "$1\r\nk\r\n$1\r\nv\r\n".repeat(5) + "$1\r\nz\r\n");
+    raw.roundtrip(eleven.as_bytes(), b"-ERR wrong number of arguments for 'mset' command\r\n");
+    let big = format!("*2\r\n$4\r\nECHO\r\n$20000\r\n{}\r\n", "y".repeat(20000));
+    raw.send(big.as_bytes());
+    let mut head = [0u8; 8];
+    std::io::Read::read_exact(&mut raw.0, &mut head).unwrap();
+    assert_eq!(&head, b"$20000\r\n");
+}

@@ -30,6 +30,8 @@ pub enum ProtoError {
     TooBigInline,
     TooBigMbulkCount,
     TooBigBulkCount,
+    UnauthenticatedMultibulkLength,
+    UnauthenticatedBulkLength,
 }
 
 impl ProtoError {
@@ -43,6 +45,8 @@ impl ProtoError {
             ProtoError::TooBigInline => "too big inline request".to_string(),
             ProtoError::TooBigMbulkCount => "too big mbulk count string".to_string(),
             ProtoError::TooBigBulkCount => "too big bulk count string".to_string(),
+            ProtoError::UnauthenticatedMultibulkLength => "unauthenticated multibulk length".to_string(),
+            ProtoError::UnauthenticatedBulkLength => "unauthenticated bulk length".to_string(),
         };
         format!("ERR Protocol error: {what}")
     }
@@ -75,7 +79,15 @@ pub struct Parser {
     multibulk: usize,
     /// Length of the bulk being read, if its `$` line was parsed.
     bulk: Option<usize>,
+    /// The client must authenticate and has not: at most 10 arguments of
+    /// at most 16 KB each (Redis's `authRequired` limits), so that a
+    /// stranger cannot make the server hold big requests.
+    pub unauthenticated: bool,
 }
+
+/// Most arguments, and bytes in one, of an unauthenticated client's command.
+const UNAUTH_ARGS: i64 = 10;
+const UNAUTH_BULK: usize = 16384;
 
 impl Parser {
     pub fn new() -> Parser {
@@ -185,7 +197,7 @@ impl Parser {
     fn whole_command(&mut self, buf: &[u8], spans: &mut Vec<Span>, max_bulk: usize) -> Option<Source> {
         let start = self.start;
         let (n, nl) = quick_header(buf, start)?;
-        if n == 0 || n > 1024 {
+        if n == 0 || n > 1024 || (self.unauthenticated && n > UNAUTH_ARGS as u64) {
             return None;
         }
         spans.clear();
@@ -195,7 +207,7 @@ impl Parser {
                 return None;
             }
             let (len, nl) = quick_header(buf, pos)?;
-            if len > max_bulk as u64 {
+            if len > max_bulk as u64 || (self.unauthenticated && len > UNAUTH_BULK as u64) {
                 return None;
             }
             let from = nl + 2;
@@ -231,6 +243,9 @@ impl Parser {
                 Some(n) if n <= i32::MAX as i64 => n,
                 _ => return Err(ProtoError::InvalidMultibulkLength),
             };
+            if self.unauthenticated && n > UNAUTH_ARGS {
+                return Err(ProtoError::UnauthenticatedMultibulkLength);
+            }
             self.pos = nl + 2;
             if n <= 0 {
                 self.finish();
@@ -262,6 +277,9 @@ impl Parser {
                         Some(l) if l >= 0 && (l as u64) <= max_bulk as u64 => l as usize,
                         _ => return Err(ProtoError::InvalidBulkLength),
                     };
+                    if self.unauthenticated && len > UNAUTH_BULK {
+                        return Err(ProtoError::UnauthenticatedBulkLength);
+                    }
                     self.pos = nl + 2;
                     self.bulk = Some(len);
                     len

@@ -976,6 +976,7 @@ impl Server {
                 break;
             }
             let id = conn.id;
+            conn.parser.unauthenticated = !client.authenticated && self.shared.acl.auth_required();
             match conn.next_command(max_bulk) {
                 Ok(None) => break,
                 Ok(Some((args, src, wbuf))) => {

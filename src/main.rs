@@ -124,6 +124,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if !server.listens_anywhere() {
+        log::warn!("Configured to not listen anywhere, exiting.");
+        if let Some(path) = &pidfile {
+            let _ = std::fs::remove_file(path);
+        }
+        return ExitCode::FAILURE;
+    }
     server.pidfile = pidfile;
     if let Err(e) = server.handle_signals() {
         log::error!("Could not install signal handlers: {e}");

@@ -22,6 +22,17 @@ fn unknown_option_names_it_and_exits_1() {
     assert!(err.contains("frobnicate") && err.contains("Bad directive"), "{err}");
 }
 
+/// Port 0 without a Unix socket or a TLS port: redis-server's line, exit 1,
+/// before the data is loaded.
+#[test]
+fn listening_nowhere_exits() {
+    let out = Command::new(BIN).args(["--port", "0", "--save", ""]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("# Configured to not listen anywhere, exiting."), "{log}");
+    assert!(!log.contains("Server initialized"), "{log}");
+}
+
 #[test]
 fn malformed_value_names_the_option() {
     let out = Command::new(BIN).args(["--maxclients", "many"]).output().unwrap();

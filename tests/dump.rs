@@ -51,6 +51,7 @@ fn digest(c: &mut redis::Connection, key: &str) -> String {
 }
 
 fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
@@ -273,6 +274,75 @@ fn restore_errors() {
     restore(&mut c, "old", "0", &seal(&[0, 3, b'a', b'b', b'c'], 6), &[]).unwrap();
     restore(&mut c, "trail", "0", &seal(&[0, 3, b'a', b'b', b'c', b'X', b'Y'], 10), &[]).unwrap();
     assert_eq!(q::<String>(&mut c, &["GET", "trail"]), "abc");
+}
+
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: a payload whose checksum is wrong
+/// restores (the body still checked, the RDB version too); 0 checks again.
+#[test]
+fn skip_checksum_validation() {
+    let s = debug_server();
+    let mut c = s.client();
+    let flip_crc = |mut p: Vec<u8>| {
+        *p.last_mut().unwrap() ^= 1;
+        p
+    };
+    let wrong = flip_crc(seal(&[0, 3, b'a', b'b', b'c'], 10));
+    const WRONG: &str = "ERR DUMP payload version or checksum are wrong";
+    assert_eq!(restore(&mut c, "k", "0", &wrong, &[]), Err(WRONG.into()));
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]), "OK");
+    restore(&mut c, "k", "0", &wrong, &[]).unwrap();
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "abc");
+    let bad_body = flip_crc(seal(&[0, 5, b'a'], 10));
+    assert_eq!(restore(&mut c, "b", "0", &bad_body, &[]), Err("ERR Bad data format".into()));
+    let newer = seal(&[0, 3, b'a', b'b', b'c'], 11);
+    assert_eq!(restore(&mut c, "n", "0", &newer, &[]), Err(WRONG.into()));
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0"]), "OK");
+    assert_eq!(restore(&mut c, "k", "0", &wrong, &["REPLACE"]), Err(WRONG.into()));
+}
+
+/// Why a payload was refused goes to the log at verbose level in Redis's
+/// words (rdb.c's reasons; Redis's corrupt-dump tests look for them), for
+/// payloads from those tests; checked against redis-server too when it is
+/// on PATH.
+#[test]
+fn refused_payload_reasons_are_logged() {
+    let cases: [(&str, Vec<u8>, &str); 8] = [
+        ("no", hex("0D1B1B000000160000000400000261000402620004146300040264 00FF0900D910549215F55F52"), "Hash ziplist"),
+        ("yes", hex("0E011D1D000000160000000300000443434343060442424242063F41414141FF090088A5CAA8C541F435"), "Ziplist"),
+        ("no", hex("090200FF0900C0F1B8674C16ACE3"), "Zipmap"),
+        ("yes", hex("1201020B0B0000000100816102FFFF0A007ED8DE5B0DD770B8"), "Listpack"),
+        ("no", seal(b"\x0b\x08\x02\x00\x00\x00\x02\x00\x00\x00\x01\x00", 9), "Intset"),
+        ("yes", hex("1017170000000400826100038262000382610003826400 03FF0A00C0CFA687E5A7C5BE"), "Hash listpack"),
+        ("no", seal(b"\x12\x01\x03\x01x", 10), "Quicklist"),
+        (
+            "no",
+            hex(
+                "0F0000000001076D7967726F7570000000 02046E616D652A4CAA9A7D0100000004 6E616D652B4CAA9A7D010000000A00CCED8CA762EEC7C8",
+            ),
+            "Duplicate stream consumer detected.",
+        ),
+    ];
+    let mut programs = vec![env!("CARGO_BIN_EXE_ferrokv")];
+    if std::process::Command::new("redis-server").arg("--version").output().is_ok() {
+        programs.push("redis-server");
+    }
+    for program in programs {
+        let dir = common::fresh_dir();
+        let log = format!("{dir}/log");
+        let srv = common::RedisServer::start_program(program, &dir, &["--loglevel", "verbose", "--logfile", &log]);
+        let mut c = srv.client().unwrap();
+        for (sanitize, payload, what) in &cases {
+            q::<()>(&mut c, &["CONFIG", "SET", "sanitize-dump-payload", sanitize]);
+            let before = std::fs::read_to_string(&log).unwrap().len();
+            assert_eq!(restore(&mut c, "k", "0", payload, &["REPLACE"]), Err("ERR Bad data format".into()), "{what}");
+            let reason = if what.ends_with('.') { what.to_string() } else { format!("{what} integrity check failed.") };
+            let text = std::fs::read_to_string(&log).unwrap();
+            let line = text[before..].lines().find(|l| l.contains("Internal error in RDB reading offset 0"));
+            assert!(line.is_some_and(|l| l.contains(&format!("-> {reason}"))), "{program}, {what}: {line:?}");
+        }
+        drop(srv);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 /// Redis's own corrupt-dump test payloads (tests/integration/corrupt-dump.tcl),

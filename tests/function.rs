@@ -361,7 +361,10 @@ fn a_bad_library_in_the_file_stops_the_start() {
         (swap(b"\xf5\x40\x51#!lua name=mylib", b"\xf6"), "Pre-release function format not supported."),
     ] {
         std::fs::write(&file, &data).unwrap();
-        let out = Command::new(BIN).args(["--port", "0", "--dir", &dir, "--save", ""]).output().unwrap();
+        // Port 0 and a Unix socket: no TCP port taken.
+        let sock = format!("{dir}/s.sock");
+        let args = ["--port", "0", "--unixsocket", &sock, "--dir", &dir, "--save", ""];
+        let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{want}");
         let log = String::from_utf8_lossy(&out.stdout);
         assert!(log.contains(want), "{want}: {log}");

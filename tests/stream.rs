@@ -446,7 +446,7 @@ fn rewrite_commands_rebuild_the_stream() {
     let mut d = b.client();
     for k in keys {
         let dump: Vec<u8> = q(&mut c, &["DUMP", k]);
-        let payload = ferrokv::persist::codec::undump(&dump, &Default::default(), true).unwrap();
+        let payload = ferrokv::persist::codec::undump(&dump, &Default::default(), true, true).unwrap();
         let ferrokv::store::Value::Stream(st) = payload else { panic!("{k} is not a stream") };
         for argv in ferrokv::store::stream::rewrite_commands(k.as_bytes(), &st) {
             let mut cmd = redis::cmd(std::str::from_utf8(&argv[0]).unwrap());

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     for db in &dbs {
         for (_, e) in db.iter_raw() {
             let v = &e.value;
-            let back = codec::undump(&codec::dump(v), &limits, true).expect("a loaded value's DUMP reads back");
+            let back = codec::undump(&codec::dump(v), &limits, true, true).expect("a loaded value's DUMP reads back");
             assert_eq!(&back, v);
         }
     }

@@ -27,9 +27,9 @@ fuzz_target!(|data: &[u8]| {
     payload.extend_from_slice(&codec::RDB_VERSION.to_le_bytes());
     let crc = crc64(0, &payload);
     payload.extend_from_slice(&crc.to_le_bytes());
-    if let Ok(v) = codec::undump(&payload, &limits, deep) {
+    if let Ok(v) = codec::undump(&payload, &limits, deep, true) {
         let again = codec::dump(&v);
-        let back = codec::undump(&again, &limits, true).expect("a value's own DUMP reads back");
+        let back = codec::undump(&again, &limits, true, true).expect("a value's own DUMP reads back");
         assert_eq!(back, v);
     }
 });

@@ -103,6 +103,8 @@ const HELP: &[&str] = &[
     "QUICKLIST-PACKED-THRESHOLD <size>",
     "    Sets the threshold for elements to be inserted as plain vs packed nodes",
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-TEST",
@@ -259,6 +261,10 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
                     ));
                 }
             }
+            cx.out.ok();
+        }
+        (b"set-skip-checksum-validation", 3) => {
+            cx.srv.debug.skip_checksum_validation = atoi(args.get(2)) != 0;
             cx.out.ok();
         }
         (b"set-disable-deny-scripts", 3) => {

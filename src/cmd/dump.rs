@@ -105,10 +105,16 @@ pub(crate) fn restore(cx: &mut Ctx, args: &Args) -> CmdResult {
     // `clients` skips the checks only for a master or an ACL user flagged
     // skip-sanitize-payload, neither of which ferrokv has.
     let deep = config.get("sanitize-dump-payload").is_some_and(|v| v != "no");
-    let value = match codec::undump(args.get(3), &limits, deep) {
+    let checksum = !cx.srv.debug.skip_checksum_validation;
+    let value = match codec::undump(args.get(3), &limits, deep, checksum) {
         Ok(v) => v,
         Err(codec::Error::Footer(_)) => return Err(CmdError::msg("ERR DUMP payload version or checksum are wrong")),
-        Err(_) => return Err(CmdError::msg("ERR Bad data format")),
+        Err(e) => {
+            // Redis logs why at verbose level (its `rdbReportError` in a
+            // RESTORE context).
+            log::debug!("Internal error in RDB reading offset 0 -> {}", e.reason());
+            return Err(CmdError::msg("ERR Bad data format"));
+        }
     };
     let (lazy, lfu) = (config.lazyfree_lazy_server_del, config.maxmemory_policy.is_lfu());
     let db = cx.db_index();

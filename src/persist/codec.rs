@@ -125,6 +125,18 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// The text without its kind when the kind goes without saying (a
+    /// corrupt encoding says what is wrong with it), for Redis's
+    /// "Internal error in RDB reading offset N -> reason" lines.
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Corrupt(m) => m.clone(),
+            e => e.to_string(),
+        }
+    }
+}
+
 fn corrupt(m: impl Into<String>) -> Error {
     Error::Corrupt(m.into())
 }
@@ -386,13 +398,13 @@ fn read_stream(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Error>
     for _ in 0..nodes {
         let key = r.read_string()?;
         let mid = (key.len() == 16).then(|| StreamId::from_be_bytes(&key)).flatten();
-        let mid = mid.ok_or_else(|| corrupt("stream node key is not a 128-bit id"))?;
+        let mid = mid.ok_or_else(|| corrupt("Stream node key entry is not the size of a stream ID"))?;
         let lp = r.read_string()?.into_owned();
         count_sanitization(deep);
         if stream::lp::first(&lp).is_none() && stream::lp::validate(&lp).is_some() {
-            return Err(corrupt("empty listpack inside a stream"));
+            return Err(corrupt("Empty listpack inside stream"));
         }
-        stream::validate_node(&lp, mid).ok_or_else(|| corrupt("stream listpack integrity check failed"))?;
+        stream::validate_node(&lp, mid).ok_or_else(|| corrupt("Stream listpack integrity check failed."))?;
         if st.nodes.last_key_value().is_some_and(|(k, _)| *k >= mid) {
             return Err(corrupt("stream node keys out of order"));
         }
@@ -420,6 +432,9 @@ fn read_stream(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Error>
     let groups = r.read_count()?;
     for _ in 0..groups {
         let name = Bytes::from(&*r.read_string()?);
+        if st.groups.contains_key(&name) {
+            return Err(corrupt(format!("Duplicated consumer group name {}", String::from_utf8_lossy(&name))));
+        }
         let last = StreamId::new(r.read_len()?, r.read_len()?);
         let entries_read =
             if rdb_type >= RDB_TYPE_STREAM_LISTPACKS_2 { r.read_len()? as i64 } else { st.estimate_distance(last) };
@@ -431,12 +446,15 @@ fn read_stream(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Error>
             let delivery_count = r.read_len()?;
             let nack = stream::Nack { delivery_time, delivery_count, consumer: Bytes::default() };
             if g.pel.insert(id, nack).is_some() {
-                return Err(corrupt("duplicated id in a stream group PEL"));
+                return Err(corrupt("Duplicated global PEL entry loading stream consumer group"));
             }
         }
         let consumers = r.read_count()?;
         for _ in 0..consumers {
             let cname = Bytes::from(&*r.read_string()?);
+            if g.consumers.contains_key(&cname) {
+                return Err(corrupt("Duplicate stream consumer detected."));
+            }
             let seen_time = r.read_millis()?;
             if rdb_type >= RDB_TYPE_STREAM_LISTPACKS_3 {
                 r.read_millis()?; // active time (Redis 7.2)
@@ -445,22 +463,18 @@ fn read_stream(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Error>
             let n = r.read_count()?;
             for _ in 0..n {
                 let id = StreamId::from_be_bytes(r.read_bytes(16)?).unwrap_or_default();
-                let nack = g.pel.get_mut(&id).ok_or_else(|| corrupt("consumer PEL id missing from the group PEL"))?;
+                let nack = g.pel.get_mut(&id).ok_or_else(|| corrupt("Consumer entry not found in group global PEL"))?;
                 if !nack.consumer.is_empty() || !c.pel.insert(id) {
-                    return Err(corrupt("stream PEL id owned twice"));
+                    return Err(corrupt("Duplicated consumer PEL entry loading a stream consumer group"));
                 }
                 nack.consumer = cname.clone();
             }
-            if g.consumers.insert(cname, c).is_some() {
-                return Err(corrupt("duplicated consumer name in a stream group"));
-            }
+            g.consumers.insert(cname, c);
         }
         if g.pel.values().any(|n| n.consumer.is_empty()) {
-            return Err(corrupt("stream group PEL entry without a consumer"));
+            return Err(corrupt("Stream CG PEL entry without consumer"));
         }
-        if st.groups.insert(name, g).is_some() {
-            return Err(corrupt("duplicated stream group name"));
-        }
+        st.groups.insert(name, g);
     }
     Ok(Value::Stream(Box::new(st)))
 }
@@ -788,7 +802,8 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
             ziplist::read(&blob, |e| {
                 l.push(End::Right, &elem_bytes(e), limits.list_shape);
                 Ok(())
-            })?;
+            })
+            .map_err(integrity("List ziplist"))?;
             Value::List(l)
         }
         RDB_TYPE_LIST_QUICKLIST | RDB_TYPE_LIST_QUICKLIST_2 => read_quicklist(r, rdb_type, deep)?,
@@ -799,7 +814,8 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
             intset::read(&blob, deep, |n| {
                 s.add(Member::Int(n), limits.set_max_intset_entries);
                 Ok(())
-            })?;
+            })
+            .map_err(integrity("Intset"))?;
             Value::Set(Box::new(s))
         }
         RDB_TYPE_SET_LISTPACK => {
@@ -811,71 +827,27 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
                     Elem::Bytes(b) => s.add(Member::parse(b), limits.set_max_intset_entries),
                 };
                 if added { Ok(()) } else { Err(corrupt("duplicate set member")) }
-            })?;
+            })
+            .map_err(integrity("Set listpack"))?;
             Value::Set(Box::new(s))
         }
         RDB_TYPE_ZSET | RDB_TYPE_ZSET_2 => read_plain_zset(r, rdb_type, limits)?,
         RDB_TYPE_ZSET_ZIPLIST | RDB_TYPE_ZSET_LISTPACK => {
             let blob = r.read_string()?;
-            let mut items: Vec<(Cow<[u8]>, f64)> = Vec::new();
-            let mut member: Option<Elem> = None;
-            let each = |e| {
-                match member.take() {
-                    None => member = Some(e),
-                    Some(m) => items.push((elem_bytes(m), elem_score(e)?)),
-                }
-                Ok(())
-            };
-            if rdb_type == RDB_TYPE_ZSET_ZIPLIST {
-                ziplist::read(&blob, each)?
-            } else {
-                listpack::read(&blob, deep, each)?
-            };
-            if member.is_some() {
-                return Err(corrupt("sorted set with a member and no score"));
-            }
-            // Redis converts a loaded ziplist or listpack by count only.
-            let lim = zset::Limits { entries: limits.zset.entries, value: usize::MAX };
-            Value::ZSet(Box::new(zset_from(items, lim)?))
+            let what = if rdb_type == RDB_TYPE_ZSET_ZIPLIST { "Zset ziplist" } else { "Zset listpack" };
+            zset_blob(&blob, rdb_type, deep, limits).map_err(integrity(what))?
         }
         RDB_TYPE_HASH => read_plain_hash(r, limits)?,
         RDB_TYPE_HASH_ZIPMAP => {
             let blob = r.read_string()?;
             let mut h = Hash::new();
-            zipmap::read(&blob, |f, v| insert_new(&mut h, f, v, limits.hash))?;
+            zipmap::read(&blob, |f, v| insert_new(&mut h, f, v, limits.hash)).map_err(integrity("Zipmap"))?;
             Value::Hash(Box::new(h))
         }
         RDB_TYPE_HASH_ZIPLIST | RDB_TYPE_HASH_LISTPACK => {
             let blob = r.read_string()?;
-            // Converted by count only, as Redis does after loading one.
-            let lim = hash::Limits { entries: limits.hash.entries, value: usize::MAX };
-            let mut h = hash::Builder::new(blob.len(), lim);
-            let mut field: Option<Elem> = None;
-            let each = |e| match field.take() {
-                None => {
-                    field = Some(e);
-                    Ok(())
-                }
-                Some(f) => with_elem_bytes(f, |f| {
-                    with_elem_bytes(e, |v| {
-                        if h.add(f, v) {
-                            Ok(())
-                        } else {
-                            Err(corrupt(format!("duplicate hash field {:?}", String::from_utf8_lossy(f))))
-                        }
-                    })
-                }),
-            };
-            if rdb_type == RDB_TYPE_HASH_ZIPLIST {
-                ziplist::read(&blob, each)?
-            } else {
-                listpack::read(&blob, deep, each)?
-            };
-            if field.is_some() {
-                return Err(corrupt("hash with a field and no value"));
-            }
-            let h = h.finish();
-            Value::Hash(Box::new(h))
+            let what = if rdb_type == RDB_TYPE_HASH_ZIPLIST { "Hash ziplist" } else { "Hash listpack" };
+            hash_blob(&blob, rdb_type, deep, limits).map_err(integrity(what))?
         }
         RDB_TYPE_STREAM_LISTPACKS | RDB_TYPE_STREAM_LISTPACKS_2 | RDB_TYPE_STREAM_LISTPACKS_3 => {
             // An empty stream is a valid value (XGROUP CREATE MKSTREAM).
@@ -905,6 +877,69 @@ pub fn read_object(r: &mut Reader, rdb_type: u8, limits: &Limits, deep: bool) ->
     Ok(v)
 }
 
+/// A bad encoded blob in Redis's words (rdb.c's reasons, "Hash ziplist
+/// integrity check failed." and the like, which logs and tests look
+/// for), then what exactly was wrong.
+fn integrity(what: &'static str) -> impl FnOnce(Error) -> Error {
+    move |e| corrupt(format!("{what} integrity check failed. ({})", e.reason()))
+}
+
+/// A sorted set's ziplist or listpack: member and score pairs.
+fn zset_blob(blob: &[u8], rdb_type: u8, deep: bool, limits: &Limits) -> Result<Value, Error> {
+    let mut items: Vec<(Cow<[u8]>, f64)> = Vec::new();
+    let mut member: Option<Elem> = None;
+    let each = |e| {
+        match member.take() {
+            None => member = Some(e),
+            Some(m) => items.push((elem_bytes(m), elem_score(e)?)),
+        }
+        Ok(())
+    };
+    if rdb_type == RDB_TYPE_ZSET_ZIPLIST {
+        ziplist::read(blob, each)?
+    } else {
+        listpack::read(blob, deep, each)?
+    };
+    if member.is_some() {
+        return Err(corrupt("sorted set with a member and no score"));
+    }
+    // Redis converts a loaded ziplist or listpack by count only.
+    let lim = zset::Limits { entries: limits.zset.entries, value: usize::MAX };
+    Ok(Value::ZSet(Box::new(zset_from(items, lim)?)))
+}
+
+/// A hash's ziplist or listpack: field and value pairs.
+fn hash_blob(blob: &[u8], rdb_type: u8, deep: bool, limits: &Limits) -> Result<Value, Error> {
+    // Converted by count only, as Redis does after loading one.
+    let lim = hash::Limits { entries: limits.hash.entries, value: usize::MAX };
+    let mut h = hash::Builder::new(blob.len(), lim);
+    let mut field: Option<Elem> = None;
+    let each = |e| match field.take() {
+        None => {
+            field = Some(e);
+            Ok(())
+        }
+        Some(f) => with_elem_bytes(f, |f| {
+            with_elem_bytes(e, |v| {
+                if h.add(f, v) {
+                    Ok(())
+                } else {
+                    Err(corrupt(format!("duplicate hash field {:?}", String::from_utf8_lossy(f))))
+                }
+            })
+        }),
+    };
+    if rdb_type == RDB_TYPE_HASH_ZIPLIST {
+        ziplist::read(blob, each)?
+    } else {
+        listpack::read(blob, deep, each)?
+    };
+    if field.is_some() {
+        return Err(corrupt("hash with a field and no value"));
+    }
+    Ok(Value::Hash(Box::new(h.finish())))
+}
+
 /// `RDB_TYPE_LIST`: a count, then each element as a string.
 fn read_linked_list(r: &mut Reader, limits: &Limits) -> Result<Value, Error> {
     let n = r.read_count()?;
@@ -924,7 +959,7 @@ fn read_quicklist(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Err
     for _ in 0..n {
         let container = if rdb_type == RDB_TYPE_LIST_QUICKLIST_2 { r.read_len()? } else { CONTAINER_PACKED };
         if container != CONTAINER_PACKED && container != CONTAINER_PLAIN {
-            return Err(corrupt(format!("quicklist node container {container}")));
+            return Err(corrupt(format!("Quicklist integrity check failed. (node container {container})")));
         }
         let blob = r.read_string()?;
         if blob.is_empty() {
@@ -949,9 +984,9 @@ fn read_quicklist(r: &mut Reader, rdb_type: u8, deep: bool) -> Result<Value, Err
             Ok(())
         };
         if rdb_type == RDB_TYPE_LIST_QUICKLIST {
-            ziplist::read(&blob, each)?
+            ziplist::read(&blob, each).map_err(integrity("Ziplist"))?
         } else {
-            listpack::read(&blob, deep, each)?
+            listpack::read(&blob, deep, each).map_err(integrity("Listpack"))?
         };
         l.push_node(&elems);
     }
@@ -1042,10 +1077,10 @@ pub fn dump_with(v: &Value, compress: bool) -> Vec<u8> {
 
 /// RESTORE's checks and decoding (`verifyDumpPayload`, then
 /// `rdbLoadObjectType` and `rdbLoadObject`): the footer's RDB version no
-/// newer than ours and its checksum right ([`Error::Footer`] otherwise),
-/// then the value. Bytes after the value are ignored, as Redis 7.0
+/// newer than ours and, when `checksum`, its checksum right
+/// ([`Error::Footer`] otherwise), then the value. Bytes after the value are ignored, as Redis 7.0
 /// ignores them.
-pub fn undump(payload: &[u8], limits: &Limits, deep: bool) -> Result<Value, Error> {
+pub fn undump(payload: &[u8], limits: &Limits, deep: bool, checksum: bool) -> Result<Value, Error> {
     if payload.len() < 10 {
         return Err(Error::Footer(format!("{} bytes, shorter than the footer", payload.len())));
     }
@@ -1055,7 +1090,7 @@ pub fn undump(payload: &[u8], limits: &Limits, deep: bool) -> Result<Value, Erro
         return Err(Error::Footer(format!("RDB version {version}, newer than {RDB_VERSION}")));
     }
     let want = u64::from_le_bytes(footer[2..10].try_into().unwrap_or_default());
-    let got = crc64(0, &payload[..payload.len() - 8]);
+    let got = if checksum { crc64(0, &payload[..payload.len() - 8]) } else { want };
     if got != want {
         return Err(Error::Footer(format!("checksum {want:016x}, the payload's is {got:016x}")));
     }

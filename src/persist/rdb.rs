@@ -115,6 +115,33 @@ pub fn write_key_head(
 /// Redis's last words on a file it cannot read to the end.
 pub const SHORT_READ: &str = "Short read or OOM loading DB. Unrecoverable error, aborting now.";
 
+/// redis-check-rdb's names of the RDB types.
+const CHECK_TYPE_NAMES: [&str; 19] = [
+    "string",
+    "list-linked",
+    "set-hashtable",
+    "zset-v1",
+    "hash-hashtable",
+    "zset-v2",
+    "module-value",
+    "",
+    "",
+    "hash-zipmap",
+    "list-ziplist",
+    "set-intset",
+    "zset-ziplist",
+    "hash-ziplist",
+    "quicklist",
+    "stream",
+    "hash-listpack",
+    "zset-listpack",
+    "quicklist-v2",
+];
+
+/// Redis's line after a load from disk failed on the file's contents (its
+/// `rdbReportError`, whose lines start "Internal error in RDB reading").
+pub const TERMINATING: &str = "Terminating server after rdb file reading failure.";
+
 /// Why a file could not be loaded, in Redis's words where it has them.
 pub type LoadError = String;
 
@@ -123,6 +150,27 @@ pub type LoadError = String;
 pub struct Loaded {
     pub keys: u64,
     pub expired: u64,
+    /// Keys whose value was an empty collection, skipped (Redis's
+    /// `empty_keys_skipped`: files written by its bug #8453).
+    pub empty_skipped: u64,
+    /// Keys read with a TTL, expired or not (redis-check-rdb's "expires").
+    pub with_ttl: u64,
+}
+
+impl Loaded {
+    /// Redis's last line of a load: a warning when empty keys were skipped.
+    pub fn log_done(&self) {
+        if self.empty_skipped > 0 {
+            log::warn!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                self.keys,
+                self.expired,
+                self.empty_skipped
+            );
+        } else {
+            log::info!("Done loading RDB, keys loaded: {}, keys expired: {}.", self.keys, self.expired);
+        }
+    }
 }
 
 /// A file being loaded, a slice of keys per call to [`Loader::step`].
@@ -134,8 +182,11 @@ pub struct Loader {
     pending_idle: Option<u64>,
     pending_freq: Option<u8>,
     pub loaded: Loaded,
-    /// Checksum verification at EOF (off when the file says 0).
+    /// The file has been read to its end.
     pub done: bool,
+    /// The CRC-64 at the end is checked (unless the file says 0):
+    /// `rdbchecksum yes` and no DEBUG SET-SKIP-CHECKSUM-VALIDATION.
+    pub verify_checksum: bool,
     limits: codec::Limits,
     /// Keys that already exist are replaced (DEBUG RELOAD MERGE) instead
     /// of being an error.
@@ -177,6 +228,7 @@ impl Loader {
             pending_freq: None,
             loaded: Loaded::default(),
             done: false,
+            verify_checksum: true,
             limits,
             merge: false,
             key_delay_us: 0,
@@ -216,9 +268,11 @@ impl Loader {
         let at = self.pos;
         let bad = move |e: codec::Error| match e {
             codec::Error::Truncated(m) => {
-                format!("{SHORT_READ} ({m})")
+                format!(
+                    "{SHORT_READ}\nInternal error in RDB reading offset {at} -> Unexpected EOF reading RDB file ({m})"
+                )
             }
-            e => format!("Internal error in RDB reading offset {at}: {e}"),
+            e => format!("Internal error in RDB reading offset {at} -> {}", e.reason()),
         };
         let op = r.read_u8().map_err(bad)?;
         match op {
@@ -226,14 +280,18 @@ impl Loader {
                 let sum_at = r.pos;
                 if sum_at + 8 <= self.data.len() {
                     let stored = u64::from_le_bytes(self.data[sum_at..sum_at + 8].try_into().unwrap_or_default());
-                    let computed = codec::crc64(0, &self.data[..sum_at]);
-                    if stored != 0 && computed != stored {
-                        // Redis's two lines (its "expected" is the sum it
-                        // computed; the offset is its reader's, 0 there).
-                        return Err(format!(
-                            "Wrong RDB checksum expected: ({computed:x}) but got ({stored:x}). Aborting now.\n\
-                             Internal error in RDB reading offset 0, function at rdb.c:3217 -> RDB CRC error"
-                        ));
+                    if self.verify_checksum && stored == 0 {
+                        log::info!("RDB file was saved with checksum disabled: no check performed.");
+                    } else if self.verify_checksum {
+                        let computed = codec::crc64(0, &self.data[..sum_at]);
+                        if computed != stored {
+                            // Redis's two lines (its "expected" is the sum it
+                            // computed; the offset is its reader's, 0 there).
+                            return Err(format!(
+                                "Wrong RDB checksum expected: ({computed:x}) but got ({stored:x}). Aborting now.\n\
+                                 Internal error in RDB reading offset 0, function at rdb.c:3217 -> RDB CRC error"
+                            ));
+                        }
                     }
                     r.pos += 8;
                 }
@@ -278,7 +336,7 @@ impl Loader {
             OP_FUNCTION2 | OP_FUNCTION_PRE_GA => match codec::functions::read_rdb_opcode(&mut r, op) {
                 Ok(code) => self.libraries.push(code),
                 Err(e) if op == OP_FUNCTION_PRE_GA => {
-                    return Err(format!("Internal error in RDB reading offset {at}: {e}"));
+                    return Err(format!("Internal error in RDB reading offset {at} -> {e}"));
                 }
                 Err(e) => return Err(format!("{e}\n{SHORT_READ}")),
             },
@@ -296,11 +354,19 @@ impl Loader {
                 let key = r.read_string().map_err(bad)?;
                 let value = match codec::read_object(&mut r, rdb_type, &self.limits, false) {
                     Ok(v) => Some(v),
-                    // An empty collection: Redis's loader skips the key.
-                    Err(codec::Error::Empty(_)) => None,
-                    Err(e) => return Err(bad(e)),
+                    // An empty collection: Redis's loader skips the key,
+                    // naming the first ten.
+                    Err(codec::Error::Empty(_)) => {
+                        if self.loaded.empty_skipped < 10 {
+                            log::warn!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(&key));
+                        }
+                        self.loaded.empty_skipped += 1;
+                        None
+                    }
+                    Err(e) => return Err(self.error_report(bad(e), r.pos, &key, rdb_type)),
                 };
                 let expire = self.pending_expire.take();
+                self.loaded.with_ttl += u64::from(expire.is_some());
                 let (idle, freq) = (self.pending_idle.take(), self.pending_freq.take());
                 let Some(value) = value else {
                     self.pos = r.pos;
@@ -319,6 +385,27 @@ impl Loader {
         }
         self.pos = r.pos;
         Ok(())
+    }
+
+    /// A value that could not be read: `first` (the reason, in Redis's
+    /// lines), then the block redis-check-rdb prints when Redis checks the
+    /// file after such a failure, naming the key and its type.
+    fn error_report(&self, first: String, offset: usize, key: &[u8], rdb_type: u8) -> String {
+        let reason = first.lines().last().unwrap_or_default();
+        let l = &self.loaded;
+        format!(
+            "{first}\n--- RDB ERROR DETECTED ---\n[offset {offset}] {reason}\n\
+             [additional info] While doing: read-object-value\n\
+             [additional info] Reading key '{}'\n\
+             [additional info] Reading type {rdb_type} ({})\n\
+             [info] {} keys read\n[info] {} expires\n[info] {} already expired",
+            String::from_utf8_lossy(key),
+            CHECK_TYPE_NAMES.get(rdb_type as usize).copied().unwrap_or("unknown"),
+            // This key counts as read, as redis-check-rdb counts it.
+            l.keys + l.expired + l.empty_skipped + 1,
+            l.with_ttl,
+            l.expired,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]

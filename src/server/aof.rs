@@ -1071,7 +1071,8 @@ impl Shared {
                     } else {
                         log::info!("Reading RDB base file on AOF loading...");
                     }
-                    let mut l = Loader::new(data, self.codec_limits())
+                    let mut l = self
+                        .rdb_loader(data)
                         .map_err(|e| format!("{e}\nError reading the RDB base file {}, AOF loading aborted", f.name))?;
                     l.key_delay_us = self.config.key_load_delay;
                     l.keep_expired = true;
@@ -1099,7 +1100,7 @@ impl Shared {
                 if !l.done {
                     return Ok(true);
                 }
-                log::info!("Done loading RDB, keys loaded: {}, keys expired: {}.", l.loaded.keys, l.loaded.expired);
+                l.loaded.log_done();
                 let pos = l.progress().0;
                 if let Some(l) = cur.rdb.take() {
                     cur.data = l.into_data();

@@ -263,6 +263,12 @@ impl Server {
         &self.shared.config
     }
 
+    /// Whether any socket is bound: TCP, TLS or Unix (redis-server exits
+    /// when none is).
+    pub fn listens_anywhere(&self) -> bool {
+        self.shared.listeners.as_ref().is_some_and(|l| !l.tcp.is_empty() || !l.tls.is_empty() || l.unix.is_some())
+    }
+
     pub fn stopper(&self) -> Stopper {
         Stopper { flag: self.stop.clone(), waker: self.waker.clone() }
     }

@@ -6,7 +6,7 @@
 
 use super::state::Shared;
 use crate::persist::codec;
-use crate::persist::rdb::{Access, Loader};
+use crate::persist::rdb::{self, Access, Loader};
 use crate::persist::snapshot::{Options, Snapshot};
 use std::time::{Duration, Instant};
 
@@ -270,7 +270,7 @@ impl Shared {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(format!("Fatal error loading the DB: {}. Exiting.", crate::config::strerror(&e))),
         };
-        let mut loader = Loader::new(data, self.codec_limits())?;
+        let mut loader = self.rdb_loader(data)?;
         loader.key_delay_us = self.config.key_load_delay;
         log::info!("Loading RDB from {}", path.display());
         self.persist.loading = Some((Box::new(loader), Instant::now()));
@@ -282,13 +282,13 @@ impl Shared {
         let path = self.data_dir().join(&self.config.dbfilename);
         let data = std::fs::read(&path)
             .map_err(|e| format!("Fatal error loading the DB: {}.", crate::config::strerror(&e)))?;
-        let mut loader = Loader::new(data, self.codec_limits())?;
+        let mut loader = self.rdb_loader(data)?;
         loader.merge = merge;
         while !loader.done {
             loader.step(&mut self.dbs, now_ms, Duration::from_secs(3600))?;
             Self::create_loaded_libraries(&mut loader)?;
         }
-        log::info!("Done loading RDB, keys loaded: {}, keys expired: {}.", loader.loaded.keys, loader.loaded.expired);
+        loader.loaded.log_done();
         self.persist.last_load = (loader.loaded.keys, loader.loaded.expired);
         Ok(())
     }
@@ -317,11 +317,22 @@ impl Shared {
         codec::Limits::from_config(&self.config)
     }
 
+    /// A loader for an RDB file's bytes (or an AOF's RDB base): the
+    /// config's shapes, and its checksum checked unless `rdbchecksum no`
+    /// or DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 (as Redis's `rdbLoadRio`).
+    pub fn rdb_loader(&self, data: Vec<u8>) -> Result<Loader, String> {
+        let mut loader = Loader::new(data, self.codec_limits())?;
+        loader.verify_checksum = self.config.rdbchecksum && !self.debug.skip_checksum_validation;
+        Ok(loader)
+    }
+
     /// The loop's turn while loading; returns Err on a corrupt file (the
     /// server then exits, as Redis does).
     pub fn loading_turn(&mut self, now_ms: u64) -> Result<bool, String> {
         let Some((loader, started)) = self.persist.loading.as_mut() else { return Ok(false) };
-        loader.step(&mut self.dbs, now_ms, STEP_BUDGET)?;
+        loader.step(&mut self.dbs, now_ms, STEP_BUDGET).map_err(|e| {
+            if e.contains("Internal error in RDB reading") { format!("{e}\n{}", rdb::TERMINATING) } else { e }
+        })?;
         Self::create_loaded_libraries(loader)?;
         if !loader.done {
             return Ok(true);
@@ -329,7 +340,7 @@ impl Shared {
         let (loaded, secs) = (loader.loaded, started.elapsed().as_secs_f64());
         self.persist.loading = None;
         self.persist.last_load = (loaded.keys, loaded.expired);
-        log::info!("Done loading RDB, keys loaded: {}, keys expired: {}.", loaded.keys, loaded.expired);
+        loaded.log_done();
         log::info!("DB loaded from disk: {secs:.3} seconds");
         self.persist.lastsave = now_ms / 1000;
         Ok(false)

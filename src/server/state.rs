@@ -273,6 +273,9 @@ pub struct DebugSettings {
     pub disable_deny_scripts: bool,
     /// DEBUG PAUSE-CRON: the cron's ticks do nothing.
     pub pause_cron: bool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and RDB loads do not
+    /// check the CRC-64 (Redis's test hook for hand-made payloads).
+    pub skip_checksum_validation: bool,
 }
 
 impl Default for DebugSettings {
@@ -284,6 +287,7 @@ impl Default for DebugSettings {
             reply_buffer_resizing: true,
             disable_deny_scripts: false,
             pause_cron: false,
+            skip_checksum_validation: false,
         }
     }
 }

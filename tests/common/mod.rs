@@ -322,18 +322,21 @@ pub struct RedisServer(pub std::process::Child, pub u16);
 
 impl RedisServer {
     pub fn start(dir: &str) -> RedisServer {
-        RedisServer::start_program("redis-server", dir)
+        RedisServer::start_program("redis-server", dir, &[])
     }
 
     /// The ferrokv binary, started as [`RedisServer::start`] starts Redis.
     pub fn ferrokv(dir: &str) -> RedisServer {
-        RedisServer::start_program(env!("CARGO_BIN_EXE_ferrokv"), dir)
+        RedisServer::start_program(env!("CARGO_BIN_EXE_ferrokv"), dir, &[])
     }
 
-    fn start_program(program: &str, dir: &str) -> RedisServer {
+    /// `program` (a path, or a name on PATH) with `extra` arguments after
+    /// the usual ones.
+    pub fn start_program(program: &str, dir: &str, extra: &[&str]) -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = std::process::Command::new(program)
             .args(["--port", &port.to_string(), "--dir", dir, "--save", "", "--enable-debug-command", "yes"])
+            .args(extra)
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();

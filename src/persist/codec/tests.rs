@@ -139,10 +139,10 @@ fn dumps_equal_redis_s_and_read_back() {
     for (name, value, want) in recorded() {
         let want = hex(want);
         assert_eq!(dump(&value), want, "{name}: ferrokv's DUMP differs from redis-server's");
-        let back = undump(&want, &lim(), true).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let back = undump(&want, &lim(), true, true).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(back, value, "{name}");
         assert_eq!(back.encoding(), value.encoding(), "{name}");
-        assert_eq!(undump(&want, &lim(), false).unwrap(), value, "{name}");
+        assert_eq!(undump(&want, &lim(), false, true).unwrap(), value, "{name}");
     }
 }
 
@@ -245,14 +245,14 @@ mod old_encodings {
     fn linked_list_and_ziplists() {
         let want = list(&[b"a", b"12", b"hello"]);
         let linked = payload(RDB_TYPE_LIST, &strings(&[b"a", b"12", b"hello"]), 6);
-        assert_eq!(undump(&linked, &lim(), false).unwrap(), want);
+        assert_eq!(undump(&linked, &lim(), false, true).unwrap(), want);
         let zl = ziplist::write(&[Elem::Bytes(b"a"), Elem::Int(12), Elem::Bytes(b"hello")]);
-        assert_eq!(undump(&payload(RDB_TYPE_LIST_ZIPLIST, &blob(&zl), 6), &lim(), false).unwrap(), want);
+        assert_eq!(undump(&payload(RDB_TYPE_LIST_ZIPLIST, &blob(&zl), 6), &lim(), false, true).unwrap(), want);
         // A quicklist of two ziplist nodes keeps the two nodes.
         let mut body = vec![2];
         body.extend(blob(&ziplist::write(&[Elem::Bytes(b"a")])));
         body.extend(blob(&ziplist::write(&[Elem::Int(12), Elem::Bytes(b"hello")])));
-        let v = undump(&payload(RDB_TYPE_LIST_QUICKLIST, &body, 9), &lim(), false).unwrap();
+        let v = undump(&payload(RDB_TYPE_LIST_QUICKLIST, &body, 9), &lim(), false, true).unwrap();
         assert_eq!(v, want);
         let Value::List(l) = &v else { panic!() };
         let mut sizes = Vec::new();
@@ -262,30 +262,33 @@ mod old_encodings {
         let mut body = vec![2];
         body.extend(blob(&ziplist::write(&[])));
         body.extend(blob(&ziplist::write(&[Elem::Bytes(b"x")])));
-        assert_eq!(undump(&payload(RDB_TYPE_LIST_QUICKLIST, &body, 9), &lim(), false).unwrap(), list(&[b"x"]));
+        assert_eq!(undump(&payload(RDB_TYPE_LIST_QUICKLIST, &body, 9), &lim(), false, true).unwrap(), list(&[b"x"]));
         let mut body = vec![1];
         body.extend(blob(&ziplist::write(&[])));
-        assert!(matches!(undump(&payload(RDB_TYPE_LIST_QUICKLIST, &body, 9), &lim(), false), Err(Error::Empty(_))));
+        assert!(matches!(
+            undump(&payload(RDB_TYPE_LIST_QUICKLIST, &body, 9), &lim(), false, true),
+            Err(Error::Empty(_))
+        ));
     }
 
     #[test]
     fn plain_sets_hashes_and_zsets() {
         let p = payload(RDB_TYPE_SET, &strings(&[b"3", b"1", b"2"]), 6);
-        let v = undump(&p, &lim(), false).unwrap();
+        let v = undump(&p, &lim(), false, true).unwrap();
         assert_eq!((v.encoding(), &v), ("intset", &set(&[b"1", b"2", b"3"])));
         let p = payload(RDB_TYPE_SET, &strings(&[b"3", b"x"]), 6);
-        assert_eq!(undump(&p, &lim(), false).unwrap().encoding(), "hashtable");
+        assert_eq!(undump(&p, &lim(), false, true).unwrap().encoding(), "hashtable");
         let p = payload(RDB_TYPE_SET, &strings(&[b"3", b"3"]), 6);
-        assert!(matches!(undump(&p, &lim(), false), Err(Error::Corrupt(_))), "duplicate member");
+        assert!(matches!(undump(&p, &lim(), false, true), Err(Error::Corrupt(_))), "duplicate member");
 
         let p = payload(RDB_TYPE_HASH, &pairs(&[b"f", b"v", b"g", b"w"]), 6);
-        let v = undump(&p, &lim(), false).unwrap();
+        let v = undump(&p, &lim(), false, true).unwrap();
         assert_eq!((v.encoding(), &v), ("listpack", &hash(&[(b"f", b"v"), (b"g", b"w")])));
         let long = [b'v'; 65];
         let p = payload(RDB_TYPE_HASH, &pairs(&[b"f", &long]), 6);
-        assert_eq!(undump(&p, &lim(), false).unwrap().encoding(), "hashtable", "value over the limit");
+        assert_eq!(undump(&p, &lim(), false, true).unwrap().encoding(), "hashtable", "value over the limit");
         let p = payload(RDB_TYPE_HASH, &pairs(&[b"f", b"v", b"f", b"w"]), 6);
-        assert!(undump(&p, &lim(), false).is_err(), "duplicate field");
+        assert!(undump(&p, &lim(), false, true).is_err(), "duplicate field");
 
         // RDB_TYPE_ZSET: scores as text, with the special lengths.
         let mut body = vec![3];
@@ -293,12 +296,12 @@ mod old_encodings {
             write_string(&mut body, m, false);
             body.extend_from_slice(score);
         }
-        let v = undump(&payload(RDB_TYPE_ZSET, &body, 6), &lim(), false).unwrap();
+        let v = undump(&payload(RDB_TYPE_ZSET, &body, 6), &lim(), false, true).unwrap();
         assert_eq!(v, zset(&[(1.5, b"a"), (f64::NEG_INFINITY, b"b"), (f64::INFINITY, b"c")]));
         let mut nan = vec![1];
         write_string(&mut nan, b"a", false);
         nan.push(253);
-        assert!(undump(&payload(RDB_TYPE_ZSET, &nan, 6), &lim(), false).is_err(), "NaN score");
+        assert!(undump(&payload(RDB_TYPE_ZSET, &nan, 6), &lim(), false, true).is_err(), "NaN score");
         // ZSET_2 over the listpack limit is a skiplist.
         let mut body = Vec::new();
         write_len(&mut body, 129);
@@ -306,34 +309,34 @@ mod old_encodings {
             write_string(&mut body, format!("m{i}").as_bytes(), false);
             write_double_binary(&mut body, i as f64);
         }
-        assert_eq!(undump(&payload(RDB_TYPE_ZSET_2, &body, 9), &lim(), false).unwrap().encoding(), "skiplist");
+        assert_eq!(undump(&payload(RDB_TYPE_ZSET_2, &body, 9), &lim(), false, true).unwrap().encoding(), "skiplist");
     }
 
     #[test]
     fn ziplist_hashes_and_zsets_and_zipmaps() {
         let zl = ziplist::write(&[Elem::Bytes(b"f"), Elem::Int(5), Elem::Bytes(b"g"), Elem::Bytes(b"w")]);
-        let v = undump(&payload(RDB_TYPE_HASH_ZIPLIST, &blob(&zl), 6), &lim(), false).unwrap();
+        let v = undump(&payload(RDB_TYPE_HASH_ZIPLIST, &blob(&zl), 6), &lim(), false, true).unwrap();
         assert_eq!((v.encoding(), &v), ("listpack", &hash(&[(b"f", b"5"), (b"g", b"w")])));
         let odd = ziplist::write(&[Elem::Bytes(b"f")]);
-        assert!(undump(&payload(RDB_TYPE_HASH_ZIPLIST, &blob(&odd), 6), &lim(), false).is_err());
+        assert!(undump(&payload(RDB_TYPE_HASH_ZIPLIST, &blob(&odd), 6), &lim(), false, true).is_err());
         let dup = ziplist::write(&[Elem::Bytes(b"f"), Elem::Int(1), Elem::Bytes(b"f"), Elem::Int(2)]);
-        assert!(undump(&payload(RDB_TYPE_HASH_ZIPLIST, &blob(&dup), 6), &lim(), false).is_err());
+        assert!(undump(&payload(RDB_TYPE_HASH_ZIPLIST, &blob(&dup), 6), &lim(), false, true).is_err());
 
         let zl = ziplist::write(&[Elem::Bytes(b"a"), Elem::Bytes(b"1.5"), Elem::Bytes(b"b"), Elem::Int(2)]);
-        let v = undump(&payload(RDB_TYPE_ZSET_ZIPLIST, &blob(&zl), 6), &lim(), false).unwrap();
+        let v = undump(&payload(RDB_TYPE_ZSET_ZIPLIST, &blob(&zl), 6), &lim(), false, true).unwrap();
         assert_eq!((v.encoding(), &v), ("listpack", &zset(&[(1.5, b"a"), (2.0, b"b")])));
         // Out of order in the blob: sorted on load.
         let zl = ziplist::write(&[Elem::Bytes(b"b"), Elem::Int(2), Elem::Bytes(b"a"), Elem::Int(1)]);
-        let v = undump(&payload(RDB_TYPE_ZSET_ZIPLIST, &blob(&zl), 6), &lim(), false).unwrap();
+        let v = undump(&payload(RDB_TYPE_ZSET_ZIPLIST, &blob(&zl), 6), &lim(), false, true).unwrap();
         assert_eq!(v, zset(&[(1.0, b"a"), (2.0, b"b")]));
         let bad = ziplist::write(&[Elem::Bytes(b"a"), Elem::Bytes(b"nope")]);
-        assert!(undump(&payload(RDB_TYPE_ZSET_ZIPLIST, &blob(&bad), 6), &lim(), false).is_err());
+        assert!(undump(&payload(RDB_TYPE_ZSET_ZIPLIST, &blob(&bad), 6), &lim(), false, true).is_err());
 
         let zm = b"\x02\x03foo\x03\x00bar\x05hello\x05\x02world!!\xff";
-        let v = undump(&payload(RDB_TYPE_HASH_ZIPMAP, &blob(zm), 2), &lim(), false).unwrap();
+        let v = undump(&payload(RDB_TYPE_HASH_ZIPMAP, &blob(zm), 2), &lim(), false, true).unwrap();
         assert_eq!(v, hash(&[(b"foo", b"bar"), (b"hello", b"world")]));
         let dup = b"\x02\x03foo\x03\x00bar\x03foo\x01\x00x\xff";
-        assert!(undump(&payload(RDB_TYPE_HASH_ZIPMAP, &blob(dup), 2), &lim(), false).is_err());
+        assert!(undump(&payload(RDB_TYPE_HASH_ZIPMAP, &blob(dup), 2), &lim(), false, true).is_err());
     }
 
     #[test]
@@ -342,13 +345,13 @@ mod old_encodings {
         for m in [&b"3"[..], b"1", b"2"] {
             lp.push_str(m);
         }
-        let v = undump(&payload(RDB_TYPE_SET_LISTPACK, &blob(&lp.finish()), 10), &lim(), true).unwrap();
+        let v = undump(&payload(RDB_TYPE_SET_LISTPACK, &blob(&lp.finish()), 10), &lim(), true, true).unwrap();
         assert_eq!((v.encoding(), &v), ("intset", &set(&[b"1", b"2", b"3"])));
         let mut lp = listpack::Writer::new();
         for m in [&b"a"[..], b"b", b"a"] {
             lp.push_str(m);
         }
-        assert!(undump(&payload(RDB_TYPE_SET_LISTPACK, &blob(&lp.finish()), 10), &lim(), false).is_err());
+        assert!(undump(&payload(RDB_TYPE_SET_LISTPACK, &blob(&lp.finish()), 10), &lim(), false, true).is_err());
     }
 
     #[test]
@@ -360,7 +363,7 @@ mod old_encodings {
             list_shape: Shape::new(1, 0),
         };
         for (name, v, hexed) in recorded() {
-            let back = undump(&hex(hexed), &small, true).unwrap();
+            let back = undump(&hex(hexed), &small, true, true).unwrap();
             assert_eq!(back, v, "{name}");
             let want = match v.type_name() {
                 "hash" if v.encoding() == "listpack" => "hashtable",
@@ -378,7 +381,7 @@ mod old_encodings {
         let mut lp = listpack::Writer::new();
         lp.push_str(b"f");
         lp.push_str(&long);
-        let v = undump(&payload(RDB_TYPE_HASH_LISTPACK, &blob(&lp.finish()), 10), &lim(), true).unwrap();
+        let v = undump(&payload(RDB_TYPE_HASH_LISTPACK, &blob(&lp.finish()), 10), &lim(), true, true).unwrap();
         assert_eq!((v.encoding(), &v), ("listpack", &h));
     }
 }
@@ -389,7 +392,7 @@ fn lists_keep_their_nodes_through_dump() {
     l.push_node(&[Elem::Bytes(b"a"), Elem::Int(1)]);
     l.push_node(&[Elem::Bytes(b"b")]);
     let v = Value::List(l);
-    let back = undump(&dump(&v), &lim(), true).unwrap();
+    let back = undump(&dump(&v), &lim(), true, true).unwrap();
     let Value::List(back) = &back else { panic!() };
     let mut sizes = Vec::new();
     back.for_each_node(|n| sizes.push(n.len()));
@@ -405,28 +408,28 @@ fn lists_keep_their_nodes_through_dump() {
     body.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = crc64(0, &body);
     body.extend_from_slice(&crc.to_le_bytes());
-    assert_eq!(undump(&body, &lim(), true).unwrap(), list(&[b"plain element", b"x"]));
+    assert_eq!(undump(&body, &lim(), true, true).unwrap(), list(&[b"plain element", b"x"]));
     // A plain node holding integer text is the integer, as any element.
     let mut body = vec![RDB_TYPE_LIST_QUICKLIST_2, 1, 1];
     write_len(&mut body, 2);
     body.extend_from_slice(b"33");
     let v = read_object(&mut Reader::new(&body[1..]), body[0], &lim(), true).unwrap();
     assert_eq!(v, list(&[b"33"]));
-    assert_eq!(undump(&dump(&v), &lim(), true).unwrap(), v);
+    assert_eq!(undump(&dump(&v), &lim(), true, true).unwrap(), v);
 }
 
 #[test]
 fn footer_checks() {
     let good = dump(&string(b"hello"));
-    assert!(undump(&good, &lim(), true).is_ok());
-    assert!(matches!(undump(&good[..9], &lim(), true), Err(Error::Footer(_))));
+    assert!(undump(&good, &lim(), true, true).is_ok());
+    assert!(matches!(undump(&good[..9], &lim(), true, true), Err(Error::Footer(_))));
     let mut newer = good.clone();
     let n = newer.len();
     newer[n - 10] = 11;
-    assert!(matches!(undump(&newer, &lim(), true), Err(Error::Footer(_))));
+    assert!(matches!(undump(&newer, &lim(), true, true), Err(Error::Footer(_))));
     let mut flipped = good.clone();
     flipped[2] ^= 1;
-    assert!(matches!(undump(&flipped, &lim(), true), Err(Error::Footer(_))));
+    assert!(matches!(undump(&flipped, &lim(), true, true), Err(Error::Footer(_))));
     // Older RDB versions are read; bytes after the value are ignored, as
     // redis-server 7.0.15 ignores them.
     for (version, extra) in [(6u16, &b""[..]), (10, b"XYZ")] {
@@ -435,7 +438,7 @@ fn footer_checks() {
         p.extend_from_slice(&version.to_le_bytes());
         let crc = crc64(0, &p);
         p.extend_from_slice(&crc.to_le_bytes());
-        assert_eq!(undump(&p, &lim(), true).unwrap(), string(b"abc"));
+        assert_eq!(undump(&p, &lim(), true, true).unwrap(), string(b"abc"));
     }
 }
 
@@ -513,15 +516,15 @@ fn mutated_payloads_never_panic() {
             out
         };
         for cut in 0..body.len() {
-            let _ = undump(&reseal(&body[..cut]), &lim(), true);
-            let _ = undump(&reseal(&body[..cut]), &lim(), false);
+            let _ = undump(&reseal(&body[..cut]), &lim(), true, true);
+            let _ = undump(&reseal(&body[..cut]), &lim(), false, true);
         }
         for i in 0..body.len() {
             for b in [0u8, 1, 0x3f, 0x40, 0x7f, 0x80, 0xbf, 0xc0, 0xc3, 0xf0, 0xfe, 0xff] {
                 let mut m = body.to_vec();
                 m[i] = b;
-                let _ = undump(&reseal(&m), &lim(), true);
-                let _ = undump(&reseal(&m), &lim(), false);
+                let _ = undump(&reseal(&m), &lim(), true, true);
+                let _ = undump(&reseal(&m), &lim(), false, true);
             }
         }
     }

@@ -115,29 +115,41 @@ pub fn sd_notify(state: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// The process's oom_score_adj before ferrokv changed it.
-static OOM_BASE: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+/// While ferrokv has changed the process's oom_score_adj: the value it
+/// had before (Redis's `oom_score_adjusted_by_redis` and
+/// `oom_score_adj_base`).
+static OOM_BASE: std::sync::Mutex<Option<i32>> = std::sync::Mutex::new(None);
 
 /// Applies `oom-score-adj` (Redis's setOOMScoreAdj): `relative`/`yes`
-/// adds the first of `oom-score-adj-values` to the value the process
-/// started with, `absolute` sets it, `no` puts the starting value back.
+/// adds the first of `oom-score-adj-values` to the value the process had
+/// when ferrokv first changed it, `absolute` sets it, `no` puts that
+/// value back once and then leaves the file alone (another tool may set
+/// it meanwhile; the next `yes` reads it again).
 pub fn set_oom_score_adj(config: &Config) -> io::Result<()> {
     const PATH: &str = "/proc/self/oom_score_adj";
-    let read = || -> io::Result<i32> {
-        std::fs::read_to_string(PATH)?.trim().parse().map_err(|_| io::Error::other("bad oom_score_adj"))
+    let mut saved = OOM_BASE.lock().unwrap_or_else(|e| e.into_inner());
+    let value = if config.oom_score_adj != "no" {
+        let base = match *saved {
+            Some(b) => b,
+            None => {
+                let text = std::fs::read_to_string(PATH).inspect_err(|e| {
+                    log::warn!("Unable to read oom_score_adj: {}", crate::config::strerror(e));
+                })?;
+                // atoi, as Redis reads it.
+                *saved.insert(text.trim().parse().unwrap_or(0))
+            }
+        };
+        match config.oom_score_adj {
+            "absolute" => config.oom_score_adj_values[0],
+            _ => base + config.oom_score_adj_values[0],
+        }
+        .clamp(-1000, 1000)
+    } else if let Some(base) = saved.take() {
+        base
+    } else {
+        return Ok(());
     };
-    let base = match OOM_BASE.get() {
-        Some(b) => *b,
-        None if config.oom_score_adj == "no" => return Ok(()),
-        None => *OOM_BASE.get_or_init(|| read().unwrap_or(0)),
-    };
-    let value = match config.oom_score_adj {
-        "absolute" => config.oom_score_adj_values[0],
-        "yes" | "relative" => base + config.oom_score_adj_values[0],
-        _ => base,
-    }
-    .clamp(-1000, 1000);
-    std::fs::write(PATH, value.to_string()).inspect_err(|e| {
+    std::fs::write(PATH, format!("{value}\n")).inspect_err(|e| {
         log::warn!("Unable to write oom_score_adj: {}", crate::config::strerror(e));
     })
 }

@@ -658,14 +658,25 @@ fn readme_configuration_table_is_current() {
     assert_eq!(table.lines().count(), 2 + ferrokv::config::OPTIONS.len());
 }
 
+/// A child process killed when dropped (also when a test panics, so that
+/// it does not outlive the test holding its output pipes).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Runs the binary until `ready` shows in its log; returns the child.
-fn spawn_ready(args: &[&str], envs: &[(&str, &str)], log: &std::path::Path) -> std::process::Child {
+fn spawn_ready(args: &[&str], envs: &[(&str, &str)], log: &std::path::Path) -> Killed {
     let mut cmd = Command::new(BIN);
     cmd.args(args).args(["--logfile", log.to_str().unwrap()]).stdout(Stdio::null());
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().unwrap();
+    let child = Killed(cmd.spawn().unwrap());
     let start = Instant::now();
     while !std::fs::read_to_string(log).unwrap_or_default().contains("Ready to accept connections") {
         assert!(start.elapsed() < Duration::from_secs(10), "not ready");
@@ -683,7 +694,7 @@ fn supervised_systemd_is_told_ready_and_oom_score_adj_is_written() {
     sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let port = free_port().to_string();
     let log = dir.join("log");
-    let mut child = spawn_ready(
+    let child = spawn_ready(
         &[
             "--port",
             &port,
@@ -703,14 +714,33 @@ fn supervised_systemd_is_told_ready_and_oom_score_adj_is_written() {
     let n = sock.recv(&mut buf).unwrap();
     let msg = String::from_utf8_lossy(&buf[..n]);
     assert!(msg.contains("READY=1") && msg.contains("STATUS=Ready to accept connections"), "{msg}");
-    let adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child.id())).unwrap();
+    let adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child.0.id())).unwrap();
     assert_eq!(adj.trim(), "123");
     // CONFIG SET moves it (relative to the value the process started with).
     let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection().unwrap();
     assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "oom-score-adj-values", "321 200 800"]), "OK");
-    let adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child.id())).unwrap();
-    assert_eq!(adj.trim(), "321");
-    let _ = child.kill();
-    let _ = child.wait();
+    let path = format!("/proc/{}/oom_score_adj", child.0.id());
+    let adj = || std::fs::read_to_string(&path).unwrap().trim().to_string();
+    assert_eq!(adj(), "321");
+    // Redis's oom-score-adj.tcl: off, the file is left alone; back on, the
+    // value found then is the base; off again puts it back.
+    let set = |c: &mut redis::Connection, args: &[&str]| {
+        let mut all = vec!["CONFIG", "SET"];
+        all.extend_from_slice(args);
+        assert_eq!(q::<String>(c, &all), "OK", "{args:?}");
+    };
+    set(&mut c, &["oom-score-adj", "no"]);
+    // The child started with this process's value.
+    assert_eq!(adj(), std::fs::read_to_string("/proc/self/oom_score_adj").unwrap().trim());
+    std::fs::write(&path, "22").unwrap();
+    set(&mut c, &["oom-score-adj-values", "23 23 23"]);
+    assert_eq!(adj(), "22");
+    set(&mut c, &["oom-score-adj-values", "9 9 9", "oom-score-adj", "yes"]);
+    assert_eq!(adj(), "31");
+    set(&mut c, &["oom-score-adj", "absolute"]);
+    assert_eq!(adj(), "9");
+    set(&mut c, &["oom-score-adj", "no"]);
+    assert_eq!(adj(), "22");
+    drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }

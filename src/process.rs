@@ -312,7 +312,7 @@ pub fn set_raw_log(logfile: &str) {
 ///
 /// # Safety
 /// Async-signal-safe: `open` of a path that lives as long as the process.
-unsafe fn raw_log_fd() -> (libc::c_int, bool) {
+pub unsafe fn raw_log_fd() -> (libc::c_int, bool) {
     let path = RAW_LOG.load(std::sync::atomic::Ordering::SeqCst);
     if path.is_null() {
         return (1, false);

@@ -679,3 +679,40 @@ fn a_crash_by_signal_logs_redis_s_bug_report() {
         assert!(log.contains(line), "{line} in {log}");
     }
 }
+
+/// `watchdog-period` (the Tcl suite's "Server is able to generate a stack
+/// trace"): a loop held longer than the period logs Redis's watchdog lines
+/// and a stack trace, and goes on; a period under two cron ticks is raised
+/// to that, as Redis does; 0 turns it off.
+#[test]
+fn the_watchdog_logs_where_the_loop_is_held() {
+    let dir = common::fresh_dir();
+    let log = format!("{dir}/log");
+    let srv = common::RedisServer::start_program(env!("CARGO_BIN_EXE_ferrokv"), &dir, &["--logfile", &log]);
+    let mut c = srv.client().unwrap();
+    let set = |c: &mut redis::Connection, v: &str| {
+        assert_eq!(q::<String>(c, &["CONFIG", "SET", "watchdog-period", v]), "OK");
+    };
+    set(&mut c, "50");
+    assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "watchdog-period"]), ["watchdog-period", "200"]);
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "SLEEP", "0.1"]), "OK");
+    // Idle, the cron keeps putting the timer off.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!std::fs::read_to_string(&log).unwrap().contains("WATCHDOG"), "held less than the period");
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "SLEEP", "0.6"]), "OK");
+    let text = std::fs::read_to_string(&log).unwrap();
+    for line in
+        [":signal-handler (", "\n--- WATCHDOG TIMER EXPIRED ---", "------ STACK TRACE ------", "EIP:", "Backtrace:"]
+    {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(text.contains(") --------\n"), "{text}");
+    assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
+    set(&mut c, "0");
+    assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "watchdog-period"]), ["watchdog-period", "0"]);
+    let before = std::fs::read_to_string(&log).unwrap().matches("WATCHDOG").count();
+    assert_eq!(q::<String>(&mut c, &["DEBUG", "SLEEP", "0.6"]), "OK");
+    assert_eq!(std::fs::read_to_string(&log).unwrap().matches("WATCHDOG").count(), before);
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}

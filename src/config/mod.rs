@@ -128,6 +128,8 @@ pub struct Config {
     pub server_cpulist: String,
     pub bio_cpulist: String,
     pub crash_log_enabled: bool,
+    /// `watchdog-period` in ms (0: off).
+    pub watchdog_period: u64,
     /// `shutdown-on-sigint` / `-sigterm`: flags as words (`default`, `nosave now`).
     pub shutdown_on_sigint: String,
     pub shutdown_on_sigterm: String,
@@ -267,6 +269,7 @@ impl Default for Config {
             server_cpulist: String::new(),
             bio_cpulist: String::new(),
             crash_log_enabled: true,
+            watchdog_period: 0,
             shutdown_on_sigint: "default".into(),
             shutdown_on_sigterm: "default".into(),
             enable_protected_configs: "no",

@@ -244,7 +244,9 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("crash-memcheck-enabled", boolean(true), 0, State::Inert("no memory test after a crash: a panic is not memory corruption"),
         "memory test after a crash"),
     opt("use-exit-on-panic", boolean(false), HIDDEN, State::Inert("a panic always exits"), "exit() instead of abort() on a crash"),
-    opt("watchdog-period", int(0, INT_MAX, 0), HIDDEN, State::Inert("no software watchdog"), "software watchdog period"),
+    opt("watchdog-period", int(0, INT_MAX, 0), HIDDEN, State::Works,
+        "ms the loop may go without its cron before SIGALRM logs a stack trace of where it is (0: off; at least two cron ticks)")
+        .with(int_field!(watchdog_period, u64)),
     opt("shutdown-on-sigint", Kind::Special("default"), MULTI_ARG, State::Works,
         "what SIGINT does: `default` (save if save points are set), or `save`, `nosave`, `now`, `force`")
         .with((|c, _| c.shutdown_on_sigint.clone(), |c, _, v| super::shutdown_flags(v).map(|s| c.shutdown_on_sigint = s))),

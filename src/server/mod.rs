@@ -27,6 +27,7 @@ pub mod state;
 pub mod timer;
 pub mod tls;
 pub mod tracking;
+pub mod watchdog;
 
 use crate::cmd::pubsub::write_message;
 use crate::cmd::{self, Args, Ctx};
@@ -321,6 +322,8 @@ impl Server {
         let before = crate::alloc::allocated();
         crate::script::with_engine(|_| ());
         self.shared.startup_memory += crate::alloc::allocated().saturating_sub(before);
+        // The watchdog's timer aims at this thread.
+        self.shared.apply_watchdog();
         loop {
             let timeout = self.poll_timeout();
             let waited = self.wait(&mut events, timeout);
@@ -538,6 +541,10 @@ impl Server {
             self.arm_idle_timers(now);
         }
         let mut due = now >= self.next_cron;
+        if due {
+            // Before DEBUG PAUSE-CRON's test, as Redis's serverCron.
+            self.shared.watchdog.tick();
+        }
         let paused = self.shared.debug.pause_cron;
         if due && paused {
             // DEBUG PAUSE-CRON 1: the tick passes without its work (Redis's

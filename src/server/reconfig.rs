@@ -7,6 +7,16 @@ use super::state::Shared;
 use crate::config::Config;
 
 impl Shared {
+    /// Applies `watchdog-period` (on the loop's thread: its timer aims
+    /// there); the period becomes the one in effect, as Redis raises one
+    /// shorter than two cron ticks.
+    pub fn apply_watchdog(&mut self) {
+        match self.watchdog.apply(self.config.watchdog_period, self.config.hz) {
+            Ok(ms) => self.config.watchdog_period = ms,
+            Err(e) => log::warn!("Unable to arm the watchdog timer: {e}"),
+        }
+    }
+
     /// Makes the server follow `self.config`, which replaced `old`. On an
     /// error (named by its option) the caller puts `old` back.
     pub fn apply_config(&mut self, old: &Config) -> Result<(), (&'static str, String)> {
@@ -68,6 +78,9 @@ impl Shared {
             && let Some(w) = &self.aof.writer
         {
             w.status.set_policy(crate::persist::aof::Fsync::from_name(self.config.appendfsync));
+        }
+        if self.config.watchdog_period != old.watchdog_period {
+            self.apply_watchdog();
         }
         if self.config.proc_title_template != old.proc_title_template && self.config.set_proc_title {
             // Redis's updateProcTitleTemplate: the new title at once.

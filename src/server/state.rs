@@ -455,6 +455,8 @@ pub struct Shared {
     pub active_expire: bool,
     /// The other settings DEBUG changes.
     pub debug: DebugSettings,
+    /// `watchdog-period`'s timer (see `watchdog`).
+    pub watchdog: super::watchdog::Watchdog,
     /// INFO `master_replid`: 40 hex characters, new each start and on
     /// DEBUG CHANGE-REPL-ID.
     pub repl_id: String,
@@ -565,6 +567,7 @@ impl Shared {
             peak_memory: 0,
             active_expire: true,
             debug: DebugSettings::default(),
+            watchdog: Default::default(),
             repl_id,
             blocking: Blocking::default(),
             watches: Watches::default(),

@@ -130,3 +130,57 @@ fn maxmemory_clients_takes_bytes_or_a_percentage_of_maxmemory() {
     raw.send(&big_set("k", 2_000_000));
     raw.expect(b"+OK\r\n");
 }
+
+/// The `j`th command of a kind.
+type Command<'a> = dyn Fn(usize) -> Vec<String> + 'a;
+
+/// What a client holds besides its buffers counts too (Redis's
+/// client-eviction.tcl): commands queued after MULTI, WATCHed keys,
+/// subscriptions (channels, patterns, shard channels) and BCAST prefixes.
+/// Each client adds to it one command at a time until it is evicted; a
+/// control client holding nothing stays.
+#[test]
+fn queued_commands_watched_keys_and_subscriptions_count() {
+    let srv = server_with(|c| c.maxmemory_clients = 200_000);
+    let mut control = srv.client();
+    q::<()>(&mut control, &["CLIENT", "NO-EVICT", "on"]);
+    let value = "v".repeat(50_000);
+    let kinds: [(&str, &Command); 6] = [
+        ("multi", &|_| vec!["SET".into(), "k".into(), value.clone()]),
+        ("watch", &|j| vec!["WATCH".into(), j.to_string()]),
+        ("subscribe", &|j| vec!["SUBSCRIBE".into(), j.to_string()]),
+        ("psubscribe", &|j| vec!["PSUBSCRIBE".into(), j.to_string()]),
+        ("ssubscribe", &|j| vec!["SSUBSCRIBE".into(), j.to_string()]),
+        ("bcast", &|j| {
+            vec!["CLIENT".into(), "TRACKING".into(), "on".into(), "BCAST".into(), "PREFIX".into(), format!("p{j:06}")]
+        }),
+    ];
+    for (i, (kind, command)) in kinds.iter().enumerate() {
+        let mut raw = srv.raw();
+        if *kind == "multi" {
+            raw.send(b"MULTI\r\n");
+            raw.expect(b"+OK\r\n");
+        }
+        let mut evicted_after = None;
+        for j in 0..20_000 {
+            let args = command(j);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            if raw.0.write_all(&common::resp(&args)).is_err() {
+                evicted_after = Some(j);
+                break;
+            }
+            let mut buf = [0u8; 256];
+            match raw.0.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    evicted_after = Some(j);
+                    break;
+                }
+                Ok(_) => {}
+            }
+        }
+        let n = evicted_after.unwrap_or_else(|| panic!("{kind}: never evicted"));
+        assert!(n > 2, "{kind}: evicted after {n} commands");
+        assert_eq!(info_field(&mut control, "evicted_clients"), i as i64 + 1, "{kind}");
+    }
+    assert_eq!(q::<String>(&mut control, &["PING"]), "PONG");
+}

@@ -727,25 +727,19 @@ pub(crate) fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Ru
     if flags.is_empty() {
         flags.push('N');
     }
-    // The arguments the client holds: (count, total length, bytes copied).
-    let held = |(data, spans): (&Vec<u8>, &Vec<crate::resp::Span>)| (spans.len(), data.len(), data.capacity());
-    let (argc, argv_mem, argv_copy) = match (&running, &c.blocked, &c.postponed) {
-        (Some(r), _, _) => (r.args.len(), r.args.from(0).map(<[u8]>::len).sum(), 0),
-        (None, Some(b), _) => held((&b.data, &b.spans)),
-        (None, None, Some((data, spans))) => held((data, spans)),
-        (None, None, None) => (c.partial_args.0, c.partial_args.1, 0),
+    // The length of the arguments the client holds.
+    let argv_mem = match (&running, &c.blocked, &c.postponed) {
+        (Some(r), _, _) => r.args.from(0).map(<[u8]>::len).sum(),
+        (None, Some(b), _) => b.data.len(),
+        (None, None, Some((data, _))) => data.len(),
+        (None, None, None) => c.partial_args.1,
     };
-    let argv_copy = argv_copy + argc * std::mem::size_of::<crate::resp::Span>() * usize::from(argv_copy > 0);
-    let (multi, multi_mem, multi_alloc) = match &c.multi {
+    let (multi, multi_mem) = match &c.multi {
         Some(q) => (
             q.len() as i64,
             q.iter().map(|(data, spans)| data.len() + spans.len() * std::mem::size_of::<usize>()).sum(),
-            q.capacity() * std::mem::size_of::<(Vec<u8>, Vec<crate::resp::Span>)>()
-                + q.iter()
-                    .map(|(d, s)| d.capacity() + s.capacity() * std::mem::size_of::<crate::resp::Span>())
-                    .sum::<usize>(),
         ),
-        None => (-1, 0, 0),
+        None => (-1, 0),
     };
     // Output: the running client's buffer has grown by its batch's replies.
     let buffered = running.as_ref().map_or(c.omem + c.wsent, |r| r.wbuf_len);
@@ -755,15 +749,8 @@ pub(crate) fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Ru
     let obl = pending.min(REPLY_CHUNK);
     let omem = pending - obl;
     let oll = omem.div_ceil(REPLY_CHUNK);
-    let state_mem = std::mem::size_of::<Client>()
-        + c.name.as_ref().map_or(0, Vec::capacity)
-        + c.lib_name.as_ref().map_or(0, Vec::capacity)
-        + c.lib_ver.as_ref().map_or(0, Vec::capacity)
-        + c.watched.capacity() * std::mem::size_of::<(usize, crate::store::Key, bool)>()
-        + c.watched.iter().map(|(_, k, _)| k.len()).sum::<usize>()
-        + c.subs.iter().map(|s| s.capacity() * std::mem::size_of::<crate::store::Key>()).sum::<usize>()
-        + c.tracking.as_ref().map_or(0, |_| std::mem::size_of::<crate::server::tracking::ClientTracking>());
-    let tot_mem = c.conn_mem + state_mem + argv_copy + multi_alloc;
+    // What maxmemory-clients counts for the client.
+    let tot_mem = c.conn_mem + c.held_mem();
     let secs = |ms: u64| ms / 1000;
     let events = if c.write_wait { "rw" } else { "r" };
     format!(

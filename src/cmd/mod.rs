@@ -586,7 +586,9 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
     }
     if queue && checked.is_ok() {
         let queued = args.to_owned_parts();
-        if let Some(q) = cx.client().multi.as_mut() {
+        let c = cx.client();
+        if let Some(q) = c.multi.as_mut() {
+            c.multi_bytes += queued.0.capacity() + queued.1.capacity() * std::mem::size_of::<crate::resp::Span>();
             q.push(queued);
         }
         cx.out.simple("QUEUED");

@@ -73,6 +73,7 @@ fn multi(cx: &mut Ctx, _args: &Args) -> CmdResult {
     }
     let c = cx.client();
     c.multi = Some(Vec::new());
+    c.multi_bytes = 0;
     c.multi_error = false;
     cx.out.ok();
     Ok(())

@@ -140,6 +140,16 @@ impl Conn {
         (self.spans.len(), self.spans.iter().map(|(s, e)| e - s).sum())
     }
 
+    /// CLIENT LIST's `qbuf`: the bytes read and not yet used; while a big
+    /// argument arrives, only its own (Redis gives such an argument a
+    /// query buffer of its own, the bytes before it already consumed).
+    pub fn qbuf_len(&self) -> usize {
+        match (self.parser.pending_bulk(), self.parser.pending_bulk_end()) {
+            (Some(len), Some(end)) if len >= BIG_ARG => self.rlen.saturating_sub(end - len - 2),
+            _ => self.rlen,
+        }
+    }
+
     /// Notes the reply buffer's fill for its peak (after output was added).
     pub fn note_output(&mut self) {
         self.wpeak = self.wpeak.max(self.wbuf.len());

@@ -1223,7 +1223,7 @@ impl Server {
                 .iter()
                 .map(|(k, _)| k)
                 .filter(|&k| !shared.client(k).no_evict)
-                .max_by_key(|&k| shared.client(k).conn_mem);
+                .max_by_key(|&k| shared.client(k).mem);
             let Some(key) = victim else { break };
             log::info!("Evicting client: {}", crate::cmd::conn::client_info_text(shared, key, unix_ms()));
             self.shared.stats.evicted_clients += 1;
@@ -1509,8 +1509,8 @@ pub fn fatal_logged(e: String) -> io::Error {
 
 fn mirror(conn: &Conn, shared: &mut Shared, key: usize) {
     let client = shared.client_mut(key);
-    let before = client.conn_mem;
-    client.qbuf = conn.rlen;
+    let before = client.mem;
+    client.qbuf = conn.qbuf_len();
     client.qbuf_cap = conn.rbuf.len();
     client.omem = conn.pending_output();
     client.wsent = conn.wpos;
@@ -1519,7 +1519,8 @@ fn mirror(conn: &Conn, shared: &mut Shared, key: usize) {
     client.rbp = conn.wpeak;
     client.write_wait = conn.want_write;
     client.conn_mem = conn.memory();
-    let after = client.conn_mem;
+    client.mem = client.conn_mem + client.held_mem();
+    let after = client.mem;
     shared.clients_mem = shared.clients_mem + after - before;
 }
 

@@ -490,7 +490,7 @@ pub struct Shared {
     pub evictor: Evictor,
     /// An eviction pass ran out of time: the loop goes on with it.
     pub evicting: bool,
-    /// The memory of every connection (each client's `conn_mem`), what
+    /// The memory of every client (each client's `mem`), what
     /// maxmemory-clients limits and INFO's `mem_clients_normal`.
     pub clients_mem: usize,
     /// The lazy-free helper thread.
@@ -764,7 +764,7 @@ impl Shared {
             && let Some(c) = slot.take()
         {
             self.by_id.remove(&c.id);
-            self.clients_mem -= c.conn_mem;
+            self.clients_mem -= c.mem;
         }
     }
 
@@ -817,6 +817,9 @@ pub struct Client {
     pub write_wait: bool,
     /// Memory of the connection and its buffers.
     pub conn_mem: usize,
+    /// `conn_mem` and what the client holds besides ([`Client::held_mem`]),
+    /// as last mirrored: what maxmemory-clients counts for it.
+    pub mem: usize,
     /// Unix ms of the last read or write (CLIENT LIST's `idle`; the cron
     /// trims the buffers of a client idle for more than 2 s).
     pub last_interaction: u64,
@@ -824,6 +827,8 @@ pub struct Client {
     pub blocked: Option<Box<Blocked>>,
     /// Commands queued since MULTI (`None` outside a transaction).
     pub multi: Option<Vec<(Vec<u8>, Vec<Span>)>>,
+    /// The queued commands' bytes (meaningful while `multi` is Some).
+    pub multi_bytes: usize,
     /// A command was rejected while queuing: EXEC will abort.
     pub multi_error: bool,
     /// WATCHed keys: (db, key, existed when watched).
@@ -859,6 +864,41 @@ pub struct Client {
 }
 
 impl Client {
+    /// What the client holds besides its connection's buffers, in
+    /// constant time (lengths and capacities; like Redis's
+    /// getClientMemoryUsage, not the watched keys' or channels' own bytes,
+    /// which the server shares): its state, the arguments of a command it
+    /// holds (blocked or paused), the commands queued since MULTI, the
+    /// WATCHed keys, the subscriptions and the BCAST prefixes. CLIENT
+    /// LIST's `tot-mem` is this and the buffers; maxmemory-clients counts
+    /// the same.
+    pub fn held_mem(&self) -> usize {
+        use std::mem::size_of;
+        let held = |(data, spans): (&Vec<u8>, &Vec<Span>)| data.capacity() + spans.capacity() * size_of::<Span>();
+        let args = match (&self.blocked, &self.postponed) {
+            (Some(b), _) => held((&b.data, &b.spans)),
+            (None, Some((data, spans))) => held((data, spans)),
+            (None, None) => 0,
+        };
+        let multi = match &self.multi {
+            Some(q) => self.multi_bytes + q.capacity() * size_of::<(Vec<u8>, Vec<Span>)>(),
+            None => 0,
+        };
+        size_of::<Client>()
+            + [&self.name, &self.lib_name, &self.lib_ver]
+                .iter()
+                .map(|s| s.as_ref().map_or(0, Vec::capacity))
+                .sum::<usize>()
+            + args
+            + multi
+            + self.watched.capacity() * size_of::<(usize, Key, bool)>()
+            + self.subs.iter().map(|s| s.capacity() * size_of::<Key>()).sum::<usize>()
+            + self
+                .tracking
+                .as_ref()
+                .map_or(0, |t| size_of::<ClientTracking>() + t.prefixes.capacity() * size_of::<Key>())
+    }
+
     /// Connected through loopback or the Unix socket (Redis's
     /// islocalClient).
     pub fn is_local(&self) -> bool {
@@ -956,9 +996,11 @@ impl Client {
             rbp: 0,
             write_wait: false,
             conn_mem: 0,
+            mem: 0,
             last_interaction: now_ms,
             blocked: None,
             multi: None,
+            multi_bytes: 0,
             multi_error: false,
             watched: Vec::new(),
             dirty_cas: false,

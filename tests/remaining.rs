@@ -19,7 +19,7 @@ fn lolwut_prints_redis_s_version_line_and_schotter_on_request() {
     let s = server();
     let mut c = s.client();
     for line in ["LOLWUT", "LOLWUT VERSION", "LOLWUT 10 20", "LOLWUT VERSION 6", "LOLWUT VERSION -1"] {
-        assert_eq!(r(&mut c, line), "'Redis ver. 7.0.15\n'", "{line}");
+        assert_eq!(r(&mut c, line), "'Redis ver. 7.0.15\\n'", "{line}");
     }
     assert_eq!(err(&mut c, &["LOLWUT", "VERSION", "x"]), "ERR value is not an integer or out of range");
     assert_eq!(err(&mut c, &["LOLWUT", "VERSION", "5", "a"]), "ERR value is not an integer or out of range");

@@ -2,7 +2,7 @@
 //! QUIT, COMMAND, CONFIG, concurrency, pipelining, maxclients, idle timeout.
 
 mod common;
-use common::{err, q, server, server_with};
+use common::{err, q, resp, server, server_with};
 use redis::Value;
 use std::time::{Duration, Instant};
 
@@ -98,6 +98,34 @@ fn command_introspection_comes_from_the_table() {
 fn command_info_and_getkeys_match_redis_7_0() {
     let checked = common::transcript::replay(&server(), include_str!("data/command_transcript.txt"));
     assert_eq!(checked, 438, "every recorded command is replayed");
+}
+
+/// `tests/data/command_docs_transcript.txt`: what Redis 7.0.15 answers to
+/// COMMAND DOCS of every command and subcommand ferrokv has (summary,
+/// complexity, doc flags, history, the argument tree redis-cli's `HELP`
+/// and typing hints are made of).
+#[test]
+fn command_docs_match_redis_7_0() {
+    let checked = common::transcript::replay(&server(), include_str!("data/command_docs_transcript.txt"));
+    assert_eq!(checked, 344, "every recorded command is replayed");
+}
+
+/// RESP3's types in COMMAND DOCS, bytes as redis-server 7.0.15 sends them:
+/// doc flags a set of simple strings, the argument list an array of maps.
+#[test]
+fn command_docs_resp3_bytes() {
+    let s = server();
+    let mut raw = s.raw();
+    raw.hello3();
+    raw.roundtrip(
+        &resp(&["COMMAND", "DOCS", "getset"]),
+        b"%1\r\n$6\r\ngetset\r\n%8\r\n$7\r\nsummary\r\n$54\r\nSet the string value of a key and return its old value\r\n\
+          $5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n\
+          $9\r\ndoc_flags\r\n~1\r\n+deprecated\r\n$16\r\ndeprecated_since\r\n$5\r\n6.2.0\r\n\
+          $11\r\nreplaced_by\r\n$30\r\n`SET` with the `!GET` argument\r\n$9\r\narguments\r\n*2\r\n\
+          %3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n\
+          %2\r\n$4\r\nname\r\n$5\r\nvalue\r\n$4\r\ntype\r\n$6\r\nstring\r\n",
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ use hashbrown::HashMap;
 
 pub static COMMANDS: &[Command] = &[Command {
     subcommands: ACL_SUBCOMMANDS,
-    ..row("acl", -2, 0, (0, 0, 0), "server", "6.0.0", "A container for Access List Control commands", container)
+    ..row("acl", -2, 0, (0, 0, 0), "server", "6.0.0", "A container for Access List Control commands ", container)
 }];
 
 const ADMIN_FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;

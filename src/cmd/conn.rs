@@ -7,18 +7,9 @@ use crate::server::state::{Client, Pause, Shared};
 use crate::server::tracking::ClientTracking;
 
 pub static COMMANDS: &[Command] = &[
-    row(
-        "ping",
-        -1,
-        FAST | SENTINEL,
-        (0, 0, 0),
-        "connection",
-        "1.0.0",
-        "Returns the server's liveliness response.",
-        ping,
-    )
-    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
-    row("echo", 2, LOADING | STALE | FAST, (0, 0, 0), "connection", "1.0.0", "Returns the given string.", echo),
+    row("ping", -1, FAST | SENTINEL, (0, 0, 0), "connection", "1.0.0", "Ping the server", ping)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    row("echo", 2, LOADING | STALE | FAST, (0, 0, 0), "connection", "1.0.0", "Echo the given string", echo),
     row(
         "select",
         2,
@@ -26,7 +17,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "1.0.0",
-        "Changes the selected database.",
+        "Change the selected database for the current connection",
         select,
     ),
     row(
@@ -36,7 +27,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "1.0.0",
-        "Closes the connection.",
+        "Close the connection",
         quit,
     ),
     row(
@@ -46,7 +37,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "6.2.0",
-        "Resets the connection.",
+        "Reset the connection",
         reset,
     ),
     row(
@@ -56,7 +47,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "6.0.0",
-        "Handshakes with the Redis server.",
+        "Handshake with Redis",
         hello,
     ),
     row(
@@ -66,7 +57,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "1.0.0",
-        "Authenticates the connection.",
+        "Authenticate to the server",
         auth,
     ),
     Command {
@@ -78,7 +69,7 @@ pub static COMMANDS: &[Command] = &[
             (0, 0, 0),
             "connection",
             "2.4.0",
-            "A container for client connection commands.",
+            "A container for client connection commands",
             super::table::container,
         )
     },
@@ -138,7 +129,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "5.0.0",
-        "Returns the unique client ID of the connection.",
+        "Returns the client ID for the current connection",
         client_id,
     ),
     row(
@@ -148,7 +139,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "2.6.9",
-        "Sets the connection name.",
+        "Set the current connection name",
         client_setname,
     ),
     row(
@@ -168,7 +159,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "2.6.9",
-        "Returns the name of the connection.",
+        "Get the current connection name",
         client_getname,
     ),
     row(
@@ -178,7 +169,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "2.4.0",
-        "Lists open connections.",
+        "Get the list of client connections",
         client_list,
     )
     .tips(&["nondeterministic_output"]),
@@ -189,7 +180,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "6.2.0",
-        "Returns information about the connection.",
+        "Returns information about the current client connection.",
         client_info,
     )
     .tips(&["nondeterministic_output"]),
@@ -200,7 +191,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "2.4.0",
-        "Terminates open connections.",
+        "Kill the connection of a client",
         client_kill,
     ),
     row(
@@ -210,7 +201,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "5.0.0",
-        "Unblocks a client blocked by a blocking command from a different connection.",
+        "Unblock a client blocked in a blocking command from a different connection",
         client_unblock,
     ),
     row(
@@ -220,7 +211,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "3.2.0",
-        "Instructs the server whether to reply to commands.",
+        "Instruct the server whether to reply to commands",
         client_reply,
     ),
     row(
@@ -230,7 +221,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "7.0.0",
-        "Sets the client eviction mode of the connection.",
+        "Set client eviction mode for the current connection",
         client_no_evict,
     ),
     row(
@@ -249,8 +240,8 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         ADMIN | NOSCRIPT | LOADING | STALE,
         (0, 0, 0),
         "connection",
-        "3.0.0",
-        "Suspends commands processing.",
+        "2.9.50",
+        "Stop processing commands from clients for some time",
         client_pause,
     ),
     row(
@@ -260,7 +251,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "6.2.0",
-        "Resumes processing commands from paused clients.",
+        "Resume processing of clients that were paused",
         client_unpause,
     ),
     row(
@@ -270,7 +261,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "6.0.0",
-        "Controls server-assisted client-side caching for the connection.",
+        "Enable or disable server assisted client side caching support",
         client_tracking,
     ),
     row(
@@ -280,7 +271,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "6.0.0",
-        "Instructs the server whether to track the keys in the next request.",
+        "Instruct the server about tracking or not keys in the next request",
         client_caching,
     ),
     row(
@@ -290,7 +281,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "6.0.0",
-        "Returns the client ID to which the connection's tracking notifications are redirected.",
+        "Get tracking notifications redirection client ID if any",
         client_getredir,
     ),
     row(
@@ -300,7 +291,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "6.2.0",
-        "Returns information about server-assisted client-side caching for the connection.",
+        "Return information about server assisted client side caching for the current connection",
         client_trackinginfo,
     ),
     row(
@@ -310,7 +301,7 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "connection",
         "5.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         client_help,
     ),
 ];

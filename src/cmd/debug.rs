@@ -34,7 +34,7 @@ pub static COMMANDS: &[Command] = &[row(
     (0, 0, 0),
     "server",
     "1.0.0",
-    "A container for debugging commands.",
+    "A container for debugging commands",
     debug,
 )];
 

@@ -13,7 +13,7 @@ pub static COMMANDS: &[Command] = &[row(
     (0, 0, 0),
     "server",
     "1.0.0",
-    "Returns information and statistics about the server.",
+    "Get information and statistics about the server",
     info,
 )
 .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])

@@ -15,7 +15,7 @@ use crate::server::state::SlowEntry;
 pub static COMMANDS: &[Command] = &[
     Command {
         subcommands: SLOWLOG_SUBCOMMANDS,
-        ..row("slowlog", -2, 0, (0, 0, 0), "server", "2.2.12", "A container for slow log commands.", container)
+        ..row("slowlog", -2, 0, (0, 0, 0), "server", "2.2.12", "A container for slow log commands", container)
     },
     row(
         "monitor",
@@ -24,34 +24,16 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Listens for all requests received by the server in real-time.",
+        "Listen for all requests received by the server in real time",
         monitor,
     ),
 ];
 
 static SLOWLOG_SUBCOMMANDS: &[Command] = &[
-    row(
-        "get",
-        -2,
-        ADMIN | LOADING | STALE,
-        (0, 0, 0),
-        "server",
-        "2.2.12",
-        "Returns the slow log's entries.",
-        slowlog_get,
-    )
-    .tips(&["request_policy:all_nodes", "nondeterministic_output"]),
-    row(
-        "len",
-        2,
-        ADMIN | LOADING | STALE,
-        (0, 0, 0),
-        "server",
-        "2.2.12",
-        "Returns the number of entries in the slow log.",
-        slowlog_len,
-    )
-    .tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"]),
+    row("get", -2, ADMIN | LOADING | STALE, (0, 0, 0), "server", "2.2.12", "Get the slow log's entries", slowlog_get)
+        .tips(&["request_policy:all_nodes", "nondeterministic_output"]),
+    row("len", 2, ADMIN | LOADING | STALE, (0, 0, 0), "server", "2.2.12", "Get the slow log's length", slowlog_len)
+        .tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"]),
     row(
         "reset",
         2,
@@ -59,7 +41,7 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "2.2.12",
-        "Clears all entries from the slow log.",
+        "Clear all entries from the slow log",
         slowlog_reset,
     )
     .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),

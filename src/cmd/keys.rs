@@ -10,32 +10,14 @@ use crate::server::notify as ev;
 use crate::server::state::Shared;
 
 pub static COMMANDS: &[Command] = &[
-    row("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Deletes one or more keys.", del)
+    row("del", -2, WRITE, (1, -1, 1), "generic", "1.0.0", "Delete a key", del)
         .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .key_flags(&["RM delete"]),
-    row(
-        "exists",
-        -2,
-        READONLY | FAST,
-        (1, -1, 1),
-        "generic",
-        "1.0.0",
-        "Determines whether one or more keys exist.",
-        exists,
-    )
-    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-    .key_flags(&["RO"]),
-    row(
-        "expire",
-        -3,
-        WRITE | FAST,
-        (1, 1, 1),
-        "generic",
-        "1.0.0",
-        "Sets the expiration time of a key in seconds.",
-        expire,
-    )
-    .key_flags(&["RW update"]),
+    row("exists", -2, READONLY | FAST, (1, -1, 1), "generic", "1.0.0", "Determine if a key exists", exists)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .key_flags(&["RO"]),
+    row("expire", -3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Set a key's time to live in seconds", expire)
+        .key_flags(&["RW update"]),
     row(
         "pexpire",
         -3,
@@ -43,7 +25,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "generic",
         "2.6.0",
-        "Sets the expiration time of a key in milliseconds.",
+        "Set a key's time to live in milliseconds",
         pexpire,
     )
     .key_flags(&["RW update"]),
@@ -54,7 +36,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "generic",
         "1.2.0",
-        "Sets the expiration time of a key to a Unix timestamp.",
+        "Set the expiration for a key as a UNIX timestamp",
         expireat,
     )
     .key_flags(&["RW update"]),
@@ -65,22 +47,13 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "generic",
         "2.6.0",
-        "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+        "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
         pexpireat,
     )
     .key_flags(&["RW update"]),
-    row(
-        "ttl",
-        2,
-        READONLY | FAST,
-        (1, 1, 1),
-        "generic",
-        "1.0.0",
-        "Returns the expiration time in seconds of a key.",
-        ttl,
-    )
-    .tips(&["nondeterministic_output"])
-    .key_flags(&["RO access"]),
+    row("ttl", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Get the time to live for a key in seconds", ttl)
+        .tips(&["nondeterministic_output"])
+        .key_flags(&["RO access"]),
     row(
         "pttl",
         2,
@@ -88,16 +61,25 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "generic",
         "2.6.0",
-        "Returns the expiration time in milliseconds of a key.",
+        "Get the time to live for a key in milliseconds",
         pttl,
     )
     .tips(&["nondeterministic_output"])
     .key_flags(&["RO access"]),
-    row("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Removes the expiration time of a key.", persist)
+    row("persist", 2, WRITE | FAST, (1, 1, 1), "generic", "2.2.0", "Remove the expiration from a key", persist)
         .key_flags(&["RW update"]),
-    row("unlink", -2, WRITE | FAST, (1, -1, 1), "generic", "4.0.0", "Asynchronously deletes one or more keys.", unlink)
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .key_flags(&["RM delete"]),
+    row(
+        "unlink",
+        -2,
+        WRITE | FAST,
+        (1, -1, 1),
+        "generic",
+        "4.0.0",
+        "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+        unlink,
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .key_flags(&["RM delete"]),
     row(
         "touch",
         -2,
@@ -105,39 +87,21 @@ pub static COMMANDS: &[Command] = &[
         (1, -1, 1),
         "generic",
         "3.2.1",
-        "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+        "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         touch,
     )
     .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
     .key_flags(&["RO"]),
-    row(
-        "type",
-        2,
-        READONLY | FAST,
-        (1, 1, 1),
-        "generic",
-        "1.0.0",
-        "Determines the type of value stored at a key.",
-        type_,
-    )
-    .key_flags(&["RO"]),
-    row("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Returns all key names that match a pattern.", keys)
+    row("type", 2, READONLY | FAST, (1, 1, 1), "generic", "1.0.0", "Determine the type stored at key", type_)
+        .key_flags(&["RO"]),
+    row("keys", 2, READONLY, (0, 0, 0), "generic", "1.0.0", "Find all keys matching the given pattern", keys)
         .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
         .acl(&["@keyspace", "@dangerous"]),
-    row("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Iterates over the key names in the database.", scan)
+    row("scan", -2, READONLY, (0, 0, 0), "generic", "2.8.0", "Incrementally iterate the keys space", scan)
         .tips(&["nondeterministic_output", "request_policy:special"]),
-    row(
-        "randomkey",
-        1,
-        READONLY,
-        (0, 0, 0),
-        "generic",
-        "1.0.0",
-        "Returns a random key name from the database.",
-        randomkey,
-    )
-    .tips(&["request_policy:all_shards", "nondeterministic_output"]),
-    row("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Renames a key and overwrites the destination.", rename)
+    row("randomkey", 1, READONLY, (0, 0, 0), "generic", "1.0.0", "Return a random key from the keyspace", randomkey)
+        .tips(&["request_policy:all_shards", "nondeterministic_output"]),
+    row("rename", 3, WRITE, (1, 2, 1), "generic", "1.0.0", "Rename a key", rename)
         .key_flags(&["RW access delete", "OW update"]),
     row(
         "renamenx",
@@ -146,13 +110,13 @@ pub static COMMANDS: &[Command] = &[
         (1, 2, 1),
         "generic",
         "1.0.0",
-        "Renames a key only when the target key name doesn't exist.",
+        "Rename a key, only if the new key does not exist",
         renamenx,
     )
     .key_flags(&["RW access delete", "OW insert"]),
-    row("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copies the value of a key to a new key.", copy)
+    row("copy", -3, WRITE | DENYOOM, (1, 2, 1), "generic", "6.2.0", "Copy a key", copy)
         .key_flags(&["RO access", "OW update"]),
-    row("move", 3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Moves a key to another database.", move_)
+    row("move", 3, WRITE | FAST, (1, 1, 1), "generic", "1.0.0", "Move a key to another database", move_)
         .key_flags(&["RW access update"]),
     row(
         "expiretime",
@@ -161,7 +125,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "generic",
         "7.0.0",
-        "Returns the expiration time of a key as a Unix timestamp.",
+        "Get the expiration Unix timestamp for a key",
         expiretime,
     )
     .key_flags(&["RO access"]),
@@ -172,7 +136,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "generic",
         "7.0.0",
-        "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+        "Get the expiration Unix timestamp for a key in milliseconds",
         pexpiretime,
     )
     .key_flags(&["RO access"]),
@@ -185,7 +149,7 @@ pub static COMMANDS: &[Command] = &[
             (0, 0, 0),
             "generic",
             "2.2.3",
-            "A container for object introspection commands.",
+            "A container for object introspection commands",
             super::table::container,
         )
     },
@@ -199,7 +163,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         (2, 2, 1),
         "generic",
         "2.2.3",
-        "Returns the internal encoding of a Redis object.",
+        "Inspect the internal encoding of a Redis object",
         object_encoding,
     )
     .tips(&["nondeterministic_output"])
@@ -211,7 +175,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         (2, 2, 1),
         "generic",
         "4.0.0",
-        "Returns the logarithmic access frequency counter of a Redis object.",
+        "Get the logarithmic access frequency counter of a Redis object",
         object_freq,
     )
     .tips(&["nondeterministic_output"])
@@ -223,7 +187,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         (2, 2, 1),
         "generic",
         "2.2.3",
-        "Returns the time since the last access to a Redis object.",
+        "Get the time since a Redis object was last accessed",
         object_idletime,
     )
     .tips(&["nondeterministic_output"])
@@ -235,7 +199,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         (2, 2, 1),
         "generic",
         "2.2.3",
-        "Returns the reference count of a value of a key.",
+        "Get the number of references to the value of the key",
         object_refcount,
     )
     .tips(&["nondeterministic_output"])
@@ -247,7 +211,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "generic",
         "6.2.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         object_help,
     ),
 ];

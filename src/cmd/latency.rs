@@ -8,33 +8,24 @@ use crate::server::latency::Event;
 
 pub static COMMANDS: &[Command] = &[Command {
     subcommands: LATENCY_SUBCOMMANDS,
-    ..row("latency", -2, 0, (0, 0, 0), "server", "2.8.13", "A container for latency diagnostics commands.", container)
+    ..row("latency", -2, 0, (0, 0, 0), "server", "2.8.13", "A container for latency diagnostics commands", container)
 }];
 
 const FLAGS: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 static LATENCY_SUBCOMMANDS: &[Command] = &[
-    row(
-        "latest",
-        2,
-        FLAGS,
-        (0, 0, 0),
-        "server",
-        "2.8.13",
-        "Returns the latest latency samples for all events.",
-        latest,
-    )
-    .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
-    row("history", 3, FLAGS, (0, 0, 0), "server", "2.8.13", "Returns timestamp-latency samples for an event.", history)
+    row("latest", 2, FLAGS, (0, 0, 0), "server", "2.8.13", "Return the latest latency samples for all events.", latest)
         .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
-    row("reset", -2, FLAGS, (0, 0, 0), "server", "2.8.13", "Resets the latency data for one or more events.", reset)
+    row("history", 3, FLAGS, (0, 0, 0), "server", "2.8.13", "Return timestamp-latency samples for the event.", history)
+        .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+    row("reset", -2, FLAGS, (0, 0, 0), "server", "2.8.13", "Reset latency data for one or more events.", reset)
         .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     row("graph", 3, FLAGS, (0, 0, 0), "server", "2.8.13", "Return a latency graph for the event.", graph).tips(&[
         "nondeterministic_output",
         "request_policy:all_nodes",
         "response_policy:special",
     ]),
-    row("doctor", 2, FLAGS, (0, 0, 0), "server", "2.8.13", "Returns a human-readable latency analysis report.", doctor)
+    row("doctor", 2, FLAGS, (0, 0, 0), "server", "2.8.13", "Return a human readable latency analysis report.", doctor)
         .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
     row(
         "histogram",
@@ -43,7 +34,7 @@ static LATENCY_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "7.0.0",
-        "Returns the cumulative distribution of latencies of a subset or all commands.",
+        "Return the cumulative distribution of latencies of a subset of commands or all.",
         histogram,
     )
     .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
@@ -54,7 +45,7 @@ static LATENCY_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "2.8.13",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands.",
         help,
     ),
 ];

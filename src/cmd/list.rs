@@ -22,9 +22,10 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "list",
         "1.0.0",
-        "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+        "Prepend one or multiple elements to a list",
         lpush,
-    ).key_flags(&["RW insert"]),
+    )
+    .key_flags(&["RW insert"]),
     row(
         "rpush",
         -3,
@@ -32,9 +33,10 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "list",
         "1.0.0",
-        "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+        "Append one or multiple elements to a list",
         rpush,
-    ).key_flags(&["RW insert"]),
+    )
+    .key_flags(&["RW insert"]),
     row(
         "lpushx",
         -3,
@@ -42,9 +44,10 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "list",
         "2.2.0",
-        "Prepends one or more elements to a list only when the list exists.",
+        "Prepend an element to a list, only if the list exists",
         lpushx,
-    ).key_flags(&["RW insert"]),
+    )
+    .key_flags(&["RW insert"]),
     row(
         "rpushx",
         -3,
@@ -52,34 +55,18 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "list",
         "2.2.0",
-        "Appends an element to a list only when the list exists.",
+        "Append an element to a list, only if the list exists",
         rpushx,
-    ).key_flags(&["RW insert"]),
-    row(
-        "lpop",
-        -2,
-        WRITE | FAST,
-        (1, 1, 1),
-        "list",
-        "1.0.0",
-        "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
-        lpop,
-    ).key_flags(&["RW access delete"]),
-    row(
-        "rpop",
-        -2,
-        WRITE | FAST,
-        (1, 1, 1),
-        "list",
-        "1.0.0",
-        "Returns and removes the last elements of a list. Deletes the list if the last element was popped.",
-        rpop,
-    ).key_flags(&["RW access delete"]),
-    row("llen", 2, READONLY | FAST, (1, 1, 1), "list", "1.0.0", "Returns the length of a list.", llen)
-        .key_flags(&["RO"]),
-    row("lrange", 4, READONLY, (1, 1, 1), "list", "1.0.0", "Returns a range of elements from a list.", lrange)
+    )
+    .key_flags(&["RW insert"]),
+    row("lpop", -2, WRITE | FAST, (1, 1, 1), "list", "1.0.0", "Remove and get the first elements in a list", lpop)
+        .key_flags(&["RW access delete"]),
+    row("rpop", -2, WRITE | FAST, (1, 1, 1), "list", "1.0.0", "Remove and get the last elements in a list", rpop)
+        .key_flags(&["RW access delete"]),
+    row("llen", 2, READONLY | FAST, (1, 1, 1), "list", "1.0.0", "Get the length of a list", llen).key_flags(&["RO"]),
+    row("lrange", 4, READONLY, (1, 1, 1), "list", "1.0.0", "Get a range of elements from a list", lrange)
         .key_flags(&["RO access"]),
-    row("lindex", 3, READONLY, (1, 1, 1), "list", "1.0.0", "Returns an element from a list by its index.", lindex)
+    row("lindex", 3, READONLY, (1, 1, 1), "list", "1.0.0", "Get an element from a list by its index", lindex)
         .key_flags(&["RO access"]),
     row(
         "lset",
@@ -88,9 +75,10 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "list",
         "1.0.0",
-        "Sets the value of an element in a list by its index.",
+        "Set the value of an element in a list by its index",
         lset,
-    ).key_flags(&["RW update"]),
+    )
+    .key_flags(&["RW update"]),
     row(
         "linsert",
         5,
@@ -98,30 +86,14 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "list",
         "2.2.0",
-        "Inserts an element before or after another element in a list.",
+        "Insert an element before or after another element in a list",
         linsert,
-    ).key_flags(&["RW insert"]),
-    row(
-        "lrem",
-        4,
-        WRITE,
-        (1, 1, 1),
-        "list",
-        "1.0.0",
-        "Removes elements from a list. Deletes the list if the last element was removed.",
-        lrem,
-    ).key_flags(&["RW delete"]),
-    row(
-        "ltrim",
-        4,
-        WRITE,
-        (1, 1, 1),
-        "list",
-        "1.0.0",
-        "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
-        ltrim,
-    ).key_flags(&["RW delete"]),
-    row("lpos", -3, READONLY, (1, 1, 1), "list", "6.0.6", "Returns the index of matching elements in a list.", lpos)
+    )
+    .key_flags(&["RW insert"]),
+    row("lrem", 4, WRITE, (1, 1, 1), "list", "1.0.0", "Remove elements from a list", lrem).key_flags(&["RW delete"]),
+    row("ltrim", 4, WRITE, (1, 1, 1), "list", "1.0.0", "Trim a list to the specified range", ltrim)
+        .key_flags(&["RW delete"]),
+    row("lpos", -3, READONLY, (1, 1, 1), "list", "6.0.6", "Return the index of matching elements on a list", lpos)
         .key_flags(&["RO access"]),
     row(
         "lmove",
@@ -130,9 +102,10 @@ pub static COMMANDS: &[Command] = &[
         (1, 2, 1),
         "list",
         "6.2.0",
-        "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
+        "Pop an element from a list, push it to another list and return it",
         lmove,
-    ).key_flags(&["RW access delete", "RW insert"]),
+    )
+    .key_flags(&["RW access delete", "RW insert"]),
     row(
         "rpoplpush",
         3,
@@ -140,19 +113,12 @@ pub static COMMANDS: &[Command] = &[
         (1, 2, 1),
         "list",
         "1.2.0",
-        "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
+        "Remove the last element in a list, prepend it to another list and return it",
         rpoplpush,
-    ).key_flags(&["RW access delete", "RW insert"]),
-    row(
-        "lmpop",
-        -4,
-        WRITE,
-        (0, 0, 0),
-        "list",
-        "7.0.0",
-        "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
-        lmpop,
-    ).key_flags(&["RW access delete"]),
+    )
+    .key_flags(&["RW access delete", "RW insert"]),
+    row("lmpop", -4, WRITE, (0, 0, 0), "list", "7.0.0", "Pop elements from a list", lmpop)
+        .key_flags(&["RW access delete"]),
     row(
         "blpop",
         -3,
@@ -160,9 +126,10 @@ pub static COMMANDS: &[Command] = &[
         (1, -2, 1),
         "list",
         "2.0.0",
-        "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "Remove and get the first element in a list, or block until one is available",
         blpop,
-    ).key_flags(&["RW access delete"]),
+    )
+    .key_flags(&["RW access delete"]),
     row(
         "brpop",
         -3,
@@ -170,9 +137,10 @@ pub static COMMANDS: &[Command] = &[
         (1, -2, 1),
         "list",
         "2.0.0",
-        "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "Remove and get the last element in a list, or block until one is available",
         brpop,
-    ).key_flags(&["RW access delete"]),
+    )
+    .key_flags(&["RW access delete"]),
     row(
         "blmove",
         6,
@@ -180,9 +148,10 @@ pub static COMMANDS: &[Command] = &[
         (1, 2, 1),
         "list",
         "6.2.0",
-        "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
+        "Pop an element from a list, push it to another list and return it; or block until one is available",
         blmove,
-    ).key_flags(&["RW access delete", "RW insert"]),
+    )
+    .key_flags(&["RW access delete", "RW insert"]),
     row(
         "brpoplpush",
         4,
@@ -190,9 +159,10 @@ pub static COMMANDS: &[Command] = &[
         (1, 2, 1),
         "list",
         "2.2.0",
-        "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
+        "Pop an element from a list, push it to another list and return it; or block until one is available",
         brpoplpush,
-    ).key_flags(&["RW access delete", "RW insert"]),
+    )
+    .key_flags(&["RW access delete", "RW insert"]),
     row(
         "blmpop",
         -5,
@@ -200,9 +170,10 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "list",
         "7.0.0",
-        "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "Pop elements from a list, or block until one is available",
         blmpop,
-    ).key_flags(&["RW access delete"]),
+    )
+    .key_flags(&["RW access delete"]),
 ];
 
 /// The list at `key`: `None` if missing, WRONGTYPE if not a list.

@@ -8,25 +8,25 @@ use crate::server::state::Shared;
 
 pub static COMMANDS: &[Command] = &[Command {
     subcommands: MEMORY_SUBCOMMANDS,
-    ..row("memory", -2, 0, (0, 0, 0), "server", "4.0.0", "A container for memory diagnostics commands.", container)
+    ..row("memory", -2, 0, (0, 0, 0), "server", "4.0.0", "A container for memory diagnostics commands", container)
 }];
 
 static MEMORY_SUBCOMMANDS: &[Command] = &[
-    row("usage", -3, READONLY, (2, 2, 1), "server", "4.0.0", "Estimates the memory usage of a key.", memory_usage)
+    row("usage", -3, READONLY, (2, 2, 1), "server", "4.0.0", "Estimate the memory usage of a key", memory_usage)
         .key_flags(&["RO"]),
-    row("stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Returns details about memory usage.", memory_stats).tips(&[
+    row("stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Show memory usage details", memory_stats).tips(&[
         "nondeterministic_output",
         "request_policy:all_shards",
         "response_policy:special",
     ]),
-    row("doctor", 2, 0, (0, 0, 0), "server", "4.0.0", "Outputs a memory problems report.", memory_doctor).tips(&[
+    row("doctor", 2, 0, (0, 0, 0), "server", "4.0.0", "Outputs memory problems report", memory_doctor).tips(&[
         "nondeterministic_output",
         "request_policy:all_shards",
         "response_policy:special",
     ]),
-    row("malloc-stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Returns the allocator statistics.", memory_malloc_stats)
+    row("malloc-stats", 2, 0, (0, 0, 0), "server", "4.0.0", "Show allocator internal stats", memory_malloc_stats)
         .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
-    row("purge", 2, 0, (0, 0, 0), "server", "4.0.0", "Asks the allocator to release memory.", memory_purge)
+    row("purge", 2, 0, (0, 0, 0), "server", "4.0.0", "Ask the allocator to release memory", memory_purge)
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     row(
         "help",
@@ -35,7 +35,7 @@ static MEMORY_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "4.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         memory_help,
     ),
 ];

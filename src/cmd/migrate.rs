@@ -39,7 +39,7 @@ pub static COMMANDS: &[Command] = &[row(
     (3, 3, 1),
     "generic",
     "2.6.0",
-    "Atomically transfers a key from one Redis instance to another.",
+    "Atomically transfer a key from a Redis instance to another one.",
     migrate,
 )
 .key_flags(&["RW access delete"])

@@ -5,6 +5,7 @@ pub mod acl;
 pub mod bitmap;
 pub mod conn;
 pub mod debug;
+pub mod docs;
 pub mod dump;
 pub mod function;
 pub mod geo;

@@ -13,7 +13,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Synchronously saves the database(s) to disk.",
+        "Synchronously save the dataset to disk",
         save,
     ),
     row(
@@ -23,7 +23,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Asynchronously saves the database(s) to disk.",
+        "Asynchronously save the dataset to disk",
         bgsave,
     ),
     row(
@@ -33,7 +33,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Asynchronously rewrites the append-only file to disk.",
+        "Asynchronously rewrite the append-only file",
         bgrewriteaof,
     ),
     row(
@@ -43,7 +43,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Returns the Unix timestamp of the last successful save to disk.",
+        "Get the UNIX time stamp of the last successful save to disk",
         lastsave,
     )
     .tips(&["nondeterministic_output"])

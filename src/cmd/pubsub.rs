@@ -21,7 +21,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "2.0.0",
-        "Listens for messages published to channels.",
+        "Listen for messages published to the given channels",
         subscribe,
     ),
     row(
@@ -31,7 +31,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "2.0.0",
-        "Stops listening to messages posted to channels.",
+        "Stop listening for messages posted to the given channels",
         unsubscribe,
     ),
     row(
@@ -41,7 +41,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "2.0.0",
-        "Listens for messages published to channels that match one or more patterns.",
+        "Listen for messages published to channels matching the given patterns",
         psubscribe,
     ),
     row(
@@ -51,7 +51,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "2.0.0",
-        "Stops listening to messages published to channels that match one or more patterns.",
+        "Stop listening for messages posted to channels matching the given patterns",
         punsubscribe,
     ),
     row(
@@ -61,7 +61,7 @@ pub static COMMANDS: &[Command] = &[
         (1, -1, 1),
         "pubsub",
         "7.0.0",
-        "Listens for messages published to shard channels.",
+        "Listen for messages published to the given shard channels",
         ssubscribe,
     )
     .key_flags(&["not_key"]),
@@ -72,7 +72,7 @@ pub static COMMANDS: &[Command] = &[
         (1, -1, 1),
         "pubsub",
         "7.0.0",
-        "Stops listening to messages posted to shard channels.",
+        "Stop listening for messages posted to the given shard channels",
         sunsubscribe,
     )
     .key_flags(&["not_key"]),
@@ -83,7 +83,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "2.0.0",
-        "Posts a message to a channel.",
+        "Post a message to a channel",
         publish,
     ),
     row(
@@ -99,7 +99,7 @@ pub static COMMANDS: &[Command] = &[
     .key_flags(&["not_key"]),
     Command {
         subcommands: PUBSUB_SUBCOMMANDS,
-        ..row("pubsub", -2, 0, (0, 0, 0), "pubsub", "2.8.0", "A container for Pub/Sub commands.", container)
+        ..row("pubsub", -2, 0, (0, 0, 0), "pubsub", "2.8.0", "A container for Pub/Sub commands", container)
     },
 ];
 
@@ -111,7 +111,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "2.8.0",
-        "Returns the active channels.",
+        "List active channels",
         pubsub_channels,
     ),
     row(
@@ -121,7 +121,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "2.8.0",
-        "Returns a count of subscribers to channels.",
+        "Get the count of subscribers for channels",
         pubsub_numsub,
     ),
     row(
@@ -131,7 +131,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "2.8.0",
-        "Returns a count of unique pattern subscriptions.",
+        "Get the count of unique patterns pattern subscriptions",
         pubsub_numpat,
     ),
     row(
@@ -141,7 +141,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "7.0.0",
-        "Returns the active shard channels.",
+        "List active shard channels",
         pubsub_shardchannels,
     ),
     row(
@@ -151,7 +151,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "7.0.0",
-        "Returns the count of subscribers of shard channels.",
+        "Get the count of subscribers for shard channels",
         pubsub_shardnumsub,
     ),
     row(
@@ -161,7 +161,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "pubsub",
         "6.2.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         pubsub_help,
     ),
 ];

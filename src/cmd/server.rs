@@ -19,20 +19,20 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Returns the number of keys in the database.",
+        "Return the number of keys in the selected database",
         dbsize,
     )
     .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
     .acl(&["@keyspace"]),
-    row("flushdb", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from the current database.", flushdb)
+    row("flushdb", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Remove all keys from the current database", flushdb)
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .acl(&["@keyspace", "@dangerous"]),
-    row("flushall", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Removes all keys from all databases.", flushall)
+    row("flushall", -1, WRITE, (0, 0, 0), "server", "1.0.0", "Remove all keys from all databases", flushall)
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .acl(&["@keyspace", "@dangerous"]),
-    row("swapdb", 3, WRITE | FAST, (0, 0, 0), "server", "4.0.0", "Swaps two Redis databases.", swapdb)
+    row("swapdb", 3, WRITE | FAST, (0, 0, 0), "server", "4.0.0", "Swaps two Redis databases", swapdb)
         .acl(&["@keyspace", "@dangerous"]),
-    row("time", 1, LOADING | STALE | FAST, (0, 0, 0), "server", "2.6.0", "Returns the server time.", time)
+    row("time", 1, LOADING | STALE | FAST, (0, 0, 0), "server", "2.6.0", "Return the current server time", time)
         .tips(&["nondeterministic_output"]),
     row(
         "shutdown",
@@ -41,7 +41,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "1.0.0",
-        "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        "Synchronously save the dataset to disk and then shut down the server",
         shutdown,
     ),
     Command {
@@ -53,7 +53,7 @@ pub static COMMANDS: &[Command] = &[
             (0, 0, 0),
             "server",
             "2.8.13",
-            "Returns detailed information about all commands.",
+            "Get array of Redis command details",
             command,
         )
         .tips(&["nondeterministic_output_order"])
@@ -68,15 +68,24 @@ pub static COMMANDS: &[Command] = &[
             (0, 0, 0),
             "server",
             "2.0.0",
-            "A container for server configuration commands.",
+            "A container for server configuration commands",
             table::container,
         )
     },
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
-    row("count", 2, LOADING | STALE, (0, 0, 0), "server", "2.8.13", "Returns a count of commands.", command_count)
-        .acl(&["@connection"]),
+    row(
+        "count",
+        2,
+        LOADING | STALE,
+        (0, 0, 0),
+        "server",
+        "2.8.13",
+        "Get total number of Redis commands",
+        command_count,
+    )
+    .acl(&["@connection"]),
     row(
         "info",
         -2,
@@ -84,7 +93,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "2.8.13",
-        "Returns information about one, multiple or all commands.",
+        "Get array of specific Redis command details, or all when no argument is given.",
         command_info,
     )
     .tips(&["nondeterministic_output_order"])
@@ -96,12 +105,12 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "7.0.0",
-        "Returns documentary information about one, multiple or all commands.",
+        "Get array of specific Redis command documentation",
         command_docs,
     )
     .tips(&["nondeterministic_output_order"])
     .acl(&["@connection"]),
-    row("list", -2, LOADING | STALE, (0, 0, 0), "server", "7.0.0", "Returns a list of command names.", command_list)
+    row("list", -2, LOADING | STALE, (0, 0, 0), "server", "7.0.0", "Get an array of Redis command names", command_list)
         .tips(&["nondeterministic_output_order"])
         .acl(&["@connection"]),
     row(
@@ -111,7 +120,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "2.8.13",
-        "Extracts the key names from an arbitrary command.",
+        "Extract keys given a full Redis command",
         command_getkeys,
     )
     .acl(&["@connection"]),
@@ -122,7 +131,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "7.0.0",
-        "Extracts the key names and access flags for an arbitrary command.",
+        "Extract keys and access flags given a full Redis command",
         command_getkeysandflags,
     )
     .acl(&["@connection"]),
@@ -133,7 +142,7 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "5.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         command_help,
     )
     .acl(&["@connection"]),
@@ -147,7 +156,7 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "2.0.0",
-        "Returns the effective values of configuration parameters.",
+        "Get the values of configuration parameters",
         config_get,
     ),
     row(
@@ -157,7 +166,7 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "2.0.0",
-        "Sets configuration parameters in-flight.",
+        "Set configuration parameters to the given values",
         config_set,
     )
     .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
@@ -168,7 +177,7 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "5.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         config_help,
     ),
     row(
@@ -178,7 +187,7 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "2.0.0",
-        "Resets the server's statistics.",
+        "Reset the stats returned by INFO",
         config_resetstat,
     ),
     row(
@@ -188,7 +197,7 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "server",
         "2.8.0",
-        "Persists the effective configuration to file.",
+        "Rewrite the configuration file with the in memory configuration",
         config_rewrite,
     ),
 ];
@@ -416,16 +425,21 @@ fn write_key_spec(out: &mut Reply, spec: &table::KeySpec) {
     }
 }
 
-/// One `COMMAND DOCS` entry (the value side of the map).
+/// One `COMMAND DOCS` entry (the value side of the map): the row's summary,
+/// since and group, then Redis's documentation of it (`docs`).
 fn write_docs(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
     let has_subs = !cmd.subcommands.is_empty();
-    out.map(3 + has_subs as usize);
+    let docs = super::docs::lookup(&full_name(parent, cmd));
+    out.map(3 + docs.map_or(0, |d| d.fields()) + has_subs as usize);
     out.bulk(b"summary");
     out.bulk(cmd.summary.as_bytes());
     out.bulk(b"since");
     out.bulk(cmd.since.as_bytes());
     out.bulk(b"group");
     out.bulk(cmd.group.as_bytes());
+    if let Some(d) = docs {
+        d.write(out);
+    }
     if has_subs {
         out.bulk(b"subcommands");
         out.map(cmd.subcommands.len());
@@ -434,7 +448,6 @@ fn write_docs(out: &mut Reply, parent: Option<&Command>, cmd: &Command) {
             write_docs(out, Some(cmd), sub);
         }
     }
-    let _ = parent;
 }
 
 /// # Format

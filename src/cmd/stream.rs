@@ -28,13 +28,13 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "5.0.0",
-        "Appends a new message to a stream. Creates the key if it doesn't exist.",
+        "Appends a new entry to a stream",
         xadd,
     )
     .tips(&["nondeterministic_output"])
     .key_flags(&["RW update"])
     .key_notes(&["UPDATE instead of INSERT because of the optional trimming feature"]),
-    row("xrange", -4, READONLY, (1, 1, 1), "stream", "5.0.0", "Returns the messages from a stream within a range of IDs.", xrange)
+    row("xrange", -4, READONLY, (1, 1, 1), "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval", xrange)
         .key_flags(&["RO access"]),
     row(
         "xrevrange",
@@ -43,11 +43,11 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "5.0.0",
-        "Returns the messages from a stream within a range of IDs in reverse order.",
+        "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
         xrevrange,
     )
     .key_flags(&["RO access"]),
-    row("xlen", 2, READONLY | FAST, (1, 1, 1), "stream", "5.0.0", "Return the number of messages in a stream.", xlen)
+    row("xlen", 2, READONLY | FAST, (1, 1, 1), "stream", "5.0.0", "Return the number of entries in a stream", xlen)
         .key_flags(&["RO"]),
     row(
         "xdel",
@@ -56,7 +56,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "5.0.0",
-        "Returns the number of messages after removing them from a stream.",
+        "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
         xdel,
     )
     .key_flags(&["RW delete"]),
@@ -67,7 +67,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "5.0.0",
-        "Deletes messages from the beginning of a stream.",
+        "Trims the stream to (approximately if '~' is passed) a certain size",
         xtrim,
     )
     .tips(&["nondeterministic_output"])
@@ -79,7 +79,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "5.0.0",
-        "An internal command for replicating stream values.",
+        "An internal command for replicating stream values",
         xsetid,
     )
     .key_flags(&["RW update"]),
@@ -90,7 +90,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "stream",
         "5.0.0",
-        "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.",
+        "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
         xread,
     )
     .key_flags(&["RO access"]),
@@ -101,7 +101,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "stream",
         "5.0.0",
-        "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.",
+        "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
         xreadgroup,
     )
     .key_flags(&["RO access"]),
@@ -112,7 +112,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "5.0.0",
-        "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.",
+        "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
         xack,
     )
     .key_flags(&["RW update"]),
@@ -123,7 +123,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "5.0.0",
-        "Returns the information and entries from a stream consumer group's pending entries list.",
+        "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
         xpending,
     )
     .tips(&["nondeterministic_output"])
@@ -135,7 +135,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "5.0.0",
-        "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.",
+        "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
         xclaim,
     )
     .tips(&["nondeterministic_output"])
@@ -147,18 +147,18 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "stream",
         "6.2.0",
-        "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.",
+        "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
         xautoclaim,
     )
     .tips(&["nondeterministic_output"])
     .key_flags(&["RW delete"]),
     Command {
         subcommands: XGROUP_SUBCOMMANDS,
-        ..row("xgroup", -2, 0, (0, 0, 0), "stream", "5.0.0", "A container for consumer groups commands.", super::table::container)
+        ..row("xgroup", -2, 0, (0, 0, 0), "stream", "5.0.0", "A container for consumer groups commands", super::table::container)
     },
     Command {
         subcommands: XINFO_SUBCOMMANDS,
-        ..row("xinfo", -2, 0, (0, 0, 0), "stream", "5.0.0", "A container for stream introspection commands.", super::table::container)
+        ..row("xinfo", -2, 0, (0, 0, 0), "stream", "5.0.0", "A container for stream introspection commands", super::table::container)
     },
 ];
 
@@ -170,7 +170,7 @@ static XGROUP_SUBCOMMANDS: &[Command] = &[
         (2, 2, 1),
         "stream",
         "6.2.0",
-        "Creates a consumer in a consumer group.",
+        "Create a consumer in a consumer group.",
         xgroup_createconsumer,
     )
     .key_flags(&["RW insert"]),
@@ -181,7 +181,7 @@ static XGROUP_SUBCOMMANDS: &[Command] = &[
         (2, 2, 1),
         "stream",
         "5.0.0",
-        "Deletes a consumer from a consumer group.",
+        "Delete a consumer from a consumer group.",
         xgroup_delconsumer,
     )
     .key_flags(&["RW delete"]),
@@ -192,12 +192,12 @@ static XGROUP_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "stream",
         "5.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         xgroup_help,
     ),
-    row("destroy", 4, WRITE, (2, 2, 1), "stream", "5.0.0", "Destroys a consumer group.", xgroup_destroy)
+    row("destroy", 4, WRITE, (2, 2, 1), "stream", "5.0.0", "Destroy a consumer group.", xgroup_destroy)
         .key_flags(&["RW delete"]),
-    row("create", -5, WRITE | DENYOOM, (2, 2, 1), "stream", "5.0.0", "Creates a consumer group.", xgroup_create)
+    row("create", -5, WRITE | DENYOOM, (2, 2, 1), "stream", "5.0.0", "Create a consumer group.", xgroup_create)
         .key_flags(&["RW insert"]),
     row(
         "setid",
@@ -206,14 +206,14 @@ static XGROUP_SUBCOMMANDS: &[Command] = &[
         (2, 2, 1),
         "stream",
         "5.0.0",
-        "Sets the last-delivered ID of a consumer group.",
+        "Set a consumer group to an arbitrary last delivered ID value.",
         xgroup_setid,
     )
     .key_flags(&["RW update"]),
 ];
 
 static XINFO_SUBCOMMANDS: &[Command] = &[
-    row("stream", -3, READONLY, (2, 2, 1), "stream", "5.0.0", "Returns information about a stream.", xinfo_stream)
+    row("stream", -3, READONLY, (2, 2, 1), "stream", "5.0.0", "Get information about a stream", xinfo_stream)
         .key_flags(&["RO access"]),
     row(
         "help",
@@ -222,20 +222,11 @@ static XINFO_SUBCOMMANDS: &[Command] = &[
         (0, 0, 0),
         "stream",
         "5.0.0",
-        "Returns helpful text about the different subcommands.",
+        "Show helpful text about the different subcommands",
         xinfo_help,
     ),
-    row(
-        "groups",
-        3,
-        READONLY,
-        (2, 2, 1),
-        "stream",
-        "5.0.0",
-        "Returns a list of the consumer groups of a stream.",
-        xinfo_groups,
-    )
-    .key_flags(&["RO access"]),
+    row("groups", 3, READONLY, (2, 2, 1), "stream", "5.0.0", "List the consumer groups of a stream", xinfo_groups)
+        .key_flags(&["RO access"]),
     row(
         "consumers",
         4,
@@ -243,7 +234,7 @@ static XINFO_SUBCOMMANDS: &[Command] = &[
         (2, 2, 1),
         "stream",
         "5.0.0",
-        "Returns a list of the consumers in a consumer group.",
+        "List the consumers in a consumer group",
         xinfo_consumers,
     )
     .tips(&["nondeterministic_output"])

@@ -11,44 +11,17 @@ use crate::store::value::Str;
 use crate::store::{Expiry, Value};
 
 pub static COMMANDS: &[Command] = &[
-    row("get", 2, READONLY | FAST, (1, 1, 1), "string", "1.0.0", "Returns the string value of a key.", get)
+    row("get", 2, READONLY | FAST, (1, 1, 1), "string", "1.0.0", "Get the value of a key", get)
         .key_flags(&["RO access"]),
-    row(
-        "set",
-        -3,
-        WRITE | DENYOOM,
-        (1, 1, 1),
-        "string",
-        "1.0.0",
-        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
-        set,
-    )
-    .key_notes(&["RW and ACCESS due to the optional `GET` argument"])
-    .key_flags(&["RW access update variable_flags"]),
-    row(
-        "mget",
-        -2,
-        READONLY | FAST,
-        (1, -1, 1),
-        "string",
-        "1.0.0",
-        "Atomically returns the string values of one or more keys.",
-        mget,
-    )
-    .tips(&["request_policy:multi_shard"])
-    .key_flags(&["RO access"]),
-    row(
-        "mset",
-        -3,
-        WRITE | DENYOOM,
-        (1, -1, 2),
-        "string",
-        "1.0.1",
-        "Atomically creates or modifies the string values of one or more keys.",
-        mset,
-    )
-    .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
-    .key_flags(&["OW update"]),
+    row("set", -3, WRITE | DENYOOM, (1, 1, 1), "string", "1.0.0", "Set the string value of a key", set)
+        .key_notes(&["RW and ACCESS due to the optional `GET` argument"])
+        .key_flags(&["RW access update variable_flags"]),
+    row("mget", -2, READONLY | FAST, (1, -1, 1), "string", "1.0.0", "Get the values of all the given keys", mget)
+        .tips(&["request_policy:multi_shard"])
+        .key_flags(&["RO access"]),
+    row("mset", -3, WRITE | DENYOOM, (1, -1, 2), "string", "1.0.1", "Set multiple keys to multiple values", mset)
+        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
+        .key_flags(&["OW update"]),
     row(
         "incr",
         2,
@@ -56,7 +29,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "1.0.0",
-        "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        "Increment the integer value of a key by one",
         incr,
     )
     .key_flags(&["RW access update"]),
@@ -67,7 +40,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "1.0.0",
-        "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        "Decrement the integer value of a key by one",
         decr,
     )
     .key_flags(&["RW access update"]),
@@ -78,7 +51,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "1.0.0",
-        "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        "Increment the integer value of a key by the given amount",
         incrby,
     )
     .key_flags(&["RW access update"]),
@@ -89,7 +62,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "1.0.0",
-        "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+        "Decrement the integer value of a key by the given number",
         decrby,
     )
     .key_flags(&["RW access update"]),
@@ -100,21 +73,12 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "1.0.0",
-        "Set the string value of a key only when the key doesn't exist.",
+        "Set the value of a key, only if the key does not exist",
         setnx,
     )
     .key_flags(&["OW insert"]),
-    row(
-        "setex",
-        4,
-        WRITE | DENYOOM,
-        (1, 1, 1),
-        "string",
-        "2.0.0",
-        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
-        setex,
-    )
-    .key_flags(&["OW update"]),
+    row("setex", 4, WRITE | DENYOOM, (1, 1, 1), "string", "2.0.0", "Set the value and expiration of a key", setex)
+        .key_flags(&["OW update"]),
     row(
         "psetex",
         4,
@@ -122,7 +86,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "2.6.0",
-        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        "Set the value and expiration in milliseconds of a key",
         psetex,
     )
     .key_flags(&["OW update"]),
@@ -133,21 +97,12 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "1.0.0",
-        "Returns the previous string value of a key after setting it to a new value.",
+        "Set the string value of a key and return its old value",
         getset,
     )
     .key_flags(&["RW access update"]),
-    row(
-        "getdel",
-        2,
-        WRITE | FAST,
-        (1, 1, 1),
-        "string",
-        "6.2.0",
-        "Returns the string value of a key after deleting the key.",
-        getdel,
-    )
-    .key_flags(&["RW access delete"]),
+    row("getdel", 2, WRITE | FAST, (1, 1, 1), "string", "6.2.0", "Get the value of a key and delete the key", getdel)
+        .key_flags(&["RW access delete"]),
     row(
         "getex",
         -2,
@@ -155,7 +110,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "6.2.0",
-        "Returns the string value of a key after setting its expiration time.",
+        "Get the value of a key and optionally set its expiration",
         getex,
     )
     .key_notes(&["RW and UPDATE because it changes the TTL"])
@@ -167,24 +122,24 @@ pub static COMMANDS: &[Command] = &[
         (1, -1, 2),
         "string",
         "1.0.1",
-        "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+        "Set multiple keys to multiple values, only if none of the keys exist",
         msetnx,
     )
     .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
     .key_flags(&["OW insert"]),
+    row("append", 3, WRITE | DENYOOM | FAST, (1, 1, 1), "string", "2.0.0", "Append a value to a key", append)
+        .key_flags(&["RW insert"]),
     row(
-        "append",
-        3,
-        WRITE | DENYOOM | FAST,
+        "strlen",
+        2,
+        READONLY | FAST,
         (1, 1, 1),
         "string",
-        "2.0.0",
-        "Appends a string to the value of a key. Creates the key if it doesn't exist.",
-        append,
+        "2.2.0",
+        "Get the length of the value stored in a key",
+        strlen,
     )
-    .key_flags(&["RW insert"]),
-    row("strlen", 2, READONLY | FAST, (1, 1, 1), "string", "2.2.0", "Returns the length of a string value.", strlen)
-        .key_flags(&["RO"]),
+    .key_flags(&["RO"]),
     row(
         "incrbyfloat",
         3,
@@ -192,7 +147,7 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "2.6.0",
-        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        "Increment the float value of a key by the given amount",
         incrbyfloat,
     )
     .key_flags(&["RW access update"]),
@@ -203,11 +158,11 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "2.4.0",
-        "Returns a substring of the string stored at a key.",
+        "Get a substring of the string stored at a key",
         getrange,
     )
     .key_flags(&["RO access"]),
-    row("substr", 4, READONLY, (1, 1, 1), "string", "1.0.0", "Returns a substring from a string value.", getrange)
+    row("substr", 4, READONLY, (1, 1, 1), "string", "1.0.0", "Get a substring of the string stored at a key", getrange)
         .key_flags(&["RO access"]),
     row(
         "setrange",
@@ -216,11 +171,11 @@ pub static COMMANDS: &[Command] = &[
         (1, 1, 1),
         "string",
         "2.2.0",
-        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        "Overwrite part of a string at key starting at the specified offset",
         setrange,
     )
     .key_flags(&["RW update"]),
-    row("lcs", -3, READONLY, (1, 2, 1), "string", "7.0.0", "Finds the longest common substring.", lcs)
+    row("lcs", -3, READONLY, (1, 2, 1), "string", "7.0.0", "Find longest common substring", lcs)
         .key_flags(&["RO access"]),
 ];
 

@@ -18,7 +18,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "transactions",
         "1.2.0",
-        "Starts a transaction.",
+        "Mark the start of a transaction block",
         multi,
     ),
     row(
@@ -28,7 +28,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "transactions",
         "1.2.0",
-        "Executes all commands in a transaction.",
+        "Execute all commands issued after MULTI",
         exec,
     ),
     row(
@@ -38,7 +38,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "transactions",
         "2.0.0",
-        "Discards a transaction.",
+        "Discard all commands issued after MULTI",
         discard,
     ),
     row(
@@ -48,7 +48,7 @@ pub static COMMANDS: &[Command] = &[
         (1, -1, 1),
         "transactions",
         "2.2.0",
-        "Monitors changes to keys to determine the execution of a transaction.",
+        "Watch the given keys to determine execution of the MULTI/EXEC block",
         watch,
     )
     .key_flags(&["RO"]),
@@ -59,7 +59,7 @@ pub static COMMANDS: &[Command] = &[
         (0, 0, 0),
         "transactions",
         "2.2.0",
-        "Forgets about watched keys of a transaction.",
+        "Forget about all watched keys",
         unwatch,
     ),
 ];

@@ -10,12 +10,35 @@ pub fn render(v: &Value) -> String {
     match v {
         Value::Nil => "nil".into(),
         Value::Int(n) => format!(":{n}"),
-        Value::BulkString(b) => format!("'{}'", String::from_utf8_lossy(b)),
+        Value::BulkString(b) => py_repr(&String::from_utf8_lossy(b)),
         Value::Array(a) => format!("*[{}]", a.iter().map(render).collect::<Vec<_>>().join(", ")),
         Value::SimpleString(s) => format!("+{s}"),
         Value::Okay => "+OK".into(),
         other => format!("{other:?}"),
     }
+}
+
+/// A string as Python's `repr` writes it (the script renders bulk strings
+/// so): single quotes, or double quotes when only a single quote is in it.
+fn py_repr(s: &str) -> String {
+    let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::from(q);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == q => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(q);
+    out
 }
 
 /// [`run`] of a space-separated command line (no quoting).

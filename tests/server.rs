@@ -110,6 +110,14 @@ fn command_docs_match_redis_7_0() {
     assert_eq!(checked, 344, "every recorded command is replayed");
 }
 
+/// `tests/data/help_transcript.txt`: the HELP of every container command
+/// (CONFIG, OBJECT, XINFO, …) as redis-server 7.0.15 prints it.
+#[test]
+fn container_help_matches_redis_7_0() {
+    let checked = common::transcript::replay(&server(), include_str!("data/help_transcript.txt"));
+    assert_eq!(checked, 14, "every recorded command is replayed");
+}
+
 /// RESP3's types in COMMAND DOCS, bytes as redis-server 7.0.15 sends them:
 /// doc flags a set of simple strings, the argument list an array of maps.
 #[test]

@@ -76,7 +76,9 @@ if command -v tmux >/dev/null; then
   done
   type_and_wait 'SET smoke 41' 'OK'
   type_and_wait 'INCR smoke' '(integer) 42'
-  type_and_wait 'HELP GET' 'summary: Returns the string value of a key'
+  type_and_wait 'HELP GET' 'summary: Get the value of a key'
+  # The syntax line comes from COMMAND DOCS' argument tree, as with Redis.
+  type_and_wait 'HELP SET' 'SET key value .NX|XX. .GET. .EX seconds|PX milliseconds'
   tmux kill-session -t ferrokv-smoke
 else
   echo "tmux missing: skipped"

@@ -129,23 +129,10 @@ impl Docs {
     /// The fields after `group`, as Redis's `addReplyCommandDocs` writes
     /// them (keys and values of the command's map).
     pub fn write(&self, out: &mut Reply) {
-        if let Some(c) = self.complexity {
-            out.bulk(b"complexity");
-            out.bulk(c.as_bytes());
-        }
-        if !self.doc_flags.is_empty() {
-            out.bulk(b"doc_flags");
-            out.set(self.doc_flags.len());
-            self.doc_flags.iter().for_each(|f| out.simple(f));
-        }
-        if let Some(v) = self.deprecated_since {
-            out.bulk(b"deprecated_since");
-            out.bulk(v.as_bytes());
-        }
-        if let Some(v) = self.replaced_by {
-            out.bulk(b"replaced_by");
-            out.bulk(v.as_bytes());
-        }
+        string_field(out, "complexity", self.complexity);
+        set_field(out, "doc_flags", &self.doc_flags);
+        string_field(out, "deprecated_since", self.deprecated_since);
+        string_field(out, "replaced_by", self.replaced_by);
         if !self.history.is_empty() {
             out.bulk(b"history");
             out.set(self.history.len());
@@ -159,6 +146,23 @@ impl Docs {
             out.bulk(b"arguments");
             write_args(out, &self.args);
         }
+    }
+}
+
+/// `key` and its string value, when there is one.
+fn string_field(out: &mut Reply, key: &str, value: Option<&str>) {
+    if let Some(v) = value {
+        out.bulk(key.as_bytes());
+        out.bulk(v.as_bytes());
+    }
+}
+
+/// `key` and its flags as a set of simple strings, when there are any.
+fn set_field(out: &mut Reply, key: &str, flags: &[&str]) {
+    if !flags.is_empty() {
+        out.bulk(key.as_bytes());
+        out.set(flags.len());
+        flags.iter().for_each(|f| out.simple(f));
     }
 }
 
@@ -184,16 +188,9 @@ fn write_args(out: &mut Reply, args: &[Arg]) {
             out.int(i);
         }
         for (key, value) in strings {
-            if let Some(v) = value {
-                out.bulk(key.as_bytes());
-                out.bulk(v.as_bytes());
-            }
+            string_field(out, key, value);
         }
-        if !a.flags.is_empty() {
-            out.bulk(b"flags");
-            out.set(a.flags.len());
-            a.flags.iter().for_each(|f| out.simple(f));
-        }
+        set_field(out, "flags", &a.flags);
         if nested {
             out.bulk(b"arguments");
             write_args(out, &a.args);

@@ -477,6 +477,10 @@ fn slowlog_records_slow_commands_like_redis() {
     assert!(addr.starts_with("127.0.0.1:"));
     assert!(q::<i64>(&mut c, &["SLOWLOG", "LEN"]) >= 3);
     assert_eq!(err(&mut c, &["SLOWLOG", "GET", "-2"]), "ERR count should be greater than or equal to -1");
+    assert_eq!(
+        err(&mut c, &["slowlog", "Get", "1", "2"]),
+        "ERR unknown subcommand or wrong number of arguments for 'Get'. Try SLOWLOG HELP."
+    );
     q::<()>(&mut c, &["CONFIG", "SET", "slowlog-max-len", "2"]);
     q::<()>(&mut c, &["PING"]);
     assert_eq!(q::<i64>(&mut c, &["SLOWLOG", "LEN"]), 2);

@@ -160,7 +160,8 @@ fn slowlog_get(cx: &mut Ctx, args: &Args) -> CmdResult {
             Ok(n) if n >= 0 => n as usize,
             _ => return Err(CmdError::msg("ERR count should be greater than or equal to -1")),
         },
-        _ => return Err(CmdError::Syntax),
+        // Redis: more than a count is `addReplySubcommandSyntaxError`.
+        _ => return Err(super::subcommand_syntax_error(args)),
     };
     let entries: Vec<SlowEntry> = cx.srv.slowlog.iter().take(count).cloned().collect();
     cx.out.array(entries.len());

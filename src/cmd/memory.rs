@@ -248,9 +248,10 @@ fn memory_malloc_stats(cx: &mut Ctx, _args: &Args) -> CmdResult {
 }
 
 /// # Format
-/// `MEMORY PURGE` — returns free memory at the top of the heap to the
-/// system where the allocator can.
+/// `MEMORY PURGE` — gives the allocator's free pages back to the system
+/// (glibc's `malloc_trim`, see `alloc::purge`).
 fn memory_purge(cx: &mut Ctx, _args: &Args) -> CmdResult {
+    crate::alloc::purge();
     cx.out.ok();
     Ok(())
 }

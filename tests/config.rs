@@ -338,6 +338,27 @@ fn config_set_checks_as_redis() {
         ),
         (&["maxmemory-clients", "x"], failed("maxmemory-clients", "argument must be a memory or percent value")),
         (&["hz", "-1"], failed("hz", "argument must be between 0 and 2147483647 inclusive")),
+        // A value that fails names the alias it was given by (Redis 7.0
+        // registers aliases as configs of their own), in lower case.
+        (
+            &["HASH-MAX-ZIPLIST-ENTRIES", "x"],
+            failed("hash-max-ziplist-entries", "argument couldn't be parsed into an integer"),
+        ),
+        (
+            &["hash-max-ziplist-entries", "1", "hash-max-ziplist-entries", "2"],
+            failed("hash-max-ziplist-entries", "duplicate parameter"),
+        ),
+        // Memory values as Redis's memtoull reads them: an overflow is
+        // the largest number (out of bounds), no digits are 0.
+        (
+            &["hll-sparse-max-bytes", "99999999999999999999999"],
+            failed("hll-sparse-max-bytes", "argument must be between 0 and 9223372036854775807 inclusive"),
+        ),
+        (
+            &["active-defrag-ignore-bytes", ""],
+            failed("active-defrag-ignore-bytes", "argument must be between 1 and 9223372036854775807 inclusive"),
+        ),
+        (&["hll-sparse-max-bytes", " 1"], failed("hll-sparse-max-bytes", "argument must be a memory value")),
         (
             &["appendfsync", "x"],
             failed("appendfsync", "argument(s) must be one of the following: everysec, always, no"),
@@ -436,6 +457,20 @@ fn config_set_checks_as_redis() {
     ] {
         assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", name, value]), "OK", "{name}");
         assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", name]), [name, shown], "{name}");
+    }
+    // An alias beside its option is no duplicate: the last one wins.
+    let pair = ["CONFIG", "SET", "hash-max-ziplist-entries", "100", "hash-max-listpack-entries", "200"];
+    assert_eq!(q::<String>(&mut c, &pair), "OK");
+    assert_eq!(
+        q::<Vec<String>>(&mut c, &["CONFIG", "GET", "hash-max-ziplist-entries"]),
+        ["hash-max-ziplist-entries", "200"]
+    );
+    for (value, shown) in [("", "0"), ("gb", "0"), ("00012", "12")] {
+        assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", value]), "OK", "{value:?}");
+        assert_eq!(
+            q::<Vec<String>>(&mut c, &["CONFIG", "GET", "hll-sparse-max-bytes"]),
+            ["hll-sparse-max-bytes", shown]
+        );
     }
     // The alias shows the same value.
     assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "replica-read-only"]), ["replica-read-only", "no"]);

@@ -324,6 +324,14 @@ fn config_set_of_tls_options() {
         e.to_string()
     };
     let update = "Unable to update TLS configuration. Check server logs.";
+    // Without a certificate, tls-replication and tls-cluster cannot be
+    // turned on either, port or not (Redis's applyTlsCfg).
+    let plain = common::server();
+    let mut pc = plain.client();
+    for name in ["tls-replication", "tls-cluster"] {
+        assert!(err(&mut pc, name, "yes").contains(&format!("(possibly related to argument '{name}') - {update}")));
+        assert_eq!(common::q::<Vec<String>>(&mut pc, &["CONFIG", "GET", name]), [name, "no"]);
+    }
     for (name, value) in [
         ("tls-cert-file", "/nonexistent/server.crt"),
         ("tls-key-file", "/nonexistent/server.key"),

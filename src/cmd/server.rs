@@ -685,7 +685,11 @@ fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
         "local" => cx.srv.client(cx.key).is_local(),
         _ => false,
     };
-    let mut chosen: Vec<(&config::ConfigOption, String)> = Vec::new();
+    // Each option with its value and the name it was given by: Redis 7.0
+    // registers an alias as a config of its own, so a value that fails
+    // names the alias (`hash-max-ziplist-entries`), and an alias beside
+    // its option is no duplicate (the last one wins).
+    let mut chosen: Vec<(&config::ConfigOption, String, &'static str)> = Vec::new();
     for i in (2..args.len()).step_by(2) {
         let name = lossy(args.get(i));
         let Some(opt) = config::option(&name) else {
@@ -702,18 +706,19 @@ fn config_set(cx: &mut Ctx, args: &Args) -> CmdResult {
         if opt.has(config::flag::PROTECTED) && !protected_ok {
             return Err(failed(&name, "can't set protected config"));
         }
-        if chosen.iter().any(|(o, _)| o.name == opt.name) {
+        let registered = opt.names().find(|n| n.eq_ignore_ascii_case(&name)).unwrap_or(opt.name);
+        if chosen.iter().any(|(_, _, r)| *r == registered) {
             return Err(failed(&name, "duplicate parameter"));
         }
-        chosen.push((opt, lossy(args.get(i + 1)).into_owned()));
+        chosen.push((opt, lossy(args.get(i + 1)).into_owned(), registered));
     }
     let mut next = cx.srv.config.clone();
-    for (opt, value) in &chosen {
-        (opt.set)(&mut next, opt, value).map_err(|e| failed(opt.name, &e))?;
+    for (opt, value, registered) in &chosen {
+        (opt.set)(&mut next, opt, value).map_err(|e| failed(registered, &e))?;
     }
     let old = std::mem::replace(&mut cx.srv.config, next);
     if let Err(e) = cx.srv.apply_config(&old) {
-        let name = chosen.iter().find(|(o, _)| e.0 == o.name).map_or(e.0, |(o, _)| o.name);
+        let name = chosen.iter().find(|(o, _, _)| e.0 == o.name).map_or(e.0, |(_, _, r)| r);
         log::warn!(
             "Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings."
         );

@@ -182,22 +182,29 @@ pub fn parse_ll(v: &str) -> Option<i128> {
 /// Parses a redis.conf memory value: `1k` = 1000, `1kb` = 1024, likewise
 /// `m`/`mb`/`g`/`gb`, case-insensitive; a bare number is bytes.
 pub fn parse_memory(v: &str) -> Option<u64> {
-    let v = v.trim().to_ascii_lowercase();
-    let units: [(&str, u64); 7] = [
-        ("kb", 1024),
-        ("mb", 1024 * 1024),
-        ("gb", 1024 * 1024 * 1024),
-        ("k", 1000),
-        ("m", 1000 * 1000),
-        ("g", 1000 * 1000 * 1000),
-        ("b", 1),
-    ];
-    let (num, mul) =
-        units.iter().find_map(|(suffix, mul)| v.strip_suffix(suffix).map(|n| (n, *mul))).unwrap_or((v.as_str(), 1));
-    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+    // Redis's memtoull, to the letter: digits, then nothing or a unit
+    // (case-insensitive); no sign, no spaces. strtoull's ways are kept:
+    // no digits read as 0 (`""`, `"kb"`), too many as its largest value
+    // (then refused by the option's bounds), the unit's product wrapping.
+    if v.starts_with('-') {
         return None;
     }
-    num.parse::<u64>().ok()?.checked_mul(mul)
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    let mul: u64 = match v[digits..].to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits >= 128 {
+        return None;
+    }
+    let n = if digits == 0 { 0 } else { v[..digits].parse::<u64>().unwrap_or(u64::MAX) };
+    Some(n.wrapping_mul(mul))
 }
 
 /// Redis's check for `dbfilename`, `appendfilename`, `appenddirname`: a
@@ -218,7 +225,16 @@ mod tests {
         assert_eq!(parse_memory("12"), Some(12));
         assert_eq!(parse_memory("1.5gb"), None);
         assert_eq!(parse_memory("-1"), None);
-        assert_eq!(parse_memory("gb"), None);
+        // As Redis's memtoull: no digits read as 0, no spaces or signs,
+        // an overflow as the largest value (the bounds refuse it).
+        assert_eq!(parse_memory("gb"), Some(0));
+        assert_eq!(parse_memory(""), Some(0));
+        assert_eq!(parse_memory("00012"), Some(12));
+        for bad in [" 1", "1 ", "+5", "0x10", "1kib"] {
+            assert_eq!(parse_memory(bad), None, "{bad}");
+        }
+        assert_eq!(parse_memory("99999999999999999999999"), Some(u64::MAX));
+        assert_eq!(parse_memory(&"1".repeat(128)), None, "128 digits");
     }
 
     #[test]

@@ -232,9 +232,14 @@ impl Listeners {
     pub fn apply_tls(&mut self, config: &Config, old: &Config) -> Result<(), (&'static str, String)> {
         let port = tls::port(config);
         let port_changed = port != tls::port(old);
-        let changed = tls::changed(config, old);
+        // tls-replication and tls-cluster want the context too, port or
+        // not (Redis's applyTlsCfg): turning one on without a certificate
+        // fails as Redis's does.
+        let flags = ["tls-replication", "tls-cluster"];
+        let flag_on = |c: &Config| flags.iter().any(|f| c.get(f).as_deref() == Some("yes"));
+        let changed = tls::changed(config, old).or_else(|| flags.into_iter().find(|f| config.get(f) != old.get(f)));
         let mut context = None;
-        if port != 0 && (changed.is_some() || self.tls_context.is_none()) {
+        if (port != 0 || flag_on(config)) && (changed.is_some() || self.tls_context.is_none()) {
             let name = if port_changed && changed.is_none() { "tls-port" } else { changed.unwrap_or("tls-port") };
             let built = tls::Context::build(config).map_err(|e| {
                 log::warn!("{e}");

@@ -465,6 +465,11 @@ fn config_set_checks_as_redis() {
         q::<Vec<String>>(&mut c, &["CONFIG", "GET", "hash-max-ziplist-entries"]),
         ["hash-max-ziplist-entries", "200"]
     );
+    // Redis keeps an overflowing memory value in a signed `long long`
+    // for maxmemory-clients: -1, that is 1%.
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "maxmemory-clients", "99999999999999999999999"]), "OK");
+    assert_eq!(q::<Vec<String>>(&mut c, &["CONFIG", "GET", "maxmemory-clients"]), ["maxmemory-clients", "1%"]);
+    assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "maxmemory-clients", "0"]), "OK");
     for (value, shown) in [("", "0"), ("gb", "0"), ("00012", "12")] {
         assert_eq!(q::<String>(&mut c, &["CONFIG", "SET", "hll-sparse-max-bytes", value]), "OK", "{value:?}");
         assert_eq!(

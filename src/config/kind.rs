@@ -103,10 +103,12 @@ impl Kind {
                 }
                 return Ok(n as i128);
             }
-            Kind::Mem { min, max, .. } => (min, max, parse_memory(v).ok_or("argument must be a memory value")? as i128),
+            Kind::Mem { min, max, .. } => {
+                (min, max, as_stored(parse_memory(v).ok_or("argument must be a memory value")?, min))
+            }
             Kind::MemPercent { min, max, .. } => {
                 let n = match parse_memory(v) {
-                    Some(n) => n as i128,
+                    Some(n) => as_stored(n, min),
                     None => {
                         let p = v
                             .strip_suffix('%')
@@ -177,6 +179,14 @@ pub fn parse_ll(v: &str) -> Option<i128> {
         return None;
     }
     v.parse::<i64>().ok().map(i128::from)
+}
+
+/// A memory value as Redis keeps it before its bounds check: in a `long
+/// long`, compared as signed where the option's type is (a negative lower
+/// bound: `maxmemory-clients`, where an overflowing value reads as -1, so
+/// 1%), else as unsigned.
+fn as_stored(n: u64, min: i128) -> i128 {
+    if min < 0 { n as i64 as i128 } else { n as i128 }
 }
 
 /// Parses a redis.conf memory value: `1k` = 1000, `1kb` = 1024, likewise

@@ -27,6 +27,51 @@ def free_port():
         return s.getsockname()[1]
 
 
+class Simple(str):
+    """A RESP simple string (`+OK`): a str, told apart from a bulk one."""
+
+
+class Error(str):
+    """A RESP error reply (`-ERR ...`)."""
+
+
+class Resp2:
+    """A minimal RESP2 connection: `call(*args)` returns the reply as str
+    (bulk), Simple, Error, int, list, or None (null)."""
+
+    def __init__(self, port, timeout=None):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.settimeout(timeout)
+        self.f = self.sock.makefile("rb")
+
+    def call(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode() if isinstance(a, str) else a
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+        return self.read()
+
+    def read(self):
+        line = self.f.readline()
+        if not line:
+            raise EOFError("connection closed")
+        t, rest = line[:1], line[1:-2].decode(errors="replace")
+        if t == b"+":
+            return Simple(rest)
+        if t == b"-":
+            return Error(rest)
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self.f.read(n + 2)[:-2].decode(errors="replace")
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read() for _ in range(n)]
+        raise ValueError(line)
+
+
 def cpu_seconds_ticks(pid):
     """utime + stime of a process from /proc/<pid>/stat, in seconds (clock-tick
     resolution: 10 ms at 100 Hz)."""

@@ -30,61 +30,14 @@ depth deeper. Values hold no tab or newline (checked).
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from benchlib import Resp2, free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Conn:
-    """A RESP2 connection (COMMAND DOCS's maps and sets come as arrays)."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.buf = b""
-
-    def call(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a.encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self.read()
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise EOFError
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def read(self):
-        line = self.line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-"):
-            return rest.decode()
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            while len(self.buf) < n + 2:
-                self.buf += self.sock.recv(1 << 20)
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data.decode()
-        if kind == b"*":
-            return [self.read() for _ in range(int(rest))]
-        raise ValueError(line)
 
 
 def pairs(flat):
@@ -186,12 +139,12 @@ def main():
                                 stdout=subprocess.DEVNULL)
         for _ in range(100):
             try:
-                Conn(port).call("PING")
+                Resp2(port).call("PING")
                 break
             except OSError:
                 time.sleep(0.05)
     try:
-        c = Conn(port)
+        c = Resp2(port)
         version = [l for l in c.call("INFO", "server").splitlines() if l.startswith("redis_version:")][0]
         out = []
         for name, doc in sorted(pairs(c.call("COMMAND", "DOCS"))):

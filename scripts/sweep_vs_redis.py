@@ -17,7 +17,8 @@ whole, except bulk strings, whose contents (times, ids, addresses) differ.
 """
 
 import argparse
-import socket
+
+from benchlib import Error, Resp2, Simple
 
 SKIP_COMMANDS = {
     "shutdown", "monitor", "subscribe", "psubscribe", "ssubscribe", "quit", "reset", "debug", "sync",
@@ -60,48 +61,27 @@ SKIP_CONFIG = {
 ODD_VALUES = ["", "abc", "-1", "0", "1", "yes", "no", "99999999999999999999999", "1k", "1mb", "-5 3", "1.5"]
 
 
-class Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.settimeout(5)
-        self.f = self.sock.makefile("rb")
-
-    def send(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a.encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self.read()
-
+class Conn(Resp2):
     def call(self, *args):
         """The reply rendered: `+x`, `-ERR ...`, `:n`, `$text`, `*[...]`."""
         try:
-            return render(self.send(*args))
-        except (OSError, ValueError) as e:
+            return render(super().call(*args))
+        except (OSError, ValueError, EOFError) as e:
             return f"EXC {type(e).__name__}"
 
-    def read(self):
-        line = self.f.readline()
-        if not line:
-            raise ValueError("closed")
-        t, rest = line[:1], line[1:-2].decode(errors="replace")
-        if t in b"+-:":
-            return (t.decode(), rest)
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2].decode(errors="replace")
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.read() for _ in range(n)]
-        raise ValueError(line)
+    def send(self, *args):
+        return Resp2.call(self, *args)
 
 
 def render(v):
     if v is None:
         return "nil"
-    if isinstance(v, tuple):
-        return v[0] + v[1]
+    if isinstance(v, Simple):
+        return "+" + v
+    if isinstance(v, Error):
+        return "-" + v
+    if isinstance(v, int):
+        return f":{v}"
     if isinstance(v, list):
         return "*[" + ",".join(render(x) for x in v) + "]"
     return "$" + v
@@ -155,7 +135,7 @@ def main():
     ap.add_argument("--ferrokv-port", type=int, required=True)
     ap.add_argument("--only", default="args,config")
     args = ap.parse_args()
-    r, f = Conn(args.redis_port), Conn(args.ferrokv_port)
+    r, f = Conn(args.redis_port, timeout=5), Conn(args.ferrokv_port, timeout=5)
     total = 0
     for part in args.only.split(","):
         n = {"args": sweep_args, "config": sweep_config}[part](r, f)

@@ -140,6 +140,30 @@ echo "$resp3" | grep -q '1# "maxclients" => "10000"' || fail "redis-cli -3: $res
 echo "== active expiry of 1,000,000 keys: slowest PING while they are purged"
 python3 scripts/expiry_latency.py "$PORT" 1000000 25 || fail "expiry latency"
 
+echo "== a redis-server replica and redis-cli --rdb"
+expect OK FLUSHALL
+expect OK MSET r:1 one r:2 two
+cli RPUSH r:list a b c >/dev/null
+RDIR=$(mktemp -d)
+RPORT=$((PORT + 1))
+redis-server --port "$RPORT" --dir "$RDIR" --save "" --replicaof 127.0.0.1 "$PORT" --daemonize yes \
+  --logfile "$RDIR/replica.log" --pidfile "$RDIR/replica.pid"
+stop_replica() { kill "$(cat "$RDIR/replica.pid" 2>/dev/null)" 2>/dev/null || true; }
+trap 'stop_replica; cleanup' EXIT
+for _ in $(seq 100); do
+  redis-cli -p "$RPORT" INFO replication 2>/dev/null | grep -q 'master_link_status:up' && break; sleep 0.1
+done
+cli SET r:3 three >/dev/null
+[ "$(cli WAIT 1 5000)" = 1 ] || fail "WAIT 1 5000 with a replica: $(cli INFO replication)"
+[ "$(redis-cli -p "$RPORT" MGET r:1 r:3 | tr '\n' ' ')" = "one three " ] || fail "replica data: $(cat "$RDIR/replica.log")"
+[ "$(redis-cli -p "$RPORT" LRANGE r:list 0 -1 | tr '\n' ' ')" = "a b c " ] || fail "replica list"
+cli INFO replication | grep -q "slave0:ip=127.0.0.1,port=$RPORT,state=online" || fail "INFO replication: $(cli INFO replication)"
+stop_replica
+out=$(redis-cli -p "$PORT" --rdb "$RDIR/backup.rdb" 2>&1)
+echo "$out" | grep -q 'Transfer finished with success' || fail "redis-cli --rdb: $out"
+redis-check-rdb "$RDIR/backup.rdb" | grep -q 'RDB looks OK' || fail "redis-check-rdb of the backup"
+echo "replica in sync, backup checked"
+
 echo "== SIGTERM"
 kill -TERM "$PID"
 status=0; wait "$PID" || status=$?

@@ -150,8 +150,8 @@ fn command_list_filterby_aclcat_names_what_redis_names() {
              cluster|replicate cluster|reset cluster|saveconfig cluster|set-config-epoch cluster|setslot cluster|slaves config|get \
             config|resetstat config|rewrite config|set debug flushall flushdb info keys lastsave latency|doctor \
             latency|graph latency|histogram latency|history latency|latest latency|reset module|list module|load \
-            module|loadex module|unload monitor pfdebug pfselftest restore-asking role shutdown slowlog|get slowlog|len \
-            slowlog|reset sort sort_ro swapdb",
+            module|loadex module|unload monitor pfdebug pfselftest psync replconf restore-asking role shutdown slowlog|get \
+            slowlog|len slowlog|reset sort sort_ro swapdb sync",
         ),
         ("hyperloglog", "pfadd pfcount pfdebug pfmerge pfselftest"),
         ("blocking", "blmove blmpop blpop brpop brpoplpush bzmpop bzpopmax bzpopmin xread xreadgroup"),

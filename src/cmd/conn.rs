@@ -627,7 +627,13 @@ enum ClientKind {
 
 impl ClientKind {
     fn of(c: &Client) -> ClientKind {
-        if c.subscribed() { ClientKind::PubSub } else { ClientKind::Normal }
+        if c.replica {
+            ClientKind::Replication
+        } else if c.subscribed() {
+            ClientKind::PubSub
+        } else {
+            ClientKind::Normal
+        }
     }
 }
 
@@ -681,6 +687,8 @@ pub(crate) fn client_line(srv: &Shared, c: &Client, now: u64, running: Option<Ru
     let mut flags = String::new();
     if srv.monitors.iter().any(|&(_, id)| id == c.id) {
         flags.push('O');
+    } else if c.replica {
+        flags.push('S');
     }
     if c.subscribed() {
         flags.push('P');

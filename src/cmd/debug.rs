@@ -273,7 +273,7 @@ fn debug(cx: &mut Ctx, args: &Args) -> CmdResult {
         }
         (b"change-repl-id", 2) => {
             log::info!("Changing replication IDs after receiving DEBUG change-repl-id");
-            cx.srv.repl_id = crate::server::state::random_hex40(&mut cx.srv.rng);
+            cx.srv.repl.replid = crate::server::state::random_hex40(&mut cx.srv.rng);
             cx.out.ok();
         }
         (b"stringmatch-test", 2) => {

@@ -217,7 +217,7 @@ mod tests {
         assert!(missing.is_empty(), "rows without docs: {missing:?}");
         let mut extra: Vec<_> = all.keys().filter(|k| !names.iter().any(|n| n == *k)).copied().collect();
         extra.sort_unstable();
-        assert_eq!(extra, ["failover", "psync", "replconf", "replicaof", "script|debug", "slaveof", "sync"]);
+        assert_eq!(extra, ["failover", "replicaof", "script|debug", "slaveof"]);
     }
 
     #[test]

@@ -133,6 +133,8 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
             // own: the allocator's figures are the process's (allocated =
             // active = used_memory, resident = RSS), as in MEMORY STATS.
             let over_rss = rss as i64 - used as i64;
+            let backlog = srv.repl.backlog.as_ref().map_or(0, |b| b.size());
+            let slaves = srv.replica_clients_mem();
             let _ = write!(
                 w,
                 "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
@@ -144,8 +146,8 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  allocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:{:.2}\r\n\
                  allocator_rss_bytes:{over_rss}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n\
                  mem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{over_rss}\r\n\
-                 mem_not_counted_for_evict:{}\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n\
-                 mem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_cluster_links:0\r\nmem_aof_buffer:{}\r\n\
+                 mem_not_counted_for_evict:{}\r\nmem_replication_backlog:{backlog}\r\n\
+                 mem_total_replication_buffers:{}\r\nmem_clients_slaves:{slaves}\r\nmem_clients_normal:{}\r\nmem_cluster_links:0\r\nmem_aof_buffer:{}\r\n\
                  mem_allocator:{}\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                 human_bytes(used),
                 human_bytes(rss),
@@ -162,7 +164,8 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 ratio(rss, used),
                 ratio(rss, used),
                 b.total.saturating_sub(srv.used_for_maxmemory()),
-                srv.clients_mem,
+                backlog + srv.replica_buffers(),
+                srv.clients_mem - slaves.min(srv.clients_mem),
                 srv.aof_buffer_bytes(),
                 crate::alloc::NAME,
                 srv.lazy.pending(),
@@ -222,8 +225,8 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 srv.dbs.iter().fold((0, 0, 0), |(e, h, m), db| (e + db.expired, h + db.hits, m + db.misses));
             let s = &srv.stats;
             let exceeded_now = s.eviction_exceeded_since.map_or(0, |t| t.elapsed().as_micros() as u64);
-            // No replication, active defrag nor I/O threads: their
-            // counters stay 0, as on a Redis that does not use them.
+            // No active defrag nor I/O threads: their counters stay 0, as
+            // on a Redis that does not use them.
             let _ = write!(
                 w,
                 "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
@@ -231,7 +234,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                  total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n\
                  instantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\n\
                  instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\n\
-                 sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{expired}\r\n\
+                 sync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{expired}\r\n\
                  expired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\n\
                  evicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\n\
                  current_eviction_exceeded_time:{}\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\n\
@@ -252,6 +255,9 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 srv.metrics.rate(1) / 1024.0,
                 srv.metrics.rate(2) / 1024.0,
                 s.rejected_connections,
+                srv.repl.sync_full,
+                srv.repl.sync_partial_ok,
+                srv.repl.sync_partial_err,
                 s.expired_stale * 100.0,
                 s.expire_time_cap_reached,
                 s.expire_cycle_us / 1000,
@@ -273,16 +279,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 s.reply_buffer_shrinks,
             );
         }
-        "replication" => {
-            let _ = write!(
-                w,
-                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n\
-                 master_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n\
-                 master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n\
-                 repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-                srv.repl_id,
-            );
-        }
+        "replication" => w.push_str(&srv.replication_info(crate::server::unix_ms())),
         "cpu" => {
             let (user, sys) = cpu_times("/proc/self/stat");
             let (tuser, tsys) = cpu_times("/proc/thread-self/stat");

@@ -22,6 +22,7 @@ pub mod migrate;
 pub mod module;
 pub mod persist;
 pub mod pubsub;
+pub mod repl;
 pub mod script;
 pub mod server;
 pub mod set;
@@ -553,10 +554,8 @@ pub fn dispatch(cx: &mut Ctx, args: &Args) {
         {
             return Err(CmdError::msg(format!("MISCONF Errors writing to the AOF file: {e}")));
         }
-        // Redis's min-replicas check: ferrokv has no replicas, so with the
-        // check on every write is refused, in MULTI at queue time.
-        let c = &cx.srv.config;
-        if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 && writes() {
+        // Redis's min-replicas check, in MULTI at queue time.
+        if cx.srv.config.min_replicas_to_write > 0 && writes() && cx.srv.too_few_replicas(cx.now) {
             return Err(CmdError::msg("NOREPLICAS Not enough good replicas to write."));
         }
         if cx.srv.loading() && !cmd.has(table::flag::LOADING) {

@@ -1,25 +1,14 @@
 //! The last commands of Redis 7.0's list that no other part of ferrokv
-//! owns: ROLE and WAIT (always a master without replicas), RESTORE-ASKING
+//! owns: RESTORE-ASKING
 //! (RESTORE under its cluster name), CLUSTER, READONLY, READWRITE and
 //! ASKING (as a Redis with `cluster-enabled no` answers them) and MODULE, whose
 //! LOAD/LOADEX/UNLOAD are refused unless `enable-module-command` allows
 //! them, as in Redis, and then find no module: ferrokv loads none.
 
 use super::table::{Command, container, flag::*, row};
-use super::{Args, CmdError, CmdResult, Ctx, parse_int};
+use super::{Args, CmdError, CmdResult, Ctx};
 
 pub static COMMANDS: &[Command] = &[
-    row(
-        "role",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST,
-        (0, 0, 0),
-        "server",
-        "2.8.12",
-        "Return the role of the instance in the context of replication",
-        role,
-    )
-    .acl(&["@admin", "@dangerous"]),
     row(
         "restore-asking",
         -4,
@@ -32,18 +21,6 @@ pub static COMMANDS: &[Command] = &[
     )
     .key_flags(&["OW update"])
     .acl(&["@keyspace", "@dangerous"]),
-    row(
-        "wait",
-        3,
-        NOSCRIPT,
-        (0, 0, 0),
-        "generic",
-        "3.0.0",
-        "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
-        wait,
-    )
-    .tips(&["request_policy:all_shards", "response_policy:agg_min"])
-    .acl(&["@connection"]),
     row(
         "readonly",
         1,
@@ -323,39 +300,6 @@ pub fn protected_refusal(srv: &crate::server::state::Shared, key: usize, top: &s
         _ => (!super::debug::allowed(srv, key)).then(|| CmdError::msg(super::debug::NOT_ALLOWED)),
     }
 }
-
-/// # Format
-/// `ROLE` — `master`, the replication offset (0: nothing is replicated)
-/// and the (empty) list of replicas.
-fn role(cx: &mut Ctx, _args: &Args) -> CmdResult {
-    cx.out.array(3);
-    cx.out.bulk(b"master");
-    cx.out.int(0);
-    cx.out.array(0);
-    Ok(())
-}
-
-/// # Format
-/// `WAIT numreplicas timeout` — how many replicas acknowledged the
-/// connection's writes: 0, there are none. As Redis without replicas: at
-/// once when `numreplicas` is 0 or less (or inside MULTI), otherwise after
-/// `timeout` milliseconds (0: not until CLIENT UNBLOCK), blocked meanwhile.
-fn wait(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let replicas = parse_int(args.get(1)).map_err(|_| CmdError::msg("ERR value is not an integer or out of range"))?;
-    let timeout = parse_int(args.get(2)).map_err(|_| CmdError::msg("ERR timeout is not an integer or out of range"))?;
-    if timeout < 0 {
-        return Err(CmdError::msg("ERR timeout is negative"));
-    }
-    if replicas <= 0 || cx.srv.in_exec {
-        cx.out.int(0);
-        return Ok(());
-    }
-    cx.block(&[], WAIT, (timeout > 0).then_some(timeout as u64), args);
-    Ok(())
-}
-
-/// What a blocked WAIT waits for (`Blocked::wants`): its timeout answers 0.
-pub const WAIT: &str = "wait";
 
 /// # Format
 /// `READONLY`, `READWRITE`, `ASKING`, `CLUSTER subcommand [arg ...]` —

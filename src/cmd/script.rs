@@ -344,9 +344,7 @@ pub(super) fn run_script<'a>(
             if ro {
                 return Err(CmdError::msg("ERR Can not execute a script with write flag using *_ro command."));
             }
-            // min-replicas-to-write with no replicas: never enough.
-            let c = &cx.srv.config;
-            if c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0 {
+            if cx.srv.too_few_replicas(cx.now) {
                 return Err(CmdError::msg("NOREPLICAS Not enough good replicas to write."));
             }
         }

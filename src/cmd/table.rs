@@ -8,7 +8,7 @@
 
 use super::{
     Args, CmdResult, Ctx, acl, bitmap, conn, debug, dump, function, geo, hash, hll, info, introspect, keys, latency,
-    list, lolwut, memory, migrate, module, persist, pubsub, script, server, set, sort, stream, string, tx, zset,
+    list, lolwut, memory, migrate, module, persist, pubsub, repl, script, server, set, sort, stream, string, tx, zset,
 };
 use crate::persist::propagate::Form;
 use hashbrown::HashTable;
@@ -543,6 +543,7 @@ static FAMILIES: &[&[Command]] = &[
     sort::COMMANDS,
     lolwut::COMMANDS,
     module::COMMANDS,
+    repl::COMMANDS,
     script::COMMANDS,
     function::COMMANDS,
 ];

@@ -202,10 +202,16 @@ pub struct Config {
     /// Test hooks: microseconds to wait per key saved / loaded.
     pub rdb_key_save_delay: i64,
     pub key_load_delay: i64,
-    /// Writes are refused (NOREPLICAS) with fewer good replicas than this,
-    /// when `min_replicas_max_lag` is not 0; ferrokv has no replicas.
+    /// Writes are refused (NOREPLICAS) with fewer good replicas (online,
+    /// acknowledged within `min_replicas_max_lag` seconds) than this,
+    /// when `min_replicas_max_lag` is not 0.
     pub min_replicas_to_write: u32,
     pub min_replicas_max_lag: u32,
+    /// Replication, the primary's side (see `server::replication`).
+    pub repl_ping_replica_period: u32,
+    pub repl_timeout: u32,
+    pub repl_backlog_size: u64,
+    pub repl_backlog_ttl: u64,
     /// The append-only file (see `persist::aof`), Redis's names.
     pub appendonly: bool,
     pub appendfilename: String,
@@ -323,6 +329,10 @@ impl Default for Config {
             key_load_delay: 0,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
+            repl_ping_replica_period: 10,
+            repl_timeout: 60,
+            repl_backlog_size: 1 << 20,
+            repl_backlog_ttl: 3600,
             appendonly: false,
             appendfilename: "appendonly.aof".into(),
             appenddirname: "appendonlydir".into(),

@@ -28,7 +28,10 @@ const fn one_of(names: &'static [&'static str], default: &'static str) -> Kind {
     Kind::Enum { names, default }
 }
 
-const REPL: &str = "replication";
+/// ferrokv is a replication primary (`server::replication`), not yet a replica.
+const REPL: &str = "the replica side of replication";
+/// The primary's parts of replication not built yet.
+const REPL_PRIMARY: &str = "this part of replication";
 const CLUSTER: &str = "cluster mode";
 const TLS: &str = "TLS";
 const DEFRAG: &str = "ferrokv has no active defragmentation (Rust allocations are not moved)";
@@ -252,7 +255,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with((|c, _| c.shutdown_on_sigint.clone(), |c, _, v| super::shutdown_flags(v).map(|s| c.shutdown_on_sigint = s))),
     opt("shutdown-on-sigterm", Kind::Special("default"), MULTI_ARG, State::Works, "what SIGTERM does, as shutdown-on-sigint")
         .with((|c, _| c.shutdown_on_sigterm.clone(), |c, _, v| super::shutdown_flags(v).map(|s| c.shutdown_on_sigterm = s))),
-    opt("shutdown-timeout", int(0, INT_MAX, 10), 0, State::Tunes(REPL), "seconds SHUTDOWN waits for replicas to catch up"),
+    opt("shutdown-timeout", int(0, INT_MAX, 10), 0, State::Tunes(REPL_PRIMARY), "seconds SHUTDOWN waits for replicas to catch up"),
     opt("enable-protected-configs", one_of(PROTECTED_ACTION, "no"), IMMUTABLE, State::Works,
         "allow CONFIG SET of `dir` and `dbfilename`: `yes`, or `local` for loopback clients")
         .with((|c, _| c.enable_protected_configs.into(), |c, o, v| o.pick(v).map(|s| c.enable_protected_configs = s))),
@@ -374,7 +377,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("rdbcompression", boolean(true), 0, State::Works, "LZF-compress strings in snapshots").with(bool_field!(rdbcompression)),
     opt("rdbchecksum", boolean(true), IMMUTABLE, State::Works, "CRC-64 at the end of snapshots (checked at load)")
         .with(bool_field!(rdbchecksum)),
-    opt("rdb-del-sync-files", boolean(false), 0, State::Tunes(REPL), "delete snapshots made only for replication"),
+    opt("rdb-del-sync-files", boolean(false), 0, State::Tunes(REPL_PRIMARY), "delete snapshots made only for replication"),
     opt("rdb-save-incremental-fsync", boolean(true), 0, State::Partly("a snapshot is fsynced once, when complete, before the rename"),
         "fsync snapshots every 4 MB"),
     opt("stop-writes-on-bgsave-error", boolean(true), 0, State::Works, "refuse writes (MISCONF) after a failed snapshot")
@@ -473,7 +476,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
             c.store(o, v)
         })),
     opt("min-replicas-to-write", int(0, INT_MAX, 0), 0, State::Works,
-        "refuse writes (NOREPLICAS) with fewer good replicas than this: with none, every write while > 0")
+        "refuse writes (NOREPLICAS) with fewer good replicas (online, lag within min-replicas-max-lag) than this")
         .alias("min-slaves-to-write").with(int_field!(min_replicas_to_write, u32)),
     opt("min-replicas-max-lag", int(0, INT_MAX, 10), 0, State::Works, "seconds of lag a good replica may have (0 disables the check)")
         .alias("min-slaves-max-lag").with(int_field!(min_replicas_max_lag, u32)),
@@ -489,14 +492,19 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("replica-announce-port", int(0, 65535, 0), 0, State::Tunes(REPL), "port announced to the primary").alias("slave-announce-port"),
     opt("replica-announced", boolean(true), 0, State::Tunes(REPL), "shown to Sentinel"),
     opt("replica-ignore-disk-write-errors", boolean(false), 0, State::Tunes(REPL), "keep replicating after disk errors"),
-    opt("repl-ping-replica-period", int(1, INT_MAX, 10), 0, State::Tunes(REPL), "primary ping period").alias("repl-ping-slave-period"),
-    opt("repl-timeout", int(1, INT_MAX, 60), 0, State::Tunes(REPL), "replication timeout"),
-    opt("repl-backlog-size", mem(1, LONG_MAX, 1 << 20), 0, State::Tunes(REPL), "backlog for partial resyncs"),
-    opt("repl-backlog-ttl", int(0, LONG_MAX, 3600), 0, State::Tunes(REPL), "backlog lifetime without replicas"),
-    opt("repl-disable-tcp-nodelay", boolean(false), 0, State::Tunes(REPL), "Nagle on the replication link"),
-    opt("repl-diskless-sync", boolean(true), 0, State::Tunes(REPL), "full sync over the socket"),
-    opt("repl-diskless-sync-delay", int(0, INT_MAX, 5), 0, State::Tunes(REPL), "wait for more replicas before a diskless sync"),
-    opt("repl-diskless-sync-max-replicas", int(0, INT_MAX, 0), 0, State::Tunes(REPL), "start a diskless sync at this many replicas"),
+    opt("repl-ping-replica-period", int(1, INT_MAX, 10), 0, State::Works, "seconds between the PINGs a primary sends its replicas")
+        .alias("repl-ping-slave-period").with(int_field!(repl_ping_replica_period, u32)),
+    opt("repl-timeout", int(1, INT_MAX, 60), 0, State::Partly("ferrokv is no replica, which times its primary out with it too"),
+        "seconds a replica may stay silent before its primary drops it").with(int_field!(repl_timeout, u32)),
+    opt("repl-backlog-size", mem(1, LONG_MAX, 1 << 20), 0, State::Works, "backlog for partial resyncs")
+        .with((|c, _| c.repl_backlog_size.to_string(), |c, o, v| o.uint(v).map(|n| c.repl_backlog_size = n))),
+    opt("repl-backlog-ttl", int(0, LONG_MAX, 3600), 0, State::Works, "backlog lifetime without replicas")
+        .with(int_field!(repl_backlog_ttl, u64)),
+    opt("repl-disable-tcp-nodelay", boolean(false), 0, State::Tunes(REPL_PRIMARY), "Nagle on the replication link"),
+    opt("repl-diskless-sync", boolean(true), 0,
+        State::Inert("a full sync always sends an RDB written to disk first, as Redis does with `no`"), "full sync over the socket"),
+    opt("repl-diskless-sync-delay", int(0, INT_MAX, 5), 0, State::Inert("for diskless syncs, which ferrokv does not make"), "wait for more replicas before a diskless sync"),
+    opt("repl-diskless-sync-max-replicas", int(0, INT_MAX, 0), 0, State::Inert("for diskless syncs, which ferrokv does not make"), "start a diskless sync at this many replicas"),
     opt("repl-diskless-load", one_of(&["disabled", "on-empty-db", "swapdb"], "disabled"), DENY_LOADING, State::Tunes(REPL),
         "load a full sync from the socket"),
     opt("propagation-error-behavior", one_of(&["ignore", "panic", "panic-on-replicas"], "ignore"), 0, State::Tunes(REPL),

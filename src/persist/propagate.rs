@@ -49,6 +49,12 @@ pub struct Propagator {
     pub changes: u64,
     /// The stream: RESP commands not yet taken by the consumer.
     pub out: Vec<u8>,
+    /// How much of `out` replication has taken (the AOF takes it whole
+    /// later; see `server::replication`).
+    pub repl_fed: usize,
+    /// Where `#TS:` annotations sit in `out` (only with `timestamps`):
+    /// the AOF's, left out of the replication stream.
+    pub ts_spans: Vec<(usize, usize)>,
 }
 
 /// The modification counters before a command ran.
@@ -281,7 +287,9 @@ impl Propagator {
     fn select_slow(&mut self, db: usize, now_ms: u64) {
         if self.timestamps && now_ms / 1000 > self.last_ts {
             self.last_ts = now_ms / 1000;
+            let start = self.out.len();
             self.out.extend_from_slice(format!("#TS:{}\r\n", self.last_ts).as_bytes());
+            self.ts_spans.push((start, self.out.len()));
         }
         if self.selected != Some(db) {
             let mut n = itoa::Buffer::new();

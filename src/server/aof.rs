@@ -197,8 +197,9 @@ impl Shared {
     }
 
     /// The propagation path follows the AOF: on while it is on.
-    fn sync_propagation(&mut self) {
-        let on = self.aof_on();
+    pub fn sync_propagation(&mut self) {
+        // Replicas take the stream too, while the backlog exists.
+        let on = self.aof_on() || self.repl.backlog.is_some();
         if self.prop.on != on {
             self.prop.set_on(on);
         }
@@ -287,10 +288,13 @@ impl Shared {
         if self.prop.on {
             self.propagate_expired(super::unix_ms());
         }
+        self.repl_absorb();
         if !self.prop.out.is_empty()
             && let Some(w) = &self.aof.writer
         {
             let data = std::mem::replace(&mut self.prop.out, w.spare());
+            self.prop.repl_fed = 0;
+            self.prop.ts_spans.clear();
             self.aof.fed += data.len() as u64;
             self.aof.fed_at_ns = crate::clock::mono_ns();
             w.send(data, self.aof.fed);

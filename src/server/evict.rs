@@ -44,7 +44,10 @@ impl Shared {
         let (vacant, reserved) =
             self.dbs.iter().fold((0, 0), |(v, r), db| (v + db.vacant_bytes(), r + db.reserve_bytes()));
         let copies = self.persist.snapshot.as_ref().map_or(0, |s| s.held_bytes(&self.dbs));
-        crate::alloc::allocated().saturating_sub(vacant + self.lazy.pending_bytes() + copies) + reserved
+        // As Redis: what replicas have yet to take is not counted (the
+        // backlog is).
+        let replicas = if self.repl.replicas.is_empty() { 0 } else { self.replica_buffers() };
+        crate::alloc::allocated().saturating_sub(vacant + self.lazy.pending_bytes() + copies + replicas) + reserved
     }
 
     /// Bytes over `maxmemory`, if any.

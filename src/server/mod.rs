@@ -23,6 +23,7 @@ pub mod notify;
 pub mod persistence;
 pub mod prefetch;
 pub mod reconfig;
+pub mod replication;
 pub mod state;
 pub mod timer;
 pub mod tls;
@@ -136,6 +137,8 @@ pub struct Server {
     /// `clock::mono_ns()` when the server started.
     started_ns: u64,
     next_cron: u64,
+    /// When `replication_cron` runs next (once a second).
+    next_repl_cron: u64,
     last_fast_expire: u64,
     /// The pid file main wrote, removed at exit.
     pub pidfile: Option<String>,
@@ -199,6 +202,7 @@ impl Server {
             signals: None,
             started_ns: crate::clock::mono_ns(),
             next_cron: 0,
+            next_repl_cron: 0,
             last_fast_expire: 0,
             pidfile: None,
             clients_cron_next: 0,
@@ -608,6 +612,14 @@ impl Server {
             self.deliver_invalidations();
             self.flush_queued();
         }
+        if due && now >= self.next_repl_cron {
+            self.next_repl_cron = now + 1000;
+            self.shared.replication_cron(unix_ms());
+        }
+        if !self.shared.repl.replicas.is_empty() {
+            // A snapshot that just ended, the cron's PINGs and newlines.
+            self.flush_queued();
+        }
         if due {
             self.shared.aof_cron(unix_ms());
             self.shared.save_points(unix_ms());
@@ -755,7 +767,9 @@ impl Server {
                 let timeout_ms = self.shared.config.timeout.saturating_mul(1000);
                 // Blocked clients wait for data, not for input: no idle limit.
                 // Subscribers wait for messages: no idle limit either.
-                let blocked = self.shared.client(key).blocked.is_some() || self.shared.client(key).subscribed();
+                // Replicas are timed out by `repl-timeout` instead.
+                let client = self.shared.client(key);
+                let blocked = client.blocked.is_some() || client.subscribed() || client.replica;
                 if timeout_ms == 0 {
                     conn.idle_timer_armed = false;
                 } else if now >= conn.last_active + timeout_ms && !blocked {
@@ -808,6 +822,9 @@ impl Server {
         // (Redis's beforeSleep order); under `appendfsync always` the
         // replies of the clients whose commands propagated wait for the
         // fsync, the others' go now.
+        if self.shared.repl.backlog.is_some() {
+            self.repl_turn();
+        }
         let seq = self.shared.aof_feed_turn();
         for key in std::mem::take(&mut self.aof_marked) {
             if let Some(conn) = self.conns.get_mut(key) {
@@ -1238,6 +1255,10 @@ impl Server {
         let now = self.mono_ms();
         let Some(conn) = self.conns.get_mut(key) else { return };
         let client = self.shared.client(key);
+        if client.replica {
+            // Its stream is checked with what it holds (`check_replica_limit`).
+            return;
+        }
         let class = if client.subscribed() { 1 } else { 0 };
         let (hard, soft, secs) = self.shared.config.output_limits[class];
         let pending = conn.pending_output() as u64;
@@ -1267,7 +1288,7 @@ impl Server {
 
     /// Ends a client's wait without data: the timeout reply (a null array,
     /// for every blocking list command) or CLIENT UNBLOCK's error.
-    fn unblock(&mut self, key: usize, id: u64, how: Unblock) {
+    pub(crate) fn unblock(&mut self, key: usize, id: u64, how: Unblock) {
         if self.conns.get(key).is_none_or(|c| c.id != id) {
             return;
         }
@@ -1293,12 +1314,13 @@ impl Server {
                 self.shared.stats.command(run).failed += 1;
             }
         }
+        let acked = (b.wants == cmd::repl::WAIT).then(|| cmd::repl::wait_reply(&self.shared, key, &b).0);
         let mut out = Reply::new(&mut self.conns[key].wbuf, proto);
         match (how, error) {
             _ if silent => {}
             (_, Some(text)) => out.error(text),
-            // WAIT: the replicas that acknowledged, none.
-            _ if b.wants == crate::cmd::module::WAIT => out.int(0),
+            // WAIT: the replicas that acknowledged by now.
+            _ if let Some(n) = acked => out.int(n as i64),
             _ => out.null_array(),
         }
         self.resume(key);
@@ -1306,7 +1328,7 @@ impl Server {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Unblock {
+pub(crate) enum Unblock {
     /// Its timeout passed.
     Timeout,
     /// CLIENT UNBLOCK (TIMEOUT): the timeout's reply.
@@ -1485,6 +1507,9 @@ impl Parts<'_> {
             self.shared.disable_tracking(key);
             let id = conn.id;
             self.shared.monitors.retain(|&m| m != (key, id));
+            if self.shared.client(key).replica {
+                self.shared.repl_forget(key, id, unix_ms());
+            }
             self.shared.remove_client(key);
         }
     }

@@ -132,6 +132,8 @@ impl Shared {
         if let Some(snap) = self.persist.snapshot.take() {
             log::warn!("Background saving terminated by signal 10");
             snap.abort(&mut self.dbs);
+            // Replicas waiting for it are dropped (they sync again).
+            self.repl_bgsave_done(false, false, crate::server::unix_ms());
         }
     }
 
@@ -161,11 +163,13 @@ impl Shared {
                     self.persist.lastsave = now_ms / 1000;
                     self.persist.last_bgsave_ok = true;
                     self.persist.saves += 1;
+                    self.repl_bgsave_done(true, true, now_ms);
                 }
                 Err(e) => {
                     log::warn!("{e}");
                     log::warn!("Background saving error");
                     self.persist.last_bgsave_ok = false;
+                    self.repl_bgsave_done(false, true, now_ms);
                 }
             }
         }

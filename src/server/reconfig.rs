@@ -56,6 +56,9 @@ impl Shared {
         if self.config.requirepass != old.requirepass {
             self.apply_requirepass();
         }
+        if self.config.repl_backlog_size != old.repl_backlog_size {
+            self.resize_backlog();
+        }
         if self.config.timeout != old.timeout {
             self.requests.rearm_idle = true;
         }

@@ -457,9 +457,8 @@ pub struct Shared {
     pub debug: DebugSettings,
     /// `watchdog-period`'s timer (see `watchdog`).
     pub watchdog: super::watchdog::Watchdog,
-    /// INFO `master_replid`: 40 hex characters, new each start and on
-    /// DEBUG CHANGE-REPL-ID.
-    pub repl_id: String,
+    /// Replication, the primary's side (see `server::replication`).
+    pub repl: super::replication::Replication,
     /// The port actually bound (INFO tcp_port).
     pub port: u16,
     /// When the next command started, in `clock::mono_ns` nanoseconds (see
@@ -568,7 +567,7 @@ impl Shared {
             active_expire: true,
             debug: DebugSettings::default(),
             watchdog: Default::default(),
-            repl_id,
+            repl: super::replication::Replication::new(repl_id),
             blocking: Blocking::default(),
             watches: Watches::default(),
             pubsub: PubSub::default(),
@@ -782,6 +781,12 @@ impl Shared {
 #[derive(Debug)]
 pub struct Client {
     pub id: u64,
+    /// A replica (SYNC or PSYNC made it one; see `server::replication`).
+    pub replica: bool,
+    /// What REPLCONF set before SYNC.
+    pub replconf: Option<Box<super::replication::ReplConf>>,
+    /// The stream offset a blocked WAIT waits to see acknowledged.
+    pub wait_offset: u64,
     pub db: usize,
     pub name: Option<Vec<u8>>,
     pub proto: Proto,
@@ -975,6 +980,9 @@ impl Shared {
 impl Client {
     pub fn new(id: u64, addr: Option<SocketAddr>, laddr: Option<SocketAddr>, fd: i32, now_ms: u64) -> Client {
         Client {
+            replica: false,
+            replconf: None,
+            wait_offset: 0,
             id,
             db: 0,
             name: None,

@@ -1,0 +1,412 @@
+//! Replication, ferrokv as the primary: a real `redis-server --replicaof`
+//! gets the dataset and then every write (its DEBUG DIGEST equals the
+//! primary's), resumes with PSYNC after a broken link, acknowledges for
+//! WAIT; `redis-cli --rdb` takes a backup. The protocol's bytes (SYNC,
+//! PSYNC, REPLCONF, the stream) are checked raw. The tests that need
+//! redis-server or redis-cli run where they are installed (CI installs
+//! them).
+
+mod common;
+
+use common::{Raw, RedisServer, err, fresh_dir, server, server_with};
+use std::io::Read;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn redis_installed() -> bool {
+    Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// Waits (at most 30 s) until `f` holds.
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> String {
+    let info: String = q(c, &["INFO", section]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("INFO {section} has no {field}: {info}"))
+        .to_string()
+}
+
+/// Writes of many kinds and to several databases, the rewritten forms
+/// among them (relative expiries, SPOP, INCRBYFLOAT, a blocking pop,
+/// MULTI/EXEC).
+fn write_mix(c: &mut redis::Connection, round: usize) {
+    let k = |name: &str| format!("{name}:{round}");
+    let mut p = redis::pipe();
+    p.cmd("SET").arg(k("s")).arg("v").arg("EX").arg(1000).ignore();
+    p.cmd("INCRBYFLOAT").arg(k("f")).arg("1.5").ignore();
+    p.cmd("RPUSH").arg(k("l")).arg(&["a", "b", "c", "d"]).ignore();
+    p.cmd("LPOP").arg(k("l")).ignore();
+    p.cmd("HSET").arg(k("h")).arg(&["f1", "1", "f2", "2"]).ignore();
+    p.cmd("HINCRBYFLOAT").arg(k("h")).arg("f1").arg("0.25").ignore();
+    p.cmd("SADD").arg(k("set")).arg(&["m1", "m2", "m3", "m4"]).ignore();
+    p.cmd("SPOP").arg(k("set")).ignore();
+    p.cmd("ZADD").arg(k("z")).arg(&["1", "a", "2", "b"]).ignore();
+    p.cmd("EXPIRE").arg(k("z")).arg(500).ignore();
+    p.cmd("XADD").arg(k("x")).arg("*").arg(&["f", "v"]).ignore();
+    p.cmd("SELECT").arg(3).ignore();
+    p.cmd("SET").arg(k("in3")).arg(round).ignore();
+    p.cmd("BLPOP").arg(k("nolist")).arg("0.01").ignore();
+    p.cmd("RPUSH").arg(k("q")).arg("x").ignore();
+    p.cmd("BLPOP").arg(k("q")).arg(0).ignore();
+    p.cmd("SELECT").arg(0).ignore();
+    p.cmd("MULTI").ignore();
+    p.cmd("INCR").arg("counter").ignore();
+    p.cmd("DEL").arg(k("s")).ignore();
+    p.cmd("EXEC").ignore();
+    let _: () = p.query(c).unwrap();
+}
+
+fn digest(c: &mut redis::Connection) -> String {
+    q(c, &["DEBUG", "DIGEST"])
+}
+
+/// A redis-server replicating the in-process server at `port`.
+fn replica_of(port: u16) -> RedisServer {
+    let dir = fresh_dir();
+    RedisServer::start_program("redis-server", &dir, &["--replicaof", "127.0.0.1", &port.to_string()])
+}
+
+/// An in-process server with DEBUG allowed (DIGEST).
+fn primary() -> common::TestServer {
+    primary_with(|_| {})
+}
+
+fn primary_with(f: impl FnOnce(&mut ferrokv::Config)) -> common::TestServer {
+    server_with(|c| {
+        c.enable_debug_command = "yes".into();
+        f(c)
+    })
+}
+
+#[test]
+fn a_redis_replica_gets_the_dataset_then_every_write() {
+    if !redis_installed() {
+        eprintln!("redis-server is not installed: skipped");
+        return;
+    }
+    let srv = primary();
+    let mut c = srv.client();
+    for round in 0..20 {
+        write_mix(&mut c, round);
+    }
+    let replica = replica_of(srv.handle.addr.port());
+    let mut r = replica.client().unwrap();
+    wait_for("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
+    for round in 20..40 {
+        write_mix(&mut c, round);
+    }
+    let acked: i64 = q(&mut c, &["WAIT", "1", "5000"]);
+    assert_eq!(acked, 1);
+    assert_eq!(digest(&mut r), digest(&mut c));
+    let _: () = q(&mut r, &["SELECT", "3"]);
+    assert_eq!(q::<String>(&mut r, &["GET", "in3:39"]), "39");
+    // The primary's view: INFO, ROLE, CLIENT LIST.
+    let info: String = q(&mut c, &["INFO", "replication"]);
+    let port = replica.1;
+    assert!(info.contains(&format!("slave0:ip=127.0.0.1,port={port},state=online,")), "{info}");
+    assert!(info.contains("connected_slaves:1\r\n") && info.contains("repl_backlog_active:1\r\n"), "{info}");
+    let offset: u64 = info_field(&mut c, "replication", "master_repl_offset").parse().unwrap();
+    wait_for("the replica's offset", || {
+        info_field(&mut r, "replication", "slave_repl_offset").parse::<u64>().unwrap() == offset
+    });
+    let role: redis::Value = q(&mut c, &["ROLE"]);
+    let text = format!("{role:?}");
+    assert!(text.contains("master") && text.contains(&port.to_string()), "{text}");
+    let list: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "replica"]);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(list.contains(" flags=S "), "{list}");
+    assert_eq!(info_field(&mut c, "stats", "sync_full"), "1");
+}
+
+#[test]
+fn writes_while_the_snapshot_is_written_reach_the_replica() {
+    if !redis_installed() {
+        eprintln!("redis-server is not installed: skipped");
+        return;
+    }
+    // Each key saved waits 20 µs: the snapshot takes many loop turns,
+    // and the writes below land in the middle of it.
+    let srv = primary_with(|c| c.rdb_key_save_delay = 20);
+    let mut c = srv.client();
+    let mut p = redis::pipe();
+    for i in 0..20_000 {
+        p.cmd("SET").arg(format!("key:{i}")).arg(i).ignore();
+    }
+    let _: () = p.query(&mut c).unwrap();
+    let replica = replica_of(srv.handle.addr.port());
+    let mut r = replica.client().unwrap();
+    wait_for("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
+    let mut during = 0;
+    while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
+        write_mix(&mut c, during);
+        let _: () = q(&mut c, &["DEL", &format!("key:{during}")]);
+        let _: () = q(&mut c, &["APPEND", &format!("key:{}", 19_999 - during), "+"]);
+        during += 1;
+    }
+    assert!(during > 2, "the snapshot ended too soon to test anything ({during} rounds)");
+    wait_for("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
+    let acked: i64 = q(&mut c, &["WAIT", "1", "5000"]);
+    assert_eq!(acked, 1);
+    assert_eq!(digest(&mut r), digest(&mut c));
+}
+
+#[test]
+fn a_broken_link_resumes_from_the_backlog() {
+    if !redis_installed() {
+        eprintln!("redis-server is not installed: skipped");
+        return;
+    }
+    let srv = primary();
+    let mut c = srv.client();
+    write_mix(&mut c, 0);
+    let replica = replica_of(srv.handle.addr.port());
+    let mut r = replica.client().unwrap();
+    wait_for("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
+    let killed: i64 = q(&mut c, &["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(killed, 1);
+    write_mix(&mut c, 1);
+    wait_for("the replica to come back", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    write_mix(&mut c, 2);
+    let acked: i64 = q(&mut c, &["WAIT", "1", "5000"]);
+    assert_eq!(acked, 1);
+    assert_eq!(digest(&mut r), digest(&mut c));
+    assert_eq!(info_field(&mut c, "stats", "sync_full"), "1");
+    assert_eq!(info_field(&mut c, "stats", "sync_partial_ok"), "1");
+}
+
+#[test]
+fn redis_cli_rdb_takes_a_backup_that_loads() {
+    if !redis_installed() {
+        eprintln!("redis-server is not installed: skipped");
+        return;
+    }
+    let srv = primary();
+    let mut c = srv.client();
+    for round in 0..10 {
+        write_mix(&mut c, round);
+    }
+    let dir = fresh_dir();
+    let file = format!("{dir}/dump.rdb");
+    let out =
+        Command::new("redis-cli").args(["-p", &srv.handle.addr.port().to_string(), "--rdb", &file]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("Transfer finished with success"), "{text}");
+    // Redis loads the file: the same dataset.
+    let redis = RedisServer::start(&dir);
+    let mut rc = redis.client().unwrap();
+    assert_eq!(digest(&mut rc), digest(&mut c));
+    // The RDB-only client is gone and was never a replica of the stream.
+    wait_for("the rdb-only client to go", || info_field(&mut c, "replication", "connected_slaves") == "0");
+}
+
+/// Reads from `raw` until `want` bytes came (or panics after 10 s).
+fn read_n(raw: &mut Raw, want: usize) -> Vec<u8> {
+    let mut out = vec![0; want];
+    raw.0.read_exact(&mut out).unwrap();
+    out
+}
+
+/// Reads one `\n`-terminated line.
+fn read_line(raw: &mut Raw) -> String {
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        raw.0.read_exact(&mut b).unwrap();
+        line.push(b[0]);
+    }
+    String::from_utf8(line).unwrap()
+}
+
+/// Skips the keep-alive newlines, then reads the RDB bulk whole.
+fn read_rdb(raw: &mut Raw) -> Vec<u8> {
+    let mut header = read_line(raw);
+    while header == "\n" {
+        header = read_line(raw);
+    }
+    let len: usize = header.trim_end().strip_prefix('$').unwrap_or_else(|| panic!("{header:?}")).parse().unwrap();
+    read_n(raw, len)
+}
+
+#[test]
+fn sync_sends_the_rdb_then_the_stream_as_redis_writes_it() {
+    let srv = server();
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["SET", "before", "1"]);
+    let mut raw = srv.raw();
+    raw.roundtrip(b"REPLCONF listening-port 7777\r\n", b"+OK\r\n");
+    raw.send(b"SYNC\r\n");
+    let rdb = read_rdb(&mut raw);
+    assert!(rdb.starts_with(b"REDIS0010"), "{:?}", &rdb[..9]);
+    assert!(rdb.windows(6).any(|w| w == b"before"));
+    // The stream: a SELECT first, then the command as called; an
+    // expiry made absolute.
+    let _: () = q(&mut c, &["SET", "after", "2"]);
+    raw.expect(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n");
+    let _: () = q(&mut c, &["PEXPIREAT", "after", "99999999999999"]);
+    raw.expect(b"*3\r\n$9\r\nPEXPIREAT\r\n$5\r\nafter\r\n$14\r\n99999999999999\r\n");
+    let _: () = q(&mut c, &["SELECT", "2"]);
+    let _: () = q(&mut c, &["LPUSH", "l", "x"]);
+    raw.expect(b"*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$5\r\nLPUSH\r\n$1\r\nl\r\n$1\r\nx\r\n");
+    // A read propagates nothing; the replica is listed.
+    let _: Option<String> = q(&mut c, &["GET", "after"]);
+    let list: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "replica"]);
+    assert!(list.contains(" flags=S ") && list.contains("cmd=sync"), "{list}");
+    let info: String = q(&mut c, &["INFO", "replication"]);
+    assert!(info.contains("slave0:ip=127.0.0.1,port=7777,state=online,offset=0,lag="), "{info}");
+    // A second SYNC from a replica is ignored.
+    raw.send(b"SYNC\r\n");
+    let _: () = q(&mut c, &["DEL", "l"]);
+    raw.expect(b"*2\r\n$3\r\nDEL\r\n$1\r\nl\r\n");
+}
+
+#[test]
+fn psync_full_then_continue_with_the_backlog() {
+    let srv = server();
+    let mut c = srv.client();
+    let mut raw = srv.raw();
+    raw.roundtrip(b"REPLCONF capa eof capa psync2\r\n", b"+OK\r\n");
+    raw.send(b"PSYNC ? -1\r\n");
+    let line = read_line(&mut raw);
+    let words: Vec<&str> = line.trim_end().split(' ').collect();
+    assert_eq!(words[0], "+FULLRESYNC", "{line}");
+    let (replid, start): (String, u64) = (words[1].into(), words[2].parse().unwrap());
+    assert_eq!(replid.len(), 40);
+    assert_eq!(replid, info_field(&mut c, "replication", "master_replid"));
+    read_rdb(&mut raw);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let first = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+    raw.expect(first);
+    raw.send(format!("REPLCONF ACK {}\r\n", start + first.len() as u64).as_bytes());
+    // The link breaks; writes go on; the replica asks for what follows
+    // its offset and gets exactly that.
+    drop(raw);
+    wait_for("the replica to go", || info_field(&mut c, "replication", "connected_slaves") == "0");
+    let _: () = q(&mut c, &["INCR", "n"]);
+    let mut raw = srv.raw();
+    raw.roundtrip(b"REPLCONF capa psync2\r\n", b"+OK\r\n");
+    let from = start + first.len() as u64 + 1;
+    raw.send(format!("PSYNC {replid} {from}\r\n").as_bytes());
+    raw.expect(format!("+CONTINUE {replid}\r\n").as_bytes());
+    raw.expect(b"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n");
+    assert_eq!(info_field(&mut c, "stats", "sync_partial_ok"), "1");
+    // An offset the backlog does not hold, or another history: a full sync.
+    let mut other = srv.raw();
+    other.send(format!("PSYNC {replid} 999999\r\n").as_bytes());
+    assert!(read_line(&mut other).starts_with("+FULLRESYNC "));
+    let mut other = srv.raw();
+    other.send(format!("PSYNC {} 1\r\n", "f".repeat(40)).as_bytes());
+    assert!(read_line(&mut other).starts_with("+FULLRESYNC "));
+    assert_eq!(info_field(&mut c, "stats", "sync_partial_err"), "2");
+    let mut bad = srv.raw();
+    bad.roundtrip(b"PSYNC ? x\r\n", b"-ERR value is not an integer or out of range\r\n");
+}
+
+#[test]
+fn replconf_errors_are_redis_errors() {
+    let srv = server();
+    let mut c = srv.client();
+    assert_eq!(err(&mut c, &["REPLCONF", "listening-port"]), "ERR syntax error");
+    assert_eq!(err(&mut c, &["REPLCONF", "nope", "1"]), "ERR Unrecognized REPLCONF option: nope");
+    assert_eq!(err(&mut c, &["REPLCONF", "listening-port", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(err(&mut c, &["REPLCONF", "rdb-only", "2"]), "ERR value is out of range, must be positive");
+    assert_eq!(err(&mut c, &["REPLCONF", "rdb-filter-only", "keys"]), "ERR Unsupported rdb-filter-only option: keys");
+    let long = "a".repeat(300);
+    assert_eq!(
+        err(&mut c, &["REPLCONF", "ip-address", &long]),
+        "ERR REPLCONF ip-address provided by replica instance is too long: 300 bytes"
+    );
+    assert_eq!(q::<String>(&mut c, &["REPLCONF", "capa", "eof", "capa", "whatever"]), "OK");
+    // ACK and GETACK from a client that is no replica: no reply at all.
+    let mut raw = srv.raw();
+    raw.send(b"REPLCONF ACK 10\r\nREPLCONF GETACK *\r\nPING\r\n");
+    raw.expect(b"+PONG\r\n");
+    // A filtered RDB needs the EOF capability, as in Redis.
+    let mut raw = srv.raw();
+    raw.roundtrip(b"REPLCONF rdb-filter-only functions\r\n", b"+OK\r\n");
+    raw.roundtrip(b"SYNC\r\n", b"-ERR Filtered replica requires EOF capability\r\n");
+    // SYNC and PSYNC are refused in MULTI (no-multi).
+    let mut raw = srv.raw();
+    raw.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    raw.roundtrip(b"SYNC\r\n", b"-ERR Command not allowed inside a transaction\r\n");
+}
+
+#[test]
+fn wait_counts_the_replicas_that_acknowledged() {
+    let srv = server();
+    let mut c = srv.client();
+    assert_eq!(q::<i64>(&mut c, &["WAIT", "0", "0"]), 0);
+    assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "50"]), 0);
+    let mut raw = srv.raw();
+    raw.send(b"PSYNC ? -1\r\n");
+    let line = read_line(&mut raw);
+    let start: u64 = line.trim_end().rsplit(' ').next().unwrap().parse().unwrap();
+    read_rdb(&mut raw);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let set = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+    raw.expect(set);
+    // Not acknowledged: WAIT asks (REPLCONF GETACK *) and times out with 0.
+    assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "100"]), 0);
+    raw.expect(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+    // A blocked WAIT is answered by the acknowledgement.
+    let getack = 37;
+    let url = srv.url();
+    let waiter = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        redis::cmd("WAIT").arg(1).arg(0).query::<i64>(&mut c).unwrap()
+    });
+    raw.expect(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+    let acked = start + set.len() as u64 + 2 * getack;
+    raw.send(format!("REPLCONF ACK {acked}\r\n").as_bytes());
+    assert_eq!(waiter.join().unwrap(), 1);
+    assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "0"]), 1);
+    let role: redis::Value = q(&mut c, &["ROLE"]);
+    assert!(format!("{role:?}").contains(&acked.to_string()), "{role:?}");
+    // min-replicas-to-write counts the replica that acknowledged lately.
+    let _: () = q(&mut c, &["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    let _: () = q(&mut c, &["SET", "k", "w"]);
+    let _: () = q(&mut c, &["CONFIG", "SET", "min-replicas-to-write", "2"]);
+    assert_eq!(err(&mut c, &["SET", "k", "x"]), "NOREPLICAS Not enough good replicas to write.");
+}
+
+#[test]
+fn a_replica_over_its_output_limit_or_silent_too_long_is_dropped() {
+    let srv = server_with(|c| {
+        c.output_limits[2] = (256 * 1024, 0, 0);
+        c.repl_timeout = 1;
+    });
+    let mut c = srv.client();
+    // Never reads: the stream piles up past the replica class's limit.
+    let mut raw = srv.raw();
+    raw.send(b"PSYNC ? -1\r\n");
+    wait_for("the replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    let value = "x".repeat(64 * 1024);
+    for i in 0..200 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &value]);
+    }
+    wait_for("the replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");
+    // Reads but never acknowledges: dropped after repl-timeout.
+    let mut raw = srv.raw();
+    raw.send(b"PSYNC ? -1\r\n");
+    read_line(&mut raw);
+    read_rdb(&mut raw);
+    wait_for("the replica online", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    let started = Instant::now();
+    wait_for("the silent replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+}

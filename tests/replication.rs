@@ -410,3 +410,69 @@ fn a_replica_over_its_output_limit_or_silent_too_long_is_dropped() {
     wait_for("the silent replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");
     assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
 }
+
+#[test]
+fn a_second_replica_gets_its_own_select_and_can_join_a_running_sync() {
+    // Each key saved waits 2 ms: the snapshot of 300 keys lasts long
+    // enough for a second replica to join it.
+    let srv = primary_with(|c| c.rdb_key_save_delay = 2000);
+    let mut c = srv.client();
+    for i in 0..300 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    let mut a = srv.raw();
+    a.send(b"PSYNC ? -1\r\n");
+    let first = read_line(&mut a);
+    wait_for("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
+    let _: () = q(&mut c, &["SET", "during", "1"]);
+    let mut b = srv.raw();
+    b.send(b"PSYNC ? -1\r\n");
+    // B joins A's snapshot: the same offset, the same file, the writes
+    // since it started.
+    assert_eq!(read_line(&mut b), first);
+    assert_eq!(info_field(&mut c, "stats", "sync_full"), "2");
+    assert_eq!(info_field(&mut c, "persistence", "rdb_saves"), "0");
+    let (rdb_a, rdb_b) = (read_rdb(&mut a), read_rdb(&mut b));
+    assert_eq!(rdb_a, rdb_b);
+    let during = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$6\r\nduring\r\n$1\r\n1\r\n";
+    a.expect(during);
+    b.expect(during);
+    // A third, once the stream has selected its database, still gets a
+    // SELECT before the first write after its snapshot.
+    let _: () = q(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    let mut third = srv.raw();
+    third.send(b"SYNC\r\n");
+    read_rdb(&mut third);
+    let _: () = q(&mut c, &["SET", "after", "2"]);
+    let after = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n";
+    third.expect(after);
+    // A and B had their SELECT: only the command (after the third's SELECT).
+    a.expect(after);
+    b.expect(after);
+}
+
+#[test]
+fn the_aofs_timestamps_stay_out_of_the_stream() {
+    let srv = primary_with(|c| {
+        c.appendonly = true;
+        c.aof_timestamp_enabled = true;
+    });
+    let mut c = srv.client();
+    wait_for("the AOF's first base", || info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0");
+    let mut raw = srv.raw();
+    raw.send(b"SYNC\r\n");
+    read_rdb(&mut raw);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    let _: () = q(&mut c, &["SET", "k", "w"]);
+    raw.expect(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    raw.expect(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nw\r\n");
+    // The AOF has them.
+    let dir = std::path::Path::new(&srv.dir).join("appendonlydir");
+    let incr = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".incr.aof"))
+        .unwrap();
+    wait_for("the AOF write", || std::fs::read_to_string(&incr).unwrap().matches("#TS:").count() >= 2);
+}

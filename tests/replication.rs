@@ -476,3 +476,68 @@ fn the_aofs_timestamps_stay_out_of_the_stream() {
         .unwrap();
     wait_for("the AOF write", || std::fs::read_to_string(&incr).unwrap().matches("#TS:").count() >= 2);
 }
+
+#[test]
+fn redis_cli_replica_and_functions_rdb_use_filtered_syncs() {
+    if !redis_installed() {
+        eprintln!("redis-server is not installed: skipped");
+        return;
+    }
+    let srv = primary();
+    let mut c = srv.client();
+    let _: () = q(&mut c, &["SET", "big", &"x".repeat(100_000)]);
+    let lib = "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)";
+    let _: String = q(&mut c, &["FUNCTION", "LOAD", lib]);
+    let port = srv.handle.addr.port().to_string();
+    // --replica asks for an RDB of nothing, then prints the stream.
+    // Line-buffered: redis-cli's stdout is a pipe here (stdbuf execs it).
+    let mut child = Command::new("stdbuf")
+        .args(["-oL", "redis-cli", "-p", &port, "--replica"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("redis-cli --replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let _: () = q(&mut c, &["SELECT", "2"]);
+    let _: () = q(&mut c, &["LPUSH", "l", "z"]);
+    let _: () = q(&mut c, &["SELECT", "0"]);
+    // Read on a thread of its own, so that a server that never sends ends
+    // the test with its message instead of hanging it.
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    while !seen.contains("\"LPUSH\",\"l\",\"z\"") {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("redis-cli --replica printed only: {seen}");
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains("\"SELECT\",\"0\"\n\"SET\",\"k\",\"v\"\n\"SELECT\",\"2\"\n"), "{seen}");
+    // The filtered RDB held nothing: no 100 KB value went down the link.
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("SYNC with master, discarding ") && !stderr.contains("100"), "{stderr}");
+    // --functions-rdb: the libraries only, in a file Redis loads.
+    let dir = fresh_dir();
+    let file = format!("{dir}/dump.rdb");
+    let out = Command::new("redis-cli").args(["-p", &port, "--functions-rdb", &file]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let redis = RedisServer::start(&dir);
+    let mut rc = redis.client().unwrap();
+    assert_eq!(q::<i64>(&mut rc, &["DBSIZE"]), 0);
+    assert_eq!(q::<i64>(&mut rc, &["FCALL", "f1", "0"]), 1);
+}

@@ -314,11 +314,6 @@ impl Shared {
         if conf.filter.is_some() && !conf.capa_eof {
             return Err("ERR Filtered replica requires EOF capability".into());
         }
-        if conf.filter.is_some() {
-            // Redis sends a filtered RDB (`redis-cli --functions-rdb`)
-            // through the socket only; ferrokv writes no such file yet.
-            return Err("ERR Filtered RDB transfers (rdb-filter-only) are not supported".into());
-        }
         let name = self.replica_name(key, &conf);
         log::info!("Replica {name} asks for synchronization");
         let id = self.client(key).id;
@@ -350,6 +345,9 @@ impl Shared {
         if self.repl.backlog.is_none() {
             self.create_backlog();
         }
+        if let Some(functions) = replica.conf.filter {
+            return Ok(self.send_filtered(replica, &name, functions));
+        }
         self.repl.replicas.push(replica);
         if self.persist.snapshot.is_some() {
             // A BGSAVE whose stream another waiting replica collects can
@@ -379,6 +377,44 @@ impl Shared {
         }
         let r = self.repl.replicas.last_mut().map(|r| std::mem::take(&mut r.pre)).unwrap_or_default();
         Ok(r)
+    }
+
+    /// A filtered full sync (`REPLCONF rdb-filter-only`: `redis-cli
+    /// --replica` asks for no data, `--functions-rdb` for the function
+    /// libraries only): the RDB is small and made at once, and the stream
+    /// follows it from this moment (RDB-only: nothing follows).
+    fn send_filtered(&mut self, mut r: Replica, name: &str, functions: bool) -> Vec<u8> {
+        self.repl_absorb();
+        self.prop.reselect();
+        let offset = self.repl.offset;
+        let mut reply = Vec::new();
+        if !r.pre_psync {
+            reply.extend_from_slice(format!("+FULLRESYNC {} {offset}\r\n", self.repl.replid).as_bytes());
+        }
+        let opts = self.snapshot_options();
+        let mut rdb = Vec::new();
+        crate::persist::rdb::write_header(&mut rdb, opts.used_mem, false);
+        if functions {
+            for code in &opts.libraries {
+                crate::persist::codec::functions::write_library(&mut rdb, code, opts.compress);
+            }
+        }
+        rdb.push(crate::persist::rdb::OP_EOF);
+        let crc = if opts.checksum { crate::persist::codec::crc64(0, &rdb) } else { 0 };
+        rdb.extend_from_slice(&crc.to_le_bytes());
+        reply.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
+        reply.extend_from_slice(&rdb);
+        r.initial_offset = offset;
+        if r.conf.rdb_only {
+            r.state = SyncState::RdbTransmitted;
+            log::info!("RDB transfer completed, rdb only replica ({name}) should be disconnected asap");
+            self.client_mut(r.key).close_after_reply = true;
+        } else {
+            r.state = SyncState::Online;
+            log::info!("Synchronization with replica {name} succeeded");
+        }
+        self.repl.replicas.push(r);
+        reply
     }
 
     /// PSYNC `replid offset`: the stream from `offset` if the backlog

@@ -541,3 +541,25 @@ fn redis_cli_replica_and_functions_rdb_use_filtered_syncs() {
     assert_eq!(q::<i64>(&mut rc, &["DBSIZE"]), 0);
     assert_eq!(q::<i64>(&mut rc, &["FCALL", "f1", "0"]), 1);
 }
+
+#[test]
+fn replicas_are_neither_counted_nor_evicted_by_maxmemory_clients() {
+    let srv = primary_with(|c| c.maxmemory_clients = 4 << 20);
+    let mut c = srv.client();
+    // A replica that does not read: megabytes of stream wait for it.
+    let mut raw = srv.raw();
+    raw.send(b"PSYNC ? -1\r\n");
+    wait_for("the replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    let value = "x".repeat(512 * 1024);
+    for i in 0..24 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), &value]);
+        let _: String = q(&mut c, &["PING"]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let _: String = q(&mut c, &["PING"]);
+    assert_eq!(info_field(&mut c, "stats", "evicted_clients"), "0");
+    assert_eq!(info_field(&mut c, "replication", "connected_slaves"), "1");
+    let slaves: u64 = info_field(&mut c, "memory", "mem_clients_slaves").parse().unwrap();
+    assert!(slaves > 4 << 20, "{slaves}");
+    drop(raw);
+}

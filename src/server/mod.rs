@@ -1227,19 +1227,21 @@ impl Server {
     /// `maxmemory-clients`: while the clients together use the limit or
     /// more, the one using the most is closed, as Redis's `evictClients`
     /// does before the loop sleeps. CLIENT NO-EVICT clients count towards
-    /// the total but are never chosen.
+    /// the total but are never chosen; replicas neither count nor are
+    /// chosen (Redis counts normal and pubsub clients only).
     fn evict_clients(&mut self) {
         let limit = self.shared.client_eviction_limit();
         if limit == 0 {
             return;
         }
-        while self.shared.clients_mem >= limit {
+        let replicas: usize = self.shared.repl.replicas.iter().map(|r| self.shared.client(r.key).mem).sum();
+        while self.shared.clients_mem.saturating_sub(replicas) >= limit {
             let shared = &self.shared;
             let victim = self
                 .conns
                 .iter()
                 .map(|(k, _)| k)
-                .filter(|&k| !shared.client(k).no_evict)
+                .filter(|&k| !shared.client(k).no_evict && !shared.client(k).replica)
                 .max_by_key(|&k| shared.client(k).mem);
             let Some(key) = victim else { break };
             log::info!("Evicting client: {}", crate::cmd::conn::client_info_text(shared, key, unix_ms()));

@@ -815,3 +815,41 @@ impl Server {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Backlog;
+
+    /// The backlog holds the newest `size` bytes of the stream, numbered
+    /// from 1 as Redis numbers them, through pushes of every length and
+    /// resizes, as a plain vector of the whole stream says.
+    #[test]
+    fn backlog_keeps_the_newest_bytes_of_the_stream() {
+        let mut stream: Vec<u8> = Vec::new();
+        let mut b = Backlog::new(16, 0);
+        let mut next = 0u8;
+        for (round, len) in [0usize, 1, 5, 16, 3, 17, 40, 2, 15, 16, 1, 9].into_iter().cycle().take(60).enumerate() {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    next = next.wrapping_add(1);
+                    next
+                })
+                .collect();
+            b.push(&data);
+            stream.extend_from_slice(&data);
+            if round % 7 == 6 {
+                b.resize([5, 16, 33][round % 3]);
+            }
+            let held = b.histlen;
+            assert!(held <= b.size());
+            assert!(held <= stream.len());
+            if round % 7 != 6 && len >= b.size() {
+                assert_eq!(held, b.size(), "round {round}");
+            }
+            assert_eq!(b.first + held as u64, stream.len() as u64 + 1, "round {round}");
+            for from in b.first..=b.first + held as u64 {
+                assert_eq!(b.since(from), stream[(from - 1) as usize..], "round {round}, from {from}");
+            }
+        }
+    }
+}

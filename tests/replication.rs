@@ -273,6 +273,9 @@ fn sync_sends_the_rdb_then_the_stream_as_redis_writes_it() {
     raw.send(b"SYNC\r\n");
     let _: () = q(&mut c, &["DEL", "l"]);
     raw.expect(b"*2\r\n$3\r\nDEL\r\n$1\r\nl\r\n");
+    // What went to the replica is counted as replication output.
+    let repl: usize = info_field(&mut c, "stats", "total_net_repl_output_bytes").parse().unwrap();
+    assert!(repl > rdb.len() + 100, "{repl}");
 }
 
 #[test]

@@ -231,9 +231,9 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 w,
                 "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
                  instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\n\
-                 total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n\
+                 total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:{}\r\n\
                  instantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\n\
-                 instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\n\
+                 instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:{:.2}\r\nrejected_connections:{}\r\n\
                  sync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{expired}\r\n\
                  expired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\n\
                  evicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:{}\r\n\
@@ -252,8 +252,10 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 srv.metrics.rate(0).round() as u64,
                 s.net_input_bytes,
                 s.net_output_bytes,
+                s.net_repl_output_bytes,
                 srv.metrics.rate(1) / 1024.0,
                 srv.metrics.rate(2) / 1024.0,
+                srv.metrics.rate(3) / 1024.0,
                 s.rejected_connections,
                 srv.repl.sync_full,
                 srv.repl.sync_partial_ok,

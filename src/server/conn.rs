@@ -70,6 +70,8 @@ pub struct Conn {
     /// the next cron, and meanwhile nothing more is written to it or run
     /// for it, so that the reply that crossed the limit is never sent.
     pub doomed: bool,
+    /// A replica's link: its output counts as replication output.
+    pub replica: bool,
     /// Largest `rlen` since the cron last looked (Redis's `querybuf_peak`).
     pub qpeak: usize,
     /// Largest `wbuf.len()` since `wpeak_reset` (Redis's `buf_peak`), and
@@ -115,6 +117,7 @@ impl Conn {
             aof_wait: 0,
             soft_limit_since: None,
             doomed: false,
+            replica: false,
             qpeak: 0,
             wpeak: 0,
             wpeak_reset: now,
@@ -296,7 +299,11 @@ impl Conn {
                 Ok(n) => {
                     self.wpos += n;
                     self.wrote = true;
-                    stats.net_output_bytes += n as u64;
+                    if self.replica {
+                        stats.net_repl_output_bytes += n as u64;
+                    } else {
+                        stats.net_output_bytes += n as u64;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -562,7 +562,7 @@ impl Server {
         }
         if due {
             let s = &self.shared.stats;
-            let counters = [s.commands_processed, s.net_input_bytes, s.net_output_bytes];
+            let counters = [s.commands_processed, s.net_input_bytes, s.net_output_bytes, s.net_repl_output_bytes];
             self.shared.metrics.sample(now, counters);
             self.shared.used_memory();
             self.shared.sample_rss();

@@ -715,6 +715,7 @@ impl Server {
             let (key, id) = (self.shared.repl.replicas[i].key, self.shared.repl.replicas[i].id);
             let Some(conn) = self.conns.get_mut(key).filter(|c| c.id == id) else { continue };
             let r = &mut self.shared.repl.replicas[i];
+            conn.replica = true;
             let before = conn.pending_output();
             if !r.pre.is_empty() {
                 conn.wbuf.extend_from_slice(&r.pre);

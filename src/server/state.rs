@@ -128,6 +128,8 @@ pub struct Stats {
     pub dirty: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
+    /// What went to replicas (not in `net_output_bytes`, as in Redis).
+    pub net_repl_output_bytes: u64,
     /// Keys removed to hold maxmemory.
     pub evicted_keys: u64,
     /// Clients closed to hold maxmemory-clients.
@@ -230,18 +232,19 @@ pub struct Pause {
 /// over the last 16 samples (`trackInstantaneousMetric`).
 #[derive(Debug, Default)]
 pub struct Metrics {
-    last: Option<(u64, [u64; 3])>,
-    samples: [[f64; 16]; 3],
+    last: Option<(u64, [u64; 4])>,
+    samples: [[f64; 16]; 4],
     next: usize,
 }
 
 impl Metrics {
-    /// Records the counters (commands, input bytes, output bytes) at `now_ms`.
-    pub fn sample(&mut self, now_ms: u64, counters: [u64; 3]) {
+    /// Records the counters (commands, input bytes, output bytes,
+    /// replication output bytes) at `now_ms`.
+    pub fn sample(&mut self, now_ms: u64, counters: [u64; 4]) {
         if let Some((t, prev)) = self.last
             && now_ms > t
         {
-            for k in 0..3 {
+            for k in 0..4 {
                 self.samples[k][self.next] = counters[k].saturating_sub(prev[k]) as f64 * 1000.0 / (now_ms - t) as f64;
             }
             self.next = (self.next + 1) % 16;

@@ -385,6 +385,13 @@ fn wait_counts_the_replicas_that_acknowledged() {
     let _: () = q(&mut c, &["SET", "k", "w"]);
     let _: () = q(&mut c, &["CONFIG", "SET", "min-replicas-to-write", "2"]);
     assert_eq!(err(&mut c, &["SET", "k", "x"]), "NOREPLICAS Not enough good replicas to write.");
+    // The backlog's memory is what the stream wrote, not its size.
+    let _: () = q(&mut c, &["CONFIG", "SET", "repl-backlog-size", "1gb"]);
+    assert_eq!(info_field(&mut c, "replication", "repl_backlog_size"), "1073741824");
+    let held: u64 = info_field(&mut c, "memory", "mem_replication_backlog").parse().unwrap();
+    assert!(held < 1 << 20, "{held}");
+    let used: u64 = info_field(&mut c, "memory", "used_memory").parse().unwrap();
+    assert!(used < 100 << 20, "{used}");
 }
 
 #[test]

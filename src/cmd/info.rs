@@ -133,7 +133,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
             // own: the allocator's figures are the process's (allocated =
             // active = used_memory, resident = RSS), as in MEMORY STATS.
             let over_rss = rss as i64 - used as i64;
-            let backlog = srv.repl.backlog.as_ref().map_or(0, |b| b.size());
+            let backlog = srv.repl.backlog.as_ref().map_or(0, |b| b.memory());
             let slaves = srv.replica_clients_mem();
             let _ = write!(
                 w,

@@ -75,12 +75,15 @@ impl Replication {
     }
 }
 
-/// The last `repl-backlog-size` bytes of the stream, for PSYNC.
+/// The last `repl-backlog-size` bytes of the stream, for PSYNC: a ring
+/// that grows as bytes come until it holds `size` (so memory counts what
+/// the stream wrote, as Redis's backlog grows by blocks).
 pub struct Backlog {
     buf: Vec<u8>,
-    /// Where the next byte goes in `buf`.
+    size: usize,
+    /// Where the next byte goes in `buf` (its end while it grows).
     pos: usize,
-    /// Bytes held (at most `buf.len()`).
+    /// Bytes held (at most `size`).
     pub histlen: usize,
     /// The stream offset of the first byte held, 1-based as Redis's
     /// `repl_backlog_first_byte_offset`.
@@ -89,20 +92,45 @@ pub struct Backlog {
 
 impl Backlog {
     fn new(size: usize, offset: u64) -> Backlog {
-        Backlog { buf: vec![0; size.max(1)], pos: 0, histlen: 0, first: offset + 1 }
+        Backlog { buf: Vec::new(), size: size.max(1), pos: 0, histlen: 0, first: offset + 1 }
     }
 
     pub fn size(&self) -> usize {
-        self.buf.len()
+        self.size
+    }
+
+    /// Bytes allocated for it (INFO's `mem_replication_backlog`).
+    pub fn memory(&self) -> usize {
+        self.buf.capacity()
     }
 
     fn push(&mut self, mut data: &[u8]) {
-        let size = self.buf.len();
-        if data.len() > size {
+        let size = self.size;
+        if data.len() >= size {
             let skip = data.len() - size;
-            self.first += (skip + self.histlen) as u64;
-            self.histlen = 0;
-            data = &data[skip..];
+            self.first += (self.histlen + skip) as u64;
+            self.buf.clear();
+            self.buf.extend_from_slice(&data[skip..]);
+            self.buf.shrink_to_fit();
+            self.pos = 0;
+            self.histlen = size;
+            return;
+        }
+        if self.buf.len() < size {
+            // Growing: the bytes go at its end (`pos`), no wrap yet.
+            let grow = (size - self.buf.len()).min(data.len());
+            // Doubling, but never past `size`.
+            let want = (self.buf.len() + grow).max(self.buf.capacity() * 2).min(size);
+            if want > self.buf.capacity() {
+                self.buf.reserve_exact(want - self.buf.len());
+            }
+            self.buf.extend_from_slice(&data[..grow]);
+            self.pos = self.buf.len() % size;
+            self.histlen += grow;
+            data = &data[grow..];
+            if data.is_empty() {
+                return;
+            }
         }
         let first_part = data.len().min(size - self.pos);
         self.buf[self.pos..self.pos + first_part].copy_from_slice(&data[..first_part]);
@@ -116,7 +144,7 @@ impl Backlog {
     /// The bytes from stream offset `from` (1-based) to the end.
     fn since(&self, from: u64) -> Vec<u8> {
         let skip = (from - self.first) as usize;
-        let size = self.buf.len();
+        let size = self.size;
         let start = (self.pos + size - self.histlen + skip) % size;
         let len = self.histlen - skip;
         let mut out = Vec::with_capacity(len);
@@ -842,7 +870,7 @@ mod tests {
                 b.resize([5, 16, 33][round % 3]);
             }
             let held = b.histlen;
-            assert!(held <= b.size());
+            assert!(held <= b.size() && b.memory() <= b.size(), "round {round}");
             assert!(held <= stream.len());
             if round % 7 != 6 && len >= b.size() {
                 assert_eq!(held, b.size(), "round {round}");

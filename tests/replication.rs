@@ -573,3 +573,112 @@ fn replicas_are_neither_counted_nor_evicted_by_maxmemory_clients() {
     assert!(slaves > 4 << 20, "{slaves}");
     drop(raw);
 }
+
+/// A raw replica of `srv` that got its full sync: its connection and the
+/// offset its stream starts from.
+fn raw_replica(srv: &common::TestServer) -> (Raw, u64) {
+    let mut raw = srv.raw();
+    raw.send(b"PSYNC ? -1\r\n");
+    let line = read_line(&mut raw);
+    let start: u64 = line.trim_end().rsplit(' ').next().unwrap().parse().unwrap();
+    read_rdb(&mut raw);
+    (raw, start)
+}
+
+#[test]
+fn shutdown_waits_for_lagging_replicas_with_writes_paused() {
+    let srv = primary();
+    let mut c = srv.client();
+    let (mut raw, start) = raw_replica(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let set = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+    raw.expect(set);
+    // The replica has not acknowledged: SHUTDOWN waits, asking it.
+    let mut shut = srv.raw();
+    shut.send(b"SHUTDOWN NOSAVE\r\n");
+    let getack = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
+    raw.expect(getack);
+    let info: String = q(&mut c, &["INFO", "server"]);
+    assert!(info.contains("shutdown_in_milliseconds:"), "{info}");
+    // Writes wait; reads go on.
+    let mut writer = srv.raw();
+    writer.send(b"SET k w\r\n");
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "v");
+    writer.0.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut byte = [0u8; 1];
+    assert!(writer.0.read(&mut byte).is_err(), "a write ran during the shutdown's wait");
+    // SHUTDOWN ABORT: the waiting SHUTDOWN gets Redis's error, the write runs.
+    assert_eq!(q::<String>(&mut c, &["SHUTDOWN", "ABORT"]), "OK");
+    shut.expect(b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+    writer.0.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    writer.expect(b"+OK\r\n");
+    raw.expect(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nw\r\n");
+    // Again; this time the replica acknowledges everything: the server ends.
+    shut.send(b"SHUTDOWN NOSAVE\r\n");
+    raw.expect(getack);
+    let end: u64 = info_field(&mut c, "replication", "master_repl_offset").parse().unwrap();
+    let write = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nw\r\n";
+    assert_eq!(end, start + (set.len() + 2 * getack.len() + write.len()) as u64);
+    raw.send(format!("REPLCONF ACK {}\r\n", end - 1).as_bytes());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(std::net::TcpStream::connect(srv.handle.addr).is_ok(), "ended before the replica caught up");
+    let started = Instant::now();
+    raw.send(format!("REPLCONF ACK {end}\r\n").as_bytes());
+    assert_eq!(shut.read_to_close(), b"");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    wait_for("the server to stop", || std::net::TcpStream::connect(srv.handle.addr).is_err());
+}
+
+#[test]
+fn shutdown_gives_up_on_a_silent_replica_after_shutdown_timeout() {
+    let srv = primary_with(|c| c.shutdown_timeout = 1);
+    let mut c = srv.client();
+    let (_raw, _) = raw_replica(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let started = Instant::now();
+    let mut shut = srv.raw();
+    shut.send(b"SHUTDOWN NOSAVE\r\n");
+    assert_eq!(shut.read_to_close(), b"");
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    // SHUTDOWN NOW does not wait.
+    let srv = primary();
+    let mut c = srv.client();
+    let (_raw, _) = raw_replica(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let started = Instant::now();
+    let mut shut = srv.raw();
+    shut.send(b"SHUTDOWN NOW NOSAVE\r\n");
+    assert_eq!(shut.read_to_close(), b"");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[test]
+fn sigterm_waits_for_the_replicas_too() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = fresh_dir();
+    let log = format!("{dir}/log.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrokv"))
+        .args(["--port", &port.to_string(), "--save", "", "--dir", &dir, "--logfile", &log])
+        .spawn()
+        .unwrap();
+    let mut c = common::connect_when_up(port);
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut raw = Raw(stream);
+    raw.send(b"PSYNC ? -1\r\n");
+    read_line(&mut raw);
+    read_rdb(&mut raw);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    // The cron takes the signal and waits: the replica is asked for its offset.
+    raw.expect(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    raw.expect(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "exited before the replica caught up");
+    let end = info_field(&mut c, "replication", "master_repl_offset");
+    raw.send(format!("REPLCONF ACK {end}\r\n").as_bytes());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("Waiting for replicas before shutting down."), "{text}");
+    assert!(text.contains("1 of 1 replicas are in sync when shutting down."), "{text}");
+}

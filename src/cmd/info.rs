@@ -104,6 +104,7 @@ fn section(out: &mut String, srv: &mut Shared, name: &str, now: u64) {
                 std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
                 srv.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             );
+            w.push_str(&srv.shutdown_info(now));
         }
         "clients" => {
             let (mut max_in, mut max_out, mut blocked) = (0, 0, 0);

@@ -851,12 +851,12 @@ fn time(cx: &mut Ctx, _args: &Args) -> CmdResult {
 /// changes nothing; ABORT cancels a shutdown a signal asked for that the
 /// cron has not run yet.
 fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
-    let (mut nosave, mut save, mut abort, mut force) = (false, false, false, false);
+    let (mut nosave, mut save, mut abort, mut force, mut now_flag) = (false, false, false, false, false);
     for opt in args.from(1) {
         match opt.to_ascii_lowercase().as_slice() {
             b"nosave" => nosave = true,
             b"save" => save = true,
-            b"now" => {}
+            b"now" => now_flag = true,
             b"force" => force = true,
             b"abort" => abort = true,
             _ => return Err(CmdError::Syntax),
@@ -866,9 +866,11 @@ fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     if abort {
-        // A signal's shutdown the cron has not run yet (Redis's
-        // abortShutdown; there are no replicas to wait for otherwise).
-        if cx.srv.requests.shutdown_asap.take().is_none() {
+        // A shutdown waiting for replicas (the loop ends the wait), or a
+        // signal's shutdown the cron has not run yet (Redis's abortShutdown).
+        if cx.srv.repl.shutdown.is_some() {
+            cx.srv.requests.cancel_shutdown = true;
+        } else if cx.srv.requests.shutdown_asap.take().is_none() {
             return Err(CmdError::msg("ERR No shutdown in progress."));
         }
         crate::server::SHUTDOWN_PENDING.store(false, std::sync::atomic::Ordering::SeqCst);
@@ -882,8 +884,21 @@ fn shutdown(cx: &mut Ctx, args: &Args) -> CmdResult {
     {
         return Err(CmdError::msg(busy));
     }
-    log::warn!("User requested shutdown...");
     let now = cx.now;
+    let waiting = cx.srv.repl.shutdown.is_some();
+    if !waiting {
+        log::warn!("User requested shutdown...");
+    }
+    if waiting || cx.srv.shutdown_wait_start((save, nosave, force), now_flag, now) {
+        // Replicas are behind: the client waits with the shutdown, which
+        // the loop ends once they caught up (or with an error).
+        cx.block(&[], crate::server::replication::SHUTDOWN, None, args);
+        let id = cx.srv.client(cx.key).id;
+        if let Some(w) = cx.srv.repl.shutdown.as_mut() {
+            w.clients.push((cx.key, id));
+        }
+        return Ok(());
+    }
     if !cx.srv.prepare_for_shutdown(save, nosave, force, now) {
         return Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
     }

@@ -212,6 +212,8 @@ pub struct Config {
     pub repl_timeout: u32,
     pub repl_backlog_size: u64,
     pub repl_backlog_ttl: u64,
+    /// Seconds a shutdown waits for lagging replicas (0: none).
+    pub shutdown_timeout: u64,
     /// The append-only file (see `persist::aof`), Redis's names.
     pub appendonly: bool,
     pub appendfilename: String,
@@ -333,6 +335,7 @@ impl Default for Config {
             repl_timeout: 60,
             repl_backlog_size: 1 << 20,
             repl_backlog_ttl: 3600,
+            shutdown_timeout: 10,
             appendonly: false,
             appendfilename: "appendonly.aof".into(),
             appenddirname: "appendonlydir".into(),

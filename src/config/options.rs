@@ -255,7 +255,9 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with((|c, _| c.shutdown_on_sigint.clone(), |c, _, v| super::shutdown_flags(v).map(|s| c.shutdown_on_sigint = s))),
     opt("shutdown-on-sigterm", Kind::Special("default"), MULTI_ARG, State::Works, "what SIGTERM does, as shutdown-on-sigint")
         .with((|c, _| c.shutdown_on_sigterm.clone(), |c, _, v| super::shutdown_flags(v).map(|s| c.shutdown_on_sigterm = s))),
-    opt("shutdown-timeout", int(0, INT_MAX, 10), 0, State::Tunes(REPL_PRIMARY), "seconds SHUTDOWN waits for replicas to catch up"),
+    opt("shutdown-timeout", int(0, INT_MAX, 10), 0, State::Works,
+        "seconds SHUTDOWN (and SIGTERM/SIGINT) waits, writes paused, for replicas to catch up")
+        .with(int_field!(shutdown_timeout, u64)),
     opt("enable-protected-configs", one_of(PROTECTED_ACTION, "no"), IMMUTABLE, State::Works,
         "allow CONFIG SET of `dir` and `dbfilename`: `yes`, or `local` for loopback clients")
         .with((|c, _| c.enable_protected_configs.into(), |c, o, v| o.pick(v).map(|s| c.enable_protected_configs = s))),

@@ -521,6 +521,12 @@ impl Server {
         let has = |f: &str| flags.split(' ').any(|w| w == f);
         let (save, nosave, force) =
             if self.shared.loading() { (false, true, false) } else { (has("save"), has("nosave"), has("force")) };
+        if self.shared.repl.shutdown.is_some()
+            || self.shared.shutdown_wait_start((save, nosave, force), has("now"), unix_ms())
+        {
+            // It ends once the replicas caught up (`shutdown_wait_turn`).
+            return;
+        }
         if !self.shared.prepare_for_shutdown(save, nosave, force, unix_ms()) {
             SHUTDOWN_PENDING.store(false, Ordering::SeqCst);
             let name = if int { "SIGINT" } else { "SIGTERM" };
@@ -615,6 +621,9 @@ impl Server {
         if due && now >= self.next_repl_cron {
             self.next_repl_cron = now + 1000;
             self.shared.replication_cron(unix_ms());
+        }
+        if due && self.shared.repl.shutdown.is_some() {
+            self.shutdown_wait_turn(unix_ms());
         }
         if !self.shared.repl.replicas.is_empty() {
             // A snapshot that just ended, the cron's PINGs and newlines.
@@ -1086,6 +1095,11 @@ impl Server {
                 self.unblock(k, id, if error { Unblock::Error } else { Unblock::Released });
             }
         }
+        if std::mem::take(&mut self.shared.requests.cancel_shutdown)
+            && let Some(wait) = self.shared.repl.shutdown.take()
+        {
+            self.cancel_shutdown_wait(wait, now);
+        }
         if std::mem::take(&mut self.shared.requests.pause_changed) {
             match self.shared.pause {
                 Some(p) => {
@@ -1302,6 +1316,7 @@ impl Server {
         let error = match how {
             Unblock::Error => Some("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
             Unblock::StreamGone => Some("UNBLOCKED the stream key no longer exists"),
+            Unblock::ShutdownFailed => Some("ERR Errors trying to SHUTDOWN. Check logs."),
             Unblock::Timeout | Unblock::Released => None,
         };
         // Counted as Redis 7.0.15 counts it: an error reply in the error
@@ -1339,6 +1354,8 @@ pub(crate) enum Unblock {
     Error,
     /// The stream an XREADGROUP waited on was deleted or replaced.
     StreamGone,
+    /// A SHUTDOWN that waited for replicas did not end the server.
+    ShutdownFailed,
 }
 
 /// The loop's parts a connection's arrival and departure touch, borrowed

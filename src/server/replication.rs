@@ -53,7 +53,26 @@ pub struct Replication {
     pub closing: Vec<(usize, u64)>,
     /// Clients blocked in WAIT: `(key, id)`.
     pub waiting: Vec<(usize, u64)>,
+    /// A shutdown waiting for the replicas to catch up.
+    pub shutdown: Option<ShutdownWait>,
 }
+
+/// A shutdown that waits for lagging replicas (Redis's `shutdown_mstime`):
+/// writes are paused meanwhile; it ends when every replica acknowledged
+/// the whole stream or at `deadline_ms`, whichever comes first.
+pub struct ShutdownWait {
+    /// Unix ms.
+    pub deadline_ms: u64,
+    /// SHUTDOWN's (or the signal's) SAVE, NOSAVE and FORCE.
+    pub flags: (bool, bool, bool),
+    /// This shutdown paused the writes (no CLIENT PAUSE was in effect).
+    pub paused: bool,
+    /// The SHUTDOWN clients that wait with it: `(key, id)`.
+    pub clients: Vec<(usize, u64)>,
+}
+
+/// What a client blocked in SHUTDOWN waits for (`Blocked::wants`).
+pub const SHUTDOWN: &str = "shutdown";
 
 impl Replication {
     pub fn new(replid: String) -> Replication {
@@ -71,6 +90,7 @@ impl Replication {
             cron_secs: 0,
             closing: Vec::new(),
             waiting: Vec::new(),
+            shutdown: None,
         }
     }
 }
@@ -651,7 +671,9 @@ impl Shared {
         }
         self.repl.cron_secs += 1;
         let period = self.config.repl_ping_replica_period.max(1) as u64;
-        if self.repl.cron_secs.is_multiple_of(period) && !self.repl.replicas.is_empty() {
+        // No PING while a shutdown waits for the replicas to catch up.
+        if self.repl.cron_secs.is_multiple_of(period) && !self.repl.replicas.is_empty() && self.repl.shutdown.is_none()
+        {
             self.repl_feed_command(&[b"PING"]);
         }
         let timeout_ms = (self.config.repl_timeout as u64).saturating_mul(1000);
@@ -695,6 +717,46 @@ impl Shared {
     /// INFO memory's `mem_clients_slaves`: the replicas' connections.
     pub fn replica_clients_mem(&self) -> usize {
         self.repl.replicas.iter().map(|r| self.client(r.key).mem + r.held()).sum()
+    }
+
+    /// Replicas that have not acknowledged the whole stream.
+    pub fn lagging_replicas(&self) -> usize {
+        self.repl.replicas.iter().filter(|r| r.ack_off != self.repl.offset).count()
+    }
+
+    /// The start of a shutdown (Redis's `prepareForShutdown` before its
+    /// `finishShutdown`): unless `now` (SHUTDOWN NOW) or `shutdown-timeout`
+    /// is 0, with replicas behind, the replicas are asked for an
+    /// acknowledgement, writes pause, and the shutdown waits (true); the
+    /// cron ends it ([`Server::shutdown_wait_turn`]).
+    pub fn shutdown_wait_start(&mut self, flags: (bool, bool, bool), now: bool, now_ms: u64) -> bool {
+        if now || self.config.shutdown_timeout == 0 {
+            return false;
+        }
+        self.repl_absorb();
+        if self.lagging_replicas() == 0 {
+            return false;
+        }
+        let timeout_ms = self.config.shutdown_timeout.saturating_mul(1000);
+        let paused = !self.paused(now_ms);
+        if paused {
+            self.repl_feed_command(&[b"REPLCONF", b"GETACK", b"*"]);
+            self.pause = Some(super::state::Pause { until: now_ms.saturating_add(timeout_ms + 1000), all: false });
+            self.requests.pause_changed = true;
+        }
+        log::info!("Waiting for replicas before shutting down.");
+        self.repl.shutdown =
+            Some(ShutdownWait { deadline_ms: now_ms.saturating_add(timeout_ms), flags, paused, clients: Vec::new() });
+        true
+    }
+
+    /// INFO server's `shutdown_in_milliseconds` line, while one waits.
+    pub fn shutdown_info(&self, now_ms: u64) -> String {
+        self.repl
+            .shutdown
+            .as_ref()
+            .map(|w| format!("shutdown_in_milliseconds:{}\r\n", w.deadline_ms as i64 - now_ms as i64))
+            .unwrap_or_default()
     }
 
     /// INFO replication.
@@ -819,6 +881,55 @@ impl Server {
             } else {
                 self.shared.repl.waiting.push((key, id));
             }
+        }
+    }
+
+    /// The cron's look at a shutdown waiting for replicas: once they all
+    /// acknowledged the stream, or its time is up, it finishes (Redis's
+    /// `finishShutdown`: the lagging replicas logged, then the final save);
+    /// if that fails, the waiting SHUTDOWN clients get an error and writes
+    /// go on.
+    pub(super) fn shutdown_wait_turn(&mut self, now_ms: u64) {
+        let Some(deadline) = self.shared.repl.shutdown.as_ref().map(|w| w.deadline_ms) else { return };
+        self.shared.repl_absorb();
+        if now_ms < deadline && self.shared.lagging_replicas() > 0 {
+            return;
+        }
+        let Some(wait) = self.shared.repl.shutdown.take() else { return };
+        let shared = &self.shared;
+        for r in shared.repl.replicas.iter().filter(|r| r.ack_off != shared.repl.offset) {
+            let lag = if matches!(r.state, SyncState::Online) { now_ms.saturating_sub(r.ack_ms) / 1000 } else { 0 };
+            log::warn!(
+                "Lagging replica {} reported offset {} behind master, lag={lag}, state={}.",
+                shared.replica_name(r.key, &r.conf),
+                shared.repl.offset.saturating_sub(r.ack_off),
+                r.state_name()
+            );
+        }
+        let n = shared.repl.replicas.len();
+        if n > 0 {
+            log::info!("{} of {n} replicas are in sync when shutting down.", n - shared.lagging_replicas());
+        }
+        let (save, nosave, force) = wait.flags;
+        if self.shared.prepare_for_shutdown(save, nosave, force, now_ms) {
+            self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            return;
+        }
+        self.cancel_shutdown_wait(wait, now_ms);
+    }
+
+    /// A waiting shutdown ends without exiting (it failed, or SHUTDOWN
+    /// ABORT): its SHUTDOWN clients get Redis's error, the writes it paused
+    /// go on.
+    pub(super) fn cancel_shutdown_wait(&mut self, wait: ShutdownWait, now_ms: u64) {
+        for (key, id) in wait.clients {
+            self.unblock(key, id, super::Unblock::ShutdownFailed);
+        }
+        super::SHUTDOWN_PENDING.store(false, std::sync::atomic::Ordering::SeqCst);
+        if wait.paused {
+            self.shared.pause = None;
+            self.shared.set_expiry_paused(false);
+            self.end_pause(now_ms);
         }
     }
 

@@ -214,6 +214,8 @@ pub struct LoopRequests {
     pub unblock: Vec<(usize, u64, bool)>,
     /// CLIENT PAUSE or UNPAUSE changed the pause.
     pub pause_changed: bool,
+    /// SHUTDOWN ABORT of a shutdown waiting for replicas.
+    pub cancel_shutdown: bool,
     /// The server must exit at once (Redis's `exit(1)`: DEBUG LOADAOF
     /// failed), with this error.
     pub fatal: Option<String>,

@@ -682,3 +682,24 @@ fn sigterm_waits_for_the_replicas_too() {
     assert!(text.contains("Waiting for replicas before shutting down."), "{text}");
     assert!(text.contains("1 of 1 replicas are in sync when shutting down."), "{text}");
 }
+
+#[test]
+fn shutdown_does_not_wait_for_an_rdb_only_transfer() {
+    let srv = primary_with(|c| c.rdb_key_save_delay = 100_000);
+    let mut c = srv.client();
+    for i in 0..50 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    let mut backup = srv.raw();
+    backup.roundtrip(b"REPLCONF rdb-only 1\r\n", b"+OK\r\n");
+    backup.send(b"SYNC\r\n");
+    wait_for("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
+    // The stream moves on; the backup never acknowledges it (nor gets it).
+    let _: () = q(&mut c, &["SET", "after", "1"]);
+    let started = Instant::now();
+    let mut shut = srv.raw();
+    shut.send(b"SHUTDOWN NOSAVE\r\n");
+    assert_eq!(shut.read_to_close(), b"");
+    // Waiting for it would last until its 5 s snapshot went out.
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}

@@ -719,9 +719,10 @@ impl Shared {
         self.repl.replicas.iter().map(|r| self.client(r.key).mem + r.held()).sum()
     }
 
-    /// Replicas that have not acknowledged the whole stream.
+    /// Replicas that have not acknowledged the whole stream (an RDB-only
+    /// one gets no stream: it never lags).
     pub fn lagging_replicas(&self) -> usize {
-        self.repl.replicas.iter().filter(|r| r.ack_off != self.repl.offset).count()
+        self.repl.replicas.iter().filter(|r| !r.conf.rdb_only && r.ack_off != self.repl.offset).count()
     }
 
     /// The start of a shutdown (Redis's `prepareForShutdown` before its
@@ -897,7 +898,7 @@ impl Server {
         }
         let Some(wait) = self.shared.repl.shutdown.take() else { return };
         let shared = &self.shared;
-        for r in shared.repl.replicas.iter().filter(|r| r.ack_off != shared.repl.offset) {
+        for r in shared.repl.replicas.iter().filter(|r| !r.conf.rdb_only && r.ack_off != shared.repl.offset) {
             let lag = if matches!(r.state, SyncState::Online) { now_ms.saturating_sub(r.ack_ms) / 1000 } else { 0 };
             log::warn!(
                 "Lagging replica {} reported offset {} behind master, lag={lag}, state={}.",

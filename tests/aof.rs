@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fresh_dir, q, server_with};
+use common::{fresh_dir, q, server_with, wait_until};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -38,14 +38,6 @@ fn incr(dir: &str) -> String {
     let m = std::fs::read_to_string(d.join("appendonly.aof.manifest")).unwrap();
     let name = m.lines().rev().find(|l| l.ends_with("type i")).unwrap().split(' ').nth(1).unwrap().to_string();
     String::from_utf8_lossy(&std::fs::read(d.join(name)).unwrap()).replace("\r\n", " ")
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn digest(c: &mut redis::Connection) -> String {

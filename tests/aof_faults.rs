@@ -5,20 +5,12 @@
 
 mod common;
 
-use common::{fresh_dir, q, server_with};
+use common::{fresh_dir, q, server_with, wait_until};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferrokv");
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn field(info: &str, name: &str) -> String {
     info.lines()

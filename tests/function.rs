@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{check, q};
+use common::{check, info_field, q, wait_until};
 
 #[test]
 fn functions_behave_as_redis_s() {
@@ -119,7 +119,6 @@ fn function_list_in_resp3_and_info_counts() {
 use ferrokv::persist::codec::functions::encode_dump;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 const MYLIB: &str = "#!lua name=mylib\nredis.register_function('f1', function(keys, args) return 1 end)";
 const LIB2: &str = "#!lua name=lib2\nredis.register_function{function_name='f2', callback=function() return 2 end, flags={'no-writes'}, description='desc'}";
@@ -247,20 +246,6 @@ fn function_dump_and_restore_as_redis() {
     assert_eq!(q::<i64>(&mut c, &["FCALL", "f1", "0"]), 1);
     let _: () = q(&mut c, &["FUNCTION", "FLUSH"]);
     assert_eq!(common::err(&mut c, &["FCALL", "f1", "0"]), "ERR Function not found");
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> String {
-    let info: String = q(c, &["INFO", section]);
-    let want = format!("{field}:");
-    info.lines().find_map(|l| l.strip_prefix(&want)).unwrap_or_default().trim().to_string()
 }
 
 /// A server on `dir` with DEBUG allowed, once it has loaded its data.

@@ -7,20 +7,12 @@
 //! replies) small: they count against the limit too.
 
 mod common;
-use common::{err, q, server};
+use common::{err, info_field, q, server};
 use std::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
-
-fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> String {
-    let info: String = q(c, &["INFO", section]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-        .to_string()
-}
 
 fn used(c: &mut redis::Connection) -> u64 {
     info_field(c, "memory", "used_memory").parse().unwrap()

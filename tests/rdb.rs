@@ -7,27 +7,10 @@
 
 mod common;
 
-use common::{err, fresh_dir, q, server_with};
+use common::{err, fresh_dir, info_field, q, server_with, wait_until};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> String {
-    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} in {text}"))
-        .trim()
-        .to_string()
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 fn wait_bgsave(c: &mut redis::Connection) {
     wait_until("the BGSAVE", || info_field(c, "persistence", "rdb_bgsave_in_progress") == "0");

@@ -8,38 +8,13 @@
 
 mod common;
 
-use common::{Raw, RedisServer, err, fresh_dir, server, server_with};
+use common::{Raw, RedisServer, err, fresh_dir, info_field, q, server, server_with, wait_until};
 use std::io::Read;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn redis_installed() -> bool {
     Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success())
-}
-
-fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-/// Waits (at most 30 s) until `f` holds.
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> String {
-    let info: String = q(c, &["INFO", section]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("INFO {section} has no {field}: {info}"))
-        .to_string()
 }
 
 /// Writes of many kinds and to several databases, the rewritten forms
@@ -107,7 +82,7 @@ fn a_redis_replica_gets_the_dataset_then_every_write() {
     }
     let replica = replica_of(srv.handle.addr.port());
     let mut r = replica.client().unwrap();
-    wait_for("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
+    wait_until("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
     for round in 20..40 {
         write_mix(&mut c, round);
     }
@@ -122,7 +97,7 @@ fn a_redis_replica_gets_the_dataset_then_every_write() {
     assert!(info.contains(&format!("slave0:ip=127.0.0.1,port={port},state=online,")), "{info}");
     assert!(info.contains("connected_slaves:1\r\n") && info.contains("repl_backlog_active:1\r\n"), "{info}");
     let offset: u64 = info_field(&mut c, "replication", "master_repl_offset").parse().unwrap();
-    wait_for("the replica's offset", || {
+    wait_until("the replica's offset", || {
         info_field(&mut r, "replication", "slave_repl_offset").parse::<u64>().unwrap() == offset
     });
     let role: redis::Value = q(&mut c, &["ROLE"]);
@@ -151,7 +126,7 @@ fn writes_while_the_snapshot_is_written_reach_the_replica() {
     let _: () = p.query(&mut c).unwrap();
     let replica = replica_of(srv.handle.addr.port());
     let mut r = replica.client().unwrap();
-    wait_for("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
+    wait_until("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
     let mut during = 0;
     while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1" {
         write_mix(&mut c, during);
@@ -160,7 +135,7 @@ fn writes_while_the_snapshot_is_written_reach_the_replica() {
         during += 1;
     }
     assert!(during > 2, "the snapshot ended too soon to test anything ({during} rounds)");
-    wait_for("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
+    wait_until("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
     let acked: i64 = q(&mut c, &["WAIT", "1", "5000"]);
     assert_eq!(acked, 1);
     assert_eq!(digest(&mut r), digest(&mut c));
@@ -177,11 +152,11 @@ fn a_broken_link_resumes_from_the_backlog() {
     write_mix(&mut c, 0);
     let replica = replica_of(srv.handle.addr.port());
     let mut r = replica.client().unwrap();
-    wait_for("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
+    wait_until("the replica's link", || info_field(&mut r, "replication", "master_link_status") == "up");
     let killed: i64 = q(&mut c, &["CLIENT", "KILL", "TYPE", "replica"]);
     assert_eq!(killed, 1);
     write_mix(&mut c, 1);
-    wait_for("the replica to come back", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    wait_until("the replica to come back", || info_field(&mut c, "replication", "connected_slaves") == "1");
     write_mix(&mut c, 2);
     let acked: i64 = q(&mut c, &["WAIT", "1", "5000"]);
     assert_eq!(acked, 1);
@@ -212,7 +187,7 @@ fn redis_cli_rdb_takes_a_backup_that_loads() {
     let mut rc = redis.client().unwrap();
     assert_eq!(digest(&mut rc), digest(&mut c));
     // The RDB-only client is gone and was never a replica of the stream.
-    wait_for("the rdb-only client to go", || info_field(&mut c, "replication", "connected_slaves") == "0");
+    wait_until("the rdb-only client to go", || info_field(&mut c, "replication", "connected_slaves") == "0");
 }
 
 /// Reads from `raw` until `want` bytes came (or panics after 10 s).
@@ -299,7 +274,7 @@ fn psync_full_then_continue_with_the_backlog() {
     // The link breaks; writes go on; the replica asks for what follows
     // its offset and gets exactly that.
     drop(raw);
-    wait_for("the replica to go", || info_field(&mut c, "replication", "connected_slaves") == "0");
+    wait_until("the replica to go", || info_field(&mut c, "replication", "connected_slaves") == "0");
     let _: () = q(&mut c, &["INCR", "n"]);
     let mut raw = srv.raw();
     raw.roundtrip(b"REPLCONF capa psync2\r\n", b"+OK\r\n");
@@ -404,20 +379,20 @@ fn a_replica_over_its_output_limit_or_silent_too_long_is_dropped() {
     // Never reads: the stream piles up past the replica class's limit.
     let mut raw = srv.raw();
     raw.send(b"PSYNC ? -1\r\n");
-    wait_for("the replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    wait_until("the replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
     let value = "x".repeat(64 * 1024);
     for i in 0..200 {
         let _: () = q(&mut c, &["SET", &format!("k{i}"), &value]);
     }
-    wait_for("the replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");
+    wait_until("the replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");
     // Reads but never acknowledges: dropped after repl-timeout.
     let mut raw = srv.raw();
     raw.send(b"PSYNC ? -1\r\n");
     read_line(&mut raw);
     read_rdb(&mut raw);
-    wait_for("the replica online", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    wait_until("the replica online", || info_field(&mut c, "replication", "connected_slaves") == "1");
     let started = Instant::now();
-    wait_for("the silent replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");
+    wait_until("the silent replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");
     assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
 }
 
@@ -433,7 +408,7 @@ fn a_second_replica_gets_its_own_select_and_can_join_a_running_sync() {
     let mut a = srv.raw();
     a.send(b"PSYNC ? -1\r\n");
     let first = read_line(&mut a);
-    wait_for("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
+    wait_until("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
     let _: () = q(&mut c, &["SET", "during", "1"]);
     let mut b = srv.raw();
     b.send(b"PSYNC ? -1\r\n");
@@ -468,7 +443,7 @@ fn the_aofs_timestamps_stay_out_of_the_stream() {
         c.aof_timestamp_enabled = true;
     });
     let mut c = srv.client();
-    wait_for("the AOF's first base", || info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0");
+    wait_until("the AOF's first base", || info_field(&mut c, "persistence", "aof_rewrite_in_progress") == "0");
     let mut raw = srv.raw();
     raw.send(b"SYNC\r\n");
     read_rdb(&mut raw);
@@ -484,7 +459,7 @@ fn the_aofs_timestamps_stay_out_of_the_stream() {
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with(".incr.aof"))
         .unwrap();
-    wait_for("the AOF write", || std::fs::read_to_string(&incr).unwrap().matches("#TS:").count() >= 2);
+    wait_until("the AOF write", || std::fs::read_to_string(&incr).unwrap().matches("#TS:").count() >= 2);
 }
 
 #[test]
@@ -507,7 +482,7 @@ fn redis_cli_replica_and_functions_rdb_use_filtered_syncs() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for("redis-cli --replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    wait_until("redis-cli --replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
     let _: () = q(&mut c, &["SET", "k", "v"]);
     let _: () = q(&mut c, &["SELECT", "2"]);
     let _: () = q(&mut c, &["LPUSH", "l", "z"]);
@@ -559,7 +534,7 @@ fn replicas_are_neither_counted_nor_evicted_by_maxmemory_clients() {
     // A replica that does not read: megabytes of stream wait for it.
     let mut raw = srv.raw();
     raw.send(b"PSYNC ? -1\r\n");
-    wait_for("the replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
+    wait_until("the replica", || info_field(&mut c, "replication", "connected_slaves") == "1");
     let value = "x".repeat(512 * 1024);
     for i in 0..24 {
         let _: () = q(&mut c, &["SET", &format!("k{i}"), &value]);
@@ -626,7 +601,7 @@ fn shutdown_waits_for_lagging_replicas_with_writes_paused() {
     raw.send(format!("REPLCONF ACK {end}\r\n").as_bytes());
     assert_eq!(shut.read_to_close(), b"");
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
-    wait_for("the server to stop", || std::net::TcpStream::connect(srv.handle.addr).is_err());
+    wait_until("the server to stop", || std::net::TcpStream::connect(srv.handle.addr).is_err());
 }
 
 #[test]
@@ -693,7 +668,7 @@ fn shutdown_does_not_wait_for_an_rdb_only_transfer() {
     let mut backup = srv.raw();
     backup.roundtrip(b"REPLCONF rdb-only 1\r\n", b"+OK\r\n");
     backup.send(b"SYNC\r\n");
-    wait_for("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
+    wait_until("the snapshot to start", || info_field(&mut c, "persistence", "rdb_bgsave_in_progress") == "1");
     // The stream moves on; the backup never acknowledges it (nor gets it).
     let _: () = q(&mut c, &["SET", "after", "1"]);
     let started = Instant::now();

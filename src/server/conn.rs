@@ -158,6 +158,22 @@ impl Conn {
         self.wpeak = self.wpeak.max(self.wbuf.len());
     }
 
+    /// Whether `pending` bytes of output are over `limits` (hard, soft,
+    /// soft seconds) as Redis's `checkClientOutputBufferLimits` judges
+    /// them: over the hard limit, or over the soft one for more whole
+    /// seconds (Redis's `unixtime`) than its own. `now_ms` is monotonic;
+    /// when the soft limit was first passed is kept here.
+    pub fn over_output_limit(&mut self, pending: u64, (hard, soft, secs): (u64, u64, u64), now_ms: u64) -> bool {
+        let soft_expired = if soft > 0 && pending > soft {
+            let since = *self.soft_limit_since.get_or_insert(now_ms);
+            (now_ms / 1000).saturating_sub(since / 1000) > secs
+        } else {
+            self.soft_limit_since = None;
+            false
+        };
+        (hard > 0 && pending > hard) || soft_expired
+    }
+
     /// Bytes of output not yet written to the socket (or, for TLS, to the
     /// TLS layer).
     pub fn pending_output(&self) -> usize {

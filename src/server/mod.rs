@@ -1276,18 +1276,9 @@ impl Server {
             return;
         }
         let class = if client.subscribed() { 1 } else { 0 };
-        let (hard, soft, secs) = self.shared.config.output_limits[class];
+        let limits = self.shared.config.output_limits[class];
         let pending = conn.pending_output() as u64;
-        let soft_expired = if soft > 0 && pending > soft {
-            // As Redis: whole seconds (its `unixtime`), and more of them
-            // than the limit's.
-            let since = *conn.soft_limit_since.get_or_insert(now);
-            (now / 1000).saturating_sub(since / 1000) > secs
-        } else {
-            conn.soft_limit_since = None;
-            false
-        };
-        if ((hard > 0 && pending > hard) || soft_expired) && !conn.doomed {
+        if conn.over_output_limit(pending, limits, now) && !conn.doomed {
             log::warn!("Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.", conn.id);
             conn.doomed = true;
             let id = conn.id;

@@ -937,20 +937,13 @@ impl Server {
     /// `client-output-buffer-limit replica ...` over the stream the
     /// replica has not taken (in its connection and held here).
     fn check_replica_limit(&mut self, i: usize) {
-        let (hard, soft, secs) = self.shared.config.output_limits[2];
+        let now = self.mono_ms();
+        let limits = self.shared.config.output_limits[2];
         let r = &self.shared.repl.replicas[i];
         let Some(conn) = self.conns.get_mut(r.key).filter(|c| c.id == r.id) else { return };
         let pending = (conn.pending_output() + r.held()) as u64;
-        let now = super::unix_ms();
-        let soft_over = if soft > 0 && pending > soft {
-            let since = *conn.soft_limit_since.get_or_insert(now);
-            (now / 1000).saturating_sub(since / 1000) > secs
-        } else {
-            conn.soft_limit_since = None;
-            false
-        };
-        if (hard > 0 && pending > hard) || soft_over {
-            let line = crate::cmd::conn::client_info_text(&self.shared, r.key, now);
+        if conn.over_output_limit(pending, limits, now) {
+            let line = crate::cmd::conn::client_info_text(&self.shared, r.key, super::unix_ms());
             log::warn!("Client {line} scheduled to be closed ASAP for overcoming of output buffer limits.");
             self.shared.repl.closing.push((r.key, r.id));
         }

@@ -139,6 +139,25 @@ pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -
     c.query(con).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
 
+/// Waits (at most 30 s) until `f` holds; panics naming `what` otherwise.
+pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Field `field` of INFO `section`, trimmed; panics when it is missing.
+pub fn info_field(c: &mut redis::Connection, section: &str, field: &str) -> String {
+    let info: String = q(c, &["INFO", section]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("INFO {section} has no {field}: {info}"))
+        .trim()
+        .to_string()
+}
+
 /// Waits (up to 30 s) until the server has loaded its data: an AOF or RDB
 /// loads in slices after the server starts answering (`-LOADING`).
 pub fn wait_loaded(srv: &TestServer) {

@@ -302,7 +302,9 @@ fn replconf_errors_are_redis_errors() {
     assert_eq!(err(&mut c, &["REPLCONF", "listening-port"]), "ERR syntax error");
     assert_eq!(err(&mut c, &["REPLCONF", "nope", "1"]), "ERR Unrecognized REPLCONF option: nope");
     assert_eq!(err(&mut c, &["REPLCONF", "listening-port", "x"]), "ERR value is not an integer or out of range");
-    assert_eq!(err(&mut c, &["REPLCONF", "rdb-only", "2"]), "ERR value is out of range, must be positive");
+    assert_eq!(err(&mut c, &["REPLCONF", "rdb-only", "2"]), "ERR value is out of range, value must between 0 and 1");
+    assert_eq!(err(&mut c, &["REPLCONF", "rdb-only", "x"]), "ERR value is not an integer or out of range");
+    assert_eq!(q::<String>(&mut c, &["REPLCONF", "listening-port", "-5"]), "OK");
     assert_eq!(err(&mut c, &["REPLCONF", "rdb-filter-only", "keys"]), "ERR Unsupported rdb-filter-only option: keys");
     let long = "a".repeat(300);
     assert_eq!(

@@ -145,7 +145,9 @@ fn replconf(cx: &mut Ctx, args: &Args) -> CmdResult {
             b"getack" => return Ok(()),
             b"rdb-only" => match parse_int(value) {
                 Ok(n @ 0..=1) => conf.rdb_only = n == 1,
-                _ => return Err(CmdError::msg("ERR value is out of range, must be positive")),
+                // Redis's getRangeLongFromObjectOrReply, its words as they are.
+                Ok(_) => return Err(CmdError::msg("ERR value is out of range, value must between 0 and 1")),
+                Err(_) => return Err(CmdError::msg("ERR value is not an integer or out of range")),
             },
             b"rdb-filter-only" => {
                 let (mut words, mut spans) = (Vec::new(), Vec::new());

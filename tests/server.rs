@@ -97,7 +97,7 @@ fn command_introspection_comes_from_the_table() {
 #[test]
 fn command_info_and_getkeys_match_redis_7_0() {
     let checked = common::transcript::replay(&server(), include_str!("data/command_transcript.txt"));
-    assert_eq!(checked, 438, "every recorded command is replayed");
+    assert_eq!(checked, 441, "every recorded command is replayed");
 }
 
 /// `tests/data/command_docs_transcript.txt`: what Redis 7.0.15 answers to
@@ -107,7 +107,7 @@ fn command_info_and_getkeys_match_redis_7_0() {
 #[test]
 fn command_docs_match_redis_7_0() {
     let checked = common::transcript::replay(&server(), include_str!("data/command_docs_transcript.txt"));
-    assert_eq!(checked, 344, "every recorded command is replayed");
+    assert_eq!(checked, 347, "every recorded command is replayed");
 }
 
 /// `tests/data/help_transcript.txt`: the HELP of every container command

@@ -680,3 +680,64 @@ fn shutdown_does_not_wait_for_an_rdb_only_transfer() {
     // Waiting for it would last until its 5 s snapshot went out.
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 }
+
+#[test]
+fn rdb_del_sync_files_removes_the_sync_rdb_when_nothing_persists() {
+    for delete in [false, true] {
+        let srv = primary_with(|c| c.rdb_del_sync_files = delete);
+        let mut c = srv.client();
+        let _: () = q(&mut c, &["SET", "k", "v"]);
+        let (_raw, _) = raw_replica(&srv);
+        let rdb = std::path::Path::new(&srv.dir).join("dump.rdb");
+        if delete {
+            wait_until("the sync RDB to go", || !rdb.exists());
+        } else {
+            std::thread::sleep(Duration::from_millis(1500));
+            assert!(rdb.exists(), "the RDB was removed without rdb-del-sync-files");
+        }
+    }
+    // With save points the file is the snapshot: it stays.
+    let srv = primary_with(|c| {
+        c.rdb_del_sync_files = true;
+        c.save = vec![(3600, 1)];
+    });
+    let (_raw, _) = raw_replica(&srv);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(std::path::Path::new(&srv.dir).join("dump.rdb").exists());
+}
+
+#[test]
+fn repl_disable_tcp_nodelay_turns_nagle_on_for_the_link() {
+    let srv = primary_with(|c| c.repl_disable_tcp_nodelay = true);
+    let mut c = srv.client();
+    let (mut raw, _) = raw_replica(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    // The link still carries the stream (Nagle only batches small writes).
+    raw.expect(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    let replica_end = raw.0.local_addr().unwrap();
+    assert_eq!(server_side_nodelay(replica_end), Some(false));
+    // Any other client keeps TCP_NODELAY.
+    let other = srv.raw();
+    let _: String = q(&mut c, &["PING"]);
+    assert_eq!(server_side_nodelay(other.0.local_addr().unwrap()), Some(true));
+}
+
+/// TCP_NODELAY of the in-process server's end of the connection whose
+/// client end is `peer` (found among this process's descriptors).
+fn server_side_nodelay(peer: std::net::SocketAddr) -> Option<bool> {
+    for entry in std::fs::read_dir("/proc/self/fd").ok()? {
+        let Some(fd) = entry.ok().and_then(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok())) else {
+            continue;
+        };
+        // SAFETY: only reads socket options and the peer's address of the
+        // descriptor; one that closed meanwhile makes the calls fail.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let sock = socket2::SockRef::from(&fd);
+        if sock.peer_addr().ok().and_then(|a| a.as_socket()) == Some(peer)
+            && let Ok(on) = sock.tcp_nodelay()
+        {
+            return Some(on);
+        }
+    }
+    None
+}

@@ -214,6 +214,9 @@ pub struct Config {
     pub repl_backlog_ttl: u64,
     /// Seconds a shutdown waits for lagging replicas (0: none).
     pub shutdown_timeout: u64,
+    pub repl_disable_tcp_nodelay: bool,
+    /// Remove the RDB a full sync wrote when nothing else persists.
+    pub rdb_del_sync_files: bool,
     /// The append-only file (see `persist::aof`), Redis's names.
     pub appendonly: bool,
     pub appendfilename: String,
@@ -336,6 +339,8 @@ impl Default for Config {
             repl_backlog_size: 1 << 20,
             repl_backlog_ttl: 3600,
             shutdown_timeout: 10,
+            repl_disable_tcp_nodelay: false,
+            rdb_del_sync_files: false,
             appendonly: false,
             appendfilename: "appendonly.aof".into(),
             appenddirname: "appendonlydir".into(),

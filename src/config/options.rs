@@ -30,8 +30,6 @@ const fn one_of(names: &'static [&'static str], default: &'static str) -> Kind {
 
 /// ferrokv is a replication primary (`server::replication`), not yet a replica.
 const REPL: &str = "the replica side of replication";
-/// The primary's parts of replication not built yet.
-const REPL_PRIMARY: &str = "this part of replication";
 const CLUSTER: &str = "cluster mode";
 const TLS: &str = "TLS";
 const DEFRAG: &str = "ferrokv has no active defragmentation (Rust allocations are not moved)";
@@ -379,7 +377,9 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("rdbcompression", boolean(true), 0, State::Works, "LZF-compress strings in snapshots").with(bool_field!(rdbcompression)),
     opt("rdbchecksum", boolean(true), IMMUTABLE, State::Works, "CRC-64 at the end of snapshots (checked at load)")
         .with(bool_field!(rdbchecksum)),
-    opt("rdb-del-sync-files", boolean(false), 0, State::Tunes(REPL_PRIMARY), "delete snapshots made only for replication"),
+    opt("rdb-del-sync-files", boolean(false), 0, State::Works,
+        "delete the RDB a full sync wrote once sent, when neither save points nor the AOF are on")
+        .with(bool_field!(rdb_del_sync_files)),
     opt("rdb-save-incremental-fsync", boolean(true), 0, State::Partly("a snapshot is fsynced once, when complete, before the rename"),
         "fsync snapshots every 4 MB"),
     opt("stop-writes-on-bgsave-error", boolean(true), 0, State::Works, "refuse writes (MISCONF) after a failed snapshot")
@@ -502,7 +502,8 @@ pub static OPTIONS: &[ConfigOption] = rows![
         .with((|c, _| c.repl_backlog_size.to_string(), |c, o, v| o.uint(v).map(|n| c.repl_backlog_size = n))),
     opt("repl-backlog-ttl", int(0, LONG_MAX, 3600), 0, State::Works, "backlog lifetime without replicas")
         .with(int_field!(repl_backlog_ttl, u64)),
-    opt("repl-disable-tcp-nodelay", boolean(false), 0, State::Tunes(REPL_PRIMARY), "Nagle on the replication link"),
+    opt("repl-disable-tcp-nodelay", boolean(false), 0, State::Works, "Nagle on the replication link (set at SYNC)")
+        .with(bool_field!(repl_disable_tcp_nodelay)),
     opt("repl-diskless-sync", boolean(true), 0,
         State::Inert("a full sync always sends an RDB written to disk first, as Redis does with `no`"), "full sync over the socket"),
     opt("repl-diskless-sync-delay", int(0, INT_MAX, 5), 0, State::Inert("for diskless syncs, which ferrokv does not make"), "wait for more replicas before a diskless sync"),

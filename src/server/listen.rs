@@ -45,6 +45,15 @@ impl Stream {
         }
     }
 
+    /// Sets TCP_NODELAY (no effect on a Unix socket).
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_nodelay(on),
+            Stream::Unix(_) => Ok(()),
+            Stream::Tls(s) => s.sock.set_nodelay(on),
+        }
+    }
+
     /// Reads into `buf`; returns the bytes read and whether the socket had
     /// no more at that moment (a short read; for TLS, the socket would
     /// block). 0 bytes is the end of the stream.

@@ -55,6 +55,9 @@ pub struct Replication {
     pub waiting: Vec<(usize, u64)>,
     /// A shutdown waiting for the replicas to catch up.
     pub shutdown: Option<ShutdownWait>,
+    /// `dir/dbfilename` was written for replicas with `rdb-del-sync-files`
+    /// on (Redis's `RDBGeneratedByReplication`).
+    pub rdb_for_sync: bool,
 }
 
 /// A shutdown that waits for lagging replicas (Redis's `shutdown_mstime`):
@@ -91,6 +94,7 @@ impl Replication {
             closing: Vec::new(),
             waiting: Vec::new(),
             shutdown: None,
+            rdb_for_sync: false,
         }
     }
 }
@@ -546,6 +550,7 @@ impl Shared {
         let offset = self.repl.offset;
         let opts = self.snapshot_options();
         let dirty = self.stats.dirty;
+        self.repl.rdb_for_sync |= self.config.rdb_del_sync_files;
         let snap = crate::persist::snapshot::Snapshot::start(&mut self.dbs, opts, now_ms, dirty);
         self.persist.snapshot = Some(Box::new(snap));
         self.persist.last_try_ms = now_ms;
@@ -706,6 +711,32 @@ impl Shared {
         {
             self.start_bgsave_for_replication(now_ms);
         }
+        self.remove_rdb_used_to_sync();
+    }
+
+    /// `rdb-del-sync-files`: once no replica waits for or reads the RDB a
+    /// full sync wrote, it is removed if nothing persists (no save points,
+    /// no AOF), as Redis's `removeRDBUsedToSyncReplicas` does.
+    fn remove_rdb_used_to_sync(&mut self) {
+        if !self.config.rdb_del_sync_files {
+            self.repl.rdb_for_sync = false;
+            return;
+        }
+        let persisting = !self.config.save.is_empty() || self.config.appendonly;
+        let busy = self.persist.snapshot.is_some()
+            || self.repl.replicas.iter().any(|r| {
+                matches!(r.state, SyncState::WaitBgsaveStart | SyncState::WaitBgsaveEnd | SyncState::SendBulk { .. })
+            });
+        if !self.repl.rdb_for_sync || persisting || busy {
+            return;
+        }
+        let path = self.data_dir().join(&self.config.dbfilename);
+        if path.symlink_metadata().is_ok() {
+            self.repl.rdb_for_sync = false;
+            log::info!("Removing the RDB file used to feed replicas in a persistence-less instance");
+            // A replica still reading it keeps its open file.
+            let _ = std::fs::remove_file(&path);
+        }
     }
 
     /// The stream and RDB bytes replicas have yet to take: held here and
@@ -806,7 +837,14 @@ impl Server {
             let (key, id) = (self.shared.repl.replicas[i].key, self.shared.repl.replicas[i].id);
             let Some(conn) = self.conns.get_mut(key).filter(|c| c.id == id) else { continue };
             let r = &mut self.shared.repl.replicas[i];
-            conn.replica = true;
+            if !conn.replica {
+                conn.replica = true;
+                if self.shared.config.repl_disable_tcp_nodelay {
+                    // Redis's connDisableTcpNoDelay at SYNC: fewer, larger
+                    // packets on the link, at some latency.
+                    let _ = conn.stream.set_nodelay(false);
+                }
+            }
             let before = conn.pending_output();
             if !r.pre.is_empty() {
                 conn.wbuf.extend_from_slice(&r.pre);

@@ -1295,7 +1295,7 @@ impl Server {
 
     /// Ends a client's wait without data: the timeout reply (a null array,
     /// for every blocking list command) or CLIENT UNBLOCK's error.
-    pub(crate) fn unblock(&mut self, key: usize, id: u64, how: Unblock) {
+    fn unblock(&mut self, key: usize, id: u64, how: Unblock) {
         if self.conns.get(key).is_none_or(|c| c.id != id) {
             return;
         }
@@ -1336,7 +1336,7 @@ impl Server {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unblock {
+enum Unblock {
     /// Its timeout passed.
     Timeout,
     /// CLIENT UNBLOCK (TIMEOUT): the timeout's reply.

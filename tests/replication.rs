@@ -684,7 +684,11 @@ fn shutdown_does_not_wait_for_an_rdb_only_transfer() {
 #[test]
 fn rdb_del_sync_files_removes_the_sync_rdb_when_nothing_persists() {
     for delete in [false, true] {
-        let srv = primary_with(|c| c.rdb_del_sync_files = delete);
+        // A sync to disk (dump.rdb), not the default temporary file.
+        let srv = primary_with(|c| {
+            c.rdb_del_sync_files = delete;
+            c.repl_diskless_sync = false;
+        });
         let mut c = srv.client();
         let _: () = q(&mut c, &["SET", "k", "v"]);
         let (_raw, _) = raw_replica(&srv);
@@ -699,6 +703,7 @@ fn rdb_del_sync_files_removes_the_sync_rdb_when_nothing_persists() {
     // With save points the file is the snapshot: it stays.
     let srv = primary_with(|c| {
         c.rdb_del_sync_files = true;
+        c.repl_diskless_sync = false;
         c.save = vec![(3600, 1)];
     });
     let (_raw, _) = raw_replica(&srv);
@@ -740,4 +745,29 @@ fn server_side_nodelay(peer: std::net::SocketAddr) -> Option<bool> {
         }
     }
     None
+}
+
+#[test]
+fn a_diskless_sync_leaves_dump_rdb_and_the_save_counters_alone() {
+    for diskless in [true, false] {
+        let srv = primary_with(|c| c.repl_diskless_sync = diskless);
+        let mut c = srv.client();
+        let _: () = q(&mut c, &["SET", "k", "v"]);
+        let (mut raw, _) = raw_replica(&srv);
+        let _: () = q(&mut c, &["SET", "k2", "v"]);
+        raw.expect(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$1\r\nv\r\n");
+        let files: Vec<String> = std::fs::read_dir(&srv.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let saves = info_field(&mut c, "persistence", "rdb_saves");
+        let dirty = info_field(&mut c, "persistence", "rdb_changes_since_last_save");
+        if diskless {
+            assert!(files.is_empty(), "{files:?}");
+            assert_eq!((saves.as_str(), dirty.as_str()), ("0", "2"));
+        } else {
+            assert_eq!(files, ["dump.rdb"]);
+            assert_eq!((saves.as_str(), dirty.as_str()), ("1", "1"));
+        }
+    }
 }

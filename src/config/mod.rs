@@ -215,6 +215,8 @@ pub struct Config {
     /// Seconds a shutdown waits for lagging replicas (0: none).
     pub shutdown_timeout: u64,
     pub repl_disable_tcp_nodelay: bool,
+    /// A full sync's RDB is not the snapshot file (see `server::replication`).
+    pub repl_diskless_sync: bool,
     /// Remove the RDB a full sync wrote when nothing else persists.
     pub rdb_del_sync_files: bool,
     /// The append-only file (see `persist::aof`), Redis's names.
@@ -340,6 +342,7 @@ impl Default for Config {
             repl_backlog_ttl: 3600,
             shutdown_timeout: 10,
             repl_disable_tcp_nodelay: false,
+            repl_diskless_sync: true,
             rdb_del_sync_files: false,
             appendonly: false,
             appendfilename: "appendonly.aof".into(),

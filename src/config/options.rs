@@ -505,9 +505,11 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("repl-disable-tcp-nodelay", boolean(false), 0, State::Works, "Nagle on the replication link (set at SYNC)")
         .with(bool_field!(repl_disable_tcp_nodelay)),
     opt("repl-diskless-sync", boolean(true), 0,
-        State::Inert("a full sync always sends an RDB written to disk first, as Redis does with `no`"), "full sync over the socket"),
-    opt("repl-diskless-sync-delay", int(0, INT_MAX, 5), 0, State::Inert("for diskless syncs, which ferrokv does not make"), "wait for more replicas before a diskless sync"),
-    opt("repl-diskless-sync-max-replicas", int(0, INT_MAX, 0), 0, State::Inert("for diskless syncs, which ferrokv does not make"), "start a diskless sync at this many replicas"),
+        State::Partly("the RDB goes through a temporary file removed once sent, not straight to the socket"),
+        "a full sync leaves dump.rdb and the save counters alone (`no`: it is a BGSAVE to dump.rdb)")
+        .with(bool_field!(repl_diskless_sync)),
+    opt("repl-diskless-sync-delay", int(0, INT_MAX, 5), 0, State::Inert("a full sync starts at once; a replica that comes during one joins it"), "wait for more replicas before a diskless sync"),
+    opt("repl-diskless-sync-max-replicas", int(0, INT_MAX, 0), 0, State::Inert("a full sync starts at once; a replica that comes during one joins it"), "start a diskless sync at this many replicas"),
     opt("repl-diskless-load", one_of(&["disabled", "on-empty-db", "swapdb"], "disabled"), DENY_LOADING, State::Tunes(REPL),
         "load a full sync from the socket"),
     opt("propagation-error-behavior", one_of(&["ignore", "panic", "panic-on-replicas"], "ignore"), 0, State::Tunes(REPL),

@@ -39,6 +39,9 @@ pub struct Persistence {
     pub last_load: (u64, u64),
     /// The snapshot in progress is an AOF rewrite's base (see `server::aof`).
     pub aof_snapshot: bool,
+    /// The snapshot in progress is a full sync's RDB in this temporary file
+    /// (`repl-diskless-sync yes`), not a BGSAVE (see `server::replication`).
+    pub repl_target: Option<std::path::PathBuf>,
 }
 
 impl Shared {
@@ -130,7 +133,13 @@ impl Shared {
             return;
         }
         if let Some(snap) = self.persist.snapshot.take() {
-            log::warn!("Background saving terminated by signal 10");
+            match self.persist.repl_target.take() {
+                Some(path) => {
+                    log::warn!("Background transfer terminated by signal 10");
+                    let _ = std::fs::remove_file(path);
+                }
+                None => log::warn!("Background saving terminated by signal 10"),
+            }
             snap.abort(&mut self.dbs);
             // Replicas waiting for it are dropped (they sync again).
             self.repl_bgsave_done(false, false, crate::server::unix_ms());
@@ -149,6 +158,11 @@ impl Shared {
             if self.persist.aof_snapshot {
                 self.persist.snapshot = None;
                 self.aof_rewrite_done(outcome, now_ms);
+                return walking;
+            }
+            if let Some(path) = self.persist.repl_target.take() {
+                self.persist.snapshot = None;
+                self.repl_transfer_done(outcome.is_ok(), path, now_ms);
                 return walking;
             }
             let started = snap.started_ms;

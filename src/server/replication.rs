@@ -542,19 +542,33 @@ impl Shared {
     /// Starts a BGSAVE for the replicas waiting for one (Redis's
     /// `startBgsaveForReplication`, disk target).
     fn start_bgsave_for_replication(&mut self, now_ms: u64) {
-        log::info!("Starting BGSAVE for SYNC with target: disk");
+        // `repl-diskless-sync yes` (Redis's default): the RDB is no BGSAVE,
+        // it leaves dump.rdb and the save counters alone; ferrokv writes it
+        // to a temporary file (Redis to the socket) and removes it once the
+        // replicas have it open. `no`: a BGSAVE to dump.rdb, as Redis.
+        let diskless = self.config.repl_diskless_sync;
+        log::info!("Starting BGSAVE for SYNC with target: {}", if diskless { "replicas sockets" } else { "disk" });
         // What the stream holds so far predates the snapshot; what follows
         // starts with a SELECT (Redis's `slaveseldb = -1`).
         self.repl_absorb();
         self.prop.reselect();
         let offset = self.repl.offset;
-        let opts = self.snapshot_options();
+        let mut opts = self.snapshot_options();
+        if diskless {
+            opts.filename = format!("temp-repl-{}.rdb", std::process::id());
+            self.persist.repl_target = Some(opts.dir.join(&opts.filename));
+        } else {
+            self.repl.rdb_for_sync |= self.config.rdb_del_sync_files;
+        }
         let dirty = self.stats.dirty;
-        self.repl.rdb_for_sync |= self.config.rdb_del_sync_files;
         let snap = crate::persist::snapshot::Snapshot::start(&mut self.dbs, opts, now_ms, dirty);
         self.persist.snapshot = Some(Box::new(snap));
         self.persist.last_try_ms = now_ms;
-        log::info!("Background saving started by pid {}", std::process::id());
+        if diskless {
+            log::info!("Background RDB transfer started by pid {}", std::process::id());
+        } else {
+            log::info!("Background saving started by pid {}", std::process::id());
+        }
         for i in 0..self.repl.replicas.len() {
             let r = &self.repl.replicas[i];
             if matches!(r.state, SyncState::WaitBgsaveStart) {
@@ -569,16 +583,35 @@ impl Shared {
     /// (not for an aborted BGSAVE: its caller may save next, SAVE-like;
     /// the cron starts it within a second).
     pub fn repl_bgsave_done(&mut self, ok: bool, restart: bool, now_ms: u64) {
+        let path = self.data_dir().join(&self.config.dbfilename);
+        self.repl_send_file(ok, &path, restart, now_ms);
+    }
+
+    /// A full sync's temporary RDB (`repl-diskless-sync yes`) is written:
+    /// the replicas waiting for it open it, and its name goes (the open
+    /// files keep it until sent).
+    pub fn repl_transfer_done(&mut self, ok: bool, path: std::path::PathBuf, now_ms: u64) {
+        if ok {
+            log::info!("Background RDB transfer terminated with success");
+        } else {
+            log::warn!("Background transfer error");
+        }
+        self.repl_send_file(ok, &path, true, now_ms);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// The replicas waiting for the RDB at `path` get it (or are dropped
+    /// when it failed); see [`Shared::repl_bgsave_done`].
+    fn repl_send_file(&mut self, ok: bool, path: &std::path::Path, restart: bool, now_ms: u64) {
         if self.repl.replicas.is_empty() {
             return;
         }
-        let path = self.data_dir().join(&self.config.dbfilename);
         for i in 0..self.repl.replicas.len() {
             if !matches!(self.repl.replicas[i].state, SyncState::WaitBgsaveEnd) {
                 continue;
             }
             let opened = if ok {
-                File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f)))
+                File::open(path).and_then(|f| Ok((f.metadata()?.len(), f)))
             } else {
                 Err(std::io::ErrorKind::Other.into())
             };

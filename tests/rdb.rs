@@ -418,12 +418,14 @@ fn member_writes_to_big_values_waiting_their_turn_leave_them_as_they_were() {
             if round == 2 {
                 p.cmd("RENAME").arg("zset").arg("zset:moved").ignore();
             }
-            if round == 40 {
+            // Not later: the save lasts 40-42 rounds here when the other
+            // tests of this file run beside it (round 40 made it flaky).
+            if round == 30 {
                 p.cmd("DEL").arg("set").ignore();
             }
         });
         at_start = d;
-        assert!(rounds > 40, "the save ended too soon to test anything ({rounds} rounds)");
+        assert!(rounds > 30, "the save ended too soon to test anything ({rounds} rounds)");
         let mut srv = srv;
         srv.dir = fresh_dir();
     }

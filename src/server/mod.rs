@@ -23,6 +23,7 @@ pub mod notify;
 pub mod persistence;
 pub mod prefetch;
 pub mod reconfig;
+pub mod repl_backlog;
 pub mod replication;
 pub mod state;
 pub mod timer;

@@ -13,8 +13,14 @@ use std::io::Read;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn redis_installed() -> bool {
-    Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success())
+/// True (and says so) when redis-server is not installed: the test that
+/// needs it is skipped.
+fn without_redis() -> bool {
+    let missing = !Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success());
+    if missing {
+        eprintln!("redis-server is not installed: skipped");
+    }
+    missing
 }
 
 /// Writes of many kinds and to several databases, the rewritten forms
@@ -71,8 +77,7 @@ fn primary_with(f: impl FnOnce(&mut ferrokv::Config)) -> common::TestServer {
 
 #[test]
 fn a_redis_replica_gets_the_dataset_then_every_write() {
-    if !redis_installed() {
-        eprintln!("redis-server is not installed: skipped");
+    if without_redis() {
         return;
     }
     let srv = primary();
@@ -111,8 +116,7 @@ fn a_redis_replica_gets_the_dataset_then_every_write() {
 
 #[test]
 fn writes_while_the_snapshot_is_written_reach_the_replica() {
-    if !redis_installed() {
-        eprintln!("redis-server is not installed: skipped");
+    if without_redis() {
         return;
     }
     // Each key saved waits 20 µs: the snapshot takes many loop turns,
@@ -143,8 +147,7 @@ fn writes_while_the_snapshot_is_written_reach_the_replica() {
 
 #[test]
 fn a_broken_link_resumes_from_the_backlog() {
-    if !redis_installed() {
-        eprintln!("redis-server is not installed: skipped");
+    if without_redis() {
         return;
     }
     let srv = primary();
@@ -167,8 +170,7 @@ fn a_broken_link_resumes_from_the_backlog() {
 
 #[test]
 fn redis_cli_rdb_takes_a_backup_that_loads() {
-    if !redis_installed() {
-        eprintln!("redis-server is not installed: skipped");
+    if without_redis() {
         return;
     }
     let srv = primary();
@@ -466,8 +468,7 @@ fn the_aofs_timestamps_stay_out_of_the_stream() {
 
 #[test]
 fn redis_cli_replica_and_functions_rdb_use_filtered_syncs() {
-    if !redis_installed() {
-        eprintln!("redis-server is not installed: skipped");
+    if without_redis() {
         return;
     }
     let srv = primary();

@@ -345,18 +345,29 @@ fn wait_counts_the_replicas_that_acknowledged() {
     // Not acknowledged: WAIT asks (REPLCONF GETACK *) and times out with 0.
     assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "100"]), 0);
     raw.expect(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
-    // A blocked WAIT is answered by the acknowledgement.
-    let getack = 37;
+    // A blocked WAIT is answered by the acknowledgement of its client's
+    // last write.
+    let getack = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
     let url = srv.url();
     let waiter = std::thread::spawn(move || {
         let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let _: () = redis::cmd("SET").arg("w").arg("1").query(&mut c).unwrap();
         redis::cmd("WAIT").arg(1).arg(0).query::<i64>(&mut c).unwrap()
     });
-    raw.expect(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
-    let acked = start + set.len() as u64 + 2 * getack;
+    let set_w = b"*3\r\n$3\r\nSET\r\n$1\r\nw\r\n$1\r\n1\r\n";
+    raw.expect(set_w);
+    raw.expect(getack);
+    let acked = start + (set.len() + getack.len() + set_w.len()) as u64;
+    // A later write of another client is not the waiter's to wait for.
+    let mut other = srv.client();
+    let _: () = q(&mut other, &["SET", "x", "1"]);
     raw.send(format!("REPLCONF ACK {acked}\r\n").as_bytes());
     assert_eq!(waiter.join().unwrap(), 1);
     assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "0"]), 1);
+    // The other client's write is not acknowledged yet: it waits, in vain.
+    assert_eq!(q::<i64>(&mut other, &["WAIT", "1", "100"]), 0);
+    // A client that never wrote has nothing to wait for.
+    assert_eq!(q::<i64>(&mut srv.client(), &["WAIT", "1", "0"]), 1);
     let role: redis::Value = q(&mut c, &["ROLE"]);
     assert!(format!("{role:?}").contains(&acked.to_string()), "{role:?}");
     // min-replicas-to-write counts the replica that acknowledged lately.

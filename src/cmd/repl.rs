@@ -212,8 +212,7 @@ fn role(cx: &mut Ctx, _args: &Args) -> CmdResult {
 
 /// # Format
 /// `WAIT numreplicas timeout` — the number of replicas that acknowledged
-/// every write this connection made (ferrokv counts the stream up to the
-/// moment WAIT runs, which covers them): at once when that many did (or
+/// the stream up to this connection's last write: at once when that many did (or
 /// `numreplicas` is 0 or less, or inside MULTI); otherwise the replicas
 /// are asked for an acknowledgement and the client blocks until enough
 /// have answered or `timeout` milliseconds passed (0: no limit), and gets
@@ -224,13 +223,11 @@ fn wait(cx: &mut Ctx, args: &Args) -> CmdResult {
     if timeout < 0 {
         return Err(CmdError::msg("ERR timeout is negative"));
     }
-    let offset = cx.srv.repl_end_offset();
-    let acked = cx.srv.replicas_acked(offset);
+    let acked = cx.srv.replicas_acked(cx.srv.client(cx.key).wait_offset);
     if acked as i64 >= replicas || cx.srv.in_exec {
         cx.out.int(acked as i64);
         return Ok(());
     }
-    cx.client().wait_offset = offset;
     cx.block(&[], WAIT, (timeout > 0).then_some(timeout as u64), args);
     if !cx.srv.blocking.retrying {
         let srv = &mut *cx.srv;

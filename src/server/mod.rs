@@ -1035,8 +1035,11 @@ impl Server {
                     } else {
                         run_command(&mut self.shared, key, wbuf, &args, now);
                     }
-                    if self.shared.prop.out.len() != before && self.shared.aof_always() {
-                        self.aof_marked.push(key);
+                    if self.shared.prop.out.len() != before {
+                        self.shared.note_write_offset(key);
+                        if self.shared.aof_always() {
+                            self.aof_marked.push(key);
+                        }
                     }
                     if self.shared.config.output_limits[0] != (0, 0, 0) {
                         // Before any of it is written (see `Conn::doomed`).
@@ -1127,7 +1130,11 @@ impl Server {
             }
             let Some((data, spans)) = self.shared.client_mut(k).postponed.take() else { continue };
             self.shared.cmd_clock = crate::clock::mono_ns();
+            let before = self.shared.prop.out.len();
             run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &Args::new(&data, &spans), now);
+            if self.shared.prop.out.len() != before {
+                self.shared.note_write_offset(k);
+            }
             self.after_command(k, now);
             self.resume(k);
         }
@@ -1174,8 +1181,11 @@ impl Server {
                     self.shared.cmd_clock = crate::clock::mono_ns();
                     let before = self.shared.prop.out.len();
                     run_command(&mut self.shared, k, &mut self.conns[k].wbuf, &args, now);
-                    if self.shared.prop.out.len() != before && self.shared.aof_always() {
-                        self.aof_marked.push(k);
+                    if self.shared.prop.out.len() != before {
+                        self.shared.note_write_offset(k);
+                        if self.shared.aof_always() {
+                            self.aof_marked.push(k);
+                        }
                     }
                     self.shared.blocking.retrying = false;
                     if self.shared.blocking.still_blocked {

@@ -590,9 +590,21 @@ impl Shared {
     }
 
     /// The offset the stream reaches once what the propagator holds is
-    /// taken: what a client's writes so far need acknowledged (WAIT).
+    /// taken (its AOF `#TS:` lines left out).
     pub fn repl_end_offset(&self) -> u64 {
-        self.repl.offset + (self.prop.out.len() - self.prop.repl_fed.min(self.prop.out.len())) as u64
+        let from = self.prop.repl_fed.min(self.prop.out.len());
+        let ts: usize = self.prop.ts_spans.iter().filter(|&&(start, _)| start >= from).map(|(s, e)| e - s).sum();
+        self.repl.offset + (self.prop.out.len() - from - ts) as u64
+    }
+
+    /// Client `key`'s command propagated something: WAIT waits for the
+    /// replicas to acknowledge the stream up to here (Redis's `c->woff`).
+    #[cold]
+    pub fn note_write_offset(&mut self, key: usize) {
+        if self.repl.backlog.is_some() {
+            let end = self.repl_end_offset();
+            self.client_mut(key).wait_offset = end;
+        }
     }
 
     /// WAIT: asks the replicas for an acknowledgement now.

@@ -790,7 +790,8 @@ pub struct Client {
     pub replica: bool,
     /// What REPLCONF set before SYNC.
     pub replconf: Option<Box<super::replication::ReplConf>>,
-    /// The stream offset a blocked WAIT waits to see acknowledged.
+    /// The replication stream's offset after this client's last write
+    /// (Redis's `woff`): what WAIT waits to see acknowledged.
     pub wait_offset: u64,
     pub db: usize,
     pub name: Option<Vec<u8>>,

@@ -599,7 +599,9 @@ impl Shared {
 
     /// Client `key`'s command propagated something: WAIT waits for the
     /// replicas to acknowledge the stream up to here (Redis's `c->woff`).
-    #[cold]
+    /// Called after every write while the AOF or replication is on: a
+    /// branch when there is no backlog.
+    #[inline]
     pub fn note_write_offset(&mut self, key: usize) {
         if self.repl.backlog.is_some() {
             let end = self.repl_end_offset();

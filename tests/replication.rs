@@ -322,6 +322,15 @@ fn replconf_errors_are_redis_errors() {
     let mut raw = srv.raw();
     raw.roundtrip(b"REPLCONF rdb-filter-only functions\r\n", b"+OK\r\n");
     raw.roundtrip(b"SYNC\r\n", b"-ERR Filtered replica requires EOF capability\r\n");
+    // The options before a failing one keep their effect, as in Redis; a
+    // SYNC behind replies not yet written is refused.
+    let mut raw = srv.raw();
+    raw.roundtrip(b"REPLCONF listening-port 70000 nope 1\r\n", b"-ERR Unrecognized REPLCONF option: nope\r\n");
+    raw.roundtrip(b"PING\r\nSYNC\r\n", b"+PONG\r\n-ERR SYNC and PSYNC are invalid with pending output\r\n");
+    raw.send(b"SYNC\r\n");
+    read_rdb(&mut raw);
+    let info: String = q(&mut c, &["INFO", "replication"]);
+    assert!(info.contains("slave0:ip=127.0.0.1,port=70000,state=online"), "{info}");
     // SYNC and PSYNC are refused in MULTI (no-multi).
     let mut raw = srv.raw();
     raw.roundtrip(b"MULTI\r\n", b"+OK\r\n");

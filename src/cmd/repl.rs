@@ -78,6 +78,11 @@ fn sync(cx: &mut Ctx, args: &Args) -> CmdResult {
         // Redis ignores SYNC from a replica.
         return Ok(());
     }
+    if !cx.out.buf.is_empty() {
+        // Replies of earlier commands not written yet (the buffer holds
+        // only unsent output): the stream must start on a clean buffer.
+        return Err(CmdError::msg("ERR SYNC and PSYNC are invalid with pending output"));
+    }
     let psync = if args.get(0).eq_ignore_ascii_case(b"psync") {
         let Ok(offset) = parse_int(args.get(2)) else {
             let name =
@@ -109,22 +114,24 @@ fn replconf(cx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     let mut conf = cx.srv.client(cx.key).replconf.as_deref().cloned().unwrap_or_default();
+    // As Redis, the options before a failing one keep their effect.
+    let mut outcome = Ok(true);
     for pair in (1..args.len()).step_by(2) {
         let (option, value) = (args.get(pair).to_ascii_lowercase(), args.get(pair + 1));
         match option.as_slice() {
-            b"listening-port" => {
-                let port =
-                    parse_int(value).map_err(|_| CmdError::msg("ERR value is not an integer or out of range"))?;
-                conf.listening_port = port as u16;
-            }
+            b"listening-port" => match parse_int(value) {
+                Ok(port) => conf.listening_port = port,
+                Err(_) => outcome = Err(CmdError::msg("ERR value is not an integer or out of range")),
+            },
             b"ip-address" => {
                 if value.len() >= 256 {
-                    return Err(CmdError::msg(format!(
+                    outcome = Err(CmdError::msg(format!(
                         "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
                         value.len()
                     )));
+                } else {
+                    conf.ip = Some(String::from_utf8_lossy(value).into_owned());
                 }
-                conf.ip = Some(String::from_utf8_lossy(value).into_owned());
             }
             b"capa" => {
                 if value.eq_ignore_ascii_case(b"eof") {
@@ -140,44 +147,47 @@ fn replconf(cx: &mut Ctx, args: &Args) -> CmdResult {
                     let now = cx.now;
                     cx.srv.repl_ack(cx.key, offset.max(0) as u64, now);
                 }
-                return Ok(());
+                // No reply, and nothing after it is read.
+                outcome = Ok(false);
             }
-            b"getack" => return Ok(()),
+            b"getack" => outcome = Ok(false),
             b"rdb-only" => match parse_int(value) {
                 Ok(n @ 0..=1) => conf.rdb_only = n == 1,
                 // Redis's getRangeLongFromObjectOrReply, its words as they are.
-                Ok(_) => return Err(CmdError::msg("ERR value is out of range, value must between 0 and 1")),
-                Err(_) => return Err(CmdError::msg("ERR value is not an integer or out of range")),
+                Ok(_) => outcome = Err(CmdError::msg("ERR value is out of range, value must between 0 and 1")),
+                Err(_) => outcome = Err(CmdError::msg("ERR value is not an integer or out of range")),
             },
             b"rdb-filter-only" => {
                 let (mut words, mut spans) = (Vec::new(), Vec::new());
-                if crate::resp::parse::split_args(value, &mut words, &mut spans).is_err() {
-                    return Err(CmdError::msg("ERR Missing rdb-filter-only values"));
-                }
-                let mut functions = false;
-                for &(s, e) in &spans {
-                    let w = &words[s..e];
-                    if w.eq_ignore_ascii_case(b"functions") {
-                        functions = true;
-                    } else {
-                        return Err(CmdError::msg(format!(
-                            "ERR Unsupported rdb-filter-only option: {}",
-                            String::from_utf8_lossy(w)
-                        )));
-                    }
-                }
-                conf.filter = Some(functions);
+                outcome = if crate::resp::parse::split_args(value, &mut words, &mut spans).is_err() {
+                    Err(CmdError::msg("ERR Missing rdb-filter-only values"))
+                } else if let Some(&(s, e)) =
+                    spans.iter().find(|&&(s, e)| !words[s..e].eq_ignore_ascii_case(b"functions"))
+                {
+                    Err(CmdError::msg(format!(
+                        "ERR Unsupported rdb-filter-only option: {}",
+                        String::from_utf8_lossy(&words[s..e])
+                    )))
+                } else {
+                    conf.filter = Some(!spans.is_empty());
+                    Ok(true)
+                };
             }
             _ => {
-                return Err(CmdError::msg(format!(
+                outcome = Err(CmdError::msg(format!(
                     "ERR Unrecognized REPLCONF option: {}",
                     String::from_utf8_lossy(args.get(pair))
                 )));
             }
         }
+        if outcome != Ok(true) {
+            break;
+        }
     }
     cx.client().replconf = Some(Box::new(conf));
-    cx.out.ok();
+    if outcome? {
+        cx.out.ok();
+    }
     Ok(())
 }
 
@@ -186,7 +196,7 @@ fn replconf(cx: &mut Ctx, args: &Args) -> CmdResult {
 /// each as its address, listening port and acknowledged offset.
 fn role(cx: &mut Ctx, _args: &Args) -> CmdResult {
     let srv = &*cx.srv;
-    let online: Vec<(String, u16, u64)> = srv
+    let online: Vec<(String, i64, u64)> = srv
         .repl
         .replicas
         .iter()

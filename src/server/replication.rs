@@ -162,7 +162,7 @@ impl Replica {
 /// What `REPLCONF` set on a connection before it became a replica.
 #[derive(Clone, Debug, Default)]
 pub struct ReplConf {
-    pub listening_port: u16,
+    pub listening_port: i64,
     pub ip: Option<String>,
     pub capa_eof: bool,
     pub capa_psync2: bool,

@@ -343,11 +343,7 @@ fn wait_counts_the_replicas_that_acknowledged() {
     let mut c = srv.client();
     assert_eq!(q::<i64>(&mut c, &["WAIT", "0", "0"]), 0);
     assert_eq!(q::<i64>(&mut c, &["WAIT", "1", "50"]), 0);
-    let mut raw = srv.raw();
-    raw.send(b"PSYNC ? -1\r\n");
-    let line = read_line(&mut raw);
-    let start: u64 = line.trim_end().rsplit(' ').next().unwrap().parse().unwrap();
-    read_rdb(&mut raw);
+    let (mut raw, start) = raw_replica(&srv);
     let _: () = q(&mut c, &["SET", "k", "v"]);
     let set = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
     raw.expect(set);
@@ -410,10 +406,7 @@ fn a_replica_over_its_output_limit_or_silent_too_long_is_dropped() {
     }
     wait_until("the replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");
     // Reads but never acknowledges: dropped after repl-timeout.
-    let mut raw = srv.raw();
-    raw.send(b"PSYNC ? -1\r\n");
-    read_line(&mut raw);
-    read_rdb(&mut raw);
+    let (_raw, _) = raw_replica(&srv);
     wait_until("the replica online", || info_field(&mut c, "replication", "connected_slaves") == "1");
     let started = Instant::now();
     wait_until("the silent replica to be dropped", || info_field(&mut c, "replication", "connected_slaves") == "0");

@@ -458,7 +458,7 @@ pub static OPTIONS: &[ConfigOption] = rows![
     opt("tls-auth-clients", one_of(&["no", "yes", "optional"], "yes"), 0,
         State::Partly("CONFIG SET to yes/optional with no CA configured is refused while the TLS port is open, where Redis accepts it and then fails every handshake"),
         "client certificates: required, not asked for, or checked when given; CONFIG SET applies to new connections"),
-    opt("tls-replication", boolean(false), 0, State::Tunes(TLS), "TLS for replication links"),
+    opt("tls-replication", boolean(false), 0, State::Tunes(REPL), "TLS for the link to the primary"),
     opt("tls-cluster", boolean(false), 0, State::Tunes(TLS), "TLS for the cluster bus"),
 
     // --- Replication ---
